@@ -1,0 +1,479 @@
+//! The harness of the browser tests: a relay started in-process on free
+//! ports serving the built page, and headless Chromium driven through
+//! chromedriver's W3C WebDriver API.
+//!
+//! The WebDriver client is a few blocking HTTP calls over a `TcpStream`, so
+//! nothing is downloaded: chromium and chromedriver come from the system
+//! (Debian's `chromium` and `chromium-driver`). When they, or the built page,
+//! are missing, [`Lab::start`] skips the test (a failure in CI).
+//!
+//! Tests find elements by their `data-testid` and poll with
+//! [`Browser::wait_until`] instead of sleeping.
+#![forbid(unsafe_code)]
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use wirelab_relay::Relay;
+use wirelab_relay::config::Config;
+use wirelab_testkit::{find_tool, skip, workspace_root};
+
+/// How long [`Browser::wait_until`] waits by default.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// The W3C key of a WebDriver element reference.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// The built page: `WIRELAB_DIST` (set by `cargo xtask test`) or `dist/`.
+pub fn dist_dir() -> PathBuf {
+    std::env::var_os("WIRELAB_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("dist"))
+}
+
+/// A relay plus a browser, torn down together.
+pub struct Lab {
+    pub browser: Browser,
+    pub relay: Relay,
+    pub base: String,
+    runtime: tokio::runtime::Runtime,
+    _data: tempfile::TempDir,
+}
+
+impl Lab {
+    /// Starts a relay (adjusted by `adjust`) and a browser, or returns `None`
+    /// after [`skip`] when the page is not built or no browser is installed.
+    pub fn start(adjust: impl FnOnce(&mut Config)) -> Option<Lab> {
+        let dist = dist_dir();
+        if !dist.join("index.html").is_file() {
+            skip(&format!(
+                "the page is not built at {} (run `cargo xtask dist`)",
+                dist.display()
+            ));
+            return None;
+        }
+        let browser = Browser::launch_or_skip()?;
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::ephemeral(data.path());
+        config.dist = dist;
+        adjust(&mut config);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let relay = runtime
+            .block_on(Relay::start(config))
+            .expect("relay starts");
+        let base = format!("http://{}", relay.addr);
+        Some(Lab {
+            browser,
+            relay,
+            base,
+            runtime,
+            _data: data,
+        })
+    }
+
+    /// Opens `path` of the lab in the browser.
+    pub fn open(&mut self, path: &str) -> Result<()> {
+        let url = format!("{}{path}", self.base);
+        self.browser.goto(&url)
+    }
+
+    /// Runs a future on the relay's runtime (for tests that also talk to
+    /// the servers directly).
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+}
+
+/// A static web server for the built page alone, with no `/api` and no
+/// `/ws`: what a student gets from a copy of `dist/` on any web host. The
+/// page must fall back to its in-browser servers there.
+pub struct StaticSite {
+    pub addr: SocketAddr,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl StaticSite {
+    pub fn start(dist: &Path) -> StaticSite {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let app = wirelab_relay::site::attach(axum::Router::new(), dist);
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        StaticSite { addr, runtime }
+    }
+}
+
+impl Drop for StaticSite {
+    fn drop(&mut self) {
+        // Dropping the runtime stops the server.
+        let _ = &self.runtime;
+    }
+}
+
+/// Headless Chromium under chromedriver, with a fresh profile.
+pub struct Browser {
+    driver: Child,
+    driver_addr: SocketAddr,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROME") {
+        return Some(PathBuf::from(path));
+    }
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .find_map(|name| find_tool(name))
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium session, or skips.
+    pub fn launch_or_skip() -> Option<Browser> {
+        let Some(driver) = std::env::var_os("CHROMEDRIVER")
+            .map(PathBuf::from)
+            .or_else(|| find_tool("chromedriver"))
+        else {
+            skip("chromedriver is not installed (apt-get install chromium-driver)");
+            return None;
+        };
+        let Some(chromium) = find_chromium() else {
+            skip("chromium is not installed (apt-get install chromium)");
+            return None;
+        };
+        match Browser::launch(&driver, &chromium) {
+            Ok(browser) => Some(browser),
+            Err(e) => panic!("chromium and chromedriver are installed but do not start: {e:#}"),
+        }
+    }
+
+    fn launch(driver_path: &Path, chromium: &Path) -> Result<Browser> {
+        let port = free_port();
+        let driver = Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", driver_path.display()))?;
+        let driver_addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let profile = tempfile::tempdir()?;
+        let mut browser = Browser {
+            driver,
+            driver_addr,
+            session: String::new(),
+            _profile: profile,
+        };
+        let ready_by = Instant::now() + Duration::from_secs(20);
+        loop {
+            match browser.http("GET", "/status", None) {
+                Ok(v) if v["value"]["ready"] == json!(true) => break,
+                _ if Instant::now() > ready_by => bail!("chromedriver did not become ready"),
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+        let args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-extensions".into(),
+            "--window-size=1280,900".into(),
+            format!("--user-data-dir={}", browser._profile.path().display()),
+        ];
+        let caps = json!({
+            "capabilities": {
+                "alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:chromeOptions": { "binary": chromium, "args": args }
+                }
+            }
+        });
+        let created = browser.http("POST", "/session", Some(caps))?;
+        browser.session = created["value"]["sessionId"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no session id in {created}"))?
+            .to_string();
+        Ok(browser)
+    }
+
+    /// One WebDriver call: HTTP/1.1 with `Connection: close`.
+    fn http(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
+        let mut stream = TcpStream::connect_timeout(&self.driver_addr, Duration::from_secs(5))?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json; charset=utf-8\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.driver_addr,
+            body.len()
+        );
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body.as_bytes())?;
+        let body = read_response(&mut stream)?;
+        let value: Value = serde_json::from_slice(&body)
+            .with_context(|| format!("chromedriver answered {}", String::from_utf8_lossy(&body)))?;
+        if let Some(error) = value["value"]["error"].as_str() {
+            bail!(
+                "WebDriver {method} {path}: {error}: {}",
+                value["value"]["message"].as_str().unwrap_or("")
+            );
+        }
+        Ok(value)
+    }
+
+    fn session_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
+        self.http(method, &format!("/session/{}{path}", self.session), body)
+    }
+
+    pub fn goto(&mut self, url: &str) -> Result<()> {
+        self.session_call("POST", "/url", Some(json!({ "url": url })))?;
+        Ok(())
+    }
+
+    /// Elements matching a CSS selector (possibly none).
+    pub fn find_all(&self, css: &str) -> Result<Vec<Element>> {
+        let found = self.session_call(
+            "POST",
+            "/elements",
+            Some(json!({ "using": "css selector", "value": css })),
+        )?;
+        Ok(found["value"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v[ELEMENT_KEY].as_str().map(|id| Element(id.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// The first element matching a CSS selector, if any.
+    pub fn find(&self, css: &str) -> Result<Option<Element>> {
+        Ok(self.find_all(css)?.into_iter().next())
+    }
+
+    /// Waits for the element with `data-testid="<id>"`.
+    pub fn testid(&self, id: &str) -> Result<Element> {
+        let css = format!("[data-testid=\"{id}\"]");
+        self.wait_until(&format!("an element {css}"), || self.find(&css))
+    }
+
+    pub fn click(&self, element: &Element) -> Result<()> {
+        self.session_call(
+            "POST",
+            &format!("/element/{}/click", element.0),
+            Some(json!({})),
+        )?;
+        Ok(())
+    }
+
+    pub fn type_text(&self, element: &Element, text: &str) -> Result<()> {
+        self.session_call(
+            "POST",
+            &format!("/element/{}/value", element.0),
+            Some(json!({ "text": text })),
+        )?;
+        Ok(())
+    }
+
+    /// The rendered text of an element.
+    pub fn text(&self, element: &Element) -> Result<String> {
+        let v = self.session_call("GET", &format!("/element/{}/text", element.0), None)?;
+        Ok(v["value"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// An attribute of an element (`data-state`, `value`, ...).
+    pub fn attribute(&self, element: &Element, name: &str) -> Result<Option<String>> {
+        let v = self.session_call(
+            "GET",
+            &format!("/element/{}/attribute/{name}", element.0),
+            None,
+        )?;
+        Ok(v["value"].as_str().map(str::to_string))
+    }
+
+    /// Chooses `<option value="value">` of the `<select>` with that test id.
+    pub fn select_option(&self, select_testid: &str, value: &str) -> Result<()> {
+        let css = format!("[data-testid=\"{select_testid}\"] option[value=\"{value}\"]");
+        let option = self.wait_until(&format!("option {value}"), || self.find(&css))?;
+        self.click(&option)
+    }
+
+    /// Polls `probe` until it returns `Some`, for at most [`WAIT`].
+    pub fn wait_until<T>(
+        &self,
+        what: &str,
+        mut probe: impl FnMut() -> Result<Option<T>>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + WAIT;
+        let mut last_error = None;
+        loop {
+            match probe() {
+                Ok(Some(value)) => return Ok(value),
+                Ok(None) => {}
+                Err(e) => last_error = Some(e),
+            }
+            if Instant::now() > deadline {
+                let detail = last_error
+                    .map(|e| format!(" (last error: {e:#})"))
+                    .unwrap_or_default();
+                bail!("timed out after {WAIT:?} waiting for {what}{detail}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until the element with test id `id` has `attr` equal to `want`.
+    pub fn wait_attribute(&self, id: &str, attr: &str, want: &str) -> Result<()> {
+        let element = self.testid(id)?;
+        let mut seen = None;
+        self.wait_until(&format!("{id} to have {attr}={want}"), || {
+            seen = self.attribute(&element, attr)?;
+            Ok((seen.as_deref() == Some(want)).then_some(()))
+        })
+        .with_context(|| format!("{id} has {attr}={seen:?}"))
+    }
+
+    /// Waits until the text of test id `id` contains `needle`, and returns it.
+    pub fn wait_text(&self, id: &str, needle: &str) -> Result<String> {
+        let element = self.testid(id)?;
+        let mut last = String::new();
+        self.wait_until(&format!("{id} to contain {needle:?}"), || {
+            last = self.text(&element)?;
+            Ok(last.contains(needle).then(|| last.clone()))
+        })
+        .with_context(|| format!("{id} says: {last}"))
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = self.http("DELETE", &format!("/session/{}", self.session), None);
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A WebDriver element reference.
+#[derive(Debug, Clone)]
+pub struct Element(pub String);
+
+/// Reads one HTTP/1.1 response and returns its body. chromedriver keeps the
+/// connection open whatever the request says, so the body is delimited by
+/// its Content-Length (or chunking), never by the end of the stream.
+fn read_response(stream: &mut TcpStream) -> Result<Vec<u8>> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            bail!("chromedriver closed the connection before the end of the headers");
+        }
+        data.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
+    let mut body = data.split_off(head_end + 4);
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+    };
+    if let Some(length) = header("content-length:") {
+        let length: usize = length.parse().context("bad Content-Length")?;
+        while body.len() < length {
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                bail!("chromedriver closed the connection mid-body");
+            }
+            body.extend_from_slice(&buf[..n]);
+        }
+        body.truncate(length);
+        Ok(body)
+    } else if header("transfer-encoding:").is_some_and(|v| v.contains("chunked")) {
+        while !body.ends_with(b"0\r\n\r\n") {
+            let n = stream.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&buf[..n]);
+        }
+        dechunk(&body)
+    } else {
+        stream.read_to_end(&mut body)?;
+        Ok(body)
+    }
+}
+
+/// Decodes an HTTP/1.1 chunked body.
+fn dechunk(mut body: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or_else(|| anyhow!("bad chunk"))?;
+        let size_text = String::from_utf8_lossy(&body[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)?;
+        body = &body[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if body.len() < size + 2 {
+            bail!("truncated chunk");
+        }
+        out.extend_from_slice(&body[..size]);
+        body = &body[size + 2..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dechunk;
+
+    #[test]
+    fn chunked_bodies_decode() {
+        assert_eq!(
+            dechunk(b"3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n").unwrap(),
+            b"abcde"
+        );
+        assert!(dechunk(b"5\r\nab").is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! The Sockets workbench in headless Chromium: the foundation's end-to-end
+//! path from a click in the page, through the relay, to the uppercase
+//! servers over TCP and UDP, and back into the transcript.
+
+use anyhow::Result;
+use wirelab_e2e::{Browser, Lab, StaticSite, dist_dir};
+
+/// Connects the Sockets workbench to `target` and sends `hello world`.
+fn round_trip(lab: &mut Lab, target: &str) -> Result<()> {
+    lab.open("/sockets")?;
+    let b = &lab.browser;
+    b.wait_attribute("relay-status", "data-state", "online")?;
+    b.select_option("target-select", target)?;
+    b.click(&b.testid("connect")?)?;
+    b.wait_attribute("conn-state", "data-state", "open")?;
+    let editor = b.testid("editor")?;
+    b.type_text(&editor, "hello world")?;
+    b.click(&b.testid("send")?)?;
+    let transcript = b.wait_text("transcript", "HELLO WORLD")?;
+    assert!(transcript.contains("hello world"), "{transcript}");
+    // The reply is an entry of its own, marked as received.
+    let received = b.find_all("[data-testid=\"transcript-entry\"][data-direction=\"received\"]")?;
+    assert_eq!(received.len(), 1);
+    let reply = b.text(&received[0])?;
+    assert!(reply.contains("HELLO WORLD"), "{reply}");
+    Ok(())
+}
+
+#[test]
+fn tcp_uppercase_round_trip_in_the_browser() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    round_trip(&mut lab, "upper-tcp")?;
+    let b = &lab.browser;
+    // TCP lines go out with CR LF, shown as pictures.
+    let entries = b.find_all("[data-testid=\"transcript-entry\"][data-direction=\"received\"]")?;
+    assert!(b.text(&entries[0])?.contains("HELLO WORLD␍␊"));
+    // The dissection pane shows the selected message, line by line.
+    b.click(&entries[0])?;
+    let dissection = b.wait_text("dissection", "End of line")?;
+    assert!(dissection.contains("CR LF"), "{dissection}");
+    let diagnostics = b.testid("diagnostics")?;
+    assert_eq!(
+        b.attribute(&diagnostics, "data-count")?.as_deref(),
+        Some("0")
+    );
+    // Disconnect, and the state says who closed.
+    b.click(&b.testid("disconnect")?)?;
+    b.wait_attribute("conn-state", "data-state", "closed")?;
+    b.wait_text("conn-state", "you disconnected")?;
+    Ok(())
+}
+
+#[test]
+fn udp_uppercase_round_trip_in_the_browser() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    round_trip(&mut lab, "upper-udp")?;
+    let b = &lab.browser;
+    b.wait_text("conn-state", "UDP")?;
+    // UDP sends the bare sentence as one datagram: no line ending.
+    let sent = b.find_all("[data-testid=\"transcript-entry\"][data-direction=\"sent\"]")?;
+    assert!(b.text(&sent[0])?.contains("11 B"), "{}", b.text(&sent[0])?);
+    Ok(())
+}
+
+#[test]
+fn the_closed_reason_is_shown_and_a_bare_lf_is_diagnosed() -> Result<()> {
+    let Some(mut lab) = Lab::start(|c| c.limits.idle_timeout_secs = 2.0) else {
+        return Ok(());
+    };
+    lab.open("/sockets")?;
+    let b = &lab.browser;
+    b.wait_attribute("relay-status", "data-state", "online")?;
+    b.select_option("target-select", "upper-tcp")?;
+    b.click(&b.testid("connect")?)?;
+    b.wait_attribute("conn-state", "data-state", "open")?;
+    // Typing dissects the draft before it is sent: LF alone is a warning.
+    b.select_option("line-ending", "lf")?;
+    b.type_text(&b.testid("editor")?, "bare")?;
+    b.wait_attribute("diagnostics", "data-count", "1")?;
+    b.wait_text("diagnostics", "bare LF")?;
+    // Nothing more is sent: the relay closes the idle session and says why.
+    b.wait_attribute("conn-state", "data-state", "closed")?;
+    b.wait_text("conn-state", "closed by the relay: idle")?;
+    Ok(())
+}
+
+#[test]
+fn navigation_reaches_every_protocol_page() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open("/")?;
+    let b = &lab.browser;
+    for key in ["http", "smtp", "pop3", "ftp", "dns", "sockets"] {
+        let link = b.testid(&format!("nav-{key}"))?;
+        let anchor = b
+            .find(&format!("[data-testid=\"nav-{key}\"] a"))?
+            .expect("a link");
+        b.click(&anchor)?;
+        b.wait_until(&format!("nav-{key} to be active"), || {
+            Ok(b.attribute(&link, "class")?
+                .filter(|c| c.contains("active")))
+        })?;
+    }
+    Ok(())
+}
+
+#[test]
+fn without_a_relay_the_page_runs_its_own_servers() -> Result<()> {
+    let dist = dist_dir();
+    if !dist.join("index.html").is_file() {
+        wirelab_testkit::skip("the page is not built (run `cargo xtask dist`)");
+        return Ok(());
+    }
+    let Some(mut browser) = Browser::launch_or_skip() else {
+        return Ok(());
+    };
+    let site = StaticSite::start(&dist);
+    browser.goto(&format!("http://{}/sockets", site.addr))?;
+    let b = &browser;
+    b.wait_attribute("relay-status", "data-state", "offline")?;
+    b.select_option("target-select", "upper-tcp")?;
+    b.click(&b.testid("connect")?)?;
+    b.wait_attribute("conn-state", "data-state", "open")?;
+    b.type_text(&b.testid("editor")?, "offline hello")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "OFFLINE HELLO␍␊")?;
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The app shell: the header with the relay's state, the navigation, and
+//! the routed page. On start it asks the relay for its health and catalog;
+//! with no relay, the page falls back to its in-browser servers.
+
+use crate::components::relay_status::RelayStatusBadge;
+use crate::pages::{home::Home, not_found::NotFound, protocol::ProtocolPage, sockets::Sockets};
+use crate::route::{Route, nav_entries};
+use std::rc::Rc;
+use wirelab_shared::relay_protocol::TargetInfo;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// Whether the page talks to a relay.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RelayStatus {
+    Checking,
+    Online {
+        version: String,
+    },
+    /// No relay: the in-browser servers stand in.
+    Offline {
+        why: String,
+    },
+}
+
+/// What every page knows about the relay, shared through a context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelayInfo {
+    pub status: RelayStatus,
+    pub targets: Rc<Vec<TargetInfo>>,
+}
+
+impl RelayInfo {
+    pub fn is_offline(&self) -> bool {
+        matches!(self.status, RelayStatus::Offline { .. })
+    }
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let info = use_state(|| RelayInfo {
+        status: RelayStatus::Checking,
+        targets: Rc::new(Vec::new()),
+    });
+    {
+        let info = info.clone();
+        use_effect_with((), move |_| {
+            yew::platform::spawn_local(async move {
+                let checked = async {
+                    let health = crate::api::health().await?;
+                    let targets = crate::api::targets().await?;
+                    Ok::<_, String>((health, targets))
+                }
+                .await;
+                info.set(match checked {
+                    Ok((health, targets)) => RelayInfo {
+                        status: RelayStatus::Online {
+                            version: health.version,
+                        },
+                        targets: Rc::new(targets),
+                    },
+                    Err(why) => RelayInfo {
+                        status: RelayStatus::Offline { why },
+                        targets: Rc::new(crate::local::targets()),
+                    },
+                });
+            });
+        });
+    }
+    html! {
+        <BrowserRouter>
+            <ContextProvider<RelayInfo> context={(*info).clone()}>
+                <header class="top">
+                    <Link<Route> to={Route::Home} classes="brand">{ "wirelab" }</Link<Route>>
+                    <Nav />
+                    <RelayStatusBadge />
+                </header>
+                <main>
+                    <Switch<Route> render={switch} />
+                </main>
+            </ContextProvider<RelayInfo>>
+        </BrowserRouter>
+    }
+}
+
+#[function_component(Nav)]
+fn nav() -> Html {
+    let current = use_route::<Route>();
+    html! {
+        <nav class="protocols">
+            { for nav_entries().into_iter().map(|entry| {
+                let active = current.as_ref() == Some(&entry.route);
+                html! {
+                    <span data-testid={format!("nav-{}", entry.key)}
+                          class={classes!("nav-item", active.then_some("active"))}>
+                        <Link<Route> to={entry.route}>{ entry.label }</Link<Route>>
+                    </span>
+                }
+            }) }
+        </nav>
+    }
+}
+
+fn switch(route: Route) -> Html {
+    match route {
+        Route::Home => html! { <Home /> },
+        Route::Sockets => html! { <Sockets /> },
+        Route::Http => html! { <ProtocolPage key="http" protocol="http" /> },
+        Route::Smtp => html! { <ProtocolPage key="smtp" protocol="smtp" /> },
+        Route::Pop3 => html! { <ProtocolPage key="pop3" protocol="pop3" /> },
+        Route::Ftp => html! { <ProtocolPage key="ftp" protocol="ftp" /> },
+        Route::Dns => html! { <ProtocolPage key="dns" protocol="dns" /> },
+        Route::NotFound => html! { <NotFound /> },
+    }
+}

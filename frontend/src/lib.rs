@@ -1,0 +1,44 @@
+//! The wirelab page: a Yew single-page app. It has no protocol logic of its
+//! own; it drives the engines and dissectors of `wirelab-shared`, either
+//! through the relay's WebSocket bridge or, with no relay, in the browser.
+//!
+//! Layout: [`app`] (shell, header, navigation, routes), [`pages`] (one per
+//! workbench), [`components`] (panes shared by the workbenches), [`session`]
+//! (the plain-Rust reducer of a connection's transcript, unit-tested
+//! natively), [`link`] (the connection to a server: relay or in-browser) and
+//! [`api`] (the relay's JSON endpoints).
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod link;
+pub mod local;
+pub mod pages;
+pub mod route;
+pub mod session;
+
+/// Entry point called by the generated JS glue once the module is loaded.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    yew::Renderer::<app::App>::new().render();
+}
+
+/// Milliseconds on the page's monotonic clock (`performance.now()`).
+pub fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .and_then(|w| w.performance())
+            .map(|p| p.now())
+            .unwrap_or_else(js_sys::Date::now)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use std::sync::OnceLock;
+        use std::time::Instant;
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+    }
+}

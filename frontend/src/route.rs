@@ -1,0 +1,69 @@
+//! The page's routes and the navigation entries that lead to them.
+
+use yew_router::prelude::*;
+
+#[derive(Clone, Routable, PartialEq, Eq, Debug)]
+pub enum Route {
+    #[at("/")]
+    Home,
+    #[at("/http")]
+    Http,
+    #[at("/smtp")]
+    Smtp,
+    #[at("/pop3")]
+    Pop3,
+    #[at("/ftp")]
+    Ftp,
+    #[at("/dns")]
+    Dns,
+    #[at("/sockets")]
+    Sockets,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+/// One entry of the navigation bar.
+pub struct NavEntry {
+    pub route: Route,
+    /// Lowercase key used in `data-testid="nav-<key>"` and as the catalog's
+    /// protocol name.
+    pub key: &'static str,
+    pub label: &'static str,
+}
+
+/// The navigation, one entry per protocol, in the course's order.
+pub fn nav_entries() -> Vec<NavEntry> {
+    vec![
+        NavEntry {
+            route: Route::Http,
+            key: "http",
+            label: "HTTP",
+        },
+        NavEntry {
+            route: Route::Smtp,
+            key: "smtp",
+            label: "SMTP",
+        },
+        NavEntry {
+            route: Route::Pop3,
+            key: "pop3",
+            label: "POP3",
+        },
+        NavEntry {
+            route: Route::Ftp,
+            key: "ftp",
+            label: "FTP",
+        },
+        NavEntry {
+            route: Route::Dns,
+            key: "dns",
+            label: "DNS",
+        },
+        NavEntry {
+            route: Route::Sockets,
+            key: "sockets",
+            label: "Sockets",
+        },
+    ]
+}

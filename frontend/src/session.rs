@@ -1,0 +1,541 @@
+//! The state of one connection as the student sees it: where it stands
+//! (connecting, open, closed) and the transcript of everything sent,
+//! received and reported, with times since the connection started.
+//!
+//! It is a plain-Rust reducer (`yew::Reducible`) so its rules are unit-tested
+//! natively; components dispatch [`SessionAction`]s and render [`Session`].
+
+use std::rc::Rc;
+use wirelab_shared::relay_protocol::{ClosedBy, ErrorCode, RelayMessage, Transport};
+use yew::Reducible;
+
+/// Most entries a transcript keeps; older ones are dropped first.
+pub const MAX_ENTRIES: usize = 5_000;
+
+/// Which way an entry went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From the page to the server.
+    Sent,
+    /// From the server to the page.
+    Received,
+    /// Something the relay or the page reported: connected, closed, error.
+    Event,
+}
+
+impl Direction {
+    /// The value of `data-direction` in the page.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Direction::Sent => "sent",
+            Direction::Received => "received",
+            Direction::Event => "event",
+        }
+    }
+
+    pub fn arrow(&self) -> &'static str {
+        match self {
+            Direction::Sent => "→",
+            Direction::Received => "←",
+            Direction::Event => "•",
+        }
+    }
+}
+
+/// One line of the transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Stable across drops of old entries, so a selection survives.
+    pub id: usize,
+    pub direction: Direction,
+    /// Milliseconds since the student pressed Connect (page clock).
+    pub t_ms: f64,
+    /// The relay's own `t_ms` for reported events, if it sent one.
+    pub relay_t_ms: Option<f64>,
+    /// The bytes for sent and received entries; empty for events.
+    pub bytes: Vec<u8>,
+    /// What happened, for events; empty for data.
+    pub text: String,
+}
+
+/// Where the connection stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnState {
+    Idle,
+    Connecting {
+        target: String,
+    },
+    Open {
+        target: String,
+        transport: Transport,
+        peer: String,
+        local: String,
+        connect_ms: f64,
+        /// The page sent `shutdown`: no more data may be sent.
+        write_closed: bool,
+    },
+    Closed {
+        by: ClosedBy,
+        reason: String,
+    },
+    Failed {
+        code: Option<ErrorCode>,
+        message: String,
+    },
+}
+
+impl ConnState {
+    pub fn is_open(&self) -> bool {
+        matches!(self, ConnState::Open { .. })
+    }
+
+    pub fn can_send(&self) -> bool {
+        matches!(
+            self,
+            ConnState::Open {
+                write_closed: false,
+                ..
+            }
+        )
+    }
+
+    pub fn is_active(&self) -> bool {
+        matches!(self, ConnState::Connecting { .. } | ConnState::Open { .. })
+    }
+
+    /// The value of `data-state` in the page.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ConnState::Idle => "idle",
+            ConnState::Connecting { .. } => "connecting",
+            ConnState::Open { .. } => "open",
+            ConnState::Closed { .. } => "closed",
+            ConnState::Failed { .. } => "failed",
+        }
+    }
+
+    /// One sentence for the status line.
+    pub fn describe(&self) -> String {
+        match self {
+            ConnState::Idle => "not connected".into(),
+            ConnState::Connecting { target } => format!("connecting to {target}…"),
+            ConnState::Open {
+                target,
+                transport,
+                peer,
+                local,
+                connect_ms,
+                write_closed,
+            } => {
+                let how = match transport {
+                    Transport::Tcp => format!("TCP connection set up in {connect_ms:.2} ms"),
+                    Transport::Udp => "UDP: no connection, each send is one datagram".into(),
+                };
+                let half = if *write_closed {
+                    " — you sent FIN, still reading"
+                } else {
+                    ""
+                };
+                format!("connected to {target} ({peer}) from {local}; {how}{half}")
+            }
+            ConnState::Closed { by, reason } => match by {
+                ClosedBy::Peer => format!("closed by the server: {reason}"),
+                ClosedBy::Relay => format!("closed by the relay: {reason}"),
+            },
+            ConnState::Failed { code, message } => match code {
+                Some(code) => format!("refused ({}): {message}", code_name(*code)),
+                None => format!("failed: {message}"),
+            },
+        }
+    }
+}
+
+fn code_name(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Forbidden => "forbidden",
+        ErrorCode::UnknownTarget => "unknown_target",
+        ErrorCode::BadRequest => "bad_request",
+        ErrorCode::ConnectFailed => "connect_failed",
+        ErrorCode::Timeout => "timeout",
+        ErrorCode::Limit => "limit",
+        ErrorCode::Auth => "auth",
+    }
+}
+
+/// A connection's state and transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub state: ConnState,
+    pub entries: Vec<Entry>,
+    /// Page-clock time of Connect; entry times are relative to it.
+    epoch: f64,
+    next_id: usize,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            state: ConnState::Idle,
+            entries: Vec::new(),
+            epoch: 0.0,
+            next_id: 0,
+        }
+    }
+}
+
+/// What can happen to a session. `at` is the page clock (`now_ms()`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionAction {
+    /// The student pressed Connect.
+    Connecting { target: String, at: f64 },
+    /// A text frame from the relay (or the in-browser server).
+    Relay { message: RelayMessage, at: f64 },
+    /// Bytes (one frame or datagram) from the server.
+    Received { bytes: Vec<u8>, at: f64 },
+    /// Bytes the student sent.
+    Sent { bytes: Vec<u8>, at: f64 },
+    /// The student half-closed the connection.
+    ShutdownSent { at: f64 },
+    /// The WebSocket itself closed (after `closed`/`error`, or abruptly).
+    SocketClosed { code: u16, reason: String, at: f64 },
+    /// The student pressed Disconnect.
+    Disconnected { at: f64 },
+    /// Forget the transcript.
+    Clear,
+}
+
+impl Session {
+    fn push(
+        &mut self,
+        direction: Direction,
+        at: f64,
+        bytes: Vec<u8>,
+        text: String,
+        relay_t_ms: Option<f64>,
+    ) {
+        let entry = Entry {
+            id: self.next_id,
+            direction,
+            t_ms: (at - self.epoch).max(0.0),
+            relay_t_ms,
+            bytes,
+            text,
+        };
+        self.next_id += 1;
+        self.entries.push(entry);
+        if self.entries.len() > MAX_ENTRIES {
+            let excess = self.entries.len() - MAX_ENTRIES;
+            self.entries.drain(..excess);
+        }
+    }
+
+    /// Applies one action (the reducer, without the `Rc`).
+    pub fn apply(&mut self, action: SessionAction) {
+        match action {
+            SessionAction::Connecting { target, at } => {
+                self.epoch = at;
+                self.state = ConnState::Connecting {
+                    target: target.clone(),
+                };
+                self.push(
+                    Direction::Event,
+                    at,
+                    Vec::new(),
+                    format!("connecting to {target}"),
+                    None,
+                );
+            }
+            SessionAction::Relay { message, at } => self.apply_relay(message, at),
+            SessionAction::Received { bytes, at } => {
+                self.push(Direction::Received, at, bytes, String::new(), None);
+            }
+            SessionAction::Sent { bytes, at } => {
+                self.push(Direction::Sent, at, bytes, String::new(), None);
+            }
+            SessionAction::ShutdownSent { at } => {
+                if let ConnState::Open { write_closed, .. } = &mut self.state {
+                    *write_closed = true;
+                }
+                self.push(
+                    Direction::Event,
+                    at,
+                    Vec::new(),
+                    "you closed your side (TCP FIN); the server may still answer".into(),
+                    None,
+                );
+            }
+            SessionAction::SocketClosed { code, reason, at } => {
+                // `closed` or `error` came first and said why; otherwise the
+                // WebSocket broke without a word from the relay.
+                if self.state.is_active() {
+                    let message = if reason.is_empty() {
+                        format!("the connection to the relay ended (WebSocket close code {code})")
+                    } else {
+                        format!("the connection to the relay ended: {reason} (code {code})")
+                    };
+                    self.push(Direction::Event, at, Vec::new(), message.clone(), None);
+                    self.state = ConnState::Failed {
+                        code: None,
+                        message,
+                    };
+                }
+            }
+            SessionAction::Disconnected { at } => {
+                if self.state.is_active() {
+                    self.push(
+                        Direction::Event,
+                        at,
+                        Vec::new(),
+                        "you disconnected".into(),
+                        None,
+                    );
+                    self.state = ConnState::Closed {
+                        by: ClosedBy::Relay,
+                        reason: "you disconnected".into(),
+                    };
+                }
+            }
+            SessionAction::Clear => {
+                self.entries.clear();
+            }
+        }
+    }
+
+    fn apply_relay(&mut self, message: RelayMessage, at: f64) {
+        let relay_t = message.t_ms();
+        match message {
+            RelayMessage::Connected {
+                transport,
+                target,
+                peer,
+                local,
+                connect_ms,
+                ..
+            } => {
+                let target = target.unwrap_or_else(|| peer.clone());
+                self.push(
+                    Direction::Event,
+                    at,
+                    Vec::new(),
+                    format!("connected to {target} ({peer}) from {local} [{transport}]"),
+                    relay_t,
+                );
+                self.state = ConnState::Open {
+                    target,
+                    transport,
+                    peer,
+                    local,
+                    connect_ms,
+                    write_closed: false,
+                };
+            }
+            RelayMessage::Error { code, message, .. } => {
+                self.push(
+                    Direction::Event,
+                    at,
+                    Vec::new(),
+                    format!("error ({}): {message}", code_name(code)),
+                    relay_t,
+                );
+                self.state = ConnState::Failed {
+                    code: Some(code),
+                    message,
+                };
+            }
+            RelayMessage::Closed { by, reason, .. } => {
+                let who = match by {
+                    ClosedBy::Peer => "the server",
+                    ClosedBy::Relay => "the relay",
+                };
+                self.push(
+                    Direction::Event,
+                    at,
+                    Vec::new(),
+                    format!("closed by {who}: {reason}"),
+                    relay_t,
+                );
+                self.state = ConnState::Closed { by, reason };
+            }
+            RelayMessage::Listening { addr, .. } => {
+                self.push(
+                    Direction::Event,
+                    at,
+                    Vec::new(),
+                    format!("the relay listens on {addr}"),
+                    relay_t,
+                );
+            }
+        }
+    }
+
+    /// The entry with `id`, if it is still kept.
+    pub fn entry(&self, id: usize) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// The most recent entry that carries bytes.
+    pub fn last_data(&self) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.direction != Direction::Event)
+    }
+}
+
+impl Reducible for Session {
+    type Action = SessionAction;
+
+    fn reduce(self: Rc<Self>, action: SessionAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        next.apply(action);
+        Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connected(at: f64) -> SessionAction {
+        SessionAction::Relay {
+            message: RelayMessage::Connected {
+                transport: Transport::Tcp,
+                target: Some("upper-tcp".into()),
+                peer: "127.0.0.1:12000".into(),
+                local: "127.0.0.1:5555".into(),
+                connect_ms: 0.2,
+                t_ms: Some(0.5),
+            },
+            at,
+        }
+    }
+
+    #[test]
+    fn a_round_trip_is_recorded_with_times_since_connect() {
+        let mut s = Session::default();
+        s.apply(SessionAction::Connecting {
+            target: "upper-tcp".into(),
+            at: 1000.0,
+        });
+        assert_eq!(s.state.key(), "connecting");
+        s.apply(connected(1001.0));
+        assert!(s.state.can_send());
+        s.apply(SessionAction::Sent {
+            bytes: b"hello\r\n".to_vec(),
+            at: 1010.0,
+        });
+        s.apply(SessionAction::Received {
+            bytes: b"HELLO\r\n".to_vec(),
+            at: 1012.5,
+        });
+        let data: Vec<_> = s
+            .entries
+            .iter()
+            .filter(|e| e.direction != Direction::Event)
+            .map(|e| (e.direction, e.t_ms))
+            .collect();
+        assert_eq!(
+            data,
+            vec![(Direction::Sent, 10.0), (Direction::Received, 12.5)]
+        );
+        assert_eq!(s.entries[1].relay_t_ms, Some(0.5));
+        assert_eq!(s.last_data().unwrap().bytes, b"HELLO\r\n");
+        assert!(s.state.describe().contains("127.0.0.1:12000"));
+    }
+
+    #[test]
+    fn closed_then_socket_close_keeps_the_relays_reason() {
+        let mut s = Session::default();
+        s.apply(SessionAction::Connecting {
+            target: "upper-tcp".into(),
+            at: 0.0,
+        });
+        s.apply(connected(1.0));
+        s.apply(SessionAction::Relay {
+            message: RelayMessage::Closed {
+                by: ClosedBy::Relay,
+                reason: "idle".into(),
+                t_ms: Some(300.0),
+            },
+            at: 301.0,
+        });
+        s.apply(SessionAction::SocketClosed {
+            code: 1000,
+            reason: "idle".into(),
+            at: 302.0,
+        });
+        assert_eq!(
+            s.state,
+            ConnState::Closed {
+                by: ClosedBy::Relay,
+                reason: "idle".into()
+            }
+        );
+        assert_eq!(s.state.describe(), "closed by the relay: idle");
+        assert_eq!(s.entries.last().unwrap().text, "closed by the relay: idle");
+    }
+
+    #[test]
+    fn an_abrupt_socket_close_is_a_failure() {
+        let mut s = Session::default();
+        s.apply(SessionAction::Connecting {
+            target: "x".into(),
+            at: 0.0,
+        });
+        s.apply(SessionAction::SocketClosed {
+            code: 1006,
+            reason: String::new(),
+            at: 5.0,
+        });
+        assert_eq!(s.state.key(), "failed");
+        assert!(s.state.describe().contains("1006"));
+    }
+
+    #[test]
+    fn errors_shutdown_and_disconnect() {
+        let mut s = Session::default();
+        s.apply(SessionAction::Connecting {
+            target: "nope".into(),
+            at: 0.0,
+        });
+        s.apply(SessionAction::Relay {
+            message: RelayMessage::Error {
+                code: ErrorCode::UnknownTarget,
+                message: "no such target".into(),
+                t_ms: None,
+            },
+            at: 1.0,
+        });
+        assert!(s.state.describe().starts_with("refused (unknown_target)"));
+
+        let mut s = Session::default();
+        s.apply(SessionAction::Connecting {
+            target: "upper-tcp".into(),
+            at: 0.0,
+        });
+        s.apply(connected(1.0));
+        s.apply(SessionAction::ShutdownSent { at: 2.0 });
+        assert!(s.state.is_open() && !s.state.can_send());
+        s.apply(SessionAction::Disconnected { at: 3.0 });
+        assert_eq!(s.state.key(), "closed");
+        // A second disconnect adds nothing.
+        let n = s.entries.len();
+        s.apply(SessionAction::Disconnected { at: 4.0 });
+        assert_eq!(s.entries.len(), n);
+    }
+
+    #[test]
+    fn the_transcript_is_bounded_and_ids_stay_stable() {
+        let mut s = Session::default();
+        for i in 0..MAX_ENTRIES + 10 {
+            s.apply(SessionAction::Received {
+                bytes: vec![i as u8],
+                at: i as f64,
+            });
+        }
+        assert_eq!(s.entries.len(), MAX_ENTRIES);
+        assert_eq!(s.entries[0].id, 10);
+        assert!(s.entry(5).is_none());
+        assert!(s.entry(10).is_some());
+    }
+}

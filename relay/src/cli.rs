@@ -1,0 +1,195 @@
+//! The `wirelab` command line: `serve` (the default), `dissect` and
+//! `print-config`. Options given here override the config file, which
+//! overrides the defaults.
+
+use crate::config::Config;
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use wirelab_shared::kinds;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wirelab",
+    version,
+    about = "wirelab relay: the page, the WebSocket bridge to TCP/UDP, and the reference servers",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, which runs when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the page, /ws and the reference servers (the default).
+    Serve(ServeArgs),
+    /// Dissect one message and print its dissection as JSON.
+    #[command(after_help = kinds_help())]
+    Dissect(DissectArgs),
+    /// Print the configuration that `serve` would use, as TOML.
+    PrintConfig(ServeArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// A TOML file with any of the options (see `wirelab print-config`).
+    #[arg(long, env = "WIRELAB_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address of the web server [default: 127.0.0.1].
+    #[arg(long)]
+    pub bind: Option<IpAddr>,
+    /// Port of the web server [default: 8080].
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// The built site to serve [default: dist].
+    #[arg(long)]
+    pub dist: Option<PathBuf>,
+    /// Where the reference servers keep mailboxes, files and zones
+    /// [default: the user's data directory, e.g. ~/.local/share/wirelab].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Close a WebSocket session after this many idle seconds [default: 300].
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<f64>,
+    /// Address the reference servers listen on [default: 127.0.0.1].
+    #[arg(long, value_name = "IP")]
+    pub servers_host: Option<IpAddr>,
+    /// Do not start the reference servers.
+    #[arg(long)]
+    pub no_servers: bool,
+}
+
+impl ServeArgs {
+    /// The config file (if any) with these options applied on top.
+    pub fn load(&self) -> Result<Config> {
+        let mut config = match &self.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        if let Some(v) = self.bind {
+            config.bind = v;
+        }
+        if let Some(v) = self.port {
+            config.port = v;
+        }
+        if let Some(v) = &self.dist {
+            config.dist = v.clone();
+        }
+        if let Some(v) = &self.data_dir {
+            config.data_dir = Some(v.clone());
+        }
+        if let Some(v) = self.idle_timeout {
+            if !(v.is_finite() && v > 0.0) {
+                bail!("--idle-timeout must be a positive number of seconds");
+            }
+            config.limits.idle_timeout_secs = v;
+        }
+        if let Some(v) = self.servers_host {
+            config.servers.host = v;
+        }
+        if self.no_servers {
+            config.servers.enabled = false;
+        }
+        Ok(config)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DissectArgs {
+    /// What the input is (see the list below).
+    pub kind: String,
+    /// The file holding one message; standard input if absent or `-`.
+    pub file: Option<PathBuf>,
+    /// Print the JSON on one line.
+    #[arg(long)]
+    pub compact: bool,
+}
+
+fn kinds_help() -> String {
+    let mut help = String::from("Kinds:\n");
+    for kind in kinds::KINDS {
+        help.push_str(&format!("  {:<16} {}\n", kind.name, kind.description));
+    }
+    help
+}
+
+/// Runs `wirelab dissect`: the JSON of the dissection, or an error that lists
+/// the kinds when the kind is unknown.
+pub fn dissect(args: &DissectArgs) -> Result<String> {
+    let Some(kind) = kinds::find(&args.kind) else {
+        let names: Vec<_> = kinds::KINDS.iter().map(|k| k.name).collect();
+        bail!(
+            "unknown kind {:?}; the kinds are: {}",
+            args.kind,
+            names.join(", ")
+        );
+    };
+    let bytes = match &args.file {
+        Some(path) if path.as_os_str() != "-" => {
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+        }
+        _ => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
+            bytes
+        }
+    };
+    let dissection = (kind.dissect)(&bytes);
+    let json = if args.compact {
+        serde_json::to_string(&dissection)?
+    } else {
+        serde_json::to_string_pretty(&dissection)?
+    };
+    Ok(json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_is_the_default_and_options_override_the_file() {
+        let cli = Cli::try_parse_from(["wirelab", "--port", "9999", "--no-servers"]).unwrap();
+        assert!(cli.command.is_none());
+        let config = cli.serve.load().unwrap();
+        assert_eq!(config.port, 9999);
+        assert!(!config.servers.enabled);
+        let cli = Cli::try_parse_from(["wirelab", "serve", "--bind", "0.0.0.0"]).unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("expected serve");
+        };
+        assert_eq!(args.load().unwrap().bind.to_string(), "0.0.0.0");
+    }
+
+    #[test]
+    fn dissect_reports_unknown_kinds_and_unreadable_files() {
+        let err = dissect(&DissectArgs {
+            kind: "carrier-pigeon".into(),
+            file: None,
+            compact: false,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("the kinds are: line"), "{err}");
+        let err = dissect(&DissectArgs {
+            kind: "line".into(),
+            file: Some("/nonexistent/message".into()),
+            compact: false,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot read /nonexistent/message"));
+    }
+
+    #[test]
+    fn bad_idle_timeout_is_refused() {
+        let cli = Cli::try_parse_from(["wirelab", "--idle-timeout=-1"]).unwrap();
+        assert!(cli.serve.load().is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! The relay's configuration: defaults, the TOML file and the command-line
+//! overrides, merged in that order into one [`Config`].
+//!
+//! Every option can be set in the file; the command line only overrides the
+//! common ones. Unknown keys in the file are errors, so a typo does not
+//! silently keep a default. `wirelab print-config` shows the merged result.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const LOOPBACK: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+/// Everything the relay needs to start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address of the web server (the page, `/ws`, `/api`).
+    pub bind: IpAddr,
+    pub port: u16,
+    /// The built site (`cargo xtask dist` writes it to `dist/`).
+    pub dist: PathBuf,
+    /// Where the reference servers keep their data. Defaults to the user's
+    /// data directory (`~/.local/share/wirelab` on Linux).
+    pub data_dir: Option<PathBuf>,
+    pub limits: Limits,
+    pub servers: Servers,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: LOOPBACK,
+            port: 8080,
+            dist: PathBuf::from("dist"),
+            data_dir: None,
+            limits: Limits::default(),
+            servers: Servers::default(),
+        }
+    }
+}
+
+/// Bounds on what one WebSocket session may do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// A session with no traffic either way for this long is closed.
+    pub idle_timeout_secs: f64,
+    /// Largest WebSocket message the page may send (one TCP write, one datagram).
+    pub max_frame_bytes: usize,
+    /// How long to wait for a TCP connection to a target.
+    pub connect_timeout_secs: f64,
+    /// A reference-server connection with no traffic for this long is closed.
+    pub server_idle_timeout_secs: f64,
+    /// Connections each reference server accepts at once.
+    pub server_max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            idle_timeout_secs: 300.0,
+            max_frame_bytes: 64 * 1024,
+            connect_timeout_secs: 5.0,
+            server_idle_timeout_secs: 600.0,
+            server_max_connections: 256,
+        }
+    }
+}
+
+impl Limits {
+    pub fn idle_timeout(&self) -> Duration {
+        seconds(self.idle_timeout_secs)
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        seconds(self.connect_timeout_secs)
+    }
+
+    pub fn server_idle_timeout(&self) -> Duration {
+        seconds(self.server_idle_timeout_secs)
+    }
+}
+
+fn seconds(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+}
+
+/// The reference servers. Each protocol has its own table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Servers {
+    /// Start the reference servers at all.
+    pub enabled: bool,
+    /// The address every reference server listens on.
+    pub host: IpAddr,
+    pub upper: UpperServer,
+}
+
+impl Default for Servers {
+    fn default() -> Self {
+        Servers {
+            enabled: true,
+            host: LOOPBACK,
+            upper: UpperServer::default(),
+        }
+    }
+}
+
+/// The uppercase servers of the socket chapter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpperServer {
+    pub tcp_port: u16,
+    pub udp_port: u16,
+}
+
+impl Default for UpperServer {
+    fn default() -> Self {
+        UpperServer {
+            tcp_port: 12000,
+            udp_port: 12000,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; missing keys keep their defaults.
+    pub fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        Self::from_toml(&text).with_context(|| format!("in the config file {}", path.display()))
+    }
+
+    pub fn from_toml(text: &str) -> Result<Config> {
+        Ok(toml::from_str(text)?)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// A configuration for tests: every listener on 127.0.0.1 port 0 (the
+    /// system picks free ports), data in `data_dir`.
+    pub fn ephemeral(data_dir: &Path) -> Config {
+        let mut config = Config {
+            port: 0,
+            data_dir: Some(data_dir.to_path_buf()),
+            ..Config::default()
+        };
+        config.servers.upper.tcp_port = 0;
+        config.servers.upper.udp_port = 0;
+        config
+    }
+
+    /// The data directory, with the default filled in.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(default_data_dir)
+    }
+}
+
+/// `~/.local/share/wirelab` (or the platform's equivalent), falling back to
+/// `./wirelab-data` where the platform has none.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .map(|d| d.join("wirelab"))
+        .unwrap_or_else(|| PathBuf::from("wirelab-data"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let c = Config::default();
+        assert_eq!(c.bind.to_string(), "127.0.0.1");
+        assert_eq!(c.port, 8080);
+        assert_eq!(c.servers.upper.tcp_port, 12000);
+        assert_eq!(c.servers.upper.udp_port, 12000);
+    }
+
+    #[test]
+    fn file_overrides_only_what_it_names() {
+        let c = Config::from_toml("port = 9000\n[servers.upper]\ntcp_port = 13000\n").unwrap();
+        assert_eq!(c.port, 9000);
+        assert_eq!(c.servers.upper.tcp_port, 13000);
+        assert_eq!(c.servers.upper.udp_port, 12000);
+        assert_eq!(c.limits, Limits::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = Config::from_toml("prot = 9000\n").unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+    }
+
+    #[test]
+    fn printed_config_reads_back() {
+        let mut c = Config {
+            data_dir: Some(PathBuf::from("/tmp/x")),
+            ..Config::default()
+        };
+        c.limits.idle_timeout_secs = 1.5;
+        assert_eq!(Config::from_toml(&c.to_toml()).unwrap(), c);
+        assert_eq!(c.limits.idle_timeout(), Duration::from_millis(1500));
+    }
+}

@@ -1,0 +1,95 @@
+//! The `wirelab` binary: parses the command line, sets up logging and runs
+//! the relay until Ctrl-C or SIGTERM.
+
+use anyhow::Result;
+use clap::Parser;
+use std::process::ExitCode;
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+use wirelab_relay::Relay;
+use wirelab_relay::cli::{Cli, Command, ServeArgs};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Dissect(args)) => wirelab_relay::cli::dissect(&args).map(|json| {
+            println!("{json}");
+        }),
+        Some(Command::PrintConfig(args)) => args.load().map(|c| print!("{}", c.to_toml())),
+        Some(Command::Serve(args)) => serve(args),
+        None => serve(cli.serve),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wirelab: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = args.load()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let relay = Relay::start(config.clone()).await?;
+        print_banner(&relay, &config);
+        wait_for_signal().await;
+        eprintln!("wirelab: shutting down…");
+        if !relay.stop(Duration::from_secs(5)).await {
+            eprintln!("wirelab: some connections did not close in time");
+        }
+        Ok(())
+    })
+}
+
+fn print_banner(relay: &Relay, config: &wirelab_relay::config::Config) {
+    let host = match relay.addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+        ip => ip.to_string(),
+    };
+    println!(
+        "wirelab is running: open http://{host}:{}/",
+        relay.addr.port()
+    );
+    println!("  page, /ws and /api on {}", relay.addr);
+    println!("  data directory {}", config.data_dir().display());
+    if relay.targets().is_empty() {
+        println!("  no reference servers");
+    }
+    for t in relay.targets() {
+        println!(
+            "  {:<12} {} {}:{:<5}  {}",
+            t.name, t.transport, t.host, t.port, t.description
+        );
+    }
+    println!("Press Ctrl-C to stop.");
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

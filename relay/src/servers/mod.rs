@@ -1,0 +1,65 @@
+//! The reference servers the relay hosts, one module per protocol. Each
+//! binds its sockets, hands them to the engine drivers in [`crate::driver`]
+//! and returns its catalog entries with the ports it really bound (so a
+//! configured port 0 shows the port the system picked).
+
+pub mod upper;
+
+use crate::config::{Config, Limits};
+use crate::driver::TcpServerSettings;
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::path::Path;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use wirelab_shared::relay_protocol::TargetInfo;
+
+/// What every server's `start` gets.
+pub struct ServerContext<'a> {
+    pub config: &'a Config,
+    pub data_dir: &'a Path,
+    pub shutdown: CancellationToken,
+    pub tracker: &'a TaskTracker,
+}
+
+impl ServerContext<'_> {
+    /// Driver settings for a TCP server named `name`, from the limits.
+    pub fn tcp_settings(&self, name: &'static str) -> TcpServerSettings {
+        let Limits {
+            server_max_connections,
+            ..
+        } = self.config.limits;
+        TcpServerSettings {
+            name,
+            idle_timeout: self.config.limits.server_idle_timeout(),
+            max_connections: server_max_connections,
+        }
+    }
+}
+
+/// Starts every reference server and returns the catalog entries, in the
+/// order the page lists them.
+pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
+    if !ctx.config.servers.enabled {
+        return Ok(Vec::new());
+    }
+    let mut targets = Vec::new();
+    targets.extend(upper::start(ctx).await?);
+    Ok(targets)
+}
+
+/// Binds a TCP listener, with an error that names the server and the config
+/// key to change when the port is taken.
+pub async fn bind_tcp(addr: SocketAddr, what: &str, config_key: &str) -> Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on TCP {addr} for {what} (is the port in use? change {config_key} in the config)")
+    })
+}
+
+/// Binds a UDP socket, with an error like [`bind_tcp`]'s.
+pub async fn bind_udp(addr: SocketAddr, what: &str, config_key: &str) -> Result<UdpSocket> {
+    UdpSocket::bind(addr).await.with_context(|| {
+        format!("cannot listen on UDP {addr} for {what} (is the port in use? change {config_key} in the config)")
+    })
+}

@@ -1,0 +1,115 @@
+//! Helpers for the relay's integration tests: start a relay on free ports
+//! and speak relay protocol v1 to it with a real WebSocket client.
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use wirelab_relay::Relay;
+use wirelab_relay::config::Config;
+use wirelab_shared::relay_protocol::RelayMessage;
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A relay on free ports with its own data directory, removed on drop.
+pub struct TestRelay {
+    pub relay: Relay,
+    pub _data: tempfile::TempDir,
+}
+
+pub async fn start(adjust: impl FnOnce(&mut Config)) -> TestRelay {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::ephemeral(data.path());
+    config.dist = data.path().join("no-dist");
+    adjust(&mut config);
+    let relay = Relay::start(config).await.expect("relay starts");
+    TestRelay { relay, _data: data }
+}
+
+impl TestRelay {
+    pub fn url(&self, query: &str) -> String {
+        format!("ws://{}/ws?{query}", self.relay.addr)
+    }
+
+    /// Opens `/ws?query` announcing the `wirelab.v1` subprotocol, and checks
+    /// that the relay selected it.
+    pub async fn open(&self, query: &str) -> Ws {
+        let mut request = self.url(query).into_client_request().unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("wirelab.v1"),
+        );
+        let (ws, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("upgrade");
+        assert_eq!(
+            response.headers().get("sec-websocket-protocol").unwrap(),
+            "wirelab.v1"
+        );
+        ws
+    }
+
+    /// A plain HTTP GET, returning status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(self.relay.addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        let text = String::from_utf8_lossy(&response).to_string();
+        let status = text[9..12].parse().unwrap();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+/// The next message, failing the test after 5 seconds.
+pub async fn next(ws: &mut Ws) -> Message {
+    tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .expect("a message within 5 s")
+        .expect("the stream is open")
+        .expect("no WebSocket error")
+}
+
+/// The next text frame, parsed as a relay message.
+pub async fn next_relay_message(ws: &mut Ws) -> RelayMessage {
+    match next(ws).await {
+        Message::Text(text) => serde_json::from_str(text.as_str())
+            .unwrap_or_else(|e| panic!("not a relay message: {text}: {e}")),
+        other => panic!("expected a text frame, got {other:?}"),
+    }
+}
+
+/// The next binary frame.
+pub async fn next_bytes(ws: &mut Ws) -> Vec<u8> {
+    match next(ws).await {
+        Message::Binary(bytes) => bytes.to_vec(),
+        other => panic!("expected a binary frame, got {other:?}"),
+    }
+}
+
+/// Expects a close frame with `code`.
+pub async fn expect_close(ws: &mut Ws, code: u16) {
+    match next(ws).await {
+        Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::from(code)),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+pub async fn send_bytes(ws: &mut Ws, bytes: &[u8]) {
+    ws.send(Message::binary(bytes.to_vec())).await.unwrap();
+}
+
+pub async fn send_text(ws: &mut Ws, text: &str) {
+    ws.send(Message::text(text.to_string())).await.unwrap();
+}

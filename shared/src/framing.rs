@@ -1,0 +1,168 @@
+//! The first parsing stage for line-based protocols: finding where a line
+//! ends in a growing buffer, with a hard limit on its length.
+//!
+//! The caller keeps a buffer of received bytes, asks [`next_line`] for the
+//! next complete line, acts on it and then drops `consumed` bytes from the
+//! front. `Ok(None)` means "partial: wait for more bytes". A line longer than
+//! the limit is an error the caller must handle (reply, discard or close),
+//! so a peer can never make the buffer grow without bound.
+
+use crate::dissect::Span;
+
+/// How a line ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineEnding {
+    /// CR LF, as every Internet text protocol asks (RFC 5234 `CRLF`).
+    CrLf,
+    /// LF alone: tolerated by many servers, but not what the RFCs say.
+    BareLf,
+}
+
+impl LineEnding {
+    pub fn len(&self) -> usize {
+        match self {
+            LineEnding::CrLf => 2,
+            LineEnding::BareLf => 1,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// One complete line found at the front of a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    /// The line's content, without its ending.
+    pub content: Span,
+    pub ending: LineEnding,
+    /// How many bytes to drop from the buffer: content plus ending.
+    pub consumed: usize,
+}
+
+/// The line at the front of the buffer was longer than allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("line longer than {limit} bytes")]
+pub struct LineTooLong {
+    pub limit: usize,
+}
+
+/// Finds the first line in `buf`. `max_len` bounds the content length (not
+/// counting the ending). Returns `Ok(None)` while no LF has arrived and the
+/// buffer is still within the limit.
+pub fn next_line(buf: &[u8], max_len: usize) -> Result<Option<Line>, LineTooLong> {
+    // Look one byte past the limit for the CR of a CRLF.
+    let window = &buf[..buf.len().min(max_len.saturating_add(2))];
+    match window.iter().position(|&b| b == b'\n') {
+        Some(lf) => {
+            let (end, ending) = if lf > 0 && buf[lf - 1] == b'\r' {
+                (lf - 1, LineEnding::CrLf)
+            } else {
+                (lf, LineEnding::BareLf)
+            };
+            if end > max_len {
+                return Err(LineTooLong { limit: max_len });
+            }
+            Ok(Some(Line {
+                content: Span::new(0, end),
+                ending,
+                consumed: lf + 1,
+            }))
+        }
+        None if buf.len() > max_len + 1 => Err(LineTooLong { limit: max_len }),
+        None => Ok(None),
+    }
+}
+
+/// Splits a whole message into lines (each with its ending, the last one
+/// possibly without any), with spans into `bytes`. Used by dissectors that
+/// already hold a complete frame.
+pub fn split_lines(bytes: &[u8]) -> Vec<(Span, Option<LineEnding>)> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        match bytes[start..].iter().position(|&b| b == b'\n') {
+            Some(rel) => {
+                let lf = start + rel;
+                if lf > start && bytes[lf - 1] == b'\r' {
+                    lines.push((Span::new(start, lf - 1), Some(LineEnding::CrLf)));
+                } else {
+                    lines.push((Span::new(start, lf), Some(LineEnding::BareLf)));
+                }
+                start = lf + 1;
+            }
+            None => {
+                lines.push((Span::new(start, bytes.len()), None));
+                break;
+            }
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn finds_crlf_and_bare_lf_lines() {
+        let line = next_line(b"HELO crepes.fr\r\nrest", 100).unwrap().unwrap();
+        assert_eq!(line.content, Span::new(0, 14));
+        assert_eq!(line.ending, LineEnding::CrLf);
+        assert_eq!(line.consumed, 16);
+        let bare = next_line(b"abc\n", 100).unwrap().unwrap();
+        assert_eq!(bare.ending, LineEnding::BareLf);
+        assert_eq!(bare.consumed, 4);
+        let empty = next_line(b"\r\n", 100).unwrap().unwrap();
+        assert_eq!(empty.content, Span::new(0, 0));
+    }
+
+    #[test]
+    fn partial_until_lf_and_limit_enforced() {
+        assert_eq!(next_line(b"abc\r", 100), Ok(None));
+        assert_eq!(next_line(b"", 100), Ok(None));
+        // Exactly at the limit is fine, with either ending.
+        assert!(next_line(b"abcd\r\n", 4).unwrap().is_some());
+        assert!(next_line(b"abcd\n", 4).unwrap().is_some());
+        assert_eq!(next_line(b"abcde\n", 4), Err(LineTooLong { limit: 4 }));
+        // Without any LF, the buffer may hold the limit plus a CR, no more.
+        assert_eq!(next_line(b"abcd\r", 4), Ok(None));
+        assert_eq!(next_line(b"abcdef", 4), Err(LineTooLong { limit: 4 }));
+    }
+
+    #[test]
+    fn split_lines_covers_every_byte() {
+        let lines = split_lines(b"a\r\nbb\ncc");
+        assert_eq!(
+            lines,
+            vec![
+                (Span::new(0, 1), Some(LineEnding::CrLf)),
+                (Span::new(3, 5), Some(LineEnding::BareLf)),
+                (Span::new(6, 8), None),
+            ]
+        );
+        assert!(split_lines(b"").is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn every_strict_prefix_of_a_line_is_partial(content in "[ -~]{0,40}") {
+            let msg = format!("{content}\r\n");
+            for cut in 0..msg.len() {
+                prop_assert_eq!(next_line(&msg.as_bytes()[..cut], 64), Ok(None));
+            }
+            let line = next_line(msg.as_bytes(), 64).unwrap().unwrap();
+            prop_assert_eq!(line.consumed, msg.len());
+        }
+
+        #[test]
+        fn framing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200), max in 0usize..50) {
+            if let Ok(Some(line)) = next_line(&bytes, max) {
+                prop_assert!(line.consumed <= bytes.len());
+                prop_assert!(line.content.len() <= max);
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The registry of message kinds a student (or `wirelab dissect`) can ask to
+//! have dissected, so the page and the command line offer the same list.
+//!
+//! Each protocol adds its kinds to [`KINDS`]: a stable name, a one-line
+//! description and the function that dissects one complete message.
+
+use crate::dissect::Dissection;
+
+/// One kind of message that can be dissected.
+pub struct Kind {
+    /// The name on the command line: `line`, `http-request`, `dns`.
+    pub name: &'static str,
+    pub description: &'static str,
+    pub dissect: fn(&[u8]) -> Dissection,
+}
+
+/// Every kind, in the order the help text lists them.
+pub const KINDS: &[Kind] = &[Kind {
+    name: "line",
+    description: "text lines, as sent to the uppercase server or any line-based socket",
+    dissect: crate::line::dissect,
+}];
+
+/// Looks a kind up by name.
+pub fn find(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+/// Dissects `bytes` as the kind named `name`, if there is one.
+pub fn dissect(name: &str, bytes: &[u8]) -> Option<Dissection> {
+    find(name).map(|k| (k.dissect)(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_findable() {
+        for (i, kind) in KINDS.iter().enumerate() {
+            assert!(
+                KINDS[..i].iter().all(|k| k.name != kind.name),
+                "{}",
+                kind.name
+            );
+            assert!(find(kind.name).is_some());
+            // Every kind survives empty input.
+            let _ = (kind.dissect)(b"");
+        }
+        assert!(find("no-such-kind").is_none());
+        assert_eq!(dissect("line", b"hi\r\n").unwrap().summary, "hi");
+    }
+}

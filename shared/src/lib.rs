@@ -1,0 +1,21 @@
+//! wirelab's protocol core: sans-IO engines, parsers, dissectors and the relay
+//! protocol types, shared by the relay (native, over tokio sockets) and the
+//! page (WebAssembly, in the browser).
+//!
+//! Nothing here does I/O or reads a clock: callers pass bytes and time in and
+//! take bytes, events and deadlines out (see [`engine`]). Every parser returns
+//! a [`dissect::Dissection`] for the student, with diagnostics instead of
+//! errors for malformed input.
+#![forbid(unsafe_code)]
+
+pub mod dissect;
+pub mod engine;
+pub mod framing;
+pub mod kinds;
+pub mod line;
+pub mod relay_protocol;
+pub mod text;
+pub mod upper;
+
+pub use dissect::{Diagnostic, Dissection, Field, Protocol, Severity, Span};
+pub use engine::{Engine, Millis, Output};
