@@ -11,6 +11,7 @@
 pub mod dissect;
 pub mod engine;
 pub mod framing;
+pub mod fuzzing;
 pub mod kinds;
 pub mod line;
 pub mod relay_protocol;
