@@ -35,6 +35,27 @@ pub fn line(data: &[u8]) {
     assert_eq!(out.bytes().len(), data.len());
 }
 
+/// HTTP: the framer consumes a stream message by message, and both
+/// dissectors survive anything.
+pub fn http(data: &[u8]) {
+    use crate::http::frame::{Limits, Status, frame_request, frame_response};
+    check(&crate::http::dissect_request(data), data);
+    check(&crate::http::dissect_response_to(data, Some("HEAD")), data);
+    let limits = Limits {
+        max_line: 256,
+        max_headers: 16,
+        max_head: 1024,
+        max_body: 1024,
+    };
+    let mut rest = data;
+    // Each round consumes at least one byte, so this ends.
+    while let Ok(Status::Complete(frame)) = frame_request(rest, &limits) {
+        assert!(frame.len > 0 && frame.len <= rest.len());
+        rest = &rest[frame.len..];
+    }
+    let _ = frame_response(data, Some("GET"), &limits);
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -43,6 +64,7 @@ mod tests {
         #[test]
         fn fuzz_bodies_hold_on_random_input(data in proptest::collection::vec(any::<u8>(), 0..512)) {
             super::line(&data);
+            super::http(&data);
             super::all_kinds(&data);
         }
     }

@@ -15,11 +15,23 @@ pub struct Kind {
 }
 
 /// Every kind, in the order the help text lists them.
-pub const KINDS: &[Kind] = &[Kind {
-    name: "line",
-    description: "text lines, as sent to the uppercase server or any line-based socket",
-    dissect: crate::line::dissect,
-}];
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "line",
+        description: "text lines, as sent to the uppercase server or any line-based socket",
+        dissect: crate::line::dissect,
+    },
+    Kind {
+        name: "http-request",
+        description: "one HTTP/1.x request (request line, headers, body)",
+        dissect: crate::http::dissect_request,
+    },
+    Kind {
+        name: "http-response",
+        description: "one HTTP/1.x response (status line, headers, body)",
+        dissect: crate::http::dissect_response,
+    },
+];
 
 /// Looks a kind up by name.
 pub fn find(name: &str) -> Option<&'static Kind> {

@@ -8,10 +8,12 @@
 //! errors for malformed input.
 #![forbid(unsafe_code)]
 
+pub mod base64;
 pub mod dissect;
 pub mod engine;
 pub mod framing;
 pub mod fuzzing;
+pub mod http;
 pub mod kinds;
 pub mod line;
 pub mod relay_protocol;

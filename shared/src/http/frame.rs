@@ -1,0 +1,666 @@
+//! Finding where an HTTP/1.x message ends in a stream (RFC 9112 §6.3):
+//! the head ends at the first empty line, and the body by its
+//! Content-Length, by the chunked transfer coding's zero-size last chunk, or
+//! by the connection closing. HEAD responses, 1xx, 204 and 304 have none.
+//!
+//! [`frame_request`] and [`frame_response`] say `Partial` until the whole
+//! message is in the buffer, or an error when a limit is crossed or the
+//! framing is broken (a server answers 400 and closes). A message framed
+//! `UntilClose` is complete only at end of stream: the caller takes the
+//! whole buffer then.
+
+use super::message::{Head, HeaderLineKind, StartLine, parse_head, text};
+use crate::dissect::Span;
+
+/// Bounds on what one message may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest line of the head, in bytes.
+    pub max_line: usize,
+    /// Most header lines.
+    pub max_headers: usize,
+    /// Longest head (start line, headers, blank line).
+    pub max_head: usize,
+    /// Longest body.
+    pub max_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_line: 8 * 1024,
+            max_headers: 100,
+            max_head: 64 * 1024,
+            max_body: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// How the end of a body is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// No body at all.
+    None,
+    /// Exactly this many bytes (Content-Length).
+    Length(usize),
+    /// Chunks, each with its size, until a zero-size chunk and the trailers.
+    Chunked,
+    /// Everything until the server closes the connection (responses only).
+    UntilClose,
+}
+
+impl BodyFraming {
+    /// How a student would say it.
+    pub fn describe(&self) -> String {
+        match self {
+            BodyFraming::None => "no body".into(),
+            BodyFraming::Length(n) => format!("{n} bytes, as Content-Length says"),
+            BodyFraming::Chunked => {
+                "chunked: each chunk gives its size, a zero-size chunk ends it".into()
+            }
+            BodyFraming::UntilClose => "until the server closes the connection".into(),
+        }
+    }
+}
+
+/// A complete message at the front of a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// Where the body starts (the end of the head).
+    pub head_end: usize,
+    pub body: BodyFraming,
+    /// The whole message's length: drop this many bytes after using it.
+    pub len: usize,
+}
+
+/// The framer's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Complete(Frame),
+    /// Not all of it has arrived.
+    Partial,
+    /// The head is complete and the body runs until the connection closes:
+    /// the caller completes it at end of stream.
+    UntilClose {
+        head_end: usize,
+    },
+}
+
+/// Why a message cannot be framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("a line of the head is longer than {limit} bytes")]
+    LineTooLong { limit: usize },
+    #[error("more than {limit} header lines")]
+    TooManyHeaders { limit: usize },
+    #[error("the head is longer than {limit} bytes")]
+    HeadTooLarge { limit: usize },
+    #[error("the body is longer than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("Content-Length is not a number of bytes")]
+    InvalidContentLength,
+    #[error("several Content-Length values that disagree")]
+    ConflictingContentLength,
+    #[error("a request's Transfer-Encoding must end with chunked")]
+    UnknownTransferCoding,
+    #[error("the chunked body is malformed: {0}")]
+    BadChunk(&'static str),
+}
+
+/// Finds the end of the head (just after the empty line), enforcing limits.
+pub fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, FrameError> {
+    let mut start = 0;
+    let mut lines = 0;
+    let mut seen_start_line = false;
+    loop {
+        let window_end = buf.len().min(start + limits.max_line + 2);
+        let Some(rel) = buf[start..window_end].iter().position(|&b| b == b'\n') else {
+            if buf.len() - start > limits.max_line + 1 {
+                return Err(FrameError::LineTooLong {
+                    limit: limits.max_line,
+                });
+            }
+            if buf.len() > limits.max_head {
+                return Err(FrameError::HeadTooLarge {
+                    limit: limits.max_head,
+                });
+            }
+            return Ok(None);
+        };
+        let lf = start + rel;
+        let content_end = if lf > start && buf[lf - 1] == b'\r' {
+            lf - 1
+        } else {
+            lf
+        };
+        let empty = content_end == start;
+        start = lf + 1;
+        if start > limits.max_head {
+            return Err(FrameError::HeadTooLarge {
+                limit: limits.max_head,
+            });
+        }
+        if empty {
+            // Empty lines before the start line are skipped, not an end.
+            if seen_start_line {
+                return Ok(Some(start));
+            }
+            continue;
+        }
+        if seen_start_line {
+            lines += 1;
+            if lines > limits.max_headers {
+                return Err(FrameError::TooManyHeaders {
+                    limit: limits.max_headers,
+                });
+            }
+        }
+        seen_start_line = true;
+    }
+}
+
+/// The Content-Length of a head: `None` if absent; an error if it is not a
+/// number or several values disagree (RFC 9112 §6.3 rule 5).
+pub fn content_length(head: &Head, bytes: &[u8]) -> Result<Option<usize>, FrameError> {
+    let mut found: Option<usize> = None;
+    for field in head.fields(bytes) {
+        if !field.name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        for part in field.value.split(',') {
+            let part = part.trim();
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(FrameError::InvalidContentLength);
+            }
+            let n: usize = part.parse().map_err(|_| FrameError::InvalidContentLength)?;
+            match found {
+                Some(prev) if prev != n => return Err(FrameError::ConflictingContentLength),
+                _ => found = Some(n),
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The transfer codings listed in Transfer-Encoding, lowercased.
+pub fn transfer_codings(head: &Head, bytes: &[u8]) -> Vec<String> {
+    head.fields(bytes)
+        .iter()
+        .filter(|f| f.name.eq_ignore_ascii_case("transfer-encoding"))
+        .flat_map(|f| {
+            f.value
+                .split(',')
+                .map(|c| c.trim().to_ascii_lowercase())
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// How a request's body is framed (RFC 9112 §6.3).
+pub fn request_body_framing(head: &Head, bytes: &[u8]) -> Result<BodyFraming, FrameError> {
+    let codings = transfer_codings(head, bytes);
+    if !codings.is_empty() {
+        return if codings.last().map(String::as_str) == Some("chunked") {
+            Ok(BodyFraming::Chunked)
+        } else {
+            Err(FrameError::UnknownTransferCoding)
+        };
+    }
+    Ok(match content_length(head, bytes)? {
+        Some(0) | None => BodyFraming::None,
+        Some(n) => BodyFraming::Length(n),
+    })
+}
+
+/// Whether a response to `method` with `status` has no body whatever its
+/// headers say.
+pub fn response_has_no_body(method: Option<&str>, status: u16) -> bool {
+    method.is_some_and(|m| m.eq_ignore_ascii_case("HEAD"))
+        || (100..200).contains(&status)
+        || status == 204
+        || status == 304
+        || (method.is_some_and(|m| m.eq_ignore_ascii_case("CONNECT"))
+            && (200..300).contains(&status))
+}
+
+/// How a response's body is framed, given the request's method.
+pub fn response_body_framing(
+    head: &Head,
+    bytes: &[u8],
+    request_method: Option<&str>,
+) -> Result<BodyFraming, FrameError> {
+    let status = head.status(bytes).unwrap_or(200);
+    if response_has_no_body(request_method, status) {
+        return Ok(BodyFraming::None);
+    }
+    let codings = transfer_codings(head, bytes);
+    if !codings.is_empty() {
+        return Ok(if codings.last().map(String::as_str) == Some("chunked") {
+            BodyFraming::Chunked
+        } else {
+            BodyFraming::UntilClose
+        });
+    }
+    Ok(match content_length(head, bytes)? {
+        Some(0) => BodyFraming::None,
+        Some(n) => BodyFraming::Length(n),
+        None => BodyFraming::UntilClose,
+    })
+}
+
+/// One chunk of a chunked body, spans absolute in the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// The size line (hex size and extensions), without its CRLF.
+    pub size_line: Span,
+    /// The size line's CRLF.
+    pub size_ending: Span,
+    pub size: usize,
+    /// The chunk's data.
+    pub data: Span,
+    /// The CRLF after the data.
+    pub data_ending: Span,
+}
+
+/// The layout of a chunked body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChunkLayout {
+    pub chunks: Vec<Chunk>,
+    /// The `0` line and its ending.
+    pub last_chunk: Option<Span>,
+    /// Trailer field lines (with their endings).
+    pub trailers: Vec<Span>,
+    /// The final empty line.
+    pub end_line: Option<Span>,
+    /// Where parsing stopped: the end of the body when complete.
+    pub end: usize,
+    pub complete: bool,
+    /// What was wrong, if parsing stopped early on bad input.
+    pub error: Option<&'static str>,
+}
+
+impl ChunkLayout {
+    /// The data of all chunks joined: the body as the sender meant it.
+    pub fn data(&self, bytes: &[u8]) -> Vec<u8> {
+        self.chunks
+            .iter()
+            .flat_map(|c| c.data.slice(bytes).iter().copied())
+            .collect()
+    }
+}
+
+fn line_at(buf: &[u8], start: usize) -> Option<(Span, Span)> {
+    let rel = buf.get(start..)?.iter().position(|&b| b == b'\n')?;
+    let lf = start + rel;
+    let content_end = if lf > start && buf[lf - 1] == b'\r' {
+        lf - 1
+    } else {
+        lf
+    };
+    Some((
+        Span::new(start, content_end),
+        Span::new(content_end, lf + 1),
+    ))
+}
+
+/// Reads the chunked body starting at `start`, as far as the bytes go.
+pub fn parse_chunks(buf: &[u8], start: usize, max_body: usize) -> ChunkLayout {
+    let mut layout = ChunkLayout {
+        end: start,
+        ..ChunkLayout::default()
+    };
+    let mut at = start;
+    loop {
+        let Some((size_line, size_ending)) = line_at(buf, at) else {
+            if buf.len().saturating_sub(at) > 1024 {
+                layout.error = Some("a chunk-size line longer than 1024 bytes");
+            }
+            layout.end = at;
+            return layout;
+        };
+        let line = size_line.slice(buf);
+        let hex_end = line
+            .iter()
+            .position(|b| !b.is_ascii_hexdigit())
+            .unwrap_or(line.len());
+        let rest = &line[hex_end..];
+        let rest_ok = rest.is_empty() || rest[0] == b';' || rest[0] == b' ' || rest[0] == b'\t';
+        let size = std::str::from_utf8(&line[..hex_end])
+            .ok()
+            .and_then(|h| usize::from_str_radix(h, 16).ok());
+        let Some(size) = size.filter(|_| hex_end > 0 && rest_ok) else {
+            layout.error = Some("a chunk size must be a hexadecimal number");
+            layout.end = at;
+            return layout;
+        };
+        if size == 0 {
+            layout.last_chunk = Some(Span::new(size_line.start, size_ending.end));
+            at = size_ending.end;
+            // Trailer fields, then an empty line.
+            loop {
+                let Some((content, ending)) = line_at(buf, at) else {
+                    layout.end = at;
+                    return layout;
+                };
+                if content.is_empty() {
+                    layout.end_line = Some(Span::new(content.start, ending.end));
+                    layout.end = ending.end;
+                    layout.complete = true;
+                    return layout;
+                }
+                layout.trailers.push(Span::new(content.start, ending.end));
+                at = ending.end;
+            }
+        }
+        let data_start = size_ending.end;
+        let data_end = data_start.saturating_add(size);
+        let body_so_far = data_end - start;
+        if body_so_far > max_body {
+            layout.error = Some("the chunks add up to more than the body limit");
+            layout.end = at;
+            return layout;
+        }
+        if buf.len() < data_end + 1 {
+            layout.end = at;
+            return layout;
+        }
+        let data_ending = match &buf[data_end..buf.len().min(data_end + 2)] {
+            [b'\r', b'\n', ..] => Span::new(data_end, data_end + 2),
+            [b'\n', ..] => Span::new(data_end, data_end + 1),
+            [b'\r'] => {
+                layout.end = at;
+                return layout;
+            }
+            _ => {
+                layout.error = Some("a chunk's data must be followed by CRLF (is the size right?)");
+                layout.end = at;
+                return layout;
+            }
+        };
+        layout.chunks.push(Chunk {
+            size_line,
+            size_ending,
+            size,
+            data: Span::new(data_start, data_end),
+            data_ending,
+        });
+        at = data_ending.end;
+    }
+}
+
+/// Frames the request at the front of `buf`.
+pub fn frame_request(buf: &[u8], limits: &Limits) -> Result<Status, FrameError> {
+    let Some(head_end) = find_head_end(buf, limits)? else {
+        return Ok(Status::Partial);
+    };
+    let head = parse_head(&buf[..head_end]);
+    let body = request_body_framing(&head, buf)?;
+    finish(buf, head_end, body, limits)
+}
+
+/// Frames the response at the front of `buf`; `request_method` is the
+/// method of the request it answers (HEAD responses have no body).
+pub fn frame_response(
+    buf: &[u8],
+    request_method: Option<&str>,
+    limits: &Limits,
+) -> Result<Status, FrameError> {
+    let Some(head_end) = find_head_end(buf, limits)? else {
+        return Ok(Status::Partial);
+    };
+    let head = parse_head(&buf[..head_end]);
+    let body = response_body_framing(&head, buf, request_method)?;
+    finish(buf, head_end, body, limits)
+}
+
+fn finish(
+    buf: &[u8],
+    head_end: usize,
+    body: BodyFraming,
+    limits: &Limits,
+) -> Result<Status, FrameError> {
+    match body {
+        BodyFraming::None => Ok(Status::Complete(Frame {
+            head_end,
+            body,
+            len: head_end,
+        })),
+        BodyFraming::Length(n) => {
+            if n > limits.max_body {
+                return Err(FrameError::BodyTooLarge {
+                    limit: limits.max_body,
+                });
+            }
+            if buf.len() - head_end >= n {
+                Ok(Status::Complete(Frame {
+                    head_end,
+                    body,
+                    len: head_end + n,
+                }))
+            } else {
+                Ok(Status::Partial)
+            }
+        }
+        BodyFraming::Chunked => {
+            let layout = parse_chunks(buf, head_end, limits.max_body);
+            if let Some(problem) = layout.error {
+                return Err(if problem.contains("limit") {
+                    FrameError::BodyTooLarge {
+                        limit: limits.max_body,
+                    }
+                } else {
+                    FrameError::BadChunk(problem)
+                });
+            }
+            if layout.complete {
+                Ok(Status::Complete(Frame {
+                    head_end,
+                    body,
+                    len: layout.end,
+                }))
+            } else {
+                Ok(Status::Partial)
+            }
+        }
+        BodyFraming::UntilClose => {
+            if buf.len() - head_end > limits.max_body {
+                return Err(FrameError::BodyTooLarge {
+                    limit: limits.max_body,
+                });
+            }
+            Ok(Status::UntilClose { head_end })
+        }
+    }
+}
+
+/// The body bytes of a framed message, de-chunked if chunked.
+pub fn body_bytes(buf: &[u8], frame: &Frame) -> Vec<u8> {
+    match frame.body {
+        BodyFraming::Chunked => {
+            parse_chunks(&buf[..frame.len], frame.head_end, usize::MAX).data(buf)
+        }
+        _ => buf[frame.head_end..frame.len].to_vec(),
+    }
+}
+
+/// Whether a head's start line is a request (as opposed to a status line).
+pub fn is_request(head: &Head) -> bool {
+    matches!(head.start, StartLine::Request { .. })
+}
+
+/// The names of header lines that have no colon (broken lines).
+pub fn broken_lines<'a>(head: &Head, bytes: &'a [u8]) -> Vec<&'a str> {
+    head.lines
+        .iter()
+        .filter(|l| l.kind == HeaderLineKind::NoColon)
+        .map(|l| text(bytes, l.content))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn complete_len(status: Status) -> usize {
+        match status {
+            Status::Complete(f) => f.len,
+            other => panic!("expected a complete message, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_with_and_without_bodies() {
+        let l = Limits::default();
+        let get = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\n";
+        assert_eq!(complete_len(frame_request(get, &l).unwrap()), 27);
+        let post = b"POST /f HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
+        assert_eq!(complete_len(frame_request(post, &l).unwrap()), post.len());
+        assert_eq!(
+            frame_request(&post[..post.len() - 1], &l).unwrap(),
+            Status::Partial
+        );
+    }
+
+    #[test]
+    fn chunked_with_trailers() {
+        let l = Limits::default();
+        let msg = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nExpires: never\r\n\r\n";
+        let status = frame_response(msg, Some("GET"), &l).unwrap();
+        let Status::Complete(frame) = status else {
+            panic!()
+        };
+        assert_eq!(frame.len, msg.len());
+        assert_eq!(body_bytes(msg, &frame), b"hello world");
+        let layout = parse_chunks(msg, frame.head_end, usize::MAX);
+        assert_eq!(layout.chunks.len(), 2);
+        assert_eq!(layout.chunks[1].size, 6);
+        assert_eq!(layout.trailers.len(), 1);
+        assert!(layout.complete);
+    }
+
+    #[test]
+    fn responses_without_bodies() {
+        let l = Limits::default();
+        let head_reply = b"HTTP/1.1 200 OK\r\nContent-Length: 6821\r\n\r\n";
+        assert_eq!(
+            complete_len(frame_response(head_reply, Some("HEAD"), &l).unwrap()),
+            head_reply.len()
+        );
+        let not_modified = b"HTTP/1.0 304 Not Modified\r\nContent-Length: 10\r\n\r\n";
+        assert_eq!(
+            complete_len(frame_response(not_modified, Some("GET"), &l).unwrap()),
+            not_modified.len()
+        );
+        let until_close = b"HTTP/1.0 200 Document Follows\r\n\r\n<html>";
+        assert_eq!(
+            frame_response(until_close, Some("GET"), &l).unwrap(),
+            Status::UntilClose { head_end: 33 }
+        );
+    }
+
+    #[test]
+    fn broken_framing_is_an_error() {
+        let l = Limits::default();
+        let bad_length = b"POST / HTTP/1.1\r\nContent-Length: five\r\n\r\n";
+        assert_eq!(
+            frame_request(bad_length, &l),
+            Err(FrameError::InvalidContentLength)
+        );
+        let conflict = b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n";
+        assert_eq!(
+            frame_request(conflict, &l),
+            Err(FrameError::ConflictingContentLength)
+        );
+        let same_twice = b"POST / HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\nx";
+        assert_eq!(
+            complete_len(frame_request(same_twice, &l).unwrap()),
+            same_twice.len()
+        );
+        let gzip_only = b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n";
+        assert_eq!(
+            frame_request(gzip_only, &l),
+            Err(FrameError::UnknownTransferCoding)
+        );
+        let bad_chunk = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+        assert!(matches!(
+            frame_request(bad_chunk, &l),
+            Err(FrameError::BadChunk(_))
+        ));
+        let short_chunk =
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n";
+        assert!(matches!(
+            frame_request(short_chunk, &l),
+            Err(FrameError::BadChunk(_))
+        ));
+    }
+
+    #[test]
+    fn limits_hold() {
+        let small = Limits {
+            max_line: 20,
+            max_headers: 2,
+            max_head: 100,
+            max_body: 10,
+        };
+        assert_eq!(
+            frame_request(b"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &small),
+            Err(FrameError::LineTooLong { limit: 20 })
+        );
+        assert_eq!(
+            frame_request(b"GET / HTTP/1.1\r\na: 1\r\nb: 2\r\nc: 3\r\n\r\n", &small),
+            Err(FrameError::TooManyHeaders { limit: 2 })
+        );
+        assert_eq!(
+            frame_request(b"POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", &small),
+            Err(FrameError::BodyTooLarge { limit: 10 })
+        );
+        // Leading empty lines are not the end of a head.
+        assert_eq!(
+            complete_len(frame_request(b"\r\nGET / HTTP/1.1\r\n\r\n", &small).unwrap()),
+            20
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn every_strict_prefix_is_partial(
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+            chunked in any::<bool>(),
+            split in 1usize..8,
+        ) {
+            let mut msg = b"POST /form HTTP/1.1\r\nHost: x\r\n".to_vec();
+            if chunked {
+                msg.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
+                for piece in body.chunks(split) {
+                    msg.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+                    msg.extend_from_slice(piece);
+                    msg.extend_from_slice(b"\r\n");
+                }
+                msg.extend_from_slice(b"0\r\n\r\n");
+            } else {
+                msg.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+                msg.extend_from_slice(&body);
+            }
+            let l = Limits::default();
+            for cut in 0..msg.len() {
+                prop_assert_eq!(frame_request(&msg[..cut], &l), Ok(Status::Partial), "cut at {}", cut);
+            }
+            let Status::Complete(frame) = frame_request(&msg, &l).unwrap() else {
+                return Err(TestCaseError::fail("not complete"));
+            };
+            prop_assert_eq!(frame.len, msg.len());
+            prop_assert_eq!(body_bytes(&msg, &frame), body);
+        }
+
+        #[test]
+        fn framing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let l = Limits { max_line: 64, max_headers: 8, max_head: 256, max_body: 128 };
+            if let Ok(Status::Complete(f)) = frame_request(&bytes, &l) {
+                prop_assert!(f.len <= bytes.len());
+            }
+            let _ = frame_response(&bytes, Some("GET"), &l);
+        }
+    }
+}

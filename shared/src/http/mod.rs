@@ -1,0 +1,17 @@
+//! HTTP/1.0 and HTTP/1.1 (RFC 9110, 9112): reading messages with byte spans
+//! ([`message`]), finding where they end in a stream ([`frame`]),
+//! dissecting them for the student ([`dissect`]), and the pieces those need
+//! (dates, cookies, URLs and forms, what headers and status codes mean).
+//! The reference web server and the client-side conversation tracker are
+//! sans-IO engines built on these.
+
+pub mod cookie;
+pub mod date;
+pub mod dissect;
+pub mod frame;
+pub mod headers;
+pub mod message;
+pub mod status;
+pub mod url;
+
+pub use dissect::{dissect_message, dissect_request, dissect_response, dissect_response_to};
