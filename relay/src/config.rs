@@ -96,6 +96,7 @@ pub struct Servers {
     pub enabled: bool,
     /// The address every reference server listens on.
     pub host: IpAddr,
+    pub http: HttpServer,
     pub upper: UpperServer,
 }
 
@@ -104,7 +105,34 @@ impl Default for Servers {
         Servers {
             enabled: true,
             host: LOOPBACK,
+            http: HttpServer::default(),
             upper: UpperServer::default(),
+        }
+    }
+}
+
+/// The reference web server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpServer {
+    pub port: u16,
+    /// How long an idle persistent connection stays open.
+    pub keep_alive_secs: u64,
+    /// The credentials of /private/ (HTTP Basic authentication).
+    pub user: String,
+    pub password: String,
+    /// Most bytes /upload/ may hold in all.
+    pub upload_quota_bytes: u64,
+}
+
+impl Default for HttpServer {
+    fn default() -> Self {
+        HttpServer {
+            port: 8081,
+            keep_alive_secs: 60,
+            user: "student".into(),
+            password: "wirelab".into(),
+            upload_quota_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -150,6 +178,7 @@ impl Config {
             data_dir: Some(data_dir.to_path_buf()),
             ..Config::default()
         };
+        config.servers.http.port = 0;
         config.servers.upper.tcp_port = 0;
         config.servers.upper.udp_port = 0;
         config

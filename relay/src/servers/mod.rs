@@ -3,6 +3,7 @@
 //! and returns its catalog entries with the ports it really bound (so a
 //! configured port 0 shows the port the system picked).
 
+pub mod http;
 pub mod upper;
 
 use crate::config::{Config, Limits};
@@ -45,6 +46,7 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         return Ok(Vec::new());
     }
     let mut targets = Vec::new();
+    targets.extend(http::start(ctx).await?);
     targets.extend(upper::start(ctx).await?);
     Ok(targets)
 }

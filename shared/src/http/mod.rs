@@ -11,7 +11,11 @@ pub mod dissect;
 pub mod frame;
 pub mod headers;
 pub mod message;
+pub mod response;
+pub mod server;
+pub mod site;
 pub mod status;
+pub mod store;
 pub mod url;
 
 pub use dissect::{dissect_message, dissect_request, dissect_response, dissect_response_to};
