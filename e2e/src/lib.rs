@@ -326,6 +326,20 @@ impl Browser {
         Ok(v["value"].as_str().map(str::to_string))
     }
 
+    /// A DOM property of an element (`value` of a textarea, `checked`).
+    pub fn property(&self, element: &Element, name: &str) -> Result<Option<String>> {
+        let v = self.session_call(
+            "GET",
+            &format!("/element/{}/property/{name}", element.0),
+            None,
+        )?;
+        Ok(match &v["value"] {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        })
+    }
+
     /// Chooses `<option value="value">` of the `<select>` with that test id.
     pub fn select_option(&self, select_testid: &str, value: &str) -> Result<()> {
         let css = format!("[data-testid=\"{select_testid}\"] option[value=\"{value}\"]");

@@ -3,7 +3,9 @@
 //! with no relay, the page falls back to its in-browser servers.
 
 use crate::components::relay_status::RelayStatusBadge;
-use crate::pages::{home::Home, not_found::NotFound, protocol::ProtocolPage, sockets::Sockets};
+use crate::pages::{
+    home::Home, http::HttpPage, not_found::NotFound, protocol::ProtocolPage, sockets::Sockets,
+};
 use crate::route::{Route, nav_entries};
 use std::rc::Rc;
 use wirelab_shared::relay_protocol::TargetInfo;
@@ -105,7 +107,12 @@ fn switch(route: Route) -> Html {
     match route {
         Route::Home => html! { <Home /> },
         Route::Sockets => html! { <Sockets /> },
-        Route::Http => html! { <ProtocolPage key="http" protocol="http" /> },
+        Route::Http => html! {
+            <section class="page">
+                <h1>{ "HTTP: the Web's request and response" }</h1>
+                <HttpPage />
+            </section>
+        },
         Route::Smtp => html! { <ProtocolPage key="smtp" protocol="smtp" /> },
         Route::Pop3 => html! { <ProtocolPage key="pop3" protocol="pop3" /> },
         Route::Ftp => html! { <ProtocolPage key="ftp" protocol="ftp" /> },

@@ -12,6 +12,8 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod follow;
+pub mod hooks;
 pub mod link;
 pub mod local;
 pub mod pages;

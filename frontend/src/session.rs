@@ -42,6 +42,28 @@ impl Direction {
     }
 }
 
+/// What an event entry reports, for the timeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EventKind {
+    /// Not an event: data.
+    None,
+    Connecting,
+    /// The connection is up; the TCP handshake took this long at the relay.
+    Connected {
+        connect_ms: f64,
+        transport: Transport,
+    },
+    /// The connection ended (FIN from the peer, or the relay's decision).
+    Closed {
+        by: ClosedBy,
+    },
+    /// The page half-closed.
+    Shutdown,
+    /// A refusal or failure.
+    Failed,
+    Other,
+}
+
 /// One line of the transcript.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -56,6 +78,7 @@ pub struct Entry {
     pub bytes: Vec<u8>,
     /// What happened, for events; empty for data.
     pub text: String,
+    pub kind: EventKind,
 }
 
 /// Where the connection stands.
@@ -205,13 +228,24 @@ pub enum SessionAction {
 }
 
 impl Session {
-    fn push(
+    /// Records bytes sent or received.
+    fn push(&mut self, direction: Direction, at: f64, bytes: Vec<u8>) {
+        self.push_entry(direction, at, bytes, String::new(), None, EventKind::None);
+    }
+
+    /// Records an event.
+    fn event(&mut self, at: f64, text: String, relay_t_ms: Option<f64>, kind: EventKind) {
+        self.push_entry(Direction::Event, at, Vec::new(), text, relay_t_ms, kind);
+    }
+
+    fn push_entry(
         &mut self,
         direction: Direction,
         at: f64,
         bytes: Vec<u8>,
         text: String,
         relay_t_ms: Option<f64>,
+        kind: EventKind,
     ) {
         let entry = Entry {
             id: self.next_id,
@@ -220,6 +254,7 @@ impl Session {
             relay_t_ms,
             bytes,
             text,
+            kind,
         };
         self.next_id += 1;
         self.entries.push(entry);
@@ -237,31 +272,29 @@ impl Session {
                 self.state = ConnState::Connecting {
                     target: target.clone(),
                 };
-                self.push(
-                    Direction::Event,
+                self.event(
                     at,
-                    Vec::new(),
                     format!("connecting to {target}"),
                     None,
+                    EventKind::Connecting,
                 );
             }
             SessionAction::Relay { message, at } => self.apply_relay(message, at),
             SessionAction::Received { bytes, at } => {
-                self.push(Direction::Received, at, bytes, String::new(), None);
+                self.push(Direction::Received, at, bytes);
             }
             SessionAction::Sent { bytes, at } => {
-                self.push(Direction::Sent, at, bytes, String::new(), None);
+                self.push(Direction::Sent, at, bytes);
             }
             SessionAction::ShutdownSent { at } => {
                 if let ConnState::Open { write_closed, .. } = &mut self.state {
                     *write_closed = true;
                 }
-                self.push(
-                    Direction::Event,
+                self.event(
                     at,
-                    Vec::new(),
                     "you closed your side (TCP FIN); the server may still answer".into(),
                     None,
+                    EventKind::Shutdown,
                 );
             }
             SessionAction::SocketClosed { code, reason, at } => {
@@ -273,7 +306,7 @@ impl Session {
                     } else {
                         format!("the connection to the relay ended: {reason} (code {code})")
                     };
-                    self.push(Direction::Event, at, Vec::new(), message.clone(), None);
+                    self.event(at, message.clone(), None, EventKind::Failed);
                     self.state = ConnState::Failed {
                         code: None,
                         message,
@@ -282,12 +315,13 @@ impl Session {
             }
             SessionAction::Disconnected { at } => {
                 if self.state.is_active() {
-                    self.push(
-                        Direction::Event,
+                    self.event(
                         at,
-                        Vec::new(),
                         "you disconnected".into(),
                         None,
+                        EventKind::Closed {
+                            by: ClosedBy::Relay,
+                        },
                     );
                     self.state = ConnState::Closed {
                         by: ClosedBy::Relay,
@@ -313,12 +347,14 @@ impl Session {
                 ..
             } => {
                 let target = target.unwrap_or_else(|| peer.clone());
-                self.push(
-                    Direction::Event,
+                self.event(
                     at,
-                    Vec::new(),
                     format!("connected to {target} ({peer}) from {local} [{transport}]"),
                     relay_t,
+                    EventKind::Connected {
+                        connect_ms,
+                        transport,
+                    },
                 );
                 self.state = ConnState::Open {
                     target,
@@ -330,12 +366,11 @@ impl Session {
                 };
             }
             RelayMessage::Error { code, message, .. } => {
-                self.push(
-                    Direction::Event,
+                self.event(
                     at,
-                    Vec::new(),
                     format!("error ({}): {message}", code_name(code)),
                     relay_t,
+                    EventKind::Failed,
                 );
                 self.state = ConnState::Failed {
                     code: Some(code),
@@ -347,22 +382,20 @@ impl Session {
                     ClosedBy::Peer => "the server",
                     ClosedBy::Relay => "the relay",
                 };
-                self.push(
-                    Direction::Event,
+                self.event(
                     at,
-                    Vec::new(),
                     format!("closed by {who}: {reason}"),
                     relay_t,
+                    EventKind::Closed { by },
                 );
                 self.state = ConnState::Closed { by, reason };
             }
             RelayMessage::Listening { addr, .. } => {
-                self.push(
-                    Direction::Event,
+                self.event(
                     at,
-                    Vec::new(),
                     format!("the relay listens on {addr}"),
                     relay_t,
+                    EventKind::Other,
                 );
             }
         }
@@ -371,6 +404,22 @@ impl Session {
     /// The entry with `id`, if it is still kept.
     pub fn entry(&self, id: usize) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// Page-clock time of Connect: entry times are relative to it.
+    pub fn epoch(&self) -> f64 {
+        self.epoch
+    }
+
+    /// The target and transport of the current (or last) connection.
+    pub fn connected_info(&self) -> Option<(f64, Transport)> {
+        self.entries.iter().rev().find_map(|e| match e.kind {
+            EventKind::Connected {
+                connect_ms,
+                transport,
+            } => Some((connect_ms, transport)),
+            _ => None,
+        })
     }
 
     /// The most recent entry that carries bytes.

@@ -327,7 +327,11 @@ fn parse_result_line(line: &str) -> Option<Counts> {
 /// counts as one failure.
 fn cargo_test(args: &[&str], envs: &[(&str, &Path)], counts: &mut Counts) -> Result<()> {
     let mut cmd = cargo();
-    cmd.arg("test").args(args).stdout(Stdio::piped());
+    // Every test binary runs even when an earlier one fails, so the summary
+    // counts them all.
+    cmd.args(["test", "--no-fail-fast"])
+        .args(args)
+        .stdout(Stdio::piped());
     for (key, value) in envs {
         cmd.env(key, value);
     }

@@ -1,5 +1,9 @@
-//! Panes and controls shared by the workbenches.
+//! Panes and controls shared by the workbenches: the inspector (dissection
+//! tree, bytes, diagnostics), the timeline, the transcripts, the target
+//! picker and the relay badge.
 
-pub mod dissection;
+pub mod inspector;
+pub mod messages;
 pub mod relay_status;
-pub mod transcript;
+pub mod target_picker;
+pub mod timeline;

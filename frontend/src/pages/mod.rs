@@ -1,6 +1,7 @@
 //! One module per page of the lab.
 
 pub mod home;
+pub mod http;
 pub mod not_found;
 pub mod protocol;
 pub mod sockets;

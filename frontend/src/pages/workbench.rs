@@ -1,20 +1,23 @@
 //! The line workbench: pick a target, connect, type a line, press Enter,
 //! and watch what went out and what came back, as in a telnet session but
-//! with every byte visible and every message dissected.
+//! with every byte visible and every message dissected. Over TCP each line
+//! is a message; over UDP each datagram is.
 //!
-//! It drives one [`Link`] and one [`Session`]; the dissection pane shows the
-//! selected transcript entry, or the line being typed before it is sent.
+//! The inspector shows the selected message, or the line being typed
+//! before it is sent.
 
 use crate::app::RelayInfo;
-use crate::components::dissection::{DiagnosticsList, DissectionView};
-use crate::components::transcript::Transcript;
-use crate::link::{Link, LinkEvent, Route};
-use crate::now_ms;
-use crate::session::{Direction, Session, SessionAction};
+use crate::components::inspector::Inspector;
+use crate::components::messages::MessageList;
+use crate::components::target_picker::{TargetPicker, pick};
+use crate::components::timeline::Timeline;
+use crate::follow::{self, Item};
+use crate::hooks::connection::use_connection;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
+use wirelab_shared::conversation::{Conversation, DatagramConversation, LineConversation};
 use wirelab_shared::kinds;
-use wirelab_shared::relay_protocol::{ConnectQuery, TargetInfo, Transport};
+use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 use yew::prelude::*;
 
 /// What Enter appends to the typed line.
@@ -34,7 +37,7 @@ impl LineEnding {
         }
     }
 
-    fn key(&self) -> &'static str {
+    pub fn key(&self) -> &'static str {
         match self {
             LineEnding::CrLf => "crlf",
             LineEnding::Lf => "lf",
@@ -42,7 +45,7 @@ impl LineEnding {
         }
     }
 
-    fn label(&self) -> &'static str {
+    pub fn label(&self) -> &'static str {
         match self {
             LineEnding::CrLf => "CR LF (␍␊)",
             LineEnding::Lf => "LF only (␊)",
@@ -50,7 +53,7 @@ impl LineEnding {
         }
     }
 
-    fn from_key(key: &str) -> LineEnding {
+    pub fn from_key(key: &str) -> LineEnding {
         match key {
             "lf" => LineEnding::Lf,
             "none" => LineEnding::None,
@@ -92,139 +95,60 @@ pub struct LineWorkbenchProps {
     pub protocol: Option<AttrValue>,
 }
 
+fn dissector(kind: &str) -> fn(&[u8]) -> wirelab_shared::Dissection {
+    kinds::find(kind).map_or(wirelab_shared::line::dissect, |k| k.dissect)
+}
+
 #[function_component(LineWorkbench)]
 pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let info = use_context::<RelayInfo>();
-    let offline = info.as_ref().is_some_and(RelayInfo::is_offline);
     let targets = info
         .as_ref()
         .map(|i| offered_targets(&i.targets, props.protocol.as_deref()))
         .unwrap_or_default();
-
-    let session = use_reducer(Session::default);
-    let link = use_mut_ref(|| None::<Link>);
+    let conn = use_connection();
     let chosen = use_state(|| None::<String>);
     let draft = use_state(String::new);
     let ending = use_state(|| None::<LineEnding>);
     let selected = use_state(|| None::<usize>);
 
-    let target = chosen
-        .as_ref()
-        .and_then(|name| targets.iter().find(|t| &t.name == name))
-        .or(targets.first())
-        .cloned();
-    let ending_now = ending.unwrap_or_else(|| {
-        target
-            .as_ref()
-            .map_or(LineEnding::CrLf, |t| LineEnding::default_for(t.transport))
-    });
-
-    // A link whose session ended is dropped, which closes its WebSocket.
-    {
-        let link = link.clone();
-        use_effect_with(session.state.is_active(), move |active| {
-            if !*active {
-                link.borrow_mut().take();
-            }
-        });
-    }
-    // Leaving the page closes the connection.
-    {
-        let link = link.clone();
-        use_effect_with((), move |_| {
-            move || {
-                link.borrow_mut().take();
-            }
-        });
-    }
+    let target = pick(&targets, chosen.as_deref()).cloned();
+    let transport = target.as_ref().map_or(Transport::Tcp, |t| t.transport);
+    let ending_now = ending.unwrap_or_else(|| LineEnding::default_for(transport));
+    let dissect = dissector(&props.kind);
 
     let on_target = {
         let chosen = chosen.clone();
         let ending = ending.clone();
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            chosen.set(Some(select.value()));
+        Callback::from(move |name: String| {
+            chosen.set(Some(name));
             ending.set(None);
         })
     };
-
     let on_connect = {
-        let session = session.clone();
-        let link = link.clone();
+        let conn = conn.clone();
         let target = target.clone();
         let selected = selected.clone();
         Callback::from(move |_: MouseEvent| {
-            let Some(target) = target.clone() else { return };
-            link.borrow_mut().take();
-            selected.set(None);
-            session.dispatch(SessionAction::Connecting {
-                target: target.name.clone(),
-                at: now_ms(),
-            });
-            let dispatcher = session.dispatcher();
-            let on_event = Callback::from(move |event: LinkEvent| {
-                let at = now_ms();
-                dispatcher.dispatch(match event {
-                    LinkEvent::Relay(message) => SessionAction::Relay { message, at },
-                    LinkEvent::Data(bytes) => SessionAction::Received { bytes, at },
-                    LinkEvent::SocketClosed { code, reason } => {
-                        SessionAction::SocketClosed { code, reason, at }
-                    }
-                });
-            });
-            let route = if offline {
-                Route::Local(target.clone())
-            } else {
-                Route::Relay(ConnectQuery::target(&target.name))
-            };
-            match Link::open(route, on_event) {
-                Ok(opened) => *link.borrow_mut() = Some(opened),
-                Err(reason) => session.dispatch(SessionAction::SocketClosed {
-                    code: 0,
-                    reason,
-                    at: now_ms(),
-                }),
+            if let Some(t) = &target {
+                selected.set(None);
+                conn.connect(t);
             }
         })
     };
-
     let on_disconnect = {
-        let session = session.clone();
-        let link = link.clone();
-        Callback::from(move |_: MouseEvent| {
-            link.borrow_mut().take();
-            session.dispatch(SessionAction::Disconnected { at: now_ms() });
-        })
+        let conn = conn.clone();
+        Callback::from(move |_: MouseEvent| conn.disconnect())
     };
-
     let send = {
-        let session = session.clone();
-        let link = link.clone();
+        let conn = conn.clone();
         let draft = draft.clone();
         let selected = selected.clone();
         Rc::new(move || {
-            if !session.state.can_send() {
-                return;
+            if conn.send(&line_bytes(&draft, ending_now)) {
+                draft.set(String::new());
+                selected.set(None);
             }
-            let bytes = line_bytes(&draft, ending_now);
-            if bytes.is_empty() {
-                return;
-            }
-            session.dispatch(SessionAction::Sent {
-                bytes: bytes.clone(),
-                at: now_ms(),
-            });
-            if let Some(link) = link.borrow().as_ref()
-                && let Err(reason) = link.send(&bytes)
-            {
-                session.dispatch(SessionAction::SocketClosed {
-                    code: 0,
-                    reason,
-                    at: now_ms(),
-                });
-            }
-            draft.set(String::new());
-            selected.set(None);
         })
     };
     let on_send = {
@@ -257,70 +181,77 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         })
     };
     let on_shutdown = {
-        let session = session.clone();
-        let link = link.clone();
-        Callback::from(move |_: MouseEvent| {
-            if let Some(link) = link.borrow().as_ref()
-                && link.shutdown().is_ok()
-            {
-                session.dispatch(SessionAction::ShutdownSent { at: now_ms() });
-            }
-        })
+        let conn = conn.clone();
+        Callback::from(move |_: MouseEvent| conn.shutdown())
     };
     let on_select = {
         let selected = selected.clone();
         Callback::from(move |id: usize| selected.set(Some(id)))
     };
     let on_clear = {
-        let session = session.clone();
+        let conn = conn.clone();
         let selected = selected.clone();
         Callback::from(move |_: MouseEvent| {
             selected.set(None);
-            session.dispatch(SessionAction::Clear);
+            conn.clear();
         })
     };
 
-    // What the dissection pane shows: the selected entry, else the draft,
-    // else the latest message.
-    let shown = selected
-        .and_then(|id| session.entry(id))
-        .filter(|e| e.direction != Direction::Event)
-        .map(|e| (e.bytes.clone(), e.direction.as_str()))
-        .or_else(|| (!draft.is_empty()).then(|| (line_bytes(&draft, ending_now), "draft")))
-        .or_else(|| {
-            session
-                .last_data()
-                .map(|e| (e.bytes.clone(), e.direction.as_str()))
-        });
-    let dissection = shown
+    let session = &conn.session;
+    let mut conversation: Box<dyn Conversation> = match session
+        .connected_info()
+        .map(|(_, t)| t)
+        .unwrap_or(transport)
+    {
+        Transport::Tcp => Box::new(LineConversation::new(dissect, dissect)),
+        Transport::Udp => Box::new(DatagramConversation::new(dissect, dissect)),
+    };
+    let items = follow::follow(session, conversation.as_mut());
+    let messages = follow::messages(&items);
+    let server_label = target
         .as_ref()
-        .and_then(|(bytes, _)| kinds::dissect(&props.kind, bytes))
-        .map(Rc::new);
-    let source = shown.map(|(_, s)| s).unwrap_or("none");
+        .map(|t| format!("{} ({}:{})", t.name, t.host, t.port))
+        .unwrap_or_default();
+    let (lanes, arrows) = follow::timeline(&items, &server_label);
+
+    // The inspector shows the selected message, else the draft, else the
+    // latest message.
+    let shown = selected
+        .and_then(|id| messages.get(id))
+        .map(|m| {
+            (
+                Rc::new(m.bytes.clone()),
+                Rc::new(m.dissection.clone()),
+                "message",
+            )
+        })
+        .or_else(|| {
+            (!draft.is_empty()).then(|| {
+                let bytes = line_bytes(&draft, ending_now);
+                let d = dissect(&bytes);
+                (Rc::new(bytes), Rc::new(d), "draft")
+            })
+        })
+        .or_else(|| {
+            messages.last().map(|m| {
+                (
+                    Rc::new(m.bytes.clone()),
+                    Rc::new(m.dissection.clone()),
+                    "message",
+                )
+            })
+        });
 
     let state = &session.state;
     let active = state.is_active();
     let can_send = state.can_send();
-    let is_tcp = target
-        .as_ref()
-        .is_some_and(|t| t.transport == Transport::Tcp);
-    let entries = Rc::new(session.entries.clone());
+    let is_tcp = transport == Transport::Tcp;
 
     html! {
         <div class="workbench">
             <div class="toolbar">
-                <label>{ "Server " }
-                    <select data-testid="target-select" onchange={on_target} disabled={active}>
-                        { for targets.iter().map(|t| {
-                            let is_chosen = target.as_ref().is_some_and(|c| c.name == t.name);
-                            html! {
-                                <option value={t.name.clone()} selected={is_chosen}>
-                                    { format!("{} — {} {}:{}", t.name, t.transport, t.host, t.port) }
-                                </option>
-                            }
-                        }) }
-                    </select>
-                </label>
+                <TargetPicker targets={targets.clone()} selected={target.as_ref().map(|t| t.name.clone())}
+                              on_change={on_target} disabled={active} />
                 <button data-testid="connect" onclick={on_connect}
                         disabled={active || target.is_none()}>{ "Connect" }</button>
                 <button data-testid="disconnect" onclick={on_disconnect}
@@ -356,17 +287,30 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                     <h2>{ "Transcript " }
                         <button class="small" data-testid="clear" onclick={on_clear}>{ "clear" }</button>
                     </h2>
-                    <Transcript entries={entries} selected={*selected} on_select={on_select} />
+                    <MessageList items={Rc::new(items.clone())} selected={*selected} on_select={on_select.clone()} />
+                    <h2>{ "Timeline" }</h2>
+                    <Timeline lanes={lanes} arrows={arrows} selected={*selected} on_select={on_select} />
                 </div>
                 <div class="pane">
                     <h2>{ "Dissection" }</h2>
-                    <DissectionView dissection={dissection.clone()} source={source} />
-                    <h2>{ "Diagnostics" }</h2>
-                    <DiagnosticsList dissection={dissection} />
+                    if let Some((bytes, dissection, source)) = shown {
+                        <Inspector bytes={bytes} dissection={dissection} source={source} />
+                    } else {
+                        <section class="dissection empty" data-testid="dissection">
+                            <p class="hint">{ "Type a line or click a message to see it taken apart." }</p>
+                        </section>
+                    }
                 </div>
             </div>
         </div>
     }
+}
+
+/// Whether an item list holds a message with `id`.
+pub fn has_message(items: &[Item], id: usize) -> bool {
+    items
+        .iter()
+        .any(|i| matches!(i, Item::Message { id: m, .. } if *m == id))
 }
 
 #[cfg(test)]
@@ -391,7 +335,7 @@ mod tests {
     fn targets_are_filtered_by_protocol() {
         let all = crate::local::targets();
         assert_eq!(offered_targets(&all, None).len(), all.len());
-        assert_eq!(offered_targets(&all, Some("line")).len(), all.len());
         assert!(offered_targets(&all, Some("smtp")).is_empty());
+        assert!(!has_message(&[], 0));
     }
 }

@@ -5,6 +5,7 @@
 //! The reference web server and the client-side conversation tracker are
 //! sans-IO engines built on these.
 
+pub mod conversation;
 pub mod cookie;
 pub mod date;
 pub mod dissect;
@@ -16,6 +17,7 @@ pub mod server;
 pub mod site;
 pub mod status;
 pub mod store;
+pub mod templates;
 pub mod url;
 
 pub use dissect::{dissect_message, dissect_request, dissect_response, dissect_response_to};

@@ -1,0 +1,167 @@
+//! The HTTP workbench in headless Chromium against the reference web
+//! server: templates, sending, the dissection linked to the bytes, the
+//! conditional GET, and a diagnostic shown before anything is sent.
+
+use anyhow::{Result, bail};
+use wirelab_e2e::{Browser, Lab, StaticSite, dist_dir};
+
+fn select_template(b: &Browser, id: &str) -> Result<()> {
+    b.select_option("template-select", id)?;
+    b.wait_until(&format!("template {id} in the editor"), || {
+        let editor = b.testid("editor")?;
+        let note = b.testid("template-note")?;
+        Ok(b.property(&editor, "value")?
+            .filter(|v| !v.is_empty())
+            .and(b.text(&note).ok()))
+    })?;
+    Ok(())
+}
+
+fn received_entries(b: &Browser) -> Result<Vec<String>> {
+    b.find_all("[data-testid=\"transcript-entry\"][data-direction=\"received\"]")?
+        .iter()
+        .map(|e| b.text(e))
+        .collect()
+}
+
+#[test]
+fn someschool_request_gets_200_and_content_length_bytes_highlight() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open("/http")?;
+    let b = &lab.browser;
+    b.wait_attribute("relay-status", "data-state", "online")?;
+    select_template(b, "someschool")?;
+    // The preview shows every CR LF before anything is sent.
+    let preview = b.wait_text("preview", "Host: www.someschool.edu␍␊")?;
+    assert!(
+        preview.contains("GET /somedir/page.html HTTP/1.1␍␊"),
+        "{preview}"
+    );
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "HTTP/1.1 200 OK")?;
+    // Connection: close: the server closes after answering.
+    b.wait_text("conn-state", "closed by the server")?;
+    let response = b
+        .find("[data-testid=\"transcript-entry\"][data-direction=\"received\"]")?
+        .expect("a response");
+    b.click(&response)?;
+    b.wait_attribute("inspector", "data-source", "received")?;
+    let label = b.wait_until("the Content-Length field", || {
+        b.find("[data-testid=\"field\"][data-name=\"Header: Content-Length\"] > .label")
+    })?;
+    let span_text = b.text(
+        &b.find("[data-testid=\"field\"][data-name=\"Header: Content-Length\"] > .label > .span")?
+            .unwrap(),
+    )?;
+    b.click(&label)?;
+    let span = span_text.trim_matches(|c| c == '[' || c == ']').to_string();
+    b.wait_attribute("bytes", "data-highlight", &span)?;
+    let (start, end) = span.split_once("..").unwrap();
+    let expected = end.parse::<usize>()? - start.parse::<usize>()?;
+    let highlighted = b.find_all("[data-testid=\"bytes\"] .b.hl")?;
+    assert_eq!(
+        highlighted.len(),
+        expected,
+        "every byte of the header line is highlighted"
+    );
+    let help = b.wait_text("field-help", "Content-Length")?;
+    assert!(help.contains("RFC 9110"), "{help}");
+    // The other way: clicking a byte selects the field that holds it.
+    let first_byte = b
+        .find("[data-testid=\"bytes\"] .b[data-offset=\"0\"]")?
+        .unwrap();
+    b.click(&first_byte)?;
+    b.wait_until("the Version field selected", || {
+        b.find("[data-testid=\"field\"][data-name=\"Version\"][data-selected=\"true\"]")
+    })?;
+    Ok(())
+}
+
+#[test]
+fn conditional_get_gets_304_on_a_persistent_connection() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open("/http")?;
+    let b = &lab.browser;
+    b.wait_attribute("relay-status", "data-state", "online")?;
+    // HTTP/1.1 with If-None-Match keeps the connection; start with the kiwi.
+    select_template(b, "kiwi")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_until("the kiwi's 200", || {
+        Ok(received_entries(b)?
+            .iter()
+            .any(|t| t.contains("200 OK"))
+            .then_some(()))
+    })?;
+    select_template(b, "kiwi-conditional")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_until("a 304", || {
+        Ok(received_entries(b)?
+            .iter()
+            .any(|t| t.contains("304 Not Modified"))
+            .then_some(()))
+    })?;
+    let entries = received_entries(b)?;
+    let not_modified = entries.iter().find(|t| t.contains("304")).unwrap();
+    if !not_modified.contains("B") {
+        bail!("no size shown: {not_modified}");
+    }
+    // Each exchange is drawn on the timeline.
+    let arrows = b.find_all("[data-testid=\"timeline-arrow\"][data-kind=\"response\"]")?;
+    assert_eq!(arrows.len(), 2);
+    Ok(())
+}
+
+#[test]
+fn the_missing_colon_is_diagnosed_before_sending_and_refused_after() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open("/http")?;
+    let b = &lab.browser;
+    b.wait_attribute("relay-status", "data-state", "online")?;
+    select_template(b, "bad-header")?;
+    let diagnostics = b.wait_text("diagnostics", "has no colon")?;
+    assert!(
+        diagnostics.contains("did you mean `Connection: close`?"),
+        "{diagnostics}"
+    );
+    // Clicking the diagnostic highlights the broken line's bytes.
+    let diagnostic = b
+        .find("[data-testid=\"diagnostic\"][data-severity=\"error\"]")?
+        .unwrap();
+    let span = b.attribute(&diagnostic, "data-span")?.unwrap();
+    b.click(&diagnostic)?;
+    b.wait_attribute("bytes", "data-highlight", &span)?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "400 Bad Request")?;
+    Ok(())
+}
+
+#[test]
+fn the_web_server_runs_in_the_page_without_a_relay() -> Result<()> {
+    let dist = dist_dir();
+    if !dist.join("index.html").is_file() {
+        wirelab_testkit::skip("the page is not built (run `cargo xtask dist`)");
+        return Ok(());
+    }
+    let Some(mut browser) = Browser::launch_or_skip() else {
+        return Ok(());
+    };
+    let site = StaticSite::start(&dist);
+    browser.goto(&format!("http://{}/http", site.addr))?;
+    let b = &browser;
+    b.wait_attribute("relay-status", "data-state", "offline")?;
+    select_template(b, "cookie")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "HTTP/1.1 200 OK")?;
+    let received = received_entries(b)?;
+    assert!(
+        received.iter().any(|t| t.contains("Set-Cookie: visits=1")),
+        "{received:?}"
+    );
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! From a session's transcript to what a protocol workbench shows: the
+//! whole messages (cut and dissected by the protocol's
+//! [`Conversation`]), the events between them, and the timeline arrows.
+//! Pure functions of the session, rebuilt on each render, unit-tested here.
+
+use crate::components::timeline::{Arrow, ArrowKind, Lane};
+use crate::session::{ConnState, Direction, Entry, EventKind, Session};
+use std::rc::Rc;
+use wirelab_shared::conversation::{Conversation, Message, Sender};
+use wirelab_shared::dissect::Severity;
+use wirelab_shared::relay_protocol::{ClosedBy, Transport};
+
+/// One line of a protocol workbench's transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A whole message; `id` is its index among the messages.
+    Message { id: usize, message: Rc<Message> },
+    /// Something that happened to the connection.
+    Event(Entry),
+}
+
+impl Item {
+    pub fn time(&self) -> f64 {
+        match self {
+            Item::Message { message, .. } => match message.sender {
+                Sender::Client => message.first_ms,
+                Sender::Server => message.last_ms,
+            },
+            Item::Event(e) => e.t_ms,
+        }
+    }
+}
+
+/// Replays the session's transcript through `conversation`.
+pub fn follow(session: &Session, conversation: &mut dyn Conversation) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut count = 0;
+    let mut push = |items: &mut Vec<Item>, messages: Vec<Message>| {
+        for message in messages {
+            items.push(Item::Message {
+                id: count,
+                message: Rc::new(message),
+            });
+            count += 1;
+        }
+    };
+    let mut last_t = 0.0;
+    for entry in &session.entries {
+        last_t = entry.t_ms;
+        match entry.direction {
+            Direction::Sent => push(
+                &mut items,
+                conversation.client_bytes(&entry.bytes, entry.t_ms),
+            ),
+            Direction::Received => push(
+                &mut items,
+                conversation.server_bytes(&entry.bytes, entry.t_ms),
+            ),
+            Direction::Event => {
+                if matches!(entry.kind, EventKind::Closed { .. } | EventKind::Failed) {
+                    push(&mut items, conversation.closed(entry.t_ms));
+                }
+                items.push(Item::Event(entry.clone()));
+            }
+        }
+    }
+    if matches!(
+        session.state,
+        ConnState::Closed { .. } | ConnState::Failed { .. }
+    ) {
+        push(&mut items, conversation.closed(last_t));
+    }
+    items
+}
+
+/// The messages among the items, by id.
+pub fn messages(items: &[Item]) -> Vec<Rc<Message>> {
+    items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Message { message, .. } => Some(message.clone()),
+            Item::Event(_) => None,
+        })
+        .collect()
+}
+
+/// The worst diagnostic of a message, for its badge.
+pub fn worst(message: &Message) -> Option<Severity> {
+    message.dissection.worst()
+}
+
+/// The lanes and arrows of a one-connection timeline.
+pub fn timeline(items: &[Item], server_label: &str) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
+    let lanes = vec![
+        Lane {
+            label: "client (this page)".into(),
+        },
+        Lane {
+            label: server_label.to_string(),
+        },
+    ];
+    let mut arrows = Vec::new();
+    for item in items {
+        match item {
+            Item::Message { id, message } => {
+                let (from, to, kind, t) = match message.sender {
+                    Sender::Client => (0, 1, ArrowKind::Request, message.first_ms),
+                    Sender::Server => (1, 0, ArrowKind::Response, message.last_ms),
+                };
+                arrows.push(Arrow {
+                    from,
+                    to,
+                    t_ms: t,
+                    label: short(&message.dissection.summary, 38),
+                    kind,
+                    message: Some(*id),
+                });
+            }
+            Item::Event(entry) => match entry.kind {
+                EventKind::Connected {
+                    connect_ms,
+                    transport: Transport::Tcp,
+                } => arrows.push(Arrow {
+                    from: 0,
+                    to: 1,
+                    t_ms: entry.t_ms,
+                    label: format!("TCP set-up: SYN, SYN-ACK, ACK ({connect_ms:.2} ms)"),
+                    kind: ArrowKind::Connect,
+                    message: None,
+                }),
+                EventKind::Closed { by } => {
+                    let (from, to, label) = match by {
+                        ClosedBy::Peer => (1, 0, "FIN: the server closed"),
+                        ClosedBy::Relay => (0, 1, "FIN: the connection is closed"),
+                    };
+                    arrows.push(Arrow {
+                        from,
+                        to,
+                        t_ms: entry.t_ms,
+                        label: label.into(),
+                        kind: ArrowKind::Close,
+                        message: None,
+                    });
+                }
+                EventKind::Shutdown => arrows.push(Arrow {
+                    from: 0,
+                    to: 1,
+                    t_ms: entry.t_ms,
+                    label: "FIN: the client is done sending".into(),
+                    kind: ArrowKind::Close,
+                    message: None,
+                }),
+                _ => {}
+            },
+        }
+    }
+    arrows.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+    (Rc::new(lanes), Rc::new(arrows))
+}
+
+/// Cuts text to `max` characters with an ellipsis.
+pub fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut cut: String = text.chars().take(max).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::SessionAction;
+    use wirelab_shared::http::conversation::HttpConversation;
+    use wirelab_shared::relay_protocol::RelayMessage;
+
+    #[test]
+    fn an_http_exchange_becomes_two_messages_and_four_arrows() {
+        let mut s = Session::default();
+        s.apply(SessionAction::Connecting {
+            target: "http".into(),
+            at: 0.0,
+        });
+        s.apply(SessionAction::Relay {
+            message: RelayMessage::Connected {
+                transport: Transport::Tcp,
+                target: Some("http".into()),
+                peer: "127.0.0.1:8081".into(),
+                local: "127.0.0.1:5000".into(),
+                connect_ms: 0.3,
+                t_ms: None,
+            },
+            at: 1.0,
+        });
+        s.apply(SessionAction::Sent {
+            bytes: b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(),
+            at: 2.0,
+        });
+        s.apply(SessionAction::Received {
+            bytes: b"HTTP/1.1 200 OK\r\nContent-Len".to_vec(),
+            at: 3.0,
+        });
+        s.apply(SessionAction::Received {
+            bytes: b"gth: 2\r\n\r\nhi".to_vec(),
+            at: 4.0,
+        });
+        s.apply(SessionAction::Relay {
+            message: RelayMessage::Closed {
+                by: ClosedBy::Peer,
+                reason: "FIN".into(),
+                t_ms: None,
+            },
+            at: 5.0,
+        });
+        let items = follow(&s, &mut HttpConversation::new());
+        let msgs = messages(&items);
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[1].dissection.summary, "HTTP/1.1 200 OK");
+        assert_eq!((msgs[1].first_ms, msgs[1].last_ms), (3.0, 4.0));
+        let (lanes, arrows) = timeline(&items, "http 127.0.0.1:8081");
+        assert_eq!(lanes.len(), 2);
+        let kinds: Vec<_> = arrows.iter().map(|a| a.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ArrowKind::Connect,
+                ArrowKind::Request,
+                ArrowKind::Response,
+                ArrowKind::Close
+            ]
+        );
+        assert_eq!(arrows[2].message, Some(1));
+        assert_eq!((arrows[3].from, arrows[3].to), (1, 0));
+    }
+
+    #[test]
+    fn short_cuts_long_text() {
+        assert_eq!(short("abcdef", 3), "abc…");
+        assert_eq!(short("ab", 3), "ab");
+    }
+}

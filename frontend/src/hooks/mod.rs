@@ -1,0 +1,3 @@
+//! Hooks shared by the workbenches.
+
+pub mod connection;
