@@ -11,6 +11,20 @@
 use crate::dissect::Dissection;
 use crate::framing::next_line;
 
+/// A scripted dialogue of a line protocol: the lines a student types, one
+/// by one, to replay an example of the course (the SMTP exchange between
+/// crepes.fr and hamburger.edu, a POP3 session...). The workbench offers
+/// them one step at a time, so the student still sends each line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialogue {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// What to look at along the way.
+    pub note: &'static str,
+    /// The lines, without their CR LF.
+    pub steps: &'static [&'static str],
+}
+
 /// Who sent a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sender {

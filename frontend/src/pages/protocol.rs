@@ -2,7 +2,7 @@
 //! raw line workbench on that protocol's catalog targets, which is already
 //! what a telnet session to the server gives.
 
-use super::workbench::LineWorkbench;
+use super::workbench::{LineSpec, LineWorkbench};
 use crate::app::RelayInfo;
 use crate::route::Route;
 use yew::prelude::*;
@@ -37,7 +37,7 @@ pub fn protocol_page(props: &ProtocolPageProps) -> Html {
         <section class="page">
             <h1>{ title(&props.protocol) }</h1>
             if has_target {
-                <LineWorkbench kind="line" protocol={props.protocol.clone()} />
+                <LineWorkbench spec={LineSpec::raw()} protocol={props.protocol.clone()} />
             } else {
                 <p class="notice" data-testid="no-target">
                     { format!("This relay has no {} server in its catalog yet. The ", props.protocol.to_uppercase()) }

@@ -1,7 +1,7 @@
 //! The Sockets workbench: any catalog target, one line (or one datagram) at
 //! a time, as with the course's uppercase client.
 
-use super::workbench::LineWorkbench;
+use super::workbench::{LineSpec, LineWorkbench};
 use yew::prelude::*;
 
 #[function_component(Sockets)]
@@ -17,7 +17,7 @@ pub fn sockets() -> Html {
                    carries its own address. Try sending before you connect, or to a UDP port with \
                    no server: TCP refuses, UDP stays silent." }
             </p>
-            <LineWorkbench kind="line" />
+            <LineWorkbench spec={LineSpec::raw()} />
         </section>
     }
 }

@@ -15,8 +15,10 @@ use crate::follow::{self, Item};
 use crate::hooks::connection::use_connection;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
-use wirelab_shared::conversation::{Conversation, DatagramConversation, LineConversation};
-use wirelab_shared::kinds;
+use wirelab_shared::conversation::{
+    Conversation, DatagramConversation, Dialogue, LineConversation,
+};
+use wirelab_shared::dissect::Dissection;
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 use yew::prelude::*;
 
@@ -86,17 +88,51 @@ pub fn offered_targets(all: &[TargetInfo], protocol: Option<&str>) -> Vec<Target
         .collect()
 }
 
+/// What a line workbench speaks: how to cut a connection into messages and
+/// dissect them, how to dissect the line being typed, and the course's
+/// dialogues to replay.
+#[derive(Clone)]
+pub struct LineSpec {
+    /// Names the spec (props compare by it).
+    pub key: &'static str,
+    pub conversation: fn(Transport) -> Box<dyn Conversation>,
+    /// Dissects the line being typed, before it is sent.
+    pub draft: fn(&[u8]) -> Dissection,
+    pub dialogues: &'static [Dialogue],
+}
+
+impl PartialEq for LineSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+fn raw_conversation(transport: Transport) -> Box<dyn Conversation> {
+    let dissect = wirelab_shared::line::dissect;
+    match transport {
+        Transport::Tcp => Box::new(LineConversation::new(dissect, dissect)),
+        Transport::Udp => Box::new(DatagramConversation::new(dissect, dissect)),
+    }
+}
+
+impl LineSpec {
+    /// Plain text lines (or datagrams), as on the uppercase server.
+    pub fn raw() -> LineSpec {
+        LineSpec {
+            key: "line",
+            conversation: raw_conversation,
+            draft: wirelab_shared::line::dissect,
+            dialogues: &[],
+        }
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct LineWorkbenchProps {
-    /// Which dissector to use for both directions (a `kinds` name).
-    pub kind: AttrValue,
+    pub spec: LineSpec,
     /// Only offer catalog targets of this protocol; all if absent.
     #[prop_or_default]
     pub protocol: Option<AttrValue>,
-}
-
-fn dissector(kind: &str) -> fn(&[u8]) -> wirelab_shared::Dissection {
-    kinds::find(kind).map_or(wirelab_shared::line::dissect, |k| k.dissect)
 }
 
 #[function_component(LineWorkbench)]
@@ -115,7 +151,9 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let target = pick(&targets, chosen.as_deref()).cloned();
     let transport = target.as_ref().map_or(Transport::Tcp, |t| t.transport);
     let ending_now = ending.unwrap_or_else(|| LineEnding::default_for(transport));
-    let dissect = dissector(&props.kind);
+    let spec = props.spec.clone();
+    let dialogue = use_state(|| None::<&'static Dialogue>);
+    let step = use_state(|| 0usize);
 
     let on_target = {
         let chosen = chosen.clone();
@@ -197,16 +235,41 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         })
     };
 
-    let session = &conn.session;
-    let mut conversation: Box<dyn Conversation> = match session
-        .connected_info()
-        .map(|(_, t)| t)
-        .unwrap_or(transport)
-    {
-        Transport::Tcp => Box::new(LineConversation::new(dissect, dissect)),
-        Transport::Udp => Box::new(DatagramConversation::new(dissect, dissect)),
+    let on_dialogue = {
+        let dialogue = dialogue.clone();
+        let step = step.clone();
+        let dialogues = spec.dialogues;
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            dialogue.set(dialogues.iter().find(|d| d.id == select.value()));
+            step.set(0);
+        })
     };
+    let on_next_step = {
+        let dialogue = dialogue.clone();
+        let step = step.clone();
+        let draft = draft.clone();
+        let selected = selected.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(d) = *dialogue
+                && let Some(line) = d.steps.get(*step)
+            {
+                draft.set(line.to_string());
+                step.set(*step + 1);
+                selected.set(None);
+            }
+        })
+    };
+
+    let session = &conn.session;
+    let mut conversation = (spec.conversation)(
+        session
+            .connected_info()
+            .map(|(_, t)| t)
+            .unwrap_or(transport),
+    );
     let items = follow::follow(session, conversation.as_mut());
+    let protocol_state = conversation.state();
     let messages = follow::messages(&items);
     let server_label = target
         .as_ref()
@@ -228,7 +291,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         .or_else(|| {
             (!draft.is_empty()).then(|| {
                 let bytes = line_bytes(&draft, ending_now);
-                let d = dissect(&bytes);
+                let d = (spec.draft)(&bytes);
                 (Rc::new(bytes), Rc::new(d), "draft")
             })
         })
@@ -268,6 +331,36 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
             }
             <p class={classes!("conn-state", state.key())} data-testid="conn-state"
                data-state={state.key()}>{ state.describe() }</p>
+            if let Some(protocol_state) = &protocol_state {
+                <p class="protocol-state" data-testid="protocol-state">
+                    { "Session state: " }<strong>{ protocol_state }</strong>
+                </p>
+            }
+            if !spec.dialogues.is_empty() {
+                <div class="toolbar dialogue">
+                    <label>{ "Replay " }
+                        <select data-testid="dialogue-select" onchange={on_dialogue}>
+                            <option value="" selected={dialogue.is_none()}>{ "(type freely)" }</option>
+                            { for spec.dialogues.iter().map(|d| html! {
+                                <option value={d.id} selected={dialogue.is_some_and(|c| c.id == d.id)}>{ d.title }</option>
+                            }) }
+                        </select>
+                    </label>
+                    if let Some(d) = *dialogue {
+                        <button data-testid="dialogue-next" onclick={on_next_step} disabled={*step >= d.steps.len()}>
+                            { "Next line" }
+                        </button>
+                        <span class="hint" data-testid="dialogue-progress">
+                            { if *step >= d.steps.len() {
+                                format!("all {} lines typed", d.steps.len())
+                            } else {
+                                format!("line {} of {}: {}", *step + 1, d.steps.len(), d.steps[*step])
+                            } }
+                        </span>
+                    }
+                </div>
+                if let Some(d) = *dialogue { <p class="template-note">{ d.note }</p> }
+            }
             <div class="composer">
                 <input type="text" data-testid="editor" class="editor"
                        placeholder={if can_send { "type a line, Enter sends it" } else { "connect first" }}
