@@ -11,6 +11,7 @@
 pub mod dissect;
 pub mod engine;
 pub mod framing;
+pub mod ftp;
 pub mod fuzzing;
 pub mod kinds;
 pub mod line;
