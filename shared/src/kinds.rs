@@ -15,11 +15,28 @@ pub struct Kind {
 }
 
 /// Every kind, in the order the help text lists them.
-pub const KINDS: &[Kind] = &[Kind {
-    name: "line",
-    description: "text lines, as sent to the uppercase server or any line-based socket",
-    dissect: crate::line::dissect,
-}];
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "line",
+        description: "text lines, as sent to the uppercase server or any line-based socket",
+        dissect: crate::line::dissect,
+    },
+    Kind {
+        name: "ftp-command",
+        description: "FTP command lines (USER, PASV, PORT h1,h2,h3,h4,p1,p2, RETR, ...)",
+        dissect: crate::ftp::dissect::dissect_command,
+    },
+    Kind {
+        name: "ftp-reply",
+        description: "FTP replies, single or multi-line (331, 227, 211-...)",
+        dissect: crate::ftp::dissect::dissect_reply,
+    },
+    Kind {
+        name: "ftp-list",
+        description: "FTP LIST output as sent on the data connection (Unix ls -l lines)",
+        dissect: crate::ftp::dissect::dissect_list,
+    },
+];
 
 /// Looks a kind up by name.
 pub fn find(name: &str) -> Option<&'static Kind> {

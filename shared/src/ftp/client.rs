@@ -509,3 +509,197 @@ impl Engine for FtpClient {
         self.outputs.pop_front().unwrap_or(Output::Wait(None))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dissect::Severity;
+    use crate::engine::drain;
+    use crate::ftp::fs::MemoryTree;
+    use crate::ftp::server::DataEvent;
+    use crate::ftp::server::tests::Harness;
+
+    struct Session {
+        client: FtpClient,
+        server: Harness,
+        events: Vec<ClientEvent>,
+    }
+
+    impl Session {
+        fn new() -> Self {
+            let server = Harness::new(MemoryTree::demo(1_700_000_000));
+            let mut client = FtpClient::new();
+            client.set_addresses(
+                Some("127.0.0.1:2121".parse().unwrap()),
+                Some("127.0.0.1:50000".parse().unwrap()),
+            );
+            let mut s = Session {
+                client,
+                server,
+                events: Vec::new(),
+            };
+            let greeting = std::mem::take(&mut s.server.control);
+            s.deliver(&greeting);
+            s
+        }
+
+        fn deliver(&mut self, bytes: &[u8]) {
+            self.client.handle_input(bytes, Millis(0));
+            self.events = drain(&mut self.client).events;
+        }
+
+        fn send(&mut self, line: &str) -> Vec<ClientEvent> {
+            self.client.send_line(format!("{line}\r\n").as_bytes());
+            let out = drain(&mut self.client);
+            let replies = self
+                .server
+                .cmd(&String::from_utf8_lossy(&out.bytes()).replace("\r\n", ""));
+            self.deliver(replies.as_bytes());
+            self.events.clone()
+        }
+
+        fn replies(&self) -> Vec<u16> {
+            self.events
+                .iter()
+                .filter_map(|e| match e {
+                    ClientEvent::Reply { reply, .. } => Some(reply.code),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn follows_the_course_session() {
+        let mut s = Session::new();
+        assert!(
+            matches!(&s.events[0], ClientEvent::Reply { reply, answers: None, .. } if reply.code == 220)
+        );
+        let d = s.client.diagnose(b"RETR hello.txt\r\n");
+        assert_eq!(d.len(), 1);
+        assert!(d[0].message.contains("before login"), "{}", d[0].message);
+        s.send("USER anonymous");
+        assert_eq!(
+            s.client.state().login,
+            LoginState::NeedPassword {
+                user: "anonymous".into()
+            }
+        );
+        s.send("PASS guest@example.org");
+        assert!(s.client.state().login.is_logged_in());
+        assert!(s.events.iter().any(|e| matches!(e, ClientEvent::State(_))));
+        let d = s.client.diagnose(b"RETR hello.txt\r\n");
+        assert_eq!(d[0].severity, Severity::Error);
+        assert!(d[0].message.contains("425"), "{}", d[0].message);
+        s.send("CWD pub");
+        assert_eq!(s.client.state().cwd, "/pub");
+        s.send("PWD");
+        assert_eq!(s.client.state().cwd, "/pub");
+        let events = s.send("PASV");
+        let connect = events
+            .iter()
+            .find_map(|e| match e {
+                ClientEvent::ConnectData {
+                    port, arithmetic, ..
+                } => Some((*port, arithmetic.clone())),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(connect, (21001, Some("82*256+9 = 21001".to_string())));
+        assert!(matches!(s.client.state().data, DataSetup::Passive { .. }));
+        assert!(s.client.diagnose(b"RETR hello.txt\r\n").is_empty());
+        // The page opens the data connection; then RETR gets 125 and 226.
+        let id = s.server.last_id();
+        s.server.data(id, DataEvent::Opened);
+        s.send("RETR hello.txt");
+        assert_eq!(s.replies(), vec![125, 226]);
+        let kinds: Vec<_> = s
+            .events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    ClientEvent::TransferStarting { .. } | ClientEvent::TransferDone { .. }
+                )
+            })
+            .collect();
+        assert_eq!(kinds.len(), 2);
+        assert!(
+            matches!(kinds[1], ClientEvent::TransferDone { ok: true, kind: DataKind::Download { path } } if path == "/pub/hello.txt")
+        );
+        assert_eq!(s.client.state().data, DataSetup::None);
+        assert_eq!(s.client.state().transfer, None);
+        s.send("TYPE I");
+        assert_eq!(
+            s.client.state().transfer_type,
+            crate::ftp::TransferType::Image
+        );
+        s.send("QUIT");
+        assert!(s.events.contains(&ClientEvent::Closed));
+    }
+
+    #[test]
+    fn a_refused_transfer_and_multi_line_replies() {
+        let mut s = Session::new();
+        s.send("USER anonymous");
+        s.send("PASS x");
+        s.send("EPSV");
+        assert!(
+            matches!(s.events.iter().find(|e| matches!(e, ClientEvent::ConnectData { .. })), Some(ClientEvent::ConnectData { port: 21001, addr: Some(a), .. }) if a.port() == 21001)
+        );
+        s.send("RETR nothing-here");
+        assert_eq!(s.replies(), vec![550]);
+        assert_eq!(s.client.state().data, DataSetup::None);
+        s.send("FEAT");
+        match &s.events[0] {
+            ClientEvent::Reply { reply, answers, .. } => {
+                assert_eq!(reply.code, 211);
+                assert!(reply.lines.contains(&" EPSV".to_string()));
+                assert_eq!(answers, &Some(Command::Feat));
+            }
+            other => panic!("{other:?}"),
+        }
+        s.send("RNFR README.txt");
+        assert_eq!(s.replies(), vec![550], "anonymous is read-only");
+    }
+
+    #[test]
+    fn port_to_another_host_is_explained() {
+        let mut s = Session::new();
+        s.send("USER anonymous");
+        s.send("PASS x");
+        let d = s.client.diagnose(b"PORT 192,168,1,20,0,80\r\n");
+        assert_eq!(d.len(), 1);
+        assert!(d[0].message.contains("bounce"), "{}", d[0].message);
+        assert_eq!(d[0].span, Span::new(5, 22));
+        assert!(s.client.diagnose(b"PORT 127,0,0,1,158,107\r\n").is_empty());
+        s.send("PORT 127,0,0,1,158,107");
+        assert!(
+            matches!(s.client.state().data, DataSetup::Active { addr, .. } if addr.port() == 40555)
+        );
+        assert_eq!(
+            FtpClient::port_command("127.0.0.1:40555".parse().unwrap()).to_line(),
+            "PORT 127,0,0,1,158,107"
+        );
+    }
+
+    #[test]
+    fn replies_split_across_reads_and_garbage() {
+        let mut c = FtpClient::new();
+        c.handle_input(b"220-wel", Millis(0));
+        assert!(drain(&mut c).events.is_empty());
+        c.handle_input(b"come\r\n220 ready\r\nhello\r\n", Millis(0));
+        let events = drain(&mut c).events;
+        assert!(
+            matches!(&events[0], ClientEvent::Reply { reply, .. } if reply.lines == vec!["welcome", "ready"])
+        );
+        assert!(matches!(&events[1], ClientEvent::Malformed { .. }));
+        c.handle_eof(Millis(0));
+        assert_eq!(drain(&mut c).events, vec![ClientEvent::Closed]);
+        assert_eq!(
+            quoted_path("\"/a \"\"q\"\"\" ok").as_deref(),
+            Some("/a \"q\"")
+        );
+        assert_eq!(quoted_path("no quotes"), None);
+    }
+}

@@ -933,4 +933,58 @@ mod tests {
         let d = dissect_list(b"hello\nworld\n");
         assert_eq!(d.diagnostics.len(), 3);
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn well_formed_replies_are_fully_covered(
+            code in 100u16..600,
+            lines in proptest::collection::vec("[ -~]{0,30}", 1..4),
+        ) {
+            let bytes = crate::ftp::reply::Reply { code, lines }.to_bytes();
+            let d = dissect_reply(&bytes);
+            prop_assert!(d.check_invariants(true).is_empty(), "{:?}", d.check_invariants(true));
+            prop_assert_eq!(d.fields.len(), 1);
+        }
+
+        #[test]
+        fn well_formed_commands_are_fully_covered(
+            verb in proptest::sample::select(crate::ftp::command::COMMANDS.iter().map(|c| c.verb).collect::<Vec<_>>()),
+            arg in proptest::option::of("[!-~][ -~]{0,20}"),
+        ) {
+            let line = match arg {
+                Some(a) => format!("{verb} {a}\r\n"),
+                None => format!("{verb}\r\n"),
+            };
+            let d = dissect_command(line.as_bytes());
+            prop_assert!(d.check_invariants(true).is_empty(), "{:?}", d.check_invariants(true));
+        }
+
+        #[test]
+        fn formatted_listings_are_fully_covered_and_read_back(
+            entries in proptest::collection::vec(("[a-zA-Z0-9._ -]{1,20}", any::<bool>(), 0u64..1u64 << 40, 0u64..4_000_000_000), 0..8),
+            now in proptest::option::of(0u64..4_000_000_000),
+        ) {
+            let entries: Vec<crate::ftp::fs::DirEntry> = entries
+                .into_iter()
+                .filter(|(name, _, _, _)| !name.starts_with(' '))
+                .map(|(name, dir, size, modified)| crate::ftp::fs::DirEntry {
+                    name,
+                    meta: crate::ftp::fs::Metadata {
+                        kind: if dir { crate::ftp::fs::FileKind::Directory } else { crate::ftp::fs::FileKind::File },
+                        size,
+                        modified,
+                    },
+                })
+                .collect();
+            let bytes = crate::ftp::list::format_listing(&entries, now);
+            let d = dissect_list(&bytes);
+            prop_assert!(d.check_invariants(true).is_empty(), "{:?}", d.check_invariants(true));
+            prop_assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+            let names: Vec<_> = d.walk().filter(|f| f.name == "Name").map(|f| f.value.clone()).collect();
+            let expected: Vec<_> = entries.iter().map(|e| e.name.clone()).collect();
+            prop_assert_eq!(names, expected);
+        }
+    }
 }

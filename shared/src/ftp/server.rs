@@ -602,8 +602,13 @@ impl<T: FileTree> FtpServer<T> {
                 Ok(Some(line)) => line,
                 Ok(None) => return,
                 Err(_) => {
-                    self.input.clear();
-                    self.discarding = true;
+                    match self.input.iter().position(|&b| b == b'\n') {
+                        Some(lf) => drop(self.input.drain(..=lf)),
+                        None => {
+                            self.input.clear();
+                            self.discarding = true;
+                        }
+                    }
                     self.reply(
                         500,
                         format!("Command line too long (more than {MAX_LINE} bytes)"),
@@ -1328,5 +1333,488 @@ impl<T: FileTree> Engine for FtpServer<T> {
         }
         let deadline = self.transfer.as_ref().and_then(|t| t.deadline);
         Output::Wait(if self.closed { None } else { deadline })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::engine::drain;
+    use crate::ftp::fs::MemoryTree;
+    use crate::ftp::path::parse_absolute;
+    use std::collections::BTreeMap;
+
+    /// What the simulated driver knows about one data connection.
+    #[derive(Debug, Default)]
+    pub(crate) struct SimConn {
+        pub(crate) open: bool,
+        /// What the server sent to the client.
+        pub(crate) sent: Vec<u8>,
+        pub(crate) closed: bool,
+        pub(crate) aborted: bool,
+        pub(crate) connect_to: Option<SocketAddr>,
+    }
+
+    /// A server with a driver simulated in memory: listeners bind at once,
+    /// active connects succeed when `auto_connect` is set, closes complete.
+    pub(crate) struct Harness {
+        pub(crate) server: FtpServer<MemoryTree>,
+        pub(crate) now: u64,
+        pub(crate) conns: BTreeMap<DataConnId, SimConn>,
+        pub(crate) control: Vec<u8>,
+        pub(crate) auto_connect: bool,
+    }
+
+    pub(crate) fn settings() -> ServerSettings {
+        ServerSettings {
+            accounts: vec![Account {
+                user: "student".into(),
+                password: "secret".into(),
+                can_write: true,
+            }],
+            unix_time_at_zero: Some(1_700_000_000),
+            ..ServerSettings::default()
+        }
+    }
+
+    impl Harness {
+        pub(crate) fn new(tree: MemoryTree) -> Self {
+            let server = FtpServer::new(
+                settings(),
+                tree,
+                "127.0.0.1:50000".parse().unwrap(),
+                "127.0.0.1:2121".parse().unwrap(),
+            );
+            let mut h = Harness {
+                server,
+                now: 0,
+                conns: BTreeMap::new(),
+                control: Vec::new(),
+                auto_connect: true,
+            };
+            h.pump();
+            h
+        }
+
+        pub(crate) fn pump(&mut self) {
+            loop {
+                let out = drain(&mut self.server);
+                self.control.extend(out.bytes());
+                let mut replies = Vec::new();
+                for event in out.events {
+                    let ServerEvent::Data(request) = event else {
+                        continue;
+                    };
+                    match request {
+                        DataRequest::Listen { id } => {
+                            self.conns.insert(id, SimConn::default());
+                            let addr = SocketAddr::from(([127, 0, 0, 1], 21000 + id.0 as u16));
+                            replies.push((id, DataEvent::Listening { addr }));
+                        }
+                        DataRequest::Connect { id, addr } => {
+                            let conn = self.conns.entry(id).or_default();
+                            conn.connect_to = Some(addr);
+                            if self.auto_connect {
+                                conn.open = true;
+                                replies.push((id, DataEvent::Opened));
+                            }
+                        }
+                        DataRequest::Send { id, bytes } => {
+                            self.conns.entry(id).or_default().sent.extend(bytes);
+                        }
+                        DataRequest::Close { id } => {
+                            self.conns.entry(id).or_default().closed = true;
+                            replies.push((id, DataEvent::Closed));
+                        }
+                        DataRequest::Abort { id } => {
+                            self.conns.entry(id).or_default().aborted = true;
+                        }
+                    }
+                }
+                if replies.is_empty() {
+                    return;
+                }
+                for (id, event) in replies {
+                    self.server.handle_data(id, event, Millis(self.now));
+                }
+            }
+        }
+
+        /// Sends one command line and returns the control bytes it caused.
+        pub(crate) fn cmd(&mut self, line: &str) -> String {
+            self.control.clear();
+            self.server
+                .handle_input(format!("{line}\r\n").as_bytes(), Millis(self.now));
+            self.pump();
+            String::from_utf8_lossy(&self.control).into_owned()
+        }
+
+        pub(crate) fn data(&mut self, id: DataConnId, event: DataEvent) -> String {
+            self.control.clear();
+            self.server.handle_data(id, event, Millis(self.now));
+            self.pump();
+            String::from_utf8_lossy(&self.control).into_owned()
+        }
+
+        pub(crate) fn last_id(&self) -> DataConnId {
+            *self.conns.keys().last().unwrap()
+        }
+
+        pub(crate) fn login(&mut self, user: &str, pass: &str) {
+            assert!(self.cmd(&format!("USER {user}")).starts_with("331 "));
+            assert!(self.cmd(&format!("PASS {pass}")).starts_with("230 "));
+        }
+
+        /// PASV, then the client connects: returns the connection id.
+        pub(crate) fn passive_connected(&mut self) -> DataConnId {
+            let reply = self.cmd("PASV");
+            assert!(
+                reply.starts_with("227 Entering Passive Mode (127,0,0,1,"),
+                "{reply}"
+            );
+            let id = self.last_id();
+            self.data(id, DataEvent::Opened);
+            id
+        }
+    }
+
+    #[test]
+    fn the_course_session_download_and_listing() {
+        let mut h = Harness::new(MemoryTree::demo(1_700_000_000));
+        assert_eq!(String::from_utf8_lossy(&drain(&mut h.server).bytes()), "");
+        let reply = h.cmd("USER anonymous");
+        assert!(reply.starts_with("331 "), "{reply}");
+        assert!(h.cmd("PASS me@example.org").starts_with("230 "));
+        assert_eq!(h.cmd("PWD"), "257 \"/\" is the current directory\r\n");
+        let id = h.passive_connected();
+        let reply = h.cmd("LIST");
+        assert!(
+            reply.starts_with("125 Data connection already open"),
+            "{reply}"
+        );
+        assert!(reply.contains("\r\n226 Transfer complete"), "{reply}");
+        let listing = String::from_utf8(h.conns[&id].sent.clone()).unwrap();
+        assert!(
+            listing.contains(" pub\r\n") && listing.contains(" README.txt\r\n"),
+            "{listing}"
+        );
+        assert!(
+            listing.starts_with("-rw-r--r--    1 ftp      ftp"),
+            "{listing}"
+        );
+        assert!(h.conns[&id].closed);
+        // ASCII (the default type) sends CR LF.
+        let id = h.passive_connected();
+        h.cmd("RETR pub/hello.txt");
+        assert_eq!(
+            h.conns[&id].sent,
+            b"Hello from the wirelab FTP server!\r\nThis file came over a data connection.\r\n"
+        );
+        // Binary sends the bytes as stored; ASCII adds a CR before the LF.
+        assert!(h.cmd("TYPE I").starts_with("200 "));
+        let id = h.passive_connected();
+        h.cmd("RETR /pub/bytes.bin");
+        assert_eq!(h.conns[&id].sent, (0..=255u8).collect::<Vec<_>>());
+        h.cmd("TYPE A");
+        assert_eq!(h.cmd("SIZE /pub/bytes.bin"), "213 257\r\n");
+        let id = h.passive_connected();
+        h.cmd("RETR /pub/bytes.bin");
+        assert_eq!(h.conns[&id].sent.len(), 257);
+        assert_eq!(h.cmd("QUIT"), "221 Goodbye\r\n");
+        assert!(drain(&mut h.server).close || h.server.closed);
+    }
+
+    #[test]
+    fn login_is_required_and_sequences_are_checked() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        assert!(h.cmd("LIST").starts_with("530 "));
+        assert!(
+            h.cmd("PORT 1,2,3").starts_with("530 "),
+            "login comes before syntax"
+        );
+        assert!(h.cmd("PASS x").starts_with("503 "));
+        assert!(h.cmd("SYST").starts_with("215 UNIX Type: L8"));
+        assert!(
+            h.cmd("USER student")
+                .starts_with("331 Username OK, password required")
+        );
+        assert!(h.cmd("PASS wrong").starts_with("530 Login incorrect"));
+        assert!(
+            h.cmd("USER nobody").starts_with("331 Username OK"),
+            "unknown users look the same"
+        );
+        h.login("student", "secret");
+        assert!(h.cmd("RNTO x").starts_with("503 "));
+        assert!(h.cmd("XYZ").starts_with("502 "));
+        assert!(h.cmd("RETR").starts_with("501 "));
+        assert!(h.cmd("TYPE E").starts_with("504 "));
+        assert!(h.cmd("MODE B").starts_with("504 "));
+        assert!(h.cmd("").starts_with("500 "));
+    }
+
+    #[test]
+    fn too_many_failed_logins_close_the_connection() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        for _ in 0..4 {
+            h.cmd("USER student");
+            assert!(h.cmd("PASS nope").starts_with("530 "));
+        }
+        h.cmd("USER student");
+        assert!(h.cmd("PASS nope").starts_with("421 "));
+        assert!(h.server.closed);
+    }
+
+    #[test]
+    fn a_transfer_without_data_connection_is_425() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        h.login("anonymous", "x");
+        assert_eq!(
+            h.cmd("RETR README.txt"),
+            "425 Can't open data connection: send PASV (or EPSV) or PORT (or EPRT) first\r\n"
+        );
+        // A PASV is used up by one transfer.
+        h.passive_connected();
+        assert!(h.cmd("NLST").contains("226 "));
+        assert!(h.cmd("NLST").starts_with("425 "));
+    }
+
+    #[test]
+    fn active_mode_connects_back_only_to_the_client() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        h.login("anonymous", "x");
+        let reply = h.cmd("PORT 10,0,0,99,158,107");
+        assert!(
+            reply.starts_with("504 PORT refused: 10.0.0.99 is not your address"),
+            "{reply}"
+        );
+        assert!(
+            h.cmd("PORT 127,0,0,1,0,21").starts_with("504 "),
+            "privileged port"
+        );
+        assert!(h.cmd("PORT 127,0,0,1,300,1").starts_with("501 "));
+        assert!(h.cmd("EPRT |1|10.0.0.1|5000|").starts_with("504 "));
+        assert!(h.cmd("EPRT |2|::1|5000|").starts_with("522 "));
+        let reply = h.cmd("PORT 127,0,0,1,158,107");
+        assert!(reply.contains("158*256+107 = 40555"), "{reply}");
+        h.auto_connect = false;
+        let reply = h.cmd("RETR pub/hello.txt");
+        assert!(reply.starts_with("150 "), "{reply}");
+        let id = h.last_id();
+        assert_eq!(
+            h.conns[&id].connect_to,
+            Some("127.0.0.1:40555".parse().unwrap())
+        );
+        let reply = h.data(id, DataEvent::Opened);
+        assert!(reply.starts_with("226 "), "{reply}");
+        assert!(h.conns[&id].sent.starts_with(b"Hello"));
+        // EPRT works the same way, and a refused connection is a 425.
+        assert!(h.cmd("EPRT |1|127.0.0.1|40556|").starts_with("200 "));
+        h.cmd("LIST");
+        let id = h.last_id();
+        let reply = h.data(
+            id,
+            DataEvent::Failed {
+                reason: "connection refused".into(),
+            },
+        );
+        assert_eq!(
+            reply,
+            "425 Can't open data connection: connection refused\r\n"
+        );
+    }
+
+    #[test]
+    fn uploads_need_a_writable_account_and_convert_ascii() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        h.login("anonymous", "x");
+        h.passive_connected();
+        assert!(h.cmd("STOR upload/a.txt").starts_with("550 "));
+        assert!(h.cmd("MKD x").starts_with("550 "));
+        h.login("student", "secret");
+        // The client connects after STOR: 150 first.
+        h.cmd("PASV");
+        let id = h.last_id();
+        assert!(h.cmd("STOR upload/a.txt").starts_with("150 "));
+        assert_eq!(h.data(id, DataEvent::Opened), "");
+        h.data(id, DataEvent::Received(b"one\r\ntwo\r\n".to_vec()));
+        let reply = h.data(id, DataEvent::PeerClosed);
+        assert!(
+            reply.starts_with("226 Transfer complete: /upload/a.txt stored (8 bytes)"),
+            "{reply}"
+        );
+        assert_eq!(
+            h.server
+                .tree()
+                .read(&parse_absolute("/upload/a.txt"))
+                .unwrap(),
+            b"one\ntwo\n"
+        );
+        // Binary keeps the bytes; APPE adds to them; bytes may come before STOR.
+        h.cmd("TYPE I");
+        let id = h.passive_connected();
+        h.data(id, DataEvent::Received(b"\r\n".to_vec()));
+        h.data(id, DataEvent::PeerClosed);
+        assert!(h.cmd("APPE upload/a.txt").contains("226 "));
+        assert_eq!(
+            h.server
+                .tree()
+                .read(&parse_absolute("/upload/a.txt"))
+                .unwrap(),
+            b"one\ntwo\n\r\n"
+        );
+        assert!(h.cmd("RNFR upload/a.txt").starts_with("350 "));
+        assert!(h.cmd("RNTO upload/b.txt").starts_with("250 "));
+        assert!(
+            h.cmd("MKD upload/d")
+                .starts_with("257 \"/upload/d\" created")
+        );
+        assert!(h.cmd("RMD upload/d").starts_with("250 "));
+        assert!(h.cmd("DELE upload/b.txt").starts_with("250 "));
+        assert!(h.cmd("DELE upload/b.txt").starts_with("550 "));
+    }
+
+    #[test]
+    fn the_quota_gives_452() {
+        let mut h = Harness::new(MemoryTree::demo(0).with_quota(Some(1000)));
+        h.login("student", "secret");
+        h.cmd("TYPE I");
+        let id = h.passive_connected();
+        h.cmd("STOR upload/big.bin");
+        let reply = h.data(id, DataEvent::Received(vec![0; 2000]));
+        assert!(reply.starts_with("452 Error writing file"), "{reply}");
+        assert!(h.conns[&id].aborted);
+        assert!(
+            h.server
+                .tree()
+                .stat(&parse_absolute("/upload/big.bin"))
+                .is_err()
+        );
+        // The session goes on.
+        assert!(h.cmd("NOOP").starts_with("200 "));
+    }
+
+    #[test]
+    fn waiting_for_the_data_connection_times_out() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        h.login("anonymous", "x");
+        h.cmd("PASV");
+        let id = h.last_id();
+        assert!(h.cmd("RETR README.txt").starts_with("150 "));
+        let deadline = drain(&mut h.server).deadline.unwrap();
+        h.control.clear();
+        h.server.handle_timeout(deadline);
+        h.pump();
+        assert!(
+            String::from_utf8_lossy(&h.control)
+                .starts_with("425 Can't open data connection: nothing connected")
+        );
+        assert!(h.conns[&id].aborted);
+    }
+
+    #[test]
+    fn commands_wait_for_the_transfer_but_abor_does_not() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        h.login("anonymous", "x");
+        h.cmd("PASV");
+        let id = h.last_id();
+        // RETR and NOOP in one segment: NOOP is answered after the transfer.
+        let reply = h.cmd("RETR README.txt\r\nNOOP");
+        assert!(
+            reply.starts_with("150 ") && !reply.contains("200"),
+            "{reply}"
+        );
+        let reply = h.data(id, DataEvent::Opened);
+        assert!(
+            reply.starts_with("226 ") && reply.ends_with("200 NOOP ok\r\n"),
+            "{reply}"
+        );
+        h.cmd("PASV");
+        h.cmd("RETR README.txt");
+        h.control.clear();
+        h.server
+            .handle_input(b"\xff\xf4\xff\xf2ABOR\r\n", Millis(0));
+        h.pump();
+        let reply = String::from_utf8_lossy(&h.control).into_owned();
+        assert_eq!(
+            reply,
+            "426 Connection closed; transfer aborted\r\n226 Abort successful; data connection closed\r\n"
+        );
+        assert!(h.cmd("ABOR").starts_with("225 "));
+    }
+
+    #[test]
+    fn paths_never_leave_the_tree() {
+        let mut h = Harness::new(MemoryTree::demo(1_700_000_000));
+        h.login("anonymous", "x");
+        assert!(
+            h.cmd("CWD ../../../..")
+                .starts_with("250 Directory changed to /\r\n")
+        );
+        assert!(h.cmd("CWD pub").starts_with("250 "));
+        assert!(h.cmd("CDUP").starts_with("250 "));
+        assert_eq!(
+            h.cmd("SIZE ../../../etc/passwd"),
+            "550 /etc/passwd: no such file or directory\r\n"
+        );
+        assert!(h.cmd("CWD README.txt").starts_with("550 "));
+        assert!(h.cmd("MDTM README.txt").starts_with("213 20231114221320"));
+    }
+
+    #[test]
+    fn multi_line_replies() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        let feat = h.cmd("FEAT");
+        assert!(
+            feat.starts_with("211-Features:\r\n EPRT\r\n") && feat.ends_with("211 End\r\n"),
+            "{feat}"
+        );
+        let help = h.cmd("HELP");
+        assert!(
+            help.starts_with("214-") && help.contains(" USER PASS ACCT"),
+            "{help}"
+        );
+        assert!(
+            h.cmd("HELP port")
+                .starts_with("214 Syntax: PORT <SP> <host-port>")
+        );
+        h.login("anonymous", "x");
+        let stat = h.cmd("STAT");
+        assert!(
+            stat.contains(" Login: logged in as anonymous (anonymous, read-only)"),
+            "{stat}"
+        );
+        assert!(h.cmd("STAT /pub").contains(" hello.txt\r\n"));
+    }
+
+    #[test]
+    fn epsv_and_epsv_all() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        h.login("anonymous", "x");
+        let reply = h.cmd("EPSV");
+        assert!(
+            reply.starts_with("229 Entering Extended Passive Mode (|||21001|)"),
+            "{reply}"
+        );
+        assert!(h.cmd("EPSV 2").starts_with("522 "));
+        assert!(h.cmd("EPSV ALL").starts_with("200 "));
+        assert!(h.cmd("PASV").starts_with("503 "));
+        assert!(h.cmd("PORT 127,0,0,1,158,107").starts_with("503 "));
+        // The old listener was dropped when the new one was asked for.
+        assert!(h.conns[&DataConnId(1)].aborted || h.cmd("EPSV").starts_with("229"));
+    }
+
+    #[test]
+    fn long_lines_are_refused_and_skipped() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        let long = "A".repeat(MAX_LINE + 10);
+        let reply = h.cmd(&long);
+        assert!(reply.starts_with("500 Command line too long"), "{reply}");
+        assert!(h.cmd("NOOP").starts_with("200 "));
+    }
+
+    #[test]
+    fn ascii_conversions() {
+        assert_eq!(to_network_ascii(b"a\nb\r\nc"), b"a\r\nb\r\nc");
+        assert_eq!(from_network_ascii(b"a\r\nb\rc\n"), b"a\nb\rc\n");
     }
 }
