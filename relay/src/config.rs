@@ -56,6 +56,9 @@ pub struct Limits {
     pub server_idle_timeout_secs: f64,
     /// Connections each reference server accepts at once.
     pub server_max_connections: usize,
+    /// How long a listening socket opened by `{"type":"listen"}` (FTP active
+    /// mode) waits for the server to connect, and for the page to take it.
+    pub listen_timeout_secs: f64,
 }
 
 impl Default for Limits {
@@ -66,6 +69,7 @@ impl Default for Limits {
             connect_timeout_secs: 5.0,
             server_idle_timeout_secs: 600.0,
             server_max_connections: 256,
+            listen_timeout_secs: 60.0,
         }
     }
 }
@@ -82,6 +86,10 @@ impl Limits {
     pub fn server_idle_timeout(&self) -> Duration {
         seconds(self.server_idle_timeout_secs)
     }
+
+    pub fn listen_timeout(&self) -> Duration {
+        seconds(self.listen_timeout_secs)
+    }
 }
 
 fn seconds(secs: f64) -> Duration {
@@ -97,6 +105,7 @@ pub struct Servers {
     /// The address every reference server listens on.
     pub host: IpAddr,
     pub upper: UpperServer,
+    pub ftp: FtpServer,
 }
 
 impl Default for Servers {
@@ -105,6 +114,7 @@ impl Default for Servers {
             enabled: true,
             host: LOOPBACK,
             upper: UpperServer::default(),
+            ftp: FtpServer::default(),
         }
     }
 }
@@ -122,6 +132,41 @@ impl Default for UpperServer {
         UpperServer {
             tcp_port: 12000,
             udp_port: 12000,
+        }
+    }
+}
+
+/// The reference FTP server: control port, passive data ports, accounts.
+/// Its files live in `<data_dir>/ftp`, filled with demo files on first start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FtpServer {
+    /// The control connection's port.
+    pub port: u16,
+    /// The first passive data port; 0 picks a free block at start.
+    pub passive_port_first: u16,
+    /// How many passive data ports, from `passive_port_first` on (at most
+    /// this many passive transfers at once).
+    pub passive_port_count: u16,
+    /// `anonymous` (and `ftp`) may log in with any password, read-only.
+    pub anonymous: bool,
+    /// The account that may also upload, rename and delete.
+    pub student_user: String,
+    pub student_password: String,
+    /// Total bytes the files may take; an upload past it gets 452.
+    pub quota_bytes: u64,
+}
+
+impl Default for FtpServer {
+    fn default() -> Self {
+        FtpServer {
+            port: 2121,
+            passive_port_first: 21000,
+            passive_port_count: 100,
+            anonymous: true,
+            student_user: "student".into(),
+            student_password: "student".into(),
+            quota_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -152,6 +197,9 @@ impl Config {
         };
         config.servers.upper.tcp_port = 0;
         config.servers.upper.udp_port = 0;
+        config.servers.ftp.port = 0;
+        config.servers.ftp.passive_port_first = 0;
+        config.servers.ftp.passive_port_count = 16;
         config
     }
 

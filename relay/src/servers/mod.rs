@@ -3,6 +3,7 @@
 //! and returns its catalog entries with the ports it really bound (so a
 //! configured port 0 shows the port the system picked).
 
+pub mod ftp;
 pub mod upper;
 
 use crate::config::{Config, Limits};
@@ -46,6 +47,7 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     }
     let mut targets = Vec::new();
     targets.extend(upper::start(ctx).await?);
+    targets.extend(ftp::start(ctx).await?);
     Ok(targets)
 }
 

@@ -277,7 +277,7 @@ fn command_line(
             .reference(info.reference),
         );
     }
-    check_ascii(bytes, content, d, "the command line");
+    check_ascii(bytes, rest, d, "the command line");
     if let Some(eol) = eol_field(bytes, content, ending, d, "command") {
         line.children.push(eol);
     }
