@@ -101,14 +101,13 @@ impl DiskTree {
         }
     }
 
-    fn resolve(&self, path: &VirtualPath) -> Result<Resolved, FsError> {
+    /// The entry itself: its parent resolved (and inside), its name plain.
+    /// Enough for operations on the name (delete, rename, rmdir).
+    fn entry(&self, path: &VirtualPath) -> Result<PathBuf, FsError> {
         path.check_portable()
             .map_err(|e| FsError::BadName(e.to_string()))?;
         let Some(name) = path.name() else {
-            return Ok(Resolved {
-                entry: self.root.to_path_buf(),
-                target: Some(self.root.to_path_buf()),
-            });
+            return Ok(self.root.to_path_buf());
         };
         let mut parent = self.root.to_path_buf();
         for c in &path.components()[..path.components().len() - 1] {
@@ -116,7 +115,17 @@ impl DiskTree {
         }
         let parent = parent.canonicalize().map_err(io_error)?;
         self.inside(&parent)?;
-        let entry = parent.join(name);
+        Ok(parent.join(name))
+    }
+
+    fn resolve(&self, path: &VirtualPath) -> Result<Resolved, FsError> {
+        let entry = self.entry(path)?;
+        if path.is_root() {
+            return Ok(Resolved {
+                target: Some(entry.clone()),
+                entry,
+            });
+        }
         let target = match entry.canonicalize() {
             Ok(target) => {
                 self.inside(&target)?;
@@ -226,10 +235,10 @@ impl FileTree for DiskTree {
     }
 
     fn delete(&mut self, path: &VirtualPath) -> Result<(), FsError> {
-        let resolved = self.resolve(path)?;
-        match resolved.entry.symlink_metadata() {
+        let entry = self.entry(path)?;
+        match entry.symlink_metadata() {
             Ok(m) if m.is_dir() => Err(FsError::IsADirectory),
-            Ok(_) => std::fs::remove_file(&resolved.entry).map_err(io_error),
+            Ok(_) => std::fs::remove_file(&entry).map_err(io_error),
             Err(e) => Err(io_error(e)),
         }
     }
@@ -246,23 +255,23 @@ impl FileTree for DiskTree {
         if path.is_root() {
             return Err(FsError::PermissionDenied);
         }
-        let resolved = self.resolve(path)?;
-        std::fs::remove_dir(&resolved.entry).map_err(io_error)
+        let entry = self.entry(path)?;
+        std::fs::remove_dir(&entry).map_err(io_error)
     }
 
     fn rename(&mut self, from: &VirtualPath, to: &VirtualPath) -> Result<(), FsError> {
         if from.is_root() || to.is_root() || from.contains(to) {
             return Err(FsError::PermissionDenied);
         }
-        let from = self.resolve(from)?;
-        if from.entry.symlink_metadata().is_err() {
+        let from = self.entry(from)?;
+        if from.symlink_metadata().is_err() {
             return Err(FsError::NotFound);
         }
-        let to = self.resolve(to)?;
-        if to.target.is_some() {
+        let to = self.entry(to)?;
+        if to.symlink_metadata().is_ok() {
             return Err(FsError::AlreadyExists);
         }
-        std::fs::rename(&from.entry, &to.entry).map_err(io_error)
+        std::fs::rename(&from, &to).map_err(io_error)
     }
 
     fn space_left(&self) -> Option<u64> {
