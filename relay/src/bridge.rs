@@ -342,8 +342,14 @@ async fn accept_session(
     let msg = RelayMessage::Connected {
         transport: Transport::Tcp,
         target: None,
-        peer: stream.peer_addr().map(|a| a.to_string()).unwrap_or_default(),
-        local: stream.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        peer: stream
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        local: stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         connect_ms: round_ms(started.elapsed()),
         t_ms: clock.t_ms(),
     };

@@ -125,7 +125,10 @@ pub fn data_port_target(target: &TargetInfo, port: u16) -> Result<Allowed, Refus
     let addr = target_addr(target).ok_or_else(|| {
         refuse(
             ErrorCode::ConnectFailed,
-            format!("the catalog entry {name} has no usable address ({})", target.host),
+            format!(
+                "the catalog entry {name} has no usable address ({})",
+                target.host
+            ),
         )
     })?;
     Ok(Allowed {
@@ -187,7 +190,12 @@ impl DataChannels {
 
     /// For a data-port query the policy allowed: refused unless the same
     /// client has the target's control connection open.
-    pub fn authorize(&self, query: &ConnectQuery, allowed: &Allowed, client: IpAddr) -> Result<(), Refusal> {
+    pub fn authorize(
+        &self,
+        query: &ConnectQuery,
+        allowed: &Allowed,
+        client: IpAddr,
+    ) -> Result<(), Refusal> {
         match query.data_port {
             Some(port) if !self.has_control(&allowed.target, client) => Err(refuse(
                 ErrorCode::Forbidden,
@@ -218,7 +226,12 @@ impl DataChannels {
         }
         let listener = TcpListener::bind(SocketAddr::new(control.local.ip(), 0))
             .await
-            .map_err(|e| refuse(ErrorCode::ConnectFailed, format!("could not open a listening socket: {e}")))?;
+            .map_err(|e| {
+                refuse(
+                    ErrorCode::ConnectFailed,
+                    format!("could not open a listening socket: {e}"),
+                )
+            })?;
         let addr = listener
             .local_addr()
             .map_err(|e| refuse(ErrorCode::ConnectFailed, e.to_string()))?;
@@ -241,8 +254,12 @@ impl DataChannels {
             let accepted = async {
                 loop {
                     match listener.accept().await {
-                        Ok((stream, remote)) if remote.ip().to_canonical() == allowed => return Some(stream),
-                        Ok((_, remote)) => debug!(%remote, "listen: refused a connection from a foreign address"),
+                        Ok((stream, remote)) if remote.ip().to_canonical() == allowed => {
+                            return Some(stream);
+                        }
+                        Ok((_, remote)) => {
+                            debug!(%remote, "listen: refused a connection from a foreign address")
+                        }
                         Err(_) => return None,
                     }
                 }
@@ -292,7 +309,10 @@ impl DataChannels {
             )),
             Err(_) => Err(refuse(
                 ErrorCode::Timeout,
-                format!("the server did not connect within {:?}", self.listen_timeout),
+                format!(
+                    "the server did not connect within {:?}",
+                    self.listen_timeout
+                ),
             )),
         }
     }

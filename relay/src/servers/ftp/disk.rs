@@ -300,11 +300,17 @@ mod tests {
             .map(|e| e.name)
             .collect();
         assert_eq!(names, vec!["README.txt", "pub", "upload"]);
-        assert_eq!(tree.read(&parse_absolute("/pub/bytes.bin")).unwrap().len(), 256);
+        assert_eq!(
+            tree.read(&parse_absolute("/pub/bytes.bin")).unwrap().len(),
+            256
+        );
         tree.delete(&parse_absolute("/README.txt")).unwrap();
         // Opening again keeps what is there.
         let again = DiskTree::open(&dir.path().join("ftp"), None).unwrap();
-        assert_eq!(again.stat(&parse_absolute("/README.txt")), Err(FsError::NotFound));
+        assert_eq!(
+            again.stat(&parse_absolute("/README.txt")),
+            Err(FsError::NotFound)
+        );
     }
 
     /// Every way of writing a path that tries to leave the sandbox.
@@ -316,7 +322,8 @@ mod tests {
         std::os::unix::fs::symlink(&outside, dir.path().join("ftp/pub/link-out")).unwrap();
         std::os::unix::fs::symlink(dir.path(), dir.path().join("ftp/pub/dir-out")).unwrap();
         std::os::unix::fs::symlink("hello.txt", dir.path().join("ftp/pub/link-in")).unwrap();
-        std::os::unix::fs::symlink("/nonexistent/x", dir.path().join("ftp/upload/dangling")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent/x", dir.path().join("ftp/upload/dangling"))
+            .unwrap();
         let cwd = parse_absolute("/pub");
         let attempts = [
             "../secret.txt",
@@ -361,12 +368,20 @@ mod tests {
             tree.read(&parse_absolute("/pub/link-in")).unwrap(),
             tree.read(&parse_absolute("/pub/hello.txt")).unwrap()
         );
-        let names: Vec<_> = tree.list(&cwd).unwrap().into_iter().map(|e| e.name).collect();
+        let names: Vec<_> = tree
+            .list(&cwd)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert!(!names.iter().any(|n| n.contains("out")), "{names:?}");
         // Deleting a link removes the link, not its target.
         tree.delete(&parse_absolute("/pub/link-out")).unwrap();
         assert!(outside.exists());
-        assert_eq!(tree.stat(&parse_absolute("/pub/dir-out/secret.txt")), Err(FsError::PermissionDenied));
+        assert_eq!(
+            tree.stat(&parse_absolute("/pub/dir-out/secret.txt")),
+            Err(FsError::PermissionDenied)
+        );
     }
 
     #[test]
@@ -374,19 +389,34 @@ mod tests {
         let (_dir, mut tree) = tree();
         let used = tree.used();
         let mut small = DiskTree::open(tree.root(), Some(used + 10)).unwrap();
-        small.write(&parse_absolute("/upload/a"), b"0123456789", false).unwrap();
+        small
+            .write(&parse_absolute("/upload/a"), b"0123456789", false)
+            .unwrap();
         assert_eq!(small.space_left(), Some(0));
         assert!(matches!(
             small.write(&parse_absolute("/upload/b"), b"x", false),
             Err(FsError::QuotaExceeded { .. })
         ));
         tree.make_dir(&parse_absolute("/upload/d")).unwrap();
-        assert_eq!(tree.make_dir(&parse_absolute("/upload/d")), Err(FsError::AlreadyExists));
-        tree.rename(&parse_absolute("/upload/a"), &parse_absolute("/upload/d/a")).unwrap();
-        assert_eq!(tree.remove_dir(&parse_absolute("/upload/d")), Err(FsError::NotEmpty));
+        assert_eq!(
+            tree.make_dir(&parse_absolute("/upload/d")),
+            Err(FsError::AlreadyExists)
+        );
+        tree.rename(&parse_absolute("/upload/a"), &parse_absolute("/upload/d/a"))
+            .unwrap();
+        assert_eq!(
+            tree.remove_dir(&parse_absolute("/upload/d")),
+            Err(FsError::NotEmpty)
+        );
         tree.delete(&parse_absolute("/upload/d/a")).unwrap();
         tree.remove_dir(&parse_absolute("/upload/d")).unwrap();
-        assert_eq!(tree.write(&parse_absolute("/nodir/a"), b"x", false), Err(FsError::NotFound));
-        assert_eq!(tree.delete(&parse_absolute("/pub")), Err(FsError::IsADirectory));
+        assert_eq!(
+            tree.write(&parse_absolute("/nodir/a"), b"x", false),
+            Err(FsError::NotFound)
+        );
+        assert_eq!(
+            tree.delete(&parse_absolute("/pub")),
+            Err(FsError::IsADirectory)
+        );
     }
 }

@@ -164,7 +164,9 @@ async fn data_request(
             let (tx, rx) = mpsc::unbounded_channel();
             let task = match bind_passive(settings).await {
                 Ok(listener) => {
-                    let addr = listener.local_addr().unwrap_or(SocketAddr::new(settings.host, 0));
+                    let addr = listener
+                        .local_addr()
+                        .unwrap_or(SocketAddr::new(settings.host, 0));
                     let _ = events.send((id, DataEvent::Listening { addr }));
                     let events = events.clone();
                     let timeout = settings.data_timeout;
@@ -176,9 +178,15 @@ async fn data_request(
                                     run_data(stream, id, rx, events).await;
                                 }
                                 None => {
-                                    let _ = events.send((id, DataEvent::Failed {
-                                        reason: format!("nothing connected within {} s", timeout.as_secs()),
-                                    }));
+                                    let _ = events.send((
+                                        id,
+                                        DataEvent::Failed {
+                                            reason: format!(
+                                                "nothing connected within {} s",
+                                                timeout.as_secs()
+                                            ),
+                                        },
+                                    ));
                                 }
                             }
                         })
@@ -199,27 +207,45 @@ async fn data_request(
             let timeout = settings.data_timeout;
             let task = tokio::spawn(async move {
                 if addr.ip().to_canonical() != peer.ip().to_canonical() {
-                    let _ = events.send((id, DataEvent::Failed {
-                        reason: "active mode connects only to the control connection's peer".into(),
-                    }));
+                    let _ = events.send((
+                        id,
+                        DataEvent::Failed {
+                            reason: "active mode connects only to the control connection's peer"
+                                .into(),
+                        },
+                    ));
                     return;
                 }
                 match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
                     Ok(Ok(stream)) => run_data(stream, id, rx, events).await,
                     Ok(Err(e)) => {
-                        let _ = events.send((id, DataEvent::Failed { reason: e.to_string() }));
+                        let _ = events.send((
+                            id,
+                            DataEvent::Failed {
+                                reason: e.to_string(),
+                            },
+                        ));
                     }
                     Err(_) => {
-                        let _ = events.send((id, DataEvent::Failed {
-                            reason: format!("{addr} did not answer within {} s", timeout.as_secs()),
-                        }));
+                        let _ = events.send((
+                            id,
+                            DataEvent::Failed {
+                                reason: format!(
+                                    "{addr} did not answer within {} s",
+                                    timeout.as_secs()
+                                ),
+                            },
+                        ));
                     }
                 }
             });
-            conns.insert(id, DataHandle {
-                commands: tx,
-                task: Some(task.abort_handle()),
-            });
+            conns.insert(
+                id,
+                DataHandle {
+                    commands: tx,
+                    task: Some(task.abort_handle()),
+                },
+            );
         }
         DataRequest::Send { id, bytes } => {
             if let Some(handle) = conns.get(&id) {
@@ -261,7 +287,11 @@ async fn bind_passive(settings: &FtpDriverSettings) -> Result<TcpListener, Strin
 /// Accepts the first connection from `allowed` within `timeout`; others are
 /// closed at once (an FTP server that took any comer would hand the file to
 /// whoever raced for the port).
-async fn accept_from(listener: &TcpListener, allowed: IpAddr, timeout: Duration) -> Option<TcpStream> {
+async fn accept_from(
+    listener: &TcpListener,
+    allowed: IpAddr,
+    timeout: Duration,
+) -> Option<TcpStream> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let (stream, remote) = tokio::time::timeout_at(deadline, listener.accept())

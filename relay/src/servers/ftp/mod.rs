@@ -34,12 +34,15 @@ fn free_port_block(host: IpAddr, count: u16) -> Result<u16> {
         if u32::from(start) + u32::from(count) > 65_535 {
             continue;
         }
-        let all_free = (1..count).all(|i| std::net::TcpListener::bind(SocketAddr::new(host, start + i)).is_ok());
+        let all_free = (1..count)
+            .all(|i| std::net::TcpListener::bind(SocketAddr::new(host, start + i)).is_ok());
         if all_free {
             return Ok(start);
         }
     }
-    bail!("cannot find {count} consecutive free ports on {host} for FTP passive mode (set servers.ftp.passive_port_first)")
+    bail!(
+        "cannot find {count} consecutive free ports on {host} for FTP passive mode (set servers.ftp.passive_port_first)"
+    )
 }
 
 pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
@@ -73,7 +76,8 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let settings = ServerSettings {
-        greeting: "wirelab FTP server ready (log in as anonymous, or as the student account)".into(),
+        greeting: "wirelab FTP server ready (log in as anonymous, or as the student account)"
+            .into(),
         accounts: vec![Account {
             user: cfg.student_user.clone(),
             password: cfg.student_password.clone(),
@@ -92,7 +96,9 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         clock,
         next_port: AtomicU32::new(0),
     });
-    let permits = Arc::new(Semaphore::new(ctx.config.limits.server_max_connections.max(1)));
+    let permits = Arc::new(Semaphore::new(
+        ctx.config.limits.server_max_connections.max(1),
+    ));
     let shutdown = ctx.shutdown.clone();
     let tracker = ctx.tracker.clone();
     ctx.tracker.spawn(async move {
@@ -122,7 +128,9 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
             tracker.spawn(
                 async move {
                     debug!("accepted");
-                    if let Err(e) = run_session(stream, engine, remote, driver_settings, shutdown).await {
+                    if let Err(e) =
+                        run_session(stream, engine, remote, driver_settings, shutdown).await
+                    {
                         debug!("session ended with an error: {e}");
                     }
                     debug!("closed");
