@@ -131,6 +131,17 @@ pub enum ServerEvent {
 
 const CHUNK: usize = 16 * 1024;
 
+/// Bytes past the space left that an upload may still send (and have
+/// dropped) before the server cuts its data connection.
+const OVERFLOW_DRAIN: u64 = 4 * 1024 * 1024;
+
+fn quota_reply(limit: u64) -> Reply {
+    Reply::new(
+        452,
+        format!("Error writing file: it would exceed the space left ({limit} bytes)"),
+    )
+}
+
 #[derive(Debug, Clone)]
 enum Mode {
     Passive {
@@ -503,16 +514,20 @@ impl<T: FileTree> FtpServer<T> {
         let Job::Receive { buffer, limit, .. } = &mut t.job else {
             return;
         };
-        buffer.extend_from_slice(bytes);
         t.bytes += bytes.len() as u64;
-        if buffer.len() as u64 > *limit {
-            let limit = *limit;
+        let limit = *limit;
+        if t.bytes <= limit {
+            buffer.extend_from_slice(bytes);
+            return;
+        }
+        // Past the space left: nothing more is kept. The rest of a modest
+        // overflow is read and dropped so the client finishes sending and
+        // reads a clean 452; a flood is cut off at once.
+        buffer.clear();
+        if t.bytes > limit.saturating_add(OVERFLOW_DRAIN) {
             let id = t.conn.id;
             self.request(DataRequest::Abort { id });
-            self.fail_transfer(Reply::new(
-                452,
-                format!("Error writing file: it would exceed the space left ({limit} bytes)"),
-            ));
+            self.fail_transfer(quota_reply(limit));
         }
     }
 
@@ -524,13 +539,17 @@ impl<T: FileTree> FtpServer<T> {
             path,
             append,
             buffer,
-            ..
+            limit,
         } = &mut t.job
         else {
             return;
         };
         let path = path.clone();
         let append = *append;
+        if t.bytes > *limit {
+            let limit = *limit;
+            return self.close_transfer(quota_reply(limit));
+        }
         let mut content = std::mem::take(buffer);
         if self.transfer_type == TransferType::Ascii {
             content = from_network_ascii(&content);
@@ -1680,8 +1699,17 @@ pub(crate) mod tests {
         h.cmd("TYPE I");
         let id = h.passive_connected();
         h.cmd("STOR upload/big.bin");
-        let reply = h.data(id, DataEvent::Received(vec![0; 2000]));
+        // A modest overflow is read to the end, then refused.
+        assert_eq!(h.data(id, DataEvent::Received(vec![0; 2000])), "");
+        let reply = h.data(id, DataEvent::PeerClosed);
         assert!(reply.starts_with("452 Error writing file"), "{reply}");
+        assert!(h.conns[&id].closed);
+        assert!(h.server.tree().stat(&parse_absolute("/upload/big.bin")).is_err());
+        // A flood is cut off.
+        let id = h.passive_connected();
+        h.cmd("STOR upload/big.bin");
+        let reply = h.data(id, DataEvent::Received(vec![0; 5 * 1024 * 1024]));
+        assert!(reply.starts_with("452 "), "{reply}");
         assert!(h.conns[&id].aborted);
         assert!(
             h.server
