@@ -228,6 +228,10 @@ mod tests {
         assert_eq!(c.port, 8080);
         assert_eq!(c.servers.upper.tcp_port, 12000);
         assert_eq!(c.servers.upper.udp_port, 12000);
+        assert_eq!(c.servers.ftp.port, 2121);
+        assert_eq!(c.servers.ftp.passive_port_first, 21000);
+        assert_eq!(c.servers.ftp.passive_port_count, 100);
+        assert_eq!(c.limits.listen_timeout_secs, 60.0);
     }
 
     #[test]

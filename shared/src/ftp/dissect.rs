@@ -99,8 +99,8 @@ fn host_port_fields(hp: &crate::ftp::address::HostPort, offset: usize) -> Vec<Fi
     // Each number's field takes the comma before it, so the fields cover
     // the whole argument.
     let mut n = hp.numbers;
-    for i in 1..6 {
-        n[i].span = Span::new(hp.numbers[i - 1].span.end, hp.numbers[i].span.end);
+    for (number, previous) in n.iter_mut().skip(1).zip(hp.numbers.iter()) {
+        number.span = Span::new(previous.span.end, number.span.end);
     }
     let mut fields: Vec<Field> = Vec::new();
     let mut host = Field::new(

@@ -1704,7 +1704,12 @@ pub(crate) mod tests {
         let reply = h.data(id, DataEvent::PeerClosed);
         assert!(reply.starts_with("452 Error writing file"), "{reply}");
         assert!(h.conns[&id].closed);
-        assert!(h.server.tree().stat(&parse_absolute("/upload/big.bin")).is_err());
+        assert!(
+            h.server
+                .tree()
+                .stat(&parse_absolute("/upload/big.bin"))
+                .is_err()
+        );
         // A flood is cut off.
         let id = h.passive_connected();
         h.cmd("STOR upload/big.bin");
