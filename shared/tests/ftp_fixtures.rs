@@ -147,4 +147,8 @@ fn addresses_and_listings() {
     let d = fixture("abor-telnet.cmd");
     assert_eq!(d.find("Telnet commands").unwrap().value, "ff f4 ff f2");
     assert_eq!(d.find("Verb").unwrap().value, "ABOR");
+    assert!(
+        d.diagnostics.is_empty(),
+        "Telnet bytes are not a text problem"
+    );
 }

@@ -21,7 +21,7 @@ use crate::dissect::{Diagnostic, Span};
 use crate::engine::{Engine, Millis, Output};
 use crate::framing::split_lines;
 use crate::ftp::MAX_LINE;
-use crate::ftp::address::{find_extended_port, find_host_port, parse_host_port, port_argument};
+use crate::ftp::address::{find_extended_port, find_host_port, parse_host_port};
 use crate::ftp::command::{Command, command_info, split};
 use crate::ftp::frame::{next_reply, strip_telnet};
 use crate::ftp::path::{parse_absolute, resolve};
@@ -137,7 +137,7 @@ impl FtpClient {
 
     /// The PORT command that asks the server to connect to `addr` (where the
     /// client, or the relay for it, listens), with `p1 = port / 256` and
-    /// `p2 = port % 256`.
+    /// `p2 = port % 256` (see [`crate::ftp::address::port_argument`]).
     pub fn port_command(addr: SocketAddrV4) -> Command {
         Command::Port(addr)
     }
@@ -473,11 +473,6 @@ impl FtpClient {
             error: error.to_string(),
         });
     }
-}
-
-/// The PORT argument for where the client listens: see [`port_argument`].
-pub fn port_argument_for(addr: SocketAddrV4) -> String {
-    port_argument(addr)
 }
 
 impl Engine for FtpClient {

@@ -37,7 +37,7 @@ pub use command::Command;
 pub use fs::{FileTree, FsError, MemoryTree};
 pub use reply::Reply;
 pub use server::{DataConnId, DataEvent, DataRequest, FtpServer, ServerEvent, ServerSettings};
-pub use session::{DataSetup, LoginState, TransferType};
+pub use session::{DataKind, DataSetup, LoginState, SessionState, TransferType};
 
 /// The control connection's well-known port (RFC 959 §3.2, the course's "port 21").
 pub const CONTROL_PORT: u16 = 21;
