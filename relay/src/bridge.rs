@@ -7,11 +7,13 @@
 //! is hit or the relay shuts down, each ending reported as `closed`.
 
 use crate::AppState;
+use crate::data_channels::ControlSession;
 use crate::policy::{Allowed, Refusal, decide};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::response::Response;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -25,6 +27,7 @@ use wirelab_shared::relay_protocol::{
 /// the page cannot explain.
 pub async fn ws_handler(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Query(params): Query<HashMap<String, String>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -45,7 +48,7 @@ pub async fn ws_handler(
                 "ws",
                 target = params.get("target").map(String::as_str).unwrap_or("-")
             );
-            session(state, params, socket).instrument(span)
+            session(state, params, client, socket).instrument(span)
         })
 }
 
@@ -102,19 +105,33 @@ fn round_ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
 }
 
-async fn session(state: AppState, params: HashMap<String, String>, mut ws: WebSocket) {
+async fn session(
+    state: AppState,
+    params: HashMap<String, String>,
+    client: SocketAddr,
+    mut ws: WebSocket,
+) {
     let clock = SessionClock(Instant::now());
-    let allowed = match parse_query(&params).and_then(|q| decide(&state.catalog, &q)) {
-        Ok(allowed) => allowed,
-        Err(refusal) => {
-            info!(code = ?refusal.code, "refused: {}", refusal.message);
-            send_error(&mut ws, clock, refusal.code, &refusal.message).await;
-            return;
-        }
+    let query = match parse_query(&params) {
+        Ok(query) => query,
+        Err(refusal) => return refuse(&mut ws, clock, refusal).await,
     };
-    let ending = match allowed.transport {
-        Transport::Tcp => tcp_session(&state, &allowed, &mut ws, clock).await,
-        Transport::Udp => udp_session(&state, &allowed, &mut ws, clock).await,
+    let ending = if let Some(id) = &query.accept {
+        accept_session(&state, id, client, &mut ws, clock).await
+    } else {
+        let allowed = match decide(&state.catalog, &query).and_then(|allowed| {
+            state
+                .data_channels
+                .authorize(&query, &allowed, client.ip())
+                .map(|()| allowed)
+        }) {
+            Ok(allowed) => allowed,
+            Err(refusal) => return refuse(&mut ws, clock, refusal).await,
+        };
+        match allowed.transport {
+            Transport::Tcp => tcp_session(&state, &allowed, &query, client, &mut ws, clock).await,
+            Transport::Udp => udp_session(&state, &allowed, &mut ws, clock).await,
+        }
     };
     match ending {
         Ending::Closed { by, reason } => {
@@ -130,6 +147,11 @@ async fn session(state: AppState, params: HashMap<String, String>, mut ws: WebSo
         Ending::Error { code, message } => send_error(&mut ws, clock, code, &message).await,
         Ending::PageGone => {}
     }
+}
+
+async fn refuse(ws: &mut WebSocket, clock: SessionClock, refusal: Refusal) {
+    info!(code = ?refusal.code, "refused: {}", refusal.message);
+    send_error(ws, clock, refusal.code, &refusal.message).await;
 }
 
 /// How a bridged session ended.
@@ -247,12 +269,14 @@ fn truncate(s: &str, max: usize) -> &str {
 async fn tcp_session(
     state: &AppState,
     allowed: &Allowed,
+    query: &ConnectQuery,
+    client: SocketAddr,
     ws: &mut WebSocket,
     clock: SessionClock,
 ) -> Ending {
     let limits = &state.config.limits;
     let started = Instant::now();
-    let mut stream = match tokio::time::timeout(
+    let stream = match tokio::time::timeout(
         limits.connect_timeout(),
         TcpStream::connect(allowed.addr),
     )
@@ -281,15 +305,69 @@ async fn tcp_session(
         Ok(Ok(stream)) => stream,
     };
     let _ = stream.set_nodelay(true);
-    let local = stream
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
+    let local_addr = stream.local_addr().ok();
+    let local = local_addr.map(|a| a.to_string()).unwrap_or_default();
     if !send_connected(ws, clock, allowed, local, started.elapsed()).await {
         return Ending::PageGone;
     }
     info!(peer = %allowed.addr, "connected");
+    // An FTP control connection grants data connections while it is open.
+    let mut control = local_addr.and_then(|local| {
+        state.data_channels.open_control(
+            state.catalog.get(&allowed.target),
+            query,
+            client.ip(),
+            allowed.addr,
+            local,
+        )
+    });
+    tcp_bridge(state, stream, ws, clock, control.as_mut()).await
+}
 
+/// `/ws?accept=<id>`: the connection the server made to a listener opened
+/// with `{"type":"listen"}`, bridged like any TCP connection.
+async fn accept_session(
+    state: &AppState,
+    id: &str,
+    client: SocketAddr,
+    ws: &mut WebSocket,
+    clock: SessionClock,
+) -> Ending {
+    let started = Instant::now();
+    let stream = match state.data_channels.take(id, client.ip()).await {
+        Ok(stream) => stream,
+        Err(refusal) => return Ending::error(refusal.code, refusal.message),
+    };
+    let _ = stream.set_nodelay(true);
+    let msg = RelayMessage::Connected {
+        transport: Transport::Tcp,
+        target: None,
+        peer: stream
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        local: stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        connect_ms: round_ms(started.elapsed()),
+        t_ms: clock.t_ms(),
+    };
+    if ws.send(Message::text(msg.to_json())).await.is_err() {
+        return Ending::PageGone;
+    }
+    tcp_bridge(state, stream, ws, clock, None).await
+}
+
+/// Copies bytes both ways between an open TCP connection and the page.
+async fn tcp_bridge(
+    state: &AppState,
+    mut stream: TcpStream,
+    ws: &mut WebSocket,
+    clock: SessionClock,
+    mut control: Option<&mut ControlSession>,
+) -> Ending {
+    let limits = &state.config.limits;
     let mut buf = vec![0u8; 16 * 1024];
     let mut write_open = true;
     loop {
@@ -337,10 +415,25 @@ async fn tcp_session(
                     }
                 }
                 FromPage::Control(PageMessage::Listen) => {
-                    return Ending::error(
-                        ErrorCode::Forbidden,
-                        "this relay does not open listening sockets for this target",
-                    );
+                    let Some(control) = control.as_deref_mut() else {
+                        return Ending::error(
+                            ErrorCode::Forbidden,
+                            "this relay does not open listening sockets for this target",
+                        );
+                    };
+                    match state.data_channels.listen(control, &state.shutdown).await {
+                        Ok((addr, id)) => {
+                            let msg = RelayMessage::Listening {
+                                addr: addr.to_string(),
+                                id: Some(id),
+                                t_ms: clock.t_ms(),
+                            };
+                            if ws.send(Message::text(msg.to_json())).await.is_err() {
+                                return Ending::PageGone;
+                            }
+                        }
+                        Err(refusal) => return Ending::error(refusal.code, refusal.message),
+                    }
                 }
                 FromPage::Ignore => {}
                 FromPage::Gone => return Ending::PageGone,

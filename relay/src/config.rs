@@ -56,6 +56,9 @@ pub struct Limits {
     pub server_idle_timeout_secs: f64,
     /// Connections each reference server accepts at once.
     pub server_max_connections: usize,
+    /// How long a listening socket opened by `{"type":"listen"}` (FTP active
+    /// mode) waits for the server to connect, and for the page to take it.
+    pub listen_timeout_secs: f64,
 }
 
 impl Default for Limits {
@@ -66,6 +69,7 @@ impl Default for Limits {
             connect_timeout_secs: 5.0,
             server_idle_timeout_secs: 600.0,
             server_max_connections: 256,
+            listen_timeout_secs: 60.0,
         }
     }
 }
@@ -81,6 +85,10 @@ impl Limits {
 
     pub fn server_idle_timeout(&self) -> Duration {
         seconds(self.server_idle_timeout_secs)
+    }
+
+    pub fn listen_timeout(&self) -> Duration {
+        seconds(self.listen_timeout_secs)
     }
 }
 
@@ -98,6 +106,7 @@ pub struct Servers {
     pub host: IpAddr,
     pub http: HttpServer,
     pub upper: UpperServer,
+    pub ftp: FtpServer,
 }
 
 impl Default for Servers {
@@ -107,6 +116,7 @@ impl Default for Servers {
             host: LOOPBACK,
             http: HttpServer::default(),
             upper: UpperServer::default(),
+            ftp: FtpServer::default(),
         }
     }
 }
@@ -154,6 +164,41 @@ impl Default for UpperServer {
     }
 }
 
+/// The reference FTP server: control port, passive data ports, accounts.
+/// Its files live in `<data_dir>/ftp`, filled with demo files on first start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FtpServer {
+    /// The control connection's port.
+    pub port: u16,
+    /// The first passive data port; 0 picks a free block at start.
+    pub passive_port_first: u16,
+    /// How many passive data ports, from `passive_port_first` on (at most
+    /// this many passive transfers at once).
+    pub passive_port_count: u16,
+    /// `anonymous` (and `ftp`) may log in with any password, read-only.
+    pub anonymous: bool,
+    /// The account that may also upload, rename and delete.
+    pub student_user: String,
+    pub student_password: String,
+    /// Total bytes the files may take; an upload past it gets 452.
+    pub quota_bytes: u64,
+}
+
+impl Default for FtpServer {
+    fn default() -> Self {
+        FtpServer {
+            port: 2121,
+            passive_port_first: 21000,
+            passive_port_count: 100,
+            anonymous: true,
+            student_user: "student".into(),
+            student_password: "student".into(),
+            quota_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
 impl Config {
     /// Reads a TOML file; missing keys keep their defaults.
     pub fn from_file(path: &Path) -> Result<Config> {
@@ -181,6 +226,9 @@ impl Config {
         config.servers.http.port = 0;
         config.servers.upper.tcp_port = 0;
         config.servers.upper.udp_port = 0;
+        config.servers.ftp.port = 0;
+        config.servers.ftp.passive_port_first = 0;
+        config.servers.ftp.passive_port_count = 16;
         config
     }
 
@@ -209,6 +257,10 @@ mod tests {
         assert_eq!(c.port, 8080);
         assert_eq!(c.servers.upper.tcp_port, 12000);
         assert_eq!(c.servers.upper.udp_port, 12000);
+        assert_eq!(c.servers.ftp.port, 2121);
+        assert_eq!(c.servers.ftp.passive_port_first, 21000);
+        assert_eq!(c.servers.ftp.passive_port_count, 100);
+        assert_eq!(c.limits.listen_timeout_secs, 60.0);
     }
 
     #[test]

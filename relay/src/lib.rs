@@ -11,6 +11,7 @@ pub mod bridge;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod data_channels;
 pub mod driver;
 pub mod policy;
 pub mod servers;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub shutdown: CancellationToken,
     pub started: Instant,
+    /// Control sessions and listeners that grant FTP data connections.
+    pub data_channels: Arc<data_channels::DataChannels>,
 }
 
 /// A running relay.
@@ -72,6 +75,7 @@ impl Relay {
         let addr = listener.local_addr()?;
 
         let state = AppState {
+            data_channels: data_channels::DataChannels::new(config.limits.listen_timeout()),
             config: Arc::new(config),
             catalog: Arc::new(Catalog::new(targets)),
             shutdown: shutdown.clone(),

@@ -68,12 +68,8 @@ pub fn decide(catalog: &Catalog, query: &ConnectQuery) -> Result<Allowed, Refusa
         ));
     }
     if let Some(port) = query.data_port {
-        return Err(Refusal::new(
-            ErrorCode::Forbidden,
-            format!(
-                "a data connection to port {port} of {name} is not allowed by this relay's policy"
-            ),
-        ));
+        // Data connections (FTP passive mode) have their own rules.
+        return crate::data_channels::data_port_target(target, port);
     }
     if let Some(transport) = query.transport
         && transport != target.transport

@@ -69,3 +69,48 @@ fn print_config_shows_the_defaults_as_toml() {
     assert!(text.contains("port = 9090"), "{text}");
     assert!(text.contains("[servers.upper]"), "{text}");
 }
+
+#[test]
+fn dissect_ftp_kinds() {
+    for (kind, input, summary) in [
+        (
+            "ftp-command",
+            "PORT 127,0,0,1,158,107\r\n",
+            "PORT 127,0,0,1,158,107",
+        ),
+        (
+            "ftp-reply",
+            "227 Entering Passive Mode (127,0,0,1,82,9)\r\n",
+            "227 Entering Passive Mode (127,0,0,1,82,9)",
+        ),
+        (
+            "ftp-list",
+            "drwxr-xr-x 2 ftp ftp 0 Jan 05 12:00 pub\r\n",
+            "Listing: 1 directories, 0 files",
+        ),
+    ] {
+        let mut child = wirelab()
+            .args(["dissect", kind, "--compact"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{kind}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["protocol"], "ftp");
+        assert_eq!(json["summary"], summary);
+    }
+    let help = wirelab().args(["dissect", "--help"]).output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.contains("ftp-command") && help.contains("ftp-list"),
+        "{help}"
+    );
+}

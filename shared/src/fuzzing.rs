@@ -56,6 +56,76 @@ pub fn http(data: &[u8]) {
     let _ = frame_response(data, Some("GET"), &limits);
 }
 
+/// FTP command lines: the dissector, the parser and the client's diagnostics.
+pub fn ftp_command(data: &[u8]) {
+    check(&crate::ftp::dissect::dissect_command(data), data);
+    let _ = crate::ftp::command::Command::parse(data);
+    let client = crate::ftp::client::FtpClient::new();
+    for diagnostic in client.diagnose(data) {
+        assert!(diagnostic.span.end <= data.len());
+    }
+}
+
+/// FTP replies: the dissector, the framer, the parser and the client engine.
+pub fn ftp_reply(data: &[u8]) {
+    check(&crate::ftp::dissect::dissect_reply(data), data);
+    if let Ok(Some(frame)) = crate::ftp::frame::next_reply(data, crate::ftp::MAX_LINE) {
+        assert!(frame.consumed <= data.len());
+        let _ = crate::ftp::reply::Reply::parse(&data[..frame.consumed]);
+    }
+    let mut client = crate::ftp::client::FtpClient::new();
+    let (a, b) = data.split_at(data.len() / 2);
+    crate::engine::Engine::handle_input(&mut client, a, crate::engine::Millis(0));
+    crate::engine::Engine::handle_input(&mut client, b, crate::engine::Millis(1));
+    crate::engine::Engine::handle_eof(&mut client, crate::engine::Millis(2));
+    crate::engine::drain(&mut client);
+}
+
+/// LIST output.
+pub fn ftp_list(data: &[u8]) {
+    check(&crate::ftp::dissect::dissect_list(data), data);
+}
+
+/// The FTP server engine: the first half of the input as control bytes, the
+/// second as data connection events, in any order the bytes say.
+pub fn ftp_server(data: &[u8]) {
+    use crate::engine::{Engine, Millis, drain};
+    use crate::ftp::server::{DataConnId, DataEvent, FtpServer, ServerSettings};
+    let mut server = FtpServer::new(
+        ServerSettings::default(),
+        crate::ftp::fs::MemoryTree::demo(0).with_quota(Some(4096)),
+        ([127, 0, 0, 1], 40000).into(),
+        ([127, 0, 0, 1], 21).into(),
+    );
+    let mut script = b"USER anonymous\r\nPASS x\r\nPASV\r\n".to_vec();
+    script.extend_from_slice(data);
+    for (i, chunk) in script.chunks(7).enumerate() {
+        server.handle_input(chunk, Millis(i as u64));
+        let out = drain(&mut server);
+        assert!(out.transmitted.iter().all(|t| t.ends_with(b"\r\n")));
+        let id = DataConnId(u64::from(chunk[0] % 4));
+        let event = match chunk.get(1).copied().unwrap_or(0) % 7 {
+            0 => DataEvent::Listening {
+                addr: ([127, 0, 0, 1], 21000).into(),
+            },
+            1 => DataEvent::Opened,
+            2 => DataEvent::Received(chunk.to_vec()),
+            3 => DataEvent::PeerClosed,
+            4 => DataEvent::Closed,
+            5 => DataEvent::Failed {
+                reason: "fuzz".into(),
+            },
+            _ => continue,
+        };
+        server.handle_data(id, event, Millis(i as u64));
+        drain(&mut server);
+        server.handle_timeout(Millis(i as u64 * 10_000));
+        drain(&mut server);
+    }
+    server.handle_eof(Millis(u64::MAX / 2));
+    assert!(drain(&mut server).close);
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -66,6 +136,10 @@ mod tests {
             super::line(&data);
             super::http(&data);
             super::all_kinds(&data);
+            super::ftp_command(&data);
+            super::ftp_reply(&data);
+            super::ftp_list(&data);
+            super::ftp_server(&data);
         }
     }
 }

@@ -31,6 +31,21 @@ pub const KINDS: &[Kind] = &[
         description: "one HTTP/1.x response (status line, headers, body)",
         dissect: crate::http::dissect_response,
     },
+    Kind {
+        name: "ftp-command",
+        description: "FTP command lines (USER, PASV, PORT h1,h2,h3,h4,p1,p2, RETR, ...)",
+        dissect: crate::ftp::dissect::dissect_command,
+    },
+    Kind {
+        name: "ftp-reply",
+        description: "FTP replies, single or multi-line (331, 227, 211-...)",
+        dissect: crate::ftp::dissect::dissect_reply,
+    },
+    Kind {
+        name: "ftp-list",
+        description: "FTP LIST output as sent on the data connection (Unix ls -l lines)",
+        dissect: crate::ftp::dissect::dissect_list,
+    },
 ];
 
 /// Looks a kind up by name.

@@ -13,6 +13,7 @@ pub mod conversation;
 pub mod dissect;
 pub mod engine;
 pub mod framing;
+pub mod ftp;
 pub mod fuzzing;
 pub mod http;
 pub mod kinds;

@@ -1,0 +1,156 @@
+//! The reference FTP server (catalog `ftp`): the shared
+//! [`wirelab_shared::ftp::server`] engine over tokio sockets, serving the
+//! sandbox `<data_dir>/ftp` ([`disk::DiskTree`]) to `anonymous` (read-only)
+//! and to the configured student account (read and write, within a quota).
+//!
+//! The control port and the passive data ports are bound to the servers'
+//! address (loopback by default). The catalog entry declares the passive
+//! range as `data_ports`, which is what lets the relay bridge a page's data
+//! connections to them (see `crate::data_channels`).
+
+pub mod disk;
+pub mod driver;
+
+use super::{ServerContext, bind_tcp};
+use crate::driver::Clock;
+use anyhow::{Context, Result, bail};
+use disk::DiskTree;
+use driver::{FtpDriverSettings, run_session};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Semaphore;
+use tracing::{Instrument, debug, info_span, warn};
+use wirelab_shared::ftp::server::{Account, FtpServer, ServerSettings};
+use wirelab_shared::relay_protocol::{PortRange, TargetInfo, Transport};
+
+/// Finds `count` consecutive free TCP ports on `host` (for a configured
+/// first port of 0): a port the system picks, then the ones after it.
+fn free_port_block(host: IpAddr, count: u16) -> Result<u16> {
+    for _ in 0..64 {
+        let first = std::net::TcpListener::bind(SocketAddr::new(host, 0))?;
+        let start = first.local_addr()?.port();
+        if u32::from(start) + u32::from(count) > 65_535 {
+            continue;
+        }
+        let all_free = (1..count)
+            .all(|i| std::net::TcpListener::bind(SocketAddr::new(host, start + i)).is_ok());
+        if all_free {
+            return Ok(start);
+        }
+    }
+    bail!(
+        "cannot find {count} consecutive free ports on {host} for FTP passive mode (set servers.ftp.passive_port_first)"
+    )
+}
+
+pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
+    let host = ctx.config.servers.host;
+    let cfg = &ctx.config.servers.ftp;
+    if cfg.passive_port_count == 0 {
+        bail!("servers.ftp.passive_port_count must be at least 1");
+    }
+    let first = match cfg.passive_port_first {
+        0 => free_port_block(host, cfg.passive_port_count)?,
+        first => first,
+    };
+    let last = u16::try_from(u32::from(first) + u32::from(cfg.passive_port_count) - 1)
+        .context("servers.ftp.passive_port_first + passive_port_count goes past port 65535")?;
+    let passive_ports = PortRange { first, last };
+
+    let root = ctx.data_dir.join("ftp");
+    let tree = DiskTree::open(&root, Some(cfg.quota_bytes))
+        .with_context(|| format!("cannot open the FTP root {}", root.display()))?;
+
+    let listener = bind_tcp(
+        SocketAddr::new(host, cfg.port),
+        "the FTP server (ftp)",
+        "servers.ftp.port",
+    )
+    .await?;
+    let addr = listener.local_addr()?;
+
+    let clock = Clock::start();
+    let unix_now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let settings = ServerSettings {
+        greeting: "wirelab FTP server ready (log in as anonymous, or as the student account)"
+            .into(),
+        accounts: vec![Account {
+            user: cfg.student_user.clone(),
+            password: cfg.student_password.clone(),
+            can_write: true,
+        }],
+        anonymous: cfg.anonymous,
+        max_file_bytes: cfg.quota_bytes,
+        unix_time_at_zero: Some(unix_now),
+        ..ServerSettings::default()
+    };
+    let driver_settings = Arc::new(FtpDriverSettings {
+        host,
+        passive_ports,
+        data_timeout: Duration::from_secs(30),
+        idle_timeout: ctx.config.limits.server_idle_timeout(),
+        clock,
+        next_port: AtomicU32::new(0),
+    });
+    let permits = Arc::new(Semaphore::new(
+        ctx.config.limits.server_max_connections.max(1),
+    ));
+    let shutdown = ctx.shutdown.clone();
+    let tracker = ctx.tracker.clone();
+    ctx.tracker.spawn(async move {
+        loop {
+            let permit = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                permit = permits.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+            };
+            let (stream, remote) = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        warn!(server = "ftp", "accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let local = stream.local_addr().unwrap_or(addr);
+            let engine = FtpServer::new(settings.clone(), tree.clone(), remote, local);
+            let driver_settings = driver_settings.clone();
+            let shutdown = shutdown.clone();
+            tracker.spawn(
+                async move {
+                    debug!("accepted");
+                    if let Err(e) =
+                        run_session(stream, engine, remote, driver_settings, shutdown).await
+                    {
+                        debug!("session ended with an error: {e}");
+                    }
+                    debug!("closed");
+                    drop(permit);
+                }
+                .instrument(info_span!("conn", server = "ftp", peer = %remote)),
+            );
+        }
+    });
+
+    Ok(vec![TargetInfo {
+        name: "ftp".into(),
+        transport: Transport::Tcp,
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        protocol: "ftp".into(),
+        description: format!(
+            "FTP server: control connection here, passive data ports {first}-{last}; anonymous (read-only) or {} (read-write)",
+            cfg.student_user
+        ),
+        data_ports: Some(passive_ports),
+    }])
+}
