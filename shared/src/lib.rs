@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod dissect;
+pub mod dns;
 pub mod engine;
 pub mod framing;
 pub mod fuzzing;
