@@ -14,9 +14,11 @@ pub mod frame;
 pub mod header;
 pub mod message;
 pub mod name;
+pub mod query;
 pub mod rdata;
 pub mod reply;
 pub mod types;
+pub mod zone;
 
 pub use header::Header;
 pub use message::{Edns, Message, Question, Record};
