@@ -17,6 +17,7 @@ pub mod name;
 pub mod query;
 pub mod rdata;
 pub mod reply;
+pub mod server;
 pub mod types;
 pub mod zone;
 
