@@ -12,6 +12,7 @@
 pub mod dissect;
 pub mod frame;
 pub mod header;
+pub mod hierarchy;
 pub mod message;
 pub mod name;
 pub mod query;
