@@ -9,6 +9,7 @@
 //! [`frame`] (the TCP length prefix), [`dissect`] (bytes → dissection),
 //! [`reply`] (what a reply means: answer, referral, NXDOMAIN, ...).
 
+pub mod cache;
 pub mod dissect;
 pub mod frame;
 pub mod header;
@@ -18,6 +19,7 @@ pub mod name;
 pub mod query;
 pub mod rdata;
 pub mod reply;
+pub mod resolver;
 pub mod server;
 pub mod types;
 pub mod zone;

@@ -38,7 +38,7 @@ pub struct Authority {
 }
 
 /// How a query arrived, which decides the size limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Via {
     Udp,
     Tcp,
