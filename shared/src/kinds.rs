@@ -15,11 +15,28 @@ pub struct Kind {
 }
 
 /// Every kind, in the order the help text lists them.
-pub const KINDS: &[Kind] = &[Kind {
-    name: "line",
-    description: "text lines, as sent to the uppercase server or any line-based socket",
-    dissect: crate::line::dissect,
-}];
+pub const KINDS: &[Kind] = &[
+    Kind {
+        name: "line",
+        description: "text lines, as sent to the uppercase server or any line-based socket",
+        dissect: crate::line::dissect,
+    },
+    Kind {
+        name: "dns",
+        description: "a DNS message as carried in one UDP datagram",
+        dissect: crate::dns::dissect::dissect,
+    },
+    Kind {
+        name: "dns-tcp",
+        description: "DNS over TCP: messages each with its two-byte length prefix",
+        dissect: crate::dns::dissect::dissect_tcp,
+    },
+    Kind {
+        name: "zone",
+        description: "a DNS zone file (RFC 1035 master file format)",
+        dissect: crate::dns::zone::dissect_zone,
+    },
+];
 
 /// Looks a kind up by name.
 pub fn find(name: &str) -> Option<&'static Kind> {

@@ -186,10 +186,14 @@ impl Authority {
                     reply.header.rcode = more.header.rcode;
                     return;
                 }
+                let answers_apex_ns = qtype == RecordType::NS && qname == zone.origin;
                 reply.answers.extend(rotate(records, step));
-                // The zone's servers in authority, as classic servers do,
-                // and the addresses of every name mentioned, in additional.
-                reply.authority = zone.rrset(&zone.origin, RecordType::NS);
+                // The zone's servers in authority, as classic servers do
+                // (unless they are the answer), and the addresses of every
+                // name mentioned, in additional.
+                if !answers_apex_ns {
+                    reply.authority = zone.rrset(&zone.origin, RecordType::NS);
+                }
                 let mut targets: Vec<super::Name> = reply
                     .answers
                     .iter()
