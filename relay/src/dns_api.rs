@@ -57,11 +57,8 @@ pub async fn trace(State(state): State<AppState>, Query(q): Query<TraceQuery>) -
     }
     let found = dns.traces().await.into_iter().rev().find(|t| {
         t.query_id == q.id
-            && q.port.is_none_or(|p| {
-                t.client
-                    .parse::<SocketAddr>()
-                    .is_ok_and(|a| a.port() == p)
-            })
+            && q.port
+                .is_none_or(|p| t.client.parse::<SocketAddr>().is_ok_and(|a| a.port() == p))
     });
     match found {
         Some(t) => Json(t).into_response(),

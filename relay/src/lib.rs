@@ -144,7 +144,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/health", get(api::health))
         .route("/api/dns/traces", get(dns_api::traces))
         .route("/api/dns/trace", get(dns_api::trace))
-        .route("/api/dns/cache", get(dns_api::cache).delete(dns_api::clear_cache));
+        .route(
+            "/api/dns/cache",
+            get(dns_api::cache).delete(dns_api::clear_cache),
+        );
     site::attach(routes, &dist)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -35,7 +35,11 @@ fn short(server: &str, port: u16, args: &[&str]) -> Vec<String> {
 }
 
 fn dns_port(relay: &TestRelay) -> u16 {
-    relay.relay.target("dns-root").expect("dns-root in the catalog").port
+    relay
+        .relay
+        .target("dns-root")
+        .expect("dns-root in the catalog")
+        .port
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,30 +60,92 @@ async fn every_server_answers_dig_over_udp_and_tcp() {
         assert_eq!(udp.protocol, "dns");
     }
     let checks: Vec<(&str, Vec<&str>, Vec<&str>)> = vec![
-        ("127.0.0.10", vec![".", "NS", "+norecurse"], vec!["a.root-servers.net."]),
-        ("127.0.0.10", vec!["a.root-servers.net", "A", "+norecurse"], vec!["127.0.0.10"]),
-        ("127.0.0.11", vec!["edu", "SOA", "+norecurse"], vec!["a.edu-servers.net. hostmaster.educause.edu. 2024090100 1800 900 604800 86400"]),
-        ("127.0.0.21", vec!["gaia.cs.umass.edu", "A", "+norecurse"], vec!["128.119.245.12"]),
-        ("127.0.0.21", vec!["gaia.cs.umass.edu", "AAAA", "+tcp"], vec!["2001:db8:128:119::245:12"]),
-        ("127.0.0.21", vec!["www-net.cs.umass.edu", "A"], vec!["gaia.cs.umass.edu.", "128.119.245.12"]),
-        ("127.0.0.20", vec!["umass.edu", "MX"], vec!["10 mail.umass.edu."]),
+        (
+            "127.0.0.10",
+            vec![".", "NS", "+norecurse"],
+            vec!["a.root-servers.net."],
+        ),
+        (
+            "127.0.0.10",
+            vec!["a.root-servers.net", "A", "+norecurse"],
+            vec!["127.0.0.10"],
+        ),
+        (
+            "127.0.0.11",
+            vec!["edu", "SOA", "+norecurse"],
+            vec!["a.edu-servers.net. hostmaster.educause.edu. 2024090100 1800 900 604800 86400"],
+        ),
+        (
+            "127.0.0.21",
+            vec!["gaia.cs.umass.edu", "A", "+norecurse"],
+            vec!["128.119.245.12"],
+        ),
+        (
+            "127.0.0.21",
+            vec!["gaia.cs.umass.edu", "AAAA", "+tcp"],
+            vec!["2001:db8:128:119::245:12"],
+        ),
+        (
+            "127.0.0.21",
+            vec!["www-net.cs.umass.edu", "A"],
+            vec!["gaia.cs.umass.edu.", "128.119.245.12"],
+        ),
+        (
+            "127.0.0.20",
+            vec!["umass.edu", "MX"],
+            vec!["10 mail.umass.edu."],
+        ),
         ("127.0.0.22", vec!["www.someschool.edu"], vec!["192.0.2.80"]),
-        ("127.0.0.23", vec!["hamburger.edu", "MX", "+tcp"], vec!["10 mail.hamburger.edu.", "20 backup.hamburger.edu."]),
-        ("127.0.0.30", vec!["crepes.fr", "MX"], vec!["10 mail.crepes.fr."]),
-        ("127.0.0.30", vec!["crepes.fr", "CAA"], vec!["0 issue \"letsencrypt.org\""]),
-        ("127.212.212.1", vec!["www.networkutopia.com"], vec!["212.212.212.2"]),
-        ("127.0.0.12", vec!["dns1.networkutopia.com", "A", "+norecurse"], vec![]),
-        ("127.0.0.1", vec!["cis.poly.edu", "+norecurse"], vec!["128.238.24.30"]),
+        (
+            "127.0.0.23",
+            vec!["hamburger.edu", "MX", "+tcp"],
+            vec!["10 mail.hamburger.edu.", "20 backup.hamburger.edu."],
+        ),
+        (
+            "127.0.0.30",
+            vec!["crepes.fr", "MX"],
+            vec!["10 mail.crepes.fr."],
+        ),
+        (
+            "127.0.0.30",
+            vec!["crepes.fr", "CAA"],
+            vec!["0 issue \"letsencrypt.org\""],
+        ),
+        (
+            "127.212.212.1",
+            vec!["www.networkutopia.com"],
+            vec!["212.212.212.2"],
+        ),
+        (
+            "127.0.0.12",
+            vec!["dns1.networkutopia.com", "A", "+norecurse"],
+            vec![],
+        ),
+        (
+            "127.0.0.1",
+            vec!["cis.poly.edu", "+norecurse"],
+            vec!["128.238.24.30"],
+        ),
     ];
     for (server, args, expected) in checks {
-        assert_eq!(short(server, port, &args), expected, "dig @{server} {args:?}");
+        assert_eq!(
+            short(server, port, &args),
+            expected,
+            "dig @{server} {args:?}"
+        );
     }
     // The com TLD holds networkutopia.com's NS and glue, as the course's
     // registrar example says: a referral, not an answer.
     let referral = dig("127.0.0.12", port, &["www.networkutopia.com", "+norecurse"]);
     assert!(referral.contains("flags: qr;"), "{referral}");
-    assert!(referral.contains("networkutopia.com.\t172800\tIN\tNS\tdns1.networkutopia.com."), "{referral}");
-    assert!(referral.contains("dns1.networkutopia.com.\t172800\tIN\tA\t127.212.212.1"), "{referral}");
+    assert!(
+        referral.contains("networkutopia.com.\t172800\tIN\tNS\tdns1.networkutopia.com."),
+        "{referral}"
+    );
+    assert!(
+        referral.contains("dns1.networkutopia.com.\t172800\tIN\tA\t127.212.212.1"),
+        "{referral}"
+    );
     let txt = short("127.212.212.1", port, &["dns1.networkutopia.com", "TXT"]);
     assert!(txt[0].contains("212.212.212.1"), "{txt:?}");
     // The CNAME of the course, and the three addresses rotating per reply.
@@ -97,12 +163,18 @@ async fn every_server_answers_dig_over_udp_and_tcp() {
     let nx = dig("127.0.0.21", port, &["nobody.cs.umass.edu", "+norecurse"]);
     assert!(nx.contains("status: NXDOMAIN"), "{nx}");
     assert!(nx.contains("flags: qr aa;"), "{nx}");
-    assert!(nx.contains("cs.umass.edu.\t\t300\tIN\tSOA\tdns.cs.umass.edu."), "{nx}");
+    assert!(
+        nx.contains("cs.umass.edu.\t\t300\tIN\tSOA\tdns.cs.umass.edu."),
+        "{nx}"
+    );
     // A server refuses names outside its zones.
     let refused = dig("127.0.0.23", port, &["gaia.cs.umass.edu", "+norecurse"]);
     assert!(refused.contains("status: REFUSED"), "{refused}");
     // Which server answered (CHAOS TXT id.server).
-    assert_eq!(short("127.0.0.11", port, &["id.server", "TXT", "-c", "CH"]), vec!["\"a.edu-servers.net.\""]);
+    assert_eq!(
+        short("127.0.0.11", port, &["id.server", "TXT", "-c", "CH"]),
+        vec!["\"a.edu-servers.net.\""]
+    );
     relay.relay.stop(std::time::Duration::from_secs(5)).await;
 }
 
@@ -118,15 +190,27 @@ async fn iterative_resolution_with_dig_follows_the_glue() {
     let relay = start(|_| {}).await;
     let port = dns_port(&relay);
     let out = Command::new("dig")
-        .args(["@127.0.0.10", "-p", &port.to_string(), "+tries=1", "+time=5"])
+        .args([
+            "@127.0.0.10",
+            "-p",
+            &port.to_string(),
+            "+tries=1",
+            "+time=5",
+        ])
         .args(["+trace", "gaia.cs.umass.edu"])
         .output()
         .expect("dig runs");
     let trace = String::from_utf8_lossy(&out.stdout);
     // The first step, the root's NS from our root server, is printed...
-    assert!(trace.contains(".\t\t\t518400\tIN\tNS\ta.root-servers.net."), "{trace}");
+    assert!(
+        trace.contains(".\t\t\t518400\tIN\tNS\ta.root-servers.net."),
+        "{trace}"
+    );
     // ...then dig looks a.root-servers.net up through the system resolver.
-    assert!(trace.contains("couldn't get address for 'a.root-servers.net'"), "{trace}");
+    assert!(
+        trace.contains("couldn't get address for 'a.root-servers.net'"),
+        "{trace}"
+    );
 
     let mut server = "127.0.0.10".to_string();
     let mut asked = Vec::new();
@@ -168,11 +252,17 @@ async fn the_resolver_answers_dig_and_keeps_a_trace() {
     assert_eq!(resolver.host, "127.0.0.1");
     let out = dig("127.0.0.1", port, &["gaia.cs.umass.edu"]);
     assert!(out.contains("flags: qr rd ra;"), "{out}");
-    assert!(out.contains("gaia.cs.umass.edu.\t3600\tIN\tA\t128.119.245.12"), "{out}");
+    assert!(
+        out.contains("gaia.cs.umass.edu.\t3600\tIN\tA\t128.119.245.12"),
+        "{out}"
+    );
     let tcp = short("127.0.0.1", port, &["www.ibm.com", "+tcp"]);
     assert_eq!(tcp.len(), 4, "{tcp:?}");
     assert_eq!(short("127.0.0.1", port, &["hamburger.edu", "MX"]).len(), 2);
-    assert_eq!(short("127.0.0.1", port, &["www.networkutopia.com", "AAAA"]), vec!["2001:db8:212::2"]);
+    assert_eq!(
+        short("127.0.0.1", port, &["www.networkutopia.com", "AAAA"]),
+        vec!["2001:db8:212::2"]
+    );
     let nx = dig("127.0.0.1", port, &["nothing.crepes.fr"]);
     assert!(nx.contains("status: NXDOMAIN"), "{nx}");
     assert!(nx.contains("crepes.fr.\t\t300\tIN\tSOA"), "{nx}");
@@ -212,10 +302,17 @@ async fn through_ws_udp_and_tcp_with_the_trace_api() {
     let relay = start(|_| {}).await;
     // Iterative, as the page does: the root refers to edu.
     let mut ws = relay.open("target=dns-root").await;
-    assert!(matches!(next_relay_message(&mut ws).await, RelayMessage::Connected { .. }));
+    assert!(matches!(
+        next_relay_message(&mut ws).await,
+        RelayMessage::Connected { .. }
+    ));
     let spec = QuerySpec {
         recursion_desired: false,
-        ..QuerySpec::new(Name::parse("gaia.cs.umass.edu").unwrap(), RecordType::A, 0x0101)
+        ..QuerySpec::new(
+            Name::parse("gaia.cs.umass.edu").unwrap(),
+            RecordType::A,
+            0x0101,
+        )
     };
     send_bytes(&mut ws, &spec.to_bytes()).await;
     let reply = Message::parse(&next_bytes(&mut ws).await).unwrap();
@@ -224,7 +321,10 @@ async fn through_ws_udp_and_tcp_with_the_trace_api() {
 
     // TCP, with the length prefix, to the authoritative server.
     let mut ws = relay.open("target=dns-cs-umass-tcp").await;
-    assert!(matches!(next_relay_message(&mut ws).await, RelayMessage::Connected { .. }));
+    assert!(matches!(
+        next_relay_message(&mut ws).await,
+        RelayMessage::Connected { .. }
+    ));
     let tcp = QuerySpec {
         transport: wirelab_shared::dns::query::QueryTransport::Tcp,
         ..spec.clone()
@@ -254,7 +354,9 @@ async fn through_ws_udp_and_tcp_with_the_trace_api() {
     assert_eq!(reply.rcode(), Rcode::NOERROR);
     assert!(reply.header.ra);
     assert_eq!(reply.answers.len(), 4);
-    let (status, body) = relay.get(&format!("/api/dns/trace?id={}&port={port}", 0x4242)).await;
+    let (status, body) = relay
+        .get(&format!("/api/dns/trace?id={}&port={port}", 0x4242))
+        .await;
     assert_eq!(status, 200, "{body}");
     let trace: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(trace["question"], "www.ibm.com. A");

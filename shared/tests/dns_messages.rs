@@ -25,7 +25,13 @@ fn authority(catalog: &str) -> Arc<Authority> {
     let zones = s
         .zones
         .iter()
-        .map(|f| parse_zone(hierarchy::default_zone(f).unwrap(), Some(&hierarchy::origin_of_file(f))).zone)
+        .map(|f| {
+            parse_zone(
+                hierarchy::default_zone(f).unwrap(),
+                Some(&hierarchy::origin_of_file(f)),
+            )
+            .zone
+        })
         .collect();
     Arc::new(Authority::new(s.host, zones))
 }
@@ -39,7 +45,9 @@ fn ask(catalog: &str, one_liner: &str) -> (Vec<u8>, Vec<u8>) {
 /// The course's query, `gaia.cs.umass.edu A +norecurse`, byte for byte.
 #[test]
 fn the_course_query_byte_for_byte() {
-    let bytes = parse_one_liner("gaia.cs.umass.edu A +norecurse", 0x1234).unwrap().to_bytes();
+    let bytes = parse_one_liner("gaia.cs.umass.edu A +norecurse", 0x1234)
+        .unwrap()
+        .to_bytes();
     let expected: Vec<u8> = [
         &[0x12, 0x34, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 0][..],
         b"\x04gaia\x02cs\x05umass\x03edu\x00",
@@ -56,23 +64,72 @@ fn the_course_query_byte_for_byte() {
         .filter(|f| f.name == "Label")
         .map(|f| f.value.as_str())
         .collect();
-    assert_eq!(labels, ["4 \"gaia\"", "2 \"cs\"", "5 \"umass\"", "3 \"edu\""]);
+    assert_eq!(
+        labels,
+        ["4 \"gaia\"", "2 \"cs\"", "5 \"umass\"", "3 \"edu\""]
+    );
 }
 
 /// Every flag alone, on the wire and in the dissection: the byte it lives
 /// in, and its bit picture.
 #[test]
 fn each_flag_bit_on_the_wire_and_in_the_tree() {
-    let cases: [(&str, fn(&mut Message), u16, &str); 9] = [
-        ("QR (query/response)", |m| m.header.qr = true, 0x8000, "1... .... .... .... = 1"),
-        ("Opcode", |m| m.header.opcode = 2, 0x1000, ".001 0... .... .... = 2"),
-        ("AA (authoritative answer)", |m| m.header.aa = true, 0x0400, ".... .1.. .... .... = 1"),
-        ("TC (truncated)", |m| m.header.tc = true, 0x0200, ".... ..1. .... .... = 1"),
-        ("RD (recursion desired)", |m| m.header.rd = true, 0x0100, ".... ...1 .... .... = 1"),
-        ("RA (recursion available)", |m| m.header.ra = true, 0x0080, ".... .... 1... .... = 1"),
-        ("Z (reserved)", |m| m.header.z = true, 0x0040, ".... .... .1.. .... = 1"),
-        ("AD (authentic data)", |m| m.header.ad = true, 0x0020, ".... .... ..1. .... = 1"),
-        ("CD (checking disabled)", |m| m.header.cd = true, 0x0010, ".... .... ...1 .... = 1"),
+    type SetFlag = fn(&mut Message);
+    let cases: [(&str, SetFlag, u16, &str); 9] = [
+        (
+            "QR (query/response)",
+            |m| m.header.qr = true,
+            0x8000,
+            "1... .... .... .... = 1",
+        ),
+        (
+            "Opcode",
+            |m| m.header.opcode = 2,
+            0x1000,
+            ".001 0... .... .... = 2",
+        ),
+        (
+            "AA (authoritative answer)",
+            |m| m.header.aa = true,
+            0x0400,
+            ".... .1.. .... .... = 1",
+        ),
+        (
+            "TC (truncated)",
+            |m| m.header.tc = true,
+            0x0200,
+            ".... ..1. .... .... = 1",
+        ),
+        (
+            "RD (recursion desired)",
+            |m| m.header.rd = true,
+            0x0100,
+            ".... ...1 .... .... = 1",
+        ),
+        (
+            "RA (recursion available)",
+            |m| m.header.ra = true,
+            0x0080,
+            ".... .... 1... .... = 1",
+        ),
+        (
+            "Z (reserved)",
+            |m| m.header.z = true,
+            0x0040,
+            ".... .... .1.. .... = 1",
+        ),
+        (
+            "AD (authentic data)",
+            |m| m.header.ad = true,
+            0x0020,
+            ".... .... ..1. .... = 1",
+        ),
+        (
+            "CD (checking disabled)",
+            |m| m.header.cd = true,
+            0x0010,
+            ".... .... ...1 .... = 1",
+        ),
     ];
     for (name, set, word, picture) in cases {
         let mut m = Message::query(0, Question::new(n("a.b"), RecordType::A), false);
@@ -83,16 +140,36 @@ fn each_flag_bit_on_the_wire_and_in_the_tree() {
         let field = d.find(name).unwrap();
         assert!(field.value.starts_with(picture), "{name}: {}", field.value);
         let byte = if word >= 0x0100 { 2 } else { 3 };
-        assert_eq!((field.span.start, field.span.end), (byte, byte + 1), "{name}");
+        assert_eq!(
+            (field.span.start, field.span.end),
+            (byte, byte + 1),
+            "{name}"
+        );
         // Every other flag reads 0.
-        for other in d.find("Flags").unwrap().children.iter().filter(|f| f.name != name) {
-            assert!(other.value.contains("= 0"), "{name} lit {}: {}", other.name, other.value);
+        for other in d
+            .find("Flags")
+            .unwrap()
+            .children
+            .iter()
+            .filter(|f| f.name != name)
+        {
+            assert!(
+                other.value.contains("= 0"),
+                "{name} lit {}: {}",
+                other.name,
+                other.value
+            );
         }
     }
     let mut m = Message::query(0, Question::new(n("a.b"), RecordType::A), false);
     m.header.rcode = 3;
     let d = dissect(&m.to_bytes());
-    assert!(d.find("RCODE (response code)").unwrap().value.starts_with(".... .... .... 0011 = 3: NXDOMAIN"));
+    assert!(
+        d.find("RCODE (response code)")
+            .unwrap()
+            .value
+            .starts_with(".... .... .... 0011 = 3: NXDOMAIN")
+    );
 }
 
 /// Every record of the course's examples, served by the lab and dissected.
@@ -100,21 +177,65 @@ fn each_flag_bit_on_the_wire_and_in_the_tree() {
 fn the_course_records_served_and_dissected() {
     let cases: &[(&str, &str, &str)] = &[
         // Root refers the course's query to edu, with glue.
-        ("dns-root", "gaia.cs.umass.edu A +norecurse", "referral to edu.: ask a.edu-servers.net. (127.0.0.11)"),
-        ("dns-edu", "gaia.cs.umass.edu A +norecurse", "referral to umass.edu.: ask dns.cs.umass.edu. (127.0.0.21), dns.umass.edu. (127.0.0.20)"),
-        ("dns-umass", "gaia.cs.umass.edu A +norecurse", "referral to cs.umass.edu.: ask dns.cs.umass.edu. (127.0.0.21)"),
-        ("dns-cs-umass", "gaia.cs.umass.edu A +norecurse", "A 128.119.245.12"),
+        (
+            "dns-root",
+            "gaia.cs.umass.edu A +norecurse",
+            "referral to edu.: ask a.edu-servers.net. (127.0.0.11)",
+        ),
+        (
+            "dns-edu",
+            "gaia.cs.umass.edu A +norecurse",
+            "referral to umass.edu.: ask dns.cs.umass.edu. (127.0.0.21), dns.umass.edu. (127.0.0.20)",
+        ),
+        (
+            "dns-umass",
+            "gaia.cs.umass.edu A +norecurse",
+            "referral to cs.umass.edu.: ask dns.cs.umass.edu. (127.0.0.21)",
+        ),
+        (
+            "dns-cs-umass",
+            "gaia.cs.umass.edu A +norecurse",
+            "A 128.119.245.12",
+        ),
         // (networkutopia.com, dns1.networkutopia.com, NS) and its glue in com.
-        ("dns-com", "networkutopia.com NS +norecurse", "referral to networkutopia.com.: ask dns1.networkutopia.com. (127.212.212.1)"),
-        ("dns-networkutopia", "networkutopia.com MX", "MX 10 mail.networkutopia.com."),
-        ("dns-networkutopia", "www.networkutopia.com A", "A 212.212.212.2"),
+        (
+            "dns-com",
+            "networkutopia.com NS +norecurse",
+            "referral to networkutopia.com.: ask dns1.networkutopia.com. (127.212.212.1)",
+        ),
+        (
+            "dns-networkutopia",
+            "networkutopia.com MX",
+            "MX 10 mail.networkutopia.com.",
+        ),
+        (
+            "dns-networkutopia",
+            "www.networkutopia.com A",
+            "A 212.212.212.2",
+        ),
         // www.ibm.com is really servereast.backup2.ibm.com.
-        ("dns-ibm", "www.ibm.com CNAME", "CNAME servereast.backup2.ibm.com."),
-        ("dns-hamburger", "hamburger.edu MX", "MX 10 mail.hamburger.edu., MX 20 backup.hamburger.edu."),
+        (
+            "dns-ibm",
+            "www.ibm.com CNAME",
+            "CNAME servereast.backup2.ibm.com.",
+        ),
+        (
+            "dns-hamburger",
+            "hamburger.edu MX",
+            "MX 10 mail.hamburger.edu., MX 20 backup.hamburger.edu.",
+        ),
         ("dns-crepes", "crepes.fr MX", "MX 10 mail.crepes.fr."),
         ("dns-someschool", "www.someschool.edu A", "A 192.0.2.80"),
-        ("dns-cs-umass", "nobody.cs.umass.edu A", "NXDOMAIN: no such name"),
-        ("dns-cs-umass", "gaia.cs.umass.edu SRV", "NODATA: the name exists but has no such record"),
+        (
+            "dns-cs-umass",
+            "nobody.cs.umass.edu A",
+            "NXDOMAIN: no such name",
+        ),
+        (
+            "dns-cs-umass",
+            "gaia.cs.umass.edu SRV",
+            "NODATA: the name exists but has no such record",
+        ),
     ];
     for (catalog, line, expected) in cases {
         let (query, reply) = ask(catalog, line);
@@ -125,16 +246,25 @@ fn the_course_records_served_and_dissected() {
             "{catalog} {line}: {:?}",
             d.diagnostics
         );
-        assert!(d.summary.ends_with(expected), "{catalog} {line}: {}", d.summary);
+        assert!(
+            d.summary.ends_with(expected),
+            "{catalog} {line}: {}",
+            d.summary
+        );
         // Each record shows its TYPE, CLASS, TTL, RDLENGTH and RDATA.
         for section in ["Answer section", "Authority section", "Additional section"] {
             if let Some(s) = d.find(section) {
                 for record in &s.children {
-                    let names: Vec<&str> = record.children.iter().map(|f| f.name.as_str()).collect();
+                    let names: Vec<&str> =
+                        record.children.iter().map(|f| f.name.as_str()).collect();
                     if names.contains(&"UDP payload size") {
                         continue;
                     }
-                    assert_eq!(names, ["Name", "TYPE", "CLASS", "TTL", "RDLENGTH", "RDATA"], "{line}");
+                    assert_eq!(
+                        names,
+                        ["Name", "TYPE", "CLASS", "TTL", "RDLENGTH", "RDATA"],
+                        "{line}"
+                    );
                 }
             }
         }
@@ -148,7 +278,10 @@ fn the_course_records_served_and_dissected() {
     let framed = wirelab_shared::dns::frame::tcp_wrap(&ask("dns-ibm", "www.ibm.com A").1);
     let d = dissect_tcp(&framed);
     assert!(d.check_invariants(true).is_empty());
-    assert_eq!(d.find("Length").unwrap().value, format!("{} bytes", framed.len() - 2));
+    assert_eq!(
+        d.find("Length").unwrap().value,
+        format!("{} bytes", framed.len() - 2)
+    );
 }
 
 fn arb_name() -> impl Strategy<Value = Name> {
@@ -164,21 +297,49 @@ fn arb_rdata() -> impl Strategy<Value = (RecordType, RData)> {
         arb_name().prop_map(|n| (RecordType::NS, RData::Ns(n))),
         arb_name().prop_map(|n| (RecordType::CNAME, RData::Cname(n))),
         arb_name().prop_map(|n| (RecordType::PTR, RData::Ptr(n))),
-        (any::<u16>(), arb_name()).prop_map(|(p, n)| (RecordType::MX, RData::Mx { preference: p, exchange: n })),
+        (any::<u16>(), arb_name()).prop_map(|(p, n)| (
+            RecordType::MX,
+            RData::Mx {
+                preference: p,
+                exchange: n
+            }
+        )),
         (arb_name(), arb_name(), any::<[u32; 5]>()).prop_map(|(m, r, v)| (
             RecordType::SOA,
-            RData::Soa { mname: m, rname: r, serial: v[0], refresh: v[1], retry: v[2], expire: v[3], minimum: v[4] }
+            RData::Soa {
+                mname: m,
+                rname: r,
+                serial: v[0],
+                refresh: v[1],
+                retry: v[2],
+                expire: v[3],
+                minimum: v[4]
+            }
         )),
         proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 1..4)
             .prop_map(|t| (RecordType::TXT, RData::Txt(t))),
         (any::<[u16; 3]>(), arb_name()).prop_map(|(v, n)| (
             RecordType::SRV,
-            RData::Srv { priority: v[0], weight: v[1], port: v[2], target: n }
+            RData::Srv {
+                priority: v[0],
+                weight: v[1],
+                port: v[2],
+                target: n
+            }
         )),
-        (any::<u8>(), "[a-z]{1,10}", proptest::collection::vec(any::<u8>(), 0..30)).prop_map(|(f, t, v)| (
-            RecordType::CAA,
-            RData::Caa { flags: f, tag: t.into_bytes(), value: v }
-        )),
+        (
+            any::<u8>(),
+            "[a-z]{1,10}",
+            proptest::collection::vec(any::<u8>(), 0..30)
+        )
+            .prop_map(|(f, t, v)| (
+                RecordType::CAA,
+                RData::Caa {
+                    flags: f,
+                    tag: t.into_bytes(),
+                    value: v
+                }
+            )),
         (1000u16..2000, proptest::collection::vec(any::<u8>(), 1..30))
             .prop_map(|(t, b)| (RecordType(t), RData::Unknown(b))),
     ]
@@ -227,7 +388,10 @@ fn arb_message() -> impl Strategy<Value = Message> {
                 m.set_edns(Some(Edns {
                     udp_size: size,
                     dnssec_ok,
-                    options: vec![EdnsOption { code: 10, data: vec![7; 8] }],
+                    options: vec![EdnsOption {
+                        code: 10,
+                        data: vec![7; 8],
+                    }],
                     ..Edns::default()
                 }));
             }
@@ -241,14 +405,22 @@ fn arb_message() -> impl Strategy<Value = Message> {
 }
 
 /// Our projection of a hickory message, to compare with ours.
-type View = (u16, [bool; 7], Vec<(Vec<Vec<u8>>, u16)>, Vec<(Vec<Vec<u8>>, u16, u32)>);
+type View = (
+    u16,
+    [bool; 7],
+    Vec<(Vec<Vec<u8>>, u16)>,
+    Vec<(Vec<Vec<u8>>, u16, u32)>,
+);
 
 fn labels_of(name: &hickory_proto::rr::Name) -> Vec<Vec<u8>> {
     name.iter().map(|l| l.to_ascii_lowercase()).collect()
 }
 
 fn our_labels(name: &Name) -> Vec<Vec<u8>> {
-    name.labels().iter().map(|l| l.to_ascii_lowercase()).collect()
+    name.labels()
+        .iter()
+        .map(|l| l.to_ascii_lowercase())
+        .collect()
 }
 
 fn hickory_view(h: &HMessage) -> View {
@@ -299,10 +471,14 @@ fn our_view(m: &Message) -> View {
 /// writes, to the same message.
 fn differential(m: &Message) {
     let ours = m.to_bytes();
-    let h = HMessage::from_vec(&ours).unwrap_or_else(|e| panic!("hickory refuses our bytes: {e}\n{}", m.to_text()));
+    let h = HMessage::from_vec(&ours)
+        .unwrap_or_else(|e| panic!("hickory refuses our bytes: {e}\n{}", m.to_text()));
     assert_eq!(hickory_view(&h), our_view(m));
     let edns = m.edns();
-    assert_eq!(h.edns.as_ref().map(|e| e.max_payload()), edns.as_ref().map(|e| e.udp_size.max(512)));
+    assert_eq!(
+        h.edns.as_ref().map(|e| e.max_payload()),
+        edns.as_ref().map(|e| e.udp_size.max(512))
+    );
     let theirs = h.to_vec().unwrap();
     let back = Message::parse(&theirs).unwrap_or_else(|e| panic!("we refuse hickory's bytes: {e}"));
     let strip = |m: &Message| {
@@ -369,10 +545,21 @@ proptest! {
 #[test]
 fn hickory_agrees_on_every_server_reply() {
     let questions = [
-        ". NS", ". SOA", "gaia.cs.umass.edu A", "gaia.cs.umass.edu AAAA", "www.ibm.com A",
-        "hamburger.edu MX", "crepes.fr CAA", "_smtp._tcp.hamburger.edu SRV", "nobody.org A",
-        "networkutopia.com NS", "dns1.networkutopia.com TXT", "umass.edu SOA", "cs.umass.edu TXT",
-        "www-net.cs.umass.edu A", "cis.poly.edu A +bufsize=1232 +dnssec",
+        ". NS",
+        ". SOA",
+        "gaia.cs.umass.edu A",
+        "gaia.cs.umass.edu AAAA",
+        "www.ibm.com A",
+        "hamburger.edu MX",
+        "crepes.fr CAA",
+        "_smtp._tcp.hamburger.edu SRV",
+        "nobody.org A",
+        "networkutopia.com NS",
+        "dns1.networkutopia.com TXT",
+        "umass.edu SOA",
+        "cs.umass.edu TXT",
+        "www-net.cs.umass.edu A",
+        "cis.poly.edu A +bufsize=1232 +dnssec",
     ];
     let mut checked = 0;
     for s in SERVERS {

@@ -33,9 +33,13 @@ pub enum Rank {
 pub enum Cached {
     Records(Vec<Record>),
     /// The name does not exist (cached under [`NXDOMAIN_KEY`]).
-    NxDomain { soa: Option<Record> },
+    NxDomain {
+        soa: Option<Record>,
+    },
     /// The name has no data of this type.
-    NoData { soa: Option<Record> },
+    NoData {
+        soa: Option<Record>,
+    },
 }
 
 /// The type under which "this name does not exist" is cached.
@@ -125,7 +129,15 @@ impl Cache {
         }
     }
 
-    fn store(&mut self, key: (Name, RecordType), data: Cached, ttl: u32, rank: Rank, source: &str, now: Millis) {
+    fn store(
+        &mut self,
+        key: (Name, RecordType),
+        data: Cached,
+        ttl: u32,
+        rank: Rank,
+        source: &str,
+        now: Millis,
+    ) {
         let key = (key.0.to_lowercase(), key.1);
         if let Some(old) = self.entries.get(&key)
             && old.expires > now
@@ -161,7 +173,12 @@ impl Cache {
             }
         }
         for (key, set) in sets {
-            let ttl = set.iter().map(|r| r.ttl).min().unwrap_or(0).min(self.max_ttl);
+            let ttl = set
+                .iter()
+                .map(|r| r.ttl)
+                .min()
+                .unwrap_or(0)
+                .min(self.max_ttl);
             if ttl == 0 {
                 continue;
             }
@@ -194,7 +211,14 @@ impl Cache {
             None => (NXDOMAIN_KEY, Cached::NxDomain { soa }),
             Some(t) => (t, Cached::NoData { soa }),
         };
-        self.store((name.clone(), key), data, ttl, Rank::Authoritative, source, now);
+        self.store(
+            (name.clone(), key),
+            data,
+            ttl,
+            Rank::Authoritative,
+            source,
+            now,
+        );
     }
 
     /// What is cached for `name`/`rtype`, with the TTLs lowered to what is
@@ -255,18 +279,15 @@ impl Cache {
             .filter(|(_, e)| e.expires > now)
             .map(|((name, rtype), e)| {
                 let (kind, records) = match &e.data {
-                    Cached::Records(rs) => (
-                        "records",
-                        rs.iter().map(|r| r.data.to_text()).collect(),
-                    ),
-                    Cached::NxDomain { soa } => (
-                        "nxdomain",
-                        soa.iter().map(|r| r.data.to_text()).collect(),
-                    ),
-                    Cached::NoData { soa } => (
-                        "nodata",
-                        soa.iter().map(|r| r.data.to_text()).collect(),
-                    ),
+                    Cached::Records(rs) => {
+                        ("records", rs.iter().map(|r| r.data.to_text()).collect())
+                    }
+                    Cached::NxDomain { soa } => {
+                        ("nxdomain", soa.iter().map(|r| r.data.to_text()).collect())
+                    }
+                    Cached::NoData { soa } => {
+                        ("nodata", soa.iter().map(|r| r.data.to_text()).collect())
+                    }
                 };
                 CacheView {
                     name: name.to_string(),
@@ -300,13 +321,22 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn a(name: &str, ttl: u32, last: u8) -> Record {
-        Record::new(Name::parse(name).unwrap(), ttl, RData::A(Ipv4Addr::new(10, 0, 0, last)))
+        Record::new(
+            Name::parse(name).unwrap(),
+            ttl,
+            RData::A(Ipv4Addr::new(10, 0, 0, last)),
+        )
     }
 
     #[test]
     fn ttls_count_down_and_expire() {
         let mut c = Cache::new(10);
-        c.store_records(&[a("gaia.cs.umass.edu", 60, 1)], Rank::Authoritative, "x", Millis(0));
+        c.store_records(
+            &[a("gaia.cs.umass.edu", 60, 1)],
+            Rank::Authoritative,
+            "x",
+            Millis(0),
+        );
         let n = Name::parse("GAIA.cs.umass.edu").unwrap();
         match c.get(&n, RecordType::A, Millis(20_500)) {
             Some(Cached::Records(v)) => assert_eq!(v[0].ttl, 39),
@@ -320,9 +350,17 @@ mod tests {
     fn glue_does_not_replace_an_answer() {
         let mut c = Cache::new(10);
         let n = Name::parse("dns.edu").unwrap();
-        c.store_records(&[a("dns.edu", 100, 1)], Rank::Authoritative, "auth", Millis(0));
+        c.store_records(
+            &[a("dns.edu", 100, 1)],
+            Rank::Authoritative,
+            "auth",
+            Millis(0),
+        );
         c.store_records(&[a("dns.edu", 100, 2)], Rank::Glue, "glue", Millis(1));
-        assert_eq!(c.addresses(&n, Millis(2)), vec![std::net::IpAddr::from([10, 0, 0, 1])]);
+        assert_eq!(
+            c.addresses(&n, Millis(2)),
+            vec![std::net::IpAddr::from([10, 0, 0, 1])]
+        );
         assert_eq!(c.snapshot(Millis(2))[0].source, "auth");
     }
 
@@ -345,9 +383,17 @@ mod tests {
         let n = Name::parse("nobody.umass.edu").unwrap();
         c.store_negative(&n, None, Some(soa), "s", Millis(0));
         assert_eq!(c.snapshot(Millis(0))[0].ttl_stored, 300);
-        assert!(matches!(c.get(&n, NXDOMAIN_KEY, Millis(1000)), Some(Cached::NxDomain { .. })));
+        assert!(matches!(
+            c.get(&n, NXDOMAIN_KEY, Millis(1000)),
+            Some(Cached::NxDomain { .. })
+        ));
         for i in 0..5 {
-            c.store_records(&[a(&format!("h{i}.x"), 100, i)], Rank::Answer, "s", Millis(i as u64 + 1));
+            c.store_records(
+                &[a(&format!("h{i}.x"), 100, i)],
+                Rank::Answer,
+                "s",
+                Millis(i as u64 + 1),
+            );
         }
         assert_eq!(c.len(), 2);
     }

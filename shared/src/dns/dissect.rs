@@ -135,11 +135,8 @@ pub fn dissect_reply(query: &[u8], reply: &[u8]) -> Dissection {
     }
     if !r.qr {
         d.diagnostics.push(
-            Diagnostic::error(
-                Span::new(2, 3),
-                "QR is 0: this is a query, not a reply",
-            )
-            .reference("RFC 1035 §4.1.1"),
+            Diagnostic::error(Span::new(2, 3), "QR is 0: this is a query, not a reply")
+                .reference("RFC 1035 §4.1.1"),
         );
     }
     if let (Ok(qm), Ok(rm)) = (Message::parse(query), Message::parse(reply))
@@ -216,9 +213,24 @@ pub fn dissect_message(bytes: &[u8], transport: Transport) -> Dissection {
     }
     // Records.
     let sections = [
-        ("Answer", "ANCOUNT", header.ancount, "The records that answer the question (RFC 1035 §4.1.3)."),
-        ("Authority", "NSCOUNT", header.nscount, "Records of authoritative servers: NS records of a referral, or the SOA of a negative answer (RFC 1035 §4.1.3, RFC 2308)."),
-        ("Additional", "ARCOUNT", header.arcount, "Helpful records: the addresses of the servers and mail exchangers named above (glue), and the OPT pseudo-record (RFC 1035 §4.1.3, RFC 6891)."),
+        (
+            "Answer",
+            "ANCOUNT",
+            header.ancount,
+            "The records that answer the question (RFC 1035 §4.1.3).",
+        ),
+        (
+            "Authority",
+            "NSCOUNT",
+            header.nscount,
+            "Records of authoritative servers: NS records of a referral, or the SOA of a negative answer (RFC 1035 §4.1.3, RFC 2308).",
+        ),
+        (
+            "Additional",
+            "ARCOUNT",
+            header.arcount,
+            "Helpful records: the addresses of the servers and mail exchangers named above (glue), and the OPT pseudo-record (RFC 1035 §4.1.3, RFC 6891).",
+        ),
     ];
     let mut opt_count = 0;
     for (section, count_name, count, help) in sections {
@@ -464,7 +476,10 @@ fn describe_flags(h: &Header) -> String {
         parts.push(h.opcode().name());
     }
     let names = h.flag_names();
-    let names: Vec<&str> = names.split(' ').filter(|n| *n != "qr" && !n.is_empty()).collect();
+    let names: Vec<&str> = names
+        .split(' ')
+        .filter(|n| *n != "qr" && !n.is_empty())
+        .collect();
     if !names.is_empty() {
         parts.push(names.join(" ").to_uppercase());
     }
@@ -505,7 +520,12 @@ fn flag_meaning(index: usize, value: u16, h: &Header) -> String {
             "not used in a query"
         }
         .into(),
-        6 => if on { "reserved, must be 0" } else { "reserved" }.into(),
+        6 => if on {
+            "reserved, must be 0"
+        } else {
+            "reserved"
+        }
+        .into(),
         7 => if on {
             "authentic data (DNSSEC validated)"
         } else {
@@ -528,8 +548,11 @@ fn flag_meaning(index: usize, value: u16, h: &Header) -> String {
 fn header_diagnostics(h: &Header, out: &mut Vec<Diagnostic>) {
     if h.z {
         out.push(
-            Diagnostic::warning(Span::new(3, 4), "the reserved Z bit is set; it must be zero")
-                .reference("RFC 1035 §4.1.1"),
+            Diagnostic::warning(
+                Span::new(3, 4),
+                "the reserved Z bit is set; it must be zero",
+            )
+            .reference("RFC 1035 §4.1.1"),
         );
     }
     if ![0, 1, 2, 4, 5, 6].contains(&h.opcode) {
@@ -619,15 +642,15 @@ fn name_field(
                             Span::new(span.start, span.start + 1),
                             format!("{} (top bits 00: a label follows)", label.len()),
                         )
-                        .help("A label is a length byte (0-63) and that many bytes (RFC 1035 §3.1)."),
-                    )
-                    .child(
-                        Field::new(
-                            "Text",
-                            Span::new(span.start + 1, span.end),
-                            label_text(label),
+                        .help(
+                            "A label is a length byte (0-63) and that many bytes (RFC 1035 §3.1).",
                         ),
-                    ),
+                    )
+                    .child(Field::new(
+                        "Text",
+                        Span::new(span.start + 1, span.end),
+                        label_text(label),
+                    )),
                 );
                 in_place_end = span.end;
             }
@@ -703,7 +726,10 @@ fn question_field(
     let (name, end, text) = name_field(bytes, pos, "Name", diagnostics);
     let Some(end) = end else {
         let span = name.span;
-        return (Field::new(format!("Question {index}"), span, "(malformed)").child(name), None);
+        return (
+            Field::new(format!("Question {index}"), span, "(malformed)").child(name),
+            None,
+        );
     };
     if end + 4 > bytes.len() {
         diagnostics.push(
@@ -761,9 +787,14 @@ fn question_field(
 }
 
 fn ttl_text(ttl: u32) -> String {
-    let units = [(86400 * 7, "week"), (86400, "day"), (3600, "hour"), (60, "minute")];
+    let units = [
+        (86400 * 7, "week"),
+        (86400, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+    ];
     for (secs, unit) in units {
-        if ttl >= secs && ttl % secs == 0 {
+        if ttl >= secs && ttl.is_multiple_of(secs) {
             let n = ttl / secs;
             return format!("{ttl} s ({n} {unit}{})", if n == 1 { "" } else { "s" });
         }
@@ -816,7 +847,12 @@ fn record_field(
     let w = |at: usize| u16::from_be_bytes([bytes[at], bytes[at + 1]]);
     let rtype = RecordType(w(end));
     let class_raw = w(end + 2);
-    let ttl = u32::from_be_bytes([bytes[end + 4], bytes[end + 5], bytes[end + 6], bytes[end + 7]]);
+    let ttl = u32::from_be_bytes([
+        bytes[end + 4],
+        bytes[end + 5],
+        bytes[end + 6],
+        bytes[end + 7],
+    ]);
     let rdlength = w(end + 8) as usize;
     let rdata_start = end + 10;
     let rdata_end = rdata_start + rdlength;
@@ -866,8 +902,12 @@ fn record_field(
             .help("The upper 8 bits of the 12-bit response code (RFC 6891 §6.1.3)."),
         );
         children.push(
-            Field::new("EDNS version", Span::new(end + 5, end + 6), version.to_string())
-                .help("0 is the only version (RFC 6891 §6.1.3)."),
+            Field::new(
+                "EDNS version",
+                Span::new(end + 5, end + 6),
+                version.to_string(),
+            )
+            .help("0 is the only version (RFC 6891 §6.1.3)."),
         );
         children.push(
             Field::new(
@@ -1246,7 +1286,11 @@ mod tests {
     fn a_reply_is_covered_to_the_last_byte() {
         let bytes = gaia_reply();
         let d = dissect(&bytes);
-        assert!(d.check_invariants(true).is_empty(), "{:?}", d.check_invariants(true));
+        assert!(
+            d.check_invariants(true).is_empty(),
+            "{:?}",
+            d.check_invariants(true)
+        );
         assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
         assert_eq!(
             d.summary,
@@ -1254,7 +1298,11 @@ mod tests {
         );
         let aa = d.find("AA (authoritative answer)").unwrap();
         assert_eq!(aa.span, Span::new(2, 3));
-        assert!(aa.value.starts_with(".... .1.. .... .... = 1"), "{}", aa.value);
+        assert!(
+            aa.value.starts_with(".... .1.. .... .... = 1"),
+            "{}",
+            aa.value
+        );
         let ra = d.find("RA (recursion available)").unwrap();
         assert_eq!(ra.span, Span::new(3, 4));
         // The answer's name is a pointer back to the question.
@@ -1270,7 +1318,11 @@ mod tests {
         for cut in 0..bytes.len() {
             let d = dissect(&bytes[..cut]);
             assert!(d.check_invariants(false).is_empty(), "cut {cut}");
-            assert!(d.worst() == Some(Severity::Error), "cut {cut}: {:?}", d.diagnostics);
+            assert!(
+                d.worst() == Some(Severity::Error),
+                "cut {cut}: {:?}",
+                d.diagnostics
+            );
         }
         let mut extra = bytes.clone();
         extra.extend_from_slice(&[1, 2]);
@@ -1299,7 +1351,11 @@ mod tests {
         let mut looped = vec![0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
         looped.extend_from_slice(&[0xC0, 12, 0, 1, 0, 1]);
         let d = dissect(&looped);
-        assert!(d.diagnostics[0].message.contains("loop"), "{:?}", d.diagnostics);
+        assert!(
+            d.diagnostics[0].message.contains("loop"),
+            "{:?}",
+            d.diagnostics
+        );
     }
 
     #[test]
@@ -1311,7 +1367,11 @@ mod tests {
         )
         .to_bytes();
         let d = dissect_reply(&q, &gaia_reply());
-        assert!(d.diagnostics.iter().any(|x| x.message.contains("does not match")));
+        assert!(
+            d.diagnostics
+                .iter()
+                .any(|x| x.message.contains("does not match"))
+        );
         assert_eq!(d.diagnostics[0].span, Span::new(0, 2));
     }
 
@@ -1325,6 +1385,10 @@ mod tests {
         assert!(d.check_invariants(true).is_empty());
         assert!(d.summary.ends_with("(+1 more messages)"));
         let d = dissect_tcp(&one[..one.len() - 3]);
-        assert!(d.diagnostics.iter().any(|x| x.message.contains("announces")));
+        assert!(
+            d.diagnostics
+                .iter()
+                .any(|x| x.message.contains("announces"))
+        );
     }
 }

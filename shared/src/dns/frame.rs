@@ -98,10 +98,13 @@ mod tests {
         assert_eq!(f.next_message().unwrap(), b"second");
         assert_eq!(f.next_message(), None);
         assert_eq!(f.pending(), 0);
-        assert_eq!(next_tcp_message(&[0, 0]), TcpFrame::Complete {
-            message: Span::new(2, 2),
-            consumed: 2
-        });
+        assert_eq!(
+            next_tcp_message(&[0, 0]),
+            TcpFrame::Complete {
+                message: Span::new(2, 2),
+                consumed: 2
+            }
+        );
     }
 
     proptest! {

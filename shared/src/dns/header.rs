@@ -299,7 +299,8 @@ mod tests {
     /// Each flag alone, and the bit it must light (RFC 1035 §4.1.1 layout).
     #[test]
     fn every_flag_sits_on_its_own_bit() {
-        let cases: [(fn(&mut Header), u16); 9] = [
+        type SetFlag = fn(&mut Header);
+        let cases: [(SetFlag, u16); 9] = [
             (|h| h.qr = true, 0x8000),
             (|h| h.aa = true, 0x0400),
             (|h| h.tc = true, 0x0200),

@@ -182,8 +182,14 @@ pub const ZONE_FILES: &[(&str, &str)] = &[
     ("umass.edu.zone", include_str!("zones/umass.edu.zone")),
     ("cs.umass.edu.zone", include_str!("zones/cs.umass.edu.zone")),
     ("poly.edu.zone", include_str!("zones/poly.edu.zone")),
-    ("someschool.edu.zone", include_str!("zones/someschool.edu.zone")),
-    ("hamburger.edu.zone", include_str!("zones/hamburger.edu.zone")),
+    (
+        "someschool.edu.zone",
+        include_str!("zones/someschool.edu.zone"),
+    ),
+    (
+        "hamburger.edu.zone",
+        include_str!("zones/hamburger.edu.zone"),
+    ),
     ("crepes.fr.zone", include_str!("zones/crepes.fr.zone")),
     (
         "networkutopia.com.zone",
@@ -239,7 +245,11 @@ mod tests {
     fn every_default_zone_is_clean_and_every_server_has_its_files() {
         for (file, text) in ZONE_FILES {
             let parsed = parse_zone(text, Some(&origin_of_file(file)));
-            assert!(parsed.diagnostics.is_empty(), "{file}: {:?}", parsed.diagnostics);
+            assert!(
+                parsed.diagnostics.is_empty(),
+                "{file}: {:?}",
+                parsed.diagnostics
+            );
             assert_eq!(parsed.zone.origin, origin_of_file(file), "{file}");
         }
         for s in SERVERS {
@@ -280,6 +290,9 @@ mod tests {
             }
         }
         assert_eq!(root_hints()[0].1, IpAddr::from([127, 0, 0, 10]));
-        assert_eq!(server_at(IpAddr::from([127, 0, 0, 21])).unwrap().catalog, "dns-cs-umass");
+        assert_eq!(
+            server_at(IpAddr::from([127, 0, 0, 21])).unwrap().catalog,
+            "dns-cs-umass"
+        );
     }
 }

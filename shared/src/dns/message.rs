@@ -306,7 +306,10 @@ impl Message {
             .cloned()
             .collect();
         // Keep as many additional records as fit, in order, OPT last.
-        let others = self.additional.iter().filter(|r| r.rtype != RecordType::OPT);
+        let others = self
+            .additional
+            .iter()
+            .filter(|r| r.rtype != RecordType::OPT);
         let build = |kept: &[Record]| {
             let mut m = self.clone();
             m.additional = kept.iter().chain(&opt).cloned().collect();
@@ -477,7 +480,11 @@ mod tests {
 
     #[test]
     fn query_bytes_are_what_dig_sends() {
-        let q = Message::query(0x1234, Question::new(n("gaia.cs.umass.edu"), RecordType::A), true);
+        let q = Message::query(
+            0x1234,
+            Question::new(n("gaia.cs.umass.edu"), RecordType::A),
+            true,
+        );
         let bytes = q.to_bytes();
         let mut expected = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
         for label in ["gaia", "cs", "umass", "edu"] {
@@ -491,7 +498,11 @@ mod tests {
 
     #[test]
     fn response_compresses_and_parses_back() {
-        let q = Message::query(7, Question::new(n("gaia.cs.umass.edu"), RecordType::A), false);
+        let q = Message::query(
+            7,
+            Question::new(n("gaia.cs.umass.edu"), RecordType::A),
+            false,
+        );
         let mut r = Message::response_to(&q);
         r.header.aa = true;
         r.answers.push(Record::new(

@@ -236,15 +236,19 @@ pub fn parse_one_liner(text: &str, id: u16) -> Result<QuerySpec, OneLinerError> 
             continue;
         }
         let mut value = |what: &str| -> Result<(&str, Span), OneLinerError> {
-            let v = tokens.get(i).copied().ok_or_else(|| {
-                err(span, format!("{word} needs {what} after it"))
-            })?;
+            let v = tokens
+                .get(i)
+                .copied()
+                .ok_or_else(|| err(span, format!("{word} needs {what} after it")))?;
             i += 1;
             Ok(v)
         };
         if let Some(server) = word.strip_prefix('@') {
             if server.is_empty() {
-                return Err(err(span, "@ needs a server after it (@dns-root, @127.0.0.10)".into()));
+                return Err(err(
+                    span,
+                    "@ needs a server after it (@dns-root, @127.0.0.10)".into(),
+                ));
             }
             spec.server = Some(server.to_string());
         } else if let Some(option) = word.strip_prefix('+') {
@@ -264,9 +268,7 @@ pub fn parse_one_liner(text: &str, id: u16) -> Result<QuerySpec, OneLinerError> 
                 }
                 "-q" => {
                     let (v, vspan) = value("a name")?;
-                    name = Some(
-                        Name::parse(v).map_err(|e| err(vspan, format!("{v:?}: {e}")))?,
-                    );
+                    name = Some(Name::parse(v).map_err(|e| err(vspan, format!("{v:?}: {e}")))?);
                 }
                 "-p" => {
                     let (v, vspan) = value("a port")?;
@@ -288,7 +290,9 @@ pub fn parse_one_liner(text: &str, id: u16) -> Result<QuerySpec, OneLinerError> 
                 "-4" | "-6" => {}
                 _ => return Err(err(span, format!("unknown option {word}"))),
             }
-        } else if let Some(t) = RecordType::from_text(word).filter(|_| name.is_some() || !looks_like_name(word)) {
+        } else if let Some(t) =
+            RecordType::from_text(word).filter(|_| name.is_some() || !looks_like_name(word))
+        {
             spec.qtype = t;
             type_given = true;
         } else if let Some(c) = Class::from_text(word).filter(|_| name.is_some()) {
@@ -298,7 +302,9 @@ pub fn parse_one_liner(text: &str, id: u16) -> Result<QuerySpec, OneLinerError> 
         } else {
             return Err(err(
                 span,
-                format!("{word:?} is neither a type, a class nor an option, and the name is already given"),
+                format!(
+                    "{word:?} is neither a type, a class nor an option, and the name is already given"
+                ),
             ));
         }
     }
@@ -403,9 +409,11 @@ mod tests {
 
     #[test]
     fn dig_style_options() {
-        let spec =
-            parse_one_liner("dig @dns-edu -t MX hamburger.edu +tcp +bufsize=4096 +id=0x1234", 0)
-                .unwrap();
+        let spec = parse_one_liner(
+            "dig @dns-edu -t MX hamburger.edu +tcp +bufsize=4096 +id=0x1234",
+            0,
+        )
+        .unwrap();
         assert_eq!(spec.server.as_deref(), Some("dns-edu"));
         assert_eq!(spec.qtype, RecordType::MX);
         assert_eq!(spec.transport, QueryTransport::Tcp);

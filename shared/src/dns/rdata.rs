@@ -372,11 +372,7 @@ impl RData {
                 target,
             } => format!("{priority} {weight} {port} {target}"),
             RData::Caa { flags, tag, value } => {
-                format!(
-                    "{flags} {} {}",
-                    String::from_utf8_lossy(tag),
-                    quoted(value)
-                )
+                format!("{flags} {} {}", String::from_utf8_lossy(tag), quoted(value))
             }
             RData::Opt(options) => options
                 .iter()
@@ -448,7 +444,10 @@ mod tests {
     fn every_type_round_trips() {
         let n = |s: &str| Name::parse(s).unwrap();
         round_trip(RecordType::A, RData::A(Ipv4Addr::new(212, 212, 212, 1)));
-        round_trip(RecordType::AAAA, RData::Aaaa("2001:db8::1".parse().unwrap()));
+        round_trip(
+            RecordType::AAAA,
+            RData::Aaaa("2001:db8::1".parse().unwrap()),
+        );
         round_trip(RecordType::NS, RData::Ns(n("dns1.networkutopia.com")));
         round_trip(
             RecordType::SOA,

@@ -470,7 +470,13 @@ impl Resolver {
         self.advance(id, now);
     }
 
-    fn new_trace(&mut self, client: Option<ClientId>, query: &Message, q: &Question, now: Millis) -> u64 {
+    fn new_trace(
+        &mut self,
+        client: Option<ClientId>,
+        query: &Message,
+        q: &Question,
+        now: Millis,
+    ) -> u64 {
         let id = self.next_task;
         self.next_task += 1;
         self.traces.push_back(Trace {
@@ -502,7 +508,14 @@ impl Resolver {
     /// RD clear: answer only from what is cached (a student can see
     /// whether a name is in the cache), or refer to the closest known
     /// servers.
-    fn answer_from_cache(&mut self, from: ClientId, query: &Message, q: &Question, mut reply: Message, now: Millis) {
+    fn answer_from_cache(
+        &mut self,
+        from: ClientId,
+        query: &Message,
+        q: &Question,
+        mut reply: Message,
+        now: Millis,
+    ) {
         match self.cache.get(&q.name, q.qtype, now) {
             Some(Cached::Records(rs)) => reply.answers = rs,
             Some(Cached::NoData { soa }) => reply.authority.extend(soa),
@@ -541,7 +554,8 @@ impl Resolver {
             Via::Udp => reply.to_bytes_within(udp_limit(client_edns.as_ref())),
             Via::Tcp => reply.to_bytes(),
         };
-        self.outputs.push_back(ResolverOutput::Reply { to, message });
+        self.outputs
+            .push_back(ResolverOutput::Reply { to, message });
     }
 
     /// The deepest zone with cached servers whose addresses we know, or
@@ -611,7 +625,13 @@ impl Resolver {
             let qtype = task.question.qtype;
             if let Some(Cached::NxDomain { soa }) = self.cache.get(&sname, NXDOMAIN_KEY, now) {
                 self.cache_note(id, now, format!("cache: {sname} does not exist (NXDOMAIN)"));
-                self.finish(id, Rcode::NXDOMAIN, Vec::new(), soa.into_iter().collect(), now);
+                self.finish(
+                    id,
+                    Rcode::NXDOMAIN,
+                    Vec::new(),
+                    soa.into_iter().collect(),
+                    now,
+                );
                 return;
             }
             match self.cache.get(&sname, qtype, now) {
@@ -619,14 +639,24 @@ impl Resolver {
                     self.cache_note(
                         id,
                         now,
-                        format!("cache: {sname} {qtype} ({} record(s), {} s left)", rs.len(), rs[0].ttl),
+                        format!(
+                            "cache: {sname} {qtype} ({} record(s), {} s left)",
+                            rs.len(),
+                            rs[0].ttl
+                        ),
                     );
                     self.finish(id, Rcode::NOERROR, rs, Vec::new(), now);
                     return;
                 }
                 Some(Cached::NoData { soa }) => {
                     self.cache_note(id, now, format!("cache: {sname} has no {qtype} (NODATA)"));
-                    self.finish(id, Rcode::NOERROR, Vec::new(), soa.into_iter().collect(), now);
+                    self.finish(
+                        id,
+                        Rcode::NOERROR,
+                        Vec::new(),
+                        soa.into_iter().collect(),
+                        now,
+                    );
                     return;
                 }
                 _ => {}
@@ -657,10 +687,17 @@ impl Resolver {
                     return;
                 }
                 let note = if zone.is_root() {
-                    format!("start at the root: {} server(s) from the root hints", candidates.len())
+                    format!(
+                        "start at the root: {} server(s) from the root hints",
+                        candidates.len()
+                    )
                 } else {
-                    let names: Vec<String> = candidates.iter().map(|c| c.name.to_string()).collect();
-                    format!("cache: the servers of {zone} are known ({}), no need to ask above", names.join(", "))
+                    let names: Vec<String> =
+                        candidates.iter().map(|c| c.name.to_string()).collect();
+                    format!(
+                        "cache: the servers of {zone} are known ({}), no need to ask above",
+                        names.join(", ")
+                    )
                 };
                 if candidates.is_empty() {
                     self.fail(id, "no server to ask (no root hints?)", now);
@@ -756,7 +793,11 @@ impl Resolver {
             return;
         }
         let Some(candidate) = task.candidates.first().cloned() else {
-            self.fail(id, &format!("no server of {} answered usefully", task.zone), now);
+            self.fail(
+                id,
+                &format!("no server of {} answered usefully", task.zone),
+                now,
+            );
             return;
         };
         let query_id = self.random_id();
@@ -804,7 +845,8 @@ impl Resolver {
                 message: message.clone(),
             });
         }
-        self.outputs.push_back(ResolverOutput::Query { to, via, message });
+        self.outputs
+            .push_back(ResolverOutput::Query { to, via, message });
     }
 
     /// A message from a server.
@@ -867,14 +909,26 @@ impl Resolver {
         };
         match kind {
             ReplyKind::Truncated => {
-                self.note(id, now, format!("{} truncated its reply (TC): ask again over TCP", out.server));
+                self.note(
+                    id,
+                    now,
+                    format!(
+                        "{} truncated its reply (TC): ask again over TCP",
+                        out.server
+                    ),
+                );
                 self.send_next(id, Via::Tcp, now);
             }
             ReplyKind::Answer { chain, records } => {
                 let all: Vec<Record> = chain.iter().chain(&records).cloned().collect();
-                let believed: Vec<Record> = all.iter().filter(|r| in_bailiwick(r)).cloned().collect();
+                let believed: Vec<Record> =
+                    all.iter().filter(|r| in_bailiwick(r)).cloned().collect();
                 if believed.len() < all.len() {
-                    self.note(id, now, "ignored records outside the server's zone (bailiwick rule)".into());
+                    self.note(
+                        id,
+                        now,
+                        "ignored records outside the server's zone (bailiwick rule)".into(),
+                    );
                 }
                 self.cache.store_records(&believed, rank, &source, now);
                 let mut answers = chain;
@@ -882,7 +936,8 @@ impl Resolver {
                 self.finish(id, Rcode::NOERROR, answers, Vec::new(), now);
             }
             ReplyKind::Alias { chain, target } => {
-                let believed: Vec<Record> = chain.iter().filter(|r| in_bailiwick(r)).cloned().collect();
+                let believed: Vec<Record> =
+                    chain.iter().filter(|r| in_bailiwick(r)).cloned().collect();
                 self.cache.store_records(&believed, rank, &source, now);
                 if let Some(t) = self.tasks.get_mut(&id) {
                     t.chain.extend(chain);
@@ -945,14 +1000,16 @@ impl Resolver {
                 self.send_next(id, Via::Udp, now);
             }
             ReplyKind::NxDomain { chain, soa } => {
-                let believed: Vec<Record> = chain.iter().filter(|r| in_bailiwick(r)).cloned().collect();
+                let believed: Vec<Record> =
+                    chain.iter().filter(|r| in_bailiwick(r)).cloned().collect();
                 self.cache.store_records(&believed, rank, &source, now);
                 let soa = soa.filter(in_bailiwick);
                 let last = chain
                     .last()
                     .and_then(|r| r.data.target_name().cloned())
                     .unwrap_or_else(|| task.sname.clone());
-                self.cache.store_negative(&last, None, soa.clone(), &source, now);
+                self.cache
+                    .store_negative(&last, None, soa.clone(), &source, now);
                 let mut answers = task.chain.clone();
                 answers.extend(chain);
                 if let Some(t) = self.tasks.get_mut(&id) {
@@ -961,15 +1018,21 @@ impl Resolver {
                 self.finish(id, Rcode::NXDOMAIN, answers, soa.into_iter().collect(), now);
             }
             ReplyKind::NoData { chain, soa } => {
-                let believed: Vec<Record> = chain.iter().filter(|r| in_bailiwick(r)).cloned().collect();
+                let believed: Vec<Record> =
+                    chain.iter().filter(|r| in_bailiwick(r)).cloned().collect();
                 self.cache.store_records(&believed, rank, &source, now);
                 let soa = soa.filter(in_bailiwick);
                 let last = chain
                     .last()
                     .and_then(|r| r.data.target_name().cloned())
                     .unwrap_or_else(|| task.sname.clone());
-                self.cache
-                    .store_negative(&last, Some(task.question.qtype), soa.clone(), &source, now);
+                self.cache.store_negative(
+                    &last,
+                    Some(task.question.qtype),
+                    soa.clone(),
+                    &source,
+                    now,
+                );
                 let mut answers = task.chain.clone();
                 answers.extend(chain);
                 if let Some(t) = self.tasks.get_mut(&id) {
@@ -978,7 +1041,14 @@ impl Resolver {
                 self.finish(id, Rcode::NOERROR, answers, soa.into_iter().collect(), now);
             }
             ReplyKind::Error { rcode, why } => {
-                self.note(id, now, format!("{} answered {rcode} ({why}): try another server", out.server));
+                self.note(
+                    id,
+                    now,
+                    format!(
+                        "{} answered {rcode} ({why}): try another server",
+                        out.server
+                    ),
+                );
                 self.drop_candidate(id, now);
             }
         }
@@ -993,7 +1063,11 @@ impl Resolver {
             }
         }
         if self.tasks.get(&id).is_some_and(|t| t.candidates.is_empty()) {
-            let zone = self.tasks.get(&id).map(|t| t.zone.to_string()).unwrap_or_default();
+            let zone = self
+                .tasks
+                .get(&id)
+                .map(|t| t.zone.to_string())
+                .unwrap_or_default();
             self.fail(id, &format!("no server of {zone} answered usefully"), now);
             return;
         }
@@ -1027,7 +1101,10 @@ impl Resolver {
                     role: role_of(&task.zone).into(),
                     zone: Some(task.zone.to_string()),
                     transport: via_text(o.via).into(),
-                    summary: format!("no reply from {} within {} ms", o.server, self.config.timeout_ms),
+                    summary: format!(
+                        "no reply from {} within {} ms",
+                        o.server, self.config.timeout_ms
+                    ),
                     hex: String::new(),
                     rtt_ms: Some(now.0.saturating_sub(o.sent.0)),
                 },
@@ -1042,7 +1119,11 @@ impl Resolver {
         let found: Vec<u64> = self
             .tasks
             .iter()
-            .filter(|(_, t)| t.outstanding.as_ref().is_some_and(|o| o.to == to && o.via == via))
+            .filter(|(_, t)| {
+                t.outstanding
+                    .as_ref()
+                    .is_some_and(|o| o.to == to && o.via == via)
+            })
             .map(|(id, _)| *id)
             .collect();
         for id in found {
@@ -1058,7 +1139,14 @@ impl Resolver {
 
     /// Ends a task: answers the client (or wakes the parent) and closes
     /// the trace.
-    fn finish(&mut self, id: u64, rcode: Rcode, answers: Vec<Record>, authority: Vec<Record>, now: Millis) {
+    fn finish(
+        &mut self,
+        id: u64,
+        rcode: Rcode,
+        answers: Vec<Record>,
+        authority: Vec<Record>,
+        now: Millis,
+    ) {
         let Some(task) = self.tasks.remove(&id) else {
             return;
         };
@@ -1100,7 +1188,10 @@ impl Resolver {
                     rtt_ms: None,
                 },
             );
-            self.outputs.push_back(ResolverOutput::Reply { to: client, message });
+            self.outputs.push_back(ResolverOutput::Reply {
+                to: client,
+                message,
+            });
         }
         let elapsed = now.0.saturating_sub(task.started.0);
         let summary_line;
@@ -1127,11 +1218,20 @@ impl Resolver {
                 p.waiting_for_child = false;
                 p.candidates.clear();
             }
-            if rcode != Rcode::NOERROR || self.cache.addresses(&task.question.name, now).is_empty() {
-                self.fail(parent, &format!("could not find the address of {}", task.question.name), now);
+            if rcode != Rcode::NOERROR || self.cache.addresses(&task.question.name, now).is_empty()
+            {
+                self.fail(
+                    parent,
+                    &format!("could not find the address of {}", task.question.name),
+                    now,
+                );
             } else {
                 // Append the child's trace to the parent's as notes.
-                self.note(parent, now, format!("found the address of {}", task.question.name));
+                self.note(
+                    parent,
+                    now,
+                    format!("found the address of {}", task.question.name),
+                );
                 self.advance(parent, now);
             }
         }

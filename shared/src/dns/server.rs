@@ -131,7 +131,13 @@ impl Authority {
             return reply;
         };
         let step = self.rotation.fetch_add(1, Ordering::Relaxed);
-        self.fill(zone, question.name.clone(), question.qtype, &mut reply, step);
+        self.fill(
+            zone,
+            question.name.clone(),
+            question.qtype,
+            &mut reply,
+            step,
+        );
         reply
     }
 
@@ -197,7 +203,9 @@ impl Authority {
                 let mut targets: Vec<super::Name> = reply
                     .answers
                     .iter()
-                    .filter(|r| matches!(r.rtype, RecordType::MX | RecordType::NS | RecordType::SRV))
+                    .filter(|r| {
+                        matches!(r.rtype, RecordType::MX | RecordType::NS | RecordType::SRV)
+                    })
                     .chain(&reply.authority)
                     .filter_map(|r| r.data.target_name().cloned())
                     .collect();
@@ -506,7 +514,9 @@ mod tests {
     #[test]
     fn malformed_and_responses() {
         let a = authority();
-        let r = a.answer(&[0xAB, 0xCD, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 5], Via::Udp).unwrap();
+        let r = a
+            .answer(&[0xAB, 0xCD, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 5], Via::Udp)
+            .unwrap();
         let r = Message::parse(&r).unwrap();
         assert_eq!(r.header.id, 0xABCD);
         assert_eq!(r.rcode(), Rcode::FORMERR);
@@ -519,7 +529,11 @@ mod tests {
     #[test]
     fn engines_delay_and_frame() {
         let a = authority();
-        let q = Message::query(9, Question::new(Name::parse("dns.ibm.com").unwrap(), RecordType::A), false);
+        let q = Message::query(
+            9,
+            Question::new(Name::parse("dns.ibm.com").unwrap(), RecordType::A),
+            false,
+        );
         let mut udp = AuthoritativeUdp::new(a.clone(), 30);
         udp.handle_input(&q.to_bytes(), Millis(100));
         let out = drain(&mut udp);
@@ -537,7 +551,10 @@ mod tests {
         tcp.handle_input(&framed[3..], Millis(0));
         let out = drain(&mut tcp);
         let reply = &out.transmitted[0];
-        assert_eq!(u16::from_be_bytes([reply[0], reply[1]]) as usize, reply.len() - 2);
+        assert_eq!(
+            u16::from_be_bytes([reply[0], reply[1]]) as usize,
+            reply.len() - 2
+        );
         tcp.handle_eof(Millis(1));
         assert!(drain(&mut tcp).close);
     }

@@ -99,7 +99,10 @@ impl Zone {
     /// The SOA, with its TTL lowered to its MINIMUM as RFC 2308 §3 asks of
     /// the SOA in a negative answer.
     pub fn negative_soa(&self) -> Option<Record> {
-        let mut soa = self.rrset(&self.origin, RecordType::SOA).into_iter().next()?;
+        let mut soa = self
+            .rrset(&self.origin, RecordType::SOA)
+            .into_iter()
+            .next()?;
         if let RData::Soa { minimum, .. } = soa.data {
             soa.ttl = soa.ttl.min(minimum);
         }
@@ -224,10 +227,10 @@ fn tokenize(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Entry> {
         let c = bytes[i];
         match c {
             b'\n' => {
-                if depth == 0 {
-                    if let Some(e) = current.take() {
-                        entries.push(e);
-                    }
+                if depth == 0
+                    && let Some(e) = current.take()
+                {
+                    entries.push(e);
                 }
                 at_line_start = true;
                 i += 1;
@@ -435,25 +438,39 @@ fn rdata_from_tokens(
                     "{rtype} takes {n} field(s) ({form}), this record has {}",
                     tokens.len()
                 ),
-                tokens.first().map(|t| Span::new(t.span.start, tokens.last().map_or(t.span.end, |l| l.span.end))),
+                tokens.first().map(|t| {
+                    Span::new(
+                        t.span.start,
+                        tokens.last().map_or(t.span.end, |l| l.span.end),
+                    )
+                }),
             ));
         }
         Ok(())
     };
     let name = |i: usize| -> Result<Name, (String, Option<Span>)> {
-        Name::parse_relative(texts[i], origin).map_err(|e| (format!("{:?}: {e}", texts[i]), span_of(i)))
+        Name::parse_relative(texts[i], origin)
+            .map_err(|e| (format!("{:?}: {e}", texts[i]), span_of(i)))
     };
     let num = |i: usize, what: &str| -> Result<u64, (String, Option<Span>)> {
-        texts[i]
-            .parse::<u64>()
-            .map_err(|_| (format!("{what} must be a number, not {:?}", texts[i]), span_of(i)))
+        texts[i].parse::<u64>().map_err(|_| {
+            (
+                format!("{what} must be a number, not {:?}", texts[i]),
+                span_of(i),
+            )
+        })
     };
     let u16_at = |i: usize, what: &str| -> Result<u16, (String, Option<Span>)> {
         let v = num(i, what)?;
         u16::try_from(v).map_err(|_| (format!("{what} {v} is over 65535"), span_of(i)))
     };
     let ttl_at = |i: usize, what: &str| -> Result<u32, (String, Option<Span>)> {
-        parse_ttl(texts[i]).ok_or_else(|| (format!("{what} must be a number of seconds, not {:?}", texts[i]), span_of(i)))
+        parse_ttl(texts[i]).ok_or_else(|| {
+            (
+                format!("{what} must be a number of seconds, not {:?}", texts[i]),
+                span_of(i),
+            )
+        })
     };
     // RFC 3597 generic form, allowed for any type.
     if texts.first() == Some(&"\\#") {
@@ -478,15 +495,19 @@ fn rdata_from_tokens(
     Ok(match rtype {
         RecordType::A => {
             need(1, "an IPv4 address")?;
-            RData::A(texts[0].parse::<Ipv4Addr>().map_err(|_| {
-                (format!("{:?} is not an IPv4 address", texts[0]), span_of(0))
-            })?)
+            RData::A(
+                texts[0]
+                    .parse::<Ipv4Addr>()
+                    .map_err(|_| (format!("{:?} is not an IPv4 address", texts[0]), span_of(0)))?,
+            )
         }
         RecordType::AAAA => {
             need(1, "an IPv6 address")?;
-            RData::Aaaa(texts[0].parse::<Ipv6Addr>().map_err(|_| {
-                (format!("{:?} is not an IPv6 address", texts[0]), span_of(0))
-            })?)
+            RData::Aaaa(
+                texts[0]
+                    .parse::<Ipv6Addr>()
+                    .map_err(|_| (format!("{:?} is not an IPv6 address", texts[0]), span_of(0)))?,
+            )
         }
         RecordType::NS => {
             need(1, "a name server")?;
@@ -552,7 +573,10 @@ fn rdata_from_tokens(
                 .map_err(|_| ("CAA flags are one byte".to_string(), span_of(0)))?;
             let tag = texts[1].as_bytes().to_vec();
             if tag.is_empty() || !tag.iter().all(u8::is_ascii_alphanumeric) {
-                return Err(("a CAA tag is letters and digits (issue, issuewild, iodef)".into(), span_of(1)));
+                return Err((
+                    "a CAA tag is letters and digits (issue, issuewild, iodef)".into(),
+                    span_of(1),
+                ));
             }
             RData::Caa {
                 flags,
@@ -568,7 +592,9 @@ fn rdata_from_tokens(
         }
         _ => {
             return Err((
-                format!("this lab reads {rtype} only in the generic form \\# <length> <hex> (RFC 3597 §5)"),
+                format!(
+                    "this lab reads {rtype} only in the generic form \\# <length> <hex> (RFC 3597 §5)"
+                ),
                 span_of(0),
             ));
         }
@@ -594,24 +620,23 @@ pub fn parse_zone(text: &str, default_origin: Option<&Name>) -> ParsedZone {
             let directive = first.text.to_ascii_uppercase();
             let arg = entry.tokens.get(1);
             match (directive.as_str(), arg) {
-                ("$ORIGIN", Some(a)) => match Name::parse_relative(&a.text, origin.as_ref().unwrap_or(&Name::root())) {
-                    Ok(n) => {
-                        fields.push(
-                            Field::new("$ORIGIN", entry.span, n.to_string()).help(
+                ("$ORIGIN", Some(a)) => {
+                    match Name::parse_relative(&a.text, origin.as_ref().unwrap_or(&Name::root())) {
+                        Ok(n) => {
+                            fields.push(Field::new("$ORIGIN", entry.span, n.to_string()).help(
                                 "The origin: names without a final dot are relative to it, and @ \
                                  stands for it (RFC 1035 §5.1).",
-                            ),
-                        );
-                        origin = Some(n);
+                            ));
+                            origin = Some(n);
+                        }
+                        Err(e) => diagnostics.push(Diagnostic::error(a.span, e.to_string())),
                     }
-                    Err(e) => diagnostics.push(Diagnostic::error(a.span, e.to_string())),
-                },
+                }
                 ("$TTL", Some(a)) => match parse_ttl(&a.text) {
                     Some(t) => {
                         fields.push(
-                            Field::new("$TTL", entry.span, format!("{t} s")).help(
-                                "The TTL of the records that give none (RFC 2308 §4).",
-                            ),
+                            Field::new("$TTL", entry.span, format!("{t} s"))
+                                .help("The TTL of the records that give none (RFC 2308 §4)."),
                         );
                         default_ttl = Some(t);
                     }
@@ -621,8 +646,11 @@ pub fn parse_zone(text: &str, default_origin: Option<&Name>) -> ParsedZone {
                     ),
                 },
                 ("$INCLUDE", _) => diagnostics.push(
-                    Diagnostic::error(entry.span, "$INCLUDE is not supported by this lab: put the records in this file")
-                        .reference("RFC 1035 §5.1"),
+                    Diagnostic::error(
+                        entry.span,
+                        "$INCLUDE is not supported by this lab: put the records in this file",
+                    )
+                    .reference("RFC 1035 §5.1"),
                 ),
                 (_, None) if directive == "$ORIGIN" || directive == "$TTL" => diagnostics.push(
                     Diagnostic::error(entry.span, format!("{directive} needs a value")),
@@ -668,7 +696,10 @@ pub fn parse_zone(text: &str, default_origin: Option<&Name>) -> ParsedZone {
             match Name::parse_relative(&first.text, &o) {
                 Ok(n) => n,
                 Err(e) => {
-                    diagnostics.push(Diagnostic::error(first.span, format!("{:?}: {e}", first.text)));
+                    diagnostics.push(Diagnostic::error(
+                        first.span,
+                        format!("{:?}: {e}", first.text),
+                    ));
                     continue;
                 }
             }
@@ -725,7 +756,8 @@ pub fn parse_zone(text: &str, default_origin: Option<&Name>) -> ParsedZone {
             Ok(d) => d,
             Err((message, span)) => {
                 diagnostics.push(
-                    Diagnostic::error(span.unwrap_or(entry.span), message).reference("RFC 1035 §3.3"),
+                    Diagnostic::error(span.unwrap_or(entry.span), message)
+                        .reference("RFC 1035 §3.3"),
                 );
                 continue;
             }
@@ -758,7 +790,8 @@ pub fn parse_zone(text: &str, default_origin: Option<&Name>) -> ParsedZone {
             && let Some(o) = &origin
             && !o.is_root()
             && target.label_count() >= 2 * o.label_count()
-            && target.suffix(2 * o.label_count()) == Name::parse(&format!("{o}{o}")).unwrap_or_default()
+            && target.suffix(2 * o.label_count())
+                == Name::parse(&format!("{o}{o}")).unwrap_or_default()
         {
             let span = rdata_tokens.last().map_or(entry.span, |t| t.span);
             diagnostics.push(
@@ -792,7 +825,9 @@ pub fn parse_zone(text: &str, default_origin: Option<&Name>) -> ParsedZone {
             ),
         );
         if !entry.blank_owner {
-            field.children.push(Field::new("Owner", first.span, owner.to_string()));
+            field
+                .children
+                .push(Field::new("Owner", first.span, owner.to_string()));
         }
         if let Some((t, s)) = ttl {
             field.children.push(Field::new("TTL", s, format!("{t} s")));
@@ -876,11 +911,8 @@ fn check_zone(
     for (i, r) in records.iter().enumerate() {
         if !r.name.is_subdomain_of(origin) {
             out.push(
-                Diagnostic::error(
-                    spans[i],
-                    format!("{} is outside the zone {origin}", r.name),
-                )
-                .reference("RFC 1035 §5.2"),
+                Diagnostic::error(spans[i], format!("{} is outside the zone {origin}", r.name))
+                    .reference("RFC 1035 §5.2"),
             );
         }
         if r.rtype == RecordType::CNAME {
@@ -909,7 +941,10 @@ fn check_zone(
             out.push(
                 Diagnostic::warning(
                     spans[i],
-                    format!("{target} is an alias (CNAME): {} records must name the canonical name", r.rtype),
+                    format!(
+                        "{target} is an alias (CNAME): {} records must name the canonical name",
+                        r.rtype
+                    ),
                 )
                 .reference("RFC 2181 §10.3"),
             );
@@ -922,9 +957,9 @@ fn check_zone(
         }
         if let Some(target) = r.data.target_name()
             && target.is_subdomain_of(&r.name)
-            && !records.iter().any(|g| {
-                &g.name == target && matches!(g.rtype, RecordType::A | RecordType::AAAA)
-            })
+            && !records
+                .iter()
+                .any(|g| &g.name == target && matches!(g.rtype, RecordType::A | RecordType::AAAA))
         {
             out.push(
                 Diagnostic::error(
@@ -959,7 +994,11 @@ pub fn dissect_zone(bytes: &[u8]) -> Dissection {
     fn clamp_field(f: Field, clamp: &dyn Fn(Span) -> Span) -> Field {
         Field {
             span: clamp(f.span),
-            children: f.children.into_iter().map(|c| clamp_field(c, clamp)).collect(),
+            children: f
+                .children
+                .into_iter()
+                .map(|c| clamp_field(c, clamp))
+                .collect(),
             ..f
         }
     }
@@ -1031,7 +1070,10 @@ a.b.deep    A   10.0.0.1
         let gaia = &z.rrset(&n("gaia.cs.umass.edu"), RecordType::A)[0];
         assert_eq!(gaia.ttl, 600);
         let txt = &z.rrset(&n("text.cs.umass.edu"), RecordType::TXT)[0];
-        assert_eq!(txt.data.to_text(), "\"hello world\" \"second; not a comment\"");
+        assert_eq!(
+            txt.data.to_text(),
+            "\"hello world\" \"second; not a comment\""
+        );
         // The blank-started line reuses the owner @.
         assert_eq!(z.rrset(&z.origin, RecordType::NS).len(), 1);
     }
@@ -1076,7 +1118,11 @@ a.b.deep    A   10.0.0.1
     fn mistakes_are_diagnosed() {
         let text = "$ORIGIN umass.edu.\n@ 3600 IN NS dns.umass.edu\nwww CNAME gaia\nwww A 1.2.3.4\nbad A 999.1.1.1\nx IN BOGUS y\n( unclosed\n";
         let parsed = parse_zone(text, None);
-        let messages: Vec<&str> = parsed.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        let messages: Vec<&str> = parsed
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
         let has = |s: &str| messages.iter().any(|m| m.contains(s));
         assert!(has("repeats the origin"), "{messages:?}");
         assert!(has("not an IPv4 address"), "{messages:?}");

@@ -21,7 +21,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use wirelab_shared::Severity;
 use wirelab_shared::dns::hierarchy::{self, LabServer, Role, SERVERS};
 use wirelab_shared::dns::resolver::{AddressPrefix, ResolverConfig};
-use wirelab_shared::dns::server::{Authority, AuthoritativeTcp, AuthoritativeUdp};
+use wirelab_shared::dns::server::{AuthoritativeTcp, AuthoritativeUdp, Authority};
 use wirelab_shared::dns::zone::{Zone, parse_zone};
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 
@@ -161,12 +161,18 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<R
         })?);
     }
     let bound = bind_all(cfg.port).await?;
-    let port = bound.first().map_or(cfg.port, |b| b.udp.local_addr().map_or(0, |a| a.port()));
+    let port = bound
+        .first()
+        .map_or(cfg.port, |b| b.udp.local_addr().map_or(0, |a| a.port()));
     let mut targets = Vec::new();
     let mut handle = None;
     for Bound { server, udp, tcp } in bound {
         let authority = authority_for(server, &zones);
-        let delay = if cfg.simulate_distance { server.delay_ms } else { 0 };
+        let delay = if cfg.simulate_distance {
+            server.delay_ms
+        } else {
+            0
+        };
         let addr = udp.local_addr()?;
         if server.role == Role::Resolver {
             let config = ResolverConfig {

@@ -19,9 +19,7 @@ use tokio_util::task::TaskTracker;
 use tracing::debug;
 use wirelab_shared::dns::cache::CacheView;
 use wirelab_shared::dns::frame::{TcpFramer, tcp_wrap};
-use wirelab_shared::dns::resolver::{
-    ClientId, Resolver, ResolverConfig, ResolverOutput, Trace,
-};
+use wirelab_shared::dns::resolver::{ClientId, Resolver, ResolverConfig, ResolverOutput, Trace};
 use wirelab_shared::dns::server::{Authority, Via};
 
 /// What the web API may ask the resolver task.
@@ -232,12 +230,20 @@ async fn run(
                         }
                     }
                 },
-                ResolverOutput::Query { to, via: Via::Udp, message } => {
+                ResolverOutput::Query {
+                    to,
+                    via: Via::Udp,
+                    message,
+                } => {
                     if let Err(e) = upstream.send_to(&message, to).await {
                         debug!("resolver upstream send_to {to}: {e}");
                     }
                 }
-                ResolverOutput::Query { to, via: Via::Tcp, message } => {
+                ResolverOutput::Query {
+                    to,
+                    via: Via::Tcp,
+                    message,
+                } => {
                     let tx = inbound_tx.clone();
                     tracker.spawn(async move {
                         let result = exchange_tcp(to, &message).await;
