@@ -107,6 +107,7 @@ pub struct Servers {
     pub http: HttpServer,
     pub upper: UpperServer,
     pub ftp: FtpServer,
+    pub dns: DnsServers,
 }
 
 impl Default for Servers {
@@ -117,6 +118,7 @@ impl Default for Servers {
             http: HttpServer::default(),
             upper: UpperServer::default(),
             ftp: FtpServer::default(),
+            dns: DnsServers::default(),
         }
     }
 }
@@ -143,6 +145,38 @@ impl Default for HttpServer {
             user: "student".into(),
             password: "wirelab".into(),
             upload_quota_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// The lab's DNS hierarchy: a root, TLDs, authoritative servers and the
+/// recursive resolver, each on its own loopback address (see
+/// `wirelab_shared::dns::hierarchy`), all on one port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsServers {
+    pub enabled: bool,
+    /// The port every DNS server listens on, UDP and TCP. 0 picks a free
+    /// port for the first server and uses it for all.
+    pub port: u16,
+    /// Hold each reply back as far as the server is "away" (root 40 ms, a
+    /// TLD 25 ms, others 10 ms), so the resolver's trace shows what the
+    /// cache saves.
+    pub simulate_distance: bool,
+    /// Clients (CIDR) the resolver recurses for; the others get REFUSED.
+    pub recursion_clients: Vec<String>,
+    /// How long the resolver waits for a server before trying the next.
+    pub resolver_timeout_ms: u64,
+}
+
+impl Default for DnsServers {
+    fn default() -> Self {
+        DnsServers {
+            enabled: true,
+            port: 1053,
+            simulate_distance: true,
+            recursion_clients: vec!["127.0.0.0/8".into(), "::1/128".into()],
+            resolver_timeout_ms: 1500,
         }
     }
 }
@@ -229,6 +263,8 @@ impl Config {
         config.servers.ftp.port = 0;
         config.servers.ftp.passive_port_first = 0;
         config.servers.ftp.passive_port_count = 16;
+        config.servers.dns.port = 0;
+        config.servers.dns.simulate_distance = false;
         config
     }
 
@@ -261,6 +297,8 @@ mod tests {
         assert_eq!(c.servers.ftp.passive_port_first, 21000);
         assert_eq!(c.servers.ftp.passive_port_count, 100);
         assert_eq!(c.limits.listen_timeout_secs, 60.0);
+        assert_eq!(c.servers.dns.port, 1053);
+        assert!(c.servers.dns.simulate_distance);
     }
 
     #[test]

@@ -195,7 +195,10 @@ async fn close(mut stream: TcpStream) -> std::io::Result<()> {
 }
 
 /// Answers datagrams on `socket` until `shutdown`: a fresh engine from `make`
-/// for each datagram, everything it transmits sent back to the sender.
+/// for each datagram, everything it transmits sent back to the sender. An
+/// engine that asks to be woken later (`Wait(Some(deadline))`, a DNS server
+/// holding its reply back for its simulated distance) is kept in a task of
+/// its own until it waits for nothing, so the socket keeps serving others.
 pub fn serve_udp<E, F>(
     socket: UdpSocket,
     name: &'static str,
@@ -208,6 +211,8 @@ pub fn serve_udp<E, F>(
     F: Fn(Peer) -> E + Send + Sync + 'static,
 {
     let clock = Clock::start();
+    let socket = Arc::new(socket);
+    let inner_tracker = tracker.clone();
     tracker.spawn(async move {
         let local = socket.local_addr().ok();
         // The largest UDP payload; anything longer was cut by the kernel anyway.
@@ -229,17 +234,47 @@ pub fn serve_udp<E, F>(
                 local: local.unwrap_or(remote),
             });
             engine.handle_input(&buf[..n], clock.now());
-            loop {
-                match engine.poll_output() {
-                    Output::Transmit(datagram) => {
-                        if let Err(e) = socket.send_to(&datagram, remote).await {
-                            debug!(server = name, peer = %remote, "send_to: {e}");
+            if let Some(deadline) = drain_datagrams(&socket, &mut engine, name, remote).await {
+                let socket = socket.clone();
+                let shutdown = shutdown.clone();
+                inner_tracker.spawn(async move {
+                    let mut deadline = Some(deadline);
+                    while let Some(at) = deadline {
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            _ = tokio::time::sleep_until(clock.instant(at)) => {}
                         }
+                        engine.handle_timeout(clock.now());
+                        deadline = drain_datagrams(&socket, &mut engine, name, remote).await;
                     }
-                    Output::Event(event) => debug!(server = name, peer = %remote, ?event),
-                    Output::Close | Output::Wait(_) => break,
-                }
+                });
             }
         }
     });
+}
+
+/// Sends what a datagram engine transmits to `remote`; returns its next
+/// deadline, if it has one.
+async fn drain_datagrams<E>(
+    socket: &UdpSocket,
+    engine: &mut E,
+    name: &'static str,
+    remote: SocketAddr,
+) -> Option<Millis>
+where
+    E: Engine,
+    E::Event: Debug,
+{
+    loop {
+        match engine.poll_output() {
+            Output::Transmit(datagram) => {
+                if let Err(e) = socket.send_to(&datagram, remote).await {
+                    debug!(server = name, peer = %remote, "send_to: {e}");
+                }
+            }
+            Output::Event(event) => debug!(server = name, peer = %remote, ?event),
+            Output::Close => return None,
+            Output::Wait(deadline) => return deadline,
+        }
+    }
 }

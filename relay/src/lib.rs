@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod data_channels;
+pub mod dns_api;
 pub mod driver;
 pub mod policy;
 pub mod servers;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub started: Instant,
     /// Control sessions and listeners that grant FTP data connections.
     pub data_channels: Arc<data_channels::DataChannels>,
+    /// The DNS resolver, when the DNS servers run (`/api/dns/...`).
+    pub dns: Option<servers::dns::ResolverHandle>,
 }
 
 /// A running relay.
@@ -58,12 +61,14 @@ impl Relay {
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
+        let dns_resolver = std::sync::OnceLock::new();
 
         let targets = servers::start_all(&servers::ServerContext {
             config: &config,
             data_dir: &data_dir,
             shutdown: shutdown.clone(),
             tracker: &tracker,
+            dns_resolver: &dns_resolver,
         })
         .await
         .inspect_err(|_| shutdown.cancel())?;
@@ -80,6 +85,7 @@ impl Relay {
             catalog: Arc::new(Catalog::new(targets)),
             shutdown: shutdown.clone(),
             started: Instant::now(),
+            dns: dns_resolver.get().cloned(),
         };
         let catalog = state.catalog.clone();
         let app = router(state);
@@ -139,7 +145,13 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/ws", get(bridge::ws_handler))
         .route("/api/targets", get(api::targets))
-        .route("/api/health", get(api::health));
+        .route("/api/health", get(api::health))
+        .route("/api/dns/traces", get(dns_api::traces))
+        .route("/api/dns/trace", get(dns_api::trace))
+        .route(
+            "/api/dns/cache",
+            get(dns_api::cache).delete(dns_api::clear_cache),
+        );
     site::attach(routes, &dist)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -114,3 +114,38 @@ fn dissect_ftp_kinds() {
         "{help}"
     );
 }
+
+#[test]
+fn dissect_dns_kinds() {
+    // The course's query: gaia.cs.umass.edu A, recursion not desired.
+    let mut query = vec![0x12, 0x34, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    query.extend_from_slice(b"\x04gaia\x02cs\x05umass\x03edu\x00\x00\x01\x00\x01");
+    let dir = tempfile::tempdir().unwrap();
+    let udp = dir.path().join("query.bin");
+    std::fs::write(&udp, &query).unwrap();
+    let mut framed = vec![0, query.len() as u8];
+    framed.extend_from_slice(&query);
+    let tcp = dir.path().join("query.tcp");
+    std::fs::write(&tcp, &framed).unwrap();
+    let zone = dir.path().join("x.zone");
+    std::fs::write(
+        &zone,
+        "$ORIGIN x.\n$TTL 60\n@ SOA ns.x. h.x. 1 2 3 4 5\n@ NS ns\nns A 10.0.0.1\n",
+    )
+    .unwrap();
+    for (kind, path, summary) in [
+        ("dns", &udp, "Query 0x1234: A? gaia.cs.umass.edu. []"),
+        ("dns-tcp", &tcp, "Query 0x1234: A? gaia.cs.umass.edu. []"),
+        ("zone", &zone, "zone x. (3 records)"),
+    ] {
+        let out = wirelab()
+            .args(["dissect", kind])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{kind}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["protocol"], "dns");
+        assert_eq!(json["summary"], summary, "{kind}");
+    }
+}

@@ -46,6 +46,21 @@ pub const KINDS: &[Kind] = &[
         description: "FTP LIST output as sent on the data connection (Unix ls -l lines)",
         dissect: crate::ftp::dissect::dissect_list,
     },
+    Kind {
+        name: "dns",
+        description: "a DNS message as carried in one UDP datagram",
+        dissect: crate::dns::dissect::dissect,
+    },
+    Kind {
+        name: "dns-tcp",
+        description: "DNS over TCP: messages each with its two-byte length prefix",
+        dissect: crate::dns::dissect::dissect_tcp,
+    },
+    Kind {
+        name: "zone",
+        description: "a DNS zone file (RFC 1035 master file format)",
+        dissect: crate::dns::zone::dissect_zone,
+    },
 ];
 
 /// Looks a kind up by name.

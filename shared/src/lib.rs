@@ -11,6 +11,7 @@
 pub mod base64;
 pub mod conversation;
 pub mod dissect;
+pub mod dns;
 pub mod engine;
 pub mod framing;
 pub mod ftp;

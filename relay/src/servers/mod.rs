@@ -3,6 +3,7 @@
 //! and returns its catalog entries with the ports it really bound (so a
 //! configured port 0 shows the port the system picked).
 
+pub mod dns;
 pub mod ftp;
 pub mod http;
 pub mod upper;
@@ -23,6 +24,8 @@ pub struct ServerContext<'a> {
     pub data_dir: &'a Path,
     pub shutdown: CancellationToken,
     pub tracker: &'a TaskTracker,
+    /// Where the DNS servers leave the resolver's handle, for `/api/dns`.
+    pub dns_resolver: &'a std::sync::OnceLock<dns::ResolverHandle>,
 }
 
 impl ServerContext<'_> {
@@ -50,6 +53,11 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     targets.extend(http::start(ctx).await?);
     targets.extend(upper::start(ctx).await?);
     targets.extend(ftp::start(ctx).await?);
+    let (dns_targets, resolver) = dns::start(ctx).await?;
+    targets.extend(dns_targets);
+    if let Some(handle) = resolver {
+        let _ = ctx.dns_resolver.set(handle);
+    }
     Ok(targets)
 }
 

@@ -1,0 +1,238 @@
+//! The lab's DNS hierarchy on loopback: the root, the TLDs and the
+//! authoritative servers of `wirelab_shared::dns::hierarchy`, each on its
+//! own 127.x address, plus the recursive resolver `dns` on 127.0.0.1, all on
+//! one port (`servers.dns.port`, 1053 by default), UDP and TCP.
+//!
+//! Zone files live in `<data_dir>/dns/zones/`; the embedded defaults are
+//! written there when missing, so an instructor can edit them (a zone with
+//! errors stops the relay with the file, line and reason). Each server is in
+//! the catalog twice: `dns-root` (UDP) and `dns-root-tcp` (TCP).
+
+pub mod resolver;
+
+use super::ServerContext;
+use crate::driver::{serve_tcp, serve_udp};
+use anyhow::{Context, Result, bail};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::net::{TcpListener, UdpSocket};
+use wirelab_shared::Severity;
+use wirelab_shared::dns::hierarchy::{self, LabServer, Role, SERVERS};
+use wirelab_shared::dns::resolver::{AddressPrefix, ResolverConfig};
+use wirelab_shared::dns::server::{AuthoritativeTcp, AuthoritativeUdp, Authority};
+use wirelab_shared::dns::zone::{Zone, parse_zone};
+use wirelab_shared::relay_protocol::{TargetInfo, Transport};
+
+pub use resolver::ResolverHandle;
+
+/// Where the zone files are.
+pub fn zones_dir(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("dns").join("zones")
+}
+
+/// Writes the default zone files that are missing, then reads every zone
+/// the servers need. Errors in a zone file stop the relay, naming the file
+/// and line.
+pub fn load_zones(data_dir: &Path) -> Result<HashMap<String, Zone>> {
+    let dir = zones_dir(data_dir);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the zone directory {}", dir.display()))?;
+    for (file, text) in hierarchy::ZONE_FILES {
+        let path = dir.join(file);
+        if !path.exists() {
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write the default zone {}", path.display()))?;
+        }
+    }
+    let mut zones = HashMap::new();
+    let mut problems = Vec::new();
+    for file in SERVERS.iter().flat_map(|s| s.zones.iter()) {
+        if zones.contains_key(*file) {
+            continue;
+        }
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the zone file {}", path.display()))?;
+        let parsed = parse_zone(&text, Some(&hierarchy::origin_of_file(file)));
+        for d in &parsed.diagnostics {
+            let line = text[..d.span.start.min(text.len())].matches('\n').count() + 1;
+            let where_ = format!("{}:{line}", path.display());
+            match d.severity {
+                Severity::Error => problems.push(format!("{where_}: {}", d.message)),
+                _ => tracing::warn!("{where_}: {}", d.message),
+            }
+        }
+        zones.insert(file.to_string(), parsed.zone);
+    }
+    if !problems.is_empty() {
+        bail!(
+            "the DNS zone files have errors (fix them, or delete a file to get the default back):\n  {}",
+            problems.join("\n  ")
+        );
+    }
+    Ok(zones)
+}
+
+/// One server's sockets.
+struct Bound {
+    server: &'static LabServer,
+    udp: UdpSocket,
+    tcp: TcpListener,
+}
+
+fn bind_error(e: &std::io::Error, addr: SocketAddr, server: &LabServer) -> anyhow::Error {
+    let hint = if addr.ip() != std::net::IpAddr::from([127, 0, 0, 1]) {
+        " (every DNS server has its own loopback address; Linux has all of 127.0.0.0/8, \
+         other systems may need an alias)"
+    } else {
+        ""
+    };
+    anyhow::anyhow!(
+        "cannot listen on {addr} for the DNS server {} ({}): {e}{hint}; is the port in use? \
+         change servers.dns.port in the config",
+        server.catalog,
+        server.host
+    )
+}
+
+/// Binds every server on its address and the common port. With port 0 the
+/// first server gets a free port and the others take the same; if it is
+/// taken on another address, everything is tried again with a new port.
+async fn bind_all(port: u16) -> Result<Vec<Bound>> {
+    let attempts = if port == 0 { 20 } else { 1 };
+    let mut last_error = None;
+    'attempt: for _ in 0..attempts {
+        let mut bound = Vec::new();
+        let mut port = port;
+        for server in SERVERS {
+            let addr = SocketAddr::new(server.ip(), port);
+            let udp = match UdpSocket::bind(addr).await {
+                Ok(s) => s,
+                Err(e) => {
+                    last_error = Some(bind_error(&e, addr, server));
+                    if e.kind() == std::io::ErrorKind::AddrInUse && attempts > 1 {
+                        continue 'attempt;
+                    }
+                    break 'attempt;
+                }
+            };
+            let addr = udp.local_addr()?;
+            port = addr.port();
+            let tcp = match TcpListener::bind(addr).await {
+                Ok(l) => l,
+                Err(e) => {
+                    last_error = Some(bind_error(&e, addr, server));
+                    if e.kind() == std::io::ErrorKind::AddrInUse && attempts > 1 {
+                        continue 'attempt;
+                    }
+                    break 'attempt;
+                }
+            };
+            bound.push(Bound { server, udp, tcp });
+        }
+        return Ok(bound);
+    }
+    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("cannot bind the DNS servers")))
+}
+
+fn authority_for(server: &LabServer, zones: &HashMap<String, Zone>) -> Arc<Authority> {
+    let zones = server
+        .zones
+        .iter()
+        .filter_map(|f| zones.get(*f).cloned())
+        .collect();
+    Arc::new(Authority::new(server.host, zones))
+}
+
+/// Starts every DNS server; returns the catalog entries and the handle of
+/// the resolver (for `/api/dns/...`).
+pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<ResolverHandle>)> {
+    let cfg = &ctx.config.servers.dns;
+    if !cfg.enabled {
+        return Ok((Vec::new(), None));
+    }
+    let zones = load_zones(ctx.data_dir)?;
+    let mut allowed = Vec::new();
+    for text in &cfg.recursion_clients {
+        allowed.push(AddressPrefix::parse(text).with_context(|| {
+            format!("servers.dns.recursion_clients: {text:?} is not an address or CIDR prefix")
+        })?);
+    }
+    let bound = bind_all(cfg.port).await?;
+    let port = bound
+        .first()
+        .map_or(cfg.port, |b| b.udp.local_addr().map_or(0, |a| a.port()));
+    let mut targets = Vec::new();
+    let mut handle = None;
+    for Bound { server, udp, tcp } in bound {
+        let authority = authority_for(server, &zones);
+        let delay = if cfg.simulate_distance {
+            server.delay_ms
+        } else {
+            0
+        };
+        let addr = udp.local_addr()?;
+        if server.role == Role::Resolver {
+            let config = ResolverConfig {
+                root_hints: hierarchy::root_hints(),
+                upstream_port: port,
+                allowed: allowed.clone(),
+                timeout_ms: cfg.resolver_timeout_ms.max(1),
+                seed: seed(),
+                ..ResolverConfig::default()
+            };
+            handle = Some(resolver::spawn(
+                udp,
+                tcp,
+                config,
+                authority,
+                ctx.config.limits.server_idle_timeout(),
+                ctx.shutdown.clone(),
+                ctx.tracker,
+            )?);
+        } else {
+            let for_udp = authority.clone();
+            serve_udp(
+                udp,
+                server.catalog,
+                move |_peer| AuthoritativeUdp::new(for_udp.clone(), delay),
+                ctx.shutdown.clone(),
+                ctx.tracker,
+            );
+            serve_tcp(
+                tcp,
+                ctx.tcp_settings(server.catalog),
+                move |_peer| AuthoritativeTcp::new(authority.clone(), delay),
+                ctx.shutdown.clone(),
+                ctx.tracker,
+            );
+        }
+        for transport in [Transport::Udp, Transport::Tcp] {
+            let name = match transport {
+                Transport::Udp => server.catalog.to_string(),
+                Transport::Tcp => format!("{}-tcp", server.catalog),
+            };
+            targets.push(TargetInfo {
+                name,
+                transport,
+                host: addr.ip().to_string(),
+                port: addr.port(),
+                protocol: "dns".into(),
+                description: format!("{} ({})", server.description, transport),
+                data_ports: None,
+            });
+        }
+    }
+    Ok((targets, handle))
+}
+
+/// Entropy for the resolver's query IDs: the standard library's random
+/// hasher keys, which the OS seeds.
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(std::process::id() as u64);
+    h.finish()
+}

@@ -1,0 +1,561 @@
+//! The authoritative name server: answers queries from its zones, refers
+//! below its zone cuts, answers NXDOMAIN and NODATA with the SOA, rotates
+//! multi-address answers per reply (load distribution), and truncates UDP
+//! replies to the requester's size with TC set.
+//!
+//! [`Authority::answer`] is the whole logic, one query in, one reply out.
+//! [`AuthoritativeUdp`] and [`AuthoritativeTcp`] wrap it in the
+//! [`Engine`] contract: one datagram per engine over UDP, a stream of
+//! length-prefixed messages over TCP. Both may hold a reply back for a
+//! configured delay (the lab's simulated distance to the server), asking
+//! the driver to wake them with `Wait(deadline)`.
+
+use super::frame::{TcpFramer, tcp_wrap};
+use super::header::Header;
+use super::message::{Edns, Message, Record};
+use super::rdata::RData;
+use super::types::{Class, Rcode, RecordType};
+use super::zone::{Lookup, Zone};
+use crate::engine::{Engine, Millis, Output};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The largest UDP reply this lab's servers send, whatever the client
+/// announces (RFC 6891 §6.2.5 leaves the choice to the server).
+pub const MAX_UDP_REPLY: usize = 4096;
+/// The payload size the servers announce in their own OPT record.
+pub const SERVER_UDP_SIZE: u16 = 1232;
+
+/// What an authoritative server knows: its zones and who it is.
+#[derive(Debug)]
+pub struct Authority {
+    /// The server's host name, as in its NS records (`dns.cs.umass.edu.`).
+    pub identity: String,
+    pub zones: Vec<Zone>,
+    /// How many replies this server has sent: the rotation step.
+    rotation: AtomicU64,
+}
+
+/// How a query arrived, which decides the size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Via {
+    Udp,
+    Tcp,
+}
+
+impl Authority {
+    pub fn new(identity: impl Into<String>, zones: Vec<Zone>) -> Authority {
+        Authority {
+            identity: identity.into(),
+            zones,
+            rotation: AtomicU64::new(0),
+        }
+    }
+
+    /// The zone with the longest origin that encloses `name`.
+    pub fn zone_for(&self, name: &super::Name) -> Option<&Zone> {
+        self.zones
+            .iter()
+            .filter(|z| name.is_subdomain_of(&z.origin))
+            .max_by_key(|z| z.origin.label_count())
+    }
+
+    /// Whether this server holds a zone for `name` (the resolver answers
+    /// those itself).
+    pub fn is_authoritative_for(&self, name: &super::Name) -> bool {
+        self.zone_for(name).is_some()
+    }
+
+    /// The reply to one query, or `None` when no reply must be sent (an
+    /// unreadable header, or a message that is itself a response).
+    pub fn answer(&self, query: &[u8], via: Via) -> Option<Vec<u8>> {
+        let header = Header::parse(query)?;
+        if header.qr {
+            // Answering responses would let two servers bounce forever.
+            return None;
+        }
+        let size = udp_limit(query_edns(query).as_ref());
+        let limit = |m: &Message| match via {
+            Via::Tcp => m.to_bytes(),
+            Via::Udp => m.to_bytes_within(size),
+        };
+        let parsed = match Message::parse(query) {
+            Ok(m) => m,
+            Err(_) => {
+                let reply = error_reply(&header, Rcode::FORMERR);
+                return Some(limit(&reply));
+            }
+        };
+        let reply = self.answer_message(&parsed);
+        Some(limit(&reply))
+    }
+
+    /// The reply to a parsed query, before any size limit.
+    pub fn answer_message(&self, query: &Message) -> Message {
+        let mut reply = Message::response_to(query);
+        let edns = query.edns();
+        if edns.is_some() {
+            reply.set_edns(Some(Edns::with_size(SERVER_UDP_SIZE)));
+        }
+        if let Some(e) = &edns
+            && e.version > 0
+        {
+            reply.set_rcode(Rcode::BADVERS);
+            return reply;
+        }
+        if query.header.opcode != 0 {
+            reply.set_rcode(Rcode::NOTIMP);
+            return reply;
+        }
+        let [question] = query.questions.as_slice() else {
+            reply.questions.clear();
+            reply.set_rcode(Rcode::FORMERR);
+            return reply;
+        };
+        if question.qclass == Class::CH && question.qtype == RecordType::TXT {
+            return self.chaos(question, reply);
+        }
+        if question.qclass != Class::IN && question.qclass != Class::ANY {
+            reply.set_rcode(Rcode::REFUSED);
+            return reply;
+        }
+        if matches!(question.qtype, RecordType::AXFR | RecordType::IXFR) {
+            // Zone transfers are for secondaries, which this lab has none of.
+            reply.set_rcode(Rcode::REFUSED);
+            return reply;
+        }
+        let Some(zone) = self.zone_for(&question.name) else {
+            // Not our zone: RFC 8906 §3.1.1 says REFUSED, never a guess.
+            reply.set_rcode(Rcode::REFUSED);
+            return reply;
+        };
+        let step = self.rotation.fetch_add(1, Ordering::Relaxed);
+        self.fill(
+            zone,
+            question.name.clone(),
+            question.qtype,
+            &mut reply,
+            step,
+        );
+        reply
+    }
+
+    /// `id.server`, `hostname.bind` and `version.bind` in class CH: which
+    /// server answered (RFC 4892).
+    fn chaos(&self, question: &super::Question, mut reply: Message) -> Message {
+        let name = question.name.to_string().to_ascii_lowercase();
+        let text = match name.as_str() {
+            "id.server." | "hostname.bind." => self.identity.clone(),
+            "version.server." | "version.bind." => {
+                format!("wirelab {}", env!("CARGO_PKG_VERSION"))
+            }
+            _ => {
+                reply.set_rcode(Rcode::REFUSED);
+                return reply;
+            }
+        };
+        reply.header.aa = true;
+        reply.answers.push(Record {
+            name: question.name.clone(),
+            rtype: RecordType::TXT,
+            class: Class::CH,
+            ttl: 0,
+            data: RData::Txt(vec![text.into_bytes()]),
+        });
+        reply
+    }
+
+    fn fill(
+        &self,
+        zone: &Zone,
+        qname: super::Name,
+        qtype: RecordType,
+        reply: &mut Message,
+        step: u64,
+    ) {
+        match zone.lookup(&qname, qtype) {
+            Lookup::Answer { chain, records } => {
+                reply.header.aa = true;
+                reply.answers.extend(chain.iter().cloned());
+                // The alias may lead into another zone of this server.
+                if records.is_empty()
+                    && let Some(last) = chain.last().and_then(|c| c.data.target_name())
+                    && let Some(other) = self.zone_for(last)
+                    && other.origin != zone.origin
+                {
+                    let mut more = Message::default();
+                    self.fill(other, last.clone(), qtype, &mut more, step);
+                    reply.answers.extend(more.answers);
+                    reply.authority = more.authority;
+                    reply.additional.extend(more.additional);
+                    reply.header.rcode = more.header.rcode;
+                    return;
+                }
+                let answers_apex_ns = qtype == RecordType::NS && qname == zone.origin;
+                reply.answers.extend(rotate(records, step));
+                // The zone's servers in authority, as classic servers do
+                // (unless they are the answer), and the addresses of every
+                // name mentioned, in additional.
+                if !answers_apex_ns {
+                    reply.authority = zone.rrset(&zone.origin, RecordType::NS);
+                }
+                let mut targets: Vec<super::Name> = reply
+                    .answers
+                    .iter()
+                    .filter(|r| {
+                        matches!(r.rtype, RecordType::MX | RecordType::NS | RecordType::SRV)
+                    })
+                    .chain(&reply.authority)
+                    .filter_map(|r| r.data.target_name().cloned())
+                    .collect();
+                targets.dedup();
+                add_addresses(self, &targets, reply);
+            }
+            Lookup::Referral { chain, ns, glue } => {
+                // Not authoritative for what lies below the cut: AA stays
+                // clear unless an alias was answered from our data first.
+                reply.header.aa = !chain.is_empty();
+                reply.answers.extend(chain);
+                reply.authority = ns;
+                reply.additional.extend(glue);
+            }
+            Lookup::NxDomain { chain, soa } => {
+                reply.header.aa = true;
+                reply.set_rcode(Rcode::NXDOMAIN);
+                reply.answers.extend(chain);
+                reply.authority.extend(soa);
+            }
+            Lookup::NoData { chain, soa } => {
+                reply.header.aa = true;
+                reply.answers.extend(chain);
+                reply.authority.extend(soa);
+            }
+        }
+    }
+}
+
+/// The A and AAAA records this server holds for `names`, appended to the
+/// additional section before the OPT record.
+fn add_addresses(authority: &Authority, names: &[super::Name], reply: &mut Message) {
+    let opt: Vec<Record> = reply
+        .additional
+        .iter()
+        .filter(|r| r.rtype == RecordType::OPT)
+        .cloned()
+        .collect();
+    reply.additional.retain(|r| r.rtype != RecordType::OPT);
+    for name in names {
+        if let Some(zone) = authority.zone_for(name) {
+            for r in zone.addresses(name) {
+                if !reply.additional.contains(&r) && !reply.answers.contains(&r) {
+                    reply.additional.push(r);
+                }
+            }
+        }
+    }
+    reply.additional.extend(opt);
+}
+
+/// Rotates address RRsets by `step` (round-robin load distribution, as
+/// the course describes); other types keep the zone's order.
+fn rotate(mut records: Vec<Record>, step: u64) -> Vec<Record> {
+    let rotating = records.len() > 1
+        && records
+            .iter()
+            .all(|r| matches!(r.rtype, RecordType::A | RecordType::AAAA));
+    if rotating {
+        let by = (step % records.len() as u64) as usize;
+        records.rotate_left(by);
+    }
+    records
+}
+
+fn query_edns(query: &[u8]) -> Option<Edns> {
+    Message::parse(query).ok()?.edns()
+}
+
+/// The UDP size a reply may use: 512 without EDNS, else the requester's
+/// size within 512..=[`MAX_UDP_REPLY`].
+pub fn udp_limit(query_edns: Option<&Edns>) -> usize {
+    match query_edns {
+        Some(e) => (e.udp_size as usize).clamp(512, MAX_UDP_REPLY),
+        None => 512,
+    }
+}
+
+/// A reply carrying only an error code, for a query that could not be read.
+fn error_reply(header: &Header, rcode: Rcode) -> Message {
+    let mut m = Message {
+        header: Header {
+            id: header.id,
+            qr: true,
+            opcode: header.opcode,
+            rd: header.rd,
+            ..Header::default()
+        },
+        ..Message::default()
+    };
+    m.set_rcode(rcode);
+    m
+}
+
+/// What the authoritative engines report to their driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// A query and the one-line summary of the reply.
+    Answered { query: String, reply: String },
+    /// A message that got no reply (a response, or unreadable).
+    Dropped { bytes: usize },
+}
+
+fn summarize(bytes: &[u8]) -> String {
+    super::dissect::dissect(bytes).summary
+}
+
+/// A reply waiting for its simulated delay.
+#[derive(Debug)]
+struct Pending {
+    at: Millis,
+    bytes: Vec<u8>,
+}
+
+/// The UDP engine: one per datagram (the relay's UDP driver makes a new
+/// one for each), replying once, after `delay_ms` if set.
+#[derive(Debug)]
+pub struct AuthoritativeUdp {
+    authority: Arc<Authority>,
+    delay_ms: u64,
+    pending: VecDeque<Pending>,
+    outputs: VecDeque<Output<ServerEvent>>,
+}
+
+impl AuthoritativeUdp {
+    pub fn new(authority: Arc<Authority>, delay_ms: u64) -> Self {
+        AuthoritativeUdp {
+            authority,
+            delay_ms,
+            pending: VecDeque::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    fn release(&mut self, now: Millis) {
+        while self.pending.front().is_some_and(|p| p.at <= now) {
+            if let Some(p) = self.pending.pop_front() {
+                self.outputs.push_back(Output::Transmit(p.bytes));
+            }
+        }
+    }
+}
+
+impl Engine for AuthoritativeUdp {
+    type Event = ServerEvent;
+
+    fn handle_input(&mut self, datagram: &[u8], now: Millis) {
+        match self.authority.answer(datagram, Via::Udp) {
+            Some(reply) => {
+                self.outputs.push_back(Output::Event(ServerEvent::Answered {
+                    query: summarize(datagram),
+                    reply: summarize(&reply),
+                }));
+                self.pending.push_back(Pending {
+                    at: now.saturating_add(self.delay_ms),
+                    bytes: reply,
+                });
+                self.release(now);
+            }
+            None => self.outputs.push_back(Output::Event(ServerEvent::Dropped {
+                bytes: datagram.len(),
+            })),
+        }
+    }
+
+    fn handle_eof(&mut self, _now: Millis) {}
+
+    fn handle_timeout(&mut self, now: Millis) {
+        self.release(now);
+    }
+
+    fn poll_output(&mut self) -> Output<ServerEvent> {
+        self.outputs
+            .pop_front()
+            .unwrap_or(Output::Wait(self.pending.front().map(|p| p.at)))
+    }
+}
+
+/// The TCP engine for one connection: length-prefixed queries in, replies
+/// out in the same order, the connection kept open for more (RFC 7766 §6.2).
+#[derive(Debug)]
+pub struct AuthoritativeTcp {
+    inner: AuthoritativeUdp,
+    framer: TcpFramer,
+    closing: bool,
+}
+
+impl AuthoritativeTcp {
+    pub fn new(authority: Arc<Authority>, delay_ms: u64) -> Self {
+        AuthoritativeTcp {
+            inner: AuthoritativeUdp::new(authority, delay_ms),
+            framer: TcpFramer::new(),
+            closing: false,
+        }
+    }
+}
+
+impl Engine for AuthoritativeTcp {
+    type Event = ServerEvent;
+
+    fn handle_input(&mut self, bytes: &[u8], now: Millis) {
+        self.framer.push(bytes);
+        while let Some(message) = self.framer.next_message() {
+            match self.inner.authority.answer(&message, Via::Tcp) {
+                Some(reply) => {
+                    self.inner
+                        .outputs
+                        .push_back(Output::Event(ServerEvent::Answered {
+                            query: summarize(&message),
+                            reply: summarize(&reply),
+                        }));
+                    self.inner.pending.push_back(Pending {
+                        at: now.saturating_add(self.inner.delay_ms),
+                        bytes: tcp_wrap(&reply),
+                    });
+                }
+                None => self
+                    .inner
+                    .outputs
+                    .push_back(Output::Event(ServerEvent::Dropped {
+                        bytes: message.len(),
+                    })),
+            }
+        }
+        self.inner.release(now);
+    }
+
+    fn handle_eof(&mut self, _now: Millis) {
+        // Replies still waiting go out first; then the server closes too.
+        self.closing = true;
+    }
+
+    fn handle_timeout(&mut self, now: Millis) {
+        self.inner.release(now);
+    }
+
+    fn poll_output(&mut self) -> Output<ServerEvent> {
+        match self.inner.poll_output() {
+            Output::Wait(None) if self.closing => {
+                self.closing = false;
+                Output::Close
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::message::Question;
+    use crate::dns::name::Name;
+    use crate::dns::zone::parse_zone;
+    use crate::engine::drain;
+
+    const ZONE: &str = "$ORIGIN ibm.com.\n$TTL 300\n@ SOA dns.ibm.com. hostmaster.ibm.com. 1 3600 600 86400 60\n@ NS dns\ndns A 127.0.0.41\nwww CNAME servereast.backup2\nservereast.backup2 A 129.42.38.10\nservereast.backup2 A 129.42.38.11\nservereast.backup2 A 129.42.38.12\nlab NS ns.lab\nns.lab A 127.0.0.99\n";
+
+    fn authority() -> Arc<Authority> {
+        let parsed = parse_zone(ZONE, None);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        Arc::new(Authority::new("dns.ibm.com.", vec![parsed.zone]))
+    }
+
+    fn ask(a: &Authority, name: &str, qtype: RecordType) -> Message {
+        let q = Message::query(7, Question::new(Name::parse(name).unwrap(), qtype), false);
+        Message::parse(&a.answer(&q.to_bytes(), Via::Udp).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn cname_chased_and_addresses_rotate() {
+        let a = authority();
+        let first = ask(&a, "www.ibm.com", RecordType::A);
+        assert!(first.header.aa);
+        assert_eq!(first.answers.len(), 4);
+        assert_eq!(first.answers[0].rtype, RecordType::CNAME);
+        let second = ask(&a, "www.ibm.com", RecordType::A);
+        assert_ne!(first.answers[1], second.answers[1]);
+        assert_eq!(first.answers[2], second.answers[1]);
+        // The zone's NS in authority, its address in additional.
+        assert_eq!(first.authority[0].data.to_text(), "dns.ibm.com.");
+        assert_eq!(first.additional[0].data.to_text(), "127.0.0.41");
+    }
+
+    #[test]
+    fn referral_negative_and_refused() {
+        let a = authority();
+        let r = ask(&a, "host.lab.ibm.com", RecordType::A);
+        assert!(!r.header.aa);
+        assert!(r.answers.is_empty());
+        assert_eq!(r.authority[0].rtype, RecordType::NS);
+        assert_eq!(r.additional[0].data.to_text(), "127.0.0.99");
+        let r = ask(&a, "nobody.ibm.com", RecordType::A);
+        assert_eq!(r.rcode(), Rcode::NXDOMAIN);
+        assert_eq!(r.authority[0].rtype, RecordType::SOA);
+        assert_eq!(r.authority[0].ttl, 60);
+        let r = ask(&a, "dns.ibm.com", RecordType::MX);
+        assert_eq!(r.rcode(), Rcode::NOERROR);
+        assert!(r.answers.is_empty() && r.authority[0].rtype == RecordType::SOA);
+        let r = ask(&a, "gaia.cs.umass.edu", RecordType::A);
+        assert_eq!(r.rcode(), Rcode::REFUSED);
+        let r = ask(&a, "id.server", RecordType::TXT);
+        // Class IN id.server is not ours.
+        assert_eq!(r.rcode(), Rcode::REFUSED);
+    }
+
+    #[test]
+    fn malformed_and_responses() {
+        let a = authority();
+        let r = a
+            .answer(&[0xAB, 0xCD, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, 5], Via::Udp)
+            .unwrap();
+        let r = Message::parse(&r).unwrap();
+        assert_eq!(r.header.id, 0xABCD);
+        assert_eq!(r.rcode(), Rcode::FORMERR);
+        assert!(a.answer(&[0; 5], Via::Udp).is_none());
+        let mut resp = Message::query(1, Question::new(Name::root(), RecordType::NS), false);
+        resp.header.qr = true;
+        assert!(a.answer(&resp.to_bytes(), Via::Udp).is_none());
+    }
+
+    #[test]
+    fn engines_delay_and_frame() {
+        let a = authority();
+        let q = Message::query(
+            9,
+            Question::new(Name::parse("dns.ibm.com").unwrap(), RecordType::A),
+            false,
+        );
+        let mut udp = AuthoritativeUdp::new(a.clone(), 30);
+        udp.handle_input(&q.to_bytes(), Millis(100));
+        let out = drain(&mut udp);
+        assert!(out.transmitted.is_empty());
+        assert_eq!(out.deadline, Some(Millis(130)));
+        udp.handle_timeout(Millis(130));
+        let out = drain(&mut udp);
+        assert_eq!(out.transmitted.len(), 1);
+        assert_eq!(out.deadline, None);
+
+        let mut tcp = AuthoritativeTcp::new(a, 0);
+        let framed = tcp_wrap(&q.to_bytes());
+        tcp.handle_input(&framed[..3], Millis(0));
+        assert!(drain(&mut tcp).transmitted.is_empty());
+        tcp.handle_input(&framed[3..], Millis(0));
+        let out = drain(&mut tcp);
+        let reply = &out.transmitted[0];
+        assert_eq!(
+            u16::from_be_bytes([reply[0], reply[1]]) as usize,
+            reply.len() - 2
+        );
+        tcp.handle_eof(Millis(1));
+        assert!(drain(&mut tcp).close);
+    }
+}
