@@ -7,6 +7,8 @@ pub mod upper;
 
 use crate::config::{Config, Limits};
 use crate::driver::TcpServerSettings;
+use crate::identity::Identities;
+use std::sync::Arc;
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -21,6 +23,10 @@ pub struct ServerContext<'a> {
     pub data_dir: &'a Path,
     pub shutdown: CancellationToken,
     pub tracker: &'a TaskTracker,
+    /// Which classroom student a connection from the relay belongs to
+    /// (`identities.student_at(transport, peer.remote)`): servers keep
+    /// per-student data under `data_dir.join(identity.data_subdir())`.
+    pub identities: Arc<Identities>,
 }
 
 impl ServerContext<'_> {

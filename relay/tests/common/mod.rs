@@ -57,19 +57,80 @@ impl TestRelay {
 
     /// A plain HTTP GET, returning status and body.
     pub async fn get(&self, path: &str) -> (u16, String) {
+        let (status, _, body) = self.request("GET", path, &[], "").await;
+        (status, body)
+    }
+
+    /// An HTTP request with extra header lines (`"Name: value"`), returning
+    /// status, the head and the body. `Host` is the relay's address unless
+    /// a header line gives another.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[&str],
+        body: &str,
+    ) -> (u16, String, String) {
         let mut stream = TcpStream::connect(self.relay.addr).await.unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+        let mut request = format!("{method} {path} HTTP/1.1\r\n");
+        if !headers.iter().any(|h| h.to_ascii_lowercase().starts_with("host:")) {
+            request.push_str(&format!("Host: {}\r\n", self.relay.addr));
+        }
+        for h in headers {
+            request.push_str(&format!("{h}\r\n"));
+        }
+        request.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ));
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await.unwrap();
         let text = String::from_utf8_lossy(&response).to_string();
         let status = text[9..12].parse().unwrap();
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        (status, head.to_string(), body)
     }
+
+    /// Opens `/ws?query` with extra request headers, without checking the
+    /// subprotocol.
+    pub async fn open_with(&self, query: &str, headers: &[(&'static str, &str)]) -> Ws {
+        let mut request = self.url(query).into_client_request().unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("wirelab.v1"),
+        );
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        tokio_tungstenite::connect_async(request)
+            .await
+            .expect("upgrade")
+            .0
+    }
+}
+
+/// The body of a chunked response.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
 }
 
 /// The next message, failing the test after 5 seconds.
