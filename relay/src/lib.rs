@@ -235,10 +235,10 @@ impl Relay {
 pub fn router(state: AppState) -> Router {
     use classroom::api as class_api;
     let dist = state.config.dist.clone();
-    // Everything but the static page answers only to the names a loopback
-    // relay accepts (the DNS rebinding defence, see `access`).
+    // The APIs and the join page answer only to the names a loopback relay
+    // accepts (the DNS rebinding defence, see `access`); `/ws` checks the
+    // same itself, to report a refusal over the WebSocket.
     let guarded = Router::new()
-        .route("/ws", get(bridge::ws_handler))
         .route("/api/targets", get(api::targets))
         .route("/api/metrics", get(api::metrics))
         .route("/api/recordings", get(api::list_recordings))
@@ -262,7 +262,9 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             check_host,
         ));
-    let routes = guarded.route("/api/health", get(api::health));
+    let routes = guarded
+        .route("/ws", get(bridge::ws_handler))
+        .route("/api/health", get(api::health));
     site::attach(routes, &dist)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

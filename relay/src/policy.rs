@@ -252,7 +252,7 @@ impl Policy {
                 "not_allowed",
                 format!(
                     "target {host}:{port} ({transport}) is not allowed by this relay's policy: \
-                     no rule opens that host and port (GET /api/targets lists what you can reach)"
+                     no rule opens that host and port (GET /api/targets lists what you can reach)."
                 ),
             ));
         }
