@@ -563,10 +563,13 @@ enum FromPage {
     Bad(Ending),
 }
 
-fn classify(received: Option<Result<Message, axum::Error>>) -> FromPage {
+fn classify(
+    received: Option<Result<Message, axum::Error>>,
+    limits: &crate::config::Limits,
+) -> FromPage {
     match received {
         None | Some(Ok(Message::Close(_))) => FromPage::Gone,
-        Some(Err(e)) => match too_long(e) {
+        Some(Err(e)) => match too_long(e, limits) {
             Some(ending) => FromPage::Bad(ending),
             None => FromPage::Gone,
         },
@@ -588,7 +591,7 @@ fn classify(received: Option<Result<Message, axum::Error>>) -> FromPage {
 
 /// A frame or message over the WebSocket limits, as a `limit` ending that
 /// names which; `None` for any other WebSocket failure.
-fn too_long(error: axum::Error) -> Option<Ending> {
+fn too_long(error: axum::Error, limits: &crate::config::Limits) -> Option<Ending> {
     use tungstenite::error::{CapacityError, Error};
     let inner = error.into_inner();
     let Some(Error::Capacity(CapacityError::MessageTooLong { size, max_size })) =
@@ -597,11 +600,21 @@ fn too_long(error: axum::Error) -> Option<Ending> {
         debug!("websocket error: {inner}");
         return None;
     };
+    // tungstenite reports both limits alike; the bound tells them apart.
+    let (what, key) = if *max_size == limits.max_frame_bytes
+        && limits.max_frame_bytes != limits.max_message_bytes
+    {
+        ("WebSocket frame", "max_frame_bytes")
+    } else if *max_size == limits.max_message_bytes {
+        ("WebSocket message", "max_message_bytes")
+    } else {
+        ("WebSocket frame", "max_frame_bytes")
+    };
     Some(Ending::refused(Refusal::limit(
-        "max_message_bytes",
+        key,
         format!(
-            "a WebSocket message or frame of {size} bytes is over this relay's limit of \
-             {max_size} bytes (limits.max_message_bytes, limits.max_frame_bytes)"
+            "a {what} of {size} bytes is over this relay's limit of {max_size} bytes \
+             (limits.{key})"
         ),
     )))
 }
@@ -776,7 +789,7 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
                     down.push(Down::Failed(format!("the connection failed: {e}")));
                 }
             },
-            received = ws.recv() => match classify(received) {
+            received = ws.recv() => match classify(received, limits) {
                 FromPage::Bytes(bytes) => {
                     if !write_open {
                         return Ending::error(
@@ -916,7 +929,7 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
                 // as the course's experiment expects.
                 Err(e) => debug!("udp recv: {e}"),
             },
-            received = ws.recv() => match classify(received) {
+            received = ws.recv() => match classify(received, limits) {
                 FromPage::Bytes(datagram) => {
                     if let Err(ending) = run.charge(datagram.len(), true) {
                         return ending;
