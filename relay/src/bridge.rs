@@ -39,6 +39,9 @@ use wirelab_shared::relay_protocol::{
     ClosedBy, ConnectQuery, ErrorCode, PageMessage, RelayMessage, SUBPROTOCOL, Transport,
 };
 
+/// The WebSocket read buffer of a session (see [`ws_handler`]).
+const WS_READ_BUFFER: usize = 8 * 1024;
+
 /// What the HTTP request told about the client, checked before the upgrade
 /// and reported after it.
 struct Arrival {
@@ -79,6 +82,10 @@ pub async fn ws_handler(
     };
     upgrade
         .protocols([SUBPROTOCOL])
+        // tungstenite zero-fills its whole read buffer before each read:
+        // its default of 128 KiB would be most of an idle session's memory.
+        // Larger messages still arrive (the buffer grows for them).
+        .read_buffer_size(WS_READ_BUFFER)
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_frame_bytes)
         .on_upgrade(move |socket| {
@@ -731,7 +738,9 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
     }
     info!(peer = %peer, "connected");
 
-    let mut buf = vec![0u8; 16 * 1024];
+    // Read with `read_buf` into spare capacity: an idle session's buffer is
+    // never written, so it takes no memory until data arrives.
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut up: DelayLine<Up> = DelayLine::new(delay);
     let mut down: DelayLine<Down> = DelayLine::new(delay);
     // `write_open`: the page has not half-closed (as far as it said so);
@@ -773,7 +782,7 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
                     }
                 }
             }
-            read = stream.read(&mut buf), if read_open => match read {
+            read = { buf.clear(); stream.read_buf(&mut buf) }, if read_open => match read {
                 Ok(0) => {
                     read_open = false;
                     down.push(Down::Fin);
@@ -868,7 +877,8 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
     }
     info!(peer = %target, "udp flow open");
 
-    let mut buf = vec![0u8; 65_535];
+    // The largest datagram, as spare capacity (see `tcp_session`).
+    let mut buf: Vec<u8> = Vec::with_capacity(65_535);
     let mut up: DelayLine<Vec<u8>> = DelayLine::new(delay);
     let mut down: DelayLine<Vec<u8>> = DelayLine::new(delay);
     // Each datagram sent earns one reply: a server cannot answer one
@@ -893,7 +903,7 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
                     }
                 }
             }
-            received = socket.recv(&mut buf) => match received {
+            received = { buf.clear(); socket.recv_buf(&mut buf) } => match received {
                 Ok(n) => {
                     let why = if replies_owed == 0 {
                         Some(("unsolicited", "more replies than datagrams sent".to_string()))
