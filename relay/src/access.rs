@@ -326,7 +326,10 @@ mod tests {
         let a = access(|c| c.allowed_origins = vec!["https://course.example.edu".into()]);
         let ok = [
             headers(&[("host", "127.0.0.1:8080")]),
-            headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")]),
+            headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://127.0.0.1:8080"),
+            ]),
             headers(&[("host", "localhost"), ("origin", "http://localhost")]),
             headers(&[("host", "x:1"), ("origin", "https://course.example.edu")]),
         ];
@@ -334,24 +337,40 @@ mod tests {
             assert!(a.check_origin(&h).is_ok(), "{h:?}");
         }
         let refused = [
-            headers(&[("host", "127.0.0.1:8080"), ("origin", "http://evil.example")]),
-            headers(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8081")]),
+            headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://evil.example"),
+            ]),
+            headers(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://127.0.0.1:8081"),
+            ]),
             headers(&[("host", "127.0.0.1:8080"), ("origin", "null")]),
-            headers(&[("host", "localhost:8080"), ("origin", "http://127.0.0.1:8080")]),
+            headers(&[
+                ("host", "localhost:8080"),
+                ("origin", "http://127.0.0.1:8080"),
+            ]),
         ];
         for h in refused {
             let r = a.check_origin(&h).unwrap_err();
             assert_eq!(r.reason, "origin", "{h:?}");
         }
-        assert!(access(|c| c.allowed_origins = vec!["*".into()])
-            .check_origin(&headers(&[("origin", "http://anything")]))
-            .is_ok());
+        assert!(
+            access(|c| c.allowed_origins = vec!["*".into()])
+                .check_origin(&headers(&[("origin", "http://anything")]))
+                .is_ok()
+        );
     }
 
     #[test]
     fn a_loopback_relay_answers_only_to_local_names() {
         let a = access(|c| c.allowed_hosts = vec!["wirelab.lan".into()]);
-        for host in ["127.0.0.1:8080", "[::1]:8080", "localhost:8080", "wirelab.lan"] {
+        for host in [
+            "127.0.0.1:8080",
+            "[::1]:8080",
+            "localhost:8080",
+            "wirelab.lan",
+        ] {
             assert!(a.check_host(&headers(&[("host", host)])).is_ok(), "{host}");
         }
         let r = a
@@ -360,9 +379,11 @@ mod tests {
         assert_eq!(r.reason, "host_header");
         // A relay on a public address is reached by whatever name points at it.
         let public = access(|c| c.bind = "0.0.0.0".parse().unwrap());
-        assert!(public
-            .check_host(&headers(&[("host", "lab.example.edu")]))
-            .is_ok());
+        assert!(
+            public
+                .check_host(&headers(&[("host", "lab.example.edu")]))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -375,7 +396,10 @@ mod tests {
         // The proxy appended the address it saw; what the client wrote
         // before that (6.6.6.6) is not believed.
         assert_eq!(a.client_addr(proxy, &xff).to_string(), "203.0.113.9");
-        assert_eq!(a.client_addr(proxy, &HeaderMap::new()).to_string(), "10.0.0.2");
+        assert_eq!(
+            a.client_addr(proxy, &HeaderMap::new()).to_string(),
+            "10.0.0.2"
+        );
         let garbled = headers(&[("x-forwarded-for", "1.1.1.1, not-an-ip")]);
         assert_eq!(a.client_addr(proxy, &garbled).to_string(), "10.0.0.2");
     }

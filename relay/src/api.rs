@@ -9,7 +9,7 @@
 //! - `/api/recordings`, `/api/recordings/{id}`, `.../{id}/text`,
 //!   `.../{id}/pcapng`: the caller's recordings (a student sees their own,
 //!   the instructor all; without classroom mode the unguessable id is the
-//!   key).
+//!   key, and only a relay on loopback lists them).
 
 use crate::AppState;
 use crate::classroom::api::{ApiError, Caller};
@@ -102,6 +102,16 @@ pub async fn list_recordings(
     headers: HeaderMap,
 ) -> Result<Json<Vec<RecordingView>>, ApiError> {
     let caller = Caller::of(&state, &headers)?;
+    // On a shared relay without classroom mode nobody is known, so nobody
+    // may list everyone's recordings; each is still reachable by its id.
+    if matches!(caller, Caller::Open) && !state.config.bind.is_loopback() {
+        return Err(Refusal::forbidden(
+            "list_recordings",
+            "this relay does not list recordings (it is shared and not in classroom mode); \
+             each connection's recording is at the link its id gives",
+        )
+        .into());
+    }
     Ok(Json(
         state
             .recordings
@@ -117,7 +127,9 @@ fn visible_header(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Hea
     let caller = Caller::of(state, headers)?;
     match state.recordings.header(id) {
         Some(h) if may_see(&caller, &h) => Ok(h),
-        Some(_) => Err(Refusal::forbidden("not_yours", "this recording belongs to someone else").into()),
+        Some(_) => {
+            Err(Refusal::forbidden("not_yours", "this recording belongs to someone else").into())
+        }
         None => Err(ApiError::not_found(format!("there is no recording {id:?}"))),
     }
 }
@@ -135,7 +147,13 @@ fn file_name(header: &Header, extension: &str) -> String {
     let target: String = header
         .target
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("wirelab-{target}-{}.{extension}", &header.id[..8])
 }
@@ -153,7 +171,10 @@ pub async fn recording_text(
     let disposition = format!("inline; filename=\"{}\"", file_name(&header, "txt"));
     Ok((
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         transcript(&rec),

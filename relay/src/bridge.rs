@@ -236,9 +236,10 @@ async fn session(state: AppState, mut arrival: Arrival, mut ws: WebSocket) {
             return;
         }
     };
-    let counters = state
-        .metrics
-        .target(prepared.allowed.metrics_label(), prepared.allowed.transport.as_str());
+    let counters = state.metrics.target(
+        prepared.allowed.metrics_label(),
+        prepared.allowed.transport.as_str(),
+    );
     let mut run = Run {
         state: &state,
         prepared: &prepared,
@@ -403,6 +404,8 @@ impl Run<'_> {
 
     /// The session is over: logs it to the class's activity.
     fn finish(mut self, outcome: String) {
+        let recording = self.recording_id();
+        // Dropping the recorder flushes the file.
         self.recorder = None;
         let Some(connected) = self.connected.take() else {
             return;
@@ -423,7 +426,7 @@ impl Run<'_> {
             bytes_to_target: self.live.to_target.load(Ordering::Relaxed),
             bytes_to_page: self.live.to_page.load(Ordering::Relaxed),
             outcome,
-            recording: None,
+            recording,
         };
         if let Err(e) = self
             .state
@@ -536,15 +539,15 @@ async fn send_connected(
     ws: &mut WebSocket,
     clock: SessionClock,
     allowed: &Allowed,
-    local: String,
+    (local, peer): (SocketAddr, SocketAddr),
     connect_time: Duration,
     recording: Option<String>,
 ) -> bool {
     let msg = RelayMessage::Connected {
         transport: allowed.transport,
         target: allowed.catalog_name().map(str::to_string),
-        peer: allowed.addr.to_string(),
-        local,
+        peer: peer.to_string(),
+        local: local.to_string(),
         connect_ms: round_ms(connect_time),
         t_ms: clock.t_ms(),
     };
@@ -637,9 +640,7 @@ fn truncate(s: &str, max: usize) -> &str {
 /// Connects to the first checked address that answers, binding the socket
 /// first so the student's identity is registered before the server sees
 /// the connection.
-async fn connect_tcp(
-    run: &Run<'_>,
-) -> Result<(TcpStream, Option<IdentityGuard>), std::io::Error> {
+async fn connect_tcp(run: &Run<'_>) -> Result<(TcpStream, Option<IdentityGuard>), std::io::Error> {
     let mut last_error = None;
     for addr in run.allowed().addrs() {
         let attempt = async {
@@ -693,7 +694,9 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
     let connecting = tokio::time::timeout(limits.connect_timeout(), connect_tcp(run)).await;
     let (mut stream, identity) = match connecting {
         Err(_) => {
-            run.counters.connect_failures.fetch_add(1, Ordering::Relaxed);
+            run.counters
+                .connect_failures
+                .fetch_add(1, Ordering::Relaxed);
             return Ending::error(
                 ErrorCode::Timeout,
                 format!(
@@ -705,7 +708,9 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
             );
         }
         Ok(Err(e)) => {
-            run.counters.connect_failures.fetch_add(1, Ordering::Relaxed);
+            run.counters
+                .connect_failures
+                .fetch_add(1, Ordering::Relaxed);
             return Ending::error(
                 ErrorCode::ConnectFailed,
                 format!(
@@ -728,7 +733,7 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
         ws,
         clock,
         run.allowed(),
-        local.to_string(),
+        (local, peer),
         connect_time,
         run.recording_id(),
     )
@@ -854,7 +859,9 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
         .and_then(|local| run.register_identity(Transport::Udp, local));
     // A connected UDP socket only accepts datagrams from the target.
     if let Err(e) = socket.connect(target).await {
-        run.counters.connect_failures.fetch_add(1, Ordering::Relaxed);
+        run.counters
+            .connect_failures
+            .fetch_add(1, Ordering::Relaxed);
         return Ending::error(
             ErrorCode::ConnectFailed,
             format!("could not address {} ({target}): {e}", run.allowed().target),
@@ -867,7 +874,7 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
         ws,
         clock,
         run.allowed(),
-        local.to_string(),
+        (local, target),
         connect_time,
         run.recording_id(),
     )

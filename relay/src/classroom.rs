@@ -155,7 +155,10 @@ impl Classroom {
             Some(class) if !class.closed => Ok(Admitted { claims, class }),
             Some(class) => Err(Refusal::auth(
                 "class_closed",
-                format!("the class {:?} has been closed by its instructor", class.name),
+                format!(
+                    "the class {:?} has been closed by its instructor",
+                    class.name
+                ),
             )),
             None => Err(Refusal::auth(
                 "class_closed",
@@ -193,7 +196,9 @@ impl Classroom {
             .take(40)
             .collect();
         if name.is_empty() {
-            return Err(Refusal::bad_request("please give your name to join the class"));
+            return Err(Refusal::bad_request(
+                "please give your name to join the class",
+            ));
         }
         let student = previous
             .and_then(|t| self.key.verify_signature(t).ok())
@@ -289,14 +294,20 @@ mod tests {
         let joined = room.join(&class.join_code, " Alice\n", None, 1000).unwrap();
         assert_eq!(joined.claims.name, "Alice");
         assert_eq!(joined.claims.exp, 1060);
-        assert!(room.token_cookie(&joined).contains("HttpOnly; SameSite=Strict"));
+        assert!(
+            room.token_cookie(&joined)
+                .contains("HttpOnly; SameSite=Strict")
+        );
         let admitted = room.admit(Some(&joined.token), 1030).unwrap();
         assert_eq!(admitted.identity().unwrap().name, "Alice");
         assert!(admitted.claims.allows_target("upper-tcp"));
         assert!(!admitted.claims.allows_target("smtp"));
 
         assert_eq!(room.admit(None, 1030).unwrap_err().reason, "missing_token");
-        assert_eq!(room.admit(Some("wl1.x.y"), 1030).unwrap_err().reason, "bad_token");
+        assert_eq!(
+            room.admit(Some("wl1.x.y"), 1030).unwrap_err().reason,
+            "bad_token"
+        );
         let expired = room.admit(Some(&joined.token), 1100).unwrap_err();
         assert_eq!(expired.reason, "expired");
         assert!(expired.message.contains("40 s ago"), "{}", expired.message);
@@ -322,8 +333,8 @@ mod tests {
     fn the_instructor_secret_is_generated_once() {
         let dir = tempfile::tempdir().unwrap();
         let room = classroom(dir.path());
-        let secret = std::fs::read_to_string(dir.path().join("classroom/instructor.secret"))
-            .unwrap();
+        let secret =
+            std::fs::read_to_string(dir.path().join("classroom/instructor.secret")).unwrap();
         assert!(room.is_instructor(Some(secret.trim())));
         assert!(!room.is_instructor(Some("guess")));
         assert!(!room.is_instructor(None));

@@ -351,8 +351,17 @@ mod tests {
             };
             class(&args).unwrap()
         };
-        let out = run(&["create", "--name", "Lab 3", "--targets", "upper-tcp,upper-udp"]);
-        assert!(out.contains("join link: http://127.0.0.1:8080/join/"), "{out}");
+        let out = run(&[
+            "create",
+            "--name",
+            "Lab 3",
+            "--targets",
+            "upper-tcp,upper-udp",
+        ]);
+        assert!(
+            out.contains("join link: http://127.0.0.1:8080/join/"),
+            "{out}"
+        );
         let id = out.split_whitespace().nth(1).unwrap().to_string();
         assert!(run(&["list"]).contains("open"));
         let shown: serde_json::Value = serde_json::from_str(&run(&["show", &id])).unwrap();

@@ -5,10 +5,10 @@
 //! common ones. Unknown keys in the file are errors, so a typo does not
 //! silently keep a default. `wirelab print-config` shows the merged result.
 
-use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
 use crate::policy::rules::{Cidr, NamedTarget, Rule};
 use anyhow::bail;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -294,8 +294,14 @@ impl Config {
             ("max_frame_bytes", l.max_frame_bytes as u64),
             ("max_message_bytes", l.max_message_bytes as u64),
             ("max_connections", l.max_connections as u64),
-            ("max_connections_per_client", l.max_connections_per_client as u64),
-            ("max_connections_per_token", l.max_connections_per_token as u64),
+            (
+                "max_connections_per_client",
+                l.max_connections_per_client as u64,
+            ),
+            (
+                "max_connections_per_token",
+                l.max_connections_per_token as u64,
+            ),
             ("max_bytes_per_connection", l.max_bytes_per_connection),
             ("max_bytes_per_minute", l.max_bytes_per_minute),
             ("udp_max_reply_bytes", l.udp_max_reply_bytes as u64),
@@ -380,8 +386,14 @@ mod tests {
     #[test]
     fn bad_values_are_refused_with_their_key() {
         for (text, expected) in [
-            ("[[policy.rules]]\nports = [80]\n", "names neither hosts nor cidrs"),
-            ("[[policy.rules]]\nhosts = [\"*\"]\nports = []\n", "lists no ports"),
+            (
+                "[[policy.rules]]\nports = [80]\n",
+                "names neither hosts nor cidrs",
+            ),
+            (
+                "[[policy.rules]]\nhosts = [\"*\"]\nports = []\n",
+                "lists no ports",
+            ),
             ("[limits]\nmax_connections = 0\n", "limits.max_connections"),
             ("public_url = \"ftp://x\"\n", "public_url"),
             ("[classroom]\ntoken_key = \"short\"\n", "token_key"),

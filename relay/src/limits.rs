@@ -196,7 +196,10 @@ mod tests {
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         let first = l.admit(a, None).unwrap();
         let _second = l.admit(a, Some("s-1")).unwrap();
-        assert_eq!(l.admit(a, None).unwrap_err().reason, "max_connections_per_client");
+        assert_eq!(
+            l.admit(a, None).unwrap_err().reason,
+            "max_connections_per_client"
+        );
         assert_eq!(
             l.admit(b, Some("s-1")).unwrap_err().reason,
             "max_connections_per_token"

@@ -140,7 +140,11 @@ impl Metrics {
             "# HELP wirelab_refusals_total Errors sent to pages, by code and reason."
         );
         let _ = writeln!(out, "# TYPE wirelab_refusals_total counter");
-        for ((code, reason), n) in self.refusals.lock().unwrap_or_else(|e| e.into_inner()).iter()
+        for ((code, reason), n) in self
+            .refusals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
         {
             let _ = writeln!(
                 out,

@@ -217,7 +217,9 @@ impl Policy {
             ));
         };
         if port == 0 {
-            return Err(Refusal::bad_request("port 0 is not a port one can connect to"));
+            return Err(Refusal::bad_request(
+                "port 0 is not a port one can connect to",
+            ));
         }
         let host = parse_host(host_text).map_err(|e| Refusal::bad_request(e.0))?;
         if self.rules.is_empty() {
@@ -515,7 +517,12 @@ mod tests {
             let r = decide(&policy, &catalog(), &custom(host, port))
                 .await
                 .unwrap_err();
-            assert_eq!((r.code, r.reason), (ErrorCode::Forbidden, reason), "{host}:{port}: {}", r.message);
+            assert_eq!(
+                (r.code, r.reason),
+                (ErrorCode::Forbidden, reason),
+                "{host}:{port}: {}",
+                r.message
+            );
         }
         let udp = ConnectQuery {
             transport: Some(Transport::Udp),
@@ -558,7 +565,11 @@ mod tests {
             r.message
         );
         // Port 25 is named by the second rule.
-        assert!(decide(&policy, &catalog(), &custom("8.8.8.8", 25)).await.is_ok());
+        assert!(
+            decide(&policy, &catalog(), &custom("8.8.8.8", 25))
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]

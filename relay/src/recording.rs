@@ -125,7 +125,10 @@ pub struct Recording {
 /// Whether `id` looks like a recording id (32 lower-case hex digits), so
 /// it is safe in a path.
 pub fn valid_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The `recordings` folder and its settings.
@@ -198,7 +201,7 @@ impl RecordingStore {
             .into_iter()
             .filter_map(|(path, _)| read_header(&path))
             .collect();
-        headers.sort_by(|a, b| b.started_unix_us.cmp(&a.started_unix_us));
+        headers.sort_by_key(|h| std::cmp::Reverse(h.started_unix_us));
         headers
     }
 
@@ -216,8 +219,8 @@ impl RecordingStore {
     /// Deletes recordings older than `keep_hours`, then the oldest beyond
     /// `max_count` (keeping room for one more).
     pub fn prune(&self) {
-        let keep = Duration::try_from_secs_f64(self.config.keep_hours * 3600.0)
-            .unwrap_or(Duration::MAX);
+        let keep =
+            Duration::try_from_secs_f64(self.config.keep_hours * 3600.0).unwrap_or(Duration::MAX);
         let now = SystemTime::now();
         let mut files = self.files();
         files.retain(|(path, modified)| {
@@ -232,12 +235,14 @@ impl RecordingStore {
         let mut files: Vec<(u64, PathBuf)> = files
             .into_iter()
             .map(|(path, modified)| {
-                let started = read_header(&path).map(|h| h.started_unix_us).unwrap_or_else(|| {
-                    modified
-                        .duration_since(UNIX_EPOCH)
-                        .map(|d| d.as_micros() as u64)
-                        .unwrap_or(0)
-                });
+                let started = read_header(&path)
+                    .map(|h| h.started_unix_us)
+                    .unwrap_or_else(|| {
+                        modified
+                            .duration_since(UNIX_EPOCH)
+                            .map(|d| d.as_micros() as u64)
+                            .unwrap_or(0)
+                    });
                 (started, path)
             })
             .collect();
@@ -395,16 +400,12 @@ pub fn transcript(rec: &Recording) -> String {
     let _ = writeln!(out, "{}  connected", ms(h.connect_us));
     for (t, event) in &rec.events {
         let line = match event {
-            Event::ToTarget(b) => format!(
-                ">  {} bytes  {}",
-                b.len(),
-                wirelab_shared::text::visible(b)
-            ),
-            Event::ToPage(b) => format!(
-                "<  {} bytes  {}",
-                b.len(),
-                wirelab_shared::text::visible(b)
-            ),
+            Event::ToTarget(b) => {
+                format!(">  {} bytes  {}", b.len(), wirelab_shared::text::visible(b))
+            }
+            Event::ToPage(b) => {
+                format!("<  {} bytes  {}", b.len(), wirelab_shared::text::visible(b))
+            }
             Event::FinFromPage => ">  FIN (the page closed its sending side)".into(),
             Event::FinFromPeer => "<  FIN (the server closed its sending side)".into(),
             Event::Dropped { len, why } => format!("<  a reply of {len} bytes was dropped: {why}"),
@@ -491,7 +492,10 @@ mod tests {
     #[test]
     fn dates_are_formatted_in_utc() {
         assert_eq!(format_utc(0), "1970-01-01 00:00:00.000 UTC");
-        assert_eq!(format_utc(951_782_400_000_000), "2000-02-29 00:00:00.000 UTC");
+        assert_eq!(
+            format_utc(951_782_400_000_000),
+            "2000-02-29 00:00:00.000 UTC"
+        );
         assert!(valid_id("0123456789abcdef0123456789abcdef"));
         assert!(!valid_id("0123456789ABCDEF0123456789ABCDEF"));
     }

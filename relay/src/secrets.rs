@@ -35,8 +35,7 @@ pub fn load_or_create(path: &Path, bytes: usize) -> Result<String> {
         }
     }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let secret = random_hex(bytes);
     let mut options = std::fs::OpenOptions::new();

@@ -51,7 +51,11 @@ async fn join(relay: &TestRelay, code: &str, name: &str) -> String {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert!(head.to_ascii_lowercase().contains("set-cookie: wirelab_token="), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("set-cookie: wirelab_token="),
+        "{head}"
+    );
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     json["token"].as_str().unwrap().to_string()
 }
@@ -64,7 +68,12 @@ async fn nothing_works_without_a_token() {
     assert_eq!(code, ErrorCode::Auth);
     assert!(message.contains("join your class"), "{message}");
     expect_close(&mut ws, 1008).await;
-    for path in ["/api/targets", "/api/classes", "/api/metrics", "/api/recordings"] {
+    for path in [
+        "/api/targets",
+        "/api/classes",
+        "/api/metrics",
+        "/api/recordings",
+    ] {
         let (status, _, body) = relay.request("GET", path, &[], "").await;
         assert_eq!(status, 401, "{path}: {body}");
         let json: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -88,7 +97,12 @@ async fn a_student_reaches_what_the_class_allows_until_it_closes() {
     let token = join(&relay, code, "Alice").await;
     // A student is not the instructor.
     let (status, _, _) = relay
-        .request("GET", "/api/classes", &[&format!("Authorization: Bearer {token}")], "")
+        .request(
+            "GET",
+            "/api/classes",
+            &[&format!("Authorization: Bearer {token}")],
+            "",
+        )
         .await;
     assert_eq!(status, 401);
 
@@ -107,7 +121,10 @@ async fn a_student_reaches_what_the_class_allows_until_it_closes() {
     let mut ws2 = relay.open(&format!("target=upper-udp&token={token}")).await;
     let (code_, message) = expect_error(&mut ws2).await;
     assert_eq!(code_, ErrorCode::Forbidden);
-    assert!(message.contains("does not include the target upper-udp"), "{message}");
+    assert!(
+        message.contains("does not include the target upper-udp"),
+        "{message}"
+    );
     let mut ws3 = relay
         .open(&format!("host=127.0.0.1&port=80&token={token}"))
         .await;
@@ -117,10 +134,18 @@ async fn a_student_reaches_what_the_class_allows_until_it_closes() {
 
     // The catalog shows what the token allows.
     let (status, _, body) = relay
-        .request("GET", "/api/targets", &[&format!("Authorization: Bearer {token}")], "")
+        .request(
+            "GET",
+            "/api/targets",
+            &[&format!("Authorization: Bearer {token}")],
+            "",
+        )
         .await;
     assert_eq!(status, 200);
-    assert!(body.contains("upper-tcp") && !body.contains("upper-udp"), "{body}");
+    assert!(
+        body.contains("upper-tcp") && !body.contains("upper-udp"),
+        "{body}"
+    );
 
     // The instructor sees Alice and her open sessions.
     let (status, _, body) = relay
@@ -140,7 +165,10 @@ async fn a_student_reaches_what_the_class_allows_until_it_closes() {
             .request("GET", &format!("/api/classes/{id}"), &[&instructor()], "")
             .await;
         let activity: serde_json::Value = serde_json::from_str(&body).unwrap();
-        logged = activity["students"][0]["sessions"].as_array().unwrap().len();
+        logged = activity["students"][0]["sessions"]
+            .as_array()
+            .unwrap()
+            .len();
         if logged == 2 {
             let first = &activity["students"][0]["sessions"][0];
             assert_eq!(first["target"], "upper-tcp");
@@ -153,7 +181,12 @@ async fn a_student_reaches_what_the_class_allows_until_it_closes() {
 
     // Closing the class ends every token.
     let (status, _, _) = relay
-        .request("DELETE", &format!("/api/classes/{id}"), &[&instructor()], "")
+        .request(
+            "DELETE",
+            &format!("/api/classes/{id}"),
+            &[&instructor()],
+            "",
+        )
         .await;
     assert_eq!(status, 200);
     let mut ws = relay.open(&format!("target=upper-tcp&token={token}")).await;
@@ -180,8 +213,7 @@ async fn expired_and_forged_tokens_are_refused() {
     let cases = [
         (key.sign(&claims(now - 60, false)), "expired"),
         (
-            TokenKey::new(b"not the relay's key, but long enough")
-                .sign(&claims(now + 600, true)),
+            TokenKey::new(b"not the relay's key, but long enough").sign(&claims(now + 600, true)),
             "not valid",
         ),
         ("wl1.garbage.garbage".to_string(), "not valid"),
@@ -203,7 +235,9 @@ async fn the_join_page_sets_a_cookie_the_page_then_uses() {
     let relay = start(classroom).await;
     let class = make_class(&relay, r#"{"name":"Networks <101>"}"#).await;
     let code = class["join_code"].as_str().unwrap();
-    let (status, _, body) = relay.request("GET", &format!("/join/{code}"), &[], "").await;
+    let (status, _, body) = relay
+        .request("GET", &format!("/join/{code}"), &[], "")
+        .await;
     assert_eq!(status, 200);
     assert!(body.contains("Join Networks &lt;101&gt;"), "{body}");
     assert!(body.contains("<form method=\"post\""));

@@ -81,9 +81,12 @@ async fn frame_and_message_sizes() {
             opcode,
             ..FrameHeader::default()
         };
-        ws.send(Message::Frame(Frame::from_payload(header, chunk.clone().into())))
-            .await
-            .unwrap();
+        ws.send(Message::Frame(Frame::from_payload(
+            header,
+            chunk.clone().into(),
+        )))
+        .await
+        .unwrap();
     }
     expect_limit(&mut ws, "limits.max_message_bytes").await;
 

@@ -176,11 +176,7 @@ async fn forbidden_targets_are_refused_in_every_form() {
         expect_close(&mut ws, 1008).await;
         *expected_counts.entry(reason).or_default() += 1;
         assert_eq!(
-            relay
-                .relay
-                .state
-                .metrics
-                .refusals_of("forbidden", reason),
+            relay.relay.state.metrics.refusals_of("forbidden", reason),
             expected_counts[reason],
             "{query} was refused as {reason}: {message}"
         );
@@ -201,7 +197,11 @@ async fn forbidden_targets_are_refused_in_every_form() {
     // Malformed hosts are bad requests, not forbidden.
     for host in ["1.2.3.4.5", "evil.com%2Fx", "a%20b", "256.0.0.1"] {
         let mut ws = relay.open(&format!("host={host}&port=80")).await;
-        assert_eq!(expect_error(&mut ws).await.0, ErrorCode::BadRequest, "{host}");
+        assert_eq!(
+            expect_error(&mut ws).await.0,
+            ErrorCode::BadRequest,
+            "{host}"
+        );
     }
     // The counts show in /api/metrics (with the one more 2130706433 above).
     let (status, metrics) = relay.get("/api/metrics").await;
@@ -226,7 +226,10 @@ async fn what_the_rules_name_reaches_the_test_servers() {
         .await;
     let connected = expect_connected(&mut ws).await;
     assert_eq!(connected["peer"], format!("127.0.0.1:{tcp_port}"));
-    assert!(connected.get("target").is_none(), "custom targets have no name");
+    assert!(
+        connected.get("target").is_none(),
+        "custom targets have no name"
+    );
     send_bytes(&mut ws, b"hello").await;
     assert_eq!(next_bytes(&mut ws).await, b"echo:hello");
 
@@ -276,7 +279,10 @@ async fn named_targets_join_the_catalog_and_are_checked() {
     )
     .await;
     let (_, body) = relay.get("/api/targets").await;
-    assert!(body.contains("course-server") && body.contains("sneaky"), "{body}");
+    assert!(
+        body.contains("course-server") && body.contains("sneaky"),
+        "{body}"
+    );
     // Named by address: reached as written.
     let mut ws = relay.open("target=course-server").await;
     let connected = expect_connected(&mut ws).await;
@@ -287,7 +293,10 @@ async fn named_targets_join_the_catalog_and_are_checked() {
     let mut ws = relay.open("target=sneaky").await;
     let (code, message) = expect_error(&mut ws).await;
     assert_eq!(code, ErrorCode::Forbidden);
-    assert!(message.contains("private.test resolves to 10.0.0.5"), "{message}");
+    assert!(
+        message.contains("private.test resolves to 10.0.0.5"),
+        "{message}"
+    );
     // Custom targets stay refused: there are no rules.
     let mut ws = relay.open(&format!("host=127.0.0.1&port={tcp_port}")).await;
     assert_eq!(expect_error(&mut ws).await.0, ErrorCode::Forbidden);
@@ -318,16 +327,28 @@ async fn udp_replies_cannot_amplify() {
     // One datagram, three replies: one gets through.
     send_bytes(&mut ws, b"x").await;
     assert_eq!(next_bytes(&mut ws).await, b"ONE");
-    wait_for_metric(&relay, "wirelab_udp_replies_dropped_total{reason=\"unsolicited\"} 2").await;
+    wait_for_metric(
+        &relay,
+        "wirelab_udp_replies_dropped_total{reason=\"unsolicited\"} 2",
+    )
+    .await;
     // A reply over udp_max_reply_bytes (4096) is dropped.
     send_bytes(&mut ws, b"big").await;
-    wait_for_metric(&relay, "wirelab_udp_replies_dropped_total{reason=\"too_large\"} 1").await;
+    wait_for_metric(
+        &relay,
+        "wirelab_udp_replies_dropped_total{reason=\"too_large\"} 1",
+    )
+    .await;
     // The flow goes on, and nothing dropped ever reached the page.
     send_bytes(&mut ws, b"ok").await;
     assert_eq!(next_bytes(&mut ws).await, b"OK");
     send_bytes(&mut ws, b"x").await;
     assert_eq!(next_bytes(&mut ws).await, b"ONE");
-    wait_for_metric(&relay, "wirelab_udp_replies_dropped_total{reason=\"unsolicited\"} 4").await;
+    wait_for_metric(
+        &relay,
+        "wirelab_udp_replies_dropped_total{reason=\"unsolicited\"} 4",
+    )
+    .await;
     send_bytes(&mut ws, b"last").await;
     assert_eq!(next_bytes(&mut ws).await, b"LAST");
 }

@@ -51,8 +51,20 @@ fn tshark_fields(bytes: &[u8], fields: &[&str]) -> Option<Vec<Vec<String>>> {
     let mut cmd = Command::new(tshark);
     cmd.arg("-r")
         .arg(&file)
-        .args(["-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE"])
-        .args(["-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|"]);
+        .args([
+            "-o",
+            "tcp.check_checksum:TRUE",
+            "-o",
+            "ip.check_checksum:TRUE",
+        ])
+        .args([
+            "-o",
+            "udp.check_checksum:TRUE",
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+        ]);
     for f in fields {
         cmd.args(["-e", f]);
     }
@@ -153,9 +165,18 @@ async fn a_tcp_recording_reads_back_in_tshark() {
     };
     let port = relay.relay.target("upper-tcp").unwrap().port.to_string();
     let flags: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
-    assert!(flags[0].contains('S') && !flags[0].contains('A'), "{flags:?}");
-    assert!(flags[1].contains('S') && flags[1].contains('A'), "{flags:?}");
-    assert_eq!(rows[2][2], "1", "the ACK after the handshake has relative seq 1");
+    assert!(
+        flags[0].contains('S') && !flags[0].contains('A'),
+        "{flags:?}"
+    );
+    assert!(
+        flags[1].contains('S') && flags[1].contains('A'),
+        "{flags:?}"
+    );
+    assert_eq!(
+        rows[2][2], "1",
+        "the ACK after the handshake has relative seq 1"
+    );
     // Every checksum is good (status 1; 0 is bad, 2 unverified) and
     // tshark's analysis finds nothing wrong.
     for row in &rows {
@@ -190,8 +211,10 @@ async fn a_udp_recording_and_the_modes() {
     assert!(text.contains("# udp 127.0.0.1:"), "{text}");
     let capture = pcapng(&relay, &id).await;
     assert_eq!(packets(&capture).len(), 2);
-    if let Some(rows) = tshark_fields(&capture, &["udp.length", "udp.checksum.status", "udp.payload"])
-    {
+    if let Some(rows) = tshark_fields(
+        &capture,
+        &["udp.length", "udp.checksum.status", "udp.payload"],
+    ) {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0], vec!["11", "1", "616263"]);
         assert_eq!(rows[1], vec!["11", "1", "414243"]);
@@ -205,7 +228,13 @@ async fn a_udp_recording_and_the_modes() {
     assert!(expect_connected(&mut ws).await.get("recording").is_none());
     // Unknown and malformed ids.
     assert_eq!(on_request.get("/api/recordings/not-an-id").await.0, 404);
-    assert_eq!(on_request.get("/api/recordings/..%2F..%2Fetc%2Fpasswd/text").await.0, 404);
+    assert_eq!(
+        on_request
+            .get("/api/recordings/..%2F..%2Fetc%2Fpasswd/text")
+            .await
+            .0,
+        404
+    );
     assert_eq!(
         on_request
             .get("/api/recordings/0123456789abcdef0123456789abcdef/pcapng")
@@ -222,7 +251,10 @@ async fn delay_slows_both_directions_and_keeps_the_order() {
     let mut ws = relay.open("target=upper-tcp&delay_ms=100&record=1").await;
     let connected = expect_connected(&mut ws).await;
     // The handshake is one round trip: 2 × 100 ms at least.
-    assert!(connected["connect_ms"].as_f64().unwrap() >= 200.0, "{connected}");
+    assert!(
+        connected["connect_ms"].as_f64().unwrap() >= 200.0,
+        "{connected}"
+    );
     let id = recording_id(&connected);
     let asked = Instant::now();
     for line in [&b"one\n"[..], b"two\n", b"three\n"] {

@@ -243,12 +243,9 @@ pub async fn join_api(
     Json(request): Json<JoinRequest>,
 ) -> Result<Response, ApiError> {
     let previous = crate::access::token(&headers, None);
-    let joined = state.classroom.join(
-        &request.code,
-        &request.name,
-        previous,
-        super::unix_now(),
-    )?;
+    let joined = state
+        .classroom
+        .join(&request.code, &request.name, previous, super::unix_now())?;
     let cookie = state.classroom.token_cookie(&joined);
     let body = JoinResponse {
         token: joined.token,

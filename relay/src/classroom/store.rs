@@ -151,9 +151,9 @@ impl ClassStore {
 
     /// The open class whose join code is `code`.
     pub fn by_join_code(&self, code: &str) -> Option<Class> {
-        self.list()
-            .into_iter()
-            .find(|c| !c.closed && crate::secrets::constant_time_eq(c.join_code.as_bytes(), code.as_bytes()))
+        self.list().into_iter().find(|c| {
+            !c.closed && crate::secrets::constant_time_eq(c.join_code.as_bytes(), code.as_bytes())
+        })
     }
 
     pub fn close(&self, id: &str) -> Result<Class> {
@@ -264,7 +264,11 @@ mod tests {
             )
             .unwrap();
         for (name, joined) in [("Alice", 1), ("Bob", 2), ("Alice B.", 3)] {
-            let id = if name.starts_with("Alice") { "s-a" } else { "s-b" };
+            let id = if name.starts_with("Alice") {
+                "s-a"
+            } else {
+                "s-b"
+            };
             store
                 .add_student(
                     &class.id,

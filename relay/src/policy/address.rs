@@ -104,7 +104,11 @@ fn parse_ipv4_loose(text: &str) -> Result<Option<Ipv4Addr>, BadHost> {
     if !numeric(last) {
         return Ok(None);
     }
-    let bad = || BadHost(format!("{text:?} is neither a valid IPv4 address nor a host name"));
+    let bad = || {
+        BadHost(format!(
+            "{text:?} is neither a valid IPv4 address nor a host name"
+        ))
+    };
     if parts.len() > 4 || !parts.iter().all(|p| numeric(p)) {
         return Err(bad());
     }
@@ -410,7 +414,10 @@ mod tests {
         }
         assert!(matches!(
             parse_host("2130706433"),
-            Ok(Host::Ip { spelled: Some(_), .. })
+            Ok(Host::Ip {
+                spelled: Some(_),
+                ..
+            })
         ));
         assert!(matches!(
             parse_host("8.8.8.8"),
@@ -479,18 +486,28 @@ mod tests {
                 .unwrap_or_else(|| panic!("{text} is special"));
             assert_eq!(special.kind, kind, "{text}");
         }
-        for public in ["8.8.8.8", "128.119.245.12", "2606:4700::1111", "64:ff9b::808:808"] {
+        for public in [
+            "8.8.8.8",
+            "128.119.245.12",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+        ] {
             assert_eq!(classify(public.parse().unwrap()), None, "{public}");
         }
         // A mapped address is the IPv4 host and is named by its IPv4 block.
         let mapped = classify("::ffff:10.0.0.1".parse().unwrap()).unwrap();
         assert_eq!(mapped.block.to_string(), "10.0.0.0/8");
-        assert_eq!(canonical("::ffff:10.0.0.1".parse().unwrap()).to_string(), "10.0.0.1");
+        assert_eq!(
+            canonical("::ffff:10.0.0.1".parse().unwrap()).to_string(),
+            "10.0.0.1"
+        );
         let sixtofour = classify("2002:7f00:1::".parse().unwrap()).unwrap();
         assert_eq!(sixtofour.block.to_string(), "2002::/16");
-        assert!(sixtofour
-            .explain("2002:7f00:1::".parse().unwrap())
-            .contains("IPv6 way of writing 127.0.0.1"));
+        assert!(
+            sixtofour
+                .explain("2002:7f00:1::".parse().unwrap())
+                .contains("IPv6 way of writing 127.0.0.1")
+        );
     }
 
     #[test]

@@ -410,7 +410,9 @@ mod tests {
         assert!(rule.matches_service(Transport::Tcp, 8080));
         assert!(!rule.matches_service(Transport::Udp, 80));
         assert!(rule.validate(0).is_ok());
-        let err = toml::from_str::<Doc>("[[rules]]\nports = [70000]\n").err().unwrap();
+        let err = toml::from_str::<Doc>("[[rules]]\nports = [70000]\n")
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("not a port"), "{err}");
         let err = toml::from_str::<Doc>("[[rules]]\nports = [80]\ncidrs = [\"x\"]\n")
             .err()

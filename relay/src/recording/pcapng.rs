@@ -59,14 +59,22 @@ fn tcp(flow: &mut Flow<'_>, rec: &Recording) {
     // recording, different between recordings, as a real stack's would be.
     let id = rec.header.id.as_bytes();
     let isn = |salt: u32| {
-        id.iter()
-            .fold(0x811c_9dc5u32 ^ salt, |h, &b| (h ^ b as u32).wrapping_mul(0x0100_0193))
+        id.iter().fold(0x811c_9dc5u32 ^ salt, |h, &b| {
+            (h ^ b as u32).wrapping_mul(0x0100_0193)
+        })
     };
     let mut c_next = isn(1);
     let mut s_next = isn(2);
     let connected = rec.header.connect_us;
     flow.tcp(0, true, c_next, 0, SYN, &[]);
-    flow.tcp(connected, false, s_next, c_next.wrapping_add(1), SYN | ACK, &[]);
+    flow.tcp(
+        connected,
+        false,
+        s_next,
+        c_next.wrapping_add(1),
+        SYN | ACK,
+        &[],
+    );
     c_next = c_next.wrapping_add(1);
     s_next = s_next.wrapping_add(1);
     flow.tcp(connected, true, c_next, s_next, ACK, &[]);

@@ -156,7 +156,10 @@ impl TestRelay {
     ) -> (u16, String, Vec<u8>) {
         let mut stream = TcpStream::connect(self.relay.addr).await.unwrap();
         let mut request = format!("{method} {path} HTTP/1.1\r\n");
-        if !headers.iter().any(|h| h.to_ascii_lowercase().starts_with("host:")) {
+        if !headers
+            .iter()
+            .any(|h| h.to_ascii_lowercase().starts_with("host:"))
+        {
             request.push_str(&format!("Host: {}\r\n", self.relay.addr));
         }
         for h in headers {
@@ -176,7 +179,10 @@ impl TestRelay {
         let head = String::from_utf8_lossy(&response[..split]).to_string();
         let status = head[9..12].parse().unwrap();
         let body = response.get(split + 4..).unwrap_or_default();
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
             dechunk(body)
         } else {
             body.to_vec()
