@@ -324,6 +324,13 @@ impl Config {
         {
             bail!("classroom.token_key must have at least 32 characters");
         }
+        let r = &self.recordings;
+        if !(r.keep_hours.is_finite() && r.keep_hours > 0.0) {
+            bail!("recordings.keep_hours must be a positive number of hours");
+        }
+        if r.max_count == 0 {
+            bail!("recordings.max_count must be at least 1 (use mode = \"off\" to record nothing)");
+        }
         if self.classroom.token_ttl_secs == 0 {
             bail!("classroom.token_ttl_secs must be at least 1");
         }

@@ -230,6 +230,10 @@ impl RecordingStore {
             }
             !old
         });
+        let excess = (files.len() + 1).saturating_sub(self.config.max_count.max(1));
+        if excess == 0 {
+            return;
+        }
         // File times are coarse; the header's start time orders recordings
         // made within the same millisecond.
         let mut files: Vec<(u64, PathBuf)> = files
@@ -247,7 +251,6 @@ impl RecordingStore {
             })
             .collect();
         files.sort();
-        let excess = (files.len() + 1).saturating_sub(self.config.max_count.max(1));
         for (_, path) in files.iter().take(excess) {
             let _ = std::fs::remove_file(path);
         }
