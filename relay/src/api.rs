@@ -1,12 +1,40 @@
-//! The JSON endpoints: `/api/targets` (the catalog) and `/api/health`.
+//! The JSON and text endpoints besides the classroom ones
+//! ([`crate::classroom::api`]):
+//!
+//! - `/api/targets`: the catalog (in classroom mode, what the caller's
+//!   token allows);
+//! - `/api/health`: always open, for load balancers;
+//! - `/api/metrics`: Prometheus text (the instructor only, in classroom
+//!   mode);
+//! - `/api/recordings`, `/api/recordings/{id}`, `.../{id}/text`,
+//!   `.../{id}/pcapng`: the caller's recordings (a student sees their own,
+//!   the instructor all; without classroom mode the unguessable id is the
+//!   key, and only a relay on loopback lists them).
 
 use crate::AppState;
+use crate::classroom::api::{ApiError, Caller};
+use crate::policy::Refusal;
+use crate::recording::{Header, pcapng, transcript};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use wirelab_shared::relay_protocol::{Health, SUBPROTOCOL, TargetInfo};
 
-pub async fn targets(State(state): State<AppState>) -> Json<Vec<TargetInfo>> {
-    Json(state.catalog.targets().to_vec())
+pub async fn targets(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<TargetInfo>>, ApiError> {
+    let all = state.catalog.targets();
+    Ok(Json(match Caller::of(&state, &headers)? {
+        Caller::Open | Caller::Instructor => all.to_vec(),
+        Caller::Student(a) => all
+            .iter()
+            .filter(|t| a.claims.allows_target(&t.name))
+            .cloned()
+            .collect(),
+    }))
 }
 
 pub async fn health(State(state): State<AppState>) -> Json<Health> {
@@ -17,4 +45,160 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         targets: state.catalog.len(),
         uptime_s: state.started.elapsed().as_secs(),
     })
+}
+
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    Caller::instructor(&state, &headers)?;
+    let mut text = state.metrics.render();
+    text.push_str(&format!(
+        "# HELP wirelab_connections_open WebSocket sessions holding a connection slot.\n\
+         # TYPE wirelab_connections_open gauge\nwirelab_connections_open {}\n",
+        state.limiter.open()
+    ));
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response())
+}
+
+/// A recording's metadata, with the links to download it.
+#[derive(Debug, Serialize)]
+pub struct RecordingView {
+    #[serde(flatten)]
+    pub header: Header,
+    pub text_url: String,
+    pub pcapng_url: String,
+}
+
+impl From<Header> for RecordingView {
+    fn from(header: Header) -> Self {
+        RecordingView {
+            text_url: format!("/api/recordings/{}/text", header.id),
+            pcapng_url: format!("/api/recordings/{}/pcapng", header.id),
+            header,
+        }
+    }
+}
+
+fn may_see(caller: &Caller, header: &Header) -> bool {
+    match caller {
+        Caller::Open | Caller::Instructor => true,
+        Caller::Student(a) => {
+            header.class.as_deref() == Some(a.claims.class.as_str())
+                && header.student.as_deref() == Some(a.claims.sub.as_str())
+        }
+    }
+}
+
+pub async fn list_recordings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<RecordingView>>, ApiError> {
+    let caller = Caller::of(&state, &headers)?;
+    // On a shared relay without classroom mode nobody is known, so nobody
+    // may list everyone's recordings; each is still reachable by its id.
+    if matches!(caller, Caller::Open) && !state.config.bind.is_loopback() {
+        return Err(Refusal::forbidden(
+            "list_recordings",
+            "this relay does not list recordings (it is shared and not in classroom mode); \
+             each connection's recording is at the link its id gives",
+        )
+        .into());
+    }
+    Ok(Json(
+        state
+            .recordings
+            .list()
+            .into_iter()
+            .filter(|h| may_see(&caller, h))
+            .map(RecordingView::from)
+            .collect(),
+    ))
+}
+
+fn visible_header(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Header, ApiError> {
+    let caller = Caller::of(state, headers)?;
+    match state.recordings.header(id) {
+        Some(h) if may_see(&caller, &h) => Ok(h),
+        Some(_) => {
+            Err(Refusal::forbidden("not_yours", "this recording belongs to someone else").into())
+        }
+        None => Err(ApiError::not_found(format!("there is no recording {id:?}"))),
+    }
+}
+
+pub async fn recording(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<RecordingView>, ApiError> {
+    Ok(Json(visible_header(&state, &headers, &id)?.into()))
+}
+
+/// A file name for a download: the target (made safe) and the id's start.
+fn file_name(header: &Header, extension: &str) -> String {
+    let target: String = header
+        .target
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("wirelab-{target}-{}.{extension}", &header.id[..8])
+}
+
+pub async fn recording_text(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let header = visible_header(&state, &headers, &id)?;
+    let rec = state
+        .recordings
+        .open(&id)
+        .ok_or_else(|| ApiError::not_found("the recording cannot be read"))?;
+    let disposition = format!("inline; filename=\"{}\"", file_name(&header, "txt"));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        transcript(&rec),
+    )
+        .into_response())
+}
+
+pub async fn recording_pcapng(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let header = visible_header(&state, &headers, &id)?;
+    let rec = state
+        .recordings
+        .open(&id)
+        .ok_or_else(|| ApiError::not_found("the recording cannot be read"))?;
+    let disposition = format!("attachment; filename=\"{}\"", file_name(&header, "pcapng"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-pcapng".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        pcapng::export(&rec),
+    )
+        .into_response())
 }

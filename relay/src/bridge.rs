@@ -1,54 +1,101 @@
 //! `GET /ws`: one WebSocket bridged to one TCP connection or one UDP flow,
 //! as relay protocol v1 (`docs/relay-protocol.md`) describes.
 //!
-//! The session asks the policy what the query may reach, connects, reports
-//! `connected` (or `error`, then closes with 1008/1011), and then copies
-//! bytes both ways until either side closes, the session sits idle, a limit
-//! is hit or the relay shuts down, each ending reported as `closed`.
+//! Before the upgrade the handler reads what only the HTTP request has: the
+//! client's address, the `Host`/`Origin` checks and the classroom token.
+//! After it, the session asks, in order: the query, the token's scope, the
+//! delay bound, the connection limits, and the policy ([`decide`], which
+//! resolves names); connects to the checked address; reports `connected`
+//! (or `error`, then closes with 1008/1011); and then copies bytes both ways
+//! until either side closes, the session sits idle, a limit is hit or the
+//! relay shuts down, each ending reported as `closed` or `error`.
+//!
+//! Every byte is counted (limits, metrics, the instructor's view), passes
+//! through a [`DelayLine`] each way (`delay_ms`), and is written to the
+//! connection's recording if it has one.
 
 use crate::AppState;
+use crate::activity::{LiveSession, SessionCounters};
+use crate::classroom::{Admitted, unix_now};
 use crate::data_channels::ControlSession;
+use crate::delay::DelayLine;
+use crate::identity::IdentityGuard;
+use crate::limits::ConnectionPermit;
+use crate::metrics::TargetCounters;
 use crate::policy::{Allowed, Refusal, decide};
+use crate::recording::{Event, Header, Recorder};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::{TcpSocket, TcpStream, UdpSocket};
 use tracing::{Instrument, debug, info, info_span};
 use wirelab_shared::relay_protocol::{
     ClosedBy, ConnectQuery, ErrorCode, PageMessage, RelayMessage, SUBPROTOCOL, Transport,
 };
 
+/// The WebSocket read buffer of a session (see [`ws_handler`]).
+const WS_READ_BUFFER: usize = 8 * 1024;
+
+/// What the HTTP request told about the client, checked before the upgrade
+/// and reported after it.
+struct Arrival {
+    params: HashMap<String, String>,
+    client: IpAddr,
+    /// The student (classroom mode), nobody (open relay), or why the
+    /// request is refused (`Host`, `Origin`, token).
+    gate: Result<Option<Admitted>, Refusal>,
+}
+
 /// The upgrade handler. Query parameters are read by hand so that a bad one
 /// is reported over the WebSocket as `bad_request`, not as a failed upgrade
-/// the page cannot explain.
+/// the page cannot explain; refusals are reported the same way.
 pub async fn ws_handler(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    // tungstenite refuses messages over this size itself; between the limit
-    // and twice the limit the session reports `limit` in words first.
-    let hard_cap = state
-        .config
-        .limits
-        .max_frame_bytes
-        .saturating_mul(2)
-        .max(1024);
+    let client = state.access.client_addr(peer, &headers);
+    let gate = state
+        .access
+        .check_host(&headers)
+        .and_then(|()| state.access.check_origin(&headers))
+        .and_then(|()| {
+            if !state.classroom.enabled {
+                return Ok(None);
+            }
+            let token = crate::access::token(&headers, params.get("token").map(String::as_str));
+            state.classroom.admit(token, unix_now()).map(Some)
+        });
+    let limits = &state.config.limits;
+    let arrival = Arrival {
+        params,
+        client,
+        gate,
+    };
     upgrade
         .protocols([SUBPROTOCOL])
-        .max_message_size(hard_cap)
-        .max_frame_size(hard_cap)
+        // tungstenite zero-fills its whole read buffer before each read:
+        // its default of 128 KiB would be most of an idle session's memory.
+        // Larger messages still arrive (the buffer grows for them).
+        .read_buffer_size(WS_READ_BUFFER)
+        .max_message_size(limits.max_message_bytes)
+        .max_frame_size(limits.max_frame_bytes)
         .on_upgrade(move |socket| {
             let span = info_span!(
                 "ws",
-                target = params.get("target").map(String::as_str).unwrap_or("-")
+                client = %arrival.client,
+                target = arrival.params.get("target").map(String::as_str).unwrap_or("-")
             );
-            session(state, params, client, socket).instrument(span)
+            session(state, arrival, socket).instrument(span)
         })
 }
 
@@ -61,9 +108,10 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<ConnectQuery, Ref
         params
             .get(key)
             .map(|v| {
-                v.parse().map_err(|_| Refusal {
-                    code: ErrorCode::BadRequest,
-                    message: format!("the query parameter {key}={v:?} is not a valid number"),
+                v.parse().map_err(|_| {
+                    Refusal::bad_request(format!(
+                        "the query parameter {key}={v:?} is not a valid number"
+                    ))
                 })
             })
             .transpose()
@@ -73,10 +121,9 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<ConnectQuery, Ref
         Some("tcp") => Some(Transport::Tcp),
         Some("udp") => Some(Transport::Udp),
         Some(other) => {
-            return Err(Refusal {
-                code: ErrorCode::BadRequest,
-                message: format!("transport must be tcp or udp, not {other:?}"),
-            });
+            return Err(Refusal::bad_request(format!(
+                "transport must be tcp or udp, not {other:?}"
+            )));
         }
     };
     Ok(ConnectQuery {
@@ -89,6 +136,13 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<ConnectQuery, Ref
         token: params.get("token").cloned(),
         delay_ms: number(params, "delay_ms")?,
     })
+}
+
+/// Whether the page asked for a recording (`record=1`).
+fn wants_recording(params: &HashMap<String, String>) -> bool {
+    params
+        .get("record")
+        .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"))
 }
 
 /// Time since the WebSocket opened, for `t_ms`.
@@ -105,61 +159,356 @@ fn round_ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
 }
 
-async fn session(
-    state: AppState,
-    params: HashMap<String, String>,
-    client: SocketAddr,
-    mut ws: WebSocket,
-) {
-    let clock = SessionClock(Instant::now());
-    let query = match parse_query(&params) {
-        Ok(query) => query,
-        Err(refusal) => return refuse(&mut ws, clock, refusal).await,
-    };
-    let ending = if let Some(id) = &query.accept {
-        accept_session(&state, id, client, &mut ws, clock).await
-    } else {
-        let allowed = match decide(&state.catalog, &query).and_then(|allowed| {
-            state
-                .data_channels
-                .authorize(&query, &allowed, client.ip())
-                .map(|()| allowed)
-        }) {
-            Ok(allowed) => allowed,
-            Err(refusal) => return refuse(&mut ws, clock, refusal).await,
+/// Everything a session needs once it is allowed.
+struct Prepared {
+    allowed: Allowed,
+    query: ConnectQuery,
+    /// `?accept=<id>`: the connection an FTP server made to a listener the
+    /// page opened with `{"type":"listen"}`.
+    accept: Option<String>,
+    permit: ConnectionPermit,
+    admitted: Option<Admitted>,
+    delay: Duration,
+    record: bool,
+}
+
+/// The checks between the upgrade and the connection, in order.
+async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Refusal> {
+    let gate = std::mem::replace(&mut arrival.gate, Ok(None));
+    let admitted = gate?;
+    let query = parse_query(&arrival.params)?;
+    if let Some(admitted) = &admitted {
+        check_scope(admitted, &query)?;
+    }
+    let max_delay = state.config.limits.max_delay_ms;
+    let delay_ms = query.delay_ms.unwrap_or(0);
+    if delay_ms > max_delay {
+        return Err(Refusal::limit(
+            "max_delay_ms",
+            if max_delay == 0 {
+                "this relay does not add delay (limits.max_delay_ms is 0)".to_string()
+            } else {
+                format!(
+                    "delay_ms={delay_ms} is more than this relay allows ({max_delay} ms, \
+                     limits.max_delay_ms)"
+                )
+            },
+        ));
+    }
+    let student = admitted.as_ref().map(|a| a.claims.sub.as_str());
+    let permit = state.limiter.admit(arrival.client, student)?;
+    let delay = Duration::from_millis(delay_ms);
+    let record = state.recordings.wants(wants_recording(&arrival.params));
+    if let Some(id) = &query.accept {
+        // The listener's id is the grant; `accept_session` checks it.
+        let allowed = Allowed {
+            target: "ftp-data".into(),
+            transport: Transport::Tcp,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            fallbacks: Vec::new(),
+            kind: crate::policy::TargetKind::Accepted,
         };
-        match allowed.transport {
-            Transport::Tcp => tcp_session(&state, &allowed, &query, client, &mut ws, clock).await,
-            Transport::Udp => udp_session(&state, &allowed, &mut ws, clock).await,
+        return Ok(Prepared {
+            allowed,
+            accept: Some(id.clone()),
+            query,
+            permit,
+            admitted,
+            delay,
+            record,
+        });
+    }
+    let allowed = decide(&state.policy, &state.catalog, &query).await?;
+    // A data connection (FTP passive mode) needs an open control connection.
+    state
+        .data_channels
+        .authorize(&query, &allowed, arrival.client)?;
+    Ok(Prepared {
+        allowed,
+        query,
+        accept: None,
+        permit,
+        admitted,
+        delay,
+        record,
+    })
+}
+
+/// What a class token allows: its targets, and custom targets if it says so.
+fn check_scope(admitted: &Admitted, query: &ConnectQuery) -> Result<(), Refusal> {
+    let claims = &admitted.claims;
+    match &query.target {
+        Some(name) if !claims.allows_target(name) => Err(Refusal::forbidden(
+            "scope",
+            format!(
+                "your class ({}) does not include the target {name}; ask your instructor",
+                admitted.class.name
+            ),
+        )),
+        None if (query.host.is_some() || query.port.is_some()) && !claims.custom => {
+            Err(Refusal::forbidden(
+                "scope",
+                format!(
+                    "your class ({}) reaches only the targets of the catalog, not hosts you type",
+                    admitted.class.name
+                ),
+            ))
         }
-    };
-    match ending {
-        Ending::Closed { by, reason } => {
-            debug!(?by, "closed: {reason}");
-            let msg = RelayMessage::Closed {
-                by,
-                reason: reason.clone(),
-                t_ms: clock.t_ms(),
-            };
-            let _ = ws.send(Message::text(msg.to_json())).await;
-            close_ws(&mut ws, 1000, &reason).await;
-        }
-        Ending::Error { code, message } => send_error(&mut ws, clock, code, &message).await,
-        Ending::PageGone => {}
+        _ => Ok(()),
     }
 }
 
-async fn refuse(ws: &mut WebSocket, clock: SessionClock, refusal: Refusal) {
-    info!(code = ?refusal.code, "refused: {}", refusal.message);
-    send_error(ws, clock, refusal.code, &refusal.message).await;
+async fn session(state: AppState, mut arrival: Arrival, mut ws: WebSocket) {
+    let clock = SessionClock(Instant::now());
+    let prepared = match prepare(&state, &mut arrival).await {
+        Ok(prepared) => prepared,
+        Err(refusal) => {
+            info!(code = ?refusal.code, reason = refusal.reason, "refused: {}", refusal.message);
+            send_refusal(&state, &mut ws, clock, &refusal).await;
+            return;
+        }
+    };
+    let counters = state.metrics.target(
+        prepared.allowed.metrics_label(),
+        prepared.allowed.transport.as_str(),
+    );
+    let mut run = Run {
+        state: &state,
+        prepared: &prepared,
+        client: arrival.client,
+        counters,
+        live: Arc::new(SessionCounters::default()),
+        total_bytes: 0,
+        recorder: None,
+        connected: None,
+    };
+    let ending = match (&prepared.accept, prepared.allowed.transport) {
+        (Some(id), _) => accept_session(&mut run, id, &mut ws, clock).await,
+        (None, Transport::Tcp) => tcp_session(&mut run, &mut ws, clock).await,
+        (None, Transport::Udp) => udp_session(&mut run, &mut ws, clock).await,
+    };
+    let outcome = match &ending {
+        Ending::Closed { by, reason } => {
+            debug!(?by, "closed: {reason}");
+            run.record(Event::Closed(reason.clone()));
+            let msg = RelayMessage::Closed {
+                by: *by,
+                reason: reason.clone(),
+                t_ms: clock.t_ms(),
+            }
+            .to_json();
+            let _ = ws.send(Message::text(msg)).await;
+            close_ws(&mut ws, 1000, reason).await;
+            match by {
+                ClosedBy::Peer => format!("closed by the server: {reason}"),
+                ClosedBy::Relay => format!("closed by the relay: {reason}"),
+            }
+        }
+        Ending::Error {
+            code,
+            message,
+            reason,
+        } => {
+            run.record(Event::Closed(format!("error: {message}")));
+            let refusal = Refusal::new(*code, reason, message.clone());
+            send_refusal(&state, &mut ws, clock, &refusal).await;
+            format!("error ({}): {message}", code_label(*code))
+        }
+        Ending::PageGone => {
+            run.record(Event::Closed("the page closed the WebSocket".into()));
+            "closed by the page".to_string()
+        }
+    };
+    run.finish(outcome);
+}
+
+/// The state of one connected session: what it counts and records.
+struct Run<'a> {
+    state: &'a AppState,
+    prepared: &'a Prepared,
+    client: IpAddr,
+    counters: Arc<TargetCounters>,
+    live: Arc<SessionCounters>,
+    total_bytes: u64,
+    recorder: Option<Recorder>,
+    /// Set once connected: the peer, when, and the listing guard.
+    connected: Option<Connected>,
+}
+
+struct Connected {
+    peer: SocketAddr,
+    started_ms: u64,
+    started: Instant,
+    _live: crate::activity::LiveGuard,
+    _identity: Option<IdentityGuard>,
+}
+
+impl Run<'_> {
+    fn allowed(&self) -> &Allowed {
+        &self.prepared.allowed
+    }
+
+    /// Counts bytes moving either way against the limits.
+    fn charge(&mut self, n: usize, to_target: bool) -> Result<(), Ending> {
+        let n = n as u64;
+        let (metric, live) = if to_target {
+            (&self.counters.bytes_to_target, &self.live.to_target)
+        } else {
+            (&self.counters.bytes_to_page, &self.live.to_page)
+        };
+        metric.fetch_add(n, Ordering::Relaxed);
+        live.fetch_add(n, Ordering::Relaxed);
+        self.total_bytes += n;
+        let max = self.state.config.limits.max_bytes_per_connection;
+        if self.total_bytes > max {
+            return Err(Ending::refused(Refusal::limit(
+                "max_bytes_per_connection",
+                format!(
+                    "this connection carried more than {max} bytes, the limit per connection \
+                     (limits.max_bytes_per_connection)"
+                ),
+            )));
+        }
+        self.prepared.permit.charge(n).map_err(Ending::refused)
+    }
+
+    fn record(&mut self, event: Event) {
+        if let Some(r) = &mut self.recorder {
+            r.record(event);
+        }
+    }
+
+    /// Called once the socket is connected: lists the session, starts its
+    /// recording, counts it.
+    fn on_connected(
+        &mut self,
+        local: SocketAddr,
+        peer: SocketAddr,
+        started: Instant,
+        connect_time: Duration,
+        identity: Option<IdentityGuard>,
+    ) {
+        let allowed = &self.prepared.allowed;
+        let started_ms = unix_now_ms().saturating_sub(started.elapsed().as_millis() as u64);
+        let identity_of = self.prepared.admitted.as_ref();
+        if self.prepared.record {
+            let header = Header {
+                id: crate::secrets::random_hex(16),
+                transport: allowed.transport,
+                target: allowed.target.clone(),
+                client: local,
+                server: peer,
+                started_unix_us: crate::recording::unix_now_us()
+                    .saturating_sub(started.elapsed().as_micros() as u64),
+                connect_us: connect_time.as_micros() as u64,
+                delay_ms: self.prepared.delay.as_millis() as u64,
+                class: identity_of.map(|a| a.claims.class.clone()),
+                student: identity_of.map(|a| a.claims.sub.clone()),
+            };
+            match self.state.recordings.start(header, started) {
+                Ok(r) => {
+                    self.state.metrics.recording_started();
+                    self.recorder = Some(r);
+                }
+                Err(e) => tracing::warn!("cannot start a recording: {e}"),
+            }
+        }
+        self.counters.sessions.fetch_add(1, Ordering::Relaxed);
+        self.counters.open.fetch_add(1, Ordering::Relaxed);
+        let live = self.state.activity.open(LiveSession {
+            class: identity_of.map(|a| a.claims.class.clone()),
+            student: identity_of.map(|a| a.claims.sub.clone()),
+            client: self.client,
+            target: allowed.target.clone(),
+            transport: allowed.transport,
+            peer,
+            started_ms,
+            recording: self.recorder.as_ref().map(|r| r.id().to_string()),
+            counters: self.live.clone(),
+        });
+        self.connected = Some(Connected {
+            peer,
+            started_ms,
+            started,
+            _live: live,
+            _identity: identity,
+        });
+    }
+
+    /// The session is over: logs it to the class's activity.
+    fn finish(mut self, outcome: String) {
+        let recording = self.recording_id();
+        // Dropping the recorder flushes the file.
+        self.recorder = None;
+        let Some(connected) = self.connected.take() else {
+            return;
+        };
+        self.counters.open.fetch_sub(1, Ordering::Relaxed);
+        let Some(admitted) = &self.prepared.admitted else {
+            return;
+        };
+        let allowed = &self.prepared.allowed;
+        let record = crate::classroom::store::SessionRecord {
+            student: admitted.claims.sub.clone(),
+            target: allowed.target.clone(),
+            transport: allowed.transport.to_string(),
+            peer: connected.peer.to_string(),
+            client: self.client.to_string(),
+            started_ms: connected.started_ms,
+            duration_ms: connected.started.elapsed().as_millis() as u64,
+            bytes_to_target: self.live.to_target.load(Ordering::Relaxed),
+            bytes_to_page: self.live.to_page.load(Ordering::Relaxed),
+            outcome,
+            recording,
+        };
+        if let Err(e) = self
+            .state
+            .classroom
+            .store
+            .add_session(&admitted.claims.class, &record)
+        {
+            tracing::warn!("cannot log a session of {}: {e:#}", admitted.claims.class);
+        }
+    }
+
+    fn recording_id(&self) -> Option<String> {
+        self.recorder.as_ref().map(|r| r.id().to_string())
+    }
+
+    /// Registers the socket bound to `local` as the student's, if there is one.
+    fn register_identity(&self, transport: Transport, local: SocketAddr) -> Option<IdentityGuard> {
+        let who = self.prepared.admitted.as_ref()?.identity()?;
+        Some(self.state.identities.register(transport, local, who))
+    }
+}
+
+fn unix_now_ms() -> u64 {
+    crate::recording::unix_now_us() / 1000
+}
+
+fn code_label(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Forbidden => "forbidden",
+        ErrorCode::UnknownTarget => "unknown_target",
+        ErrorCode::BadRequest => "bad_request",
+        ErrorCode::ConnectFailed => "connect_failed",
+        ErrorCode::Timeout => "timeout",
+        ErrorCode::Limit => "limit",
+        ErrorCode::Auth => "auth",
+    }
 }
 
 /// How a bridged session ended.
 enum Ending {
     /// Report `closed` and close the WebSocket normally.
     Closed { by: ClosedBy, reason: String },
-    /// Report `error` and close with the error's close code.
-    Error { code: ErrorCode, message: String },
+    /// Report `error` and close with the error's close code. `reason` is
+    /// the metrics label (which limit, which check).
+    Error {
+        code: ErrorCode,
+        message: String,
+        reason: &'static str,
+    },
     /// The page closed the WebSocket (or it broke): nothing left to tell.
     PageGone,
 }
@@ -172,53 +521,80 @@ impl Ending {
         }
     }
 
+    fn peer(reason: impl Into<String>) -> Self {
+        Ending::Closed {
+            by: ClosedBy::Peer,
+            reason: reason.into(),
+        }
+    }
+
     fn error(code: ErrorCode, message: impl Into<String>) -> Self {
         Ending::Error {
             code,
             message: message.into(),
+            reason: code_label(code),
+        }
+    }
+
+    fn refused(refusal: Refusal) -> Self {
+        Ending::Error {
+            code: refusal.code,
+            message: refusal.message,
+            reason: refusal.reason,
         }
     }
 }
 
-async fn send_error(ws: &mut WebSocket, clock: SessionClock, code: ErrorCode, message: &str) {
+/// Sends `error`, closes the WebSocket, and counts the refusal.
+async fn send_refusal(state: &AppState, ws: &mut WebSocket, clock: SessionClock, r: &Refusal) {
+    state.metrics.refused(code_label(r.code), r.reason);
     let msg = RelayMessage::Error {
-        code,
-        message: message.to_string(),
+        code: r.code,
+        message: r.message.clone(),
         t_ms: clock.t_ms(),
     };
     let _ = ws.send(Message::text(msg.to_json())).await;
-    close_ws(ws, code.close_code(), message).await;
+    close_ws(ws, r.code.close_code(), &r.message).await;
 }
 
 async fn close_ws(ws: &mut WebSocket, code: u16, reason: &str) {
     // A close reason may hold at most 123 bytes (RFC 6455 §5.5).
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
     let frame = CloseFrame {
         code,
-        reason: Utf8Bytes::from(reason[..end].to_string()),
+        reason: Utf8Bytes::from(truncate(reason, 123).to_string()),
     };
     let _ = ws.send(Message::Close(Some(frame))).await;
 }
 
+/// `connected`, with the optional `recording` id when there is one (an
+/// addition to protocol v1 that older pages ignore).
 async fn send_connected(
     ws: &mut WebSocket,
     clock: SessionClock,
     allowed: &Allowed,
-    local: String,
+    (local, peer): (SocketAddr, SocketAddr),
     connect_time: Duration,
+    recording: Option<String>,
 ) -> bool {
     let msg = RelayMessage::Connected {
         transport: allowed.transport,
-        target: Some(allowed.target.clone()),
-        peer: allowed.addr.to_string(),
-        local,
+        target: allowed.catalog_name().map(str::to_string),
+        peer: peer.to_string(),
+        local: local.to_string(),
         connect_ms: round_ms(connect_time),
         t_ms: clock.t_ms(),
     };
-    ws.send(Message::text(msg.to_json())).await.is_ok()
+    let text = match recording {
+        None => msg.to_json(),
+        Some(id) => {
+            let mut json = serde_json::to_value(&msg).unwrap_or_default();
+            if let Some(object) = json.as_object_mut() {
+                object.insert("recording".into(), id.into());
+            }
+            json.to_string()
+        }
+    };
+    ws.send(Message::text(text)).await.is_ok()
 }
 
 /// What the page asked for in one WebSocket message.
@@ -230,18 +606,16 @@ enum FromPage {
     Bad(Ending),
 }
 
-fn classify(received: Option<Result<Message, axum::Error>>, max_frame: usize) -> FromPage {
+fn classify(
+    received: Option<Result<Message, axum::Error>>,
+    limits: &crate::config::Limits,
+) -> FromPage {
     match received {
-        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => FromPage::Gone,
-        Some(Ok(Message::Binary(bytes))) if bytes.len() > max_frame => {
-            FromPage::Bad(Ending::error(
-                ErrorCode::Limit,
-                format!(
-                    "a message of {} bytes is over this relay's limit of {max_frame} bytes per message",
-                    bytes.len()
-                ),
-            ))
-        }
+        None | Some(Ok(Message::Close(_))) => FromPage::Gone,
+        Some(Err(e)) => match too_long(e, limits) {
+            Some(ending) => FromPage::Bad(ending),
+            None => FromPage::Gone,
+        },
         Some(Ok(Message::Binary(bytes))) => FromPage::Bytes(bytes.to_vec()),
         Some(Ok(Message::Text(text))) => match serde_json::from_str::<PageMessage>(text.as_str()) {
             Ok(msg) => FromPage::Control(msg),
@@ -258,6 +632,36 @@ fn classify(received: Option<Result<Message, axum::Error>>, max_frame: usize) ->
     }
 }
 
+/// A frame or message over the WebSocket limits, as a `limit` ending that
+/// names which; `None` for any other WebSocket failure.
+fn too_long(error: axum::Error, limits: &crate::config::Limits) -> Option<Ending> {
+    use tungstenite::error::{CapacityError, Error};
+    let inner = error.into_inner();
+    let Some(Error::Capacity(CapacityError::MessageTooLong { size, max_size })) =
+        inner.downcast_ref::<Error>()
+    else {
+        debug!("websocket error: {inner}");
+        return None;
+    };
+    // tungstenite reports both limits alike; the bound tells them apart.
+    let (what, key) = if *max_size == limits.max_frame_bytes
+        && limits.max_frame_bytes != limits.max_message_bytes
+    {
+        ("WebSocket frame", "max_frame_bytes")
+    } else if *max_size == limits.max_message_bytes {
+        ("WebSocket message", "max_message_bytes")
+    } else {
+        ("WebSocket frame", "max_frame_bytes")
+    };
+    Some(Ending::refused(Refusal::limit(
+        key,
+        format!(
+            "a {what} of {size} bytes is over this relay's limit of {max_size} bytes \
+             (limits.{key})"
+        ),
+    )))
+}
+
 fn truncate(s: &str, max: usize) -> &str {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
@@ -266,134 +670,231 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-async fn tcp_session(
-    state: &AppState,
-    allowed: &Allowed,
-    query: &ConnectQuery,
-    client: SocketAddr,
-    ws: &mut WebSocket,
-    clock: SessionClock,
-) -> Ending {
+/// Connects to the first checked address that answers, binding the socket
+/// first so the student's identity is registered before the server sees
+/// the connection.
+async fn connect_tcp(run: &Run<'_>) -> Result<(TcpStream, Option<IdentityGuard>), std::io::Error> {
+    let mut last_error = None;
+    for addr in run.allowed().addrs() {
+        let attempt = async {
+            let socket = if addr.is_ipv4() {
+                TcpSocket::new_v4()?
+            } else {
+                TcpSocket::new_v6()?
+            };
+            socket.bind(local_bind_addr(addr))?;
+            let guard = run.register_identity(Transport::Tcp, socket.local_addr()?);
+            let stream = socket.connect(addr).await?;
+            Ok::<_, std::io::Error>((stream, guard))
+        };
+        match attempt.await {
+            Ok(connected) => return Ok(connected),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
+}
+
+/// The local address to bind before connecting to `target`: the loopback
+/// address itself for a loopback target (so servers see exactly it), any
+/// address otherwise.
+fn local_bind_addr(target: SocketAddr) -> SocketAddr {
+    match target.ip() {
+        ip if ip.is_loopback() => SocketAddr::new(ip, 0),
+        IpAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        IpAddr::V6(_) => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0)),
+    }
+}
+
+/// Bytes (or a FIN) waiting to go to the server.
+enum Up {
+    Data(Vec<u8>),
+    Fin,
+}
+
+/// Bytes (or the server's close) waiting to go to the page.
+enum Down {
+    Data(Vec<u8>),
+    Fin,
+    Failed(String),
+}
+
+async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock) -> Ending {
+    let state = run.state;
     let limits = &state.config.limits;
+    let delay = run.prepared.delay;
     let started = Instant::now();
-    let stream = match tokio::time::timeout(
-        limits.connect_timeout(),
-        TcpStream::connect(allowed.addr),
-    )
-    .await
-    {
+    let connecting = tokio::time::timeout(limits.connect_timeout(), connect_tcp(run)).await;
+    let (stream, identity) = match connecting {
         Err(_) => {
+            run.counters
+                .connect_failures
+                .fetch_add(1, Ordering::Relaxed);
             return Ending::error(
                 ErrorCode::Timeout,
                 format!(
                     "{} ({}) did not answer within {:?}",
-                    allowed.target,
-                    allowed.addr,
+                    run.allowed().target,
+                    run.allowed().addr,
                     limits.connect_timeout()
                 ),
             );
         }
         Ok(Err(e)) => {
+            run.counters
+                .connect_failures
+                .fetch_add(1, Ordering::Relaxed);
             return Ending::error(
                 ErrorCode::ConnectFailed,
                 format!(
                     "could not connect to {} ({}): {e}",
-                    allowed.target, allowed.addr
+                    run.allowed().target,
+                    run.allowed().addr
                 ),
             );
         }
-        Ok(Ok(stream)) => stream,
+        Ok(Ok(connected)) => connected,
     };
+    // The handshake is one round trip: with added delay, both ways.
+    tokio::time::sleep(delay * 2).await;
+    let connect_time = started.elapsed();
     let _ = stream.set_nodelay(true);
-    let local_addr = stream.local_addr().ok();
-    let local = local_addr.map(|a| a.to_string()).unwrap_or_default();
-    if !send_connected(ws, clock, allowed, local, started.elapsed()).await {
+    let local = stream.local_addr().unwrap_or(run.allowed().addr);
+    let peer = stream.peer_addr().unwrap_or(run.allowed().addr);
+    run.on_connected(local, peer, started, connect_time, identity);
+    if !send_connected(
+        ws,
+        clock,
+        run.allowed(),
+        (local, peer),
+        connect_time,
+        run.recording_id(),
+    )
+    .await
+    {
         return Ending::PageGone;
     }
-    info!(peer = %allowed.addr, "connected");
+    info!(peer = %peer, "connected");
     // An FTP control connection grants data connections while it is open.
-    let mut control = local_addr.and_then(|local| {
-        state.data_channels.open_control(
-            state.catalog.get(&allowed.target),
-            query,
-            client.ip(),
-            allowed.addr,
-            local,
-        )
-    });
-    tcp_bridge(state, stream, ws, clock, control.as_mut()).await
+    let mut control = state.data_channels.open_control(
+        state.catalog.get(&run.allowed().target),
+        &run.prepared.query,
+        run.client,
+        peer,
+        local,
+    );
+    tcp_bridge(run, stream, ws, clock, control.as_mut()).await
 }
 
-/// `/ws?accept=<id>`: the connection the server made to a listener opened
-/// with `{"type":"listen"}`, bridged like any TCP connection.
+/// `/ws?accept=<id>`: the connection the FTP server made to a listener the
+/// page asked for, bridged like any TCP connection.
 async fn accept_session(
-    state: &AppState,
+    run: &mut Run<'_>,
     id: &str,
-    client: SocketAddr,
     ws: &mut WebSocket,
     clock: SessionClock,
 ) -> Ending {
+    let state = run.state;
     let started = Instant::now();
-    let stream = match state.data_channels.take(id, client.ip()).await {
+    let stream = match state.data_channels.take(id, run.client).await {
         Ok(stream) => stream,
-        Err(refusal) => return Ending::error(refusal.code, refusal.message),
+        Err(refusal) => return Ending::refused(refusal),
     };
     let _ = stream.set_nodelay(true);
-    let msg = RelayMessage::Connected {
-        transport: Transport::Tcp,
-        target: None,
-        peer: stream
-            .peer_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default(),
-        local: stream
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default(),
-        connect_ms: round_ms(started.elapsed()),
-        t_ms: clock.t_ms(),
+    let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) else {
+        return Ending::peer("the accepted connection is already gone");
     };
-    if ws.send(Message::text(msg.to_json())).await.is_err() {
+    let connect_time = started.elapsed();
+    run.on_connected(local, peer, started, connect_time, None);
+    if !send_connected(
+        ws,
+        clock,
+        run.allowed(),
+        (local, peer),
+        connect_time,
+        run.recording_id(),
+    )
+    .await
+    {
         return Ending::PageGone;
     }
-    tcp_bridge(state, stream, ws, clock, None).await
+    info!(peer = %peer, "accepted a data connection");
+    tcp_bridge(run, stream, ws, clock, None).await
 }
 
-/// Copies bytes both ways between an open TCP connection and the page.
+/// Copies bytes both ways between an open TCP connection and the page,
+/// with the session's delay, limits and recording, until one side ends.
 async fn tcp_bridge(
-    state: &AppState,
+    run: &mut Run<'_>,
     mut stream: TcpStream,
     ws: &mut WebSocket,
     clock: SessionClock,
     mut control: Option<&mut ControlSession>,
 ) -> Ending {
+    let state = run.state;
     let limits = &state.config.limits;
-    let mut buf = vec![0u8; 16 * 1024];
+    let delay = run.prepared.delay;
+    // Read with `read_buf` into spare capacity: an idle session's buffer is
+    // never written, so it takes no memory until data arrives.
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut up: DelayLine<Up> = DelayLine::new(delay);
+    let mut down: DelayLine<Down> = DelayLine::new(delay);
+    // `write_open`: the page has not half-closed (as far as it said so);
+    // `read_open`: the server has not sent FIN yet (as far as we read).
     let mut write_open = true;
+    let mut read_open = true;
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return Ending::relay("the relay is shutting down"),
             _ = tokio::time::sleep(limits.idle_timeout()) => return Ending::relay("idle"),
-            read = stream.read(&mut buf) => match read {
-                Ok(0) => {
-                    return Ending::Closed {
-                        by: ClosedBy::Peer,
-                        reason: "the server closed the connection (TCP FIN)".into(),
-                    };
-                }
-                Ok(n) => {
-                    if ws.send(Message::binary(buf[..n].to_vec())).await.is_err() {
-                        return Ending::PageGone;
+            _ = up.ready() => {
+                while let Some(item) = up.pop_due() {
+                    match item {
+                        Up::Data(bytes) => {
+                            if let Err(e) = stream.write_all(&bytes).await {
+                                return Ending::peer(format!("could not send to the server: {e}"));
+                            }
+                        }
+                        Up::Fin => {
+                            let _ = stream.shutdown().await;
+                        }
                     }
                 }
+            }
+            _ = down.ready() => {
+                while let Some(item) = down.pop_due() {
+                    match item {
+                        Down::Data(bytes) => {
+                            run.record(Event::ToPage(bytes.clone()));
+                            if ws.send(Message::binary(bytes)).await.is_err() {
+                                return Ending::PageGone;
+                            }
+                        }
+                        Down::Fin => {
+                            run.record(Event::FinFromPeer);
+                            return Ending::peer("the server closed the connection (TCP FIN)");
+                        }
+                        Down::Failed(reason) => return Ending::peer(reason),
+                    }
+                }
+            }
+            read = { buf.clear(); stream.read_buf(&mut buf) }, if read_open => match read {
+                Ok(0) => {
+                    read_open = false;
+                    down.push(Down::Fin);
+                }
+                Ok(n) => {
+                    if let Err(ending) = run.charge(n, false) {
+                        return ending;
+                    }
+                    down.push(Down::Data(buf[..n].to_vec()));
+                }
                 Err(e) => {
-                    return Ending::Closed {
-                        by: ClosedBy::Peer,
-                        reason: format!("the connection failed: {e}"),
-                    };
+                    read_open = false;
+                    down.push(Down::Failed(format!("the connection failed: {e}")));
                 }
             },
-            received = ws.recv() => match classify(received, limits.max_frame_bytes) {
+            received = ws.recv() => match classify(received, limits) {
                 FromPage::Bytes(bytes) => {
                     if !write_open {
                         return Ending::error(
@@ -401,25 +902,25 @@ async fn tcp_bridge(
                             "data sent after shutdown: the write side is already closed",
                         );
                     }
-                    if let Err(e) = stream.write_all(&bytes).await {
-                        return Ending::Closed {
-                            by: ClosedBy::Peer,
-                            reason: format!("could not send to the server: {e}"),
-                        };
+                    if let Err(ending) = run.charge(bytes.len(), true) {
+                        return ending;
                     }
+                    run.record(Event::ToTarget(bytes.clone()));
+                    up.push(Up::Data(bytes));
                 }
                 FromPage::Control(PageMessage::Shutdown) => {
                     if write_open {
                         write_open = false;
-                        let _ = stream.shutdown().await;
+                        run.record(Event::FinFromPage);
+                        up.push(Up::Fin);
                     }
                 }
                 FromPage::Control(PageMessage::Listen) => {
                     let Some(control) = control.as_deref_mut() else {
-                        return Ending::error(
-                            ErrorCode::Forbidden,
+                        return Ending::refused(Refusal::forbidden(
+                            "listen",
                             "this relay does not open listening sockets for this target",
-                        );
+                        ));
                     };
                     match state.data_channels.listen(control, &state.shutdown).await {
                         Ok((addr, id)) => {
@@ -432,7 +933,7 @@ async fn tcp_bridge(
                                 return Ending::PageGone;
                             }
                         }
-                        Err(refusal) => return Ending::error(refusal.code, refusal.message),
+                        Err(refusal) => return Ending::refused(refusal),
                     }
                 }
                 FromPage::Ignore => {}
@@ -443,20 +944,13 @@ async fn tcp_bridge(
     }
 }
 
-async fn udp_session(
-    state: &AppState,
-    allowed: &Allowed,
-    ws: &mut WebSocket,
-    clock: SessionClock,
-) -> Ending {
+async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock) -> Ending {
+    let state = run.state;
     let limits = &state.config.limits;
+    let delay = run.prepared.delay;
     let started = Instant::now();
-    let bind_addr: std::net::SocketAddr = if allowed.addr.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = match UdpSocket::bind(bind_addr).await {
+    let target = run.allowed().addr;
+    let socket = match UdpSocket::bind(local_bind_addr(target)).await {
         Ok(s) => s,
         Err(e) => {
             return Ending::error(
@@ -465,34 +959,92 @@ async fn udp_session(
             );
         }
     };
+    let identity = socket
+        .local_addr()
+        .ok()
+        .and_then(|local| run.register_identity(Transport::Udp, local));
     // A connected UDP socket only accepts datagrams from the target.
-    if let Err(e) = socket.connect(allowed.addr).await {
+    if let Err(e) = socket.connect(target).await {
+        run.counters
+            .connect_failures
+            .fetch_add(1, Ordering::Relaxed);
         return Ending::error(
             ErrorCode::ConnectFailed,
-            format!(
-                "could not address {} ({}): {e}",
-                allowed.target, allowed.addr
-            ),
+            format!("could not address {} ({target}): {e}", run.allowed().target),
         );
     }
-    let local = socket
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    if !send_connected(ws, clock, allowed, local, started.elapsed()).await {
+    let local = socket.local_addr().unwrap_or(target);
+    let connect_time = started.elapsed();
+    run.on_connected(local, target, started, connect_time, identity);
+    if !send_connected(
+        ws,
+        clock,
+        run.allowed(),
+        (local, target),
+        connect_time,
+        run.recording_id(),
+    )
+    .await
+    {
         return Ending::PageGone;
     }
-    info!(peer = %allowed.addr, "udp flow open");
+    info!(peer = %target, "udp flow open");
 
-    let mut buf = vec![0u8; 65_535];
+    // The largest datagram, as spare capacity (see `tcp_session`).
+    let mut buf: Vec<u8> = Vec::with_capacity(65_535);
+    let mut up: DelayLine<Vec<u8>> = DelayLine::new(delay);
+    let mut down: DelayLine<Vec<u8>> = DelayLine::new(delay);
+    // Each datagram sent earns one reply: a server cannot answer one
+    // small query with a flood through this relay.
+    let mut replies_owed: u64 = 0;
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return Ending::relay("the relay is shutting down"),
             _ = tokio::time::sleep(limits.idle_timeout()) => return Ending::relay("idle"),
-            received = socket.recv(&mut buf) => match received {
-                Ok(n) => {
-                    if ws.send(Message::binary(buf[..n].to_vec())).await.is_err() {
+            _ = up.ready() => {
+                while let Some(datagram) = up.pop_due() {
+                    if let Err(e) = socket.send(&datagram).await {
+                        debug!("udp send: {e}");
+                    }
+                }
+            }
+            _ = down.ready() => {
+                while let Some(datagram) = down.pop_due() {
+                    run.record(Event::ToPage(datagram.clone()));
+                    if ws.send(Message::binary(datagram)).await.is_err() {
                         return Ending::PageGone;
+                    }
+                }
+            }
+            received = { buf.clear(); socket.recv_buf(&mut buf) } => match received {
+                Ok(n) => {
+                    let why = if replies_owed == 0 {
+                        Some(("unsolicited", "more replies than datagrams sent".to_string()))
+                    } else if n > limits.udp_max_reply_bytes {
+                        replies_owed -= 1;
+                        Some((
+                            "too_large",
+                            format!(
+                                "larger than {} bytes (limits.udp_max_reply_bytes)",
+                                limits.udp_max_reply_bytes
+                            ),
+                        ))
+                    } else {
+                        replies_owed -= 1;
+                        None
+                    };
+                    match why {
+                        Some((label, why)) => {
+                            debug!(len = n, "udp reply dropped: {why}");
+                            state.metrics.udp_dropped(label);
+                            run.record(Event::Dropped { len: n as u32, why });
+                        }
+                        None => {
+                            if let Err(ending) = run.charge(n, false) {
+                                return ending;
+                            }
+                            down.push(buf[..n].to_vec());
+                        }
                     }
                 }
                 // An ICMP "port unreachable" for an earlier datagram. UDP
@@ -500,11 +1052,14 @@ async fn udp_session(
                 // as the course's experiment expects.
                 Err(e) => debug!("udp recv: {e}"),
             },
-            received = ws.recv() => match classify(received, limits.max_frame_bytes) {
+            received = ws.recv() => match classify(received, limits) {
                 FromPage::Bytes(datagram) => {
-                    if let Err(e) = socket.send(&datagram).await {
-                        debug!("udp send: {e}");
+                    if let Err(ending) = run.charge(datagram.len(), true) {
+                        return ending;
                     }
+                    replies_owed += 1;
+                    run.record(Event::ToTarget(datagram.clone()));
+                    up.push(datagram);
                 }
                 FromPage::Control(PageMessage::Shutdown) => {}
                 FromPage::Control(PageMessage::Listen) => {
@@ -539,11 +1094,29 @@ mod tests {
         assert!(err.message.contains("port=\"http\""));
         let err = parse_query(&params(&[("transport", "sctp")])).unwrap_err();
         assert!(err.message.contains("tcp or udp"));
+        assert!(wants_recording(&params(&[("record", "1")])));
+        assert!(!wants_recording(&params(&[("record", "0")])));
     }
 
     #[test]
     fn truncation_respects_utf8() {
         assert_eq!(truncate("héllo", 2), "h");
         assert_eq!(truncate("abc", 10), "abc");
+    }
+
+    #[test]
+    fn loopback_targets_are_reached_from_their_own_address() {
+        assert_eq!(
+            local_bind_addr("127.0.0.1:80".parse().unwrap()).to_string(),
+            "127.0.0.1:0"
+        );
+        assert_eq!(
+            local_bind_addr("[::1]:80".parse().unwrap()).to_string(),
+            "[::1]:0"
+        );
+        assert_eq!(
+            local_bind_addr("8.8.8.8:53".parse().unwrap()).to_string(),
+            "0.0.0.0:0"
+        );
     }
 }

@@ -1,6 +1,7 @@
-//! The `wirelab` command line: `serve` (the default), `dissect` and
-//! `print-config`. Options given here override the config file, which
-//! overrides the defaults.
+//! The `wirelab` command line: `serve` (the default), `dissect`,
+//! `print-config` and `class` (the instructor's classes, worked on in the
+//! data directory, so it needs no running relay). Options given here
+//! override the config file, which overrides the defaults.
 
 use crate::config::Config;
 use anyhow::{Context, Result, bail};
@@ -34,6 +35,67 @@ pub enum Command {
     Dissect(DissectArgs),
     /// Print the configuration that `serve` would use, as TOML.
     PrintConfig(ServeArgs),
+    /// Make, list, inspect and close classroom classes.
+    Class(ClassArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClassArgs {
+    #[command(subcommand)]
+    pub action: ClassAction,
+}
+
+/// Each class command takes the relay's options: the config file and data
+/// directory to work on, and the relay's address for join links.
+#[derive(Debug, Subcommand)]
+pub enum ClassAction {
+    /// Make a class and print its join link.
+    Create {
+        /// The class's name, shown to students.
+        #[arg(long)]
+        name: String,
+        /// Catalog targets students may open, comma-separated [default: all].
+        #[arg(long, value_delimiter = ',')]
+        targets: Vec<String>,
+        /// Let students type their own host and port (the policy's rules
+        /// still decide which are allowed).
+        #[arg(long)]
+        custom_targets: bool,
+        /// How long a student's token lasts, in seconds
+        /// [default: classroom.token_ttl_secs].
+        #[arg(long, value_name = "SECS")]
+        token_ttl: Option<u64>,
+        #[command(flatten)]
+        relay: ServeArgs,
+    },
+    /// List the classes.
+    List {
+        #[command(flatten)]
+        relay: ServeArgs,
+    },
+    /// Show a class's students and their sessions, as JSON.
+    Show {
+        id: String,
+        #[command(flatten)]
+        relay: ServeArgs,
+    },
+    /// Close a class: its join link and its students' tokens stop working.
+    Close {
+        id: String,
+        #[command(flatten)]
+        relay: ServeArgs,
+    },
+}
+
+impl ClassAction {
+    fn relay(&self) -> &ServeArgs {
+        match self {
+            ClassAction::Create { relay, .. }
+            | ClassAction::List { relay }
+            | ClassAction::Show { relay, .. }
+            | ClassAction::Close { relay, .. } => relay,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -63,6 +125,9 @@ pub struct ServeArgs {
     /// Do not start the reference servers.
     #[arg(long)]
     pub no_servers: bool,
+    /// Classroom mode: require a class token on /ws and the APIs.
+    #[arg(long)]
+    pub classroom: bool,
 }
 
 impl ServeArgs {
@@ -96,6 +161,10 @@ impl ServeArgs {
         if self.no_servers {
             config.servers.enabled = false;
         }
+        if self.classroom {
+            config.classroom.enabled = true;
+        }
+        config.validate()?;
         Ok(config)
     }
 }
@@ -151,6 +220,87 @@ pub fn dissect(args: &DissectArgs) -> Result<String> {
     Ok(json)
 }
 
+/// Runs `wirelab class ...`, returning what to print.
+pub fn class(args: &ClassArgs) -> Result<String> {
+    use crate::classroom::store::{ClassStore, NewClass};
+    let config = args.action.relay().load()?;
+    let store = ClassStore::new(&config.data_dir());
+    let base = config.public_url.clone().unwrap_or_else(|| {
+        let host = if config.bind.is_unspecified() {
+            "127.0.0.1".to_string()
+        } else if config.bind.is_ipv6() {
+            format!("[{}]", config.bind)
+        } else {
+            config.bind.to_string()
+        };
+        format!("http://{host}:{}", config.port)
+    });
+    let link = |code: &str| format!("{}/join/{code}", base.trim_end_matches('/'));
+    let note = if config.classroom.enabled {
+        ""
+    } else {
+        "\nnote: classroom mode is off in this configuration; start the relay with --classroom \
+         (or [classroom] enabled = true) for the link to work."
+    };
+    Ok(match &args.action {
+        ClassAction::Create {
+            name,
+            targets,
+            custom_targets,
+            token_ttl,
+            ..
+        } => {
+            let class = store.create(
+                NewClass {
+                    name: name.clone(),
+                    targets: targets.clone(),
+                    custom_targets: *custom_targets,
+                    token_ttl_secs: *token_ttl,
+                },
+                crate::classroom::unix_now(),
+            )?;
+            format!(
+                "class {} ({:?}) created\njoin link: {}{note}",
+                class.id,
+                class.name,
+                link(&class.join_code)
+            )
+        }
+        ClassAction::List { .. } => {
+            let mut out = String::new();
+            for c in store.list() {
+                out.push_str(&format!(
+                    "{}  {:<8} {:?}  {}\n",
+                    c.id,
+                    if c.closed { "closed" } else { "open" },
+                    c.name,
+                    link(&c.join_code)
+                ));
+            }
+            if out.is_empty() {
+                out.push_str("no classes yet (wirelab class create --name ...)\n");
+            }
+            out.trim_end().to_string()
+        }
+        ClassAction::Show { id, .. } => {
+            let class = store
+                .get(id)
+                .with_context(|| format!("there is no class {id:?}"))?;
+            let json = serde_json::json!({
+                "class": class,
+                "join_url": link(&class.join_code),
+                "students": store.students(id),
+                "sessions": store.sessions(id),
+            });
+            serde_json::to_string_pretty(&json)?
+        }
+        ClassAction::Close { id, .. } => {
+            let class = store.close(id)?;
+            format!("class {} ({:?}) closed", class.id, class.name)
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +335,39 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("cannot read /nonexistent/message"));
+    }
+
+    #[test]
+    fn classes_are_made_and_closed_from_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap();
+        let run = |args: &[&str]| {
+            let mut argv = vec!["wirelab", "class"];
+            argv.extend_from_slice(args);
+            argv.extend_from_slice(&["--data-dir", data, "--classroom"]);
+            let cli = Cli::try_parse_from(argv).unwrap();
+            let Some(Command::Class(args)) = cli.command else {
+                panic!("expected class");
+            };
+            class(&args).unwrap()
+        };
+        let out = run(&[
+            "create",
+            "--name",
+            "Lab 3",
+            "--targets",
+            "upper-tcp,upper-udp",
+        ]);
+        assert!(
+            out.contains("join link: http://127.0.0.1:8080/join/"),
+            "{out}"
+        );
+        let id = out.split_whitespace().nth(1).unwrap().to_string();
+        assert!(run(&["list"]).contains("open"));
+        let shown: serde_json::Value = serde_json::from_str(&run(&["show", &id])).unwrap();
+        assert_eq!(shown["class"]["targets"][1], "upper-udp");
+        assert!(run(&["close", &id]).contains("closed"));
+        assert!(run(&["list"]).contains("closed"));
     }
 
     #[test]

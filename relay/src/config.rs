@@ -5,6 +5,8 @@
 //! common ones. Unknown keys in the file are errors, so a typo does not
 //! silently keep a default. `wirelab print-config` shows the merged result.
 
+use crate::policy::rules::{Cidr, NamedTarget, Rule};
+use anyhow::bail;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -25,7 +27,24 @@ pub struct Config {
     /// Where the reference servers keep their data. Defaults to the user's
     /// data directory (`~/.local/share/wirelab` on Linux).
     pub data_dir: Option<PathBuf>,
+    /// The address students open, such as `https://lab.example.edu`, when it
+    /// is not `http://<bind>:<port>` (behind a reverse proxy): join links are
+    /// built on it, and its origin and host are accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// Origins (`https://lab.example.edu`) of other pages allowed to open
+    /// `/ws`, besides the relay's own; `"*"` allows any page.
+    pub allowed_origins: Vec<String>,
+    /// Host names the relay answers to when it is bound to loopback, besides
+    /// `localhost` and IP addresses (the DNS rebinding defence).
+    pub allowed_hosts: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone
+    /// else the header is ignored.
+    pub trusted_proxies: Vec<Cidr>,
     pub limits: Limits,
+    pub policy: PolicyConfig,
+    pub classroom: ClassroomConfig,
+    pub recordings: RecordingsConfig,
     pub servers: Servers,
 }
 
@@ -36,22 +55,49 @@ impl Default for Config {
             port: 8080,
             dist: PathBuf::from("dist"),
             data_dir: None,
+            public_url: None,
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            trusted_proxies: Vec::new(),
             limits: Limits::default(),
+            policy: PolicyConfig::default(),
+            classroom: ClassroomConfig::default(),
+            recordings: RecordingsConfig::default(),
             servers: Servers::default(),
         }
     }
 }
 
-/// Bounds on what one WebSocket session may do.
+/// Bounds on what clients may do. Each has a default that suits a
+/// classroom; hitting one ends or refuses the session with `limit`, naming
+/// the key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// A session with no traffic either way for this long is closed.
     pub idle_timeout_secs: f64,
-    /// Largest WebSocket message the page may send (one TCP write, one datagram).
-    pub max_frame_bytes: usize,
-    /// How long to wait for a TCP connection to a target.
+    /// How long finding and connecting to a target may take.
     pub connect_timeout_secs: f64,
+    /// Largest WebSocket frame the page may send.
+    pub max_frame_bytes: usize,
+    /// Largest WebSocket message the page may send (one TCP write, one
+    /// datagram).
+    pub max_message_bytes: usize,
+    /// Open `/ws` sessions in all.
+    pub max_connections: usize,
+    /// Open `/ws` sessions per client address.
+    pub max_connections_per_client: usize,
+    /// Open `/ws` sessions per classroom student (token).
+    pub max_connections_per_token: usize,
+    /// Bytes both ways over one session.
+    pub max_bytes_per_connection: u64,
+    /// Bytes both ways per minute for one client (the student with a token,
+    /// else the address), over all its sessions.
+    pub max_bytes_per_minute: u64,
+    /// Largest `delay_ms` a page may ask for; 0 turns delay emulation off.
+    pub max_delay_ms: u64,
+    /// Largest UDP reply passed back to the page; larger ones are dropped.
+    pub udp_max_reply_bytes: usize,
     /// A reference-server connection with no traffic for this long is closed.
     pub server_idle_timeout_secs: f64,
     /// Connections each reference server accepts at once.
@@ -65,8 +111,16 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             idle_timeout_secs: 300.0,
-            max_frame_bytes: 64 * 1024,
             connect_timeout_secs: 5.0,
+            max_frame_bytes: 64 * 1024,
+            max_message_bytes: 64 * 1024,
+            max_connections: 1024,
+            max_connections_per_client: 64,
+            max_connections_per_token: 16,
+            max_bytes_per_connection: 64 * 1024 * 1024,
+            max_bytes_per_minute: 32 * 1024 * 1024,
+            max_delay_ms: 1000,
+            udp_max_reply_bytes: 4096,
             server_idle_timeout_secs: 600.0,
             server_max_connections: 256,
             listen_timeout_secs: 60.0,
@@ -94,6 +148,81 @@ impl Limits {
 
 fn seconds(secs: f64) -> Duration {
     Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+}
+
+/// `[policy]`: what students may reach besides the built-in servers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Targets the operator names, listed in the catalog.
+    pub targets: Vec<NamedTarget>,
+    /// Rules that allow custom `host`/`port` targets. None: custom targets
+    /// are refused.
+    pub rules: Vec<Rule>,
+}
+
+/// `[classroom]`: tokens for students, an instructor API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassroomConfig {
+    /// Require a class token on `/ws` and the APIs (also `--classroom`).
+    pub enabled: bool,
+    /// What the instructor sends as `Authorization: Bearer ...`. If absent,
+    /// one is generated into `<data_dir>/classroom/instructor.secret`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructor_secret: Option<String>,
+    /// The key that signs student tokens (at least 32 characters). If
+    /// absent, one is generated into `<data_dir>/classroom/token.key`;
+    /// relays that share students need the same key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_key: Option<String>,
+    /// How long a student's token is valid; joining again renews it.
+    pub token_ttl_secs: u64,
+}
+
+impl Default for ClassroomConfig {
+    fn default() -> Self {
+        ClassroomConfig {
+            enabled: false,
+            instructor_secret: None,
+            token_key: None,
+            token_ttl_secs: 2 * 3600,
+        }
+    }
+}
+
+/// When connections are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingMode {
+    Off,
+    /// When the page asks with `record=1` on `/ws`.
+    OnRequest,
+    Always,
+}
+
+/// `[recordings]`: per-connection transcripts in `<data_dir>/recordings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordingsConfig {
+    pub mode: RecordingMode,
+    /// Payload bytes kept per recording; the rest is counted, not kept.
+    pub max_bytes: u64,
+    /// Recordings older than this are deleted.
+    pub keep_hours: f64,
+    /// At most this many recordings are kept (the oldest go first).
+    pub max_count: usize,
+}
+
+impl Default for RecordingsConfig {
+    fn default() -> Self {
+        RecordingsConfig {
+            mode: RecordingMode::OnRequest,
+            max_bytes: 4 * 1024 * 1024,
+            keep_hours: 24.0,
+            max_count: 1000,
+        }
+    }
 }
 
 /// The reference servers. Each protocol has its own table.
@@ -242,7 +371,77 @@ impl Config {
     }
 
     pub fn from_toml(text: &str) -> Result<Config> {
-        Ok(toml::from_str(text)?)
+        let config: Config = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what the types cannot: rules that open something, target
+    /// names, URLs, limits that allow anything at all.
+    pub fn validate(&self) -> Result<()> {
+        for (i, rule) in self.policy.rules.iter().enumerate() {
+            rule.validate(i).map_err(anyhow::Error::msg)?;
+        }
+        for (i, target) in self.policy.targets.iter().enumerate() {
+            target.validate(i).map_err(anyhow::Error::msg)?;
+        }
+        if let Some(url) = &self.public_url {
+            crate::access::origin_of(url)
+                .with_context(|| format!("public_url {url:?} is not an http(s) URL"))?;
+        }
+        for origin in &self.allowed_origins {
+            if origin != "*" {
+                crate::access::origin_of(origin).with_context(|| {
+                    format!("allowed_origins: {origin:?} is not an origin such as https://lab.example.edu")
+                })?;
+            }
+        }
+        let l = &self.limits;
+        for (key, value) in [
+            ("max_frame_bytes", l.max_frame_bytes as u64),
+            ("max_message_bytes", l.max_message_bytes as u64),
+            ("max_connections", l.max_connections as u64),
+            (
+                "max_connections_per_client",
+                l.max_connections_per_client as u64,
+            ),
+            (
+                "max_connections_per_token",
+                l.max_connections_per_token as u64,
+            ),
+            ("max_bytes_per_connection", l.max_bytes_per_connection),
+            ("max_bytes_per_minute", l.max_bytes_per_minute),
+            ("udp_max_reply_bytes", l.udp_max_reply_bytes as u64),
+        ] {
+            if value == 0 {
+                bail!("limits.{key} must be at least 1");
+            }
+        }
+        for (key, value) in [
+            ("idle_timeout_secs", l.idle_timeout_secs),
+            ("connect_timeout_secs", l.connect_timeout_secs),
+            ("server_idle_timeout_secs", l.server_idle_timeout_secs),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                bail!("limits.{key} must be a positive number of seconds");
+            }
+        }
+        if let Some(key) = &self.classroom.token_key
+            && key.len() < 32
+        {
+            bail!("classroom.token_key must have at least 32 characters");
+        }
+        let r = &self.recordings;
+        if !(r.keep_hours.is_finite() && r.keep_hours > 0.0) {
+            bail!("recordings.keep_hours must be a positive number of hours");
+        }
+        if r.max_count == 0 {
+            bail!("recordings.max_count must be at least 1 (use mode = \"off\" to record nothing)");
+        }
+        if self.classroom.token_ttl_secs == 0 {
+            bail!("classroom.token_ttl_secs must be at least 1");
+        }
+        Ok(())
     }
 
     pub fn to_toml(&self) -> String {
@@ -311,6 +510,30 @@ mod tests {
     }
 
     #[test]
+    fn bad_values_are_refused_with_their_key() {
+        for (text, expected) in [
+            (
+                "[[policy.rules]]\nports = [80]\n",
+                "names neither hosts nor cidrs",
+            ),
+            (
+                "[[policy.rules]]\nhosts = [\"*\"]\nports = []\n",
+                "lists no ports",
+            ),
+            ("[limits]\nmax_connections = 0\n", "limits.max_connections"),
+            ("public_url = \"ftp://x\"\n", "public_url"),
+            ("[classroom]\ntoken_key = \"short\"\n", "token_key"),
+            (
+                "[[policy.targets]]\nname = \"a b\"\nhost = \"x.org\"\nport = 80\n",
+                "target name",
+            ),
+        ] {
+            let err = Config::from_toml(text).unwrap_err();
+            assert!(format!("{err:#}").contains(expected), "{text}: {err:#}");
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_rejected() {
         let err = Config::from_toml("prot = 9000\n").unwrap_err();
         assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
@@ -320,8 +543,18 @@ mod tests {
     fn printed_config_reads_back() {
         let mut c = Config {
             data_dir: Some(PathBuf::from("/tmp/x")),
+            public_url: Some("https://lab.example.edu".into()),
+            allowed_origins: vec!["https://course.example.edu".into()],
+            trusted_proxies: vec!["10.0.0.2".parse().unwrap()],
             ..Config::default()
         };
+        c.policy = toml::from_str(
+            "[[targets]]\nname = \"gaia\"\nhost = \"gaia.cs.umass.edu\"\nport = 80\nprotocol = \"http\"\n\
+             [[rules]]\nhosts = [\"*.umass.edu\"]\nports = [80, \"8000-8100\"]\n",
+        )
+        .unwrap();
+        c.classroom.enabled = true;
+        c.recordings.mode = RecordingMode::Always;
         c.limits.idle_timeout_secs = 1.5;
         assert_eq!(Config::from_toml(&c.to_toml()).unwrap(), c);
         assert_eq!(c.limits.idle_timeout(), Duration::from_millis(1500));

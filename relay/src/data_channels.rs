@@ -80,10 +80,7 @@ impl Drop for ControlSession {
 }
 
 fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
-    Refusal {
-        code,
-        message: message.into(),
-    }
+    Refusal::new(code, "data_channel", message)
 }
 
 /// Random, unguessable listener ids (128 bits).
@@ -135,6 +132,8 @@ pub fn data_port_target(target: &TargetInfo, port: u16) -> Result<Allowed, Refus
         target: name.clone(),
         transport: target.transport,
         addr: SocketAddr::new(addr.ip(), port),
+        fallbacks: Vec::new(),
+        kind: crate::policy::TargetKind::BuiltIn,
     })
 }
 

@@ -3,26 +3,51 @@
 //! the integration tests and the browser tests start the very same thing.
 //!
 //! The web server serves the built page (`dist/`), `/ws` (the bridge of relay
-//! protocol v1), `/api/targets` and `/api/health`.
+//! protocol v1), the APIs (`/api/targets`, `/api/health`, `/api/metrics`,
+//! `/api/recordings`, `/api/classes`, `/api/join`) and the classroom join
+//! page (`/join/<code>`). The security model is in the README: deny by
+//! default ([`policy`]), `Origin`/`Host` checks ([`access`]), tokens in
+//! classroom mode ([`classroom`]), and [`limits`] on everything.
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod activity;
 pub mod api;
 pub mod bridge;
 pub mod catalog;
+pub mod classroom;
 pub mod cli;
 pub mod config;
 pub mod data_channels;
+pub mod delay;
 pub mod dns_api;
 pub mod driver;
+pub mod identity;
+pub mod limits;
+pub mod metrics;
 pub mod policy;
+pub mod recording;
+pub mod secrets;
 pub mod servers;
 pub mod site;
 
+use access::Access;
+use activity::Activity;
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::routing::get;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use catalog::Catalog;
+use classroom::Classroom;
 use config::Config;
+use identity::Identities;
+use limits::Limiter;
+use metrics::Metrics;
+use policy::Policy;
+use policy::resolver::{Resolver, SystemResolver};
+use recording::RecordingStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,6 +66,30 @@ pub struct AppState {
     pub data_channels: Arc<data_channels::DataChannels>,
     /// The DNS resolver, when the DNS servers run (`/api/dns/...`).
     pub dns: Option<servers::dns::ResolverHandle>,
+    pub policy: Arc<Policy>,
+    pub access: Arc<Access>,
+    pub classroom: Arc<Classroom>,
+    pub limiter: Arc<Limiter>,
+    pub metrics: Arc<Metrics>,
+    pub recordings: Arc<RecordingStore>,
+    pub identities: Arc<Identities>,
+    pub activity: Arc<Activity>,
+}
+
+/// What a relay can be started with besides its config.
+#[derive(Clone)]
+pub struct RelayOptions {
+    /// How custom and named targets' host names are resolved (tests map
+    /// names to addresses without DNS).
+    pub resolver: Arc<dyn Resolver>,
+}
+
+impl Default for RelayOptions {
+    fn default() -> Self {
+        RelayOptions {
+            resolver: Arc::new(SystemResolver),
+        }
+    }
 }
 
 /// A running relay.
@@ -48,6 +97,8 @@ pub struct Relay {
     /// Where the page, `/ws` and `/api` are served.
     pub addr: SocketAddr,
     pub catalog: Arc<Catalog>,
+    /// Shared with the running relay: its counters, classes, recordings.
+    pub state: AppState,
     shutdown: CancellationToken,
     tracker: TaskTracker,
 }
@@ -56,6 +107,12 @@ impl Relay {
     /// Binds everything and starts serving. Fails, naming the port, if any
     /// listener cannot be bound.
     pub async fn start(config: Config) -> Result<Relay> {
+        Self::start_with(config, RelayOptions::default()).await
+    }
+
+    /// [`Relay::start`] with a chosen resolver.
+    pub async fn start_with(config: Config, options: RelayOptions) -> Result<Relay> {
+        config.validate()?;
         let data_dir = config.data_dir();
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
@@ -63,12 +120,14 @@ impl Relay {
         let tracker = TaskTracker::new();
         let dns_resolver = std::sync::OnceLock::new();
 
+        let identities = Identities::new();
         let targets = servers::start_all(&servers::ServerContext {
             config: &config,
             data_dir: &data_dir,
             shutdown: shutdown.clone(),
             tracker: &tracker,
             dns_resolver: &dns_resolver,
+            identities: identities.clone(),
         })
         .await
         .inspect_err(|_| shutdown.cancel())?;
@@ -79,16 +138,58 @@ impl Relay {
             .inspect_err(|_| shutdown.cancel())?;
         let addr = listener.local_addr()?;
 
+        let named = config
+            .policy
+            .targets
+            .iter()
+            .map(|t| TargetInfo {
+                name: t.name.clone(),
+                transport: t.transport,
+                host: t.host.clone(),
+                port: t.port,
+                protocol: t.protocol.clone(),
+                description: t.description.clone(),
+                data_ports: None,
+            })
+            .collect();
+        let catalog = Catalog::new(targets)
+            .with_named(named)
+            .map_err(anyhow::Error::msg)
+            .inspect_err(|_| shutdown.cancel())?;
+        let base_url = config.public_url.clone().unwrap_or_else(|| {
+            let host = match addr.ip() {
+                ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+                std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+                ip => ip.to_string(),
+            };
+            format!("http://{host}:{}", addr.port())
+        });
+        let classroom = Classroom::from_config(&config, &data_dir, base_url)
+            .inspect_err(|_| shutdown.cancel())?;
+        let recordings = RecordingStore::new(&data_dir, &config.recordings);
+        recordings.prune();
         let state = AppState {
             data_channels: data_channels::DataChannels::new(config.limits.listen_timeout()),
+            policy: Arc::new(Policy::new(
+                config.policy.rules.clone(),
+                options.resolver,
+                config.limits.connect_timeout(),
+            )),
+            access: Arc::new(Access::from_config(&config)),
+            classroom: Arc::new(classroom),
+            limiter: Limiter::new(&config.limits),
+            metrics: Metrics::new(),
+            recordings: Arc::new(recordings),
+            identities,
+            activity: Activity::new(),
             config: Arc::new(config),
-            catalog: Arc::new(Catalog::new(targets)),
+            catalog: Arc::new(catalog),
             shutdown: shutdown.clone(),
             started: Instant::now(),
             dns: dns_resolver.get().cloned(),
         };
         let catalog = state.catalog.clone();
-        let app = router(state);
+        let app = router(state.clone());
         let stop = shutdown.clone();
         tracker.spawn(async move {
             let served = axum::serve(
@@ -105,6 +206,7 @@ impl Relay {
         Ok(Relay {
             addr,
             catalog,
+            state,
             shutdown,
             tracker,
         })
@@ -141,18 +243,56 @@ impl Relay {
 
 /// The web server's routes.
 pub fn router(state: AppState) -> Router {
+    use classroom::api as class_api;
     let dist = state.config.dist.clone();
-    let routes = Router::new()
-        .route("/ws", get(bridge::ws_handler))
+    // The APIs and the join page answer only to the names a loopback relay
+    // accepts (the DNS rebinding defence, see `access`); `/ws` checks the
+    // same itself, to report a refusal over the WebSocket.
+    let guarded = Router::new()
         .route("/api/targets", get(api::targets))
-        .route("/api/health", get(api::health))
         .route("/api/dns/traces", get(dns_api::traces))
         .route("/api/dns/trace", get(dns_api::trace))
         .route(
             "/api/dns/cache",
             get(dns_api::cache).delete(dns_api::clear_cache),
-        );
+        )
+        .route("/api/metrics", get(api::metrics))
+        .route("/api/recordings", get(api::list_recordings))
+        .route("/api/recordings/{id}", get(api::recording))
+        .route("/api/recordings/{id}/text", get(api::recording_text))
+        .route("/api/recordings/{id}/pcapng", get(api::recording_pcapng))
+        .route(
+            "/api/classes",
+            get(class_api::list_classes).post(class_api::create_class),
+        )
+        .route(
+            "/api/classes/{id}",
+            get(class_api::class_activity).delete(class_api::close_class),
+        )
+        .route("/api/join", post(class_api::join_api))
+        .route(
+            "/join/{code}",
+            get(class_api::join_page).post(class_api::join_submit),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            check_host,
+        ));
+    let routes = guarded
+        .route("/ws", get(bridge::ws_handler))
+        .route("/api/health", get(api::health));
     site::attach(routes, &dist)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The `Host` check of [`access::Access::check_host`], as a middleware.
+async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match state.access.check_host(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => {
+            state.metrics.refused("forbidden", refusal.reason);
+            classroom::api::ApiError::from(refusal).into_response()
+        }
+    }
 }

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
             println!("{json}");
         }),
         Some(Command::PrintConfig(args)) => args.load().map(|c| print!("{}", c.to_toml())),
+        Some(Command::Class(args)) => wirelab_relay::cli::class(&args).map(|out| println!("{out}")),
         Some(Command::Serve(args)) => serve(args),
         None => serve(cli.serve),
     };
@@ -60,6 +61,20 @@ fn print_banner(relay: &Relay, config: &wirelab_relay::config::Config) {
     );
     println!("  page, /ws and /api on {}", relay.addr);
     println!("  data directory {}", config.data_dir().display());
+    if config.classroom.enabled {
+        println!("  classroom mode: /ws and the APIs need a class token");
+        match wirelab_relay::classroom::Classroom::instructor_secret_file(config) {
+            Some(file) => println!("  instructor secret in {}", file.display()),
+            None => println!("  instructor secret from the config (classroom.instructor_secret)"),
+        }
+        println!("  make a class: wirelab class create --name \"...\" (or POST /api/classes)");
+    }
+    if !config.policy.rules.is_empty() {
+        println!(
+            "  custom targets allowed by {} policy rule(s)",
+            config.policy.rules.len()
+        );
+    }
     if relay.targets().is_empty() {
         println!("  no reference servers");
     }

@@ -10,9 +10,11 @@ pub mod upper;
 
 use crate::config::{Config, Limits};
 use crate::driver::TcpServerSettings;
+use crate::identity::Identities;
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -26,6 +28,10 @@ pub struct ServerContext<'a> {
     pub tracker: &'a TaskTracker,
     /// Where the DNS servers leave the resolver's handle, for `/api/dns`.
     pub dns_resolver: &'a std::sync::OnceLock<dns::ResolverHandle>,
+    /// Which classroom student a connection from the relay belongs to
+    /// (`identities.student_at(transport, peer.remote)`): servers keep
+    /// per-student data under `data_dir.join(identity.data_subdir())`.
+    pub identities: Arc<Identities>,
 }
 
 impl ServerContext<'_> {

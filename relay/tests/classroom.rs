@@ -1,0 +1,349 @@
+//! Classroom mode end to end: the instructor makes a class, students join
+//! (by API and by the join page's cookie), tokens are checked for
+//! signature, expiry, scope and class, the instructor sees the activity,
+//! and servers can tell which student a connection is for.
+
+mod common;
+
+use common::*;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use wirelab_relay::classroom::token::{Claims, TokenKey};
+use wirelab_relay::config::Config;
+use wirelab_shared::relay_protocol::{ErrorCode, Transport};
+
+const SECRET: &str = "instructor-secret-for-tests";
+const KEY: &str = "0123456789abcdef0123456789abcdef-test-key";
+
+fn classroom(c: &mut Config) {
+    c.classroom.enabled = true;
+    c.classroom.instructor_secret = Some(SECRET.into());
+    c.classroom.token_key = Some(KEY.into());
+}
+
+fn instructor() -> String {
+    format!("Authorization: Bearer {SECRET}")
+}
+
+/// Makes a class through the API; returns its JSON.
+async fn make_class(relay: &TestRelay, body: &str) -> serde_json::Value {
+    let (status, _, body) = relay
+        .request(
+            "POST",
+            "/api/classes",
+            &[&instructor(), "Content-Type: application/json"],
+            body,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Joins through the API; returns the token.
+async fn join(relay: &TestRelay, code: &str, name: &str) -> String {
+    let (status, head, body) = relay
+        .request(
+            "POST",
+            "/api/join",
+            &["Content-Type: application/json"],
+            &serde_json::json!({"code": code, "name": name}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("set-cookie: wirelab_token="),
+        "{head}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    json["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn nothing_works_without_a_token() {
+    let relay = start(classroom).await;
+    let mut ws = relay.open("target=upper-tcp").await;
+    let (code, message) = expect_error(&mut ws).await;
+    assert_eq!(code, ErrorCode::Auth);
+    assert!(message.contains("join your class"), "{message}");
+    expect_close(&mut ws, 1008).await;
+    for path in [
+        "/api/targets",
+        "/api/classes",
+        "/api/metrics",
+        "/api/recordings",
+    ] {
+        let (status, _, body) = relay.request("GET", path, &[], "").await;
+        assert_eq!(status, 401, "{path}: {body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["code"], "auth", "{path}");
+    }
+    // Health stays open for load balancers.
+    assert_eq!(relay.get("/api/health").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_student_reaches_what_the_class_allows_until_it_closes() {
+    let relay = start(classroom).await;
+    let class = make_class(&relay, r#"{"name":"Lab 3","targets":["upper-tcp"]}"#).await;
+    let join_url = class["join_url"].as_str().unwrap();
+    assert!(
+        join_url.starts_with(&format!("http://{}/join/", relay.relay.addr)),
+        "{join_url}"
+    );
+    let code = class["join_code"].as_str().unwrap();
+    let id = class["id"].as_str().unwrap();
+    let token = join(&relay, code, "Alice").await;
+    // A student is not the instructor.
+    let (status, _, _) = relay
+        .request(
+            "GET",
+            "/api/classes",
+            &[&format!("Authorization: Bearer {token}")],
+            "",
+        )
+        .await;
+    assert_eq!(status, 401);
+
+    // In scope: by query parameter and by cookie.
+    let mut ws = relay.open(&format!("target=upper-tcp&token={token}")).await;
+    expect_connected(&mut ws).await;
+    send_bytes(&mut ws, b"hello\n").await;
+    assert_eq!(next_bytes(&mut ws).await, b"HELLO\n");
+    let cookie = format!("wirelab_token={token}");
+    let mut by_cookie = relay
+        .open_with("target=upper-tcp", &[("cookie", &cookie)])
+        .await;
+    expect_connected(&mut by_cookie).await;
+
+    // Out of scope: another catalog target, a custom target.
+    let mut ws2 = relay.open(&format!("target=upper-udp&token={token}")).await;
+    let (code_, message) = expect_error(&mut ws2).await;
+    assert_eq!(code_, ErrorCode::Forbidden);
+    assert!(
+        message.contains("does not include the target upper-udp"),
+        "{message}"
+    );
+    let mut ws3 = relay
+        .open(&format!("host=127.0.0.1&port=80&token={token}"))
+        .await;
+    let (code_, message) = expect_error(&mut ws3).await;
+    assert_eq!(code_, ErrorCode::Forbidden);
+    assert!(message.contains("not hosts you type"), "{message}");
+
+    // The catalog shows what the token allows.
+    let (status, _, body) = relay
+        .request(
+            "GET",
+            "/api/targets",
+            &[&format!("Authorization: Bearer {token}")],
+            "",
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("upper-tcp") && !body.contains("upper-udp"),
+        "{body}"
+    );
+
+    // The instructor sees Alice and her open sessions.
+    let (status, _, body) = relay
+        .request("GET", &format!("/api/classes/{id}"), &[&instructor()], "")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let activity: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let alice = &activity["students"][0];
+    assert_eq!(alice["name"], "Alice");
+    assert_eq!(alice["open"].as_array().unwrap().len(), 2, "{body}");
+    // Once closed, the sessions are in the class's log.
+    drop(ws);
+    drop(by_cookie);
+    let mut logged = 0;
+    for _ in 0..100 {
+        let (_, _, body) = relay
+            .request("GET", &format!("/api/classes/{id}"), &[&instructor()], "")
+            .await;
+        let activity: serde_json::Value = serde_json::from_str(&body).unwrap();
+        logged = activity["students"][0]["sessions"]
+            .as_array()
+            .unwrap()
+            .len();
+        if logged == 2 {
+            let first = &activity["students"][0]["sessions"][0];
+            assert_eq!(first["target"], "upper-tcp");
+            assert!(first["bytes_to_target"].as_u64().unwrap() <= 6);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(logged, 2);
+
+    // Closing the class ends every token.
+    let (status, _, _) = relay
+        .request(
+            "DELETE",
+            &format!("/api/classes/{id}"),
+            &[&instructor()],
+            "",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut ws = relay.open(&format!("target=upper-tcp&token={token}")).await;
+    let (code_, message) = expect_error(&mut ws).await;
+    assert_eq!(code_, ErrorCode::Auth);
+    assert!(message.contains("closed"), "{message}");
+}
+
+#[tokio::test]
+async fn expired_and_forged_tokens_are_refused() {
+    let relay = start(classroom).await;
+    let class = make_class(&relay, r#"{"name":"Lab"}"#).await;
+    let now = wirelab_relay::classroom::unix_now();
+    let claims = |exp: u64, custom: bool| Claims {
+        class: class["id"].as_str().unwrap().into(),
+        sub: "s-test".into(),
+        name: "Mallory".into(),
+        iat: now - 7200,
+        exp,
+        targets: vec![],
+        custom,
+    };
+    let key = TokenKey::new(KEY.as_bytes());
+    let cases = [
+        (key.sign(&claims(now - 60, false)), "expired"),
+        (
+            TokenKey::new(b"not the relay's key, but long enough").sign(&claims(now + 600, true)),
+            "not valid",
+        ),
+        ("wl1.garbage.garbage".to_string(), "not valid"),
+    ];
+    for (token, words) in cases {
+        let mut ws = relay.open(&format!("target=upper-tcp&token={token}")).await;
+        let (code, message) = expect_error(&mut ws).await;
+        assert_eq!(code, ErrorCode::Auth);
+        assert!(message.contains(words), "{message}");
+    }
+    // The same claims signed with the relay's key, unexpired, work.
+    let good = key.sign(&claims(now + 600, false));
+    let mut ws = relay.open(&format!("target=upper-tcp&token={good}")).await;
+    expect_connected(&mut ws).await;
+}
+
+#[tokio::test]
+async fn the_join_page_sets_a_cookie_the_page_then_uses() {
+    let relay = start(classroom).await;
+    let class = make_class(&relay, r#"{"name":"Networks <101>"}"#).await;
+    let code = class["join_code"].as_str().unwrap();
+    let (status, _, body) = relay
+        .request("GET", &format!("/join/{code}"), &[], "")
+        .await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Join Networks &lt;101&gt;"), "{body}");
+    assert!(body.contains("<form method=\"post\""));
+    let (status, head, body) = relay
+        .request(
+            "POST",
+            &format!("/join/{code}"),
+            &["Content-Type: application/x-www-form-urlencoded"],
+            "name=Bob+B.",
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Welcome, Bob B."), "{body}");
+    let cookie_line = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap();
+    assert!(cookie_line.contains("HttpOnly") && cookie_line.contains("SameSite=Strict"));
+    let cookie = cookie_line
+        .split_once(':')
+        .unwrap()
+        .1
+        .split(';')
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    let mut ws = relay
+        .open_with("target=upper-udp", &[("cookie", &cookie)])
+        .await;
+    expect_connected(&mut ws).await;
+    let (status, _, _) = relay.request("GET", "/join/not-a-code", &[], "").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn each_student_has_a_connection_limit() {
+    let relay = start(|c| {
+        classroom(c);
+        c.limits.max_connections_per_token = 2;
+    })
+    .await;
+    let class = make_class(&relay, r#"{"name":"Lab"}"#).await;
+    let code = class["join_code"].as_str().unwrap();
+    let alice = join(&relay, code, "Alice").await;
+    let bob = join(&relay, code, "Bob").await;
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let mut ws = relay.open(&format!("target=upper-tcp&token={alice}")).await;
+        expect_connected(&mut ws).await;
+        open.push(ws);
+    }
+    let mut third = relay.open(&format!("target=upper-tcp&token={alice}")).await;
+    let (code_, message) = expect_error(&mut third).await;
+    assert_eq!(code_, ErrorCode::Limit);
+    assert!(message.contains("max_connections_per_token"), "{message}");
+    // Bob has his own.
+    let mut ws = relay.open(&format!("target=upper-tcp&token={bob}")).await;
+    expect_connected(&mut ws).await;
+}
+
+#[tokio::test]
+async fn servers_can_tell_which_student_a_connection_is_for() {
+    // A server that reports the address each connection comes from.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<SocketAddr>(4);
+    tokio::spawn(async move {
+        while let Ok((mut stream, remote)) = listener.accept().await {
+            let _ = tx.send(remote).await;
+            tokio::spawn(async move {
+                let mut buf = [0u8; 64];
+                while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    let relay = start(move |c| {
+        classroom(c);
+        c.policy = toml::from_str(&format!(
+            "[[targets]]\nname = \"mail-ish\"\nhost = \"127.0.0.1\"\nport = {port}\n"
+        ))
+        .unwrap();
+    })
+    .await;
+    let class = make_class(&relay, r#"{"name":"Lab"}"#).await;
+    let token = join(&relay, class["join_code"].as_str().unwrap(), "Alice").await;
+    let mut ws = relay.open(&format!("target=mail-ish&token={token}")).await;
+    expect_connected(&mut ws).await;
+    let remote = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let identities = &relay.relay.state.identities;
+    let who = identities
+        .student_at(Transport::Tcp, remote)
+        .expect("the connection is Alice's");
+    assert_eq!(who.name, "Alice");
+    assert_eq!(who.class.as_str(), class["id"].as_str().unwrap());
+    assert!(who.data_subdir().starts_with("classes"));
+    drop(ws);
+    // When the session ends, the address belongs to nobody.
+    for _ in 0..100 {
+        if identities.student_at(Transport::Tcp, remote).is_none() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the registration outlived the session");
+}
