@@ -85,6 +85,34 @@ impl Lab {
         self.browser.goto(&url)
     }
 
+    /// A plain HTTP GET to the relay (for links the page shows), returning
+    /// the status and the body bytes.
+    pub fn get(&self, path: &str) -> Result<(u16, Vec<u8>)> {
+        let mut stream = TcpStream::connect(self.relay.addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.relay.addr
+        );
+        stream.write_all(request.as_bytes())?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response)?;
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .ok_or_else(|| anyhow!("no end of headers"))?;
+        let head = String::from_utf8_lossy(&response[..split]).to_string();
+        let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let mut body = response[split + 4..].to_vec();
+        if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            body = dechunk(&body)?;
+        }
+        Ok((status, body))
+    }
+
     /// Runs a future on the relay's runtime (for tests that also talk to
     /// the servers directly).
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {

@@ -165,3 +165,38 @@ fn the_web_server_runs_in_the_page_without_a_relay() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn added_delay_shows_in_the_handshake_and_recordings_download() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open("/http")?;
+    let b = &lab.browser;
+    b.wait_attribute("relay-status", "data-state", "online")?;
+    b.select_option("delay-select", "100")?;
+    b.click(&b.testid("record-toggle")?)?;
+    select_template(b, "telnet-get")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "HTTP/1.1 200 OK")?;
+    // The handshake is one round trip: 2 × 100 ms at least.
+    let state = b.text(&b.testid("conn-state")?)?;
+    let ms: f64 = state
+        .split("set up in ")
+        .nth(1)
+        .and_then(|rest| rest.split(" ms").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no handshake time in {state:?}"));
+    assert!(ms >= 200.0, "the handshake took {ms} ms: {state}");
+    let link = b.testid("recording-pcapng")?;
+    let href = b.attribute(&link, "href")?.expect("a link");
+    let path = href.trim_start_matches(&lab.base);
+    b.click(&b.testid("disconnect")?)?;
+    let pcap = b.wait_until("the recording to be readable", || {
+        let (status, body) = lab.get(path)?;
+        Ok((status == 200 && body.len() > 100).then_some(body))
+    })?;
+    // A pcapng file starts with a Section Header Block.
+    assert_eq!(&pcap[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
+    Ok(())
+}

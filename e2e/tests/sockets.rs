@@ -131,3 +131,16 @@ fn without_a_relay_the_page_runs_its_own_servers() -> Result<()> {
     b.wait_text("transcript", "OFFLINE HELLO␍␊")?;
     Ok(())
 }
+
+#[test]
+fn a_classroom_relay_asks_the_student_to_join_first() -> Result<()> {
+    let Some(mut lab) = Lab::start(|c| c.classroom.enabled = true) else {
+        return Ok(());
+    };
+    lab.open("/sockets")?;
+    let b = &lab.browser;
+    b.wait_attribute("relay-status", "data-state", "locked")?;
+    let notice = b.wait_text("locked", "join link")?;
+    assert!(!notice.is_empty());
+    Ok(())
+}

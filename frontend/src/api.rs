@@ -2,23 +2,55 @@
 
 use wirelab_shared::relay_protocol::{Health, TargetInfo};
 
+/// Why a call to the relay failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// The HTTP status, when the relay answered at all.
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// `GET /api/health`.
-pub async fn health() -> Result<Health, String> {
+pub async fn health() -> Result<Health, ApiError> {
     get_json("/api/health").await
 }
 
 /// `GET /api/targets`.
-pub async fn targets() -> Result<Vec<TargetInfo>, String> {
+pub async fn targets() -> Result<Vec<TargetInfo>, ApiError> {
     get_json("/api/targets").await
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, String> {
+/// GETs JSON; a refusal's own `message` (classroom mode answers 401 with
+/// `{"code":"auth","message":...}`) is kept for the student.
+pub async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     let response = gloo_net::http::Request::get(path)
         .send()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ApiError {
+            status: None,
+            message: e.to_string(),
+        })?;
     if !response.ok() {
-        return Err(format!("{path}: HTTP {}", response.status()));
+        let status = response.status();
+        let message = response
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("{path}: HTTP {status}"));
+        return Err(ApiError {
+            status: Some(status),
+            message,
+        });
     }
-    response.json::<T>().await.map_err(|e| e.to_string())
+    response.json::<T>().await.map_err(|e| ApiError {
+        status: None,
+        message: e.to_string(),
+    })
 }

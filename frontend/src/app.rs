@@ -7,6 +7,7 @@ use crate::pages::{
     home::Home, http::HttpPage, not_found::NotFound, protocol::ProtocolPage, sockets::Sockets,
 };
 use crate::route::{Route, nav_entries};
+use crate::settings::{LabSettings, SettingsBar, SettingsHandle};
 use std::rc::Rc;
 use wirelab_shared::relay_protocol::TargetInfo;
 use yew::prelude::*;
@@ -22,6 +23,10 @@ pub enum RelayStatus {
     /// No relay: the in-browser servers stand in.
     Offline {
         why: String,
+    },
+    /// A classroom relay that wants a token first.
+    Locked {
+        message: String,
     },
 }
 
@@ -44,6 +49,7 @@ pub fn app() -> Html {
         status: RelayStatus::Checking,
         targets: Rc::new(Vec::new()),
     });
+    let settings: SettingsHandle = use_state(LabSettings::default);
     {
         let info = info.clone();
         use_effect_with((), move |_| {
@@ -51,7 +57,7 @@ pub fn app() -> Html {
                 let checked = async {
                     let health = crate::api::health().await?;
                     let targets = crate::api::targets().await?;
-                    Ok::<_, String>((health, targets))
+                    Ok::<_, crate::api::ApiError>((health, targets))
                 }
                 .await;
                 info.set(match checked {
@@ -61,8 +67,13 @@ pub fn app() -> Html {
                         },
                         targets: Rc::new(targets),
                     },
-                    Err(why) => RelayInfo {
-                        status: RelayStatus::Offline { why },
+                    // A classroom relay: the student must join first.
+                    Err(e) if e.status == Some(401) => RelayInfo {
+                        status: RelayStatus::Locked { message: e.message },
+                        targets: Rc::new(Vec::new()),
+                    },
+                    Err(e) => RelayInfo {
+                        status: RelayStatus::Offline { why: e.message },
                         targets: Rc::new(crate::local::targets()),
                     },
                 });
@@ -72,14 +83,25 @@ pub fn app() -> Html {
     html! {
         <BrowserRouter>
             <ContextProvider<RelayInfo> context={(*info).clone()}>
+            <ContextProvider<SettingsHandle> context={settings.clone()}>
                 <header class="top">
                     <Link<Route> to={Route::Home} classes="brand">{ "wirelab" }</Link<Route>>
                     <Nav />
+                    if matches!(info.status, RelayStatus::Online { .. }) {
+                        <SettingsBar settings={settings.clone()} />
+                    }
                     <RelayStatusBadge />
                 </header>
+                if let RelayStatus::Locked { message } = &info.status {
+                    <p class="notice locked" data-testid="locked">
+                        { format!("{message} ") }
+                        { "Open the join link your instructor gave you, then come back to this page." }
+                    </p>
+                }
                 <main>
                     <Switch<Route> render={switch} />
                 </main>
+            </ContextProvider<SettingsHandle>>
             </ContextProvider<RelayInfo>>
         </BrowserRouter>
     }

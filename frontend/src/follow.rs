@@ -191,6 +191,7 @@ mod tests {
                 local: "127.0.0.1:5000".into(),
                 connect_ms: 0.3,
                 t_ms: None,
+                recording: None,
             },
             at: 1.0,
         });

@@ -19,6 +19,7 @@ pub mod local;
 pub mod pages;
 pub mod route;
 pub mod session;
+pub mod settings;
 
 /// Entry point called by the generated JS glue once the module is loaded.
 #[cfg(target_arch = "wasm32")]

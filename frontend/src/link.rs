@@ -115,6 +115,7 @@ impl LocalLink {
             local: "this page".into(),
             connect_ms: 0.0,
             t_ms: None,
+            recording: None,
         };
         deliver_later(&on_event, LinkEvent::Relay(connected));
         let engine = (target.transport == Transport::Tcp).then_some(engine);

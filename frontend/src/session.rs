@@ -96,6 +96,8 @@ pub enum ConnState {
         connect_ms: f64,
         /// The page sent `shutdown`: no more data may be sent.
         write_closed: bool,
+        /// The relay's recording of this connection, if one was asked for.
+        recording: Option<String>,
     },
     Closed {
         by: ClosedBy,
@@ -149,6 +151,7 @@ impl ConnState {
                 local,
                 connect_ms,
                 write_closed,
+                ..
             } => {
                 let how = match transport {
                     Transport::Tcp => format!("TCP connection set up in {connect_ms:.2} ms"),
@@ -193,6 +196,9 @@ pub struct Session {
     /// Page-clock time of Connect; entry times are relative to it.
     epoch: f64,
     next_id: usize,
+    /// The recording of the last connection, kept after it closes so the
+    /// student can still download it.
+    last_recording: Option<String>,
 }
 
 impl Default for Session {
@@ -202,6 +208,7 @@ impl Default for Session {
             entries: Vec::new(),
             epoch: 0.0,
             next_id: 0,
+            last_recording: None,
         }
     }
 }
@@ -269,6 +276,7 @@ impl Session {
         match action {
             SessionAction::Connecting { target, at } => {
                 self.epoch = at;
+                self.last_recording = None;
                 self.state = ConnState::Connecting {
                     target: target.clone(),
                 };
@@ -344,6 +352,7 @@ impl Session {
                 peer,
                 local,
                 connect_ms,
+                recording,
                 ..
             } => {
                 let target = target.unwrap_or_else(|| peer.clone());
@@ -356,6 +365,7 @@ impl Session {
                         transport,
                     },
                 );
+                self.last_recording = recording.clone();
                 self.state = ConnState::Open {
                     target,
                     transport,
@@ -363,6 +373,7 @@ impl Session {
                     local,
                     connect_ms,
                     write_closed: false,
+                    recording,
                 };
             }
             RelayMessage::Error { code, message, .. } => {
@@ -422,6 +433,14 @@ impl Session {
         })
     }
 
+    /// The recording id of the current or last connection, if any.
+    pub fn recording(&self) -> Option<&str> {
+        match &self.state {
+            ConnState::Open { recording, .. } => recording.as_deref(),
+            _ => self.last_recording.as_deref(),
+        }
+    }
+
     /// The most recent entry that carries bytes.
     pub fn last_data(&self) -> Option<&Entry> {
         self.entries
@@ -454,6 +473,7 @@ mod tests {
                 local: "127.0.0.1:5555".into(),
                 connect_ms: 0.2,
                 t_ms: Some(0.5),
+                recording: None,
             },
             at,
         }

@@ -135,6 +135,7 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<ConnectQuery, Ref
         accept: params.get("accept").cloned(),
         token: params.get("token").cloned(),
         delay_ms: number(params, "delay_ms")?,
+        record: wants_recording(params),
     })
 }
 
@@ -583,18 +584,9 @@ async fn send_connected(
         local: local.to_string(),
         connect_ms: round_ms(connect_time),
         t_ms: clock.t_ms(),
+        recording,
     };
-    let text = match recording {
-        None => msg.to_json(),
-        Some(id) => {
-            let mut json = serde_json::to_value(&msg).unwrap_or_default();
-            if let Some(object) = json.as_object_mut() {
-                object.insert("recording".into(), id.into());
-            }
-            json.to_string()
-        }
-    };
-    ws.send(Message::text(text)).await.is_ok()
+    ws.send(Message::text(msg.to_json())).await.is_ok()
 }
 
 /// What the page asked for in one WebSocket message.

@@ -20,7 +20,9 @@ async fn tcp_round_trip_through_the_relay() {
             local,
             connect_ms,
             t_ms,
+            recording,
         } => {
+            assert_eq!(recording, None, "no recording unless asked for");
             assert_eq!(transport, Transport::Tcp);
             assert_eq!(name.as_deref(), Some("upper-tcp"));
             assert_eq!(peer, format!("127.0.0.1:{}", target.port));

@@ -116,6 +116,10 @@ pub enum RelayMessage {
         connect_ms: f64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         t_ms: Option<f64>,
+        /// The id of this connection's recording, when the page asked for
+        /// one (`record=1`): `/api/recordings/<id>/text` and `/pcapng`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recording: Option<String>,
     },
     Error {
         code: ErrorCode,
@@ -191,6 +195,9 @@ pub struct ConnectQuery {
     pub token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
+    /// Ask the relay to record this connection (where it allows it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub record: bool,
 }
 
 impl ConnectQuery {
@@ -229,6 +236,9 @@ impl ConnectQuery {
         }
         if let Some(v) = self.delay_ms {
             push("delay_ms", v.to_string());
+        }
+        if self.record {
+            push("record", "1".to_string());
         }
         parts.join("&")
     }
@@ -270,6 +280,7 @@ mod tests {
             local: "127.0.0.1:40112".into(),
             connect_ms: 0.21,
             t_ms: None,
+            recording: None,
         };
         assert_eq!(
             connected.to_json(),
@@ -319,6 +330,11 @@ mod tests {
         let mut q = ConnectQuery::target("upper tcp");
         q.delay_ms = Some(50);
         assert_eq!(q.to_query_string(), "target=upper%20tcp&delay_ms=50");
+        q.record = true;
+        assert_eq!(
+            q.to_query_string(),
+            "target=upper%20tcp&delay_ms=50&record=1"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod inspector;
 pub mod messages;
+pub mod recording;
 pub mod relay_status;
 pub mod target_picker;
 pub mod timeline;

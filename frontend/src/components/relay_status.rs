@@ -15,6 +15,11 @@ pub fn relay_status_badge() -> Html {
             format!("relay: online, {n} targets"),
             format!("wirelab relay {version}"),
         ),
+        Some((RelayStatus::Locked { message }, _)) => (
+            "locked",
+            "relay: classroom, join first".to_string(),
+            message.clone(),
+        ),
         Some((RelayStatus::Offline { why }, _)) => (
             "offline",
             "relay: offline — in-browser servers".to_string(),

@@ -7,6 +7,7 @@ use crate::app::RelayInfo;
 use crate::link::{Link, LinkEvent, Route};
 use crate::now_ms;
 use crate::session::{Session, SessionAction};
+use crate::settings::{LabSettings, SettingsHandle};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wirelab_shared::relay_protocol::{ConnectQuery, TargetInfo};
@@ -18,6 +19,7 @@ pub struct Connection {
     pub session: UseReducerHandle<Session>,
     link: Rc<RefCell<Option<Link>>>,
     offline: bool,
+    settings: LabSettings,
 }
 
 impl Connection {
@@ -42,7 +44,7 @@ impl Connection {
         let route = if self.offline {
             Route::Local(target.clone())
         } else {
-            Route::Relay(ConnectQuery::target(&target.name))
+            Route::Relay(self.settings.apply(ConnectQuery::target(&target.name)))
         };
         match Link::open(route, on_event) {
             Ok(link) => *self.link.borrow_mut() = Some(link),
@@ -108,6 +110,9 @@ impl Connection {
 pub fn use_connection() -> Connection {
     let info = use_context::<RelayInfo>();
     let offline = info.as_ref().is_some_and(RelayInfo::is_offline);
+    let settings = use_context::<SettingsHandle>()
+        .map(|h| *h)
+        .unwrap_or_default();
     let session = use_reducer(Session::default);
     let link = use_mut_ref(|| None::<Link>);
     {
@@ -130,5 +135,6 @@ pub fn use_connection() -> Connection {
         session,
         link,
         offline,
+        settings,
     }
 }

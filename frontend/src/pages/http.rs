@@ -6,6 +6,7 @@
 use crate::app::RelayInfo;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
+use crate::components::recording::RecordingLinks;
 use crate::components::target_picker::{TargetPicker, pick};
 use crate::components::timeline::Timeline;
 use crate::follow;
@@ -256,6 +257,7 @@ pub fn http_page() -> Html {
                 { state.describe() }
                 if state.can_send() { { " — the next request goes on this connection" } }
             </p>
+            <RecordingLinks recording={session.recording().map(|r| AttrValue::from(r.to_string()))} />
             <div class="composer-grid">
                 <div class="pane">
                     <div class="toolbar">

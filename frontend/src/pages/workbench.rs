@@ -9,6 +9,7 @@
 use crate::app::RelayInfo;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
+use crate::components::recording::RecordingLinks;
 use crate::components::target_picker::{TargetPicker, pick};
 use crate::components::timeline::Timeline;
 use crate::follow::{self, Item};
@@ -331,6 +332,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
             }
             <p class={classes!("conn-state", state.key())} data-testid="conn-state"
                data-state={state.key()}>{ state.describe() }</p>
+            <RecordingLinks recording={session.recording().map(|r| AttrValue::from(r.to_string()))} />
             if let Some(protocol_state) = &protocol_state {
                 <p class="protocol-state" data-testid="protocol-state">
                     { "Session state: " }<strong>{ protocol_state }</strong>
