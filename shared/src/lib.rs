@@ -14,6 +14,7 @@ pub mod framing;
 pub mod fuzzing;
 pub mod kinds;
 pub mod line;
+pub mod mail;
 pub mod relay_protocol;
 pub mod text;
 pub mod upper;
