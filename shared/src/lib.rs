@@ -15,6 +15,7 @@ pub mod fuzzing;
 pub mod kinds;
 pub mod line;
 pub mod mail;
+pub mod pop3;
 pub mod relay_protocol;
 pub mod smtp;
 pub mod stuffing;
