@@ -53,7 +53,7 @@ pub fn gap(bytes: &[u8], span: Span) -> Field {
         return Field::new("Whitespace", span, shown);
     }
     let trimmed = raw.trim_ascii();
-    if trimmed.len() == 1 && b",;:".contains(&trimmed[0]) {
+    if trimmed.len() == 1 && b",;:=/".contains(&trimmed[0]) {
         return Field::new("Separator", span, shown);
     }
     Field::new("Text", span, shown)

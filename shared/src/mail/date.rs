@@ -125,11 +125,11 @@ impl DateTime {
 }
 
 /// The result of reading a date: the date if it could be read, and what is
-/// wrong or obsolete in how it was written.
+/// wrong or obsolete in how it was written: (severity, message, RFC section).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ParsedDate {
     pub date: Option<DateTime>,
-    pub problems: Vec<(Severity, String)>,
+    pub problems: Vec<(Severity, String, &'static str)>,
 }
 
 fn zone_offset(zone: &str) -> Option<(i32, bool)> {
@@ -192,6 +192,7 @@ pub fn parse(text: &str) -> ParsedDate {
         out.problems.push((
             Severity::Error,
             format!("{why}; the form is \"Thu, 4 Sep 2003 10:21:22 -0500\""),
+            "RFC 5322 §3.3",
         ));
         out
     };
@@ -222,9 +223,10 @@ pub fn parse(text: &str) -> ParsedDate {
             Severity::Warning,
             format!(
                 "the year {year_text:?} has {} digits: obsolete syntax, read as {year}; write \
-                 four digits (RFC 5322 §4.3)",
+                 four digits",
                 year_text.len()
             ),
+            "RFC 5322 §4.3",
         ));
     }
     let time_text = tokens[3];
@@ -232,6 +234,7 @@ pub fn parse(text: &str) -> ParsedDate {
         out.problems.push((
             Severity::Error,
             format!("the time {time_text:?} uses '.' where the syntax has ':' (hh:mm:ss)"),
+            "RFC 5322 §3.3",
         ));
     }
     let parts: Vec<&str> = time_text.split([':', '.']).collect();
@@ -255,6 +258,7 @@ pub fn parse(text: &str) -> ParsedDate {
             out.problems.push((
                 Severity::Error,
                 "the date has no time zone (such as +0000 or -0500)".into(),
+                "RFC 5322 §3.3",
             ));
             0
         }
@@ -267,17 +271,21 @@ pub fn parse(text: &str) -> ParsedDate {
                         Severity::Note,
                         format!(
                             "the zone {zone:?} is an obsolete name; today it is written as a \
-                             numeric offset, {sign}{:02}{:02} (RFC 5322 §4.3)",
+                             numeric offset, {sign}{:02}{:02}",
                             off / 60,
                             off % 60
                         ),
+                        "RFC 5322 §4.3",
                     ));
                 }
                 offset
             }
             None => {
-                out.problems
-                    .push((Severity::Error, format!("{zone:?} is not a time zone")));
+                out.problems.push((
+                    Severity::Error,
+                    format!("{zone:?} is not a time zone"),
+                    "RFC 5322 §3.3",
+                ));
                 0
             }
         },
@@ -300,6 +308,7 @@ pub fn parse(text: &str) -> ParsedDate {
                     "{} {} {} was a {}, not a {} as written",
                     day, MONTHS[month_index], year, WEEKDAYS[actual], WEEKDAYS[written]
                 ),
+                "RFC 5322 §3.3",
             ));
         }
     }
@@ -329,7 +338,7 @@ mod tests {
         let d = p.date.unwrap();
         assert_eq!(d.offset_minutes, -300);
         assert_eq!(d.utc_iso(), "2003-09-04 15:21:22 UTC");
-        let messages: Vec<_> = p.problems.iter().map(|(_, m)| m.as_str()).collect();
+        let messages: Vec<_> = p.problems.iter().map(|(_, m, _)| m.as_str()).collect();
         assert!(messages.iter().any(|m| m.contains("was a Thu, not a Wed")));
         assert!(messages.iter().any(|m| m.contains("-0500")));
     }
@@ -341,7 +350,7 @@ mod tests {
         assert_eq!(p.problems.len(), 2);
         let p = parse("3 Jul 01 15:30.01 GMT");
         assert_eq!(p.date.unwrap().year, 2001);
-        assert!(p.problems.iter().any(|(s, m)| *s == Severity::Error && m.contains("'.'")));
+        assert!(p.problems.iter().any(|(s, m, _)| *s == Severity::Error && m.contains("'.'")));
     }
 
     #[test]

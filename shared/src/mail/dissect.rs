@@ -50,6 +50,8 @@ pub fn dissect_with_envelope(bytes: &[u8], envelope: Option<&Envelope>) -> Disse
         d.fields.push(envelope_view(bytes, &root, env, envelope.is_none()));
     }
     message_checks(bytes, &root, &mut diagnostics);
+    // In reading order, so the list follows the message.
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     d.diagnostics = diagnostics;
     d
 }
@@ -332,8 +334,8 @@ fn value_tree(bytes: &[u8], field: &HeaderField, lower: &str, diagnostics: &mut 
         "date" | "resent-date" => {
             let parsed = date::parse(&unfolded);
             let at = trimmed_value(bytes, span);
-            for (severity, message) in parsed.problems {
-                diagnostics.push(Diagnostic::new(severity, at, message).reference("RFC 5322 §3.3"));
+            for (severity, message, reference) in parsed.problems {
+                diagnostics.push(Diagnostic::new(severity, at, message).reference(reference));
             }
             let shown = match parsed.date {
                 Some(d) => format!("{unfolded} = {}", d.utc_iso()),

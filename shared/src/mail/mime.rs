@@ -168,23 +168,30 @@ fn parse_entity(bytes: &[u8], span: Span, in_digest: bool, depth: usize, is_mess
     if let Some(line) = header.missing_separator {
         let shown = String::from_utf8_lossy(line.slice(bytes));
         let shown: String = shown.chars().take(40).collect();
-        let (severity_is_error, what) = match (header.fields.is_empty(), is_message) {
-            (true, true) => (false, "The message has no header fields: its first line".to_string()),
+        let (severity_is_error, message) = match (header.fields.is_empty(), is_message) {
+            (true, true) => (
+                false,
+                format!(
+                    "The message has no header fields: its first line {shown:?} is not a header \
+                     field (no colon), so all of it is read as the body."
+                ),
+            ),
             (true, false) => (
                 true,
-                "This part starts right after its boundary line with text, without the empty \
-                 line that must come first even when a part has no header fields; the line"
-                    .to_string(),
+                format!(
+                    "This part has no empty line after its boundary line: {shown:?} is read as \
+                     the start of its body. Even a part without header fields starts with an \
+                     empty line."
+                ),
             ),
             (false, _) => (
                 true,
-                "The empty line between the header and the body is missing: the line".to_string(),
+                format!(
+                    "The empty line between the header and the body is missing: {shown:?} is \
+                     not a header field (no colon), so the body starts there."
+                ),
             ),
         };
-        let message = format!(
-            "{what} {shown:?} is not a header field (no colon), so the body starts there. \
-             An empty line must separate header and body."
-        );
         let d = if severity_is_error {
             Diagnostic::error(line, message)
         } else {
@@ -442,7 +449,7 @@ mod tests {
             panic!()
         };
         assert_eq!(mp.parts.len(), 2);
-        assert!(mp.parts[0].entity.diagnostics[0].message.contains("without the empty line"));
+        assert!(mp.parts[0].entity.diagnostics[0].message.contains("no empty line after its boundary line"));
         assert!(mp.parts[1].entity.diagnostics[0].message.contains("empty line between the header and the body is missing"));
         assert_eq!(mp.parts[1].entity.essence(), "image/jpeg");
     }

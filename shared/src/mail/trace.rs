@@ -138,10 +138,8 @@ pub fn parse_received(bytes: &[u8], span: Span) -> ParsedReceived {
                 None => text.clone(),
             };
             out.received.date = parsed.date;
-            for (severity, message) in parsed.problems {
-                out.diagnostics.push(
-                    Diagnostic::new(severity, date_span, message).reference("RFC 5322 §3.3"),
-                );
+            for (severity, message, reference) in parsed.problems {
+                out.diagnostics.push(Diagnostic::new(severity, date_span, message).reference(reference));
             }
             children.push(Field::new("Separator", tokens[s].span, ";"));
             if !date_span.is_empty() {

@@ -250,7 +250,7 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
         None => ok == Some(true) && line_end < bytes.len(),
     };
     if let Some(c) = command {
-        d.diagnostics.push(Diagnostic::note(Span::new(0, status_len.max(1).min(bytes.len())), context(c, ok == Some(true))));
+        d.diagnostics.push(Diagnostic::note(Span::new(0, status_len.max(1).min(bytes.len())), context(c, ok)));
     }
     if !multiline {
         if line_end < bytes.len() {
@@ -345,8 +345,11 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
     d
 }
 
-fn context(command: &Command, ok: bool) -> String {
+fn context(command: &Command, ok: Option<bool>) -> String {
     let k = command.keyword();
+    let Some(ok) = ok else {
+        return format!("answers {k}, but without +OK or -ERR a client cannot tell success from failure");
+    };
     match (command, ok) {
         (Command::Pass(_), true) => "answers PASS: logged in, the session enters the TRANSACTION state".into(),
         (Command::Pass(_), false) => "answers PASS: login refused, the session stays in AUTHORIZATION".into(),

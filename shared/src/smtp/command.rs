@@ -281,9 +281,9 @@ fn parse_path_command(line: &[u8], arg: Span, verb: &str, syntax: &mut Syntax) -
     let keyword: &[u8] = if verb == "MAIL" { b"FROM:" } else { b"TO:" };
     let text = arg.slice(line);
     let example = if verb == "MAIL" {
-        "MAIL FROM:<alice@crepes.fr>"
+        "MAIL FROM:<address>"
     } else {
-        "RCPT TO:<bob@hamburger.edu>"
+        "RCPT TO:<address>"
     };
     // "MAIL FROM :<x>" and "MAIL FROM <x>" are common typos; name them.
     let kw_len = keyword.len();
