@@ -12,13 +12,14 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod driver;
+pub mod maildir;
 pub mod policy;
 pub mod servers;
 pub mod site;
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use catalog::Catalog;
 use config::Config;
 use std::net::SocketAddr;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub shutdown: CancellationToken,
     pub started: Instant,
+    /// The mailboxes, when the reference servers run.
+    pub mail: Option<Arc<maildir::MaildirStore>>,
 }
 
 /// A running relay.
@@ -55,12 +58,21 @@ impl Relay {
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
+        let mail = if config.servers.enabled {
+            let root = data_dir.join("mail");
+            Some(Arc::new(maildir::MaildirStore::open(&root, &config.servers.mail).with_context(
+                || format!("cannot open the mailboxes in {}", root.display()),
+            )?))
+        } else {
+            None
+        };
 
         let targets = servers::start_all(&servers::ServerContext {
             config: &config,
             data_dir: &data_dir,
             shutdown: shutdown.clone(),
             tracker: &tracker,
+            mail: mail.clone(),
         })
         .await
         .inspect_err(|_| shutdown.cancel())?;
@@ -76,6 +88,7 @@ impl Relay {
             catalog: Arc::new(Catalog::new(targets)),
             shutdown: shutdown.clone(),
             started: Instant::now(),
+            mail,
         };
         let catalog = state.catalog.clone();
         let app = router(state);
@@ -135,7 +148,9 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/ws", get(bridge::ws_handler))
         .route("/api/targets", get(api::targets))
-        .route("/api/health", get(api::health));
+        .route("/api/health", get(api::health))
+        .route("/api/mailboxes", get(api::mailboxes))
+        .route("/api/mailboxes/{address}/reset", post(api::reset_mailbox));
     site::attach(routes, &dist)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -16,6 +16,9 @@ fn main() -> ExitCode {
             println!("{json}");
         }),
         Some(Command::PrintConfig(args)) => args.load().map(|c| print!("{}", c.to_toml())),
+        Some(Command::ResetMailbox(args)) => {
+            wirelab_relay::cli::reset_mailbox(&args).map(|text| print!("{text}"))
+        }
         Some(Command::Serve(args)) => serve(args),
         None => serve(cli.serve),
     };

@@ -3,10 +3,14 @@
 //! and returns its catalog entries with the ports it really bound (so a
 //! configured port 0 shows the port the system picked).
 
+pub mod pop3;
+pub mod smtp;
 pub mod upper;
 
 use crate::config::{Config, Limits};
 use crate::driver::TcpServerSettings;
+use crate::maildir::MaildirStore;
+use std::sync::Arc;
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -21,6 +25,8 @@ pub struct ServerContext<'a> {
     pub data_dir: &'a Path,
     pub shutdown: CancellationToken,
     pub tracker: &'a TaskTracker,
+    /// The mailboxes of the SMTP and POP3 servers.
+    pub mail: Option<Arc<MaildirStore>>,
 }
 
 impl ServerContext<'_> {
@@ -34,6 +40,7 @@ impl ServerContext<'_> {
             name,
             idle_timeout: self.config.limits.server_idle_timeout(),
             max_connections: server_max_connections,
+            blocking: false,
         }
     }
 }
@@ -46,6 +53,10 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     }
     let mut targets = Vec::new();
     targets.extend(upper::start(ctx).await?);
+    if let Some(store) = &ctx.mail {
+        targets.extend(smtp::start(ctx, store.clone()).await?);
+        targets.extend(pop3::start(ctx, store.clone()).await?);
+    }
     Ok(targets)
 }
 

@@ -351,7 +351,8 @@ impl MailStore for MemoryStore {
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
         let used: u64 = b.messages.iter().map(|(_, m)| m.len() as u64).sum();
         let limit = inner.limits.max_mailbox_bytes;
-        if used + incoming > limit {
+        // A full mailbox refuses even an empty message: RCPT asks with 0.
+        if used + incoming > limit || (incoming == 0 && used >= limit) {
             return Err(StoreError::MailboxFull {
                 used,
                 incoming,
