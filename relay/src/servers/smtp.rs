@@ -26,7 +26,7 @@ pub async fn start(ctx: &ServerContext<'_>, store: Arc<MaildirStore>) -> Result<
         max_recipients: cfg.max_recipients,
         ..SmtpServerConfig::default()
     };
-    let domains = store.addresses();
+    let mailboxes = store.addresses();
     let mut settings = ctx.tcp_settings("smtp");
     settings.blocking = true;
     serve_tcp(
@@ -51,7 +51,7 @@ pub async fn start(ctx: &ServerContext<'_>, store: Arc<MaildirStore>) -> Result<
         description: format!(
             "SMTP server {} (the course's mail server): mail for {}",
             cfg.hostname,
-            domains.join(", ")
+            mailboxes.join(", ")
         ),
         data_ports: None,
     }])
