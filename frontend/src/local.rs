@@ -102,7 +102,10 @@ pub fn engine(name: &str) -> Option<Box<dyn ErasedEngine>> {
             },
             mail_store(),
         ))),
-        "pop3" => Some(Box::new(Pop3Server::new(Pop3ServerConfig::default(), mail_store()))),
+        "pop3" => Some(Box::new(Pop3Server::new(
+            Pop3ServerConfig::default(),
+            mail_store(),
+        ))),
         _ => None,
     }
 }
@@ -140,7 +143,10 @@ mod tests {
             &mut smtp,
             "HELO crepes.fr\r\nMAIL FROM:<alice@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nDo you like ketchup?\r\n.\r\nQUIT\r\n",
         );
-        assert!(replies.contains("250 Message accepted for delivery"), "{replies}");
+        assert!(
+            replies.contains("250 Message accepted for delivery"),
+            "{replies}"
+        );
         let mut pop3 = engine("pop3").unwrap();
         talk(&mut pop3, "");
         let replies = talk(&mut pop3, "USER bob\r\nPASS hungry\r\nLIST 3\r\nRETR 3\r\n");
@@ -150,6 +156,9 @@ mod tests {
         let mut second = engine("pop3").unwrap();
         assert!(talk(&mut second, "USER bob\r\nPASS hungry\r\n").contains("[IN-USE]"));
         drop(pop3);
-        assert!(talk(&mut second, "USER bob\r\nPASS hungry\r\n").contains("+OK user successfully logged on"));
+        assert!(
+            talk(&mut second, "USER bob\r\nPASS hungry\r\n")
+                .contains("+OK user successfully logged on")
+        );
     }
 }

@@ -57,14 +57,20 @@ pub async fn reset_mailbox(State(state): State<AppState>, Path(address): Path<St
     let target = address.clone();
     let result = tokio::task::spawn_blocking(move || {
         store.reset(&target)?;
-        Ok::<_, StoreError>(store.summaries().into_iter().find(|s| s.address == target.to_ascii_lowercase()))
+        Ok::<_, StoreError>(
+            store
+                .summaries()
+                .into_iter()
+                .find(|s| s.address == target.to_ascii_lowercase()),
+        )
     })
     .await;
     match result {
         Ok(Ok(summary)) => Json(json!({ "reset": summary })).into_response(),
-        Ok(Err(StoreError::NoSuchMailbox(_))) => {
-            error(StatusCode::NOT_FOUND, format!("there is no mailbox {address}"))
-        }
+        Ok(Err(StoreError::NoSuchMailbox(_))) => error(
+            StatusCode::NOT_FOUND,
+            format!("there is no mailbox {address}"),
+        ),
         Ok(Err(StoreError::Locked)) => error(
             StatusCode::CONFLICT,
             format!("a POP3 session holds {address}; reset it after that session quits"),

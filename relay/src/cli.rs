@@ -72,7 +72,9 @@ pub fn reset_mailbox(args: &ResetArgs) -> Result<String> {
             .into_iter()
             .find(|s| s.address == address.to_ascii_lowercase());
         let (n, bytes) = summary.map_or((0, 0), |s| (s.messages, s.bytes));
-        out.push_str(&format!("{address}: reset, {n} message(s), {bytes} octets\n"));
+        out.push_str(&format!(
+            "{address}: reset, {n} message(s), {bytes} octets\n"
+        ));
     }
     Ok(out)
 }

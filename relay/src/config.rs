@@ -268,8 +268,20 @@ mod tests {
         assert_eq!(c.servers.smtp.port, 2525);
         assert_eq!(c.servers.smtp.hostname, "hamburger.edu");
         assert_eq!(c.servers.pop3.port, 1110);
-        let boxes: Vec<_> = c.servers.mail.mailboxes.iter().map(|m| (m.address.as_str(), m.password.as_str(), m.seed)).collect();
-        assert_eq!(boxes, [("bob@hamburger.edu", "hungry", true), ("alice@crepes.fr", "crepes", false)]);
+        let boxes: Vec<_> = c
+            .servers
+            .mail
+            .mailboxes
+            .iter()
+            .map(|m| (m.address.as_str(), m.password.as_str(), m.seed))
+            .collect();
+        assert_eq!(
+            boxes,
+            [
+                ("bob@hamburger.edu", "hungry", true),
+                ("alice@crepes.fr", "crepes", false)
+            ]
+        );
     }
 
     #[test]

@@ -60,9 +60,10 @@ impl Relay {
         let tracker = TaskTracker::new();
         let mail = if config.servers.enabled {
             let root = data_dir.join("mail");
-            Some(Arc::new(maildir::MaildirStore::open(&root, &config.servers.mail).with_context(
-                || format!("cannot open the mailboxes in {}", root.display()),
-            )?))
+            Some(Arc::new(
+                maildir::MaildirStore::open(&root, &config.servers.mail)
+                    .with_context(|| format!("cannot open the mailboxes in {}", root.display()))?,
+            ))
         } else {
             None
         };

@@ -26,7 +26,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use wirelab_shared::mail::address::check_address;
 use wirelab_shared::mail::store::{
-    Account, Accounts, LockToken, MailStore, MessageInfo, RecipientCheck, StoreError, course_messages,
+    Account, Accounts, LockToken, MailStore, MessageInfo, RecipientCheck, StoreError,
+    course_messages,
 };
 
 /// Mailboxes in Maildir folders.
@@ -85,10 +86,16 @@ impl MaildirStore {
         for m in &settings.mailboxes {
             let address = m.address.to_ascii_lowercase();
             check_address(&address).map_err(|e| {
-                anyhow::anyhow!("servers.mail.mailboxes: {:?} is not a valid address: {e}", m.address)
+                anyhow::anyhow!(
+                    "servers.mail.mailboxes: {:?} is not a valid address: {e}",
+                    m.address
+                )
             })?;
             if address.contains(['/', '\\']) || address.starts_with('.') {
-                bail!("servers.mail.mailboxes: {:?} cannot be used as a folder name", m.address);
+                bail!(
+                    "servers.mail.mailboxes: {:?} cannot be used as a folder name",
+                    m.address
+                );
             }
             if list.iter().any(|a: &Account| a.address == address) {
                 bail!("servers.mail.mailboxes: {:?} is listed twice", m.address);
@@ -105,7 +112,9 @@ impl MaildirStore {
         for a in &store.accounts.list {
             let dir = store.dir(&a.address);
             if !dir.exists() {
-                store.create(&a.address).with_context(|| format!("cannot create the mailbox {}", dir.display()))?;
+                store
+                    .create(&a.address)
+                    .with_context(|| format!("cannot create the mailbox {}", dir.display()))?;
             }
         }
         Ok(store)
@@ -146,7 +155,9 @@ impl MaildirStore {
     }
 
     fn unique_name(&self, size: usize) -> String {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         format!(
             "{}.M{}P{}Q{n}.wirelab,S={size}",
@@ -157,7 +168,11 @@ impl MaildirStore {
     }
 
     /// Every message file of a mailbox (new/ and cur/): (path, uid, size).
-    fn files(&self, mailbox: &str, subdirs: &[&str]) -> std::io::Result<Vec<(PathBuf, String, u64)>> {
+    fn files(
+        &self,
+        mailbox: &str,
+        subdirs: &[&str],
+    ) -> std::io::Result<Vec<(PathBuf, String, u64)>> {
         let mut out = Vec::new();
         for sub in subdirs {
             let dir = self.dir(mailbox).join(sub);
@@ -176,7 +191,11 @@ impl MaildirStore {
         }
         // Delivery order: the time prefix, then the name.
         out.sort_by_key(|(_, uid, _)| {
-            let time: u64 = uid.split('.').next().and_then(|t| t.parse().ok()).unwrap_or(u64::MAX);
+            let time: u64 = uid
+                .split('.')
+                .next()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(u64::MAX);
             (time, uid.clone())
         });
         Ok(out)
@@ -225,7 +244,11 @@ impl MaildirStore {
     }
 
     pub fn addresses(&self) -> Vec<String> {
-        self.accounts.list.iter().map(|a| a.address.clone()).collect()
+        self.accounts
+            .list
+            .iter()
+            .map(|a| a.address.clone())
+            .collect()
     }
 }
 
@@ -239,11 +262,20 @@ impl MailStore for MaildirStore {
     }
 
     fn check_room(&self, mailbox: &str, incoming: u64) -> Result<(), StoreError> {
-        let used: u64 = self.files(mailbox, &["new", "cur"]).map_err(io)?.iter().map(|f| f.2).sum();
+        let used: u64 = self
+            .files(mailbox, &["new", "cur"])
+            .map_err(io)?
+            .iter()
+            .map(|f| f.2)
+            .sum();
         let limit = self.max_mailbox_bytes;
         // A full mailbox refuses even an empty message: RCPT asks with 0.
         if used + incoming > limit || (incoming == 0 && used >= limit) {
-            return Err(StoreError::MailboxFull { used, incoming, limit });
+            return Err(StoreError::MailboxFull {
+                used,
+                incoming,
+                limit,
+            });
         }
         Ok(())
     }
@@ -257,7 +289,8 @@ impl MailStore for MaildirStore {
         }
         for m in mailboxes {
             let name = self.unique_name(message.len());
-            self.write_durably(&self.dir(m), &name, message).map_err(io)?;
+            self.write_durably(&self.dir(m), &name, message)
+                .map_err(io)?;
         }
         Ok(())
     }
@@ -348,7 +381,10 @@ impl MailStore for MaildirStore {
     }
 
     fn now_unix(&self) -> Option<i64> {
-        SystemTime::now().duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs() as i64)
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs() as i64)
     }
 }
 
@@ -369,7 +405,10 @@ mod tests {
         let (lock, list) = s.open("bob@hamburger.edu").unwrap();
         assert_eq!(list.iter().map(|m| m.size).collect::<Vec<_>>(), [498, 912]);
         assert_eq!(list[0].uid, "1.seed-1.wirelab");
-        assert_eq!(s.read("bob@hamburger.edu", lock, &list[1].uid).unwrap(), course_messages()[1]);
+        assert_eq!(
+            s.read("bob@hamburger.edu", lock, &list[1].uid).unwrap(),
+            course_messages()[1]
+        );
         // Opening moved the messages from new/ to cur/ with the ":2," suffix.
         assert_eq!(fs::read_dir(bob.join("new")).unwrap().count(), 0);
         assert!(bob.join("cur").join("1.seed-1.wirelab,S=498:2,").is_file());
@@ -386,20 +425,42 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = store(dir.path());
         let bob = "bob@hamburger.edu".to_string();
-        s.deliver(&[bob.clone(), "alice@crepes.fr".into()], b"Subject: hi\r\n\r\nhello\r\n").unwrap();
-        assert!(fs::read_dir(dir.path().join("bob@hamburger.edu/tmp")).unwrap().next().is_none(), "tmp/ is empty after delivery");
+        s.deliver(
+            &[bob.clone(), "alice@crepes.fr".into()],
+            b"Subject: hi\r\n\r\nhello\r\n",
+        )
+        .unwrap();
+        assert!(
+            fs::read_dir(dir.path().join("bob@hamburger.edu/tmp"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "tmp/ is empty after delivery"
+        );
         let (lock, list) = s.open(&bob).unwrap();
         assert_eq!(list.len(), 3);
         assert_eq!(list[2].size, 22);
-        s.close(&bob, lock, &[list[0].uid.clone(), list[2].uid.clone()]).unwrap();
+        s.close(&bob, lock, &[list[0].uid.clone(), list[2].uid.clone()])
+            .unwrap();
         let (lock, list) = s.open(&bob).unwrap();
         assert_eq!(list.iter().map(|m| m.size).collect::<Vec<_>>(), [912]);
         assert_eq!(s.reset(&bob), Err(StoreError::Locked));
         s.release(&bob, lock);
         s.reset(&bob).unwrap();
-        assert_eq!(s.summaries()[0], MailboxSummary { address: bob.clone(), messages: 2, bytes: 1410, locked: false });
+        assert_eq!(
+            s.summaries()[0],
+            MailboxSummary {
+                address: bob.clone(),
+                messages: 2,
+                bytes: 1410,
+                locked: false
+            }
+        );
         assert_eq!(s.summaries()[1].messages, 1);
-        assert!(matches!(s.reset("nobody@hamburger.edu"), Err(StoreError::NoSuchMailbox(_))));
+        assert!(matches!(
+            s.reset("nobody@hamburger.edu"),
+            Err(StoreError::NoSuchMailbox(_))
+        ));
     }
 
     #[test]
@@ -410,7 +471,10 @@ mod tests {
             ..MailStorage::default()
         };
         let s = MaildirStore::open(dir.path(), &settings).unwrap();
-        assert!(matches!(s.check_room("bob@hamburger.edu", 100), Err(StoreError::MailboxFull { used: 1410, .. })));
+        assert!(matches!(
+            s.check_room("bob@hamburger.edu", 100),
+            Err(StoreError::MailboxFull { used: 1410, .. })
+        ));
         assert!(s.check_room("alice@crepes.fr", 100).is_ok());
         assert_eq!(s.login("bob", "hungry").unwrap(), "bob@hamburger.edu");
         assert_eq!(s.login("bob", "nope"), Err(StoreError::BadPassword));
@@ -420,6 +484,9 @@ mod tests {
         bad.mailboxes[0].address = "not-an-address".into();
         assert!(MaildirStore::open(dir.path(), &bad).is_err());
         assert!(parse_name(".hidden").is_none());
-        assert_eq!(parse_name("1.x.h,S=12:2,S"), Some(("1.x.h".into(), Some(12))));
+        assert_eq!(
+            parse_name("1.x.h,S=12:2,S"),
+            Some(("1.x.h".into(), Some(12)))
+        );
     }
 }

@@ -36,7 +36,10 @@ fn pop3_reply(multiline: bool) -> impl Fn(&[u8]) -> bool {
 
 async fn connect(relay: &TestRelay, target: &str) -> Ws {
     let mut ws = relay.open(&format!("target={target}")).await;
-    assert!(matches!(next_relay_message(&mut ws).await, RelayMessage::Connected { .. }));
+    assert!(matches!(
+        next_relay_message(&mut ws).await,
+        RelayMessage::Connected { .. }
+    ));
     ws
 }
 
@@ -50,7 +53,10 @@ fn stored(data: &Path, mailbox: &str) -> Vec<Vec<u8>> {
     }
     files.sort_by_key(|p| {
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        (name.split('.').next().unwrap().parse::<u64>().unwrap(), name)
+        (
+            name.split('.').next().unwrap().parse::<u64>().unwrap(),
+            name,
+        )
     });
     files.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
@@ -58,7 +64,10 @@ fn stored(data: &Path, mailbox: &str) -> Vec<Vec<u8>> {
 /// The message without the Return-Path and Received lines the server added.
 fn without_trace(message: &[u8]) -> &[u8] {
     let h = parse_section(message, 0, message.len());
-    assert!(h.fields[0].is(message, "Return-Path"), "the server adds Return-Path first");
+    assert!(
+        h.fields[0].is(message, "Return-Path"),
+        "the server adds Return-Path first"
+    );
     assert!(h.fields[1].is(message, "Received"), "then Received");
     &message[h.fields[1].span.end..]
 }
@@ -72,11 +81,26 @@ async fn the_course_smtp_dialogue_through_ws_then_pop3() {
     // The course's dialogue, line by line as the page sends it, with the
     // replies of the course word for word.
     for (line, reply) in [
-        ("HELO crepes.fr", Some("250 Hello crepes.fr, pleased to meet you")),
-        ("MAIL FROM: <alice@crepes.fr>", Some("250 alice@crepes.fr ... Sender ok")),
-        ("RCPT TO: <bob@hamburger.edu>", Some("250 bob@hamburger.edu ... Recipient ok")),
-        ("RCPT TO: <Johm@hamburger.edu>", Some("550 No such user here")),
-        ("DATA", Some("354 Enter mail, end with \".\" on a line by itself")),
+        (
+            "HELO crepes.fr",
+            Some("250 Hello crepes.fr, pleased to meet you"),
+        ),
+        (
+            "MAIL FROM: <alice@crepes.fr>",
+            Some("250 alice@crepes.fr ... Sender ok"),
+        ),
+        (
+            "RCPT TO: <bob@hamburger.edu>",
+            Some("250 bob@hamburger.edu ... Recipient ok"),
+        ),
+        (
+            "RCPT TO: <Johm@hamburger.edu>",
+            Some("550 No such user here"),
+        ),
+        (
+            "DATA",
+            Some("354 Enter mail, end with \".\" on a line by itself"),
+        ),
         ("Do you like ketchup?", None),
         ("    How about pickles?", None),
         (".", Some("250 Message accepted for delivery")),
@@ -84,7 +108,11 @@ async fn the_course_smtp_dialogue_through_ws_then_pop3() {
     ] {
         send_bytes(&mut ws, format!("{line}\r\n").as_bytes()).await;
         if let Some(expected) = reply {
-            assert_eq!(ws_read(&mut ws, smtp_reply).await, format!("{expected}\r\n"), "after {line:?}");
+            assert_eq!(
+                ws_read(&mut ws, smtp_reply).await,
+                format!("{expected}\r\n"),
+                "after {line:?}"
+            );
         }
     }
     match next_relay_message(&mut ws).await {
@@ -95,24 +123,38 @@ async fn the_course_smtp_dialogue_through_ws_then_pop3() {
     assert_eq!(bob.len(), 3);
     let text = String::from_utf8(bob[2].clone()).unwrap();
     assert!(text.starts_with("Return-Path: <alice@crepes.fr>\r\nReceived: from crepes.fr ([127.0.0.1])\r\n\tby hamburger.edu (wirelab) with SMTP\r\n\tfor <bob@hamburger.edu>;\r\n\t"), "{text}");
-    assert_eq!(without_trace(&bob[2]), b"Do you like ketchup?\r\n    How about pickles?\r\n");
+    assert_eq!(
+        without_trace(&bob[2]),
+        b"Do you like ketchup?\r\n    How about pickles?\r\n"
+    );
 
     // Bob reads it over POP3.
     let mut ws = connect(&relay, "pop3").await;
-    assert_eq!(ws_read(&mut ws, pop3_reply(false)).await, "+OK POP3 server ready\r\n");
+    assert_eq!(
+        ws_read(&mut ws, pop3_reply(false)).await,
+        "+OK POP3 server ready\r\n"
+    );
     send_bytes(&mut ws, b"user bob\r\n").await;
     assert_eq!(ws_read(&mut ws, pop3_reply(false)).await, "+OK\r\n");
     send_bytes(&mut ws, b"pass hungry\r\n").await;
-    assert_eq!(ws_read(&mut ws, pop3_reply(false)).await, "+OK user successfully logged on\r\n");
+    assert_eq!(
+        ws_read(&mut ws, pop3_reply(false)).await,
+        "+OK user successfully logged on\r\n"
+    );
     send_bytes(&mut ws, b"list\r\n").await;
     let size = bob[2].len();
     assert_eq!(
         ws_read(&mut ws, pop3_reply(true)).await,
-        format!("+OK 3 messages ({} octets)\r\n1 498\r\n2 912\r\n3 {size}\r\n.\r\n", 1410 + size)
+        format!(
+            "+OK 3 messages ({} octets)\r\n1 498\r\n2 912\r\n3 {size}\r\n.\r\n",
+            1410 + size
+        )
     );
     send_bytes(&mut ws, b"retr 3\r\n").await;
     let retr = ws_read(&mut ws, pop3_reply(true)).await;
-    assert!(retr.starts_with(&format!("+OK {size} octets\r\nReturn-Path: <alice@crepes.fr>\r\n")));
+    assert!(retr.starts_with(&format!(
+        "+OK {size} octets\r\nReturn-Path: <alice@crepes.fr>\r\n"
+    )));
     assert!(retr.ends_with("Do you like ketchup?\r\n    How about pickles?\r\n.\r\n"));
 }
 
@@ -120,26 +162,44 @@ async fn the_course_smtp_dialogue_through_ws_then_pop3() {
 async fn the_course_pop3_session_through_ws() {
     let relay = start(|_| {}).await;
     let mut ws = connect(&relay, "pop3").await;
-    assert_eq!(ws_read(&mut ws, pop3_reply(false)).await, "+OK POP3 server ready\r\n");
+    assert_eq!(
+        ws_read(&mut ws, pop3_reply(false)).await,
+        "+OK POP3 server ready\r\n"
+    );
     let [one, two] = course_messages();
     let one = String::from_utf8_lossy(one);
     let two = String::from_utf8_lossy(two);
     for (line, multiline, expected) in [
         ("user bob", false, "+OK\r\n".to_string()),
-        ("pass hungry", false, "+OK user successfully logged on\r\n".into()),
-        ("list", true, "+OK 2 messages (1410 octets)\r\n1 498\r\n2 912\r\n.\r\n".into()),
+        (
+            "pass hungry",
+            false,
+            "+OK user successfully logged on\r\n".into(),
+        ),
+        (
+            "list",
+            true,
+            "+OK 2 messages (1410 octets)\r\n1 498\r\n2 912\r\n.\r\n".into(),
+        ),
         ("retr 1", true, format!("+OK 498 octets\r\n{one}.\r\n")),
         ("dele 1", false, "+OK message 1 deleted\r\n".into()),
         ("retr 2", true, format!("+OK 912 octets\r\n{two}.\r\n")),
         ("dele 2", false, "+OK message 2 deleted\r\n".into()),
     ] {
         send_bytes(&mut ws, format!("{line}\r\n").as_bytes()).await;
-        assert_eq!(ws_read(&mut ws, pop3_reply(multiline)).await, expected, "after {line:?}");
+        assert_eq!(
+            ws_read(&mut ws, pop3_reply(multiline)).await,
+            expected,
+            "after {line:?}"
+        );
     }
     // Deletions wait for QUIT.
     assert_eq!(stored(relay._data.path(), "bob@hamburger.edu").len(), 2);
     send_bytes(&mut ws, b"quit\r\n").await;
-    assert_eq!(ws_read(&mut ws, pop3_reply(false)).await, "+OK POP3 server signing off\r\n");
+    assert_eq!(
+        ws_read(&mut ws, pop3_reply(false)).await,
+        "+OK POP3 server signing off\r\n"
+    );
     assert!(stored(relay._data.path(), "bob@hamburger.edu").is_empty());
 }
 
@@ -147,7 +207,11 @@ async fn read_line(stream: &mut TcpStream) -> String {
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     while !line.ends_with(b"\r\n") {
-        assert_eq!(stream.read(&mut byte).await.unwrap(), 1, "the server closed early");
+        assert_eq!(
+            stream.read(&mut byte).await.unwrap(),
+            1,
+            "the server closed early"
+        );
         line.push(byte[0]);
     }
     String::from_utf8(line).unwrap()
@@ -234,9 +298,18 @@ async fn no_open_relay_size_limits_and_the_client_engine() {
             mail("someone@gmail.com", b"relay me\r\n".to_vec()),
             mail("bob@hamburger.edu", vec![b'x'; 3000]),
             mail("bob@hamburger.edu", b"small\r\n".to_vec()),
-            mail("alice@crepes.fr", [vec![b'y'; 1900], b"\r\n".to_vec()].concat()),
-            mail("alice@crepes.fr", [vec![b'y'; 1900], b"\r\n".to_vec()].concat()),
-            mail("alice@crepes.fr", [vec![b'y'; 1900], b"\r\n".to_vec()].concat()),
+            mail(
+                "alice@crepes.fr",
+                [vec![b'y'; 1900], b"\r\n".to_vec()].concat(),
+            ),
+            mail(
+                "alice@crepes.fr",
+                [vec![b'y'; 1900], b"\r\n".to_vec()].concat(),
+            ),
+            mail(
+                "alice@crepes.fr",
+                [vec![b'y'; 1900], b"\r\n".to_vec()].concat(),
+            ),
         ],
     )
     .await;
@@ -244,7 +317,9 @@ async fn no_open_relay_size_limits_and_the_client_engine() {
         .iter()
         .filter_map(|e| match e {
             SmtpClientEvent::Delivered { index, .. } => Some(format!("{index}: delivered")),
-            SmtpClientEvent::Failed { index, reply } => Some(format!("{index}: {}", reply.to_bytes().escape_ascii())),
+            SmtpClientEvent::Failed { index, reply } => {
+                Some(format!("{index}: {}", reply.to_bytes().escape_ascii()))
+            }
             _ => None,
         })
         .collect();
@@ -265,14 +340,22 @@ async fn no_open_relay_size_limits_and_the_client_engine() {
 
 async fn http(relay: &TestRelay, method: &str, path: &str) -> (u16, serde_json::Value) {
     let mut stream = TcpStream::connect(relay.relay.addr).await.unwrap();
-    let request = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
     let text = String::from_utf8_lossy(&response).to_string();
     let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 #[tokio::test]
@@ -294,7 +377,10 @@ async fn the_mailbox_api_lists_and_resets() {
     let (status, body) = http(&relay, "POST", "/api/mailboxes/bob@hamburger.edu/reset").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["reset"]["messages"], 2);
-    assert_eq!(stored(relay._data.path(), "bob@hamburger.edu"), course_messages().map(|m| m.to_vec()));
+    assert_eq!(
+        stored(relay._data.path(), "bob@hamburger.edu"),
+        course_messages().map(|m| m.to_vec())
+    );
     let (status, _) = http(&relay, "POST", "/api/mailboxes/nobody@hamburger.edu/reset").await;
     assert_eq!(status, 404);
     let off = start(|c| c.servers.enabled = false).await;
@@ -319,7 +405,9 @@ async fn run(program: &Path, args: &[&str]) -> std::process::Output {
 
 #[tokio::test]
 async fn swaks_sends_to_several_recipients_byte_for_byte() {
-    let Some(swaks) = require_tool("swaks", "swaks") else { return };
+    let Some(swaks) = require_tool("swaks", "swaks") else {
+        return;
+    };
     let relay = start(|_| {}).await;
     let port = relay.relay.target("smtp").unwrap().port.to_string();
     // swaks ends the text with CR LF . CR LF itself: the file has no final line break.
@@ -329,15 +417,22 @@ async fn swaks_sends_to_several_recipients_byte_for_byte() {
     let out = run(
         &swaks,
         &[
-            "--server", &format!("127.0.0.1:{port}"),
-            "--from", "alice@crepes.fr",
-            "--to", "bob@hamburger.edu,alice@crepes.fr",
-            "--data", &format!("@{}", file.display()),
+            "--server",
+            &format!("127.0.0.1:{port}"),
+            "--from",
+            "alice@crepes.fr",
+            "--to",
+            "bob@hamburger.edu,alice@crepes.fr",
+            "--data",
+            &format!("@{}", file.display()),
         ],
     )
     .await;
     let transcript = String::from_utf8_lossy(&out.stdout);
-    assert!(transcript.contains("<-  250 2.0.0 Message accepted for delivery"), "{transcript}");
+    assert!(
+        transcript.contains("<-  250 2.0.0 Message accepted for delivery"),
+        "{transcript}"
+    );
     let expected = [&message[..], b"\r\n"].concat();
     for mailbox in ["bob@hamburger.edu", "alice@crepes.fr"] {
         let got = stored(relay._data.path(), mailbox);
@@ -365,14 +460,22 @@ print(sorted(refused))
 
 #[tokio::test]
 async fn python_smtplib_sends_dot_lines_and_an_attachment_byte_for_byte() {
-    let Some(python) = require_tool("python3", "python3") else { return };
+    let Some(python) = require_tool("python3", "python3") else {
+        return;
+    };
     let relay = start(|_| {}).await;
     let port = relay.relay.target("smtp").unwrap().port.to_string();
     let sent = relay._data.path().join("sent.eml");
     let out = run(&python, &["-c", PY_SEND, &port, &sent.to_string_lossy()]).await;
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "['johm@hamburger.edu']");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "['johm@hamburger.edu']"
+    );
     let sent = std::fs::read(&sent).unwrap();
-    assert!(sent.windows(5).any(|w| w == b"\r\n.\r\n"), "the message has a line with a single dot");
+    assert!(
+        sent.windows(5).any(|w| w == b"\r\n.\r\n"),
+        "the message has a line with a single dot"
+    );
     for mailbox in ["bob@hamburger.edu", "alice@crepes.fr"] {
         let got = stored(relay._data.path(), mailbox);
         assert_eq!(got.len(), if mailbox.starts_with("bob") { 3 } else { 1 });
@@ -402,13 +505,18 @@ print(p.quit().decode())
 
 #[tokio::test]
 async fn python_poplib_retrieves_and_deletes() {
-    let Some(python) = require_tool("python3", "python3") else { return };
+    let Some(python) = require_tool("python3", "python3") else {
+        return;
+    };
     let relay = start(|_| {}).await;
     let port = relay.relay.target("pop3").unwrap().port.to_string();
     let prefix = relay._data.path().join("retr-");
     let out = run(&python, &["-c", PY_POP, &port, &prefix.to_string_lossy()]).await;
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text, "+OK POP3 server ready\n1 498 2 912\n+OK POP3 server signing off\n");
+    assert_eq!(
+        text,
+        "+OK POP3 server ready\n1 498 2 912\n+OK POP3 server signing off\n"
+    );
     for (i, expected) in course_messages().iter().enumerate() {
         let got = std::fs::read(format!("{}{}", prefix.display(), i + 1)).unwrap();
         assert_eq!(got, *expected);
@@ -418,15 +526,35 @@ async fn python_poplib_retrieves_and_deletes() {
 
 #[tokio::test]
 async fn curl_retrieves_and_deletes_over_pop3() {
-    let Some(curl) = require_tool("curl", "curl") else { return };
+    let Some(curl) = require_tool("curl", "curl") else {
+        return;
+    };
     let relay = start(|_| {}).await;
-    let base = format!("pop3://127.0.0.1:{}/", relay.relay.target("pop3").unwrap().port);
+    let base = format!(
+        "pop3://127.0.0.1:{}/",
+        relay.relay.target("pop3").unwrap().port
+    );
     let list = run(&curl, &["-s", "-u", "bob:hungry", &base]).await;
     assert_eq!(list.stdout, b"1 498\r\n2 912\r\n");
     let retr = run(&curl, &["-s", "-u", "bob:hungry", &format!("{base}2")]).await;
     assert_eq!(retr.stdout, course_messages()[1]);
-    run(&curl, &["-s", "-u", "bob:hungry", "-X", "DELE", "-I", &format!("{base}1")]).await;
+    run(
+        &curl,
+        &[
+            "-s",
+            "-u",
+            "bob:hungry",
+            "-X",
+            "DELE",
+            "-I",
+            &format!("{base}1"),
+        ],
+    )
+    .await;
     let list = run(&curl, &["-s", "-u", "bob:hungry", &base]).await;
     assert_eq!(list.stdout, b"1 912\r\n");
-    assert_eq!(stored(relay._data.path(), "bob@hamburger.edu"), [course_messages()[1].to_vec()]);
+    assert_eq!(
+        stored(relay._data.path(), "bob@hamburger.edu"),
+        [course_messages()[1].to_vec()]
+    );
 }

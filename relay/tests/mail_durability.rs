@@ -54,7 +54,9 @@ fn spawn(config: &Path) -> Running {
     });
     let (mut smtp, mut pop3) = (0, 0);
     loop {
-        let line = rx.recv_timeout(Duration::from_secs(30)).expect("the relay prints its banner");
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the relay prints its banner");
         let words: Vec<&str> = line.split_whitespace().collect();
         let port = |w: &[&str]| w[2].rsplit(':').next().unwrap().parse::<u16>().unwrap();
         match words.first() {
@@ -64,7 +66,10 @@ fn spawn(config: &Path) -> Running {
             _ => {}
         }
     }
-    assert!(smtp != 0 && pop3 != 0, "both mail servers are in the banner");
+    assert!(
+        smtp != 0 && pop3 != 0,
+        "both mail servers are in the banner"
+    );
     Running { child, smtp, pop3 }
 }
 
@@ -102,19 +107,29 @@ fn an_acknowledged_message_survives_kill_9() {
         assert!(say(&mut s, "MAIL FROM:<alice@crepes.fr>\r\n").starts_with("250"));
         assert!(say(&mut s, "RCPT TO:<bob@hamburger.edu>\r\n").starts_with("250"));
         assert!(say(&mut s, "DATA\r\n").starts_with("354"));
-        let reply = say(&mut s, &format!("Subject: kill -9\r\n\r\n{marker}\r\n.\r\n"));
+        let reply = say(
+            &mut s,
+            &format!("Subject: kill -9\r\n\r\n{marker}\r\n.\r\n"),
+        );
         assert_eq!(reply, "250 Message accepted for delivery\r\n");
         // SIGKILL right after the 250: no chance to flush anything more.
         relay.child.kill().unwrap();
         relay.child.wait().unwrap();
     }
     let bob = dir.path().join("data/mail/bob@hamburger.edu");
-    assert_eq!(std::fs::read_dir(bob.join("tmp")).unwrap().count(), 0, "nothing half-written in tmp/");
+    assert_eq!(
+        std::fs::read_dir(bob.join("tmp")).unwrap().count(),
+        0,
+        "nothing half-written in tmp/"
+    );
     let relay = spawn(&cfg);
     let mut s = connect(relay.pop3);
     assert_eq!(line(&mut s), "+OK POP3 server ready\r\n");
     say(&mut s, "USER bob\r\n");
-    assert_eq!(say(&mut s, "PASS hungry\r\n"), "+OK user successfully logged on\r\n");
+    assert_eq!(
+        say(&mut s, "PASS hungry\r\n"),
+        "+OK user successfully logged on\r\n"
+    );
     assert!(say(&mut s, "STAT\r\n").starts_with("+OK 3 "));
     s.write_all(b"RETR 3\r\n").unwrap();
     let mut text = String::new();
@@ -126,7 +141,10 @@ fn an_acknowledged_message_survives_kill_9() {
         text.push_str(&l);
     }
     assert!(text.contains(&marker), "{text}");
-    assert!(text.contains("\r\nReceived: from crepes.fr ([127.0.0.1])\r\n"), "{text}");
+    assert!(
+        text.contains("\r\nReceived: from crepes.fr ([127.0.0.1])\r\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -141,18 +159,28 @@ fn reset_mailbox_puts_the_course_messages_back() {
             .arg(&cfg)
             .output()
             .unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
     };
     // A fresh directory is created and seeded by the command itself.
     let bob = dir.path().join("data/mail/bob@hamburger.edu");
     let (ok, text) = reset(&["bob@hamburger.edu"]);
     assert!(ok, "{text}");
-    assert_eq!(text, "bob@hamburger.edu: reset, 2 message(s), 1410 octets\n");
+    assert_eq!(
+        text,
+        "bob@hamburger.edu: reset, 2 message(s), 1410 octets\n"
+    );
     std::fs::write(bob.join("new/9.extra.wirelab,S=5"), "extra").unwrap();
     std::fs::remove_file(bob.join("new/1.seed-1.wirelab,S=498")).unwrap();
     let (ok, text) = reset(&["--all"]);
     assert!(ok, "{text}");
-    assert!(text.contains("alice@crepes.fr: reset, 0 message(s)"), "{text}");
+    assert!(
+        text.contains("alice@crepes.fr: reset, 0 message(s)"),
+        "{text}"
+    );
     let mut names: Vec<String> = std::fs::read_dir(bob.join("new"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -161,5 +189,8 @@ fn reset_mailbox_puts_the_course_messages_back() {
     assert_eq!(names, ["1.seed-1.wirelab,S=498", "2.seed-2.wirelab,S=912"]);
     let (ok, text) = reset(&["nobody@hamburger.edu"]);
     assert!(!ok);
-    assert!(text.contains("there is no mailbox nobody@hamburger.edu"), "{text}");
+    assert!(
+        text.contains("there is no mailbox nobody@hamburger.edu"),
+        "{text}"
+    );
 }

@@ -37,7 +37,10 @@ pub fn line(data: &[u8]) {
 
 /// Feeds `data` to a server engine in two pieces, then ends the stream;
 /// whatever it answers must be bounded by what it was given.
-fn drive<E: crate::engine::Engine>(engine: &mut E, data: &[u8]) -> crate::engine::Drained<E::Event> {
+fn drive<E: crate::engine::Engine>(
+    engine: &mut E,
+    data: &[u8],
+) -> crate::engine::Drained<E::Event> {
     use crate::engine::{Engine, Millis};
     let (a, b) = data.split_at(data.len() / 2);
     Engine::handle_input(engine, a, Millis(0));
@@ -59,7 +62,11 @@ pub fn smtp(data: &[u8]) {
     let store = std::sync::Arc::new(crate::mail::MemoryStore::course());
     let mut server = smtp::SmtpServer::new(smtp::SmtpServerConfig::default(), store);
     drive(&mut server, data);
-    assert_eq!(server.state(), smtp::SmtpState::Closed, "the stream ended, so did the session");
+    assert_eq!(
+        server.state(),
+        smtp::SmtpState::Closed,
+        "the stream ended, so did the session"
+    );
     let (a, b) = data.split_at(data.len() / 3);
     let mut t = smtp::SmtpTranscript::new();
     t.push_server(b"220 hamburger.edu\r\n");
@@ -74,14 +81,21 @@ pub fn pop3(data: &[u8]) {
     use crate::pop3;
     check(&pop3::dissect::dissect_command(data), data);
     check(&pop3::dissect::dissect_reply(data), data);
-    for c in [pop3::Command::Retr(1), pop3::Command::List(None), pop3::Command::Capa] {
+    for c in [
+        pop3::Command::Retr(1),
+        pop3::Command::List(None),
+        pop3::Command::Capa,
+    ] {
         check(&pop3::dissect::dissect_reply_to(data, &c), data);
     }
     let store = std::sync::Arc::new(crate::mail::MemoryStore::course());
     let mut server = pop3::Pop3Server::new(pop3::Pop3ServerConfig::default(), store.clone());
     drive(&mut server, data);
     drop(server);
-    assert!(!store.is_locked("bob@hamburger.edu"), "a finished session leaves no lock");
+    assert!(
+        !store.is_locked("bob@hamburger.edu"),
+        "a finished session leaves no lock"
+    );
     let (a, b) = data.split_at(data.len() / 3);
     let mut t = pop3::Pop3Transcript::new();
     for m in t.push_server(b).iter().chain(t.push_client(a).iter()) {

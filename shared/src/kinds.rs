@@ -87,8 +87,18 @@ mod tests {
         }
         assert!(find("no-such-kind").is_none());
         assert_eq!(dissect("line", b"hi\r\n").unwrap().summary, "hi");
-        assert_eq!(dissect("smtp-command", b"HELO crepes.fr\r\n").unwrap().summary, "HELO crepes.fr");
+        assert_eq!(
+            dissect("smtp-command", b"HELO crepes.fr\r\n")
+                .unwrap()
+                .summary,
+            "HELO crepes.fr"
+        );
         assert_eq!(dissect("pop3-reply", b"+OK\r\n").unwrap().summary, "+OK");
-        assert!(dissect("mail", b"Subject: x\r\n\r\n").unwrap().summary.contains("\"x\""));
+        assert!(
+            dissect("mail", b"Subject: x\r\n\r\n")
+                .unwrap()
+                .summary
+                .contains("\"x\"")
+        );
     }
 }

@@ -128,7 +128,7 @@ fn remap_field(field: Field, map: &OffsetMap) -> Field {
 
 /// Inserts `leaf` into the deepest field of `fields` that contains it,
 /// splitting a leaf it falls into so that coverage is kept.
-fn insert_leaf(fields: &mut Vec<Field>, leaf: Field, bytes: &[u8]) -> bool {
+fn insert_leaf(fields: &mut [Field], leaf: Field, bytes: &[u8]) -> bool {
     for f in fields.iter_mut() {
         if f.span.contains(&leaf.span) && !f.span.is_empty() {
             if insert_leaf(&mut f.children, leaf.clone(), bytes) {
@@ -189,7 +189,13 @@ mod tests {
         let end = find_end(wire).unwrap();
         assert_eq!(end.content_end, 42);
         assert_eq!(end.len, 45);
-        assert_eq!(find_end(b".\r\n"), Some(BlockEnd { content_end: 0, len: 3 }));
+        assert_eq!(
+            find_end(b".\r\n"),
+            Some(BlockEnd {
+                content_end: 0,
+                len: 3
+            })
+        );
         assert_eq!(find_end(b"a\n.\nb"), None, "bare LF does not end the data");
     }
 
@@ -206,9 +212,16 @@ mod tests {
     #[test]
     fn offsets_map_around_removed_dots() {
         // wire: "x\r\n..y\r\n" -> text "x\r\n.y\r\n"; the dot at wire 3 was removed.
-        let map = OffsetMap { removed: vec![3], base: 10 };
+        let map = OffsetMap {
+            removed: vec![3],
+            base: 10,
+        };
         assert_eq!(map.start(0), 10);
-        assert_eq!(map.start(3), 14, "a span at the stuffed line starts after the dot");
+        assert_eq!(
+            map.start(3),
+            14,
+            "a span at the stuffed line starts after the dot"
+        );
         assert_eq!(map.end(3), 13);
         assert_eq!(map.span(Span::new(0, 7)), Span::new(10, 18));
     }

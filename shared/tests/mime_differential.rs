@@ -12,7 +12,9 @@ use proptest::prelude::*;
 use wirelab_shared::mail::mime::{self, Content, Entity};
 use wirelab_shared::mail::store::course_messages;
 use wirelab_shared::mail::transfer::{encode_base64, encode_quoted_printable};
-use wirelab_shared::mail::{address::parse_address_list, charset, encoded_word::decode_unstructured};
+use wirelab_shared::mail::{
+    address::parse_address_list, charset, encoded_word::decode_unstructured,
+};
 
 /// What both parsers must agree on.
 #[derive(Debug, PartialEq)]
@@ -29,7 +31,13 @@ fn ours(bytes: &[u8]) -> Summary {
     let addresses = |name: &str| {
         root.header
             .get(bytes, name)
-            .map(|f| parse_address_list(bytes, f.value).mailboxes.into_iter().map(|m| m.address).collect())
+            .map(|f| {
+                parse_address_list(bytes, f.value)
+                    .mailboxes
+                    .into_iter()
+                    .map(|m| m.address)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     fn leaves(e: &Entity, bytes: &[u8], out: &mut Vec<(usize, Vec<u8>)>) {
@@ -48,7 +56,10 @@ fn ours(bytes: &[u8]) -> Summary {
     let mut out = Vec::new();
     leaves(&root, bytes, &mut out);
     Summary {
-        subject: root.header.get(bytes, "Subject").map(|f| decode_unstructured(bytes, f.value).text),
+        subject: root
+            .header
+            .get(bytes, "Subject")
+            .map(|f| decode_unstructured(bytes, f.value).text),
         from: addresses("From"),
         to: addresses("To"),
         leaves: out,
@@ -56,10 +67,16 @@ fn ours(bytes: &[u8]) -> Summary {
 }
 
 fn theirs(bytes: &[u8]) -> Summary {
-    let m = MessageParser::default().parse(bytes).expect("mail-parser reads it");
+    let m = MessageParser::default()
+        .parse(bytes)
+        .expect("mail-parser reads it");
     let addresses = |a: Option<&mail_parser::Address>| {
-        a.map(|a| a.iter().filter_map(|x| x.address.as_ref().map(|s| s.to_string())).collect())
-            .unwrap_or_default()
+        a.map(|a| {
+            a.iter()
+                .filter_map(|x| x.address.as_ref().map(|s| s.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
     };
     let leaves = m
         .parts
@@ -83,7 +100,10 @@ fn theirs(bytes: &[u8]) -> Summary {
 
 fn compare(bytes: &[u8], what: &str) {
     let (a, b) = (ours(bytes), theirs(bytes));
-    assert_eq!(a, b, "{what}: wirelab (left) and mail-parser (right) disagree");
+    assert_eq!(
+        a, b,
+        "{what}: wirelab (left) and mail-parser (right) disagree"
+    );
 }
 
 #[test]
@@ -93,7 +113,10 @@ fn well_formed_fixtures_and_seed_messages_agree() {
         let bytes = std::fs::read(&path).unwrap();
         let d = wirelab_shared::mail::dissect(&bytes);
         // Only messages without errors: on broken ones, parsers may differ legitimately.
-        if d.diagnostics.iter().any(|x| x.severity >= wirelab_shared::Severity::Warning) {
+        if d.diagnostics
+            .iter()
+            .any(|x| x.severity >= wirelab_shared::Severity::Warning)
+        {
             continue;
         }
         compare(&bytes, &path.display().to_string());
@@ -109,27 +132,50 @@ fn well_formed_fixtures_and_seed_messages_agree() {
 /// A generated MIME entity.
 #[derive(Debug, Clone)]
 enum Gen {
-    Leaf { charset: &'static str, encoding: &'static str, text: String },
+    Leaf {
+        charset: &'static str,
+        encoding: &'static str,
+        text: String,
+    },
     Binary(Vec<u8>),
-    Multipart { subtype: &'static str, parts: Vec<Gen> },
+    Multipart {
+        subtype: &'static str,
+        parts: Vec<Gen>,
+    },
 }
 
 fn gen_entity() -> impl Strategy<Value = Gen> {
-    let text = proptest::collection::vec("[a-zA-Z0-9 ,.!?àéèçüñ€-]{0,50}", 1..5).prop_map(|l| l.join("\r\n"));
+    let text = proptest::collection::vec("[a-zA-Z0-9 ,.!?àéèçüñ€-]{0,50}", 1..5)
+        .prop_map(|l| l.join("\r\n"));
     let leaf = prop_oneof![
-        (prop_oneof![Just("utf-8"), Just("iso-8859-1")], prop_oneof![Just("quoted-printable"), Just("base64"), Just("8bit")], text)
-            .prop_map(|(charset, encoding, text)| Gen::Leaf { charset, encoding, text }),
+        (
+            prop_oneof![Just("utf-8"), Just("iso-8859-1")],
+            prop_oneof![Just("quoted-printable"), Just("base64"), Just("8bit")],
+            text
+        )
+            .prop_map(|(charset, encoding, text)| Gen::Leaf {
+                charset,
+                encoding,
+                text
+            }),
         proptest::collection::vec(any::<u8>(), 1..100).prop_map(Gen::Binary),
     ];
     leaf.prop_recursive(2, 8, 3, |inner| {
-        (prop_oneof![Just("mixed"), Just("alternative")], proptest::collection::vec(inner, 1..4))
+        (
+            prop_oneof![Just("mixed"), Just("alternative")],
+            proptest::collection::vec(inner, 1..4),
+        )
             .prop_map(|(subtype, parts)| Gen::Multipart { subtype, parts })
     })
 }
 
 fn render(g: &Gen, depth: usize, out: &mut String) {
     match g {
-        Gen::Leaf { charset: cs, encoding, text } => {
+        Gen::Leaf {
+            charset: cs,
+            encoding,
+            text,
+        } => {
             // Latin-1 can only carry what fits; keep the text to that.
             let bytes = if *cs == "iso-8859-1" {
                 let fitting: String = text.chars().filter(|&c| (c as u32) < 256).collect();
@@ -139,7 +185,11 @@ fn render(g: &Gen, depth: usize, out: &mut String) {
             };
             // The message is built as a Rust string, so 8-bit text can only be
             // UTF-8; Latin-1 text goes quoted-printable instead.
-            let encoding = if *cs == "iso-8859-1" && *encoding == "8bit" { "quoted-printable" } else { encoding };
+            let encoding = if *cs == "iso-8859-1" && *encoding == "8bit" {
+                "quoted-printable"
+            } else {
+                encoding
+            };
             out.push_str(&format!("Content-Type: text/plain; charset={cs}\r\nContent-Transfer-Encoding: {encoding}\r\n\r\n"));
             match (encoding, String::from_utf8(bytes.clone())) {
                 ("base64", _) => out.push_str(&encode_base64(&bytes, Some(76))),
@@ -153,7 +203,9 @@ fn render(g: &Gen, depth: usize, out: &mut String) {
         }
         Gen::Multipart { subtype, parts } => {
             let boundary = format!("b{depth}-{}", parts.len());
-            out.push_str(&format!("Content-Type: multipart/{subtype}; boundary=\"{boundary}\"\r\n\r\n"));
+            out.push_str(&format!(
+                "Content-Type: multipart/{subtype}; boundary=\"{boundary}\"\r\n\r\n"
+            ));
             for p in parts {
                 out.push_str(&format!("--{boundary}\r\n"));
                 render(p, depth + 1, out);

@@ -21,7 +21,9 @@ fn render(t: &SmtpTranscript) -> String {
             m.side,
             m.kind,
             m.state.label(),
-            m.answers.map(|a| format!(" (answers #{a})")).unwrap_or_default()
+            m.answers
+                .map(|a| format!(" (answers #{a})"))
+                .unwrap_or_default()
         ));
         out.push_str(&outline(&m.dissection));
         assert_sound(&m.dissection, true, &format!("message #{i}"));
@@ -47,7 +49,10 @@ fn every_transcript_matches_its_golden_outline() {
 
 /// Runs the lines of a `.commands` fixture against the server, one at a
 /// time as a student types them, and follows both sides.
-fn against_the_server(name: &str) -> (SmtpTranscript, Vec<(Side, Vec<u8>)>, Arc<MemoryStore>) {
+/// The bytes of a session in the order they crossed the wire.
+type Wire = Vec<(Side, Vec<u8>)>;
+
+fn against_the_server(name: &str) -> (SmtpTranscript, Wire, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::course());
     store.set_clock(Clock::Fixed(1_725_271_282));
     let config = SmtpServerConfig {
@@ -78,35 +83,71 @@ fn against_the_server(name: &str) -> (SmtpTranscript, Vec<(Side, Vec<u8>)>, Arc<
 #[test]
 fn the_server_answers_the_course_dialogue_in_the_course_words() {
     let (t, wire, store) = against_the_server("course-dialogue.commands");
-    check_golden(&fixture_dir("smtp").join("course-dialogue.commands"), &render(&t));
+    check_golden(
+        &fixture_dir("smtp").join("course-dialogue.commands"),
+        &render(&t),
+    );
     let printed = transcript(&fixture_dir("smtp").join("course-dialogue.transcript"));
-    let printed_replies: Vec<&Vec<u8>> = printed.iter().filter(|(s, _)| *s == Side::Server).map(|(_, b)| b).collect();
-    let our_replies: Vec<&Vec<u8>> = wire.iter().filter(|(s, _)| *s == Side::Server).map(|(_, b)| b).collect();
+    let printed_replies: Vec<&Vec<u8>> = printed
+        .iter()
+        .filter(|(s, _)| *s == Side::Server)
+        .map(|(_, b)| b)
+        .collect();
+    let our_replies: Vec<&Vec<u8>> = wire
+        .iter()
+        .filter(|(s, _)| *s == Side::Server)
+        .map(|(_, b)| b)
+        .collect();
     assert_eq!(our_replies.len(), printed_replies.len());
     // The greeting names the server and says more than the course shows;
     // every other reply is the course's, word for word.
     assert!(our_replies[0].starts_with(b"220 hamburger.edu "));
     for (ours, printed) in our_replies.iter().zip(&printed_replies).skip(1) {
-        assert_eq!(String::from_utf8_lossy(ours), String::from_utf8_lossy(printed));
+        assert_eq!(
+            String::from_utf8_lossy(ours),
+            String::from_utf8_lossy(printed)
+        );
     }
     assert_eq!(t.state(), SmtpState::Closed);
     let stored = store.messages("bob@hamburger.edu");
     assert_eq!(stored.len(), 3);
-    assert!(stored[2].1.ends_with(b"\r\nDo you like ketchup?\r\n    How about pickles?\r\n"));
+    assert!(
+        stored[2]
+            .1
+            .ends_with(b"\r\nDo you like ketchup?\r\n    How about pickles?\r\n")
+    );
 }
 
 #[test]
 fn the_course_dialogue_as_printed() {
     let t = replay("course-dialogue.transcript");
     let labels: Vec<&str> = t.messages().iter().map(|m| m.state.label()).collect();
-    assert!(labels.contains(&"mail transaction open") && labels.contains(&"recipients given") && labels.contains(&"receiving data"));
-    let refusal = t.messages().iter().find(|m| m.bytes.starts_with(b"550")).unwrap();
-    assert!(refusal.dissection.diagnostics.iter().any(|d| d.message.contains("recipient is refused")));
+    assert!(
+        labels.contains(&"mail transaction open")
+            && labels.contains(&"recipients given")
+            && labels.contains(&"receiving data")
+    );
+    let refusal = t
+        .messages()
+        .iter()
+        .find(|m| m.bytes.starts_with(b"550"))
+        .unwrap();
+    assert!(
+        refusal
+            .dissection
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("recipient is refused"))
+    );
     let mail_from = &t.messages()[3];
     assert!(mail_from.dissection.diagnostics.iter().any(|d| d.severity == Severity::Warning && d.message.contains("space after the colon")));
     let data = t.messages().iter().find(|m| m.kind == "data").unwrap();
     let env = data.dissection.find("Envelope vs header").unwrap();
-    assert_eq!(env.children.len(), 2, "one sender, one accepted recipient (Johm was refused)");
+    assert_eq!(
+        env.children.len(),
+        2,
+        "one sender, one accepted recipient (Johm was refused)"
+    );
     let t = replay("course-dialogue-slides.transcript");
     assert_eq!(t.state(), SmtpState::Closed);
 }
@@ -116,11 +157,25 @@ fn pipelining_stuffing_and_8bit_text() {
     let t = replay("ehlo-pipelining-stuffing.transcript");
     let data = t.messages().iter().find(|m| m.kind == "data").unwrap();
     assert!(data.dissection.find("Dot-stuffing").is_some());
-    assert!(data.dissection.diagnostics.iter().any(|d| d.message.contains("BODY=8BITMIME")));
+    assert!(
+        data.dissection
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("BODY=8BITMIME"))
+    );
     let env = data.dissection.find("Envelope vs header").unwrap();
-    assert!(env.children.iter().any(|c| c.value.contains("To: carol@gmail.com") && c.value.contains("(none)")));
+    assert!(
+        env.children
+            .iter()
+            .any(|c| c.value.contains("To: carol@gmail.com") && c.value.contains("(none)"))
+    );
     let ehlo_reply = &t.messages()[2];
-    assert!(ehlo_reply.dissection.find("Extension: PIPELINING").is_some());
+    assert!(
+        ehlo_reply
+            .dissection
+            .find("Extension: PIPELINING")
+            .is_some()
+    );
 }
 
 #[test]
@@ -130,10 +185,32 @@ fn commands_out_of_sequence_are_flagged() {
         .messages()
         .iter()
         .filter(|m| m.kind == "command")
-        .filter(|m| m.dissection.diagnostics.iter().any(|d| d.message.contains("503")))
+        .filter(|m| {
+            m.dissection
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("503"))
+        })
         .map(|m| String::from_utf8_lossy(&m.bytes).trim_end().to_string())
         .collect();
-    assert_eq!(flagged, ["MAIL FROM:<alice@crepes.fr>", "RCPT TO:<bob@hamburger.edu>", "DATA"]);
-    let hello = t.messages().iter().find(|m| m.bytes.starts_with(b"HELLO")).unwrap();
-    assert!(hello.dissection.diagnostics.iter().any(|d| d.message.contains("500")));
+    assert_eq!(
+        flagged,
+        [
+            "MAIL FROM:<alice@crepes.fr>",
+            "RCPT TO:<bob@hamburger.edu>",
+            "DATA"
+        ]
+    );
+    let hello = t
+        .messages()
+        .iter()
+        .find(|m| m.bytes.starts_with(b"HELLO"))
+        .unwrap();
+    assert!(
+        hello
+            .dissection
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("500"))
+    );
 }

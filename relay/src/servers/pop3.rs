@@ -45,7 +45,10 @@ pub async fn start(ctx: &ServerContext<'_>, store: Arc<MaildirStore>) -> Result<
         host: addr.ip().to_string(),
         port: addr.port(),
         protocol: "pop3".into(),
-        description: format!("POP3 server: read the mailboxes of {} (user bob, password hungry)", users.join(", ")),
+        description: format!(
+            "POP3 server: read the mailboxes of {} (user bob, password hungry)",
+            users.join(", ")
+        ),
         data_ports: None,
     }])
 }

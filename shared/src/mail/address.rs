@@ -145,7 +145,10 @@ fn address_text(tokens: &[Token]) -> String {
 }
 
 fn span_of(tokens: &[Token]) -> Option<Span> {
-    Some(Span::new(tokens.first()?.span.start, tokens.last()?.span.end))
+    Some(Span::new(
+        tokens.first()?.span.start,
+        tokens.last()?.span.end,
+    ))
 }
 
 /// Reads the address list in `span` of `bytes` (a From, To, Cc, Reply-To,
@@ -181,7 +184,8 @@ pub fn parse_address_list(bytes: &[u8], span: Span) -> AddressList {
             TokenKind::Special(b',') if !in_angle => flush(&mut item, &mut list, &mut children),
             TokenKind::Special(b':') if !in_angle && !item.iter().any(|t| t.is_special(b'@')) => {
                 // A group: "Friends: a@b, c@d;" or "undisclosed-recipients:;".
-                let name_span = span_of(&item).map_or(token.span, |s| Span::new(s.start, token.span.end));
+                let name_span =
+                    span_of(&item).map_or(token.span, |s| Span::new(s.start, token.span.end));
                 let name = phrase_text(bytes, &item).unwrap_or_default();
                 item.clear();
                 children.push(
@@ -282,7 +286,8 @@ fn mailbox(bytes: &[u8], tokens: &[Token], list: &mut AddressList) -> Option<Fie
         address,
         span: whole,
     };
-    let field = Field::new("Mailbox", whole, m.display()).with_children(cover(bytes, whole, children));
+    let field =
+        Field::new("Mailbox", whole, m.display()).with_children(cover(bytes, whole, children));
     list.mailboxes.push(m);
     Some(field)
 }
@@ -293,8 +298,14 @@ mod tests {
 
     #[test]
     fn addresses_are_checked() {
-        assert_eq!(check_address("bob@hamburger.edu"), Ok(("bob", "hamburger.edu")));
-        assert_eq!(check_address("\"bob smith\"@x.org"), Ok(("\"bob smith\"", "x.org")));
+        assert_eq!(
+            check_address("bob@hamburger.edu"),
+            Ok(("bob", "hamburger.edu"))
+        );
+        assert_eq!(
+            check_address("\"bob smith\"@x.org"),
+            Ok(("\"bob smith\"", "x.org"))
+        );
         assert_eq!(check_address("a@[127.0.0.1]"), Ok(("a", "[127.0.0.1]")));
         assert_eq!(check_address("bob"), Err(AddressError::NoAt));
         assert_eq!(check_address("@x.org"), Err(AddressError::EmptyLocalPart));
@@ -310,7 +321,9 @@ mod tests {
 
     #[test]
     fn lists_with_names_comments_and_groups() {
-        let l = parse(" \"Alice A.\" <alice@crepes.fr>, bob@hamburger.edu (Bob),\r\n =?utf-8?Q?Jos=C3=A9?= <jose@x.es>");
+        let l = parse(
+            " \"Alice A.\" <alice@crepes.fr>, bob@hamburger.edu (Bob),\r\n =?utf-8?Q?Jos=C3=A9?= <jose@x.es>",
+        );
         let shown: Vec<_> = l.mailboxes.iter().map(Mailbox::display).collect();
         assert_eq!(
             shown,

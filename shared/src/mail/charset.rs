@@ -26,9 +26,7 @@ impl Charset {
             "us-ascii" | "ascii" | "ansi_x3.4-1968" | "iso646-us" | "us" => Charset::UsAscii,
             "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "latin1" | "latin-1" | "l1"
             | "iso_8859-1:1987" | "cp819" | "ibm819" => Charset::Latin1,
-            "iso-8859-15" | "iso8859-15" | "iso_8859-15" | "latin-9" | "latin9" => {
-                Charset::Latin9
-            }
+            "iso-8859-15" | "iso8859-15" | "iso_8859-15" | "latin-9" | "latin9" => Charset::Latin9,
             "windows-1252" | "cp1252" | "x-cp1252" => Charset::Windows1252,
             _ => return None,
         })
@@ -60,9 +58,9 @@ impl CharsetProblem {
             CharsetProblem::Unknown(label) => format!(
                 "the charset {label:?} is not one this lab decodes; the text is shown as UTF-8"
             ),
-            CharsetProblem::InvalidBytes { charset, count } => format!(
-                "{count} byte(s) are not valid {charset}; they are shown as \u{FFFD}"
-            ),
+            CharsetProblem::InvalidBytes { charset, count } => {
+                format!("{count} byte(s) are not valid {charset}; they are shown as \u{FFFD}")
+            }
         }
     }
 }
@@ -207,7 +205,10 @@ mod tests {
         let bytes = b"cr\xeape \xa4";
         assert_eq!(decode(bytes, "iso-8859-1").0, "crêpe ¤");
         assert_eq!(decode(bytes, "iso-8859-15").0, "crêpe €");
-        assert_eq!(decode(b"\x93hi\x94", "windows-1252").0, "\u{201C}hi\u{201D}");
+        assert_eq!(
+            decode(b"\x93hi\x94", "windows-1252").0,
+            "\u{201C}hi\u{201D}"
+        );
         assert_eq!(
             decode(b"\x81", "windows-1252").1,
             Some(CharsetProblem::InvalidBytes {

@@ -122,13 +122,19 @@ pub fn parse(bytes: &[u8], span: Span, media_type: bool) -> ParsedParameterized 
                 }
             }
             let whole = Span::new(t.span.start, end);
-            let label = if media_type { "Media type" } else { "Disposition" };
-            children.push(Field::new(label, whole, value.essence()).help(if media_type {
-                "What the body is: a top-level type (text, image, multipart, ...) and a \
-                 subtype (RFC 2045 §5, RFC 2046)."
+            let label = if media_type {
+                "Media type"
             } else {
-                "inline (show it in the message) or attachment (offer to save it), RFC 2183."
-            }));
+                "Disposition"
+            };
+            children.push(
+                Field::new(label, whole, value.essence()).help(if media_type {
+                    "What the body is: a top-level type (text, image, multipart, ...) and a \
+                 subtype (RFC 2045 §5, RFC 2046)."
+                } else {
+                    "inline (show it in the message) or attachment (offer to save it), RFC 2183."
+                }),
+            );
         }
         _ => {
             diagnostics.push(
@@ -299,8 +305,12 @@ fn param_help(name: &str) -> &'static str {
             "The line that separates the parts of a multipart body: each part starts after \
              --boundary, the body ends with --boundary-- (RFC 2046 §5.1.1)."
         }
-        "charset" => "The character set of the text, such as UTF-8 or ISO-8859-1 (RFC 2046 §4.1.2).",
-        "name" | "filename" => "The file name a mail reader offers when saving the part (RFC 2183 §2.3).",
+        "charset" => {
+            "The character set of the text, such as UTF-8 or ISO-8859-1 (RFC 2046 §4.1.2)."
+        }
+        "name" | "filename" => {
+            "The file name a mail reader offers when saving the part (RFC 2183 §2.3)."
+        }
         _ => "A parameter of the media type or disposition (RFC 2045 §5.1).",
     }
 }

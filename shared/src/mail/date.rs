@@ -181,9 +181,7 @@ pub fn parse(text: &str) -> ParsedDate {
         .collect();
     let mut written_weekday = None;
     if let Some(first) = tokens.first()
-        && let Some(i) = WEEKDAYS
-            .iter()
-            .position(|w| w.eq_ignore_ascii_case(first))
+        && let Some(i) = WEEKDAYS.iter().position(|w| w.eq_ignore_ascii_case(first))
     {
         written_weekday = Some(i);
         tokens.remove(0);
@@ -350,7 +348,11 @@ mod tests {
         assert_eq!(p.problems.len(), 2);
         let p = parse("3 Jul 01 15:30.01 GMT");
         assert_eq!(p.date.unwrap().year, 2001);
-        assert!(p.problems.iter().any(|(s, m, _)| *s == Severity::Error && m.contains("'.'")));
+        assert!(
+            p.problems
+                .iter()
+                .any(|(s, m, _)| *s == Severity::Error && m.contains("'.'"))
+        );
     }
 
     #[test]
@@ -358,11 +360,20 @@ mod tests {
         let p = parse("Tue, 14 Nov 2023 22:13:20 +0000 (UTC)");
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(p.date.unwrap().unix(), 1_700_000_000);
-        for bad in ["", "yesterday", "31 Feb 2020 10:00 +0000", "1 Jan 2020 25:00 +0000"] {
+        for bad in [
+            "",
+            "yesterday",
+            "31 Feb 2020 10:00 +0000",
+            "1 Jan 2020 25:00 +0000",
+        ] {
             let p = parse(bad);
             assert!(p.date.is_none(), "{bad}");
             assert_eq!(p.problems[0].0, Severity::Error);
         }
-        assert!(parse("1 Jan 2020 10:00").problems[0].1.contains("no time zone"));
+        assert!(
+            parse("1 Jan 2020 10:00").problems[0]
+                .1
+                .contains("no time zone")
+        );
     }
 }

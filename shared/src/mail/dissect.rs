@@ -47,7 +47,8 @@ pub fn dissect_with_envelope(bytes: &[u8], envelope: Option<&Envelope>) -> Disse
     }
     let traced = Envelope::from_trace(bytes, &root);
     if let Some(env) = envelope.or(traced.as_ref()) {
-        d.fields.push(envelope_view(bytes, &root, env, envelope.is_none()));
+        d.fields
+            .push(envelope_view(bytes, &root, env, envelope.is_none()));
     }
     message_checks(bytes, &root, &mut diagnostics);
     // In reading order, so the list follows the message.
@@ -61,10 +62,12 @@ fn summary(bytes: &[u8], root: &Entity) -> String {
         .header
         .get(bytes, "Subject")
         .map(|f| decode_unstructured(bytes, f.value).text);
-    let from = root
-        .header
-        .get(bytes, "From")
-        .and_then(|f| parse_address_list(bytes, f.value).mailboxes.first().map(|m| m.address.clone()));
+    let from = root.header.get(bytes, "From").and_then(|f| {
+        parse_address_list(bytes, f.value)
+            .mailboxes
+            .first()
+            .map(|m| m.address.clone())
+    });
     let shape = match &root.content {
         Content::Multipart(m) => format!("{}, {} parts", root.essence(), m.parts.len()),
         _ => format!("{}, {} bytes of body", root.essence(), root.body.len()),
@@ -158,8 +161,12 @@ fn entity_fields(bytes: &[u8], entity: &Entity, diagnostics: &mut Vec<Diagnostic
             }
             if let Some(e) = mp.epilogue {
                 children.push(
-                    Field::new("Epilogue", e, preview_text(&String::from_utf8_lossy(e.slice(bytes))))
-                        .help("Text after the closing boundary; readers ignore it (RFC 2046 §5.1.1)."),
+                    Field::new(
+                        "Epilogue",
+                        e,
+                        preview_text(&String::from_utf8_lossy(e.slice(bytes))),
+                    )
+                    .help("Text after the closing boundary; readers ignore it (RFC 2046 §5.1.1)."),
                 );
             }
             fields.push(
@@ -226,7 +233,8 @@ fn body_leaf(bytes: &[u8], entity: &Entity, diagnostics: &mut Vec<Diagnostic>) -
     let value = if entity.media_type.kind == "text" {
         let (text, problem) = charset::decode(&decoded.bytes, &entity.charset());
         if let Some(p) = problem {
-            diagnostics.push(Diagnostic::warning(entity.body, p.describe()).reference("RFC 2046 §4.1.2"));
+            diagnostics
+                .push(Diagnostic::warning(entity.body, p.describe()).reference("RFC 2046 §4.1.2"));
         }
         preview_text(&text)
     } else {
@@ -236,7 +244,11 @@ fn body_leaf(bytes: &[u8], entity: &Entity, diagnostics: &mut Vec<Diagnostic>) -
             decoded.bytes.len(),
             entity.essence(),
             crate::text::hex_spaced(&head),
-            if decoded.bytes.len() > head.len() { " …" } else { "" }
+            if decoded.bytes.len() > head.len() {
+                " …"
+            } else {
+                ""
+            }
         )
     };
     let help = format!(
@@ -248,8 +260,10 @@ fn body_leaf(bytes: &[u8], entity: &Entity, diagnostics: &mut Vec<Diagnostic>) -
             String::new()
         },
         match entity.encoding {
-            TransferEncoding::Base64 => "Base64 turns every 3 bytes into 4 ASCII characters (RFC 2045 §6.8).",
-            TransferEncoding::QuotedPrintable => "Quoted-printable keeps ASCII as is and writes other bytes as =XX (RFC 2045 §6.7).",
+            TransferEncoding::Base64 =>
+                "Base64 turns every 3 bytes into 4 ASCII characters (RFC 2045 §6.8).",
+            TransferEncoding::QuotedPrintable =>
+                "Quoted-printable keeps ASCII as is and writes other bytes as =XX (RFC 2045 §6.7).",
             _ => "It travels as is (RFC 2045 §6.2).",
         }
     );
@@ -258,33 +272,63 @@ fn body_leaf(bytes: &[u8], entity: &Entity, diagnostics: &mut Vec<Diagnostic>) -
 
 fn header_help(name: &str) -> Option<&'static str> {
     Some(match name {
-        "from" => "The author of the message (RFC 5322 §3.6.2). Required. Not the envelope's MAIL FROM, which says where bounces go.",
-        "to" => "The primary recipients as the reader sees them (RFC 5322 §3.6.3). Delivery follows RCPT TO, not this line.",
+        "from" => {
+            "The author of the message (RFC 5322 §3.6.2). Required. Not the envelope's MAIL FROM, which says where bounces go."
+        }
+        "to" => {
+            "The primary recipients as the reader sees them (RFC 5322 §3.6.3). Delivery follows RCPT TO, not this line."
+        }
         "cc" => "Carbon copy: secondary recipients, visible to all (RFC 5322 §3.6.3).",
-        "bcc" => "Blind carbon copy: recipients the others do not see; usually removed before sending (RFC 5322 §3.6.3).",
-        "subject" => "The topic of the message (RFC 5322 §3.6.5). Non-ASCII text is sent as encoded words (RFC 2047).",
+        "bcc" => {
+            "Blind carbon copy: recipients the others do not see; usually removed before sending (RFC 5322 §3.6.3)."
+        }
+        "subject" => {
+            "The topic of the message (RFC 5322 §3.6.5). Non-ASCII text is sent as encoded words (RFC 2047)."
+        }
         "date" => "When the author sent the message (RFC 5322 §3.6.1). Required.",
         "message-id" => "A unique identifier for this message, <unique@domain> (RFC 5322 §3.6.4).",
-        "in-reply-to" | "references" => "The Message-IDs this message answers, for threading (RFC 5322 §3.6.4).",
+        "in-reply-to" | "references" => {
+            "The Message-IDs this message answers, for threading (RFC 5322 §3.6.4)."
+        }
         "reply-to" => "Where replies should go, if not to From (RFC 5322 §3.6.2).",
         "sender" => "Who actually sent the message on behalf of the From author (RFC 5322 §3.6.2).",
-        "received" => "A trace line added by each SMTP server on the way, newest on top (RFC 5321 §4.4).",
-        "return-path" => "The envelope's MAIL FROM, recorded by the server that delivered the message into the mailbox (RFC 5321 §4.4).",
+        "received" => {
+            "A trace line added by each SMTP server on the way, newest on top (RFC 5321 §4.4)."
+        }
+        "return-path" => {
+            "The envelope's MAIL FROM, recorded by the server that delivered the message into the mailbox (RFC 5321 §4.4)."
+        }
         "mime-version" => "Says that the message uses MIME; always 1.0 (RFC 2045 §4).",
-        "content-type" => "The media type of the body, with parameters such as charset or boundary (RFC 2045 §5).",
-        "content-transfer-encoding" => "How the body was made 7-bit safe: 7bit, 8bit, binary, quoted-printable or base64 (RFC 2045 §6).",
-        "content-disposition" => "Whether to show the part inline or offer it as an attachment, and its file name (RFC 2183).",
-        "content-id" => "An identifier to refer to this part from another, such as an image in HTML (RFC 2045 §7).",
+        "content-type" => {
+            "The media type of the body, with parameters such as charset or boundary (RFC 2045 §5)."
+        }
+        "content-transfer-encoding" => {
+            "How the body was made 7-bit safe: 7bit, 8bit, binary, quoted-printable or base64 (RFC 2045 §6)."
+        }
+        "content-disposition" => {
+            "Whether to show the part inline or offer it as an attachment, and its file name (RFC 2183)."
+        }
+        "content-id" => {
+            "An identifier to refer to this part from another, such as an image in HTML (RFC 2045 §7)."
+        }
         "content-description" => "A human-readable description of the part (RFC 2045 §8).",
-        "delivered-to" => "The mailbox a server delivered the message to (not standardised, widely used).",
+        "delivered-to" => {
+            "The mailbox a server delivered the message to (not standardised, widely used)."
+        }
         _ => return None,
     })
 }
 
 fn trimmed_value(bytes: &[u8], value: Span) -> Span {
     let raw = value.slice(bytes);
-    let start = raw.iter().position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')).unwrap_or(raw.len());
-    let end = raw.iter().rposition(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')).map_or(start, |p| p + 1);
+    let start = raw
+        .iter()
+        .position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .unwrap_or(raw.len());
+    let end = raw
+        .iter()
+        .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .map_or(start, |p| p + 1);
     Span::new(value.start + start, value.start + end)
 }
 
@@ -301,7 +345,11 @@ fn field_tree(bytes: &[u8], field: &HeaderField, diagnostics: &mut Vec<Diagnosti
         children.push(value);
     }
     if !field.ending.is_empty() {
-        children.push(Field::new("End of line", field.ending, visible(field.ending.slice(bytes))));
+        children.push(Field::new(
+            "End of line",
+            field.ending,
+            visible(field.ending.slice(bytes)),
+        ));
     }
     let mut f = Field::new(format!("Header: {name}"), field.span, shown).with_children(children);
     if let Some(help) = header_help(&lower) {
@@ -310,7 +358,12 @@ fn field_tree(bytes: &[u8], field: &HeaderField, diagnostics: &mut Vec<Diagnosti
     f
 }
 
-fn value_tree(bytes: &[u8], field: &HeaderField, lower: &str, diagnostics: &mut Vec<Diagnostic>) -> Field {
+fn value_tree(
+    bytes: &[u8],
+    field: &HeaderField,
+    lower: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Field {
     let span = field.value;
     let unfolded = field.unfolded(bytes);
     match lower {
@@ -318,15 +371,23 @@ fn value_tree(bytes: &[u8], field: &HeaderField, lower: &str, diagnostics: &mut 
         | "resent-cc" | "resent-sender" | "return-path" | "delivered-to" => {
             let list = parse_address_list(bytes, span);
             diagnostics.extend(list.diagnostics);
-            let shown = if lower == "return-path" && list.mailboxes.iter().all(|m| m.address.is_empty()) {
-                "<> (null sender: a bounce)".to_string()
-            } else {
-                list.mailboxes.iter().map(|m| m.display()).collect::<Vec<_>>().join(", ")
-            };
+            let shown =
+                if lower == "return-path" && list.mailboxes.iter().all(|m| m.address.is_empty()) {
+                    "<> (null sender: a bounce)".to_string()
+                } else {
+                    list.mailboxes
+                        .iter()
+                        .map(|m| m.display())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
             if list.mailboxes.is_empty() && matches!(lower, "from" | "sender") {
                 diagnostics.push(
-                    Diagnostic::warning(span, format!("the {} field has no address", field.name_text(bytes)))
-                        .reference("RFC 5322 §3.6.2"),
+                    Diagnostic::warning(
+                        span,
+                        format!("the {} field has no address", field.name_text(bytes)),
+                    )
+                    .reference("RFC 5322 §3.6.2"),
                 );
             }
             Field::new("Value", span, shown).with_children(list.fields)
@@ -407,17 +468,29 @@ fn value_tree(bytes: &[u8], field: &HeaderField, lower: &str, diagnostics: &mut 
                 .words
                 .iter()
                 .map(|w| {
-                    let charset_end = w.span.start + 2 + bytes[w.span.start + 2..w.span.end]
-                        .iter()
-                        .position(|&b| b == b'?')
-                        .unwrap_or(0);
+                    let charset_end = w.span.start
+                        + 2
+                        + bytes[w.span.start + 2..w.span.end]
+                            .iter()
+                            .position(|&b| b == b'?')
+                            .unwrap_or(0);
                     let parts = vec![
                         Field::new("Delimiter", Span::new(w.span.start, w.span.start + 2), "=?"),
-                        Field::new("Charset", Span::new(w.span.start + 2, charset_end), w.charset.clone())
-                            .help("The character set of the decoded text (RFC 2047 §2)."),
+                        Field::new(
+                            "Charset",
+                            Span::new(w.span.start + 2, charset_end),
+                            w.charset.clone(),
+                        )
+                        .help("The character set of the decoded text (RFC 2047 §2)."),
                         Field::new("Delimiter", Span::new(charset_end, charset_end + 1), "?"),
-                        Field::new("Encoding", Span::new(charset_end + 1, charset_end + 2), w.encoding.to_string())
-                            .help("Q: like quoted-printable with _ for a space; B: base64 (RFC 2047 §4)."),
+                        Field::new(
+                            "Encoding",
+                            Span::new(charset_end + 1, charset_end + 2),
+                            w.encoding.to_string(),
+                        )
+                        .help(
+                            "Q: like quoted-printable with _ for a space; B: base64 (RFC 2047 §4).",
+                        ),
                         Field::new("Delimiter", Span::new(charset_end + 2, w.text.start), "?"),
                         Field::new("Encoded text", w.text, visible(w.text.slice(bytes))),
                         Field::new("Delimiter", Span::new(w.text.end, w.span.end), "?="),
@@ -435,15 +508,26 @@ fn value_tree(bytes: &[u8], field: &HeaderField, lower: &str, diagnostics: &mut 
 fn received_chain(bytes: &[u8], root: &Entity) -> Option<Field> {
     let received: Vec<&HeaderField> = root.header.all(bytes, "Received").collect();
     let first = received.first()?;
-    let start = received.iter().map(|f| f.span.start).min().unwrap_or(first.span.start);
-    let end = received.iter().map(|f| f.span.end).max().unwrap_or(first.span.end);
+    let start = received
+        .iter()
+        .map(|f| f.span.start)
+        .min()
+        .unwrap_or(first.span.start);
+    let end = received
+        .iter()
+        .map(|f| f.span.end)
+        .max()
+        .unwrap_or(first.span.end);
     let hops: Vec<Field> = received
         .iter()
         .rev()
         .enumerate()
         .map(|(i, f)| {
             let r = parse_received(bytes, f.value).received;
-            let when = r.date.map(|d| format!(", at {}", d.utc_iso())).unwrap_or_default();
+            let when = r
+                .date
+                .map(|d| format!(", at {}", d.utc_iso()))
+                .unwrap_or_default();
             Field::new(
                 format!("Hop {}", i + 1),
                 f.span,
@@ -485,8 +569,12 @@ fn envelope_view(bytes: &[u8], root: &Entity, envelope: &Envelope, from_trace: b
                 r.header.as_deref().unwrap_or("(none)"),
                 if r.agree { "" } else { " — they differ" }
             );
-            Field::new(r.role.clone(), r.header_span.unwrap_or(Span::point(span.start)), value)
-                .help(r.explanation.clone())
+            Field::new(
+                r.role.clone(),
+                r.header_span.unwrap_or(Span::point(span.start)),
+                value,
+            )
+            .help(r.explanation.clone())
         })
         .collect();
     Field::new(
@@ -563,10 +651,7 @@ fn message_checks(bytes: &[u8], root: &Entity, diagnostics: &mut Vec<Diagnostic>
     } else {
         root.header.span.end
     };
-    for (name, why) in [
-        ("From", "who wrote it"),
-        ("Date", "when it was written"),
-    ] {
+    for (name, why) in [("From", "who wrote it"), ("Date", "when it was written")] {
         if root.header.get(bytes, name).is_none() {
             diagnostics.push(
                 Diagnostic::warning(
@@ -581,8 +666,17 @@ fn message_checks(bytes: &[u8], root: &Entity, diagnostics: &mut Vec<Diagnostic>
         }
     }
     for name in [
-        "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Message-ID", "In-Reply-To", "References",
-        "Subject", "Date",
+        "From",
+        "Sender",
+        "Reply-To",
+        "To",
+        "Cc",
+        "Bcc",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "Subject",
+        "Date",
     ] {
         if let Some(second) = root.header.all(bytes, name).nth(1) {
             diagnostics.push(
@@ -595,7 +689,10 @@ fn message_checks(bytes: &[u8], root: &Entity, diagnostics: &mut Vec<Diagnostic>
         }
     }
     let mime_fields = root.header.get(bytes, "Content-Type").is_some()
-        || root.header.get(bytes, "Content-Transfer-Encoding").is_some();
+        || root
+            .header
+            .get(bytes, "Content-Transfer-Encoding")
+            .is_some();
     if mime_fields && root.header.get(bytes, "MIME-Version").is_none() {
         diagnostics.push(
             Diagnostic::warning(
@@ -622,8 +719,15 @@ mod tests {
         let msg = b"From: Alice <alice@crepes.fr>\r\nTo: bob@hamburger.edu\r\nDate: Tue, 14 Nov 2023 22:13:20 +0000\r\nSubject: =?utf-8?Q?=C2=A1Hola,_se=C3=B1or!?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDo you like ketchup?\r\n";
         let d = dissect(msg);
         assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
-        assert!(d.check_invariants(true).is_empty(), "{:?}", d.check_invariants(true));
-        assert_eq!(d.summary, "From alice@crepes.fr: \"¡Hola, señor!\" (text/plain, 22 bytes of body)");
+        assert!(
+            d.check_invariants(true).is_empty(),
+            "{:?}",
+            d.check_invariants(true)
+        );
+        assert_eq!(
+            d.summary,
+            "From alice@crepes.fr: \"¡Hola, señor!\" (text/plain, 22 bytes of body)"
+        );
         assert_eq!(d.find("Header: Subject").unwrap().value, "¡Hola, señor!");
         assert_eq!(d.find("Charset").unwrap().value, "utf-8");
         assert_eq!(d.find("Body").unwrap().value, "Do you like ketchup?\r\n");
@@ -648,7 +752,10 @@ mod tests {
         let view = d.find("Envelope vs header").unwrap();
         assert_eq!(view.children.len(), 2);
         assert!(view.children.iter().all(|c| !c.value.contains("differ")));
-        assert_eq!(d.find("Received chain").unwrap().children[0].value, "from crepes.fr by hamburger.edu, at 2023-11-14 22:13:20 UTC");
+        assert_eq!(
+            d.find("Received chain").unwrap().children[0].value,
+            "from crepes.fr by hamburger.edu, at 2023-11-14 22:13:20 UTC"
+        );
         assert!(d.check_invariants(true).is_empty());
         let env = Envelope {
             mail_from: Some("alice@crepes.fr".into()),
@@ -680,7 +787,11 @@ mod tests {
             msg.extend_from_slice(b"0123456789012345678901234567890123456789\r\n");
         }
         let d = dissect(&msg);
-        assert!(messages(&d).iter().any(|m| m.contains("without MIME-Version")));
+        assert!(
+            messages(&d)
+                .iter()
+                .any(|m| m.contains("without MIME-Version"))
+        );
         assert!(d.find("Body").unwrap().value.ends_with("more characters)"));
     }
 }

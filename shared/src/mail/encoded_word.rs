@@ -157,20 +157,21 @@ pub fn decode_unstructured(bytes: &[u8], span: Span) -> DecodedText {
     let mut i = span.start.min(end);
     while i < end {
         let b = bytes[i];
-        if b == b'=' && bytes.get(i + 1) == Some(&b'?') {
-            if let Some((word, diagnostics)) = parse_word(bytes, i, end) {
-                let only_space = pending.iter().all(|&c| c == b' ' || c == b'\t');
-                if !(last_was_word && only_space) {
-                    out.text.push_str(&String::from_utf8_lossy(&pending));
-                }
-                pending.clear();
-                out.text.push_str(&word.decoded);
-                i = word.span.end;
-                out.words.push(word);
-                out.diagnostics.extend(diagnostics);
-                last_was_word = true;
-                continue;
+        if b == b'='
+            && bytes.get(i + 1) == Some(&b'?')
+            && let Some((word, diagnostics)) = parse_word(bytes, i, end)
+        {
+            let only_space = pending.iter().all(|&c| c == b' ' || c == b'\t');
+            if !(last_was_word && only_space) {
+                out.text.push_str(&String::from_utf8_lossy(&pending));
             }
+            pending.clear();
+            out.text.push_str(&word.decoded);
+            i = word.span.end;
+            out.words.push(word);
+            out.diagnostics.extend(diagnostics);
+            last_was_word = true;
+            continue;
         }
         if b != b'\r' && b != b'\n' {
             pending.push(b);
@@ -248,7 +249,12 @@ mod tests {
 
     #[test]
     fn malformed_words_stay_literal() {
-        for s in ["=?utf-8?X?abc?=", "=?utf-8?Q?abc", "=??Q?a?=", "=?utf 8?Q?a?="] {
+        for s in [
+            "=?utf-8?X?abc?=",
+            "=?utf-8?Q?abc",
+            "=??Q?a?=",
+            "=?utf 8?Q?a?=",
+        ] {
             assert_eq!(decode(s).text, s, "{s}");
         }
         let d = decode("=?klingon?Q?abc?=");

@@ -71,9 +71,12 @@ pub fn compare(bytes: &[u8], root: &Entity, envelope: &Envelope) -> Vec<Envelope
         let matching = from
             .as_ref()
             .and_then(|list| list.iter().find(|m| m.address.eq_ignore_ascii_case(sender)));
-        let header = from
-            .as_ref()
-            .map(|list| list.iter().map(|m| m.address.clone()).collect::<Vec<_>>().join(", "));
+        let header = from.as_ref().map(|list| {
+            list.iter()
+                .map(|m| m.address.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
         let agree = matching.is_some();
         let explanation = match (&header, agree, sender.is_empty()) {
             (_, _, true) => "MAIL FROM:<> is the null sender of a bounce, so that a bounce never bounces back (RFC 5321 §4.5.5).".to_string(),
@@ -118,7 +121,11 @@ pub fn compare(bytes: &[u8], root: &Entity, envelope: &Envelope) -> Vec<Envelope
         });
     }
     for (name, address, span) in &header_recipients {
-        if !envelope.rcpt_to.iter().any(|r| r.eq_ignore_ascii_case(address)) {
+        if !envelope
+            .rcpt_to
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(address))
+        {
             rows.push(EnvelopeRow {
                 role: "Recipient".into(),
                 envelope: None,
@@ -142,7 +149,8 @@ mod tests {
 
     #[test]
     fn side_by_side_rows() {
-        let msg = b"From: Alice <alice@crepes.fr>\r\nTo: bob@hamburger.edu, carol@x.org\r\n\r\nhi\r\n";
+        let msg =
+            b"From: Alice <alice@crepes.fr>\r\nTo: bob@hamburger.edu, carol@x.org\r\n\r\nhi\r\n";
         let root = parse(msg);
         let env = Envelope {
             mail_from: Some("bounces@crepes.fr".into()),
@@ -166,6 +174,8 @@ mod tests {
         let env = Envelope::from_trace(msg, &root).unwrap();
         assert_eq!(env.mail_from.as_deref(), Some("alice@crepes.fr"));
         assert_eq!(env.rcpt_to, ["bob@hamburger.edu"]);
-        assert!(Envelope::from_trace(b"From: a@b.c\r\n\r\n", &parse(b"From: a@b.c\r\n\r\n")).is_none());
+        assert!(
+            Envelope::from_trace(b"From: a@b.c\r\n\r\n", &parse(b"From: a@b.c\r\n\r\n")).is_none()
+        );
     }
 }

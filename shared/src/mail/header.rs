@@ -73,7 +73,11 @@ impl HeaderSection {
     }
 
     /// Every field called `name`, in order.
-    pub fn all<'a>(&'a self, bytes: &'a [u8], name: &'a str) -> impl Iterator<Item = &'a HeaderField> {
+    pub fn all<'a>(
+        &'a self,
+        bytes: &'a [u8],
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a HeaderField> {
         self.fields.iter().filter(move |f| f.is(bytes, name))
     }
 }

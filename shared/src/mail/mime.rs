@@ -162,7 +162,13 @@ fn default_type(in_digest: bool) -> Parameterized {
     }
 }
 
-fn parse_entity(bytes: &[u8], span: Span, in_digest: bool, depth: usize, is_message: bool) -> Entity {
+fn parse_entity(
+    bytes: &[u8],
+    span: Span,
+    in_digest: bool,
+    depth: usize,
+    is_message: bool,
+) -> Entity {
     let header = parse_section(bytes, span.start, span.end);
     let mut diagnostics = Vec::new();
     if let Some(line) = header.missing_separator {
@@ -225,7 +231,9 @@ fn parse_entity(bytes: &[u8], span: Span, in_digest: bool, depth: usize, is_mess
         if encoding.is_encoding() {
             diagnostics.push(
                 Diagnostic::error(
-                    header.get(bytes, "Content-Transfer-Encoding").map_or(body, |f| f.value),
+                    header
+                        .get(bytes, "Content-Transfer-Encoding")
+                        .map_or(body, |f| f.value),
                     "a multipart entity cannot be base64 or quoted-printable encoded, only its \
                      parts can",
                 )
@@ -235,7 +243,14 @@ fn parse_entity(bytes: &[u8], span: Span, in_digest: bool, depth: usize, is_mess
         match media_type.param("boundary").map(str::to_string) {
             Some(boundary) if !boundary.is_empty() => {
                 let digest = media_type.subtype == "digest";
-                content = Content::Multipart(split(bytes, body, &boundary, digest, depth, &mut diagnostics));
+                content = Content::Multipart(split(
+                    bytes,
+                    body,
+                    &boundary,
+                    digest,
+                    depth,
+                    &mut diagnostics,
+                ));
             }
             _ => {
                 let at = header.get(bytes, "Content-Type").map_or(body, |f| f.value);
@@ -249,7 +264,10 @@ fn parse_entity(bytes: &[u8], span: Span, in_digest: bool, depth: usize, is_mess
                 );
             }
         }
-    } else if media_type.essence() == "message/rfc822" && !encoding.is_encoding() && depth < MAX_DEPTH {
+    } else if media_type.essence() == "message/rfc822"
+        && !encoding.is_encoding()
+        && depth < MAX_DEPTH
+    {
         content = Content::Message(Box::new(parse_entity(bytes, body, false, depth + 1, true)));
     }
     Entity {
@@ -288,7 +306,11 @@ fn split(
         let (content_end, line_end) = match bytes[pos..body.end].iter().position(|&b| b == b'\n') {
             Some(rel) => {
                 let lf = pos + rel;
-                let end = if lf > pos && bytes[lf - 1] == b'\r' { lf - 1 } else { lf };
+                let end = if lf > pos && bytes[lf - 1] == b'\r' {
+                    lf - 1
+                } else {
+                    lf
+                };
                 (end, lf + 1)
             }
             None => (body.end, body.end),
@@ -300,7 +322,11 @@ fn split(
                 None => (false, rest),
             };
             if padding.iter().all(|&b| b == b' ' || b == b'\t') {
-                let start = if pos > body.start { pos - previous_ending } else { pos };
+                let start = if pos > body.start {
+                    pos - previous_ending
+                } else {
+                    pos
+                };
                 delimiters.push(Delimiter {
                     span: Span::new(start, line_end),
                     close,
@@ -393,9 +419,15 @@ fn look_for_lost_delimiter(bytes: &[u8], entity: &mut Entity, boundary: &str) {
         let line = &bytes[pos..line_end];
         let lower = line.to_ascii_lowercase();
         if pos > body.start
-            && (lower.starts_with(b"content-type:") || lower.starts_with(b"content-transfer-encoding:"))
+            && (lower.starts_with(b"content-type:")
+                || lower.starts_with(b"content-transfer-encoding:"))
         {
-            let content_end = line_end - line.iter().rev().take_while(|&&b| b == b'\r' || b == b'\n').count();
+            let content_end = line_end
+                - line
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
             entity.diagnostics.push(
                 Diagnostic::warning(
                     Span::new(pos, content_end),
@@ -444,13 +476,25 @@ mod tests {
     fn missing_closing_boundary_and_blank_lines() {
         let msg = b"Content-Type: multipart/mixed; Boundary=S\n\n--S\nDear Bob,\n--S\nContent-Type: image/jpeg\nbase64 data\n";
         let m = parse(msg);
-        assert!(m.diagnostics.iter().any(|d| d.message.contains("closing boundary --S-- is missing")));
+        assert!(
+            m.diagnostics
+                .iter()
+                .any(|d| d.message.contains("closing boundary --S-- is missing"))
+        );
         let Content::Multipart(mp) = &m.content else {
             panic!()
         };
         assert_eq!(mp.parts.len(), 2);
-        assert!(mp.parts[0].entity.diagnostics[0].message.contains("no empty line after its boundary line"));
-        assert!(mp.parts[1].entity.diagnostics[0].message.contains("empty line between the header and the body is missing"));
+        assert!(
+            mp.parts[0].entity.diagnostics[0]
+                .message
+                .contains("no empty line after its boundary line")
+        );
+        assert!(
+            mp.parts[1].entity.diagnostics[0]
+                .message
+                .contains("empty line between the header and the body is missing")
+        );
         assert_eq!(mp.parts[1].entity.essence(), "image/jpeg");
     }
 
@@ -462,7 +506,11 @@ mod tests {
             panic!()
         };
         assert_eq!(mp.parts.len(), 1);
-        assert!(mp.parts[0].entity.diagnostics[0].message.contains("--f line"));
+        assert!(
+            mp.parts[0].entity.diagnostics[0]
+                .message
+                .contains("--f line")
+        );
     }
 
     #[test]
@@ -472,7 +520,14 @@ mod tests {
         let essences: Vec<_> = m.walk().iter().map(|e| e.essence()).collect();
         assert_eq!(
             essences,
-            ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "message/rfc822", "text/plain"]
+            [
+                "multipart/mixed",
+                "multipart/alternative",
+                "text/plain",
+                "text/html",
+                "message/rfc822",
+                "text/plain"
+            ]
         );
         let all = m.walk();
         assert_eq!(all[5].text(msg).unwrap(), "hi");
@@ -482,7 +537,9 @@ mod tests {
     fn deep_nesting_is_bounded() {
         let mut msg = Vec::new();
         for i in 0..200 {
-            msg.extend(format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").bytes());
+            msg.extend(
+                format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").bytes(),
+            );
         }
         let m = parse(&msg);
         assert!(m.walk().len() <= MAX_DEPTH + 2);
@@ -494,6 +551,10 @@ mod tests {
         let m = parse(msg);
         assert!(m.diagnostics[0].message.contains("never appears"));
         let msg = b"Content-Type: multipart/mixed\r\n\r\nx";
-        assert!(parse(msg).diagnostics[0].message.contains("needs a boundary"));
+        assert!(
+            parse(msg).diagnostics[0]
+                .message
+                .contains("needs a boundary")
+        );
     }
 }

@@ -39,7 +39,9 @@ impl Account {
     }
 
     fn local_part(&self) -> &str {
-        self.address.rsplit_once('@').map_or(&self.address, |(l, _)| l)
+        self.address
+            .rsplit_once('@')
+            .map_or(&self.address, |(l, _)| l)
     }
 
     fn domain(&self) -> &str {
@@ -144,7 +146,11 @@ pub enum StoreError {
     #[error("there is no message {0}")]
     NoSuchMessage(String),
     #[error("the mailbox is full: {used} of {limit} bytes used, {incoming} more do not fit")]
-    MailboxFull { used: u64, incoming: u64, limit: u64 },
+    MailboxFull {
+        used: u64,
+        incoming: u64,
+        limit: u64,
+    },
     #[error("storage failed: {0}")]
     Io(String),
 }
@@ -475,7 +481,10 @@ mod tests {
         let (lock, list) = store.open("bob@hamburger.edu").unwrap();
         let sizes: Vec<u64> = list.iter().map(|m| m.size).collect();
         assert_eq!(sizes, [498, 912]);
-        assert_eq!(store.read("bob@hamburger.edu", lock, &list[0].uid).unwrap(), one);
+        assert_eq!(
+            store.read("bob@hamburger.edu", lock, &list[0].uid).unwrap(),
+            one
+        );
         store.release("bob@hamburger.edu", lock);
         assert!(store.open("alice@crepes.fr").unwrap().1.is_empty());
     }
@@ -492,17 +501,32 @@ mod tests {
     #[test]
     fn users_recipients_and_passwords() {
         let accounts = Accounts::new(course_accounts());
-        assert_eq!(accounts.find_user("BOB").unwrap().address, "bob@hamburger.edu");
-        assert_eq!(accounts.find_user("alice@crepes.fr").unwrap().address, "alice@crepes.fr");
+        assert_eq!(
+            accounts.find_user("BOB").unwrap().address,
+            "bob@hamburger.edu"
+        );
+        assert_eq!(
+            accounts.find_user("alice@crepes.fr").unwrap().address,
+            "alice@crepes.fr"
+        );
         assert!(accounts.find_user("john").is_none());
         assert_eq!(
             accounts.check_recipient("Bob@Hamburger.edu"),
             RecipientCheck::Local("bob@hamburger.edu".into())
         );
-        assert_eq!(accounts.check_recipient("Johm@hamburger.edu"), RecipientCheck::UnknownUser);
-        assert_eq!(accounts.check_recipient("x@gmail.com"), RecipientCheck::NotLocal);
+        assert_eq!(
+            accounts.check_recipient("Johm@hamburger.edu"),
+            RecipientCheck::UnknownUser
+        );
+        assert_eq!(
+            accounts.check_recipient("x@gmail.com"),
+            RecipientCheck::NotLocal
+        );
         assert_eq!(accounts.local_domains(), ["crepes.fr", "hamburger.edu"]);
-        let dup = Accounts::new(vec![Account::new("bob@a.org", "x", false), Account::new("bob@b.org", "y", false)]);
+        let dup = Accounts::new(vec![
+            Account::new("bob@a.org", "x", false),
+            Account::new("bob@b.org", "y", false),
+        ]);
         assert!(dup.find_user("bob").is_none(), "ambiguous local part");
         let store = MemoryStore::course();
         assert_eq!(store.login("bob", "hungry").unwrap(), "bob@hamburger.edu");
@@ -511,24 +535,36 @@ mod tests {
 
     #[test]
     fn locks_deletions_and_limits() {
-        let store = MemoryStore::new(course_accounts(), StoreLimits { max_mailbox_bytes: 2000 });
+        let store = MemoryStore::new(
+            course_accounts(),
+            StoreLimits {
+                max_mailbox_bytes: 2000,
+            },
+        );
         let bob = "bob@hamburger.edu";
         let (lock, list) = store.open(bob).unwrap();
         assert_eq!(store.open(bob), Err(StoreError::Locked));
         assert_eq!(store.reset(bob), Err(StoreError::Locked));
         // A delivery during the session is not in its snapshot.
-        store.deliver(&[bob.to_string()], b"Subject: x\r\n\r\nhi\r\n").unwrap();
+        store
+            .deliver(&[bob.to_string()], b"Subject: x\r\n\r\nhi\r\n")
+            .unwrap();
         store.close(bob, lock, &[list[0].uid.clone()]).unwrap();
         assert_eq!(store.close(bob, lock, &[]), Err(StoreError::StaleLock));
         let (lock, list) = store.open(bob).unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].size, 912);
         store.release(bob, lock);
-        let err = store.deliver(&[bob.to_string()], &[b'x'; 1500]).unwrap_err();
+        let err = store
+            .deliver(&[bob.to_string()], &[b'x'; 1500])
+            .unwrap_err();
         assert!(matches!(err, StoreError::MailboxFull { .. }), "{err}");
         store.reset(bob).unwrap();
         assert_eq!(store.messages(bob).len(), 2);
-        assert_eq!(store.reset("nobody@x"), Err(StoreError::NoSuchMailbox("nobody@x".into())));
+        assert_eq!(
+            store.reset("nobody@x"),
+            Err(StoreError::NoSuchMailbox("nobody@x".into()))
+        );
     }
 
     #[test]

@@ -38,7 +38,9 @@ const KEYWORDS: [&str; 6] = ["from", "by", "via", "with", "id", "for"];
 
 fn clause_help(keyword: &str) -> &'static str {
     match keyword {
-        "from" => "The host that handed the message over, as it named itself in HELO/EHLO, often followed by what the server saw in parentheses (RFC 5321 §4.4).",
+        "from" => {
+            "The host that handed the message over, as it named itself in HELO/EHLO, often followed by what the server saw in parentheses (RFC 5321 §4.4)."
+        }
         "by" => "The server that received the message and added this line.",
         "with" => "The protocol: SMTP (after HELO), ESMTP (after EHLO), and variants (RFC 3848).",
         "id" => "The receiving server's identifier for this transfer, for its logs.",
@@ -76,13 +78,19 @@ pub fn parse_received(bytes: &[u8], span: Span) -> ParsedReceived {
             .iter()
             .filter(|t| t.kind != TokenKind::Comment)
             .collect();
-        let value: String = main.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join("");
+        let value: String = main
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join("");
         let comment: Vec<&str> = value_tokens
             .iter()
             .filter(|t| t.kind == TokenKind::Comment)
             .map(|t| t.text.as_str())
             .collect();
-        let end = value_tokens.last().map_or(clause_tokens[a].span.end, |t| t.span.end);
+        let end = value_tokens
+            .last()
+            .map_or(clause_tokens[a].span.end, |t| t.span.end);
         let cspan = Span::new(clause_tokens[a].span.start, end);
         let shown = if comment.is_empty() {
             value.clone()
@@ -108,14 +116,20 @@ pub fn parse_received(bytes: &[u8], span: Span) -> ParsedReceived {
                 .with_children(cover(
                     bytes,
                     cspan,
-                    vec![Field::new("Keyword", clause_tokens[a].span, keyword.clone())],
+                    vec![Field::new(
+                        "Keyword",
+                        clause_tokens[a].span,
+                        keyword.clone(),
+                    )],
                 )),
         );
     }
     if let Some(first) = clause_tokens.first()
         && starts[0] != 0
     {
-        let end = clause_tokens[..starts[0]].last().map_or(first.span.end, |t| t.span.end);
+        let end = clause_tokens[..starts[0]]
+            .last()
+            .map_or(first.span.end, |t| t.span.end);
         out.diagnostics.push(
             Diagnostic::warning(
                 Span::new(first.span.start, end),
@@ -126,7 +140,9 @@ pub fn parse_received(bytes: &[u8], span: Span) -> ParsedReceived {
     }
     match semicolon {
         Some(s) => {
-            let date_start = tokens.get(s + 1).map_or(tokens[s].span.end, |t| t.span.start);
+            let date_start = tokens
+                .get(s + 1)
+                .map_or(tokens[s].span.end, |t| t.span.start);
             let date_span = Span::new(date_start, span.end.max(date_start));
             let text: String = String::from_utf8_lossy(date_span.slice(bytes))
                 .replace(['\r', '\n'], "")
@@ -139,7 +155,8 @@ pub fn parse_received(bytes: &[u8], span: Span) -> ParsedReceived {
             };
             out.received.date = parsed.date;
             for (severity, message, reference) in parsed.problems {
-                out.diagnostics.push(Diagnostic::new(severity, date_span, message).reference(reference));
+                out.diagnostics
+                    .push(Diagnostic::new(severity, date_span, message).reference(reference));
             }
             children.push(Field::new("Separator", tokens[s].span, ";"));
             if !date_span.is_empty() {
@@ -160,8 +177,11 @@ pub fn parse_received(bytes: &[u8], span: Span) -> ParsedReceived {
     }
     if out.received.by.is_none() {
         out.diagnostics.push(
-            Diagnostic::warning(span, "a Received line should say which server received the message (a 'by' clause)")
-                .reference("RFC 5321 §4.4"),
+            Diagnostic::warning(
+                span,
+                "a Received line should say which server received the message (a 'by' clause)",
+            )
+            .reference("RFC 5321 §4.4"),
         );
     }
     out.fields = cover(bytes, span, children);
@@ -205,7 +225,15 @@ mod tests {
         let names: Vec<_> = r.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
-            ["Whitespace", "From", "Whitespace", "By", "Separator", "Whitespace", "Date"]
+            [
+                "Whitespace",
+                "From",
+                "Whitespace",
+                "By",
+                "Separator",
+                "Whitespace",
+                "Date"
+            ]
         );
         let r = p(" from hamburger.edu by sushi.jp; 3 Jul 01 15:30.01 GMT");
         assert!(r.diagnostics.iter().any(|d| d.message.contains("'.'")));
@@ -214,13 +242,23 @@ mod tests {
     #[test]
     fn our_own_line_reads_back() {
         let at = DateTime::from_unix(1_700_000_000);
-        let line = format_received("crepes.fr", "[127.0.0.1]", "hamburger.edu", true, Some("bob@hamburger.edu"), &at);
+        let line = format_received(
+            "crepes.fr",
+            "[127.0.0.1]",
+            "hamburger.edu",
+            true,
+            Some("bob@hamburger.edu"),
+            &at,
+        );
         let value = &line["Received:".len()..line.len() - 2];
         let r = p(value);
         assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
         assert_eq!(r.received.from.as_deref(), Some("crepes.fr"));
         assert_eq!(r.received.with.as_deref(), Some("ESMTP"));
-        assert_eq!(r.received.for_recipient.as_deref(), Some("bob@hamburger.edu"));
+        assert_eq!(
+            r.received.for_recipient.as_deref(),
+            Some("bob@hamburger.edu")
+        );
         assert_eq!(r.received.date, Some(at));
     }
 

@@ -140,7 +140,7 @@ pub fn decode_base64(input: &[u8], base: usize) -> Decoded {
     }
     let total = alphabet_chars + padding;
     let whole = Span::new(base, base + input.len());
-    if total % 4 != 0 {
+    if !total.is_multiple_of(4) {
         if total % 4 == 1 || padding > 0 {
             out.diagnostics.push(
                 Diagnostic::error(
@@ -354,8 +354,8 @@ pub fn encode_quoted_printable(bytes: &[u8]) -> String {
         }
         let next_is_break =
             i + 1 == bytes.len() || (bytes[i + 1] == b'\r' && bytes.get(i + 2) == Some(&b'\n'));
-        let literal = (b == b' ' || b == b'\t') && !next_is_break
-            || (b'!'..=b'~').contains(&b) && b != b'=';
+        let literal =
+            (b == b' ' || b == b'\t') && !next_is_break || (b'!'..=b'~').contains(&b) && b != b'=';
         let piece = if literal {
             (b as char).to_string()
         } else {
@@ -404,20 +404,31 @@ mod tests {
     #[test]
     fn base64_problems_are_located() {
         let d = decode_base64(b"base64 encoded data .....", 10);
-        assert!(d.diagnostics[0].message.contains("not in the base64 alphabet"));
+        assert!(
+            d.diagnostics[0]
+                .message
+                .contains("not in the base64 alphabet")
+        );
         // The first byte outside the alphabet is the first '.'.
         assert_eq!(d.diagnostics[0].span, Span::new(30, 31));
         let d = decode_base64(b"SGVsbG8", 0);
         assert_eq!(d.bytes, b"Hello");
         assert_eq!(d.diagnostics[0].severity, Severity::Warning);
         let d = decode_base64(b"SGVs=bG8=", 0);
-        assert!(d.diagnostics.iter().any(|d| d.message.contains("after the '='")));
+        assert!(
+            d.diagnostics
+                .iter()
+                .any(|d| d.message.contains("after the '='"))
+        );
     }
 
     #[test]
     fn quoted_printable_known_answers() {
         let d = decode_quoted_printable(b"Cr=C3=A8me br=C3=BBl=C3=A9e=\r\n, soft\r\nnext", 0);
-        assert_eq!(String::from_utf8(d.bytes).unwrap(), "Crème brûlée, soft\r\nnext");
+        assert_eq!(
+            String::from_utf8(d.bytes).unwrap(),
+            "Crème brûlée, soft\r\nnext"
+        );
         assert!(d.diagnostics.is_empty());
         let d = decode_quoted_printable(b"a=zz b=3d  \r\n", 0);
         assert_eq!(d.bytes, b"a=zz b=\r\n");

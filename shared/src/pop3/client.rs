@@ -14,9 +14,15 @@ use std::collections::VecDeque;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pop3ClientEvent {
     Sent(String),
-    Reply { ok: bool, text: String },
+    Reply {
+        ok: bool,
+        text: String,
+    },
     /// A retrieved message.
-    Message { number: u32, bytes: Vec<u8> },
+    Message {
+        number: u32,
+        bytes: Vec<u8>,
+    },
     LoginFailed(String),
     State(Pop3State),
 }
@@ -59,7 +65,8 @@ impl Pop3Client {
     fn set_state(&mut self, s: Pop3State) {
         if s != self.state {
             self.state = s;
-            self.outputs.push_back(Output::Event(Pop3ClientEvent::State(s)));
+            self.outputs
+                .push_back(Output::Event(Pop3ClientEvent::State(s)));
         }
     }
 
@@ -70,7 +77,8 @@ impl Pop3Client {
             _ => String::from_utf8_lossy(&bytes[..bytes.len() - 2]).into_owned(),
         };
         self.outputs.push_back(Output::Transmit(bytes));
-        self.outputs.push_back(Output::Event(Pop3ClientEvent::Sent(shown)));
+        self.outputs
+            .push_back(Output::Event(Pop3ClientEvent::Sent(shown)));
         self.awaiting = Some(command);
     }
 
@@ -90,10 +98,11 @@ impl Pop3Client {
     }
 
     fn on_reply(&mut self, reply: Reply) {
-        self.outputs.push_back(Output::Event(Pop3ClientEvent::Reply {
-            ok: reply.ok,
-            text: reply.text.clone(),
-        }));
+        self.outputs
+            .push_back(Output::Event(Pop3ClientEvent::Reply {
+                ok: reply.ok,
+                text: reply.text.clone(),
+            }));
         if !self.greeted {
             self.greeted = true;
             self.set_state(after_greeting(reply.ok));
@@ -110,7 +119,8 @@ impl Pop3Client {
         match (&command, reply.ok) {
             (Command::User(_), true) => self.send(Command::Pass(self.password.clone())),
             (Command::User(_) | Command::Pass(_), false) => {
-                self.outputs.push_back(Output::Event(Pop3ClientEvent::LoginFailed(reply.text)));
+                self.outputs
+                    .push_back(Output::Event(Pop3ClientEvent::LoginFailed(reply.text)));
                 self.send(Command::Quit);
             }
             (Command::Pass(_), true) => self.send(Command::List(None)),
@@ -127,10 +137,11 @@ impl Pop3Client {
                 self.send_next();
             }
             (Command::Retr(n), true) => {
-                self.outputs.push_back(Output::Event(Pop3ClientEvent::Message {
-                    number: *n,
-                    bytes: reply.body.unwrap_or_default(),
-                }));
+                self.outputs
+                    .push_back(Output::Event(Pop3ClientEvent::Message {
+                        number: *n,
+                        bytes: reply.body.unwrap_or_default(),
+                    }));
                 self.send_next();
             }
             (Command::Quit, _) => self.close(),
@@ -148,7 +159,11 @@ impl Engine for Pop3Client {
         }
         self.buffer.extend_from_slice(bytes);
         loop {
-            let multiline = self.greeted && self.awaiting.as_ref().is_some_and(Command::expects_multiline);
+            let multiline = self.greeted
+                && self
+                    .awaiting
+                    .as_ref()
+                    .is_some_and(Command::expects_multiline);
             match next_reply(&self.buffer, multiline) {
                 Ok(Some(len)) => {
                     let raw: Vec<u8> = self.buffer.drain(..len).collect();
@@ -232,7 +247,11 @@ mod tests {
         let store = Arc::new(MemoryStore::course());
         let mut client = Pop3Client::new("bob", "full", true);
         let events = run(&mut client, &store);
-        assert!(events.iter().any(|e| matches!(e, Pop3ClientEvent::LoginFailed(t) if t.contains("[AUTH]"))));
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Pop3ClientEvent::LoginFailed(t) if t.contains("[AUTH]")))
+        );
         assert_eq!(client.state(), Pop3State::Closed);
     }
 }

@@ -48,7 +48,11 @@ impl Command {
     pub fn expects_multiline(&self) -> bool {
         matches!(
             self,
-            Command::List(None) | Command::Uidl(None) | Command::Retr(_) | Command::Top(..) | Command::Capa
+            Command::List(None)
+                | Command::Uidl(None)
+                | Command::Retr(_)
+                | Command::Top(..)
+                | Command::Capa
         )
     }
 
@@ -61,7 +65,10 @@ impl Command {
         let k = self.keyword();
         let line = match self {
             Command::User(s) | Command::Pass(s) => format!("{k} {s}"),
-            Command::List(Some(n)) | Command::Uidl(Some(n)) | Command::Retr(n) | Command::Dele(n) => {
+            Command::List(Some(n))
+            | Command::Uidl(Some(n))
+            | Command::Retr(n)
+            | Command::Dele(n) => {
                 format!("{k} {n}")
             }
             Command::Top(n, lines) => format!("{k} {n} {lines}"),
@@ -122,7 +129,9 @@ pub fn parse_line(line: &[u8]) -> ParsedCommand {
             })
         } else {
             syntax.arguments.push(arg);
-            Ok(Command::Pass(String::from_utf8_lossy(arg.slice(line)).into_owned()))
+            Ok(Command::Pass(
+                String::from_utf8_lossy(arg.slice(line)).into_owned(),
+            ))
         };
         return ParsedCommand { command, syntax };
     }
@@ -136,8 +145,11 @@ pub fn parse_line(line: &[u8]) -> ParsedCommand {
         let span = Span::new(start.min(line.len()), end);
         if span.is_empty() {
             syntax.notes.push(
-                Diagnostic::warning(Span::new(i, (i + 1).min(line.len())), "arguments are separated by a single space")
-                    .reference("RFC 1939 §3"),
+                Diagnostic::warning(
+                    Span::new(i, (i + 1).min(line.len())),
+                    "arguments are separated by a single space",
+                )
+                .reference("RFC 1939 §3"),
             );
         } else {
             if span.len() > 40 {
@@ -163,7 +175,11 @@ pub fn parse_line(line: &[u8]) -> ParsedCommand {
             _ => Err(CommandError::Syntax {
                 message: format!(
                     "{text:?} is not a valid {what}{}",
-                    if what == "lines" { " count" } else { " (messages are numbered from 1)" }
+                    if what == "lines" {
+                        " count"
+                    } else {
+                        " (messages are numbered from 1)"
+                    }
                 ),
                 span: spans[k],
             }),
@@ -173,7 +189,11 @@ pub fn parse_line(line: &[u8]) -> ParsedCommand {
         if args.len() < min || args.len() > max {
             Err(CommandError::Syntax {
                 message: format!("usage: {usage}"),
-                span: if args.is_empty() { Span::point(line.len()) } else { Span::new(spans[0].start, line.len()) },
+                span: if args.is_empty() {
+                    Span::point(line.len())
+                } else {
+                    Span::new(spans[0].start, line.len())
+                },
             })
         } else {
             Ok(())
@@ -197,13 +217,25 @@ pub fn parse_line(line: &[u8]) -> ParsedCommand {
             }
             "LIST" | "UIDL" => {
                 arity(0, 1, &format!("{keyword} [message number]"))?;
-                let n = if args.is_empty() { None } else { Some(number(0, "message number")?) };
-                if keyword == "LIST" { Command::List(n) } else { Command::Uidl(n) }
+                let n = if args.is_empty() {
+                    None
+                } else {
+                    Some(number(0, "message number")?)
+                };
+                if keyword == "LIST" {
+                    Command::List(n)
+                } else {
+                    Command::Uidl(n)
+                }
             }
             "RETR" | "DELE" => {
                 arity(1, 1, &format!("{keyword} message-number"))?;
                 let n = number(0, "message number")?;
-                if keyword == "RETR" { Command::Retr(n) } else { Command::Dele(n) }
+                if keyword == "RETR" {
+                    Command::Retr(n)
+                } else {
+                    Command::Dele(n)
+                }
             }
             "TOP" => {
                 arity(2, 2, "TOP message-number lines")?;
@@ -228,12 +260,18 @@ mod tests {
     #[test]
     fn the_course_commands() {
         assert_eq!(Command::parse(b"user bob"), Ok(Command::User("bob".into())));
-        assert_eq!(Command::parse(b"pass hungry"), Ok(Command::Pass("hungry".into())));
+        assert_eq!(
+            Command::parse(b"pass hungry"),
+            Ok(Command::Pass("hungry".into()))
+        );
         assert_eq!(Command::parse(b"list"), Ok(Command::List(None)));
         assert_eq!(Command::parse(b"retr 1"), Ok(Command::Retr(1)));
         assert_eq!(Command::parse(b"dele 2"), Ok(Command::Dele(2)));
         assert_eq!(Command::parse(b"quit"), Ok(Command::Quit));
-        assert_eq!(Command::parse(b"PASS with spaces"), Ok(Command::Pass("with spaces".into())));
+        assert_eq!(
+            Command::parse(b"PASS with spaces"),
+            Ok(Command::Pass("with spaces".into()))
+        );
         assert_eq!(Command::parse(b"TOP 1 0"), Ok(Command::Top(1, 0)));
         assert!(Command::Retr(1).expects_multiline());
         assert!(!Command::List(Some(1)).expects_multiline());
@@ -241,9 +279,25 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(matches!(Command::parse(b"HELO x"), Err(CommandError::Unknown { .. })));
-        for bad in [&b"retr"[..], b"retr 0", b"retr one", b"dele 1 2", b"stat now", b"user", b"pass", b"top 1"] {
-            assert!(matches!(Command::parse(bad), Err(CommandError::Syntax { .. })), "{}", String::from_utf8_lossy(bad));
+        assert!(matches!(
+            Command::parse(b"HELO x"),
+            Err(CommandError::Unknown { .. })
+        ));
+        for bad in [
+            &b"retr"[..],
+            b"retr 0",
+            b"retr one",
+            b"dele 1 2",
+            b"stat now",
+            b"user",
+            b"pass",
+            b"top 1",
+        ] {
+            assert!(
+                matches!(Command::parse(bad), Err(CommandError::Syntax { .. })),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
         let p = parse_line(b"retr  1");
         assert_eq!(p.command, Ok(Command::Retr(1)));

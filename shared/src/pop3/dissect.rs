@@ -25,9 +25,15 @@ fn keyword_help(keyword: &str) -> &'static str {
         "DELE" => "DELE n: marks message n for deletion; it is removed at QUIT (RFC 1939 §5).",
         "NOOP" => "NOOP: does nothing; the server answers +OK (RFC 1939 §5).",
         "RSET" => "RSET: unmarks every message marked for deletion (RFC 1939 §5).",
-        "QUIT" => "QUIT: in TRANSACTION, enters UPDATE: the marked messages are removed and the server closes (RFC 1939 §6).",
-        "TOP" => "TOP n k: the header of message n and the first k lines of its body (RFC 1939 §7).",
-        "UIDL" => "UIDL [n]: a unique id per message that stays the same across sessions (RFC 1939 §7).",
+        "QUIT" => {
+            "QUIT: in TRANSACTION, enters UPDATE: the marked messages are removed and the server closes (RFC 1939 §6)."
+        }
+        "TOP" => {
+            "TOP n k: the header of message n and the first k lines of its body (RFC 1939 §7)."
+        }
+        "UIDL" => {
+            "UIDL [n]: a unique id per message that stays the same across sessions (RFC 1939 §7)."
+        }
         "CAPA" => "CAPA: the server's capabilities (RFC 2449 §5).",
         _ => "Not a POP3 command.",
     }
@@ -35,24 +41,38 @@ fn keyword_help(keyword: &str) -> &'static str {
 
 fn first_line(bytes: &[u8]) -> (Span, usize, Option<LineEnding>) {
     match split_lines(bytes).first() {
-        Some((content, ending)) => (*content, content.end + ending.map_or(0, |e| e.len()), *ending),
+        Some((content, ending)) => (
+            *content,
+            content.end + ending.map_or(0, |e| e.len()),
+            *ending,
+        ),
         None => (Span::point(0), 0, None),
     }
 }
 
 fn eol(span: Span, ending: Option<LineEnding>, d: &mut Dissection) -> Option<Field> {
     match ending {
-        Some(LineEnding::CrLf) => Some(Field::new("End of line", span, "CR LF (␍␊)").help("CR LF ends every POP3 line (RFC 1939 §3).")),
+        Some(LineEnding::CrLf) => Some(
+            Field::new("End of line", span, "CR LF (␍␊)")
+                .help("CR LF ends every POP3 line (RFC 1939 §3)."),
+        ),
         Some(LineEnding::BareLf) => {
             d.diagnostics.push(
-                Diagnostic::warning(span, "the line ends with a bare LF; POP3 lines end with CR LF").reference("RFC 1939 §3"),
+                Diagnostic::warning(
+                    span,
+                    "the line ends with a bare LF; POP3 lines end with CR LF",
+                )
+                .reference("RFC 1939 §3"),
             );
             Some(Field::new("End of line", span, "LF alone (␊)"))
         }
         None => {
             d.diagnostics.push(
-                Diagnostic::note(Span::point(span.start), "no CR LF yet: the other side waits for the end of the line")
-                    .reference("RFC 1939 §3"),
+                Diagnostic::note(
+                    Span::point(span.start),
+                    "no CR LF yet: the other side waits for the end of the line",
+                )
+                .reference("RFC 1939 §3"),
             );
             None
         }
@@ -78,7 +98,10 @@ pub fn dissect_command(bytes: &[u8]) -> Dissection {
     }
     let mut children = Vec::new();
     if !parsed.syntax.keyword.is_empty() {
-        children.push(Field::new("Keyword", parsed.syntax.keyword, keyword.clone()).help(keyword_help(&keyword)));
+        children.push(
+            Field::new("Keyword", parsed.syntax.keyword, keyword.clone())
+                .help(keyword_help(&keyword)),
+        );
     }
     for (i, arg) in parsed.syntax.arguments.iter().enumerate() {
         let name = match (keyword.as_str(), i) {
@@ -94,7 +117,8 @@ pub fn dissect_command(bytes: &[u8]) -> Dissection {
     d.diagnostics.extend(parsed.syntax.notes.iter().cloned());
     if let Err(e) = &parsed.command {
         d.diagnostics.push(
-            Diagnostic::error(e.span(), format!("{e}: the server answers -ERR")).reference("RFC 1939 §3"),
+            Diagnostic::error(e.span(), format!("{e}: the server answers -ERR"))
+                .reference("RFC 1939 §3"),
         );
     }
     if keyword == "PASS" {
@@ -108,22 +132,48 @@ pub fn dissect_command(bytes: &[u8]) -> Dissection {
     }
     if line.len() > MAX_COMMAND_LINE {
         d.diagnostics.push(
-            Diagnostic::warning(content, "a POP3 command line is at most 255 octets with its CR LF").reference("RFC 2449 §4"),
+            Diagnostic::warning(
+                content,
+                "a POP3 command line is at most 255 octets with its CR LF",
+            )
+            .reference("RFC 2449 §4"),
         );
     }
     if let Some(f) = eol(Span::new(content.end, line_end), ending, &mut d) {
         children.push(f);
     }
-    let shown = if keyword == "PASS" { "PASS ••••••".to_string() } else { visible(line) };
+    let shown = if keyword == "PASS" {
+        "PASS ••••••".to_string()
+    } else {
+        visible(line)
+    };
     d.fields.push(
-        Field::new(format!("Command: {}", if keyword.is_empty() { "(none)" } else { &keyword }), Span::new(0, line_end), shown)
-            .help(keyword_help(&keyword))
-            .with_children(children),
+        Field::new(
+            format!(
+                "Command: {}",
+                if keyword.is_empty() {
+                    "(none)"
+                } else {
+                    &keyword
+                }
+            ),
+            Span::new(0, line_end),
+            shown,
+        )
+        .help(keyword_help(&keyword))
+        .with_children(children),
     );
     if line_end < bytes.len() {
         let span = Span::new(line_end, bytes.len());
-        d.fields.push(Field::new("Following bytes", span, visible(span.slice(bytes))));
-        d.diagnostics.push(Diagnostic::note(span, "more bytes follow this command; each command is dissected on its own"));
+        d.fields.push(Field::new(
+            "Following bytes",
+            span,
+            visible(span.slice(bytes)),
+        ));
+        d.diagnostics.push(Diagnostic::note(
+            span,
+            "more bytes follow this command; each command is dissected on its own",
+        ));
     }
     d
 }
@@ -139,7 +189,10 @@ enum BodyKind {
 }
 
 fn guess_body(body: &[u8]) -> BodyKind {
-    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').filter(|l| !l.is_empty() && *l != b"\r").collect();
+    let lines: Vec<&[u8]> = body
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty() && *l != b"\r")
+        .collect();
     let pairs = !lines.is_empty()
         && lines.iter().all(|l| {
             let t = String::from_utf8_lossy(l);
@@ -148,9 +201,17 @@ fn guess_body(body: &[u8]) -> BodyKind {
         });
     if pairs {
         let all_sizes = lines.iter().all(|l| {
-            String::from_utf8_lossy(l).trim_end().split(' ').nth(1).is_some_and(|s| s.parse::<u64>().is_ok())
+            String::from_utf8_lossy(l)
+                .trim_end()
+                .split(' ')
+                .nth(1)
+                .is_some_and(|s| s.parse::<u64>().is_ok())
         });
-        return if all_sizes { BodyKind::Listing } else { BodyKind::Uids };
+        return if all_sizes {
+            BodyKind::Listing
+        } else {
+            BodyKind::Uids
+        };
     }
     let first = lines.first().copied().unwrap_or_default();
     let colon = first.iter().position(|&b| b == b':');
@@ -195,12 +256,19 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
             );
             let mut text_start = status_len;
             if line.get(status_len) == Some(&b' ') {
-                children.push(Field::new("Space", Span::new(status_len, status_len + 1), "␠"));
+                children.push(Field::new(
+                    "Space",
+                    Span::new(status_len, status_len + 1),
+                    "␠",
+                ));
                 text_start += 1;
             } else if status_len < line.len() {
                 d.diagnostics.push(
-                    Diagnostic::error(Span::new(status_len, status_len + 1), "the status indicator is followed by a space")
-                        .reference("RFC 1939 §3"),
+                    Diagnostic::error(
+                        Span::new(status_len, status_len + 1),
+                        "the status indicator is followed by a space",
+                    )
+                    .reference("RFC 1939 §3"),
                 );
             }
             let text = &line[text_start.min(line.len())..];
@@ -211,12 +279,18 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
                 let code = String::from_utf8_lossy(&text[1..close]).into_owned();
                 let meaning = match code.split('/').next().unwrap_or_default() {
                     "IN-USE" => "IN-USE: another session holds the mailbox (RFC 2449 §8.1.1)",
-                    "LOGIN-DELAY" => "LOGIN-DELAY: logging in again so soon is refused (RFC 2449 §8.1.2)",
+                    "LOGIN-DELAY" => {
+                        "LOGIN-DELAY: logging in again so soon is refused (RFC 2449 §8.1.2)"
+                    }
                     "AUTH" => "AUTH: the credentials are wrong (RFC 3206)",
                     "SYS" => "SYS: a server-side problem, TEMP (try again) or PERM (RFC 3206)",
                     _ => "a response code (RFC 2449 §8)",
                 };
-                text_children.push(Field::new("Response code", Span::new(text_start, text_start + close + 1), meaning));
+                text_children.push(Field::new(
+                    "Response code",
+                    Span::new(text_start, text_start + close + 1),
+                    meaning,
+                ));
             }
             if !text.is_empty() {
                 let tspan = Span::new(text_start, line.len());
@@ -229,7 +303,11 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
         }
         None => {
             d.diagnostics.push(
-                Diagnostic::error(Span::new(0, line.len().min(4)), "a POP3 reply starts with +OK or -ERR").reference("RFC 1939 §3"),
+                Diagnostic::error(
+                    Span::new(0, line.len().min(4)),
+                    "a POP3 reply starts with +OK or -ERR",
+                )
+                .reference("RFC 1939 §3"),
             );
             if !line.is_empty() {
                 children.push(Field::new("Text", content, visible(line)));
@@ -238,25 +316,41 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
     }
     if line.len() > MAX_STATUS_LINE {
         d.diagnostics.push(
-            Diagnostic::warning(content, "the first line of a reply is at most 512 octets with its CR LF").reference("RFC 2449 §4"),
+            Diagnostic::warning(
+                content,
+                "the first line of a reply is at most 512 octets with its CR LF",
+            )
+            .reference("RFC 2449 §4"),
         );
     }
     if let Some(f) = eol(Span::new(content.end, line_end), ending, &mut d) {
         children.push(f);
     }
-    d.fields.push(Field::new("Status line", Span::new(0, line_end), visible(line)).with_children(children));
+    d.fields.push(
+        Field::new("Status line", Span::new(0, line_end), visible(line)).with_children(children),
+    );
     let multiline = match command {
         Some(c) => ok == Some(true) && c.expects_multiline(),
         None => ok == Some(true) && line_end < bytes.len(),
     };
     if let Some(c) = command {
-        d.diagnostics.push(Diagnostic::note(Span::new(0, status_len.max(1).min(bytes.len())), context(c, ok)));
+        d.diagnostics.push(Diagnostic::note(
+            Span::new(0, status_len.max(1).min(bytes.len())),
+            context(c, ok),
+        ));
     }
     if !multiline {
         if line_end < bytes.len() {
             let span = Span::new(line_end, bytes.len());
-            d.fields.push(Field::new("Following bytes", span, visible(span.slice(bytes))));
-            d.diagnostics.push(Diagnostic::note(span, "more bytes follow this one-line reply"));
+            d.fields.push(Field::new(
+                "Following bytes",
+                span,
+                visible(span.slice(bytes)),
+            ));
+            d.diagnostics.push(Diagnostic::note(
+                span,
+                "more bytes follow this one-line reply",
+            ));
         }
         return d;
     }
@@ -277,8 +371,12 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
         let field = match kind {
             BodyKind::Message => {
                 let mail = dissect_with_envelope(&body, None);
-                let map = OffsetMap { removed, base: line_end };
-                let (fields, diagnostics) = remap_fields(mail.fields, mail.diagnostics, &map, bytes);
+                let map = OffsetMap {
+                    removed,
+                    base: line_end,
+                };
+                let (fields, diagnostics) =
+                    remap_fields(mail.fields, mail.diagnostics, &map, bytes);
                 d.diagnostics.extend(diagnostics);
                 let text = String::from_utf8_lossy(line);
                 if let Some(n) = text.split(' ').nth(1).and_then(|n| n.parse::<usize>().ok())
@@ -287,7 +385,10 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
                 {
                     d.diagnostics.push(Diagnostic::warning(
                         content,
-                        format!("the status line announces {n} octets, the message has {}", body.len()),
+                        format!(
+                            "the status line announces {n} octets, the message has {}",
+                            body.len()
+                        ),
                     ));
                 }
                 Field::new("Message", span, mail.summary)
@@ -296,16 +397,33 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
             }
             _ => {
                 let mut items = Vec::new();
-                for (i, (lcontent, lending)) in split_lines(&bytes[line_end..body_end]).iter().enumerate() {
+                for (i, (lcontent, lending)) in
+                    split_lines(&bytes[line_end..body_end]).iter().enumerate()
+                {
                     let s = lcontent.shifted(line_end);
                     let e = s.end + lending.map_or(0, |x| x.len());
                     let text = String::from_utf8_lossy(s.slice(bytes)).into_owned();
                     let mut parts = text.split(' ');
-                    let (first, second) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+                    let (first, second) = (
+                        parts.next().unwrap_or_default(),
+                        parts.next().unwrap_or_default(),
+                    );
                     let (name, value, help) = match kind {
-                        BodyKind::Listing => (format!("Message {first}"), format!("{second} octets"), "A scan listing: message number and exact size in octets (RFC 1939 §5)."),
-                        BodyKind::Uids => (format!("Message {first}"), format!("unique id {second}"), "A unique-id listing: message number and its id (RFC 1939 §7)."),
-                        BodyKind::Capabilities => (format!("Capability: {first}"), text.clone(), "A capability of the server (RFC 2449 §6)."),
+                        BodyKind::Listing => (
+                            format!("Message {first}"),
+                            format!("{second} octets"),
+                            "A scan listing: message number and exact size in octets (RFC 1939 §5).",
+                        ),
+                        BodyKind::Uids => (
+                            format!("Message {first}"),
+                            format!("unique id {second}"),
+                            "A unique-id listing: message number and its id (RFC 1939 §7).",
+                        ),
+                        BodyKind::Capabilities => (
+                            format!("Capability: {first}"),
+                            text.clone(),
+                            "A capability of the server (RFC 2449 §6).",
+                        ),
                         _ => (format!("Line {}", i + 1), text.clone(), ""),
                     };
                     let mut f = Field::new(name, Span::new(s.start, e), value);
@@ -333,13 +451,21 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
             ));
             if s.end < bytes.len() {
                 let span = Span::new(s.end, bytes.len());
-                d.fields.push(Field::new("Following bytes", span, visible(span.slice(bytes))));
-                d.diagnostics.push(Diagnostic::note(span, "more bytes follow this reply"));
+                d.fields.push(Field::new(
+                    "Following bytes",
+                    span,
+                    visible(span.slice(bytes)),
+                ));
+                d.diagnostics
+                    .push(Diagnostic::note(span, "more bytes follow this reply"));
             }
         }
         None => d.diagnostics.push(
-            Diagnostic::note(Span::point(bytes.len()), "the multi-line reply has not ended yet: a line with a single '.' ends it")
-                .reference("RFC 1939 §3"),
+            Diagnostic::note(
+                Span::point(bytes.len()),
+                "the multi-line reply has not ended yet: a line with a single '.' ends it",
+            )
+            .reference("RFC 1939 §3"),
         ),
     }
     d
@@ -348,15 +474,30 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
 fn context(command: &Command, ok: Option<bool>) -> String {
     let k = command.keyword();
     let Some(ok) = ok else {
-        return format!("answers {k}, but without +OK or -ERR a client cannot tell success from failure");
+        return format!(
+            "answers {k}, but without +OK or -ERR a client cannot tell success from failure"
+        );
     };
     match (command, ok) {
-        (Command::Pass(_), true) => "answers PASS: logged in, the session enters the TRANSACTION state".into(),
-        (Command::Pass(_), false) => "answers PASS: login refused, the session stays in AUTHORIZATION".into(),
-        (Command::Retr(n), true) => format!("answers RETR {n}: message {n} follows, up to a line with a single dot"),
-        (Command::Dele(n), true) => format!("answers DELE {n}: marked for deletion; it is removed only at QUIT (UPDATE)"),
-        (Command::List(None), true) => "answers LIST: one line per message, number and size in octets".into(),
-        (Command::Quit, true) => "answers QUIT: the marked messages are deleted (UPDATE) and the connection closes".into(),
+        (Command::Pass(_), true) => {
+            "answers PASS: logged in, the session enters the TRANSACTION state".into()
+        }
+        (Command::Pass(_), false) => {
+            "answers PASS: login refused, the session stays in AUTHORIZATION".into()
+        }
+        (Command::Retr(n), true) => {
+            format!("answers RETR {n}: message {n} follows, up to a line with a single dot")
+        }
+        (Command::Dele(n), true) => {
+            format!("answers DELE {n}: marked for deletion; it is removed only at QUIT (UPDATE)")
+        }
+        (Command::List(None), true) => {
+            "answers LIST: one line per message, number and size in octets".into()
+        }
+        (Command::Quit, true) => {
+            "answers QUIT: the marked messages are deleted (UPDATE) and the connection closes"
+                .into()
+        }
         (_, true) => format!("answers {k}: success"),
         (_, false) => format!("answers {k}: refused"),
     }
@@ -381,7 +522,11 @@ mod tests {
     #[test]
     fn the_course_list_reply_without_context() {
         let d = dissect_reply(b"+OK 2 messages (1410 octets)\r\n1 498\r\n2 912\r\n.\r\n");
-        assert!(d.check_invariants(true).is_empty(), "{:?}", d.check_invariants(true));
+        assert!(
+            d.check_invariants(true).is_empty(),
+            "{:?}",
+            d.check_invariants(true)
+        );
         assert_eq!(d.find("Message 2").unwrap().value, "912 octets");
         assert!(d.find("End of multi-line reply").is_some());
         let d = dissect_reply(b"-ERR [IN-USE] locked\r\n");
@@ -393,11 +538,23 @@ mod tests {
     fn a_retrieved_message_is_dissected_with_stuffing() {
         let wire = b"+OK 30 octets\r\nSubject: dots\r\n\r\n..one\r\n...two\r\n.\r\n";
         let d = dissect_reply_to(wire, &Command::Retr(1));
-        assert!(d.check_invariants(true).is_empty(), "{:?}", d.check_invariants(true));
+        assert!(
+            d.check_invariants(true).is_empty(),
+            "{:?}",
+            d.check_invariants(true)
+        );
         assert_eq!(d.fields.iter().filter(|f| f.name == "Message").count(), 1);
         assert_eq!(d.walk().filter(|f| f.name == "Dot-stuffing").count(), 2);
-        assert!(d.diagnostics.iter().any(|x| x.message.contains("RETR 1: message 1 follows")));
-        assert!(!d.diagnostics.iter().any(|x| x.message.contains("announces")));
+        assert!(
+            d.diagnostics
+                .iter()
+                .any(|x| x.message.contains("RETR 1: message 1 follows"))
+        );
+        assert!(
+            !d.diagnostics
+                .iter()
+                .any(|x| x.message.contains("announces"))
+        );
         let guessed = dissect_reply(wire);
         assert!(guessed.find("Header: Subject").is_some());
     }
@@ -406,10 +563,17 @@ mod tests {
     fn uids_capabilities_and_partial() {
         let d = dissect_reply(b"+OK\r\n1 seed-1\r\n.\r\n");
         assert!(d.find("Unique-id listing").is_some());
-        let d = dissect_reply_to(b"+OK Capability list follows\r\nTOP\r\nUSER\r\n.\r\n", &Command::Capa);
+        let d = dissect_reply_to(
+            b"+OK Capability list follows\r\nTOP\r\nUSER\r\n.\r\n",
+            &Command::Capa,
+        );
         assert!(d.find("Capability: USER").is_some());
         let d = dissect_reply_to(b"+OK\r\n1 498\r\n", &Command::List(None));
-        assert!(d.diagnostics.iter().any(|x| x.message.contains("not ended yet")));
+        assert!(
+            d.diagnostics
+                .iter()
+                .any(|x| x.message.contains("not ended yet"))
+        );
         assert!(d.check_invariants(true).is_empty());
         let d = dissect_reply(b"OK fine\r\n");
         assert!(d.diagnostics[0].message.contains("+OK or -ERR"));

@@ -43,7 +43,10 @@ mod tests {
         let list = b"+OK 2 messages\r\n1 498\r\n2 912\r\n.\r\n+OK";
         assert_eq!(next_reply(list, true), Ok(Some(33)));
         assert_eq!(next_reply(list, false), Ok(Some(16)));
-        assert_eq!(next_reply(b"-ERR no such message\r\n1 2\r\n", true), Ok(Some(22)));
+        assert_eq!(
+            next_reply(b"-ERR no such message\r\n1 2\r\n", true),
+            Ok(Some(22))
+        );
         assert_eq!(next_reply(b"+OK\r\n.\r\n", true), Ok(Some(8)));
         assert_eq!(next_reply(b"+OK\r\nabc\r\n", true), Ok(None));
     }

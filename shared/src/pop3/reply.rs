@@ -78,8 +78,15 @@ impl Reply {
     /// Parses one complete reply; `multiline` says whether a positive reply
     /// has a body (it depends on the command).
     pub fn parse(bytes: &[u8], multiline: bool) -> Result<Reply, ReplyError> {
-        let lf = bytes.iter().position(|&b| b == b'\n').ok_or(ReplyError::NoLineEnd)?;
-        let line_end = if lf > 0 && bytes[lf - 1] == b'\r' { lf - 1 } else { lf };
+        let lf = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or(ReplyError::NoLineEnd)?;
+        let line_end = if lf > 0 && bytes[lf - 1] == b'\r' {
+            lf - 1
+        } else {
+            lf
+        };
         let line = &bytes[..line_end];
         let (ok, rest) = if let Some(r) = line.strip_prefix(b"+OK") {
             (true, r)
@@ -110,7 +117,10 @@ mod tests {
 
     #[test]
     fn the_course_replies() {
-        assert_eq!(Reply::parse(b"+OK POP3 server ready\r\n", false).unwrap(), Reply::ok("POP3 server ready"));
+        assert_eq!(
+            Reply::parse(b"+OK POP3 server ready\r\n", false).unwrap(),
+            Reply::ok("POP3 server ready")
+        );
         assert_eq!(Reply::parse(b"+OK\r\n", false).unwrap(), Reply::ok(""));
         let r = Reply::parse(b"+OK 2 messages\r\n1 498\r\n2 912\r\n.\r\n", true).unwrap();
         assert_eq!(r.body.as_deref(), Some(&b"1 498\r\n2 912\r\n"[..]));
@@ -122,9 +132,15 @@ mod tests {
     #[test]
     fn malformed() {
         assert_eq!(Reply::parse(b"OK\r\n", false), Err(ReplyError::BadStatus));
-        assert_eq!(Reply::parse(b"+OKAY\r\n", false), Err(ReplyError::BadStatus));
+        assert_eq!(
+            Reply::parse(b"+OKAY\r\n", false),
+            Err(ReplyError::BadStatus)
+        );
         assert_eq!(Reply::parse(b"+OK", false), Err(ReplyError::NoLineEnd));
-        assert_eq!(Reply::parse(b"+OK\r\nabc\r\n", true), Err(ReplyError::Unterminated));
+        assert_eq!(
+            Reply::parse(b"+OK\r\nabc\r\n", true),
+            Err(ReplyError::Unterminated)
+        );
         // A negative reply is never multi-line.
         assert_eq!(Reply::parse(b"-ERR no\r\n", true).unwrap().body, None);
     }
@@ -138,7 +154,16 @@ mod tests {
             .prop_map(|(ok, text, body)| Reply {
                 ok,
                 text,
-                body: if ok { body.map(|lines| lines.iter().flat_map(|l| format!("{l}\r\n").into_bytes()).collect()) } else { None },
+                body: if ok {
+                    body.map(|lines| {
+                        lines
+                            .iter()
+                            .flat_map(|l| format!("{l}\r\n").into_bytes())
+                            .collect()
+                    })
+                } else {
+                    None
+                },
             })
     }
 

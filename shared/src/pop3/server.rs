@@ -40,10 +40,19 @@ impl Default for Pop3ServerConfig {
 /// What the server reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pop3ServerEvent {
-    Answered { command: String, ok: bool },
-    LoggedIn { mailbox: String, messages: usize },
+    Answered {
+        command: String,
+        ok: bool,
+    },
+    LoggedIn {
+        mailbox: String,
+        messages: usize,
+    },
     /// UPDATE: these messages were removed.
-    Deleted { mailbox: String, count: usize },
+    Deleted {
+        mailbox: String,
+        count: usize,
+    },
     State(Pop3State),
 }
 
@@ -107,17 +116,19 @@ impl<S: MailStore> Pop3Server<S> {
     fn set_state(&mut self, state: Pop3State) {
         if state != self.state {
             self.state = state;
-            self.outputs.push_back(Output::Event(Pop3ServerEvent::State(state)));
+            self.outputs
+                .push_back(Output::Event(Pop3ServerEvent::State(state)));
         }
     }
 
     fn answer(&mut self, line: &[u8], reply: Reply) {
         let ok = reply.ok;
         self.send(reply);
-        self.outputs.push_back(Output::Event(Pop3ServerEvent::Answered {
-            command: String::from_utf8_lossy(line).into_owned(),
-            ok,
-        }));
+        self.outputs
+            .push_back(Output::Event(Pop3ServerEvent::Answered {
+                command: String::from_utf8_lossy(line).into_owned(),
+                ok,
+            }));
         if !ok {
             self.errors += 1;
             if self.errors >= self.config.max_errors {
@@ -170,9 +181,15 @@ impl<S: MailStore> Pop3Server<S> {
     }
 
     fn message(&self, n: u32) -> Result<&Entry, Reply> {
-        let d = self.drop.as_ref().ok_or_else(|| Reply::err("not logged in"))?;
+        let d = self
+            .drop
+            .as_ref()
+            .ok_or_else(|| Reply::err("not logged in"))?;
         match d.entries.get((n as usize).wrapping_sub(1)) {
-            None => Err(Reply::err(format!("no such message, only {} messages in maildrop", d.entries.len()))),
+            None => Err(Reply::err(format!(
+                "no such message, only {} messages in maildrop",
+                d.entries.len()
+            ))),
             Some(e) if e.deleted => Err(Reply::err(format!("message {n} already deleted"))),
             Some(e) => Ok(e),
         }
@@ -188,7 +205,10 @@ impl<S: MailStore> Pop3Server<S> {
     }
 
     fn read(&self, uid: &str) -> Result<Vec<u8>, Reply> {
-        let d = self.drop.as_ref().ok_or_else(|| Reply::err("not logged in"))?;
+        let d = self
+            .drop
+            .as_ref()
+            .ok_or_else(|| Reply::err("not logged in"))?;
         self.store
             .read(&d.mailbox, d.lock, uid)
             .map_err(|e| Reply::err(format!("[SYS/TEMP] cannot read the message: {e}")))
@@ -224,7 +244,8 @@ impl<S: MailStore> Pop3Server<S> {
                 return;
             }
             Command::Capa => Reply::ok("Capability list follows").with_body(
-                b"TOP\r\nUSER\r\nUIDL\r\nPIPELINING\r\nRESP-CODES\r\nIMPLEMENTATION wirelab\r\n".to_vec(),
+                b"TOP\r\nUSER\r\nUIDL\r\nPIPELINING\r\nRESP-CODES\r\nIMPLEMENTATION wirelab\r\n"
+                    .to_vec(),
             ),
             Command::Noop => Reply::ok(""),
             Command::Stat => {
@@ -232,7 +253,11 @@ impl<S: MailStore> Pop3Server<S> {
                 Reply::ok(format!("{n} {size}"))
             }
             Command::List(None) => {
-                let d = self.drop.as_ref().map(|d| d.entries.clone()).unwrap_or_default();
+                let d = self
+                    .drop
+                    .as_ref()
+                    .map(|d| d.entries.clone())
+                    .unwrap_or_default();
                 let (n, size) = self.totals();
                 let body: String = d
                     .iter()
@@ -247,7 +272,11 @@ impl<S: MailStore> Pop3Server<S> {
                 Err(r) => r,
             },
             Command::Uidl(None) => {
-                let d = self.drop.as_ref().map(|d| d.entries.clone()).unwrap_or_default();
+                let d = self
+                    .drop
+                    .as_ref()
+                    .map(|d| d.entries.clone())
+                    .unwrap_or_default();
                 let body: String = d
                     .iter()
                     .enumerate()
@@ -269,7 +298,9 @@ impl<S: MailStore> Pop3Server<S> {
             },
             Command::Top(n, lines) => match self.message(*n).map(|e| e.uid.clone()) {
                 Ok(uid) => match self.read(&uid) {
-                    Ok(bytes) => Reply::ok("top of message follows").with_body(top(&bytes, *lines as usize)),
+                    Ok(bytes) => {
+                        Reply::ok("top of message follows").with_body(top(&bytes, *lines as usize))
+                    }
                     Err(r) => r,
                 },
                 Err(r) => r,
@@ -305,10 +336,11 @@ impl<S: MailStore> Pop3Server<S> {
 
     fn login(&mut self, password: &str) -> Reply {
         let user = self.user.take().unwrap_or_default();
-        let result = self
-            .store
-            .login(&user, password)
-            .and_then(|mailbox| self.store.open(&mailbox).map(|(lock, list)| (mailbox, lock, list)));
+        let result = self.store.login(&user, password).and_then(|mailbox| {
+            self.store
+                .open(&mailbox)
+                .map(|(lock, list)| (mailbox, lock, list))
+        });
         match result {
             Ok((mailbox, lock, list)) => {
                 let count = list.len();
@@ -324,15 +356,16 @@ impl<S: MailStore> Pop3Server<S> {
                         })
                         .collect(),
                 });
-                self.outputs.push_back(Output::Event(Pop3ServerEvent::LoggedIn {
-                    mailbox,
-                    messages: count,
-                }));
+                self.outputs
+                    .push_back(Output::Event(Pop3ServerEvent::LoggedIn {
+                        mailbox,
+                        messages: count,
+                    }));
                 Reply::ok("user successfully logged on")
             }
-            Err(StoreError::Locked) => {
-                Reply::err("[IN-USE] the mailbox is locked by another POP3 session; try again when it quits")
-            }
+            Err(StoreError::Locked) => Reply::err(
+                "[IN-USE] the mailbox is locked by another POP3 session; try again when it quits",
+            ),
             Err(StoreError::BadPassword | StoreError::NoSuchMailbox(_)) => {
                 self.failed_logins += 1;
                 Reply::err("[AUTH] invalid user name or password")
@@ -347,18 +380,27 @@ impl<S: MailStore> Pop3Server<S> {
             self.answer(line, Reply::ok("POP3 server signing off"));
             return self.close();
         };
-        let delete: Vec<String> = d.entries.iter().filter(|e| e.deleted).map(|e| e.uid.clone()).collect();
+        let delete: Vec<String> = d
+            .entries
+            .iter()
+            .filter(|e| e.deleted)
+            .map(|e| e.uid.clone())
+            .collect();
         match self.store.close(&d.mailbox, d.lock, &delete) {
             Ok(()) => {
-                self.outputs.push_back(Output::Event(Pop3ServerEvent::Deleted {
-                    mailbox: d.mailbox.clone(),
-                    count: delete.len(),
-                }));
+                self.outputs
+                    .push_back(Output::Event(Pop3ServerEvent::Deleted {
+                        mailbox: d.mailbox.clone(),
+                        count: delete.len(),
+                    }));
                 self.answer(line, Reply::ok("POP3 server signing off"));
             }
             Err(e) => {
                 self.store.release(&d.mailbox, d.lock);
-                self.answer(line, Reply::err(format!("[SYS/TEMP] some deleted messages not removed: {e}")));
+                self.answer(
+                    line,
+                    Reply::err(format!("[SYS/TEMP] some deleted messages not removed: {e}")),
+                );
             }
         }
         self.close();
@@ -377,7 +419,10 @@ pub fn top(message: &[u8], lines: usize) -> Vec<u8> {
         if rest.is_empty() {
             break;
         }
-        let end = rest.windows(2).position(|w| w == b"\r\n").map_or(rest.len(), |p| p + 2);
+        let end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(rest.len(), |p| p + 2);
         out.extend_from_slice(&rest[..end]);
         rest = &rest[end..];
     }
@@ -394,7 +439,9 @@ impl<S: MailStore> Engine for Pop3Server<S> {
         self.buffer.extend_from_slice(bytes);
         self.process();
         if self.failed_logins >= self.config.max_failed_logins && !self.closed {
-            self.send(Reply::err("[AUTH] too many failed logins, closing connection"));
+            self.send(Reply::err(
+                "[AUTH] too many failed logins, closing connection",
+            ));
             self.close();
         }
     }
@@ -439,9 +486,15 @@ mod tests {
         let mut s = server(&store);
         assert_eq!(say(&mut s, ""), "+OK POP3 server ready\r\n");
         assert_eq!(say(&mut s, "user bob\r\n"), "+OK\r\n");
-        assert_eq!(say(&mut s, "pass hungry\r\n"), "+OK user successfully logged on\r\n");
+        assert_eq!(
+            say(&mut s, "pass hungry\r\n"),
+            "+OK user successfully logged on\r\n"
+        );
         assert_eq!(s.state(), Pop3State::Transaction);
-        assert_eq!(say(&mut s, "list\r\n"), "+OK 2 messages (1410 octets)\r\n1 498\r\n2 912\r\n.\r\n");
+        assert_eq!(
+            say(&mut s, "list\r\n"),
+            "+OK 2 messages (1410 octets)\r\n1 498\r\n2 912\r\n.\r\n"
+        );
         let retr = say(&mut s, "retr 1\r\n");
         let [one, two] = course_messages();
         let expected = format!("+OK 498 octets\r\n{}.\r\n", String::from_utf8_lossy(one));
@@ -449,7 +502,10 @@ mod tests {
         assert_eq!(say(&mut s, "dele 1\r\n"), "+OK message 1 deleted\r\n");
         assert!(say(&mut s, "retr 2\r\n").starts_with("+OK 912 octets\r\n"));
         assert_eq!(say(&mut s, "dele 2\r\n"), "+OK message 2 deleted\r\n");
-        assert_eq!(say(&mut s, "retr 1\r\n"), "-ERR message 1 already deleted\r\n");
+        assert_eq!(
+            say(&mut s, "retr 1\r\n"),
+            "-ERR message 1 already deleted\r\n"
+        );
         assert_eq!(say(&mut s, "stat\r\n"), "+OK 0 0\r\n");
         // Nothing is deleted before QUIT.
         assert_eq!(store.messages("bob@hamburger.edu").len(), 2);
@@ -467,9 +523,15 @@ mod tests {
     fn locks_wrong_state_and_dropped_connections() {
         let store = Arc::new(MemoryStore::course());
         let mut first = server(&store);
-        assert_eq!(say(&mut first, "LIST\r\n"), "+OK POP3 server ready\r\n-ERR LIST is only valid after logging in (TRANSACTION state); log in with USER and PASS first\r\n");
+        assert_eq!(
+            say(&mut first, "LIST\r\n"),
+            "+OK POP3 server ready\r\n-ERR LIST is only valid after logging in (TRANSACTION state); log in with USER and PASS first\r\n"
+        );
         assert!(say(&mut first, "PASS hungry\r\n").starts_with("-ERR PASS comes right after"));
-        assert_eq!(say(&mut first, "USER bob\r\nPASS hungry\r\nDELE 1\r\n"), "+OK\r\n+OK user successfully logged on\r\n+OK message 1 deleted\r\n");
+        assert_eq!(
+            say(&mut first, "USER bob\r\nPASS hungry\r\nDELE 1\r\n"),
+            "+OK\r\n+OK user successfully logged on\r\n+OK message 1 deleted\r\n"
+        );
         let mut second = server(&store);
         say(&mut second, "");
         assert!(say(&mut second, "USER bob\r\nPASS hungry\r\n").contains("-ERR [IN-USE]"));
@@ -478,9 +540,15 @@ mod tests {
         first.handle_eof(Millis(0));
         assert!(drain(&mut first).close);
         assert_eq!(store.messages("bob@hamburger.edu").len(), 2);
-        assert!(say(&mut second, "USER bob\r\nPASS hungry\r\n").ends_with("+OK user successfully logged on\r\n"));
+        assert!(
+            say(&mut second, "USER bob\r\nPASS hungry\r\n")
+                .ends_with("+OK user successfully logged on\r\n")
+        );
         drop(second);
-        assert!(!store.is_locked("bob@hamburger.edu"), "dropping the engine unlocks");
+        assert!(
+            !store.is_locked("bob@hamburger.edu"),
+            "dropping the engine unlocks"
+        );
     }
 
     #[test]
@@ -489,18 +557,35 @@ mod tests {
         let mut s = server(&store);
         say(&mut s, "USER bob@hamburger.edu\r\nPASS hungry\r\n");
         assert_eq!(say(&mut s, "LIST 2\r\n"), "+OK 2 912\r\n");
-        assert_eq!(say(&mut s, "LIST 3\r\n"), "-ERR no such message, only 2 messages in maildrop\r\n");
-        assert_eq!(say(&mut s, "UIDL\r\n"), "+OK\r\n1 seed-1\r\n2 seed-2\r\n.\r\n");
+        assert_eq!(
+            say(&mut s, "LIST 3\r\n"),
+            "-ERR no such message, only 2 messages in maildrop\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "UIDL\r\n"),
+            "+OK\r\n1 seed-1\r\n2 seed-2\r\n.\r\n"
+        );
         assert_eq!(say(&mut s, "UIDL 1\r\n"), "+OK 1 seed-1\r\n");
         let top = say(&mut s, "TOP 1 1\r\n");
         assert!(top.starts_with("+OK top of message follows\r\nReturn-Path:"));
-        assert!(top.ends_with("\r\n\r\nDo you like ketchup?\r\n.\r\n"), "{top}");
-        assert_eq!(say(&mut s, "DELE 1\r\nRSET\r\n"), "+OK message 1 deleted\r\n+OK maildrop has 2 messages (1410 octets)\r\n");
+        assert!(
+            top.ends_with("\r\n\r\nDo you like ketchup?\r\n.\r\n"),
+            "{top}"
+        );
+        assert_eq!(
+            say(&mut s, "DELE 1\r\nRSET\r\n"),
+            "+OK message 1 deleted\r\n+OK maildrop has 2 messages (1410 octets)\r\n"
+        );
         assert_eq!(say(&mut s, "NOOP\r\n"), "+OK\r\n");
         assert!(say(&mut s, "CAPA\r\n").contains("\r\nUIDL\r\n"));
-        assert!(say(&mut s, "USER bob\r\n").starts_with("-ERR USER is only valid in the AUTHORIZATION"));
+        assert!(
+            say(&mut s, "USER bob\r\n").starts_with("-ERR USER is only valid in the AUTHORIZATION")
+        );
         assert!(say(&mut s, "HELO\r\n").starts_with("-ERR unknown command"));
-        assert!(say(&mut s, &format!("NOOP {}\r\n", "x".repeat(2000))).starts_with("-ERR line too long"));
+        assert!(
+            say(&mut s, &format!("NOOP {}\r\n", "x".repeat(2000)))
+                .starts_with("-ERR line too long")
+        );
     }
 
     #[test]
@@ -509,7 +594,10 @@ mod tests {
         let mut s = server(&store);
         say(&mut s, "");
         for _ in 0..2 {
-            assert_eq!(say(&mut s, "USER bob\r\nPASS full\r\n"), "+OK\r\n-ERR [AUTH] invalid user name or password\r\n");
+            assert_eq!(
+                say(&mut s, "USER bob\r\nPASS full\r\n"),
+                "+OK\r\n-ERR [AUTH] invalid user name or password\r\n"
+            );
         }
         s.handle_input(b"USER bob\r\nPASS full\r\n", Millis(0));
         let out = drain(&mut s);
@@ -524,9 +612,17 @@ mod tests {
     #[test]
     fn byte_stuffing_in_retr() {
         let store = Arc::new(MemoryStore::course());
-        store.deliver(&["alice@crepes.fr".to_string()], b"Subject: dots\r\n\r\n.one\r\n..two\r\n").unwrap();
+        store
+            .deliver(
+                &["alice@crepes.fr".to_string()],
+                b"Subject: dots\r\n\r\n.one\r\n..two\r\n",
+            )
+            .unwrap();
         let mut s = server(&store);
         let out = say(&mut s, "USER alice\r\nPASS crepes\r\nRETR 1\r\n");
-        assert!(out.ends_with("+OK 30 octets\r\nSubject: dots\r\n\r\n..one\r\n...two\r\n.\r\n"), "{out}");
+        assert!(
+            out.ends_with("+OK 30 octets\r\nSubject: dots\r\n\r\n..one\r\n...two\r\n.\r\n"),
+            "{out}"
+        );
     }
 }

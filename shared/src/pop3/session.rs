@@ -35,8 +35,12 @@ impl Pop3State {
         match self {
             Pop3State::AwaitingGreeting => "The server speaks first: wait for +OK.",
             Pop3State::Authorization => "Log in: USER name, then PASS password.",
-            Pop3State::Transaction => "STAT, LIST, RETR n, DELE n, TOP n k, UIDL, RSET, NOOP; QUIT applies the deletions.",
-            Pop3State::Update => "The server removed the messages marked for deletion and closed the connection.",
+            Pop3State::Transaction => {
+                "STAT, LIST, RETR n, DELE n, TOP n k, UIDL, RSET, NOOP; QUIT applies the deletions."
+            }
+            Pop3State::Update => {
+                "The server removed the messages marked for deletion and closed the connection."
+            }
             Pop3State::Closed => "The connection is closed.",
         }
     }
@@ -52,7 +56,9 @@ impl fmt::Display for Pop3State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateError {
-    #[error("{0} is only valid after logging in (TRANSACTION state); log in with USER and PASS first")]
+    #[error(
+        "{0} is only valid after logging in (TRANSACTION state); log in with USER and PASS first"
+    )]
     NeedLogin(&'static str),
     #[error("{0} is only valid in the AUTHORIZATION state: the session is already logged in")]
     AlreadyLoggedIn(&'static str),
@@ -64,7 +70,11 @@ pub enum StateError {
 
 /// Whether `command` is valid in `state` (RFC 1939 §4-6). `user_given`
 /// says whether the last command was an accepted USER.
-pub fn check_state(state: Pop3State, command: &Command, user_given: bool) -> Result<(), StateError> {
+pub fn check_state(
+    state: Pop3State,
+    command: &Command,
+    user_given: bool,
+) -> Result<(), StateError> {
     use Pop3State::*;
     let k = command.keyword();
     match (state, command) {
@@ -106,18 +116,33 @@ mod tests {
     fn the_course_session_walks_the_states() {
         let mut s = after_greeting(true);
         assert_eq!(s.label(), "AUTHORIZATION");
-        assert_eq!(check_state(s, &Command::List(None), false), Err(StateError::NeedLogin("LIST")));
-        assert_eq!(check_state(s, &Command::Pass("x".into()), false), Err(StateError::PassWithoutUser));
+        assert_eq!(
+            check_state(s, &Command::List(None), false),
+            Err(StateError::NeedLogin("LIST"))
+        );
+        assert_eq!(
+            check_state(s, &Command::Pass("x".into()), false),
+            Err(StateError::PassWithoutUser)
+        );
         assert_eq!(check_state(s, &Command::Pass("x".into()), true), Ok(()));
         s = after_reply(s, &Command::Pass("hungry".into()), false);
         assert_eq!(s, Pop3State::Authorization);
         s = after_reply(s, &Command::Pass("hungry".into()), true);
         assert_eq!(s.label(), "TRANSACTION");
-        assert_eq!(check_state(s, &Command::User("bob".into()), false), Err(StateError::AlreadyLoggedIn("USER")));
+        assert_eq!(
+            check_state(s, &Command::User("bob".into()), false),
+            Err(StateError::AlreadyLoggedIn("USER"))
+        );
         assert_eq!(check_state(s, &Command::Dele(1), false), Ok(()));
         s = after_reply(s, &Command::Quit, true);
         assert_eq!(s.label(), "UPDATE");
-        assert_eq!(after_reply(Pop3State::Authorization, &Command::Quit, true), Pop3State::Closed);
-        assert_eq!(check_state(Pop3State::Authorization, &Command::Capa, false), Ok(()));
+        assert_eq!(
+            after_reply(Pop3State::Authorization, &Command::Quit, true),
+            Pop3State::Closed
+        );
+        assert_eq!(
+            check_state(Pop3State::Authorization, &Command::Capa, false),
+            Ok(())
+        );
     }
 }

@@ -97,10 +97,16 @@ impl Pop3Transcript {
     fn check(&self, bytes: &[u8], command: &Command, d: &mut Dissection) {
         let (state, user) = self.projected();
         if let Err(e) = check_state(state, command, user) {
-            let end = bytes.iter().position(|&b| b == b' ' || b == b'\r' || b == b'\n').unwrap_or(bytes.len());
+            let end = bytes
+                .iter()
+                .position(|&b| b == b' ' || b == b'\r' || b == b'\n')
+                .unwrap_or(bytes.len());
             d.diagnostics.push(
-                Diagnostic::error(Span::new(0, end), format!("{e} (the session is in {state}): the server answers -ERR"))
-                    .reference("RFC 1939 §3"),
+                Diagnostic::error(
+                    Span::new(0, end),
+                    format!("{e} (the session is in {state}): the server answers -ERR"),
+                )
+                .reference("RFC 1939 §3"),
             );
         }
     }
@@ -113,13 +119,22 @@ impl Pop3Transcript {
             let len = match next_command(&self.client) {
                 Ok(Some(line)) => line.consumed,
                 Ok(None) => break,
-                Err(_) => self.client.iter().position(|&b| b == b'\n').map_or(self.client.len(), |p| p + 1),
+                Err(_) => self
+                    .client
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(self.client.len(), |p| p + 1),
             };
             let offset = self.client_offset;
             self.client_offset += len;
             let bytes: Vec<u8> = self.client.drain(..len).collect();
             let mut dissection = dissect_command(&bytes);
-            let end = bytes.len() - bytes.iter().rev().take_while(|&&b| b == b'\r' || b == b'\n').count();
+            let end = bytes.len()
+                - bytes
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
             let command = parse_line(&bytes[..end]).command.ok();
             if let Some(c) = &command {
                 self.check(&bytes, c, &mut dissection);
@@ -158,7 +173,9 @@ impl Pop3Transcript {
             let offset = self.server_offset;
             self.server_offset += len;
             let bytes: Vec<u8> = self.server.drain(..len).collect();
-            let ok = Reply::parse(&bytes, multiline).map(|r| r.ok).unwrap_or(false);
+            let ok = Reply::parse(&bytes, multiline)
+                .map(|r| r.ok)
+                .unwrap_or(false);
             let (kind, dissection, answers) = if !self.greeted {
                 self.greeted = true;
                 self.state = after_greeting(ok);
@@ -183,7 +200,10 @@ impl Pop3Transcript {
                 ("reply", d, Some(index))
             } else {
                 let mut d = dissect_reply(&bytes);
-                d.diagnostics.push(Diagnostic::note(Span::new(0, bytes.len().min(4)), "a reply no command asked for"));
+                d.diagnostics.push(Diagnostic::note(
+                    Span::new(0, bytes.len().min(4)),
+                    "a reply no command asked for",
+                ));
                 ("reply", d, None)
             };
             self.messages.push(Observed {
@@ -202,7 +222,10 @@ impl Pop3Transcript {
     /// Dissects what the student is typing, checked against the state.
     pub fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
         let mut d = dissect_command(bytes);
-        let end = bytes.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(bytes.len());
+        let end = bytes
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(bytes.len());
         if let Ok(c) = parse_line(&bytes[..end]).command {
             self.check(bytes, &c, &mut d);
         }
@@ -225,7 +248,16 @@ mod tests {
         let mut server = Pop3Server::new(Pop3ServerConfig::default(), store);
         let mut t = Pop3Transcript::new();
         t.push_server(&drain(&mut server).bytes());
-        for line in ["user bob", "pass hungry", "list", "retr 1", "dele 1", "retr 2", "dele 2", "quit"] {
+        for line in [
+            "user bob",
+            "pass hungry",
+            "list",
+            "retr 1",
+            "dele 1",
+            "retr 2",
+            "dele 2",
+            "quit",
+        ] {
             let bytes = format!("{line}\r\n");
             t.push_client(bytes.as_bytes());
             server.handle_input(bytes.as_bytes(), Millis(0));
@@ -242,14 +274,25 @@ mod tests {
         assert_eq!(t.messages().len(), 17);
         let list = &t.messages()[6];
         assert_eq!(list.answers, Some(5));
-        assert_eq!(list.dissection.find("Message 1").unwrap().value, "498 octets");
+        assert_eq!(
+            list.dissection.find("Message 1").unwrap().value,
+            "498 octets"
+        );
         let retr = &t.messages()[8];
         assert!(retr.dissection.find("Header: Subject").is_some());
         assert!(retr.dissection.find("Envelope vs header").is_some());
         for m in t.messages() {
-            assert!(m.dissection.check_invariants(true).is_empty(), "{} {:?}", m.kind, m.dissection.check_invariants(true));
             assert!(
-                !m.dissection.diagnostics.iter().any(|d| d.severity == crate::dissect::Severity::Error),
+                m.dissection.check_invariants(true).is_empty(),
+                "{} {:?}",
+                m.kind,
+                m.dissection.check_invariants(true)
+            );
+            assert!(
+                !m.dissection
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.severity == crate::dissect::Severity::Error),
                 "{:?}",
                 m.dissection.diagnostics
             );
@@ -261,15 +304,37 @@ mod tests {
         let mut t = Pop3Transcript::new();
         t.push_server(b"+OK POP3 server ready\r\n");
         let out = t.push_client(b"list\r\n");
-        assert!(out[0].dissection.diagnostics.iter().any(|d| d.message.contains("TRANSACTION") && d.message.contains("-ERR")));
+        assert!(
+            out[0]
+                .dissection
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("TRANSACTION") && d.message.contains("-ERR"))
+        );
         t.push_server(b"-ERR not logged in\r\n");
-        assert!(t.dissect_draft(b"pass hungry\r\n").diagnostics.iter().any(|d| d.message.contains("right after a USER")));
+        assert!(
+            t.dissect_draft(b"pass hungry\r\n")
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("right after a USER"))
+        );
         // Pipelined USER and PASS: PASS is checked against the projected state.
         let out = t.push_client(b"user bob\r\npass hungry\r\n");
-        assert!(out[1].dissection.diagnostics.iter().all(|d| d.severity != crate::dissect::Severity::Error));
+        assert!(
+            out[1]
+                .dissection
+                .diagnostics
+                .iter()
+                .all(|d| d.severity != crate::dissect::Severity::Error)
+        );
         t.push_server(b"+OK\r\n+OK logged in\r\n");
         assert_eq!(t.state(), Pop3State::Transaction);
-        assert!(t.dissect_draft(b"user bob\r\n").diagnostics.iter().any(|d| d.message.contains("already logged in")));
+        assert!(
+            t.dissect_draft(b"user bob\r\n")
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("already logged in"))
+        );
         // A multi-line reply is held until its final dot.
         t.push_client(b"list\r\n");
         assert!(t.push_server(b"+OK\r\n1 498\r\n").is_empty());

@@ -33,9 +33,15 @@ pub enum SmtpClientEvent {
     /// A reply came in.
     Reply(Reply),
     /// Message `index` was accepted for these recipients.
-    Delivered { index: usize, recipients: Vec<String> },
+    Delivered {
+        index: usize,
+        recipients: Vec<String>,
+    },
     /// Message `index` was not delivered.
-    Failed { index: usize, reply: Reply },
+    Failed {
+        index: usize,
+        reply: Reply,
+    },
     State(SmtpState),
 }
 
@@ -115,7 +121,8 @@ impl SmtpClient {
     fn set_state(&mut self, state: SmtpState) {
         if state != self.state {
             self.state = state;
-            self.outputs.push_back(Output::Event(SmtpClientEvent::State(state)));
+            self.outputs
+                .push_back(Output::Event(SmtpClientEvent::State(state)));
         }
     }
 
@@ -123,7 +130,8 @@ impl SmtpClient {
         let bytes = command.to_bytes();
         let text = String::from_utf8_lossy(&bytes[..bytes.len() - 2]).into_owned();
         self.outputs.push_back(Output::Transmit(bytes));
-        self.outputs.push_back(Output::Event(SmtpClientEvent::Sent(text)));
+        self.outputs
+            .push_back(Output::Event(SmtpClientEvent::Sent(text)));
         self.last_command = Some(command);
         self.awaiting = awaiting;
     }
@@ -160,10 +168,11 @@ impl SmtpClient {
 
     fn fail_current(&mut self, reply: &Reply) {
         if let Some(t) = self.current.take() {
-            self.outputs.push_back(Output::Event(SmtpClientEvent::Failed {
-                index: t.index,
-                reply: t.refusal.unwrap_or_else(|| reply.clone()),
-            }));
+            self.outputs
+                .push_back(Output::Event(SmtpClientEvent::Failed {
+                    index: t.index,
+                    reply: t.refusal.unwrap_or_else(|| reply.clone()),
+                }));
         }
     }
 
@@ -180,7 +189,10 @@ impl SmtpClient {
         }
         if t.accepted.is_empty() {
             // No recipient accepted: report the refusal, abort the transaction.
-            let refusal = t.refusal.clone().unwrap_or_else(|| Reply::new(554, "no recipients"));
+            let refusal = t
+                .refusal
+                .clone()
+                .unwrap_or_else(|| Reply::new(554, "no recipients"));
             self.fail_current(&refusal);
             self.send(Command::Rset, Awaiting::Rset);
         } else {
@@ -189,7 +201,8 @@ impl SmtpClient {
     }
 
     fn on_reply(&mut self, reply: Reply) {
-        self.outputs.push_back(Output::Event(SmtpClientEvent::Reply(reply.clone())));
+        self.outputs
+            .push_back(Output::Event(SmtpClientEvent::Reply(reply.clone())));
         let code = reply.code;
         let ok = reply.is_positive();
         let state = match (&self.last_command, self.awaiting) {
@@ -207,7 +220,10 @@ impl SmtpClient {
             }
             Awaiting::Greeting => self.close(),
             Awaiting::Ehlo if ok => {
-                self.eight_bit_ok = reply.lines.iter().any(|l| l.eq_ignore_ascii_case("8BITMIME"));
+                self.eight_bit_ok = reply
+                    .lines
+                    .iter()
+                    .any(|l| l.eq_ignore_ascii_case("8BITMIME"));
                 self.next_mail();
             }
             Awaiting::Ehlo => self.send(Command::Helo(self.helo_domain.clone()), Awaiting::Helo),
@@ -355,7 +371,9 @@ mod tests {
             OutgoingMail {
                 mail_from: "bob@hamburger.edu".into(),
                 rcpt_to: vec!["alice@crepes.fr".into()],
-                message: "Subject: tr\u{e8}s bien\r\n\r\ncaf\u{e9}\r\n".as_bytes().to_vec(),
+                message: "Subject: tr\u{e8}s bien\r\n\r\ncaf\u{e9}\r\n"
+                    .as_bytes()
+                    .to_vec(),
             },
         ];
         let mut client = SmtpClient::new("crepes.fr", mails);
@@ -363,16 +381,33 @@ mod tests {
         let outcomes: Vec<_> = events
             .iter()
             .filter_map(|e| match e {
-                SmtpClientEvent::Delivered { index, recipients } => Some(format!("{index} ok {recipients:?}")),
-                SmtpClientEvent::Failed { index, reply } => Some(format!("{index} failed {}", reply.code)),
+                SmtpClientEvent::Delivered { index, recipients } => {
+                    Some(format!("{index} ok {recipients:?}"))
+                }
+                SmtpClientEvent::Failed { index, reply } => {
+                    Some(format!("{index} failed {}", reply.code))
+                }
                 _ => None,
             })
             .collect();
-        assert_eq!(outcomes, ["0 ok [\"bob@hamburger.edu\"]", "1 failed 550", "2 ok [\"alice@crepes.fr\"]"]);
-        assert!(events.contains(&SmtpClientEvent::Sent("MAIL FROM:<bob@hamburger.edu> BODY=8BITMIME".into())));
+        assert_eq!(
+            outcomes,
+            [
+                "0 ok [\"bob@hamburger.edu\"]",
+                "1 failed 550",
+                "2 ok [\"alice@crepes.fr\"]"
+            ]
+        );
+        assert!(events.contains(&SmtpClientEvent::Sent(
+            "MAIL FROM:<bob@hamburger.edu> BODY=8BITMIME".into()
+        )));
         assert_eq!(client.state(), SmtpState::Closed);
         let bob = store.messages("bob@hamburger.edu");
-        assert!(bob[2].1.ends_with(b"Subject: one\r\n\r\n.leading dot\r\nDo you like ketchup?\r\n"));
+        assert!(
+            bob[2]
+                .1
+                .ends_with(b"Subject: one\r\n\r\n.leading dot\r\nDo you like ketchup?\r\n")
+        );
         assert_eq!(store.messages("alice@crepes.fr").len(), 1);
     }
 

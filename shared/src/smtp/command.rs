@@ -24,8 +24,14 @@ pub enum Command {
     Helo(String),
     Ehlo(String),
     /// `MAIL FROM:<reverse-path>`; an empty path is the null sender `<>`.
-    Mail { reverse_path: String, params: Vec<Param> },
-    Rcpt { forward_path: String, params: Vec<Param> },
+    Mail {
+        reverse_path: String,
+        params: Vec<Param>,
+    },
+    Rcpt {
+        forward_path: String,
+        params: Vec<Param>,
+    },
     Data,
     Rset,
     Noop(Option<String>),
@@ -175,7 +181,10 @@ pub fn parse_line(line: &[u8]) -> ParsedCommand {
     syntax.verb = Span::new(0, verb_end);
     let verb = String::from_utf8_lossy(&line[..verb_end]).to_ascii_uppercase();
     let mut arg_start = verb_end;
-    let spaces = line[verb_end..].iter().take_while(|&&b| is_space(b)).count();
+    let spaces = line[verb_end..]
+        .iter()
+        .take_while(|&&b| is_space(b))
+        .count();
     if spaces > 1 || line.get(verb_end) == Some(&b'\t') {
         syntax.notes.push(
             Diagnostic::note(
@@ -265,10 +274,9 @@ pub fn parse_line(line: &[u8]) -> ParsedCommand {
                 ))
             }
         }
-        _ if NOT_IMPLEMENTED.contains(&verb.as_str()) => Err(CommandError::NotImplemented {
-            verb,
-            span: vspan,
-        }),
+        _ if NOT_IMPLEMENTED.contains(&verb.as_str()) => {
+            Err(CommandError::NotImplemented { verb, span: vspan })
+        }
         _ => Err(CommandError::Unrecognized {
             verb: String::from_utf8_lossy(&line[..verb_end]).into_owned(),
             span: vspan,
@@ -277,7 +285,12 @@ pub fn parse_line(line: &[u8]) -> ParsedCommand {
     ParsedCommand { command, syntax }
 }
 
-fn parse_path_command(line: &[u8], arg: Span, verb: &str, syntax: &mut Syntax) -> Result<Command, CommandError> {
+fn parse_path_command(
+    line: &[u8],
+    arg: Span,
+    verb: &str,
+    syntax: &mut Syntax,
+) -> Result<Command, CommandError> {
     let keyword: &[u8] = if verb == "MAIL" { b"FROM:" } else { b"TO:" };
     let text = arg.slice(line);
     let example = if verb == "MAIL" {
@@ -293,12 +306,19 @@ fn parse_path_command(line: &[u8], arg: Span, verb: &str, syntax: &mut Syntax) -
                 "{verb} must be followed by {} and the path, as in {example}",
                 String::from_utf8_lossy(keyword)
             ),
-            span: if arg.is_empty() { Span::point(line.len()) } else { arg },
+            span: if arg.is_empty() {
+                Span::point(line.len())
+            } else {
+                arg
+            },
         });
     }
     let kw_span = Span::new(arg.start, arg.start + kw_len);
     let mut i = kw_span.end;
-    let spaces = line[i..arg.end].iter().take_while(|&&b| is_space(b)).count();
+    let spaces = line[i..arg.end]
+        .iter()
+        .take_while(|&&b| is_space(b))
+        .count();
     if spaces > 0 {
         syntax.notes.push(
             Diagnostic::warning(
@@ -324,7 +344,10 @@ fn parse_path_command(line: &[u8], arg: Span, verb: &str, syntax: &mut Syntax) -
             }
         }
     } else {
-        let end = rest.iter().position(|&b| is_space(b)).map_or(arg.end, |p| i + p);
+        let end = rest
+            .iter()
+            .position(|&b| is_space(b))
+            .map_or(arg.end, |p| i + p);
         let span = Span::new(i, end);
         if !span.is_empty() {
             syntax.notes.push(
@@ -399,7 +422,11 @@ fn parse_path_command(line: &[u8], arg: Span, verb: &str, syntax: &mut Syntax) -
             Some((k, v)) => (k.to_ascii_uppercase(), Some(v.to_string())),
             None => (raw.to_ascii_uppercase(), None),
         };
-        if keyword.is_empty() || !keyword.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if keyword.is_empty()
+            || !keyword
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             return Err(CommandError::Syntax {
                 message: format!("{raw:?} is not a KEYWORD=value parameter"),
                 span,
@@ -428,7 +455,10 @@ mod tests {
 
     #[test]
     fn the_course_commands() {
-        assert_eq!(Command::parse(b"HELO crepes.fr"), Ok(Command::Helo("crepes.fr".into())));
+        assert_eq!(
+            Command::parse(b"HELO crepes.fr"),
+            Ok(Command::Helo("crepes.fr".into()))
+        );
         let p = parse_line(b"MAIL FROM: <alice@crepes.fr>");
         assert_eq!(
             p.command,
@@ -459,8 +489,22 @@ mod tests {
         assert_eq!(e.code(), 500);
         assert_eq!(e.span(), Span::new(0, 5));
         assert_eq!(Command::parse(b"STARTTLS").unwrap_err().code(), 502);
-        for bad in [&b"HELO"[..], b"MAIL alice@crepes.fr", b"MAIL FROM:<alice@crepes.fr", b"RCPT TO:<>", b"RCPT TO:<bob>", b"DATA now", b"VRFY", b"MAIL FROM:<a@b.c> =x"] {
-            assert_eq!(Command::parse(bad).map_err(|e| e.code()), Err(501), "{}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"HELO"[..],
+            b"MAIL alice@crepes.fr",
+            b"MAIL FROM:<alice@crepes.fr",
+            b"RCPT TO:<>",
+            b"RCPT TO:<bob>",
+            b"DATA now",
+            b"VRFY",
+            b"MAIL FROM:<a@b.c> =x",
+        ] {
+            assert_eq!(
+                Command::parse(bad).map_err(|e| e.code()),
+                Err(501),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -472,17 +516,38 @@ mod tests {
             Ok(Command::Mail {
                 reverse_path: "alice@crepes.fr".into(),
                 params: vec![
-                    Param { keyword: "SIZE".into(), value: Some("1000".into()) },
-                    Param { keyword: "BODY".into(), value: Some("8BITMIME".into()) },
+                    Param {
+                        keyword: "SIZE".into(),
+                        value: Some("1000".into())
+                    },
+                    Param {
+                        keyword: "BODY".into(),
+                        value: Some("8BITMIME".into())
+                    },
                 ]
             })
         );
         assert!(p.syntax.notes[0].message.contains("angle brackets"));
         assert_eq!(p.syntax.params.len(), 2);
-        assert_eq!(Command::parse(b"MAIL FROM:<>"), Ok(Command::Mail { reverse_path: String::new(), params: vec![] }));
-        assert_eq!(Command::parse(b"RCPT TO:<Postmaster>").unwrap().verb(), "RCPT");
+        assert_eq!(
+            Command::parse(b"MAIL FROM:<>"),
+            Ok(Command::Mail {
+                reverse_path: String::new(),
+                params: vec![]
+            })
+        );
+        assert_eq!(
+            Command::parse(b"RCPT TO:<Postmaster>").unwrap().verb(),
+            "RCPT"
+        );
         let p = parse_line(b"RCPT TO:<@relay.org:bob@hamburger.edu>");
-        assert_eq!(p.command.unwrap(), Command::Rcpt { forward_path: "bob@hamburger.edu".into(), params: vec![] });
+        assert_eq!(
+            p.command.unwrap(),
+            Command::Rcpt {
+                forward_path: "bob@hamburger.edu".into(),
+                params: vec![]
+            }
+        );
         assert_eq!(parse_line(b"NOOP  ").syntax.notes.len(), 1);
     }
 
@@ -506,11 +571,20 @@ mod tests {
         prop_oneof![
             domain().prop_map(Command::Helo),
             domain().prop_map(Command::Ehlo),
-            (proptest::option::of(address()), proptest::collection::vec(param(), 0..3)).prop_map(
-                |(a, params)| Command::Mail { reverse_path: a.unwrap_or_default(), params }
+            (
+                proptest::option::of(address()),
+                proptest::collection::vec(param(), 0..3)
+            )
+                .prop_map(|(a, params)| Command::Mail {
+                    reverse_path: a.unwrap_or_default(),
+                    params
+                }),
+            (address(), proptest::collection::vec(param(), 0..3)).prop_map(
+                |(forward_path, params)| Command::Rcpt {
+                    forward_path,
+                    params
+                }
             ),
-            (address(), proptest::collection::vec(param(), 0..3))
-                .prop_map(|(forward_path, params)| Command::Rcpt { forward_path, params }),
             Just(Command::Data),
             Just(Command::Rset),
             Just(Command::Quit),

@@ -20,10 +20,18 @@ use crate::text::visible;
 fn verb_help(verb: &str) -> &'static str {
     match verb {
         "HELO" => "HELO domain: the client introduces itself (RFC 5321 §4.1.1.1).",
-        "EHLO" => "EHLO domain: like HELO, and asks the server to list its extensions (RFC 5321 §4.1.1.1).",
-        "MAIL" => "MAIL FROM:<reverse-path>: starts a mail transaction and gives the envelope sender, where bounces go (RFC 5321 §4.1.1.2).",
-        "RCPT" => "RCPT TO:<forward-path>: one envelope recipient; repeat for more (RFC 5321 §4.1.1.3).",
-        "DATA" => "DATA: the message follows, ended by a line with a single '.' (RFC 5321 §4.1.1.4).",
+        "EHLO" => {
+            "EHLO domain: like HELO, and asks the server to list its extensions (RFC 5321 §4.1.1.1)."
+        }
+        "MAIL" => {
+            "MAIL FROM:<reverse-path>: starts a mail transaction and gives the envelope sender, where bounces go (RFC 5321 §4.1.1.2)."
+        }
+        "RCPT" => {
+            "RCPT TO:<forward-path>: one envelope recipient; repeat for more (RFC 5321 §4.1.1.3)."
+        }
+        "DATA" => {
+            "DATA: the message follows, ended by a line with a single '.' (RFC 5321 §4.1.1.4)."
+        }
         "RSET" => "RSET: aborts the current mail transaction (RFC 5321 §4.1.1.5).",
         "VRFY" => "VRFY: asks whether a user or mailbox exists (RFC 5321 §4.1.1.6).",
         "EXPN" => "EXPN: asks for the members of a mailing list (RFC 5321 §4.1.1.7).",
@@ -36,10 +44,14 @@ fn verb_help(verb: &str) -> &'static str {
 
 fn param_help(keyword: &str) -> &'static str {
     match keyword {
-        "SIZE" => "SIZE=n: the message size announced in advance, so the server can refuse it early (RFC 1870).",
+        "SIZE" => {
+            "SIZE=n: the message size announced in advance, so the server can refuse it early (RFC 1870)."
+        }
         "BODY" => "BODY=8BITMIME or 7BIT: whether the message contains 8-bit bytes (RFC 6152).",
         "SMTPUTF8" => "SMTPUTF8: addresses and headers in UTF-8 (RFC 6531).",
-        "RET" | "ENVID" | "NOTIFY" | "ORCPT" => "A delivery status notification parameter (RFC 3461).",
+        "RET" | "ENVID" | "NOTIFY" | "ORCPT" => {
+            "A delivery status notification parameter (RFC 3461)."
+        }
         "AUTH" => "AUTH=<mailbox>: the authenticated submitter (RFC 4954).",
         _ => "An extension parameter; a server that does not know it answers 555.",
     }
@@ -48,12 +60,21 @@ fn param_help(keyword: &str) -> &'static str {
 /// The end of the first line of `bytes`: (content end, line end, ending).
 fn first_line(bytes: &[u8]) -> (Span, usize, Option<LineEnding>) {
     match split_lines(bytes).first() {
-        Some((content, ending)) => (*content, content.end + ending.map_or(0, |e| e.len()), *ending),
+        Some((content, ending)) => (
+            *content,
+            content.end + ending.map_or(0, |e| e.len()),
+            *ending,
+        ),
         None => (Span::point(0), 0, None),
     }
 }
 
-fn ending_field(bytes: &[u8], span: Span, ending: Option<LineEnding>, d: &mut Dissection) -> Option<Field> {
+fn ending_field(
+    bytes: &[u8],
+    span: Span,
+    ending: Option<LineEnding>,
+    d: &mut Dissection,
+) -> Option<Field> {
     match ending {
         Some(LineEnding::CrLf) => Some(
             Field::new("End of line", span, "CR LF (␍␊)")
@@ -87,10 +108,17 @@ fn ending_field(bytes: &[u8], span: Span, ending: Option<LineEnding>, d: &mut Di
 fn trailing(bytes: &[u8], line_end: usize, d: &mut Dissection, what: &str) {
     if line_end < bytes.len() {
         let span = Span::new(line_end, bytes.len());
-        d.fields.push(Field::new("Following bytes", span, visible(span.slice(bytes))));
+        d.fields.push(Field::new(
+            "Following bytes",
+            span,
+            visible(span.slice(bytes)),
+        ));
         d.diagnostics.push(Diagnostic::note(
             span,
-            format!("{} more bytes follow this {what}; each {what} is dissected on its own", span.len()),
+            format!(
+                "{} more bytes follow this {what}; each {what} is dissected on its own",
+                span.len()
+            ),
         ));
     }
 }
@@ -135,9 +163,15 @@ pub fn dissect_command(bytes: &[u8]) -> Dissection {
                         .help("Where the mail goes: its MX records name the receiving servers."),
                 );
             }
-            path_children.push(Field::new("Address", path.address, address.clone()).with_children(addr_children));
+            path_children.push(
+                Field::new("Address", path.address, address.clone()).with_children(addr_children),
+            );
         }
-        let path_value = if address.is_empty() { "<> (null sender)".into() } else { address };
+        let path_value = if address.is_empty() {
+            "<> (null sender)".into()
+        } else {
+            address
+        };
         children.push(
             Field::new("Path", path.path, path_value)
                 .help(if verb == "MAIL" {
@@ -150,27 +184,36 @@ pub fn dissect_command(bytes: &[u8]) -> Dissection {
     }
     for p in &parsed.syntax.params {
         let text = String::from_utf8_lossy(p.slice(line)).into_owned();
-        let keyword = text.split('=').next().unwrap_or_default().to_ascii_uppercase();
-        children.push(Field::new(format!("Parameter: {keyword}"), *p, text).help(param_help(&keyword)));
+        let keyword = text
+            .split('=')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        children
+            .push(Field::new(format!("Parameter: {keyword}"), *p, text).help(param_help(&keyword)));
     }
     if let Some(arg) = parsed.syntax.argument {
         let help = match verb.as_str() {
-            "HELO" | "EHLO" => "The client's own domain name (or an address literal such as [192.0.2.1]).",
+            "HELO" | "EHLO" => {
+                "The client's own domain name (or an address literal such as [192.0.2.1])."
+            }
             _ => "The command's argument.",
         };
         children.push(Field::new("Argument", arg, visible(arg.slice(line))).help(help));
     }
     let mut children = cover(line, Span::new(0, line.len()), children);
-    // The gap filler named unknown text "Text"; after a rejected verb the
-    // whole rest is just the arguments nobody read.
     d.diagnostics.extend(parsed.syntax.notes.iter().cloned());
     match &parsed.command {
         Ok(_) => {}
         Err(e) => {
             let meaning = match e {
                 CommandError::Unrecognized { .. } => "a server answers 500 (command unrecognized)",
-                CommandError::NotImplemented { .. } => "a server that lacks it answers 502 (command not implemented)",
-                CommandError::Syntax { .. } => "a server answers 501 (syntax error in parameters or arguments)",
+                CommandError::NotImplemented { .. } => {
+                    "a server that lacks it answers 502 (command not implemented)"
+                }
+                CommandError::Syntax { .. } => {
+                    "a server answers 501 (syntax error in parameters or arguments)"
+                }
             };
             d.diagnostics.push(
                 Diagnostic::error(e.span(), format!("{e}: {meaning}"))
@@ -204,9 +247,16 @@ pub fn dissect_command(bytes: &[u8]) -> Dissection {
         children.push(eol);
     }
     d.fields.push(
-        Field::new(format!("Command: {}", if verb.is_empty() { "(none)" } else { &verb }), Span::new(0, line_end), visible(line))
-            .help(verb_help(&verb))
-            .with_children(children),
+        Field::new(
+            format!(
+                "Command: {}",
+                if verb.is_empty() { "(none)" } else { &verb }
+            ),
+            Span::new(0, line_end),
+            visible(line),
+        )
+        .help(verb_help(&verb))
+        .with_children(children),
     );
     trailing(bytes, line_end, &mut d, "command");
     d
@@ -216,9 +266,15 @@ pub fn dissect_command(bytes: &[u8]) -> Dissection {
 fn extension_help(keyword: &str) -> Option<&'static str> {
     Some(match keyword {
         "SIZE" => "SIZE n: the largest message the server accepts, in octets (RFC 1870).",
-        "8BITMIME" => "8BITMIME: the server accepts 8-bit message bodies with MAIL FROM:<...> BODY=8BITMIME (RFC 6152).",
-        "PIPELINING" => "PIPELINING: the client may send several commands without waiting for each reply (RFC 2920).",
-        "ENHANCEDSTATUSCODES" => "ENHANCEDSTATUSCODES: replies carry codes such as 2.1.0 after the reply code (RFC 2034, RFC 3463).",
+        "8BITMIME" => {
+            "8BITMIME: the server accepts 8-bit message bodies with MAIL FROM:<...> BODY=8BITMIME (RFC 6152)."
+        }
+        "PIPELINING" => {
+            "PIPELINING: the client may send several commands without waiting for each reply (RFC 2920)."
+        }
+        "ENHANCEDSTATUSCODES" => {
+            "ENHANCEDSTATUSCODES: replies carry codes such as 2.1.0 after the reply code (RFC 2034, RFC 3463)."
+        }
         "HELP" => "HELP: the server answers the HELP command.",
         "STARTTLS" => "STARTTLS: the connection can be switched to TLS (RFC 3207).",
         "AUTH" => "AUTH: the client can log in, with the listed mechanisms (RFC 4954).",
@@ -237,7 +293,10 @@ pub fn dissect_reply(bytes: &[u8]) -> Dissection {
 /// Dissects one reply, knowing the command it answers (if any).
 pub fn dissect_reply_to(bytes: &[u8], command: Option<&Command>) -> Dissection {
     let lines = split_lines(bytes);
-    let first_text = lines.first().map(|(c, _)| visible(c.slice(bytes))).unwrap_or_default();
+    let first_text = lines
+        .first()
+        .map(|(c, _)| visible(c.slice(bytes)))
+        .unwrap_or_default();
     let summary = match lines.len() {
         0 => "(empty)".to_string(),
         1 => first_text,
@@ -258,7 +317,10 @@ pub fn dissect_reply_to(bytes: &[u8], command: Option<&Command>) -> Dissection {
         let has_code = line.len() >= 3 && line[..3].iter().all(u8::is_ascii_digit);
         let mut text_start = content.start;
         if has_code {
-            let code: u16 = std::str::from_utf8(&line[..3]).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let code: u16 = std::str::from_utf8(&line[..3])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             let code_span = Span::new(content.start, content.start + 3);
             children.push(
                 Field::new("Code", code_span, format!("{code}: {}", code_meaning(code)))
@@ -266,8 +328,11 @@ pub fn dissect_reply_to(bytes: &[u8], command: Option<&Command>) -> Dissection {
             );
             if !(200..600).contains(&code) {
                 d.diagnostics.push(
-                    Diagnostic::error(code_span, format!("{code} is not a valid reply code (200 to 599)"))
-                        .reference("RFC 5321 §4.2"),
+                    Diagnostic::error(
+                        code_span,
+                        format!("{code} is not a valid reply code (200 to 599)"),
+                    )
+                    .reference("RFC 5321 §4.2"),
                 );
             }
             text_start = content.start + 3;
@@ -294,8 +359,11 @@ pub fn dissect_reply_to(bytes: &[u8], command: Option<&Command>) -> Dissection {
                 None => finished = true,
                 Some(_) => {
                     d.diagnostics.push(
-                        Diagnostic::error(Span::new(text_start, text_start + 1), "the code must be followed by a space or a hyphen")
-                            .reference("RFC 5321 §4.2"),
+                        Diagnostic::error(
+                            Span::new(text_start, text_start + 1),
+                            "the code must be followed by a space or a hyphen",
+                        )
+                        .reference("RFC 5321 §4.2"),
                     );
                     finished = true;
                 }
@@ -305,8 +373,11 @@ pub fn dissect_reply_to(bytes: &[u8], command: Option<&Command>) -> Dissection {
                 && first.get(..3) != line.get(..3)
             {
                 d.diagnostics.push(
-                    Diagnostic::error(code_span, "every line of a multi-line reply must carry the same code")
-                        .reference("RFC 5321 §4.2.1"),
+                    Diagnostic::error(
+                        code_span,
+                        "every line of a multi-line reply must carry the same code",
+                    )
+                    .reference("RFC 5321 §4.2.1"),
                 );
             }
         } else {
@@ -329,20 +400,26 @@ pub fn dissect_reply_to(bytes: &[u8], command: Option<&Command>) -> Dissection {
                     "class.subject.detail: a machine-readable refinement of the reply code (RFC 3463).",
                 ));
             }
-            let keyword = text.split(' ').next().unwrap_or_default().to_ascii_uppercase();
-            let ext = (i > 0 && (after_ehlo || extension_help(&keyword).is_some()))
-                .then(|| extension_help(&keyword))
-                .flatten();
-            let name = if i > 0 && after_ehlo {
-                format!("Extension: {keyword}")
-            } else if ext.is_some() {
-                format!("Extension: {keyword}")
+            let keyword = text
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_uppercase();
+            let is_extension = i > 0 && (after_ehlo || extension_help(&keyword).is_some());
+            let (name, help) = if is_extension {
+                (
+                    format!("Extension: {keyword}"),
+                    extension_help(&keyword).unwrap_or(
+                        "An extension the server supports, listed after EHLO (RFC 5321 §4.1.1.1).",
+                    ),
+                )
             } else {
-                "Text".to_string()
+                (
+                    "Text".to_string(),
+                    "Human-readable text; clients act on the code, not on the text (RFC 5321 §4.2).",
+                )
             };
-            let mut f = Field::new(name, text_span, text.clone()).help(ext.unwrap_or(
-                "Human-readable text; clients act on the code, not on the text (RFC 5321 §4.2).",
-            ));
+            let mut f = Field::new(name, text_span, text.clone()).help(help);
             if !text_field_children.is_empty() {
                 f = f.with_children(cover(bytes, text_span, text_field_children));
             }
@@ -350,8 +427,11 @@ pub fn dissect_reply_to(bytes: &[u8], command: Option<&Command>) -> Dissection {
         }
         if line.len() > MAX_REPLY_LINE {
             d.diagnostics.push(
-                Diagnostic::warning(*content, "a reply line is at most 512 octets with its CR LF")
-                    .reference("RFC 5321 §4.5.3.1.5"),
+                Diagnostic::warning(
+                    *content,
+                    "a reply line is at most 512 octets with its CR LF",
+                )
+                .reference("RFC 5321 §4.5.3.1.5"),
             );
         }
         if let Some(eol) = ending_field(bytes, Span::new(content.end, line_end), *ending, &mut d) {
@@ -362,7 +442,10 @@ pub fn dissect_reply_to(bytes: &[u8], command: Option<&Command>) -> Dissection {
         } else {
             "Reply line".to_string()
         };
-        d.fields.push(Field::new(name, Span::new(content.start, line_end), visible(line)).with_children(children));
+        d.fields.push(
+            Field::new(name, Span::new(content.start, line_end), visible(line))
+                .with_children(children),
+        );
     }
     if let Ok(reply) = Reply::parse(&bytes[..consumed])
         && let Some(cmd) = command
@@ -381,16 +464,24 @@ pub fn reply_context(command: &Command, reply: &Reply) -> String {
     let ok = reply.is_positive();
     let verb = command.verb();
     match (command, reply.code) {
-        (Command::Rcpt { forward_path, .. }, _) if ok => format!("answers RCPT TO:<{forward_path}>: this recipient is accepted"),
+        (Command::Rcpt { forward_path, .. }, _) if ok => {
+            format!("answers RCPT TO:<{forward_path}>: this recipient is accepted")
+        }
         (Command::Rcpt { forward_path, .. }, 550 | 551 | 553) => format!(
             "answers RCPT TO:<{forward_path}>: this recipient is refused; the transaction goes on with the recipients accepted so far"
         ),
-        (Command::Mail { reverse_path, .. }, _) if ok => format!("answers MAIL FROM:<{reverse_path}>: the transaction is open, give recipients"),
-        (Command::Data, 354) => "answers DATA: send the message now, then a line with a single '.'".into(),
+        (Command::Mail { reverse_path, .. }, _) if ok => {
+            format!("answers MAIL FROM:<{reverse_path}>: the transaction is open, give recipients")
+        }
+        (Command::Data, 354) => {
+            "answers DATA: send the message now, then a line with a single '.'".into()
+        }
         (Command::Quit, 221) => "answers QUIT: the server closes the connection".into(),
         (_, 503) => format!("answers {verb}: bad sequence, the command came at the wrong time"),
         (_, c) if c >= 500 => format!("answers {verb}: refused for good; do not repeat it as is"),
-        (_, c) if c >= 400 => format!("answers {verb}: refused for now; a client tries again later"),
+        (_, c) if c >= 400 => {
+            format!("answers {verb}: refused for now; a client tries again later")
+        }
         _ => format!("answers {verb}"),
     }
 }
@@ -405,7 +496,11 @@ pub fn dissect_data(wire: &[u8], envelope: Option<&Envelope>, eight_bit_ok: bool
     let mail = dissect_with_envelope(&message, envelope);
     let map = OffsetMap { removed, base: 0 };
     let (fields, diagnostics) = remap_fields(mail.fields, mail.diagnostics, &map, wire);
-    let mut d = Dissection::new(Protocol::Smtp, format!("Message data: {}", mail.summary), wire.len());
+    let mut d = Dissection::new(
+        Protocol::Smtp,
+        format!("Message data: {}", mail.summary),
+        wire.len(),
+    );
     d.diagnostics = diagnostics;
     let n_dots = map.removed.len();
     let mut message_field = Field::new(
@@ -416,7 +511,11 @@ pub fn dissect_data(wire: &[u8], envelope: Option<&Envelope>, eight_bit_ok: bool
     .help("The message: header fields, an empty line, the body (RFC 5322). The server stores it as is, adding only trace fields on top.")
     .with_children(fields);
     if message_field.children.is_empty() && content_end > 0 {
-        message_field = message_field.child(Field::new("Text", Span::new(0, content_end), visible(&wire[..content_end])));
+        message_field = message_field.child(Field::new(
+            "Text",
+            Span::new(0, content_end),
+            visible(&wire[..content_end]),
+        ));
     }
     if content_end > 0 {
         d.fields.push(message_field);
@@ -464,7 +563,11 @@ mod tests {
     #[test]
     fn the_course_mail_from_is_dissected_with_its_space() {
         let d = dissect_command(b"MAIL FROM: <alice@crepes.fr>\r\n");
-        assert!(d.check_invariants(true).is_empty(), "{:?}", d.check_invariants(true));
+        assert!(
+            d.check_invariants(true).is_empty(),
+            "{:?}",
+            d.check_invariants(true)
+        );
         assert_eq!(d.summary, "MAIL FROM: <alice@crepes.fr>");
         assert_eq!(d.find("Verb").unwrap().value, "MAIL");
         assert_eq!(d.find("Path").unwrap().value, "alice@crepes.fr");
@@ -478,7 +581,11 @@ mod tests {
         let d = dissect_command(b"HELLO crepes.fr\r\n");
         assert!(d.diagnostics[0].message.contains("500"));
         let d = dissect_command(b"RCPT TO:<bob@hamburger.edu>");
-        assert!(d.diagnostics.iter().any(|x| x.message.contains("no CR LF yet")));
+        assert!(
+            d.diagnostics
+                .iter()
+                .any(|x| x.message.contains("no CR LF yet"))
+        );
         assert!(d.check_invariants(true).is_empty());
         let d = dissect_command(b"QUIT\nNOOP\r\n");
         assert_eq!(d.diagnostics.len(), 2);
@@ -491,11 +598,23 @@ mod tests {
     fn ehlo_replies_list_extensions() {
         let bytes = b"250-hamburger.edu Hello crepes.fr\r\n250-SIZE 10485760\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n";
         let d = dissect_reply_to(bytes, Some(&Command::Ehlo("crepes.fr".into())));
-        assert!(d.check_invariants(true).is_empty(), "{:?}", d.check_invariants(true));
+        assert!(
+            d.check_invariants(true).is_empty(),
+            "{:?}",
+            d.check_invariants(true)
+        );
         assert!(d.find("Extension: 8BITMIME").is_some());
-        assert_eq!(d.summary, "250-hamburger.edu Hello crepes.fr (+3 more lines)");
+        assert_eq!(
+            d.summary,
+            "250-hamburger.edu Hello crepes.fr (+3 more lines)"
+        );
         let d = dissect_reply(b"550 5.1.1 No such user here\r\n");
-        assert!(d.find("Enhanced status code").unwrap().value.starts_with("5.1.1"));
+        assert!(
+            d.find("Enhanced status code")
+                .unwrap()
+                .value
+                .starts_with("5.1.1")
+        );
         assert!(d.check_invariants(true).is_empty());
         let d = dissect_reply(b"250-unfinished\r\n");
         assert!(d.diagnostics[0].message.contains("not finished"));
@@ -506,17 +625,39 @@ mod tests {
     #[test]
     fn data_with_stuffing_and_envelope() {
         let wire = b"From: alice@crepes.fr\r\nTo: bob@hamburger.edu\r\n\r\n..a dot line\r\nDo you like ketchup?\r\n.\r\n";
-        let env = Envelope { mail_from: Some("alice@crepes.fr".into()), rcpt_to: vec!["bob@hamburger.edu".into()] };
+        let env = Envelope {
+            mail_from: Some("alice@crepes.fr".into()),
+            rcpt_to: vec!["bob@hamburger.edu".into()],
+        };
         let d = dissect_data(wire, Some(&env), false);
-        assert!(d.check_invariants(true).is_empty(), "{:?}\n{:#?}", d.check_invariants(true), d.fields);
+        assert!(
+            d.check_invariants(true).is_empty(),
+            "{:?}\n{:#?}",
+            d.check_invariants(true),
+            d.fields
+        );
         assert_eq!(d.find("Dot-stuffing").unwrap().span, Span::new(48, 49));
-        assert_eq!(d.find("End of data").unwrap().span, Span::new(wire.len() - 3, wire.len()));
+        assert_eq!(
+            d.find("End of data").unwrap().span,
+            Span::new(wire.len() - 3, wire.len())
+        );
         assert!(d.find("Envelope vs header").is_some());
-        assert_eq!(d.find("Body").unwrap().value, ".a dot line\r\nDo you like ketchup?\r\n");
+        assert_eq!(
+            d.find("Body").unwrap().value,
+            ".a dot line\r\nDo you like ketchup?\r\n"
+        );
         let d = dissect_data("caf\u{e9}\r\n.\r\n".as_bytes(), None, false);
-        assert!(d.diagnostics.iter().any(|x| x.message.contains("BODY=8BITMIME")));
+        assert!(
+            d.diagnostics
+                .iter()
+                .any(|x| x.message.contains("BODY=8BITMIME"))
+        );
         let d = dissect_data(b"partial", None, true);
-        assert!(d.diagnostics.iter().any(|x| x.message.contains("not been sent yet")));
+        assert!(
+            d.diagnostics
+                .iter()
+                .any(|x| x.message.contains("not been sent yet"))
+        );
         assert!(d.check_invariants(true).is_empty());
     }
 }

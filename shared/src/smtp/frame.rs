@@ -37,9 +37,8 @@ pub fn next_reply(buf: &[u8]) -> Result<Option<usize>, LineTooLong> {
         };
         let content = line.content.shifted(at).slice(buf);
         at += line.consumed;
-        let continues = content.len() >= 4
-            && content[..3].iter().all(u8::is_ascii_digit)
-            && content[3] == b'-';
+        let continues =
+            content.len() >= 4 && content[..3].iter().all(u8::is_ascii_digit) && content[3] == b'-';
         if !continues {
             return Ok(Some(at));
         }
@@ -168,11 +167,14 @@ mod tests {
         assert_eq!(next_reply(buf), Ok(Some(42)));
         assert_eq!(next_reply(b"250-a\r\n250 b"), Ok(None));
         assert_eq!(next_reply(b"garbage\r\n"), Ok(Some(9)));
-        assert_eq!(next_command(b"HELO x\r\nMAIL"), Ok(Some(Line {
-            content: crate::dissect::Span::new(0, 6),
-            ending: crate::framing::LineEnding::CrLf,
-            consumed: 8
-        })));
+        assert_eq!(
+            next_command(b"HELO x\r\nMAIL"),
+            Ok(Some(Line {
+                content: crate::dissect::Span::new(0, 6),
+                ending: crate::framing::LineEnding::CrLf,
+                consumed: 8
+            }))
+        );
     }
 
     #[test]

@@ -59,7 +59,9 @@ impl Reply {
 
     /// The enhanced status code at the start of the first line, if any.
     pub fn enhanced(&self) -> Option<(u8, u16, u16)> {
-        self.lines.first().and_then(|l| parse_enhanced(l).map(|(c, _)| c))
+        self.lines
+            .first()
+            .and_then(|l| parse_enhanced(l).map(|(c, _)| c))
     }
 
     /// The wire form.
@@ -95,7 +97,10 @@ impl Reply {
                     span: Span::new(content.start, content.start + line.len().min(3)),
                 });
             };
-            let this: u16 = std::str::from_utf8(digits).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let this: u16 = std::str::from_utf8(digits)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             if *code.get_or_insert(this) != this {
                 return Err(ReplyError::MixedCodes {
                     span: Span::new(content.start, content.start + 3),
@@ -168,7 +173,9 @@ pub fn code_meaning(code: u16) -> &'static str {
         502 => "Command not implemented",
         503 => "Bad sequence of commands",
         504 => "Command parameter not implemented",
-        550 => "Requested action not taken: mailbox unavailable (not found, no access, or refused by policy)",
+        550 => {
+            "Requested action not taken: mailbox unavailable (not found, no access, or refused by policy)"
+        }
         551 => "User not local",
         552 => "Requested mail action aborted: exceeded storage allocation",
         553 => "Requested action not taken: mailbox name not allowed",
@@ -271,19 +278,37 @@ mod tests {
     #[test]
     fn malformed_replies() {
         assert!(matches!(Reply::parse(b""), Err(ReplyError::Empty)));
-        assert!(matches!(Reply::parse(b"OK\r\n"), Err(ReplyError::BadCode { .. })));
-        assert!(matches!(Reply::parse(b"250-a\r\n251 b\r\n"), Err(ReplyError::MixedCodes { .. })));
-        assert!(matches!(Reply::parse(b"250-a\r\n"), Err(ReplyError::Unfinished { .. })));
-        assert!(matches!(Reply::parse(b"250:a\r\n"), Err(ReplyError::BadSeparator { found: ':', .. })));
-        assert!(matches!(Reply::parse(b"250 a\r\n250 b\r\n"), Err(ReplyError::TrailingData { .. })));
+        assert!(matches!(
+            Reply::parse(b"OK\r\n"),
+            Err(ReplyError::BadCode { .. })
+        ));
+        assert!(matches!(
+            Reply::parse(b"250-a\r\n251 b\r\n"),
+            Err(ReplyError::MixedCodes { .. })
+        ));
+        assert!(matches!(
+            Reply::parse(b"250-a\r\n"),
+            Err(ReplyError::Unfinished { .. })
+        ));
+        assert!(matches!(
+            Reply::parse(b"250:a\r\n"),
+            Err(ReplyError::BadSeparator { found: ':', .. })
+        ));
+        assert!(matches!(
+            Reply::parse(b"250 a\r\n250 b\r\n"),
+            Err(ReplyError::TrailingData { .. })
+        ));
         assert!(code_meaning(999).contains("Not a valid"));
         assert!(digits_meaning(550).contains("permanent"));
     }
 
     pub(crate) fn reply() -> impl Strategy<Value = Reply> {
-        (200u16..600, proptest::collection::vec("([!-~][ -~]{0,30})?", 1..4))
+        (
+            200u16..600,
+            proptest::collection::vec("([!-~][ -~]{0,30})?", 1..4),
+        )
             .prop_map(|(code, lines)| Reply { code, lines })
-            // A last line without text and a first line "x" round-trip the same way.
+        // A last line without text and a first line "x" round-trip the same way.
     }
 
     proptest! {

@@ -116,7 +116,8 @@ impl<S: MailStore> SmtpServer<S> {
     fn set_state(&mut self, state: SmtpState) {
         if state != self.state {
             self.state = state;
-            self.outputs.push_back(Output::Event(SmtpServerEvent::State(state)));
+            self.outputs
+                .push_back(Output::Event(SmtpServerEvent::State(state)));
         }
         if !state.in_transaction() && state != SmtpState::ReceivingData {
             self.reverse_path.clear();
@@ -133,13 +134,21 @@ impl<S: MailStore> SmtpServer<S> {
         }
     }
 
-    fn answer(&mut self, command: Option<&Command>, line: &[u8], code: u16, enhanced: &str, text: &str) {
+    fn answer(
+        &mut self,
+        command: Option<&Command>,
+        line: &[u8],
+        code: u16,
+        enhanced: &str,
+        text: &str,
+    ) {
         let text = self.text(enhanced, text);
         self.send(Reply::new(code, text));
-        self.outputs.push_back(Output::Event(SmtpServerEvent::Answered {
-            command: String::from_utf8_lossy(line).into_owned(),
-            code,
-        }));
+        self.outputs
+            .push_back(Output::Event(SmtpServerEvent::Answered {
+                command: String::from_utf8_lossy(line).into_owned(),
+                code,
+            }));
         if let Some(cmd) = command {
             let next = after_reply(self.state, cmd, code);
             self.set_state(next);
@@ -147,7 +156,13 @@ impl<S: MailStore> SmtpServer<S> {
         if code >= 500 {
             self.errors += 1;
             if self.errors >= self.config.max_errors && !self.closed {
-                let t = self.text("4.7.0", &format!("{} Too many errors, closing connection", self.config.hostname));
+                let t = self.text(
+                    "4.7.0",
+                    &format!(
+                        "{} Too many errors, closing connection",
+                        self.config.hostname
+                    ),
+                );
                 self.send(Reply::new(421, t));
                 self.close();
             }
@@ -211,11 +226,19 @@ impl<S: MailStore> SmtpServer<S> {
             Ok(c) => c,
             Err(e) => {
                 let (enhanced, text) = match &e {
-                    CommandError::Unrecognized { verb, .. } => {
-                        ("5.5.2", format!("Command unrecognized: {:?}", verb.chars().take(20).collect::<String>()))
+                    CommandError::Unrecognized { verb, .. } => (
+                        "5.5.2",
+                        format!(
+                            "Command unrecognized: {:?}",
+                            verb.chars().take(20).collect::<String>()
+                        ),
+                    ),
+                    CommandError::NotImplemented { verb, .. } => {
+                        ("5.5.1", format!("{verb} not implemented"))
                     }
-                    CommandError::NotImplemented { verb, .. } => ("5.5.1", format!("{verb} not implemented")),
-                    CommandError::Syntax { message, .. } => ("5.5.4", format!("Syntax error: {message}")),
+                    CommandError::Syntax { message, .. } => {
+                        ("5.5.4", format!("Syntax error: {message}"))
+                    }
                 };
                 self.answer(None, line, e.code(), enhanced, &text);
                 return;
@@ -230,7 +253,13 @@ impl<S: MailStore> SmtpServer<S> {
             Command::Helo(domain) => {
                 self.esmtp = false;
                 self.helo = domain.clone();
-                self.answer(Some(&command), line, 250, "", &format!("Hello {domain}, pleased to meet you"));
+                self.answer(
+                    Some(&command),
+                    line,
+                    250,
+                    "",
+                    &format!("Hello {domain}, pleased to meet you"),
+                );
             }
             Command::Ehlo(domain) => {
                 self.esmtp = true;
@@ -244,23 +273,40 @@ impl<S: MailStore> SmtpServer<S> {
                     "HELP".into(),
                 ];
                 self.send(Reply::multiline(250, lines));
-                self.outputs.push_back(Output::Event(SmtpServerEvent::Answered {
-                    command: String::from_utf8_lossy(line).into_owned(),
-                    code: 250,
-                }));
+                self.outputs
+                    .push_back(Output::Event(SmtpServerEvent::Answered {
+                        command: String::from_utf8_lossy(line).into_owned(),
+                        code: 250,
+                    }));
                 let next = after_reply(self.state, &command, 250);
                 self.set_state(next);
             }
-            Command::Mail { reverse_path, params } => {
+            Command::Mail {
+                reverse_path,
+                params,
+            } => {
                 if let Some((code, enhanced, text)) = self.check_mail_params(params) {
                     self.answer(Some(&command), line, code, enhanced, &text);
                     return;
                 }
                 self.reverse_path = reverse_path.clone();
-                let shown = if reverse_path.is_empty() { "<>" } else { reverse_path };
-                self.answer(Some(&command), line, 250, "2.1.0", &format!("{shown} ... Sender ok"));
+                let shown = if reverse_path.is_empty() {
+                    "<>"
+                } else {
+                    reverse_path
+                };
+                self.answer(
+                    Some(&command),
+                    line,
+                    250,
+                    "2.1.0",
+                    &format!("{shown} ... Sender ok"),
+                );
             }
-            Command::Rcpt { forward_path, params } => {
+            Command::Rcpt {
+                forward_path,
+                params,
+            } => {
                 if let Some(p) = params.first() {
                     let text = format!("Parameter {} not supported", p.keyword);
                     self.answer(Some(&command), line, 555, "5.5.4", &text);
@@ -274,16 +320,29 @@ impl<S: MailStore> SmtpServer<S> {
                     RecipientCheck::Local(mailbox) => match self.store.check_room(&mailbox, 0) {
                         Ok(()) => {
                             self.recipients.push((forward_path.clone(), mailbox));
-                            self.answer(Some(&command), line, 250, "2.1.5", &format!("{forward_path} ... Recipient ok"));
+                            self.answer(
+                                Some(&command),
+                                line,
+                                250,
+                                "2.1.5",
+                                &format!("{forward_path} ... Recipient ok"),
+                            );
                         }
-                        Err(_) => self.answer(Some(&command), line, 452, "4.2.2", "Mailbox full, try again later"),
+                        Err(_) => self.answer(
+                            Some(&command),
+                            line,
+                            452,
+                            "4.2.2",
+                            "Mailbox full, try again later",
+                        ),
                     },
                     RecipientCheck::UnknownUser => {
                         self.answer(Some(&command), line, 550, "5.1.1", "No such user here");
                     }
                     RecipientCheck::NotLocal => {
                         let domains = self.store.local_domains().join(", ");
-                        let text = format!("Relaying denied: this server only accepts mail for {domains}");
+                        let text =
+                            format!("Relaying denied: this server only accepts mail for {domains}");
                         self.answer(Some(&command), line, 550, "5.7.1", &text);
                     }
                 }
@@ -291,12 +350,24 @@ impl<S: MailStore> SmtpServer<S> {
             Command::Data => {
                 // +1: a message of exactly the limit is fine, one byte more is not.
                 self.data = Some(DataReceiver::new(self.config.max_message_bytes + 1));
-                self.answer(Some(&command), line, 354, "", "Enter mail, end with \".\" on a line by itself");
+                self.answer(
+                    Some(&command),
+                    line,
+                    354,
+                    "",
+                    "Enter mail, end with \".\" on a line by itself",
+                );
             }
             Command::Rset => self.answer(Some(&command), line, 250, "2.0.0", "OK"),
             Command::Noop(_) => self.answer(Some(&command), line, 250, "2.0.0", "OK"),
             Command::Quit => {
-                self.answer(Some(&command), line, 221, "2.0.0", &format!("{host} closing connection"));
+                self.answer(
+                    Some(&command),
+                    line,
+                    221,
+                    "2.0.0",
+                    &format!("{host} closing connection"),
+                );
                 self.close();
             }
             Command::Vrfy(who) => {
@@ -309,17 +380,25 @@ impl<S: MailStore> SmtpServer<S> {
                     RecipientCheck::Local(mailbox) => {
                         self.answer(Some(&command), line, 250, "2.1.5", &format!("<{mailbox}>"));
                     }
-                    RecipientCheck::UnknownUser => self.answer(Some(&command), line, 550, "5.1.1", "No such user here"),
-                    RecipientCheck::NotLocal => self.answer(Some(&command), line, 551, "5.1.6", "User not local"),
+                    RecipientCheck::UnknownUser => {
+                        self.answer(Some(&command), line, 550, "5.1.1", "No such user here")
+                    }
+                    RecipientCheck::NotLocal => {
+                        self.answer(Some(&command), line, 551, "5.1.6", "User not local")
+                    }
                 }
             }
-            Command::Expn(_) => self.answer(Some(&command), line, 502, "5.5.1", "EXPN not implemented"),
+            Command::Expn(_) => {
+                self.answer(Some(&command), line, 502, "5.5.1", "EXPN not implemented")
+            }
             Command::Help(topic) => {
                 let text = match topic.as_deref().map(str::to_ascii_uppercase).as_deref() {
                     Some("MAIL") => "MAIL FROM:<sender> [SIZE=n] [BODY=8BITMIME]",
                     Some("RCPT") => "RCPT TO:<recipient>",
                     Some("DATA") => "DATA, then the message, then a line with a single dot",
-                    Some("HELO") | Some("EHLO") => "HELO your.domain, or EHLO to see the extensions",
+                    Some("HELO") | Some("EHLO") => {
+                        "HELO your.domain, or EHLO to see the extensions"
+                    }
                     _ => "",
                 };
                 let lines = if text.is_empty() {
@@ -331,10 +410,11 @@ impl<S: MailStore> SmtpServer<S> {
                     vec![text.to_string()]
                 };
                 self.send(Reply::multiline(214, lines));
-                self.outputs.push_back(Output::Event(SmtpServerEvent::Answered {
-                    command: String::from_utf8_lossy(line).into_owned(),
-                    code: 214,
-                }));
+                self.outputs
+                    .push_back(Output::Event(SmtpServerEvent::Answered {
+                        command: String::from_utf8_lossy(line).into_owned(),
+                        code: 214,
+                    }));
             }
         }
     }
@@ -344,14 +424,21 @@ impl<S: MailStore> SmtpServer<S> {
             match (p.keyword.as_str(), p.value.as_deref()) {
                 ("SIZE", Some(v)) => match v.parse::<u64>() {
                     Ok(n) if n > self.config.max_message_bytes as u64 => {
-                        return Some((552, "5.3.4", "Message size exceeds fixed maximum message size".into()));
+                        return Some((
+                            552,
+                            "5.3.4",
+                            "Message size exceeds fixed maximum message size".into(),
+                        ));
                     }
                     Ok(_) => {}
                     Err(_) => return Some((501, "5.5.4", format!("SIZE={v} is not a number"))),
                 },
-                ("BODY", Some(v)) if v.eq_ignore_ascii_case("7BIT") || v.eq_ignore_ascii_case("8BITMIME") => {}
+                ("BODY", Some(v))
+                    if v.eq_ignore_ascii_case("7BIT") || v.eq_ignore_ascii_case("8BITMIME") => {}
                 ("BODY", _) => return Some((501, "5.5.4", "BODY is 7BIT or 8BITMIME".into())),
-                (other, _) => return Some((555, "5.5.4", format!("Parameter {other} not supported"))),
+                (other, _) => {
+                    return Some((555, "5.5.4", format!("Parameter {other} not supported")));
+                }
             }
         }
         None
@@ -364,7 +451,13 @@ impl<S: MailStore> SmtpServer<S> {
         let overflow = receiver.overflowed();
         let text = receiver.into_text();
         if overflow {
-            self.answer(Some(&Command::Data), b"(end of data)", 552, "5.3.4", "Message too big for system");
+            self.answer(
+                Some(&Command::Data),
+                b"(end of data)",
+                552,
+                "5.3.4",
+                "Message too big for system",
+            );
             return;
         }
         let mut mailboxes: Vec<String> = self.recipients.iter().map(|(_, m)| m.clone()).collect();
@@ -374,21 +467,41 @@ impl<S: MailStore> SmtpServer<S> {
         let single = (self.recipients.len() == 1).then(|| self.recipients[0].0.clone());
         let mut message = format!("Return-Path: <{}>\r\n", self.reverse_path).into_bytes();
         message.extend(
-            format_received(&self.helo, &self.config.peer, &self.config.hostname, self.esmtp, single.as_deref(), &at)
-                .into_bytes(),
+            format_received(
+                &self.helo,
+                &self.config.peer,
+                &self.config.hostname,
+                self.esmtp,
+                single.as_deref(),
+                &at,
+            )
+            .into_bytes(),
         );
         message.extend_from_slice(&text);
         match self.store.deliver(&mailboxes, &message) {
             Ok(()) => {
-                self.outputs.push_back(Output::Event(SmtpServerEvent::Delivered {
-                    reverse_path: self.reverse_path.clone(),
-                    mailboxes,
-                    size: message.len(),
-                }));
-                self.answer(Some(&Command::Data), b"(end of data)", 250, "2.0.0", "Message accepted for delivery");
+                self.outputs
+                    .push_back(Output::Event(SmtpServerEvent::Delivered {
+                        reverse_path: self.reverse_path.clone(),
+                        mailboxes,
+                        size: message.len(),
+                    }));
+                self.answer(
+                    Some(&Command::Data),
+                    b"(end of data)",
+                    250,
+                    "2.0.0",
+                    "Message accepted for delivery",
+                );
             }
             Err(StoreError::MailboxFull { .. }) => {
-                self.answer(Some(&Command::Data), b"(end of data)", 552, "5.2.2", "Mailbox full");
+                self.answer(
+                    Some(&Command::Data),
+                    b"(end of data)",
+                    552,
+                    "5.2.2",
+                    "Mailbox full",
+                );
             }
             Err(_) => {
                 self.answer(
@@ -451,15 +564,36 @@ mod tests {
     fn the_course_dialogue_word_for_word() {
         let (mut s, store) = server();
         assert_eq!(say(&mut s, ""), "220 hamburger.edu ESMTP Service ready\r\n");
-        assert_eq!(say(&mut s, "HELO crepes.fr\r\n"), "250 Hello crepes.fr, pleased to meet you\r\n");
-        assert_eq!(say(&mut s, "MAIL FROM: <alice@crepes.fr>\r\n"), "250 alice@crepes.fr ... Sender ok\r\n");
-        assert_eq!(say(&mut s, "RCPT TO: <bob@hamburger.edu>\r\n"), "250 bob@hamburger.edu ... Recipient ok\r\n");
-        assert_eq!(say(&mut s, "RCPT TO: <Johm@hamburger.edu>\r\n"), "550 No such user here\r\n");
+        assert_eq!(
+            say(&mut s, "HELO crepes.fr\r\n"),
+            "250 Hello crepes.fr, pleased to meet you\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "MAIL FROM: <alice@crepes.fr>\r\n"),
+            "250 alice@crepes.fr ... Sender ok\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "RCPT TO: <bob@hamburger.edu>\r\n"),
+            "250 bob@hamburger.edu ... Recipient ok\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "RCPT TO: <Johm@hamburger.edu>\r\n"),
+            "550 No such user here\r\n"
+        );
         assert_eq!(s.state(), SmtpState::RecipientsGiven);
-        assert_eq!(say(&mut s, "DATA\r\n"), "354 Enter mail, end with \".\" on a line by itself\r\n");
+        assert_eq!(
+            say(&mut s, "DATA\r\n"),
+            "354 Enter mail, end with \".\" on a line by itself\r\n"
+        );
         assert_eq!(s.state(), SmtpState::ReceivingData);
-        assert_eq!(say(&mut s, "Do you like ketchup?\r\n    How about pickles?\r\n"), "");
-        assert_eq!(say(&mut s, ".\r\n"), "250 Message accepted for delivery\r\n");
+        assert_eq!(
+            say(&mut s, "Do you like ketchup?\r\n    How about pickles?\r\n"),
+            ""
+        );
+        assert_eq!(
+            say(&mut s, ".\r\n"),
+            "250 Message accepted for delivery\r\n"
+        );
         assert_eq!(s.state(), SmtpState::Greeted);
         s.handle_input(b"QUIT\r\n", Millis(0));
         let out = drain(&mut s);
@@ -489,7 +623,10 @@ mod tests {
              550 5.7.1 Relaying denied: this server only accepts mail for crepes.fr, hamburger.edu\r\n\
              354 Enter mail, end with \".\" on a line by itself\r\n"
         );
-        assert_eq!(say(&mut s, "Subject: caf\u{e9}\r\n\r\n..dot\r\n.\r\nQUIT\r\n"), "250 2.0.0 Message accepted for delivery\r\n221 2.0.0 hamburger.edu closing connection\r\n");
+        assert_eq!(
+            say(&mut s, "Subject: caf\u{e9}\r\n\r\n..dot\r\n.\r\nQUIT\r\n"),
+            "250 2.0.0 Message accepted for delivery\r\n221 2.0.0 hamburger.edu closing connection\r\n"
+        );
         let stored = &store.messages("bob@hamburger.edu")[2].1;
         assert!(stored.ends_with("Subject: caf\u{e9}\r\n\r\n.dot\r\n".as_bytes()));
         assert!(String::from_utf8_lossy(stored).contains("with ESMTP"));
@@ -499,20 +636,38 @@ mod tests {
     fn bad_sequences_and_syntax() {
         let (mut s, _) = server();
         say(&mut s, "");
-        assert_eq!(say(&mut s, "MAIL FROM:<a@b.c>\r\n"), "503 Send HELO/EHLO first\r\n");
+        assert_eq!(
+            say(&mut s, "MAIL FROM:<a@b.c>\r\n"),
+            "503 Send HELO/EHLO first\r\n"
+        );
         say(&mut s, "HELO x.org\r\n");
-        assert_eq!(say(&mut s, "RCPT TO:<bob@hamburger.edu>\r\n"), "503 Need MAIL before RCPT\r\n");
+        assert_eq!(
+            say(&mut s, "RCPT TO:<bob@hamburger.edu>\r\n"),
+            "503 Need MAIL before RCPT\r\n"
+        );
         assert_eq!(say(&mut s, "DATA\r\n"), "503 Need RCPT before DATA\r\n");
         say(&mut s, "MAIL FROM:<a@b.c>\r\n");
         assert_eq!(say(&mut s, "DATA\r\n"), "503 Need RCPT before DATA\r\n");
-        assert_eq!(say(&mut s, "MAIL FROM:<a@b.c>\r\n"), "503 Sender already specified\r\n");
+        assert_eq!(
+            say(&mut s, "MAIL FROM:<a@b.c>\r\n"),
+            "503 Sender already specified\r\n"
+        );
         assert_eq!(say(&mut s, "RSET\r\n"), "250 OK\r\n");
         assert_eq!(s.state(), SmtpState::Greeted);
         assert!(say(&mut s, "HELLO\r\n").starts_with("500 Command unrecognized"));
         assert!(say(&mut s, "MAIL FROM:<nope>\r\n").starts_with("501 Syntax error"));
-        assert_eq!(say(&mut s, "STARTTLS\r\n"), "502 STARTTLS not implemented\r\n");
-        assert_eq!(say(&mut s, "MAIL FROM:<a@b.c> SIZE=99999999999\r\n"), "552 Message size exceeds fixed maximum message size\r\n");
-        assert_eq!(say(&mut s, "MAIL FROM:<a@b.c> FOO=1\r\n"), "555 Parameter FOO not supported\r\n");
+        assert_eq!(
+            say(&mut s, "STARTTLS\r\n"),
+            "502 STARTTLS not implemented\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "MAIL FROM:<a@b.c> SIZE=99999999999\r\n"),
+            "552 Message size exceeds fixed maximum message size\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "MAIL FROM:<a@b.c> FOO=1\r\n"),
+            "555 Parameter FOO not supported\r\n"
+        );
         assert_eq!(say(&mut s, "VRFY bob\r\n"), "250 <bob@hamburger.edu>\r\n");
         assert_eq!(say(&mut s, "VRFY john\r\n"), "550 No such user here\r\n");
         assert!(say(&mut s, "HELP\r\n").starts_with("214-Commands"));
@@ -529,11 +684,17 @@ mod tests {
             ..SmtpServerConfig::default()
         };
         let mut s = SmtpServer::new(config, store.clone());
-        say(&mut s, "HELO a.b\r\nMAIL FROM:<a@a.b>\r\nRCPT TO:<alice@crepes.fr>\r\nDATA\r\n");
+        say(
+            &mut s,
+            "HELO a.b\r\nMAIL FROM:<a@a.b>\r\nRCPT TO:<alice@crepes.fr>\r\nDATA\r\n",
+        );
         let big = format!("{}\r\n.\r\n", "y".repeat(400));
         assert_eq!(say(&mut s, &big), "552 Message too big for system\r\n");
         assert_eq!(s.state(), SmtpState::Greeted);
-        say(&mut s, "MAIL FROM:<a@a.b>\r\nRCPT TO:<alice@crepes.fr>\r\nDATA\r\npartial");
+        say(
+            &mut s,
+            "MAIL FROM:<a@a.b>\r\nRCPT TO:<alice@crepes.fr>\r\nDATA\r\npartial",
+        );
         s.handle_eof(Millis(1));
         assert!(drain(&mut s).close);
         assert!(store.messages("alice@crepes.fr").is_empty());

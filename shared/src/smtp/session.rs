@@ -50,15 +50,22 @@ impl SmtpState {
             SmtpState::Connected => "Introduce yourself with HELO or EHLO and your domain.",
             SmtpState::Greeted => "Start a mail transaction with MAIL FROM:<sender>.",
             SmtpState::MailTransaction => "Give at least one recipient with RCPT TO:<recipient>.",
-            SmtpState::RecipientsGiven => "Give more recipients, or send DATA to start the message.",
-            SmtpState::ReceivingData => "Type the message (header, empty line, body); a line with a single '.' ends it.",
+            SmtpState::RecipientsGiven => {
+                "Give more recipients, or send DATA to start the message."
+            }
+            SmtpState::ReceivingData => {
+                "Type the message (header, empty line, body); a line with a single '.' ends it."
+            }
             SmtpState::Closed => "The connection is closed.",
         }
     }
 
     /// Whether a mail transaction (MAIL accepted) is in progress.
     pub fn in_transaction(&self) -> bool {
-        matches!(self, SmtpState::MailTransaction | SmtpState::RecipientsGiven)
+        matches!(
+            self,
+            SmtpState::MailTransaction | SmtpState::RecipientsGiven
+        )
     }
 }
 
@@ -78,7 +85,9 @@ pub enum SequenceError {
     MailFirst,
     #[error("DATA comes after at least one accepted RCPT TO")]
     RcptFirst,
-    #[error("a mail transaction is already open: finish it (DATA) or abort it (RSET) before another MAIL FROM")]
+    #[error(
+        "a mail transaction is already open: finish it (DATA) or abort it (RSET) before another MAIL FROM"
+    )]
     NestedMail,
     #[error("the server has not greeted yet")]
     NotGreeted,
@@ -113,7 +122,9 @@ pub fn check_sequence(state: SmtpState, command: &Command) -> Result<(), Sequenc
         Command::Rcpt { .. } if state == Connected => Err(SequenceError::HeloFirst("RCPT")),
         Command::Rcpt { .. } if !state.in_transaction() => Err(SequenceError::MailFirst),
         Command::Data if state == Connected => Err(SequenceError::HeloFirst("DATA")),
-        Command::Data if state == Greeted || state == MailTransaction => Err(SequenceError::RcptFirst),
+        Command::Data if state == Greeted || state == MailTransaction => {
+            Err(SequenceError::RcptFirst)
+        }
         _ => Ok(()),
     }
 }
@@ -192,17 +203,38 @@ mod tests {
     #[test]
     fn bad_sequences_get_503_texts() {
         use SmtpState::*;
-        assert_eq!(check_sequence(Connected, &mail()), Err(SequenceError::HeloFirst("MAIL")));
-        assert_eq!(check_sequence(Greeted, &rcpt()), Err(SequenceError::MailFirst));
-        assert_eq!(check_sequence(Greeted, &Command::Data), Err(SequenceError::RcptFirst));
-        assert_eq!(check_sequence(MailTransaction, &Command::Data), Err(SequenceError::RcptFirst));
-        assert_eq!(check_sequence(RecipientsGiven, &mail()), Err(SequenceError::NestedMail));
-        assert_eq!(SequenceError::RcptFirst.reply_text(), "Need RCPT before DATA");
+        assert_eq!(
+            check_sequence(Connected, &mail()),
+            Err(SequenceError::HeloFirst("MAIL"))
+        );
+        assert_eq!(
+            check_sequence(Greeted, &rcpt()),
+            Err(SequenceError::MailFirst)
+        );
+        assert_eq!(
+            check_sequence(Greeted, &Command::Data),
+            Err(SequenceError::RcptFirst)
+        );
+        assert_eq!(
+            check_sequence(MailTransaction, &Command::Data),
+            Err(SequenceError::RcptFirst)
+        );
+        assert_eq!(
+            check_sequence(RecipientsGiven, &mail()),
+            Err(SequenceError::NestedMail)
+        );
+        assert_eq!(
+            SequenceError::RcptFirst.reply_text(),
+            "Need RCPT before DATA"
+        );
         assert_eq!(check_sequence(Connected, &Command::Noop(None)), Ok(()));
         // A refused RCPT does not give recipients; RSET ends the transaction.
         assert_eq!(after_reply(MailTransaction, &rcpt(), 550), MailTransaction);
         assert_eq!(after_reply(RecipientsGiven, &Command::Rset, 250), Greeted);
-        assert_eq!(after_reply(Greeted, &Command::Ehlo("x".into()), 250), Greeted);
+        assert_eq!(
+            after_reply(Greeted, &Command::Ehlo("x".into()), 250),
+            Greeted
+        );
         assert_eq!(after_reply(Greeted, &Command::Noop(None), 421), Closed);
         assert_eq!(after_greeting(554), Closed);
     }

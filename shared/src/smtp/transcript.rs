@@ -198,7 +198,12 @@ impl SmtpTranscript {
             };
             let (offset, bytes) = self.take_client(len);
             let mut dissection = dissect_command(&bytes);
-            let content_end = bytes.len() - bytes.iter().rev().take_while(|&&b| b == b'\r' || b == b'\n').count();
+            let content_end = bytes.len()
+                - bytes
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
             let command = parse_line(&bytes[..content_end]).command.ok();
             let projected = self.projected();
             let mut in_sequence = true;
@@ -206,7 +211,10 @@ impl SmtpTranscript {
                 && let Err(e) = check_sequence(projected, c)
             {
                 in_sequence = false;
-                let verb_end = bytes.iter().position(|&b| b == b' ' || b == b'\r' || b == b'\n').unwrap_or(bytes.len());
+                let verb_end = bytes
+                    .iter()
+                    .position(|&b| b == b' ' || b == b'\r' || b == b'\n')
+                    .unwrap_or(bytes.len());
                 dissection.diagnostics.push(
                     Diagnostic::error(
                         Span::new(0, verb_end),
@@ -310,16 +318,24 @@ impl SmtpTranscript {
     fn follow(&mut self, command: &Command, code: u16) {
         let ok = (200..300).contains(&code);
         match command {
-            Command::Mail { reverse_path, params } if ok => {
+            Command::Mail {
+                reverse_path,
+                params,
+            } if ok => {
                 self.envelope = Envelope {
                     mail_from: Some(reverse_path.clone()),
                     rcpt_to: Vec::new(),
                 };
                 self.eight_bit = params.iter().any(|p| {
-                    p.keyword == "BODY" && p.value.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("8BITMIME"))
+                    p.keyword == "BODY"
+                        && p.value
+                            .as_deref()
+                            .is_some_and(|v| v.eq_ignore_ascii_case("8BITMIME"))
                 });
             }
-            Command::Rcpt { forward_path, .. } if ok => self.envelope.rcpt_to.push(forward_path.clone()),
+            Command::Rcpt { forward_path, .. } if ok => {
+                self.envelope.rcpt_to.push(forward_path.clone())
+            }
             Command::Data => {
                 self.data_wait = false;
                 self.in_data = code == 354;
@@ -341,7 +357,10 @@ impl SmtpTranscript {
             return dissect_data_line(bytes);
         }
         let mut d = dissect_command(bytes);
-        let content_end = bytes.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(bytes.len());
+        let content_end = bytes
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(bytes.len());
         if let Ok(c) = parse_line(&bytes[..content_end]).command {
             let projected = self.projected();
             if let Err(e) = check_sequence(projected, &c) {
@@ -360,28 +379,43 @@ impl SmtpTranscript {
 
 /// One line of message text as the student types it after 354.
 pub fn dissect_data_line(bytes: &[u8]) -> Dissection {
-    let content_end = bytes.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(bytes.len());
+    let content_end = bytes
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(bytes.len());
     let line = &bytes[..content_end];
-    let mut d = Dissection::new(Protocol::Smtp, format!("Message line: {}", visible(line)), bytes.len());
+    let mut d = Dissection::new(
+        Protocol::Smtp,
+        format!("Message line: {}", visible(line)),
+        bytes.len(),
+    );
     if bytes.is_empty() {
         return d;
     }
     let mut children = Vec::new();
     if line == b"." {
-        children.push(Field::new("End of data", Span::new(0, 1), ".").help(
-            "A line with a single dot ends the message (RFC 5321 §4.1.1.4).",
-        ));
+        children.push(
+            Field::new("End of data", Span::new(0, 1), ".")
+                .help("A line with a single dot ends the message (RFC 5321 §4.1.1.4)."),
+        );
     } else if line.first() == Some(&b'.') {
         children.push(Field::new("Dot", Span::new(0, 1), ".").help(
             "A line that starts with a dot: the receiver removes this first dot. To send a line \
              that starts with '.', type two (dot-stuffing, RFC 5321 §4.5.2).",
         ));
         if content_end > 1 {
-            children.push(Field::new("Text", Span::new(1, content_end), visible(&line[1..])));
+            children.push(Field::new(
+                "Text",
+                Span::new(1, content_end),
+                visible(&line[1..]),
+            ));
         }
         d.diagnostics.push(
-            Diagnostic::note(Span::new(0, 1), "the receiver removes the first dot of this line (dot-stuffing)")
-                .reference("RFC 5321 §4.5.2"),
+            Diagnostic::note(
+                Span::new(0, 1),
+                "the receiver removes the first dot of this line (dot-stuffing)",
+            )
+            .reference("RFC 5321 §4.5.2"),
         );
     } else if content_end > 0 {
         children.push(Field::new("Text", Span::new(0, content_end), visible(line)));
@@ -391,18 +425,27 @@ pub fn dissect_data_line(bytes: &[u8]) -> Dissection {
         children.push(Field::new("End of line", eol, visible(eol.slice(bytes))));
         if eol.slice(bytes) != b"\r\n" {
             d.diagnostics.push(
-                Diagnostic::warning(eol, "message lines end with CR LF; a bare LF or CR is not a line end here")
-                    .reference("RFC 5321 §2.3.8"),
+                Diagnostic::warning(
+                    eol,
+                    "message lines end with CR LF; a bare LF or CR is not a line end here",
+                )
+                .reference("RFC 5321 §2.3.8"),
             );
         }
     }
     if line.len() > 998 {
         d.diagnostics.push(
-            Diagnostic::error(Span::new(0, content_end), "a message line is at most 998 characters")
-                .reference("RFC 5322 §2.1.1"),
+            Diagnostic::error(
+                Span::new(0, content_end),
+                "a message line is at most 998 characters",
+            )
+            .reference("RFC 5322 §2.1.1"),
         );
     }
-    d.fields.push(Field::new("Message line", Span::new(0, bytes.len()), visible(line)).with_children(children));
+    d.fields.push(
+        Field::new("Message line", Span::new(0, bytes.len()), visible(line))
+            .with_children(children),
+    );
     d
 }
 
@@ -421,7 +464,10 @@ mod tests {
         (Side::Client, "RCPT TO: <Johm@hamburger.edu>\r\n"),
         (Side::Server, "550 No such user here\r\n"),
         (Side::Client, "DATA\r\n"),
-        (Side::Server, "354 Enter mail, end with \".\" on a line by itself\r\n"),
+        (
+            Side::Server,
+            "354 Enter mail, end with \".\" on a line by itself\r\n",
+        ),
         (Side::Client, "Do you like ketchup?\r\n"),
         (Side::Client, "    How about pickles?\r\n"),
         (Side::Client, ".\r\n"),
@@ -433,7 +479,11 @@ mod tests {
     #[test]
     fn the_course_dialogue_is_followed_state_by_state() {
         let t = SmtpTranscript::replay(COURSE.iter().map(|(s, b)| (*s, b.as_bytes())));
-        let states: Vec<_> = t.messages().iter().map(|m| (m.kind.as_str(), m.state.label())).collect();
+        let states: Vec<_> = t
+            .messages()
+            .iter()
+            .map(|m| (m.kind.as_str(), m.state.label()))
+            .collect();
         assert_eq!(
             states,
             [
@@ -455,15 +505,31 @@ mod tests {
             ]
         );
         let data = &t.messages()[11];
-        assert_eq!(data.bytes, b"Do you like ketchup?\r\n    How about pickles?\r\n.\r\n");
+        assert_eq!(
+            data.bytes,
+            b"Do you like ketchup?\r\n    How about pickles?\r\n.\r\n"
+        );
         assert!(data.dissection.find("Envelope vs header").is_some());
-        assert!(data.dissection.diagnostics.iter().any(|d| d.message.contains("no From:")));
+        assert!(
+            data.dissection
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("no From:"))
+        );
         let refusal = &t.messages()[8];
         assert_eq!(refusal.answers, Some(7));
-        assert!(refusal.dissection.diagnostics.iter().any(|d| d.message.contains("Johm@hamburger.edu>: this recipient is refused")));
+        assert!(refusal.dissection.diagnostics.iter().any(|d| {
+            d.message
+                .contains("Johm@hamburger.edu>: this recipient is refused")
+        }));
         assert_eq!(t.state(), SmtpState::Closed);
         for m in t.messages() {
-            assert!(m.dissection.check_invariants(true).is_empty(), "{}: {:?}", m.kind, m.dissection.check_invariants(true));
+            assert!(
+                m.dissection.check_invariants(true).is_empty(),
+                "{}: {:?}",
+                m.kind,
+                m.dissection.check_invariants(true)
+            );
         }
     }
 
@@ -472,13 +538,28 @@ mod tests {
         let mut t = SmtpTranscript::new();
         t.push_server(b"220 hi\r\n");
         let out = t.push_client(b"RCPT TO:<bob@hamburger.edu>\r\n");
-        assert!(out[0].dissection.diagnostics.iter().any(|d| d.message.contains("HELO") && d.message.contains("503")));
+        assert!(
+            out[0]
+                .dissection
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("HELO") && d.message.contains("503"))
+        );
         t.push_server(b"503 Send HELO/EHLO first\r\n");
         t.push_client(b"HELO x.y\r\n");
         t.push_server(b"250 ok\r\n");
         let draft = t.dissect_draft(b"DATA\r\n");
-        assert!(draft.diagnostics.iter().any(|d| d.message.contains("RCPT") && d.message.contains("503")));
-        assert!(t.dissect_draft(b"MAIL FROM:<a@b.c>\r\n").diagnostics.is_empty());
+        assert!(
+            draft
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("RCPT") && d.message.contains("503"))
+        );
+        assert!(
+            t.dissect_draft(b"MAIL FROM:<a@b.c>\r\n")
+                .diagnostics
+                .is_empty()
+        );
     }
 
     #[test]
@@ -488,12 +569,25 @@ mod tests {
         // The client pipelines, then sends its text before the 354 arrives.
         let out = t.push_client(b"EHLO a.b\r\nMAIL FROM:<a@a.b> BODY=8BITMIME\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nSubject: caf\xc3\xa9\r\n\r\nx\r\n.\r\n");
         assert_eq!(out.len(), 4, "the text is held until DATA is answered");
-        assert!(out.iter().all(|m| m.dissection.diagnostics.iter().all(|d| d.severity != crate::dissect::Severity::Error)));
-        let out = t.push_server(b"250-hamburger.edu\r\n250 8BITMIME\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+        assert!(out.iter().all(|m| {
+            m.dissection
+                .diagnostics
+                .iter()
+                .all(|d| d.severity != crate::dissect::Severity::Error)
+        }));
+        let out =
+            t.push_server(b"250-hamburger.edu\r\n250 8BITMIME\r\n250 ok\r\n250 ok\r\n354 go\r\n");
         assert_eq!(out.len(), 5, "four replies and the released message text");
         let data = out.last().unwrap();
         assert_eq!(data.kind, "data");
-        assert!(!data.dissection.diagnostics.iter().any(|d| d.message.contains("8BITMIME")), "BODY=8BITMIME was declared");
+        assert!(
+            !data
+                .dissection
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("8BITMIME")),
+            "BODY=8BITMIME was declared"
+        );
         assert_eq!(t.envelope().rcpt_to, ["bob@hamburger.edu"]);
         t.push_server(b"250 accepted\r\n");
         assert_eq!(t.state(), SmtpState::Greeted);
@@ -516,6 +610,10 @@ mod tests {
         assert_eq!(t.state(), SmtpState::Closed);
         assert!(dissect_data_line(b"..x\r\n").find("Dot").is_some());
         assert!(dissect_data_line(b".\r\n").find("End of data").is_some());
-        assert!(dissect_data_line(b"Do you like ketchup?\n").diagnostics[0].message.contains("CR LF"));
+        assert!(
+            dissect_data_line(b"Do you like ketchup?\n").diagnostics[0]
+                .message
+                .contains("CR LF")
+        );
     }
 }

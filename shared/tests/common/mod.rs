@@ -9,7 +9,9 @@ use wirelab_shared::dissect::{Dissection, Field};
 use wirelab_shared::transcript::Side;
 
 pub fn fixture_dir(kind: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(kind)
 }
 
 /// The fixtures of `kind` whose name ends with `ext`, sorted.
@@ -59,7 +61,10 @@ pub fn outline(d: &Dissection) -> String {
             diag.span.start,
             diag.span.end,
             diag.message,
-            diag.reference.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            diag.reference
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
         ));
     }
     out
@@ -77,7 +82,10 @@ pub fn check_golden(fixture: &Path, actual: &str) {
         return;
     }
     let expected = std::fs::read_to_string(&golden).unwrap_or_else(|_| {
-        panic!("missing {}; run with WIRELAB_BLESS=1 to create it", golden.display())
+        panic!(
+            "missing {}; run with WIRELAB_BLESS=1 to create it",
+            golden.display()
+        )
     });
     if expected != actual {
         let first = expected
