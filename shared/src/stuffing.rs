@@ -26,17 +26,27 @@ pub struct BlockEnd {
 /// Finds the terminating `.` line. The block starts at a line start, so a
 /// buffer starting with `.\r\n` is an empty block.
 pub fn find_end(buf: &[u8]) -> Option<BlockEnd> {
+    find_end_from(buf, 0)
+}
+
+/// [`find_end`] for a buffer that grows: an earlier call looked at the
+/// first `scanned` bytes and found no end, so only the rest (and the four
+/// bytes before it, where a terminator may have started) is searched. This
+/// keeps following a large message that arrives in many pieces linear.
+pub fn find_end_from(buf: &[u8], scanned: usize) -> Option<BlockEnd> {
     if buf.starts_with(b".\r\n") {
         return Some(BlockEnd {
             content_end: 0,
             len: 3,
         });
     }
-    buf.windows(5)
+    let start = scanned.saturating_sub(4).min(buf.len());
+    buf[start..]
+        .windows(5)
         .position(|w| w == b"\r\n.\r\n")
         .map(|i| BlockEnd {
-            content_end: i + 2,
-            len: i + 5,
+            content_end: start + i + 2,
+            len: start + i + 5,
         })
 }
 
@@ -249,6 +259,8 @@ mod tests {
             prop_assert_eq!(end.len, wire.len());
             for cut in 0..wire.len() {
                 prop_assert_eq!(find_end(&wire[..cut]), None, "prefix of {} bytes", cut);
+                // Resuming from any earlier failed search finds the same end.
+                prop_assert_eq!(find_end_from(&wire, cut), Some(end));
             }
             let (back, _) = unstuff(&wire[..end.content_end]);
             prop_assert_eq!(back, text);

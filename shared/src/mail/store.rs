@@ -88,12 +88,27 @@ impl Accounts {
         domains
     }
 
+    /// Whether mail to `address` is for a local mailbox. `postmaster` (alone
+    /// or at a local domain) must always be accepted (RFC 5321 §4.5.1): with
+    /// no mailbox of that name it goes to the domain's first mailbox.
     pub fn check_recipient(&self, address: &str) -> RecipientCheck {
         let address = address.to_ascii_lowercase();
         if self.list.iter().any(|a| a.address == address) {
             return RecipientCheck::Local(address);
         }
         let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
+        let local_part = address
+            .rsplit_once('@')
+            .map_or(address.as_str(), |(l, _)| l);
+        if local_part == "postmaster" {
+            let first = self
+                .list
+                .iter()
+                .find(|a| domain.is_empty() || a.domain() == domain);
+            if let Some(a) = first {
+                return RecipientCheck::Local(a.address.clone());
+            }
+        }
         if self.list.iter().any(|a| a.domain() == domain) {
             RecipientCheck::UnknownUser
         } else {

@@ -4,7 +4,7 @@
 //! course's session). In "download and keep" mode nothing is deleted.
 
 use super::command::Command;
-use super::frame::next_reply;
+use super::frame::next_reply_resuming;
 use super::reply::Reply;
 use super::session::{Pop3State, after_greeting, after_reply};
 use crate::engine::{Engine, Millis, Output};
@@ -37,6 +37,8 @@ pub struct Pop3Client {
     awaiting: Option<Command>,
     queue: VecDeque<Command>,
     buffer: Vec<u8>,
+    /// How far `buffer` was searched for the end of a reply.
+    scanned: usize,
     outputs: VecDeque<Output<Pop3ClientEvent>>,
     closed: bool,
 }
@@ -53,6 +55,7 @@ impl Pop3Client {
             awaiting: None,
             queue: VecDeque::new(),
             buffer: Vec::new(),
+            scanned: 0,
             outputs: VecDeque::new(),
             closed: false,
         }
@@ -164,8 +167,9 @@ impl Engine for Pop3Client {
                     .awaiting
                     .as_ref()
                     .is_some_and(Command::expects_multiline);
-            match next_reply(&self.buffer, multiline) {
+            match next_reply_resuming(&self.buffer, multiline, &mut self.scanned) {
                 Ok(Some(len)) => {
+                    self.scanned = 0;
                     let raw: Vec<u8> = self.buffer.drain(..len).collect();
                     match Reply::parse(&raw, multiline) {
                         Ok(reply) => self.on_reply(reply),

@@ -6,7 +6,7 @@
 //! Both return `Ok(None)` until a whole message is in the buffer.
 
 use crate::framing::{Line, LineTooLong, next_line};
-use crate::stuffing::find_end;
+use crate::stuffing::find_end_from;
 
 /// RFC 2449 §4: a command line is at most 255 octets with its CR LF.
 pub const MAX_COMMAND_LINE: usize = 253;
@@ -23,13 +23,31 @@ pub fn next_command(buf: &[u8]) -> Result<Option<Line>, LineTooLong> {
 /// The length of the next complete reply; `multiline` says whether a
 /// positive reply to the pending command has a body.
 pub fn next_reply(buf: &[u8], multiline: bool) -> Result<Option<usize>, LineTooLong> {
+    next_reply_resuming(buf, multiline, &mut 0)
+}
+
+/// [`next_reply`] for a buffer that grows, so that a long RETR arriving in
+/// pieces is scanned once: `scanned` remembers how far a previous call
+/// looked (start at 0, and set it back to 0 once a reply is taken).
+pub fn next_reply_resuming(
+    buf: &[u8],
+    multiline: bool,
+    scanned: &mut usize,
+) -> Result<Option<usize>, LineTooLong> {
     let Some(line) = next_line(buf, COMMAND_LINE_LIMIT)? else {
         return Ok(None);
     };
     if !multiline || !buf.starts_with(b"+OK") {
         return Ok(Some(line.consumed));
     }
-    Ok(find_end(&buf[line.consumed..]).map(|end| line.consumed + end.len))
+    let body = &buf[line.consumed..];
+    match find_end_from(body, scanned.saturating_sub(line.consumed)) {
+        Some(end) => Ok(Some(line.consumed + end.len)),
+        None => {
+            *scanned = buf.len();
+            Ok(None)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -56,10 +74,13 @@ mod tests {
         fn every_strict_prefix_of_a_reply_is_partial(lines in proptest::collection::vec("[ -~.]{0,10}", 0..6), text in "[ -~]{0,20}") {
             let body: Vec<u8> = lines.iter().flat_map(|l| format!("{l}\r\n").into_bytes()).collect();
             let bytes = Reply::ok(text).with_body(body).to_bytes();
+            let mut scanned = 0;
             for cut in 0..bytes.len() {
                 prop_assert_eq!(next_reply(&bytes[..cut], true), Ok(None));
+                prop_assert_eq!(next_reply_resuming(&bytes[..cut], true, &mut scanned), Ok(None));
             }
             prop_assert_eq!(next_reply(&bytes, true), Ok(Some(bytes.len())));
+            prop_assert_eq!(next_reply_resuming(&bytes, true, &mut scanned), Ok(Some(bytes.len())));
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use super::command::{Command, parse_line};
 use super::dissect::{dissect_command, dissect_reply, dissect_reply_to};
-use super::frame::{next_command, next_reply};
+use super::frame::{next_command, next_reply_resuming};
 use super::reply::Reply;
 use super::session::{Pop3State, after_greeting, after_reply, check_state};
 use crate::dissect::{Diagnostic, Dissection, Span};
@@ -30,6 +30,8 @@ pub struct Pop3Transcript {
     greeted: bool,
     /// The last answered command was an accepted USER.
     user_given: bool,
+    /// How far the server's buffer was searched for the end of a reply.
+    scanned: usize,
 }
 
 impl Default for Pop3Transcript {
@@ -50,6 +52,7 @@ impl Pop3Transcript {
             awaiting: VecDeque::new(),
             greeted: false,
             user_given: false,
+            scanned: 0,
         }
     }
 
@@ -165,11 +168,12 @@ impl Pop3Transcript {
                 None
             };
             let multiline = command.as_ref().is_some_and(Command::expects_multiline);
-            let len = match next_reply(&self.server, multiline) {
+            let len = match next_reply_resuming(&self.server, multiline, &mut self.scanned) {
                 Ok(Some(len)) => len,
                 Ok(None) => break,
                 Err(_) => self.server.len(),
             };
+            self.scanned = 0;
             let offset = self.server_offset;
             self.server_offset += len;
             let bytes: Vec<u8> = self.server.drain(..len).collect();
@@ -297,6 +301,28 @@ mod tests {
                 m.dissection.diagnostics
             );
         }
+    }
+
+    #[test]
+    fn a_long_message_arriving_in_pieces_completes_exactly_once() {
+        let mut t = Pop3Transcript::new();
+        t.push_server(b"+OK ready\r\n");
+        t.push_client(b"USER bob\r\nPASS hungry\r\nRETR 1\r\n");
+        t.push_server(b"+OK\r\n+OK\r\n");
+        let mut body = b"Subject: long\r\n\r\n".to_vec();
+        for i in 0..4000 {
+            body.extend(format!("line {i} of a long message, with a dot at the end.\r\n").bytes());
+        }
+        let wire = crate::pop3::Reply::ok("long")
+            .with_body(body.clone())
+            .to_bytes();
+        let mut done = Vec::new();
+        for chunk in wire.chunks(500) {
+            done.extend(t.push_server(chunk));
+        }
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].bytes, wire);
+        assert!(done[0].dissection.find("Header: Subject").is_some());
     }
 
     #[test]

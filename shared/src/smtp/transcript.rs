@@ -18,7 +18,7 @@ use super::reply::Reply;
 use super::session::{SmtpState, after_greeting, after_reply, check_sequence};
 use crate::dissect::{Diagnostic, Dissection, Field, Protocol, Span};
 use crate::mail::Envelope;
-use crate::stuffing::find_end;
+use crate::stuffing::find_end_from;
 use crate::text::visible;
 use crate::transcript::{Observed, Side};
 use std::collections::VecDeque;
@@ -48,6 +48,8 @@ pub struct SmtpTranscript {
     in_data: bool,
     envelope: Envelope,
     eight_bit: bool,
+    /// How far the client's message text was searched for its end.
+    scanned: usize,
 }
 
 impl Default for SmtpTranscript {
@@ -80,6 +82,7 @@ impl SmtpTranscript {
             in_data: false,
             envelope: Envelope::default(),
             eight_bit: false,
+            scanned: 0,
         }
     }
 
@@ -168,9 +171,11 @@ impl SmtpTranscript {
                 return;
             }
             if self.in_data {
-                let Some(end) = find_end(&self.client) else {
+                let Some(end) = find_end_from(&self.client, self.scanned) else {
+                    self.scanned = self.client.len();
                     return;
                 };
+                self.scanned = 0;
                 let (offset, bytes) = self.take_client(end.len);
                 let dissection = dissect_data(&bytes, Some(&self.envelope), self.eight_bit);
                 self.in_data = false;
