@@ -537,6 +537,18 @@ mod tests {
             accounts.check_recipient("x@gmail.com"),
             RecipientCheck::NotLocal
         );
+        assert_eq!(
+            accounts.check_recipient("Postmaster"),
+            RecipientCheck::Local("bob@hamburger.edu".into())
+        );
+        assert_eq!(
+            accounts.check_recipient("postmaster@crepes.fr"),
+            RecipientCheck::Local("alice@crepes.fr".into())
+        );
+        assert_eq!(
+            accounts.check_recipient("postmaster@gmail.com"),
+            RecipientCheck::NotLocal
+        );
         assert_eq!(accounts.local_domains(), ["crepes.fr", "hamburger.edu"]);
         let dup = Accounts::new(vec![
             Account::new("bob@a.org", "x", false),

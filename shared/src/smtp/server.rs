@@ -669,6 +669,10 @@ mod tests {
             "555 Parameter FOO not supported\r\n"
         );
         assert_eq!(say(&mut s, "VRFY bob\r\n"), "250 <bob@hamburger.edu>\r\n");
+        assert_eq!(
+            say(&mut s, "RSET\r\nMAIL FROM:<>\r\nRCPT TO:<Postmaster>\r\n"),
+            "250 OK\r\n250 <> ... Sender ok\r\n250 Postmaster ... Recipient ok\r\n"
+        );
         assert_eq!(say(&mut s, "VRFY john\r\n"), "550 No such user here\r\n");
         assert!(say(&mut s, "HELP\r\n").starts_with("214-Commands"));
         let long = format!("NOOP {}\r\n", "x".repeat(5000));
