@@ -2,14 +2,50 @@
 //! runs, driven by the page itself when no relay answers (a static copy of
 //! the page, a laptop with the relay stopped). Their catalog entries say
 //! "in-browser" where the relay's say an address.
+//!
+//! The SMTP and POP3 servers share one in-memory mail store for the life of
+//! the page (a reload starts again from the course's mailbox), so mail sent
+//! over SMTP can be read over POP3, as with the relay.
 
 use std::sync::Arc;
 use wirelab_shared::engine::ErasedEngine;
 use wirelab_shared::http::server::{Endpoints, HttpServerConnection};
 use wirelab_shared::http::site::WebSite;
 use wirelab_shared::http::store::MemoryFileStore;
+use wirelab_shared::mail::store::{Clock, MemoryStore};
+use wirelab_shared::pop3::{Pop3Server, Pop3ServerConfig};
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
+use wirelab_shared::smtp::{SmtpServer, SmtpServerConfig};
 use wirelab_shared::upper::{UpperTcpServer, UpperUdpServer};
+
+thread_local! {
+    /// The mailboxes of the in-browser mail servers (the page has one thread).
+    static MAIL: Arc<MemoryStore> = {
+        let store = MemoryStore::course();
+        store.set_clock(clock());
+        Arc::new(store)
+    };
+}
+
+/// The page's clock for the Received lines the SMTP server adds.
+fn clock() -> Clock {
+    #[cfg(target_arch = "wasm32")]
+    {
+        fn now() -> i64 {
+            (js_sys::Date::now() / 1000.0) as i64
+        }
+        Clock::Function(now)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Clock::None
+    }
+}
+
+/// The mail store the in-browser SMTP and POP3 servers share.
+pub fn mail_store() -> Arc<MemoryStore> {
+    MAIL.with(Arc::clone)
+}
 
 /// The host shown for in-browser servers.
 pub const LOCAL_HOST: &str = "in-browser";
@@ -44,6 +80,24 @@ pub fn targets() -> Vec<TargetInfo> {
             description: "Uppercase server (UDP), running in this page".into(),
             data_ports: None,
         },
+        TargetInfo {
+            name: "smtp".into(),
+            transport: Transport::Tcp,
+            host: LOCAL_HOST.into(),
+            port: 2525,
+            protocol: "smtp".into(),
+            description: "SMTP server hamburger.edu, running in this page".into(),
+            data_ports: None,
+        },
+        TargetInfo {
+            name: "pop3".into(),
+            transport: Transport::Tcp,
+            host: LOCAL_HOST.into(),
+            port: 1110,
+            protocol: "pop3".into(),
+            description: "POP3 server (user bob, password hungry), running in this page".into(),
+            data_ports: None,
+        },
     ]
 }
 
@@ -60,6 +114,17 @@ pub fn engine(name: &str) -> Option<Box<dyn ErasedEngine>> {
                 local_ip: LOCAL_HOST.into(),
             },
             wall_clock_epoch(),
+        ))),
+        "smtp" => Some(Box::new(SmtpServer::new(
+            SmtpServerConfig {
+                peer: "[in-browser]".into(),
+                ..SmtpServerConfig::default()
+            },
+            mail_store(),
+        ))),
+        "pop3" => Some(Box::new(Pop3Server::new(
+            Pop3ServerConfig::default(),
+            mail_store(),
         ))),
         _ => None,
     }
@@ -101,5 +166,45 @@ mod tests {
             assert!(engine(&t.name).is_some(), "{}", t.name);
         }
         assert!(engine("smtp-on-mars").is_none());
+    }
+
+    #[test]
+    fn mail_sent_to_the_local_smtp_server_is_read_from_the_local_pop3_server() {
+        use wirelab_shared::engine::{ErasedOutput, Millis, Output};
+        fn talk(engine: &mut Box<dyn ErasedEngine>, input: &str) -> String {
+            engine.handle_input(input.as_bytes(), Millis(0));
+            let mut out = Vec::new();
+            loop {
+                match engine.poll_output() {
+                    Output::Transmit(bytes) => out.extend(bytes),
+                    Output::Wait(_) => break,
+                    ErasedOutput::Event(_) | Output::Close => {}
+                }
+            }
+            String::from_utf8_lossy(&out).into_owned()
+        }
+        let mut smtp = engine("smtp").unwrap();
+        assert!(talk(&mut smtp, "").starts_with("220 hamburger.edu"));
+        let replies = talk(
+            &mut smtp,
+            "HELO crepes.fr\r\nMAIL FROM:<alice@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nDo you like ketchup?\r\n.\r\nQUIT\r\n",
+        );
+        assert!(
+            replies.contains("250 Message accepted for delivery"),
+            "{replies}"
+        );
+        let mut pop3 = engine("pop3").unwrap();
+        talk(&mut pop3, "");
+        let replies = talk(&mut pop3, "USER bob\r\nPASS hungry\r\nLIST 3\r\nRETR 3\r\n");
+        assert!(replies.contains("Do you like ketchup?"), "{replies}");
+        // A second POP3 connection meets the first one's lock, which the
+        // end of the first connection releases.
+        let mut second = engine("pop3").unwrap();
+        assert!(talk(&mut second, "USER bob\r\nPASS hungry\r\n").contains("[IN-USE]"));
+        drop(pop3);
+        assert!(
+            talk(&mut second, "USER bob\r\nPASS hungry\r\n")
+                .contains("+OK user successfully logged on")
+        );
     }
 }

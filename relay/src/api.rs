@@ -10,6 +10,9 @@
 //!   `.../{id}/pcapng`: the caller's recordings (a student sees their own,
 //!   the instructor all; without classroom mode the unguessable id is the
 //!   key, and only a relay on loopback lists them).
+//! - `/api/mailboxes`, `POST /api/mailboxes/{address}/reset`: the mail
+//!   servers' mailboxes, listed and reset to their seed messages (as
+//!   `wirelab reset-mailbox` does).
 
 use crate::AppState;
 use crate::classroom::api::{ApiError, Caller};
@@ -17,9 +20,12 @@ use crate::policy::Refusal;
 use crate::recording::{Header, pcapng, transcript};
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::json;
+use wirelab_shared::mail::store::StoreError;
 use wirelab_shared::relay_protocol::{Health, SUBPROTOCOL, TargetInfo};
 
 pub async fn targets(
@@ -201,4 +207,57 @@ pub async fn recording_pcapng(
         pcapng::export(&rec),
     )
         .into_response())
+}
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn no_mail() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "this relay runs no reference servers (--no-servers)".into(),
+    )
+}
+
+/// `GET /api/mailboxes`: each mailbox with its message count and size.
+pub async fn mailboxes(State(state): State<AppState>) -> Response {
+    let Some(store) = state.mail.clone() else {
+        return no_mail();
+    };
+    // Listing reads directories: keep it off the runtime's workers.
+    match tokio::task::spawn_blocking(move || store.summaries()).await {
+        Ok(list) => Json(list).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /api/mailboxes/{address}/reset`.
+pub async fn reset_mailbox(State(state): State<AppState>, Path(address): Path<String>) -> Response {
+    let Some(store) = state.mail.clone() else {
+        return no_mail();
+    };
+    let target = address.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        store.reset(&target)?;
+        Ok::<_, StoreError>(
+            store
+                .summaries()
+                .into_iter()
+                .find(|s| s.address == target.to_ascii_lowercase()),
+        )
+    })
+    .await;
+    match result {
+        Ok(Ok(summary)) => Json(json!({ "reset": summary })).into_response(),
+        Ok(Err(StoreError::NoSuchMailbox(_))) => error(
+            StatusCode::NOT_FOUND,
+            format!("there is no mailbox {address}"),
+        ),
+        Ok(Err(StoreError::Locked)) => error(
+            StatusCode::CONFLICT,
+            format!("a POP3 session holds {address}; reset it after that session quits"),
+        ),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }

@@ -37,6 +37,10 @@ pub enum Command {
     PrintConfig(ServeArgs),
     /// Make, list, inspect and close classroom classes.
     Class(ClassArgs),
+    /// Empty a mailbox and put its seed messages back (bob's two messages
+    /// of the course). Run it while the relay is stopped, or use
+    /// `POST /api/mailboxes/<address>/reset` on a running relay.
+    ResetMailbox(ResetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +100,45 @@ impl ClassAction {
             | ClassAction::Close { relay, .. } => relay,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// The mailbox, such as bob@hamburger.edu.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub address: Option<String>,
+    /// Reset every configured mailbox.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Runs `wirelab reset-mailbox`: returns what was reset, one line each.
+pub fn reset_mailbox(args: &ResetArgs) -> Result<String> {
+    let config = args.serve.load()?;
+    let root = config.data_dir().join("mail");
+    let store = crate::maildir::MaildirStore::open(&root, &config.servers.mail)
+        .with_context(|| format!("cannot open the mailboxes in {}", root.display()))?;
+    let targets = match &args.address {
+        Some(a) => vec![a.clone()],
+        None => store.addresses(),
+    };
+    let mut out = String::new();
+    for address in targets {
+        store
+            .reset(&address)
+            .with_context(|| format!("cannot reset {address}"))?;
+        let summary = store
+            .summaries()
+            .into_iter()
+            .find(|s| s.address == address.to_ascii_lowercase());
+        let (n, bytes) = summary.map_or((0, 0), |s| (s.messages, s.bytes));
+        out.push_str(&format!(
+            "{address}: reset, {n} message(s), {bytes} octets\n"
+        ));
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -237,6 +237,10 @@ pub struct Servers {
     pub upper: UpperServer,
     pub ftp: FtpServer,
     pub dns: DnsServers,
+    pub smtp: SmtpServer,
+    pub pop3: Pop3Server,
+    /// The mailboxes both mail servers share.
+    pub mail: MailStorage,
 }
 
 impl Default for Servers {
@@ -248,6 +252,9 @@ impl Default for Servers {
             upper: UpperServer::default(),
             ftp: FtpServer::default(),
             dns: DnsServers::default(),
+            smtp: SmtpServer::default(),
+            pop3: Pop3Server::default(),
+            mail: MailStorage::default(),
         }
     }
 }
@@ -308,6 +315,82 @@ impl Default for DnsServers {
             resolver_timeout_ms: 1500,
         }
     }
+}
+
+/// The SMTP server of the mail chapter (the course's `hamburger.edu`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpServer {
+    pub port: u16,
+    /// The name in the greeting and in the Received lines it adds.
+    pub hostname: String,
+    /// The largest message accepted (announced as SIZE after EHLO).
+    pub max_message_bytes: usize,
+    pub max_recipients: usize,
+}
+
+impl Default for SmtpServer {
+    fn default() -> Self {
+        SmtpServer {
+            port: 2525,
+            hostname: "hamburger.edu".into(),
+            max_message_bytes: 10 * 1024 * 1024,
+            max_recipients: 100,
+        }
+    }
+}
+
+/// The POP3 server of the mail chapter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Pop3Server {
+    pub port: u16,
+}
+
+impl Default for Pop3Server {
+    fn default() -> Self {
+        Pop3Server { port: 1110 }
+    }
+}
+
+/// The mailboxes (Maildir folders under `<data_dir>/mail/`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailStorage {
+    /// A mailbox that holds this much refuses more mail (452 / 552).
+    pub max_mailbox_bytes: u64,
+    /// Every mailbox; mail for other users of their domains gets
+    /// `550 No such user here`, mail for other domains is refused.
+    pub mailboxes: Vec<Mailbox>,
+}
+
+impl Default for MailStorage {
+    fn default() -> Self {
+        MailStorage {
+            max_mailbox_bytes: 50 * 1024 * 1024,
+            mailboxes: wirelab_shared::mail::store::course_accounts()
+                .into_iter()
+                .map(|a| Mailbox {
+                    address: a.address,
+                    password: a.password,
+                    seed: a.seed,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One mailbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mailbox {
+    pub address: String,
+    /// The POP3 password (USER is the address, or its local part).
+    pub password: String,
+    /// Put the course's two messages (498 and 912 octets) in it when it is
+    /// created or reset.
+    #[serde(default)]
+    pub seed: bool,
 }
 
 /// The uppercase servers of the socket chapter.
@@ -464,6 +547,8 @@ impl Config {
         config.servers.ftp.passive_port_count = 16;
         config.servers.dns.port = 0;
         config.servers.dns.simulate_distance = false;
+        config.servers.smtp.port = 0;
+        config.servers.pop3.port = 0;
         config
     }
 
@@ -498,6 +583,35 @@ mod tests {
         assert_eq!(c.limits.listen_timeout_secs, 60.0);
         assert_eq!(c.servers.dns.port, 1053);
         assert!(c.servers.dns.simulate_distance);
+        assert_eq!(c.servers.smtp.port, 2525);
+        assert_eq!(c.servers.smtp.hostname, "hamburger.edu");
+        assert_eq!(c.servers.pop3.port, 1110);
+        let boxes: Vec<_> = c
+            .servers
+            .mail
+            .mailboxes
+            .iter()
+            .map(|m| (m.address.as_str(), m.password.as_str(), m.seed))
+            .collect();
+        assert_eq!(
+            boxes,
+            [
+                ("bob@hamburger.edu", "hungry", true),
+                ("alice@crepes.fr", "crepes", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn mailboxes_replace_the_defaults() {
+        let c = Config::from_toml(
+            "[servers.smtp]\nport = 25\n\n[[servers.mail.mailboxes]]\naddress = \"carol@example.org\"\npassword = \"x\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.servers.smtp.port, 25);
+        assert_eq!(c.servers.mail.mailboxes.len(), 1);
+        assert!(!c.servers.mail.mailboxes[0].seed);
+        assert!(Config::from_toml("[servers.pop3]\nprot = 1\n").is_err());
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub struct TcpServerSettings {
     pub name: &'static str,
     pub idle_timeout: Duration,
     pub max_connections: usize,
+    /// The engine's calls may block (a store on disk that fsyncs): run each
+    /// `handle_*` and the draining that follows on tokio's blocking pool,
+    /// so that a slow disk never stalls the runtime's worker threads.
+    pub blocking: bool,
 }
 
 /// A monotonic clock for engines: milliseconds since the server started.
@@ -65,7 +69,7 @@ pub fn serve_tcp<E, F>(
     tracker: &TaskTracker,
 ) where
     E: Engine + Send + 'static,
-    E::Event: Debug + Send,
+    E::Event: Debug + Send + 'static,
     F: Fn(Peer) -> E + Send + Sync + 'static,
 {
     let make = Arc::new(make);
@@ -97,11 +101,13 @@ pub fn serve_tcp<E, F>(
             let engine = make(Peer { remote, local });
             let span = info_span!("conn", server = settings.name, peer = %remote);
             let idle = settings.idle_timeout;
+            let blocking = settings.blocking;
             let shutdown = shutdown.clone();
             inner_tracker.spawn(
                 async move {
                     debug!("accepted");
-                    if let Err(e) = run_tcp_connection(stream, engine, clock, idle, shutdown).await
+                    if let Err(e) =
+                        run_tcp_connection(stream, engine, clock, idle, blocking, shutdown).await
                     {
                         debug!("connection ended with an error: {e}");
                     }
@@ -119,19 +125,22 @@ pub fn serve_tcp<E, F>(
 /// sits idle or the server shuts down.
 async fn run_tcp_connection<E>(
     mut stream: TcpStream,
-    mut engine: E,
+    engine: E,
     clock: Clock,
     idle: Duration,
+    blocking: bool,
     shutdown: CancellationToken,
 ) -> std::io::Result<()>
 where
-    E: Engine,
-    E::Event: Debug,
+    E: Engine + Send + 'static,
+    E::Event: Debug + Send + 'static,
 {
+    let mut engine = Some(engine);
     let mut buf = vec![0u8; 16 * 1024];
     let mut peer_done = false;
     // Engines may greet first (SMTP 220, POP3 +OK): drain before reading.
-    let mut deadline = match flush(&mut stream, &mut engine).await? {
+    let greeting = step(&mut engine, blocking, |_| {}).await?;
+    let mut deadline = match flush(&mut stream, greeting).await? {
         Step::Close => return close(stream).await,
         Step::Wait(d) => d,
     };
@@ -143,22 +152,31 @@ where
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
+        let outputs = tokio::select! {
             _ = shutdown.cancelled() => return close(stream).await,
             _ = idle_sleep => {
                 debug!("idle timeout");
                 return close(stream).await;
             }
-            _ = engine_sleep => engine.handle_timeout(clock.now()),
-            read = stream.read(&mut buf), if !peer_done => match read? {
-                0 => {
-                    peer_done = true;
-                    engine.handle_eof(clock.now());
+            _ = engine_sleep => {
+                let now = clock.now();
+                step(&mut engine, blocking, move |e| e.handle_timeout(now)).await?
+            }
+            read = stream.read(&mut buf), if !peer_done => {
+                let now = clock.now();
+                match read? {
+                    0 => {
+                        peer_done = true;
+                        step(&mut engine, blocking, move |e| e.handle_eof(now)).await?
+                    }
+                    n => {
+                        let input = buf[..n].to_vec();
+                        step(&mut engine, blocking, move |e| e.handle_input(&input, now)).await?
+                    }
                 }
-                n => engine.handle_input(&buf[..n], clock.now()),
-            },
-        }
-        deadline = match flush(&mut stream, &mut engine).await? {
+            }
+        };
+        deadline = match flush(&mut stream, outputs).await? {
             Step::Close => return close(stream).await,
             Step::Wait(d) => d,
         };
@@ -174,19 +192,57 @@ enum Step {
     Wait(Option<Millis>),
 }
 
-async fn flush<E>(stream: &mut TcpStream, engine: &mut E) -> std::io::Result<Step>
+/// Runs one `handle_*` call and drains the engine, on the blocking pool
+/// when `blocking` is set (the engine travels there and back).
+async fn step<E>(
+    engine: &mut Option<E>,
+    blocking: bool,
+    call: impl FnOnce(&mut E) + Send + 'static,
+) -> std::io::Result<Vec<Output<E::Event>>>
 where
-    E: Engine,
-    E::Event: Debug,
+    E: Engine + Send + 'static,
+    E::Event: Send + 'static,
 {
-    loop {
-        match engine.poll_output() {
+    fn run<E: Engine>(engine: &mut E, call: impl FnOnce(&mut E)) -> Vec<Output<E::Event>> {
+        call(engine);
+        let mut outputs = Vec::new();
+        loop {
+            let output = engine.poll_output();
+            let wait = matches!(output, Output::Wait(_));
+            outputs.push(output);
+            if wait {
+                return outputs;
+            }
+        }
+    }
+    let Some(mut current) = engine.take() else {
+        return Err(std::io::Error::other("the engine was lost"));
+    };
+    if !blocking {
+        let outputs = run(&mut current, call);
+        *engine = Some(current);
+        return Ok(outputs);
+    }
+    let (current, outputs) = tokio::task::spawn_blocking(move || {
+        let outputs = run(&mut current, call);
+        (current, outputs)
+    })
+    .await
+    .map_err(|e| std::io::Error::other(format!("the engine failed: {e}")))?;
+    *engine = Some(current);
+    Ok(outputs)
+}
+
+async fn flush<E: Debug>(stream: &mut TcpStream, outputs: Vec<Output<E>>) -> std::io::Result<Step> {
+    for output in outputs {
+        match output {
             Output::Transmit(bytes) => stream.write_all(&bytes).await?,
             Output::Event(event) => debug!(?event),
             Output::Close => return Ok(Step::Close),
             Output::Wait(deadline) => return Ok(Step::Wait(deadline)),
         }
     }
+    Ok(Step::Wait(None))
 }
 
 async fn close(mut stream: TcpStream) -> std::io::Result<()> {

@@ -24,6 +24,7 @@ pub mod dns_api;
 pub mod driver;
 pub mod identity;
 pub mod limits;
+pub mod maildir;
 pub mod metrics;
 pub mod policy;
 pub mod recording;
@@ -74,6 +75,8 @@ pub struct AppState {
     pub recordings: Arc<RecordingStore>,
     pub identities: Arc<Identities>,
     pub activity: Arc<Activity>,
+    /// The mailboxes, when the reference servers run.
+    pub mail: Option<Arc<maildir::MaildirStore>>,
 }
 
 /// What a relay can be started with besides its config.
@@ -119,6 +122,15 @@ impl Relay {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let dns_resolver = std::sync::OnceLock::new();
+        let mail = if config.servers.enabled {
+            let root = data_dir.join("mail");
+            Some(Arc::new(
+                maildir::MaildirStore::open(&root, &config.servers.mail)
+                    .with_context(|| format!("cannot open the mailboxes in {}", root.display()))?,
+            ))
+        } else {
+            None
+        };
 
         let identities = Identities::new();
         let targets = servers::start_all(&servers::ServerContext {
@@ -128,6 +140,7 @@ impl Relay {
             tracker: &tracker,
             dns_resolver: &dns_resolver,
             identities: identities.clone(),
+            mail: mail.clone(),
         })
         .await
         .inspect_err(|_| shutdown.cancel())?;
@@ -187,6 +200,7 @@ impl Relay {
             shutdown: shutdown.clone(),
             started: Instant::now(),
             dns: dns_resolver.get().cloned(),
+            mail,
         };
         let catalog = state.catalog.clone();
         let app = router(state.clone());
@@ -256,6 +270,8 @@ pub fn router(state: AppState) -> Router {
             "/api/dns/cache",
             get(dns_api::cache).delete(dns_api::clear_cache),
         )
+        .route("/api/mailboxes", get(api::mailboxes))
+        .route("/api/mailboxes/{address}/reset", post(api::reset_mailbox))
         .route("/api/metrics", get(api::metrics))
         .route("/api/recordings", get(api::list_recordings))
         .route("/api/recordings/{id}", get(api::recording))

@@ -17,6 +17,9 @@ fn main() -> ExitCode {
         }),
         Some(Command::PrintConfig(args)) => args.load().map(|c| print!("{}", c.to_toml())),
         Some(Command::Class(args)) => wirelab_relay::cli::class(&args).map(|out| println!("{out}")),
+        Some(Command::ResetMailbox(args)) => {
+            wirelab_relay::cli::reset_mailbox(&args).map(|text| print!("{text}"))
+        }
         Some(Command::Serve(args)) => serve(args),
         None => serve(cli.serve),
     };

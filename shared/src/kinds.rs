@@ -61,7 +61,43 @@ pub const KINDS: &[Kind] = &[
         description: "a DNS zone file (RFC 1035 master file format)",
         dissect: crate::dns::zone::dissect_zone,
     },
+    Kind {
+        name: "smtp-command",
+        description: "one SMTP command line (HELO, MAIL FROM, RCPT TO, DATA, ...)",
+        dissect: crate::smtp::dissect::dissect_command,
+    },
+    Kind {
+        name: "smtp-reply",
+        description: "one SMTP reply, single or multi-line (220, 250-..., 354, 550, ...)",
+        dissect: crate::smtp::dissect::dissect_reply,
+    },
+    Kind {
+        name: "smtp-data",
+        description: "the text sent after DATA: the message, dot-stuffed, ending with a '.' line",
+        dissect: smtp_data,
+    },
+    Kind {
+        name: "pop3-command",
+        description: "one POP3 command line (USER, PASS, LIST, RETR, DELE, ...)",
+        dissect: crate::pop3::dissect::dissect_command,
+    },
+    Kind {
+        name: "pop3-reply",
+        description: "one POP3 reply (+OK/-ERR), with its multi-line body if any",
+        dissect: crate::pop3::dissect::dissect_reply,
+    },
+    Kind {
+        name: "mail",
+        description: "a whole Internet message (RFC 5322 header and body, MIME parts)",
+        dissect: crate::mail::dissect::dissect,
+    },
 ];
+
+/// DATA text on its own: no envelope is known, and whether 8BITMIME was
+/// declared is not either, so 8-bit text is not flagged here.
+fn smtp_data(bytes: &[u8]) -> Dissection {
+    crate::smtp::dissect::dissect_data(bytes, None, true)
+}
 
 /// Looks a kind up by name.
 pub fn find(name: &str) -> Option<&'static Kind> {
@@ -91,5 +127,18 @@ mod tests {
         }
         assert!(find("no-such-kind").is_none());
         assert_eq!(dissect("line", b"hi\r\n").unwrap().summary, "hi");
+        assert_eq!(
+            dissect("smtp-command", b"HELO crepes.fr\r\n")
+                .unwrap()
+                .summary,
+            "HELO crepes.fr"
+        );
+        assert_eq!(dissect("pop3-reply", b"+OK\r\n").unwrap().summary, "+OK");
+        assert!(
+            dissect("mail", b"Subject: x\r\n\r\n")
+                .unwrap()
+                .summary
+                .contains("\"x\"")
+        );
     }
 }

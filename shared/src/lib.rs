@@ -19,8 +19,13 @@ pub mod fuzzing;
 pub mod http;
 pub mod kinds;
 pub mod line;
+pub mod mail;
+pub mod pop3;
 pub mod relay_protocol;
+pub mod smtp;
+pub mod stuffing;
 pub mod text;
+pub mod transcript;
 pub mod upper;
 
 pub use dissect::{Diagnostic, Dissection, Field, Protocol, Severity, Span};

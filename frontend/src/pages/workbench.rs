@@ -430,7 +430,12 @@ mod tests {
     fn targets_are_filtered_by_protocol() {
         let all = crate::local::targets();
         assert_eq!(offered_targets(&all, None).len(), all.len());
-        assert!(offered_targets(&all, Some("smtp")).is_empty());
+        let lines = offered_targets(&all, Some("line"));
+        assert!(!lines.is_empty() && lines.iter().all(|t| t.protocol == "line"));
+        let smtp = offered_targets(&all, Some("smtp"));
+        assert_eq!(smtp.len(), 1);
+        assert_eq!(smtp[0].name, "smtp");
+        assert!(offered_targets(&all, Some("gopher")).is_empty());
         assert!(!has_message(&[], 0));
     }
 }

@@ -6,11 +6,14 @@
 pub mod dns;
 pub mod ftp;
 pub mod http;
+pub mod pop3;
+pub mod smtp;
 pub mod upper;
 
 use crate::config::{Config, Limits};
 use crate::driver::TcpServerSettings;
 use crate::identity::Identities;
+use crate::maildir::MaildirStore;
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -32,6 +35,8 @@ pub struct ServerContext<'a> {
     /// (`identities.student_at(transport, peer.remote)`): servers keep
     /// per-student data under `data_dir.join(identity.data_subdir())`.
     pub identities: Arc<Identities>,
+    /// The mailboxes of the SMTP and POP3 servers.
+    pub mail: Option<Arc<MaildirStore>>,
 }
 
 impl ServerContext<'_> {
@@ -45,6 +50,7 @@ impl ServerContext<'_> {
             name,
             idle_timeout: self.config.limits.server_idle_timeout(),
             max_connections: server_max_connections,
+            blocking: false,
         }
     }
 }
@@ -63,6 +69,10 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     targets.extend(dns_targets);
     if let Some(handle) = resolver {
         let _ = ctx.dns_resolver.set(handle);
+    }
+    if let Some(store) = &ctx.mail {
+        targets.extend(smtp::start(ctx, store.clone()).await?);
+        targets.extend(pop3::start(ctx, store.clone()).await?);
     }
     Ok(targets)
 }

@@ -1,0 +1,492 @@
+//! The mail store on disk: one Maildir per mailbox under
+//! `<data_dir>/mail/<address>/`, implementing the shared
+//! [`MailStore`] trait that the SMTP and POP3 engines use.
+//!
+//! Delivery writes the message to `tmp/`, fsyncs the file, renames it into
+//! `new/` and fsyncs `new/`, so that when the SMTP engine answers 250 the
+//! message survives a crash (kill -9, power loss). Opening a mailbox for
+//! POP3 moves `new/` into `cur/` (the Maildir "seen by a reader" step),
+//! locks the mailbox in this process, and lists `cur/`; deletions happen
+//! only in [`MailStore::close`] (POP3's UPDATE), followed by an fsync of
+//! `cur/`. File names follow the Maildir convention
+//! (`time.unique.host,S=size[:2,]`); the part before `,S=` is the POP3
+//! unique id.
+//!
+//! Every call does blocking file I/O: the driver runs the engines on
+//! tokio's blocking pool (see [`crate::driver::TcpServerSettings::blocking`]).
+
+use crate::config::MailStorage;
+use anyhow::{Context, Result, bail};
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+use wirelab_shared::mail::address::check_address;
+use wirelab_shared::mail::store::{
+    Account, Accounts, LockToken, MailStore, MessageInfo, RecipientCheck, StoreError,
+    course_messages,
+};
+
+/// Mailboxes in Maildir folders.
+#[derive(Debug)]
+pub struct MaildirStore {
+    root: PathBuf,
+    accounts: Accounts,
+    max_mailbox_bytes: u64,
+    locks: Mutex<HashMap<String, u64>>,
+    counter: AtomicU64,
+}
+
+/// One mailbox as the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MailboxSummary {
+    pub address: String,
+    pub messages: usize,
+    pub bytes: u64,
+    /// Whether a POP3 session holds it now.
+    pub locked: bool,
+}
+
+fn io(e: std::io::Error) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    // Directory fsync makes a rename or an unlink durable (POSIX); other
+    // platforms have no such call and their file systems order it anyway.
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// The unique id and size encoded in a Maildir file name.
+fn parse_name(name: &str) -> Option<(String, Option<u64>)> {
+    let base = name.split(':').next()?;
+    if base.is_empty() || base.starts_with('.') {
+        return None;
+    }
+    let (uid, size) = match base.split_once(",S=") {
+        Some((uid, rest)) => (uid, rest.split(',').next().and_then(|s| s.parse().ok())),
+        None => (base, None),
+    };
+    Some((uid.to_string(), size))
+}
+
+impl MaildirStore {
+    /// Opens (creating) the store under `root` for the configured
+    /// mailboxes; a mailbox created now gets the seed messages if its
+    /// account asks for them.
+    pub fn open(root: &Path, settings: &MailStorage) -> Result<MaildirStore> {
+        let mut list = Vec::new();
+        for m in &settings.mailboxes {
+            let address = m.address.to_ascii_lowercase();
+            check_address(&address).map_err(|e| {
+                anyhow::anyhow!(
+                    "servers.mail.mailboxes: {:?} is not a valid address: {e}",
+                    m.address
+                )
+            })?;
+            if address.contains(['/', '\\']) || address.starts_with('.') {
+                bail!(
+                    "servers.mail.mailboxes: {:?} cannot be used as a folder name",
+                    m.address
+                );
+            }
+            if list.iter().any(|a: &Account| a.address == address) {
+                bail!("servers.mail.mailboxes: {:?} is listed twice", m.address);
+            }
+            list.push(Account::new(&address, &m.password, m.seed));
+        }
+        let store = MaildirStore {
+            root: root.to_path_buf(),
+            accounts: Accounts::new(list),
+            max_mailbox_bytes: settings.max_mailbox_bytes,
+            locks: Mutex::new(HashMap::new()),
+            counter: AtomicU64::new(0),
+        };
+        for a in &store.accounts.list {
+            let dir = store.dir(&a.address);
+            if !dir.exists() {
+                store
+                    .create(&a.address)
+                    .with_context(|| format!("cannot create the mailbox {}", dir.display()))?;
+            }
+        }
+        Ok(store)
+    }
+
+    fn dir(&self, mailbox: &str) -> PathBuf {
+        self.root.join(mailbox)
+    }
+
+    fn locks(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
+        self.locks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn create(&self, mailbox: &str) -> std::io::Result<()> {
+        let dir = self.dir(mailbox);
+        for sub in ["tmp", "new", "cur"] {
+            fs::create_dir_all(dir.join(sub))?;
+        }
+        if self.accounts.get(mailbox).is_some_and(|a| a.seed) {
+            for (i, message) in course_messages().iter().enumerate() {
+                // Small fixed timestamps sort the seeds before any delivery.
+                let name = format!("{}.seed-{}.wirelab,S={}", i + 1, i + 1, message.len());
+                self.write_durably(&dir, &name, message)?;
+            }
+        }
+        sync_dir(&dir)
+    }
+
+    /// tmp/name → fsync → new/name → fsync new/.
+    fn write_durably(&self, dir: &Path, name: &str, message: &[u8]) -> std::io::Result<()> {
+        let tmp = dir.join("tmp").join(name);
+        let mut file = File::create(&tmp)?;
+        file.write_all(message)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, dir.join("new").join(name))?;
+        sync_dir(&dir.join("new"))
+    }
+
+    fn unique_name(&self, size: usize) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!(
+            "{}.M{}P{}Q{n}.wirelab,S={size}",
+            now.as_secs(),
+            now.subsec_micros(),
+            std::process::id()
+        )
+    }
+
+    /// Every message file of a mailbox (new/ and cur/): (path, uid, size).
+    fn files(
+        &self,
+        mailbox: &str,
+        subdirs: &[&str],
+    ) -> std::io::Result<Vec<(PathBuf, String, u64)>> {
+        let mut out = Vec::new();
+        for sub in subdirs {
+            let dir = self.dir(mailbox).join(sub);
+            for entry in fs::read_dir(&dir)? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some((uid, size)) = parse_name(&name) else {
+                    continue;
+                };
+                let size = match size {
+                    Some(s) => s,
+                    None => entry.metadata()?.len(),
+                };
+                out.push((entry.path(), uid, size));
+            }
+        }
+        // Delivery order: the time prefix, then the name.
+        out.sort_by_key(|(_, uid, _)| {
+            let time: u64 = uid
+                .split('.')
+                .next()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(u64::MAX);
+            (time, uid.clone())
+        });
+        Ok(out)
+    }
+
+    fn check_lock(&self, mailbox: &str, lock: LockToken) -> Result<(), StoreError> {
+        match self.locks().get(mailbox) {
+            Some(&t) if t == lock.0 => Ok(()),
+            _ => Err(StoreError::StaleLock),
+        }
+    }
+
+    /// Empties a mailbox and puts its seed messages back. Refused while a
+    /// POP3 session of this process holds it.
+    pub fn reset(&self, mailbox: &str) -> Result<(), StoreError> {
+        let mailbox = mailbox.to_ascii_lowercase();
+        if self.accounts.get(&mailbox).is_none() {
+            return Err(StoreError::NoSuchMailbox(mailbox));
+        }
+        if self.locks().contains_key(&mailbox) {
+            return Err(StoreError::Locked);
+        }
+        let dir = self.dir(&mailbox);
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(io)?;
+        }
+        self.create(&mailbox).map_err(io)?;
+        sync_dir(&self.root).map_err(io)
+    }
+
+    /// The configured mailboxes with their contents.
+    pub fn summaries(&self) -> Vec<MailboxSummary> {
+        self.accounts
+            .list
+            .iter()
+            .map(|a| {
+                let files = self.files(&a.address, &["new", "cur"]).unwrap_or_default();
+                MailboxSummary {
+                    address: a.address.clone(),
+                    messages: files.len(),
+                    bytes: files.iter().map(|f| f.2).sum(),
+                    locked: self.locks().contains_key(&a.address),
+                }
+            })
+            .collect()
+    }
+
+    pub fn addresses(&self) -> Vec<String> {
+        self.accounts
+            .list
+            .iter()
+            .map(|a| a.address.clone())
+            .collect()
+    }
+}
+
+impl MailStore for MaildirStore {
+    fn check_recipient(&self, address: &str) -> RecipientCheck {
+        self.accounts.check_recipient(address)
+    }
+
+    fn local_domains(&self) -> Vec<String> {
+        self.accounts.local_domains()
+    }
+
+    fn check_room(&self, mailbox: &str, incoming: u64) -> Result<(), StoreError> {
+        let used: u64 = self
+            .files(mailbox, &["new", "cur"])
+            .map_err(io)?
+            .iter()
+            .map(|f| f.2)
+            .sum();
+        let limit = self.max_mailbox_bytes;
+        // A full mailbox refuses even an empty message: RCPT asks with 0.
+        if used + incoming > limit || (incoming == 0 && used >= limit) {
+            return Err(StoreError::MailboxFull {
+                used,
+                incoming,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    fn deliver(&self, mailboxes: &[String], message: &[u8]) -> Result<(), StoreError> {
+        for m in mailboxes {
+            if self.accounts.get(m).is_none() {
+                return Err(StoreError::NoSuchMailbox(m.clone()));
+            }
+            self.check_room(m, message.len() as u64)?;
+        }
+        for m in mailboxes {
+            let name = self.unique_name(message.len());
+            self.write_durably(&self.dir(m), &name, message)
+                .map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn login(&self, user: &str, password: &str) -> Result<String, StoreError> {
+        let account = self
+            .accounts
+            .find_user(user)
+            .ok_or_else(|| StoreError::NoSuchMailbox(user.into()))?;
+        if account.password != password {
+            return Err(StoreError::BadPassword);
+        }
+        Ok(account.address.clone())
+    }
+
+    fn open(&self, mailbox: &str) -> Result<(LockToken, Vec<MessageInfo>), StoreError> {
+        if self.accounts.get(mailbox).is_none() {
+            return Err(StoreError::NoSuchMailbox(mailbox.into()));
+        }
+        let token = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
+        {
+            let mut locks = self.locks();
+            if locks.contains_key(mailbox) {
+                return Err(StoreError::Locked);
+            }
+            locks.insert(mailbox.to_string(), token);
+        }
+        let listed = (|| -> std::io::Result<Vec<MessageInfo>> {
+            let dir = self.dir(mailbox);
+            let mut moved = false;
+            for entry in fs::read_dir(dir.join("new"))? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                fs::rename(entry.path(), dir.join("cur").join(format!("{name}:2,")))?;
+                moved = true;
+            }
+            if moved {
+                sync_dir(&dir.join("cur"))?;
+            }
+            Ok(self
+                .files(mailbox, &["cur"])?
+                .into_iter()
+                .map(|(_, uid, size)| MessageInfo { uid, size })
+                .collect())
+        })();
+        match listed {
+            Ok(list) => Ok((LockToken(token), list)),
+            Err(e) => {
+                self.locks().remove(mailbox);
+                Err(io(e))
+            }
+        }
+    }
+
+    fn read(&self, mailbox: &str, lock: LockToken, uid: &str) -> Result<Vec<u8>, StoreError> {
+        self.check_lock(mailbox, lock)?;
+        let file = self
+            .files(mailbox, &["cur"])
+            .map_err(io)?
+            .into_iter()
+            .find(|(_, u, _)| u == uid)
+            .ok_or_else(|| StoreError::NoSuchMessage(uid.into()))?;
+        fs::read(file.0).map_err(io)
+    }
+
+    fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError> {
+        self.check_lock(mailbox, lock)?;
+        let result = (|| -> std::io::Result<()> {
+            if delete.is_empty() {
+                return Ok(());
+            }
+            for (path, uid, _) in self.files(mailbox, &["cur"])? {
+                if delete.contains(&uid) {
+                    fs::remove_file(path)?;
+                }
+            }
+            sync_dir(&self.dir(mailbox).join("cur"))
+        })();
+        self.locks().remove(mailbox);
+        result.map_err(io)
+    }
+
+    fn release(&self, mailbox: &str, lock: LockToken) {
+        let mut locks = self.locks();
+        if locks.get(mailbox) == Some(&lock.0) {
+            locks.remove(mailbox);
+        }
+    }
+
+    fn now_unix(&self) -> Option<i64> {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs() as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &Path) -> MaildirStore {
+        MaildirStore::open(dir, &MailStorage::default()).unwrap()
+    }
+
+    #[test]
+    fn a_fresh_store_has_the_course_mailbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let bob = dir.path().join("bob@hamburger.edu");
+        assert!(bob.join("tmp").is_dir() && bob.join("new").is_dir() && bob.join("cur").is_dir());
+        let (lock, list) = s.open("bob@hamburger.edu").unwrap();
+        assert_eq!(list.iter().map(|m| m.size).collect::<Vec<_>>(), [498, 912]);
+        assert_eq!(list[0].uid, "1.seed-1.wirelab");
+        assert_eq!(
+            s.read("bob@hamburger.edu", lock, &list[1].uid).unwrap(),
+            course_messages()[1]
+        );
+        // Opening moved the messages from new/ to cur/ with the ":2," suffix.
+        assert_eq!(fs::read_dir(bob.join("new")).unwrap().count(), 0);
+        assert!(bob.join("cur").join("1.seed-1.wirelab,S=498:2,").is_file());
+        assert_eq!(s.open("bob@hamburger.edu"), Err(StoreError::Locked));
+        s.release("bob@hamburger.edu", lock);
+        // Reopening the store does not seed again.
+        drop(s);
+        let s = store(dir.path());
+        assert_eq!(s.summaries()[0].messages, 2);
+    }
+
+    #[test]
+    fn delivery_deletion_and_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let bob = "bob@hamburger.edu".to_string();
+        s.deliver(
+            &[bob.clone(), "alice@crepes.fr".into()],
+            b"Subject: hi\r\n\r\nhello\r\n",
+        )
+        .unwrap();
+        assert!(
+            fs::read_dir(dir.path().join("bob@hamburger.edu/tmp"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "tmp/ is empty after delivery"
+        );
+        let (lock, list) = s.open(&bob).unwrap();
+        assert_eq!(list.len(), 3);
+        assert_eq!(list[2].size, 22);
+        s.close(&bob, lock, &[list[0].uid.clone(), list[2].uid.clone()])
+            .unwrap();
+        let (lock, list) = s.open(&bob).unwrap();
+        assert_eq!(list.iter().map(|m| m.size).collect::<Vec<_>>(), [912]);
+        assert_eq!(s.reset(&bob), Err(StoreError::Locked));
+        s.release(&bob, lock);
+        s.reset(&bob).unwrap();
+        assert_eq!(
+            s.summaries()[0],
+            MailboxSummary {
+                address: bob.clone(),
+                messages: 2,
+                bytes: 1410,
+                locked: false
+            }
+        );
+        assert_eq!(s.summaries()[1].messages, 1);
+        assert!(matches!(
+            s.reset("nobody@hamburger.edu"),
+            Err(StoreError::NoSuchMailbox(_))
+        ));
+    }
+
+    #[test]
+    fn limits_logins_and_bad_configs() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = MailStorage {
+            max_mailbox_bytes: 1500,
+            ..MailStorage::default()
+        };
+        let s = MaildirStore::open(dir.path(), &settings).unwrap();
+        assert!(matches!(
+            s.check_room("bob@hamburger.edu", 100),
+            Err(StoreError::MailboxFull { used: 1410, .. })
+        ));
+        assert!(s.check_room("alice@crepes.fr", 100).is_ok());
+        assert_eq!(s.login("bob", "hungry").unwrap(), "bob@hamburger.edu");
+        assert_eq!(s.login("bob", "nope"), Err(StoreError::BadPassword));
+        let mut bad = MailStorage::default();
+        bad.mailboxes[0].address = "../etc@x.org".into();
+        assert!(MaildirStore::open(dir.path(), &bad).is_err());
+        bad.mailboxes[0].address = "not-an-address".into();
+        assert!(MaildirStore::open(dir.path(), &bad).is_err());
+        assert!(parse_name(".hidden").is_none());
+        assert_eq!(
+            parse_name("1.x.h,S=12:2,S"),
+            Some(("1.x.h".into(), Some(12)))
+        );
+    }
+}

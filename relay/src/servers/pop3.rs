@@ -1,0 +1,54 @@
+//! The POP3 server, driving [`wirelab_shared::pop3::Pop3Server`] over the
+//! same Maildir store as the SMTP server, on the blocking pool.
+
+use super::{ServerContext, bind_tcp};
+use crate::driver::serve_tcp;
+use crate::maildir::MaildirStore;
+use anyhow::Result;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use wirelab_shared::pop3::{Pop3Server, Pop3ServerConfig};
+use wirelab_shared::relay_protocol::{TargetInfo, Transport};
+
+pub async fn start(ctx: &ServerContext<'_>, store: Arc<MaildirStore>) -> Result<Vec<TargetInfo>> {
+    let listener = bind_tcp(
+        SocketAddr::new(ctx.config.servers.host, ctx.config.servers.pop3.port),
+        "the POP3 server (pop3)",
+        "servers.pop3.port",
+    )
+    .await?;
+    let addr = listener.local_addr()?;
+    let engine_config = Pop3ServerConfig {
+        hostname: ctx.config.servers.smtp.hostname.clone(),
+        ..Pop3ServerConfig::default()
+    };
+    let mut settings = ctx.tcp_settings("pop3");
+    settings.blocking = true;
+    serve_tcp(
+        listener,
+        settings,
+        move |_peer| Pop3Server::new(engine_config.clone(), store.clone()),
+        ctx.shutdown.clone(),
+        ctx.tracker,
+    );
+    let users: Vec<String> = ctx
+        .config
+        .servers
+        .mail
+        .mailboxes
+        .iter()
+        .map(|m| m.address.clone())
+        .collect();
+    Ok(vec![TargetInfo {
+        name: "pop3".into(),
+        transport: Transport::Tcp,
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        protocol: "pop3".into(),
+        description: format!(
+            "POP3 server: read the mailboxes of {} (user bob, password hungry)",
+            users.join(", ")
+        ),
+        data_ports: None,
+    }])
+}

@@ -1,0 +1,58 @@
+//! The course's SMTP server (`hamburger.edu`), driving
+//! [`wirelab_shared::smtp::SmtpServer`] over the Maildir store. Engine
+//! calls run on the blocking pool, since delivery fsyncs.
+
+use super::{ServerContext, bind_tcp};
+use crate::driver::serve_tcp;
+use crate::maildir::MaildirStore;
+use anyhow::Result;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use wirelab_shared::relay_protocol::{TargetInfo, Transport};
+use wirelab_shared::smtp::{SmtpServer, SmtpServerConfig};
+
+pub async fn start(ctx: &ServerContext<'_>, store: Arc<MaildirStore>) -> Result<Vec<TargetInfo>> {
+    let cfg = &ctx.config.servers.smtp;
+    let listener = bind_tcp(
+        SocketAddr::new(ctx.config.servers.host, cfg.port),
+        "the SMTP server (smtp)",
+        "servers.smtp.port",
+    )
+    .await?;
+    let addr = listener.local_addr()?;
+    let engine_config = SmtpServerConfig {
+        hostname: cfg.hostname.clone(),
+        max_message_bytes: cfg.max_message_bytes,
+        max_recipients: cfg.max_recipients,
+        ..SmtpServerConfig::default()
+    };
+    let mailboxes = store.addresses();
+    let mut settings = ctx.tcp_settings("smtp");
+    settings.blocking = true;
+    serve_tcp(
+        listener,
+        settings,
+        move |peer| {
+            let config = SmtpServerConfig {
+                peer: format!("[{}]", peer.remote.ip()),
+                ..engine_config.clone()
+            };
+            SmtpServer::new(config, store.clone())
+        },
+        ctx.shutdown.clone(),
+        ctx.tracker,
+    );
+    Ok(vec![TargetInfo {
+        name: "smtp".into(),
+        transport: Transport::Tcp,
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        protocol: "smtp".into(),
+        description: format!(
+            "SMTP server {} (the course's mail server): mail for {}",
+            cfg.hostname,
+            mailboxes.join(", ")
+        ),
+        data_ports: None,
+    }])
+}

@@ -1,0 +1,609 @@
+//! Where the mail servers keep mail: the [`MailStore`] trait both servers
+//! use (SMTP delivers into it, POP3 reads and deletes), the accounts it
+//! knows ([`Accounts`]), and [`MemoryStore`], the in-memory store that runs
+//! the servers in the browser and in tests. The relay implements the same
+//! trait over Maildir directories on disk.
+//!
+//! Callers must follow the POP3 discipline the trait encodes: [`open`]
+//! locks a mailbox and returns a snapshot of its messages; [`read`] and
+//! [`close`] need the lock token; [`close`] deletes and unlocks (the UPDATE
+//! state), [`release`] unlocks without deleting (a session that ended
+//! without QUIT). Methods take `&self`: stores use interior mutability, so
+//! one store can be shared by every connection of both servers.
+//!
+//! [`open`]: MailStore::open
+//! [`read`]: MailStore::read
+//! [`close`]: MailStore::close
+//! [`release`]: MailStore::release
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// One mailbox and the password that opens it over POP3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// `bob@hamburger.edu`; mailbox names are addresses in lower case.
+    pub address: String,
+    pub password: String,
+    /// Whether a fresh (or reset) mailbox holds the course's two messages.
+    pub seed: bool,
+}
+
+impl Account {
+    pub fn new(address: &str, password: &str, seed: bool) -> Account {
+        Account {
+            address: address.to_ascii_lowercase(),
+            password: password.to_string(),
+            seed,
+        }
+    }
+
+    fn local_part(&self) -> &str {
+        self.address
+            .rsplit_once('@')
+            .map_or(&self.address, |(l, _)| l)
+    }
+
+    fn domain(&self) -> &str {
+        self.address.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+}
+
+/// The accounts of the course: `bob@hamburger.edu` (password `hungry`, with
+/// the course's two messages) and `alice@crepes.fr` (password `crepes`).
+pub fn course_accounts() -> Vec<Account> {
+    vec![
+        Account::new("bob@hamburger.edu", "hungry", true),
+        Account::new("alice@crepes.fr", "crepes", false),
+    ]
+}
+
+/// What a store says about a `RCPT TO` address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecipientCheck {
+    /// A local mailbox (its name).
+    Local(String),
+    /// The domain is ours, the user is not: `550 No such user here`.
+    UnknownUser,
+    /// Another domain: this server does not relay.
+    NotLocal,
+}
+
+/// The set of accounts a store serves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accounts {
+    pub list: Vec<Account>,
+}
+
+impl Accounts {
+    pub fn new(list: Vec<Account>) -> Accounts {
+        Accounts { list }
+    }
+
+    /// The domains that have at least one mailbox here.
+    pub fn local_domains(&self) -> Vec<String> {
+        let mut domains: Vec<String> = self.list.iter().map(|a| a.domain().to_string()).collect();
+        domains.sort();
+        domains.dedup();
+        domains
+    }
+
+    /// Whether mail to `address` is for a local mailbox. `postmaster` (alone
+    /// or at a local domain) must always be accepted (RFC 5321 §4.5.1): with
+    /// no mailbox of that name it goes to the domain's first mailbox.
+    pub fn check_recipient(&self, address: &str) -> RecipientCheck {
+        let address = address.to_ascii_lowercase();
+        if self.list.iter().any(|a| a.address == address) {
+            return RecipientCheck::Local(address);
+        }
+        let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
+        let local_part = address
+            .rsplit_once('@')
+            .map_or(address.as_str(), |(l, _)| l);
+        if local_part == "postmaster" {
+            let first = self
+                .list
+                .iter()
+                .find(|a| domain.is_empty() || a.domain() == domain);
+            if let Some(a) = first {
+                return RecipientCheck::Local(a.address.clone());
+            }
+        }
+        if self.list.iter().any(|a| a.domain() == domain) {
+            RecipientCheck::UnknownUser
+        } else {
+            RecipientCheck::NotLocal
+        }
+    }
+
+    /// The account a POP3 user name designates: the whole address, or the
+    /// local part alone when only one domain has it (`bob`, as in the course).
+    pub fn find_user(&self, user: &str) -> Option<&Account> {
+        let user = user.to_ascii_lowercase();
+        if let Some(a) = self.list.iter().find(|a| a.address == user) {
+            return Some(a);
+        }
+        let mut matching = self.list.iter().filter(|a| a.local_part() == user);
+        let first = matching.next()?;
+        matching.next().is_none().then_some(first)
+    }
+
+    pub fn get(&self, mailbox: &str) -> Option<&Account> {
+        self.list.iter().find(|a| a.address == mailbox)
+    }
+}
+
+/// One message in a mailbox snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageInfo {
+    /// A unique, stable id (1 to 70 printable characters, for UIDL).
+    pub uid: String,
+    /// The exact size in octets, as POP3's LIST reports it.
+    pub size: u64,
+}
+
+/// A lock on a mailbox, handed out by [`MailStore::open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LockToken(pub u64);
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("there is no mailbox {0}")]
+    NoSuchMailbox(String),
+    #[error("wrong password")]
+    BadPassword,
+    #[error("the mailbox is locked by another POP3 session")]
+    Locked,
+    #[error("the session no longer holds the mailbox lock")]
+    StaleLock,
+    #[error("there is no message {0}")]
+    NoSuchMessage(String),
+    #[error("the mailbox is full: {used} of {limit} bytes used, {incoming} more do not fit")]
+    MailboxFull {
+        used: u64,
+        incoming: u64,
+        limit: u64,
+    },
+    #[error("storage failed: {0}")]
+    Io(String),
+}
+
+/// The mail storage both servers share. See the module docs for the
+/// locking discipline.
+pub trait MailStore {
+    /// Whether mail to `address` is for a local mailbox.
+    fn check_recipient(&self, address: &str) -> RecipientCheck;
+    /// The domains this store receives mail for.
+    fn local_domains(&self) -> Vec<String>;
+    /// Whether `incoming` more bytes fit in `mailbox`.
+    fn check_room(&self, mailbox: &str, incoming: u64) -> Result<(), StoreError>;
+    /// Stores `message` in each of `mailboxes`, durably: when this returns
+    /// `Ok`, the message survives a crash.
+    fn deliver(&self, mailboxes: &[String], message: &[u8]) -> Result<(), StoreError>;
+    /// Checks a POP3 user name and password; returns the mailbox name.
+    fn login(&self, user: &str, password: &str) -> Result<String, StoreError>;
+    /// Locks `mailbox` and returns a snapshot of its messages, oldest first.
+    fn open(&self, mailbox: &str) -> Result<(LockToken, Vec<MessageInfo>), StoreError>;
+    /// The bytes of one message of the snapshot.
+    fn read(&self, mailbox: &str, lock: LockToken, uid: &str) -> Result<Vec<u8>, StoreError>;
+    /// Deletes `delete` and unlocks: POP3's UPDATE state.
+    fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError>;
+    /// Unlocks without deleting anything (a session ended without QUIT).
+    fn release(&self, mailbox: &str, lock: LockToken);
+    /// The time for trace headers, in seconds since 1970, if the store
+    /// has a clock (the shared crate reads none itself).
+    fn now_unix(&self) -> Option<i64>;
+}
+
+macro_rules! forward_store {
+    ($($ty:ty),*) => {$(
+        impl<T: MailStore + ?Sized> MailStore for $ty {
+            fn check_recipient(&self, address: &str) -> RecipientCheck { (**self).check_recipient(address) }
+            fn local_domains(&self) -> Vec<String> { (**self).local_domains() }
+            fn check_room(&self, mailbox: &str, incoming: u64) -> Result<(), StoreError> { (**self).check_room(mailbox, incoming) }
+            fn deliver(&self, mailboxes: &[String], message: &[u8]) -> Result<(), StoreError> { (**self).deliver(mailboxes, message) }
+            fn login(&self, user: &str, password: &str) -> Result<String, StoreError> { (**self).login(user, password) }
+            fn open(&self, mailbox: &str) -> Result<(LockToken, Vec<MessageInfo>), StoreError> { (**self).open(mailbox) }
+            fn read(&self, mailbox: &str, lock: LockToken, uid: &str) -> Result<Vec<u8>, StoreError> { (**self).read(mailbox, lock, uid) }
+            fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError> { (**self).close(mailbox, lock, delete) }
+            fn release(&self, mailbox: &str, lock: LockToken) { (**self).release(mailbox, lock) }
+            fn now_unix(&self) -> Option<i64> { (**self).now_unix() }
+        }
+    )*};
+}
+forward_store!(Arc<T>, std::rc::Rc<T>, &T, Box<T>);
+
+/// The two messages of the course's POP3 session (`list` shows `1 498` and
+/// `2 912`): a lunch invitation and a multipart recipe with an attachment.
+pub fn course_messages() -> [&'static [u8]; 2] {
+    [
+        include_bytes!("seed/1-lunch.eml"),
+        include_bytes!("seed/2-crepe-recipe.eml"),
+    ]
+}
+
+/// Size limits of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// Largest mailbox, in bytes.
+    pub max_mailbox_bytes: u64,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits {
+            max_mailbox_bytes: 50 * 1024 * 1024,
+        }
+    }
+}
+
+/// Where a [`MemoryStore`] gets the time for trace headers.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    /// No clock: trace headers carry the Unix epoch.
+    None,
+    /// Always this time (tests).
+    Fixed(i64),
+    /// A function of the embedding program (the page passes `Date.now()`).
+    Function(fn() -> i64),
+}
+
+#[derive(Debug, Default)]
+struct MemoryMailbox {
+    messages: Vec<(String, Vec<u8>)>,
+    lock: Option<u64>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    accounts: Accounts,
+    boxes: BTreeMap<String, MemoryMailbox>,
+    next_uid: u64,
+    next_lock: u64,
+    limits: StoreLimits,
+    clock: Clock,
+}
+
+/// A mail store in memory: the in-browser servers' storage, and the one the
+/// engine tests use. Lost when dropped.
+#[derive(Debug)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    /// A store for `accounts`, each mailbox seeded if its account says so.
+    pub fn new(accounts: Vec<Account>, limits: StoreLimits) -> MemoryStore {
+        let store = MemoryStore {
+            inner: Mutex::new(Inner {
+                accounts: Accounts::new(accounts.clone()),
+                boxes: BTreeMap::new(),
+                next_uid: 1,
+                next_lock: 1,
+                limits,
+                clock: Clock::None,
+            }),
+        };
+        for a in &accounts {
+            // Every account's mailbox exists; resetting creates and seeds it.
+            let _ = store.reset(&a.address);
+        }
+        store
+    }
+
+    /// The course's accounts with bob's two messages.
+    pub fn course() -> MemoryStore {
+        MemoryStore::new(course_accounts(), StoreLimits::default())
+    }
+
+    pub fn set_clock(&self, clock: Clock) {
+        self.lock().clock = clock;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves consistent data (every
+        // change is a single push or retain), so poisoning is ignored.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Empties `mailbox` and puts the seed messages back if its account has
+    /// them. Refused while a POP3 session holds the mailbox.
+    pub fn reset(&self, mailbox: &str) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let mailbox = mailbox.to_ascii_lowercase();
+        let account = inner
+            .accounts
+            .get(&mailbox)
+            .cloned()
+            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.clone()))?;
+        if inner.boxes.get(&mailbox).is_some_and(|b| b.lock.is_some()) {
+            return Err(StoreError::Locked);
+        }
+        let mut messages = Vec::new();
+        if account.seed {
+            for (i, m) in course_messages().iter().enumerate() {
+                messages.push((format!("seed-{}", i + 1), m.to_vec()));
+            }
+        }
+        inner.boxes.insert(
+            mailbox,
+            MemoryMailbox {
+                messages,
+                lock: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// The messages of `mailbox` (uid and bytes), for tests and views.
+    pub fn messages(&self, mailbox: &str) -> Vec<(String, Vec<u8>)> {
+        self.lock()
+            .boxes
+            .get(&mailbox.to_ascii_lowercase())
+            .map(|b| b.messages.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether a POP3 session holds `mailbox`.
+    pub fn is_locked(&self, mailbox: &str) -> bool {
+        self.lock()
+            .boxes
+            .get(&mailbox.to_ascii_lowercase())
+            .is_some_and(|b| b.lock.is_some())
+    }
+}
+
+impl MailStore for MemoryStore {
+    fn check_recipient(&self, address: &str) -> RecipientCheck {
+        self.lock().accounts.check_recipient(address)
+    }
+
+    fn local_domains(&self) -> Vec<String> {
+        self.lock().accounts.local_domains()
+    }
+
+    fn check_room(&self, mailbox: &str, incoming: u64) -> Result<(), StoreError> {
+        let inner = self.lock();
+        let b = inner
+            .boxes
+            .get(mailbox)
+            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
+        let used: u64 = b.messages.iter().map(|(_, m)| m.len() as u64).sum();
+        let limit = inner.limits.max_mailbox_bytes;
+        // A full mailbox refuses even an empty message: RCPT asks with 0.
+        if used + incoming > limit || (incoming == 0 && used >= limit) {
+            return Err(StoreError::MailboxFull {
+                used,
+                incoming,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    fn deliver(&self, mailboxes: &[String], message: &[u8]) -> Result<(), StoreError> {
+        for m in mailboxes {
+            self.check_room(m, message.len() as u64)?;
+        }
+        let mut inner = self.lock();
+        for m in mailboxes {
+            let uid = format!("m{}", inner.next_uid);
+            inner.next_uid += 1;
+            inner
+                .boxes
+                .get_mut(m)
+                .ok_or_else(|| StoreError::NoSuchMailbox(m.clone()))?
+                .messages
+                .push((uid, message.to_vec()));
+        }
+        Ok(())
+    }
+
+    fn login(&self, user: &str, password: &str) -> Result<String, StoreError> {
+        let inner = self.lock();
+        let account = inner
+            .accounts
+            .find_user(user)
+            .ok_or_else(|| StoreError::NoSuchMailbox(user.into()))?;
+        if account.password != password {
+            return Err(StoreError::BadPassword);
+        }
+        Ok(account.address.clone())
+    }
+
+    fn open(&self, mailbox: &str) -> Result<(LockToken, Vec<MessageInfo>), StoreError> {
+        let mut inner = self.lock();
+        let token = inner.next_lock;
+        inner.next_lock += 1;
+        let b = inner
+            .boxes
+            .get_mut(mailbox)
+            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
+        if b.lock.is_some() {
+            return Err(StoreError::Locked);
+        }
+        b.lock = Some(token);
+        let infos = b
+            .messages
+            .iter()
+            .map(|(uid, m)| MessageInfo {
+                uid: uid.clone(),
+                size: m.len() as u64,
+            })
+            .collect();
+        Ok((LockToken(token), infos))
+    }
+
+    fn read(&self, mailbox: &str, lock: LockToken, uid: &str) -> Result<Vec<u8>, StoreError> {
+        let inner = self.lock();
+        let b = inner
+            .boxes
+            .get(mailbox)
+            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
+        if b.lock != Some(lock.0) {
+            return Err(StoreError::StaleLock);
+        }
+        b.messages
+            .iter()
+            .find(|(u, _)| u == uid)
+            .map(|(_, m)| m.clone())
+            .ok_or_else(|| StoreError::NoSuchMessage(uid.into()))
+    }
+
+    fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let b = inner
+            .boxes
+            .get_mut(mailbox)
+            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
+        if b.lock != Some(lock.0) {
+            return Err(StoreError::StaleLock);
+        }
+        b.messages.retain(|(uid, _)| !delete.contains(uid));
+        b.lock = None;
+        Ok(())
+    }
+
+    fn release(&self, mailbox: &str, lock: LockToken) {
+        let mut inner = self.lock();
+        if let Some(b) = inner.boxes.get_mut(mailbox)
+            && b.lock == Some(lock.0)
+        {
+            b.lock = None;
+        }
+    }
+
+    fn now_unix(&self) -> Option<i64> {
+        match self.lock().clock {
+            Clock::None => None,
+            Clock::Fixed(t) => Some(t),
+            Clock::Function(f) => Some(f()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_course_mailbox_lists_498_and_912() {
+        let [one, two] = course_messages();
+        assert_eq!((one.len(), two.len()), (498, 912));
+        let store = MemoryStore::course();
+        let (lock, list) = store.open("bob@hamburger.edu").unwrap();
+        let sizes: Vec<u64> = list.iter().map(|m| m.size).collect();
+        assert_eq!(sizes, [498, 912]);
+        assert_eq!(
+            store.read("bob@hamburger.edu", lock, &list[0].uid).unwrap(),
+            one
+        );
+        store.release("bob@hamburger.edu", lock);
+        assert!(store.open("alice@crepes.fr").unwrap().1.is_empty());
+    }
+
+    #[test]
+    fn seeded_messages_dissect_cleanly() {
+        for m in course_messages() {
+            let d = crate::mail::dissect::dissect(m);
+            assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
+            assert!(d.check_invariants(true).is_empty());
+        }
+    }
+
+    #[test]
+    fn users_recipients_and_passwords() {
+        let accounts = Accounts::new(course_accounts());
+        assert_eq!(
+            accounts.find_user("BOB").unwrap().address,
+            "bob@hamburger.edu"
+        );
+        assert_eq!(
+            accounts.find_user("alice@crepes.fr").unwrap().address,
+            "alice@crepes.fr"
+        );
+        assert!(accounts.find_user("john").is_none());
+        assert_eq!(
+            accounts.check_recipient("Bob@Hamburger.edu"),
+            RecipientCheck::Local("bob@hamburger.edu".into())
+        );
+        assert_eq!(
+            accounts.check_recipient("Johm@hamburger.edu"),
+            RecipientCheck::UnknownUser
+        );
+        assert_eq!(
+            accounts.check_recipient("x@gmail.com"),
+            RecipientCheck::NotLocal
+        );
+        assert_eq!(
+            accounts.check_recipient("Postmaster"),
+            RecipientCheck::Local("bob@hamburger.edu".into())
+        );
+        assert_eq!(
+            accounts.check_recipient("postmaster@crepes.fr"),
+            RecipientCheck::Local("alice@crepes.fr".into())
+        );
+        assert_eq!(
+            accounts.check_recipient("postmaster@gmail.com"),
+            RecipientCheck::NotLocal
+        );
+        assert_eq!(accounts.local_domains(), ["crepes.fr", "hamburger.edu"]);
+        let dup = Accounts::new(vec![
+            Account::new("bob@a.org", "x", false),
+            Account::new("bob@b.org", "y", false),
+        ]);
+        assert!(dup.find_user("bob").is_none(), "ambiguous local part");
+        let store = MemoryStore::course();
+        assert_eq!(store.login("bob", "hungry").unwrap(), "bob@hamburger.edu");
+        assert_eq!(store.login("bob", "full"), Err(StoreError::BadPassword));
+    }
+
+    #[test]
+    fn locks_deletions_and_limits() {
+        let store = MemoryStore::new(
+            course_accounts(),
+            StoreLimits {
+                max_mailbox_bytes: 2000,
+            },
+        );
+        let bob = "bob@hamburger.edu";
+        let (lock, list) = store.open(bob).unwrap();
+        assert_eq!(store.open(bob), Err(StoreError::Locked));
+        assert_eq!(store.reset(bob), Err(StoreError::Locked));
+        // A delivery during the session is not in its snapshot.
+        store
+            .deliver(&[bob.to_string()], b"Subject: x\r\n\r\nhi\r\n")
+            .unwrap();
+        store.close(bob, lock, &[list[0].uid.clone()]).unwrap();
+        assert_eq!(store.close(bob, lock, &[]), Err(StoreError::StaleLock));
+        let (lock, list) = store.open(bob).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].size, 912);
+        store.release(bob, lock);
+        let err = store
+            .deliver(&[bob.to_string()], &[b'x'; 1500])
+            .unwrap_err();
+        assert!(matches!(err, StoreError::MailboxFull { .. }), "{err}");
+        store.reset(bob).unwrap();
+        assert_eq!(store.messages(bob).len(), 2);
+        assert_eq!(
+            store.reset("nobody@x"),
+            Err(StoreError::NoSuchMailbox("nobody@x".into()))
+        );
+    }
+
+    #[test]
+    fn clocks() {
+        let store = MemoryStore::course();
+        assert_eq!(store.now_unix(), None);
+        store.set_clock(Clock::Fixed(42));
+        assert_eq!(store.now_unix(), Some(42));
+        fn seven() -> i64 {
+            7
+        }
+        store.set_clock(Clock::Function(seven));
+        assert_eq!(std::sync::Arc::new(store).now_unix(), Some(7));
+    }
+}

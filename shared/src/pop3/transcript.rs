@@ -1,0 +1,372 @@
+//! Following a POP3 session from its bytes, for the page: feed what the
+//! client and the server sent, in order, and get back each complete command
+//! and reply, dissected in context, with the state (AUTHORIZATION,
+//! TRANSACTION, UPDATE) after it.
+//!
+//! Replies are matched to commands in order; whether a reply is multi-line
+//! is decided by the command it answers, as a real client must. A command
+//! sent in the wrong state is flagged in its dissection (the server will
+//! answer -ERR).
+
+use super::command::{Command, parse_line};
+use super::dissect::{dissect_command, dissect_reply, dissect_reply_to};
+use super::frame::{next_command, next_reply_resuming};
+use super::reply::Reply;
+use super::session::{Pop3State, after_greeting, after_reply, check_state};
+use crate::dissect::{Diagnostic, Dissection, Span};
+use crate::transcript::{Observed, Side};
+use std::collections::VecDeque;
+
+/// The follower of one POP3 connection.
+#[derive(Debug, Clone)]
+pub struct Pop3Transcript {
+    messages: Vec<Observed<Pop3State>>,
+    state: Pop3State,
+    client: Vec<u8>,
+    client_offset: usize,
+    server: Vec<u8>,
+    server_offset: usize,
+    awaiting: VecDeque<(usize, Option<Command>)>,
+    greeted: bool,
+    /// The last answered command was an accepted USER.
+    user_given: bool,
+    /// How far the server's buffer was searched for the end of a reply.
+    scanned: usize,
+}
+
+impl Default for Pop3Transcript {
+    fn default() -> Self {
+        Pop3Transcript::new()
+    }
+}
+
+impl Pop3Transcript {
+    pub fn new() -> Pop3Transcript {
+        Pop3Transcript {
+            messages: Vec::new(),
+            state: Pop3State::AwaitingGreeting,
+            client: Vec::new(),
+            client_offset: 0,
+            server: Vec::new(),
+            server_offset: 0,
+            awaiting: VecDeque::new(),
+            greeted: false,
+            user_given: false,
+            scanned: 0,
+        }
+    }
+
+    /// Replays a whole conversation.
+    pub fn replay<'a>(chunks: impl IntoIterator<Item = (Side, &'a [u8])>) -> Pop3Transcript {
+        let mut t = Pop3Transcript::new();
+        for (side, bytes) in chunks {
+            match side {
+                Side::Client => t.push_client(bytes),
+                Side::Server => t.push_server(bytes),
+            };
+        }
+        t
+    }
+
+    pub fn state(&self) -> Pop3State {
+        self.state
+    }
+
+    pub fn messages(&self) -> &[Observed<Pop3State>] {
+        &self.messages
+    }
+
+    pub fn pending_client(&self) -> &[u8] {
+        &self.client
+    }
+
+    pub fn pending_server(&self) -> &[u8] {
+        &self.server
+    }
+
+    /// The state and "USER accepted" flag if every pending command succeeds.
+    fn projected(&self) -> (Pop3State, bool) {
+        let mut s = self.state;
+        let mut user = self.user_given;
+        for (_, c) in &self.awaiting {
+            if let Some(c) = c {
+                s = after_reply(s, c, true);
+                user = matches!(c, Command::User(_));
+            }
+        }
+        (s, user)
+    }
+
+    fn check(&self, bytes: &[u8], command: &Command, d: &mut Dissection) {
+        let (state, user) = self.projected();
+        if let Err(e) = check_state(state, command, user) {
+            let end = bytes
+                .iter()
+                .position(|&b| b == b' ' || b == b'\r' || b == b'\n')
+                .unwrap_or(bytes.len());
+            d.diagnostics.push(
+                Diagnostic::error(
+                    Span::new(0, end),
+                    format!("{e} (the session is in {state}): the server answers -ERR"),
+                )
+                .reference("RFC 1939 §3"),
+            );
+        }
+    }
+
+    /// Bytes the client sent; returns the messages they completed.
+    pub fn push_client(&mut self, bytes: &[u8]) -> Vec<Observed<Pop3State>> {
+        let before = self.messages.len();
+        self.client.extend_from_slice(bytes);
+        while !self.client.is_empty() {
+            let len = match next_command(&self.client) {
+                Ok(Some(line)) => line.consumed,
+                Ok(None) => break,
+                Err(_) => self
+                    .client
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(self.client.len(), |p| p + 1),
+            };
+            let offset = self.client_offset;
+            self.client_offset += len;
+            let bytes: Vec<u8> = self.client.drain(..len).collect();
+            let mut dissection = dissect_command(&bytes);
+            let end = bytes.len()
+                - bytes
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
+            let command = parse_line(&bytes[..end]).command.ok();
+            if let Some(c) = &command {
+                self.check(&bytes, c, &mut dissection);
+            }
+            let index = self.messages.len();
+            self.awaiting.push_back((index, command));
+            self.messages.push(Observed {
+                side: Side::Client,
+                offset,
+                bytes,
+                kind: "command".into(),
+                dissection,
+                state: self.state,
+                answers: None,
+            });
+        }
+        self.messages[before..].to_vec()
+    }
+
+    /// Bytes the server sent; returns the messages they completed.
+    pub fn push_server(&mut self, bytes: &[u8]) -> Vec<Observed<Pop3State>> {
+        let before = self.messages.len();
+        self.server.extend_from_slice(bytes);
+        loop {
+            let command = if self.greeted {
+                self.awaiting.front().and_then(|(_, c)| c.clone())
+            } else {
+                None
+            };
+            let multiline = command.as_ref().is_some_and(Command::expects_multiline);
+            let len = match next_reply_resuming(&self.server, multiline, &mut self.scanned) {
+                Ok(Some(len)) => len,
+                Ok(None) => break,
+                Err(_) => self.server.len(),
+            };
+            self.scanned = 0;
+            let offset = self.server_offset;
+            self.server_offset += len;
+            let bytes: Vec<u8> = self.server.drain(..len).collect();
+            let ok = Reply::parse(&bytes, multiline)
+                .map(|r| r.ok)
+                .unwrap_or(false);
+            let (kind, dissection, answers) = if !self.greeted {
+                self.greeted = true;
+                self.state = after_greeting(ok);
+                let mut d = dissect_reply(&bytes);
+                d.diagnostics.push(Diagnostic::note(
+                    Span::new(0, bytes.len().min(3)),
+                    "the greeting: the server speaks first; the session is in the AUTHORIZATION state (RFC 1939 §4)",
+                ));
+                ("greeting", d, None)
+            } else if let Some((index, command)) = self.awaiting.pop_front() {
+                let d = match &command {
+                    Some(c) => {
+                        self.state = after_reply(self.state, c, ok);
+                        self.user_given = ok && matches!(c, Command::User(_));
+                        dissect_reply_to(&bytes, c)
+                    }
+                    None => {
+                        self.user_given = false;
+                        dissect_reply(&bytes)
+                    }
+                };
+                ("reply", d, Some(index))
+            } else {
+                let mut d = dissect_reply(&bytes);
+                d.diagnostics.push(Diagnostic::note(
+                    Span::new(0, bytes.len().min(4)),
+                    "a reply no command asked for",
+                ));
+                ("reply", d, None)
+            };
+            self.messages.push(Observed {
+                side: Side::Server,
+                offset,
+                bytes,
+                kind: kind.into(),
+                dissection,
+                state: self.state,
+                answers,
+            });
+        }
+        self.messages[before..].to_vec()
+    }
+
+    /// Dissects what the student is typing, checked against the state.
+    pub fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
+        let mut d = dissect_command(bytes);
+        let end = bytes
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(bytes.len());
+        if let Ok(c) = parse_line(&bytes[..end]).command {
+            self.check(bytes, &c, &mut d);
+        }
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, Millis, drain};
+    use crate::mail::store::MemoryStore;
+    use crate::pop3::server::{Pop3Server, Pop3ServerConfig};
+    use std::sync::Arc;
+
+    /// The course's session, typed one line at a time against the real server.
+    #[test]
+    fn the_course_session_against_the_server() {
+        let store = Arc::new(MemoryStore::course());
+        let mut server = Pop3Server::new(Pop3ServerConfig::default(), store);
+        let mut t = Pop3Transcript::new();
+        t.push_server(&drain(&mut server).bytes());
+        for line in [
+            "user bob",
+            "pass hungry",
+            "list",
+            "retr 1",
+            "dele 1",
+            "retr 2",
+            "dele 2",
+            "quit",
+        ] {
+            let bytes = format!("{line}\r\n");
+            t.push_client(bytes.as_bytes());
+            server.handle_input(bytes.as_bytes(), Millis(0));
+            t.push_server(&drain(&mut server).bytes());
+        }
+        let shown: Vec<_> = t
+            .messages()
+            .iter()
+            .map(|m| format!("{} {}", m.kind, m.state.label()))
+            .collect();
+        assert_eq!(shown[0], "greeting AUTHORIZATION");
+        assert_eq!(shown[4], "reply TRANSACTION");
+        assert_eq!(shown.last().unwrap(), "reply UPDATE");
+        assert_eq!(t.messages().len(), 17);
+        let list = &t.messages()[6];
+        assert_eq!(list.answers, Some(5));
+        assert_eq!(
+            list.dissection.find("Message 1").unwrap().value,
+            "498 octets"
+        );
+        let retr = &t.messages()[8];
+        assert!(retr.dissection.find("Header: Subject").is_some());
+        assert!(retr.dissection.find("Envelope vs header").is_some());
+        for m in t.messages() {
+            assert!(
+                m.dissection.check_invariants(true).is_empty(),
+                "{} {:?}",
+                m.kind,
+                m.dissection.check_invariants(true)
+            );
+            assert!(
+                !m.dissection
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.severity == crate::dissect::Severity::Error),
+                "{:?}",
+                m.dissection.diagnostics
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_message_arriving_in_pieces_completes_exactly_once() {
+        let mut t = Pop3Transcript::new();
+        t.push_server(b"+OK ready\r\n");
+        t.push_client(b"USER bob\r\nPASS hungry\r\nRETR 1\r\n");
+        t.push_server(b"+OK\r\n+OK\r\n");
+        let mut body = b"Subject: long\r\n\r\n".to_vec();
+        for i in 0..4000 {
+            body.extend(format!("line {i} of a long message, with a dot at the end.\r\n").bytes());
+        }
+        let wire = crate::pop3::Reply::ok("long")
+            .with_body(body.clone())
+            .to_bytes();
+        let mut done = Vec::new();
+        for chunk in wire.chunks(500) {
+            done.extend(t.push_server(chunk));
+        }
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].bytes, wire);
+        assert!(done[0].dissection.find("Header: Subject").is_some());
+    }
+
+    #[test]
+    fn commands_in_the_wrong_state_are_flagged() {
+        let mut t = Pop3Transcript::new();
+        t.push_server(b"+OK POP3 server ready\r\n");
+        let out = t.push_client(b"list\r\n");
+        assert!(
+            out[0]
+                .dissection
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("TRANSACTION") && d.message.contains("-ERR"))
+        );
+        t.push_server(b"-ERR not logged in\r\n");
+        assert!(
+            t.dissect_draft(b"pass hungry\r\n")
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("right after a USER"))
+        );
+        // Pipelined USER and PASS: PASS is checked against the projected state.
+        let out = t.push_client(b"user bob\r\npass hungry\r\n");
+        assert!(
+            out[1]
+                .dissection
+                .diagnostics
+                .iter()
+                .all(|d| d.severity != crate::dissect::Severity::Error)
+        );
+        t.push_server(b"+OK\r\n+OK logged in\r\n");
+        assert_eq!(t.state(), Pop3State::Transaction);
+        assert!(
+            t.dissect_draft(b"user bob\r\n")
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("already logged in"))
+        );
+        // A multi-line reply is held until its final dot.
+        t.push_client(b"list\r\n");
+        assert!(t.push_server(b"+OK\r\n1 498\r\n").is_empty());
+        assert_eq!(t.push_server(b".\r\n").len(), 1);
+        t.push_client(b"quit\r\n");
+        t.push_server(b"+OK bye\r\n");
+        assert_eq!(t.state(), Pop3State::Update);
+    }
+}

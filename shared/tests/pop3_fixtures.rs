@@ -1,0 +1,148 @@
+//! Golden POP3 sessions: the course's session as printed (whose missing
+//! `+OK` lines the dissector must explain) and replayed against this lab's
+//! server (which reproduces `1 498`, `2 912` on a fresh mailbox), and a
+//! session that uses the other commands and the wrong states.
+
+mod common;
+
+use common::*;
+use std::sync::Arc;
+use wirelab_shared::dissect::Severity;
+use wirelab_shared::engine::{Engine, Millis, drain};
+use wirelab_shared::mail::store::MemoryStore;
+use wirelab_shared::pop3::{Pop3Server, Pop3ServerConfig, Pop3State, Pop3Transcript};
+
+fn render(t: &Pop3Transcript) -> String {
+    let mut out = String::new();
+    for (i, m) in t.messages().iter().enumerate() {
+        out.push_str(&format!(
+            "#{i} {:?} {} -> {}{}\n",
+            m.side,
+            m.kind,
+            m.state.label(),
+            m.answers
+                .map(|a| format!(" (answers #{a})"))
+                .unwrap_or_default()
+        ));
+        out.push_str(&outline(&m.dissection));
+        assert_sound(&m.dissection, true, &format!("message #{i}"));
+    }
+    out
+}
+
+fn against_the_server(name: &str) -> (Pop3Transcript, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::course());
+    let mut server = Pop3Server::new(Pop3ServerConfig::default(), store.clone());
+    let mut t = Pop3Transcript::new();
+    t.push_server(&drain(&mut server).bytes());
+    for line in std::fs::read_to_string(fixture_dir("pop3").join(name))
+        .unwrap()
+        .lines()
+    {
+        let bytes = format!("{line}\r\n").into_bytes();
+        t.push_client(&bytes);
+        server.handle_input(&bytes, Millis(0));
+        t.push_server(&drain(&mut server).bytes());
+    }
+    (t, store)
+}
+
+#[test]
+fn every_session_matches_its_golden_outline() {
+    for path in fixtures("pop3", "transcript") {
+        let chunks = transcript(&path);
+        let t = Pop3Transcript::replay(chunks.iter().map(|(s, b)| (*s, b.as_slice())));
+        check_golden(&path, &render(&t));
+    }
+    for path in fixtures("pop3", "commands") {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let (t, _) = against_the_server(&name);
+        check_golden(&path, &render(&t));
+    }
+}
+
+#[test]
+fn the_course_session_against_the_server() {
+    let (t, store) = against_the_server("course-session.commands");
+    let replies: Vec<String> = t
+        .messages()
+        .iter()
+        .filter(|m| m.kind != "command")
+        .map(|m| {
+            String::from_utf8_lossy(&m.bytes)
+                .lines()
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(replies[0], "+OK POP3 server ready");
+    assert_eq!(replies[1], "+OK");
+    assert_eq!(replies[2], "+OK user successfully logged on");
+    assert_eq!(replies.last().unwrap(), "+OK POP3 server signing off");
+    let list = t
+        .messages()
+        .iter()
+        .find(|m| {
+            m.answers
+                .is_some_and(|a| t.messages()[a].bytes == b"list\r\n")
+        })
+        .unwrap();
+    assert!(list.bytes.ends_with(b"\r\n1 498\r\n2 912\r\n.\r\n"));
+    assert_eq!(t.state(), Pop3State::Update);
+    assert!(
+        store.messages("bob@hamburger.edu").is_empty(),
+        "download and delete"
+    );
+}
+
+#[test]
+fn erratum_the_printed_session_omits_the_ok_lines() {
+    let path = fixture_dir("pop3").join("course-session-as-printed.transcript");
+    let chunks = transcript(&path);
+    let t = Pop3Transcript::replay(chunks.iter().map(|(s, b)| (*s, b.as_slice())));
+    let missing_ok = t
+        .messages()
+        .iter()
+        .filter(|m| {
+            m.dissection.diagnostics.iter().any(|d| {
+                d.severity == Severity::Error && d.message.contains("starts with +OK or -ERR")
+            })
+        })
+        .count();
+    assert!(
+        missing_ok >= 3,
+        "the printed `1 498`, `2 912`, `<message 1 contents>` lines lack +OK"
+    );
+}
+
+#[test]
+fn other_commands_and_wrong_states() {
+    let (t, store) = against_the_server("keep-top-uidl.commands");
+    let list_first = &t.messages()[3];
+    assert!(
+        list_first
+            .dissection
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("only valid after logging in"))
+    );
+    let top = t
+        .messages()
+        .iter()
+        .find(|m| m.bytes.starts_with(b"+OK top of message follows"))
+        .unwrap();
+    assert!(top.dissection.find("Header: Subject").is_some());
+    let retr3 = t.messages().last().unwrap();
+    assert!(retr3.bytes.starts_with(b"+OK POP3 server signing off"));
+    assert!(
+        t.messages()
+            .iter()
+            .any(|m| m.bytes.starts_with(b"-ERR no such message"))
+    );
+    assert_eq!(
+        store.messages("bob@hamburger.edu").len(),
+        2,
+        "RSET undid the DELE"
+    );
+}
