@@ -25,7 +25,8 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
-fn value(c: u8) -> Option<u8> {
+/// The 6-bit value of a base64 alphabet character.
+pub fn value(c: u8) -> Option<u8> {
     match c {
         b'A'..=b'Z' => Some(c - b'A'),
         b'a'..=b'z' => Some(c - b'a' + 26),

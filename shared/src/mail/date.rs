@@ -28,42 +28,22 @@ const MONTHS: [&str; 12] = [
 
 /// Days since 1970-01-01 of a civil date.
 pub fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
-    let (m, d) = (i64::from(month), i64::from(day));
-    let y = if m <= 2 { year - 1 } else { year };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    crate::calendar::days_from_civil(year, u32::from(month), u32::from(day))
 }
 
 /// The civil date of a day count since 1970-01-01.
 pub fn civil_from_days(days: i64) -> (i64, u8, u8) {
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let (year, month, day) = crate::calendar::civil_from_days(days);
+    (year, month as u8, day as u8)
 }
 
 /// 0 = Sunday.
 pub fn weekday_of(year: i64, month: u8, day: u8) -> usize {
-    (days_from_civil(year, month, day) + 4).rem_euclid(7) as usize
+    (crate::calendar::weekday_from_monday(days_from_civil(year, month, day)) + 1) % 7
 }
 
 fn days_in_month(year: i64, month: u8) -> u8 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
+    crate::calendar::days_in_month(year, u32::from(month)) as u8
 }
 
 impl DateTime {

@@ -58,18 +58,7 @@ impl TransferEncoding {
     }
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn base64_value(b: u8) -> Option<u8> {
-    match b {
-        b'A'..=b'Z' => Some(b - b'A'),
-        b'a'..=b'z' => Some(b - b'a' + 26),
-        b'0'..=b'9' => Some(b - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    }
-}
+use crate::base64::value as base64_value;
 
 /// Decodes base64 text (line breaks and spaces ignored, RFC 2045 §6.8).
 pub fn decode_base64(input: &[u8], base: usize) -> Decoded {
@@ -173,26 +162,7 @@ pub fn decode_base64(input: &[u8], base: usize) -> Decoded {
 /// Encodes bytes as base64, in lines of `line_len` characters (76 for
 /// MIME bodies, RFC 2045 §6.8) joined by CRLF, or in one line if `None`.
 pub fn encode_base64(bytes: &[u8], line_len: Option<usize>) -> String {
-    let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        text.push(ALPHABET[(b[0] >> 2) as usize] as char);
-        text.push(ALPHABET[((b[0] & 0x03) << 4 | b[1] >> 4) as usize] as char);
-        text.push(if chunk.len() > 1 {
-            ALPHABET[((b[1] & 0x0f) << 2 | b[2] >> 6) as usize] as char
-        } else {
-            '='
-        });
-        text.push(if chunk.len() > 2 {
-            ALPHABET[(b[2] & 0x3f) as usize] as char
-        } else {
-            '='
-        });
-    }
+    let text = crate::base64::encode(bytes);
     match line_len {
         Some(n) if n > 0 && text.len() > n => {
             let lines: Vec<&str> = text
