@@ -81,10 +81,18 @@ fn print_banner(relay: &Relay, config: &wirelab_relay::config::Config) {
     if relay.targets().is_empty() {
         println!("  no reference servers");
     }
+    let name_width = relay.targets().iter().map(|t| t.name.len()).max().unwrap_or(0);
+    let addr_width = relay
+        .targets()
+        .iter()
+        .map(|t| t.host.len() + 1 + t.port.to_string().len())
+        .max()
+        .unwrap_or(0);
     for t in relay.targets() {
+        let addr = format!("{}:{}", t.host, t.port);
         println!(
-            "  {:<12} {} {}:{:<5}  {}",
-            t.name, t.transport, t.host, t.port, t.description
+            "  {:<name_width$} {} {:<addr_width$}  {}",
+            t.name, t.transport, addr, t.description
         );
     }
     println!("Press Ctrl-C to stop.");
