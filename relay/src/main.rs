@@ -81,7 +81,12 @@ fn print_banner(relay: &Relay, config: &wirelab_relay::config::Config) {
     if relay.targets().is_empty() {
         println!("  no reference servers");
     }
-    let name_width = relay.targets().iter().map(|t| t.name.len()).max().unwrap_or(0);
+    let name_width = relay
+        .targets()
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(0);
     let addr_width = relay
         .targets()
         .iter()
