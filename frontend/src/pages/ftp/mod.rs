@@ -247,9 +247,9 @@ fn row_html(row: &Row, lab: &FtpLab, selected: Option<Pick>, on_select: &Callbac
                     <span class="arrow">{ direction.arrow() }</span>
                     <span class="time">{ format_time(row.t_ms) }</span>
                     <span class="summary">{ &message.dissection.summary }</span>
-                    { shown }
                     <span class="length">{ format!("{} B", message.bytes.len()) }</span>
                     { for badge }
+                    { shown }
                 </li>
             }
         }

@@ -19,6 +19,7 @@ use std::rc::Rc;
 use wirelab_shared::conversation::{Message, Sender};
 use wirelab_shared::ftp::conversation::FtpConversation;
 use wirelab_shared::ftp::data::dissect_data;
+use wirelab_shared::ftp::session::DataKind;
 use wirelab_shared::relay_protocol::{ClosedBy, Transport};
 
 /// Which message is selected, stable while new ones arrive.
@@ -169,19 +170,29 @@ fn lane_label(channel: &DataChannel) -> String {
         DataOrigin::Active { .. } => "(active)".into(),
     };
     let what = match &channel.kind {
-        Some(k) => match k {
-            wirelab_shared::ftp::DataKind::Listing => " LIST".to_string(),
-            wirelab_shared::ftp::DataKind::NameList => " NLST".to_string(),
-            wirelab_shared::ftp::DataKind::Download { path } => {
-                format!(" RETR {}", path.rsplit('/').next().unwrap_or_default())
-            }
-            wirelab_shared::ftp::DataKind::Upload { path, .. } => {
-                format!(" STOR {}", path.rsplit('/').next().unwrap_or_default())
-            }
-        },
+        Some(DataKind::Listing) => " LIST".to_string(),
+        Some(DataKind::NameList) => " NLST".to_string(),
+        Some(DataKind::Download { path }) => {
+            format!(" RETR {}", path.rsplit('/').next().unwrap_or_default())
+        }
+        Some(DataKind::Upload { path, .. }) => {
+            format!(" STOR {}", path.rsplit('/').next().unwrap_or_default())
+        }
         None => String::new(),
     };
     short(&format!("data #{} {how}{what}", channel.number), 34)
+}
+
+/// What a data arrow says: what crossed, and how many bytes.
+fn data_arrow_label(channel: &DataChannel, bytes: usize) -> String {
+    let base = |path: &str| path.rsplit('/').next().unwrap_or_default().to_string();
+    match &channel.kind {
+        Some(DataKind::Listing) => format!("LIST output ({bytes} B)"),
+        Some(DataKind::NameList) => format!("NLST output ({bytes} B)"),
+        Some(DataKind::Download { path }) => format!("{} ({bytes} B)", base(path)),
+        Some(DataKind::Upload { path, .. }) => format!("{} ({bytes} B)", base(path)),
+        None => format!("{bytes} B"),
+    }
 }
 
 /// Builds the view of `lab`; `server_label` names the control connection's
@@ -315,14 +326,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
                 from,
                 to,
                 t_ms: t,
-                label: short(
-                    &format!(
-                        "{} ({} B)",
-                        channel.label().trim_start_matches(&format!("data #{n} ")),
-                        message.bytes.len()
-                    ),
-                    38,
-                ),
+                label: short(&data_arrow_label(channel, message.bytes.len()), 38),
                 kind: ArrowKind::Data,
                 message: Some(pick.id()),
             });
@@ -350,7 +354,7 @@ mod tests {
     use super::*;
     use crate::pages::ftp::lab::FtpAction;
     use crate::session::SessionAction;
-    use wirelab_shared::ftp::session::{DataKind, TransferType};
+    use wirelab_shared::ftp::session::TransferType;
     use wirelab_shared::relay_protocol::RelayMessage;
 
     fn connected(peer: &str) -> RelayMessage {
@@ -526,6 +530,7 @@ mod tests {
             .find(|a| a.kind == ArrowKind::Data)
             .unwrap();
         assert_eq!((data.from, data.to), (2, 0));
+        assert_eq!(data.label, "LIST output (41 B)");
         assert_eq!(data.message, Some(Pick::DataIn(1).id()));
         assert!(
             view.arrows
