@@ -85,9 +85,25 @@ fn anonymous_list_and_retr_over_two_passive_data_connections() -> Result<()> {
     };
     lab.open("/ftp")?;
     let b = &lab.browser;
-    log_in(b, "anonymous", "guest@example.org")?;
+    b.wait_attribute("relay-status", "data-state", "online")?;
+    b.click(&b.testid("connect")?)?;
+    b.wait_attribute("conn-state", "data-state", "open")?;
+    b.wait_text("transcript", "220 ")?;
+    // The course's session, replayed a line at a time: each step lands in
+    // the editor and Enter sends it.
+    b.select_option("dialogue-select", "anonymous")?;
+    for (line, code) in [("USER anonymous", "331"), ("PASS guest@example.org", "230")] {
+        b.click(&b.testid("dialogue-next")?)?;
+        let editor = b.testid("editor")?;
+        b.wait_until(&format!("{line} in the editor"), || {
+            Ok(b.property(&editor, "value")?.filter(|v| v == line))
+        })?;
+        enter(b, line, code)?;
+    }
+    b.wait_attribute("ftp-login", "data-logged-in", "true")?;
     let login = b.text(&b.testid("ftp-login")?)?;
     assert!(login.contains("anonymous"), "{login}");
+    b.wait_text("dialogue-progress", "line 3 of 9: PWD")?;
 
     // PASV: the 227 names the port, and the page opens data connection #1.
     command(b, "PASV", "227")?;

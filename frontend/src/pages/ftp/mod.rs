@@ -619,7 +619,7 @@ fn ftp_workbench() -> Html {
                 </label>
                 <span class="hint" data-testid="upload-chosen">
                     { match &*upload {
-                        Some(u) => format!("{} ({} bytes) will be sent by the next STOR or APPE", u.name, u.bytes.len()),
+                        Some(u) => format!("{} ({} bytes) will be sent by STOR and APPE", u.name, u.bytes.len()),
                         None => format!("no file chosen: STOR sends {} bytes of text", DEFAULT_UPLOAD.len()),
                     } }
                 </span>
