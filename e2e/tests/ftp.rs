@@ -5,7 +5,7 @@
 //! transcript and of the timeline, and an upload from the file picker.
 
 use anyhow::Result;
-use wirelab_e2e::{Browser, Lab};
+use wirelab_e2e::{Browser, Lab, StaticSite, dist_dir};
 
 /// Types a command in the editor and presses Enter (the editor sends the
 /// line with CR LF), then waits for the reply starting with `code`.
@@ -220,5 +220,24 @@ fn active_mode_retr_and_an_upload_from_the_file_picker() -> Result<()> {
         replies.iter().any(|r| r.contains("213 27")),
         "the server stored the 27 bytes: {replies:?}"
     );
+    Ok(())
+}
+
+#[test]
+fn without_a_relay_the_page_says_ftp_needs_it() -> Result<()> {
+    let dist = dist_dir();
+    if !dist.join("index.html").is_file() {
+        wirelab_testkit::skip("the page is not built (run `cargo xtask dist`)");
+        return Ok(());
+    }
+    let Some(mut browser) = Browser::launch_or_skip() else {
+        return Ok(());
+    };
+    let site = StaticSite::start(&dist);
+    browser.goto(&format!("http://{}/ftp", site.addr))?;
+    let b = &browser;
+    b.wait_attribute("relay-status", "data-state", "offline")?;
+    b.wait_text("needs-relay", "FTP needs the relay")?;
+    assert!(b.find("[data-testid=\"connect\"]")?.is_none());
     Ok(())
 }

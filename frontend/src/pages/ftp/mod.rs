@@ -21,7 +21,7 @@ pub mod driver;
 pub mod lab;
 pub mod view;
 
-use crate::app::RelayInfo;
+use crate::app::{RelayInfo, RelayStatus};
 use crate::components::inspector::{Inspector, severity_name};
 use crate::components::messages::format_time;
 use crate::components::target_picker::{TargetPicker, pick};
@@ -286,6 +286,7 @@ fn channels_html(lab: &FtpLab, view: &FtpView, on_select: &Callback<Pick>) -> Ht
                 let file = name.clone();
                 let onclick = Callback::from(move |_: MouseEvent| save_file(&file, &bytes));
                 html! { <button class="small save" data-testid="save-file" data-name={name.clone()}
+                                title="Save the bytes as they arrived on the data connection (in ASCII mode, with CR LF line ends)"
                                 onclick={onclick}>{ format!("save {name}") }</button> }
             }
             _ => html! {},
@@ -340,6 +341,9 @@ fn ftp_workbench() -> Html {
         .as_ref()
         .map(|i| offered_targets(&i.targets, Some("ftp")))
         .unwrap_or_default();
+    let online = info
+        .as_ref()
+        .is_some_and(|i| matches!(i.status, RelayStatus::Online { .. }));
     let lab = use_reducer(FtpLab::default);
     let driver = {
         let dispatcher = lab.dispatcher();
@@ -572,8 +576,8 @@ fn ftp_workbench() -> Html {
             </div>
             if let Some(t) = &target {
                 <p class="target-description">{ &t.description }</p>
-            } else {
-                <p class="notice">{ "This relay has no FTP server in its catalog." }</p>
+            } else if online {
+                <p class="notice" data-testid="no-target">{ "This relay has no FTP server in its catalog." }</p>
             }
             <p class={classes!("conn-state", state.key())} data-testid="conn-state" data-state={state.key()}>
                 { "Control connection: " }{ state.describe() }
