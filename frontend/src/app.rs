@@ -137,7 +137,7 @@ fn switch(route: Route) -> Html {
         },
         Route::Smtp => html! { <ProtocolPage key="smtp" protocol="smtp" /> },
         Route::Pop3 => html! { <ProtocolPage key="pop3" protocol="pop3" /> },
-        Route::Ftp => html! { <ProtocolPage key="ftp" protocol="ftp" /> },
+        Route::Ftp => html! { <crate::pages::ftp::FtpPage /> },
         Route::Dns => html! { <ProtocolPage key="dns" protocol="dns" /> },
         Route::NotFound => html! { <NotFound /> },
     }

@@ -70,6 +70,15 @@ impl Link {
         }
     }
 
+    /// FTP active mode: asks the relay for a listening socket that only this
+    /// connection's peer may connect to; the answer is a `listening` event.
+    pub fn listen(&self) -> Result<(), String> {
+        match &self.inner {
+            Inner::Relay(link) => link.send_control(&PageMessage::Listen),
+            Inner::Local(_) => Err("listening needs the relay".into()),
+        }
+    }
+
     /// Whether this link runs in the page rather than through the relay.
     pub fn is_local(&self) -> bool {
         matches!(self.inner, Inner::Local(_))

@@ -79,11 +79,34 @@ pub fn ftp_reply(data: &[u8]) {
     crate::engine::Engine::handle_input(&mut client, b, crate::engine::Millis(1));
     crate::engine::Engine::handle_eof(&mut client, crate::engine::Millis(2));
     crate::engine::drain(&mut client);
+    // The page's view of a control connection: the same bytes both ways.
+    use crate::conversation::Conversation;
+    let mut conversation = crate::ftp::conversation::FtpConversation::new();
+    let mut messages = conversation.server_bytes(a, 0.0);
+    messages.extend(conversation.client_bytes(b, 1.0));
+    messages.extend(conversation.server_bytes(b, 2.0));
+    messages.extend(conversation.closed(3.0));
+    let total: usize = messages.iter().map(|m| m.bytes.len()).sum();
+    assert!(total <= a.len() + 2 * b.len());
 }
 
-/// LIST output.
+/// LIST output, and whatever else a data connection carries.
 pub fn ftp_list(data: &[u8]) {
+    use crate::ftp::session::{DataKind, TransferType};
     check(&crate::ftp::dissect::dissect_list(data), data);
+    let kinds = [
+        None,
+        Some(DataKind::NameList),
+        Some(DataKind::Download { path: "/f".into() }),
+    ];
+    for kind in &kinds {
+        for t in [TransferType::Ascii, TransferType::Image] {
+            check(
+                &crate::ftp::data::dissect_data(data, kind.as_ref(), t),
+                data,
+            );
+        }
+    }
 }
 
 /// The FTP server engine: the first half of the input as control bytes, the

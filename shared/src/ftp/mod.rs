@@ -17,11 +17,18 @@
 //!   open, feed and close data connections through [`server::DataRequest`]s;
 //!   the client follows a session typed by a student and says which data
 //!   connection to open;
-//! - [`dissect`]: bytes → [`crate::Dissection`] for commands, replies and listings.
+//! - [`dissect`]: bytes → [`crate::Dissection`] for commands, replies and listings;
+//!   [`data`]: what a data connection carried (a listing, a name list, a file);
+//! - [`conversation`]: a control connection cut into messages dissected in the
+//!   session's context, for the page's transcript; [`dialogues`]: the course's
+//!   sessions to replay.
 
 pub mod address;
 pub mod client;
 pub mod command;
+pub mod conversation;
+pub mod data;
+pub mod dialogues;
 pub mod dissect;
 pub mod frame;
 pub mod fs;
