@@ -1,5 +1,6 @@
 //! One module per page of the lab.
 
+pub mod dns;
 pub mod home;
 pub mod http;
 pub mod not_found;

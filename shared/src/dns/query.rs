@@ -134,6 +134,30 @@ impl QuerySpec {
         }
     }
 
+    /// The query a message is, for a form that edits it: the first
+    /// question, the ID, RD, CD, AD and the EDNS size and DO bit. `None`
+    /// without exactly one question. Bits the spec does not hold (QR, AA,
+    /// TC, RA, Z, the RCODE, other records) are not kept: compare
+    /// `spec.to_bytes()` with the message to know whether it says it all.
+    pub fn from_message(message: &Message) -> Option<QuerySpec> {
+        let [question] = message.questions.as_slice() else {
+            return None;
+        };
+        let edns = message.edns();
+        Some(QuerySpec {
+            name: question.name.clone(),
+            qtype: question.qtype,
+            qclass: question.qclass,
+            id: message.header.id,
+            recursion_desired: message.header.rd,
+            checking_disabled: message.header.cd,
+            authentic_data: message.header.ad,
+            edns: edns.as_ref().map(|e| e.udp_size),
+            dnssec_ok: edns.is_some_and(|e| e.dnssec_ok),
+            ..QuerySpec::default()
+        })
+    }
+
     /// The one-liner that builds this query (the inverse of
     /// [`parse_one_liner`], server included).
     pub fn to_one_liner(&self) -> String {
@@ -433,6 +457,28 @@ mod tests {
         let ns = parse_one_liner("ns.fr NS", 1).unwrap();
         assert_eq!(ns.name.to_string(), "ns.fr.");
         assert_eq!(ns.qtype, RecordType::NS);
+    }
+
+    #[test]
+    fn a_message_gives_its_query_back() {
+        let mut spec = parse_one_liner("hamburger.edu MX +norecurse +dnssec +cdflag", 7).unwrap();
+        spec.edns = Some(4096);
+        let back = QuerySpec::from_message(&spec.to_message()).unwrap();
+        assert_eq!(back.to_bytes(), spec.to_bytes());
+        assert_eq!(
+            (back.qtype, back.id, back.edns),
+            (RecordType::MX, 7, Some(4096))
+        );
+        assert!(back.dnssec_ok && back.checking_disabled && !back.recursion_desired);
+        // A bit the spec does not hold is dropped, and the bytes say so.
+        let mut m = spec.to_message();
+        m.header.qr = true;
+        assert_ne!(
+            QuerySpec::from_message(&m).unwrap().to_bytes(),
+            m.to_bytes()
+        );
+        m.questions.clear();
+        assert!(QuerySpec::from_message(&m).is_none());
     }
 
     #[test]
