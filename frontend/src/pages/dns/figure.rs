@@ -65,29 +65,32 @@ pub fn walk_figure(walk: &Walk) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
             host_of(Party::Authoritative),
         ],
     );
-    let start = walk.steps.first().map_or(0.0, |s| s.sent_ms);
-    let end = walk
-        .steps
-        .iter()
-        .filter_map(|s| s.replied_ms)
-        .fold(start, f64::max);
+    // Network time only: each query leaves when the previous reply came
+    // back, so the student's thinking time between steps does not count.
+    let mut clock = 0.0;
+    let mut at = Vec::new();
+    for s in &walk.steps {
+        let reply = s.replied_ms.map(|r| clock + (r - s.sent_ms).max(0.0));
+        at.push((clock, reply));
+        if let Some(r) = reply {
+            clock = r;
+        }
+    }
     let mut arrows = Vec::new();
     for (index, numbered) in walk.numbered().into_iter().enumerate() {
         let (t, bytes, kind) = match numbered.what {
             WalkMessage::HostQuery => (0.0, Some(walk.host_query()), ArrowKind::Request),
-            WalkMessage::Query(i) => {
-                let s = &walk.steps[i];
-                (s.sent_ms - start, Some(s.query.clone()), ArrowKind::Request)
-            }
-            WalkMessage::Reply(i) => {
-                let s = &walk.steps[i];
-                (
-                    s.replied_ms.unwrap_or(s.sent_ms) - start,
-                    s.reply.clone(),
-                    ArrowKind::Response,
-                )
-            }
-            WalkMessage::HostReply => (end - start, walk.host_reply(), ArrowKind::Response),
+            WalkMessage::Query(i) => (
+                at[i].0,
+                Some(walk.steps[i].query.clone()),
+                ArrowKind::Request,
+            ),
+            WalkMessage::Reply(i) => (
+                at[i].1.unwrap_or(at[i].0),
+                walk.steps[i].reply.clone(),
+                ArrowKind::Response,
+            ),
+            WalkMessage::HostReply => (clock, walk.host_reply(), ArrowKind::Response),
         };
         let summary = bytes.map(|b| dissect(&b).summary).unwrap_or_default();
         arrows.push(Arrow {
@@ -106,7 +109,7 @@ pub fn walk_figure(walk: &Walk) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
         arrows.push(Arrow {
             from: last.party.index(),
             to: Party::Local.index(),
-            t_ms: last.sent_ms - start,
+            t_ms: clock,
             label: short(&format!("no reply: {why}"), LABEL),
             kind: ArrowKind::Close,
             message: None,
@@ -207,7 +210,9 @@ mod tests {
         );
         assert!(arrows[0].label.starts_with("1 "));
         assert!(arrows[7].label.starts_with("8 "), "{}", arrows[7].label);
-        assert_eq!(arrows[7].t_ms, 10.0);
+        // Round trips only: three of 1 ms each, not the 9 ms of the whole.
+        assert_eq!(arrows[7].t_ms, 3.0);
+        assert_eq!(arrows[3].t_ms, 1.0);
         assert_eq!(arrows[5].message, Some(5));
     }
 

@@ -219,11 +219,25 @@ impl DnsLab {
                         step = Some(walk.steps.len() - 1);
                     }
                 }
-                if purpose == Purpose::Recursive {
-                    self.recursive = Some(Recursive {
-                        exchange: id,
-                        trace: TraceState::Loading,
-                    });
+                match purpose {
+                    Purpose::Recursive => {
+                        self.recursive = Some(Recursive {
+                            exchange: id,
+                            trace: TraceState::Loading,
+                        })
+                    }
+                    Purpose::Plain => {
+                        self.recursive = Some(Recursive {
+                            exchange: id,
+                            trace: TraceState::Missing(
+                                "RD was off, so the local server did not resolve anything: it \
+                                 answered from its cache alone, or referred you to the closest \
+                                 servers it knows"
+                                    .into(),
+                            ),
+                        })
+                    }
+                    Purpose::Step => {}
                 }
                 self.exchanges.push(Exchange {
                     id,

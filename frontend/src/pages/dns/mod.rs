@@ -678,8 +678,10 @@ pub fn dns_page() -> Html {
             spec.name = hop.question.name.clone();
             spec.qtype = hop.question.qtype;
             spec.qclass = hop.question.qclass;
-            let spec = spec.next_hop(random_id());
+            let mut spec = spec.next_hop(random_id());
             let t = if hop.tcp { Transport::Tcp } else { transport };
+            spec.server = Some(base.clone());
+            spec.transport = query_transport(t);
             let mut d = (*draft).clone();
             d.set_spec(spec);
             commit.emit((d, base, t));
@@ -902,7 +904,7 @@ pub fn dns_page() -> Html {
                     <button class="small" data-testid="clear" onclick={on_clear}>{ "clear" }</button>
                 </h2>
                 <MessageList items={Rc::new(items)} selected={match *selected { Some(Selected::Message(i)) => Some(i), _ => None }}
-                             on_select={on_select_message} />
+                             on_select={on_select_message} hex=true />
                 { for (refs.is_empty()).then(|| html! { <p class="hint">{ "Nothing sent yet." }</p> }) }
             </div>
         </section>
@@ -1195,6 +1197,7 @@ fn walk_pane(
                 </div>
             }
             <h3>{ "The course's figure: your resolution" }</h3>
+            <p class="hint">{ "The times on the left add up the round trips only, not the time you took between steps; click an arrow to see its message." }</p>
             <Timeline lanes={lanes} arrows={arrows} selected={selected_index} on_select={on_select} />
         </div>
     }
