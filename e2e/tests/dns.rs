@@ -3,10 +3,11 @@
 //! referrals (the 8 messages of the course's figure, the host's two
 //! included), then recursively through the local resolver with its trace
 //! drawn and its cache answering the second time, and a missing name
-//! answered NXDOMAIN with the zone's SOA (over TCP, from the one-liner).
+//! answered NXDOMAIN with the zone's SOA (over TCP, from the one-liner);
+//! and the walk by hand again with no relay, on the in-browser servers.
 
 use anyhow::{Context, Result, ensure};
-use wirelab_e2e::{Browser, Lab};
+use wirelab_e2e::{Browser, Lab, StaticSite, dist_dir};
 
 /// Select-all in a field, so that typing replaces its text (WebDriver's
 /// Control key, then the NULL key releasing it).
@@ -299,5 +300,36 @@ fn a_missing_name_gets_nxdomain_with_the_soa_over_tcp() -> Result<()> {
         text.contains("SOA") && text.contains("hostmaster.cs.umass.edu."),
         "{text}"
     );
+    Ok(())
+}
+
+#[test]
+fn the_walk_by_hand_works_in_the_page_without_a_relay() -> Result<()> {
+    let dist = dist_dir();
+    if !dist.join("index.html").is_file() {
+        wirelab_testkit::skip("the page is not built (run `cargo xtask dist`)");
+        return Ok(());
+    }
+    let Some(mut browser) = Browser::launch_or_skip() else {
+        return Ok(());
+    };
+    let site = StaticSite::start(&dist);
+    browser.goto(&format!("http://{}/dns", site.addr))?;
+    let b = &browser;
+    b.wait_attribute("relay-status", "data-state", "offline")?;
+    // The resolver needs the relay; the hierarchy runs in the page.
+    let recursive = b.testid("mode-recursive")?;
+    assert_eq!(b.property(&recursive, "disabled")?.as_deref(), Some("true"));
+    b.wait_until("the in-browser root", || {
+        b.find("[data-testid=\"target-select\"] option[value=\"dns-root\"]")
+    })?;
+    send(b, 1)?;
+    b.wait_text("outcome", "referral to edu.")?;
+    follow(b, "dns-edu")?;
+    send(b, 2)?;
+    follow(b, "dns-cs-umass")?;
+    send(b, 3)?;
+    b.wait_text("outcome", "128.119.245.12")?;
+    b.wait_attribute("message-count", "data-count", "8")?;
     Ok(())
 }

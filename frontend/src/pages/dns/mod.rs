@@ -748,6 +748,23 @@ pub fn dns_page() -> Html {
         Callback::from(move |_: MouseEvent| selected.set(None))
     };
 
+    // A reply that arrives is shown in the inspector at once.
+    {
+        let selected = selected.clone();
+        let answered = lab
+            .last()
+            .filter(|e| e.status == Status::Answered)
+            .map(|e| e.id);
+        let reply_index =
+            answered.and_then(|id| refs.iter().position(|r| r.exchange == id && r.reply));
+        use_effect_with(answered, move |answered| {
+            if answered.is_some()
+                && let Some(i) = reply_index
+            {
+                selected.set(Some(Selected::Message(i)));
+            }
+        });
+    }
     let active = lab.active().cloned();
     let status = status_line(lab.last(), &targets);
     let outcome = lab.last().and_then(outcome_of);
