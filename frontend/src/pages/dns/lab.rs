@@ -211,7 +211,9 @@ impl DnsLab {
                     {
                         let continues = self.walk.as_ref().is_some_and(|w| w.continues_with(q));
                         if !continues {
-                            self.walk = Some(Walk::new(q.clone(), m.header.id));
+                            // The host's query (message 1) has the host's
+                            // own ID, not the one of your first query.
+                            self.walk = Some(Walk::new(q.clone(), m.header.id.rotate_left(8)));
                         }
                     }
                     if let Some(walk) = self.walk.as_mut() {
