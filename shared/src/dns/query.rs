@@ -162,10 +162,16 @@ impl QuerySpec {
     /// [`parse_one_liner`], server included).
     pub fn to_one_liner(&self) -> String {
         let name = self.name.to_string();
-        let mut parts = vec![name.trim_end_matches('.').to_string()];
-        if parts[0].is_empty() {
-            parts[0] = ".".into();
-        }
+        let short = name.trim_end_matches('.');
+        // A one-label name that reads as a type (`a`, `mx`) keeps its final
+        // dot, or the line would ask for that type with no name.
+        let mut parts = vec![
+            if short.is_empty() || RecordType::from_text(short).is_some() {
+                name.clone()
+            } else {
+                short.to_string()
+            },
+        ];
         parts.push(self.qtype.to_string());
         if self.qclass != Class::IN {
             parts.push(self.qclass.to_string());
@@ -470,6 +476,12 @@ mod tests {
             (RecordType::MX, 7, Some(4096))
         );
         assert!(back.dnssec_ok && back.checking_disabled && !back.recursion_desired);
+        // A name that is also a type mnemonic keeps its dot.
+        let a = QuerySpec::new(Name::parse("a").unwrap(), RecordType::MX, 1);
+        assert_eq!(a.to_one_liner(), "a. MX +id=1");
+        assert_eq!(parse_one_liner(&a.to_one_liner(), 0).unwrap(), a);
+        let root = QuerySpec::new(Name::root(), RecordType::NS, 1);
+        assert_eq!(parse_one_liner(&root.to_one_liner(), 0).unwrap(), root);
         // A bit the spec does not hold is dropped, and the bytes say so.
         let mut m = spec.to_message();
         m.header.qr = true;
