@@ -281,7 +281,8 @@ fn a_missing_name_gets_nxdomain_with_the_soa_over_tcp() -> Result<()> {
     b.wait_until("the length prefix in the draft", || {
         b.find("[data-testid=\"dissection\"] [data-testid=\"field\"][data-name=\"Length\"]")
     })?;
-    send(b, 1)?;
+    // Enter in the one-liner sends, as in a terminal.
+    b.type_text(&one_liner, "\u{E007}")?;
     b.wait_attribute("outcome", "data-kind", "nxdomain")?;
     let soa = b.wait_text("outcome-soa", "SOA of cs.umass.edu.")?;
     assert!(soa.contains("300 s"), "{soa}");

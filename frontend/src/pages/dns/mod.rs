@@ -563,7 +563,7 @@ pub fn dns_page() -> Html {
     };
 
     // ---- sending ----
-    let on_send = {
+    let send_now = {
         let lab = lab.clone();
         let draft = draft.clone();
         let server = (*server).clone();
@@ -574,7 +574,7 @@ pub fn dns_page() -> Html {
         let timer = timer.clone();
         let selected = selected.clone();
         let mode = mode.clone();
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |_: ()| {
             let Some(target) = chosen_target.clone() else {
                 return;
             };
@@ -662,6 +662,21 @@ pub fn dns_page() -> Html {
                     })
                 },
             ));
+        })
+    };
+    let on_send = {
+        let send_now = send_now.clone();
+        Callback::from(move |_: MouseEvent| send_now.emit(()))
+    };
+    // Enter in the one-liner sends, as in a terminal.
+    let on_one_liner_key = {
+        let send_now = send_now.clone();
+        let typed_ok = draft.one_liner_error.is_none();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" && typed_ok {
+                e.prevent_default();
+                send_now.emit(());
+            }
         })
     };
     let on_follow = {
@@ -806,7 +821,7 @@ pub fn dns_page() -> Html {
                     <h2>{ "The query" }</h2>
                     <label class="one-liner">{ "dig-like one-liner " }
                         <input class="editor" data-testid="one-liner" spellcheck="false"
-                               value={draft.one_liner.clone()} oninput={on_one_liner}
+                               value={draft.one_liner.clone()} oninput={on_one_liner} onkeydown={on_one_liner_key}
                                placeholder="gaia.cs.umass.edu A +norecurse @dns-root" />
                     </label>
                     if let Some(e) = &draft.one_liner_error {
