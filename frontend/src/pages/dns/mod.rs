@@ -1258,13 +1258,16 @@ fn recursive_pane(
                 )
             } else {
                 format!(
-                    "{} — {} in {} ms: {} queries to other servers{}",
+                    "{} — {} in {} ms: {} to other servers{}",
                     t.question,
                     t.rcode,
                     t.elapsed_ms,
-                    t.upstream_queries,
+                    plural(t.upstream_queries, "query", "queries"),
                     if cache_hits > 0 {
-                        format!(", {cache_hits} answers taken from the cache")
+                        format!(
+                            ", {} from the cache",
+                            plural(cache_hits, "step taken", "steps taken")
+                        )
                     } else {
                         String::new()
                     }
@@ -1336,6 +1339,11 @@ fn recursive_pane(
             { body }
         </div>
     }
+}
+
+/// `1 query`, `3 queries`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn trace_kind_key(kind: TraceKind) -> &'static str {
@@ -1485,6 +1493,12 @@ mod tests {
         assert!(
             server_label("dns-root", &targets).contains("root a.root-servers.net 127.0.0.10:1053")
         );
+    }
+
+    #[test]
+    fn counts_read_well() {
+        assert_eq!(plural(1, "query", "queries"), "1 query");
+        assert_eq!(plural(3, "query", "queries"), "3 queries");
     }
 
     #[test]
