@@ -138,7 +138,7 @@ fn switch(route: Route) -> Html {
         Route::Smtp => html! { <ProtocolPage key="smtp" protocol="smtp" /> },
         Route::Pop3 => html! { <ProtocolPage key="pop3" protocol="pop3" /> },
         Route::Ftp => html! { <crate::pages::ftp::FtpPage /> },
-        Route::Dns => html! { <ProtocolPage key="dns" protocol="dns" /> },
+        Route::Dns => html! { <crate::pages::dns::DnsPage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

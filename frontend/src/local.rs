@@ -1,13 +1,19 @@
 //! The in-browser reference servers: the same shared engines the relay
 //! runs, driven by the page itself when no relay answers (a static copy of
 //! the page, a laptop with the relay stopped). Their catalog entries say
-//! "in-browser" where the relay's say an address.
+//! "in-browser" where the relay's say an address. Offered: the web server,
+//! the uppercase servers, and the DNS hierarchy's root, TLD and
+//! authoritative servers (not the recursive resolver), and SMTP and POP3.
 //!
 //! The SMTP and POP3 servers share one in-memory mail store for the life of
 //! the page (a reload starts again from the course's mailbox), so mail sent
 //! over SMTP can be read over POP3, as with the relay.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use wirelab_shared::dns::hierarchy::{self, Role};
+use wirelab_shared::dns::server::{AuthoritativeTcp, AuthoritativeUdp, Authority};
+use wirelab_shared::dns::zone::parse_zone;
 use wirelab_shared::engine::ErasedEngine;
 use wirelab_shared::http::server::{Endpoints, HttpServerConnection};
 use wirelab_shared::http::site::WebSite;
@@ -52,6 +58,12 @@ pub const LOCAL_HOST: &str = "in-browser";
 
 /// The targets the page can serve itself.
 pub fn targets() -> Vec<TargetInfo> {
+    let mut targets = fixed_targets();
+    targets.extend(dns_targets());
+    targets
+}
+
+fn fixed_targets() -> Vec<TargetInfo> {
     vec![
         TargetInfo {
             name: "http".into(),
@@ -101,9 +113,76 @@ pub fn targets() -> Vec<TargetInfo> {
     ]
 }
 
+/// The DNS servers of the lab's hierarchy that can run in the page: all
+/// but the recursive resolver, which needs the relay (its trace and cache
+/// are the relay's API). Each twice, as on the relay: `dns-root` (UDP) and
+/// `dns-root-tcp` (TCP).
+fn dns_targets() -> Vec<TargetInfo> {
+    let mut out = Vec::new();
+    for s in hierarchy::SERVERS
+        .iter()
+        .filter(|s| s.role != Role::Resolver)
+    {
+        for transport in [Transport::Udp, Transport::Tcp] {
+            out.push(TargetInfo {
+                name: match transport {
+                    Transport::Udp => s.catalog.to_string(),
+                    Transport::Tcp => format!("{}-tcp", s.catalog),
+                },
+                transport,
+                host: LOCAL_HOST.into(),
+                port: 1053,
+                protocol: "dns".into(),
+                description: format!("{}, running in this page ({transport})", s.description),
+                data_ports: None,
+            });
+        }
+    }
+    out
+}
+
+thread_local! {
+    /// The in-browser DNS servers' zones, parsed once from the embedded
+    /// defaults (the relay reads its copies from the data directory).
+    static DNS_AUTHORITIES: HashMap<&'static str, Arc<Authority>> = hierarchy::SERVERS
+        .iter()
+        .filter(|s| s.role != Role::Resolver)
+        .map(|s| {
+            let zones = s
+                .zones
+                .iter()
+                .filter_map(|file| {
+                    let text = hierarchy::default_zone(file)?;
+                    Some(parse_zone(text, Some(&hierarchy::origin_of_file(file))).zone)
+                })
+                .collect();
+            (s.catalog, Arc::new(Authority::new(s.host, zones)))
+        })
+        .collect();
+}
+
+/// The engine of an in-browser DNS server, replying after its simulated
+/// distance as the relay's do.
+fn dns_engine(name: &str) -> Option<Box<dyn ErasedEngine>> {
+    let (base, tcp) = match name.strip_suffix("-tcp") {
+        Some(base) => (base, true),
+        None => (name, false),
+    };
+    let server = hierarchy::server(base)?;
+    let authority = DNS_AUTHORITIES.with(|all| all.get(server.catalog).cloned())?;
+    Some(if tcp {
+        Box::new(AuthoritativeTcp::new(authority, server.delay_ms))
+    } else {
+        Box::new(AuthoritativeUdp::new(authority, server.delay_ms))
+    })
+}
+
 /// A fresh engine for the in-browser target `name`: one per connection for
 /// TCP, one per datagram for UDP (as the relay's drivers do).
 pub fn engine(name: &str) -> Option<Box<dyn ErasedEngine>> {
+    if name.starts_with("dns") {
+        return dns_engine(name);
+    }
     match name {
         "upper-tcp" => Some(Box::new(UpperTcpServer::new())),
         "upper-udp" => Some(Box::new(UpperUdpServer::new())),
@@ -166,6 +245,34 @@ mod tests {
             assert!(engine(&t.name).is_some(), "{}", t.name);
         }
         assert!(engine("smtp-on-mars").is_none());
+        assert!(
+            engine("dns").is_none(),
+            "the resolver runs on the relay only"
+        );
+    }
+
+    #[test]
+    fn the_in_browser_root_refers_to_edu() {
+        use wirelab_shared::dns::query::QuerySpec;
+        use wirelab_shared::dns::{Name, RecordType};
+        use wirelab_shared::engine::{Millis, Output};
+        let query = QuerySpec::new(Name::parse("gaia.cs.umass.edu").unwrap(), RecordType::A, 9)
+            .next_hop(9)
+            .to_bytes();
+        let mut root = engine("dns-root").unwrap();
+        root.handle_input(&query, Millis(0));
+        // Held back for the root's simulated distance, then sent.
+        let mut reply = None;
+        for _ in 0..4 {
+            match root.poll_output() {
+                Output::Wait(Some(at)) => root.handle_timeout(at),
+                Output::Transmit(bytes) => reply = Some(bytes),
+                _ => {}
+            }
+        }
+        let reply = wirelab_shared::dns::Message::parse(&reply.expect("a reply")).unwrap();
+        assert_eq!(reply.authority[0].name.to_string(), "edu.");
+        assert_eq!(targets().iter().filter(|t| t.protocol == "dns").count(), 24);
     }
 
     #[test]

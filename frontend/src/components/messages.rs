@@ -25,6 +25,10 @@ pub struct MessageListProps {
     #[prop_or_default]
     pub selected: Option<usize>,
     pub on_select: Callback<usize>,
+    /// Show each message's bytes in hex rather than as text (binary
+    /// protocols such as DNS).
+    #[prop_or_default]
+    pub hex: bool,
 }
 
 #[function_component(MessageList)]
@@ -43,7 +47,11 @@ pub fn message_list(props: &MessageListProps) -> Html {
                 let count = message.dissection.diagnostics.len();
                 html! { <span class={classes!("badge", severity_name(w))}>{ format!("{count} {}", severity_name(w)) }</span> }
             });
-            let shown = crate::follow::short(&visible(&message.bytes), 160);
+            let shown = if props.hex {
+                crate::follow::short(&wirelab_shared::text::hex_spaced(&message.bytes), 160)
+            } else {
+                crate::follow::short(&visible(&message.bytes), 160)
+            };
             html! {
                 <li key={format!("m{id}")} data-testid="transcript-entry" data-direction={direction.as_str()}
                     data-message={id.to_string()}

@@ -1,5 +1,6 @@
 //! One module per page of the lab.
 
+pub mod dns;
 pub mod ftp;
 pub mod home;
 pub mod http;

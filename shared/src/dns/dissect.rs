@@ -117,11 +117,19 @@ fn shift(mut field: Field, by: usize) -> Field {
 /// only the pair allows: same ID, same question, QR set.
 pub fn dissect_reply(query: &[u8], reply: &[u8]) -> Dissection {
     let mut d = dissect(reply);
+    d.diagnostics.extend(reply_checks(query, reply));
+    d
+}
+
+/// The checks of [`dissect_reply`] alone (spans within the reply), for a
+/// caller that dissects the reply another way (inside a TCP stream).
+pub fn reply_checks(query: &[u8], reply: &[u8]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
     let (Some(q), Some(r)) = (Header::parse(query), Header::parse(reply)) else {
-        return d;
+        return out;
     };
     if q.id != r.id {
-        d.diagnostics.push(
+        out.push(
             Diagnostic::error(
                 Span::new(0, 2),
                 format!(
@@ -134,7 +142,7 @@ pub fn dissect_reply(query: &[u8], reply: &[u8]) -> Dissection {
         );
     }
     if !r.qr {
-        d.diagnostics.push(
+        out.push(
             Diagnostic::error(Span::new(2, 3), "QR is 0: this is a query, not a reply")
                 .reference("RFC 1035 §4.1.1"),
         );
@@ -143,7 +151,7 @@ pub fn dissect_reply(query: &[u8], reply: &[u8]) -> Dissection {
         && !rm.questions.is_empty()
         && qm.questions != rm.questions
     {
-        d.diagnostics.push(
+        out.push(
             Diagnostic::error(
                 Span::new(HEADER_LEN, HEADER_LEN),
                 "the reply's question is not the query's: a client must drop it",
@@ -151,7 +159,7 @@ pub fn dissect_reply(query: &[u8], reply: &[u8]) -> Dissection {
             .reference("RFC 5452 §4.2"),
         );
     }
-    d
+    out
 }
 
 /// The dissector proper.

@@ -7,9 +7,13 @@
 //! (TYPE, CLASS, OPCODE, RCODE numbers), [`header`] (the 12 bytes and every
 //! flag's bits), [`rdata`] and [`message`] (records and whole messages),
 //! [`frame`] (the TCP length prefix), [`dissect`] (bytes → dissection),
-//! [`reply`] (what a reply means: answer, referral, NXDOMAIN, ...).
+//! [`reply`] (what a reply means: answer, referral, NXDOMAIN, ...),
+//! [`walk`] (an iterative resolution done by hand, numbered as in the
+//! course's figure) and [`conversation`] (a DNS exchange cut into messages
+//! for the page).
 
 pub mod cache;
+pub mod conversation;
 pub mod dissect;
 pub mod frame;
 pub mod header;
@@ -22,6 +26,7 @@ pub mod reply;
 pub mod resolver;
 pub mod server;
 pub mod types;
+pub mod walk;
 pub mod zone;
 
 pub use header::Header;

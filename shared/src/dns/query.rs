@@ -134,14 +134,44 @@ impl QuerySpec {
         }
     }
 
+    /// The query a message is, for a form that edits it: the first
+    /// question, the ID, RD, CD, AD and the EDNS size and DO bit. `None`
+    /// without exactly one question. Bits the spec does not hold (QR, AA,
+    /// TC, RA, Z, the RCODE, other records) are not kept: compare
+    /// `spec.to_bytes()` with the message to know whether it says it all.
+    pub fn from_message(message: &Message) -> Option<QuerySpec> {
+        let [question] = message.questions.as_slice() else {
+            return None;
+        };
+        let edns = message.edns();
+        Some(QuerySpec {
+            name: question.name.clone(),
+            qtype: question.qtype,
+            qclass: question.qclass,
+            id: message.header.id,
+            recursion_desired: message.header.rd,
+            checking_disabled: message.header.cd,
+            authentic_data: message.header.ad,
+            edns: edns.as_ref().map(|e| e.udp_size),
+            dnssec_ok: edns.is_some_and(|e| e.dnssec_ok),
+            ..QuerySpec::default()
+        })
+    }
+
     /// The one-liner that builds this query (the inverse of
     /// [`parse_one_liner`], server included).
     pub fn to_one_liner(&self) -> String {
         let name = self.name.to_string();
-        let mut parts = vec![name.trim_end_matches('.').to_string()];
-        if parts[0].is_empty() {
-            parts[0] = ".".into();
-        }
+        let short = name.trim_end_matches('.');
+        // A one-label name that reads as a type (`a`, `mx`) keeps its final
+        // dot, or the line would ask for that type with no name.
+        let mut parts = vec![
+            if short.is_empty() || RecordType::from_text(short).is_some() {
+                name.clone()
+            } else {
+                short.to_string()
+            },
+        ];
         parts.push(self.qtype.to_string());
         if self.qclass != Class::IN {
             parts.push(self.qclass.to_string());
@@ -433,6 +463,34 @@ mod tests {
         let ns = parse_one_liner("ns.fr NS", 1).unwrap();
         assert_eq!(ns.name.to_string(), "ns.fr.");
         assert_eq!(ns.qtype, RecordType::NS);
+    }
+
+    #[test]
+    fn a_message_gives_its_query_back() {
+        let mut spec = parse_one_liner("hamburger.edu MX +norecurse +dnssec +cdflag", 7).unwrap();
+        spec.edns = Some(4096);
+        let back = QuerySpec::from_message(&spec.to_message()).unwrap();
+        assert_eq!(back.to_bytes(), spec.to_bytes());
+        assert_eq!(
+            (back.qtype, back.id, back.edns),
+            (RecordType::MX, 7, Some(4096))
+        );
+        assert!(back.dnssec_ok && back.checking_disabled && !back.recursion_desired);
+        // A name that is also a type mnemonic keeps its dot.
+        let a = QuerySpec::new(Name::parse("a").unwrap(), RecordType::MX, 1);
+        assert_eq!(a.to_one_liner(), "a. MX +id=1");
+        assert_eq!(parse_one_liner(&a.to_one_liner(), 0).unwrap(), a);
+        let root = QuerySpec::new(Name::root(), RecordType::NS, 1);
+        assert_eq!(parse_one_liner(&root.to_one_liner(), 0).unwrap(), root);
+        // A bit the spec does not hold is dropped, and the bytes say so.
+        let mut m = spec.to_message();
+        m.header.qr = true;
+        assert_ne!(
+            QuerySpec::from_message(&m).unwrap().to_bytes(),
+            m.to_bytes()
+        );
+        m.questions.clear();
+        assert!(QuerySpec::from_message(&m).is_none());
     }
 
     #[test]

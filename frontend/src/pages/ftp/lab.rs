@@ -273,6 +273,7 @@ mod tests {
             local: local.into(),
             connect_ms: 0.1,
             t_ms: None,
+            recording: None,
         }
     }
 

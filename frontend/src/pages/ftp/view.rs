@@ -365,6 +365,7 @@ mod tests {
             local: "127.0.0.1:50000".into(),
             connect_ms: 0.1,
             t_ms: None,
+            recording: None,
         }
     }
 
