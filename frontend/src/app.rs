@@ -135,8 +135,8 @@ fn switch(route: Route) -> Html {
                 <HttpPage />
             </section>
         },
-        Route::Smtp => html! { <ProtocolPage key="smtp" protocol="smtp" /> },
-        Route::Pop3 => html! { <ProtocolPage key="pop3" protocol="pop3" /> },
+        Route::Smtp => html! { <crate::pages::smtp::SmtpPage /> },
+        Route::Pop3 => html! { <crate::pages::pop3::Pop3Page /> },
         Route::Ftp => html! { <ProtocolPage key="ftp" protocol="ftp" /> },
         Route::Dns => html! { <ProtocolPage key="dns" protocol="dns" /> },
         Route::NotFound => html! { <NotFound /> },

@@ -70,6 +70,10 @@ pub fn follow(session: &Session, conversation: &mut dyn Conversation) -> Vec<Ite
     ) {
         push(&mut items, conversation.closed(last_t));
     }
+    // Messages still growing (SMTP message text before its final dot, a
+    // long reply arriving), marked incomplete; they keep their id when
+    // they complete.
+    push(&mut items, conversation.in_progress());
     items
 }
 

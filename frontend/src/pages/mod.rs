@@ -3,6 +3,8 @@
 pub mod home;
 pub mod http;
 pub mod not_found;
+pub mod pop3;
 pub mod protocol;
+pub mod smtp;
 pub mod sockets;
 pub mod workbench;
