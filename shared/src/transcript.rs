@@ -101,9 +101,7 @@ impl<F: Follower> FollowedConversation<F> {
     fn time_at(&self, side: Side, offset: usize) -> f64 {
         let marks = &self.marks[index(side)];
         let after = marks.partition_point(|(start, _)| *start <= offset);
-        marks
-            .get(after.saturating_sub(1))
-            .map_or(0.0, |(_, t)| *t)
+        marks.get(after.saturating_sub(1)).map_or(0.0, |(_, t)| *t)
     }
 
     fn push(&mut self, side: Side, bytes: &[u8], t_ms: f64) -> Vec<Message> {

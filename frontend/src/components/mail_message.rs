@@ -37,11 +37,17 @@ fn render_part(part: &PartView) -> Html {
     }
     if !part.is_multipart {
         facts.push(format!("{} encoding", part.encoding));
-        facts.push(if part.encoding == "base64" || part.encoding == "quoted-printable" {
-            format!("{} bytes on the wire, {} decoded", part.body.len(), part.decoded.len())
-        } else {
-            format!("{} bytes", part.decoded.len())
-        });
+        facts.push(
+            if part.encoding == "base64" || part.encoding == "quoted-printable" {
+                format!(
+                    "{} bytes on the wire, {} decoded",
+                    part.body.len(),
+                    part.decoded.len()
+                )
+            } else {
+                format!("{} bytes", part.decoded.len())
+            },
+        );
     }
     let file = part.attachment.then(|| {
         let name = part.filename.clone().unwrap_or_else(|| "attachment".into());

@@ -89,8 +89,7 @@ pub fn server_mailboxes(props: &ServerMailboxesProps) -> Html {
                     list.set(Some(local_summaries()));
                 } else if *online {
                     yew::platform::spawn_local(async move {
-                        match crate::api::get_json::<Vec<MailboxSummary>>("/api/mailboxes").await
-                        {
+                        match crate::api::get_json::<Vec<MailboxSummary>>("/api/mailboxes").await {
                             Ok(found) => {
                                 error.set(None);
                                 list.set(Some(found));

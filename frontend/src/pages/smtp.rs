@@ -122,6 +122,7 @@ pub struct ComposeProps {
 /// The compose helper: fields in, the exact DATA section out.
 #[function_component(Compose)]
 pub fn compose_helper(props: &ComposeProps) -> Html {
+    let open = use_state(|| false);
     let from = use_state(|| "Alice <alice@crepes.fr>".to_string());
     let to = use_state(|| "Bob <bob@hamburger.edu>".to_string());
     let subject = use_state(|| "Ketchup and pickles".to_string());
@@ -140,10 +141,17 @@ pub fn compose_helper(props: &ComposeProps) -> Html {
         date_unix: Some(stamp.0),
         unique: Some(stamp.1.clone()),
     };
-    let composed = compose(&draft);
+    // Memoized: a page render (each reply) must not re-encode a file.
+    let composed = use_memo(draft, compose);
     let wire = Rc::new(composed.wire.clone());
-    let envelope = props.envelope.mail_from.is_some().then_some(&props.envelope);
-    let dissection = Rc::new(dissect_data(&composed.wire, envelope, false));
+    let envelope = props
+        .envelope
+        .mail_from
+        .is_some()
+        .then(|| props.envelope.clone());
+    let dissection = use_memo((wire.clone(), envelope), |(wire, envelope)| {
+        dissect_data(wire, envelope.as_ref(), false)
+    });
     let can_send = props.receiving && props.connection.session.state.can_send();
 
     let text_input = |state: &UseStateHandle<String>| {
@@ -233,11 +241,18 @@ pub fn compose_helper(props: &ComposeProps) -> Html {
     };
     let lines = composed.wire.split(|&b| b == b'\n').count() - 1;
 
+    let on_toggle = {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(!*open))
+    };
     html! {
-        <details class="compose" data-testid="compose">
-            <summary data-testid="compose-toggle">
-                { "Compose helper: let a mail program write the message (From, To, Subject, body, a file)" }
-            </summary>
+        <section class={classes!("compose", open.then_some("open"))} data-testid="compose">
+            <button class="secondary" data-testid="compose-toggle" onclick={on_toggle}>
+                { if *open { "▾ Compose helper" } else { "▸ Compose helper: let a mail program write the message (From, To, Subject, body, a file)" } }
+            </button>
+            // Rendered only when open, so its inspector does not stand
+            // before the workbench's in the page.
+            if *open {
             <div class="compose-grid">
                 <div class="compose-form">
                     <label>{ "From" }<input data-testid="compose-from" value={(*from).clone()} oninput={text_input(&from)} /></label>
@@ -275,6 +290,7 @@ pub fn compose_helper(props: &ComposeProps) -> Html {
                     <Inspector bytes={wire} dissection={dissection} source="composed" />
                 </div>
             </div>
-        </details>
+            }
+        </section>
     }
 }

@@ -450,8 +450,14 @@ mod tests {
         assert!(c.steps.iter().any(|s| s.contains("no From:")));
         assert!(!String::from_utf8_lossy(&c.message).contains("Date:"));
         assert!(c.message.ends_with(b"\r\n\r\nhi\r\n"));
-        assert_eq!(split_addresses("\"Doe, J\" <j@x.y>, k@x.y"), ["\"Doe, J\" <j@x.y>", "k@x.y"]);
-        assert_eq!(first_domain("Bob <bob@hamburger.edu>").as_deref(), Some("hamburger.edu"));
+        assert_eq!(
+            split_addresses("\"Doe, J\" <j@x.y>, k@x.y"),
+            ["\"Doe, J\" <j@x.y>", "k@x.y"]
+        );
+        assert_eq!(
+            first_domain("Bob <bob@hamburger.edu>").as_deref(),
+            Some("hamburger.edu")
+        );
     }
 
     proptest! {

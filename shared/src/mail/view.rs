@@ -231,13 +231,16 @@ mod tests {
         let msg = b"Return-Path: <alice@crepes.fr>\r\nReceived: from crepes.fr by hamburger.edu\r\n for <bob@hamburger.edu>; Tue, 14 Nov 2023 22:13:20 +0000\r\n\r\nDo you like ketchup?\r\nHow about pickles?\r\n";
         let v = MessageView::of(msg);
         assert_eq!(v.hops, 1);
-        assert_eq!(
-            v.envelope.as_ref().unwrap().rcpt_to,
-            ["bob@hamburger.edu"]
-        );
+        assert_eq!(v.envelope.as_ref().unwrap().rcpt_to, ["bob@hamburger.edu"]);
         assert_eq!(v.envelope_rows.len(), 2);
-        assert_eq!(v.envelope_rows[0].envelope.as_deref(), Some("MAIL FROM:<alice@crepes.fr>"));
-        assert_eq!(v.envelope_rows[0].header, None, "the course's message has no From:");
+        assert_eq!(
+            v.envelope_rows[0].envelope.as_deref(),
+            Some("MAIL FROM:<alice@crepes.fr>")
+        );
+        assert_eq!(
+            v.envelope_rows[0].header, None,
+            "the course's message has no From:"
+        );
         assert_eq!(v.parts.len(), 1);
         assert_eq!(v.parts[0].media_type, "text/plain");
         assert_eq!(
@@ -267,7 +270,11 @@ mod tests {
         assert_eq!(v.from.as_deref(), Some("Amélie <alice@crepes.fr>"));
         let subject = v.headers.iter().find(|h| h.name == "Subject").unwrap();
         assert!(subject.value.starts_with("=?utf-8?Q?"));
-        let labels: Vec<_> = v.parts.iter().map(|p| (p.depth, p.label.as_str())).collect();
+        let labels: Vec<_> = v
+            .parts
+            .iter()
+            .map(|p| (p.depth, p.label.as_str()))
+            .collect();
         assert_eq!(labels, [(0, "message"), (1, "1"), (1, "2")]);
         assert!(v.parts[0].is_multipart);
         assert_eq!(v.parts[1].text.as_deref(), Some("crêpes\r\n"));
@@ -301,6 +308,9 @@ mod tests {
         );
         assert_eq!(h.subject.as_deref(), Some("¡Hola, señor!"));
         assert_eq!(h.from.as_deref(), Some("Alice <alice@crepes.fr>"));
-        assert_eq!(Headline::of(b"Do you like ketchup?\r\n"), Headline::default());
+        assert_eq!(
+            Headline::of(b"Do you like ketchup?\r\n"),
+            Headline::default()
+        );
     }
 }

@@ -39,7 +39,14 @@ pub const DIALOGUES: &[Dialogue] = &[
                later) can read them again: \"download and keep\". STAT counts, UIDL gives each \
                message a name that survives between sessions, TOP n 0 fetches only the header.",
         steps: &[
-            "USER bob", "PASS hungry", "STAT", "LIST", "UIDL", "TOP 1 0", "RETR 1", "QUIT",
+            "USER bob",
+            "PASS hungry",
+            "STAT",
+            "LIST",
+            "UIDL",
+            "TOP 1 0",
+            "RETR 1",
+            "QUIT",
         ],
     },
     Dialogue {
@@ -49,7 +56,13 @@ pub const DIALOGUES: &[Dialogue] = &[
                session that ends without QUIT deletes nothing either: deletions happen in the \
                UPDATE state only.",
         steps: &[
-            "USER bob", "PASS hungry", "DELE 1", "LIST", "RSET", "LIST", "QUIT",
+            "USER bob",
+            "PASS hungry",
+            "DELE 1",
+            "LIST",
+            "RSET",
+            "LIST",
+            "QUIT",
         ],
     },
     Dialogue {

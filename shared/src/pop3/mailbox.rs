@@ -156,7 +156,10 @@ mod tests {
             (Client, "pass hungry\r\n"),
             (Server, "+OK user successfully logged on\r\n"),
             (Client, "list\r\n"),
-            (Server, "+OK 2 messages (1410 octets)\r\n1 498\r\n2 912\r\n.\r\n"),
+            (
+                Server,
+                "+OK 2 messages (1410 octets)\r\n1 498\r\n2 912\r\n.\r\n",
+            ),
             (Client, "retr 1\r\n"),
             (Server, "+OK 22 octets\r\nSubject: a\r\n\r\n..dot\r\n.\r\n"),
             (Client, "dele 1\r\n"),
@@ -195,14 +198,20 @@ mod tests {
         use Side::*;
         let m = session(&[
             (Server, "+OK ready\r\n"),
-            (Client, "USER bob\r\nPASS hungry\r\nDELE 1\r\nRSET\r\nDELE 2\r\n"),
+            (
+                Client,
+                "USER bob\r\nPASS hungry\r\nDELE 1\r\nRSET\r\nDELE 2\r\n",
+            ),
             (Server, "+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n"),
             (Client, "RETR 2\r\n"),
             (Server, "+OK\r\nhello\r\n"),
         ]);
         assert_eq!(m.deleted, [2]);
         assert!(!m.committed);
-        assert!(m.retrieved.is_empty(), "a reply still arriving is not retrieved");
+        assert!(
+            m.retrieved.is_empty(),
+            "a reply still arriving is not retrieved"
+        );
         assert_eq!(m.listing, None);
     }
 }

@@ -272,9 +272,7 @@ impl Follower for Pop3Transcript {
             // A reply still arriving is read as the answer to its command
             // (a message being retrieved shows its header already).
             Side::Server => match self.awaiting.front() {
-                Some((_, Some(command))) if self.greeted => {
-                    dissect_reply_to(&self.server, command)
-                }
+                Some((_, Some(command))) if self.greeted => dissect_reply_to(&self.server, command),
                 _ => dissect_reply(&self.server),
             },
         }

@@ -234,7 +234,8 @@ mod tests {
         let bob = store.messages("bob@hamburger.edu");
         assert_eq!(bob.len(), 3, "the two seed messages and the course's");
         assert!(
-            String::from_utf8_lossy(&bob[2].1).ends_with("Do you like ketchup?\r\nHow about pickles?\r\n")
+            String::from_utf8_lossy(&bob[2].1)
+                .ends_with("Do you like ketchup?\r\nHow about pickles?\r\n")
         );
     }
 
@@ -301,7 +302,16 @@ mod tests {
             ),
             (
                 "bad-sequence",
-                &[&[503], &[250], &[503], &[503], &[250], &[503], &[250], &[221]],
+                &[
+                    &[503],
+                    &[250],
+                    &[503],
+                    &[503],
+                    &[250],
+                    &[503],
+                    &[250],
+                    &[221],
+                ],
             ),
             (
                 "other-commands",
@@ -339,16 +349,17 @@ mod tests {
                     .any(|d| d.message.contains("503"))
             })
             .collect();
-        assert_eq!(
-            warned,
-            [true, false, true, true, false, true, false, false]
-        );
+        assert_eq!(warned, [true, false, true, true, false, true, false, false]);
         let (_, messages, _) = play(&DIALOGUES[1], course_store());
         let data = messages
             .iter()
             .find(|m| m.dissection.summary.starts_with("Message data"))
             .unwrap();
-        assert!(data.dissection.diagnostics.is_empty(), "{:?}", data.dissection.diagnostics);
+        assert!(
+            data.dissection.diagnostics.is_empty(),
+            "{:?}",
+            data.dissection.diagnostics
+        );
         assert!(data.dissection.fields[0].value.contains("1 stuffed dot"));
     }
 
