@@ -117,6 +117,18 @@ impl PartialEq for LineSpec {
     }
 }
 
+/// The dissection of the line being typed: the conversation's, in the
+/// context of the session, when it has one; else the spec's.
+pub fn draft_dissection(
+    spec: &LineSpec,
+    conversation: &dyn Conversation,
+    bytes: &[u8],
+) -> Dissection {
+    conversation
+        .dissect_draft(bytes)
+        .unwrap_or_else(|| (spec.draft)(bytes))
+}
+
 fn raw_conversation(transport: Transport) -> Box<dyn Conversation> {
     let dissect = wirelab_shared::line::dissect;
     match transport {
@@ -310,9 +322,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         .or_else(|| {
             (!draft.is_empty()).then(|| {
                 let bytes = line_bytes(&draft, ending_now);
-                let d = conversation
-                    .dissect_draft(&bytes)
-                    .unwrap_or_else(|| (spec.draft)(&bytes));
+                let d = draft_dissection(&spec, conversation.as_ref(), &bytes);
                 (Rc::new(bytes), Rc::new(d), "draft")
             })
         })
@@ -466,5 +476,24 @@ mod tests {
         assert_eq!(smtp[0].name, "smtp");
         assert!(offered_targets(&all, Some("gopher")).is_empty());
         assert!(!has_message(&[], 0));
+    }
+
+    #[test]
+    fn drafts_are_dissected_in_context_when_the_protocol_can() {
+        use crate::pages::smtp::smtp_spec;
+        let raw = LineSpec::raw();
+        let lines = (raw.conversation)(Transport::Tcp);
+        let d = draft_dissection(&raw, lines.as_ref(), b"DATA\r\n");
+        assert_eq!(d, wirelab_shared::line::dissect(b"DATA\r\n"));
+        // SMTP after HELO: DATA would get 503, and the dissection says so.
+        let smtp = smtp_spec();
+        let mut c = (smtp.conversation)(Transport::Tcp);
+        c.server_bytes(b"220 hamburger.edu ESMTP\r\n", 0.0);
+        c.client_bytes(b"HELO crepes.fr\r\n", 1.0);
+        c.server_bytes(b"250 Hello crepes.fr\r\n", 2.0);
+        let d = draft_dissection(&smtp, c.as_ref(), b"DATA\r\n");
+        assert!(d.diagnostics.iter().any(|d| d.message.contains("503")));
+        assert!((smtp.draft)(b"DATA\r\n").diagnostics.is_empty());
+        assert_eq!(c.state().as_deref(), Some("greeted"));
     }
 }
