@@ -4,9 +4,10 @@
 //! by the compose helper (encoded subject, an attached file) opened in the
 //! mailbox view. Each test has its own relay, so bob's Maildir starts from
 //! the course's two seed messages in the test's temporary data directory.
+//! Without a relay, the page's own servers answer the same way.
 
 use anyhow::Result;
-use wirelab_e2e::{Browser, Lab};
+use wirelab_e2e::{Browser, Lab, StaticSite, dist_dir};
 
 const RECEIVED: &str = "[data-testid=\"transcript-entry\"][data-direction=\"received\"]";
 
@@ -212,5 +213,34 @@ fn the_compose_helper_sends_mime_with_a_file_and_the_mailbox_view_opens_it() -> 
     );
     let headers = b.wait_text("mail-headers", "→ Ketchup and pickles, ¡Hola, señor!")?;
     assert!(headers.contains("Return-Path"), "{headers}");
+    Ok(())
+}
+
+#[test]
+fn without_a_relay_bob_reads_the_in_browser_mailbox() -> Result<()> {
+    let dist = dist_dir();
+    if !dist.join("index.html").is_file() {
+        wirelab_testkit::skip("the page is not built (run `cargo xtask dist`)");
+        return Ok(());
+    }
+    let Some(mut browser) = Browser::launch_or_skip() else {
+        return Ok(());
+    };
+    let site = StaticSite::start(&dist);
+    browser.goto(&format!("http://{}/pop3", site.addr))?;
+    let b = &browser;
+    b.wait_attribute("relay-status", "data-state", "offline")?;
+    bob_has(b, 2)?;
+    b.click(&b.testid("connect")?)?;
+    b.wait_text("transcript", "+OK POP3 server ready")?;
+    exchange(b, "USER bob", "+OK")?;
+    exchange(b, "PASS hungry", "logged on")?;
+    b.click(&b.testid("mailbox-list")?)?;
+    b.wait_text("transcript", "1 498␍␊2 912␍␊.␍␊")?;
+    let rows = b.wait_until("two rows in the mailbox view", || {
+        let rows = b.find_all("[data-testid=\"mailbox-row\"]")?;
+        Ok((rows.len() == 2).then_some(rows))
+    })?;
+    assert!(b.text(&rows[1])?.contains("912"));
     Ok(())
 }
