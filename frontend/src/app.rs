@@ -4,7 +4,7 @@
 
 use crate::components::relay_status::RelayStatusBadge;
 use crate::pages::{
-    home::Home, http::HttpPage, not_found::NotFound, protocol::ProtocolPage, sockets::Sockets,
+    home::Home, http::HttpPage, not_found::NotFound, sockets::Sockets,
 };
 use crate::route::{Route, nav_entries};
 use crate::settings::{LabSettings, SettingsBar, SettingsHandle};
@@ -135,8 +135,8 @@ fn switch(route: Route) -> Html {
                 <HttpPage />
             </section>
         },
-        Route::Smtp => html! { <ProtocolPage key="smtp" protocol="smtp" /> },
-        Route::Pop3 => html! { <ProtocolPage key="pop3" protocol="pop3" /> },
+        Route::Smtp => html! { <crate::pages::smtp::SmtpPage /> },
+        Route::Pop3 => html! { <crate::pages::pop3::Pop3Page /> },
         Route::Ftp => html! { <crate::pages::ftp::FtpPage /> },
         Route::Dns => html! { <crate::pages::dns::DnsPage /> },
         Route::NotFound => html! { <NotFound /> },

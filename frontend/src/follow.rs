@@ -70,6 +70,10 @@ pub fn follow(session: &Session, conversation: &mut dyn Conversation) -> Vec<Ite
     ) {
         push(&mut items, conversation.closed(last_t));
     }
+    // Messages still growing (SMTP message text before its final dot, a
+    // long reply arriving), marked incomplete; they keep their id when
+    // they complete.
+    push(&mut items, conversation.in_progress());
     items
 }
 
@@ -234,6 +238,81 @@ mod tests {
         );
         assert_eq!(arrows[2].message, Some(1));
         assert_eq!((arrows[3].from, arrows[3].to), (1, 0));
+    }
+
+    #[test]
+    fn message_text_being_typed_shows_until_it_completes_and_flushes_once_at_close() {
+        use wirelab_shared::smtp::SmtpTranscript;
+        use wirelab_shared::transcript::FollowedConversation;
+        let mut s = Session::default();
+        s.apply(SessionAction::Connecting {
+            target: "smtp".into(),
+            at: 0.0,
+        });
+        s.apply(SessionAction::Relay {
+            message: RelayMessage::Connected {
+                transport: Transport::Tcp,
+                target: Some("smtp".into()),
+                peer: "127.0.0.1:2525".into(),
+                local: "127.0.0.1:5000".into(),
+                connect_ms: 0.3,
+                t_ms: None,
+                recording: None,
+            },
+            at: 1.0,
+        });
+        let talk: [(bool, &[u8]); 8] = [
+            (false, b"220 hamburger.edu\r\n"),
+            (true, b"HELO crepes.fr\r\n"),
+            (false, b"250 Hello\r\n"),
+            (true, b"MAIL FROM:<alice@crepes.fr>\r\n"),
+            (false, b"250 ok\r\n"),
+            (true, b"RCPT TO:<bob@hamburger.edu>\r\nDATA\r\n"),
+            (false, b"250 ok\r\n354 go ahead\r\n"),
+            (true, b"Do you like ketchup?\r\n"),
+        ];
+        for (i, (sent, bytes)) in talk.into_iter().enumerate() {
+            let at = 2.0 + i as f64;
+            let bytes = bytes.to_vec();
+            s.apply(if sent {
+                SessionAction::Sent { bytes, at }
+            } else {
+                SessionAction::Received { bytes, at }
+            });
+        }
+        let follow_smtp =
+            |s: &Session| follow(s, &mut FollowedConversation::new(SmtpTranscript::new()));
+        let msgs = messages(&follow_smtp(&s));
+        let last = msgs.last().unwrap();
+        assert!(!last.complete, "the text has no final dot yet");
+        assert_eq!(last.bytes, b"Do you like ketchup?\r\n");
+        let growing_id = msgs.len() - 1;
+        s.apply(SessionAction::Sent {
+            bytes: b".\r\n".to_vec(),
+            at: 20.0,
+        });
+        let msgs = messages(&follow_smtp(&s));
+        assert_eq!(msgs.len() - 1, growing_id, "it keeps its id when complete");
+        assert!(msgs[growing_id].complete);
+        // Cut off mid-text: the text is flushed once, not twice.
+        s.apply(SessionAction::Sent {
+            bytes: b"Subject: again\r\n".to_vec(),
+            at: 21.0,
+        });
+        s.apply(SessionAction::Relay {
+            message: RelayMessage::Closed {
+                by: ClosedBy::Peer,
+                reason: "FIN".into(),
+                t_ms: None,
+            },
+            at: 22.0,
+        });
+        let msgs = messages(&follow_smtp(&s));
+        let flushed = msgs
+            .iter()
+            .filter(|m| m.bytes == b"Subject: again\r\n")
+            .count();
+        assert_eq!(flushed, 1);
     }
 
     #[test]

@@ -58,6 +58,26 @@ pub trait Conversation {
     fn state(&self) -> Option<String> {
         None
     }
+    /// One sentence on what may come next in that state.
+    fn state_hint(&self) -> Option<String> {
+        None
+    }
+    /// Dissects what the student is typing (the bytes that would be sent
+    /// next) in the context of the conversation so far: an SMTP command
+    /// checked against the session state, a line of message text after 354.
+    /// `None` when the protocol has no context to add; the page then uses
+    /// its context-free dissector.
+    fn dissect_draft(&self, _bytes: &[u8]) -> Option<Dissection> {
+        None
+    }
+    /// Messages begun but not complete yet (a message text whose final dot
+    /// has not been sent, a long reply still arriving), each with
+    /// `complete: false`, so a page can show them as they grow. They are
+    /// not consumed: the next call returns them again, longer, until they
+    /// complete and come out of `client_bytes` / `server_bytes`.
+    fn in_progress(&self) -> Vec<Message> {
+        Vec::new()
+    }
 }
 
 /// Bytes waiting to become a message, with the time of their first byte.

@@ -213,6 +213,17 @@ pub fn smtp(data: &[u8]) {
         check(&m.dissection, &m.bytes);
     }
     check(&t.dissect_draft(data), data);
+    // The same follower as the workbench's conversation: messages still
+    // growing and those flushed at close are dissected too.
+    use crate::conversation::Conversation;
+    let mut c = crate::transcript::FollowedConversation::new(smtp::SmtpTranscript::new());
+    c.server_bytes(b"220 hamburger.edu\r\n", 0.0);
+    c.client_bytes(a, 1.0);
+    c.server_bytes(b"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 2.0);
+    c.client_bytes(b, 3.0);
+    for m in c.in_progress().iter().chain(c.closed(4.0).iter()) {
+        check(&m.dissection, &m.bytes);
+    }
 }
 
 /// POP3: the dissectors, the server engine and the transcript follower.
@@ -240,6 +251,17 @@ pub fn pop3(data: &[u8]) {
     for m in t.push_server(b).iter().chain(t.push_client(a).iter()) {
         check(&m.dissection, &m.bytes);
     }
+    // What the page makes of a session: the mailbox view and each message.
+    let mut t = pop3::Pop3Transcript::new();
+    t.push_server(b"+OK ready\r\n");
+    t.push_client(b"USER bob\r\nPASS hungry\r\nLIST\r\nRETR 1\r\nTOP 2 0\r\nDELE 1\r\n");
+    t.push_server(b"+OK\r\n+OK\r\n");
+    t.push_server(data);
+    let mailbox = pop3::mailbox::SessionMailbox::of(t.messages());
+    for r in &mailbox.retrieved {
+        let view = crate::mail::view::MessageView::of(&r.message);
+        assert!(!view.parts.is_empty());
+    }
 }
 
 /// Whole messages: the MIME tree and the dissection.
@@ -251,6 +273,11 @@ pub fn mail(data: &[u8]) {
         let _ = e.decoded(data);
         let _ = e.text(data);
     }
+    let view = crate::mail::view::MessageView::of(data);
+    for p in &view.parts {
+        assert!(p.span.end <= data.len() && p.body.end <= data.len());
+    }
+    let _ = crate::mail::view::Headline::of(data);
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
 //! The transcript of a protocol workbench: whole messages (each with its
 //! direction, time, summary, size and a badge for the rules it breaks) and
-//! the connection's events between them. Clicking a message selects it.
+//! the connection's events between them. Clicking a message selects it
+//! (and, where the workbench asks, shows it whole).
 
 use crate::components::inspector::severity_name;
 use crate::follow::Item;
 use crate::session::Direction;
 use std::rc::Rc;
 use wirelab_shared::conversation::Sender;
-use wirelab_shared::text::visible;
+use wirelab_shared::text::{visible, visible_multiline};
 use yew::prelude::*;
 
 /// `+12.3 ms`, or seconds once it is long.
@@ -29,7 +30,15 @@ pub struct MessageListProps {
     /// protocols such as DNS).
     #[prop_or_default]
     pub hex: bool,
+    /// Show the selected message whole, under its one-line summary (for
+    /// workbenches with no other place for the raw bytes: a retrieved
+    /// mail is longer than the line).
+    #[prop_or_default]
+    pub expand_selected: bool,
 }
+
+/// The most of a message an expanded transcript entry shows.
+pub const EXPANDED_BYTES: usize = 64 * 1024;
 
 #[function_component(MessageList)]
 pub fn message_list(props: &MessageListProps) -> Html {
@@ -47,11 +56,15 @@ pub fn message_list(props: &MessageListProps) -> Html {
                 let count = message.dissection.diagnostics.len();
                 html! { <span class={classes!("badge", severity_name(w))}>{ format!("{count} {}", severity_name(w)) }</span> }
             });
-            let shown = if props.hex {
-                crate::follow::short(&wirelab_shared::text::hex_spaced(&message.bytes), 160)
+            let full = if props.hex {
+                wirelab_shared::text::hex_spaced(&message.bytes)
             } else {
-                crate::follow::short(&visible(&message.bytes), 160)
+                visible(&message.bytes)
             };
+            let shown = crate::follow::short(&full, 160);
+            // A one-line message is already whole in its row.
+            let lines = message.bytes.iter().filter(|&&b| b == b'\n').count();
+            let expand = selected && props.expand_selected && (shown != full || lines > 1);
             html! {
                 <li key={format!("m{id}")} data-testid="transcript-entry" data-direction={direction.as_str()}
                     data-message={id.to_string()}
@@ -63,6 +76,14 @@ pub fn message_list(props: &MessageListProps) -> Html {
                     <code class="bytes">{ shown }</code>
                     <span class="length">{ format!("{} B", message.bytes.len()) }</span>
                     { for badge }
+                    if expand {
+                        <pre class="full" data-testid="transcript-full">
+                            { visible_multiline(&message.bytes[..message.bytes.len().min(EXPANDED_BYTES)]) }
+                            if message.bytes.len() > EXPANDED_BYTES {
+                                { format!("\n… {} more bytes", message.bytes.len() - EXPANDED_BYTES) }
+                            }
+                        </pre>
+                    }
                 </li>
             }
         }

@@ -22,6 +22,18 @@ pub struct Connection {
     settings: LabSettings,
 }
 
+/// Two handles are equal when they drive the same connection and its
+/// session has not changed, so a page can pass its connection to a
+/// component as a prop.
+impl PartialEq for Connection {
+    fn eq(&self, other: &Self) -> bool {
+        self.session == other.session
+            && Rc::ptr_eq(&self.link, &other.link)
+            && self.offline == other.offline
+            && self.settings == other.settings
+    }
+}
+
 impl Connection {
     /// Opens a connection to `target`, closing any previous one.
     pub fn connect(&self, target: &TargetInfo) {

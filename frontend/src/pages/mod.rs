@@ -5,6 +5,7 @@ pub mod ftp;
 pub mod home;
 pub mod http;
 pub mod not_found;
-pub mod protocol;
+pub mod pop3;
+pub mod smtp;
 pub mod sockets;
 pub mod workbench;

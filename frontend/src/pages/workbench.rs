@@ -4,7 +4,14 @@
 //! is a message; over UDP each datagram is.
 //!
 //! The inspector shows the selected message, or the line being typed
-//! before it is sent.
+//! before it is sent: dissected by the protocol's [`Conversation`] in the
+//! context of the session when it can (an SMTP command checked against
+//! the state, a line of message text after 354), else by the spec's
+//! context-free `draft` dissector.
+//!
+//! A page that needs the connection too (to send a composed message, to
+//! read what a session retrieved) opens it with `use_connection` and
+//! passes it in `connection`; `children` are shown under the line editor.
 
 use crate::app::RelayInfo;
 use crate::components::inspector::Inspector;
@@ -13,7 +20,7 @@ use crate::components::recording::RecordingLinks;
 use crate::components::target_picker::{TargetPicker, pick};
 use crate::components::timeline::Timeline;
 use crate::follow::{self, Item};
-use crate::hooks::connection::use_connection;
+use crate::hooks::connection::{Connection, use_connection};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use wirelab_shared::conversation::{
@@ -97,7 +104,9 @@ pub struct LineSpec {
     /// Names the spec (props compare by it).
     pub key: &'static str,
     pub conversation: fn(Transport) -> Box<dyn Conversation>,
-    /// Dissects the line being typed, before it is sent.
+    /// Dissects the line being typed, before it is sent, when the
+    /// conversation has no dissection in context
+    /// ([`Conversation::dissect_draft`]).
     pub draft: fn(&[u8]) -> Dissection,
     pub dialogues: &'static [Dialogue],
 }
@@ -106,6 +115,18 @@ impl PartialEq for LineSpec {
     fn eq(&self, other: &Self) -> bool {
         self.key == other.key
     }
+}
+
+/// The dissection of the line being typed: the conversation's, in the
+/// context of the session, when it has one; else the spec's.
+pub fn draft_dissection(
+    spec: &LineSpec,
+    conversation: &dyn Conversation,
+    bytes: &[u8],
+) -> Dissection {
+    conversation
+        .dissect_draft(bytes)
+        .unwrap_or_else(|| (spec.draft)(bytes))
 }
 
 fn raw_conversation(transport: Transport) -> Box<dyn Conversation> {
@@ -134,6 +155,13 @@ pub struct LineWorkbenchProps {
     /// Only offer catalog targets of this protocol; all if absent.
     #[prop_or_default]
     pub protocol: Option<AttrValue>,
+    /// The page's own connection, when it needs it too; else the
+    /// workbench opens its own.
+    #[prop_or_default]
+    pub connection: Option<Connection>,
+    /// Shown under the line editor (a compose helper, say).
+    #[prop_or_default]
+    pub children: Html,
 }
 
 #[function_component(LineWorkbench)]
@@ -143,7 +171,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         .as_ref()
         .map(|i| offered_targets(&i.targets, props.protocol.as_deref()))
         .unwrap_or_default();
-    let conn = use_connection();
+    let own_connection = use_connection();
+    let conn = props.connection.clone().unwrap_or(own_connection);
     let chosen = use_state(|| None::<String>);
     let draft = use_state(String::new);
     let ending = use_state(|| None::<LineEnding>);
@@ -271,6 +300,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     );
     let items = follow::follow(session, conversation.as_mut());
     let protocol_state = conversation.state();
+    let state_hint = conversation.state_hint();
     let messages = follow::messages(&items);
     let server_label = target
         .as_ref()
@@ -292,7 +322,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         .or_else(|| {
             (!draft.is_empty()).then(|| {
                 let bytes = line_bytes(&draft, ending_now);
-                let d = (spec.draft)(&bytes);
+                let d = draft_dissection(&spec, conversation.as_ref(), &bytes);
                 (Rc::new(bytes), Rc::new(d), "draft")
             })
         })
@@ -334,8 +364,11 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                data-state={state.key()}>{ state.describe() }</p>
             <RecordingLinks recording={session.recording().map(|r| AttrValue::from(r.to_string()))} />
             if let Some(protocol_state) = &protocol_state {
-                <p class="protocol-state" data-testid="protocol-state">
+                <p class="protocol-state" data-testid="protocol-state" data-state={protocol_state.clone()}>
                     { "Session state: " }<strong>{ protocol_state }</strong>
+                    if let Some(hint) = &state_hint {
+                        <span class="hint" data-testid="protocol-state-hint">{ format!(" — {hint}") }</span>
+                    }
                 </p>
             }
             if !spec.dialogues.is_empty() {
@@ -356,7 +389,11 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                             { if *step >= d.steps.len() {
                                 format!("all {} lines typed", d.steps.len())
                             } else {
-                                format!("line {} of {}: {}", *step + 1, d.steps.len(), d.steps[*step])
+                                let line = match d.steps[*step] {
+                                    "" => "(an empty line)",
+                                    line => line,
+                                };
+                                format!("line {} of {}: {line}", *step + 1, d.steps.len())
                             } }
                         </span>
                     }
@@ -377,12 +414,14 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                 </label>
                 <button data-testid="send" onclick={on_send} disabled={!can_send}>{ "Send" }</button>
             </div>
+            { props.children.clone() }
             <div class="panes">
                 <div class="pane">
                     <h2>{ "Transcript " }
                         <button class="small" data-testid="clear" onclick={on_clear}>{ "clear" }</button>
                     </h2>
-                    <MessageList items={Rc::new(items.clone())} selected={*selected} on_select={on_select.clone()} />
+                    <MessageList items={Rc::new(items.clone())} selected={*selected} on_select={on_select.clone()}
+                                 expand_selected=true />
                     <h2>{ "Timeline" }</h2>
                     <Timeline lanes={lanes} arrows={arrows} selected={*selected} on_select={on_select} />
                 </div>
@@ -437,5 +476,24 @@ mod tests {
         assert_eq!(smtp[0].name, "smtp");
         assert!(offered_targets(&all, Some("gopher")).is_empty());
         assert!(!has_message(&[], 0));
+    }
+
+    #[test]
+    fn drafts_are_dissected_in_context_when_the_protocol_can() {
+        use crate::pages::smtp::smtp_spec;
+        let raw = LineSpec::raw();
+        let lines = (raw.conversation)(Transport::Tcp);
+        let d = draft_dissection(&raw, lines.as_ref(), b"DATA\r\n");
+        assert_eq!(d, wirelab_shared::line::dissect(b"DATA\r\n"));
+        // SMTP after HELO: DATA would get 503, and the dissection says so.
+        let smtp = smtp_spec();
+        let mut c = (smtp.conversation)(Transport::Tcp);
+        c.server_bytes(b"220 hamburger.edu ESMTP\r\n", 0.0);
+        c.client_bytes(b"HELO crepes.fr\r\n", 1.0);
+        c.server_bytes(b"250 Hello crepes.fr\r\n", 2.0);
+        let d = draft_dissection(&smtp, c.as_ref(), b"DATA\r\n");
+        assert!(d.diagnostics.iter().any(|d| d.message.contains("503")));
+        assert!((smtp.draft)(b"DATA\r\n").diagnostics.is_empty());
+        assert_eq!(c.state().as_deref(), Some("greeted"));
     }
 }

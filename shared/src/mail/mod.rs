@@ -9,12 +9,17 @@
 //!   [`charset`]: from the bytes of a body to text.
 //! - [`store`]: the [`store::MailStore`] trait, the accounts, the in-memory
 //!   store and the course's seed messages.
+//! - [`compose`]: from From/To/Subject/body fields and a file to a correct
+//!   MIME message and the dot-stuffed bytes to send after SMTP's 354.
+//! - [`view`]: a message as a mail reader shows it (decoded headers, the
+//!   tree of parts with their content, the envelope beside the header).
 //!
 //! Nothing here fails on bad input: every reader returns what it could read
 //! and diagnostics that cite the RFC.
 
 pub mod address;
 pub mod charset;
+pub mod compose;
 pub mod content_type;
 pub mod cover;
 pub mod date;
@@ -27,6 +32,7 @@ pub mod mime;
 pub mod store;
 pub mod trace;
 pub mod transfer;
+pub mod view;
 
 pub use dissect::{dissect, dissect_with_envelope};
 pub use envelope::Envelope;

@@ -2,12 +2,16 @@
 //! multi-line bodies, framing, the AUTHORIZATION → TRANSACTION → UPDATE
 //! states, dissectors, client and server engines over a
 //! [`crate::mail::MailStore`], and a follower that dissects a whole session
-//! for the page ([`Pop3Transcript`]).
+//! for the page ([`Pop3Transcript`]), with what the session learnt of the
+//! mailbox ([`mailbox::SessionMailbox`]) and the course's sessions to
+//! replay ([`dialogues`]).
 
 pub mod client;
 pub mod command;
+pub mod dialogues;
 pub mod dissect;
 pub mod frame;
+pub mod mailbox;
 pub mod reply;
 pub mod server;
 pub mod session;

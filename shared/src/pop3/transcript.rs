@@ -14,7 +14,7 @@ use super::frame::{next_command, next_reply_resuming};
 use super::reply::Reply;
 use super::session::{Pop3State, after_greeting, after_reply, check_state};
 use crate::dissect::{Diagnostic, Dissection, Span};
-use crate::transcript::{Observed, Side};
+use crate::transcript::{Follower, Observed, Side};
 use std::collections::VecDeque;
 
 /// The follower of one POP3 connection.
@@ -234,6 +234,48 @@ impl Pop3Transcript {
             self.check(bytes, &c, &mut d);
         }
         d
+    }
+}
+
+impl Follower for Pop3Transcript {
+    type State = Pop3State;
+
+    fn push(&mut self, side: Side, bytes: &[u8]) -> Vec<Observed<Pop3State>> {
+        match side {
+            Side::Client => self.push_client(bytes),
+            Side::Server => self.push_server(bytes),
+        }
+    }
+
+    fn state_label(&self) -> String {
+        self.state.label().to_string()
+    }
+
+    fn state_hint(&self) -> String {
+        self.state.explain().to_string()
+    }
+
+    fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
+        Pop3Transcript::dissect_draft(self, bytes)
+    }
+
+    fn pending(&self, side: Side) -> &[u8] {
+        match side {
+            Side::Client => &self.client,
+            Side::Server => &self.server,
+        }
+    }
+
+    fn dissect_pending(&self, side: Side) -> Dissection {
+        match side {
+            Side::Client => dissect_command(&self.client),
+            // A reply still arriving is read as the answer to its command
+            // (a message being retrieved shows its header already).
+            Side::Server => match self.awaiting.front() {
+                Some((_, Some(command))) if self.greeted => dissect_reply_to(&self.server, command),
+                _ => dissect_reply(&self.server),
+            },
+        }
     }
 }
 

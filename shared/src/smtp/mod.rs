@@ -10,10 +10,12 @@
 //! - [`dissect`]: the `smtp-command` and `smtp-reply` kinds and the DATA text;
 //! - [`server`] and [`client`]: [`crate::engine::Engine`]s;
 //! - [`transcript`]: [`SmtpTranscript`], what a workbench feeds with the bytes
-//!   of a connection to get each message dissected and the state.
+//!   of a connection to get each message dissected and the state;
+//! - [`dialogues`]: the course's dialogue and others to replay line by line.
 
 pub mod client;
 pub mod command;
+pub mod dialogues;
 pub mod dissect;
 pub mod frame;
 pub mod reply;

@@ -20,7 +20,7 @@ use crate::dissect::{Diagnostic, Dissection, Field, Protocol, Span};
 use crate::mail::Envelope;
 use crate::stuffing::find_end_from;
 use crate::text::visible;
-use crate::transcript::{Observed, Side};
+use crate::transcript::{Follower, Observed, Side};
 use std::collections::VecDeque;
 
 #[derive(Debug, Clone)]
@@ -379,6 +379,48 @@ impl SmtpTranscript {
             }
         }
         d
+    }
+}
+
+impl Follower for SmtpTranscript {
+    type State = SmtpState;
+
+    fn push(&mut self, side: Side, bytes: &[u8]) -> Vec<Observed<SmtpState>> {
+        match side {
+            Side::Client => self.push_client(bytes),
+            Side::Server => self.push_server(bytes),
+        }
+    }
+
+    fn state_label(&self) -> String {
+        self.state.label().to_string()
+    }
+
+    fn state_hint(&self) -> String {
+        self.state.explain().to_string()
+    }
+
+    fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
+        SmtpTranscript::dissect_draft(self, bytes)
+    }
+
+    fn pending(&self, side: Side) -> &[u8] {
+        match side {
+            Side::Client => &self.client,
+            Side::Server => &self.server,
+        }
+    }
+
+    fn dissect_pending(&self, side: Side) -> Dissection {
+        match side {
+            // Message text typed so far, before its final dot (or sent
+            // ahead of the 354, as a pipelining client does).
+            Side::Client if self.in_data || self.data_wait => {
+                dissect_data(&self.client, Some(&self.envelope), self.eight_bit)
+            }
+            Side::Client => dissect_command(&self.client),
+            Side::Server => dissect_reply_to(&self.server, None),
+        }
     }
 }
 

@@ -1,0 +1,296 @@
+//! The SMTP workbench: telnet to hamburger.edu and play the sending mail
+//! server, one line at a time (Enter sends it with CR LF), with each
+//! command, reply and the message text dissected in the context of the
+//! session, the session state shown ("greeted", "mail transaction open",
+//! "recipients given", "receiving data"), the course's dialogues to replay,
+//! and a compose helper that writes the DATA section a mail program would
+//! (MIME, encoded words, base64, dot-stuffing), to set against hand typing.
+//!
+//! The page owns the connection so that the helper can send its block on
+//! the very session the student typed HELO, MAIL and RCPT on.
+
+use super::workbench::{LineSpec, LineWorkbench};
+use crate::app::RelayInfo;
+use crate::components::inspector::Inspector;
+use crate::components::mailboxes::ServerMailboxes;
+use crate::follow;
+use crate::hooks::connection::{Connection, use_connection};
+use crate::route::Route;
+use std::rc::Rc;
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
+use wirelab_shared::conversation::Conversation;
+use wirelab_shared::mail::Envelope;
+use wirelab_shared::mail::compose::{Attachment, Draft, compose};
+use wirelab_shared::relay_protocol::Transport;
+use wirelab_shared::smtp::dialogues::DIALOGUES;
+use wirelab_shared::smtp::dissect::{dissect_command, dissect_data};
+use wirelab_shared::smtp::{SmtpState, SmtpTranscript};
+use wirelab_shared::text::visible_multiline;
+use wirelab_shared::transcript::FollowedConversation;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// Largest file the helper attaches (base64 makes it a third bigger).
+pub const MAX_ATTACHMENT: usize = 1024 * 1024;
+/// The composed block goes out in WebSocket messages of at most this many
+/// bytes, well under the relay's frame limit.
+pub const SEND_CHUNK: usize = 16 * 1024;
+
+fn smtp_conversation(_: Transport) -> Box<dyn Conversation> {
+    Box::new(FollowedConversation::new(SmtpTranscript::new()))
+}
+
+/// The line workbench speaking SMTP.
+pub fn smtp_spec() -> LineSpec {
+    LineSpec {
+        key: "smtp",
+        conversation: smtp_conversation,
+        draft: dissect_command,
+        dialogues: DIALOGUES,
+    }
+}
+
+/// The wall clock in Unix seconds, for the Date field.
+fn wall_clock_unix() -> i64 {
+    crate::local::wall_clock_epoch() + (crate::now_ms() / 1000.0) as i64
+}
+
+/// A Message-ID token unique enough for the lab.
+fn unique_token() -> String {
+    #[cfg(target_arch = "wasm32")]
+    let noise = (js_sys::Math::random() * 1e9) as u64;
+    #[cfg(not(target_arch = "wasm32"))]
+    let noise = 0u64;
+    format!("{}.{noise}.wirelab", (crate::now_ms() * 1000.0) as u64)
+}
+
+#[function_component(SmtpPage)]
+pub fn smtp_page() -> Html {
+    let info = use_context::<RelayInfo>();
+    let has_target = info
+        .as_ref()
+        .is_some_and(|i| i.targets.iter().any(|t| t.protocol == "smtp"));
+    let conn = use_connection();
+    let mut followed = FollowedConversation::new(SmtpTranscript::new());
+    follow::follow(&conn.session, &mut followed);
+    let smtp = followed.follower();
+    let receiving = smtp.expecting_data();
+    let typed = if receiving {
+        smtp.pending_client().len()
+    } else {
+        0
+    };
+    let refresh = conn.session.entries.len() as u64;
+    html! {
+        <section class="page smtp">
+            <h1>{ "SMTP: sending mail" }</h1>
+            <p class="intro">
+                { "Be crepes.fr's mail server: connect to hamburger.edu and type the commands of the \
+                   course one line at a time, as with telnet. Enter sends the line with CR LF. Each \
+                   reply is taken apart as it arrives, and the session state says what the server \
+                   expects next. After DATA and its 354, what you type is the message itself, until \
+                   a line with a single dot. Then read the mail back on the " }
+                <Link<Route> to={Route::Pop3}>{ "POP3 page" }</Link<Route>>{ "." }
+            </p>
+            if has_target {
+                <LineWorkbench spec={smtp_spec()} protocol="smtp" connection={conn.clone()}>
+                    <Compose connection={conn.clone()} receiving={receiving} typed={typed}
+                             state={AttrValue::from(smtp.state().label())}
+                             envelope={smtp.envelope().clone()} />
+                </LineWorkbench>
+                <ServerMailboxes refresh={refresh} />
+            } else {
+                <p class="notice" data-testid="no-target">
+                    { "This relay has no SMTP server in its catalog." }
+                </p>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ComposeProps {
+    pub connection: Connection,
+    /// The server answered DATA with 354: the next bytes are the message.
+    pub receiving: bool,
+    /// Message text already typed by hand in this transaction.
+    pub typed: usize,
+    pub state: AttrValue,
+    pub envelope: Envelope,
+}
+
+/// The compose helper: fields in, the exact DATA section out.
+#[function_component(Compose)]
+pub fn compose_helper(props: &ComposeProps) -> Html {
+    let open = use_state(|| false);
+    let from = use_state(|| "Alice <alice@crepes.fr>".to_string());
+    let to = use_state(|| "Bob <bob@hamburger.edu>".to_string());
+    let subject = use_state(|| "Ketchup and pickles".to_string());
+    let body = use_state(|| "Do you like ketchup?\nHow about pickles?\n".to_string());
+    let attachment = use_state(|| None::<Attachment>);
+    let file_error = use_state(|| None::<String>);
+    // Date and Message-ID, fixed per message so the preview is what is sent.
+    let stamp = use_state(|| (wall_clock_unix(), unique_token()));
+
+    let draft = Draft {
+        from: (*from).clone(),
+        to: (*to).clone(),
+        subject: (*subject).clone(),
+        body: (*body).clone(),
+        attachment: (*attachment).clone(),
+        date_unix: Some(stamp.0),
+        unique: Some(stamp.1.clone()),
+    };
+    // Memoized: a page render (each reply) must not re-encode a file.
+    let composed = use_memo(draft, compose);
+    let wire = Rc::new(composed.wire.clone());
+    let envelope = props
+        .envelope
+        .mail_from
+        .is_some()
+        .then(|| props.envelope.clone());
+    let dissection = use_memo((wire.clone(), envelope), |(wire, envelope)| {
+        dissect_data(wire, envelope.as_ref(), false)
+    });
+    let can_send = props.receiving && props.connection.session.state.can_send();
+
+    let text_input = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            state.set(input.value());
+        })
+    };
+    let on_body = {
+        let body = body.clone();
+        Callback::from(move |e: InputEvent| {
+            let area: HtmlTextAreaElement = e.target_unchecked_into();
+            body.set(area.value());
+        })
+    };
+    let on_file = {
+        let attachment = attachment.clone();
+        let file_error = file_error.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let Some(file) = input.files().and_then(|list| list.get(0)) else {
+                return;
+            };
+            file_error.set(None);
+            if file.size() > MAX_ATTACHMENT as f64 {
+                file_error.set(Some(format!(
+                    "{} is {} bytes; the helper attaches files of at most {MAX_ATTACHMENT} bytes.",
+                    file.name(),
+                    file.size()
+                )));
+                return;
+            }
+            let attachment = attachment.clone();
+            let file_error = file_error.clone();
+            yew::platform::spawn_local(async move {
+                match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                    Ok(buffer) => attachment.set(Some(Attachment {
+                        filename: file.name(),
+                        media_type: file.type_(),
+                        bytes: js_sys::Uint8Array::new(&buffer).to_vec(),
+                    })),
+                    Err(e) => file_error.set(Some(format!("cannot read the file: {e:?}"))),
+                }
+            });
+        })
+    };
+    let on_remove_file = {
+        let attachment = attachment.clone();
+        Callback::from(move |_: MouseEvent| attachment.set(None))
+    };
+    let on_send = {
+        let connection = props.connection.clone();
+        let wire = wire.clone();
+        let stamp = stamp.clone();
+        Callback::from(move |_: MouseEvent| {
+            // Several WebSocket messages, one TCP stream: the server sees one block.
+            for chunk in wire.chunks(SEND_CHUNK) {
+                if !connection.send(chunk) {
+                    break;
+                }
+            }
+            stamp.set((wall_clock_unix(), unique_token()));
+        })
+    };
+
+    let hint = if can_send {
+        if props.typed > 0 {
+            format!(
+                "The session is \"{}\". You typed {} bytes of message text already: the block \
+                 goes after them, ending the message.",
+                props.state, props.typed
+            )
+        } else {
+            format!(
+                "The session is \"{}\": the server takes the next bytes as the message.",
+                props.state
+            )
+        }
+    } else {
+        format!(
+            "The session is \"{}\". The block can be sent once the server has answered DATA with \
+             354 (\"{}\"): type HELO, MAIL FROM, RCPT TO and DATA first, by hand or with a replay.",
+            props.state,
+            SmtpState::ReceivingData.label()
+        )
+    };
+    let lines = composed.wire.split(|&b| b == b'\n').count() - 1;
+
+    let on_toggle = {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(!*open))
+    };
+    html! {
+        <section class={classes!("compose", open.then_some("open"))} data-testid="compose">
+            <button class="secondary" data-testid="compose-toggle" onclick={on_toggle}>
+                { if *open { "▾ Compose helper" } else { "▸ Compose helper: let a mail program write the message (From, To, Subject, body, a file)" } }
+            </button>
+            // Rendered only when open, so its inspector does not stand
+            // before the workbench's in the page.
+            if *open {
+            <div class="compose-grid">
+                <div class="compose-form">
+                    <label>{ "From" }<input data-testid="compose-from" value={(*from).clone()} oninput={text_input(&from)} /></label>
+                    <label>{ "To" }<input data-testid="compose-to" value={(*to).clone()} oninput={text_input(&to)} /></label>
+                    <label>{ "Subject" }<input data-testid="compose-subject" value={(*subject).clone()} oninput={text_input(&subject)} /></label>
+                    <label class="body">{ "Body" }
+                        <textarea data-testid="compose-body" rows="6" value={(*body).clone()} oninput={on_body} />
+                    </label>
+                    <label>{ "Attach a file " }
+                        <input type="file" data-testid="compose-file" onchange={on_file} />
+                    </label>
+                    if let Some(file) = &*attachment {
+                        <p class="hint" data-testid="compose-attachment">
+                            { format!("📎 {} ({} bytes, {}) ", file.filename, file.bytes.len(),
+                                      if file.media_type.is_empty() { "type unknown" } else { &file.media_type }) }
+                            <button class="small" data-testid="compose-remove-file" onclick={on_remove_file}>{ "remove" }</button>
+                        </p>
+                    }
+                    if let Some(e) = &*file_error { <p class="notice">{ e }</p> }
+                    <h3>{ "What the helper did" }</h3>
+                    <ul class="compose-steps" data-testid="compose-steps">
+                        { for composed.steps.iter().map(|s| html! { <li>{ s }</li> }) }
+                    </ul>
+                </div>
+                <div class="compose-result">
+                    <h3>{ format!("The DATA section: {} bytes, {lines} lines, CR LF shown as ␍␊", composed.wire.len()) }</h3>
+                    <pre class="preview" data-testid="compose-preview">{ visible_multiline(&composed.wire) }</pre>
+                    <div class="toolbar">
+                        <button data-testid="compose-send" onclick={on_send} disabled={!can_send}>
+                            { "Send as one block" }
+                        </button>
+                        <span class="hint" data-testid="compose-hint">{ hint }</span>
+                    </div>
+                    <h3>{ "Dissected as the server will read it" }</h3>
+                    <Inspector bytes={wire} dissection={dissection} source="composed" />
+                </div>
+            </div>
+            }
+        </section>
+    }
+}
