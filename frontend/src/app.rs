@@ -3,9 +3,7 @@
 //! with no relay, the page falls back to its in-browser servers.
 
 use crate::components::relay_status::RelayStatusBadge;
-use crate::pages::{
-    home::Home, http::HttpPage, not_found::NotFound, sockets::Sockets,
-};
+use crate::pages::{home::Home, http::HttpPage, not_found::NotFound, sockets::Sockets};
 use crate::route::{Route, nav_entries};
 use crate::settings::{LabSettings, SettingsBar, SettingsHandle};
 use std::rc::Rc;

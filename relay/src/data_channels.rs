@@ -269,10 +269,17 @@ impl DataChannels {
                 stream = accepted => {
                     if let Some(stream) = stream {
                         let _ = tx.send(stream);
-                        // The page has the rest of the lifetime to take it.
+                        // The page has the rest of the lifetime to take it;
+                        // once it has, the slot is free for the next transfer.
+                        let taken = async {
+                            while channels.lock().pending.contains_key(&task_id) {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
+                        };
                         tokio::select! {
                             _ = done.cancelled() => {}
                             _ = tokio::time::sleep(lifetime) => {}
+                            _ = taken => {}
                         }
                     }
                 }

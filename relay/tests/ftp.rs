@@ -448,3 +448,35 @@ async fn an_upload_past_the_quota_gets_452() {
     assert_eq!(out, "220\nerror 452\nstill connected\n");
     assert!(!relay._data.path().join("ftp/upload/big.bin").exists());
 }
+
+#[tokio::test]
+async fn more_active_transfers_than_listener_slots_on_one_control_connection() {
+    let relay = start(|_| {}).await;
+    let mut control = logged_in_control(&relay, "anonymous", "x").await;
+    // Each transfer's listener frees its slot once its connection is taken,
+    // so a student can go on past the per-session limit of open listeners.
+    for round in 0..6 {
+        send_text(&mut control, r#"{"type":"listen"}"#).await;
+        let (addr, id) = match next_relay_message(&mut control).await {
+            RelayMessage::Listening { addr, id, .. } => {
+                (addr.parse::<std::net::SocketAddrV4>().unwrap(), id.unwrap())
+            }
+            other => panic!("round {round}: expected listening, got {other:?}"),
+        };
+        command(
+            &mut control,
+            &format!("PORT {}", port_argument(addr)),
+            "200",
+        )
+        .await;
+        let mut data = relay.open(&format!("accept={id}")).await;
+        send_bytes(&mut control, b"RETR pub/hello.txt\r\n").await;
+        connected(&mut data).await;
+        assert!(
+            data_until_closed(&mut data)
+                .await
+                .starts_with(b"Hello from the wirelab FTP server!")
+        );
+        until_reply(&mut control, "226").await;
+    }
+}

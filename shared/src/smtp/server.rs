@@ -477,6 +477,13 @@ impl<S: MailStore> SmtpServer<S> {
             )
             .into_bytes(),
         );
+        if !starts_with_header_field(&text) {
+            // The client sent no header section (the course's own dialogue
+            // types just two lines of text): an empty line after the trace
+            // fields keeps that text the body, as real MTAs do, instead of
+            // letting "Do you like ketchup?" pass for a header line.
+            message.extend_from_slice(b"\r\n");
+        }
         message.extend_from_slice(&text);
         match self.store.deliver(&mailboxes, &message) {
             Ok(()) => {
@@ -535,6 +542,16 @@ impl<S: MailStore> Engine for SmtpServer<S> {
 
     fn poll_output(&mut self) -> Output<SmtpServerEvent> {
         self.outputs.pop_front().unwrap_or(Output::Wait(None))
+    }
+}
+
+/// Whether a message begins with a header field (`name:` with a name of
+/// printable characters other than the colon, RFC 5322 §2.2).
+fn starts_with_header_field(text: &[u8]) -> bool {
+    let first = text.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    match first.iter().position(|&b| b == b':') {
+        Some(colon) if colon > 0 => first[..colon].iter().all(|&b| (33..=126).contains(&b)),
+        _ => false,
     }
 }
 
@@ -604,8 +621,20 @@ mod tests {
         let text = String::from_utf8(stored[2].1.clone()).unwrap();
         assert_eq!(
             text,
-            "Return-Path: <alice@crepes.fr>\r\nReceived: from crepes.fr ([127.0.0.1])\r\n\tby hamburger.edu (wirelab) with SMTP\r\n\tfor <bob@hamburger.edu>;\r\n\tTue, 14 Nov 2023 22:13:20 +0000\r\nDo you like ketchup?\r\n    How about pickles?\r\n"
+            "Return-Path: <alice@crepes.fr>\r\nReceived: from crepes.fr ([127.0.0.1])\r\n\tby hamburger.edu (wirelab) with SMTP\r\n\tfor <bob@hamburger.edu>;\r\n\tTue, 14 Nov 2023 22:13:20 +0000\r\n\r\nDo you like ketchup?\r\n    How about pickles?\r\n"
         );
+    }
+
+    #[test]
+    fn a_header_section_is_kept_as_sent_and_bare_text_becomes_the_body() {
+        assert!(starts_with_header_field(
+            b"From: alice@crepes.fr\r\n\r\nhi\r\n"
+        ));
+        assert!(starts_with_header_field(b"Subject:x\r\n"));
+        assert!(!starts_with_header_field(b"Do you like ketchup?\r\n"));
+        assert!(!starts_with_header_field(b""));
+        assert!(!starts_with_header_field(b" folded: no\r\n"));
+        assert!(!starts_with_header_field(b"\r\nbody\r\n"));
     }
 
     #[test]
