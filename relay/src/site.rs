@@ -13,7 +13,13 @@ use tower_http::services::{ServeDir, ServeFile};
 pub fn attach<S: Clone + Send + Sync + 'static>(routes: Router<S>, dist: &Path) -> Router<S> {
     let index = dist.join("index.html");
     if index.is_file() {
-        return routes.fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)));
+        // `cargo xtask dist` leaves .gz copies of the big files: sent as is
+        // to browsers that accept gzip.
+        return routes.fallback_service(
+            ServeDir::new(dist)
+                .precompressed_gzip()
+                .fallback(ServeFile::new(index)),
+        );
     }
     tracing::warn!(
         "no built page at {}: run `cargo xtask run` (or `cargo xtask dist`)",

@@ -251,3 +251,34 @@ async fn the_relay_stops_and_closes_sessions() {
         "everything stopped within the grace period"
     );
 }
+
+#[tokio::test]
+async fn gzip_copies_are_served_to_browsers_that_accept_them() {
+    use std::io::Write;
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), "<p>the shell</p>").unwrap();
+    let css = "body { color: black; }".repeat(50);
+    std::fs::write(dist.path().join("style.css"), &css).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(css.as_bytes()).unwrap();
+    let compressed = gz.finish().unwrap();
+    std::fs::write(dist.path().join("style.css.gz"), &compressed).unwrap();
+    let dist_path = dist.path().to_path_buf();
+    let relay = start(move |c| c.dist = dist_path).await;
+    let (status, head, body) = relay
+        .request_bytes("GET", "/style.css", &["Accept-Encoding: gzip"], "")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        head.to_ascii_lowercase().contains("content-encoding: gzip"),
+        "{head}"
+    );
+    assert_eq!(body, compressed);
+    // Without Accept-Encoding, the plain file.
+    let (_, head, body) = relay.request_bytes("GET", "/style.css", &[], "").await;
+    assert!(
+        !head.to_ascii_lowercase().contains("content-encoding"),
+        "{head}"
+    );
+    assert_eq!(body, css.as_bytes());
+}
