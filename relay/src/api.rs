@@ -220,9 +220,10 @@ fn no_mail() -> Response {
 }
 
 /// `GET /api/mailboxes`: each mailbox with its message count and size.
-pub async fn mailboxes(State(state): State<AppState>) -> Response {
-    let Some(store) = state.mail.clone() else {
-        return no_mail();
+pub async fn mailboxes(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let store = match callers_mailboxes(&state, &headers) {
+        Ok(store) => store,
+        Err(response) => return response,
     };
     // Listing reads directories: keep it off the runtime's workers.
     match tokio::task::spawn_blocking(move || store.summaries()).await {
@@ -231,10 +232,36 @@ pub async fn mailboxes(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The mailboxes the caller sees: a classroom student's own, or the shared
+/// ones (the instructor, or a relay without classroom mode).
+fn callers_mailboxes(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<std::sync::Arc<crate::maildir::MaildirStore>, Response> {
+    let Some(homes) = state.mail.clone() else {
+        return Err(no_mail());
+    };
+    match Caller::of(state, headers) {
+        Ok(Caller::Student(admitted)) => match admitted.identity() {
+            Some(who) => homes
+                .for_student(&who)
+                .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))),
+            None => Ok(homes.shared().clone()),
+        },
+        Ok(_) => Ok(homes.shared().clone()),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
 /// `POST /api/mailboxes/{address}/reset`.
-pub async fn reset_mailbox(State(state): State<AppState>, Path(address): Path<String>) -> Response {
-    let Some(store) = state.mail.clone() else {
-        return no_mail();
+pub async fn reset_mailbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(address): Path<String>,
+) -> Response {
+    let store = match callers_mailboxes(&state, &headers) {
+        Ok(store) => store,
+        Err(response) => return response,
     };
     let target = address.clone();
     let result = tokio::task::spawn_blocking(move || {

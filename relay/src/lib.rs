@@ -22,6 +22,7 @@ pub mod data_channels;
 pub mod delay;
 pub mod dns_api;
 pub mod driver;
+pub mod homes;
 pub mod identity;
 pub mod limits;
 pub mod maildir;
@@ -76,7 +77,7 @@ pub struct AppState {
     pub identities: Arc<Identities>,
     pub activity: Arc<Activity>,
     /// The mailboxes, when the reference servers run.
-    pub mail: Option<Arc<maildir::MaildirStore>>,
+    pub mail: Option<Arc<maildir::MailHomes>>,
 }
 
 /// What a relay can be started with besides its config.
@@ -122,17 +123,28 @@ impl Relay {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let dns_resolver = std::sync::OnceLock::new();
+        let identities = Identities::new();
         let mail = if config.servers.enabled {
             let root = data_dir.join("mail");
-            Some(Arc::new(
+            let shared = Arc::new(
                 maildir::MaildirStore::open(&root, &config.servers.mail)
                     .with_context(|| format!("cannot open the mailboxes in {}", root.display()))?,
-            ))
+            );
+            // Classroom students each get the course's mailboxes of their own.
+            let settings = config.servers.mail.clone();
+            Some(Arc::new(homes::Homes::new(
+                shared,
+                &data_dir,
+                "mail",
+                identities.clone(),
+                Box::new(move |dir: &std::path::Path| {
+                    Ok(Arc::new(maildir::MaildirStore::open(dir, &settings)?))
+                }),
+            )))
         } else {
             None
         };
 
-        let identities = Identities::new();
         let targets = servers::start_all(&servers::ServerContext {
             config: &config,
             data_dir: &data_dir,

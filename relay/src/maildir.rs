@@ -31,6 +31,9 @@ use wirelab_shared::mail::store::{
 };
 
 /// Mailboxes in Maildir folders.
+/// The shared mailboxes and, in classroom mode, each student's own.
+pub type MailHomes = crate::homes::Homes<std::sync::Arc<MaildirStore>>;
+
 #[derive(Debug)]
 pub struct MaildirStore {
     root: PathBuf,

@@ -347,3 +347,123 @@ async fn servers_can_tell_which_student_a_connection_is_for() {
     }
     panic!("the registration outlived the session");
 }
+
+/// Sends one line on a bridged connection and reads until `done` says the
+/// reply is complete.
+async fn say(ws: &mut Ws, line: &str, done: impl Fn(&str) -> bool) -> String {
+    if !line.is_empty() {
+        send_bytes(ws, format!("{line}\r\n").as_bytes()).await;
+    }
+    let mut got = String::new();
+    while !done(&got) {
+        got.push_str(&String::from_utf8_lossy(&next_bytes(ws).await));
+    }
+    got
+}
+
+fn line_done(text: &str) -> bool {
+    text.ends_with("\r\n")
+}
+
+fn listing_done(text: &str) -> bool {
+    text.ends_with("\r\n.\r\n") || text.starts_with("-ERR")
+}
+
+#[tokio::test]
+async fn each_student_has_mailboxes_and_files_of_their_own() {
+    let relay = start(classroom).await;
+    let class = make_class(&relay, r#"{"name":"Mail lab"}"#).await;
+    let code = class["join_code"].as_str().unwrap();
+    let alice = join(&relay, code, "Alice").await;
+    let bob = join(&relay, code, "Bob").await;
+
+    // Alice mails bob@hamburger.edu through her own session.
+    let mut smtp = relay.open(&format!("target=smtp&token={alice}")).await;
+    expect_connected(&mut smtp).await;
+    say(&mut smtp, "", line_done).await;
+    for line in [
+        "HELO crepes.fr",
+        "MAIL FROM:<alice@crepes.fr>",
+        "RCPT TO:<bob@hamburger.edu>",
+        "DATA",
+    ] {
+        say(&mut smtp, line, line_done).await;
+    }
+    let accepted = say(
+        &mut smtp,
+        "Subject: only for Alice's copy\r\n\r\nDo you like ketchup?\r\n.",
+        line_done,
+    )
+    .await;
+    assert!(accepted.starts_with("250"), "{accepted}");
+
+    // Alice's copy of bob's mailbox has the new message; Bob's has only the
+    // course's two, and so does the shared one.
+    let list = |token: String| {
+        let relay = &relay;
+        async move {
+            let mut pop3 = relay.open(&format!("target=pop3&token={token}")).await;
+            expect_connected(&mut pop3).await;
+            say(&mut pop3, "", line_done).await;
+            say(&mut pop3, "USER bob", line_done).await;
+            say(&mut pop3, "PASS hungry", line_done).await;
+            say(&mut pop3, "LIST", listing_done).await
+        }
+    };
+    let alices = list(alice.clone()).await;
+    assert!(alices.contains("\r\n3 "), "{alices}");
+    let bobs = list(bob.clone()).await;
+    assert!(
+        bobs.contains("\r\n2 ") && !bobs.contains("\r\n3 "),
+        "{bobs}"
+    );
+    let shared = relay
+        ._data
+        .path()
+        .join("mail/bob@hamburger.edu/new")
+        .read_dir()
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(shared, 2, "the shared mailbox is untouched");
+    // The mailbox API shows each student their own.
+    let (_, _, body) = relay
+        .request(
+            "GET",
+            "/api/mailboxes",
+            &[&format!("Authorization: Bearer {alice}")],
+            "",
+        )
+        .await;
+    let boxes: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(boxes[0]["messages"], 3, "{boxes}");
+
+    // Files too: Alice's FTP tree is hers.
+    let mut ftp = relay.open(&format!("target=ftp&token={alice}")).await;
+    expect_connected(&mut ftp).await;
+    say(&mut ftp, "", line_done).await;
+    say(&mut ftp, "USER student", line_done).await;
+    say(&mut ftp, "PASS student", line_done).await;
+    let made = say(&mut ftp, "MKD alices-folder", line_done).await;
+    assert!(made.starts_with("257"), "{made}");
+    let students = relay._data.path().join("classes");
+    let alice_dirs: Vec<_> = walk(&students)
+        .into_iter()
+        .filter(|p| p.ends_with("ftp/alices-folder"))
+        .collect();
+    assert_eq!(alice_dirs.len(), 1, "{alice_dirs:?}");
+    assert!(!relay._data.path().join("ftp/alices-folder").exists());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            out.push(p.clone());
+            if p.is_dir() {
+                out.extend(walk(&p));
+            }
+        }
+    }
+    out
+}

@@ -13,7 +13,7 @@ pub mod upper;
 use crate::config::{Config, Limits};
 use crate::driver::TcpServerSettings;
 use crate::identity::Identities;
-use crate::maildir::MaildirStore;
+use crate::maildir::MailHomes;
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -36,7 +36,7 @@ pub struct ServerContext<'a> {
     /// per-student data under `data_dir.join(identity.data_subdir())`.
     pub identities: Arc<Identities>,
     /// The mailboxes of the SMTP and POP3 servers.
-    pub mail: Option<Arc<MaildirStore>>,
+    pub mail: Option<Arc<MailHomes>>,
 }
 
 impl ServerContext<'_> {
@@ -70,9 +70,9 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     if let Some(handle) = resolver {
         let _ = ctx.dns_resolver.set(handle);
     }
-    if let Some(store) = &ctx.mail {
-        targets.extend(smtp::start(ctx, store.clone()).await?);
-        targets.extend(pop3::start(ctx, store.clone()).await?);
+    if let Some(homes) = &ctx.mail {
+        targets.extend(smtp::start(ctx, homes.clone()).await?);
+        targets.extend(pop3::start(ctx, homes.clone()).await?);
     }
     Ok(targets)
 }

@@ -3,14 +3,14 @@
 
 use super::{ServerContext, bind_tcp};
 use crate::driver::serve_tcp;
-use crate::maildir::MaildirStore;
+use crate::maildir::MailHomes;
 use anyhow::Result;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use wirelab_shared::pop3::{Pop3Server, Pop3ServerConfig};
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 
-pub async fn start(ctx: &ServerContext<'_>, store: Arc<MaildirStore>) -> Result<Vec<TargetInfo>> {
+pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec<TargetInfo>> {
     let listener = bind_tcp(
         SocketAddr::new(ctx.config.servers.host, ctx.config.servers.pop3.port),
         "the POP3 server (pop3)",
@@ -27,7 +27,12 @@ pub async fn start(ctx: &ServerContext<'_>, store: Arc<MaildirStore>) -> Result<
     serve_tcp(
         listener,
         settings,
-        move |_peer| Pop3Server::new(engine_config.clone(), store.clone()),
+        move |peer| {
+            Pop3Server::new(
+                engine_config.clone(),
+                super::smtp::mail_home(&homes, peer.remote),
+            )
+        },
         ctx.shutdown.clone(),
         ctx.tracker,
     );

@@ -4,14 +4,22 @@
 
 use super::{ServerContext, bind_tcp};
 use crate::driver::serve_tcp;
-use crate::maildir::MaildirStore;
+use crate::maildir::{MailHomes, MaildirStore};
 use anyhow::Result;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 use wirelab_shared::smtp::{SmtpServer, SmtpServerConfig};
 
-pub async fn start(ctx: &ServerContext<'_>, store: Arc<MaildirStore>) -> Result<Vec<TargetInfo>> {
+/// The mailboxes a connection delivers to: its student's in classroom mode.
+pub fn mail_home(homes: &MailHomes, remote: SocketAddr) -> Arc<MaildirStore> {
+    homes.for_peer(Transport::Tcp, remote).unwrap_or_else(|e| {
+        tracing::error!("cannot open the student's mailboxes, using the shared ones: {e:#}");
+        homes.shared().clone()
+    })
+}
+
+pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec<TargetInfo>> {
     let cfg = &ctx.config.servers.smtp;
     let listener = bind_tcp(
         SocketAddr::new(ctx.config.servers.host, cfg.port),
@@ -26,7 +34,7 @@ pub async fn start(ctx: &ServerContext<'_>, store: Arc<MaildirStore>) -> Result<
         max_recipients: cfg.max_recipients,
         ..SmtpServerConfig::default()
     };
-    let mailboxes = store.addresses();
+    let mailboxes = homes.shared().addresses();
     let mut settings = ctx.tcp_settings("smtp");
     settings.blocking = true;
     serve_tcp(
@@ -37,7 +45,7 @@ pub async fn start(ctx: &ServerContext<'_>, store: Arc<MaildirStore>) -> Result<
                 peer: format!("[{}]", peer.remote.ip()),
                 ..engine_config.clone()
             };
-            SmtpServer::new(config, store.clone())
+            SmtpServer::new(config, mail_home(&homes, peer.remote))
         },
         ctx.shutdown.clone(),
         ctx.tracker,

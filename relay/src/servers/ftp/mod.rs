@@ -62,6 +62,15 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     let root = ctx.data_dir.join("ftp");
     let tree = DiskTree::open(&root, Some(cfg.quota_bytes))
         .with_context(|| format!("cannot open the FTP root {}", root.display()))?;
+    // Classroom students each get a tree of their own, with the demo files.
+    let quota = cfg.quota_bytes;
+    let homes = Arc::new(crate::homes::Homes::new(
+        tree,
+        ctx.data_dir,
+        "ftp",
+        ctx.identities.clone(),
+        Box::new(move |dir: &std::path::Path| Ok(DiskTree::open(dir, Some(quota))?)),
+    ));
 
     let listener = bind_tcp(
         SocketAddr::new(host, cfg.port),
@@ -122,7 +131,11 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
                 },
             };
             let local = stream.local_addr().unwrap_or(addr);
-            let engine = FtpServer::new(settings.clone(), tree.clone(), remote, local);
+            let tree = homes.for_peer(Transport::Tcp, remote).unwrap_or_else(|e| {
+                tracing::error!("cannot open the student's FTP tree, using the shared one: {e:#}");
+                homes.shared().clone()
+            });
+            let engine = FtpServer::new(settings.clone(), tree, remote, local);
             let driver_settings = driver_settings.clone();
             let shutdown = shutdown.clone();
             tracker.spawn(
