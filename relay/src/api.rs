@@ -223,7 +223,7 @@ fn no_mail() -> Response {
 pub async fn mailboxes(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let store = match callers_mailboxes(&state, &headers) {
         Ok(store) => store,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     // Listing reads directories: keep it off the runtime's workers.
     match tokio::task::spawn_blocking(move || store.summaries()).await {
@@ -237,19 +237,19 @@ pub async fn mailboxes(State(state): State<AppState>, headers: HeaderMap) -> Res
 fn callers_mailboxes(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<std::sync::Arc<crate::maildir::MaildirStore>, Response> {
+) -> Result<std::sync::Arc<crate::maildir::MaildirStore>, Box<Response>> {
     let Some(homes) = state.mail.clone() else {
-        return Err(no_mail());
+        return Err(Box::new(no_mail()));
     };
     match Caller::of(state, headers) {
         Ok(Caller::Student(admitted)) => match admitted.identity() {
             Some(who) => homes
                 .for_student(&who)
-                .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))),
+                .map_err(|e| Box::new(error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))),
             None => Ok(homes.shared().clone()),
         },
         Ok(_) => Ok(homes.shared().clone()),
-        Err(e) => Err(e.into_response()),
+        Err(e) => Err(Box::new(e.into_response())),
     }
 }
 
@@ -261,7 +261,7 @@ pub async fn reset_mailbox(
 ) -> Response {
     let store = match callers_mailboxes(&state, &headers) {
         Ok(store) => store,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let target = address.clone();
     let result = tokio::task::spawn_blocking(move || {
