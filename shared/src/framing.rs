@@ -6,6 +6,9 @@
 //! front. `Ok(None)` means "partial: wait for more bytes". A line longer than
 //! the limit is an error the caller must handle (reply, discard or close),
 //! so a peer can never make the buffer grow without bound.
+//!
+//! [`split_lines`], [`first_line`], [`strip_line_end`] and [`text_end`] read
+//! lines out of bytes already held whole, for dissectors and followers.
 
 use crate::dissect::Span;
 
@@ -75,6 +78,41 @@ pub fn next_line(buf: &[u8], max_len: usize) -> Result<Option<Line>, LineTooLong
     }
 }
 
+/// The first line of `bytes` as [`split_lines`] reads it: its content,
+/// where it ends with its ending, and the ending (`None` if the bytes stop
+/// before one). For dissectors of one-line messages (a command line, a
+/// status line) that show the rest as following bytes.
+pub fn first_line(bytes: &[u8]) -> (Span, usize, Option<LineEnding>) {
+    match split_lines(bytes).first() {
+        Some((content, ending)) => (
+            *content,
+            content.end + ending.map_or(0, |e| e.len()),
+            *ending,
+        ),
+        None => (Span::point(0), 0, None),
+    }
+}
+
+/// `line` without the CR and LF bytes at its end: the text of a line a
+/// framer returned whole, ending included.
+pub fn strip_line_end(line: &[u8]) -> &[u8] {
+    let ending = line
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
+    &line[..line.len() - ending]
+}
+
+/// Where the text of `bytes` stops: at its first CR or LF, or at its end
+/// (a line still being typed has none).
+pub fn text_end(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(bytes.len())
+}
+
 /// Splits a whole message into lines (each with its ending, the last one
 /// possibly without any), with spans into `bytes`. Used by dissectors that
 /// already hold a complete frame.
@@ -130,6 +168,20 @@ mod tests {
         // Without any LF, the buffer may hold the limit plus a CR, no more.
         assert_eq!(next_line(b"abcd\r", 4), Ok(None));
         assert_eq!(next_line(b"abcdef", 4), Err(LineTooLong { limit: 4 }));
+    }
+
+    #[test]
+    fn first_line_and_line_ends() {
+        assert_eq!(
+            first_line(b"USER bob\r\nPASS"),
+            (Span::new(0, 8), 10, Some(LineEnding::CrLf))
+        );
+        assert_eq!(first_line(b"QUIT"), (Span::new(0, 4), 4, None));
+        assert_eq!(first_line(b""), (Span::point(0), 0, None));
+        assert_eq!(strip_line_end(b"NOOP\r\n"), b"NOOP");
+        assert_eq!(strip_line_end(b"a\rb\n\n"), b"a\rb");
+        assert_eq!(text_end(b"a\rb\n"), 1);
+        assert_eq!(text_end(b"typing"), 6);
     }
 
     #[test]

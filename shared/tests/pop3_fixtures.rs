@@ -11,6 +11,7 @@ use wirelab_shared::dissect::Severity;
 use wirelab_shared::engine::{Engine, Millis, drain};
 use wirelab_shared::mail::store::MemoryStore;
 use wirelab_shared::pop3::{Pop3Server, Pop3ServerConfig, Pop3State, Pop3Transcript};
+use wirelab_shared::transcript::Follower;
 
 fn render(t: &Pop3Transcript) -> String {
     let mut out = String::new();

@@ -11,7 +11,7 @@ use wirelab_shared::dissect::Severity;
 use wirelab_shared::engine::{Engine, Millis, drain};
 use wirelab_shared::mail::store::{Clock, MemoryStore};
 use wirelab_shared::smtp::{SmtpServer, SmtpServerConfig, SmtpState, SmtpTranscript};
-use wirelab_shared::transcript::Side;
+use wirelab_shared::transcript::{Follower, Side};
 
 fn render(t: &SmtpTranscript) -> String {
     let mut out = String::new();
