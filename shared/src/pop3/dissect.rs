@@ -9,7 +9,7 @@
 use super::command::{Command, parse_line};
 use super::frame::{MAX_COMMAND_LINE, MAX_STATUS_LINE};
 use crate::dissect::{Diagnostic, Dissection, Field, Protocol, Span};
-use crate::framing::{LineEnding, split_lines};
+use crate::framing::{LineEnding, first_line, split_lines};
 use crate::mail::cover::cover;
 use crate::mail::dissect_with_envelope;
 use crate::stuffing::{OffsetMap, find_end, remap_fields, unstuff};
@@ -36,17 +36,6 @@ fn keyword_help(keyword: &str) -> &'static str {
         }
         "CAPA" => "CAPA: the server's capabilities (RFC 2449 §5).",
         _ => "Not a POP3 command.",
-    }
-}
-
-fn first_line(bytes: &[u8]) -> (Span, usize, Option<LineEnding>) {
-    match split_lines(bytes).first() {
-        Some((content, ending)) => (
-            *content,
-            content.end + ending.map_or(0, |e| e.len()),
-            *ending,
-        ),
-        None => (Span::point(0), 0, None),
     }
 }
 

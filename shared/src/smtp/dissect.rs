@@ -10,7 +10,7 @@ use super::command::{Command, CommandError, parse_line};
 use super::frame::{MAX_COMMAND_LINE, MAX_REPLY_LINE};
 use super::reply::{Reply, code_meaning, digits_meaning, enhanced_meaning, parse_enhanced};
 use crate::dissect::{Diagnostic, Dissection, Field, Protocol, Span};
-use crate::framing::{LineEnding, split_lines};
+use crate::framing::{LineEnding, first_line, split_lines};
 use crate::mail::address::check_address;
 use crate::mail::cover::cover;
 use crate::mail::{Envelope, dissect_with_envelope};
@@ -54,18 +54,6 @@ fn param_help(keyword: &str) -> &'static str {
         }
         "AUTH" => "AUTH=<mailbox>: the authenticated submitter (RFC 4954).",
         _ => "An extension parameter; a server that does not know it answers 555.",
-    }
-}
-
-/// The end of the first line of `bytes`: (content end, line end, ending).
-fn first_line(bytes: &[u8]) -> (Span, usize, Option<LineEnding>) {
-    match split_lines(bytes).first() {
-        Some((content, ending)) => (
-            *content,
-            content.end + ending.map_or(0, |e| e.len()),
-            *ending,
-        ),
-        None => (Span::point(0), 0, None),
     }
 }
 
