@@ -7,6 +7,9 @@
 //! the limit is an error the caller must handle (reply, discard or close),
 //! so a peer can never make the buffer grow without bound.
 //!
+//! [`CommandLines`] is that loop for a server reading command lines, with
+//! the over-long line dropped and reported once.
+//!
 //! [`split_lines`], [`first_line`], [`strip_line_end`] and [`text_end`] read
 //! lines out of bytes already held whole, for dissectors and followers.
 
@@ -75,6 +78,75 @@ pub fn next_line(buf: &[u8], max_len: usize) -> Result<Option<Line>, LineTooLong
         }
         None if buf.len() > max_len + 1 => Err(LineTooLong { limit: max_len }),
         None => Ok(None),
+    }
+}
+
+/// What [`CommandLines::next`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandLine {
+    /// A complete line's content, without its ending.
+    Line(Vec<u8>),
+    /// A line over the framer's limit, now dropped up to its LF.
+    TooLong,
+}
+
+/// The command lines a server reads from its peer. A line longer than the
+/// framer allows is dropped as it arrives, up to its LF however late that
+/// comes, and reported once as [`CommandLine::TooLong`] so the server
+/// answers it with one error: a peer never makes the buffer grow without
+/// bound. The caller feeds it with [`CommandLines::extend`] and calls
+/// [`CommandLines::next`] until `None`.
+#[derive(Debug, Clone, Default)]
+pub struct CommandLines {
+    buffer: Vec<u8>,
+    /// A line went over the limit: drop bytes until its LF.
+    discarding: bool,
+}
+
+impl CommandLines {
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// The bytes not read yet, for a server that reads something other
+    /// than command lines for a while (SMTP's message text).
+    pub fn unread(&self) -> &[u8] {
+        &self.buffer
+    }
+
+    /// Drops the first `n` unread bytes, read by the caller itself.
+    pub fn consume(&mut self, n: usize) {
+        self.buffer.drain(..n);
+    }
+
+    /// The next line as `frame` (the protocol's `next_command`) finds it;
+    /// `None` until one is complete.
+    pub fn next(
+        &mut self,
+        frame: impl Fn(&[u8]) -> Result<Option<Line>, LineTooLong>,
+    ) -> Option<CommandLine> {
+        if !self.discarding {
+            match frame(&self.buffer) {
+                Ok(Some(line)) => {
+                    let content = self.buffer[..line.content.end].to_vec();
+                    self.buffer.drain(..line.consumed);
+                    return Some(CommandLine::Line(content));
+                }
+                Ok(None) => return None,
+                Err(_) => self.discarding = true,
+            }
+        }
+        match self.buffer.iter().position(|&b| b == b'\n') {
+            Some(lf) => {
+                self.buffer.drain(..=lf);
+                self.discarding = false;
+                Some(CommandLine::TooLong)
+            }
+            None => {
+                self.buffer.clear();
+                None
+            }
+        }
     }
 }
 
@@ -168,6 +240,27 @@ mod tests {
         // Without any LF, the buffer may hold the limit plus a CR, no more.
         assert_eq!(next_line(b"abcd\r", 4), Ok(None));
         assert_eq!(next_line(b"abcdef", 4), Err(LineTooLong { limit: 4 }));
+    }
+
+    #[test]
+    fn an_over_long_command_line_is_dropped_and_reported_once() {
+        let frame = |buf: &[u8]| next_line(buf, 4);
+        let mut lines = CommandLines::default();
+        lines.extend(b"NOOP\r\nTOOLONG");
+        assert_eq!(lines.next(frame), Some(CommandLine::Line(b"NOOP".to_vec())));
+        assert_eq!(
+            lines.next(frame),
+            None,
+            "nothing kept while the LF is awaited"
+        );
+        assert!(lines.unread().is_empty());
+        lines.extend(b"STILL\r\nQUIT\r\n");
+        assert_eq!(lines.next(frame), Some(CommandLine::TooLong));
+        assert_eq!(lines.next(frame), Some(CommandLine::Line(b"QUIT".to_vec())));
+        assert_eq!(lines.next(frame), None);
+        lines.extend(b"DATA");
+        lines.consume(2);
+        assert_eq!(lines.unread(), b"TA");
     }
 
     #[test]
