@@ -152,18 +152,11 @@ pub fn dissect_command(bytes: &[u8]) -> Dissection {
         .help(keyword_help(&keyword))
         .with_children(children),
     );
-    if line_end < bytes.len() {
-        let span = Span::new(line_end, bytes.len());
-        d.fields.push(Field::new(
-            "Following bytes",
-            span,
-            visible(span.slice(bytes)),
-        ));
-        d.diagnostics.push(Diagnostic::note(
-            span,
-            "more bytes follow this command; each command is dissected on its own",
-        ));
-    }
+    d.following_bytes(
+        bytes,
+        line_end,
+        "more bytes follow this command; each command is dissected on its own",
+    );
     d
 }
 
@@ -329,18 +322,7 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
         ));
     }
     if !multiline {
-        if line_end < bytes.len() {
-            let span = Span::new(line_end, bytes.len());
-            d.fields.push(Field::new(
-                "Following bytes",
-                span,
-                visible(span.slice(bytes)),
-            ));
-            d.diagnostics.push(Diagnostic::note(
-                span,
-                "more bytes follow this one-line reply",
-            ));
-        }
+        d.following_bytes(bytes, line_end, "more bytes follow this one-line reply");
         return d;
     }
     let rest = &bytes[line_end..];
@@ -438,16 +420,7 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
             d.fields.push(Field::new("End of multi-line reply", s, ".␍␊").help(
                 "A line with a single dot ends a multi-line reply; lines of the text that start with a dot get one more (RFC 1939 §3).",
             ));
-            if s.end < bytes.len() {
-                let span = Span::new(s.end, bytes.len());
-                d.fields.push(Field::new(
-                    "Following bytes",
-                    span,
-                    visible(span.slice(bytes)),
-                ));
-                d.diagnostics
-                    .push(Diagnostic::note(span, "more bytes follow this reply"));
-            }
+            d.following_bytes(bytes, s.end, "more bytes follow this reply");
         }
         None => d.diagnostics.push(
             Diagnostic::note(

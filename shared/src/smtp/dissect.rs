@@ -94,21 +94,12 @@ fn ending_field(
 }
 
 fn trailing(bytes: &[u8], line_end: usize, d: &mut Dissection, what: &str) {
-    if line_end < bytes.len() {
-        let span = Span::new(line_end, bytes.len());
-        d.fields.push(Field::new(
-            "Following bytes",
-            span,
-            visible(span.slice(bytes)),
-        ));
-        d.diagnostics.push(Diagnostic::note(
-            span,
-            format!(
-                "{} more bytes follow this {what}; each {what} is dissected on its own",
-                span.len()
-            ),
-        ));
-    }
+    let count = bytes.len().saturating_sub(line_end);
+    d.following_bytes(
+        bytes,
+        line_end,
+        format!("{count} more bytes follow this {what}; each {what} is dissected on its own"),
+    );
 }
 
 /// Dissects one command line (the `smtp-command` kind).
