@@ -14,6 +14,7 @@
 //! passes it in `connection`; `children` are shown under the line editor.
 
 use crate::app::RelayInfo;
+use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
 use crate::components::recording::RecordingLinks;
@@ -268,10 +269,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let on_dialogue = {
         let dialogue = dialogue.clone();
         let step = step.clone();
-        let dialogues = spec.dialogues;
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            dialogue.set(dialogues.iter().find(|d| d.id == select.value()));
+        Callback::from(move |chosen: Option<&'static Dialogue>| {
+            dialogue.set(chosen);
             step.set(0);
         })
     };
@@ -372,33 +371,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                 </p>
             }
             if !spec.dialogues.is_empty() {
-                <div class="toolbar dialogue">
-                    <label>{ "Replay " }
-                        <select data-testid="dialogue-select" onchange={on_dialogue}>
-                            <option value="" selected={dialogue.is_none()}>{ "(type freely)" }</option>
-                            { for spec.dialogues.iter().map(|d| html! {
-                                <option value={d.id} selected={dialogue.is_some_and(|c| c.id == d.id)}>{ d.title }</option>
-                            }) }
-                        </select>
-                    </label>
-                    if let Some(d) = *dialogue {
-                        <button data-testid="dialogue-next" onclick={on_next_step} disabled={*step >= d.steps.len()}>
-                            { "Next line" }
-                        </button>
-                        <span class="hint" data-testid="dialogue-progress">
-                            { if *step >= d.steps.len() {
-                                format!("all {} lines typed", d.steps.len())
-                            } else {
-                                let line = match d.steps[*step] {
-                                    "" => "(an empty line)",
-                                    line => line,
-                                };
-                                format!("line {} of {}: {line}", *step + 1, d.steps.len())
-                            } }
-                        </span>
-                    }
-                </div>
-                if let Some(d) = *dialogue { <p class="template-note">{ d.note }</p> }
+                <DialogueBar dialogues={spec.dialogues} dialogue={*dialogue} step={*step}
+                             on_choose={on_dialogue} on_next={on_next_step} />
             }
             <div class="composer">
                 <input type="text" data-testid="editor" class="editor"

@@ -22,6 +22,7 @@ pub mod lab;
 pub mod view;
 
 use crate::app::{RelayInfo, RelayStatus};
+use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::{Inspector, severity_name};
 use crate::components::messages::format_time;
 use crate::components::target_picker::{TargetPicker, pick};
@@ -32,7 +33,7 @@ use driver::{DEFAULT_UPLOAD, Driver, Upload};
 use lab::{FtpLab, ListenOffer};
 use std::rc::Rc;
 use view::{FtpView, Pick, Row, RowKind, RowLane};
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::HtmlInputElement;
 use wirelab_shared::conversation::{Dialogue, Sender};
 use wirelab_shared::dissect::Dissection;
 use wirelab_shared::ftp::dialogues::{DIALOGUES, PORT_STEP};
@@ -496,9 +497,8 @@ fn ftp_workbench() -> Html {
     let on_dialogue = {
         let dialogue = dialogue.clone();
         let step = step.clone();
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            dialogue.set(DIALOGUES.iter().find(|d| d.id == select.value()));
+        Callback::from(move |chosen: Option<&'static Dialogue>| {
+            dialogue.set(chosen);
             step.set(0);
         })
     };
@@ -583,29 +583,8 @@ fn ftp_workbench() -> Html {
                 { "Control connection: " }{ state.describe() }
             </p>
             { state_panel(client.state(), transfer.as_deref()) }
-            <div class="toolbar dialogue">
-                <label>{ "Replay " }
-                    <select data-testid="dialogue-select" onchange={on_dialogue}>
-                        <option value="" selected={dialogue.is_none()}>{ "(type freely)" }</option>
-                        { for DIALOGUES.iter().map(|d| html! {
-                            <option value={d.id} selected={dialogue.is_some_and(|c| c.id == d.id)}>{ d.title }</option>
-                        }) }
-                    </select>
-                </label>
-                if let Some(d) = *dialogue {
-                    <button data-testid="dialogue-next" onclick={on_next_step} disabled={*step >= d.steps.len()}>
-                        { "Next line" }
-                    </button>
-                    <span class="hint" data-testid="dialogue-progress">
-                        { if *step >= d.steps.len() {
-                            format!("all {} lines typed", d.steps.len())
-                        } else {
-                            format!("line {} of {}: {}", *step + 1, d.steps.len(), d.steps[*step])
-                        } }
-                    </span>
-                }
-            </div>
-            if let Some(d) = *dialogue { <p class="template-note">{ d.note }</p> }
+            <DialogueBar dialogues={DIALOGUES} dialogue={*dialogue} step={*step}
+                         on_choose={on_dialogue} on_next={on_next_step} />
             <div class="composer">
                 <input type="text" data-testid="editor" class="editor"
                        placeholder={if can_send { "type a command, Enter sends it with CR LF" } else { "connect first" }}
