@@ -7,7 +7,7 @@ use crate::app::RelayInfo;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
 use crate::components::recording::RecordingLinks;
-use crate::components::target_picker::{TargetPicker, pick};
+use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::follow;
 use crate::hooks::connection::use_connection;
@@ -237,10 +237,7 @@ pub fn http_page() -> Html {
         ),
     };
     let note = TEMPLATES.iter().find(|t| t.id == *template).map(|t| t.note);
-    let server_label = target
-        .as_ref()
-        .map(|t| format!("{} ({}:{})", t.name, t.host, t.port))
-        .unwrap_or_default();
+    let server_label = server_label(target.as_ref());
     let (lanes, arrows) = follow::timeline(&items, &server_label);
     let state = &session.state;
     let active = state.is_active();

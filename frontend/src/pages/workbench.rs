@@ -18,7 +18,7 @@ use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
 use crate::components::recording::RecordingLinks;
-use crate::components::target_picker::{TargetPicker, pick};
+use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::follow::{self, Item};
 use crate::hooks::connection::{Connection, use_connection};
@@ -301,10 +301,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let protocol_state = conversation.state();
     let state_hint = conversation.state_hint();
     let messages = follow::messages(&items);
-    let server_label = target
-        .as_ref()
-        .map(|t| format!("{} ({}:{})", t.name, t.host, t.port))
-        .unwrap_or_default();
+    let server_label = server_label(target.as_ref());
     let (lanes, arrows) = follow::timeline(&items, &server_label);
 
     // The inspector shows the selected message, else the draft, else the

@@ -25,7 +25,7 @@ use crate::app::{RelayInfo, RelayStatus};
 use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::{Inspector, severity_name};
 use crate::components::messages::format_time;
-use crate::components::target_picker::{TargetPicker, pick};
+use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::pages::workbench::offered_targets;
 use crate::route::Route;
@@ -374,10 +374,7 @@ fn ftp_workbench() -> Html {
     }
 
     let target = pick(&targets, chosen.as_deref()).cloned();
-    let server_label = target
-        .as_ref()
-        .map(|t| format!("{} ({}:{})", t.name, t.host, t.port))
-        .unwrap_or_default();
+    let server_label = server_label(target.as_ref());
     let view = view::build(&lab, &server_label);
     let client = view.conversation.client();
     let state = &lab.control.state;
