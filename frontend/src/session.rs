@@ -6,6 +6,7 @@
 //! natively; components dispatch [`SessionAction`]s and render [`Session`].
 
 use std::rc::Rc;
+use wirelab_shared::conversation::Sender;
 use wirelab_shared::relay_protocol::{ClosedBy, ErrorCode, RelayMessage, Transport};
 use yew::Reducible;
 
@@ -24,6 +25,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The way a message of `sender` went, seen from the page.
+    pub fn of(sender: Sender) -> Direction {
+        match sender {
+            Sender::Client => Direction::Sent,
+            Sender::Server => Direction::Received,
+        }
+    }
+
     /// The value of `data-direction` in the page.
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -12,6 +12,7 @@ use crate::components::timeline::Timeline;
 use crate::follow;
 use crate::hooks::connection::use_connection;
 use crate::pages::workbench::offered_targets;
+use crate::session::Direction;
 use std::rc::Rc;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use wirelab_shared::conversation::Sender;
@@ -225,10 +226,7 @@ pub fn http_page() -> Html {
         Some(m) => (
             Rc::new(m.bytes.clone()),
             Rc::new(m.dissection.clone()),
-            match m.sender {
-                Sender::Client => "sent",
-                Sender::Server => "received",
-            },
+            Direction::of(m.sender).as_str(),
         ),
         None => (
             Rc::new(draft.clone()),

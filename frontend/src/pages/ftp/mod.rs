@@ -29,12 +29,13 @@ use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::pages::workbench::offered_targets;
 use crate::route::Route;
+use crate::session::Direction;
 use driver::{DEFAULT_UPLOAD, Driver, Upload};
 use lab::{FtpLab, ListenOffer};
 use std::rc::Rc;
 use view::{FtpView, Pick, Row, RowKind, RowLane};
 use web_sys::HtmlInputElement;
-use wirelab_shared::conversation::{Dialogue, Sender};
+use wirelab_shared::conversation::{Dialogue, Message};
 use wirelab_shared::dissect::Dissection;
 use wirelab_shared::ftp::dialogues::{DIALOGUES, PORT_STEP};
 use wirelab_shared::ftp::dissect::dissect_command_in;
@@ -49,6 +50,15 @@ pub const MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
 
 /// What the inspector shows: bytes, their dissection, where they came from.
 type Shown = (Rc<Vec<u8>>, Rc<Dissection>, &'static str);
+
+/// A message as the inspector shows it.
+fn shown_message(m: &Message) -> Shown {
+    (
+        Rc::new(m.bytes.clone()),
+        Rc::new(m.dissection.clone()),
+        Direction::of(m.sender).as_str(),
+    )
+}
 
 /// Characters of a data connection's bytes shown in its transcript row.
 const DATA_PREVIEW: usize = 600;
@@ -524,18 +534,8 @@ fn ftp_workbench() -> Html {
     // The inspector: the selected message, else the line being typed, else
     // the newest message.
     let shown: Option<Shown> = selected
-        .and_then(|p| view.message(p).cloned())
-        .map(|m| {
-            let source = match m.sender {
-                Sender::Client => "sent",
-                Sender::Server => "received",
-            };
-            (
-                Rc::new(m.bytes.clone()),
-                Rc::new(m.dissection.clone()),
-                source,
-            )
-        })
+        .and_then(|p| view.message(p))
+        .map(|m| shown_message(m))
         .or_else(|| {
             (!draft.trim().is_empty()).then(|| {
                 let bytes = command_bytes(&draft);
@@ -543,19 +543,7 @@ fn ftp_workbench() -> Html {
                 (Rc::new(bytes), Rc::new(d), "draft")
             })
         })
-        .or_else(|| {
-            view.latest().map(|(_, m)| {
-                let source = match m.sender {
-                    Sender::Client => "sent",
-                    Sender::Server => "received",
-                };
-                (
-                    Rc::new(m.bytes.clone()),
-                    Rc::new(m.dissection.clone()),
-                    source,
-                )
-            })
-        });
+        .or_else(|| view.latest().map(|(_, m)| shown_message(m)));
     let selected_data = selected.filter(|p| !matches!(p, Pick::Control(_)));
     let transfer = client.transfer().map(kind_text);
     let rows = view
