@@ -4,6 +4,7 @@
 //! for the next request; the timeline shows each exchange.
 
 use crate::app::RelayInfo;
+use crate::callbacks;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
 use crate::components::recording::RecordingLinks;
@@ -203,22 +204,12 @@ pub fn http_page() -> Html {
         let conn = conn.clone();
         Callback::from(move |_: MouseEvent| conn.disconnect())
     };
-    let on_select = {
-        let selected = selected.clone();
-        Callback::from(move |id: usize| selected.set(Some(id)))
-    };
+    let on_select = callbacks::select(&selected);
     let on_show_draft = {
         let selected = selected.clone();
         Callback::from(move |_: MouseEvent| selected.set(None))
     };
-    let on_clear = {
-        let conn = conn.clone();
-        let selected = selected.clone();
-        Callback::from(move |_: MouseEvent| {
-            selected.set(None);
-            conn.clear();
-        })
-    };
+    let on_clear = callbacks::clear_transcript(&conn, &selected);
 
     let draft = draft_bytes(&text, *crlf_endings);
     let selected_message = selected.and_then(|id| messages.get(id).cloned());

@@ -14,6 +14,7 @@
 //! passes it in `connection`; `children` are shown under the line editor.
 
 use crate::app::RelayInfo;
+use crate::callbacks;
 use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
@@ -23,7 +24,7 @@ use crate::components::timeline::Timeline;
 use crate::follow::{self, Item};
 use crate::hooks::connection::{Connection, use_connection};
 use std::rc::Rc;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::HtmlSelectElement;
 use wirelab_shared::conversation::{
     Conversation, DatagramConversation, Dialogue, LineConversation,
 };
@@ -224,24 +225,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         let send = send.clone();
         Callback::from(move |_: MouseEvent| send())
     };
-    let on_key = {
-        let send = send.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" {
-                e.prevent_default();
-                send();
-            }
-        })
-    };
-    let on_input = {
-        let draft = draft.clone();
-        let selected = selected.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            draft.set(input.value());
-            selected.set(None);
-        })
-    };
+    let on_key = callbacks::enter_runs(send.clone());
+    let on_input = callbacks::type_draft(&draft, &selected);
     let on_ending = {
         let ending = ending.clone();
         Callback::from(move |e: Event| {
@@ -253,18 +238,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         let conn = conn.clone();
         Callback::from(move |_: MouseEvent| conn.shutdown())
     };
-    let on_select = {
-        let selected = selected.clone();
-        Callback::from(move |id: usize| selected.set(Some(id)))
-    };
-    let on_clear = {
-        let conn = conn.clone();
-        let selected = selected.clone();
-        Callback::from(move |_: MouseEvent| {
-            selected.set(None);
-            conn.clear();
-        })
-    };
+    let on_select = callbacks::select(&selected);
+    let on_clear = callbacks::clear_transcript(&conn, &selected);
 
     let on_dialogue = {
         let dialogue = dialogue.clone();

@@ -22,6 +22,7 @@ pub mod lab;
 pub mod view;
 
 use crate::app::{RelayInfo, RelayStatus};
+use crate::callbacks;
 use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::{Inspector, severity_name};
 use crate::components::messages::format_time;
@@ -430,24 +431,8 @@ fn ftp_workbench() -> Html {
         let send = send.clone();
         Callback::from(move |_: MouseEvent| send())
     };
-    let on_key = {
-        let send = send.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" {
-                e.prevent_default();
-                send();
-            }
-        })
-    };
-    let on_input = {
-        let draft = draft.clone();
-        let selected = selected.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            draft.set(input.value());
-            selected.set(None);
-        })
-    };
+    let on_key = callbacks::enter_runs(send.clone());
+    let on_input = callbacks::type_draft(&draft, &selected);
     let listen = {
         let driver = driver.clone();
         let notice = notice.clone();
@@ -493,10 +478,7 @@ fn ftp_workbench() -> Html {
             upload.set(None);
         })
     };
-    let on_select = {
-        let selected = selected.clone();
-        Callback::from(move |pick: Pick| selected.set(Some(pick)))
-    };
+    let on_select = callbacks::select(&selected);
     let on_select_id = {
         let selected = selected.clone();
         Callback::from(move |id: usize| selected.set(Some(Pick::from_id(id))))
