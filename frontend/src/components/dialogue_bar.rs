@@ -2,10 +2,10 @@
 //! them, a "Next line" button, how far the replay is, and the chosen
 //! dialogue's note.
 //!
-//! The page keeps the chosen dialogue and the step: it is told the choice
-//! through `on_choose` (and should go back to step 0), and decides what
-//! "Next line" does through `on_next` (put the step's line in the editor,
-//! for one).
+//! The page owns the state (the chosen dialogue and how many of its lines
+//! were typed): the bar sets both when another dialogue is chosen, and the
+//! page decides what "Next line" does through `on_next` (put the step's
+//! line in the editor and count it, for one).
 
 use web_sys::HtmlSelectElement;
 use wirelab_shared::conversation::Dialogue;
@@ -15,10 +15,9 @@ use yew::prelude::*;
 pub struct DialogueBarProps {
     pub dialogues: &'static [Dialogue],
     /// The dialogue being replayed; `None` while the student types freely.
-    pub dialogue: Option<&'static Dialogue>,
+    pub dialogue: UseStateHandle<Option<&'static Dialogue>>,
     /// How many of its lines were put in the editor already.
-    pub step: usize,
-    pub on_choose: Callback<Option<&'static Dialogue>>,
+    pub step: UseStateHandle<usize>,
     pub on_next: Callback<MouseEvent>,
 }
 
@@ -26,14 +25,16 @@ pub struct DialogueBarProps {
 pub fn dialogue_bar(props: &DialogueBarProps) -> Html {
     let onchange = {
         let dialogues = props.dialogues;
-        let on_choose = props.on_choose.clone();
+        let dialogue = props.dialogue.clone();
+        let step = props.step.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            on_choose.emit(dialogues.iter().find(|d| d.id == select.value()));
+            dialogue.set(dialogues.iter().find(|d| d.id == select.value()));
+            step.set(0);
         })
     };
-    let dialogue = props.dialogue;
-    let step = props.step;
+    let dialogue = *props.dialogue;
+    let step = *props.step;
     html! {
         <>
             <div class="toolbar dialogue">

@@ -241,14 +241,6 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let on_select = callbacks::select(&selected);
     let on_clear = callbacks::clear_transcript(&conn, &selected);
 
-    let on_dialogue = {
-        let dialogue = dialogue.clone();
-        let step = step.clone();
-        Callback::from(move |chosen: Option<&'static Dialogue>| {
-            dialogue.set(chosen);
-            step.set(0);
-        })
-    };
     let on_next_step = {
         let dialogue = dialogue.clone();
         let step = step.clone();
@@ -343,8 +335,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                 </p>
             }
             if !spec.dialogues.is_empty() {
-                <DialogueBar dialogues={spec.dialogues} dialogue={*dialogue} step={*step}
-                             on_choose={on_dialogue} on_next={on_next_step} />
+                <DialogueBar dialogues={spec.dialogues} dialogue={dialogue.clone()} step={step.clone()}
+                             on_next={on_next_step} />
             }
             <div class="composer">
                 <input type="text" data-testid="editor" class="editor"
