@@ -178,22 +178,10 @@ impl ConnState {
                 ClosedBy::Relay => format!("closed by the relay: {reason}"),
             },
             ConnState::Failed { code, message } => match code {
-                Some(code) => format!("refused ({}): {message}", code_name(*code)),
+                Some(code) => format!("refused ({}): {message}", code.as_str()),
                 None => format!("failed: {message}"),
             },
         }
-    }
-}
-
-fn code_name(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::Forbidden => "forbidden",
-        ErrorCode::UnknownTarget => "unknown_target",
-        ErrorCode::BadRequest => "bad_request",
-        ErrorCode::ConnectFailed => "connect_failed",
-        ErrorCode::Timeout => "timeout",
-        ErrorCode::Limit => "limit",
-        ErrorCode::Auth => "auth",
     }
 }
 
@@ -388,7 +376,7 @@ impl Session {
             RelayMessage::Error { code, message, .. } => {
                 self.event(
                     at,
-                    format!("error ({}): {message}", code_name(code)),
+                    format!("error ({}): {message}", code.as_str()),
                     relay_t,
                     EventKind::Failed,
                 );

@@ -313,7 +313,7 @@ async fn session(state: AppState, mut arrival: Arrival, mut ws: WebSocket) {
             run.record(Event::Closed(format!("error: {message}")));
             let refusal = Refusal::new(*code, reason, message.clone());
             send_refusal(&state, &mut ws, clock, &refusal).await;
-            format!("error ({}): {message}", code_label(*code))
+            format!("error ({}): {message}", code.as_str())
         }
         Ending::PageGone => {
             run.record(Event::Closed("the page closed the WebSocket".into()));
@@ -487,18 +487,6 @@ fn unix_now_ms() -> u64 {
     crate::recording::unix_now_us() / 1000
 }
 
-fn code_label(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::Forbidden => "forbidden",
-        ErrorCode::UnknownTarget => "unknown_target",
-        ErrorCode::BadRequest => "bad_request",
-        ErrorCode::ConnectFailed => "connect_failed",
-        ErrorCode::Timeout => "timeout",
-        ErrorCode::Limit => "limit",
-        ErrorCode::Auth => "auth",
-    }
-}
-
 /// How a bridged session ended.
 enum Ending {
     /// Report `closed` and close the WebSocket normally.
@@ -533,7 +521,7 @@ impl Ending {
         Ending::Error {
             code,
             message: message.into(),
-            reason: code_label(code),
+            reason: code.as_str(),
         }
     }
 
@@ -548,7 +536,7 @@ impl Ending {
 
 /// Sends `error`, closes the WebSocket, and counts the refusal.
 async fn send_refusal(state: &AppState, ws: &mut WebSocket, clock: SessionClock, r: &Refusal) {
-    state.metrics.refused(code_label(r.code), r.reason);
+    state.metrics.refused(r.code.as_str(), r.reason);
     let msg = RelayMessage::Error {
         code: r.code,
         message: r.message.clone(),
