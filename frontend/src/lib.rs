@@ -3,7 +3,8 @@
 //! through the relay's WebSocket bridge or, with no relay, in the browser.
 //!
 //! Layout: [`app`] (shell, header, navigation, routes), [`pages`] (one per
-//! workbench), [`components`] (panes shared by the workbenches), [`session`]
+//! workbench), [`components`] (panes shared by the workbenches),
+//! [`callbacks`] (the callbacks every workbench builds alike), [`session`]
 //! (the plain-Rust reducer of a connection's transcript, unit-tested
 //! natively), [`link`] (the connection to a server: relay or in-browser) and
 //! [`api`] (the relay's JSON endpoints).
@@ -11,6 +12,7 @@
 
 pub mod api;
 pub mod app;
+pub mod callbacks;
 pub mod components;
 pub mod follow;
 pub mod hooks;

@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use wirelab_shared::dns::hierarchy::{self, Role};
 use wirelab_shared::dns::server::{AuthoritativeTcp, AuthoritativeUdp, Authority};
-use wirelab_shared::dns::zone::parse_zone;
 use wirelab_shared::engine::ErasedEngine;
 use wirelab_shared::http::server::{Endpoints, HttpServerConnection};
 use wirelab_shared::http::site::WebSite;
@@ -147,17 +146,7 @@ thread_local! {
     static DNS_AUTHORITIES: HashMap<&'static str, Arc<Authority>> = hierarchy::SERVERS
         .iter()
         .filter(|s| s.role != Role::Resolver)
-        .map(|s| {
-            let zones = s
-                .zones
-                .iter()
-                .filter_map(|file| {
-                    let text = hierarchy::default_zone(file)?;
-                    Some(parse_zone(text, Some(&hierarchy::origin_of_file(file))).zone)
-                })
-                .collect();
-            (s.catalog, Arc::new(Authority::new(s.host, zones)))
-        })
+        .map(|s| (s.catalog, Arc::new(s.default_authority())))
         .collect();
 }
 

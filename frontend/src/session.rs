@@ -6,6 +6,7 @@
 //! natively; components dispatch [`SessionAction`]s and render [`Session`].
 
 use std::rc::Rc;
+use wirelab_shared::conversation::Sender;
 use wirelab_shared::relay_protocol::{ClosedBy, ErrorCode, RelayMessage, Transport};
 use yew::Reducible;
 
@@ -24,6 +25,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The way a message of `sender` went, seen from the page.
+    pub fn of(sender: Sender) -> Direction {
+        match sender {
+            Sender::Client => Direction::Sent,
+            Sender::Server => Direction::Received,
+        }
+    }
+
     /// The value of `data-direction` in the page.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -169,22 +178,10 @@ impl ConnState {
                 ClosedBy::Relay => format!("closed by the relay: {reason}"),
             },
             ConnState::Failed { code, message } => match code {
-                Some(code) => format!("refused ({}): {message}", code_name(*code)),
+                Some(code) => format!("refused ({}): {message}", code.as_str()),
                 None => format!("failed: {message}"),
             },
         }
-    }
-}
-
-fn code_name(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::Forbidden => "forbidden",
-        ErrorCode::UnknownTarget => "unknown_target",
-        ErrorCode::BadRequest => "bad_request",
-        ErrorCode::ConnectFailed => "connect_failed",
-        ErrorCode::Timeout => "timeout",
-        ErrorCode::Limit => "limit",
-        ErrorCode::Auth => "auth",
     }
 }
 
@@ -379,7 +376,7 @@ impl Session {
             RelayMessage::Error { code, message, .. } => {
                 self.event(
                     at,
-                    format!("error ({}): {message}", code_name(code)),
+                    format!("error ({}): {message}", code.as_str()),
                     relay_t,
                     EventKind::Failed,
                 );

@@ -313,7 +313,7 @@ async fn session(state: AppState, mut arrival: Arrival, mut ws: WebSocket) {
             run.record(Event::Closed(format!("error: {message}")));
             let refusal = Refusal::new(*code, reason, message.clone());
             send_refusal(&state, &mut ws, clock, &refusal).await;
-            format!("error ({}): {message}", code_label(*code))
+            format!("error ({}): {message}", code.as_str())
         }
         Ending::PageGone => {
             run.record(Event::Closed("the page closed the WebSocket".into()));
@@ -487,18 +487,6 @@ fn unix_now_ms() -> u64 {
     crate::recording::unix_now_us() / 1000
 }
 
-fn code_label(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::Forbidden => "forbidden",
-        ErrorCode::UnknownTarget => "unknown_target",
-        ErrorCode::BadRequest => "bad_request",
-        ErrorCode::ConnectFailed => "connect_failed",
-        ErrorCode::Timeout => "timeout",
-        ErrorCode::Limit => "limit",
-        ErrorCode::Auth => "auth",
-    }
-}
-
 /// How a bridged session ended.
 enum Ending {
     /// Report `closed` and close the WebSocket normally.
@@ -533,7 +521,7 @@ impl Ending {
         Ending::Error {
             code,
             message: message.into(),
-            reason: code_label(code),
+            reason: code.as_str(),
         }
     }
 
@@ -548,7 +536,7 @@ impl Ending {
 
 /// Sends `error`, closes the WebSocket, and counts the refusal.
 async fn send_refusal(state: &AppState, ws: &mut WebSocket, clock: SessionClock, r: &Refusal) {
-    state.metrics.refused(code_label(r.code), r.reason);
+    state.metrics.refused(r.code.as_str(), r.reason);
     let msg = RelayMessage::Error {
         code: r.code,
         message: r.message.clone(),
@@ -567,16 +555,21 @@ async fn close_ws(ws: &mut WebSocket, code: u16, reason: &str) {
     let _ = ws.send(Message::Close(Some(frame))).await;
 }
 
-/// `connected`, with the optional `recording` id when there is one (an
-/// addition to protocol v1 that older pages ignore).
-async fn send_connected(
+/// The connection is up: [`Run::on_connected`] (the recording starts),
+/// then `connected` to the page, with the optional `recording` id when
+/// there is one (an addition to protocol v1 that older pages ignore).
+/// False if the page is gone.
+async fn announce_connected(
+    run: &mut Run<'_>,
     ws: &mut WebSocket,
     clock: SessionClock,
-    allowed: &Allowed,
     (local, peer): (SocketAddr, SocketAddr),
+    started: Instant,
     connect_time: Duration,
-    recording: Option<String>,
+    identity: Option<IdentityGuard>,
 ) -> bool {
+    run.on_connected(local, peer, started, connect_time, identity);
+    let allowed = run.allowed();
     let msg = RelayMessage::Connected {
         transport: allowed.transport,
         target: allowed.catalog_name().map(str::to_string),
@@ -584,7 +577,7 @@ async fn send_connected(
         local: local.to_string(),
         connect_ms: round_ms(connect_time),
         t_ms: clock.t_ms(),
-        recording,
+        recording: run.recording_id(),
     };
     ws.send(Message::text(msg.to_json())).await.is_ok()
 }
@@ -753,14 +746,14 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
     let _ = stream.set_nodelay(true);
     let local = stream.local_addr().unwrap_or(run.allowed().addr);
     let peer = stream.peer_addr().unwrap_or(run.allowed().addr);
-    run.on_connected(local, peer, started, connect_time, identity);
-    if !send_connected(
+    if !announce_connected(
+        run,
         ws,
         clock,
-        run.allowed(),
         (local, peer),
+        started,
         connect_time,
-        run.recording_id(),
+        identity,
     )
     .await
     {
@@ -797,17 +790,7 @@ async fn accept_session(
         return Ending::peer("the accepted connection is already gone");
     };
     let connect_time = started.elapsed();
-    run.on_connected(local, peer, started, connect_time, None);
-    if !send_connected(
-        ws,
-        clock,
-        run.allowed(),
-        (local, peer),
-        connect_time,
-        run.recording_id(),
-    )
-    .await
-    {
+    if !announce_connected(run, ws, clock, (local, peer), started, connect_time, None).await {
         return Ending::PageGone;
     }
     info!(peer = %peer, "accepted a data connection");
@@ -967,14 +950,14 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
     }
     let local = socket.local_addr().unwrap_or(target);
     let connect_time = started.elapsed();
-    run.on_connected(local, target, started, connect_time, identity);
-    if !send_connected(
+    if !announce_connected(
+        run,
         ws,
         clock,
-        run.allowed(),
         (local, target),
+        started,
         connect_time,
-        run.recording_id(),
+        identity,
     )
     .await
     {

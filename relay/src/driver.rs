@@ -4,6 +4,8 @@
 //! [`serve_tcp`] accepts connections and runs one engine per connection;
 //! [`serve_udp`] runs one engine per datagram and sends what it transmits
 //! back to the datagram's sender. Both stop when the shutdown token fires.
+//! A server with its own connection driver (FTP) accepts with
+//! [`next_connection`], as `serve_tcp` does.
 //! A protocol adds a server by writing its engine in `shared` and calling
 //! one of these with a factory.
 
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, debug, info_span, warn};
@@ -77,26 +79,9 @@ pub fn serve_tcp<E, F>(
     let clock = Clock::start();
     let inner_tracker = tracker.clone();
     tracker.spawn(async move {
-        loop {
-            let permit = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                permit = permits.clone().acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => break,
-                },
-            };
-            let (stream, remote) = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        // Running out of file descriptors is transient; back off.
-                        warn!(server = settings.name, "accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
+        while let Some((stream, remote, permit)) =
+            next_connection(&listener, &permits, &shutdown, settings.name).await
+        {
             let local = stream.local_addr().unwrap_or(remote);
             let engine = make(Peer { remote, local });
             let span = info_span!("conn", server = settings.name, peer = %remote);
@@ -118,6 +103,35 @@ pub fn serve_tcp<E, F>(
             );
         }
     });
+}
+
+/// Waits for a free connection slot among `permits`, then for a
+/// connection; `None` once `shutdown` fires. The slot goes with the
+/// connection: drop it when the connection ends. A failed accept (out of
+/// file descriptors, say) is logged under `server` and retried.
+pub async fn next_connection(
+    listener: &TcpListener,
+    permits: &Arc<Semaphore>,
+    shutdown: &CancellationToken,
+    server: &'static str,
+) -> Option<(TcpStream, SocketAddr, OwnedSemaphorePermit)> {
+    let permit = tokio::select! {
+        _ = shutdown.cancelled() => return None,
+        permit = permits.clone().acquire_owned() => permit.ok()?,
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return None,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, remote)) => return Some((stream, remote, permit)),
+                Err(e) => {
+                    // Running out of file descriptors is transient; back off.
+                    warn!(server, "accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
 }
 
 /// One connection: read, feed the engine, write what it transmits, honour

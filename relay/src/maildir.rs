@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use wirelab_shared::mail::address::check_address;
 use wirelab_shared::mail::store::{
-    Account, Accounts, LockToken, MailStore, MessageInfo, RecipientCheck, StoreError,
+    Account, Accounts, LockToken, MailStore, MessageInfo, RecipientCheck, StoreError, check_quota,
     course_messages,
 };
 
@@ -271,16 +271,7 @@ impl MailStore for MaildirStore {
             .iter()
             .map(|f| f.2)
             .sum();
-        let limit = self.max_mailbox_bytes;
-        // A full mailbox refuses even an empty message: RCPT asks with 0.
-        if used + incoming > limit || (incoming == 0 && used >= limit) {
-            return Err(StoreError::MailboxFull {
-                used,
-                incoming,
-                limit,
-            });
-        }
-        Ok(())
+        check_quota(used, incoming, self.max_mailbox_bytes)
     }
 
     fn deliver(&self, mailboxes: &[String], message: &[u8]) -> Result<(), StoreError> {

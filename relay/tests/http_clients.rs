@@ -27,6 +27,14 @@ impl Curl {
         )
     }
 
+    /// Runs curl with `args` for the status code alone (the body is
+    /// dropped).
+    async fn status(&self, args: &[&str]) -> String {
+        let mut all = vec!["--output", "/dev/null", "--write-out", "%{http_code}"];
+        all.extend_from_slice(args);
+        self.run(&all).await.0
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -55,15 +63,7 @@ async fn curl_get_head_and_404() {
     assert!(head.contains("Content-Type: image/gif\r\n"));
     assert!(head.contains("Last-Modified: Mon, 22 Jun 1998 09:23:24 GMT\r\n"));
     assert!(head.ends_with("\r\n\r\n"), "HEAD has no body");
-    let (code, _) = c
-        .run(&[
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
-            &c.url("/~ross/banana/.html"),
-        ])
-        .await;
+    let code = c.status(&[&c.url("/~ross/banana/.html")]).await;
     assert_eq!(code, "404");
     // The GIF is a real GIF.
     let out = Command::new(&c.curl)
@@ -80,12 +80,8 @@ async fn curl_conditional_get_gives_304() {
     let Some((_relay, c)) = setup().await else {
         return;
     };
-    let (code, _) = c
-        .run(&[
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
+    let code = c
+        .status(&[
             "--header",
             "If-Modified-Since: Mon, 22 Jun 1998 09:23:24 GMT",
             &c.url("/fruit/kiwi.gif"),
@@ -93,12 +89,8 @@ async fn curl_conditional_get_gives_304() {
         .await;
     assert_eq!(code, "304");
     // curl's own conditional request, from a date.
-    let (code, _) = c
-        .run(&[
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
+    let code = c
+        .status(&[
             "--time-cond",
             "Tue, 23 Jun 1998 00:00:00 GMT",
             &c.url("/fruit/kiwi.gif"),
@@ -111,12 +103,8 @@ async fn curl_conditional_get_gives_304() {
         .find_map(|l| l.strip_prefix("ETag: "))
         .unwrap()
         .to_string();
-    let (code, _) = c
-        .run(&[
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
+    let code = c
+        .status(&[
             "--header",
             &format!("If-None-Match: {etag}"),
             &c.url("/fruit/kiwi.gif"),
@@ -169,25 +157,12 @@ async fn curl_cookie_jar_counts_visits() {
     let dir = tempfile::tempdir().unwrap();
     let jar = dir.path().join("jar.txt");
     let jar = jar.to_str().unwrap();
+    let counter = c.url("/cookie-counter");
+    let visit = ["--cookie-jar", jar, "--cookie", jar, &counter];
     for _ in 0..2 {
-        c.run(&[
-            "--cookie-jar",
-            jar,
-            "--cookie",
-            jar,
-            &c.url("/cookie-counter"),
-        ])
-        .await;
+        c.run(&visit).await;
     }
-    let (third, _) = c
-        .run(&[
-            "--cookie-jar",
-            jar,
-            "--cookie",
-            jar,
-            &c.url("/cookie-counter"),
-        ])
-        .await;
+    let (third, _) = c.run(&visit).await;
     assert!(third.contains("You have been here 3 times"), "{third}");
     assert!(std::fs::read_to_string(jar).unwrap().contains("visits\t3"));
 }
@@ -200,12 +175,8 @@ async fn curl_put_get_delete_in_upload_and_chunked() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("notes.txt");
     std::fs::write(&file, "persistent vs non-persistent\n").unwrap();
-    let (code, _) = c
-        .run(&[
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
+    let code = c
+        .status(&[
             "--upload-file",
             file.to_str().unwrap(),
             &c.url("/upload/notes.txt"),
@@ -217,12 +188,8 @@ async fn curl_put_get_delete_in_upload_and_chunked() {
     // It is on disk, inside the data directory's upload folder.
     let on_disk = relay._data.path().join("http/upload/notes.txt");
     assert!(Path::new(&on_disk).is_file());
-    let (escape, _) = c
-        .run(&[
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
+    let escape = c
+        .status(&[
             "--path-as-is",
             "--upload-file",
             file.to_str().unwrap(),
@@ -230,16 +197,8 @@ async fn curl_put_get_delete_in_upload_and_chunked() {
         ])
         .await;
     assert_eq!(escape, "403");
-    let (code, _) = c
-        .run(&[
-            "--output",
-            "/dev/null",
-            "--write-out",
-            "%{http_code}",
-            "--request",
-            "DELETE",
-            &c.url("/upload/notes.txt"),
-        ])
+    let code = c
+        .status(&["--request", "DELETE", &c.url("/upload/notes.txt")])
         .await;
     assert_eq!(code, "204");
     let (verbose, trace) = c.run(&["--verbose", &c.url("/chunked")]).await;

@@ -240,6 +240,21 @@ impl Dissection {
         }
     }
 
+    /// Shows `bytes[from..]`, bytes given after the end of the message, as
+    /// one "Following bytes" field with `note`, so that a dissector of one
+    /// message still covers all it was given. Nothing if there are none.
+    pub fn following_bytes(&mut self, bytes: &[u8], from: usize, note: impl Into<String>) {
+        if from < bytes.len() {
+            let span = Span::new(from, bytes.len());
+            self.fields.push(Field::new(
+                "Following bytes",
+                span,
+                crate::text::visible(span.slice(bytes)),
+            ));
+            self.diagnostics.push(Diagnostic::note(span, note));
+        }
+    }
+
     /// Depth-first iterator over every field of the tree.
     pub fn walk(&self) -> impl Iterator<Item = &Field> {
         self.fields.iter().flat_map(Field::walk)

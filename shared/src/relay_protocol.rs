@@ -79,6 +79,20 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code as the protocol writes it (`unknown_target`), for messages
+    /// and metrics labels.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::UnknownTarget => "unknown_target",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::ConnectFailed => "connect_failed",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Limit => "limit",
+            ErrorCode::Auth => "auth",
+        }
+    }
+
     /// The WebSocket close code the relay uses after this error: 1008 for a
     /// policy refusal, 1011 for a failure.
     pub fn close_code(&self) -> u16 {
@@ -323,6 +337,18 @@ mod tests {
             serde_json::to_string(&ErrorCode::UnknownTarget).unwrap(),
             r#""unknown_target""#
         );
+        for code in [
+            ErrorCode::Forbidden,
+            ErrorCode::UnknownTarget,
+            ErrorCode::BadRequest,
+            ErrorCode::ConnectFailed,
+            ErrorCode::Timeout,
+            ErrorCode::Limit,
+            ErrorCode::Auth,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
     }
 
     #[test]

@@ -12,9 +12,14 @@
 //! [`Conversation`] through [`FollowedConversation`]: the page's generic
 //! line workbench then shows their messages, their state and the
 //! dissection of the line being typed in the context of the session.
+//! [`Follower::replay`] follows a whole recorded conversation at once.
+//!
+//! [`PendingBytes`] is the followers' own plumbing: one side's bytes not
+//! yet part of a message, with their offset in that side's stream.
 
 use crate::conversation::{Conversation, Message, Sender};
 use crate::dissect::Dissection;
+use crate::framing::{Line, LineTooLong};
 use serde::{Deserialize, Serialize};
 
 /// Who sent a message.
@@ -41,6 +46,59 @@ pub struct Observed<S> {
     pub answers: Option<usize>,
 }
 
+/// The bytes one side sent that are not yet part of a complete message,
+/// and where they start in that side's stream: what a follower keeps per
+/// side. Bytes are added at the end and taken, a message at a time, from
+/// the front.
+#[derive(Debug, Clone, Default)]
+pub struct PendingBytes {
+    bytes: Vec<u8>,
+    /// The stream offset of `bytes[0]`.
+    offset: usize,
+}
+
+impl PendingBytes {
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Takes the first `n` bytes as one message: their offset in the
+    /// stream, and the bytes.
+    pub fn take(&mut self, n: usize) -> (usize, Vec<u8>) {
+        let offset = self.offset;
+        self.offset += n;
+        (offset, self.bytes.drain(..n).collect())
+    }
+
+    /// Takes the next command line as the protocol's `next_command` frames
+    /// it. A line over the framer's limit is taken too, up to its LF (all
+    /// there is if none came), so that it is shown with its error instead
+    /// of blocking the follower. `None` until a line is complete.
+    pub fn take_command_line(
+        &mut self,
+        next_command: impl Fn(&[u8]) -> Result<Option<Line>, LineTooLong>,
+    ) -> Option<(usize, Vec<u8>)> {
+        let len = match next_command(&self.bytes) {
+            Ok(Some(line)) => line.consumed,
+            Ok(None) => return None,
+            Err(_) => self
+                .bytes
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(self.bytes.len(), |p| p + 1),
+        };
+        Some(self.take(len))
+    }
+}
+
 /// A session follower of a line protocol ([`crate::smtp::SmtpTranscript`],
 /// [`crate::pop3::Pop3Transcript`]), as [`FollowedConversation`] drives it.
 pub trait Follower {
@@ -58,6 +116,19 @@ pub trait Follower {
     fn pending(&self, side: Side) -> &[u8];
     /// The dissection of those bytes, as far as they go.
     fn dissect_pending(&self, side: Side) -> Dissection;
+
+    /// Follows a whole conversation: `(side, bytes)` in the order they
+    /// crossed.
+    fn replay<'a>(chunks: impl IntoIterator<Item = (Side, &'a [u8])>) -> Self
+    where
+        Self: Default + Sized,
+    {
+        let mut follower = Self::default();
+        for (side, bytes) in chunks {
+            follower.push(side, bytes);
+        }
+        follower
+    }
 }
 
 fn index(side: Side) -> usize {

@@ -13,7 +13,6 @@ use wirelab_shared::dns::message::Edns;
 use wirelab_shared::dns::query::{QuerySpec, parse_one_liner};
 use wirelab_shared::dns::rdata::EdnsOption;
 use wirelab_shared::dns::server::{Authority, Via};
-use wirelab_shared::dns::zone::parse_zone;
 use wirelab_shared::dns::{Class, Message, Name, Question, RData, Record, RecordType};
 
 fn n(s: &str) -> Name {
@@ -21,19 +20,7 @@ fn n(s: &str) -> Name {
 }
 
 fn authority(catalog: &str) -> Arc<Authority> {
-    let s = hierarchy::server(catalog).unwrap();
-    let zones = s
-        .zones
-        .iter()
-        .map(|f| {
-            parse_zone(
-                hierarchy::default_zone(f).unwrap(),
-                Some(&hierarchy::origin_of_file(f)),
-            )
-            .zone
-        })
-        .collect();
-    Arc::new(Authority::new(s.host, zones))
+    Arc::new(hierarchy::server(catalog).unwrap().default_authority())
 }
 
 fn ask(catalog: &str, one_liner: &str) -> (Vec<u8>, Vec<u8>) {

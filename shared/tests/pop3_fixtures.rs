@@ -8,50 +8,25 @@ mod common;
 use common::*;
 use std::sync::Arc;
 use wirelab_shared::dissect::Severity;
-use wirelab_shared::engine::{Engine, Millis, drain};
 use wirelab_shared::mail::store::MemoryStore;
 use wirelab_shared::pop3::{Pop3Server, Pop3ServerConfig, Pop3State, Pop3Transcript};
 
 fn render(t: &Pop3Transcript) -> String {
-    let mut out = String::new();
-    for (i, m) in t.messages().iter().enumerate() {
-        out.push_str(&format!(
-            "#{i} {:?} {} -> {}{}\n",
-            m.side,
-            m.kind,
-            m.state.label(),
-            m.answers
-                .map(|a| format!(" (answers #{a})"))
-                .unwrap_or_default()
-        ));
-        out.push_str(&outline(&m.dissection));
-        assert_sound(&m.dissection, true, &format!("message #{i}"));
-    }
-    out
+    render_session(t.messages(), |s| s.label())
 }
 
 fn against_the_server(name: &str) -> (Pop3Transcript, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::course());
     let mut server = Pop3Server::new(Pop3ServerConfig::default(), store.clone());
     let mut t = Pop3Transcript::new();
-    t.push_server(&drain(&mut server).bytes());
-    for line in std::fs::read_to_string(fixture_dir("pop3").join(name))
-        .unwrap()
-        .lines()
-    {
-        let bytes = format!("{line}\r\n").into_bytes();
-        t.push_client(&bytes);
-        server.handle_input(&bytes, Millis(0));
-        t.push_server(&drain(&mut server).bytes());
-    }
+    type_commands(&mut server, &mut t, &fixture_dir("pop3").join(name));
     (t, store)
 }
 
 #[test]
 fn every_session_matches_its_golden_outline() {
     for path in fixtures("pop3", "transcript") {
-        let chunks = transcript(&path);
-        let t = Pop3Transcript::replay(chunks.iter().map(|(s, b)| (*s, b.as_slice())));
+        let t: Pop3Transcript = follow_fixture(&path);
         check_golden(&path, &render(&t));
     }
     for path in fixtures("pop3", "commands") {
@@ -99,8 +74,7 @@ fn the_course_session_against_the_server() {
 #[test]
 fn erratum_the_printed_session_omits_the_ok_lines() {
     let path = fixture_dir("pop3").join("course-session-as-printed.transcript");
-    let chunks = transcript(&path);
-    let t = Pop3Transcript::replay(chunks.iter().map(|(s, b)| (*s, b.as_slice())));
+    let t: Pop3Transcript = follow_fixture(&path);
     let missing_ok = t
         .messages()
         .iter()

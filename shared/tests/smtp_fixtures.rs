@@ -8,32 +8,16 @@ mod common;
 use common::*;
 use std::sync::Arc;
 use wirelab_shared::dissect::Severity;
-use wirelab_shared::engine::{Engine, Millis, drain};
 use wirelab_shared::mail::store::{Clock, MemoryStore};
 use wirelab_shared::smtp::{SmtpServer, SmtpServerConfig, SmtpState, SmtpTranscript};
 use wirelab_shared::transcript::Side;
 
 fn render(t: &SmtpTranscript) -> String {
-    let mut out = String::new();
-    for (i, m) in t.messages().iter().enumerate() {
-        out.push_str(&format!(
-            "#{i} {:?} {} -> {}{}\n",
-            m.side,
-            m.kind,
-            m.state.label(),
-            m.answers
-                .map(|a| format!(" (answers #{a})"))
-                .unwrap_or_default()
-        ));
-        out.push_str(&outline(&m.dissection));
-        assert_sound(&m.dissection, true, &format!("message #{i}"));
-    }
-    out
+    render_session(t.messages(), |s| s.label())
 }
 
 fn replay(name: &str) -> SmtpTranscript {
-    let path = fixture_dir("smtp").join(name);
-    SmtpTranscript::replay(transcript(&path).iter().map(|(s, b)| (*s, b.as_slice())))
+    follow_fixture(&fixture_dir("smtp").join(name))
 }
 
 #[test]
@@ -41,17 +25,16 @@ fn every_transcript_matches_its_golden_outline() {
     let files = fixtures("smtp", "transcript");
     assert!(files.len() >= 4);
     for path in files {
-        let chunks = transcript(&path);
-        let t = SmtpTranscript::replay(chunks.iter().map(|(s, b)| (*s, b.as_slice())));
+        let t: SmtpTranscript = follow_fixture(&path);
         check_golden(&path, &render(&t));
     }
 }
 
-/// Runs the lines of a `.commands` fixture against the server, one at a
-/// time as a student types them, and follows both sides.
 /// The bytes of a session in the order they crossed the wire.
 type Wire = Vec<(Side, Vec<u8>)>;
 
+/// Runs the lines of a `.commands` fixture against the server, one at a
+/// time as a student types them, and follows both sides.
 fn against_the_server(name: &str) -> (SmtpTranscript, Wire, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::course());
     store.set_clock(Clock::Fixed(1_725_271_282));
@@ -61,22 +44,7 @@ fn against_the_server(name: &str) -> (SmtpTranscript, Wire, Arc<MemoryStore>) {
     };
     let mut server = SmtpServer::new(config, store.clone());
     let mut t = SmtpTranscript::new();
-    let mut wire = Vec::new();
-    let greeting = drain(&mut server).bytes();
-    t.push_server(&greeting);
-    wire.push((Side::Server, greeting));
-    let text = std::fs::read_to_string(fixture_dir("smtp").join(name)).unwrap();
-    for line in text.lines() {
-        let bytes = format!("{line}\r\n").into_bytes();
-        t.push_client(&bytes);
-        server.handle_input(&bytes, Millis(0));
-        let reply = drain(&mut server).bytes();
-        if !reply.is_empty() {
-            t.push_server(&reply);
-            wire.push((Side::Server, reply));
-        }
-        wire.push((Side::Client, bytes));
-    }
+    let wire = type_commands(&mut server, &mut t, &fixture_dir("smtp").join(name));
     (t, wire, store)
 }
 

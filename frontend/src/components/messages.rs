@@ -7,7 +7,6 @@ use crate::components::inspector::severity_name;
 use crate::follow::Item;
 use crate::session::Direction;
 use std::rc::Rc;
-use wirelab_shared::conversation::Sender;
 use wirelab_shared::text::{visible, visible_multiline};
 use yew::prelude::*;
 
@@ -44,10 +43,7 @@ pub const EXPANDED_BYTES: usize = 64 * 1024;
 pub fn message_list(props: &MessageListProps) -> Html {
     let rows = props.items.iter().map(|item| match item {
         Item::Message { id, message } => {
-            let direction = match message.sender {
-                Sender::Client => Direction::Sent,
-                Sender::Server => Direction::Received,
-            };
+            let direction = Direction::of(message.sender);
             let on_select = props.on_select.clone();
             let id = *id;
             let onclick = Callback::from(move |_| on_select.emit(id));

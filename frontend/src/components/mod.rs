@@ -1,8 +1,10 @@
 //! Panes and controls shared by the workbenches: the inspector (dissection
 //! tree, bytes, diagnostics), the timeline, the transcripts, the target
-//! picker and the relay badge; for the mail pages, a message opened as a
-//! mail reader shows it and the server's mailboxes.
+//! picker, the course's dialogues to replay and the relay badge; for the
+//! mail pages, a message opened as a mail reader shows it and the server's
+//! mailboxes.
 
+pub mod dialogue_bar;
 pub mod inspector;
 pub mod mail_message;
 pub mod mailboxes;

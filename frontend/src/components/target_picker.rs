@@ -1,4 +1,5 @@
-//! The server chooser: a `<select>` of catalog targets.
+//! The server chooser: a `<select>` of catalog targets, and how a page
+//! names the chosen one.
 
 use web_sys::HtmlSelectElement;
 use wirelab_shared::relay_protocol::TargetInfo;
@@ -39,4 +40,12 @@ pub fn pick<'a>(targets: &'a [TargetInfo], chosen: Option<&str>) -> Option<&'a T
     chosen
         .and_then(|name| targets.iter().find(|t| t.name == name))
         .or(targets.first())
+}
+
+/// How a page names its server (in the timeline's lane): `smtp
+/// (127.0.0.1:2525)`, or nothing without one.
+pub fn server_label(target: Option<&TargetInfo>) -> String {
+    target
+        .map(|t| format!("{} ({}:{})", t.name, t.host, t.port))
+        .unwrap_or_default()
 }

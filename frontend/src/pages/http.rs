@@ -4,14 +4,16 @@
 //! for the next request; the timeline shows each exchange.
 
 use crate::app::RelayInfo;
+use crate::callbacks;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
 use crate::components::recording::RecordingLinks;
-use crate::components::target_picker::{TargetPicker, pick};
+use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::follow;
 use crate::hooks::connection::use_connection;
 use crate::pages::workbench::offered_targets;
+use crate::session::Direction;
 use std::rc::Rc;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use wirelab_shared::conversation::Sender;
@@ -202,22 +204,12 @@ pub fn http_page() -> Html {
         let conn = conn.clone();
         Callback::from(move |_: MouseEvent| conn.disconnect())
     };
-    let on_select = {
-        let selected = selected.clone();
-        Callback::from(move |id: usize| selected.set(Some(id)))
-    };
+    let on_select = callbacks::select(&selected);
     let on_show_draft = {
         let selected = selected.clone();
         Callback::from(move |_: MouseEvent| selected.set(None))
     };
-    let on_clear = {
-        let conn = conn.clone();
-        let selected = selected.clone();
-        Callback::from(move |_: MouseEvent| {
-            selected.set(None);
-            conn.clear();
-        })
-    };
+    let on_clear = callbacks::clear_transcript(&conn, &selected);
 
     let draft = draft_bytes(&text, *crlf_endings);
     let selected_message = selected.and_then(|id| messages.get(id).cloned());
@@ -225,10 +217,7 @@ pub fn http_page() -> Html {
         Some(m) => (
             Rc::new(m.bytes.clone()),
             Rc::new(m.dissection.clone()),
-            match m.sender {
-                Sender::Client => "sent",
-                Sender::Server => "received",
-            },
+            Direction::of(m.sender).as_str(),
         ),
         None => (
             Rc::new(draft.clone()),
@@ -237,10 +226,7 @@ pub fn http_page() -> Html {
         ),
     };
     let note = TEMPLATES.iter().find(|t| t.id == *template).map(|t| t.note);
-    let server_label = target
-        .as_ref()
-        .map(|t| format!("{} ({}:{})", t.name, t.host, t.port))
-        .unwrap_or_default();
+    let server_label = server_label(target.as_ref());
     let (lanes, arrows) = follow::timeline(&items, &server_label);
     let state = &session.state;
     let active = state.is_active();

@@ -230,7 +230,7 @@ pub fn mailbox_view(props: &MailboxViewProps) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wirelab_shared::transcript::Side;
+    use wirelab_shared::transcript::{Follower, Side};
 
     #[test]
     fn rows_join_the_listing_and_the_retrievals() {

@@ -14,15 +14,17 @@
 //! passes it in `connection`; `children` are shown under the line editor.
 
 use crate::app::RelayInfo;
+use crate::callbacks;
+use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
 use crate::components::recording::RecordingLinks;
-use crate::components::target_picker::{TargetPicker, pick};
+use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::follow::{self, Item};
 use crate::hooks::connection::{Connection, use_connection};
 use std::rc::Rc;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::HtmlSelectElement;
 use wirelab_shared::conversation::{
     Conversation, DatagramConversation, Dialogue, LineConversation,
 };
@@ -223,24 +225,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         let send = send.clone();
         Callback::from(move |_: MouseEvent| send())
     };
-    let on_key = {
-        let send = send.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" {
-                e.prevent_default();
-                send();
-            }
-        })
-    };
-    let on_input = {
-        let draft = draft.clone();
-        let selected = selected.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            draft.set(input.value());
-            selected.set(None);
-        })
-    };
+    let on_key = callbacks::enter_runs(send.clone());
+    let on_input = callbacks::type_draft(&draft, &selected);
     let on_ending = {
         let ending = ending.clone();
         Callback::from(move |e: Event| {
@@ -252,29 +238,9 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         let conn = conn.clone();
         Callback::from(move |_: MouseEvent| conn.shutdown())
     };
-    let on_select = {
-        let selected = selected.clone();
-        Callback::from(move |id: usize| selected.set(Some(id)))
-    };
-    let on_clear = {
-        let conn = conn.clone();
-        let selected = selected.clone();
-        Callback::from(move |_: MouseEvent| {
-            selected.set(None);
-            conn.clear();
-        })
-    };
+    let on_select = callbacks::select(&selected);
+    let on_clear = callbacks::clear_transcript(&conn, &selected);
 
-    let on_dialogue = {
-        let dialogue = dialogue.clone();
-        let step = step.clone();
-        let dialogues = spec.dialogues;
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            dialogue.set(dialogues.iter().find(|d| d.id == select.value()));
-            step.set(0);
-        })
-    };
     let on_next_step = {
         let dialogue = dialogue.clone();
         let step = step.clone();
@@ -302,10 +268,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let protocol_state = conversation.state();
     let state_hint = conversation.state_hint();
     let messages = follow::messages(&items);
-    let server_label = target
-        .as_ref()
-        .map(|t| format!("{} ({}:{})", t.name, t.host, t.port))
-        .unwrap_or_default();
+    let server_label = server_label(target.as_ref());
     let (lanes, arrows) = follow::timeline(&items, &server_label);
 
     // The inspector shows the selected message, else the draft, else the
@@ -372,33 +335,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                 </p>
             }
             if !spec.dialogues.is_empty() {
-                <div class="toolbar dialogue">
-                    <label>{ "Replay " }
-                        <select data-testid="dialogue-select" onchange={on_dialogue}>
-                            <option value="" selected={dialogue.is_none()}>{ "(type freely)" }</option>
-                            { for spec.dialogues.iter().map(|d| html! {
-                                <option value={d.id} selected={dialogue.is_some_and(|c| c.id == d.id)}>{ d.title }</option>
-                            }) }
-                        </select>
-                    </label>
-                    if let Some(d) = *dialogue {
-                        <button data-testid="dialogue-next" onclick={on_next_step} disabled={*step >= d.steps.len()}>
-                            { "Next line" }
-                        </button>
-                        <span class="hint" data-testid="dialogue-progress">
-                            { if *step >= d.steps.len() {
-                                format!("all {} lines typed", d.steps.len())
-                            } else {
-                                let line = match d.steps[*step] {
-                                    "" => "(an empty line)",
-                                    line => line,
-                                };
-                                format!("line {} of {}: {line}", *step + 1, d.steps.len())
-                            } }
-                        </span>
-                    }
-                </div>
-                if let Some(d) = *dialogue { <p class="template-note">{ d.note }</p> }
+                <DialogueBar dialogues={spec.dialogues} dialogue={dialogue.clone()} step={step.clone()}
+                             on_next={on_next_step} />
             }
             <div class="composer">
                 <input type="text" data-testid="editor" class="editor"

@@ -1,7 +1,8 @@
 //! The lab's name hierarchy: which server runs where and serves which
 //! zones, and the default zone files (root, the edu, com, org and fr TLDs,
 //! and the course's domains), embedded so the relay can write them to its
-//! data directory on first start and the page can run them offline.
+//! data directory on first start and the page can run them offline
+//! ([`LabServer::default_authority`]).
 //!
 //! Every server has its own loopback address and all share one port, so the
 //! NS and glue records in the zones are the real addresses: dig, the
@@ -10,6 +11,8 @@
 //! be on this machine; the lab uses 127.212.212.1 and says so in a TXT
 //! record and in the com zone's comments.
 
+use super::server::Authority;
+use super::zone::parse_zone;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// What a server does in the hierarchy (the labels of the course's figure).
@@ -44,6 +47,21 @@ pub struct LabServer {
 impl LabServer {
     pub fn ip(&self) -> IpAddr {
         IpAddr::V4(self.address)
+    }
+
+    /// The server as the lab ships it: its zones parsed from the embedded
+    /// defaults. The page's in-browser servers and the tests run it so; the
+    /// relay reads the zone files of its data directory instead.
+    pub fn default_authority(&self) -> Authority {
+        let zones = self
+            .zones
+            .iter()
+            .filter_map(|file| {
+                let text = default_zone(file)?;
+                Some(parse_zone(text, Some(&origin_of_file(file))).zone)
+            })
+            .collect();
+        Authority::new(self.host, zones)
     }
 }
 

@@ -488,24 +488,11 @@ mod tests {
     use crate::dns::query::QuerySpec;
     use crate::dns::rdata::RData;
     use crate::dns::server::{Authority, Via};
-    use crate::dns::zone::parse_zone;
     use std::net::Ipv4Addr;
 
     /// The lab's servers, answering in-process.
     fn authority(catalog: &str) -> Authority {
-        let server = hierarchy::server(catalog).unwrap();
-        let zones = server
-            .zones
-            .iter()
-            .map(|f| {
-                parse_zone(
-                    hierarchy::default_zone(f).unwrap(),
-                    Some(&hierarchy::origin_of_file(f)),
-                )
-                .zone
-            })
-            .collect();
-        Authority::new(server.host, zones)
+        hierarchy::server(catalog).unwrap().default_authority()
     }
 
     /// Follows the first hop each time, as the page's first button does.

@@ -239,6 +239,21 @@ impl Default for StoreLimits {
     }
 }
 
+/// The quota rule of [`MailStore::check_room`], the same for every store:
+/// whether `incoming` more bytes fit in a mailbox holding `used` of its
+/// `limit` bytes.
+pub fn check_quota(used: u64, incoming: u64, limit: u64) -> Result<(), StoreError> {
+    // A full mailbox refuses even an empty message: RCPT asks with 0.
+    if used + incoming > limit || (incoming == 0 && used >= limit) {
+        return Err(StoreError::MailboxFull {
+            used,
+            incoming,
+            limit,
+        });
+    }
+    Ok(())
+}
+
 /// Where a [`MemoryStore`] gets the time for trace headers.
 #[derive(Debug, Clone, Copy)]
 pub enum Clock {
@@ -371,16 +386,7 @@ impl MailStore for MemoryStore {
             .get(mailbox)
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
         let used: u64 = b.messages.iter().map(|(_, m)| m.len() as u64).sum();
-        let limit = inner.limits.max_mailbox_bytes;
-        // A full mailbox refuses even an empty message: RCPT asks with 0.
-        if used + incoming > limit || (incoming == 0 && used >= limit) {
-            return Err(StoreError::MailboxFull {
-                used,
-                incoming,
-                limit,
-            });
-        }
-        Ok(())
+        check_quota(used, incoming, inner.limits.max_mailbox_bytes)
     }
 
     fn deliver(&self, mailboxes: &[String], message: &[u8]) -> Result<(), StoreError> {

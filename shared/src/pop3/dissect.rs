@@ -9,7 +9,7 @@
 use super::command::{Command, parse_line};
 use super::frame::{MAX_COMMAND_LINE, MAX_STATUS_LINE};
 use crate::dissect::{Diagnostic, Dissection, Field, Protocol, Span};
-use crate::framing::{LineEnding, split_lines};
+use crate::framing::{LineEnding, first_line, split_lines};
 use crate::mail::cover::cover;
 use crate::mail::dissect_with_envelope;
 use crate::stuffing::{OffsetMap, find_end, remap_fields, unstuff};
@@ -36,17 +36,6 @@ fn keyword_help(keyword: &str) -> &'static str {
         }
         "CAPA" => "CAPA: the server's capabilities (RFC 2449 §5).",
         _ => "Not a POP3 command.",
-    }
-}
-
-fn first_line(bytes: &[u8]) -> (Span, usize, Option<LineEnding>) {
-    match split_lines(bytes).first() {
-        Some((content, ending)) => (
-            *content,
-            content.end + ending.map_or(0, |e| e.len()),
-            *ending,
-        ),
-        None => (Span::point(0), 0, None),
     }
 }
 
@@ -163,18 +152,11 @@ pub fn dissect_command(bytes: &[u8]) -> Dissection {
         .help(keyword_help(&keyword))
         .with_children(children),
     );
-    if line_end < bytes.len() {
-        let span = Span::new(line_end, bytes.len());
-        d.fields.push(Field::new(
-            "Following bytes",
-            span,
-            visible(span.slice(bytes)),
-        ));
-        d.diagnostics.push(Diagnostic::note(
-            span,
-            "more bytes follow this command; each command is dissected on its own",
-        ));
-    }
+    d.following_bytes(
+        bytes,
+        line_end,
+        "more bytes follow this command; each command is dissected on its own",
+    );
     d
 }
 
@@ -340,18 +322,7 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
         ));
     }
     if !multiline {
-        if line_end < bytes.len() {
-            let span = Span::new(line_end, bytes.len());
-            d.fields.push(Field::new(
-                "Following bytes",
-                span,
-                visible(span.slice(bytes)),
-            ));
-            d.diagnostics.push(Diagnostic::note(
-                span,
-                "more bytes follow this one-line reply",
-            ));
-        }
+        d.following_bytes(bytes, line_end, "more bytes follow this one-line reply");
         return d;
     }
     let rest = &bytes[line_end..];
@@ -449,16 +420,7 @@ fn dissect(bytes: &[u8], command: Option<&Command>) -> Dissection {
             d.fields.push(Field::new("End of multi-line reply", s, ".␍␊").help(
                 "A line with a single dot ends a multi-line reply; lines of the text that start with a dot get one more (RFC 1939 §3).",
             ));
-            if s.end < bytes.len() {
-                let span = Span::new(s.end, bytes.len());
-                d.fields.push(Field::new(
-                    "Following bytes",
-                    span,
-                    visible(span.slice(bytes)),
-                ));
-                d.diagnostics
-                    .push(Diagnostic::note(span, "more bytes follow this reply"));
-            }
+            d.following_bytes(bytes, s.end, "more bytes follow this reply");
         }
         None => d.diagnostics.push(
             Diagnostic::note(

@@ -10,6 +10,7 @@
 use super::command::{Command, parse_line};
 use super::reply::Reply;
 use super::session::Pop3State;
+use crate::framing::strip_line_end;
 use crate::transcript::{Observed, Side};
 
 /// One line of a scan listing: `1 498`.
@@ -114,13 +115,7 @@ impl SessionMailbox {
 }
 
 fn command_of(line: &[u8]) -> Option<Command> {
-    let end = line.len()
-        - line
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b'\r' || b == b'\n')
-            .count();
-    parse_line(&line[..end]).command.ok()
+    parse_line(strip_line_end(line)).command.ok()
 }
 
 /// `n octets` lines; lines that do not read so are skipped.
@@ -140,6 +135,7 @@ fn parse_listing(body: &[u8]) -> Vec<ScanEntry> {
 mod tests {
     use super::*;
     use crate::pop3::Pop3Transcript;
+    use crate::transcript::Follower;
 
     fn session(chunks: &[(Side, &str)]) -> SessionMailbox {
         let t = Pop3Transcript::replay(chunks.iter().map(|(s, b)| (*s, b.as_bytes())));

@@ -14,6 +14,7 @@ use super::frame::next_command;
 use super::reply::Reply;
 use super::session::{Pop3State, after_reply, check_state};
 use crate::engine::{Engine, Millis, Output};
+use crate::framing::{CommandLine, CommandLines};
 use crate::mail::store::{LockToken, MailStore, StoreError};
 use std::collections::VecDeque;
 
@@ -76,11 +77,10 @@ pub struct Pop3Server<S: MailStore> {
     state: Pop3State,
     user: Option<String>,
     drop: Option<Maildrop>,
-    buffer: Vec<u8>,
+    input: CommandLines,
     outputs: VecDeque<Output<Pop3ServerEvent>>,
     failed_logins: usize,
     errors: usize,
-    discarding: bool,
     closed: bool,
 }
 
@@ -93,11 +93,10 @@ impl<S: MailStore> Pop3Server<S> {
             state: Pop3State::AwaitingGreeting,
             user: None,
             drop: None,
-            buffer: Vec::new(),
+            input: CommandLines::default(),
             outputs: VecDeque::new(),
             failed_logins: 0,
             errors: 0,
-            discarding: false,
             closed: false,
         };
         s.send(Reply::ok("POP3 server ready"));
@@ -154,28 +153,12 @@ impl<S: MailStore> Pop3Server<S> {
 
     fn process(&mut self) {
         while !self.closed {
-            if self.discarding {
-                match self.buffer.iter().position(|&b| b == b'\n') {
-                    Some(lf) => {
-                        self.buffer.drain(..=lf);
-                        self.discarding = false;
-                        self.answer(b"(line too long)", Reply::err("line too long"));
-                        continue;
-                    }
-                    None => {
-                        self.buffer.clear();
-                        return;
-                    }
+            match self.input.next(next_command) {
+                Some(CommandLine::Line(content)) => self.handle_line(&content),
+                Some(CommandLine::TooLong) => {
+                    self.answer(b"(line too long)", Reply::err("line too long"))
                 }
-            }
-            match next_command(&self.buffer) {
-                Ok(Some(line)) => {
-                    let content = self.buffer[..line.content.end].to_vec();
-                    self.buffer.drain(..line.consumed);
-                    self.handle_line(&content);
-                }
-                Ok(None) => return,
-                Err(_) => self.discarding = true,
+                None => return,
             }
         }
     }
@@ -436,7 +419,7 @@ impl<S: MailStore> Engine for Pop3Server<S> {
         if self.closed {
             return;
         }
-        self.buffer.extend_from_slice(bytes);
+        self.input.extend(bytes);
         self.process();
         if self.failed_logins >= self.config.max_failed_logins && !self.closed {
             self.send(Reply::err(

@@ -14,7 +14,8 @@ use super::frame::{next_command, next_reply_resuming};
 use super::reply::Reply;
 use super::session::{Pop3State, after_greeting, after_reply, check_state};
 use crate::dissect::{Diagnostic, Dissection, Span};
-use crate::transcript::{Follower, Observed, Side};
+use crate::framing::{strip_line_end, text_end};
+use crate::transcript::{Follower, Observed, PendingBytes, Side};
 use std::collections::VecDeque;
 
 /// The follower of one POP3 connection.
@@ -22,10 +23,8 @@ use std::collections::VecDeque;
 pub struct Pop3Transcript {
     messages: Vec<Observed<Pop3State>>,
     state: Pop3State,
-    client: Vec<u8>,
-    client_offset: usize,
-    server: Vec<u8>,
-    server_offset: usize,
+    client: PendingBytes,
+    server: PendingBytes,
     awaiting: VecDeque<(usize, Option<Command>)>,
     greeted: bool,
     /// The last answered command was an accepted USER.
@@ -45,27 +44,13 @@ impl Pop3Transcript {
         Pop3Transcript {
             messages: Vec::new(),
             state: Pop3State::AwaitingGreeting,
-            client: Vec::new(),
-            client_offset: 0,
-            server: Vec::new(),
-            server_offset: 0,
+            client: PendingBytes::default(),
+            server: PendingBytes::default(),
             awaiting: VecDeque::new(),
             greeted: false,
             user_given: false,
             scanned: 0,
         }
-    }
-
-    /// Replays a whole conversation.
-    pub fn replay<'a>(chunks: impl IntoIterator<Item = (Side, &'a [u8])>) -> Pop3Transcript {
-        let mut t = Pop3Transcript::new();
-        for (side, bytes) in chunks {
-            match side {
-                Side::Client => t.push_client(bytes),
-                Side::Server => t.push_server(bytes),
-            };
-        }
-        t
     }
 
     pub fn state(&self) -> Pop3State {
@@ -77,11 +62,11 @@ impl Pop3Transcript {
     }
 
     pub fn pending_client(&self) -> &[u8] {
-        &self.client
+        self.client.bytes()
     }
 
     pub fn pending_server(&self) -> &[u8] {
-        &self.server
+        self.server.bytes()
     }
 
     /// The state and "USER accepted" flag if every pending command succeeds.
@@ -117,28 +102,10 @@ impl Pop3Transcript {
     /// Bytes the client sent; returns the messages they completed.
     pub fn push_client(&mut self, bytes: &[u8]) -> Vec<Observed<Pop3State>> {
         let before = self.messages.len();
-        self.client.extend_from_slice(bytes);
-        while !self.client.is_empty() {
-            let len = match next_command(&self.client) {
-                Ok(Some(line)) => line.consumed,
-                Ok(None) => break,
-                Err(_) => self
-                    .client
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(self.client.len(), |p| p + 1),
-            };
-            let offset = self.client_offset;
-            self.client_offset += len;
-            let bytes: Vec<u8> = self.client.drain(..len).collect();
+        self.client.extend(bytes);
+        while let Some((offset, bytes)) = self.client.take_command_line(next_command) {
             let mut dissection = dissect_command(&bytes);
-            let end = bytes.len()
-                - bytes
-                    .iter()
-                    .rev()
-                    .take_while(|&&b| b == b'\r' || b == b'\n')
-                    .count();
-            let command = parse_line(&bytes[..end]).command.ok();
+            let command = parse_line(strip_line_end(&bytes)).command.ok();
             if let Some(c) = &command {
                 self.check(&bytes, c, &mut dissection);
             }
@@ -160,7 +127,7 @@ impl Pop3Transcript {
     /// Bytes the server sent; returns the messages they completed.
     pub fn push_server(&mut self, bytes: &[u8]) -> Vec<Observed<Pop3State>> {
         let before = self.messages.len();
-        self.server.extend_from_slice(bytes);
+        self.server.extend(bytes);
         loop {
             let command = if self.greeted {
                 self.awaiting.front().and_then(|(_, c)| c.clone())
@@ -168,15 +135,13 @@ impl Pop3Transcript {
                 None
             };
             let multiline = command.as_ref().is_some_and(Command::expects_multiline);
-            let len = match next_reply_resuming(&self.server, multiline, &mut self.scanned) {
+            let len = match next_reply_resuming(self.server.bytes(), multiline, &mut self.scanned) {
                 Ok(Some(len)) => len,
                 Ok(None) => break,
-                Err(_) => self.server.len(),
+                Err(_) => self.server.bytes().len(),
             };
             self.scanned = 0;
-            let offset = self.server_offset;
-            self.server_offset += len;
-            let bytes: Vec<u8> = self.server.drain(..len).collect();
+            let (offset, bytes) = self.server.take(len);
             let ok = Reply::parse(&bytes, multiline)
                 .map(|r| r.ok)
                 .unwrap_or(false);
@@ -226,11 +191,7 @@ impl Pop3Transcript {
     /// Dissects what the student is typing, checked against the state.
     pub fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
         let mut d = dissect_command(bytes);
-        let end = bytes
-            .iter()
-            .position(|&b| b == b'\r' || b == b'\n')
-            .unwrap_or(bytes.len());
-        if let Ok(c) = parse_line(&bytes[..end]).command {
+        if let Ok(c) = parse_line(&bytes[..text_end(bytes)]).command {
             self.check(bytes, &c, &mut d);
         }
         d
@@ -261,19 +222,21 @@ impl Follower for Pop3Transcript {
 
     fn pending(&self, side: Side) -> &[u8] {
         match side {
-            Side::Client => &self.client,
-            Side::Server => &self.server,
+            Side::Client => self.client.bytes(),
+            Side::Server => self.server.bytes(),
         }
     }
 
     fn dissect_pending(&self, side: Side) -> Dissection {
         match side {
-            Side::Client => dissect_command(&self.client),
+            Side::Client => dissect_command(self.client.bytes()),
             // A reply still arriving is read as the answer to its command
             // (a message being retrieved shows its header already).
             Side::Server => match self.awaiting.front() {
-                Some((_, Some(command))) if self.greeted => dissect_reply_to(&self.server, command),
-                _ => dissect_reply(&self.server),
+                Some((_, Some(command))) if self.greeted => {
+                    dissect_reply_to(self.server.bytes(), command)
+                }
+                _ => dissect_reply(self.server.bytes()),
             },
         }
     }

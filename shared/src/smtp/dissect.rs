@@ -10,7 +10,7 @@ use super::command::{Command, CommandError, parse_line};
 use super::frame::{MAX_COMMAND_LINE, MAX_REPLY_LINE};
 use super::reply::{Reply, code_meaning, digits_meaning, enhanced_meaning, parse_enhanced};
 use crate::dissect::{Diagnostic, Dissection, Field, Protocol, Span};
-use crate::framing::{LineEnding, split_lines};
+use crate::framing::{LineEnding, first_line, split_lines};
 use crate::mail::address::check_address;
 use crate::mail::cover::cover;
 use crate::mail::{Envelope, dissect_with_envelope};
@@ -57,18 +57,6 @@ fn param_help(keyword: &str) -> &'static str {
     }
 }
 
-/// The end of the first line of `bytes`: (content end, line end, ending).
-fn first_line(bytes: &[u8]) -> (Span, usize, Option<LineEnding>) {
-    match split_lines(bytes).first() {
-        Some((content, ending)) => (
-            *content,
-            content.end + ending.map_or(0, |e| e.len()),
-            *ending,
-        ),
-        None => (Span::point(0), 0, None),
-    }
-}
-
 fn ending_field(
     bytes: &[u8],
     span: Span,
@@ -106,21 +94,12 @@ fn ending_field(
 }
 
 fn trailing(bytes: &[u8], line_end: usize, d: &mut Dissection, what: &str) {
-    if line_end < bytes.len() {
-        let span = Span::new(line_end, bytes.len());
-        d.fields.push(Field::new(
-            "Following bytes",
-            span,
-            visible(span.slice(bytes)),
-        ));
-        d.diagnostics.push(Diagnostic::note(
-            span,
-            format!(
-                "{} more bytes follow this {what}; each {what} is dissected on its own",
-                span.len()
-            ),
-        ));
-    }
+    let count = bytes.len().saturating_sub(line_end);
+    d.following_bytes(
+        bytes,
+        line_end,
+        format!("{count} more bytes follow this {what}; each {what} is dissected on its own"),
+    );
 }
 
 /// Dissects one command line (the `smtp-command` kind).

@@ -15,6 +15,7 @@ use super::frame::{DataReceiver, next_command};
 use super::reply::Reply;
 use super::session::{SmtpState, after_reply, check_sequence};
 use crate::engine::{Engine, Millis, Output};
+use crate::framing::{CommandLine, CommandLines};
 use crate::mail::date::DateTime;
 use crate::mail::store::{MailStore, RecipientCheck, StoreError};
 use crate::mail::trace::format_received;
@@ -66,7 +67,7 @@ pub struct SmtpServer<S: MailStore> {
     config: SmtpServerConfig,
     store: S,
     state: SmtpState,
-    buffer: Vec<u8>,
+    input: CommandLines,
     data: Option<DataReceiver>,
     esmtp: bool,
     helo: String,
@@ -75,8 +76,6 @@ pub struct SmtpServer<S: MailStore> {
     recipients: Vec<(String, String)>,
     outputs: VecDeque<Output<SmtpServerEvent>>,
     errors: usize,
-    /// A line went over the limit: drop bytes until its LF.
-    discarding: bool,
     closed: bool,
 }
 
@@ -87,7 +86,7 @@ impl<S: MailStore> SmtpServer<S> {
             config,
             store,
             state: SmtpState::AwaitingGreeting,
-            buffer: Vec::new(),
+            input: CommandLines::default(),
             data: None,
             esmtp: false,
             helo: String::new(),
@@ -95,7 +94,6 @@ impl<S: MailStore> SmtpServer<S> {
             recipients: Vec::new(),
             outputs: VecDeque::new(),
             errors: 0,
-            discarding: false,
             closed: false,
         };
         let greeting = format!("{} ESMTP Service ready", server.config.hostname);
@@ -180,42 +178,24 @@ impl<S: MailStore> SmtpServer<S> {
     fn process(&mut self) {
         while !self.closed {
             if let Some(receiver) = self.data.as_mut() {
-                match receiver.feed(&self.buffer) {
+                match receiver.feed(self.input.unread()) {
                     Some(used) => {
-                        self.buffer.drain(..used);
+                        self.input.consume(used);
                         self.finish_data();
                         continue;
                     }
                     None => {
-                        self.buffer.clear();
+                        self.input.consume(self.input.unread().len());
                         return;
                     }
                 }
             }
-            if self.discarding {
-                match self.buffer.iter().position(|&b| b == b'\n') {
-                    Some(lf) => {
-                        self.buffer.drain(..=lf);
-                        self.discarding = false;
-                        self.answer(None, b"(line too long)", 500, "5.5.2", "Line too long");
-                        continue;
-                    }
-                    None => {
-                        self.buffer.clear();
-                        return;
-                    }
+            match self.input.next(next_command) {
+                Some(CommandLine::Line(content)) => self.handle_line(&content),
+                Some(CommandLine::TooLong) => {
+                    self.answer(None, b"(line too long)", 500, "5.5.2", "Line too long")
                 }
-            }
-            match next_command(&self.buffer) {
-                Ok(Some(line)) => {
-                    let content = self.buffer[..line.content.end].to_vec();
-                    self.buffer.drain(..line.consumed);
-                    self.handle_line(&content);
-                }
-                Ok(None) => return,
-                Err(_) => {
-                    self.discarding = true;
-                }
+                None => return,
             }
         }
     }
@@ -530,7 +510,7 @@ impl<S: MailStore> Engine for SmtpServer<S> {
         if self.closed {
             return;
         }
-        self.buffer.extend_from_slice(bytes);
+        self.input.extend(bytes);
         self.process();
     }
 

@@ -17,10 +17,11 @@ use super::frame::{next_command, next_reply};
 use super::reply::Reply;
 use super::session::{SmtpState, after_greeting, after_reply, check_sequence};
 use crate::dissect::{Diagnostic, Dissection, Field, Protocol, Span};
+use crate::framing::{strip_line_end, text_end};
 use crate::mail::Envelope;
 use crate::stuffing::find_end_from;
 use crate::text::visible;
-use crate::transcript::{Follower, Observed, Side};
+use crate::transcript::{Follower, Observed, PendingBytes, Side};
 use std::collections::VecDeque;
 
 #[derive(Debug, Clone)]
@@ -36,10 +37,8 @@ enum Awaited {
 pub struct SmtpTranscript {
     messages: Vec<Observed<SmtpState>>,
     state: SmtpState,
-    client: Vec<u8>,
-    client_offset: usize,
-    server: Vec<u8>,
-    server_offset: usize,
+    client: PendingBytes,
+    server: PendingBytes,
     awaiting: VecDeque<(usize, Awaited)>,
     greeted: bool,
     /// DATA was sent and not answered: hold the client's bytes.
@@ -72,10 +71,8 @@ impl SmtpTranscript {
         SmtpTranscript {
             messages: Vec::new(),
             state: SmtpState::AwaitingGreeting,
-            client: Vec::new(),
-            client_offset: 0,
-            server: Vec::new(),
-            server_offset: 0,
+            client: PendingBytes::default(),
+            server: PendingBytes::default(),
             awaiting: VecDeque::new(),
             greeted: false,
             data_wait: false,
@@ -84,18 +81,6 @@ impl SmtpTranscript {
             eight_bit: false,
             scanned: 0,
         }
-    }
-
-    /// Replays a whole conversation: `(side, bytes)` in the order they crossed.
-    pub fn replay<'a>(chunks: impl IntoIterator<Item = (Side, &'a [u8])>) -> SmtpTranscript {
-        let mut t = SmtpTranscript::new();
-        for (side, bytes) in chunks {
-            match side {
-                Side::Client => t.push_client(bytes),
-                Side::Server => t.push_server(bytes),
-            };
-        }
-        t
     }
 
     /// The state the server's replies have confirmed so far.
@@ -121,11 +106,11 @@ impl SmtpTranscript {
     /// Client bytes not yet part of a complete message (a line without its
     /// CR LF, message text before its final dot).
     pub fn pending_client(&self) -> &[u8] {
-        &self.client
+        self.client.bytes()
     }
 
     pub fn pending_server(&self) -> &[u8] {
-        &self.server
+        self.server.bytes()
     }
 
     /// The state if every command sent so far succeeds: what the next
@@ -145,7 +130,7 @@ impl SmtpTranscript {
     /// Bytes the client sent; returns the messages they completed.
     pub fn push_client(&mut self, bytes: &[u8]) -> Vec<Observed<SmtpState>> {
         let before = self.messages.len();
-        self.client.extend_from_slice(bytes);
+        self.client.extend(bytes);
         self.process_client();
         self.messages[before..].to_vec()
     }
@@ -154,15 +139,9 @@ impl SmtpTranscript {
     /// client bytes they release included).
     pub fn push_server(&mut self, bytes: &[u8]) -> Vec<Observed<SmtpState>> {
         let before = self.messages.len();
-        self.server.extend_from_slice(bytes);
+        self.server.extend(bytes);
         self.process_server();
         self.messages[before..].to_vec()
-    }
-
-    fn take_client(&mut self, n: usize) -> (usize, Vec<u8>) {
-        let offset = self.client_offset;
-        self.client_offset += n;
-        (offset, self.client.drain(..n).collect())
     }
 
     fn process_client(&mut self) {
@@ -171,12 +150,12 @@ impl SmtpTranscript {
                 return;
             }
             if self.in_data {
-                let Some(end) = find_end_from(&self.client, self.scanned) else {
-                    self.scanned = self.client.len();
+                let Some(end) = find_end_from(self.client.bytes(), self.scanned) else {
+                    self.scanned = self.client.bytes().len();
                     return;
                 };
                 self.scanned = 0;
-                let (offset, bytes) = self.take_client(end.len);
+                let (offset, bytes) = self.client.take(end.len);
                 let dissection = dissect_data(&bytes, Some(&self.envelope), self.eight_bit);
                 self.in_data = false;
                 let index = self.messages.len();
@@ -192,24 +171,11 @@ impl SmtpTranscript {
                 });
                 continue;
             }
-            let len = match next_command(&self.client) {
-                Ok(Some(line)) => line.consumed,
-                Ok(None) => return,
-                Err(_) => self
-                    .client
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .map_or(self.client.len(), |p| p + 1),
+            let Some((offset, bytes)) = self.client.take_command_line(next_command) else {
+                return;
             };
-            let (offset, bytes) = self.take_client(len);
             let mut dissection = dissect_command(&bytes);
-            let content_end = bytes.len()
-                - bytes
-                    .iter()
-                    .rev()
-                    .take_while(|&&b| b == b'\r' || b == b'\n')
-                    .count();
-            let command = parse_line(&bytes[..content_end]).command.ok();
+            let command = parse_line(strip_line_end(&bytes)).command.ok();
             let projected = self.projected();
             let mut in_sequence = true;
             if let Some(c) = &command
@@ -247,14 +213,12 @@ impl SmtpTranscript {
 
     fn process_server(&mut self) {
         loop {
-            let len = match next_reply(&self.server) {
+            let len = match next_reply(self.server.bytes()) {
                 Ok(Some(len)) => len,
                 Ok(None) => break,
-                Err(_) => self.server.len(),
+                Err(_) => self.server.bytes().len(),
             };
-            let offset = self.server_offset;
-            self.server_offset += len;
-            let bytes: Vec<u8> = self.server.drain(..len).collect();
+            let (offset, bytes) = self.server.take(len);
             let reply = Reply::parse(&bytes).ok();
             let code = reply.as_ref().map_or(0, |r| r.code);
             let (kind, dissection, answers) = if !self.greeted {
@@ -362,11 +326,7 @@ impl SmtpTranscript {
             return dissect_data_line(bytes);
         }
         let mut d = dissect_command(bytes);
-        let content_end = bytes
-            .iter()
-            .position(|&b| b == b'\r' || b == b'\n')
-            .unwrap_or(bytes.len());
-        if let Ok(c) = parse_line(&bytes[..content_end]).command {
+        if let Ok(c) = parse_line(&bytes[..text_end(bytes)]).command {
             let projected = self.projected();
             if let Err(e) = check_sequence(projected, &c) {
                 d.diagnostics.push(
@@ -406,8 +366,8 @@ impl Follower for SmtpTranscript {
 
     fn pending(&self, side: Side) -> &[u8] {
         match side {
-            Side::Client => &self.client,
-            Side::Server => &self.server,
+            Side::Client => self.client.bytes(),
+            Side::Server => self.server.bytes(),
         }
     }
 
@@ -416,20 +376,17 @@ impl Follower for SmtpTranscript {
             // Message text typed so far, before its final dot (or sent
             // ahead of the 354, as a pipelining client does).
             Side::Client if self.in_data || self.data_wait => {
-                dissect_data(&self.client, Some(&self.envelope), self.eight_bit)
+                dissect_data(self.client.bytes(), Some(&self.envelope), self.eight_bit)
             }
-            Side::Client => dissect_command(&self.client),
-            Side::Server => dissect_reply_to(&self.server, None),
+            Side::Client => dissect_command(self.client.bytes()),
+            Side::Server => dissect_reply_to(self.server.bytes(), None),
         }
     }
 }
 
 /// One line of message text as the student types it after 354.
 pub fn dissect_data_line(bytes: &[u8]) -> Dissection {
-    let content_end = bytes
-        .iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .unwrap_or(bytes.len());
+    let content_end = text_end(bytes);
     let line = &bytes[..content_end];
     let mut d = Dissection::new(
         Protocol::Smtp,

@@ -1,12 +1,15 @@
 //! Helpers for the golden-fixture tests: read fixtures, render a dissection
-//! as a readable outline, and compare it with the `.golden` file next to the
-//! fixture. `WIRELAB_BLESS=1 cargo test -p wirelab-shared` rewrites the
+//! (or a followed session) as a readable outline, and compare it with the
+//! `.golden` file next to the fixture. Session fixtures are `.transcript`
+//! files (both sides, as printed) and `.commands` files (the client's lines,
+//! typed to a server engine). `WIRELAB_BLESS=1 cargo test -p wirelab-shared` rewrites the
 //! golden files after a deliberate change (review the diff).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use wirelab_shared::dissect::{Dissection, Field};
-use wirelab_shared::transcript::Side;
+use wirelab_shared::engine::{Engine, Millis, drain};
+use wirelab_shared::transcript::{Follower, Observed, Side};
 
 pub fn fixture_dir(kind: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -119,6 +122,58 @@ pub fn transcript(path: &Path) -> Vec<(Side, Vec<u8>)> {
             (side, format!("{text}\r\n").into_bytes())
         })
         .collect()
+}
+
+/// A `.transcript` fixture followed by a new `F`.
+pub fn follow_fixture<F: Follower + Default>(path: &Path) -> F {
+    F::replay(transcript(path).iter().map(|(s, b)| (*s, b.as_slice())))
+}
+
+/// Types the lines of a `.commands` fixture to `server` one at a time, as
+/// a student does, following both sides with `follower`. Returns the bytes
+/// in the order they crossed (an empty answer is left out).
+pub fn type_commands<E: Engine, F: Follower>(
+    server: &mut E,
+    follower: &mut F,
+    path: &Path,
+) -> Vec<(Side, Vec<u8>)> {
+    let mut wire = Vec::new();
+    let greeting = drain(server).bytes();
+    follower.push(Side::Server, &greeting);
+    wire.push((Side::Server, greeting));
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let bytes = format!("{line}\r\n").into_bytes();
+        follower.push(Side::Client, &bytes);
+        server.handle_input(&bytes, Millis(0));
+        let reply = drain(server).bytes();
+        follower.push(Side::Server, &reply);
+        wire.push((Side::Client, bytes));
+        if !reply.is_empty() {
+            wire.push((Side::Server, reply));
+        }
+    }
+    wire
+}
+
+/// A followed session as a golden outline: each message with its side,
+/// kind, the state after it (`label`) and the command it answers, then its
+/// dissection, checked sound.
+pub fn render_session<S>(messages: &[Observed<S>], label: impl Fn(&S) -> &str) -> String {
+    let mut out = String::new();
+    for (i, m) in messages.iter().enumerate() {
+        out.push_str(&format!(
+            "#{i} {:?} {} -> {}{}\n",
+            m.side,
+            m.kind,
+            label(&m.state),
+            m.answers
+                .map(|a| format!(" (answers #{a})"))
+                .unwrap_or_default()
+        ));
+        out.push_str(&outline(&m.dissection));
+        assert_sound(&m.dissection, true, &format!("message #{i}"));
+    }
+    out
 }
 
 /// The invariants every dissection keeps, with full coverage when asked.

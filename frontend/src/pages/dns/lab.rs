@@ -476,22 +476,9 @@ pub(crate) mod tests {
     use wirelab_shared::dns::hierarchy;
     use wirelab_shared::dns::query::QuerySpec;
     use wirelab_shared::dns::server::{Authority, Via};
-    use wirelab_shared::dns::zone::parse_zone;
 
     pub fn authority(catalog: &str) -> Authority {
-        let server = hierarchy::server(catalog).unwrap();
-        let zones = server
-            .zones
-            .iter()
-            .map(|f| {
-                parse_zone(
-                    hierarchy::default_zone(f).unwrap(),
-                    Some(&hierarchy::origin_of_file(f)),
-                )
-                .zone
-            })
-            .collect();
-        Authority::new(server.host, zones)
+        hierarchy::server(catalog).unwrap().default_authority()
     }
 
     fn connected(exchange: usize, at: f64) -> LabAction {

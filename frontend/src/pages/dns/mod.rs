@@ -28,12 +28,12 @@ use crate::components::messages::MessageList;
 use crate::follow;
 use crate::link::{Link, LinkEvent, Route};
 use crate::now_ms;
+use crate::session::Direction;
 use builder::Draft;
 use lab::{DnsLab, LabAction, Purpose, Status, TraceState};
 use panes::{CacheTable, FlagBits, recursive_pane, walk_pane};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
-use wirelab_shared::conversation::Sender;
 use wirelab_shared::dissect::Dissection;
 use wirelab_shared::dns::cache::CacheView;
 use wirelab_shared::dns::dissect::{dissect, dissect_reply, dissect_tcp};
@@ -1093,10 +1093,7 @@ fn shown(
     let pick = |bytes: Vec<u8>, d: Dissection, source| Some((Rc::new(bytes), Rc::new(d), source));
     let chosen = match selected {
         Some(Selected::Message(i)) => messages.get(i).and_then(|m| {
-            let source = match m.sender {
-                Sender::Client => "sent",
-                Sender::Server => "received",
-            };
+            let source = Direction::of(m.sender).as_str();
             pick(m.bytes.clone(), m.dissection.clone(), source)
         }),
         Some(Selected::Walk(i)) => walk.and_then(|w| {

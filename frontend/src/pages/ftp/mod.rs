@@ -22,18 +22,21 @@ pub mod lab;
 pub mod view;
 
 use crate::app::{RelayInfo, RelayStatus};
+use crate::callbacks;
+use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::{Inspector, severity_name};
 use crate::components::messages::format_time;
-use crate::components::target_picker::{TargetPicker, pick};
+use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::pages::workbench::offered_targets;
 use crate::route::Route;
+use crate::session::Direction;
 use driver::{DEFAULT_UPLOAD, Driver, Upload};
 use lab::{FtpLab, ListenOffer};
 use std::rc::Rc;
 use view::{FtpView, Pick, Row, RowKind, RowLane};
-use web_sys::{HtmlInputElement, HtmlSelectElement};
-use wirelab_shared::conversation::{Dialogue, Sender};
+use web_sys::HtmlInputElement;
+use wirelab_shared::conversation::{Dialogue, Message};
 use wirelab_shared::dissect::Dissection;
 use wirelab_shared::ftp::dialogues::{DIALOGUES, PORT_STEP};
 use wirelab_shared::ftp::dissect::dissect_command_in;
@@ -48,6 +51,15 @@ pub const MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
 
 /// What the inspector shows: bytes, their dissection, where they came from.
 type Shown = (Rc<Vec<u8>>, Rc<Dissection>, &'static str);
+
+/// A message as the inspector shows it.
+fn shown_message(m: &Message) -> Shown {
+    (
+        Rc::new(m.bytes.clone()),
+        Rc::new(m.dissection.clone()),
+        Direction::of(m.sender).as_str(),
+    )
+}
 
 /// Characters of a data connection's bytes shown in its transcript row.
 const DATA_PREVIEW: usize = 600;
@@ -373,10 +385,7 @@ fn ftp_workbench() -> Html {
     }
 
     let target = pick(&targets, chosen.as_deref()).cloned();
-    let server_label = target
-        .as_ref()
-        .map(|t| format!("{} ({}:{})", t.name, t.host, t.port))
-        .unwrap_or_default();
+    let server_label = server_label(target.as_ref());
     let view = view::build(&lab, &server_label);
     let client = view.conversation.client();
     let state = &lab.control.state;
@@ -422,24 +431,8 @@ fn ftp_workbench() -> Html {
         let send = send.clone();
         Callback::from(move |_: MouseEvent| send())
     };
-    let on_key = {
-        let send = send.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" {
-                e.prevent_default();
-                send();
-            }
-        })
-    };
-    let on_input = {
-        let draft = draft.clone();
-        let selected = selected.clone();
-        Callback::from(move |e: InputEvent| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            draft.set(input.value());
-            selected.set(None);
-        })
-    };
+    let on_key = callbacks::enter_runs(send.clone());
+    let on_input = callbacks::type_draft(&draft, &selected);
     let listen = {
         let driver = driver.clone();
         let notice = notice.clone();
@@ -485,22 +478,10 @@ fn ftp_workbench() -> Html {
             upload.set(None);
         })
     };
-    let on_select = {
-        let selected = selected.clone();
-        Callback::from(move |pick: Pick| selected.set(Some(pick)))
-    };
+    let on_select = callbacks::select(&selected);
     let on_select_id = {
         let selected = selected.clone();
         Callback::from(move |id: usize| selected.set(Some(Pick::from_id(id))))
-    };
-    let on_dialogue = {
-        let dialogue = dialogue.clone();
-        let step = step.clone();
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            dialogue.set(DIALOGUES.iter().find(|d| d.id == select.value()));
-            step.set(0);
-        })
     };
     let on_next_step = {
         let dialogue = dialogue.clone();
@@ -527,18 +508,8 @@ fn ftp_workbench() -> Html {
     // The inspector: the selected message, else the line being typed, else
     // the newest message.
     let shown: Option<Shown> = selected
-        .and_then(|p| view.message(p).cloned())
-        .map(|m| {
-            let source = match m.sender {
-                Sender::Client => "sent",
-                Sender::Server => "received",
-            };
-            (
-                Rc::new(m.bytes.clone()),
-                Rc::new(m.dissection.clone()),
-                source,
-            )
-        })
+        .and_then(|p| view.message(p))
+        .map(|m| shown_message(m))
         .or_else(|| {
             (!draft.trim().is_empty()).then(|| {
                 let bytes = command_bytes(&draft);
@@ -546,19 +517,7 @@ fn ftp_workbench() -> Html {
                 (Rc::new(bytes), Rc::new(d), "draft")
             })
         })
-        .or_else(|| {
-            view.latest().map(|(_, m)| {
-                let source = match m.sender {
-                    Sender::Client => "sent",
-                    Sender::Server => "received",
-                };
-                (
-                    Rc::new(m.bytes.clone()),
-                    Rc::new(m.dissection.clone()),
-                    source,
-                )
-            })
-        });
+        .or_else(|| view.latest().map(|(_, m)| shown_message(m)));
     let selected_data = selected.filter(|p| !matches!(p, Pick::Control(_)));
     let transfer = client.transfer().map(kind_text);
     let rows = view
@@ -583,29 +542,8 @@ fn ftp_workbench() -> Html {
                 { "Control connection: " }{ state.describe() }
             </p>
             { state_panel(client.state(), transfer.as_deref()) }
-            <div class="toolbar dialogue">
-                <label>{ "Replay " }
-                    <select data-testid="dialogue-select" onchange={on_dialogue}>
-                        <option value="" selected={dialogue.is_none()}>{ "(type freely)" }</option>
-                        { for DIALOGUES.iter().map(|d| html! {
-                            <option value={d.id} selected={dialogue.is_some_and(|c| c.id == d.id)}>{ d.title }</option>
-                        }) }
-                    </select>
-                </label>
-                if let Some(d) = *dialogue {
-                    <button data-testid="dialogue-next" onclick={on_next_step} disabled={*step >= d.steps.len()}>
-                        { "Next line" }
-                    </button>
-                    <span class="hint" data-testid="dialogue-progress">
-                        { if *step >= d.steps.len() {
-                            format!("all {} lines typed", d.steps.len())
-                        } else {
-                            format!("line {} of {}: {}", *step + 1, d.steps.len(), d.steps[*step])
-                        } }
-                    </span>
-                }
-            </div>
-            if let Some(d) = *dialogue { <p class="template-note">{ d.note }</p> }
+            <DialogueBar dialogues={DIALOGUES} dialogue={dialogue.clone()} step={step.clone()}
+                         on_next={on_next_step} />
             <div class="composer">
                 <input type="text" data-testid="editor" class="editor"
                        placeholder={if can_send { "type a command, Enter sends it with CR LF" } else { "connect first" }}

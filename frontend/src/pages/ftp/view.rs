@@ -89,10 +89,7 @@ pub struct Row {
 impl Row {
     pub fn direction(&self) -> Direction {
         match &self.kind {
-            RowKind::Message { message, .. } => match message.sender {
-                Sender::Client => Direction::Sent,
-                Sender::Server => Direction::Received,
-            },
+            RowKind::Message { message, .. } => Direction::of(message.sender),
             RowKind::Event { .. } => Direction::Event,
         }
     }

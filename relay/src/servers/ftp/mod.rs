@@ -12,7 +12,7 @@ pub mod disk;
 pub mod driver;
 
 use super::{ServerContext, bind_tcp};
-use crate::driver::Clock;
+use crate::driver::{Clock, next_connection};
 use anyhow::{Context, Result, bail};
 use disk::DiskTree;
 use driver::{FtpDriverSettings, run_session};
@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Semaphore;
-use tracing::{Instrument, debug, info_span, warn};
+use tracing::{Instrument, debug, info_span};
 use wirelab_shared::ftp::server::{Account, FtpServer, ServerSettings};
 use wirelab_shared::relay_protocol::{PortRange, TargetInfo, Transport};
 
@@ -111,25 +111,9 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     let shutdown = ctx.shutdown.clone();
     let tracker = ctx.tracker.clone();
     ctx.tracker.spawn(async move {
-        loop {
-            let permit = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                permit = permits.clone().acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => break,
-                },
-            };
-            let (stream, remote) = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        warn!(server = "ftp", "accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
+        while let Some((stream, remote, permit)) =
+            next_connection(&listener, &permits, &shutdown, "ftp").await
+        {
             let local = stream.local_addr().unwrap_or(addr);
             let tree = homes.for_peer(Transport::Tcp, remote).unwrap_or_else(|e| {
                 tracing::error!("cannot open the student's FTP tree, using the shared one: {e:#}");

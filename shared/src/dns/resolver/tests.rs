@@ -4,7 +4,6 @@
 
 use super::*;
 use crate::dns::hierarchy::{self, SERVERS};
-use crate::dns::zone::parse_zone;
 use std::net::Ipv4Addr;
 
 const PORT: u16 = 1053;
@@ -18,18 +17,7 @@ struct Net {
 }
 
 fn authority(s: &hierarchy::LabServer) -> Arc<Authority> {
-    let zones = s
-        .zones
-        .iter()
-        .map(|f| {
-            parse_zone(
-                hierarchy::default_zone(f).unwrap(),
-                Some(&hierarchy::origin_of_file(f)),
-            )
-            .zone
-        })
-        .collect();
-    Arc::new(Authority::new(s.host, zones))
+    Arc::new(s.default_authority())
 }
 
 fn lab() -> (Resolver, Net) {

@@ -1,0 +1,56 @@
+//! Callbacks the workbench pages build alike: Enter in the line editor
+//! sends, typing in it shows the draft in the inspector again, a click on a
+//! message selects it, and "clear" empties the transcript.
+//!
+//! Each takes the page's state handles and returns the callback to give to
+//! the element; the page still decides what sending means.
+
+use crate::hooks::connection::Connection;
+use std::rc::Rc;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// Enter in a one-line editor runs `send` (and nothing else happens).
+pub fn enter_runs(send: Rc<dyn Fn()>) -> Callback<KeyboardEvent> {
+    Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" {
+            e.prevent_default();
+            send();
+        }
+    })
+}
+
+/// What is typed in a one-line editor becomes `draft`, and the inspector
+/// goes back to the draft (no message selected).
+pub fn type_draft<T: 'static>(
+    draft: &UseStateHandle<String>,
+    selected: &UseStateHandle<Option<T>>,
+) -> Callback<InputEvent> {
+    let draft = draft.clone();
+    let selected = selected.clone();
+    Callback::from(move |e: InputEvent| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        draft.set(input.value());
+        selected.set(None);
+    })
+}
+
+/// A click on a message (in the transcript or the timeline) shows it in
+/// the inspector.
+pub fn select<T: 'static>(selected: &UseStateHandle<Option<T>>) -> Callback<T> {
+    let selected = selected.clone();
+    Callback::from(move |id: T| selected.set(Some(id)))
+}
+
+/// "clear": forgets the transcript of `conn` and what was selected in it.
+pub fn clear_transcript(
+    conn: &Connection,
+    selected: &UseStateHandle<Option<usize>>,
+) -> Callback<MouseEvent> {
+    let conn = conn.clone();
+    let selected = selected.clone();
+    Callback::from(move |_: MouseEvent| {
+        selected.set(None);
+        conn.clear();
+    })
+}
