@@ -477,6 +477,15 @@ impl Run<'_> {
     }
 
     /// Registers the socket bound to `local` as the student's, if there is one.
+    /// Whether the connection carries a classroom student's identity.
+    fn needs_identity(&self) -> bool {
+        self.prepared
+            .admitted
+            .as_ref()
+            .and_then(|a| a.identity())
+            .is_some()
+    }
+
     fn register_identity(&self, transport: Transport, local: SocketAddr) -> Option<IdentityGuard> {
         let who = self.prepared.admitted.as_ref()?.identity()?;
         Some(self.state.identities.register(transport, local, who))
@@ -655,29 +664,72 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// Connects to the first checked address that answers, binding the socket
-/// first so the student's identity is registered before the server sees
-/// the connection.
+/// How many local ports [`connect_tcp`] tries per address when it binds
+/// before connecting.
+const BIND_ATTEMPTS: usize = 8;
+
+/// Connects to the first checked address that answers. When the socket
+/// must have a known local address before the server sees the connection
+/// ([`bind_before_connect`]), it is bound first and the student's identity
+/// registered under that address.
 async fn connect_tcp(run: &Run<'_>) -> Result<(TcpStream, Option<IdentityGuard>), std::io::Error> {
+    let identity = run.needs_identity();
     let mut last_error = None;
     for addr in run.allowed().addrs() {
-        let attempt = async {
-            let socket = if addr.is_ipv4() {
-                TcpSocket::new_v4()?
-            } else {
-                TcpSocket::new_v6()?
+        for _ in 0..BIND_ATTEMPTS {
+            let attempt = async {
+                let socket = if addr.is_ipv4() {
+                    TcpSocket::new_v4()?
+                } else {
+                    TcpSocket::new_v6()?
+                };
+                let mut guard = None;
+                if let Some(local) = bind_before_connect(addr, identity) {
+                    // A port of one of our own earlier connections, now in
+                    // TIME_WAIT, may be bound again (connect checks the pair).
+                    socket.set_reuseaddr(true)?;
+                    socket.bind(local)?;
+                    guard = run.register_identity(Transport::Tcp, socket.local_addr()?);
+                }
+                let stream = socket.connect(addr).await?;
+                Ok::<_, std::io::Error>((stream, guard))
             };
-            socket.bind(local_bind_addr(addr))?;
-            let guard = run.register_identity(Transport::Tcp, socket.local_addr()?);
-            let stream = socket.connect(addr).await?;
-            Ok::<_, std::io::Error>((stream, guard))
-        };
-        match attempt.await {
-            Ok(connected) => return Ok(connected),
-            Err(e) => last_error = Some(e),
+            match attempt.await {
+                Ok(connected) => return Ok(connected),
+                // A port bound before connecting may still belong to a
+                // TIME_WAIT connection to this same address, which only
+                // `connect` finds out: another port will do.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::AddrInUse | std::io::ErrorKind::AddrNotAvailable
+                    ) =>
+                {
+                    last_error = Some(e)
+                }
+                Err(e) => {
+                    last_error = Some(e);
+                    break;
+                }
+            }
         }
     }
     Err(last_error.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
+}
+
+/// Where to bind a TCP socket before it connects to `target`, if anywhere.
+/// Binding takes a local port before the system knows the destination, so
+/// it can run out of ports that `connect` alone would still find (on a busy
+/// machine with many TIME_WAIT connections): bind only when it matters, for
+/// a student's `identity` (registered under the exact local address before
+/// the server can ask) or for a loopback target other than 127.0.0.1 and
+/// ::1, which would otherwise be reached from 127.0.0.1 rather than from
+/// its own address.
+fn bind_before_connect(target: SocketAddr, identity: bool) -> Option<SocketAddr> {
+    let default_source = matches!(target.ip(), IpAddr::V4(ip) if ip == std::net::Ipv4Addr::LOCALHOST)
+        || target.ip() == IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    let own_source = target.ip().is_loopback() && !default_source;
+    (identity || own_source).then(|| local_bind_addr(target))
 }
 
 /// The local address to bind before connecting to `target`: the loopback
@@ -1077,6 +1129,27 @@ mod tests {
     fn truncation_respects_utf8() {
         assert_eq!(truncate("héllo", 2), "h");
         assert_eq!(truncate("abc", 10), "abc");
+    }
+
+    #[test]
+    fn sockets_are_bound_first_only_when_it_matters() {
+        let at = |text: &str| text.parse::<SocketAddr>().unwrap();
+        assert_eq!(bind_before_connect(at("127.0.0.1:2525"), false), None);
+        assert_eq!(bind_before_connect(at("[::1]:2525"), false), None);
+        assert_eq!(bind_before_connect(at("93.184.216.34:80"), false), None);
+        assert_eq!(
+            bind_before_connect(at("127.0.0.10:1053"), false),
+            Some(at("127.0.0.10:0"))
+        );
+        // A student's connection is registered under its local address.
+        assert_eq!(
+            bind_before_connect(at("127.0.0.1:2525"), true),
+            Some(at("127.0.0.1:0"))
+        );
+        assert_eq!(
+            bind_before_connect(at("93.184.216.34:80"), true),
+            Some(at("0.0.0.0:0"))
+        );
     }
 
     #[test]

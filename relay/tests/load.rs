@@ -68,7 +68,22 @@ async fn five_hundred_concurrent_sessions_each_round_trip() {
             })
         })
         .collect();
-    all_open.wait().await;
+    // A session that fails before the barrier never reaches it: wait for
+    // the barrier only as long as connecting can take, then say which.
+    if tokio::time::timeout(Duration::from_secs(60), all_open.wait())
+        .await
+        .is_err()
+    {
+        let failed: Vec<String> = join_all(tasks.into_iter().map(|t| async {
+            t.abort();
+            t.await
+        }))
+        .await
+        .into_iter()
+        .filter_map(|r| r.err().filter(|e| e.is_panic()).map(|e| e.to_string()))
+        .collect();
+        panic!("not every session connected; failures: {failed:?}");
+    }
     assert_eq!(relay.relay.state.limiter.open(), SESSIONS);
     let finished = join_all(tasks).await;
     let ok = finished.iter().filter(|r| r.is_ok()).count();

@@ -7,6 +7,7 @@ pub mod dns;
 pub mod ftp;
 pub mod http;
 pub mod pop3;
+pub mod ports;
 pub mod smtp;
 pub mod upper;
 

@@ -98,33 +98,36 @@ fn bind_error(e: &std::io::Error, addr: SocketAddr, server: &LabServer) -> anyho
 }
 
 /// Binds every server on its address and the common port. With port 0 the
-/// first server gets a free port and the others take the same; if it is
-/// taken on another address, everything is tried again with a new port.
+/// port is drawn from [`super::ports`] (a number the system picks for UDP
+/// may still be held for TCP by a TIME_WAIT socket); if it is taken on any
+/// address, everything is tried again with another.
 async fn bind_all(port: u16) -> Result<Vec<Bound>> {
-    let attempts = if port == 0 { 20 } else { 1 };
+    let candidates: Vec<u16> = if port == 0 {
+        super::ports::candidate_blocks(1)?.take(50).collect()
+    } else {
+        vec![port]
+    };
     let mut last_error = None;
-    'attempt: for _ in 0..attempts {
+    'attempt: for (tried, &port) in candidates.iter().enumerate() {
+        let retry = tried + 1 < candidates.len();
         let mut bound = Vec::new();
-        let mut port = port;
         for server in SERVERS {
             let addr = SocketAddr::new(server.ip(), port);
             let udp = match UdpSocket::bind(addr).await {
                 Ok(s) => s,
                 Err(e) => {
                     last_error = Some(bind_error(&e, addr, server));
-                    if e.kind() == std::io::ErrorKind::AddrInUse && attempts > 1 {
+                    if e.kind() == std::io::ErrorKind::AddrInUse && retry {
                         continue 'attempt;
                     }
                     break 'attempt;
                 }
             };
-            let addr = udp.local_addr()?;
-            port = addr.port();
             let tcp = match TcpListener::bind(addr).await {
                 Ok(l) => l,
                 Err(e) => {
                     last_error = Some(bind_error(&e, addr, server));
-                    if e.kind() == std::io::ErrorKind::AddrInUse && attempts > 1 {
+                    if e.kind() == std::io::ErrorKind::AddrInUse && retry {
                         continue 'attempt;
                     }
                     break 'attempt;

@@ -26,15 +26,10 @@ use wirelab_shared::ftp::server::{Account, FtpServer, ServerSettings};
 use wirelab_shared::relay_protocol::{PortRange, TargetInfo, Transport};
 
 /// Finds `count` consecutive free TCP ports on `host` (for a configured
-/// first port of 0): a port the system picks, then the ones after it.
+/// first port of 0), from the blocks [`super::ports`] suggests.
 fn free_port_block(host: IpAddr, count: u16) -> Result<u16> {
-    for _ in 0..64 {
-        let first = std::net::TcpListener::bind(SocketAddr::new(host, 0))?;
-        let start = first.local_addr()?.port();
-        if u32::from(start) + u32::from(count) > 65_535 {
-            continue;
-        }
-        let all_free = (1..count)
+    for start in super::ports::candidate_blocks(count)?.take(256) {
+        let all_free = (0..count)
             .all(|i| std::net::TcpListener::bind(SocketAddr::new(host, start + i)).is_ok());
         if all_free {
             return Ok(start);
@@ -150,4 +145,19 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         ),
         data_ports: Some(passive_ports),
     }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_free_block_is_free() {
+        let host = IpAddr::from([127, 0, 0, 1]);
+        let start = free_port_block(host, 16).unwrap();
+        for port in start..start + 16 {
+            // Free a moment ago, and nothing here listens on it since.
+            assert!(std::net::TcpListener::bind((host, port)).is_ok(), "{port}");
+        }
+    }
 }
