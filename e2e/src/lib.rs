@@ -8,7 +8,9 @@
 //! are missing, [`Lab::start`] skips the test (a failure in CI).
 //!
 //! Tests find elements by their `data-testid` and poll with
-//! [`Browser::wait_until`] instead of sleeping.
+//! [`Browser::wait_until`] instead of sleeping. The first steps every test
+//! takes are here once: [`Lab::open_online`] (a page that sees the relay)
+//! and [`OfflineSite::open`] (the page alone on a static host).
 #![forbid(unsafe_code)]
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -35,6 +37,19 @@ pub fn dist_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("dist"))
 }
 
+/// The built page, or `None` after [`skip`] when it is not built.
+fn built_page() -> Option<PathBuf> {
+    let dist = dist_dir();
+    if !dist.join("index.html").is_file() {
+        skip(&format!(
+            "the page is not built at {} (run `cargo xtask dist`)",
+            dist.display()
+        ));
+        return None;
+    }
+    Some(dist)
+}
+
 /// A relay plus a browser, torn down together.
 pub struct Lab {
     pub browser: Browser,
@@ -48,14 +63,7 @@ impl Lab {
     /// Starts a relay (adjusted by `adjust`) and a browser, or returns `None`
     /// after [`skip`] when the page is not built or no browser is installed.
     pub fn start(adjust: impl FnOnce(&mut Config)) -> Option<Lab> {
-        let dist = dist_dir();
-        if !dist.join("index.html").is_file() {
-            skip(&format!(
-                "the page is not built at {} (run `cargo xtask dist`)",
-                dist.display()
-            ));
-            return None;
-        }
+        let dist = built_page()?;
         let browser = Browser::launch_or_skip()?;
         let data = tempfile::tempdir().expect("temp dir");
         let mut config = Config::ephemeral(data.path());
@@ -83,6 +91,13 @@ impl Lab {
     pub fn open(&mut self, path: &str) -> Result<()> {
         let url = format!("{}{path}", self.base);
         self.browser.goto(&url)
+    }
+
+    /// Opens `path` and waits until the page sees the relay online.
+    pub fn open_online(&mut self, path: &str) -> Result<()> {
+        self.open(path)?;
+        self.browser
+            .wait_attribute("relay-status", "data-state", "online")
     }
 
     /// A plain HTTP GET to the relay (for links the page shows), returning
@@ -144,6 +159,34 @@ impl StaticSite {
             let _ = axum::serve(listener, app).await;
         });
         StaticSite { addr, runtime }
+    }
+}
+
+/// The built page on a [`StaticSite`], with a browser on one of its pages
+/// that has found out there is no relay: the lab of a student without one.
+pub struct OfflineSite {
+    pub browser: Browser,
+    _site: StaticSite,
+}
+
+impl OfflineSite {
+    /// Serves the page, opens `path` and waits until the page says it is
+    /// offline; `None` (after [`skip`]) when the page is not built or no
+    /// browser is installed.
+    pub fn open(path: &str) -> Result<Option<OfflineSite>> {
+        let Some(dist) = built_page() else {
+            return Ok(None);
+        };
+        let Some(mut browser) = Browser::launch_or_skip() else {
+            return Ok(None);
+        };
+        let site = StaticSite::start(&dist);
+        browser.goto(&format!("http://{}{path}", site.addr))?;
+        browser.wait_attribute("relay-status", "data-state", "offline")?;
+        Ok(Some(OfflineSite {
+            browser,
+            _site: site,
+        }))
     }
 }
 

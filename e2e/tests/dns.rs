@@ -7,7 +7,7 @@
 //! and the walk by hand again with no relay, on the in-browser servers.
 
 use anyhow::{Context, Result, ensure};
-use wirelab_e2e::{Browser, Lab, StaticSite, dist_dir};
+use wirelab_e2e::{Browser, Lab, OfflineSite};
 
 /// Select-all in a field, so that typing replaces its text (WebDriver's
 /// Control key, then the NULL key releasing it).
@@ -31,9 +31,7 @@ fn value(b: &Browser, testid: &str) -> Result<String> {
 }
 
 fn open_dns(lab: &mut Lab) -> Result<()> {
-    lab.open("/dns")?;
-    lab.browser
-        .wait_attribute("relay-status", "data-state", "online")?;
+    lab.open_online("/dns")?;
     // The catalog has arrived once the server list names the root.
     lab.browser.wait_until("the DNS servers in the list", || {
         lab.browser
@@ -306,18 +304,10 @@ fn a_missing_name_gets_nxdomain_with_the_soa_over_tcp() -> Result<()> {
 
 #[test]
 fn the_walk_by_hand_works_in_the_page_without_a_relay() -> Result<()> {
-    let dist = dist_dir();
-    if !dist.join("index.html").is_file() {
-        wirelab_testkit::skip("the page is not built (run `cargo xtask dist`)");
-        return Ok(());
-    }
-    let Some(mut browser) = Browser::launch_or_skip() else {
+    let Some(offline) = OfflineSite::open("/dns")? else {
         return Ok(());
     };
-    let site = StaticSite::start(&dist);
-    browser.goto(&format!("http://{}/dns", site.addr))?;
-    let b = &browser;
-    b.wait_attribute("relay-status", "data-state", "offline")?;
+    let b = &offline.browser;
     // The resolver needs the relay; the hierarchy runs in the page.
     let recursive = b.testid("mode-recursive")?;
     assert_eq!(b.property(&recursive, "disabled")?.as_deref(), Some("true"));

@@ -5,7 +5,7 @@
 //! transcript and of the timeline, and an upload from the file picker.
 
 use anyhow::Result;
-use wirelab_e2e::{Browser, Lab, StaticSite, dist_dir};
+use wirelab_e2e::{Browser, Lab, OfflineSite};
 
 /// Types a command in the editor and presses Enter (the editor sends the
 /// line with CR LF), then waits for the reply starting with `code`.
@@ -83,9 +83,8 @@ fn anonymous_list_and_retr_over_two_passive_data_connections() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(());
     };
-    lab.open("/ftp")?;
+    lab.open_online("/ftp")?;
     let b = &lab.browser;
-    b.wait_attribute("relay-status", "data-state", "online")?;
     b.click(&b.testid("connect")?)?;
     b.wait_attribute("conn-state", "data-state", "open")?;
     b.wait_text("transcript", "220 ")?;
@@ -225,18 +224,10 @@ fn active_mode_retr_and_an_upload_from_the_file_picker() -> Result<()> {
 
 #[test]
 fn without_a_relay_the_page_says_ftp_needs_it() -> Result<()> {
-    let dist = dist_dir();
-    if !dist.join("index.html").is_file() {
-        wirelab_testkit::skip("the page is not built (run `cargo xtask dist`)");
-        return Ok(());
-    }
-    let Some(mut browser) = Browser::launch_or_skip() else {
+    let Some(offline) = OfflineSite::open("/ftp")? else {
         return Ok(());
     };
-    let site = StaticSite::start(&dist);
-    browser.goto(&format!("http://{}/ftp", site.addr))?;
-    let b = &browser;
-    b.wait_attribute("relay-status", "data-state", "offline")?;
+    let b = &offline.browser;
     b.wait_text("needs-relay", "FTP needs the relay")?;
     assert!(b.find("[data-testid=\"connect\"]")?.is_none());
     Ok(())

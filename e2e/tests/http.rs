@@ -3,7 +3,7 @@
 //! conditional GET, and a diagnostic shown before anything is sent.
 
 use anyhow::{Result, bail};
-use wirelab_e2e::{Browser, Lab, StaticSite, dist_dir};
+use wirelab_e2e::{Browser, Lab, OfflineSite};
 
 fn select_template(b: &Browser, id: &str) -> Result<()> {
     b.select_option("template-select", id)?;
@@ -29,9 +29,8 @@ fn someschool_request_gets_200_and_content_length_bytes_highlight() -> Result<()
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(());
     };
-    lab.open("/http")?;
+    lab.open_online("/http")?;
     let b = &lab.browser;
-    b.wait_attribute("relay-status", "data-state", "online")?;
     select_template(b, "someschool")?;
     // The preview shows every CR LF before anything is sent.
     let preview = b.wait_text("preview", "Host: www.someschool.edu␍␊")?;
@@ -84,9 +83,8 @@ fn conditional_get_gets_304_on_a_persistent_connection() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(());
     };
-    lab.open("/http")?;
+    lab.open_online("/http")?;
     let b = &lab.browser;
-    b.wait_attribute("relay-status", "data-state", "online")?;
     // HTTP/1.1 with If-None-Match keeps the connection; start with the kiwi.
     select_template(b, "kiwi")?;
     b.click(&b.testid("send")?)?;
@@ -120,9 +118,8 @@ fn the_missing_colon_is_diagnosed_before_sending_and_refused_after() -> Result<(
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(());
     };
-    lab.open("/http")?;
+    lab.open_online("/http")?;
     let b = &lab.browser;
-    b.wait_attribute("relay-status", "data-state", "online")?;
     select_template(b, "bad-header")?;
     let diagnostics = b.wait_text("diagnostics", "has no colon")?;
     assert!(
@@ -143,18 +140,10 @@ fn the_missing_colon_is_diagnosed_before_sending_and_refused_after() -> Result<(
 
 #[test]
 fn the_web_server_runs_in_the_page_without_a_relay() -> Result<()> {
-    let dist = dist_dir();
-    if !dist.join("index.html").is_file() {
-        wirelab_testkit::skip("the page is not built (run `cargo xtask dist`)");
-        return Ok(());
-    }
-    let Some(mut browser) = Browser::launch_or_skip() else {
+    let Some(offline) = OfflineSite::open("/http")? else {
         return Ok(());
     };
-    let site = StaticSite::start(&dist);
-    browser.goto(&format!("http://{}/http", site.addr))?;
-    let b = &browser;
-    b.wait_attribute("relay-status", "data-state", "offline")?;
+    let b = &offline.browser;
     select_template(b, "cookie")?;
     b.click(&b.testid("send")?)?;
     b.wait_text("transcript", "HTTP/1.1 200 OK")?;
@@ -171,9 +160,8 @@ fn added_delay_shows_in_the_handshake_and_recordings_download() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(());
     };
-    lab.open("/http")?;
+    lab.open_online("/http")?;
     let b = &lab.browser;
-    b.wait_attribute("relay-status", "data-state", "online")?;
     b.select_option("delay-select", "100")?;
     b.click(&b.testid("record-toggle")?)?;
     select_template(b, "telnet-get")?;

@@ -7,7 +7,7 @@
 //! Without a relay, the page's own servers answer the same way.
 
 use anyhow::Result;
-use wirelab_e2e::{Browser, Lab, StaticSite, dist_dir};
+use wirelab_e2e::{Browser, Lab, OfflineSite};
 
 const RECEIVED: &str = "[data-testid=\"transcript-entry\"][data-direction=\"received\"]";
 
@@ -30,9 +30,8 @@ fn exchange(b: &Browser, line: &str, expect: &str) -> Result<()> {
 
 /// Opens `page` and connects its workbench to the server it offers.
 fn connect(lab: &mut Lab, page: &str, greeting: &str) -> Result<()> {
-    lab.open(page)?;
+    lab.open_online(page)?;
     let b = &lab.browser;
-    b.wait_attribute("relay-status", "data-state", "online")?;
     b.click(&b.testid("connect")?)?;
     b.wait_attribute("conn-state", "data-state", "open")?;
     b.wait_text("transcript", greeting)?;
@@ -218,18 +217,10 @@ fn the_compose_helper_sends_mime_with_a_file_and_the_mailbox_view_opens_it() -> 
 
 #[test]
 fn without_a_relay_bob_reads_the_in_browser_mailbox() -> Result<()> {
-    let dist = dist_dir();
-    if !dist.join("index.html").is_file() {
-        wirelab_testkit::skip("the page is not built (run `cargo xtask dist`)");
-        return Ok(());
-    }
-    let Some(mut browser) = Browser::launch_or_skip() else {
+    let Some(offline) = OfflineSite::open("/pop3")? else {
         return Ok(());
     };
-    let site = StaticSite::start(&dist);
-    browser.goto(&format!("http://{}/pop3", site.addr))?;
-    let b = &browser;
-    b.wait_attribute("relay-status", "data-state", "offline")?;
+    let b = &offline.browser;
     bob_has(b, 2)?;
     b.click(&b.testid("connect")?)?;
     b.wait_text("transcript", "+OK POP3 server ready")?;

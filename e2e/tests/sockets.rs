@@ -3,13 +3,12 @@
 //! servers over TCP and UDP, and back into the transcript.
 
 use anyhow::Result;
-use wirelab_e2e::{Browser, Lab, StaticSite, dist_dir};
+use wirelab_e2e::{Lab, OfflineSite};
 
 /// Connects the Sockets workbench to `target` and sends `hello world`.
 fn round_trip(lab: &mut Lab, target: &str) -> Result<()> {
-    lab.open("/sockets")?;
+    lab.open_online("/sockets")?;
     let b = &lab.browser;
-    b.wait_attribute("relay-status", "data-state", "online")?;
     b.select_option("target-select", target)?;
     b.click(&b.testid("connect")?)?;
     b.wait_attribute("conn-state", "data-state", "open")?;
@@ -71,9 +70,8 @@ fn the_closed_reason_is_shown_and_a_bare_lf_is_diagnosed() -> Result<()> {
     let Some(mut lab) = Lab::start(|c| c.limits.idle_timeout_secs = 2.0) else {
         return Ok(());
     };
-    lab.open("/sockets")?;
+    lab.open_online("/sockets")?;
     let b = &lab.browser;
-    b.wait_attribute("relay-status", "data-state", "online")?;
     b.select_option("target-select", "upper-tcp")?;
     b.click(&b.testid("connect")?)?;
     b.wait_attribute("conn-state", "data-state", "open")?;
@@ -111,18 +109,10 @@ fn navigation_reaches_every_protocol_page() -> Result<()> {
 
 #[test]
 fn without_a_relay_the_page_runs_its_own_servers() -> Result<()> {
-    let dist = dist_dir();
-    if !dist.join("index.html").is_file() {
-        wirelab_testkit::skip("the page is not built (run `cargo xtask dist`)");
-        return Ok(());
-    }
-    let Some(mut browser) = Browser::launch_or_skip() else {
+    let Some(offline) = OfflineSite::open("/sockets")? else {
         return Ok(());
     };
-    let site = StaticSite::start(&dist);
-    browser.goto(&format!("http://{}/sockets", site.addr))?;
-    let b = &browser;
-    b.wait_attribute("relay-status", "data-state", "offline")?;
+    let b = &offline.browser;
     b.select_option("target-select", "upper-tcp")?;
     b.click(&b.testid("connect")?)?;
     b.wait_attribute("conn-state", "data-state", "open")?;
