@@ -10,6 +10,34 @@ use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+/// The callbacks of a one-line editor with its Send button.
+pub struct LineEditor {
+    /// The Send button's click.
+    pub on_send: Callback<MouseEvent>,
+    /// Enter in the editor.
+    pub on_key: Callback<KeyboardEvent>,
+    /// Typing in the editor.
+    pub on_input: Callback<InputEvent>,
+}
+
+/// A one-line editor whose Send button and Enter key both run `send`, and
+/// whose typing goes to `draft` ([`type_draft`]).
+pub fn line_editor<T: 'static>(
+    send: Rc<dyn Fn()>,
+    draft: &UseStateHandle<String>,
+    selected: &UseStateHandle<Option<T>>,
+) -> LineEditor {
+    let on_send = {
+        let send = send.clone();
+        Callback::from(move |_: MouseEvent| send())
+    };
+    LineEditor {
+        on_send,
+        on_key: enter_runs(send),
+        on_input: type_draft(draft, selected),
+    }
+}
+
 /// Enter in a one-line editor runs `send` (and nothing else happens).
 pub fn enter_runs(send: Rc<dyn Fn()>) -> Callback<KeyboardEvent> {
     Callback::from(move |e: KeyboardEvent| {

@@ -221,12 +221,11 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
             }
         })
     };
-    let on_send = {
-        let send = send.clone();
-        Callback::from(move |_: MouseEvent| send())
-    };
-    let on_key = callbacks::enter_runs(send.clone());
-    let on_input = callbacks::type_draft(&draft, &selected);
+    let callbacks::LineEditor {
+        on_send,
+        on_key,
+        on_input,
+    } = callbacks::line_editor(send, &draft, &selected);
     let on_ending = {
         let ending = ending.clone();
         Callback::from(move |e: Event| {

@@ -427,12 +427,11 @@ fn ftp_workbench() -> Html {
             }
         })
     };
-    let on_send = {
-        let send = send.clone();
-        Callback::from(move |_: MouseEvent| send())
-    };
-    let on_key = callbacks::enter_runs(send.clone());
-    let on_input = callbacks::type_draft(&draft, &selected);
+    let callbacks::LineEditor {
+        on_send,
+        on_key,
+        on_input,
+    } = callbacks::line_editor(send, &draft, &selected);
     let listen = {
         let driver = driver.clone();
         let notice = notice.clone();
