@@ -726,9 +726,9 @@ async fn connect_tcp(run: &Run<'_>) -> Result<(TcpStream, Option<IdentityGuard>)
 /// ::1, which would otherwise be reached from 127.0.0.1 rather than from
 /// its own address.
 fn bind_before_connect(target: SocketAddr, identity: bool) -> Option<SocketAddr> {
-    let default_source = matches!(target.ip(), IpAddr::V4(ip) if ip == std::net::Ipv4Addr::LOCALHOST)
-        || target.ip() == IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
-    let own_source = target.ip().is_loopback() && !default_source;
+    let ip = target.ip();
+    let default_source = ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST;
+    let own_source = ip.is_loopback() && !default_source;
     (identity || own_source).then(|| local_bind_addr(target))
 }
 
