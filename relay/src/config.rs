@@ -100,7 +100,11 @@ pub struct Limits {
     pub udp_max_reply_bytes: usize,
     /// A reference-server connection with no traffic for this long is closed.
     pub server_idle_timeout_secs: f64,
-    /// Connections each reference server accepts at once.
+    /// A reference-server connection whose client does not take what the
+    /// server sends for this long is closed (a client that never reads).
+    pub write_timeout_secs: f64,
+    /// Connections each reference server accepts at once; a client beyond
+    /// that is told so at once (503, 421, `-ERR`) and closed.
     pub server_max_connections: usize,
     /// How long a listening socket opened by `{"type":"listen"}` (FTP active
     /// mode) waits for the server to connect, and for the page to take it.
@@ -122,7 +126,8 @@ impl Default for Limits {
             max_delay_ms: 1000,
             udp_max_reply_bytes: 4096,
             server_idle_timeout_secs: 600.0,
-            server_max_connections: 256,
+            write_timeout_secs: 30.0,
+            server_max_connections: 1024,
             listen_timeout_secs: 60.0,
         }
     }
@@ -139,6 +144,10 @@ impl Limits {
 
     pub fn server_idle_timeout(&self) -> Duration {
         seconds(self.server_idle_timeout_secs)
+    }
+
+    pub fn write_timeout(&self) -> Duration {
+        seconds(self.write_timeout_secs)
     }
 
     pub fn listen_timeout(&self) -> Duration {
@@ -504,6 +513,7 @@ impl Config {
             ("idle_timeout_secs", l.idle_timeout_secs),
             ("connect_timeout_secs", l.connect_timeout_secs),
             ("server_idle_timeout_secs", l.server_idle_timeout_secs),
+            ("write_timeout_secs", l.write_timeout_secs),
         ] {
             if !(value.is_finite() && value > 0.0) {
                 bail!("limits.{key} must be a positive number of seconds");

@@ -34,11 +34,27 @@ pub struct TcpServerSettings {
     /// Name in logs ("upper-tcp").
     pub name: &'static str,
     pub idle_timeout: Duration,
+    /// A write the client does not take within this long ends the
+    /// connection: a client that never reads holds neither a connection
+    /// slot nor the relay's shutdown for ever.
+    pub write_timeout: Duration,
     pub max_connections: usize,
     /// The engine's calls may block (a store on disk that fsyncs): run each
     /// `handle_*` and the draining that follows on tokio's blocking pool,
     /// so that a slow disk never stalls the runtime's worker threads.
     pub blocking: bool,
+    /// What a client arriving while the server is at `max_connections`
+    /// is told before the connection closes (see `wirelab_shared::busy`);
+    /// `None` closes it at once.
+    pub busy_reply: Option<Arc<[u8]>>,
+}
+
+impl TcpServerSettings {
+    /// These settings with `reply` for clients over the connection cap.
+    pub fn with_busy_reply(mut self, reply: Vec<u8>) -> Self {
+        self.busy_reply = Some(reply.into());
+        self
+    }
 }
 
 /// A monotonic clock for engines: milliseconds since the server started.
@@ -60,9 +76,79 @@ impl Clock {
     }
 }
 
+/// Refusals being written at once, per server; past this a client over the
+/// cap is closed without a word, so a flood of connections costs no more
+/// than this many small tasks.
+const MAX_REFUSALS_AT_ONCE: usize = 64;
+
+/// How long a refusal may take to write, and to wait for the client's
+/// unread request to drain so that closing does not reset the connection
+/// before the client has read why.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Bytes an engine may transmit in one drain before the driver writes them
+/// out and asks for more: a pipelined flood of requests for large answers
+/// is written as it is produced, never gathered in memory first.
+const DRAIN_BUDGET: usize = 256 * 1024;
+
+/// The connection cap of one server: a slot per connection, and the answer
+/// for clients that arrive when every slot is taken.
+#[derive(Debug, Clone)]
+pub struct ConnectionGate {
+    name: &'static str,
+    permits: Arc<Semaphore>,
+    busy_reply: Option<Arc<[u8]>>,
+    refusing: Arc<Semaphore>,
+}
+
+impl ConnectionGate {
+    pub fn new(name: &'static str, max_connections: usize, busy_reply: Option<Arc<[u8]>>) -> Self {
+        ConnectionGate {
+            name,
+            permits: Arc::new(Semaphore::new(max_connections.max(1))),
+            busy_reply,
+            refusing: Arc::new(Semaphore::new(MAX_REFUSALS_AT_ONCE)),
+        }
+    }
+
+    fn of(settings: &TcpServerSettings) -> Self {
+        Self::new(
+            settings.name,
+            settings.max_connections,
+            settings.busy_reply.clone(),
+        )
+    }
+
+    /// Tells a client over the cap why, then closes, in a task bounded in
+    /// number and time.
+    fn refuse(&self, mut stream: TcpStream, remote: SocketAddr, tracker: &TaskTracker) {
+        debug!(server = self.name, peer = %remote, "at the connection cap: refused");
+        let Some(reply) = self.busy_reply.clone() else {
+            return;
+        };
+        let Ok(slot) = self.refusing.clone().try_acquire_owned() else {
+            return;
+        };
+        tracker.spawn(async move {
+            let _slot = slot;
+            let _ = tokio::time::timeout(REFUSAL_TIMEOUT, async {
+                stream.write_all(&reply).await?;
+                stream.shutdown().await?;
+                // Read what the client already sent until it closes: closing
+                // with unread bytes would reset the connection, and the
+                // client could lose the refusal it has not read yet.
+                let mut sink = [0u8; 4096];
+                while stream.read(&mut sink).await? > 0 {}
+                Ok::<_, std::io::Error>(())
+            })
+            .await;
+        });
+    }
+}
+
 /// Accepts connections on `listener` until `shutdown`, running a fresh engine
-/// from `make` for each, at most `max_connections` at once (the others wait
-/// in the accept queue).
+/// from `make` for each, at most `max_connections` at once; a client beyond
+/// that is answered with the settings' busy reply and closed at once.
 pub fn serve_tcp<E, F>(
     listener: TcpListener,
     settings: TcpServerSettings,
@@ -75,25 +161,27 @@ pub fn serve_tcp<E, F>(
     F: Fn(Peer) -> E + Send + Sync + 'static,
 {
     let make = Arc::new(make);
-    let permits = Arc::new(Semaphore::new(settings.max_connections.max(1)));
+    let gate = ConnectionGate::of(&settings);
     let clock = Clock::start();
     let inner_tracker = tracker.clone();
     tracker.spawn(async move {
         while let Some((stream, remote, permit)) =
-            next_connection(&listener, &permits, &shutdown, settings.name).await
+            next_connection(&listener, &gate, &shutdown, &inner_tracker).await
         {
             let local = stream.local_addr().unwrap_or(remote);
             let engine = make(Peer { remote, local });
             let span = info_span!("conn", server = settings.name, peer = %remote);
-            let idle = settings.idle_timeout;
-            let blocking = settings.blocking;
-            let shutdown = shutdown.clone();
+            let connection = Connection {
+                clock,
+                idle: settings.idle_timeout,
+                write_timeout: settings.write_timeout,
+                blocking: settings.blocking,
+                shutdown: shutdown.clone(),
+            };
             inner_tracker.spawn(
                 async move {
                     debug!("accepted");
-                    if let Err(e) =
-                        run_tcp_connection(stream, engine, clock, idle, blocking, shutdown).await
-                    {
+                    if let Err(e) = connection.run(stream, engine).await {
                         debug!("connection ended with an error: {e}");
                     }
                     debug!("closed");
@@ -105,99 +193,137 @@ pub fn serve_tcp<E, F>(
     });
 }
 
-/// Waits for a free connection slot among `permits`, then for a
-/// connection; `None` once `shutdown` fires. The slot goes with the
+/// Waits for a connection and takes a slot for it from `gate`; a client
+/// that finds every slot taken is refused (see [`ConnectionGate`]) and the
+/// wait goes on. `None` once `shutdown` fires. The slot goes with the
 /// connection: drop it when the connection ends. A failed accept (out of
-/// file descriptors, say) is logged under `server` and retried.
+/// file descriptors, say) is logged and retried.
 pub async fn next_connection(
     listener: &TcpListener,
-    permits: &Arc<Semaphore>,
+    gate: &ConnectionGate,
     shutdown: &CancellationToken,
-    server: &'static str,
+    tracker: &TaskTracker,
 ) -> Option<(TcpStream, SocketAddr, OwnedSemaphorePermit)> {
-    let permit = tokio::select! {
-        _ = shutdown.cancelled() => return None,
-        permit = permits.clone().acquire_owned() => permit.ok()?,
-    };
     loop {
-        tokio::select! {
+        let (stream, remote) = tokio::select! {
             _ = shutdown.cancelled() => return None,
             accepted = listener.accept() => match accepted {
-                Ok((stream, remote)) => return Some((stream, remote, permit)),
+                Ok(pair) => pair,
                 Err(e) => {
                     // Running out of file descriptors is transient; back off.
-                    warn!(server, "accept failed: {e}");
+                    warn!(server = gate.name, "accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
                 }
             },
+        };
+        match gate.permits.clone().try_acquire_owned() {
+            Ok(permit) => return Some((stream, remote, permit)),
+            Err(_) => gate.refuse(stream, remote, tracker),
         }
     }
 }
 
-/// One connection: read, feed the engine, write what it transmits, honour
-/// its deadlines, until the engine closes, the peer goes away, the connection
-/// sits idle or the server shuts down.
-async fn run_tcp_connection<E>(
-    mut stream: TcpStream,
-    engine: E,
+/// How one TCP connection of a server is driven.
+struct Connection {
     clock: Clock,
     idle: Duration,
+    write_timeout: Duration,
     blocking: bool,
     shutdown: CancellationToken,
-) -> std::io::Result<()>
-where
-    E: Engine + Send + 'static,
-    E::Event: Debug + Send + 'static,
-{
-    let mut engine = Some(engine);
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut peer_done = false;
-    // Engines may greet first (SMTP 220, POP3 +OK): drain before reading.
-    let greeting = step(&mut engine, blocking, |_| {}).await?;
-    let mut deadline = match flush(&mut stream, greeting).await? {
-        Step::Close => return close(stream).await,
-        Step::Wait(d) => d,
-    };
-    loop {
-        let idle_sleep = tokio::time::sleep(idle);
-        let engine_sleep = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(clock.instant(at)).await,
-                None => std::future::pending().await,
+}
+
+impl Connection {
+    /// Reads, feeds the engine, writes what it transmits and honours its
+    /// deadlines, until the engine closes, the peer goes away, the
+    /// connection sits idle, a write is not taken in time or the server
+    /// shuts down.
+    async fn run<E>(&self, mut stream: TcpStream, engine: E) -> std::io::Result<()>
+    where
+        E: Engine + Send + 'static,
+        E::Event: Debug + Send + 'static,
+    {
+        let mut engine = Some(engine);
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut peer_done = false;
+        // Engines may greet first (SMTP 220, POP3 +OK): drain before reading.
+        let mut drained = step(&mut engine, self.blocking, |_| {}).await?;
+        loop {
+            let deadline = match self.flush(&mut stream, drained.outputs).await? {
+                Step::Close => return close(stream).await,
+                Step::Wait(d) => d,
+            };
+            if drained.more {
+                // The engine has more to send: write it before reading on.
+                drained = step(&mut engine, self.blocking, |_| {}).await?;
+                continue;
             }
-        };
-        let outputs = tokio::select! {
-            _ = shutdown.cancelled() => return close(stream).await,
-            _ = idle_sleep => {
-                debug!("idle timeout");
+            if peer_done && deadline.is_none() {
+                // The peer is gone and the engine waits for nothing: done.
                 return close(stream).await;
             }
-            _ = engine_sleep => {
-                let now = clock.now();
-                step(&mut engine, blocking, move |e| e.handle_timeout(now)).await?
-            }
-            read = stream.read(&mut buf), if !peer_done => {
-                let now = clock.now();
-                match read? {
-                    0 => {
-                        peer_done = true;
-                        step(&mut engine, blocking, move |e| e.handle_eof(now)).await?
-                    }
-                    n => {
-                        let input = buf[..n].to_vec();
-                        step(&mut engine, blocking, move |e| e.handle_input(&input, now)).await?
+            let engine_sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(self.clock.instant(at)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            drained = tokio::select! {
+                _ = self.shutdown.cancelled() => return stream.shutdown().await,
+                _ = tokio::time::sleep(self.idle) => {
+                    debug!("idle timeout");
+                    return close(stream).await;
+                }
+                _ = engine_sleep => {
+                    let now = self.clock.now();
+                    step(&mut engine, self.blocking, move |e| e.handle_timeout(now)).await?
+                }
+                read = stream.read(&mut buf), if !peer_done => {
+                    let now = self.clock.now();
+                    match read? {
+                        0 => {
+                            peer_done = true;
+                            step(&mut engine, self.blocking, move |e| e.handle_eof(now)).await?
+                        }
+                        n => {
+                            let input = buf[..n].to_vec();
+                            step(&mut engine, self.blocking, move |e| e.handle_input(&input, now))
+                                .await?
+                        }
                     }
                 }
-            }
-        };
-        deadline = match flush(&mut stream, outputs).await? {
-            Step::Close => return close(stream).await,
-            Step::Wait(d) => d,
-        };
-        if peer_done && deadline.is_none() {
-            // The peer is gone and the engine waits for nothing: done.
-            return close(stream).await;
+            };
         }
+    }
+
+    /// Writes what the engine transmitted, each write bounded by the write
+    /// timeout and cut short by shutdown.
+    async fn flush<Ev: Debug>(
+        &self,
+        stream: &mut TcpStream,
+        outputs: Vec<Output<Ev>>,
+    ) -> std::io::Result<Step> {
+        for output in outputs {
+            match output {
+                Output::Transmit(bytes) => {
+                    tokio::select! {
+                        _ = self.shutdown.cancelled() => return Ok(Step::Close),
+                        written = tokio::time::timeout(self.write_timeout, stream.write_all(&bytes)) => {
+                            written.map_err(|_| {
+                                std::io::Error::new(
+                                    std::io::ErrorKind::TimedOut,
+                                    "the client did not read what the server sent",
+                                )
+                            })??
+                        }
+                    }
+                }
+                Output::Event(event) => debug!(?event),
+                Output::Close => return Ok(Step::Close),
+                Output::Wait(deadline) => return Ok(Step::Wait(deadline)),
+            }
+        }
+        Ok(Step::Wait(None))
     }
 }
 
@@ -206,26 +332,47 @@ enum Step {
     Wait(Option<Millis>),
 }
 
-/// Runs one `handle_*` call and drains the engine, on the blocking pool
-/// when `blocking` is set (the engine travels there and back).
+/// What one drain of an engine gave: its outputs, and whether it stopped
+/// at [`DRAIN_BUDGET`] with more to give.
+struct Drained<Ev> {
+    outputs: Vec<Output<Ev>>,
+    more: bool,
+}
+
+/// Runs one `handle_*` call and drains the engine up to [`DRAIN_BUDGET`]
+/// bytes, on the blocking pool when `blocking` is set (the engine travels
+/// there and back).
 async fn step<E>(
     engine: &mut Option<E>,
     blocking: bool,
     call: impl FnOnce(&mut E) + Send + 'static,
-) -> std::io::Result<Vec<Output<E::Event>>>
+) -> std::io::Result<Drained<E::Event>>
 where
     E: Engine + Send + 'static,
     E::Event: Send + 'static,
 {
-    fn run<E: Engine>(engine: &mut E, call: impl FnOnce(&mut E)) -> Vec<Output<E::Event>> {
+    fn run<E: Engine>(engine: &mut E, call: impl FnOnce(&mut E)) -> Drained<E::Event> {
         call(engine);
         let mut outputs = Vec::new();
+        let mut bytes = 0;
         loop {
             let output = engine.poll_output();
-            let wait = matches!(output, Output::Wait(_));
+            let last = matches!(output, Output::Wait(_) | Output::Close);
+            if let Output::Transmit(data) = &output {
+                bytes += data.len();
+            }
             outputs.push(output);
-            if wait {
-                return outputs;
+            if last {
+                return Drained {
+                    outputs,
+                    more: false,
+                };
+            }
+            if bytes >= DRAIN_BUDGET {
+                return Drained {
+                    outputs,
+                    more: true,
+                };
             }
         }
     }
@@ -233,36 +380,44 @@ where
         return Err(std::io::Error::other("the engine was lost"));
     };
     if !blocking {
-        let outputs = run(&mut current, call);
+        let drained = run(&mut current, call);
         *engine = Some(current);
-        return Ok(outputs);
+        return Ok(drained);
     }
-    let (current, outputs) = tokio::task::spawn_blocking(move || {
-        let outputs = run(&mut current, call);
-        (current, outputs)
+    let (current, drained) = tokio::task::spawn_blocking(move || {
+        let drained = run(&mut current, call);
+        (current, drained)
     })
     .await
     .map_err(|e| std::io::Error::other(format!("the engine failed: {e}")))?;
     *engine = Some(current);
-    Ok(outputs)
+    Ok(drained)
 }
 
-async fn flush<E: Debug>(stream: &mut TcpStream, outputs: Vec<Output<E>>) -> std::io::Result<Step> {
-    for output in outputs {
-        match output {
-            Output::Transmit(bytes) => stream.write_all(&bytes).await?,
-            Output::Event(event) => debug!(?event),
-            Output::Close => return Ok(Step::Close),
-            Output::Wait(deadline) => return Ok(Step::Wait(deadline)),
-        }
-    }
-    Ok(Step::Wait(None))
-}
-
+/// Closes our side, then reads and drops what the client still sends for
+/// a moment (bounded in time and bytes): closing with unread bytes would
+/// make the kernel reset the connection, and the client could lose the
+/// last reply (a 421, a 408) before it reads it.
 async fn close(mut stream: TcpStream) -> std::io::Result<()> {
     stream.flush().await?;
-    stream.shutdown().await
+    stream.shutdown().await?;
+    let _ = tokio::time::timeout(LINGER_TIME, async {
+        let mut sink = [0u8; 4096];
+        let mut left = LINGER_BYTES;
+        while left > 0 {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    })
+    .await;
+    Ok(())
 }
+
+/// How long, and how many bytes, [`close`] reads after its last reply.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 256 * 1024;
 
 /// Answers datagrams on `socket` until `shutdown`: a fresh engine from `make`
 /// for each datagram, everything it transmits sent back to the sender. An

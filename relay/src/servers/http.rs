@@ -41,7 +41,8 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     let addr = listener.local_addr()?;
     serve_tcp(
         listener,
-        ctx.tcp_settings("http"),
+        ctx.tcp_settings("http")
+            .with_busy_reply(wirelab_shared::busy::http()),
         move |peer| {
             HttpServerConnection::new(
                 site.clone(),

@@ -50,8 +50,10 @@ impl ServerContext<'_> {
         TcpServerSettings {
             name,
             idle_timeout: self.config.limits.server_idle_timeout(),
+            write_timeout: self.config.limits.write_timeout(),
             max_connections: server_max_connections,
             blocking: false,
+            busy_reply: None,
         }
     }
 }

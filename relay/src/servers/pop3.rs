@@ -22,7 +22,9 @@ pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec
         hostname: ctx.config.servers.smtp.hostname.clone(),
         ..Pop3ServerConfig::default()
     };
-    let mut settings = ctx.tcp_settings("pop3");
+    let mut settings = ctx
+        .tcp_settings("pop3")
+        .with_busy_reply(wirelab_shared::busy::pop3());
     settings.blocking = true;
     serve_tcp(
         listener,

@@ -35,7 +35,9 @@ pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec
         ..SmtpServerConfig::default()
     };
     let mailboxes = homes.shared().addresses();
-    let mut settings = ctx.tcp_settings("smtp");
+    let mut settings = ctx
+        .tcp_settings("smtp")
+        .with_busy_reply(wirelab_shared::busy::smtp(&cfg.hostname));
     settings.blocking = true;
     serve_tcp(
         listener,

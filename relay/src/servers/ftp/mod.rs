@@ -12,7 +12,7 @@ pub mod disk;
 pub mod driver;
 
 use super::{ServerContext, bind_tcp};
-use crate::driver::{Clock, next_connection};
+use crate::driver::{Clock, ConnectionGate, next_connection};
 use anyhow::{Context, Result, bail};
 use disk::DiskTree;
 use driver::{FtpDriverSettings, run_session};
@@ -20,7 +20,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::Semaphore;
 use tracing::{Instrument, debug, info_span};
 use wirelab_shared::ftp::server::{Account, FtpServer, ServerSettings};
 use wirelab_shared::relay_protocol::{PortRange, TargetInfo, Transport};
@@ -100,14 +99,16 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         clock,
         next_port: AtomicU32::new(0),
     });
-    let permits = Arc::new(Semaphore::new(
-        ctx.config.limits.server_max_connections.max(1),
-    ));
+    let gate = ConnectionGate::new(
+        "ftp",
+        ctx.config.limits.server_max_connections,
+        Some(wirelab_shared::busy::ftp().into()),
+    );
     let shutdown = ctx.shutdown.clone();
     let tracker = ctx.tracker.clone();
     ctx.tracker.spawn(async move {
         while let Some((stream, remote, permit)) =
-            next_connection(&listener, &permits, &shutdown, "ftp").await
+            next_connection(&listener, &gate, &shutdown, &tracker).await
         {
             let local = stream.local_addr().unwrap_or(addr);
             let tree = homes.for_peer(Transport::Tcp, remote).unwrap_or_else(|e| {
