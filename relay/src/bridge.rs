@@ -298,7 +298,7 @@ async fn session(state: AppState, mut arrival: Arrival, mut ws: WebSocket) {
                 t_ms: clock.t_ms(),
             }
             .to_json();
-            let _ = ws.send(Message::text(msg)).await;
+            let _ = tokio::time::timeout(CLOSING_SEND_LIMIT, ws.send(Message::text(msg))).await;
             close_ws(&mut ws, 1000, reason).await;
             match by {
                 ClosedBy::Peer => format!("closed by the server: {reason}"),
@@ -551,7 +551,7 @@ async fn send_refusal(state: &AppState, ws: &mut WebSocket, clock: SessionClock,
         message: r.message.clone(),
         t_ms: clock.t_ms(),
     };
-    let _ = ws.send(Message::text(msg.to_json())).await;
+    let _ = tokio::time::timeout(CLOSING_SEND_LIMIT, ws.send(Message::text(msg.to_json()))).await;
     close_ws(ws, r.code.close_code(), &r.message).await;
 }
 
@@ -561,7 +561,49 @@ async fn close_ws(ws: &mut WebSocket, code: u16, reason: &str) {
         code,
         reason: Utf8Bytes::from(truncate(reason, 123).to_string()),
     };
-    let _ = ws.send(Message::Close(Some(frame))).await;
+    let _ = tokio::time::timeout(CLOSING_SEND_LIMIT, ws.send(Message::Close(Some(frame)))).await;
+}
+
+/// How long the last words to a page (`closed`, `error`, the close frame)
+/// may take: a page that does not read gets no more of the relay's time.
+const CLOSING_SEND_LIMIT: Duration = Duration::from_secs(1);
+
+/// Bytes queued for one direction of a session (its delay line) past which
+/// the relay stops reading that direction's source until they drain: a
+/// fast sender meets backpressure instead of filling the relay's memory.
+const MAX_QUEUED_BYTES: usize = 1024 * 1024;
+
+/// Sends one message to the page within the write timeout, unless the
+/// relay shuts down first; false if it was not taken (the page is gone or
+/// does not read), which ends the session.
+async fn send_to_page(run: &Run<'_>, ws: &mut WebSocket, message: Message) -> bool {
+    let state = run.state;
+    tokio::select! {
+        _ = state.shutdown.cancelled() => false,
+        sent = tokio::time::timeout(state.config.limits.write_timeout(), ws.send(message)) => {
+            matches!(sent, Ok(Ok(())))
+        }
+    }
+}
+
+/// Writes to the server within the write timeout, unless the relay shuts
+/// down first.
+async fn write_to_server(
+    run: &Run<'_>,
+    stream: &mut TcpStream,
+    bytes: &[u8],
+) -> Result<(), String> {
+    let state = run.state;
+    tokio::select! {
+        _ = state.shutdown.cancelled() => Err("the relay is shutting down".into()),
+        written = tokio::time::timeout(state.config.limits.write_timeout(), stream.write_all(bytes)) => {
+            match written {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(format!("could not send to the server: {e}")),
+                Err(_) => Err("the server did not take what was sent (limits.write_timeout_secs)".into()),
+            }
+        }
+    }
 }
 
 /// The connection is up: [`Run::on_connected`] (the recording starts),
@@ -878,8 +920,8 @@ async fn tcp_bridge(
                 while let Some(item) = up.pop_due() {
                     match item {
                         Up::Data(bytes) => {
-                            if let Err(e) = stream.write_all(&bytes).await {
-                                return Ending::peer(format!("could not send to the server: {e}"));
+                            if let Err(why) = write_to_server(run, &mut stream, &bytes).await {
+                                return Ending::peer(why);
                             }
                         }
                         Up::Fin => {
@@ -893,7 +935,7 @@ async fn tcp_bridge(
                     match item {
                         Down::Data(bytes) => {
                             run.record(Event::ToPage(bytes.clone()));
-                            if ws.send(Message::binary(bytes)).await.is_err() {
+                            if !send_to_page(run, ws, Message::binary(bytes)).await {
                                 return Ending::PageGone;
                             }
                         }
@@ -905,23 +947,23 @@ async fn tcp_bridge(
                     }
                 }
             }
-            read = { buf.clear(); stream.read_buf(&mut buf) }, if read_open => match read {
+            read = { buf.clear(); stream.read_buf(&mut buf) }, if read_open && down.queued_bytes() < MAX_QUEUED_BYTES => match read {
                 Ok(0) => {
                     read_open = false;
-                    down.push(Down::Fin);
+                    down.push(Down::Fin, 0);
                 }
                 Ok(n) => {
                     if let Err(ending) = run.charge(n, false) {
                         return ending;
                     }
-                    down.push(Down::Data(buf[..n].to_vec()));
+                    down.push(Down::Data(buf[..n].to_vec()), n);
                 }
                 Err(e) => {
                     read_open = false;
-                    down.push(Down::Failed(format!("the connection failed: {e}")));
+                    down.push(Down::Failed(format!("the connection failed: {e}")), 0);
                 }
             },
-            received = ws.recv() => match classify(received, limits) {
+            received = ws.recv(), if up.queued_bytes() < MAX_QUEUED_BYTES => match classify(received, limits) {
                 FromPage::Bytes(bytes) => {
                     if !write_open {
                         return Ending::error(
@@ -933,13 +975,14 @@ async fn tcp_bridge(
                         return ending;
                     }
                     run.record(Event::ToTarget(bytes.clone()));
-                    up.push(Up::Data(bytes));
+                    let len = bytes.len();
+                    up.push(Up::Data(bytes), len);
                 }
                 FromPage::Control(PageMessage::Shutdown) => {
                     if write_open {
                         write_open = false;
                         run.record(Event::FinFromPage);
-                        up.push(Up::Fin);
+                        up.push(Up::Fin, 0);
                     }
                 }
                 FromPage::Control(PageMessage::Listen) => {
@@ -1038,12 +1081,12 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
             _ = down.ready() => {
                 while let Some(datagram) = down.pop_due() {
                     run.record(Event::ToPage(datagram.clone()));
-                    if ws.send(Message::binary(datagram)).await.is_err() {
+                    if !send_to_page(run, ws, Message::binary(datagram)).await {
                         return Ending::PageGone;
                     }
                 }
             }
-            received = { buf.clear(); socket.recv_buf(&mut buf) } => match received {
+            received = { buf.clear(); socket.recv_buf(&mut buf) }, if down.queued_bytes() < MAX_QUEUED_BYTES => match received {
                 Ok(n) => {
                     let why = if replies_owed == 0 {
                         Some(("unsolicited", "more replies than datagrams sent".to_string()))
@@ -1070,7 +1113,7 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
                             if let Err(ending) = run.charge(n, false) {
                                 return ending;
                             }
-                            down.push(buf[..n].to_vec());
+                            down.push(buf[..n].to_vec(), n);
                         }
                     }
                 }
@@ -1079,14 +1122,15 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
                 // as the course's experiment expects.
                 Err(e) => debug!("udp recv: {e}"),
             },
-            received = ws.recv() => match classify(received, limits) {
+            received = ws.recv(), if up.queued_bytes() < MAX_QUEUED_BYTES => match classify(received, limits) {
                 FromPage::Bytes(datagram) => {
                     if let Err(ending) = run.charge(datagram.len(), true) {
                         return ending;
                     }
                     replies_owed += 1;
                     run.record(Event::ToTarget(datagram.clone()));
-                    up.push(datagram);
+                    let len = datagram.len();
+                    up.push(datagram, len);
                 }
                 FromPage::Control(PageMessage::Shutdown) => {}
                 FromPage::Control(PageMessage::Listen) => {
