@@ -40,18 +40,32 @@ fn serve(args: ServeArgs) -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let config = args.load()?;
+    // Every session holds two or three sockets: a class of 300 outgrows the
+    // common soft limit of 1024 descriptors long before the hard one.
+    if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::debug!("open file limit: {limit}");
+    }
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let relay = Relay::start(config.clone()).await?;
         print_banner(&relay, &config);
         wait_for_signal().await;
         eprintln!("wirelab: shutting down…");
-        if !relay.stop(Duration::from_secs(5)).await {
+        if !relay.stop(SHUTDOWN_GRACE).await {
             eprintln!("wirelab: some connections did not close in time");
         }
         Ok(())
-    })
+    });
+    // Whatever is still running (a blocking disk write, a task that did not
+    // see the shutdown) gets a last moment, not a say in when we exit.
+    runtime.shutdown_timeout(SHUTDOWN_LAST_MOMENT);
+    result
 }
+
+/// How long connections get to close after Ctrl-C, and then the runtime's
+/// remaining tasks: together under the 5 s an operator waits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+const SHUTDOWN_LAST_MOMENT: Duration = Duration::from_millis(500);
 
 fn print_banner(relay: &Relay, config: &wirelab_relay::config::Config) {
     let host = match relay.addr.ip() {
