@@ -1,0 +1,221 @@
+//! The reference servers' driver under a class's load: a server at its
+//! connection cap answers the next client at once in its protocol's words
+//! and closes; a client that never reads is dropped after the write
+//! timeout while others are served; the relay's `wirelab` process ends
+//! within 5 s of SIGTERM with such clients still connected.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn addr(relay: &common::TestRelay, name: &str) -> SocketAddr {
+    let t = relay
+        .relay
+        .target(name)
+        .expect("the target is in the catalog");
+    format!("{}:{}", t.host, t.port).parse().unwrap()
+}
+
+/// Everything the server says until it closes (or `wait` passes).
+fn read_until_closed(s: &mut TcpStream, wait: Duration) -> (String, bool) {
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+    };
+    (String::from_utf8_lossy(&got).into_owned(), closed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_at_its_cap_refuses_the_next_client_at_once_in_its_own_words() {
+    let relay = common::start(|c| c.limits.server_max_connections = 2).await;
+    let cases = [
+        ("http", "HTTP/1.1 503 Service Unavailable"),
+        ("smtp", "421 hamburger.edu "),
+        ("pop3", "-ERR [SYS/TEMP] "),
+        ("ftp", "421 "),
+    ];
+    for (name, refusal) in cases {
+        let server = addr(&relay, name);
+        let outcome = tokio::task::spawn_blocking(move || {
+            // Two clients take both slots and hold them.
+            let held: Vec<TcpStream> = (0..2)
+                .map(|_| TcpStream::connect(server).unwrap())
+                .collect();
+            std::thread::sleep(Duration::from_millis(200));
+            let mut third = TcpStream::connect(server).unwrap();
+            if name == "http" {
+                third
+                    .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .unwrap();
+            }
+            let refused = read_until_closed(&mut third, Duration::from_secs(5));
+            // A slot freed is a slot taken again.
+            drop(held);
+            std::thread::sleep(Duration::from_millis(300));
+            let mut fourth = TcpStream::connect(server).unwrap();
+            if name == "http" {
+                fourth
+                    .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .unwrap();
+            }
+            let mut first = [0u8; 12];
+            fourth
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            fourth.read_exact(&mut first).unwrap();
+            (refused, String::from_utf8_lossy(&first).into_owned())
+        })
+        .await
+        .unwrap();
+        let ((said, closed), served) = outcome;
+        assert!(
+            said.starts_with(refusal),
+            "{name} over its cap said {said:?}"
+        );
+        assert!(closed, "{name} closed the refused connection");
+        let welcome = match name {
+            "http" => "HTTP/1.1 200",
+            "pop3" => "+OK",
+            _ => "220",
+        };
+        assert!(
+            served.starts_with(welcome),
+            "{name} serves a client once a slot is free: {served:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_dropped_and_others_are_served() {
+    let relay = common::start(|c| c.limits.write_timeout_secs = 1.0).await;
+    let server = addr(&relay, "http");
+    tokio::task::spawn_blocking(move || {
+        let mut greedy = TcpStream::connect(server).unwrap();
+        greedy
+            .set_write_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        // Ask for the same picture over and over and read none of it.
+        let request = b"GET /fruit/kiwi.gif HTTP/1.1\r\nHost: x\r\n\r\n".repeat(64);
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(2) {
+            if greedy.write_all(&request).is_err() {
+                break;
+            }
+        }
+        // Meanwhile an honest client is answered.
+        let mut honest = TcpStream::connect(server).unwrap();
+        honest
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let (answer, closed) = read_until_closed(&mut honest, Duration::from_secs(5));
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+        assert!(closed);
+        // The greedy client was cut off: what it can still read ends.
+        let drained = Instant::now();
+        let (_, ended) = read_until_closed(&mut greedy, Duration::from_secs(10));
+        assert!(
+            ended,
+            "the never-reading client is still connected {:?} later",
+            drained.elapsed()
+        );
+    })
+    .await
+    .unwrap();
+}
+
+/// A child process killed and reaped however the test ends.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `wirelab` binary on free ports; stops within 5 s of SIGTERM even
+/// with a client that never reads and one that trickles a request.
+#[test]
+fn the_relay_stops_within_five_seconds_with_attackers_connected() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("wirelab.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "port = 0\ndata_dir = {:?}\ndist = {:?}\n\n[servers.http]\nport = 0\n\n\
+             [servers.upper]\ntcp_port = 0\nudp_port = 0\n\n[servers.smtp]\nport = 0\n\n\
+             [servers.pop3]\nport = 0\n\n[servers.ftp]\nport = 0\npassive_port_first = 0\n\n\
+             [servers.dns]\nport = 0\n",
+            dir.path().join("data"),
+            dir.path().join("no-dist")
+        ),
+    )
+    .unwrap();
+    let mut child = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_wirelab"))
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut child.0;
+    let mut http = None;
+    let mut smtp = None;
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["http", "tcp", a, ..] => http = a.parse::<SocketAddr>().ok(),
+            ["smtp", "tcp", a, ..] => smtp = a.parse::<SocketAddr>().ok(),
+            ["Press", ..] => break,
+            _ => {}
+        }
+    }
+    let (http, smtp) = (http.unwrap(), smtp.unwrap());
+    let mut greedy = TcpStream::connect(http).unwrap();
+    greedy
+        .set_write_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let request = b"GET /fruit/kiwi.gif HTTP/1.1\r\nHost: x\r\n\r\n".repeat(64);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(1) && greedy.write_all(&request).is_ok() {}
+    let mut slow = TcpStream::connect(smtp).unwrap();
+    slow.write_all(b"MAIL FROM:<slo").unwrap();
+
+    let sent = Instant::now();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut exited = None;
+    while sent.elapsed() < Duration::from_secs(8) {
+        if let Some(code) = child.try_wait().unwrap() {
+            exited = Some((code, sent.elapsed()));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, took) = exited.expect("the relay exits after SIGTERM");
+    assert!(code.success(), "{code}");
+    assert!(
+        took < Duration::from_secs(5),
+        "the relay took {took:?} to stop with attackers connected"
+    );
+    drop((greedy, slow, lines));
+}
