@@ -4,10 +4,16 @@
 //! by the connection closing. HEAD responses, 1xx, 204 and 304 have none.
 //!
 //! [`frame_request`] and [`frame_response`] say `Partial` until the whole
-//! message is in the buffer, or an error when a limit is crossed or the
-//! framing is broken (a server answers 400 and closes). A message framed
-//! `UntilClose` is complete only at end of stream: the caller takes the
-//! whole buffer then.
+//! message is in the buffer, or an error as soon as a [`Limits`] bound is
+//! crossed or the framing is broken (a server answers 431, 414, 413 or 400
+//! and closes). A message framed `UntilClose` is complete only at end of
+//! stream: the caller takes the whole buffer then. A server reading a
+//! stream keeps one [`RequestFramer`], which resumes where it stopped, so
+//! bytes that trickle in are not read again and again.
+//!
+//! This is the strict path a server answers from; the dissector reads the
+//! same bytes for the student with [`parse_chunks`], which keeps every
+//! chunk's spans for the tree.
 
 use super::message::{Head, HeaderLineKind, StartLine, parse_head, text};
 use crate::dissect::Span;

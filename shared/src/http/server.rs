@@ -175,6 +175,11 @@ impl HttpServerConnection {
             if self.buffer.is_empty() {
                 self.request_started = None;
                 self.idle_since = Some(now);
+            } else if only_empty_lines(&self.buffer) {
+                // A stray CR LF after a request (RFC 9112 §2.2) starts
+                // nothing: the connection is still idle, not late.
+                self.request_started = None;
+                self.idle_since.get_or_insert(now);
             } else if self.request_started.is_none() {
                 self.request_started = Some(now);
             }
@@ -438,6 +443,10 @@ fn syntax_problem(head: &Head, raw: &[u8], version: Version) -> Option<String> {
         (_, n) if n > 1 => Some("a request must not have more than one Host header".into()),
         _ => None,
     }
+}
+
+fn only_empty_lines(buffer: &[u8]) -> bool {
+    buffer.iter().all(|b| matches!(b, b'\r' | b'\n'))
 }
 
 /// The method at the start of what was buffered of a request, if it looks
@@ -844,6 +853,9 @@ mod tests {
         // Between requests the keep-alive timeout applies, not these.
         let mut s = server();
         s.handle_input(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", Millis(0));
+        assert_eq!(drain(&mut s).deadline, Some(Millis(60_000)));
+        // A stray CR LF after a request is not the start of one.
+        s.handle_input(b"\r\n", Millis(500));
         assert_eq!(drain(&mut s).deadline, Some(Millis(60_000)));
         s.handle_input(b"GET / HT", Millis(1_000));
         assert_eq!(drain(&mut s).deadline, Some(Millis(11_000)));
