@@ -174,3 +174,27 @@ async fn a_huge_content_length_gets_413_before_the_body() {
         String::from_utf8_lossy(&answer)
     );
 }
+
+#[tokio::test]
+async fn a_pipeline_sent_without_reading_is_cut_short() {
+    let relay = start(|_| {}).await;
+    let stream = TcpStream::connect(web_server(&relay)).await.unwrap();
+    let (reader, mut writer) = stream.into_split();
+    // 200 requests in one write: one read for the server on loopback.
+    let pipeline = b"GET /fruit/kiwi.gif HTTP/1.1\r\nHost: lab\r\n\r\n".repeat(200);
+    writer.write_all(&pipeline).await.unwrap();
+    let answers = timeout(Duration::from_secs(5), read_until_closed(reader))
+        .await
+        .expect("the server closes instead of answering without end");
+    let text = String::from_utf8_lossy(&answers);
+    let count = text.matches("HTTP/1.1 200 OK\r\n").count();
+    assert!(
+        (16..200).contains(&count),
+        "{count} of the 200 pipelined requests answered"
+    );
+    let last = text
+        .rsplit("HTTP/1.1 200 OK\r\n")
+        .next()
+        .unwrap_or_default();
+    assert!(last.contains("\r\nConnection: close\r\n"), "{last}");
+}
