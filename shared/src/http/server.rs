@@ -349,6 +349,29 @@ impl HttpServerConnection {
         response
     }
 
+    /// Sends the delayed answer once its time has come, then reads on.
+    fn send_delayed_if_due(&mut self, now: Millis) {
+        let Some(pending) = self.pending.take_if(|p| now >= p.at) else {
+            return;
+        };
+        self.emit(pending.bytes, pending.event, pending.close_after);
+        if !self.closed {
+            self.process(now);
+        }
+    }
+
+    /// The request being read is late: 408, and what came of it is dropped.
+    fn time_out_request(&mut self, now: Millis) {
+        let method = leading_method(&self.buffer);
+        self.buffer = Vec::new();
+        let summary = if self.framer.head_complete() {
+            "the request's body did not arrive in time"
+        } else {
+            "the request's head did not arrive in time (it ends with an empty line)"
+        };
+        self.reject(method, 408, summary, now);
+    }
+
     /// Answers a request that crossed a limit or cannot be framed; what was
     /// buffered of it is dropped.
     fn reject_framing(&mut self, error: &FrameError, now: Millis) {
@@ -508,34 +531,15 @@ impl Engine for HttpServerConnection {
         if self.closed {
             return;
         }
-        if let Some(pending) = &self.pending {
-            if now >= pending.at {
-                let Pending {
-                    bytes,
-                    event,
-                    close_after,
-                    ..
-                } = self.pending.take().expect("checked above");
-                self.emit(bytes, event, close_after);
-                if !self.closed {
-                    self.process(now);
-                }
-            }
-            return;
+        if self.pending.is_some() {
+            return self.send_delayed_if_due(now);
         }
         if self.closing {
             return;
         }
         if let Some(deadline) = self.request_deadline() {
             if now >= deadline {
-                let method = leading_method(&self.buffer);
-                self.buffer = Vec::new();
-                let summary = if self.framer.head_complete() {
-                    "the request's body did not arrive in time"
-                } else {
-                    "the request's head did not arrive in time (it ends with an empty line)"
-                };
-                self.reject(method, 408, summary, now);
+                self.time_out_request(now);
             }
             return;
         }
