@@ -299,6 +299,9 @@ pub struct HttpServer {
     /// Most pipelined requests answered from one read; the last of them
     /// closes the connection when more wait behind it.
     pub max_pipelined: u32,
+    /// Once the answers to one read add up to this many bytes, the next
+    /// one closes the connection when more requests wait behind it.
+    pub max_pipelined_bytes: usize,
 }
 
 impl Default for HttpServer {
@@ -320,6 +323,7 @@ impl Default for HttpServer {
             head_timeout_secs: limits.head_timeout_ms as f64 / 1000.0,
             request_timeout_secs: limits.request_timeout_ms as f64 / 1000.0,
             max_pipelined: limits.max_pipelined,
+            max_pipelined_bytes: limits.max_pipelined_bytes,
         }
     }
 }
@@ -340,6 +344,7 @@ impl HttpServer {
             head_timeout_ms: seconds(self.head_timeout_secs).as_millis() as u64,
             request_timeout_ms: seconds(self.request_timeout_secs).as_millis() as u64,
             max_pipelined: self.max_pipelined,
+            max_pipelined_bytes: self.max_pipelined_bytes,
         }
     }
 
@@ -354,6 +359,7 @@ impl HttpServer {
             ("max_trailers", self.max_trailers),
             ("max_trailer_bytes", self.max_trailer_bytes),
             ("max_pipelined", self.max_pipelined as usize),
+            ("max_pipelined_bytes", self.max_pipelined_bytes),
         ] {
             if value == 0 {
                 bail!("servers.http.{key} must be at least 1");

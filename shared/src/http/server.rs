@@ -7,9 +7,10 @@
 //!   asks for `Connection: keep-alive`. An idle persistent connection is
 //!   closed after the site's `keep_alive_secs`.
 //! - Pipelining: requests that arrive back to back are answered in order; a
-//!   delayed response (`/delay/<ms>`) holds back the ones behind it. At most
-//!   [`ServerLimits::max_pipelined`] are answered from one read: the last
-//!   of those says `Connection: close`, so a client that pipelines without
+//!   delayed response (`/delay/<ms>`) holds back the ones behind it. One
+//!   read gets at most [`ServerLimits::max_pipelined`] answers, or fewer once
+//!   they add up to [`ServerLimits::max_pipelined_bytes`]; the last says
+//!   `Connection: close` when more wait, so a client that pipelines without
 //!   reading cannot make the server queue answers without end.
 //! - Limits: a request past one of the framer's [`Limits`] gets 431 (head,
 //!   header lines, trailers), 414 (request line), 413 (body) or 400 (broken
@@ -47,6 +48,9 @@ pub struct ServerLimits {
     /// Most requests answered from one read; the last of them closes the
     /// connection if more are waiting behind it.
     pub max_pipelined: u32,
+    /// Once the answers to one read add up to this many bytes, the next
+    /// one closes the connection if more requests wait behind it.
+    pub max_pipelined_bytes: usize,
 }
 
 impl Default for ServerLimits {
@@ -56,6 +60,7 @@ impl Default for ServerLimits {
             head_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
             max_pipelined: 16,
+            max_pipelined_bytes: 1024 * 1024,
         }
     }
 }
@@ -107,6 +112,8 @@ pub struct HttpServerConnection {
     idle_since: Option<Millis>,
     /// Requests answered since the last `handle_*` call began.
     answered_in_batch: u32,
+    /// Bytes of the answers to those requests.
+    queued_in_batch: usize,
     /// No more requests are read: the connection closes after what is queued.
     closing: bool,
     closed: bool,
@@ -129,6 +136,7 @@ impl HttpServerConnection {
             request_started: None,
             idle_since: None,
             answered_in_batch: 0,
+            queued_in_batch: 0,
             closing: false,
             closed: false,
             peer_eof: false,
@@ -141,6 +149,12 @@ impl HttpServerConnection {
         self.limits = limits;
         self.framer = RequestFramer::new(limits.frame);
         self
+    }
+
+    /// A `handle_*` call begins: the pipelining bounds count from here.
+    fn new_batch(&mut self) {
+        self.answered_in_batch = 0;
+        self.queued_in_batch = 0;
     }
 
     fn now_unix(&self, now: Millis) -> i64 {
@@ -276,8 +290,9 @@ impl HttpServerConnection {
             Version::Http10 => !request.header_has_token("Connection", "keep-alive"),
         };
         // More requests wait behind this one than one read may answer.
-        let pipeline_full =
-            self.answered_in_batch >= self.limits.max_pipelined && !self.buffer.is_empty();
+        let pipeline_full = (self.answered_in_batch >= self.limits.max_pipelined
+            || self.queued_in_batch >= self.limits.max_pipelined_bytes)
+            && !self.buffer.is_empty();
         let persistent =
             !wants_close && !pipeline_full && self.served < MAX_REQUESTS_PER_CONNECTION;
         self.send(reply, &request, persistent, now);
@@ -306,6 +321,7 @@ impl HttpServerConnection {
             accepts_trailers: request.header_has_token("TE", "trailers"),
         });
         let close_after = !persistent || close_delimited;
+        self.queued_in_batch = self.queued_in_batch.saturating_add(bytes.len());
         let event = HttpServerEvent::Served {
             method: request.method.clone(),
             target: request.target.clone(),
@@ -507,7 +523,7 @@ impl Engine for HttpServerConnection {
     type Event = HttpServerEvent;
 
     fn handle_input(&mut self, bytes: &[u8], now: Millis) {
-        self.answered_in_batch = 0;
+        self.new_batch();
         if self.closing || self.closed {
             return;
         }
@@ -519,7 +535,7 @@ impl Engine for HttpServerConnection {
     }
 
     fn handle_eof(&mut self, now: Millis) {
-        self.answered_in_batch = 0;
+        self.new_batch();
         self.peer_eof = true;
         if !self.closed {
             self.process(now);
@@ -527,7 +543,7 @@ impl Engine for HttpServerConnection {
     }
 
     fn handle_timeout(&mut self, now: Millis) {
-        self.answered_in_batch = 0;
+        self.new_batch();
         if self.closed {
             return;
         }
@@ -907,7 +923,18 @@ mod tests {
             "{}",
             answers[15]
         );
-        // Sixteen sent one read at a time are all answered.
+        // Large answers cut the batch short sooner.
+        let mut s = server().with_limits(ServerLimits {
+            max_pipelined_bytes: 1,
+            ..ServerLimits::default()
+        });
+        s.handle_input(&many, Millis(0));
+        let out = drain(&mut s);
+        assert!(out.close);
+        let answers = responses(&out.bytes(), &["GET"; 2]);
+        assert!(!answers[0].contains("Connection: close"));
+        assert!(answers[1].contains("\r\nConnection: close\r\n"));
+        // Twenty sent one read at a time are all answered.
         let mut s = server();
         for _ in 0..20 {
             s.handle_input(&many[..many.len() / 40], Millis(0));
