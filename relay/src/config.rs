@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use wirelab_shared::http::frame::Limits as HttpLimits;
+use wirelab_shared::http::server::ServerLimits;
 
 const LOOPBACK: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
@@ -280,17 +282,107 @@ pub struct HttpServer {
     pub password: String,
     /// Most bytes /upload/ may hold in all.
     pub upload_quota_bytes: u64,
+    /// Longest request head (request line, header lines, blank line); a
+    /// longer one gets 431.
+    pub max_head_bytes: usize,
+    /// Longest line of a head or a trailer section (431; 414 for the
+    /// request line).
+    pub max_line_bytes: usize,
+    /// Most header lines in a request (431).
+    pub max_headers: usize,
+    /// Longest request body (413, before it is read when Content-Length
+    /// says so); for a chunked body, its chunks with their size lines.
+    pub max_body_bytes: usize,
+    /// Longest chunk-size line, chunk extensions included (400).
+    pub max_chunk_line_bytes: usize,
+    /// Most trailer lines after a chunked body (431).
+    pub max_trailers: usize,
+    /// Longest trailer section after a chunked body (431).
+    pub max_trailer_bytes: usize,
+    /// A request's head must have arrived this long after its first byte;
+    /// else 408 and the connection closes.
+    pub head_timeout_secs: f64,
+    /// A whole request, head and body, must have arrived this long after
+    /// its first byte; else 408 and the connection closes.
+    pub request_timeout_secs: f64,
+    /// Most pipelined requests answered from one read; the last of them
+    /// closes the connection when more wait behind it.
+    pub max_pipelined: u32,
+    /// Once the answers to one read add up to this many bytes, the next
+    /// one closes the connection when more requests wait behind it.
+    pub max_pipelined_bytes: usize,
 }
 
 impl Default for HttpServer {
     fn default() -> Self {
+        let limits = ServerLimits::default();
         HttpServer {
             port: 8081,
             keep_alive_secs: 60,
             user: "student".into(),
             password: "wirelab".into(),
             upload_quota_bytes: 10 * 1024 * 1024,
+            max_head_bytes: limits.frame.max_head,
+            max_line_bytes: limits.frame.max_line,
+            max_headers: limits.frame.max_headers,
+            max_body_bytes: limits.frame.max_body,
+            max_chunk_line_bytes: limits.frame.max_chunk_line,
+            max_trailers: limits.frame.max_trailers,
+            max_trailer_bytes: limits.frame.max_trailer_bytes,
+            head_timeout_secs: limits.head_timeout_ms as f64 / 1000.0,
+            request_timeout_secs: limits.request_timeout_ms as f64 / 1000.0,
+            max_pipelined: limits.max_pipelined,
+            max_pipelined_bytes: limits.max_pipelined_bytes,
         }
+    }
+}
+
+impl HttpServer {
+    /// The bounds each connection of the web server runs with.
+    pub fn limits(&self) -> ServerLimits {
+        ServerLimits {
+            frame: HttpLimits {
+                max_line: self.max_line_bytes,
+                max_headers: self.max_headers,
+                max_head: self.max_head_bytes,
+                max_body: self.max_body_bytes,
+                max_chunk_line: self.max_chunk_line_bytes,
+                max_trailers: self.max_trailers,
+                max_trailer_bytes: self.max_trailer_bytes,
+            },
+            head_timeout_ms: seconds(self.head_timeout_secs).as_millis() as u64,
+            request_timeout_ms: seconds(self.request_timeout_secs).as_millis() as u64,
+            max_pipelined: self.max_pipelined,
+            max_pipelined_bytes: self.max_pipelined_bytes,
+        }
+    }
+
+    /// Checks that every bound allows something.
+    fn validate(&self) -> Result<()> {
+        for (key, value) in [
+            ("max_head_bytes", self.max_head_bytes),
+            ("max_line_bytes", self.max_line_bytes),
+            ("max_headers", self.max_headers),
+            ("max_body_bytes", self.max_body_bytes),
+            ("max_chunk_line_bytes", self.max_chunk_line_bytes),
+            ("max_trailers", self.max_trailers),
+            ("max_trailer_bytes", self.max_trailer_bytes),
+            ("max_pipelined", self.max_pipelined as usize),
+            ("max_pipelined_bytes", self.max_pipelined_bytes),
+        ] {
+            if value == 0 {
+                bail!("servers.http.{key} must be at least 1");
+            }
+        }
+        for (key, value) in [
+            ("head_timeout_secs", self.head_timeout_secs),
+            ("request_timeout_secs", self.request_timeout_secs),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                bail!("servers.http.{key} must be a positive number of seconds");
+            }
+        }
+        Ok(())
     }
 }
 
@@ -534,6 +626,7 @@ impl Config {
         if self.classroom.token_ttl_secs == 0 {
             bail!("classroom.token_ttl_secs must be at least 1");
         }
+        self.servers.http.validate()?;
         Ok(())
     }
 
@@ -646,6 +739,14 @@ mod tests {
             ),
             ("[limits]\nmax_connections = 0\n", "limits.max_connections"),
             ("public_url = \"ftp://x\"\n", "public_url"),
+            (
+                "[servers.http]\nmax_trailers = 0\n",
+                "servers.http.max_trailers",
+            ),
+            (
+                "[servers.http]\nhead_timeout_secs = 0\n",
+                "servers.http.head_timeout_secs",
+            ),
             ("[classroom]\ntoken_key = \"short\"\n", "token_key"),
             (
                 "[[policy.targets]]\nname = \"a b\"\nhost = \"x.org\"\nport = 80\n",

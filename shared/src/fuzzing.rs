@@ -46,6 +46,7 @@ pub fn http(data: &[u8]) {
         max_headers: 16,
         max_head: 1024,
         max_body: 1024,
+        ..Limits::default()
     };
     let mut rest = data;
     // Each round consumes at least one byte, so this ends.

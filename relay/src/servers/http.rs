@@ -1,6 +1,8 @@
 //! The reference web server (catalog `http`): drives
 //! [`wirelab_shared::http::server`]'s engine over TCP, with the uploads of
-//! `/upload/` kept in a folder of the data directory.
+//! `/upload/` kept in a folder of the data directory and the bounds of
+//! `[servers.http]` (sizes, time to send a request, pipelining) given to
+//! every connection.
 
 use super::{ServerContext, bind_tcp};
 use crate::driver::serve_tcp;
@@ -39,6 +41,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     )
     .await?;
     let addr = listener.local_addr()?;
+    let limits = cfg.limits();
     serve_tcp(
         listener,
         ctx.tcp_settings("http")
@@ -52,6 +55,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
                 },
                 epoch,
             )
+            .with_limits(limits)
         },
         ctx.shutdown.clone(),
         ctx.tracker,

@@ -4,25 +4,39 @@
 //! by the connection closing. HEAD responses, 1xx, 204 and 304 have none.
 //!
 //! [`frame_request`] and [`frame_response`] say `Partial` until the whole
-//! message is in the buffer, or an error when a limit is crossed or the
-//! framing is broken (a server answers 400 and closes). A message framed
-//! `UntilClose` is complete only at end of stream: the caller takes the
-//! whole buffer then.
+//! message is in the buffer, or an error as soon as a [`Limits`] bound is
+//! crossed or the framing is broken (a server answers 431, 414, 413 or 400
+//! and closes). A message framed `UntilClose` is complete only at end of
+//! stream: the caller takes the whole buffer then. A server reading a
+//! stream keeps one [`RequestFramer`], which resumes where it stopped, so
+//! bytes that trickle in are not read again and again.
+//!
+//! This is the strict path a server answers from; the dissector reads the
+//! same bytes for the student with [`parse_chunks`], which keeps every
+//! chunk's spans for the tree.
 
 use super::message::{Head, HeaderLineKind, StartLine, parse_head, text};
 use crate::dissect::Span;
 
-/// Bounds on what one message may hold.
+/// Bounds on what one message may hold. Every one is checked as the bytes
+/// arrive, so a sender that never stops is refused at the bound instead of
+/// being buffered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Longest line of the head, in bytes.
+    /// Longest line of the head or of the trailer section, in bytes.
     pub max_line: usize,
     /// Most header lines.
     pub max_headers: usize,
     /// Longest head (start line, headers, blank line).
     pub max_head: usize,
-    /// Longest body.
+    /// Longest body; for a chunked body, its chunks with their size lines.
     pub max_body: usize,
+    /// Longest chunk-size line, chunk extensions included.
+    pub max_chunk_line: usize,
+    /// Most trailer field lines after the last chunk.
+    pub max_trailers: usize,
+    /// Longest trailer section (its field lines and the final empty line).
+    pub max_trailer_bytes: usize,
 }
 
 impl Default for Limits {
@@ -32,6 +46,9 @@ impl Default for Limits {
             max_headers: 100,
             max_head: 64 * 1024,
             max_body: 4 * 1024 * 1024,
+            max_chunk_line: 1024,
+            max_trailers: 32,
+            max_trailer_bytes: 16 * 1024,
         }
     }
 }
@@ -89,6 +106,8 @@ pub enum Status {
 /// Why a message cannot be framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
+    #[error("the first line is longer than {limit} bytes")]
+    StartLineTooLong { limit: usize },
     #[error("a line of the head is longer than {limit} bytes")]
     LineTooLong { limit: usize },
     #[error("more than {limit} header lines")]
@@ -97,6 +116,14 @@ pub enum FrameError {
     HeadTooLarge { limit: usize },
     #[error("the body is longer than {limit} bytes")]
     BodyTooLarge { limit: usize },
+    #[error("a chunk-size line is longer than {limit} bytes")]
+    ChunkLineTooLong { limit: usize },
+    #[error("a trailer line is longer than {limit} bytes")]
+    TrailerLineTooLong { limit: usize },
+    #[error("more than {limit} trailer lines")]
+    TooManyTrailers { limit: usize },
+    #[error("the trailer section is longer than {limit} bytes")]
+    TrailersTooLarge { limit: usize },
     #[error("Content-Length is not a number of bytes")]
     InvalidContentLength,
     #[error("several Content-Length values that disagree")]
@@ -107,56 +134,265 @@ pub enum FrameError {
     BadChunk(&'static str),
 }
 
-/// Finds the end of the head (just after the empty line), enforcing limits.
-pub fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, FrameError> {
-    let mut start = 0;
-    let mut lines = 0;
-    let mut seen_start_line = false;
-    loop {
-        let window_end = buf.len().min(start + limits.max_line + 2);
-        let Some(rel) = buf[start..window_end].iter().position(|&b| b == b'\n') else {
-            if buf.len() - start > limits.max_line + 1 {
-                return Err(FrameError::LineTooLong {
-                    limit: limits.max_line,
-                });
-            }
-            if buf.len() > limits.max_head {
+/// The next line of `buf` from `start`: its content (without CR LF) and
+/// the index just past its LF. `searched` is how far earlier calls looked
+/// without finding an LF, so bytes that arrive a few at a time are each
+/// looked at once; it is updated when no LF is found.
+fn next_line(buf: &[u8], start: usize, searched: &mut usize) -> Option<(usize, usize)> {
+    let from = (*searched).max(start).min(buf.len());
+    let Some(rel) = buf[from..].iter().position(|&b| b == b'\n') else {
+        *searched = buf.len();
+        return None;
+    };
+    let lf = from + rel;
+    let content_end = if lf > start && buf[lf - 1] == b'\r' {
+        lf - 1
+    } else {
+        lf
+    };
+    Some((content_end, lf + 1))
+}
+
+/// Where reading a head has got to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct HeadScan {
+    /// Where the line being read starts.
+    line_start: usize,
+    /// Where the search for its LF stopped.
+    searched: usize,
+    /// Header lines counted so far.
+    fields: usize,
+    seen_start_line: bool,
+}
+
+impl HeadScan {
+    /// Reads on; `Some(end)` just past the empty line that ends the head.
+    fn advance(&mut self, buf: &[u8], limits: &Limits) -> Result<Option<usize>, FrameError> {
+        loop {
+            let start = self.line_start;
+            // A line may hold `max_line` bytes and its CR LF: look no further.
+            let window = &buf[..buf.len().min(start.saturating_add(limits.max_line + 2))];
+            let Some((content_end, next)) = next_line(window, start, &mut self.searched) else {
+                return self.check_partial(buf, limits);
+            };
+            if next > limits.max_head {
                 return Err(FrameError::HeadTooLarge {
                     limit: limits.max_head,
                 });
             }
-            return Ok(None);
-        };
-        let lf = start + rel;
-        let content_end = if lf > start && buf[lf - 1] == b'\r' {
-            lf - 1
-        } else {
-            lf
-        };
-        let empty = content_end == start;
-        start = lf + 1;
-        if start > limits.max_head {
+            self.line_start = next;
+            self.searched = next;
+            if content_end == start {
+                // Empty lines before the start line are skipped, not an end.
+                if self.seen_start_line {
+                    return Ok(Some(next));
+                }
+                continue;
+            }
+            if self.seen_start_line {
+                self.fields += 1;
+                if self.fields > limits.max_headers {
+                    return Err(FrameError::TooManyHeaders {
+                        limit: limits.max_headers,
+                    });
+                }
+            }
+            self.seen_start_line = true;
+        }
+    }
+
+    /// The line being read has no end yet: is it already too long?
+    fn check_partial(&self, buf: &[u8], limits: &Limits) -> Result<Option<usize>, FrameError> {
+        if buf.len() - self.line_start > limits.max_line + 1 {
+            return Err(if self.seen_start_line {
+                FrameError::LineTooLong {
+                    limit: limits.max_line,
+                }
+            } else {
+                FrameError::StartLineTooLong {
+                    limit: limits.max_line,
+                }
+            });
+        }
+        if buf.len() > limits.max_head {
             return Err(FrameError::HeadTooLarge {
                 limit: limits.max_head,
             });
         }
-        if empty {
-            // Empty lines before the start line are skipped, not an end.
-            if seen_start_line {
-                return Ok(Some(start));
-            }
-            continue;
+        Ok(None)
+    }
+}
+
+/// Finds the end of the head (just after the empty line), enforcing limits.
+pub fn find_head_end(buf: &[u8], limits: &Limits) -> Result<Option<usize>, FrameError> {
+    HeadScan::default().advance(buf, limits)
+}
+
+/// What a chunked body is being read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChunkPhase {
+    /// A chunk-size line.
+    Size,
+    /// A chunk's data, which ends here and is followed by CR LF.
+    Data { data_end: usize },
+    /// After the last chunk: trailer lines, then an empty line.
+    Trailers { section_start: usize, fields: usize },
+}
+
+/// Where strictly reading a chunked body has got to: sizes, data endings
+/// and trailers are checked against the limits as they arrive, and nothing
+/// is kept but this position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChunkScan {
+    body_start: usize,
+    at: usize,
+    searched: usize,
+    phase: ChunkPhase,
+}
+
+impl ChunkScan {
+    fn new(body_start: usize) -> Self {
+        ChunkScan {
+            body_start,
+            at: body_start,
+            searched: body_start,
+            phase: ChunkPhase::Size,
         }
-        if seen_start_line {
-            lines += 1;
-            if lines > limits.max_headers {
-                return Err(FrameError::TooManyHeaders {
-                    limit: limits.max_headers,
+    }
+
+    /// Reads on; `Some(end)` just past the body's final empty line.
+    fn advance(&mut self, buf: &[u8], limits: &Limits) -> Result<Option<usize>, FrameError> {
+        loop {
+            let step = match self.phase {
+                ChunkPhase::Size => self.size_line(buf, limits)?,
+                ChunkPhase::Data { data_end } => self.data_ending(buf, data_end)?,
+                ChunkPhase::Trailers {
+                    section_start,
+                    fields,
+                } => match self.trailer_line(buf, limits, section_start, fields)? {
+                    Some(true) => return Ok(Some(self.at)),
+                    Some(false) => true,
+                    None => false,
+                },
+            };
+            if !step {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn moved_to(&mut self, at: usize, phase: ChunkPhase) -> bool {
+        self.at = at;
+        self.searched = at;
+        self.phase = phase;
+        true
+    }
+
+    fn size_line(&mut self, buf: &[u8], limits: &Limits) -> Result<bool, FrameError> {
+        let window = &buf[..buf
+            .len()
+            .min(self.at.saturating_add(limits.max_chunk_line + 2))];
+        let Some((content_end, next)) = next_line(window, self.at, &mut self.searched) else {
+            if buf.len() - self.at > limits.max_chunk_line + 1 {
+                return Err(FrameError::ChunkLineTooLong {
+                    limit: limits.max_chunk_line,
                 });
             }
+            return Ok(false);
+        };
+        let too_large = FrameError::BodyTooLarge {
+            limit: limits.max_body,
+        };
+        let size = chunk_size(&buf[self.at..content_end])?.ok_or(too_large)?;
+        if size == 0 {
+            let phase = ChunkPhase::Trailers {
+                section_start: next,
+                fields: 0,
+            };
+            return Ok(self.moved_to(next, phase));
         }
-        seen_start_line = true;
+        let data_end = next.checked_add(size).ok_or(too_large)?;
+        if data_end - self.body_start > limits.max_body {
+            return Err(too_large);
+        }
+        Ok(self.moved_to(next, ChunkPhase::Data { data_end }))
     }
+
+    fn data_ending(&mut self, buf: &[u8], data_end: usize) -> Result<bool, FrameError> {
+        match buf.get(data_end..buf.len().min(data_end + 2)) {
+            Some([b'\r', b'\n']) => Ok(self.moved_to(data_end + 2, ChunkPhase::Size)),
+            Some([b'\n', ..]) => Ok(self.moved_to(data_end + 1, ChunkPhase::Size)),
+            // Not here yet, or only the CR of the CR LF.
+            None | Some([] | [b'\r']) => Ok(false),
+            Some(_) => Err(FrameError::BadChunk(
+                "a chunk's data must be followed by CRLF (is the size right?)",
+            )),
+        }
+    }
+
+    /// `Some(true)` at the final empty line, `Some(false)` after a field.
+    fn trailer_line(
+        &mut self,
+        buf: &[u8],
+        limits: &Limits,
+        section_start: usize,
+        fields: usize,
+    ) -> Result<Option<bool>, FrameError> {
+        let too_large = FrameError::TrailersTooLarge {
+            limit: limits.max_trailer_bytes,
+        };
+        let window = &buf[..buf.len().min(self.at.saturating_add(limits.max_line + 2))];
+        let Some((content_end, next)) = next_line(window, self.at, &mut self.searched) else {
+            if buf.len() - self.at > limits.max_line + 1 {
+                return Err(FrameError::TrailerLineTooLong {
+                    limit: limits.max_line,
+                });
+            }
+            if buf.len() - section_start > limits.max_trailer_bytes {
+                return Err(too_large);
+            }
+            return Ok(None);
+        };
+        if next - section_start > limits.max_trailer_bytes {
+            return Err(too_large);
+        }
+        if content_end == self.at {
+            self.moved_to(next, self.phase);
+            return Ok(Some(true));
+        }
+        if fields + 1 > limits.max_trailers {
+            return Err(FrameError::TooManyTrailers {
+                limit: limits.max_trailers,
+            });
+        }
+        let phase = ChunkPhase::Trailers {
+            section_start,
+            fields: fields + 1,
+        };
+        self.moved_to(next, phase);
+        Ok(Some(false))
+    }
+}
+
+/// The size on a chunk-size line (hex digits, then extensions after `;`):
+/// `Ok(None)` if it does not fit in a `usize`.
+fn chunk_size(line: &[u8]) -> Result<Option<usize>, FrameError> {
+    let hex_end = line
+        .iter()
+        .position(|b| !b.is_ascii_hexdigit())
+        .unwrap_or(line.len());
+    let rest = &line[hex_end..];
+    let rest_ok = rest.is_empty() || rest[0] == b';' || rest[0] == b' ' || rest[0] == b'\t';
+    if hex_end == 0 || !rest_ok {
+        return Err(FrameError::BadChunk(
+            "a chunk size must be a hexadecimal number",
+        ));
+    }
+    let size = line[..hex_end].iter().try_fold(0usize, |size, &digit| {
+        let value = (digit as char).to_digit(16)? as usize;
+        size.checked_mul(16)?.checked_add(value)
+    });
+    Ok(size)
 }
 
 /// The Content-Length of a head: `None` if absent; an error if it is not a
@@ -389,14 +625,90 @@ pub fn parse_chunks(buf: &[u8], start: usize, max_body: usize) -> ChunkLayout {
     }
 }
 
+/// Frames the requests of one connection, one after another. It remembers
+/// how far it has read, so bytes that arrive a few at a time are each looked
+/// at once: its caller passes the same buffer, grown at the end, until the
+/// answer is `Complete` or an error, then drops the `len` bytes of a complete
+/// request from the front (after an error, the connection is done).
+#[derive(Debug, Clone)]
+pub struct RequestFramer {
+    limits: Limits,
+    progress: Progress,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Progress {
+    Head(HeadScan),
+    Body {
+        head_end: usize,
+        framing: BodyFraming,
+        chunks: ChunkScan,
+    },
+}
+
+impl RequestFramer {
+    pub fn new(limits: Limits) -> Self {
+        RequestFramer {
+            limits,
+            progress: Progress::Head(HeadScan::default()),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Whether the head of the request being read has all arrived.
+    pub fn head_complete(&self) -> bool {
+        matches!(self.progress, Progress::Body { .. })
+    }
+
+    /// Reads on in `buf`; see the type's docs for what the caller does next.
+    pub fn next(&mut self, buf: &[u8]) -> Result<Status, FrameError> {
+        let status = self.advance(buf);
+        if !matches!(status, Ok(Status::Partial)) {
+            self.progress = Progress::Head(HeadScan::default());
+        }
+        status
+    }
+
+    fn advance(&mut self, buf: &[u8]) -> Result<Status, FrameError> {
+        let limits = self.limits;
+        if let Progress::Head(scan) = &mut self.progress {
+            let Some(head_end) = scan.advance(buf, &limits)? else {
+                return Ok(Status::Partial);
+            };
+            let head = parse_head(&buf[..head_end]);
+            let framing = request_body_framing(&head, buf)?;
+            if let BodyFraming::Length(n) = framing
+                && n > limits.max_body
+            {
+                // Refused before a byte of it is read.
+                return Err(FrameError::BodyTooLarge {
+                    limit: limits.max_body,
+                });
+            }
+            self.progress = Progress::Body {
+                head_end,
+                framing,
+                chunks: ChunkScan::new(head_end),
+            };
+        }
+        let Progress::Body {
+            head_end,
+            framing,
+            chunks,
+        } = &mut self.progress
+        else {
+            return Ok(Status::Partial);
+        };
+        body_end(buf, *head_end, *framing, chunks, &limits)
+    }
+}
+
 /// Frames the request at the front of `buf`.
 pub fn frame_request(buf: &[u8], limits: &Limits) -> Result<Status, FrameError> {
-    let Some(head_end) = find_head_end(buf, limits)? else {
-        return Ok(Status::Partial);
-    };
-    let head = parse_head(&buf[..head_end]);
-    let body = request_body_framing(&head, buf)?;
-    finish(buf, head_end, body, limits)
+    RequestFramer::new(*limits).next(buf)
 }
 
 /// Frames the response at the front of `buf`; `request_method` is the
@@ -411,58 +723,42 @@ pub fn frame_response(
     };
     let head = parse_head(&buf[..head_end]);
     let body = response_body_framing(&head, buf, request_method)?;
-    finish(buf, head_end, body, limits)
+    if let BodyFraming::Length(n) = body
+        && n > limits.max_body
+    {
+        return Err(FrameError::BodyTooLarge {
+            limit: limits.max_body,
+        });
+    }
+    body_end(buf, head_end, body, &mut ChunkScan::new(head_end), limits)
 }
 
-fn finish(
+/// Whether the body that starts at `head_end` has all arrived.
+fn body_end(
     buf: &[u8],
     head_end: usize,
     body: BodyFraming,
+    chunks: &mut ChunkScan,
     limits: &Limits,
 ) -> Result<Status, FrameError> {
-    match body {
-        BodyFraming::None => Ok(Status::Complete(Frame {
+    let complete = |len| {
+        Status::Complete(Frame {
             head_end,
             body,
-            len: head_end,
-        })),
-        BodyFraming::Length(n) => {
-            if n > limits.max_body {
-                return Err(FrameError::BodyTooLarge {
-                    limit: limits.max_body,
-                });
-            }
-            if buf.len() - head_end >= n {
-                Ok(Status::Complete(Frame {
-                    head_end,
-                    body,
-                    len: head_end + n,
-                }))
-            } else {
-                Ok(Status::Partial)
-            }
-        }
-        BodyFraming::Chunked => {
-            let layout = parse_chunks(buf, head_end, limits.max_body);
-            if let Some(problem) = layout.error {
-                return Err(if problem.contains("limit") {
-                    FrameError::BodyTooLarge {
-                        limit: limits.max_body,
-                    }
-                } else {
-                    FrameError::BadChunk(problem)
-                });
-            }
-            if layout.complete {
-                Ok(Status::Complete(Frame {
-                    head_end,
-                    body,
-                    len: layout.end,
-                }))
-            } else {
-                Ok(Status::Partial)
-            }
-        }
+            len,
+        })
+    };
+    match body {
+        BodyFraming::None => Ok(complete(head_end)),
+        BodyFraming::Length(n) => Ok(if buf.len() - head_end >= n {
+            complete(head_end + n)
+        } else {
+            Status::Partial
+        }),
+        BodyFraming::Chunked => Ok(match chunks.advance(buf, limits)? {
+            Some(end) => complete(end),
+            None => Status::Partial,
+        }),
         BodyFraming::UntilClose => {
             if buf.len() - head_end > limits.max_body {
                 return Err(FrameError::BodyTooLarge {
@@ -477,11 +773,33 @@ fn finish(
 /// The body bytes of a framed message, de-chunked if chunked.
 pub fn body_bytes(buf: &[u8], frame: &Frame) -> Vec<u8> {
     match frame.body {
-        BodyFraming::Chunked => {
-            parse_chunks(&buf[..frame.len], frame.head_end, usize::MAX).data(buf)
-        }
+        BodyFraming::Chunked => dechunk(&buf[..frame.len], frame.head_end),
         _ => buf[frame.head_end..frame.len].to_vec(),
     }
+}
+
+/// The data of a chunked body already framed, joined; nothing else is
+/// kept, however many chunks it has.
+fn dechunk(buf: &[u8], start: usize) -> Vec<u8> {
+    let mut data = Vec::new();
+    let mut at = start;
+    while let Some((size_line, size_ending)) = line_at(buf, at) {
+        let size = chunk_size(size_line.slice(buf)).ok().flatten().unwrap_or(0);
+        let data_start = size_ending.end;
+        let Some(chunk) = buf.get(data_start..data_start.saturating_add(size)) else {
+            break;
+        };
+        if size == 0 {
+            break;
+        }
+        data.extend_from_slice(chunk);
+        at = data_start + size;
+        at += match buf.get(at) {
+            Some(b'\r') => 2,
+            _ => 1,
+        };
+    }
+    data
 }
 
 /// Whether a head's start line is a request (as opposed to a status line).
@@ -603,9 +921,14 @@ mod tests {
             max_headers: 2,
             max_head: 100,
             max_body: 10,
+            ..Limits::default()
         };
         assert_eq!(
             frame_request(b"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &small),
+            Err(FrameError::StartLineTooLong { limit: 20 })
+        );
+        assert_eq!(
+            frame_request(b"GET / HTTP/1.1\r\nX-Long: aaaaaaaaaaaaaaaaaaaaa", &small),
             Err(FrameError::LineTooLong { limit: 20 })
         );
         assert_eq!(
@@ -620,6 +943,140 @@ mod tests {
         assert_eq!(
             complete_len(frame_request(b"\r\nGET / HTTP/1.1\r\n\r\n", &small).unwrap()),
             20
+        );
+    }
+
+    /// A chunked request head and one chunk, ready for a last chunk.
+    const CHUNKED_POST: &[u8] =
+        b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n";
+
+    /// Feeds `stream` to one framer in pieces of `step` bytes, as a server
+    /// does, until it answers something other than `Partial`; returns the
+    /// answer and how many bytes it had by then.
+    fn feed(stream: &[u8], step: usize, limits: Limits) -> (Result<Status, FrameError>, usize) {
+        let mut framer = RequestFramer::new(limits);
+        let mut end = 0;
+        while end < stream.len() {
+            end = (end + step).min(stream.len());
+            let status = framer.next(&stream[..end]);
+            if status != Ok(Status::Partial) {
+                return (status, end);
+            }
+        }
+        (Ok(Status::Partial), end)
+    }
+
+    #[test]
+    fn an_endless_trailer_section_is_refused_at_its_limits() {
+        let l = Limits::default();
+        let mut flood = CHUNKED_POST.to_vec();
+        flood.extend_from_slice(b"0\r\n");
+        let section_start = flood.len();
+        for i in 0..10_000 {
+            flood.extend_from_slice(format!("X-Flood-{i}: yes\r\n").as_bytes());
+        }
+        let (status, read) = feed(&flood, 7, l);
+        assert_eq!(status, Err(FrameError::TooManyTrailers { limit: 32 }));
+        assert!(read - section_start < 33 * 24, "read {read} bytes");
+        // Few but long lines hit the size bound instead.
+        let mut flood = CHUNKED_POST.to_vec();
+        flood.extend_from_slice(b"0\r\n");
+        for _ in 0..10 {
+            flood.extend_from_slice(format!("X-Big: {}\r\n", "a".repeat(4000)).as_bytes());
+        }
+        let (status, read) = feed(&flood, 1000, l);
+        assert_eq!(
+            status,
+            Err(FrameError::TrailersTooLarge { limit: 16 * 1024 })
+        );
+        assert!(
+            read - section_start <= 16 * 1024 + 1000,
+            "read {read} bytes"
+        );
+        // One line that never ends hits the line bound.
+        let mut flood = CHUNKED_POST.to_vec();
+        flood.extend_from_slice(b"0\r\nX-Endless: ");
+        flood.extend(std::iter::repeat_n(b'a', 100_000));
+        let (status, read) = feed(&flood, 1000, l);
+        assert_eq!(
+            status,
+            Err(FrameError::TrailerLineTooLong { limit: 8 * 1024 })
+        );
+        assert!(read - section_start <= 8 * 1024 + 1000, "read {read} bytes");
+    }
+
+    #[test]
+    fn head_limits_are_checked_as_bytes_arrive() {
+        let l = Limits::default();
+        let mut many = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..1000 {
+            many.extend_from_slice(format!("X-{i}: 1\r\n").as_bytes());
+        }
+        let (status, read) = feed(&many, 5, l);
+        assert_eq!(status, Err(FrameError::TooManyHeaders { limit: 100 }));
+        assert!(read < 101 * 12, "read {read} bytes");
+        let mut big = b"GET / HTTP/1.1\r\n".to_vec();
+        for _ in 0..100 {
+            big.extend_from_slice(format!("X-Big: {}\r\n", "b".repeat(1000)).as_bytes());
+        }
+        let (status, read) = feed(&big, 100, l);
+        assert_eq!(status, Err(FrameError::HeadTooLarge { limit: 64 * 1024 }));
+        assert!(read <= 64 * 1024 + 100, "read {read} bytes");
+        let mut long_target = b"GET /".to_vec();
+        long_target.extend(std::iter::repeat_n(b'x', 100_000));
+        let (status, read) = feed(&long_target, 100, l);
+        assert_eq!(
+            status,
+            Err(FrameError::StartLineTooLong { limit: 8 * 1024 })
+        );
+        assert!(read <= 8 * 1024 + 100, "read {read} bytes");
+    }
+
+    #[test]
+    fn a_huge_content_length_is_refused_before_the_body() {
+        let l = Limits::default();
+        assert_eq!(
+            frame_request(
+                b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000000000\r\n\r\n",
+                &l
+            ),
+            Err(FrameError::BodyTooLarge { limit: l.max_body })
+        );
+        // A chunk that announces more than the limit, before its data.
+        let mut big_chunk = CHUNKED_POST.to_vec();
+        big_chunk.extend_from_slice(b"ffffffff\r\n");
+        assert_eq!(
+            frame_request(&big_chunk, &l),
+            Err(FrameError::BodyTooLarge { limit: l.max_body })
+        );
+        let mut overflow = CHUNKED_POST.to_vec();
+        overflow.extend_from_slice(b"fffffffffffffffffffffff\r\n");
+        assert_eq!(
+            frame_request(&overflow, &l),
+            Err(FrameError::BodyTooLarge { limit: l.max_body })
+        );
+    }
+
+    #[test]
+    fn chunk_size_lines_and_extensions_are_bounded() {
+        let l = Limits::default();
+        let mut endless = CHUNKED_POST.to_vec();
+        endless.extend_from_slice(b"5;name=");
+        endless.extend(std::iter::repeat_n(b'v', 10_000));
+        let (status, read) = feed(&endless, 100, l);
+        assert_eq!(status, Err(FrameError::ChunkLineTooLong { limit: 1024 }));
+        assert!(read - CHUNKED_POST.len() <= 1024 + 100, "read {read} bytes");
+        // The same when the long line arrives whole, with its end.
+        endless.extend_from_slice(b"\r\nhello\r\n0\r\n\r\n");
+        assert_eq!(
+            frame_request(&endless, &l),
+            Err(FrameError::ChunkLineTooLong { limit: 1024 })
+        );
+        let mut short = CHUNKED_POST.to_vec();
+        short.extend_from_slice(b"5;name=value\r\nhello\r\n0\r\n\r\n");
+        assert_eq!(
+            complete_len(frame_request(&short, &l).unwrap()),
+            short.len()
         );
     }
 
@@ -638,7 +1095,7 @@ mod tests {
                     msg.extend_from_slice(piece);
                     msg.extend_from_slice(b"\r\n");
                 }
-                msg.extend_from_slice(b"0\r\n\r\n");
+                msg.extend_from_slice(b"0\r\nX-Sum: 1\r\n\r\n");
             } else {
                 msg.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
                 msg.extend_from_slice(&body);
@@ -652,11 +1109,25 @@ mod tests {
             };
             prop_assert_eq!(frame.len, msg.len());
             prop_assert_eq!(body_bytes(&msg, &frame), body);
+            // One framer fed the message in pieces says the same.
+            for step in [1, split, 1000] {
+                let (status, read) = feed(&msg, step, l);
+                prop_assert_eq!(status, Ok(Status::Complete(frame.clone())));
+                prop_assert_eq!(read, msg.len());
+            }
         }
 
         #[test]
         fn framing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let l = Limits { max_line: 64, max_headers: 8, max_head: 256, max_body: 128 };
+            let l = Limits {
+                max_line: 64,
+                max_headers: 8,
+                max_head: 256,
+                max_body: 128,
+                max_chunk_line: 16,
+                max_trailers: 2,
+                max_trailer_bytes: 64,
+            };
             if let Ok(Status::Complete(f)) = frame_request(&bytes, &l) {
                 prop_assert!(f.len <= bytes.len());
             }

@@ -7,26 +7,63 @@
 //!   asks for `Connection: keep-alive`. An idle persistent connection is
 //!   closed after the site's `keep_alive_secs`.
 //! - Pipelining: requests that arrive back to back are answered in order; a
-//!   delayed response (`/delay/<ms>`) holds back the ones behind it.
-//! - Bad requests get 400 (or 505 for an unsupported version, 413/431 for
-//!   oversized ones) with an explanation, and the connection closes.
+//!   delayed response (`/delay/<ms>`) holds back the ones behind it. One
+//!   read gets at most [`ServerLimits::max_pipelined`] answers, or fewer once
+//!   they add up to [`ServerLimits::max_pipelined_bytes`]; the last says
+//!   `Connection: close` when more wait, so a client that pipelines without
+//!   reading cannot make the server queue answers without end.
+//! - Limits: a request past one of the framer's [`Limits`] gets 431 (head,
+//!   header lines, trailers), 414 (request line), 413 (body) or 400 (broken
+//!   framing), and one that has started but not completed in time gets 408;
+//!   each explains itself, and the connection closes.
+//! - Bad requests get 400 (or 505 for an unsupported version) with an
+//!   explanation from the strict parser, and the connection closes. The
+//!   teaching dissector is not run here.
 //!
 //! The driver passes `now` on its monotonic clock; the site's
 //! `clock_epoch_unix` says which wall-clock second `Millis(0)` is, for the
 //! Date header.
 
-use super::dissect::dissect_request;
-use super::frame::{FrameError, Limits, Status, body_bytes, frame_request};
-use super::message::{HeaderLineKind, StartLine, Version, VersionProblem, parse_head, text};
+use super::frame::{FrameError, Limits, RequestFramer, Status, body_bytes};
+use super::message::{Head, HeaderLineKind, StartLine, Version, VersionProblem, parse_head, text};
 use super::response::{Response, Wire, escape};
 use super::site::{Reply, Request, RequestContext, WebSite};
-use crate::dissect::Severity;
 use crate::engine::{Engine, Millis, Output};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Requests answered on one connection before the server closes it.
 pub const MAX_REQUESTS_PER_CONNECTION: u32 = 100;
+
+/// Bounds on one connection: the framer's, and time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    pub frame: Limits,
+    /// A request's head must have arrived this long after its first byte
+    /// (else 408).
+    pub head_timeout_ms: u64,
+    /// The whole request, head and body, must have arrived this long after
+    /// its first byte (else 408).
+    pub request_timeout_ms: u64,
+    /// Most requests answered from one read; the last of them closes the
+    /// connection if more are waiting behind it.
+    pub max_pipelined: u32,
+    /// Once the answers to one read add up to this many bytes, the next
+    /// one closes the connection if more requests wait behind it.
+    pub max_pipelined_bytes: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            frame: Limits::default(),
+            head_timeout_ms: 10_000,
+            request_timeout_ms: 30_000,
+            max_pipelined: 16,
+            max_pipelined_bytes: 1024 * 1024,
+        }
+    }
+}
 
 /// What the server engine reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,11 +99,21 @@ pub struct HttpServerConnection {
     site: Arc<WebSite>,
     endpoints: Endpoints,
     clock_epoch_unix: i64,
-    limits: Limits,
+    limits: ServerLimits,
+    framer: RequestFramer,
     buffer: Vec<u8>,
     outputs: VecDeque<Output<HttpServerEvent>>,
     pending: Option<Pending>,
-    idle_deadline: Option<Millis>,
+    /// When the request being read started to arrive (its time bounds run
+    /// from there).
+    request_started: Option<Millis>,
+    /// When the connection last fell idle, with nothing buffered; `None`
+    /// before anything arrived (the driver's own idle timeout covers that).
+    idle_since: Option<Millis>,
+    /// Requests answered since the last `handle_*` call began.
+    answered_in_batch: u32,
+    /// Bytes of the answers to those requests.
+    queued_in_batch: usize,
     /// No more requests are read: the connection closes after what is queued.
     closing: bool,
     closed: bool,
@@ -76,23 +123,38 @@ pub struct HttpServerConnection {
 
 impl HttpServerConnection {
     pub fn new(site: Arc<WebSite>, endpoints: Endpoints, clock_epoch_unix: i64) -> Self {
+        let limits = ServerLimits::default();
         HttpServerConnection {
             site,
             endpoints,
             clock_epoch_unix,
-            limits: Limits {
-                max_body: 4 * 1024 * 1024,
-                ..Limits::default()
-            },
+            limits,
+            framer: RequestFramer::new(limits.frame),
             buffer: Vec::new(),
             outputs: VecDeque::new(),
             pending: None,
-            idle_deadline: None,
+            request_started: None,
+            idle_since: None,
+            answered_in_batch: 0,
+            queued_in_batch: 0,
             closing: false,
             closed: false,
             peer_eof: false,
             served: 0,
         }
+    }
+
+    /// The same connection with other bounds (the relay's configuration).
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self.framer = RequestFramer::new(limits.frame);
+        self
+    }
+
+    /// A `handle_*` call begins: the pipelining bounds count from here.
+    fn new_batch(&mut self) {
+        self.answered_in_batch = 0;
+        self.queued_in_batch = 0;
     }
 
     fn now_unix(&self, now: Millis) -> i64 {
@@ -101,19 +163,16 @@ impl HttpServerConnection {
 
     fn process(&mut self, now: Millis) {
         while self.pending.is_none() && !self.closing && !self.closed {
-            match frame_request(&self.buffer, &self.limits) {
+            match self.framer.next(&self.buffer) {
                 Ok(Status::Complete(frame)) => {
+                    self.request_started = None;
                     let raw: Vec<u8> = self.buffer.drain(..frame.len).collect();
                     let body = body_bytes(&raw, &frame);
                     self.answer(raw, frame.head_end, body, now);
                 }
-                Ok(Status::Partial) => break,
                 // Requests are never framed until close.
-                Ok(Status::UntilClose { .. }) => break,
-                Err(e) => {
-                    let raw = std::mem::take(&mut self.buffer);
-                    self.reject(&raw, frame_error_status(&e), &e.to_string(), now);
-                }
+                Ok(Status::Partial | Status::UntilClose { .. }) => break,
+                Err(e) => self.reject_framing(&e, now),
             }
         }
         if self.closed {
@@ -126,11 +185,35 @@ impl HttpServerConnection {
             self.closed = true;
             return;
         }
-        self.idle_deadline = if self.pending.is_none() && !self.closing {
-            Some(now.saturating_add(self.site.keep_alive_secs.saturating_mul(1000)))
-        } else {
-            None
-        };
+        if self.pending.is_none() && !self.closing {
+            if self.buffer.is_empty() {
+                self.request_started = None;
+                self.idle_since = Some(now);
+            } else if only_empty_lines(&self.buffer) {
+                // A stray CR LF after a request (RFC 9112 §2.2) starts
+                // nothing: the connection is still idle, not late.
+                self.request_started = None;
+                self.idle_since.get_or_insert(now);
+            } else if self.request_started.is_none() {
+                self.request_started = Some(now);
+            }
+        }
+    }
+
+    /// When the request being read must be complete: its head within the
+    /// head timeout, all of it within the request timeout.
+    fn request_deadline(&self) -> Option<Millis> {
+        let started = self.request_started?;
+        let whole = started.saturating_add(self.limits.request_timeout_ms);
+        if self.framer.head_complete() {
+            return Some(whole);
+        }
+        Some(whole.min(started.saturating_add(self.limits.head_timeout_ms)))
+    }
+
+    fn idle_deadline(&self) -> Option<Millis> {
+        let keep_alive_ms = self.site.keep_alive_secs.saturating_mul(1000);
+        Some(self.idle_since?.saturating_add(keep_alive_ms))
     }
 
     /// Answers a complete request (or rejects it).
@@ -140,22 +223,23 @@ impl HttpServerConnection {
             method,
             target,
             version,
-            extra_spaces,
+            ..
         } = head.start.clone()
         else {
             return self.reject(
-                &raw,
+                String::new(),
                 400,
                 "the first line is not a request line (`GET /index.html HTTP/1.1`)",
                 now,
             );
         };
+        let method = text(&raw, method).to_string();
         let version = match version.map(|v| Version::parse(text(&raw, v))) {
             Some(Ok(v)) => v,
             Some(Err(VersionProblem::Unsupported)) => {
                 let written = version.map(|v| text(&raw, v)).unwrap_or("");
                 return self.reject(
-                    &raw,
+                    method,
                     505,
                     &format!("this server speaks HTTP/1.0 and HTTP/1.1, not {written}"),
                     now,
@@ -163,7 +247,7 @@ impl HttpServerConnection {
             }
             Some(Err(VersionProblem::Malformed)) => {
                 return self.reject(
-                    &raw,
+                    method,
                     400,
                     "the version must be written HTTP/1.1 or HTTP/1.0",
                     now,
@@ -171,40 +255,27 @@ impl HttpServerConnection {
             }
             None => {
                 return self.reject(
-                    &raw,
+                    method,
                     400,
                     "the request line has no version: end it with HTTP/1.1",
                     now,
                 );
             }
         };
-        let broken_head = extra_spaces
-            || head.lines.iter().any(|l| match l.kind {
-                HeaderLineKind::NoColon | HeaderLineKind::Continuation => true,
-                HeaderLineKind::Field {
-                    space_before_colon,
-                    name,
-                    ..
-                } => space_before_colon || name.is_empty(),
-            });
-        let fields = head.fields(&raw);
-        let hosts = fields
-            .iter()
-            .filter(|f| f.name.eq_ignore_ascii_case("host"))
-            .count();
-        if broken_head || (version == Version::Http11 && hosts != 1) || hosts > 1 {
-            return self.reject(&raw, 400, "the request breaks the message syntax", now);
+        if let Some(problem) = syntax_problem(&head, &raw, version) {
+            return self.reject(method, 400, &problem, now);
         }
         let request = Request {
-            method: text(&raw, method).to_string(),
+            method,
             target: text(&raw, target).to_string(),
             version,
-            headers: fields
+            headers: head
+                .fields(&raw)
                 .iter()
                 .map(|f| (f.name.to_string(), f.value.clone()))
                 .collect(),
             body,
-            raw: raw.clone(),
+            raw,
         };
         let ctx = RequestContext {
             remote_addr: self.endpoints.remote_ip.clone(),
@@ -213,11 +284,17 @@ impl HttpServerConnection {
         };
         let reply = self.site.respond(&request, &ctx);
         self.served += 1;
+        self.answered_in_batch += 1;
         let wants_close = match version {
             Version::Http11 => request.header_has_token("Connection", "close"),
             Version::Http10 => !request.header_has_token("Connection", "keep-alive"),
         };
-        let persistent = !wants_close && self.served < MAX_REQUESTS_PER_CONNECTION;
+        // More requests wait behind this one than one read may answer.
+        let pipeline_full = (self.answered_in_batch >= self.limits.max_pipelined
+            || self.queued_in_batch >= self.limits.max_pipelined_bytes)
+            && !self.buffer.is_empty();
+        let persistent =
+            !wants_close && !pipeline_full && self.served < MAX_REQUESTS_PER_CONNECTION;
         self.send(reply, &request, persistent, now);
     }
 
@@ -244,6 +321,7 @@ impl HttpServerConnection {
             accepts_trailers: request.header_has_token("TE", "trailers"),
         });
         let close_after = !persistent || close_delimited;
+        self.queued_in_batch = self.queued_in_batch.saturating_add(bytes.len());
         let event = HttpServerEvent::Served {
             method: request.method.clone(),
             target: request.target.clone(),
@@ -287,32 +365,45 @@ impl HttpServerConnection {
         response
     }
 
+    /// Sends the delayed answer once its time has come, then reads on.
+    fn send_delayed_if_due(&mut self, now: Millis) {
+        let Some(pending) = self.pending.take_if(|p| now >= p.at) else {
+            return;
+        };
+        self.emit(pending.bytes, pending.event, pending.close_after);
+        if !self.closed {
+            self.process(now);
+        }
+    }
+
+    /// The request being read is late: 408, and what came of it is dropped.
+    fn time_out_request(&mut self, now: Millis) {
+        let method = leading_method(&self.buffer);
+        self.buffer = Vec::new();
+        let summary = if self.framer.head_complete() {
+            "the request's body did not arrive in time"
+        } else {
+            "the request's head did not arrive in time (it ends with an empty line)"
+        };
+        self.reject(method, 408, summary, now);
+    }
+
+    /// Answers a request that crossed a limit or cannot be framed; what was
+    /// buffered of it is dropped.
+    fn reject_framing(&mut self, error: &FrameError, now: Millis) {
+        let method = leading_method(&self.buffer);
+        self.buffer = Vec::new();
+        self.reject(method, frame_error_status(error), &error.to_string(), now);
+    }
+
     /// Answers a bad request with `status` and closes: after a framing or
     /// syntax error the server cannot trust where the next request starts.
-    fn reject(&mut self, raw: &[u8], status: u16, summary: &str, now: Millis) {
-        let problems: Vec<String> = dissect_request(raw)
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| match d.reference {
-                Some(r) => format!("<li>{} ({})</li>", escape(&d.message), escape(&r)),
-                None => format!("<li>{}</li>", escape(&d.message)),
-            })
-            .collect();
-        let details = if problems.is_empty() {
-            String::new()
-        } else {
-            format!("<ul>\n{}\n</ul>", problems.join("\n"))
-        };
+    fn reject(&mut self, method: String, status: u16, summary: &str, now: Millis) {
         let title = format!(
             "{status} {}",
             super::status::reason_phrase(status).unwrap_or("Error")
         );
-        let response = Response::html(
-            status,
-            &title,
-            &format!("<p>{}.</p>\n{details}", escape(summary)),
-        );
+        let response = Response::html(status, &title, &format!("<p>{}.</p>\n", escape(summary)));
         let response = self
             .with_common_headers(response, now)
             .header("Connection", "close");
@@ -321,11 +412,8 @@ impl HttpServerConnection {
             head_only: false,
             accepts_trailers: false,
         });
-        let method = match parse_head(raw).start {
-            StartLine::Request { method, .. } => text(raw, method).to_string(),
-            _ => String::new(),
-        };
         self.closing = true;
+        self.request_started = None;
         self.emit(
             bytes,
             HttpServerEvent::Served {
@@ -337,13 +425,95 @@ impl HttpServerConnection {
             true,
         );
     }
+
+    /// While a delayed answer holds the pipeline back nothing is framed, so
+    /// what arrives meanwhile is bounded by the most one request may hold;
+    /// past that the connection closes after the delayed answer.
+    fn buffer_while_delayed(&mut self, bytes: &[u8]) {
+        let most = self.limits.frame.max_head + self.limits.frame.max_body;
+        if self.buffer.len() + bytes.len() <= most {
+            self.buffer.extend_from_slice(bytes);
+            return;
+        }
+        self.buffer = Vec::new();
+        self.closing = true;
+        if let Some(pending) = &mut self.pending {
+            pending.close_after = true;
+        }
+    }
+}
+
+/// What makes a request's head break the message syntax (RFC 9112 §2.2,
+/// §3.2, §5), said for the student; `None` if nothing does.
+fn syntax_problem(head: &Head, raw: &[u8], version: Version) -> Option<String> {
+    if let StartLine::Request {
+        extra_spaces: true, ..
+    } = head.start
+    {
+        return Some(
+            "the request line must be method, target and version separated by single spaces".into(),
+        );
+    }
+    for line in &head.lines {
+        let shown = text(raw, line.content);
+        let problem = match line.kind {
+            HeaderLineKind::NoColon => format!("the header line `{shown}` has no colon"),
+            HeaderLineKind::Continuation => format!(
+                "the line `{shown}` starts with a space: folding a header over several lines is obsolete and refused"
+            ),
+            HeaderLineKind::Field {
+                space_before_colon: true,
+                ..
+            } => format!("in `{shown}`, no space is allowed between the field name and its colon"),
+            HeaderLineKind::Field { name, .. } if name.is_empty() => {
+                format!("the header line `{shown}` has no field name before its colon")
+            }
+            HeaderLineKind::Field { .. } => continue,
+        };
+        return Some(problem);
+    }
+    let hosts = head
+        .fields(raw)
+        .iter()
+        .filter(|f| f.name.eq_ignore_ascii_case("host"))
+        .count();
+    match (version, hosts) {
+        (Version::Http11, 0) => Some("an HTTP/1.1 request must have a Host header".into()),
+        (_, n) if n > 1 => Some("a request must not have more than one Host header".into()),
+        _ => None,
+    }
+}
+
+fn only_empty_lines(buffer: &[u8]) -> bool {
+    buffer.iter().all(|b| matches!(b, b'\r' | b'\n'))
+}
+
+/// The method at the start of what was buffered of a request, if it looks
+/// like one (for the event of a refused request).
+fn leading_method(buffer: &[u8]) -> String {
+    let start = buffer
+        .iter()
+        .position(|b| !matches!(b, b'\r' | b'\n'))
+        .unwrap_or(buffer.len());
+    let rest = &buffer[start..buffer.len().min(start + 32)];
+    let end = rest.iter().position(|&b| b == b' ').unwrap_or(0);
+    let method = &rest[..end];
+    if method.iter().all(u8::is_ascii_alphabetic) {
+        String::from_utf8_lossy(method).into_owned()
+    } else {
+        String::new()
+    }
 }
 
 fn frame_error_status(e: &FrameError) -> u16 {
     match e {
         FrameError::LineTooLong { .. }
         | FrameError::TooManyHeaders { .. }
-        | FrameError::HeadTooLarge { .. } => 431,
+        | FrameError::HeadTooLarge { .. }
+        | FrameError::TrailerLineTooLong { .. }
+        | FrameError::TooManyTrailers { .. }
+        | FrameError::TrailersTooLarge { .. } => 431,
+        FrameError::StartLineTooLong { .. } => 414,
         FrameError::BodyTooLarge { .. } => 413,
         _ => 400,
     }
@@ -353,14 +523,19 @@ impl Engine for HttpServerConnection {
     type Event = HttpServerEvent;
 
     fn handle_input(&mut self, bytes: &[u8], now: Millis) {
+        self.new_batch();
         if self.closing || self.closed {
             return;
+        }
+        if self.pending.is_some() {
+            return self.buffer_while_delayed(bytes);
         }
         self.buffer.extend_from_slice(bytes);
         self.process(now);
     }
 
     fn handle_eof(&mut self, now: Millis) {
+        self.new_batch();
         self.peer_eof = true;
         if !self.closed {
             self.process(now);
@@ -368,26 +543,23 @@ impl Engine for HttpServerConnection {
     }
 
     fn handle_timeout(&mut self, now: Millis) {
-        if let Some(pending) = &self.pending
-            && now >= pending.at
-        {
-            let Pending {
-                bytes,
-                event,
-                close_after,
-                ..
-            } = self.pending.take().expect("checked above");
-            self.emit(bytes, event, close_after);
-            if !self.closed {
-                self.process(now);
+        self.new_batch();
+        if self.closed {
+            return;
+        }
+        if self.pending.is_some() {
+            return self.send_delayed_if_due(now);
+        }
+        if self.closing {
+            return;
+        }
+        if let Some(deadline) = self.request_deadline() {
+            if now >= deadline {
+                self.time_out_request(now);
             }
             return;
         }
-        if let Some(deadline) = self.idle_deadline
-            && now >= deadline
-            && self.pending.is_none()
-            && !self.closed
-        {
+        if self.idle_deadline().is_some_and(|deadline| now >= deadline) {
             self.outputs
                 .push_back(Output::Event(HttpServerEvent::IdleTimeout));
             self.outputs.push_back(Output::Close);
@@ -403,11 +575,13 @@ impl Engine for HttpServerConnection {
         if self.closed {
             return Output::Wait(None);
         }
-        let deadline = match (&self.pending, self.idle_deadline) {
-            (Some(p), _) => Some(p.at),
-            (None, d) => d,
-        };
-        Output::Wait(deadline)
+        if let Some(pending) = &self.pending {
+            return Output::Wait(Some(pending.at));
+        }
+        if self.closing {
+            return Output::Wait(None);
+        }
+        Output::Wait(self.request_deadline().or_else(|| self.idle_deadline()))
     }
 }
 
@@ -563,7 +737,7 @@ mod tests {
                 assert!(out.close, "{}", String::from_utf8_lossy(request));
             }
         }
-        // The 400 explains what the dissector found.
+        // The 400 explains what the strict parser found.
         let mut s = server();
         s.handle_input(
             b"GET / HTTP/1.1\r\nHost: a\r\nConnection close\r\n\r\n",
@@ -586,6 +760,204 @@ mod tests {
         // The client half-closes: the server finishes and closes too.
         s.handle_eof(Millis(1));
         assert!(drain(&mut s).close);
+    }
+
+    /// The status line and the events of a refused request, checking
+    /// that it says `Connection: close` and closes.
+    fn refused(out: &crate::engine::Drained<HttpServerEvent>) -> String {
+        let text = String::from_utf8(out.bytes()).unwrap();
+        assert!(out.close, "{text}");
+        assert!(text.contains("\r\nConnection: close\r\n"), "{text}");
+        text.lines().next().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn a_trailer_flood_gets_431_without_being_buffered() {
+        let mut s = server();
+        s.handle_input(
+            b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n",
+            Millis(0),
+        );
+        assert!(drain(&mut s).transmitted.is_empty());
+        let line = format!("X-Flood: {}\r\n", "f".repeat(990));
+        let mut sent = 0;
+        let out = loop {
+            s.handle_input(line.as_bytes(), Millis(1));
+            sent += line.len();
+            assert!(s.buffer.len() <= 64 * 1024, "{} bytes kept", s.buffer.len());
+            let out = drain(&mut s);
+            if !out.transmitted.is_empty() || sent > 1_000_000 {
+                break out;
+            }
+        };
+        assert_eq!(
+            refused(&out),
+            "HTTP/1.1 431 Request Header Fields Too Large"
+        );
+        assert!(
+            sent <= 16 * 1024 + line.len(),
+            "{sent} bytes of trailers taken"
+        );
+        assert!(s.buffer.is_empty());
+        // Nothing more is taken in.
+        s.handle_input(line.as_bytes(), Millis(2));
+        assert!(s.buffer.is_empty());
+        assert_eq!(drain(&mut s).transmitted, Vec::<Vec<u8>>::new());
+    }
+
+    #[test]
+    fn oversized_heads_and_bodies_get_431_414_413() {
+        let mut many = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
+        for i in 0..200 {
+            many.extend_from_slice(format!("X-{i}: 1\r\n").as_bytes());
+        }
+        let mut big = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
+        for _ in 0..70 {
+            big.extend_from_slice(format!("X-Big: {}\r\n", "b".repeat(1000)).as_bytes());
+        }
+        let long_line = format!("GET / HTTP/1.1\r\nHost: a\r\nX-Long: {}", "l".repeat(9000));
+        let long_target = format!("GET /{} HTTP/1.1\r\n", "t".repeat(9000));
+        let huge_body = b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999\r\n\r\n";
+        for (request, status) in [
+            (&many[..], "431 Request Header Fields Too Large"),
+            (&big[..], "431 Request Header Fields Too Large"),
+            (long_line.as_bytes(), "431 Request Header Fields Too Large"),
+            (long_target.as_bytes(), "414 URI Too Long"),
+            (&huge_body[..], "413 Content Too Large"),
+        ] {
+            let mut s = server();
+            s.handle_input(request, Millis(0));
+            let out = drain(&mut s);
+            assert_eq!(refused(&out), format!("HTTP/1.1 {status}"));
+            assert!(matches!(
+                &out.events[..],
+                [HttpServerEvent::Served {
+                    persistent: false,
+                    ..
+                }]
+            ));
+        }
+    }
+
+    #[test]
+    fn a_request_that_never_completes_gets_408() {
+        // A head that stops halfway: 408 once the head timeout passes.
+        let mut s = server();
+        s.handle_input(b"GET / HTTP/1.1\r\nHost: a\r\n", Millis(5_000));
+        let out = drain(&mut s);
+        assert!(out.transmitted.is_empty());
+        assert_eq!(out.deadline, Some(Millis(15_000)));
+        // More of the head does not push the deadline back.
+        s.handle_input(b"Accept: */*\r\n", Millis(14_000));
+        assert_eq!(drain(&mut s).deadline, Some(Millis(15_000)));
+        s.handle_timeout(Millis(14_999));
+        assert!(drain(&mut s).transmitted.is_empty());
+        s.handle_timeout(Millis(15_000));
+        let out = drain(&mut s);
+        assert_eq!(refused(&out), "HTTP/1.1 408 Request Timeout");
+        assert!(matches!(
+            &out.events[..],
+            [HttpServerEvent::Served { method, status: 408, .. }] if method == "GET"
+        ));
+
+        // A body that stops halfway: 408 once the request timeout passes.
+        let mut s = server();
+        s.handle_input(
+            b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhalf",
+            Millis(0),
+        );
+        assert_eq!(drain(&mut s).deadline, Some(Millis(30_000)));
+        s.handle_timeout(Millis(30_000));
+        assert_eq!(refused(&drain(&mut s)), "HTTP/1.1 408 Request Timeout");
+
+        // Between requests the keep-alive timeout applies, not these.
+        let mut s = server();
+        s.handle_input(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", Millis(0));
+        assert_eq!(drain(&mut s).deadline, Some(Millis(60_000)));
+        // A stray CR LF after a request is not the start of one.
+        s.handle_input(b"\r\n", Millis(500));
+        assert_eq!(drain(&mut s).deadline, Some(Millis(60_000)));
+        s.handle_input(b"GET / HT", Millis(1_000));
+        assert_eq!(drain(&mut s).deadline, Some(Millis(11_000)));
+    }
+
+    #[test]
+    fn the_time_bounds_come_from_the_limits() {
+        let mut s = server().with_limits(ServerLimits {
+            head_timeout_ms: 1_000,
+            request_timeout_ms: 1_500,
+            ..ServerLimits::default()
+        });
+        // Nothing arrived yet: only the driver's idle timeout runs.
+        assert_eq!(drain(&mut s).deadline, None);
+        s.handle_input(b"POST /echo HTTP/1.1\r\n", Millis(100));
+        assert_eq!(drain(&mut s).deadline, Some(Millis(1_100)));
+        s.handle_input(b"Host: a\r\nContent-Length: 3\r\n\r\n", Millis(900));
+        assert_eq!(drain(&mut s).deadline, Some(Millis(1_600)));
+        s.handle_input(b"abc", Millis(1_000));
+        let out = drain(&mut s);
+        assert!(
+            String::from_utf8(out.bytes())
+                .unwrap()
+                .starts_with("HTTP/1.1 200 OK")
+        );
+        assert!(!out.close);
+    }
+
+    #[test]
+    fn pipelining_without_reading_is_bounded() {
+        let mut s = server();
+        let many = b"GET /fruit/kiwi.gif HTTP/1.1\r\nHost: a\r\n\r\n".repeat(40);
+        s.handle_input(&many, Millis(0));
+        let out = drain(&mut s);
+        assert!(out.close);
+        let methods = vec!["GET"; 16];
+        let answers = responses(&out.bytes(), &methods);
+        assert!(
+            answers[..15]
+                .iter()
+                .all(|r| !r.contains("Connection: close"))
+        );
+        assert!(
+            answers[15].contains("\r\nConnection: close\r\n"),
+            "{}",
+            answers[15]
+        );
+        // Large answers cut the batch short sooner.
+        let mut s = server().with_limits(ServerLimits {
+            max_pipelined_bytes: 1,
+            ..ServerLimits::default()
+        });
+        s.handle_input(&many, Millis(0));
+        let out = drain(&mut s);
+        assert!(out.close);
+        let answers = responses(&out.bytes(), &["GET"; 2]);
+        assert!(!answers[0].contains("Connection: close"));
+        assert!(answers[1].contains("\r\nConnection: close\r\n"));
+        // Twenty sent one read at a time are all answered.
+        let mut s = server();
+        for _ in 0..20 {
+            s.handle_input(&many[..many.len() / 40], Millis(0));
+        }
+        let out = drain(&mut s);
+        assert!(!out.close);
+        assert_eq!(out.events.len(), 20);
+    }
+
+    #[test]
+    fn what_arrives_behind_a_delayed_answer_is_bounded() {
+        let mut s = server();
+        s.handle_input(b"GET /delay/500 HTTP/1.1\r\nHost: a\r\n\r\n", Millis(0));
+        assert_eq!(drain(&mut s).deadline, Some(Millis(500)));
+        let flood = vec![b'x'; 64 * 1024];
+        for _ in 0..100 {
+            s.handle_input(&flood, Millis(1));
+            assert!(s.buffer.len() <= 64 * 1024 + 4 * 1024 * 1024);
+        }
+        s.handle_timeout(Millis(500));
+        let out = drain(&mut s);
+        assert!(String::from_utf8_lossy(&out.bytes()).contains("Delayed answer"));
+        assert!(out.close);
     }
 
     #[test]
