@@ -10,6 +10,7 @@
 
 pub mod base64;
 pub mod calendar;
+pub mod command_reader;
 pub mod conversation;
 pub mod dissect;
 pub mod dns;
