@@ -253,6 +253,7 @@ fn kill_9_mid_ingest_loses_no_acknowledged_message() {
         "no message twice: {found:?}"
     );
     // Those in flight at the kill may be there too, but whole (checked).
+    eprintln!("{} messages on disk after the restart", found.len());
     assert!(found.len() <= acked.len() + CONNECTIONS);
     // The restarted relay serves exactly what is on disk.
     let mut s = pop3_bob(relay.pop3);
