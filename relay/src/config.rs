@@ -425,19 +425,76 @@ pub struct SmtpServer {
     pub port: u16,
     /// The name in the greeting and in the Received lines it adds.
     pub hostname: String,
-    /// The largest message accepted (announced as SIZE after EHLO).
+    /// The largest message accepted (announced as SIZE after EHLO); a
+    /// bigger one is read to its end, not kept, and answered 552.
     pub max_message_bytes: usize,
+    /// Recipients of one message; more get 452 (RFC 5321 §4.5.3.1.8).
     pub max_recipients: usize,
+    /// The longest command line without CR LF; longer ones get 500.
+    pub max_line_bytes: usize,
+    /// A command line must arrive within this, from its first byte (421).
+    pub command_timeout_secs: f64,
+    /// A message must arrive within this, from the 354 to its dot (421).
+    pub data_timeout_secs: f64,
+    /// Refused commands (5xx) before the server answers 421 and closes.
+    pub max_errors: usize,
+    /// Commands answered before the server waits for its replies to be
+    /// written; a client that pipelines 64 KiB more unanswered gets 421.
+    pub max_pipelined_commands: usize,
 }
 
 impl Default for SmtpServer {
     fn default() -> Self {
+        let engine = wirelab_shared::smtp::SmtpServerConfig::default();
         SmtpServer {
             port: 2525,
             hostname: "hamburger.edu".into(),
-            max_message_bytes: 10 * 1024 * 1024,
-            max_recipients: 100,
+            max_message_bytes: engine.max_message_bytes,
+            max_recipients: engine.max_recipients,
+            max_line_bytes: engine.max_line_bytes,
+            command_timeout_secs: secs(engine.command_timeout_ms),
+            data_timeout_secs: secs(engine.data_timeout_ms),
+            max_errors: engine.max_errors,
+            max_pipelined_commands: engine.max_pipelined_commands,
         }
+    }
+}
+
+impl SmtpServer {
+    /// What the shared engine needs; the peer is filled in per connection.
+    pub fn engine_config(&self) -> wirelab_shared::smtp::SmtpServerConfig {
+        wirelab_shared::smtp::SmtpServerConfig {
+            hostname: self.hostname.clone(),
+            max_message_bytes: self.max_message_bytes,
+            max_recipients: self.max_recipients,
+            max_line_bytes: self.max_line_bytes,
+            command_timeout_ms: millis(self.command_timeout_secs),
+            data_timeout_ms: millis(self.data_timeout_secs),
+            max_errors: self.max_errors,
+            max_pipelined_commands: self.max_pipelined_commands,
+            ..wirelab_shared::smtp::SmtpServerConfig::default()
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        // RFC 5321 §4.5.3.1.4: 512 octets with CR LF must be accepted.
+        if self.max_line_bytes < 510 {
+            bail!("servers.smtp.max_line_bytes must be at least 510 (RFC 5321 §4.5.3.1.4)");
+        }
+        at_least_one(
+            "servers.smtp",
+            &[
+                ("max_message_bytes", self.max_message_bytes),
+                ("max_recipients", self.max_recipients),
+                ("max_errors", self.max_errors),
+                ("max_pipelined_commands", self.max_pipelined_commands),
+            ],
+        )?;
+        positive_secs(
+            "servers.smtp.command_timeout_secs",
+            self.command_timeout_secs,
+        )?;
+        positive_secs("servers.smtp.data_timeout_secs", self.data_timeout_secs)
     }
 }
 
@@ -446,11 +503,87 @@ impl Default for SmtpServer {
 #[serde(default, deny_unknown_fields)]
 pub struct Pop3Server {
     pub port: u16,
+    /// The longest command line without CR LF; longer ones get -ERR.
+    pub max_line_bytes: usize,
+    /// A command line must arrive within this, from its first byte (-ERR,
+    /// closed, nothing deleted).
+    pub command_timeout_secs: f64,
+    /// Refused commands before the server answers -ERR and closes.
+    pub max_errors: usize,
+    /// Wrong passwords before the server answers -ERR and closes.
+    pub max_failed_logins: usize,
+    /// Commands answered before the server waits for its replies to be
+    /// written; a client that pipelines 64 KiB more unanswered is closed.
+    pub max_pipelined_commands: usize,
 }
 
 impl Default for Pop3Server {
     fn default() -> Self {
-        Pop3Server { port: 1110 }
+        let engine = wirelab_shared::pop3::Pop3ServerConfig::default();
+        Pop3Server {
+            port: 1110,
+            max_line_bytes: engine.max_line_bytes,
+            command_timeout_secs: secs(engine.command_timeout_ms),
+            max_errors: engine.max_errors,
+            max_failed_logins: engine.max_failed_logins,
+            max_pipelined_commands: engine.max_pipelined_commands,
+        }
+    }
+}
+
+impl Pop3Server {
+    /// What the shared engine needs, under the SMTP server's host name.
+    pub fn engine_config(&self, hostname: &str) -> wirelab_shared::pop3::Pop3ServerConfig {
+        wirelab_shared::pop3::Pop3ServerConfig {
+            hostname: hostname.to_string(),
+            max_failed_logins: self.max_failed_logins,
+            max_errors: self.max_errors,
+            max_line_bytes: self.max_line_bytes,
+            command_timeout_ms: millis(self.command_timeout_secs),
+            max_pipelined_commands: self.max_pipelined_commands,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        // RFC 2449 §4: 255 octets with CR LF must be accepted.
+        if self.max_line_bytes < 253 {
+            bail!("servers.pop3.max_line_bytes must be at least 253 (RFC 2449 §4)");
+        }
+        at_least_one(
+            "servers.pop3",
+            &[
+                ("max_errors", self.max_errors),
+                ("max_failed_logins", self.max_failed_logins),
+                ("max_pipelined_commands", self.max_pipelined_commands),
+            ],
+        )?;
+        positive_secs(
+            "servers.pop3.command_timeout_secs",
+            self.command_timeout_secs,
+        )
+    }
+}
+
+fn secs(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn millis(secs: f64) -> u64 {
+    (secs * 1000.0).ceil() as u64
+}
+
+fn at_least_one(table: &str, values: &[(&str, usize)]) -> Result<()> {
+    match values.iter().find(|(_, v)| *v == 0) {
+        Some((key, _)) => bail!("{table}.{key} must be at least 1"),
+        None => Ok(()),
+    }
+}
+
+fn positive_secs(key: &str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        bail!("{key} must be a positive number of seconds")
     }
 }
 
@@ -627,6 +760,8 @@ impl Config {
             bail!("classroom.token_ttl_secs must be at least 1");
         }
         self.servers.http.validate()?;
+        self.servers.smtp.validate()?;
+        self.servers.pop3.validate()?;
         Ok(())
     }
 
@@ -688,7 +823,20 @@ mod tests {
         assert!(c.servers.dns.simulate_distance);
         assert_eq!(c.servers.smtp.port, 2525);
         assert_eq!(c.servers.smtp.hostname, "hamburger.edu");
+        assert_eq!(c.servers.smtp.max_line_bytes, 4096);
+        assert_eq!(c.servers.smtp.command_timeout_secs, 60.0);
+        assert_eq!(c.servers.smtp.data_timeout_secs, 300.0);
+        assert_eq!(c.servers.smtp.max_errors, 20);
+        assert_eq!(c.servers.smtp.max_pipelined_commands, 128);
         assert_eq!(c.servers.pop3.port, 1110);
+        assert_eq!(c.servers.pop3.max_line_bytes, 1024);
+        assert_eq!(c.servers.pop3.command_timeout_secs, 60.0);
+        assert_eq!(c.servers.pop3.max_failed_logins, 3);
+        let engine = c.servers.smtp.engine_config();
+        assert_eq!(
+            (engine.command_timeout_ms, engine.data_timeout_ms),
+            (60_000, 300_000)
+        );
         let boxes: Vec<_> = c
             .servers
             .mail
@@ -748,6 +896,26 @@ mod tests {
                 "servers.http.head_timeout_secs",
             ),
             ("[classroom]\ntoken_key = \"short\"\n", "token_key"),
+            (
+                "[servers.smtp]\nmax_line_bytes = 100\n",
+                "servers.smtp.max_line_bytes",
+            ),
+            (
+                "[servers.smtp]\ndata_timeout_secs = 0\n",
+                "servers.smtp.data_timeout_secs",
+            ),
+            (
+                "[servers.smtp]\nmax_pipelined_commands = 0\n",
+                "servers.smtp.max_pipelined_commands",
+            ),
+            (
+                "[servers.pop3]\ncommand_timeout_secs = -1\n",
+                "servers.pop3.command_timeout_secs",
+            ),
+            (
+                "[servers.pop3]\nmax_failed_logins = 0\n",
+                "servers.pop3.max_failed_logins",
+            ),
             (
                 "[[policy.targets]]\nname = \"a b\"\nhost = \"x.org\"\nport = 80\n",
                 "target name",

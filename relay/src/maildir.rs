@@ -6,9 +6,10 @@
 //! `new/` and fsyncs `new/`, so that when the SMTP engine answers 250 the
 //! message survives a crash (kill -9, power loss). Opening a mailbox for
 //! POP3 moves `new/` into `cur/` (the Maildir "seen by a reader" step),
-//! locks the mailbox in this process, and lists `cur/`; deletions happen
-//! only in [`MailStore::close`] (POP3's UPDATE), followed by an fsync of
-//! `cur/`. File names follow the Maildir convention
+//! locks the mailbox in this process, fsyncs `cur/` and `new/`, and lists
+//! `cur/`; deletions happen only in [`MailStore::close`] (POP3's UPDATE),
+//! followed by an fsync of `cur/`. A new mailbox's folder is fsync'd into
+//! the data directory before any message is delivered to it. File names follow the Maildir convention
 //! (`time.unique.host,S=size[:2,]`); the part before `,S=` is the POP3
 //! unique id.
 //!
@@ -143,7 +144,10 @@ impl MaildirStore {
                 self.write_durably(&dir, &name, message)?;
             }
         }
-        sync_dir(&dir)
+        sync_dir(&dir)?;
+        // The mailbox's own entry, or a crash could lose the folder and
+        // every message acknowledged into it.
+        sync_dir(&self.root)
     }
 
     /// tmp/name → fsync → new/name → fsync new/.
@@ -225,8 +229,7 @@ impl MaildirStore {
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io)?;
         }
-        self.create(&mailbox).map_err(io)?;
-        sync_dir(&self.root).map_err(io)
+        self.create(&mailbox).map_err(io)
     }
 
     /// The configured mailboxes with their contents.
@@ -322,7 +325,10 @@ impl MailStore for MaildirStore {
                 moved = true;
             }
             if moved {
+                // Both ends of the renames: a message is in cur/ and no
+                // longer in new/ after a crash, never in both.
                 sync_dir(&dir.join("cur"))?;
+                sync_dir(&dir.join("new"))?;
             }
             Ok(self
                 .files(mailbox, &["cur"])?

@@ -340,6 +340,63 @@ async fn no_open_relay_size_limits_and_the_client_engine() {
     assert_eq!(stored(relay._data.path(), "alice@crepes.fr").len(), 2);
 }
 
+#[tokio::test]
+async fn the_configured_limits_reach_both_servers() {
+    let relay = start(|c| {
+        c.servers.smtp.max_line_bytes = 600;
+        c.servers.smtp.max_recipients = 2;
+        c.servers.smtp.max_errors = 3;
+        c.servers.pop3.max_line_bytes = 300;
+        c.servers.pop3.max_errors = 3;
+    })
+    .await;
+    let port = relay.relay.target("smtp").unwrap().port;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    read_line(&mut s).await;
+    let long = |n: usize| format!("NOOP {}\r\n", "x".repeat(n - 5));
+    s.write_all(format!("HELO crepes.fr\r\n{}{}", long(600), long(601)).as_bytes())
+        .await
+        .unwrap();
+    read_line(&mut s).await;
+    assert_eq!(read_line(&mut s).await, "250 OK\r\n");
+    assert_eq!(read_line(&mut s).await, "500 Line too long\r\n");
+    s.write_all(b"MAIL FROM:<alice@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nRCPT TO:<alice@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\n")
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        assert!(read_line(&mut s).await.starts_with("250 "));
+    }
+    assert_eq!(read_line(&mut s).await, "452 Too many recipients\r\n");
+    s.write_all(b"BAD\r\nBAD\r\nNOOP\r\n").await.unwrap();
+    read_line(&mut s).await;
+    read_line(&mut s).await;
+    assert_eq!(
+        read_line(&mut s).await,
+        "421 hamburger.edu Too many errors, closing connection\r\n"
+    );
+    assert_eq!(s.read(&mut [0u8; 1]).await.unwrap(), 0, "closed");
+
+    let port = relay.relay.target("pop3").unwrap().port;
+    let (mut s, answer) = pop3_login(port).await;
+    assert_eq!(answer, "+OK user successfully logged on\r\n");
+    s.write_all(format!("{}{}", long(300), long(301)).as_bytes())
+        .await
+        .unwrap();
+    // Read whole (and refused: NOOP takes no argument), then too long.
+    assert_eq!(
+        read_line(&mut s).await,
+        "-ERR usage: NOOP (no argument)\r\n"
+    );
+    assert_eq!(read_line(&mut s).await, "-ERR line too long\r\n");
+    s.write_all(b"BAD\r\n").await.unwrap();
+    read_line(&mut s).await;
+    assert_eq!(
+        read_line(&mut s).await,
+        "-ERR too many errors, closing connection\r\n"
+    );
+    assert_eq!(s.read(&mut [0u8; 1]).await.unwrap(), 0, "closed");
+}
+
 async fn http(relay: &TestRelay, method: &str, path: &str) -> (u16, serde_json::Value) {
     let mut stream = TcpStream::connect(relay.relay.addr).await.unwrap();
     // The relay's own address as Host: a loopback relay refuses other

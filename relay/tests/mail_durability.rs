@@ -1,97 +1,23 @@
-//! A message acknowledged with 250 survives `kill -9` of the relay: the
-//! `wirelab` binary runs as a separate process on free ports with its own
-//! data directory, gets a message, is killed at once, and a new process on
-//! the same directory serves it over POP3. Also `wirelab reset-mailbox`.
+//! Nothing acknowledged is lost to `kill -9`: the `wirelab` binary runs as
+//! a separate process on free ports with its own data directory and is
+//! killed in the middle of an ingest of up to 1,000 messages over 8 SMTP
+//! connections, after one acknowledged message, and between a POP3 `DELE`
+//! and its `QUIT`; a new process on the same directory must hold every
+//! message it acknowledged, whole and once. Also `wirelab reset-mailbox`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod mail_process;
+
+use mail_process::*;
+use std::collections::HashMap;
+use std::io::Write;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-struct Running {
-    child: Child,
-    smtp: u16,
-    pop3: u16,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn config(dir: &Path) -> PathBuf {
-    let path = dir.join("wirelab.toml");
-    let text = format!(
-        "port = 0\ndata_dir = {:?}\ndist = {:?}\n\n[servers.upper]\ntcp_port = 0\nudp_port = 0\n\n[servers.smtp]\nport = 0\n\n[servers.pop3]\nport = 0\n",
-        dir.join("data"),
-        dir.join("no-dist")
-    );
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// Starts the relay and reads the ports of the mail servers from its banner.
-fn spawn(config: &Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wirelab"))
-        .arg("--config")
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let (mut smtp, mut pop3) = (0, 0);
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the relay prints its banner");
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let port = |w: &[&str]| w[2].rsplit(':').next().unwrap().parse::<u16>().unwrap();
-        match words.first() {
-            Some(&"smtp") => smtp = port(&words),
-            Some(&"pop3") => pop3 = port(&words),
-            Some(&"Press") => break,
-            _ => {}
-        }
-    }
-    assert!(
-        smtp != 0 && pop3 != 0,
-        "both mail servers are in the banner"
-    );
-    Running { child, smtp, pop3 }
-}
-
-fn connect(port: u16) -> TcpStream {
-    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s
-}
-
-fn line(s: &mut TcpStream) -> String {
-    let mut out = Vec::new();
-    let mut b = [0u8; 1];
-    while !out.ends_with(b"\r\n") {
-        assert_eq!(s.read(&mut b).unwrap(), 1, "connection closed");
-        out.push(b[0]);
-    }
-    String::from_utf8(out).unwrap()
-}
-
-fn say(s: &mut TcpStream, text: &str) -> String {
-    s.write_all(text.as_bytes()).unwrap();
-    line(s)
+fn config(dir: &Path) -> std::path::PathBuf {
+    mail_process::config(dir, "", "")
 }
 
 #[test]
@@ -113,8 +39,7 @@ fn an_acknowledged_message_survives_kill_9() {
         );
         assert_eq!(reply, "250 Message accepted for delivery\r\n");
         // SIGKILL right after the 250: no chance to flush anything more.
-        relay.child.kill().unwrap();
-        relay.child.wait().unwrap();
+        relay.kill_9();
     }
     let bob = dir.path().join("data/mail/bob@hamburger.edu");
     assert_eq!(
@@ -193,4 +118,185 @@ fn reset_mailbox_puts_the_course_messages_back() {
         text.contains("there is no mailbox nobody@hamburger.edu"),
         "{text}"
     );
+}
+
+const CONNECTIONS: usize = 8;
+const MESSAGES: usize = 1000;
+
+/// The text of message `id` as the client means it (unstuffed): a unique
+/// subject, a size that varies with the id, and a line that needs a dot
+/// stuffed.
+fn message_text(id: &str, n: usize) -> String {
+    let mut text = format!("Subject: ingest {id}\r\nMessage-ID: <{id}@crepes.fr>\r\n\r\n");
+    for k in 0..(n * 7919 % 40 + 3) {
+        text.push_str(&format!("{id} line {k}: {}\r\n", "ketchup ".repeat(k % 9)));
+    }
+    text.push_str(&format!(
+        ".a line that starts with a dot\r\nend of {id}\r\n"
+    ));
+    text
+}
+
+/// One SMTP connection sending its share of the messages (at most
+/// `limit`), recording each one answered 250, until the relay dies under it.
+fn ingest(
+    port: u16,
+    conn: usize,
+    limit: usize,
+    acked: &Mutex<Vec<String>>,
+    odd: &Mutex<Vec<String>>,
+) {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    if reply(&mut s).is_none() || s.write_all(b"EHLO crepes.fr\r\n").is_err() {
+        return;
+    }
+    if reply(&mut s).is_none() {
+        return;
+    }
+    for m in (conn..MESSAGES).step_by(CONNECTIONS).take(limit) {
+        let id = format!("c{conn}-m{m}");
+        let stuffed = message_text(&id, m).replace("\r\n.", "\r\n..");
+        // PIPELINING: the envelope in one write, then the text after 354.
+        let envelope = "MAIL FROM:<alice@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\n";
+        if s.write_all(envelope.as_bytes()).is_err() {
+            return;
+        }
+        for _ in 0..3 {
+            match reply(&mut s) {
+                Some(r) if r.starts_with('2') || r.starts_with("354") => {}
+                Some(r) => return odd.lock().unwrap().push(format!("{id}: {r}")),
+                None => return,
+            }
+        }
+        if s.write_all(format!("{stuffed}.\r\n").as_bytes()).is_err() {
+            return;
+        }
+        match reply(&mut s) {
+            Some(r) if r.starts_with("250 ") => acked.lock().unwrap().push(id),
+            Some(r) => return odd.lock().unwrap().push(format!("{id}: {r}")),
+            None => return,
+        }
+    }
+}
+
+/// The ingest's messages in bob's Maildir, by id, each checked whole: the
+/// server's two trace fields, then exactly the text sent.
+fn ingested(data: &Path) -> HashMap<String, usize> {
+    let mut found = HashMap::new();
+    for message in bobs_messages(data) {
+        let text = String::from_utf8(message).expect("UTF-8 as sent");
+        let Some(at) = text.find("Subject: ingest ") else {
+            continue; // the course's two seeded messages
+        };
+        let id = text[at + 16..].split("\r\n").next().unwrap().to_string();
+        let n: usize = id.split("-m").nth(1).unwrap().parse().unwrap();
+        assert_eq!(&text[at..], message_text(&id, n), "{id} is whole");
+        assert!(text.starts_with("Return-Path: <alice@crepes.fr>\r\nReceived: from crepes.fr"));
+        *found.entry(id).or_insert(0) += 1;
+    }
+    found
+}
+
+/// A kill point that differs from run to run, between 250 and 399
+/// acknowledgements.
+fn kill_point() -> usize {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    250 + nanos as usize % 150
+}
+
+#[test]
+fn kill_9_mid_ingest_loses_no_acknowledged_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let kill_at = kill_point();
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let odd = Arc::new(Mutex::new(Vec::new()));
+    let mut relay = spawn(&cfg);
+    let clients: Vec<_> = (0..CONNECTIONS)
+        .map(|conn| {
+            let (acked, odd, port) = (acked.clone(), odd.clone(), relay.smtp);
+            std::thread::spawn(move || ingest(port, conn, MESSAGES, &acked, &odd))
+        })
+        .collect();
+    let give_up = Instant::now() + Duration::from_secs(600);
+    while acked.lock().unwrap().len() < kill_at && Instant::now() < give_up {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    relay.kill_9();
+    let at_kill = acked.lock().unwrap().len();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    eprintln!(
+        "killed at {at_kill} acknowledgements (aimed at {kill_at}); {} in all",
+        acked.len()
+    );
+    assert!(odd.lock().unwrap().is_empty(), "{:?}", odd.lock().unwrap());
+    assert!(acked.len() >= kill_at, "the ingest got going");
+    assert!(acked.len() < MESSAGES, "the kill came mid-ingest");
+
+    let relay = spawn(&cfg);
+    let data = dir.path().join("data");
+    let found = ingested(&data);
+    for id in &acked {
+        assert_eq!(found.get(id), Some(&1), "{id} was acknowledged: there once");
+    }
+    assert!(
+        found.values().all(|&n| n == 1),
+        "no message twice: {found:?}"
+    );
+    // Those in flight at the kill may be there too, but whole (checked).
+    eprintln!("{} messages on disk after the restart", found.len());
+    assert!(found.len() <= acked.len() + CONNECTIONS);
+    // The restarted relay serves exactly what is on disk.
+    let mut s = pop3_bob(relay.pop3);
+    let stat = say(&mut s, "STAT\r\n");
+    assert!(
+        stat.starts_with(&format!("+OK {} ", found.len() + 2)),
+        "{stat} for {} messages",
+        found.len() + 2
+    );
+}
+
+#[test]
+fn kill_9_between_dele_and_quit_keeps_every_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let data = dir.path().join("data");
+    let mut relay = spawn(&cfg);
+    let acked = Mutex::new(Vec::new());
+    let odd = Mutex::new(Vec::new());
+    ingest(relay.smtp, 0, 3, &acked, &odd);
+    assert_eq!(acked.lock().unwrap().len(), 3, "{:?}", odd.lock().unwrap());
+    let mut before = bobs_messages(&data);
+    before.sort();
+    assert_eq!(before.len(), 5);
+    let mut s = pop3_bob(relay.pop3);
+    for n in 1..=5 {
+        assert_eq!(
+            say(&mut s, &format!("DELE {n}\r\n")),
+            format!("+OK message {n} deleted\r\n")
+        );
+    }
+    assert_eq!(say(&mut s, "STAT\r\n"), "+OK 0 0\r\n");
+    relay.kill_9();
+
+    let mut after = bobs_messages(&data);
+    after.sort();
+    assert_eq!(after, before, "every message in place, byte for byte");
+    let relay = spawn(&cfg);
+    let mut s = pop3_bob(relay.pop3);
+    let size: usize = before.iter().map(Vec::len).sum();
+    assert_eq!(say(&mut s, "STAT\r\n"), format!("+OK 5 {size}\r\n"));
+    s.write_all(b"RETR 5\r\n").unwrap();
+    assert!(line(&mut s).starts_with("+OK"));
+    let last = String::from_utf8(body(&mut s)).unwrap();
+    assert!(last.contains("Subject: ingest c0-m"), "{last}");
 }

@@ -7,7 +7,7 @@ use crate::maildir::MailHomes;
 use anyhow::Result;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use wirelab_shared::pop3::{Pop3Server, Pop3ServerConfig};
+use wirelab_shared::pop3::Pop3Server;
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 
 pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec<TargetInfo>> {
@@ -18,10 +18,11 @@ pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec
     )
     .await?;
     let addr = listener.local_addr()?;
-    let engine_config = Pop3ServerConfig {
-        hostname: ctx.config.servers.smtp.hostname.clone(),
-        ..Pop3ServerConfig::default()
-    };
+    let engine_config = ctx
+        .config
+        .servers
+        .pop3
+        .engine_config(&ctx.config.servers.smtp.hostname);
     let mut settings = ctx
         .tcp_settings("pop3")
         .with_busy_reply(wirelab_shared::busy::pop3());

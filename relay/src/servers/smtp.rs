@@ -28,12 +28,7 @@ pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec
     )
     .await?;
     let addr = listener.local_addr()?;
-    let engine_config = SmtpServerConfig {
-        hostname: cfg.hostname.clone(),
-        max_message_bytes: cfg.max_message_bytes,
-        max_recipients: cfg.max_recipients,
-        ..SmtpServerConfig::default()
-    };
+    let engine_config = cfg.engine_config();
     let mailboxes = homes.shared().addresses();
     let mut settings = ctx
         .tcp_settings("smtp")

@@ -8,13 +8,20 @@
 //! UPDATE and asks the store to delete the marked messages and unlock. A
 //! connection that ends any other way (end of stream, drop) unlocks
 //! without deleting anything.
+//!
+//! Its bounds are in [`Pop3ServerConfig`], each answered with `-ERR`: a
+//! command line too long (dropped as it arrives), and, closing the
+//! connection without UPDATE, a command line that does not arrive in time,
+//! too many refused commands or failed logins, and more pipelined input
+//! than the server holds (see [`crate::command_reader`]). RFC 1939 §3 lets
+//! an idle server close silently; this one says why first.
 
 use super::command::{Command, CommandError, parse_line};
-use super::frame::next_command;
+use super::frame::COMMAND_LINE_LIMIT;
 use super::reply::Reply;
 use super::session::{Pop3State, after_reply, check_state};
+use crate::command_reader::{CommandReader, LineLimits, Next};
 use crate::engine::{Engine, Millis, Output};
-use crate::framing::{CommandLine, CommandLines};
 use crate::mail::store::{LockToken, MailStore, StoreError};
 use std::collections::VecDeque;
 
@@ -26,6 +33,13 @@ pub struct Pop3ServerConfig {
     pub max_failed_logins: usize,
     /// Refused commands before the server closes the connection.
     pub max_errors: usize,
+    /// The longest command line, without CR LF (beyond it: `-ERR`).
+    pub max_line_bytes: usize,
+    /// How long a command line may take from its first byte to its end.
+    pub command_timeout_ms: u64,
+    /// Commands answered before the server waits for its replies to be
+    /// written (a client pipelining RETRs that never reads stops being read).
+    pub max_pipelined_commands: usize,
 }
 
 impl Default for Pop3ServerConfig {
@@ -34,6 +48,9 @@ impl Default for Pop3ServerConfig {
             hostname: "hamburger.edu".into(),
             max_failed_logins: 3,
             max_errors: 20,
+            max_line_bytes: COMMAND_LINE_LIMIT,
+            command_timeout_ms: 60_000,
+            max_pipelined_commands: 128,
         }
     }
 }
@@ -77,7 +94,7 @@ pub struct Pop3Server<S: MailStore> {
     state: Pop3State,
     user: Option<String>,
     drop: Option<Maildrop>,
-    input: CommandLines,
+    input: CommandReader,
     outputs: VecDeque<Output<Pop3ServerEvent>>,
     failed_logins: usize,
     errors: usize,
@@ -87,13 +104,18 @@ pub struct Pop3Server<S: MailStore> {
 impl<S: MailStore> Pop3Server<S> {
     /// A new connection; the greeting is ready to be polled.
     pub fn new(config: Pop3ServerConfig, store: S) -> Pop3Server<S> {
+        let input = CommandReader::new(LineLimits {
+            max_line_bytes: config.max_line_bytes,
+            line_timeout_ms: config.command_timeout_ms,
+            max_pipelined: config.max_pipelined_commands,
+        });
         let mut s = Pop3Server {
             config,
             store,
             state: Pop3State::AwaitingGreeting,
             user: None,
             drop: None,
-            input: CommandLines::default(),
+            input,
             outputs: VecDeque::new(),
             failed_logins: 0,
             errors: 0,
@@ -109,7 +131,9 @@ impl<S: MailStore> Pop3Server<S> {
     }
 
     fn send(&mut self, reply: Reply) {
-        self.outputs.push_back(Output::Transmit(reply.to_bytes()));
+        let bytes = reply.to_bytes();
+        self.input.replied(bytes.len());
+        self.outputs.push_back(Output::Transmit(bytes));
     }
 
     fn set_state(&mut self, state: Pop3State) {
@@ -131,9 +155,16 @@ impl<S: MailStore> Pop3Server<S> {
         if !ok {
             self.errors += 1;
             if self.errors >= self.config.max_errors {
-                self.send(Reply::err("too many errors, closing connection"));
-                self.close();
+                self.give_up("too many errors, closing connection");
             }
+        }
+    }
+
+    /// `-ERR <why>`, then close without UPDATE: nothing marked is deleted.
+    fn give_up(&mut self, why: &str) {
+        if !self.closed {
+            self.send(Reply::err(why));
+            self.close();
         }
     }
 
@@ -153,13 +184,19 @@ impl<S: MailStore> Pop3Server<S> {
 
     fn process(&mut self) {
         while !self.closed {
-            match self.input.next(next_command) {
-                Some(CommandLine::Line(content)) => self.handle_line(&content),
-                Some(CommandLine::TooLong) => {
-                    self.answer(b"(line too long)", Reply::err("line too long"))
-                }
-                None => return,
+            match self.input.next_command() {
+                Next::Line(content) => self.handle_line(&content),
+                Next::TooLong => self.answer(b"(line too long)", Reply::err("line too long")),
+                Next::Wait | Next::Paused => break,
             }
+        }
+        if self.failed_logins >= self.config.max_failed_logins {
+            self.give_up("[AUTH] too many failed logins, closing connection");
+        }
+        if self.input.overfull() {
+            self.give_up(
+                "too many pipelined commands without reading the replies, closing connection",
+            );
         }
     }
 
@@ -415,18 +452,13 @@ pub fn top(message: &[u8], lines: usize) -> Vec<u8> {
 impl<S: MailStore> Engine for Pop3Server<S> {
     type Event = Pop3ServerEvent;
 
-    fn handle_input(&mut self, bytes: &[u8], _now: Millis) {
+    fn handle_input(&mut self, bytes: &[u8], now: Millis) {
         if self.closed {
             return;
         }
+        self.input.start_round(now);
         self.input.extend(bytes);
         self.process();
-        if self.failed_logins >= self.config.max_failed_logins && !self.closed {
-            self.send(Reply::err(
-                "[AUTH] too many failed logins, closing connection",
-            ));
-            self.close();
-        }
     }
 
     fn handle_eof(&mut self, _now: Millis) {
@@ -434,8 +466,28 @@ impl<S: MailStore> Engine for Pop3Server<S> {
         self.close();
     }
 
+    fn handle_timeout(&mut self, now: Millis) {
+        if self.closed {
+            return;
+        }
+        self.input.start_round(now);
+        if self.input.timed_out(now) {
+            let seconds = self.config.command_timeout_ms.div_ceil(1000);
+            self.give_up(&format!(
+                "command line not completed within {seconds} s, closing connection"
+            ));
+            return;
+        }
+        self.process();
+    }
+
     fn poll_output(&mut self) -> Output<Pop3ServerEvent> {
-        self.outputs.pop_front().unwrap_or(Output::Wait(None))
+        let deadline = if self.closed {
+            None
+        } else {
+            self.input.deadline()
+        };
+        self.outputs.pop_front().unwrap_or(Output::Wait(deadline))
     }
 }
 
@@ -590,6 +642,96 @@ mod tests {
         let out = drain(&mut s);
         assert!(out.close);
         assert_eq!(s.state(), Pop3State::Closed);
+    }
+
+    fn with(config: Pop3ServerConfig, store: &Arc<MemoryStore>) -> Pop3Server<Arc<MemoryStore>> {
+        Pop3Server::new(config, store.clone())
+    }
+
+    #[test]
+    fn a_command_line_that_never_ends_gets_err_and_deletes_nothing() {
+        let store = Arc::new(MemoryStore::course());
+        let config = Pop3ServerConfig {
+            command_timeout_ms: 2000,
+            ..Pop3ServerConfig::default()
+        };
+        let mut s = with(config, &store);
+        s.handle_input(b"USER bob\r\nPASS hungry\r\nDELE 1\r\nQU", Millis(500));
+        let out = drain(&mut s);
+        assert_eq!(out.deadline, Some(Millis(2500)), "QU began at 500");
+        s.handle_input(b"I", Millis(1500));
+        assert_eq!(drain(&mut s).deadline, Some(Millis(2500)));
+        s.handle_timeout(Millis(2500));
+        let out = drain(&mut s);
+        assert_eq!(
+            out.bytes(),
+            b"-ERR command line not completed within 2 s, closing connection\r\n"
+        );
+        assert!(out.close);
+        assert_eq!(s.state(), Pop3State::Closed, "no UPDATE");
+        assert_eq!(store.messages("bob@hamburger.edu").len(), 2);
+        assert!(!store.is_locked("bob@hamburger.edu"));
+    }
+
+    #[test]
+    fn line_and_error_limits_come_from_the_config() {
+        let store = Arc::new(MemoryStore::course());
+        let config = Pop3ServerConfig {
+            max_line_bytes: 6,
+            max_errors: 3,
+            ..Pop3ServerConfig::default()
+        };
+        let mut s = with(config, &store);
+        say(&mut s, "");
+        assert_eq!(
+            say(&mut s, "STAT\r\n"),
+            "-ERR STAT is only valid after logging in (TRANSACTION state); log in with USER and PASS first\r\n"
+        );
+        assert_eq!(say(&mut s, "NOOP xy\r\n"), "-ERR line too long\r\n");
+        s.handle_input(b"BAD\r\nNOOP\r\n", Millis(0));
+        let out = drain(&mut s);
+        assert!(out.close);
+        assert_eq!(
+            String::from_utf8(out.bytes()).unwrap(),
+            "-ERR unknown command \"BAD\"\r\n-ERR too many errors, closing connection\r\n"
+        );
+    }
+
+    #[test]
+    fn pipelined_retrs_are_answered_a_window_at_a_time() {
+        let store = Arc::new(MemoryStore::course());
+        let big = format!("Subject: big\r\n\r\n{}\r\n", "x".repeat(100_000));
+        store
+            .deliver(&["alice@crepes.fr".to_string()], big.as_bytes())
+            .unwrap();
+        let mut s = with(Pop3ServerConfig::default(), &store);
+        say(&mut s, "USER alice\r\nPASS crepes\r\n");
+        s.handle_input("RETR 1\r\n".repeat(5).as_bytes(), Millis(10));
+        let out = drain(&mut s);
+        // 256 KiB of replies a round: three RETRs, then the rest once written.
+        assert_eq!(out.transmitted.len(), 3);
+        assert_eq!(out.deadline, Some(Millis(10)));
+        s.handle_timeout(Millis(11));
+        let out = drain(&mut s);
+        assert_eq!((out.transmitted.len(), out.deadline), (2, None));
+    }
+
+    #[test]
+    fn a_client_that_pipelines_without_reading_is_closed() {
+        let store = Arc::new(MemoryStore::course());
+        let config = Pop3ServerConfig {
+            max_pipelined_commands: 2,
+            ..Pop3ServerConfig::default()
+        };
+        let mut s = with(config, &store);
+        say(&mut s, "USER bob\r\nPASS hungry\r\n");
+        let flood = "NOOP\r\n".repeat(crate::command_reader::MIN_UNREAD_BYTES / 6 + 10);
+        let out = say(&mut s, &flood);
+        assert_eq!(
+            out,
+            "+OK\r\n+OK\r\n-ERR too many pipelined commands without reading the replies, closing connection\r\n"
+        );
+        assert!(!store.is_locked("bob@hamburger.edu"));
     }
 
     #[test]

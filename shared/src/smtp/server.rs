@@ -9,13 +9,21 @@
 //! acknowledged with 250 only after [`MailStore::deliver`] returned, with a
 //! `Return-Path:` and a `Received:` line added on top. The driver must run
 //! the engine where a store call may block (the relay's disk store does).
+//!
+//! Every bound is in [`SmtpServerConfig`] and answered as RFC 5321 §4.5.3
+//! says: a command line too long gets 500 (dropped as it arrives), a
+//! message over SIZE 552 (after its end, kept to the limit meanwhile), a
+//! recipient over the limit 452, a command line or a message that does
+//! not arrive in time 421 and the connection closed (§4.5.3.2), as do too
+//! many refused commands (Postfix's `smtpd_hard_error_limit`) and more
+//! pipelined input than the server holds (see [`crate::command_reader`]).
 
 use super::command::{Command, CommandError, Param, parse_line};
-use super::frame::{DataReceiver, next_command};
+use super::frame::{COMMAND_LINE_LIMIT, DataReceiver};
 use super::reply::Reply;
 use super::session::{SmtpState, after_reply, check_sequence};
+use crate::command_reader::{CommandReader, LineLimits, Next};
 use crate::engine::{Engine, Millis, Output};
-use crate::framing::{CommandLine, CommandLines};
 use crate::mail::date::DateTime;
 use crate::mail::store::{MailStore, RecipientCheck, StoreError};
 use crate::mail::trace::format_received;
@@ -33,6 +41,15 @@ pub struct SmtpServerConfig {
     pub peer: String,
     /// After this many refused commands the server closes with 421.
     pub max_errors: usize,
+    /// The longest command line, without CR LF (beyond it: 500).
+    pub max_line_bytes: usize,
+    /// How long a command line may take from its first byte to its end.
+    pub command_timeout_ms: u64,
+    /// How long the message may take from the 354 to its final dot.
+    pub data_timeout_ms: u64,
+    /// Commands answered before the server waits for its replies to be
+    /// written (a PIPELINING client that never reads stops being read).
+    pub max_pipelined_commands: usize,
 }
 
 impl Default for SmtpServerConfig {
@@ -43,6 +60,10 @@ impl Default for SmtpServerConfig {
             max_recipients: 100,
             peer: "unknown".into(),
             max_errors: 20,
+            max_line_bytes: COMMAND_LINE_LIMIT,
+            command_timeout_ms: 60_000,
+            data_timeout_ms: 300_000,
+            max_pipelined_commands: 128,
         }
     }
 }
@@ -67,8 +88,11 @@ pub struct SmtpServer<S: MailStore> {
     config: SmtpServerConfig,
     store: S,
     state: SmtpState,
-    input: CommandLines,
+    input: CommandReader,
     data: Option<DataReceiver>,
+    /// When the message being received must have ended.
+    data_deadline: Option<Millis>,
+    now: Millis,
     esmtp: bool,
     helo: String,
     reverse_path: String,
@@ -82,12 +106,19 @@ pub struct SmtpServer<S: MailStore> {
 impl<S: MailStore> SmtpServer<S> {
     /// A new connection: the greeting is ready to be polled.
     pub fn new(config: SmtpServerConfig, store: S) -> SmtpServer<S> {
+        let input = CommandReader::new(LineLimits {
+            max_line_bytes: config.max_line_bytes,
+            line_timeout_ms: config.command_timeout_ms,
+            max_pipelined: config.max_pipelined_commands,
+        });
         let mut server = SmtpServer {
             config,
             store,
             state: SmtpState::AwaitingGreeting,
-            input: CommandLines::default(),
+            input,
             data: None,
+            data_deadline: None,
+            now: Millis(0),
             esmtp: false,
             helo: String::new(),
             reverse_path: String::new(),
@@ -108,7 +139,9 @@ impl<S: MailStore> SmtpServer<S> {
     }
 
     fn send(&mut self, reply: Reply) {
-        self.outputs.push_back(Output::Transmit(reply.to_bytes()));
+        let bytes = reply.to_bytes();
+        self.input.replied(bytes.len());
+        self.outputs.push_back(Output::Transmit(bytes));
     }
 
     fn set_state(&mut self, state: SmtpState) {
@@ -153,18 +186,27 @@ impl<S: MailStore> SmtpServer<S> {
         }
         if code >= 500 {
             self.errors += 1;
-            if self.errors >= self.config.max_errors && !self.closed {
-                let t = self.text(
-                    "4.7.0",
-                    &format!(
-                        "{} Too many errors, closing connection",
-                        self.config.hostname
-                    ),
-                );
-                self.send(Reply::new(421, t));
-                self.close();
+            if self.errors >= self.config.max_errors {
+                self.give_up("4.7.0", "Too many errors, closing connection");
             }
         }
+    }
+
+    /// 421 `<domain> <why>` (RFC 5321 §3.8), then close: what the server
+    /// answers when it ends the session itself.
+    fn give_up(&mut self, enhanced: &str, why: &str) {
+        if self.closed {
+            return;
+        }
+        let text = self.text(enhanced, &format!("{} {why}", self.config.hostname));
+        self.send(Reply::new(421, text));
+        self.data = None;
+        self.close();
+    }
+
+    fn start_round(&mut self, now: Millis) {
+        self.now = now;
+        self.input.start_round(now);
     }
 
     fn close(&mut self) {
@@ -181,6 +223,7 @@ impl<S: MailStore> SmtpServer<S> {
                 match receiver.feed(self.input.unread()) {
                     Some(used) => {
                         self.input.consume(used);
+                        self.input.restart_line_clock();
                         self.finish_data();
                         continue;
                     }
@@ -190,13 +233,47 @@ impl<S: MailStore> SmtpServer<S> {
                     }
                 }
             }
-            match self.input.next(next_command) {
-                Some(CommandLine::Line(content)) => self.handle_line(&content),
-                Some(CommandLine::TooLong) => {
+            match self.input.next_command() {
+                Next::Line(content) => self.handle_line(&content),
+                Next::TooLong => {
                     self.answer(None, b"(line too long)", 500, "5.5.2", "Line too long")
                 }
-                None => return,
+                Next::Wait | Next::Paused => break,
             }
+        }
+        if self.input.overfull() {
+            self.give_up(
+                "4.7.0",
+                "Too many pipelined commands without reading the replies, closing connection",
+            );
+        }
+    }
+
+    /// 421 when the command line or the message being received is late.
+    fn check_time(&mut self, now: Millis) {
+        let seconds = |ms: u64| ms.div_ceil(1000);
+        if self.data.is_some() {
+            if self.data_deadline.is_some_and(|at| now >= at) {
+                let why = format!(
+                    "Timeout: the message did not end within {} s, closing transmission channel",
+                    seconds(self.config.data_timeout_ms)
+                );
+                self.give_up("4.4.2", &why);
+            }
+        } else if self.input.timed_out(now) {
+            let why = format!(
+                "Timeout: the command line did not end within {} s, closing transmission channel",
+                seconds(self.config.command_timeout_ms)
+            );
+            self.give_up("4.4.2", &why);
+        }
+    }
+
+    fn deadline(&self) -> Option<Millis> {
+        match (self.closed, self.data.is_some()) {
+            (true, _) => None,
+            (false, true) => self.data_deadline,
+            (false, false) => self.input.deadline(),
         }
     }
 
@@ -330,6 +407,7 @@ impl<S: MailStore> SmtpServer<S> {
             Command::Data => {
                 // +1: a message of exactly the limit is fine, one byte more is not.
                 self.data = Some(DataReceiver::new(self.config.max_message_bytes + 1));
+                self.data_deadline = Some(self.now.saturating_add(self.config.data_timeout_ms));
                 self.answer(
                     Some(&command),
                     line,
@@ -506,10 +584,11 @@ impl<S: MailStore> SmtpServer<S> {
 impl<S: MailStore> Engine for SmtpServer<S> {
     type Event = SmtpServerEvent;
 
-    fn handle_input(&mut self, bytes: &[u8], _now: Millis) {
+    fn handle_input(&mut self, bytes: &[u8], now: Millis) {
         if self.closed {
             return;
         }
+        self.start_round(now);
         self.input.extend(bytes);
         self.process();
     }
@@ -520,8 +599,19 @@ impl<S: MailStore> Engine for SmtpServer<S> {
         self.close();
     }
 
+    fn handle_timeout(&mut self, now: Millis) {
+        if self.closed {
+            return;
+        }
+        self.start_round(now);
+        self.check_time(now);
+        self.process();
+    }
+
     fn poll_output(&mut self) -> Output<SmtpServerEvent> {
-        self.outputs.pop_front().unwrap_or(Output::Wait(None))
+        self.outputs
+            .pop_front()
+            .unwrap_or_else(|| Output::Wait(self.deadline()))
     }
 }
 
@@ -538,7 +628,7 @@ fn starts_with_header_field(text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::drain;
+    use crate::engine::{Drained, drain};
     use crate::mail::store::{Clock, MemoryStore};
     use std::sync::Arc;
 
@@ -711,6 +801,166 @@ mod tests {
         s.handle_eof(Millis(1));
         assert!(drain(&mut s).close);
         assert!(store.messages("alice@crepes.fr").is_empty());
+    }
+
+    fn limited(config: SmtpServerConfig) -> SmtpServer<Arc<MemoryStore>> {
+        SmtpServer::new(config, Arc::new(MemoryStore::course()))
+    }
+
+    fn at(s: &mut SmtpServer<Arc<MemoryStore>>, input: &str, now: u64) -> Drained<SmtpServerEvent> {
+        s.handle_input(input.as_bytes(), Millis(now));
+        drain(s)
+    }
+
+    fn text(out: &Drained<SmtpServerEvent>) -> String {
+        String::from_utf8(out.bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_command_line_that_never_ends_gets_421() {
+        let mut s = limited(SmtpServerConfig {
+            command_timeout_ms: 2000,
+            ..SmtpServerConfig::default()
+        });
+        assert_eq!(
+            drain(&mut s).deadline,
+            None,
+            "a silent client is the driver's idle bound"
+        );
+        let out = at(&mut s, "H", 1000);
+        assert_eq!(out.deadline, Some(Millis(3000)));
+        // One byte a second: the line is timed from its first byte.
+        assert_eq!(at(&mut s, "E", 2000).deadline, Some(Millis(3000)));
+        s.handle_timeout(Millis(2999));
+        assert!(!drain(&mut s).close, "not yet");
+        s.handle_timeout(Millis(3000));
+        let out = drain(&mut s);
+        assert_eq!(
+            text(&out),
+            "421 hamburger.edu Timeout: the command line did not end within 2 s, closing transmission channel\r\n"
+        );
+        assert!(out.close);
+        assert_eq!(out.deadline, None);
+        // A line that ends in time resets the clock.
+        let mut s = limited(SmtpServerConfig {
+            command_timeout_ms: 2000,
+            ..SmtpServerConfig::default()
+        });
+        at(&mut s, "NO", 0);
+        let out = at(&mut s, "OP\r\n", 1999);
+        assert_eq!((text(&out).as_str(), out.deadline), ("250 OK\r\n", None));
+    }
+
+    #[test]
+    fn a_message_that_never_ends_gets_421_and_is_not_kept() {
+        let store = Arc::new(MemoryStore::course());
+        let config = SmtpServerConfig {
+            command_timeout_ms: 1000,
+            data_timeout_ms: 5000,
+            ..SmtpServerConfig::default()
+        };
+        let mut s = SmtpServer::new(config, store.clone());
+        let out = at(
+            &mut s,
+            "EHLO a.b\r\nMAIL FROM:<a@a.b>\r\nRCPT TO:<alice@crepes.fr>\r\nDATA\r\n",
+            100,
+        );
+        assert_eq!(out.deadline, Some(Millis(5100)));
+        // Lines of text keep coming, each in time, but the message never ends.
+        for t in 1..5 {
+            let out = at(&mut s, "more text\r\n", 100 + t * 1000);
+            assert_eq!(out.deadline, Some(Millis(5100)), "the message's own bound");
+        }
+        s.handle_timeout(Millis(5100));
+        let out = drain(&mut s);
+        assert_eq!(
+            text(&out),
+            "421 4.4.2 hamburger.edu Timeout: the message did not end within 5 s, closing transmission channel\r\n"
+        );
+        assert!(out.close);
+        assert!(store.messages("alice@crepes.fr").is_empty());
+    }
+
+    #[test]
+    fn recipients_beyond_the_limit_get_452() {
+        let mut s = limited(SmtpServerConfig {
+            max_recipients: 2,
+            ..SmtpServerConfig::default()
+        });
+        let out = at(
+            &mut s,
+            "EHLO a.b\r\nMAIL FROM:<a@a.b>\r\nRCPT TO:<bob@hamburger.edu>\r\nRCPT TO:<alice@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\n",
+            0,
+        );
+        assert!(
+            text(&out).ends_with("Recipient ok\r\n452 4.5.3 Too many recipients\r\n"),
+            "{}",
+            text(&out)
+        );
+        assert_eq!(s.state(), SmtpState::RecipientsGiven, "452 is not fatal");
+    }
+
+    #[test]
+    fn the_line_limit_comes_from_the_config() {
+        let mut s = limited(SmtpServerConfig {
+            max_line_bytes: 10,
+            ..SmtpServerConfig::default()
+        });
+        at(&mut s, "", 0);
+        assert_eq!(text(&at(&mut s, "NOOP 12345\r\n", 0)), "250 OK\r\n");
+        assert_eq!(
+            text(&at(&mut s, "NOOP 123456\r\n", 0)),
+            "500 Line too long\r\n"
+        );
+        // Only the limit is ever held of a 1 MB line, answered once at its end.
+        let out = at(&mut s, &"x".repeat(1 << 20), 0);
+        assert_eq!((text(&out).as_str(), out.close), ("", false));
+        assert!(s.input.unread().is_empty());
+        assert_eq!(
+            text(&at(&mut s, "\r\nNOOP\r\n", 0)),
+            "500 Line too long\r\n250 OK\r\n"
+        );
+    }
+
+    #[test]
+    fn pipelined_commands_are_answered_a_window_at_a_time() {
+        let mut s = limited(SmtpServerConfig {
+            max_pipelined_commands: 3,
+            ..SmtpServerConfig::default()
+        });
+        at(&mut s, "EHLO a.b\r\nMAIL FROM:<a@a.b>\r\n", 0);
+        let out = at(&mut s, &"RCPT TO:<bob@hamburger.edu>\r\n".repeat(7), 50);
+        assert_eq!(out.transmitted.len(), 3, "one window of replies");
+        assert_eq!(
+            out.deadline,
+            Some(Millis(50)),
+            "go on once they are written"
+        );
+        s.handle_timeout(Millis(51));
+        assert_eq!(drain(&mut s).transmitted.len(), 3);
+        s.handle_timeout(Millis(52));
+        let out = drain(&mut s);
+        assert_eq!(out.transmitted.len(), 1);
+        assert_eq!(out.deadline, None, "all answered");
+    }
+
+    #[test]
+    fn a_client_that_pipelines_without_reading_is_closed() {
+        let mut s = limited(SmtpServerConfig {
+            max_pipelined_commands: 1,
+            ..SmtpServerConfig::default()
+        });
+        at(&mut s, "EHLO a.b\r\n", 0);
+        let flood = "NOOP\r\n".repeat(crate::command_reader::MIN_UNREAD_BYTES / 6 + 10);
+        let out = at(&mut s, &flood, 0);
+        assert!(out.close);
+        assert!(
+            text(&out).ends_with(
+                "250 2.0.0 OK\r\n421 4.7.0 hamburger.edu Too many pipelined commands without reading the replies, closing connection\r\n"
+            ),
+            "{}",
+            text(&out)
+        );
     }
 
     #[test]
