@@ -274,7 +274,8 @@ impl Student {
             {
                 Ok(())
             }
-            other => bail!("the walk ended with {other:?}"),
+            Some(other) => bail!("the walk ended with {}", other.describe()),
+            None => bail!("the walk ended without an outcome"),
         }
     }
 

@@ -43,6 +43,7 @@ impl RelayProcess {
             .arg("--config")
             .arg(&config)
             .env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log)?)
             .spawn()
