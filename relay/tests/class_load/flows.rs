@@ -89,6 +89,8 @@ pub struct Student {
     gauge: Arc<Gauge>,
     rng: fastrand::Rng,
     rec: Recorder,
+    /// The flow under way.
+    flow: Flow,
     /// Messages sent so far, to tell this run's message from another.
     sent: u64,
 }
@@ -101,6 +103,7 @@ impl Student {
             gauge,
             rng: fastrand::Rng::with_seed(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ id as u64),
             rec: Recorder::default(),
+            flow: Flow::ALL[id % Flow::ALL.len()],
             sent: 0,
         }
     }
@@ -114,7 +117,8 @@ impl Student {
         while Instant::now() < until {
             let flow = Flow::ALL[next];
             next = (next + 1) % Flow::ALL.len();
-            self.rec.begin(flow);
+            self.flow = flow;
+            self.rec.begin();
             let started = Instant::now();
             let result = self.run(flow).await;
             let failure = result.err().map(|e| Failure {
@@ -149,7 +153,8 @@ impl Student {
             Ok(result) => result,
             Err(_) => Err(anyhow!("no answer within {} s", STEP_TIMEOUT.as_secs())),
         };
-        self.rec.step(name, started.elapsed(), result.is_ok());
+        self.rec
+            .step(self.flow, name, started.elapsed(), result.is_ok());
         result.with_context(|| name.to_string())
     }
 

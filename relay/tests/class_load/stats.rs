@@ -77,7 +77,6 @@ pub struct Failure {
 /// One student's measurements.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    flow: Option<Flow>,
     step_no: usize,
     steps: BTreeMap<StepKey, Samples>,
     flows: BTreeMap<Flow, Samples>,
@@ -86,16 +85,14 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts counting the steps of a new run of `flow`.
-    pub fn begin(&mut self, flow: Flow) {
-        self.flow = Some(flow);
+    /// Starts counting the steps of a new flow.
+    pub fn begin(&mut self) {
         self.step_no = 0;
     }
 
-    /// Records one step of the current flow.
-    pub fn step(&mut self, name: &str, took: Duration, ok: bool) {
+    /// Records the next step of `flow`.
+    pub fn step(&mut self, flow: Flow, name: &str, took: Duration, ok: bool) {
         self.step_no += 1;
-        let flow = self.flow.unwrap_or(Flow::Web);
         self.steps
             .entry((flow, self.step_no, name.to_string()))
             .or_default()
@@ -232,7 +229,11 @@ impl Report {
             steps as f64 / self.elapsed_secs.max(0.001),
             self.failed()
         );
-        let _ = writeln!(out, "sessions open at once (peak): {}", self.peak_sessions);
+        let _ = writeln!(
+            out,
+            "/ws sessions open at once (peak, as the students count them): {}",
+            self.peak_sessions
+        );
         let _ = write!(
             out,
             "relay memory (VmRSS): before {:.1} MiB, peak {:.1} MiB, after {:.1} MiB",
