@@ -13,6 +13,8 @@
 //! `wasm-bindgen-cli-support` library pinned to the `wasm-bindgen` version
 //! of Cargo.lock, so no binary is downloaded.
 
+mod load;
+
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         "dist" => dist(rest.iter().any(|a| a == "--debug")).map(|_| ()),
         "test" => test(),
         "measure" => measure(rest.iter().any(|a| a == "--release")),
+        "load" => load::load(rest),
         "help" | "--help" | "-h" => {
             println!("{}", HELP);
             Ok(())
@@ -56,7 +59,8 @@ commands:
                                     --data-dir, ...; see `wirelab --help`)
   dist [--debug]                    build the page into dist/
   test                              fmt, clippy, all tests, WASM builds, browser tests
-  measure [--release]               the relay's memory per idle WebSocket session";
+  measure [--release]               the relay's memory per idle WebSocket session
+  load [--students N] [--seconds S] a class at once: N students (300) through /ws for S s (60)";
 
 /// The workspace root (the folder holding the top Cargo.toml).
 fn root() -> PathBuf {
