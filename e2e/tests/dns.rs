@@ -249,6 +249,39 @@ fn gaia_recursively_draws_the_trace_then_comes_from_the_cache() -> Result<()> {
     Ok(())
 }
 
+/// The round trips the resolver's trace shows are the network's: with the
+/// simulated distance on, the root holds its reply 40 ms, and the trace
+/// must say 40 ms give or take 2, not what the relay's timers add.
+#[test]
+fn the_trace_shows_the_roots_distance_as_its_round_trip() -> Result<()> {
+    let Some(mut lab) = Lab::start(|c| c.servers.dns.simulate_distance = true) else {
+        return Ok(());
+    };
+    open_dns(&mut lab)?;
+    let b = &lab.browser;
+    b.click(&b.testid("mode-recursive")?)?;
+    b.wait_until("the resolver chosen, RD on", || {
+        let rd = b.property(&b.testid("flag-rd")?, "checked")?;
+        Ok((value(b, "target-select")? == "dns" && rd.as_deref() == Some("true")).then_some(()))
+    })?;
+    send(b, 1)?;
+    b.wait_attribute("trace-summary", "data-messages", "8")?;
+    // Message 3 is the root's referral back to the local server.
+    let root_reply = b
+        .find("[data-testid=\"trace-event\"][data-n=\"3\"]")?
+        .context("message 3 in the trace")?;
+    let rtt: f64 = b
+        .attribute(&root_reply, "data-rtt-ms")?
+        .unwrap_or_default()
+        .parse()
+        .context("message 3 carries its round trip")?;
+    ensure!(
+        (38.0..=42.0).contains(&rtt),
+        "the root is 40 ms away, the trace says {rtt} ms"
+    );
+    Ok(())
+}
+
 #[test]
 fn a_missing_name_gets_nxdomain_with_the_soa_over_tcp() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {

@@ -120,7 +120,7 @@ impl Default for Limits {
             connect_timeout_secs: 5.0,
             max_frame_bytes: 64 * 1024,
             max_message_bytes: 64 * 1024,
-            max_connections: 1024,
+            max_connections: 4096,
             max_connections_per_client: 64,
             max_connections_per_token: 16,
             max_bytes_per_connection: 64 * 1024 * 1024,

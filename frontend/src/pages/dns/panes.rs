@@ -180,6 +180,7 @@ pub fn recursive_pane(
                             let is_selected = selected_index == Some(i);
                             html! {
                                 <tr data-testid="trace-event" data-kind={trace_kind_key(e.kind)} data-n={e.n.map(|n| n.to_string()).unwrap_or_default()}
+                                    data-rtt-ms={e.rtt_ms.map(|r| r.to_string()).unwrap_or_default()}
                                     class={classes!(kind, is_selected.then_some("selected"), onclick.is_some().then_some("clickable"))} onclick={onclick}>
                                     <td>{ e.n.map(|n| n.to_string()).unwrap_or_default() }</td>
                                     <td>{ format!("{} ms", e.at_ms) }</td>
