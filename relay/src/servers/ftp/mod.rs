@@ -8,6 +8,7 @@
 //! range as `data_ports`, which is what lets the relay bridge a page's data
 //! connections to them (see `crate::data_channels`).
 
+pub mod data;
 pub mod disk;
 pub mod driver;
 
@@ -38,6 +39,11 @@ fn free_port_block(host: IpAddr, count: u16) -> Result<u16> {
     bail!(
         "cannot find {count} consecutive free ports on {host} for FTP passive mode (set servers.ftp.passive_port_first)"
     )
+}
+
+/// A bound in the engine's milliseconds (at least 1: 0 means none there).
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
@@ -90,15 +96,23 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         anonymous: cfg.anonymous,
         max_file_bytes: cfg.quota_bytes,
         unix_time_at_zero: Some(unix_now),
+        data_open_timeout_ms: millis(cfg.data_timeout()),
+        max_line_bytes: cfg.max_line_bytes,
+        line_timeout_ms: millis(cfg.line_timeout()),
+        max_bad_commands: cfg.max_bad_commands,
         ..ServerSettings::default()
     };
     let driver_settings = Arc::new(FtpDriverSettings {
         host,
         passive_ports,
-        data_timeout: Duration::from_secs(30),
+        data_timeout: cfg.data_timeout(),
+        send_timeout: cfg.send_timeout(),
         idle_timeout: ctx.config.limits.server_idle_timeout(),
+        max_passive_per_session: cfg.max_passive_listeners_per_session,
+        passive_listeners: Arc::new(Semaphore::new(cfg.max_passive_listeners)),
         clock,
         next_port: AtomicU32::new(0),
+        tracker: ctx.tracker.clone(),
     });
     let permits = Arc::new(Semaphore::new(
         ctx.config.limits.server_max_connections.max(1),
