@@ -1644,8 +1644,10 @@ pub(crate) mod tests {
         let id = h.passive_connected();
         h.cmd("RETR /pub/bytes.bin");
         assert_eq!(h.conns[&id].sent.len(), 257);
-        assert_eq!(h.cmd("QUIT"), "221 Goodbye\r\n");
-        assert!(drain(&mut h.server).close || h.server.closed);
+        h.server.handle_input(b"QUIT\r\n", Millis(h.now));
+        let out = drain(&mut h.server);
+        assert_eq!(out.bytes(), b"221 Goodbye\r\n");
+        assert!(out.close);
     }
 
     #[test]
