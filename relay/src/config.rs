@@ -719,6 +719,31 @@ mod tests {
     }
 
     #[test]
+    fn ftp_limits_are_checked_with_their_key() {
+        for (text, expected) in [
+            ("line_timeout_secs = 0.0", "servers.ftp.line_timeout_secs"),
+            ("data_timeout_secs = -1.0", "servers.ftp.data_timeout_secs"),
+            ("send_timeout_secs = nan", "servers.ftp.send_timeout_secs"),
+            (
+                "max_passive_listeners = 0",
+                "servers.ftp.max_passive_listeners",
+            ),
+            (
+                "max_passive_listeners_per_session = 0",
+                "servers.ftp.max_passive_listeners_per_session",
+            ),
+            ("max_bad_commands = 0", "servers.ftp.max_bad_commands"),
+            ("max_line_bytes = 100", "servers.ftp.max_line_bytes"),
+        ] {
+            let err = Config::from_toml(&format!("[servers.ftp]\n{text}\n")).unwrap_err();
+            assert!(format!("{err:#}").contains(expected), "{text}: {err:#}");
+        }
+        let c = Config::from_toml("[servers.ftp]\nline_timeout_secs = 2.5\n").unwrap();
+        assert_eq!(c.servers.ftp.line_timeout(), Duration::from_millis(2500));
+        assert_eq!(c.servers.ftp.max_bad_commands, 50);
+    }
+
+    #[test]
     fn unknown_keys_are_rejected() {
         let err = Config::from_toml("prot = 9000\n").unwrap_err();
         assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
