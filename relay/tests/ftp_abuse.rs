@@ -254,6 +254,22 @@ async fn pasv_listeners_are_capped_per_session_and_in_all() {
 }
 
 #[tokio::test]
+async fn a_transfer_whose_data_connection_never_comes_gets_425() {
+    let relay = start(|c: &mut Config| c.servers.ftp.data_timeout_secs = 1.0).await;
+    let mut control = Control::login(&relay, "anonymous", "x").await;
+    control.pasv().await;
+    control.command("RETR /pub/hello.txt", "150").await;
+    let reply = control.expect("425").await;
+    assert!(reply.contains("nothing connected within 1 s"), "{reply}");
+    // A listener nobody used is dropped the same way, silently; the session
+    // goes on.
+    control.pasv().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    control.command("RETR /pub/hello.txt", "425").await;
+    honest_retr(&mut control).await;
+}
+
+#[tokio::test]
 async fn a_retr_client_that_never_reads_gets_426_while_others_are_served() {
     let relay = start(|c: &mut Config| {
         c.servers.ftp.send_timeout_secs = 1.0;
