@@ -465,7 +465,7 @@ impl Default for FtpServer {
             line_timeout_secs: 30.0,
             data_timeout_secs: 30.0,
             send_timeout_secs: 30.0,
-            max_passive_listeners_per_session: 2,
+            max_passive_listeners_per_session: 1,
             max_passive_listeners: 100,
             max_bad_commands: 50,
         }
