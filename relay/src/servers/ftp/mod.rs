@@ -7,6 +7,12 @@
 //! address (loopback by default). The catalog entry declares the passive
 //! range as `data_ports`, which is what lets the relay bridge a page's data
 //! connections to them (see `crate::data_channels`).
+//!
+//! Every limit of `[servers.ftp]` is enforced where it belongs: line length,
+//! line timeout and bad commands in the engine, the data and send timeouts
+//! and the passive listener caps in [`driver`] and [`data`]; every session
+//! and data connection runs in the relay's task tracker and ends at
+//! shutdown.
 
 pub mod data;
 pub mod disk;
