@@ -182,7 +182,7 @@ async fn a_slowloris_command_line_gets_421_and_is_closed() {
 
 #[tokio::test]
 async fn an_idle_control_connection_gets_421_and_is_closed() {
-    let relay = start(|c: &mut Config| c.limits.server_idle_timeout_secs = 0.5).await;
+    let relay = start(|c: &mut Config| c.limits.server_idle_timeout_secs = 2.0).await;
     let mut idle = Control::login(&relay, "anonymous", "x").await;
     let reply = idle.expect("421").await;
     assert!(reply.contains("idle"), "{reply}");
@@ -217,11 +217,8 @@ async fn bad_commands_past_the_bound_get_421() {
 
 #[tokio::test]
 async fn pasv_listeners_are_capped_per_session_and_in_all() {
-    let relay = start(|c: &mut Config| {
-        c.servers.ftp.max_passive_listeners = 5;
-        c.servers.ftp.data_timeout_secs = 1.0;
-    })
-    .await;
+    // The default data timeout (30 s) keeps the listeners for the whole test.
+    let relay = start(|c: &mut Config| c.servers.ftp.max_passive_listeners = 5).await;
     // Four clients ask for 50 listeners each (200 in all) and never connect:
     // each new PASV drops that session's last listener.
     let mut attackers = Vec::new();
@@ -246,25 +243,36 @@ async fn pasv_listeners_are_capped_per_session_and_in_all() {
     assert!(listing.contains(" hello.txt\r\n"), "{listing}");
     honest.expect("226").await;
     honest_retr(&mut honest).await;
-    // Listeners nobody connects to expire after the data timeout, and free
-    // their places.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    honest_retr(&mut late).await;
+    // The attackers leave: their listeners close with their sessions, and
+    // free their places.
     drop(attackers);
+    let mut tries = 0;
+    loop {
+        late.send(b"PASV\r\n").await;
+        let reply = late.reply().await.unwrap();
+        if reply.starts_with("227 ") {
+            break;
+        }
+        assert!(reply.starts_with("425 "), "{reply}");
+        tries += 1;
+        assert!(tries < 50, "the attackers' listeners were never given back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    honest_retr(&mut late).await;
 }
 
 #[tokio::test]
 async fn a_transfer_whose_data_connection_never_comes_gets_425() {
-    let relay = start(|c: &mut Config| c.servers.ftp.data_timeout_secs = 1.0).await;
+    let relay = start(|c: &mut Config| c.servers.ftp.data_timeout_secs = 2.0).await;
     let mut control = Control::login(&relay, "anonymous", "x").await;
     control.pasv().await;
     control.command("RETR /pub/hello.txt", "150").await;
     let reply = control.expect("425").await;
-    assert!(reply.contains("nothing connected within 1 s"), "{reply}");
+    assert!(reply.contains("nothing connected within 2 s"), "{reply}");
     // A listener nobody used is dropped the same way, silently; the session
     // goes on.
     control.pasv().await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     control.command("RETR /pub/hello.txt", "425").await;
     honest_retr(&mut control).await;
 }
