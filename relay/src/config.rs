@@ -663,6 +663,26 @@ pub struct FtpServer {
     pub student_password: String,
     /// Total bytes the files may take; an upload past it gets 452.
     pub quota_bytes: u64,
+    /// Longest command line; a longer one gets `500` (RFC 959) and is
+    /// skipped.
+    pub max_line_bytes: usize,
+    /// A command line must arrive within this long of its first byte, or
+    /// the server answers `421` and closes (slowloris).
+    pub line_timeout_secs: f64,
+    /// How long a passive listener waits for its client, and an active
+    /// connection for the client's answer; then `425`.
+    pub data_timeout_secs: f64,
+    /// How long a write to a client that does not read may wait: a data
+    /// connection then fails with `426`, a control connection closes.
+    pub send_timeout_secs: f64,
+    /// Passive listeners one session may have waiting at once.
+    pub max_passive_listeners_per_session: usize,
+    /// Passive listeners waiting at once, all sessions together; past it
+    /// PASV and EPSV get `425`.
+    pub max_passive_listeners: usize,
+    /// Commands answered `500`-`504` or `530` before the server closes the
+    /// session with `421`.
+    pub max_bad_commands: u32,
 }
 
 impl Default for FtpServer {
@@ -675,7 +695,57 @@ impl Default for FtpServer {
             student_user: "student".into(),
             student_password: "student".into(),
             quota_bytes: 10 * 1024 * 1024,
+            max_line_bytes: 4096,
+            line_timeout_secs: 30.0,
+            data_timeout_secs: 30.0,
+            send_timeout_secs: 30.0,
+            max_passive_listeners_per_session: 1,
+            max_passive_listeners: 100,
+            max_bad_commands: 50,
         }
+    }
+}
+
+impl FtpServer {
+    pub fn line_timeout(&self) -> Duration {
+        seconds(self.line_timeout_secs)
+    }
+
+    pub fn data_timeout(&self) -> Duration {
+        seconds(self.data_timeout_secs)
+    }
+
+    pub fn send_timeout(&self) -> Duration {
+        seconds(self.send_timeout_secs)
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (key, value) in [
+            ("line_timeout_secs", self.line_timeout_secs),
+            ("data_timeout_secs", self.data_timeout_secs),
+            ("send_timeout_secs", self.send_timeout_secs),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                bail!("servers.ftp.{key} must be a positive number of seconds");
+            }
+        }
+        for (key, value) in [
+            (
+                "max_passive_listeners_per_session",
+                self.max_passive_listeners_per_session as u64,
+            ),
+            ("max_passive_listeners", self.max_passive_listeners as u64),
+            ("max_bad_commands", u64::from(self.max_bad_commands)),
+        ] {
+            if value == 0 {
+                bail!("servers.ftp.{key} must be at least 1");
+            }
+        }
+        // The longest command a client sends (a path of a few hundred bytes).
+        if self.max_line_bytes < 512 {
+            bail!("servers.ftp.max_line_bytes must be at least 512");
+        }
+        Ok(())
     }
 }
 
@@ -744,6 +814,7 @@ impl Config {
                 bail!("limits.{key} must be a positive number of seconds");
             }
         }
+        self.servers.ftp.validate()?;
         if let Some(key) = &self.classroom.token_key
             && key.len() < 32
         {
@@ -924,6 +995,31 @@ mod tests {
             let err = Config::from_toml(text).unwrap_err();
             assert!(format!("{err:#}").contains(expected), "{text}: {err:#}");
         }
+    }
+
+    #[test]
+    fn ftp_limits_are_checked_with_their_key() {
+        for (text, expected) in [
+            ("line_timeout_secs = 0.0", "servers.ftp.line_timeout_secs"),
+            ("data_timeout_secs = -1.0", "servers.ftp.data_timeout_secs"),
+            ("send_timeout_secs = nan", "servers.ftp.send_timeout_secs"),
+            (
+                "max_passive_listeners = 0",
+                "servers.ftp.max_passive_listeners",
+            ),
+            (
+                "max_passive_listeners_per_session = 0",
+                "servers.ftp.max_passive_listeners_per_session",
+            ),
+            ("max_bad_commands = 0", "servers.ftp.max_bad_commands"),
+            ("max_line_bytes = 100", "servers.ftp.max_line_bytes"),
+        ] {
+            let err = Config::from_toml(&format!("[servers.ftp]\n{text}\n")).unwrap_err();
+            assert!(format!("{err:#}").contains(expected), "{text}: {err:#}");
+        }
+        let c = Config::from_toml("[servers.ftp]\nline_timeout_secs = 2.5\n").unwrap();
+        assert_eq!(c.servers.ftp.line_timeout(), Duration::from_millis(2500));
+        assert_eq!(c.servers.ftp.max_bad_commands, 50);
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //!   connection, only from the control connection's peer (the server), within
 //!   the listen timeout, and hands it to the `/ws?accept=<id>` WebSocket of
 //!   the same client address ([`DataChannels::take`]). A control session
-//!   holds at most [`MAX_LISTENERS`] of them; they end with it.
+//!   holds at most [`MAX_LISTENERS`] of them; they end with it, at the
+//!   listen timeout, or at shutdown, and run in the relay's [`TaskTracker`]
+//!   so shutdown waits for them.
 
 use crate::catalog::target_addr;
 use crate::policy::{Allowed, Refusal};
@@ -26,6 +28,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::debug;
 use wirelab_shared::relay_protocol::{ConnectQuery, ErrorCode, TargetInfo};
 
@@ -49,6 +52,7 @@ struct Registry {
 pub struct DataChannels {
     registry: Mutex<Registry>,
     listen_timeout: Duration,
+    tracker: TaskTracker,
 }
 
 /// A control connection that grants data connections while it lives.
@@ -138,10 +142,12 @@ pub fn data_port_target(target: &TargetInfo, port: u16) -> Result<Allowed, Refus
 }
 
 impl DataChannels {
-    pub fn new(listen_timeout: Duration) -> Arc<Self> {
+    /// Listener tasks run in `tracker`, the relay's.
+    pub fn new(listen_timeout: Duration, tracker: TaskTracker) -> Arc<Self> {
         Arc::new(DataChannels {
             registry: Mutex::new(Registry::default()),
             listen_timeout,
+            tracker,
         })
     }
 
@@ -249,7 +255,7 @@ impl DataChannels {
         let lifetime = self.listen_timeout;
         let channels = self.clone();
         let task_id = id.clone();
-        tokio::spawn(async move {
+        self.tracker.spawn(async move {
             let accepted = async {
                 loop {
                     match listener.accept().await {

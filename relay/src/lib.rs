@@ -194,7 +194,10 @@ impl Relay {
         let recordings = RecordingStore::new(&data_dir, &config.recordings);
         recordings.prune();
         let state = AppState {
-            data_channels: data_channels::DataChannels::new(config.limits.listen_timeout()),
+            data_channels: data_channels::DataChannels::new(
+                config.limits.listen_timeout(),
+                tracker.clone(),
+            ),
             policy: Arc::new(Policy::new(
                 config.policy.rules.clone(),
                 options.resolver,

@@ -201,7 +201,12 @@ async fn active_mode_through_listen_and_accept() {
     // Someone else than the server may not use the listener.
     let intruder = tokio::net::TcpSocket::new_v4().unwrap();
     intruder.bind("127.0.0.2:0".parse().unwrap()).unwrap();
-    if let Ok(mut stream) = intruder.connect(addr.into()).await {
+    // The kernel completes the handshake; the relay then drops the intruder.
+    let mut stream = intruder
+        .connect(addr.into())
+        .await
+        .expect("the listener completes the handshake");
+    {
         use tokio::io::AsyncReadExt;
         let mut buf = [0u8; 1];
         let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;

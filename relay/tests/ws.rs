@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use std::time::Duration;
+use wirelab_relay::config::Limits;
 use wirelab_shared::relay_protocol::{ClosedBy, ErrorCode, RelayMessage, TargetInfo, Transport};
 
 #[tokio::test]
@@ -27,7 +28,14 @@ async fn tcp_round_trip_through_the_relay() {
             assert_eq!(name.as_deref(), Some("upper-tcp"));
             assert_eq!(peer, format!("127.0.0.1:{}", target.port));
             assert!(local.starts_with("127.0.0.1:"));
-            assert!(connect_ms >= 0.0);
+            // A real measurement: a connect takes some microseconds (the
+            // value keeps two decimals of a millisecond), and one that had
+            // taken the connect timeout would have failed instead.
+            let timeout_ms = Limits::default().connect_timeout_secs * 1000.0;
+            assert!(
+                connect_ms.is_finite() && connect_ms > 0.0 && connect_ms < timeout_ms,
+                "connect_ms = {connect_ms}"
+            );
             assert!(t_ms.is_some());
         }
         other => panic!("expected connected, got {other:?}"),

@@ -122,8 +122,9 @@ mod tests {
                 kind.name
             );
             assert!(find(kind.name).is_some());
-            // Every kind survives empty input.
-            let _ = (kind.dissect)(b"");
+            // Every kind survives empty input, with a well-formed tree.
+            let problems = (kind.dissect)(b"").check_invariants(false);
+            assert!(problems.is_empty(), "{}: {problems:?}", kind.name);
         }
         assert!(find("no-such-kind").is_none());
         assert_eq!(dissect("line", b"hi\r\n").unwrap().summary, "hi");

@@ -50,10 +50,18 @@ fn every_fixture_matches_its_golden_json() {
             "{}.json",
             path.extension().unwrap().to_str().unwrap()
         ));
-        if bless || !golden.exists() {
+        if bless {
             std::fs::write(&golden, &json).unwrap();
         } else {
-            let expected = std::fs::read_to_string(&golden).unwrap();
+            // A fixture without its JSON fails: writing it here would make
+            // the first run pass whatever the dissector does.
+            let expected = std::fs::read_to_string(&golden).unwrap_or_else(|_| {
+                panic!(
+                    "{} has no {} (WIRELAB_BLESS=1 writes it; review it)",
+                    path.display(),
+                    golden.display()
+                )
+            });
             assert_eq!(
                 json,
                 expected,

@@ -25,11 +25,16 @@ fn against_the_server(name: &str) -> (Pop3Transcript, Arc<MemoryStore>) {
 
 #[test]
 fn every_session_matches_its_golden_outline() {
-    for path in fixtures("pop3", "transcript") {
+    let transcripts = fixtures("pop3", "transcript");
+    let commands = fixtures("pop3", "commands");
+    // Two loops over what a directory holds: make sure they have work.
+    assert!(!transcripts.is_empty(), "no .transcript fixtures");
+    assert!(commands.len() >= 2, "fixtures are missing: {commands:?}");
+    for path in transcripts {
         let t: Pop3Transcript = follow_fixture(&path);
         check_golden(&path, &render(&t));
     }
-    for path in fixtures("pop3", "commands") {
+    for path in commands {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let (t, _) = against_the_server(&name);
         check_golden(&path, &render(&t));

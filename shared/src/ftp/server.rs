@@ -63,6 +63,15 @@ pub struct ServerSettings {
     pub unix_time_at_zero: Option<u64>,
     /// Failed logins before the server hangs up.
     pub max_login_failures: u32,
+    /// Longest command line; a longer one gets `500` and is skipped.
+    pub max_line_bytes: usize,
+    /// How long a command line may take to arrive once its first byte has:
+    /// past it, `421` and the connection closes (a slowloris holds a
+    /// connection open by sending a byte now and then).
+    pub line_timeout_ms: u64,
+    /// Commands answered `500`-`504` or `530` before the server hangs up
+    /// with `421`; 0 for no bound.
+    pub max_bad_commands: u32,
 }
 
 impl Default for ServerSettings {
@@ -75,6 +84,9 @@ impl Default for ServerSettings {
             data_open_timeout_ms: 30_000,
             unix_time_at_zero: None,
             max_login_failures: 5,
+            max_line_bytes: MAX_LINE,
+            line_timeout_ms: 30_000,
+            max_bad_commands: 50,
         }
     }
 }
@@ -130,6 +142,10 @@ pub enum ServerEvent {
 }
 
 const CHUNK: usize = 16 * 1024;
+
+/// Command lines (of the longest allowed) that may wait while a transfer or
+/// a passive listener holds the commands back; more closes the connection.
+const PENDING_LINES: usize = 4;
 
 /// Bytes past the space left that an upload may still send (and have
 /// dropped) before the server cuts its data connection.
@@ -214,6 +230,10 @@ pub struct FtpServer<T: FileTree> {
     outputs: VecDeque<Output<ServerEvent>>,
     next_id: u64,
     login_failures: u32,
+    /// Commands answered 500-504 or 530 so far.
+    bad_commands: u32,
+    /// When the first byte of the command line still being received came.
+    line_started: Option<Millis>,
     closed: bool,
     now: Millis,
 }
@@ -274,6 +294,8 @@ impl<T: FileTree> FtpServer<T> {
             outputs: VecDeque::new(),
             next_id: 1,
             login_failures: 0,
+            bad_commands: 0,
+            line_started: None,
             closed: false,
             now: Millis(0),
         };
@@ -327,14 +349,17 @@ impl<T: FileTree> FtpServer<T> {
             self.prepared_event(event);
         }
         self.process_input();
+        self.after_input();
     }
 
     fn reply(&mut self, code: u16, text: impl Into<String>) {
-        self.outputs
-            .push_back(Output::Transmit(Reply::new(code, text).to_bytes()));
+        self.send_reply(Reply::new(code, text));
     }
 
     fn send_reply(&mut self, reply: Reply) {
+        if matches!(reply.code, 500..=504) {
+            self.bad_commands += 1;
+        }
         self.outputs.push_back(Output::Transmit(reply.to_bytes()));
     }
 
@@ -604,12 +629,14 @@ impl<T: FileTree> FtpServer<T> {
     // ---- commands ----
 
     fn process_input(&mut self) {
+        let max_line = self.settings.max_line_bytes;
         while !self.closed && !self.waiting_listen {
             if self.discarding {
                 match self.input.iter().position(|&b| b == b'\n') {
                     Some(lf) => {
                         self.input.drain(..=lf);
                         self.discarding = false;
+                        self.line_started = None;
                     }
                     None => {
                         self.input.clear();
@@ -617,12 +644,15 @@ impl<T: FileTree> FtpServer<T> {
                     }
                 }
             }
-            let line = match next_line(&self.input, MAX_LINE) {
+            let line = match next_line(&self.input, max_line) {
                 Ok(Some(line)) => line,
                 Ok(None) => return,
                 Err(_) => {
                     match self.input.iter().position(|&b| b == b'\n') {
-                        Some(lf) => drop(self.input.drain(..=lf)),
+                        Some(lf) => {
+                            self.input.drain(..=lf);
+                            self.line_started = None;
+                        }
                         None => {
                             self.input.clear();
                             self.discarding = true;
@@ -630,8 +660,9 @@ impl<T: FileTree> FtpServer<T> {
                     }
                     self.reply(
                         500,
-                        format!("Command line too long (more than {MAX_LINE} bytes)"),
+                        format!("Command line too long (more than {max_line} bytes)"),
                     );
+                    self.check_bad_commands();
                     continue;
                 }
             };
@@ -644,7 +675,65 @@ impl<T: FileTree> FtpServer<T> {
                 }
             }
             self.input.drain(..line.consumed);
+            self.line_started = None;
             self.command(&text);
+            self.check_bad_commands();
+        }
+    }
+
+    /// Closes the control connection with `421` past
+    /// [`ServerSettings::max_bad_commands`]: a client that keeps sending
+    /// what the server refuses is probing or lost.
+    fn check_bad_commands(&mut self) {
+        let max = self.settings.max_bad_commands;
+        if max > 0 && self.bad_commands >= max && !self.closed {
+            self.hang_up(Reply::new(
+                421,
+                format!("Too many bad commands ({max}), closing control connection"),
+            ));
+        }
+    }
+
+    /// Ends the session from the server's side: transfers and listeners
+    /// dropped, `reply` sent, the control connection closed.
+    fn hang_up(&mut self, reply: Reply) {
+        if let Some(t) = self.transfer.take() {
+            self.request(DataRequest::Abort { id: t.conn.id });
+        }
+        self.drop_prepared();
+        self.waiting_listen = false;
+        self.send_reply(reply);
+        self.closed = true;
+        self.outputs.push_back(Output::Close);
+    }
+
+    /// After new input: starts the clock of a command line that has begun
+    /// but not ended, and bounds what waits while a transfer or a listener
+    /// holds the commands back.
+    fn after_input(&mut self) {
+        if self.closed {
+            return;
+        }
+        let pending_limit = self.settings.max_line_bytes.saturating_mul(PENDING_LINES);
+        if self.input.len() > pending_limit {
+            return self.hang_up(Reply::new(
+                421,
+                "Too many commands sent ahead of their replies, closing control connection",
+            ));
+        }
+        let partial = self.discarding || (!self.input.is_empty() && !self.input.contains(&b'\n'));
+        if !partial {
+            self.line_started = None;
+        } else if self.line_started.is_none() {
+            self.line_started = Some(self.now);
+        }
+    }
+
+    /// When the command line being received must have ended.
+    fn line_deadline(&self) -> Option<Millis> {
+        match self.settings.line_timeout_ms {
+            0 => None,
+            ms => self.line_started.map(|t| t.saturating_add(ms)),
         }
     }
 
@@ -659,6 +748,7 @@ impl<T: FileTree> FtpServer<T> {
         let verb = String::from_utf8_lossy(split(line).verb).to_ascii_uppercase();
         let info = command_info(&verb);
         if info.is_some_and(|i| i.needs_login) && !self.login.is_logged_in() {
+            self.bad_commands += 1;
             return self.reply(530, "Please log in with USER and PASS first");
         }
         let cmd = match parsed {
@@ -1313,6 +1403,7 @@ impl<T: FileTree> Engine for FtpServer<T> {
         }
         self.input.extend_from_slice(bytes);
         self.process_input();
+        self.after_input();
     }
 
     fn handle_eof(&mut self, now: Millis) {
@@ -1343,6 +1434,16 @@ impl<T: FileTree> Engine for FtpServer<T> {
                 format!("Can't open data connection: nothing connected within {secs} s"),
             ));
             self.process_input();
+            self.after_input();
+        }
+        if !self.closed && self.line_deadline().is_some_and(|d| now >= d) {
+            let secs = self.settings.line_timeout_ms / 1000;
+            self.hang_up(Reply::new(
+                421,
+                format!(
+                    "Timeout: no complete command line within {secs} s, closing control connection"
+                ),
+            ));
         }
     }
 
@@ -1350,7 +1451,11 @@ impl<T: FileTree> Engine for FtpServer<T> {
         if let Some(out) = self.outputs.pop_front() {
             return out;
         }
-        let deadline = self.transfer.as_ref().and_then(|t| t.deadline);
+        let transfer = self.transfer.as_ref().and_then(|t| t.deadline);
+        let deadline = match (transfer, self.line_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Output::Wait(if self.closed { None } else { deadline })
     }
 }
@@ -1539,8 +1644,10 @@ pub(crate) mod tests {
         let id = h.passive_connected();
         h.cmd("RETR /pub/bytes.bin");
         assert_eq!(h.conns[&id].sent.len(), 257);
-        assert_eq!(h.cmd("QUIT"), "221 Goodbye\r\n");
-        assert!(drain(&mut h.server).close || h.server.closed);
+        h.server.handle_input(b"QUIT\r\n", Millis(h.now));
+        let out = drain(&mut h.server);
+        assert_eq!(out.bytes(), b"221 Goodbye\r\n");
+        assert!(out.close);
     }
 
     #[test]
@@ -1832,8 +1939,94 @@ pub(crate) mod tests {
         assert!(h.cmd("EPSV ALL").starts_with("200 "));
         assert!(h.cmd("PASV").starts_with("503 "));
         assert!(h.cmd("PORT 127,0,0,1,158,107").starts_with("503 "));
-        // The old listener was dropped when the new one was asked for.
-        assert!(h.conns[&DataConnId(1)].aborted || h.cmd("EPSV").starts_with("229"));
+        // EPSV still works after EPSV ALL, and the old listener was dropped
+        // when the new one was asked for.
+        assert!(!h.conns[&DataConnId(1)].aborted);
+        let reply = h.cmd("EPSV");
+        assert!(
+            reply.starts_with("229 Entering Extended Passive Mode (|||21002|)"),
+            "{reply}"
+        );
+        assert!(h.conns[&DataConnId(1)].aborted);
+        assert!(!h.conns[&DataConnId(2)].aborted);
+    }
+
+    #[test]
+    fn a_command_line_that_never_ends_times_out() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        h.login("anonymous", "x");
+        h.control.clear();
+        h.server.handle_input(b"NO", Millis(h.now));
+        let timeout = settings().line_timeout_ms;
+        assert_eq!(
+            drain(&mut h.server).deadline,
+            Some(Millis(h.now + timeout)),
+            "the engine asks to be woken when the line is due"
+        );
+        // More bytes of the same line do not push the bound back.
+        h.now += timeout - 1;
+        h.server.handle_input(b"O", Millis(h.now));
+        h.server.handle_timeout(Millis(h.now));
+        assert!(drain(&mut h.server).bytes().is_empty());
+        h.now += 1;
+        h.server.handle_timeout(Millis(h.now));
+        let out = drain(&mut h.server);
+        let text = String::from_utf8_lossy(&out.bytes()).into_owned();
+        assert!(text.starts_with("421 Timeout"), "{text}");
+        assert!(out.close);
+    }
+
+    #[test]
+    fn a_complete_line_stops_the_line_clock() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        h.server.handle_input(b"NOOP\r\nNO", Millis(0));
+        let first = drain(&mut h.server);
+        assert_eq!(first.deadline, Some(Millis(settings().line_timeout_ms)));
+        h.now = 5_000;
+        assert!(h.cmd("OP").starts_with("200 "));
+        assert_eq!(drain(&mut h.server).deadline, None, "nothing is due");
+    }
+
+    #[test]
+    fn too_many_bad_commands_close_the_connection() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        let max = settings().max_bad_commands;
+        for i in 1..max {
+            let reply = h.cmd("BOGUS");
+            assert!(reply.starts_with("502 "), "{i}: {reply}");
+        }
+        // Good commands do not count.
+        assert!(h.cmd("NOOP").starts_with("200 "));
+        h.server.handle_input(b"BOGUS\r\n", Millis(h.now));
+        let out = drain(&mut h.server);
+        let text = String::from_utf8_lossy(&out.bytes()).into_owned();
+        assert!(
+            text.starts_with("502 ") && text.contains("\r\n421 Too many bad commands"),
+            "{text}"
+        );
+        assert!(out.close);
+    }
+
+    #[test]
+    fn commands_piling_up_behind_a_transfer_are_bounded() {
+        let mut h = Harness::new(MemoryTree::demo(0));
+        h.auto_connect = false;
+        h.login("anonymous", "x");
+        assert!(h.cmd("PASV").starts_with("227 "));
+        assert!(h.cmd("RETR /pub/hello.txt").starts_with("150 "));
+        // The transfer waits for its connection; NOOPs wait behind it.
+        let noops = "NOOP\r\n".repeat(settings().max_line_bytes * PENDING_LINES / 6 + 1);
+        h.server.handle_input(noops.as_bytes(), Millis(h.now));
+        let out = drain(&mut h.server);
+        let text = String::from_utf8_lossy(&out.bytes()).into_owned();
+        assert!(text.starts_with("421 Too many commands"), "{text}");
+        assert!(out.close);
+        assert!(
+            out.events
+                .contains(&ServerEvent::Data(DataRequest::Abort { id: DataConnId(1) })),
+            "the waiting listener is dropped: {:?}",
+            out.events
+        );
     }
 
     #[test]

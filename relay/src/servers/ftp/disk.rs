@@ -9,16 +9,30 @@
 //! it). Operations on a name itself (delete, rename, rmdir) act on the link,
 //! never on what it points to.
 //!
+//! A write is durable and all-or-nothing: the bytes go to a temporary file
+//! (`.wirelab-part.<random>`) in the same directory, which is fsynced,
+//! renamed over the final name, and the directory fsynced; only then does
+//! the write return (and the engine answer `226`). A write that fails
+//! removes its temporary file; one left by a crash is never listed, its name
+//! cannot be used, and [`DiskTree::open`] removes it at the next start.
+//!
 //! The caller creates the tree with [`DiskTree::open`], which fills a new
 //! root with the demo files. Calls block on the file system; the files are a
 //! lab's (small), so the driver calls them from its task directly.
 
-use std::io::ErrorKind;
+use std::fs::File;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 use wirelab_shared::ftp::fs::{DirEntry, FileKind, FileTree, FsError, Metadata, demo_files};
 use wirelab_shared::ftp::path::VirtualPath;
+
+/// The start of an upload's temporary name; no entry may be called so.
+const PART_PREFIX: &str = ".wirelab-part.";
+
+/// Deepest directory level the tree walks (quota, clean-up) descend to.
+const MAX_DEPTH: usize = 64;
 
 /// A sandboxed directory as an FTP file tree. Cheap to clone: every session
 /// gets its own handle on the same directory.
@@ -83,10 +97,18 @@ impl DiskTree {
                 }
             }
         }
-        Ok(DiskTree {
+        let tree = DiskTree {
             root: Arc::new(root.canonicalize()?),
             quota,
-        })
+        };
+        let removed = remove_parts(&tree.root, 0);
+        if removed > 0 {
+            tracing::info!(
+                "removed {removed} unfinished upload(s) from {}",
+                tree.root.display()
+            );
+        }
+        Ok(tree)
     }
 
     pub fn root(&self) -> &Path {
@@ -106,6 +128,11 @@ impl DiskTree {
     fn entry(&self, path: &VirtualPath) -> Result<PathBuf, FsError> {
         path.check_portable()
             .map_err(|e| FsError::BadName(e.to_string()))?;
+        if path.components().iter().any(|c| is_part(c)) {
+            return Err(FsError::BadName(format!(
+                "names starting with {PART_PREFIX} are kept for uploads in progress"
+            )));
+        }
         let Some(name) = path.name() else {
             return Ok(self.root.to_path_buf());
         };
@@ -145,7 +172,7 @@ impl DiskTree {
     /// Bytes used by regular files under the root (links not followed).
     pub fn used(&self) -> u64 {
         fn walk(dir: &Path, depth: usize) -> u64 {
-            if depth > 64 {
+            if depth > MAX_DEPTH {
                 return 0;
             }
             let Ok(entries) = std::fs::read_dir(dir) else {
@@ -179,6 +206,9 @@ impl FileTree for DiskTree {
             let Ok(name) = entry.file_name().into_string() else {
                 continue;
             };
+            if is_part(&name) {
+                continue;
+            }
             // Follow links, and hide those that lead out of the sandbox.
             let Ok(real) = entry.path().canonicalize() else {
                 continue;
@@ -222,16 +252,8 @@ impl FileTree for DiskTree {
         {
             return Err(FsError::QuotaExceeded { limit });
         }
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true);
-        if append {
-            options.append(true);
-        } else {
-            options.write(true).truncate(true);
-        }
-        use std::io::Write;
-        let mut f = options.open(&file).map_err(io_error)?;
-        f.write_all(bytes).map_err(io_error)
+        let appended_to = (append && old > 0).then_some(file.as_path());
+        replace_durably(&file, appended_to, bytes).map_err(io_error)
     }
 
     fn delete(&mut self, path: &VirtualPath) -> Result<(), FsError> {
@@ -277,6 +299,86 @@ impl FileTree for DiskTree {
     fn space_left(&self) -> Option<u64> {
         self.quota.map(|q| q.saturating_sub(self.used()))
     }
+}
+
+fn is_part(name: &str) -> bool {
+    name.starts_with(PART_PREFIX)
+}
+
+/// A fresh temporary name for an upload (random, so two sessions writing
+/// the same file never share one).
+fn part_name() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        bytes = (u64::from(std::process::id()) << 32 ^ n).to_le_bytes();
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{PART_PREFIX}{hex}")
+}
+
+/// Makes `file` hold `bytes` (after the current content of `appended_to`)
+/// all at once and durably: temporary file, fsync, rename, fsync of the
+/// directory. On failure the temporary file is removed and `file` is as it
+/// was.
+fn replace_durably(file: &Path, appended_to: Option<&Path>, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = file.parent().ok_or(ErrorKind::InvalidInput)?;
+    let part = dir.join(part_name());
+    let written = (|| {
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&part)?;
+        if let Some(old) = appended_to {
+            std::io::copy(&mut File::open(old)?, &mut out)?;
+        }
+        out.write_all(bytes)?;
+        out.sync_all()?;
+        drop(out);
+        std::fs::rename(&part, file)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&part);
+        return Err(e);
+    }
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    // Directory fsync makes the rename durable (POSIX); other platforms have
+    // no such call and their file systems order it anyway.
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Removes the temporary files of uploads a crash interrupted; returns how
+/// many. Links are not followed.
+fn remove_parts(dir: &Path, depth: usize) -> usize {
+    if depth > MAX_DEPTH {
+        return 0;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => removed += remove_parts(&entry.path(), depth + 1),
+            Ok(t) if t.is_file() && entry.file_name().to_str().is_some_and(is_part) => {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => removed += 1,
+                    Err(e) => tracing::warn!("cannot remove {}: {e}", entry.path().display()),
+                }
+            }
+            _ => {}
+        }
+    }
+    removed
 }
 
 #[cfg(test)]
@@ -418,5 +520,76 @@ mod tests {
             tree.delete(&parse_absolute("/pub")),
             Err(FsError::IsADirectory)
         );
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn writes_replace_the_file_whole_and_leave_no_temporary_file() {
+        let (dir, mut tree) = tree();
+        let upload = dir.path().join("ftp/upload");
+        let path = parse_absolute("/upload/notes.txt");
+        tree.write(&path, b"first version\n", false).unwrap();
+        tree.write(&path, b"second\n", false).unwrap();
+        assert_eq!(tree.read(&path).unwrap(), b"second\n");
+        tree.write(&path, b"appended\n", true).unwrap();
+        assert_eq!(tree.read(&path).unwrap(), b"second\nappended\n");
+        tree.write(&parse_absolute("/upload/new.txt"), b"x", true)
+            .unwrap();
+        assert_eq!(names_in(&upload), vec!["new.txt", "notes.txt"]);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary_file() {
+        let (dir, _) = tree();
+        let upload = dir.path().join("ftp/upload");
+        let file = upload.join("kept.txt");
+        std::fs::write(&file, b"old").unwrap();
+        // Appending from a file that cannot be read fails half-way.
+        let missing = upload.join("missing");
+        assert!(replace_durably(&file, Some(&missing), b"new").is_err());
+        assert_eq!(std::fs::read(&file).unwrap(), b"old");
+        assert_eq!(names_in(&upload), vec!["kept.txt"]);
+    }
+
+    #[test]
+    fn temporary_files_are_hidden_reserved_and_removed_at_start() {
+        let (dir, mut tree) = tree();
+        let root = dir.path().join("ftp");
+        // What kill -9 during a write leaves behind.
+        std::fs::write(root.join("upload/.wirelab-part.0011223344556677"), b"half").unwrap();
+        std::fs::create_dir(root.join("upload/deep")).unwrap();
+        std::fs::write(root.join("upload/deep/.wirelab-part.aa"), b"half").unwrap();
+        let listed: Vec<String> = tree
+            .list(&parse_absolute("/upload"))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(listed, vec!["deep"]);
+        for attempt in [
+            "/upload/.wirelab-part.0011223344556677",
+            "/upload/.wirelab-part.x",
+        ] {
+            let path = parse_absolute(attempt);
+            assert!(
+                matches!(tree.read(&path), Err(FsError::BadName(_))),
+                "{attempt}"
+            );
+            assert!(
+                matches!(tree.write(&path, b"x", false), Err(FsError::BadName(_))),
+                "{attempt}"
+            );
+        }
+        DiskTree::open(&root, None).unwrap();
+        assert!(names_in(&root.join("upload")) == vec!["deep"]);
+        assert!(names_in(&root.join("upload/deep")).is_empty());
     }
 }

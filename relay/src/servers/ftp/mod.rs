@@ -7,7 +7,14 @@
 //! address (loopback by default). The catalog entry declares the passive
 //! range as `data_ports`, which is what lets the relay bridge a page's data
 //! connections to them (see `crate::data_channels`).
+//!
+//! Every limit of `[servers.ftp]` is enforced where it belongs: line length,
+//! line timeout and bad commands in the engine, the data and send timeouts
+//! and the passive listener caps in [`driver`] and [`data`]; every session
+//! and data connection runs in the relay's task tracker and ends at
+//! shutdown.
 
+pub mod data;
 pub mod disk;
 pub mod driver;
 
@@ -37,6 +44,11 @@ fn free_port_block(host: IpAddr, count: u16) -> Result<u16> {
     bail!(
         "cannot find {count} consecutive free ports on {host} for FTP passive mode (set servers.ftp.passive_port_first)"
     )
+}
+
+/// A bound in the engine's milliseconds (at least 1: 0 means none there).
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
 pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
@@ -89,15 +101,23 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         anonymous: cfg.anonymous,
         max_file_bytes: cfg.quota_bytes,
         unix_time_at_zero: Some(unix_now),
+        data_open_timeout_ms: millis(cfg.data_timeout()),
+        max_line_bytes: cfg.max_line_bytes,
+        line_timeout_ms: millis(cfg.line_timeout()),
+        max_bad_commands: cfg.max_bad_commands,
         ..ServerSettings::default()
     };
     let driver_settings = Arc::new(FtpDriverSettings {
         host,
         passive_ports,
-        data_timeout: Duration::from_secs(30),
+        data_timeout: cfg.data_timeout(),
+        send_timeout: cfg.send_timeout(),
         idle_timeout: ctx.config.limits.server_idle_timeout(),
+        max_passive_per_session: cfg.max_passive_listeners_per_session,
+        passive_listeners: Arc::new(Semaphore::new(cfg.max_passive_listeners)),
         clock,
         next_port: AtomicU32::new(0),
+        tracker: ctx.tracker.clone(),
     });
     let gate = ConnectionGate::new(
         "ftp",
