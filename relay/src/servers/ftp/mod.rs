@@ -27,6 +27,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Semaphore;
 use tracing::{Instrument, debug, info_span};
 use wirelab_shared::ftp::server::{Account, FtpServer, ServerSettings};
 use wirelab_shared::relay_protocol::{PortRange, TargetInfo, Transport};
