@@ -355,16 +355,42 @@ where
     F: Fn(Peer) -> E + Send + Sync + 'static,
 {
     let stats = Arc::new(UdpStats::default());
-    let counters = stats.clone();
-    tracker.spawn(async move {
-        let clock = Clock::start();
-        let name = settings.name;
-        let local = socket.local_addr().ok();
-        let mut waiting: Waiting<E> = Waiting::new(settings.max_pending.max(1));
+    let server = UdpServer {
+        local: socket.local_addr().ok(),
+        socket,
+        name: settings.name,
+        make,
+        clock: Clock::start(),
+        waiting: Waiting::new(settings.max_pending.max(1)),
+        stats: stats.clone(),
+    };
+    tracker.spawn(server.run(shutdown));
+    stats
+}
+
+/// One UDP server's task: its socket, its waiting engines, its counters.
+struct UdpServer<E, F> {
+    socket: UdpSocket,
+    local: Option<SocketAddr>,
+    name: &'static str,
+    make: F,
+    clock: Clock,
+    waiting: Waiting<E>,
+    stats: Arc<UdpStats>,
+}
+
+impl<E, F> UdpServer<E, F>
+where
+    E: Engine + Send + 'static,
+    E::Event: Debug + Send,
+    F: Fn(Peer) -> E + Send + Sync + 'static,
+{
+    async fn run(mut self, shutdown: CancellationToken) {
         // The largest UDP payload; anything longer was cut by the kernel anyway.
         let mut buf = vec![0u8; 65_535];
         loop {
-            let next = waiting.next_deadline();
+            let next = self.waiting.next_deadline();
+            let clock = self.clock;
             let wake = async {
                 match next {
                     Some(at) => tokio::time::sleep_until(clock.instant(at)).await,
@@ -372,48 +398,51 @@ where
                 }
             };
             tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = wake => {
-                    let now = clock.now();
-                    while let Some(mut w) = waiting.pop_due(now) {
-                        w.engine.handle_timeout(now);
-                        if let Some(at) = drain_datagrams(&socket, &mut w.engine, name, w.remote).await {
-                            waiting.push(at, w.engine, w.remote);
-                        }
-                    }
-                }
-                received = socket.recv_from(&mut buf) => {
-                    let (n, remote) = match received {
-                        Ok(pair) => pair,
-                        Err(e) => {
-                            // ICMP errors from earlier replies surface here; keep serving.
-                            debug!(server = name, "recv_from: {e}");
-                            continue;
-                        }
-                    };
-                    if waiting.is_full() {
-                        counters.dropped.fetch_add(1, Ordering::Relaxed);
-                        debug!(
-                            server = name, peer = %remote,
-                            "dropped a datagram: {} replies already wait ({} dropped so far)",
-                            waiting.len(), counters.dropped(),
-                        );
-                        continue;
-                    }
-                    let mut engine = make(Peer {
-                        remote,
-                        local: local.unwrap_or(remote),
-                    });
-                    engine.handle_input(&buf[..n], clock.now());
-                    if let Some(at) = drain_datagrams(&socket, &mut engine, name, remote).await {
-                        waiting.push(at, engine, remote);
-                    }
-                }
+                _ = shutdown.cancelled() => return,
+                _ = wake => self.wake_due().await,
+                received = self.socket.recv_from(&mut buf) => match received {
+                    Ok((n, remote)) => self.answer(&buf[..n], remote).await,
+                    // ICMP errors from earlier replies surface here; keep serving.
+                    Err(e) => debug!(server = self.name, "recv_from: {e}"),
+                },
             }
-            counters.set_pending(waiting.len());
+            self.stats.set_pending(self.waiting.len());
         }
-    });
-    stats
+    }
+
+    /// Wakes the engines whose deadline has come.
+    async fn wake_due(&mut self) {
+        let now = self.clock.now();
+        while let Some(mut w) = self.waiting.pop_due(now) {
+            w.engine.handle_timeout(now);
+            let next = drain_datagrams(&self.socket, &mut w.engine, self.name, w.remote).await;
+            if let Some(at) = next {
+                self.waiting.push(at, w.engine, w.remote);
+            }
+        }
+    }
+
+    /// A fresh engine for one datagram, or the datagram dropped when the
+    /// queue of waiting engines is full.
+    async fn answer(&mut self, datagram: &[u8], remote: SocketAddr) {
+        if self.waiting.is_full() {
+            let dropped = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            debug!(
+                server = self.name, peer = %remote,
+                "dropped a datagram: {} replies already wait ({dropped} dropped so far)",
+                self.waiting.len(),
+            );
+            return;
+        }
+        let mut engine = (self.make)(Peer {
+            remote,
+            local: self.local.unwrap_or(remote),
+        });
+        engine.handle_input(datagram, self.clock.now());
+        if let Some(at) = drain_datagrams(&self.socket, &mut engine, self.name, remote).await {
+            self.waiting.push(at, engine, remote);
+        }
+    }
 }
 
 /// Datagram engines waiting for their deadlines, earliest first, at most
