@@ -404,6 +404,23 @@ pub struct DnsServers {
     pub recursion_clients: Vec<String>,
     /// How long the resolver waits for a server before trying the next.
     pub resolver_timeout_ms: u64,
+    /// Replies one server holds back for its simulated distance at once;
+    /// past it a datagram is dropped, as an overloaded server does.
+    pub udp_max_pending: usize,
+    /// DNS over TCP: the longest query accepted, checked on its length
+    /// prefix (a longer one closes the connection).
+    pub tcp_max_message_bytes: usize,
+    /// DNS over TCP: queries of one connection waiting for their replies;
+    /// at the cap the server reads nothing more from it until one leaves.
+    pub tcp_max_in_flight: usize,
+    /// DNS over TCP: a reply that cannot be written for this long (a client
+    /// that does not read) closes the connection.
+    pub tcp_write_timeout_secs: f64,
+    /// DNS over TCP: a connection with nothing to read or write for this
+    /// long is closed (RFC 7766 §6.2.3: seconds, not minutes). Connections
+    /// per server are capped by `limits.server_max_connections`; at the cap
+    /// a new one is accepted and closed at once.
+    pub tcp_idle_timeout_secs: f64,
 }
 
 impl Default for DnsServers {
@@ -414,7 +431,45 @@ impl Default for DnsServers {
             simulate_distance: true,
             recursion_clients: vec!["127.0.0.0/8".into(), "::1/128".into()],
             resolver_timeout_ms: 1500,
+            udp_max_pending: 1024,
+            tcp_max_message_bytes: 4096,
+            tcp_max_in_flight: 16,
+            tcp_write_timeout_secs: 10.0,
+            tcp_idle_timeout_secs: 30.0,
         }
+    }
+}
+
+impl DnsServers {
+    pub fn tcp_write_timeout(&self) -> Duration {
+        seconds(self.tcp_write_timeout_secs)
+    }
+
+    pub fn tcp_idle_timeout(&self) -> Duration {
+        seconds(self.tcp_idle_timeout_secs)
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (key, value) in [
+            ("udp_max_pending", self.udp_max_pending),
+            ("tcp_max_in_flight", self.tcp_max_in_flight),
+        ] {
+            if value == 0 {
+                bail!("servers.dns.{key} must be at least 1");
+            }
+        }
+        if !(12..=usize::from(u16::MAX)).contains(&self.tcp_max_message_bytes) {
+            bail!("servers.dns.tcp_max_message_bytes must be 12 (a bare header) to 65535");
+        }
+        for (key, value) in [
+            ("tcp_write_timeout_secs", self.tcp_write_timeout_secs),
+            ("tcp_idle_timeout_secs", self.tcp_idle_timeout_secs),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                bail!("servers.dns.{key} must be a positive number of seconds");
+            }
+        }
+        Ok(())
     }
 }
 
@@ -833,6 +888,7 @@ impl Config {
         self.servers.http.validate()?;
         self.servers.smtp.validate()?;
         self.servers.pop3.validate()?;
+        self.servers.dns.validate()?;
         Ok(())
     }
 
@@ -892,6 +948,11 @@ mod tests {
         assert_eq!(c.limits.listen_timeout_secs, 60.0);
         assert_eq!(c.servers.dns.port, 1053);
         assert!(c.servers.dns.simulate_distance);
+        assert_eq!(c.servers.dns.udp_max_pending, 1024);
+        assert_eq!(c.servers.dns.tcp_max_message_bytes, 4096);
+        assert_eq!(c.servers.dns.tcp_max_in_flight, 16);
+        assert_eq!(c.servers.dns.tcp_write_timeout(), Duration::from_secs(10));
+        assert_eq!(c.servers.dns.tcp_idle_timeout(), Duration::from_secs(30));
         assert_eq!(c.servers.smtp.port, 2525);
         assert_eq!(c.servers.smtp.hostname, "hamburger.edu");
         assert_eq!(c.servers.smtp.max_line_bytes, 4096);
@@ -965,6 +1026,18 @@ mod tests {
             (
                 "[servers.http]\nhead_timeout_secs = 0\n",
                 "servers.http.head_timeout_secs",
+            ),
+            (
+                "[servers.dns]\ntcp_max_in_flight = 0\n",
+                "servers.dns.tcp_max_in_flight",
+            ),
+            (
+                "[servers.dns]\ntcp_max_message_bytes = 70000\n",
+                "servers.dns.tcp_max_message_bytes",
+            ),
+            (
+                "[servers.dns]\ntcp_write_timeout_secs = 0\n",
+                "servers.dns.tcp_write_timeout_secs",
             ),
             ("[classroom]\ntoken_key = \"short\"\n", "token_key"),
             (

@@ -3,15 +3,20 @@
 //!
 //! [`serve_tcp`] accepts connections and runs one engine per connection;
 //! [`serve_udp`] runs one engine per datagram and sends what it transmits
-//! back to the datagram's sender. Both stop when the shutdown token fires.
+//! back to the datagram's sender, holding engines that wait for a deadline
+//! in one bounded queue (no task per datagram). Both stop when the
+//! shutdown token fires.
 //! A server with its own connection driver (FTP) accepts with
 //! [`next_connection`], as `serve_tcp` does.
 //! A protocol adds a server by writing its engine in `shared` and calling
 //! one of these with a factory.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt::Debug;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -423,11 +428,55 @@ async fn close(mut stream: TcpStream) -> std::io::Result<()> {
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 256 * 1024;
 
+/// How many engines one UDP server keeps waiting for a deadline by default.
+pub const DEFAULT_MAX_PENDING_DATAGRAMS: usize = 1024;
+
+/// Settings of one UDP server.
+#[derive(Debug, Clone)]
+pub struct UdpServerSettings {
+    /// Name in logs ("dns-root").
+    pub name: &'static str,
+    /// Engines kept waiting for a deadline (replies held back) at once.
+    /// At the cap a datagram is dropped unanswered, as an overloaded server
+    /// drops what it cannot queue: a flood costs a bounded amount of memory
+    /// and no tasks.
+    pub max_pending: usize,
+}
+
+/// What a UDP server counts, readable while it runs.
+#[derive(Debug, Default)]
+pub struct UdpStats {
+    pending: AtomicUsize,
+    peak: AtomicUsize,
+    dropped: AtomicU64,
+}
+
+impl UdpStats {
+    /// Engines waiting for a deadline now.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// The most engines that ever waited at once.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Datagrams dropped because `max_pending` engines were waiting.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    fn set_pending(&self, n: usize) {
+        self.pending.store(n, Ordering::Relaxed);
+        self.peak.fetch_max(n, Ordering::Relaxed);
+    }
+}
+
 /// Answers datagrams on `socket` until `shutdown`: a fresh engine from `make`
-/// for each datagram, everything it transmits sent back to the sender. An
-/// engine that asks to be woken later (`Wait(Some(deadline))`, a DNS server
-/// holding its reply back for its simulated distance) is kept in a task of
-/// its own until it waits for nothing, so the socket keeps serving others.
+/// for each datagram, everything it transmits sent back to the sender, at
+/// most [`DEFAULT_MAX_PENDING_DATAGRAMS`] engines waiting at once (see
+/// [`serve_udp_bounded`]).
 pub fn serve_udp<E, F>(
     socket: UdpSocket,
     name: &'static str,
@@ -439,47 +488,198 @@ pub fn serve_udp<E, F>(
     E::Event: Debug + Send,
     F: Fn(Peer) -> E + Send + Sync + 'static,
 {
-    let clock = Clock::start();
-    let socket = Arc::new(socket);
-    let inner_tracker = tracker.clone();
-    tracker.spawn(async move {
-        let local = socket.local_addr().ok();
+    let settings = UdpServerSettings {
+        name,
+        max_pending: DEFAULT_MAX_PENDING_DATAGRAMS,
+    };
+    serve_udp_bounded(socket, settings, make, shutdown, tracker);
+}
+
+/// [`serve_udp`] with its settings; returns the server's counters. An
+/// engine that asks to be woken later (`Wait(Some(deadline))`, a DNS server
+/// holding its reply back for its simulated distance) waits in a queue
+/// ordered by deadline, in the same task, so the socket keeps serving
+/// others; at most `settings.max_pending` wait, and a datagram that comes
+/// while the queue is full is dropped (logged at debug level).
+pub fn serve_udp_bounded<E, F>(
+    socket: UdpSocket,
+    settings: UdpServerSettings,
+    make: F,
+    shutdown: CancellationToken,
+    tracker: &TaskTracker,
+) -> Arc<UdpStats>
+where
+    E: Engine + Send + 'static,
+    E::Event: Debug + Send,
+    F: Fn(Peer) -> E + Send + Sync + 'static,
+{
+    let stats = Arc::new(UdpStats::default());
+    let server = UdpServer {
+        local: socket.local_addr().ok(),
+        socket,
+        name: settings.name,
+        make,
+        clock: Clock::start(),
+        waiting: Waiting::new(settings.max_pending.max(1)),
+        stats: stats.clone(),
+    };
+    tracker.spawn(server.run(shutdown));
+    stats
+}
+
+/// One UDP server's task: its socket, its waiting engines, its counters.
+struct UdpServer<E, F> {
+    socket: UdpSocket,
+    local: Option<SocketAddr>,
+    name: &'static str,
+    make: F,
+    clock: Clock,
+    waiting: Waiting<E>,
+    stats: Arc<UdpStats>,
+}
+
+impl<E, F> UdpServer<E, F>
+where
+    E: Engine + Send + 'static,
+    E::Event: Debug + Send,
+    F: Fn(Peer) -> E + Send + Sync + 'static,
+{
+    async fn run(mut self, shutdown: CancellationToken) {
         // The largest UDP payload; anything longer was cut by the kernel anyway.
         let mut buf = vec![0u8; 65_535];
         loop {
-            let (n, remote) = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                received = socket.recv_from(&mut buf) => match received {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        // ICMP errors from earlier replies surface here; keep serving.
-                        debug!(server = name, "recv_from: {e}");
-                        continue;
-                    }
-                },
+            let next = self.waiting.next_deadline();
+            let clock = self.clock;
+            let wake = async {
+                match next {
+                    Some(at) => tokio::time::sleep_until(clock.instant(at)).await,
+                    None => std::future::pending().await,
+                }
             };
-            let mut engine = make(Peer {
-                remote,
-                local: local.unwrap_or(remote),
-            });
-            engine.handle_input(&buf[..n], clock.now());
-            if let Some(deadline) = drain_datagrams(&socket, &mut engine, name, remote).await {
-                let socket = socket.clone();
-                let shutdown = shutdown.clone();
-                inner_tracker.spawn(async move {
-                    let mut deadline = Some(deadline);
-                    while let Some(at) = deadline {
-                        tokio::select! {
-                            _ = shutdown.cancelled() => return,
-                            _ = tokio::time::sleep_until(clock.instant(at)) => {}
-                        }
-                        engine.handle_timeout(clock.now());
-                        deadline = drain_datagrams(&socket, &mut engine, name, remote).await;
-                    }
-                });
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = wake => self.wake_due().await,
+                received = self.socket.recv_from(&mut buf) => match received {
+                    Ok((n, remote)) => self.answer(&buf[..n], remote).await,
+                    // ICMP errors from earlier replies surface here; keep serving.
+                    Err(e) => debug!(server = self.name, "recv_from: {e}"),
+                },
+            }
+            self.stats.set_pending(self.waiting.len());
+        }
+    }
+
+    /// Wakes the engines whose deadline has come.
+    async fn wake_due(&mut self) {
+        let now = self.clock.now();
+        while let Some(mut w) = self.waiting.pop_due(now) {
+            w.engine.handle_timeout(now);
+            let next = drain_datagrams(&self.socket, &mut w.engine, self.name, w.remote).await;
+            if let Some(at) = next {
+                self.waiting.push(at, w.engine, w.remote);
             }
         }
-    });
+    }
+
+    /// A fresh engine for one datagram, or the datagram dropped when the
+    /// queue of waiting engines is full.
+    async fn answer(&mut self, datagram: &[u8], remote: SocketAddr) {
+        if self.waiting.is_full() {
+            let dropped = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            debug!(
+                server = self.name, peer = %remote,
+                "dropped a datagram: {} replies already wait ({dropped} dropped so far)",
+                self.waiting.len(),
+            );
+            return;
+        }
+        let mut engine = (self.make)(Peer {
+            remote,
+            local: self.local.unwrap_or(remote),
+        });
+        engine.handle_input(datagram, self.clock.now());
+        if let Some(at) = drain_datagrams(&self.socket, &mut engine, self.name, remote).await {
+            self.waiting.push(at, engine, remote);
+        }
+    }
+}
+
+/// Datagram engines waiting for their deadlines, earliest first, at most
+/// `cap` of them.
+struct Waiting<E> {
+    heap: BinaryHeap<Reverse<WaitingEngine<E>>>,
+    cap: usize,
+    /// Arrival order, so that equal deadlines keep it.
+    next_seq: u64,
+}
+
+struct WaitingEngine<E> {
+    at: Millis,
+    seq: u64,
+    engine: E,
+    remote: SocketAddr,
+}
+
+impl<E> PartialEq for WaitingEngine<E> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl<E> Eq for WaitingEngine<E> {}
+
+impl<E> PartialOrd for WaitingEngine<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<E> Ord for WaitingEngine<E> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+impl<E> Waiting<E> {
+    fn new(cap: usize) -> Self {
+        Waiting {
+            heap: BinaryHeap::new(),
+            cap,
+            next_seq: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    fn is_full(&self) -> bool {
+        self.heap.len() >= self.cap
+    }
+
+    /// Queues an engine. An engine already in hand (woken, and waiting
+    /// again) is kept even at the cap: the cap refuses new datagrams only.
+    fn push(&mut self, at: Millis, engine: E, remote: SocketAddr) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.heap.push(Reverse(WaitingEngine {
+            at,
+            seq,
+            engine,
+            remote,
+        }));
+    }
+
+    fn next_deadline(&self) -> Option<Millis> {
+        self.heap.peek().map(|w| w.0.at)
+    }
+
+    fn pop_due(&mut self, now: Millis) -> Option<WaitingEngine<E>> {
+        if self.next_deadline()? > now {
+            return None;
+        }
+        self.heap.pop().map(|w| w.0)
+    }
 }
 
 /// Sends what a datagram engine transmits to `remote`; returns its next

@@ -361,6 +361,20 @@ async fn through_ws_udp_and_tcp_with_the_trace_api() {
     let trace: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(trace["question"], "www.ibm.com. A");
     assert_eq!(trace["upstream_queries"], 3);
+    // Every message of the figure comes with its hex and its summary, for
+    // the page to draw and dissect (the resolver kept bytes until asked).
+    let numbered: Vec<&serde_json::Value> = trace["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["n"].is_number())
+        .collect();
+    assert_eq!(numbered.len(), 8, "{trace:#}");
+    for e in &numbered {
+        assert!(e["hex"].as_str().is_some_and(|h| h.len() >= 24), "{e}");
+        assert!(e["summary"].as_str().is_some_and(|s| !s.is_empty()), "{e}");
+    }
+    assert!(numbered[0]["hex"].as_str().unwrap().starts_with("4242"));
     let (status, _) = relay.get("/api/dns/trace?id=1&port=1").await;
     assert_eq!(status, 404);
     relay.relay.stop(std::time::Duration::from_secs(5)).await;

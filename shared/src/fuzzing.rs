@@ -170,14 +170,24 @@ pub fn dns(data: &[u8]) {
         assert_eq!(again.authority, message.authority);
         assert_eq!(again.additional, message.additional);
     }
-    let authority = crate::dns::server::Authority::new("fuzz.", Vec::new());
-    if let Some(reply) = authority.answer(data, crate::dns::server::Via::Udp) {
+    use crate::dns::server::{AuthoritativeTcp, Authority, TcpLimits, Via};
+    let authority = std::sync::Arc::new(Authority::new("fuzz.", Vec::new()));
+    if let Some(reply) = authority.answer(data, Via::Udp) {
         assert!(reply.len() <= crate::dns::server::MAX_UDP_REPLY);
         Message::parse(&reply).expect("the server's replies parse");
     }
     let mut framer = crate::dns::frame::TcpFramer::new();
     framer.push(data);
     while framer.next_message().is_some() {}
+    // The TCP server under tight limits: a bounded number of replies, and
+    // an oversized prefix or too much pipelining ends in a close.
+    let limits = TcpLimits {
+        max_message: 64,
+        max_in_flight: 2,
+    };
+    let mut tcp = AuthoritativeTcp::with_limits(authority, 0, limits);
+    let out = drive(&mut tcp, data);
+    assert!(out.transmitted.len() <= data.len() / 14 + 1);
 }
 
 /// Feeds `data` to a server engine in two pieces, then ends the stream;

@@ -4,8 +4,11 @@
 //! [`next_tcp_message`] looks at the front of a receive buffer and says
 //! `Partial` until a whole message is there; [`TcpFramer`] keeps the buffer
 //! for a connection. Over UDP a datagram is exactly one message and needs
-//! no framer. The two-byte prefix bounds a message to 65,535 bytes, so the
-//! buffer can never grow past that plus one read.
+//! no framer. The two-byte prefix bounds a message to 65,535 bytes; a
+//! server sets a lower bound with [`TcpFramer::with_max_message`], checked
+//! as soon as the prefix is in, before the message's bytes are waited for.
+//! The buffer holds what the caller pushed and has not taken yet: a caller
+//! bounds it by pushing only when [`TcpFramer::has_message`] is false.
 
 use crate::dissect::Span;
 
@@ -16,6 +19,15 @@ pub enum TcpFrame {
     Complete { message: Span, consumed: usize },
     /// Not yet: `needed` more bytes at least.
     Partial { needed: usize },
+}
+
+/// A length prefix over the framer's limit: the connection must end, as
+/// nothing after it can be framed without reading the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a message of {announced} bytes announced, over the limit of {max}")]
+pub struct TooLarge {
+    pub announced: usize,
+    pub max: usize,
 }
 
 /// Finds the first length-prefixed message in `buf`.
@@ -49,9 +61,24 @@ pub fn tcp_wrap(message: &[u8]) -> Vec<u8> {
 }
 
 /// The receive side of one TCP connection: push bytes in, take messages out.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct TcpFramer {
     buffer: Vec<u8>,
+    /// Where the bytes not taken yet start in `buffer`: taking a message
+    /// moves it, and the front is dropped at the next push, so a burst of
+    /// pipelined messages costs one copy, not one per message.
+    start: usize,
+    max_message: usize,
+}
+
+impl Default for TcpFramer {
+    fn default() -> Self {
+        TcpFramer {
+            buffer: Vec::new(),
+            start: 0,
+            max_message: u16::MAX as usize,
+        }
+    }
 }
 
 impl TcpFramer {
@@ -59,25 +86,67 @@ impl TcpFramer {
         Self::default()
     }
 
+    /// A framer that refuses messages longer than `max` bytes.
+    pub fn with_max_message(max: usize) -> Self {
+        TcpFramer {
+            max_message: max,
+            ..Self::default()
+        }
+    }
+
     pub fn push(&mut self, bytes: &[u8]) {
+        if self.start > 0 {
+            self.buffer.drain(..self.start);
+            self.start = 0;
+        }
         self.buffer.extend_from_slice(bytes);
     }
 
-    /// The next complete message, without its prefix.
+    /// The next complete message, without its prefix. A message over the
+    /// limit is never returned: see [`TcpFramer::try_next_message`].
     pub fn next_message(&mut self) -> Option<Vec<u8>> {
-        match next_tcp_message(&self.buffer) {
-            TcpFrame::Complete { message, consumed } => {
-                let msg = message.slice(&self.buffer).to_vec();
-                self.buffer.drain(..consumed);
-                Some(msg)
+        self.try_next_message().ok().flatten()
+    }
+
+    /// The next complete message, `None` until one is whole, or the error
+    /// of a prefix over the limit (the framer stays stuck on it).
+    pub fn try_next_message(&mut self) -> Result<Option<Vec<u8>>, TooLarge> {
+        let rest = &self.buffer[self.start..];
+        if let &[a, b, ..] = rest {
+            let announced = u16::from_be_bytes([a, b]) as usize;
+            if announced > self.max_message {
+                return Err(TooLarge {
+                    announced,
+                    max: self.max_message,
+                });
             }
-            TcpFrame::Partial { .. } => None,
+        }
+        match next_tcp_message(rest) {
+            TcpFrame::Complete { message, consumed } => {
+                let msg = message.slice(rest).to_vec();
+                self.start += consumed;
+                Ok(Some(msg))
+            }
+            TcpFrame::Partial { .. } => Ok(None),
+        }
+    }
+
+    /// Whether a whole message (or a prefix over the limit) waits to be
+    /// taken: the caller should take it before pushing more.
+    pub fn has_message(&self) -> bool {
+        let rest = &self.buffer[self.start..];
+        match rest {
+            &[a, b, ..] => {
+                let announced = u16::from_be_bytes([a, b]) as usize;
+                announced > self.max_message || rest.len() >= 2 + announced
+            }
+            _ => false,
         }
     }
 
     /// Bytes received that do not make a whole message yet.
     pub fn pending(&self) -> usize {
-        self.buffer.len()
+        self.buffer.len() - self.start
     }
 }
 
@@ -105,6 +174,40 @@ mod tests {
                 consumed: 2
             }
         );
+    }
+
+    #[test]
+    fn a_prefix_over_the_limit_is_refused_before_its_bytes() {
+        let mut f = TcpFramer::with_max_message(512);
+        let mut stream = tcp_wrap(&[7; 512]);
+        stream.extend_from_slice(&[0x02, 0x01]);
+        f.push(&stream);
+        assert!(f.has_message());
+        assert_eq!(f.try_next_message().unwrap().unwrap().len(), 512);
+        // Only the prefix of the next message is in: it is already refused.
+        assert!(f.has_message());
+        let refused = TooLarge {
+            announced: 513,
+            max: 512,
+        };
+        assert_eq!(f.try_next_message(), Err(refused));
+        assert_eq!(f.next_message(), None);
+        assert_eq!(f.try_next_message(), Err(refused));
+    }
+
+    #[test]
+    fn taking_messages_then_pushing_keeps_the_rest() {
+        let mut f = TcpFramer::new();
+        let mut stream = tcp_wrap(b"one");
+        stream.extend(tcp_wrap(b"two"));
+        f.push(&stream[..7]);
+        assert_eq!(f.next_message().unwrap(), b"one");
+        assert!(!f.has_message());
+        assert_eq!(f.pending(), 2);
+        f.push(&stream[7..]);
+        assert!(f.has_message());
+        assert_eq!(f.next_message().unwrap(), b"two");
+        assert_eq!(f.pending(), 0);
     }
 
     proptest! {

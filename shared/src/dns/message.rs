@@ -224,13 +224,13 @@ impl Message {
         let mut pos = HEADER_LEN;
         let mut questions = Vec::with_capacity(header.qdcount.min(16) as usize);
         for i in 0..header.qdcount {
-            let what = format!("question {}", i + 1);
-            let name =
-                decode_name(bytes, pos).map_err(|(e, _)| DecodeError::name(what.clone(), e))?;
+            // Named only for an error: a server parses every query.
+            let what = || format!("question {}", i + 1);
+            let name = decode_name(bytes, pos).map_err(|(e, _)| DecodeError::name(what(), e))?;
             pos = name.end;
             if pos + 4 > bytes.len() {
                 return Err(DecodeError::Truncated {
-                    what,
+                    what: what(),
                     span: Span::new(pos, bytes.len()),
                 });
             }
@@ -246,7 +246,7 @@ impl Message {
         let names = ["answer", "authority", "additional"];
         for (s, section) in sections.iter_mut().enumerate() {
             for i in 0..counts[s] {
-                let what = format!("{} record {}", names[s], i + 1);
+                let what = || format!("{} record {}", names[s], i + 1);
                 let (record, end) = parse_record(bytes, pos, &what)?;
                 section.push(record);
                 pos = end;
@@ -430,13 +430,13 @@ impl Message {
 pub(crate) fn parse_record(
     bytes: &[u8],
     pos: usize,
-    what: &str,
+    what: &dyn Fn() -> String,
 ) -> Result<(Record, usize), DecodeError> {
-    let name = decode_name(bytes, pos).map_err(|(e, _)| DecodeError::name(what, e))?;
+    let name = decode_name(bytes, pos).map_err(|(e, _)| DecodeError::name(what(), e))?;
     let mut pos = name.end;
     if pos + 10 > bytes.len() {
         return Err(DecodeError::Truncated {
-            what: what.to_string(),
+            what: what(),
             span: Span::new(pos, bytes.len()),
         });
     }
@@ -452,7 +452,7 @@ pub(crate) fn parse_record(
     pos += 10;
     if pos + rdlength > bytes.len() {
         return Err(DecodeError::Truncated {
-            what: format!("the RDATA of {what}"),
+            what: format!("the RDATA of {}", what()),
             span: Span::new(pos, bytes.len()),
         });
     }

@@ -18,6 +18,10 @@
 //!   through `handle_upstream` with [`Via::Tcp`]), events, and
 //!   `Wait(deadline)` for the next retransmission timeout.
 //!
+//! Answering is a serving path: the trace keeps each message as bytes and
+//! dissects them (summary, hex) only when [`Resolver::traces`] or
+//! [`Resolver::trace_for`] is asked.
+//!
 //! Replies are accepted only from the address asked, with the query's ID
 //! and question, and records outside the asked server's zone are ignored
 //! (bailiwick), which is what stops the course's cache poisoning attack.
@@ -270,8 +274,32 @@ pub struct Resolver {
     tasks: HashMap<u64, Task>,
     next_task: u64,
     rng: u64,
-    traces: VecDeque<Trace>,
+    traces: VecDeque<KeptTrace>,
     outputs: VecDeque<ResolverOutput>,
+}
+
+/// A trace as the resolver keeps it: the messages as bytes, dissected
+/// (summary, hex) only when someone asks for the trace, so that answering
+/// a query builds no dissection.
+#[derive(Debug, Clone)]
+struct KeptTrace {
+    /// The trace with the message events' `summary` and `hex` empty.
+    trace: Trace,
+    /// The message of each event that carries one, by event index.
+    messages: Vec<(usize, Vec<u8>)>,
+}
+
+impl KeptTrace {
+    fn render(&self) -> Trace {
+        let mut trace = self.trace.clone();
+        for (index, bytes) in &self.messages {
+            if let Some(event) = trace.events.get_mut(*index) {
+                event.summary = summary(bytes);
+                event.hex = hex(bytes);
+            }
+        }
+        trace
+    }
 }
 
 /// How many levels of "look up the name server's address first" may nest.
@@ -326,17 +354,20 @@ impl Resolver {
         &self.config
     }
 
-    /// Finished traces (and unfinished ones are in progress), oldest first.
-    pub fn traces(&self) -> impl Iterator<Item = &Trace> {
-        self.traces.iter()
+    /// Finished traces (and unfinished ones are in progress), oldest
+    /// first, their messages dissected now.
+    pub fn traces(&self) -> impl Iterator<Item = Trace> + '_ {
+        self.traces.iter().map(KeptTrace::render)
     }
 
     /// The trace of the query `query_id` from `client` (the most recent).
-    pub fn trace_for(&self, client: SocketAddr, query_id: u16) -> Option<&Trace> {
+    pub fn trace_for(&self, client: SocketAddr, query_id: u16) -> Option<Trace> {
+        let client = client.to_string();
         self.traces
             .iter()
             .rev()
-            .find(|t| t.query_id == query_id && t.client == client.to_string())
+            .find(|k| k.trace.query_id == query_id && k.trace.client == client)
+            .map(KeptTrace::render)
     }
 
     pub fn cache_snapshot(&self, now: Millis) -> Vec<CacheView> {
@@ -351,23 +382,46 @@ impl Resolver {
         self.config.allowed.iter().any(|p| p.contains(ip))
     }
 
-    fn trace_mut(&mut self, id: u64) -> Option<&mut Trace> {
-        self.traces.iter_mut().rev().find(|t| t.id == id)
+    fn kept_mut(&mut self, id: u64) -> Option<&mut KeptTrace> {
+        self.traces.iter_mut().rev().find(|k| k.trace.id == id)
     }
 
-    fn push_event(&mut self, id: u64, now: Millis, mut event: TraceEvent) {
-        if let Some(t) = self.trace_mut(id) {
+    fn trace_mut(&mut self, id: u64) -> Option<&mut Trace> {
+        self.kept_mut(id).map(|k| &mut k.trace)
+    }
+
+    /// Adds `event` to trace `id`, with the message it shows, if any (kept
+    /// as bytes; see [`KeptTrace`]).
+    fn push_event(&mut self, id: u64, now: Millis, mut event: TraceEvent, message: Option<&[u8]>) {
+        if let Some(k) = self.kept_mut(id) {
+            let t = &mut k.trace;
             event.at_ms = now.0.saturating_sub(t.started_ms);
             if event.n.is_some() {
                 let last = t.events.iter().filter_map(|e| e.n).max().unwrap_or(0);
                 event.n = Some(last + 1);
             }
+            if let Some(bytes) = message {
+                k.messages.push((t.events.len(), bytes.to_vec()));
+            }
             t.events.push(event);
         }
     }
 
-    /// A query from a client.
-    pub fn handle_client(&mut self, from: ClientId, message: &[u8], now: Millis) {
+    /// A query from a client. Returns whether a reply to `from` follows
+    /// (at once or when the resolution ends): not for a message that is no
+    /// query (no header, or QR set), which is dropped, so a driver can count
+    /// the queries it waits for.
+    pub fn handle_client(&mut self, from: ClientId, message: &[u8], now: Millis) -> bool {
+        match super::Header::parse(message) {
+            Some(header) if !header.qr => {
+                self.take_query(from, message, now);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn take_query(&mut self, from: ClientId, message: &[u8], now: Millis) {
         let Some(header) = super::Header::parse(message) else {
             return;
         };
@@ -445,10 +499,11 @@ impl Resolver {
                 role: "local".into(),
                 zone: None,
                 transport: via_text(from.via).into(),
-                summary: summary(message),
-                hex: hex(message),
+                summary: String::new(),
+                hex: String::new(),
                 rtt_ms: None,
             },
+            Some(message),
         );
         let task = Task {
             trace_id: id,
@@ -479,7 +534,7 @@ impl Resolver {
     ) -> u64 {
         let id = self.next_task;
         self.next_task += 1;
-        self.traces.push_back(Trace {
+        let trace = Trace {
             id,
             client: client.map_or("(resolver)".into(), |c| c.addr.to_string()),
             transport: client.map_or("-", |c| via_text(c.via)).into(),
@@ -492,10 +547,14 @@ impl Resolver {
             answer: Vec::new(),
             upstream_queries: 0,
             events: Vec::new(),
+        };
+        self.traces.push_back(KeptTrace {
+            trace,
+            messages: Vec::new(),
         });
         while self.traces.len() > self.config.max_traces {
             // Drop the oldest finished trace; unfinished ones stay.
-            match self.traces.iter().position(|t| t.finished) {
+            match self.traces.iter().position(|k| k.trace.finished) {
                 Some(i) => {
                     self.traces.remove(i);
                 }
@@ -780,6 +839,7 @@ impl Resolver {
                 hex: String::new(),
                 rtt_ms: None,
             },
+            None,
         );
     }
 
@@ -825,10 +885,11 @@ impl Resolver {
                 role: role_of(&task.zone).into(),
                 zone: Some(task.zone.to_string()),
                 transport: via_text(via).into(),
-                summary: summary(&message),
-                hex: hex(&message),
+                summary: String::new(),
+                hex: String::new(),
                 rtt_ms: None,
             },
+            Some(&message),
         );
         if let Some(t) = self.trace_mut(task.trace_id) {
             t.upstream_queries += 1;
@@ -893,10 +954,11 @@ impl Resolver {
                 role: role_of(&task.zone).into(),
                 zone: Some(task.zone.to_string()),
                 transport: via_text(via).into(),
-                summary: summary(message),
-                hex: hex(message),
+                summary: String::new(),
+                hex: String::new(),
                 rtt_ms: Some(now.0.saturating_sub(out.sent.0)),
             },
+            Some(message),
         );
         let source = format!("{} ({})", out.server, from.ip());
         let zone = task.zone.clone();
@@ -1108,6 +1170,7 @@ impl Resolver {
                     hex: String::new(),
                     rtt_ms: Some(now.0.saturating_sub(o.sent.0)),
                 },
+                None,
             );
             let _ = &o.message;
             self.drop_candidate(id, now);
@@ -1183,10 +1246,11 @@ impl Resolver {
                     role: "local".into(),
                     zone: None,
                     transport: via_text(client.via).into(),
-                    summary: summary(&message),
-                    hex: hex(&message),
+                    summary: String::new(),
+                    hex: String::new(),
                     rtt_ms: None,
                 },
+                Some(&message),
             );
             self.outputs.push_back(ResolverOutput::Reply {
                 to: client,

@@ -9,8 +9,15 @@
 //! length-prefixed messages over TCP. Both may hold a reply back for a
 //! configured delay (the lab's simulated distance to the server), asking
 //! the driver to wake them with `Wait(deadline)`.
+//!
+//! This is a serving path: replies come from the strict parser
+//! ([`Message::parse`]) and no dissection is built (the page dissects its
+//! own copy of the bytes). Over TCP the engine bounds a connection by
+//! [`TcpLimits`]: a length prefix over the limit, or a peer that keeps
+//! sending while its replies wait, closes it; a driver that reads only
+//! while [`AuthoritativeTcp::wants_input`] never meets the second.
 
-use super::frame::{TcpFramer, tcp_wrap};
+use super::frame::{TcpFramer, TooLarge, tcp_wrap};
 use super::header::Header;
 use super::message::{Edns, Message, Record};
 use super::rdata::RData;
@@ -75,20 +82,16 @@ impl Authority {
             // Answering responses would let two servers bounce forever.
             return None;
         }
-        let size = udp_limit(query_edns(query).as_ref());
-        let limit = |m: &Message| match via {
-            Via::Tcp => m.to_bytes(),
-            Via::Udp => m.to_bytes_within(size),
+        let (reply, edns) = match Message::parse(query) {
+            Ok(parsed) => (self.answer_message(&parsed), parsed.edns()),
+            // The OPT record of a message that does not parse is not
+            // believed either: the classic 512 bytes.
+            Err(_) => (error_reply(&header, Rcode::FORMERR), None),
         };
-        let parsed = match Message::parse(query) {
-            Ok(m) => m,
-            Err(_) => {
-                let reply = error_reply(&header, Rcode::FORMERR);
-                return Some(limit(&reply));
-            }
-        };
-        let reply = self.answer_message(&parsed);
-        Some(limit(&reply))
+        Some(match via {
+            Via::Tcp => reply.to_bytes(),
+            Via::Udp => reply.to_bytes_within(udp_limit(edns.as_ref())),
+        })
     }
 
     /// The reply to a parsed query, before any size limit.
@@ -271,10 +274,6 @@ fn rotate(mut records: Vec<Record>, step: u64) -> Vec<Record> {
     records
 }
 
-fn query_edns(query: &[u8]) -> Option<Edns> {
-    Message::parse(query).ok()?.edns()
-}
-
 /// The UDP size a reply may use: 512 without EDNS, else the requester's
 /// size within 512..=[`MAX_UDP_REPLY`].
 pub fn udp_limit(query_edns: Option<&Edns>) -> usize {
@@ -300,17 +299,29 @@ fn error_reply(header: &Header, rcode: Rcode) -> Message {
     m
 }
 
-/// What the authoritative engines report to their driver.
+/// What the authoritative engines report to their driver (for its logs:
+/// cheap to build, as every query makes one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerEvent {
-    /// A query and the one-line summary of the reply.
-    Answered { query: String, reply: String },
+    /// A query answered: its ID, the reply's RCODE and size.
+    Answered { id: u16, rcode: Rcode, bytes: usize },
     /// A message that got no reply (a response, or unreadable).
     Dropped { bytes: usize },
+    /// TCP: a length prefix over [`TcpLimits::max_message`]; the
+    /// connection closes.
+    TooLarge(TooLarge),
+    /// TCP: the peer kept sending while [`TcpLimits::max_in_flight`]
+    /// replies waited; the connection closes.
+    TooManyQueries { buffered: usize },
 }
 
-fn summarize(bytes: &[u8]) -> String {
-    super::dissect::dissect(bytes).summary
+fn answered(reply: &[u8]) -> ServerEvent {
+    let header = Header::parse(reply).unwrap_or_default();
+    ServerEvent::Answered {
+        id: header.id,
+        rcode: header.rcode(),
+        bytes: reply.len(),
+    }
 }
 
 /// A reply waiting for its simulated delay.
@@ -355,10 +366,7 @@ impl Engine for AuthoritativeUdp {
     fn handle_input(&mut self, datagram: &[u8], now: Millis) {
         match self.authority.answer(datagram, Via::Udp) {
             Some(reply) => {
-                self.outputs.push_back(Output::Event(ServerEvent::Answered {
-                    query: summarize(datagram),
-                    reply: summarize(&reply),
-                }));
+                self.outputs.push_back(Output::Event(answered(&reply)));
                 self.pending.push_back(Pending {
                     at: now.saturating_add(self.delay_ms),
                     bytes: reply,
@@ -384,43 +392,108 @@ impl Engine for AuthoritativeUdp {
     }
 }
 
-/// The TCP engine for one connection: length-prefixed queries in, replies
-/// out in the same order, the connection kept open for more (RFC 7766 §6.2).
-#[derive(Debug)]
-pub struct AuthoritativeTcp {
-    inner: AuthoritativeUdp,
-    framer: TcpFramer,
-    closing: bool,
+/// How much one TCP connection may ask of an [`AuthoritativeTcp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpLimits {
+    /// The longest query accepted, checked on its length prefix.
+    pub max_message: usize,
+    /// Replies waiting (held back, or not yet taken by the driver) before
+    /// the engine stops taking queries from its buffer.
+    pub max_in_flight: usize,
 }
 
-impl AuthoritativeTcp {
-    pub fn new(authority: Arc<Authority>, delay_ms: u64) -> Self {
-        AuthoritativeTcp {
-            inner: AuthoritativeUdp::new(authority, delay_ms),
-            framer: TcpFramer::new(),
-            closing: false,
+impl Default for TcpLimits {
+    fn default() -> Self {
+        TcpLimits {
+            max_message: u16::MAX as usize,
+            max_in_flight: 64,
         }
     }
 }
 
-impl Engine for AuthoritativeTcp {
-    type Event = ServerEvent;
+/// Bytes a driver may push past a whole query while the engine is at its
+/// cap (one read's worth); more and the peer is closed, not buffered.
+const BUFFER_SLACK: usize = 64 * 1024;
 
-    fn handle_input(&mut self, bytes: &[u8], now: Millis) {
-        self.framer.push(bytes);
-        while let Some(message) = self.framer.next_message() {
+/// Where a TCP connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TcpState {
+    Open,
+    /// The peer is done sending: answer what is buffered, then close.
+    Draining,
+    /// A limit was broken: the queued event, then close.
+    Failing,
+    Closed,
+}
+
+/// The TCP engine for one connection: length-prefixed queries in, replies
+/// out in the same order, the connection kept open for more (RFC 7766 §6.2).
+/// Queries are taken from the buffer while fewer than
+/// [`TcpLimits::max_in_flight`] replies wait; the rest wait in the buffer,
+/// and [`AuthoritativeTcp::wants_input`] tells the driver to stop reading.
+#[derive(Debug)]
+pub struct AuthoritativeTcp {
+    inner: AuthoritativeUdp,
+    framer: TcpFramer,
+    limits: TcpLimits,
+    /// Replies made and not yet handed to the driver.
+    in_flight: usize,
+    /// The time of the latest input: queries taken from the buffer later
+    /// (as replies leave) arrived then.
+    last_input: Millis,
+    state: TcpState,
+}
+
+impl AuthoritativeTcp {
+    pub fn new(authority: Arc<Authority>, delay_ms: u64) -> Self {
+        Self::with_limits(authority, delay_ms, TcpLimits::default())
+    }
+
+    pub fn with_limits(authority: Arc<Authority>, delay_ms: u64, limits: TcpLimits) -> Self {
+        AuthoritativeTcp {
+            inner: AuthoritativeUdp::new(authority, delay_ms),
+            framer: TcpFramer::with_max_message(limits.max_message),
+            limits,
+            in_flight: 0,
+            last_input: Millis(0),
+            state: TcpState::Open,
+        }
+    }
+
+    /// Whether the driver should read more: the connection is open, the
+    /// buffer holds no whole query, and replies are below the cap.
+    pub fn wants_input(&self) -> bool {
+        self.state == TcpState::Open
+            && self.in_flight < self.limits.max_in_flight
+            && !self.framer.has_message()
+    }
+
+    /// Replies made and not yet taken by the driver.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// Answers buffered queries while replies are below the cap.
+    fn take_queries(&mut self, now: Millis) {
+        if !matches!(self.state, TcpState::Open | TcpState::Draining) {
+            return;
+        }
+        while self.in_flight < self.limits.max_in_flight {
+            let message = match self.framer.try_next_message() {
+                Ok(Some(message)) => message,
+                Ok(None) => break,
+                Err(too_large) => return self.fail(ServerEvent::TooLarge(too_large)),
+            };
             match self.inner.authority.answer(&message, Via::Tcp) {
                 Some(reply) => {
                     self.inner
                         .outputs
-                        .push_back(Output::Event(ServerEvent::Answered {
-                            query: summarize(&message),
-                            reply: summarize(&reply),
-                        }));
+                        .push_back(Output::Event(answered(&reply)));
                     self.inner.pending.push_back(Pending {
                         at: now.saturating_add(self.inner.delay_ms),
                         bytes: tcp_wrap(&reply),
                     });
+                    self.in_flight += 1;
                 }
                 None => self
                     .inner
@@ -433,9 +506,41 @@ impl Engine for AuthoritativeTcp {
         self.inner.release(now);
     }
 
+    /// Ends the connection for a broken limit: nothing more is sent but the
+    /// event, then `Close`.
+    fn fail(&mut self, event: ServerEvent) {
+        self.inner.pending.clear();
+        self.inner.outputs.clear();
+        self.inner.outputs.push_back(Output::Event(event));
+        self.in_flight = 0;
+        self.state = TcpState::Failing;
+    }
+}
+
+impl Engine for AuthoritativeTcp {
+    type Event = ServerEvent;
+
+    fn handle_input(&mut self, bytes: &[u8], now: Millis) {
+        if !matches!(self.state, TcpState::Open) {
+            return;
+        }
+        self.last_input = now;
+        self.framer.push(bytes);
+        self.take_queries(now);
+        let bound = self.limits.max_message + 2 + BUFFER_SLACK;
+        if self.state == TcpState::Open && self.framer.pending() > bound {
+            // The driver does not hold back, and the peer does not read.
+            self.fail(ServerEvent::TooManyQueries {
+                buffered: self.framer.pending(),
+            });
+        }
+    }
+
     fn handle_eof(&mut self, _now: Millis) {
         // Replies still waiting go out first; then the server closes too.
-        self.closing = true;
+        if self.state == TcpState::Open {
+            self.state = TcpState::Draining;
+        }
     }
 
     fn handle_timeout(&mut self, now: Millis) {
@@ -443,12 +548,26 @@ impl Engine for AuthoritativeTcp {
     }
 
     fn poll_output(&mut self) -> Output<ServerEvent> {
-        match self.inner.poll_output() {
-            Output::Wait(None) if self.closing => {
-                self.closing = false;
+        if self.inner.outputs.is_empty() {
+            self.take_queries(self.last_input);
+        }
+        if let Some(output) = self.inner.outputs.pop_front() {
+            if matches!(output, Output::Transmit(_)) {
+                self.in_flight = self.in_flight.saturating_sub(1);
+            }
+            return output;
+        }
+        let waiting = self.inner.pending.front().map(|p| p.at);
+        match self.state {
+            TcpState::Failing => {
+                self.state = TcpState::Closed;
                 Output::Close
             }
-            other => other,
+            TcpState::Draining if waiting.is_none() && !self.framer.has_message() => {
+                self.state = TcpState::Closed;
+                Output::Close
+            }
+            _ => Output::Wait(waiting),
         }
     }
 }
@@ -557,5 +676,93 @@ mod tests {
         );
         tcp.handle_eof(Millis(1));
         assert!(drain(&mut tcp).close);
+    }
+
+    fn gaia_query(id: u16) -> Vec<u8> {
+        let q = Message::query(
+            id,
+            Question::new(Name::parse("dns.ibm.com").unwrap(), RecordType::A),
+            false,
+        );
+        tcp_wrap(&q.to_bytes())
+    }
+
+    #[test]
+    fn pipelined_queries_wait_in_the_buffer_at_the_cap() {
+        let limits = TcpLimits {
+            max_message: 512,
+            max_in_flight: 4,
+        };
+        let mut tcp = AuthoritativeTcp::with_limits(authority(), 10, limits);
+        let burst: Vec<u8> = (0..100).flat_map(gaia_query).collect();
+        tcp.handle_input(&burst, Millis(0));
+        assert!(!tcp.wants_input(), "four replies wait: read no more");
+        let mut ids = Vec::new();
+        let mut out = drain(&mut tcp);
+        while let Some(at) = out.deadline {
+            assert!(tcp.in_flight() <= 4);
+            assert!(out.transmitted.len() <= 4);
+            tcp.handle_timeout(at);
+            out = drain(&mut tcp);
+            for reply in &out.transmitted {
+                ids.push(Message::parse(&reply[2..]).unwrap().header.id);
+            }
+        }
+        assert_eq!(
+            ids,
+            (0..100).collect::<Vec<u16>>(),
+            "all answered, in order"
+        );
+        assert!(tcp.wants_input());
+        tcp.handle_eof(Millis(50));
+        assert!(drain(&mut tcp).close);
+    }
+
+    #[test]
+    fn an_oversized_prefix_closes_at_once() {
+        let limits = TcpLimits {
+            max_message: 512,
+            max_in_flight: 4,
+        };
+        let mut tcp = AuthoritativeTcp::with_limits(authority(), 0, limits);
+        let mut input = gaia_query(1);
+        input.extend_from_slice(&[0xFF, 0xFF, 0]);
+        tcp.handle_input(&input, Millis(0));
+        let out = drain(&mut tcp);
+        assert!(out.close);
+        assert!(out.transmitted.is_empty(), "nothing more is sent");
+        assert_eq!(
+            out.events.last(),
+            Some(&ServerEvent::TooLarge(TooLarge {
+                announced: 0xFFFF,
+                max: 512
+            }))
+        );
+        tcp.handle_input(&gaia_query(2), Millis(1));
+        assert!(drain(&mut tcp).transmitted.is_empty());
+    }
+
+    #[test]
+    fn a_driver_that_keeps_pushing_at_the_cap_gets_a_close() {
+        let limits = TcpLimits {
+            max_message: 512,
+            max_in_flight: 2,
+        };
+        let mut tcp = AuthoritativeTcp::with_limits(authority(), 1_000, limits);
+        let burst: Vec<u8> = (0..200).flat_map(gaia_query).collect();
+        let mut closed = false;
+        for _ in 0..100 {
+            tcp.handle_input(&burst, Millis(0));
+            let out = drain(&mut tcp);
+            if out.close {
+                assert!(matches!(
+                    out.events.last(),
+                    Some(ServerEvent::TooManyQueries { .. })
+                ));
+                closed = true;
+                break;
+            }
+        }
+        assert!(closed, "the buffer is bounded");
     }
 }

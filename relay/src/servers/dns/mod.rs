@@ -7,11 +7,17 @@
 //! written there when missing, so an instructor can edit them (a zone with
 //! errors stops the relay with the file, line and reason). Each server is in
 //! the catalog twice: `dns-root` (UDP) and `dns-root-tcp` (TCP).
+//!
+//! Every server is bounded against a class leaning on it: UDP replies held
+//! back for the simulated distance wait in one capped queue per server
+//! (`crate::driver::serve_udp_bounded`), and TCP keeps the bounds of
+//! [`tcp`].
 
 pub mod resolver;
+pub mod tcp;
 
 use super::ServerContext;
-use crate::driver::{serve_tcp, serve_udp};
+use crate::driver::{UdpServerSettings, serve_udp_bounded};
 use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -26,6 +32,7 @@ use wirelab_shared::dns::zone::{Zone, parse_zone};
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 
 pub use resolver::ResolverHandle;
+use tcp::TcpBounds;
 
 /// Where the zone files are.
 pub fn zones_dir(data_dir: &Path) -> std::path::PathBuf {
@@ -167,68 +174,89 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<R
     let port = bound
         .first()
         .map_or(cfg.port, |b| b.udp.local_addr().map_or(0, |a| a.port()));
+    let bounds = TcpBounds {
+        max_connections: ctx.config.limits.server_max_connections,
+        max_message: cfg.tcp_max_message_bytes,
+        max_in_flight: cfg.tcp_max_in_flight,
+        write_timeout: cfg.tcp_write_timeout(),
+        idle_timeout: cfg.tcp_idle_timeout(),
+    };
     let mut targets = Vec::new();
-    let mut handle = None;
+    let mut udp_stats = HashMap::new();
+    let mut resolver_sockets = None;
     for Bound { server, udp, tcp } in bound {
+        targets.extend(catalog_entries(server, udp.local_addr()?));
         let authority = authority_for(server, &zones);
+        if server.role == Role::Resolver {
+            // Started last, with the others' counters in its handle.
+            resolver_sockets = Some((udp, tcp, authority));
+            continue;
+        }
         let delay = if cfg.simulate_distance {
             server.delay_ms
         } else {
             0
         };
-        let addr = udp.local_addr()?;
-        if server.role == Role::Resolver {
-            let config = ResolverConfig {
-                root_hints: hierarchy::root_hints(),
-                upstream_port: port,
-                allowed: allowed.clone(),
-                timeout_ms: cfg.resolver_timeout_ms.max(1),
-                seed: seed(),
-                ..ResolverConfig::default()
-            };
-            handle = Some(resolver::spawn(
-                udp,
-                tcp,
-                config,
-                authority,
-                ctx.config.limits.server_idle_timeout(),
-                ctx.shutdown.clone(),
-                ctx.tracker,
-            )?);
-        } else {
-            let for_udp = authority.clone();
-            serve_udp(
-                udp,
-                server.catalog,
-                move |_peer| AuthoritativeUdp::new(for_udp.clone(), delay),
-                ctx.shutdown.clone(),
-                ctx.tracker,
-            );
-            serve_tcp(
-                tcp,
-                ctx.tcp_settings(server.catalog),
-                move |_peer| AuthoritativeTcp::new(authority.clone(), delay),
-                ctx.shutdown.clone(),
-                ctx.tracker,
-            );
-        }
-        for transport in [Transport::Udp, Transport::Tcp] {
-            let name = match transport {
-                Transport::Udp => server.catalog.to_string(),
-                Transport::Tcp => format!("{}-tcp", server.catalog),
-            };
-            targets.push(TargetInfo {
-                name,
-                transport,
-                host: addr.ip().to_string(),
-                port: addr.port(),
-                protocol: "dns".into(),
-                description: format!("{} ({})", server.description, transport),
-                data_ports: None,
-            });
-        }
+        let for_udp = authority.clone();
+        let settings = UdpServerSettings {
+            name: server.catalog,
+            max_pending: cfg.udp_max_pending,
+        };
+        let stats = serve_udp_bounded(
+            udp,
+            settings,
+            move |_peer| AuthoritativeUdp::new(for_udp.clone(), delay),
+            ctx.shutdown.clone(),
+            ctx.tracker,
+        );
+        udp_stats.insert(server.catalog, stats);
+        tcp::serve_authoritative(
+            tcp,
+            server.catalog,
+            bounds,
+            move |limits| AuthoritativeTcp::with_limits(authority.clone(), delay, limits),
+            ctx.shutdown.clone(),
+            ctx.tracker,
+        );
+    }
+    let mut handle = None;
+    if let Some((udp, tcp, authority)) = resolver_sockets {
+        let config = ResolverConfig {
+            root_hints: hierarchy::root_hints(),
+            upstream_port: port,
+            allowed,
+            timeout_ms: cfg.resolver_timeout_ms.max(1),
+            seed: seed(),
+            ..ResolverConfig::default()
+        };
+        handle = Some(resolver::spawn(
+            udp,
+            tcp,
+            config,
+            authority,
+            bounds,
+            Arc::new(udp_stats),
+            ctx.shutdown.clone(),
+            ctx.tracker,
+        )?);
     }
     Ok((targets, handle))
+}
+
+/// A server's two catalog entries: `dns-root` (UDP) and `dns-root-tcp`.
+fn catalog_entries(server: &LabServer, addr: SocketAddr) -> [TargetInfo; 2] {
+    [Transport::Udp, Transport::Tcp].map(|transport| TargetInfo {
+        name: match transport {
+            Transport::Udp => server.catalog.to_string(),
+            Transport::Tcp => format!("{}-tcp", server.catalog),
+        },
+        transport,
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        protocol: "dns".into(),
+        description: format!("{} ({})", server.description, transport),
+        data_ports: None,
+    })
 }
 
 /// Entropy for the resolver's query IDs: the standard library's random

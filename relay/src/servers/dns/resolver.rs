@@ -4,8 +4,16 @@
 //! on an upstream UDP socket (or a TCP connection after a truncated reply),
 //! and `/api/dns/...` asks the same task for traces and the cache through
 //! a [`ResolverHandle`].
+//!
+//! The engine's task never waits on a client: TCP connections send it
+//! queries on a shared channel (they may wait for it), and it hands each
+//! connection its replies with `try_send` on a channel as deep as the
+//! connection's cap on queries in flight, which a connection never
+//! exceeds; a connection whose channel is full anyway is dropped. Each
+//! connection keeps the bounds of [`super::tcp`].
 
-use crate::driver::Clock;
+use super::tcp::{READ_CHUNK, TcpBounds, admit, write_reply};
+use crate::driver::{Clock, UdpStats};
 use anyhow::Result;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,10 +21,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::debug;
+use tracing::{debug, info_span};
 use wirelab_shared::dns::cache::CacheView;
 use wirelab_shared::dns::frame::{TcpFramer, tcp_wrap};
 use wirelab_shared::dns::resolver::{ClientId, Resolver, ResolverConfig, ResolverOutput, Trace};
@@ -34,12 +43,15 @@ enum Control {
     ClearCache(oneshot::Sender<()>),
 }
 
-/// A handle on the running resolver, for `/api/dns/...`.
+/// A handle on the running resolver, for `/api/dns/...`, and on the other
+/// DNS servers' counters.
 #[derive(Clone)]
 pub struct ResolverHandle {
     control: mpsc::Sender<Control>,
     /// The resolver's address (127.0.0.1:port).
     pub addr: SocketAddr,
+    /// The UDP counters of every other DNS server, by catalog name.
+    udp_stats: Arc<HashMap<&'static str, Arc<UdpStats>>>,
 }
 
 impl std::fmt::Debug for ResolverHandle {
@@ -79,6 +91,19 @@ impl ResolverHandle {
     pub async fn clear_cache(&self) {
         self.ask(Control::ClearCache).await;
     }
+
+    /// The UDP counters of the DNS server `catalog` ("dns-root"): how many
+    /// replies it holds back, at most, and how many datagrams it dropped.
+    pub fn udp_stats(&self, catalog: &str) -> Option<Arc<UdpStats>> {
+        self.udp_stats.get(catalog).cloned()
+    }
+}
+
+/// What the resolver task hands a TCP connection, one per query taken.
+enum ToConnection {
+    Reply(Vec<u8>),
+    /// The message was no query (a response, or no header): no reply.
+    NoReply,
 }
 
 /// What a connection or an upstream exchange tells the resolver task.
@@ -94,13 +119,16 @@ enum Inbound {
     },
 }
 
-/// Starts the resolver on its sockets.
+/// Starts the resolver on its sockets. `udp_stats` are the other servers'
+/// counters, for the handle.
+#[allow(clippy::too_many_arguments)]
 pub fn spawn(
     udp: UdpSocket,
     tcp: TcpListener,
     config: ResolverConfig,
     local: Arc<Authority>,
-    idle: Duration,
+    bounds: TcpBounds,
+    udp_stats: Arc<HashMap<&'static str, Arc<UdpStats>>>,
     shutdown: CancellationToken,
     tracker: &TaskTracker,
 ) -> Result<ResolverHandle> {
@@ -119,13 +147,14 @@ pub fn spawn(
         tcp,
         upstream,
         control_rx,
-        idle,
+        bounds,
         shutdown,
         tracker_inner,
     ));
     Ok(ResolverHandle {
         control: control_tx,
         addr,
+        udp_stats,
     })
 }
 
@@ -136,13 +165,14 @@ async fn run(
     tcp: TcpListener,
     upstream: UdpSocket,
     mut control: mpsc::Receiver<Control>,
-    idle: Duration,
+    bounds: TcpBounds,
     shutdown: CancellationToken,
     tracker: TaskTracker,
 ) {
     let clock = Clock::start();
     let (inbound_tx, mut inbound) = mpsc::channel::<Inbound>(256);
-    let mut connections: HashMap<u64, mpsc::Sender<Vec<u8>>> = HashMap::new();
+    let mut connections: HashMap<u64, mpsc::Sender<ToConnection>> = HashMap::new();
+    let permits = bounds.permits();
     let mut next_conn = 1u64;
     let mut deadline = None;
     let mut client_buf = vec![0u8; 65_535];
@@ -158,11 +188,14 @@ async fn run(
             _ = shutdown.cancelled() => break,
             _ = sleep => resolver.handle_timeout(clock.now()),
             received = udp.recv_from(&mut client_buf) => match received {
-                Ok((n, from)) => resolver.handle_client(
-                    ClientId { addr: from, via: Via::Udp, conn: 0 },
-                    &client_buf[..n],
-                    clock.now(),
-                ),
+                Ok((n, from)) => {
+                    // A UDP client is owed nothing when no reply comes.
+                    let _ = resolver.handle_client(
+                        ClientId { addr: from, via: Via::Udp, conn: 0 },
+                        &client_buf[..n],
+                        clock.now(),
+                    );
+                }
                 Err(e) => debug!("resolver recv_from: {e}"),
             },
             received = upstream.recv_from(&mut upstream_buf) => match received {
@@ -171,18 +204,25 @@ async fn run(
             },
             accepted = tcp.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    let Some((stream, permit)) = admit(&permits, stream, peer, "dns") else {
+                        continue;
+                    };
                     let conn = next_conn;
                     next_conn += 1;
-                    let (tx, rx) = mpsc::channel(16);
+                    // As deep as the queries a connection may have in
+                    // flight: the replies always fit.
+                    let (tx, rx) = mpsc::channel(bounds.max_in_flight.max(1));
                     connections.insert(conn, tx);
-                    tracker.spawn(client_connection(
-                        stream,
-                        ClientId { addr: peer, via: Via::Tcp, conn },
-                        rx,
-                        inbound_tx.clone(),
-                        idle,
-                        shutdown.clone(),
-                    ));
+                    let client = ClientConnection {
+                        id: ClientId { addr: peer, via: Via::Tcp, conn },
+                        replies: rx,
+                        inbound: inbound_tx.clone(),
+                        bounds,
+                        shutdown: shutdown.clone(),
+                        _permit: permit,
+                    };
+                    let span = info_span!("conn", server = "dns", %peer);
+                    tracker.spawn(tracing::Instrument::instrument(client.run(stream), span));
                 }
                 Err(e) => {
                     debug!("resolver accept: {e}");
@@ -190,7 +230,11 @@ async fn run(
                 }
             },
             Some(event) = inbound.recv() => match event {
-                Inbound::Client { id, message } => resolver.handle_client(id, &message, clock.now()),
+                Inbound::Client { id, message } => {
+                    if !resolver.handle_client(id, &message, clock.now()) {
+                        hand_over(&mut connections, id.conn, ToConnection::NoReply);
+                    }
+                }
                 Inbound::ClientGone(conn) => {
                     connections.remove(&conn);
                 }
@@ -201,10 +245,10 @@ async fn run(
             },
             Some(request) = control.recv() => match request {
                 Control::Traces(reply) => {
-                    let _ = reply.send(resolver.traces().cloned().collect());
+                    let _ = reply.send(resolver.traces().collect());
                 }
                 Control::Trace { client, query_id, reply } => {
-                    let _ = reply.send(resolver.trace_for(client, query_id).cloned());
+                    let _ = reply.send(resolver.trace_for(client, query_id));
                 }
                 Control::Cache(reply) => {
                     let _ = reply.send(resolver.cache_snapshot(clock.now()));
@@ -225,9 +269,11 @@ async fn run(
                         }
                     }
                     Via::Tcp => {
-                        if let Some(tx) = connections.get(&to.conn) {
-                            let _ = tx.send(tcp_wrap(&message)).await;
-                        }
+                        hand_over(
+                            &mut connections,
+                            to.conn,
+                            ToConnection::Reply(tcp_wrap(&message)),
+                        );
                     }
                 },
                 ResolverOutput::Query {
@@ -288,55 +334,106 @@ async fn exchange_tcp(to: SocketAddr, message: &[u8]) -> std::result::Result<Vec
     }
 }
 
-/// A client's TCP connection: length-prefixed queries to the resolver
-/// task, its replies back, until either side closes or it sits idle.
-async fn client_connection(
-    mut stream: TcpStream,
-    id: ClientId,
-    mut replies: mpsc::Receiver<Vec<u8>>,
-    inbound: mpsc::Sender<Inbound>,
-    idle: Duration,
-    shutdown: CancellationToken,
+/// Gives connection `conn` what it is owed, never waiting: a connection
+/// whose channel is full has more replies than queries it may have in
+/// flight, so something is wrong with it, and it is dropped (its task sees
+/// the channel close). A connection already gone is skipped.
+fn hand_over(
+    connections: &mut HashMap<u64, mpsc::Sender<ToConnection>>,
+    conn: u64,
+    what: ToConnection,
 ) {
-    let mut framer = TcpFramer::new();
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut reading = true;
-    let mut outstanding = 0usize;
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => break,
-            _ = tokio::time::sleep(idle) => break,
-            read = stream.read(&mut buf), if reading => match read {
-                Ok(0) | Err(_) => {
-                    reading = false;
-                    if outstanding == 0 {
-                        break;
-                    }
-                }
-                Ok(n) => {
-                    framer.push(&buf[..n]);
-                    while let Some(message) = framer.next_message() {
-                        outstanding += 1;
-                        if inbound.send(Inbound::Client { id, message }).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            },
-            reply = replies.recv() => match reply {
-                Some(bytes) => {
-                    outstanding = outstanding.saturating_sub(1);
-                    if stream.write_all(&bytes).await.is_err() {
-                        break;
-                    }
-                    if !reading && outstanding == 0 {
-                        break;
-                    }
-                }
-                None => break,
-            },
+    let Some(tx) = connections.get(&conn) else {
+        return;
+    };
+    match tx.try_send(what) {
+        Ok(()) => {}
+        Err(TrySendError::Closed(_)) => {
+            connections.remove(&conn);
+        }
+        Err(TrySendError::Full(_)) => {
+            debug!(
+                conn,
+                "a TCP client's reply channel is full: dropping the connection"
+            );
+            connections.remove(&conn);
         }
     }
-    let _ = stream.shutdown().await;
-    let _ = inbound.send(Inbound::ClientGone(id.conn)).await;
+}
+
+/// A client's TCP connection: length-prefixed queries to the resolver
+/// task, its replies back, until either side closes, a bound is broken
+/// or it sits idle.
+struct ClientConnection {
+    id: ClientId,
+    replies: mpsc::Receiver<ToConnection>,
+    inbound: mpsc::Sender<Inbound>,
+    bounds: TcpBounds,
+    shutdown: CancellationToken,
+    /// The connection's slot among the server's, freed when it ends.
+    _permit: OwnedSemaphorePermit,
+}
+
+impl ClientConnection {
+    async fn run(mut self, mut stream: TcpStream) {
+        if let Err(e) = self.serve(&mut stream).await {
+            debug!("connection ended: {e}");
+        }
+        let _ = stream.shutdown().await;
+        let _ = self.inbound.send(Inbound::ClientGone(self.id.conn)).await;
+    }
+
+    async fn serve(&mut self, stream: &mut TcpStream) -> std::io::Result<()> {
+        let mut framer = TcpFramer::with_max_message(self.bounds.max_message);
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut peer_done = false;
+        let mut in_flight = 0usize;
+        loop {
+            // Queries already read go to the resolver first, up to the cap.
+            while in_flight < self.bounds.max_in_flight {
+                let message = framer
+                    .try_next_message()
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+                let Some(message) = message else {
+                    break;
+                };
+                let id = self.id;
+                if self
+                    .inbound
+                    .send(Inbound::Client { id, message })
+                    .await
+                    .is_err()
+                {
+                    return Ok(());
+                }
+                in_flight += 1;
+            }
+            if peer_done && in_flight == 0 {
+                return Ok(());
+            }
+            let reading =
+                !peer_done && in_flight < self.bounds.max_in_flight && !framer.has_message();
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(self.bounds.idle_timeout) => {
+                    debug!("idle timeout");
+                    return Ok(());
+                }
+                read = stream.read(&mut buf), if reading => match read? {
+                    0 => peer_done = true,
+                    n => framer.push(&buf[..n]),
+                },
+                reply = self.replies.recv() => {
+                    in_flight = in_flight.saturating_sub(1);
+                    match reply {
+                        Some(ToConnection::Reply(bytes)) => {
+                            write_reply(stream, &bytes, self.bounds.write_timeout).await?;
+                        }
+                        Some(ToConnection::NoReply) => {}
+                        None => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
 }

@@ -159,6 +159,15 @@ fn gaia_takes_the_eight_messages_of_the_course_then_comes_from_the_cache() {
     );
     assert_eq!(trace.upstream_queries, 3);
     assert!(trace.finished);
+    // The messages were kept as bytes and are dissected now, when asked.
+    for e in &numbered {
+        assert!(!e.hex.is_empty() && !e.summary.is_empty(), "{e:?}");
+    }
+    assert!(
+        numbered[0].summary.contains("gaia.cs.umass.edu"),
+        "{numbered:?}"
+    );
+    assert!(numbered[0].hex.starts_with("1234"), "{}", numbered[0].hex);
 
     // The same name again: two messages, from the cache, TTL counting down.
     now += 10_000;
@@ -288,7 +297,7 @@ fn strangers_are_refused_and_forged_replies_dropped() {
         Question::new(Name::parse("gaia.cs.umass.edu").unwrap(), RecordType::A),
         true,
     );
-    r.handle_client(stranger, &q.to_bytes(), Millis(0));
+    assert!(r.handle_client(stranger, &q.to_bytes(), Millis(0)));
     let mut now = 0;
     let replies = run(&mut r, &net, &mut now);
     assert_eq!(replies[0].1.rcode(), Rcode::REFUSED);
@@ -327,6 +336,32 @@ fn strangers_are_refused_and_forged_replies_dropped() {
     let mut now = 2;
     let replies = run(&mut r, &net, &mut now);
     assert_eq!(replies[0].1.answers[0].data.to_text(), "128.119.245.12");
+}
+
+#[test]
+fn messages_that_are_no_query_get_no_reply_and_say_so() {
+    let (mut r, _net) = lab();
+    let mut response = Message::query(
+        5,
+        Question::new(Name::parse("gaia.cs.umass.edu").unwrap(), RecordType::A),
+        true,
+    );
+    response.header.qr = true;
+    assert!(!r.handle_client(client(7), &response.to_bytes(), Millis(0)));
+    assert!(!r.handle_client(client(7), &[0x12, 0x34, 0x01], Millis(0)));
+    assert!(matches!(r.poll_output(), ResolverOutput::Wait(None)));
+    // Unreadable past the header: a query still, answered FORMERR.
+    assert!(r.handle_client(
+        client(7),
+        &[0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 9],
+        Millis(0)
+    ));
+    match r.poll_output() {
+        ResolverOutput::Reply { message, .. } => {
+            assert_eq!(Message::parse(&message).unwrap().rcode(), Rcode::FORMERR);
+        }
+        other => panic!("expected a reply, got {other:?}"),
+    }
 }
 
 #[test]
