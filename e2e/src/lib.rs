@@ -2,7 +2,7 @@
 //! ports serving the built page, and headless Chromium driven through
 //! chromedriver's W3C WebDriver API.
 //!
-//! The WebDriver client is a few blocking HTTP calls over a `TcpStream`, so
+//! The WebDriver client is a few blocking HTTP calls with `ureq`, so
 //! nothing is downloaded: chromium and chromedriver come from the system
 //! (Debian's `chromium` and `chromium-driver`). When they, or the built page,
 //! are missing, [`Lab::start`] skips the test (a failure in CI).
@@ -15,8 +15,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,6 +28,19 @@ pub const WAIT: Duration = Duration::from_secs(15);
 
 /// The W3C key of a WebDriver element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// The harness's HTTP client: plain HTTP on loopback, never through a
+/// proxy from the environment, and a 4xx or 5xx is an answer to read (a
+/// WebDriver error is a JSON body), not an error.
+fn http_client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .proxy(None)
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(5)))
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
 
 /// The built page: `WIRELAB_DIST` (set by `cargo xtask test`) or `dist/`.
 pub fn dist_dir() -> PathBuf {
@@ -103,29 +115,10 @@ impl Lab {
     /// A plain HTTP GET to the relay (for links the page shows), returning
     /// the status and the body bytes.
     pub fn get(&self, path: &str) -> Result<(u16, Vec<u8>)> {
-        let mut stream = TcpStream::connect(self.relay.addr)?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.relay.addr
-        );
-        stream.write_all(request.as_bytes())?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response)?;
-        let split = response
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or_else(|| anyhow!("no end of headers"))?;
-        let head = String::from_utf8_lossy(&response[..split]).to_string();
-        let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let mut body = response[split + 4..].to_vec();
-        if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            body = dechunk(&body)?;
-        }
-        Ok((status, body))
+        let url = format!("http://{}{path}", self.relay.addr);
+        let mut response = http_client().get(&url).call()?;
+        let body = response.body_mut().read_to_vec()?;
+        Ok((response.status().as_u16(), body))
     }
 
     /// Runs a future on the relay's runtime (for tests that also talk to
@@ -201,6 +194,7 @@ impl Drop for StaticSite {
 pub struct Browser {
     driver: Child,
     driver_addr: SocketAddr,
+    client: ureq::Agent,
     session: String,
     _profile: tempfile::TempDir,
 }
@@ -259,6 +253,7 @@ impl Browser {
         let mut browser = Browser {
             driver,
             driver_addr,
+            client: http_client(),
             session: String::new(),
             _profile: profile,
         };
@@ -300,20 +295,20 @@ impl Browser {
         Ok(browser)
     }
 
-    /// One WebDriver call: HTTP/1.1 with `Connection: close`.
+    /// One WebDriver call.
     fn http(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
-        let mut stream = TcpStream::connect_timeout(&self.driver_addr, Duration::from_secs(5))?;
-        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json; charset=utf-8\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n",
-            self.driver_addr,
-            body.len()
-        );
-        stream.write_all(head.as_bytes())?;
-        stream.write_all(body.as_bytes())?;
-        let body = read_response(&mut stream)?;
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.driver_addr));
+        let mut response = match body {
+            Some(body) => self.client.run(
+                request
+                    .header("content-type", "application/json; charset=utf-8")
+                    .body(body.to_string())?,
+            )?,
+            None => self.client.run(request.body(())?)?,
+        };
+        let body = response.body_mut().read_to_vec()?;
         let value: Value = serde_json::from_slice(&body)
             .with_context(|| format!("chromedriver answered {}", String::from_utf8_lossy(&body)))?;
         if let Some(error) = value["value"]["error"].as_str() {
@@ -478,87 +473,3 @@ impl Drop for Browser {
 /// A WebDriver element reference.
 #[derive(Debug, Clone)]
 pub struct Element(pub String);
-
-/// Reads one HTTP/1.1 response and returns its body. chromedriver keeps the
-/// connection open whatever the request says, so the body is delimited by
-/// its Content-Length (or chunking), never by the end of the stream.
-fn read_response(stream: &mut TcpStream) -> Result<Vec<u8>> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    let head_end = loop {
-        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at;
-        }
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            bail!("chromedriver closed the connection before the end of the headers");
-        }
-        data.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
-    let mut body = data.split_off(head_end + 4);
-    let header = |name: &str| {
-        head.lines()
-            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
-    };
-    if let Some(length) = header("content-length:") {
-        let length: usize = length.parse().context("bad Content-Length")?;
-        while body.len() < length {
-            let n = stream.read(&mut buf)?;
-            if n == 0 {
-                bail!("chromedriver closed the connection mid-body");
-            }
-            body.extend_from_slice(&buf[..n]);
-        }
-        body.truncate(length);
-        Ok(body)
-    } else if header("transfer-encoding:").is_some_and(|v| v.contains("chunked")) {
-        while !body.ends_with(b"0\r\n\r\n") {
-            let n = stream.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            body.extend_from_slice(&buf[..n]);
-        }
-        dechunk(&body)
-    } else {
-        stream.read_to_end(&mut body)?;
-        Ok(body)
-    }
-}
-
-/// Decodes an HTTP/1.1 chunked body.
-fn dechunk(mut body: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or_else(|| anyhow!("bad chunk"))?;
-        let size_text = String::from_utf8_lossy(&body[..line_end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        if body.len() < size + 2 {
-            bail!("truncated chunk");
-        }
-        out.extend_from_slice(&body[..size]);
-        body = &body[size + 2..];
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::dechunk;
-
-    #[test]
-    fn chunked_bodies_decode() {
-        assert_eq!(
-            dechunk(b"3\r\nabc\r\n2;x=1\r\nde\r\n0\r\n\r\n").unwrap(),
-            b"abcde"
-        );
-        assert!(dechunk(b"5\r\nab").is_err());
-    }
-}

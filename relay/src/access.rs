@@ -21,88 +21,89 @@ use crate::policy::rules::Cidr;
 use anyhow::{Result, bail};
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
+use axum::http::uri::Authority;
+use headers::authorization::Bearer;
+use headers::{Authorization, Header};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use url::{Host, Url};
+use wirelab_shared::http::cookie::cookie_values;
 
 /// The name of the cookie that carries a student's token.
 pub const TOKEN_COOKIE: &str = "wirelab_token";
 
-/// A web origin: scheme, host and port, compared after normalisation.
+/// A web origin (RFC 6454 §4): scheme, host and port, as the WHATWG URL
+/// parser (the browser's own) normalises them. The port is filled in from
+/// the scheme when the URL leaves it out, so `http://h` and `http://h:80`
+/// are the same origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    pub scheme: String,
-    /// Lower case; IPv6 addresses without brackets.
-    pub host: String,
-    pub port: u16,
+    scheme: String,
+    host: Host,
+    port: u16,
+}
+
+impl Origin {
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// A lower-case (punycode) name or an address.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
 }
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        if Some(self.port) == default_port(&self.scheme) {
-            write!(f, "{}://{host}", self.scheme)
-        } else {
-            write!(f, "{}://{host}:{}", self.scheme, self.port)
-        }
+        let tuple = url::Origin::Tuple(self.scheme.clone(), self.host.clone(), self.port);
+        f.write_str(&tuple.ascii_serialization())
     }
-}
-
-fn default_port(scheme: &str) -> Option<u16> {
-    match scheme {
-        "http" | "ws" => Some(80),
-        "https" | "wss" => Some(443),
-        _ => None,
-    }
-}
-
-/// Splits `host[:port]` or `[v6][:port]`.
-fn split_authority(authority: &str) -> Option<(String, Option<u16>)> {
-    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().ok()?),
-            None if after.is_empty() => None,
-            None => return None,
-        };
-        (host.to_string(), port)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p.parse().ok()?)),
-            None => (authority.to_string(), None),
-        }
-    };
-    if host.is_empty() {
-        return None;
-    }
-    Some((host.to_ascii_lowercase(), port))
 }
 
 /// The origin of an http(s) URL (`https://lab.example.edu/path` gives
-/// `https://lab.example.edu`).
+/// `https://lab.example.edu`). `null` and the opaque origins of other
+/// schemes (`file:`, `data:`) are refused.
 pub fn origin_of(url: &str) -> Result<Origin> {
-    let Some((scheme, rest)) = url.trim().split_once("://") else {
-        bail!("no scheme");
-    };
-    let scheme = scheme.to_ascii_lowercase();
-    let Some(default) = default_port(&scheme).filter(|_| scheme.starts_with("http")) else {
+    let url = Url::parse(url.trim())?;
+    if !matches!(url.scheme(), "http" | "https") {
         bail!("the scheme must be http or https");
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
+    }
+    if !url.username().is_empty() || url.password().is_some() {
         bail!("an origin has no user name");
     }
-    let Some((host, port)) = split_authority(authority) else {
+    let (Some(host), Some(port)) = (url.host(), url.port_or_known_default()) else {
         bail!("no host");
     };
     Ok(Origin {
-        scheme,
-        host,
-        port: port.unwrap_or(default),
+        scheme: url.scheme().to_string(),
+        host: host.to_owned(),
+        port,
     })
+}
+
+/// The origin of a page fetched with `scheme` from `authority`, the value
+/// of a `Host` header (`host[:port]`, `[v6][:port]`, nothing else).
+fn served_origin(scheme: &str, authority: &str) -> Option<Origin> {
+    let authority: Authority = authority.parse().ok()?;
+    if authority.as_str().contains('@') {
+        return None;
+    }
+    origin_of(&format!("{scheme}://{authority}")).ok()
+}
+
+/// A host name as `allowed_hosts` compares it: IDNA-normalised like the
+/// `Host` of a request, without a final dot.
+fn host_name(text: &str) -> String {
+    let text = text.trim().trim_end_matches('.');
+    match Host::parse(text) {
+        Ok(Host::Domain(name)) => name,
+        _ => text.to_ascii_lowercase(),
+    }
 }
 
 /// The access settings, read once from the config.
@@ -126,13 +127,17 @@ impl Access {
             .filter_map(|o| origin_of(o).ok())
             .collect();
         let allowed_hosts = config.bind.is_loopback().then(|| {
-            let mut names: Vec<String> = config
-                .allowed_hosts
-                .iter()
-                .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
-                .collect();
-            names.extend(public.iter().map(|o| o.host.clone()));
-            names.extend(allowed_origins.iter().map(|o| o.host.clone()));
+            let mut names: Vec<String> =
+                config.allowed_hosts.iter().map(|h| host_name(h)).collect();
+            names.extend(
+                public
+                    .iter()
+                    .chain(&allowed_origins)
+                    .filter_map(|o| match &o.host {
+                        Host::Domain(name) => Some(host_name(name)),
+                        Host::Ipv4(_) | Host::Ipv6(_) => None,
+                    }),
+            );
             names
         });
         Access {
@@ -153,17 +158,16 @@ impl Access {
             // HTTP/1.0 without Host: only a program does that.
             return Ok(());
         };
-        let Some((name, _)) = split_authority(host) else {
+        let Some(origin) = served_origin("http", host) else {
             return Err(Refusal::bad_request(format!(
                 "the Host header {host:?} is not valid"
             )));
         };
-        let name = name.trim_end_matches('.');
-        if name.parse::<IpAddr>().is_ok()
-            || name == "localhost"
-            || name.ends_with(".localhost")
-            || allowed.iter().any(|a| a == name)
-        {
+        let name = match origin.host {
+            Host::Ipv4(_) | Host::Ipv6(_) => return Ok(()),
+            Host::Domain(name) => host_name(&name),
+        };
+        if name == "localhost" || name.ends_with(".localhost") || allowed.contains(&name) {
             return Ok(());
         }
         Err(Refusal::forbidden(
@@ -201,14 +205,13 @@ impl Access {
         if self.public.as_ref() == Some(&origin) || self.allowed_origins.contains(&origin) {
             return Ok(());
         }
+        // The relay's own page: the origin the request's Host would give a
+        // page under the scheme the browser used.
         let own = headers
             .get(HOST)
             .and_then(|h| h.to_str().ok())
-            .and_then(split_authority);
-        if let Some((host, port)) = own
-            && host == origin.host
-            && port.or(default_port(&origin.scheme)) == Some(origin.port)
-        {
+            .and_then(|host| served_origin(&origin.scheme, host));
+        if own.as_ref() == Some(&origin) {
             return Ok(());
         }
         Err(refuse(&origin.to_string()))
@@ -258,26 +261,25 @@ fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
     None
 }
 
-/// The token of `Authorization: Bearer <token>`.
+/// The token of `Authorization: Bearer <token>` (the scheme in any case).
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
-        .filter(|t| !t.is_empty())
+    let value = headers.get(AUTHORIZATION)?;
+    let typed = Authorization::<Bearer>::decode(&mut std::iter::once(value)).ok()?;
+    // The token is the tail of the header value; borrow it from there so
+    // it lives as long as the request's headers.
+    let text = value.to_str().ok()?;
+    let token = text.get(text.len().checked_sub(typed.token().len())?..)?;
+    Some(token.trim_end()).filter(|t| !t.is_empty())
 }
 
-/// The value of cookie `name`.
+/// The value of cookie `name`: the first one sent, which a browser makes
+/// the most specific (RFC 6265 §5.4), across every `Cookie` header.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
+        .find_map(|v| cookie_values(v, name).next())
 }
 
 /// A request's classroom token: `?token=`, then `Authorization: Bearer`,
@@ -312,13 +314,104 @@ mod tests {
     fn origins_parse_and_normalise() {
         let o = origin_of("HTTPS://Lab.Example.edu/join/x").unwrap();
         assert_eq!(o.to_string(), "https://lab.example.edu");
-        assert_eq!(o.port, 443);
+        assert_eq!(o.port(), 443);
         let o = origin_of("http://[::1]:8080").unwrap();
-        assert_eq!((o.host.as_str(), o.port), ("::1", 8080));
+        assert!(matches!(o.host(), Host::Ipv6(ip) if ip.is_loopback()));
+        assert_eq!(o.port(), 8080);
         assert_eq!(o.to_string(), "http://[::1]:8080");
         assert!(origin_of("ftp://x").is_err());
         assert!(origin_of("http://user@x").is_err());
+        assert!(origin_of("http://:pw@x").is_err());
         assert!(origin_of("lab.example.edu").is_err());
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        let same = |a: &str, b: &str| origin_of(a).unwrap() == origin_of(b).unwrap();
+        // The default port, written or not, is the same origin (RFC 6454 §4).
+        assert!(same("http://lab.example.edu", "http://lab.example.edu:80"));
+        assert!(same(
+            "https://lab.example.edu:443/",
+            "https://lab.example.edu"
+        ));
+        assert_eq!(origin_of("http://h:80").unwrap().to_string(), "http://h");
+        assert!(!same("http://lab.example.edu", "https://lab.example.edu"));
+        assert!(!same(
+            "http://lab.example.edu",
+            "http://lab.example.edu:8080"
+        ));
+        // A path, a query and a fragment are not part of an origin.
+        assert!(same("http://h:8080/a/b?c#d", "http://h:8080"));
+        // IPv6, in any spelling, with or without the default port.
+        assert!(same("http://[::1]", "http://[0:0::1]:80"));
+        assert_eq!(
+            origin_of("http://[::1]").unwrap().to_string(),
+            "http://[::1]"
+        );
+        // Names as the browser sends them: lower case and punycode.
+        assert!(same(
+            "http://bücher.example",
+            "http://xn--bcher-kva.example"
+        ));
+        // `null` and the opaque origins are no origin to allow.
+        for opaque in [
+            "null",
+            "file:///etc/passwd",
+            "data:text/html,hi",
+            "http://",
+            "",
+        ] {
+            assert!(origin_of(opaque).is_err(), "{opaque}");
+        }
+    }
+
+    #[test]
+    fn the_own_page_is_matched_with_default_ports_and_ipv6() {
+        let a = access(|_| {});
+        for (host, origin) in [
+            ("localhost", "http://localhost:80"),
+            ("localhost:80", "http://localhost"),
+            ("LOCALHOST:8080", "http://localhost:8080"),
+            ("[::1]:8080", "http://[::1]:8080"),
+            ("[::1]", "http://[::1]"),
+            ("[0::1]:8080", "http://[::1]:8080"),
+            ("127.0.0.1:8080", "http://127.0.0.1:8080/some/page"),
+            ("lab.example.edu", "https://lab.example.edu:443"),
+        ] {
+            let h = headers(&[("host", host), ("origin", origin)]);
+            assert!(a.check_origin(&h).is_ok(), "{host} {origin}");
+        }
+        for (host, origin) in [
+            ("[::1]:8080", "http://[::1]:8081"),
+            ("[::1]:8080", "http://127.0.0.1:8080"),
+            ("localhost:8080", "http://localhost"),
+            ("localhost", "https://localhost:80"),
+            // A Host that is more than an authority never matches.
+            ("evil@localhost:8080", "http://localhost:8080"),
+            ("localhost:8080/x", "http://localhost:8080"),
+            ("", "http://localhost"),
+        ] {
+            let h = headers(&[("host", host), ("origin", origin)]);
+            assert!(a.check_origin(&h).is_err(), "{host} {origin}");
+        }
+    }
+
+    #[test]
+    fn configured_origins_match_with_their_default_port() {
+        let a = access(|c| {
+            c.public_url = Some("https://lab.example.edu/wirelab/".into());
+            c.allowed_origins = vec!["http://[2001:db8::1]:80".into()];
+        });
+        for origin in [
+            "https://lab.example.edu:443",
+            "https://LAB.example.edu",
+            "http://[2001:db8::1]",
+        ] {
+            let h = headers(&[("host", "relay.internal:8080"), ("origin", origin)]);
+            assert!(a.check_origin(&h).is_ok(), "{origin}");
+        }
+        let h = headers(&[("host", "x"), ("origin", "http://lab.example.edu")]);
+        assert!(a.check_origin(&h).is_err());
     }
 
     #[test]
@@ -402,6 +495,77 @@ mod tests {
         );
         let garbled = headers(&[("x-forwarded-for", "1.1.1.1, not-an-ip")]);
         assert_eq!(a.client_addr(proxy, &garbled).to_string(), "10.0.0.2");
+    }
+
+    #[test]
+    fn host_names_are_normalised_before_the_check() {
+        let a = access(|c| {
+            c.allowed_hosts = vec!["WireLab.LAN.".into()];
+            c.allowed_origins = vec!["https://Course.Example.edu".into()];
+        });
+        for host in [
+            "wirelab.lan:8080",
+            "WIRELAB.lan",
+            "wirelab.lan.",
+            "course.example.edu",
+            "LocalHost.:8080",
+            "app.localhost",
+            "[::ffff:127.0.0.1]:8080",
+        ] {
+            assert!(a.check_host(&headers(&[("host", host)])).is_ok(), "{host}");
+        }
+        let r = a
+            .check_host(&headers(&[("host", "wirelab.lan.evil.example")]))
+            .unwrap_err();
+        assert_eq!(r.reason, "host_header");
+        for garbled in ["a b", "x:port", "[::1", "user@localhost", "h:99999", ""] {
+            let r = a.check_host(&headers(&[("host", garbled)])).unwrap_err();
+            assert_eq!(r.reason, "bad_request", "{garbled:?}");
+        }
+    }
+
+    #[test]
+    fn bearer_tokens_in_any_case_of_the_scheme() {
+        for (value, token) in [
+            ("Bearer abc", Some("abc")),
+            ("bearer abc", Some("abc")),
+            ("BEARER abc", Some("abc")),
+            ("Bearer   abc  ", Some("abc")),
+            ("Bearer a.b-c_d~e+f/g==", Some("a.b-c_d~e+f/g==")),
+            ("Bearer ", None),
+            ("Bearer", None),
+            ("Bearerabc", None),
+            ("Basic YWxhZGRpbjpvcGVuc2VzYW1l", None),
+            ("Token abc", None),
+            ("", None),
+        ] {
+            assert_eq!(
+                bearer(&headers(&[("authorization", value)])),
+                token,
+                "{value:?}"
+            );
+        }
+        // Only the first Authorization header counts.
+        let two = headers(&[("authorization", "Basic x"), ("authorization", "Bearer y")]);
+        assert_eq!(bearer(&two), None);
+    }
+
+    #[test]
+    fn the_first_token_cookie_wins() {
+        let h = headers(&[(
+            "cookie",
+            "wirelab_token=path-specific; wirelab_token=site-wide",
+        )]);
+        assert_eq!(cookie(&h, TOKEN_COOKIE), Some("path-specific"));
+        // HTTP/2 may split cookies into several headers (RFC 9113 §8.2.3).
+        let h = headers(&[("cookie", "a=1"), ("cookie", " wirelab_token = t ; b=2")]);
+        assert_eq!(cookie(&h, TOKEN_COOKIE), Some("t"));
+        // A longer or shorter name, or a pair without `=`, is another cookie.
+        let h = headers(&[(
+            "cookie",
+            "xwirelab_token=1; wirelab_tokens=2; wirelab_token",
+        )]);
+        assert_eq!(cookie(&h, TOKEN_COOKIE), None);
     }
 
     #[test]

@@ -61,6 +61,35 @@ fn policy(tcp_port: u16, udp_port: u16) -> impl FnOnce(&mut Config) {
     }
 }
 
+#[test]
+fn an_invalid_cidr_stops_the_config_naming_the_entry_and_why() {
+    for (text, entry, why) in [
+        (
+            "[[policy.rules]]\nports = [80]\ncidrs = [\"10.0.0.0/33\"]\n",
+            "cidrs = [\"10.0.0.0/33\"]",
+            "\"10.0.0.0/33\": the prefix length must be 0 to 32",
+        ),
+        (
+            "[[policy.rules]]\nports = [80]\ncidrs = [\"fc00::/7\", \"ten/8\"]\n",
+            "\"ten/8\"",
+            "\"ten/8\" is not a CIDR such as 10.0.0.0/8 or 2001:db8::/32",
+        ),
+        (
+            "trusted_proxies = [\"10.0.0.2/99\"]\n",
+            "trusted_proxies",
+            "\"10.0.0.2/99\": the prefix length must be 0 to 32",
+        ),
+    ] {
+        let err = format!("{:#}", Config::from_toml(text).unwrap_err());
+        assert!(err.contains(entry), "{text}: {err}");
+        assert!(err.contains(why), "{text}: {err}");
+    }
+    // A bare address is a /32 or /128, as before.
+    let c = Config::from_toml("trusted_proxies = [\"10.0.0.2\", \"::1\"]\n").unwrap();
+    let shown: Vec<String> = c.trusted_proxies.iter().map(|c| c.to_string()).collect();
+    assert_eq!(shown, ["10.0.0.2/32", "::1/128"]);
+}
+
 /// A UDP server on 127.0.0.1: "x" gets three replies, "big" one of 5000 bytes.
 async fn chatty_udp() -> u16 {
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();

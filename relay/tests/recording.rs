@@ -219,6 +219,18 @@ async fn a_udp_recording_and_the_modes() {
         assert_eq!(rows[0], vec!["11", "1", "616263"]);
         assert_eq!(rows[1], vec!["11", "1", "414243"]);
     }
+    if let Some(rows) = tshark_fields(&capture, &["frame.time_epoch"]) {
+        // The interface's timestamp resolution and the packets' timestamps
+        // agree: tshark dates the packets today, not in 1970 or in 50000.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        for row in rows {
+            let epoch: f64 = row[0].parse().unwrap();
+            assert!((epoch - now).abs() < 86_400.0, "{epoch} vs {now}");
+        }
+    }
 
     let off = start(|c| c.recordings.mode = RecordingMode::Off).await;
     let mut ws = off.open("target=upper-tcp&record=1").await;

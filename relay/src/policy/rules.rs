@@ -12,49 +12,29 @@
 //! block, so `0.0.0.0/0` never opens `10.0.0.0/8` by accident but
 //! `10.1.0.0/16` does. Port 25 needs a rule that lists 25 by itself.
 
+use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 use wirelab_shared::relay_protocol::Transport;
 
-/// An IPv4 or IPv6 network, `10.0.0.0/8` or `2001:db8::/32`; a bare address
-/// is a /32 or /128.
+/// An IPv4 or IPv6 network as the config writes it, `10.0.0.0/8` or
+/// `2001:db8::/32`; a bare address is a /32 or /128. `ipnet` does the
+/// parsing and the arithmetic; this type adds the bare address and the
+/// config's error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Cidr {
-    pub addr: IpAddr,
-    pub prefix: u8,
-}
+pub struct Cidr(IpNet);
 
 impl Cidr {
-    fn max_prefix(addr: IpAddr) -> u8 {
-        if addr.is_ipv4() { 32 } else { 128 }
-    }
-
-    fn bits(addr: IpAddr) -> u128 {
-        match addr {
-            IpAddr::V4(v4) => u32::from(v4) as u128,
-            IpAddr::V6(v6) => u128::from(v6),
-        }
-    }
-
-    fn mask(&self) -> u128 {
-        let width = Self::max_prefix(self.addr) as u32;
-        let ones = (!0u128) >> (128 - width);
-        ones & !ones.checked_shr(self.prefix as u32).unwrap_or(0)
-    }
-
     /// Whether `ip` lies in this network (same family only).
     pub fn contains(&self, ip: IpAddr) -> bool {
-        if ip.is_ipv4() != self.addr.is_ipv4() {
-            return false;
-        }
-        Self::bits(ip) & self.mask() == Self::bits(self.addr) & self.mask()
+        self.0.contains(&ip)
     }
 
     /// Whether all of this network lies inside `outer`.
     pub fn within(&self, outer: &Cidr) -> bool {
-        self.prefix >= outer.prefix && outer.contains(self.addr)
+        outer.0.contains(&self.0)
     }
 }
 
@@ -62,31 +42,29 @@ impl FromStr for Cidr {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let addr: IpAddr = addr
-            .trim()
-            .parse()
-            .map_err(|_| format!("{s:?} is not a CIDR such as 10.0.0.0/8 or 2001:db8::/32"))?;
-        let max = Self::max_prefix(addr);
-        let prefix = match prefix {
-            None => max,
-            Some(p) => p
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to {max}"))?,
-        };
-        Ok(Cidr { addr, prefix })
+        let text = s.trim();
+        if let Ok(net) = text.parse::<IpNet>() {
+            return Ok(Cidr(net));
+        }
+        if let Ok(addr) = text.parse::<IpAddr>() {
+            return Ok(Cidr(IpNet::from(addr)));
+        }
+        // ipnet does not say which half is wrong; the operator should know.
+        match text.split_once('/').map(|(addr, _)| addr.parse::<IpAddr>()) {
+            Some(Ok(addr)) => {
+                let max = IpNet::from(addr).max_prefix_len();
+                Err(format!("{s:?}: the prefix length must be 0 to {max}"))
+            }
+            _ => Err(format!(
+                "{s:?} is not a CIDR such as 10.0.0.0/8 or 2001:db8::/32"
+            )),
+        }
     }
 }
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
+        self.0.fmt(f)
     }
 }
 
@@ -373,6 +351,38 @@ mod tests {
         assert!(v6.contains("fd12::1".parse().unwrap()));
         assert!("10.0.0.0/33".parse::<Cidr>().is_err());
         assert!("ten/8".parse::<Cidr>().is_err());
+    }
+
+    #[test]
+    fn cidrs_keep_the_configs_syntax_and_messages() {
+        let bare: Cidr = " 2001:db8::1 ".parse().unwrap();
+        assert_eq!(bare.to_string(), "2001:db8::1/128");
+        assert!(bare.contains("2001:db8::1".parse().unwrap()));
+        assert!(!bare.contains("2001:db8::2".parse().unwrap()));
+        // Host bits are kept as written and ignored for matching.
+        let loose: Cidr = "10.1.2.3/8".parse().unwrap();
+        assert_eq!(loose.to_string(), "10.1.2.3/8");
+        assert!(loose.contains("10.200.0.1".parse().unwrap()));
+        let ten: Cidr = "10.0.0.0/8".parse().unwrap();
+        assert!(loose.within(&ten) && ten.within(&loose));
+        // Families never nest.
+        let all_v6: Cidr = "::/0".parse().unwrap();
+        assert!(!ten.within(&all_v6));
+        assert!(!all_v6.contains("10.0.0.1".parse().unwrap()));
+        for (text, why) in [
+            (
+                "10.0.0.0/33",
+                "\"10.0.0.0/33\": the prefix length must be 0 to 32",
+            ),
+            ("::/129", "\"::/129\": the prefix length must be 0 to 128"),
+            ("10.0.0.0/x", "the prefix length must be 0 to 32"),
+            ("ten/8", "\"ten/8\" is not a CIDR such as 10.0.0.0/8"),
+            ("10.0.0/8", "is not a CIDR"),
+            ("", "is not a CIDR"),
+        ] {
+            let err = text.parse::<Cidr>().unwrap_err();
+            assert!(err.contains(why), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -8,9 +8,20 @@
 //! the relay's own when it closed the connection. The relay is the client
 //! (`02:00:00:00:00:01`), the server `02:00:00:00:00:02`. Only what the
 //! relay saw is shown: no retransmissions, no window updates.
+//!
+//! The frames are built here; the `pcap-file` crate writes the blocks.
 
 use super::{Event, Recording};
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
+use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+use pcap_file::pcapng::{PcapNgBlock, PcapNgWriter};
+use pcap_file::{DataLink, Endianness};
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 use wirelab_shared::relay_protocol::Transport;
 
 /// Payload per synthesized TCP segment, as on Ethernet.
@@ -18,7 +29,6 @@ pub const MSS: usize = 1460;
 
 const CLIENT_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
 const SERVER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
-const LINKTYPE_ETHERNET: u16 = 1;
 
 const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;
@@ -27,16 +37,14 @@ const ACK: u8 = 0x10;
 
 /// The capture of `rec`.
 pub fn export(rec: &Recording) -> Vec<u8> {
-    let mut out = Vec::new();
-    section_header(&mut out);
-    interface_description(&mut out);
+    let mut capture = Capture::new();
     let h = &rec.header;
     let (client, server) = same_family(h.client, h.server);
     let mut flow = Flow {
         client,
         server,
         ip_id: [1, 1],
-        out: &mut out,
+        out: &mut capture,
         base_us: h.started_unix_us,
     };
     match h.transport {
@@ -51,7 +59,7 @@ pub fn export(rec: &Recording) -> Vec<u8> {
         }
         Transport::Tcp => tcp(&mut flow, rec),
     }
-    out
+    capture.into_bytes()
 }
 
 fn tcp(flow: &mut Flow<'_>, rec: &Recording) {
@@ -139,7 +147,7 @@ struct Flow<'a> {
     server: SocketAddr,
     /// IPv4 identification counters, client then server.
     ip_id: [u16; 2],
-    out: &'a mut Vec<u8>,
+    out: &'a mut Capture,
     base_us: u64,
 }
 
@@ -231,7 +239,7 @@ impl Flow<'_> {
             }
         }
         frame.extend_from_slice(transport);
-        enhanced_packet(self.out, self.base_us.saturating_add(t_us), &frame);
+        self.out.packet(self.base_us.saturating_add(t_us), &frame);
     }
 }
 
@@ -282,60 +290,62 @@ fn transport_checksum(src: IpAddr, dst: IpAddr, protocol: u8, segment: &[u8]) ->
     fold(sum16(acc, segment))
 }
 
-/// Appends a block: type, total length, body padded to 32 bits, length.
-fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
-    let padded = body.len().div_ceil(4) * 4;
-    let total = (12 + padded) as u32;
-    out.extend_from_slice(&kind.to_le_bytes());
-    out.extend_from_slice(&total.to_le_bytes());
-    out.extend_from_slice(body);
-    out.resize(out.len() + padded - body.len(), 0);
-    out.extend_from_slice(&total.to_le_bytes());
+/// The pcapng file being written: one section, one Ethernet interface.
+struct Capture {
+    writer: PcapNgWriter<Vec<u8>>,
 }
 
-/// An option: code, length, value padded to 32 bits.
-fn option(body: &mut Vec<u8>, code: u16, value: &[u8]) {
-    body.extend_from_slice(&code.to_le_bytes());
-    body.extend_from_slice(&(value.len() as u16).to_le_bytes());
-    body.extend_from_slice(value);
-    body.resize(body.len() + value.len().div_ceil(4) * 4 - value.len(), 0);
+impl Capture {
+    fn new() -> Capture {
+        let section = SectionHeaderBlock {
+            // The same bytes whichever machine runs the relay.
+            endianness: Endianness::Little,
+            options: vec![SectionHeaderOption::UserApplication(Cow::Borrowed(
+                "wirelab relay (synthesized headers)",
+            ))],
+            ..SectionHeaderBlock::default()
+        };
+        let interface = InterfaceDescriptionBlock {
+            linktype: DataLink::ETHERNET,
+            snaplen: 0, // no limit
+            options: vec![
+                InterfaceDescriptionOption::IfName(Cow::Borrowed("wirelab")),
+                // pcap-file writes timestamps in nanoseconds; say so.
+                InterfaceDescriptionOption::IfTsResol(9),
+            ],
+        };
+        let writer = PcapNgWriter::with_section_header(Vec::new(), section);
+        let mut capture = Capture {
+            writer: infallible(writer),
+        };
+        capture.write(interface);
+        capture
+    }
+
+    fn packet(&mut self, unix_us: u64, frame: &[u8]) {
+        self.write(EnhancedPacketBlock {
+            interface_id: 0,
+            timestamp: Duration::from_micros(unix_us),
+            // A frame is at most an IP packet and its 54 bytes of headers.
+            original_len: frame.len() as u32,
+            data: Cow::Borrowed(frame),
+            options: Vec::new(),
+        });
+    }
+
+    fn write<'a>(&mut self, block: impl PcapNgBlock<'a>) {
+        infallible(self.writer.write_pcapng_block(block));
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        self.writer.into_inner()
+    }
 }
 
-fn end_of_options(body: &mut Vec<u8>) {
-    body.extend_from_slice(&[0, 0, 0, 0]);
-}
-
-fn section_header(out: &mut Vec<u8>) {
-    let mut body = Vec::new();
-    body.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
-    body.extend_from_slice(&1u16.to_le_bytes());
-    body.extend_from_slice(&0u16.to_le_bytes());
-    body.extend_from_slice(&(-1i64).to_le_bytes()); // section length unknown
-    option(&mut body, 4, b"wirelab relay (synthesized headers)"); // shb_userappl
-    end_of_options(&mut body);
-    block(out, 0x0A0D_0D0A, &body);
-}
-
-fn interface_description(out: &mut Vec<u8>) {
-    let mut body = Vec::new();
-    body.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
-    body.extend_from_slice(&0u16.to_le_bytes());
-    body.extend_from_slice(&0u32.to_le_bytes()); // no snap length
-    option(&mut body, 2, b"wirelab"); // if_name
-    option(&mut body, 9, &[6]); // if_tsresol: microseconds
-    end_of_options(&mut body);
-    block(out, 1, &body);
-}
-
-fn enhanced_packet(out: &mut Vec<u8>, unix_us: u64, frame: &[u8]) {
-    let mut body = Vec::with_capacity(20 + frame.len());
-    body.extend_from_slice(&0u32.to_le_bytes()); // interface 0
-    body.extend_from_slice(&((unix_us >> 32) as u32).to_le_bytes());
-    body.extend_from_slice(&(unix_us as u32).to_le_bytes());
-    body.extend_from_slice(&(frame.len() as u32).to_le_bytes());
-    body.extend_from_slice(&(frame.len() as u32).to_le_bytes());
-    body.extend_from_slice(frame);
-    block(out, 6, &body);
+/// The writer's errors cannot happen here: writing to a `Vec` does not
+/// fail, and the one interface every packet names is described first.
+fn infallible<T>(result: pcap_file::PcapResult<T>) -> T {
+    result.expect("a pcapng block written to memory")
 }
 
 #[cfg(test)]
@@ -384,5 +394,44 @@ mod tests {
         // the server's FIN and its ACK, the relay's FIN and its ACK.
         assert_eq!(kinds[..2], [0x0A0D_0D0A, 1]);
         assert_eq!(kinds.len(), 2 + 3 + 1 + 3 + 2 + 2);
+    }
+
+    #[test]
+    fn timestamps_read_back_to_the_microsecond() {
+        use pcap_file::pcapng::{Block, PcapNgReader};
+        let header = sample_header(Transport::Udp);
+        let base = header.started_unix_us;
+        let rec = Recording {
+            header,
+            events: vec![
+                (1_500, Event::ToTarget(b"q".to_vec())),
+                (2_000_001, Event::ToPage(b"a".to_vec())),
+            ],
+        };
+        let bytes = export(&rec);
+        let mut reader = PcapNgReader::new(&bytes[..]).unwrap();
+        assert_eq!(reader.section().endianness, Endianness::Little);
+        let (mut resolutions, mut times) = (Vec::new(), Vec::new());
+        while let Some(block) = reader.next_block() {
+            match block.unwrap() {
+                Block::InterfaceDescription(i) => {
+                    resolutions.extend(i.options.iter().filter_map(|o| match o {
+                        InterfaceDescriptionOption::IfTsResol(r) => Some(*r),
+                        _ => None,
+                    }))
+                }
+                Block::EnhancedPacket(p) => times.push(p.timestamp),
+                _ => {}
+            }
+        }
+        // Nanoseconds, as pcap-file writes them and tshark then reads them.
+        assert_eq!(resolutions, [9]);
+        assert_eq!(
+            times,
+            [
+                Duration::from_micros(base + 1_500),
+                Duration::from_micros(base + 2_000_001)
+            ]
+        );
     }
 }

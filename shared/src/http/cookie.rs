@@ -141,12 +141,23 @@ pub fn parse_cookie(value: &str) -> Vec<CookiePair> {
         .collect()
 }
 
-/// The value of cookie `name` in a `Cookie` header value.
-pub fn cookie_value(header: &str, name: &str) -> Option<String> {
-    parse_cookie(header)
+/// The values of every cookie called `name` in a `Cookie` header value,
+/// borrowed from it, in the order sent. A browser sends the cookie with
+/// the longest path first (RFC 6265 §5.4), so the first is the most
+/// specific one; a pair without `=` names no cookie.
+pub fn cookie_values<'a>(header: &'a str, name: &str) -> impl Iterator<Item = &'a str> {
+    split_semicolons(header)
         .into_iter()
-        .find(|p| p.has_equals && p.name == name)
-        .map(|p| p.value)
+        .filter_map(move |span| {
+            let (n, v) = piece(header, span).split_once('=')?;
+            (n.trim() == name).then_some(v.trim())
+        })
+}
+
+/// The value of cookie `name` in a `Cookie` header value (the first, if
+/// it is sent more than once).
+pub fn cookie_value(header: &str, name: &str) -> Option<String> {
+    cookie_values(header, name).next().map(str::to_string)
 }
 
 #[cfg(test)]
@@ -187,5 +198,24 @@ mod tests {
         assert_eq!(cookie_value("a=1; b=2", "b").as_deref(), Some("2"));
         assert_eq!(cookie_value("a=1", "c"), None);
         assert!(parse_cookie("").is_empty());
+    }
+
+    #[test]
+    fn a_request_cookie_header_by_name() {
+        let header = "a=1; token=first;token=second ;  b = 2 ; flag; empty=";
+        assert_eq!(
+            cookie_values(header, "token").collect::<Vec<_>>(),
+            ["first", "second"]
+        );
+        assert_eq!(cookie_value(header, "token").as_deref(), Some("first"));
+        // Spaces around the name and value are not part of them.
+        assert_eq!(cookie_value(header, "b").as_deref(), Some("2"));
+        assert_eq!(cookie_value(header, "empty").as_deref(), Some(""));
+        // A pair without `=` is not a cookie called `flag`.
+        assert_eq!(cookie_value(header, "flag"), None);
+        // Names are case-sensitive, and a value may hold `=`.
+        assert_eq!(cookie_value(header, "A"), None);
+        assert_eq!(cookie_value("t=a=b", "t").as_deref(), Some("a=b"));
+        assert_eq!(cookie_values("", "t").count(), 0);
     }
 }
