@@ -110,6 +110,10 @@ fn generate_bindings(wasm: &Path, pkg: &Path, debug: bool) -> Result<()> {
         .web(true)?
         .typescript(false)
         .debug(debug)
+        // The function names (a third of the module) serve only debuggers
+        // and profilers; a debug build keeps them for readable traces.
+        .remove_name_section(!debug)
+        .remove_producers_section(!debug)
         .generate(pkg)
         .with_context(|| format!("wasm-bindgen on {}", wasm.display()))?;
     eprintln!(
