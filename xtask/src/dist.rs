@@ -3,7 +3,7 @@
 //!
 //! Every step is a Rust library, so a machine with only rustup and cargo
 //! needs nothing else: rustc builds the page (profile `wasm-release`), the
-//! `wasm-bindgen-cli-support` library generates the JS glue, and `flate2`
+//! `wasm-bindgen-cli-support` library generates the JS glue, and `zopfli`
 //! and `brotli` write `.gz` and `.br` copies beside the big files, which the
 //! relay sends to browsers that accept them. The sizes of each step are
 //! printed, ending with what a first load costs on the wire.
@@ -221,11 +221,18 @@ fn precompress(file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Gzip as zopfli writes it: any gzip decoder reads it, and it is some
+/// 4 % smaller than zlib's best, which matters to the browsers that get
+/// gzip (Chromium sends `br` only to HTTPS and loopback origins).
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(bytes)?;
-    Ok(encoder.finish()?)
+    let mut out = Vec::new();
+    zopfli::compress(
+        zopfli::Options::default(),
+        zopfli::Format::Gzip,
+        bytes,
+        &mut out,
+    )?;
+    Ok(out)
 }
 
 fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
