@@ -58,14 +58,18 @@ pub fn dist(debug: bool) -> Result<PathBuf> {
     // Compressed copies beside the big files: the relay sends the smallest
     // one the browser accepts (brotli over HTTPS and localhost, gzip
     // everywhere), a fraction of the bytes for a classroom's network.
-    let started = Instant::now();
-    for file in COMPRESSED {
-        precompress(&staging.join(file))?;
+    // A debug WASM is for this machine's browser, over loopback, and its
+    // size would make the copies take minutes.
+    if !debug {
+        let started = Instant::now();
+        for file in COMPRESSED {
+            precompress(&staging.join(file))?;
+        }
+        eprintln!(
+            "xtask: gzip and brotli copies in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
-    eprintln!(
-        "xtask: gzip and brotli copies in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
 
     if dist.exists() {
         std::fs::remove_dir_all(&dist)?;
@@ -128,11 +132,22 @@ fn generate_bindings(wasm: &Path, pkg: &Path, debug: bool) -> Result<()> {
 fn report_sizes(dist: &Path, rustc_size: u64) -> Result<()> {
     let wasm = dist.join("pkg/wirelab_frontend_bg.wasm");
     eprintln!(
-        "xtask: WASM {} from rustc, {} after wasm-bindgen; {} gzipped, {} with brotli",
+        "xtask: WASM {} from rustc, {} after wasm-bindgen",
         kb(rustc_size),
         kb(file_size(&wasm)?),
-        kb(file_size(&with_suffix(&wasm, ".gz"))?),
-        kb(file_size(&with_suffix(&wasm, ".br"))?),
+    );
+    if !with_suffix(&wasm, ".br").exists() {
+        eprintln!(
+            "xtask: page built in {}, without compressed copies",
+            dist.display()
+        );
+        return Ok(());
+    }
+    let (gzipped, brotlied) = wire_sizes(&wasm)?;
+    eprintln!(
+        "xtask: WASM {} gzipped, {} with brotli",
+        kb(gzipped),
+        kb(brotlied)
     );
     let mut gzip_total = file_size(&dist.join("index.html"))?;
     let mut brotli_total = gzip_total;
