@@ -13,9 +13,11 @@
 //! `wasm-bindgen-cli-support` library pinned to the `wasm-bindgen` version
 //! of Cargo.lock, so no binary is downloaded.
 
+mod dist;
 mod load;
 
 use anyhow::{Context, Result, bail};
+use dist::dist;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -128,151 +130,6 @@ fn ensure_wasm_target() -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// Builds the page into `dist/`: the shell, the JS glue, the WASM and the
-/// static files. Returns the dist folder.
-fn dist(debug: bool) -> Result<PathBuf> {
-    ensure_wasm_target()?;
-    let profile = if debug { "dev" } else { WASM_PROFILE };
-    run_checked(
-        cargo().args([
-            "build",
-            "--package",
-            "wirelab-frontend",
-            "--lib",
-            "--target",
-            WASM_TARGET,
-            "--profile",
-            profile,
-        ]),
-        &format!("building the page for {WASM_TARGET} ({profile})"),
-    )?;
-    let profile_dir = if debug { "debug" } else { WASM_PROFILE };
-    let wasm = target_dir()
-        .join(WASM_TARGET)
-        .join(profile_dir)
-        .join("wirelab_frontend.wasm");
-
-    let dist = root().join("dist");
-    let staging = root().join("dist.tmp");
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)?;
-    }
-    std::fs::create_dir_all(staging.join("pkg"))?;
-
-    let version = check_bindgen_pin()?;
-    eprintln!("xtask: generating the JS bindings (wasm-bindgen {version})");
-    let started = Instant::now();
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
-        .out_name("wirelab_frontend")
-        .web(true)?
-        .typescript(false)
-        .debug(debug)
-        .generate(staging.join("pkg"))
-        .with_context(|| format!("wasm-bindgen on {}", wasm.display()))?;
-    eprintln!(
-        "xtask: bindings in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-
-    let shell = std::fs::read_to_string(root().join("index.html")).context("reading index.html")?;
-    // A version stamp in the asset URLs, so a browser never mixes an old
-    // cached WASM with a new page.
-    let wasm_bytes = std::fs::read(staging.join("pkg/wirelab_frontend_bg.wasm"))?;
-    let stamp = format!("{:08x}", fnv1a(&wasm_bytes) as u32);
-    std::fs::write(
-        staging.join("index.html"),
-        shell.replace("{{stamp}}", &stamp),
-    )?;
-    copy_dir(&root().join("static"), &staging.join("static"))?;
-
-    // Gzip copies beside the big files: the relay sends them to browsers that
-    // accept gzip (all do), a quarter of the bytes for a classroom's network.
-    for file in [
-        "pkg/wirelab_frontend_bg.wasm",
-        "pkg/wirelab_frontend.js",
-        "static/style.css",
-    ] {
-        gzip_beside(&staging.join(file))?;
-    }
-
-    if dist.exists() {
-        std::fs::remove_dir_all(&dist)?;
-    }
-    std::fs::rename(&staging, &dist)?;
-    let gzipped = std::fs::metadata(dist.join("pkg/wirelab_frontend_bg.wasm.gz"))
-        .map(|m| m.len() / 1024)
-        .unwrap_or(0);
-    eprintln!(
-        "xtask: page built in {} (WASM {} KiB, {gzipped} KiB gzipped)",
-        dist.display(),
-        wasm_bytes.len() / 1024
-    );
-    Ok(dist)
-}
-
-/// The version of `name` recorded in Cargo.lock.
-fn locked_version(lock: &str, name: &str) -> Option<String> {
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == format!("name = \"{name}\"") {
-            let version = lines.next()?.trim().strip_prefix("version = \"")?;
-            return Some(version.trim_end_matches('"').to_string());
-        }
-    }
-    None
-}
-
-/// The JS glue and the runtime must come from the same wasm-bindgen: checks
-/// that Cargo.lock has `wasm-bindgen-cli-support` at exactly the version of
-/// `wasm-bindgen`, and returns it.
-fn check_bindgen_pin() -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
-    let runtime =
-        locked_version(&lock, "wasm-bindgen").context("wasm-bindgen is not in Cargo.lock")?;
-    let support = locked_version(&lock, "wasm-bindgen-cli-support")
-        .context("wasm-bindgen-cli-support is not in Cargo.lock")?;
-    if runtime != support {
-        bail!(
-            "Cargo.lock has wasm-bindgen {runtime} but wasm-bindgen-cli-support {support}: \
-             pin both to the same version with `=` in the workspace Cargo.toml"
-        );
-    }
-    Ok(runtime)
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |hash, &b| {
-        (hash ^ b as u64).wrapping_mul(0x100000001b3)
-    })
-}
-
-/// Writes `<file>.gz` next to `file`, at the best compression.
-fn gzip_beside(file: &Path) -> Result<()> {
-    use std::io::Write;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(&bytes)?;
-    let mut name = file.as_os_str().to_owned();
-    name.push(".gz");
-    std::fs::write(PathBuf::from(name), encoder.finish()?)?;
-    Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let entry = entry?;
-        let dest = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &dest)?;
-        } else {
-            std::fs::copy(entry.path(), &dest)?;
-        }
-    }
-    Ok(())
 }
 
 /// `cargo xtask measure`: runs the ignored memory measurement, which
@@ -561,23 +418,5 @@ mod tests {
         let c = parse_result_line("test result: FAILED. 11 passed; 1 failed; 0 ignored").unwrap();
         assert_eq!(c.failed, 1);
         assert!(parse_result_line("running 3 tests").is_none());
-    }
-
-    #[test]
-    fn locked_versions_are_read_from_the_lock_file() {
-        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
-        assert_eq!(
-            locked_version(lock, "wasm-bindgen").as_deref(),
-            Some("0.2.130")
-        );
-        assert_eq!(locked_version(lock, "wasm"), None);
-        // The real lock file keeps the pin.
-        assert!(check_bindgen_pin().is_ok());
-    }
-
-    #[test]
-    fn fnv_is_stable() {
-        assert_eq!(fnv1a(b""), 0xcbf29ce484222325);
-        assert_ne!(fnv1a(b"a"), fnv1a(b"b"));
     }
 }
