@@ -548,3 +548,28 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waiting_engines_come_out_by_deadline_then_arrival() {
+        let remote: SocketAddr = "127.0.0.1:5353".parse().unwrap();
+        let mut waiting = Waiting::new(3);
+        waiting.push(Millis(40), "late", remote);
+        waiting.push(Millis(10), "first", remote);
+        waiting.push(Millis(10), "second", remote);
+        assert!(waiting.is_full());
+        assert_eq!(waiting.next_deadline(), Some(Millis(10)));
+        assert!(waiting.pop_due(Millis(9)).is_none());
+        let due: Vec<&str> = std::iter::from_fn(|| waiting.pop_due(Millis(10)))
+            .map(|w| w.engine)
+            .collect();
+        assert_eq!(due, ["first", "second"]);
+        assert!(!waiting.is_full());
+        assert_eq!(waiting.pop_due(Millis(100)).map(|w| w.engine), Some("late"));
+        assert_eq!(waiting.len(), 0);
+        assert_eq!(waiting.next_deadline(), None);
+    }
+}
