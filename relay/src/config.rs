@@ -408,7 +408,8 @@ pub struct DnsServers {
     /// past it a datagram is dropped, as an overloaded server does.
     pub udp_max_pending: usize,
     /// DNS over TCP: the longest query accepted, checked on its length
-    /// prefix (a longer one closes the connection).
+    /// prefix (a longer one, or one shorter than a header, closes the
+    /// connection).
     pub tcp_max_message_bytes: usize,
     /// DNS over TCP: queries of one connection waiting for their replies;
     /// at the cap the server reads nothing more from it until one leaves.

@@ -3,20 +3,15 @@
 //!
 //! [`serve_tcp`] accepts connections and runs one engine per connection;
 //! [`serve_udp`] runs one engine per datagram and sends what it transmits
-//! back to the datagram's sender, holding engines that wait for a deadline
-//! in one bounded queue (no task per datagram). Both stop when the
-//! shutdown token fires.
+//! back to the datagram's sender. Both stop when the shutdown token fires.
 //! A server with its own connection driver (FTP) accepts with
 //! [`next_connection`], as `serve_tcp` does.
 //! A protocol adds a server by writing its engine in `shared` and calling
 //! one of these with a factory.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::fmt::Debug;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -446,30 +441,33 @@ pub struct UdpServerSettings {
 /// What a UDP server counts, readable while it runs.
 #[derive(Debug, Default)]
 pub struct UdpStats {
-    pending: AtomicUsize,
-    peak: AtomicUsize,
-    dropped: AtomicU64,
+    pending: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+    dropped: std::sync::atomic::AtomicU64,
 }
+
+/// The counters are read for logs and tests only: no ordering needed.
+const RELAXED: std::sync::atomic::Ordering = std::sync::atomic::Ordering::Relaxed;
 
 impl UdpStats {
     /// Engines waiting for a deadline now.
     pub fn pending(&self) -> usize {
-        self.pending.load(Ordering::Relaxed)
+        self.pending.load(RELAXED)
     }
 
     /// The most engines that ever waited at once.
     pub fn peak(&self) -> usize {
-        self.peak.load(Ordering::Relaxed)
+        self.peak.load(RELAXED)
     }
 
     /// Datagrams dropped because `max_pending` engines were waiting.
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.dropped.load(RELAXED)
     }
 
     fn set_pending(&self, n: usize) {
-        self.pending.store(n, Ordering::Relaxed);
-        self.peak.fetch_max(n, Ordering::Relaxed);
+        self.pending.store(n, RELAXED);
+        self.peak.fetch_max(n, RELAXED);
     }
 }
 
@@ -585,7 +583,7 @@ where
     /// queue of waiting engines is full.
     async fn answer(&mut self, datagram: &[u8], remote: SocketAddr) {
         if self.waiting.is_full() {
-            let dropped = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            let dropped = self.stats.dropped.fetch_add(1, RELAXED) + 1;
             debug!(
                 server = self.name, peer = %remote,
                 "dropped a datagram: {} replies already wait ({dropped} dropped so far)",
@@ -607,7 +605,7 @@ where
 /// Datagram engines waiting for their deadlines, earliest first, at most
 /// `cap` of them.
 struct Waiting<E> {
-    heap: BinaryHeap<Reverse<WaitingEngine<E>>>,
+    heap: std::collections::BinaryHeap<std::cmp::Reverse<WaitingEngine<E>>>,
     cap: usize,
     /// Arrival order, so that equal deadlines keep it.
     next_seq: u64,
@@ -643,7 +641,7 @@ impl<E> Ord for WaitingEngine<E> {
 impl<E> Waiting<E> {
     fn new(cap: usize) -> Self {
         Waiting {
-            heap: BinaryHeap::new(),
+            heap: std::collections::BinaryHeap::new(),
             cap,
             next_seq: 0,
         }
@@ -662,7 +660,7 @@ impl<E> Waiting<E> {
     fn push(&mut self, at: Millis, engine: E, remote: SocketAddr) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Reverse(WaitingEngine {
+        self.heap.push(std::cmp::Reverse(WaitingEngine {
             at,
             seq,
             engine,
@@ -705,5 +703,30 @@ where
             Output::Close => return None,
             Output::Wait(deadline) => return deadline,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waiting_engines_come_out_by_deadline_then_arrival() {
+        let remote: SocketAddr = "127.0.0.1:5353".parse().unwrap();
+        let mut waiting = Waiting::new(3);
+        waiting.push(Millis(40), "late", remote);
+        waiting.push(Millis(10), "first", remote);
+        waiting.push(Millis(10), "second", remote);
+        assert!(waiting.is_full());
+        assert_eq!(waiting.next_deadline(), Some(Millis(10)));
+        assert!(waiting.pop_due(Millis(9)).is_none());
+        let due: Vec<&str> = std::iter::from_fn(|| waiting.pop_due(Millis(10)))
+            .map(|w| w.engine)
+            .collect();
+        assert_eq!(due, ["first", "second"]);
+        assert!(!waiting.is_full());
+        assert_eq!(waiting.pop_due(Millis(100)).map(|w| w.engine), Some("late"));
+        assert_eq!(waiting.len(), 0);
+        assert_eq!(waiting.next_deadline(), None);
     }
 }

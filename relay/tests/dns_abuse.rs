@@ -190,13 +190,19 @@ async fn a_udp_flood_keeps_at_most_the_cap_of_replies_waiting() {
 }
 
 #[tokio::test]
-async fn an_oversized_length_prefix_is_closed_at_once() {
+async fn a_length_prefix_out_of_bounds_is_closed_at_once() {
     let relay = start(|c| c.servers.dns.tcp_max_message_bytes = 512).await;
     for server in ["dns", "dns-root", "dns-cs-umass"] {
-        let mut stream = TcpStream::connect(address(&relay, server)).await.unwrap();
-        // 513 bytes announced; the few that follow are never waited for.
-        stream.write_all(&[0x02, 0x01, 0xAB, 0xCD]).await.unwrap();
-        expect_closed(&mut stream).await;
+        // 513 bytes announced, over the limit: the few that follow are
+        // never waited for. Then 5 bytes, too short for a DNS header.
+        let oversized = [0x02, 0x01, 0xAB, 0xCD];
+        let mut undersized = tcp_wrap(&query("gaia.cs.umass.edu", RecordType::A, 9, true));
+        undersized.extend_from_slice(&[0x00, 0x05, 1, 2, 3, 4, 5]);
+        for bytes in [&oversized[..], &undersized] {
+            let mut stream = TcpStream::connect(address(&relay, server)).await.unwrap();
+            stream.write_all(bytes).await.unwrap();
+            expect_closed(&mut stream).await;
+        }
         // The server itself carries on.
         let reply = ask_tcp(address(&relay, server), "gaia.cs.umass.edu").await;
         assert_ne!(reply.rcode(), Rcode::SERVFAIL, "{server}");

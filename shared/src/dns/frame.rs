@@ -5,8 +5,9 @@
 //! `Partial` until a whole message is there; [`TcpFramer`] keeps the buffer
 //! for a connection. Over UDP a datagram is exactly one message and needs
 //! no framer. The two-byte prefix bounds a message to 65,535 bytes; a
-//! server sets a lower bound with [`TcpFramer::with_max_message`], checked
-//! as soon as the prefix is in, before the message's bytes are waited for.
+//! server sets a lower bound with [`TcpFramer::with_max_message`], which
+//! also refuses a message too short for a DNS header, both checked as soon
+//! as the prefix is in, before the message's bytes are waited for.
 //! The buffer holds what the caller pushed and has not taken yet: a caller
 //! bounds it by pushing only when [`TcpFramer::has_message`] is false.
 
@@ -21,14 +22,19 @@ pub enum TcpFrame {
     Partial { needed: usize },
 }
 
-/// A length prefix over the framer's limit: the connection must end, as
-/// nothing after it can be framed without reading the message.
+/// A length prefix the framer refuses (over its limit, or too short for a
+/// DNS header): the connection must end, as what follows cannot be trusted
+/// to be framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a message of {announced} bytes announced, over the limit of {max}")]
-pub struct TooLarge {
+#[error("a message of {announced} bytes announced, outside {min}..={max}")]
+pub struct BadLength {
     pub announced: usize,
+    pub min: usize,
     pub max: usize,
 }
+
+/// The 12 bytes of a DNS header: no message is shorter (RFC 1035 §4.1.1).
+const HEADER_LEN: usize = 12;
 
 /// Finds the first length-prefixed message in `buf`.
 pub fn next_tcp_message(buf: &[u8]) -> TcpFrame {
@@ -68,6 +74,7 @@ pub struct TcpFramer {
     /// moves it, and the front is dropped at the next push, so a burst of
     /// pipelined messages costs one copy, not one per message.
     start: usize,
+    min_message: usize,
     max_message: usize,
 }
 
@@ -76,6 +83,7 @@ impl Default for TcpFramer {
         TcpFramer {
             buffer: Vec::new(),
             start: 0,
+            min_message: 0,
             max_message: u16::MAX as usize,
         }
     }
@@ -86,12 +94,22 @@ impl TcpFramer {
         Self::default()
     }
 
-    /// A framer that refuses messages longer than `max` bytes.
+    /// A server's framer: it refuses messages longer than `max` bytes,
+    /// and shorter than a DNS header.
     pub fn with_max_message(max: usize) -> Self {
         TcpFramer {
+            min_message: HEADER_LEN,
             max_message: max,
             ..Self::default()
         }
+    }
+
+    fn refuses(&self, announced: usize) -> Option<BadLength> {
+        (announced < self.min_message || announced > self.max_message).then_some(BadLength {
+            announced,
+            min: self.min_message,
+            max: self.max_message,
+        })
     }
 
     pub fn push(&mut self, bytes: &[u8]) {
@@ -102,24 +120,20 @@ impl TcpFramer {
         self.buffer.extend_from_slice(bytes);
     }
 
-    /// The next complete message, without its prefix. A message over the
-    /// limit is never returned: see [`TcpFramer::try_next_message`].
+    /// The next complete message, without its prefix. A message of a
+    /// refused length is never returned: see [`TcpFramer::try_next_message`].
     pub fn next_message(&mut self) -> Option<Vec<u8>> {
         self.try_next_message().ok().flatten()
     }
 
     /// The next complete message, `None` until one is whole, or the error
-    /// of a prefix over the limit (the framer stays stuck on it).
-    pub fn try_next_message(&mut self) -> Result<Option<Vec<u8>>, TooLarge> {
+    /// of a prefix of a refused length (the framer stays stuck on it).
+    pub fn try_next_message(&mut self) -> Result<Option<Vec<u8>>, BadLength> {
         let rest = &self.buffer[self.start..];
-        if let &[a, b, ..] = rest {
-            let announced = u16::from_be_bytes([a, b]) as usize;
-            if announced > self.max_message {
-                return Err(TooLarge {
-                    announced,
-                    max: self.max_message,
-                });
-            }
+        if let &[a, b, ..] = rest
+            && let Some(bad) = self.refuses(u16::from_be_bytes([a, b]) as usize)
+        {
+            return Err(bad);
         }
         match next_tcp_message(rest) {
             TcpFrame::Complete { message, consumed } => {
@@ -131,14 +145,14 @@ impl TcpFramer {
         }
     }
 
-    /// Whether a whole message (or a prefix over the limit) waits to be
-    /// taken: the caller should take it before pushing more.
+    /// Whether a whole message (or a prefix of a refused length) waits to
+    /// be taken: the caller should take it before pushing more.
     pub fn has_message(&self) -> bool {
         let rest = &self.buffer[self.start..];
         match rest {
             &[a, b, ..] => {
                 let announced = u16::from_be_bytes([a, b]) as usize;
-                announced > self.max_message || rest.len() >= 2 + announced
+                self.refuses(announced).is_some() || rest.len() >= 2 + announced
             }
             _ => false,
         }
@@ -186,13 +200,29 @@ mod tests {
         assert_eq!(f.try_next_message().unwrap().unwrap().len(), 512);
         // Only the prefix of the next message is in: it is already refused.
         assert!(f.has_message());
-        let refused = TooLarge {
+        let refused = BadLength {
             announced: 513,
+            min: 12,
             max: 512,
         };
         assert_eq!(f.try_next_message(), Err(refused));
         assert_eq!(f.next_message(), None);
         assert_eq!(f.try_next_message(), Err(refused));
+    }
+
+    #[test]
+    fn a_server_refuses_a_message_shorter_than_a_header() {
+        let mut f = TcpFramer::with_max_message(512);
+        f.push(&tcp_wrap(&[0; 11]));
+        assert!(f.has_message());
+        assert!(matches!(
+            f.try_next_message(),
+            Err(BadLength { announced: 11, .. })
+        ));
+        // A framer with no limits frames it (the dissector explains it).
+        let mut f = TcpFramer::new();
+        f.push(&tcp_wrap(&[0; 11]));
+        assert_eq!(f.next_message().unwrap().len(), 11);
     }
 
     #[test]

@@ -18,9 +18,10 @@
 //!   through `handle_upstream` with [`Via::Tcp`]), events, and
 //!   `Wait(deadline)` for the next retransmission timeout.
 //!
-//! Answering is a serving path: the trace keeps each message as bytes and
-//! dissects them (summary, hex) only when [`Resolver::traces`] or
-//! [`Resolver::trace_for`] is asked.
+//! Answering is a serving path: the trace keeps each message as bytes
+//! ([`KeptTrace`]) and dissects them (summary, hex) only when
+//! [`Resolver::traces`] or [`Resolver::trace_for`] is asked, or when a
+//! driver renders what [`Resolver::kept_traces`] handed it.
 //!
 //! Replies are accepted only from the address asked, with the query's ID
 //! and question, and records outside the asked server's zone are ignored
@@ -279,10 +280,11 @@ pub struct Resolver {
 }
 
 /// A trace as the resolver keeps it: the messages as bytes, dissected
-/// (summary, hex) only when someone asks for the trace, so that answering
-/// a query builds no dissection.
+/// (summary, hex) by [`KeptTrace::render`] only when someone asks for the
+/// trace, so that answering a query builds no dissection. A driver clones
+/// it out of the resolver and renders it elsewhere.
 #[derive(Debug, Clone)]
-struct KeptTrace {
+pub struct KeptTrace {
     /// The trace with the message events' `summary` and `hex` empty.
     trace: Trace,
     /// The message of each event that carries one, by event index.
@@ -290,7 +292,8 @@ struct KeptTrace {
 }
 
 impl KeptTrace {
-    fn render(&self) -> Trace {
+    /// The trace with every message's summary and hex.
+    pub fn render(&self) -> Trace {
         let mut trace = self.trace.clone();
         for (index, bytes) in &self.messages {
             if let Some(event) = trace.events.get_mut(*index) {
@@ -357,17 +360,26 @@ impl Resolver {
     /// Finished traces (and unfinished ones are in progress), oldest
     /// first, their messages dissected now.
     pub fn traces(&self) -> impl Iterator<Item = Trace> + '_ {
-        self.traces.iter().map(KeptTrace::render)
+        self.kept_traces().map(KeptTrace::render)
     }
 
     /// The trace of the query `query_id` from `client` (the most recent).
     pub fn trace_for(&self, client: SocketAddr, query_id: u16) -> Option<Trace> {
+        self.kept_trace_for(client, query_id).map(KeptTrace::render)
+    }
+
+    /// [`Resolver::traces`] as kept, not yet dissected.
+    pub fn kept_traces(&self) -> impl Iterator<Item = &KeptTrace> {
+        self.traces.iter()
+    }
+
+    /// [`Resolver::trace_for`] as kept, not yet dissected.
+    pub fn kept_trace_for(&self, client: SocketAddr, query_id: u16) -> Option<&KeptTrace> {
         let client = client.to_string();
         self.traces
             .iter()
             .rev()
             .find(|k| k.trace.query_id == query_id && k.trace.client == client)
-            .map(KeptTrace::render)
     }
 
     pub fn cache_snapshot(&self, now: Millis) -> Vec<CacheView> {

@@ -13,11 +13,11 @@
 //! This is a serving path: replies come from the strict parser
 //! ([`Message::parse`]) and no dissection is built (the page dissects its
 //! own copy of the bytes). Over TCP the engine bounds a connection by
-//! [`TcpLimits`]: a length prefix over the limit, or a peer that keeps
+//! [`TcpLimits`]: a length prefix out of bounds, or a peer that keeps
 //! sending while its replies wait, closes it; a driver that reads only
 //! while [`AuthoritativeTcp::wants_input`] never meets the second.
 
-use super::frame::{TcpFramer, TooLarge, tcp_wrap};
+use super::frame::{BadLength, TcpFramer, tcp_wrap};
 use super::header::Header;
 use super::message::{Edns, Message, Record};
 use super::rdata::RData;
@@ -307,9 +307,9 @@ pub enum ServerEvent {
     Answered { id: u16, rcode: Rcode, bytes: usize },
     /// A message that got no reply (a response, or unreadable).
     Dropped { bytes: usize },
-    /// TCP: a length prefix over [`TcpLimits::max_message`]; the
-    /// connection closes.
-    TooLarge(TooLarge),
+    /// TCP: a length prefix over [`TcpLimits::max_message`], or too short
+    /// for a header; the connection closes.
+    BadLength(BadLength),
     /// TCP: the peer kept sending while [`TcpLimits::max_in_flight`]
     /// replies waited; the connection closes.
     TooManyQueries { buffered: usize },
@@ -482,7 +482,7 @@ impl AuthoritativeTcp {
             let message = match self.framer.try_next_message() {
                 Ok(Some(message)) => message,
                 Ok(None) => break,
-                Err(too_large) => return self.fail(ServerEvent::TooLarge(too_large)),
+                Err(bad) => return self.fail(ServerEvent::BadLength(bad)),
             };
             match self.inner.authority.answer(&message, Via::Tcp) {
                 Some(reply) => {
@@ -733,8 +733,9 @@ mod tests {
         assert!(out.transmitted.is_empty(), "nothing more is sent");
         assert_eq!(
             out.events.last(),
-            Some(&ServerEvent::TooLarge(TooLarge {
+            Some(&ServerEvent::BadLength(BadLength {
                 announced: 0xFFFF,
+                min: 12,
                 max: 512
             }))
         );

@@ -3,7 +3,8 @@
 //! resolver's UDP socket and TCP listener, queries to other servers go out
 //! on an upstream UDP socket (or a TCP connection after a truncated reply),
 //! and `/api/dns/...` asks the same task for traces and the cache through
-//! a [`ResolverHandle`].
+//! a [`ResolverHandle`] (traces come as bytes and are dissected in the
+//! asker's task, never in the resolver's).
 //!
 //! The engine's task never waits on a client: TCP connections send it
 //! queries on a shared channel (they may wait for it), and it hands each
@@ -28,16 +29,19 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info_span};
 use wirelab_shared::dns::cache::CacheView;
 use wirelab_shared::dns::frame::{TcpFramer, tcp_wrap};
-use wirelab_shared::dns::resolver::{ClientId, Resolver, ResolverConfig, ResolverOutput, Trace};
+use wirelab_shared::dns::resolver::{
+    ClientId, KeptTrace, Resolver, ResolverConfig, ResolverOutput, Trace,
+};
 use wirelab_shared::dns::server::{Authority, Via};
 
-/// What the web API may ask the resolver task.
+/// What the web API may ask the resolver task. Traces come back as kept
+/// (bytes): the asker dissects them, not the resolver's task.
 enum Control {
-    Traces(oneshot::Sender<Vec<Trace>>),
+    Traces(oneshot::Sender<Vec<KeptTrace>>),
     Trace {
         client: SocketAddr,
         query_id: u16,
-        reply: oneshot::Sender<Option<Trace>>,
+        reply: oneshot::Sender<Option<KeptTrace>>,
     },
     Cache(oneshot::Sender<Vec<CacheView>>),
     ClearCache(oneshot::Sender<()>),
@@ -69,7 +73,8 @@ impl ResolverHandle {
 
     /// Every kept trace, oldest first.
     pub async fn traces(&self) -> Vec<Trace> {
-        self.ask(Control::Traces).await.unwrap_or_default()
+        let kept = self.ask(Control::Traces).await.unwrap_or_default();
+        kept.iter().map(KeptTrace::render).collect()
     }
 
     /// The trace of one query (the client's address as the resolver saw
@@ -82,6 +87,7 @@ impl ResolverHandle {
         })
         .await
         .flatten()
+        .map(|kept| kept.render())
     }
 
     pub async fn cache(&self) -> Vec<CacheView> {
@@ -245,10 +251,10 @@ async fn run(
             },
             Some(request) = control.recv() => match request {
                 Control::Traces(reply) => {
-                    let _ = reply.send(resolver.traces().collect());
+                    let _ = reply.send(resolver.kept_traces().cloned().collect());
                 }
                 Control::Trace { client, query_id, reply } => {
-                    let _ = reply.send(resolver.trace_for(client, query_id));
+                    let _ = reply.send(resolver.kept_trace_for(client, query_id).cloned());
                 }
                 Control::Cache(reply) => {
                     let _ = reply.send(resolver.cache_snapshot(clock.now()));
