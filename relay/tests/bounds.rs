@@ -219,3 +219,55 @@ fn the_relay_stops_within_five_seconds_with_attackers_connected() {
     );
     drop((greedy, slow, lines));
 }
+
+/// A page that floods a session and never reads what comes back is ended
+/// by the write timeout, with the relay's queues bounded meanwhile, and
+/// another page's session goes on as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_never_reads_is_ended_and_others_go_on() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let relay = common::start(|c| {
+        c.limits.write_timeout_secs = 1.0;
+        c.limits.max_bytes_per_minute = 1 << 30;
+        c.limits.max_bytes_per_connection = 1 << 30;
+    })
+    .await;
+    let mut greedy = relay.open("target=upper-tcp").await;
+    common::expect_connected(&mut greedy).await;
+    // Lines the uppercase server echoes; none of the echoes is read.
+    let line = Message::binary(b"echo me back please\n".repeat(3000));
+    let flooding = async {
+        for _ in 0..2_000 {
+            if greedy.send(line.clone()).await.is_err() {
+                break;
+            }
+        }
+    };
+    // The relay stops reading the flood once its queue is full, so the
+    // sends themselves stall: give up on them after a while.
+    let _ = tokio::time::timeout(Duration::from_secs(5), flooding).await;
+
+    let mut honest = relay.open("target=upper-tcp").await;
+    common::expect_connected(&mut honest).await;
+    common::send_bytes(&mut honest, b"still there?\n").await;
+    assert_eq!(common::next_bytes(&mut honest).await, b"STILL THERE?\n");
+
+    // What the greedy page can still read ends with the relay's closing.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(message) = greedy.next().await {
+            match message {
+                Ok(Message::Close(_)) | Err(_) => return true,
+                Ok(Message::Text(text)) if text.contains("\"closed\"") => return true,
+                Ok(_) => {}
+            }
+        }
+        true
+    })
+    .await;
+    assert_eq!(
+        ended,
+        Ok(true),
+        "the never-reading page's session was ended"
+    );
+}
