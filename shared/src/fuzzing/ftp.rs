@@ -33,9 +33,12 @@ pub fn ftp_reply(data: &[u8]) {
     check(&ftp::dissect::dissect_reply(data), data);
     if let Ok(Some(frame)) = ftp::frame::next_reply(data, ftp::MAX_LINE) {
         assert!(frame.consumed <= data.len());
+        // The writer turns a CR or LF inside a line into a space (it could
+        // not be sent otherwise), so what it writes is the fixed point.
         if let Ok(reply) = ftp::reply::Reply::parse(&data[..frame.consumed]) {
-            let again = ftp::reply::Reply::parse(&reply.to_bytes());
-            assert_eq!(again.as_ref(), Ok(&reply));
+            let wire = reply.to_bytes();
+            let again = ftp::reply::Reply::parse(&wire).expect("a written reply parses");
+            assert_eq!(again.to_bytes(), wire);
         }
     }
     let mut client = ftp::client::FtpClient::new();

@@ -69,13 +69,11 @@ pub fn http_server(data: &[u8]) {
         1_700_000_000,
     );
     let out = drive_with_delays(&mut server, data);
-    let served: Vec<(&str, bool)> = out
+    let served: Vec<&str> = out
         .events
         .iter()
         .filter_map(|e| match e {
-            HttpServerEvent::Served { method, target, .. } => {
-                Some((method.as_str(), target.is_empty()))
-            }
+            HttpServerEvent::Served { method, .. } => Some(method.as_str()),
             HttpServerEvent::IdleTimeout => None,
         })
         .collect();
@@ -128,23 +126,21 @@ fn drive_with_delays(server: &mut HttpServerConnection, data: &[u8]) -> Drained<
     all
 }
 
-/// `sent` must be exactly one response for each `(method, rejected)`
-/// served, in order: a client that trusts the framing reads them all and
-/// finds nothing left over.
-fn assert_frames_as_responses(sent: &[u8], served: &[(&str, bool)]) {
-    let limits = Limits {
-        max_body: usize::MAX,
-        ..Limits::default()
-    };
+/// `sent` must be exactly one response for each method served, in order:
+/// a client that trusts the framing reads them all and finds nothing left
+/// over.
+fn assert_frames_as_responses(sent: &[u8], served: &[&str]) {
     let mut rest = sent;
-    for &(method, rejected) in served {
-        // A rejected request was not understood: its error page is a
-        // plain response whatever the method looked like.
-        let method = if rejected { "GET" } else { method };
-        match frame_response(rest, Some(method), &limits) {
-            Ok(Status::Complete(frame)) => rest = &rest[frame.len..],
-            Ok(Status::UntilClose { .. }) => rest = &[],
-            other => panic!("the response to {method} does not frame: {other:?}"),
+    for (i, &method) in served.iter().enumerate() {
+        let last = i + 1 == served.len();
+        match response_len(rest, method) {
+            Some(len) if !last || len == rest.len() => rest = &rest[len..],
+            // A request the server rejects (400, 431, 505...) is the last
+            // on its connection, and its error page has a body even when
+            // the request line said HEAD: the server did not accept it as
+            // a HEAD request.
+            _ if last && response_len(rest, "GET") == Some(rest.len()) => rest = &[],
+            _ => panic!("the response to {method} does not frame"),
         }
     }
     assert!(
@@ -152,4 +148,17 @@ fn assert_frames_as_responses(sent: &[u8], served: &[(&str, bool)]) {
         "{} bytes sent beyond the responses",
         rest.len()
     );
+}
+
+/// The length of the response at the front of `bytes`, answering `method`.
+fn response_len(bytes: &[u8], method: &str) -> Option<usize> {
+    let limits = Limits {
+        max_body: usize::MAX,
+        ..Limits::default()
+    };
+    match frame_response(bytes, Some(method), &limits) {
+        Ok(Status::Complete(frame)) => Some(frame.len),
+        Ok(Status::UntilClose { .. }) => Some(bytes.len()),
+        _ => None,
+    }
 }
