@@ -222,6 +222,8 @@ fn run_target(name: &str, host: &str, options: &Options) -> Result<Report> {
         options.seconds,
         log.display()
     );
+    // Findings of earlier runs stay where they are, but are not this run's.
+    let earlier = findings(&artifacts)?;
     let output = std::fs::File::create(&log)?;
     // New inputs go to the first folder; the seeds are only read.
     let status = Command::new(&binary)
@@ -239,7 +241,10 @@ fn run_target(name: &str, host: &str, options: &Options) -> Result<Report> {
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let mut report = parse_log(name, &text);
     report.exit_ok = status.success();
-    report.findings = findings(&artifacts)?;
+    report.findings = findings(&artifacts)?
+        .into_iter()
+        .filter(|f| !earlier.contains(f))
+        .collect();
     if !report.ok() {
         eprintln!("{}", tail(&text, 40));
         for f in &report.findings {
