@@ -10,11 +10,12 @@ use cap::Cap;
 use std::alloc::System;
 
 /// The most heap all live Rust allocations may hold at once. The inputs
-/// are a few KiB and the engines' own state (the demo web site, the
-/// course's mailboxes, the DNS zones) a few MiB: far more than that
-/// means something allocated by a length it was told rather than by
-/// what it received.
-pub const HEAP_LIMIT: usize = 256 * 1024 * 1024;
+/// are a few KiB, the engines' own state (the demo web site, the course's
+/// mailboxes, the DNS zones) a few MiB, and no engine may buffer more
+/// than its largest configured limit (10 MiB, the SMTP message size):
+/// more than this means something allocated by a length it was told
+/// rather than by what it received.
+pub const HEAP_LIMIT: usize = 64 * 1024 * 1024;
 
 #[global_allocator]
 static ALLOCATOR: Cap<System> = Cap::new(System, HEAP_LIMIT);
