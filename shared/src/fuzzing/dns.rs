@@ -16,8 +16,12 @@ use std::sync::{Arc, OnceLock};
 pub fn dns(data: &[u8]) {
     check(&dissect::dissect(data), data);
     check(&dissect::dissect_tcp(data), data);
-    // Whatever parses strictly encodes to something that parses to the same.
+    // Whatever parses strictly encodes to something that parses to the same,
+    // and can be read as a reply to its own question.
     if let Ok(message) = Message::parse(data) {
+        if let Some(question) = message.questions.first() {
+            let _ = crate::dns::reply::classify(question, &message);
+        }
         let again = Message::parse(&message.to_bytes()).expect("re-encoded message parses");
         assert_eq!(again.header.id, message.header.id);
         assert_eq!(again.questions, message.questions);
