@@ -18,6 +18,9 @@ pub mod dns;
 pub mod engine;
 pub mod framing;
 pub mod ftp;
+// The fuzz bodies: for this crate's tests and the fuzz crate in `fuzz/`,
+// never in the relay or the page.
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod http;
 pub mod kinds;

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wirelab_shared::fuzzing::all_kinds(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wirelab_shared_fuzz::run("all_kinds", data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wirelab_shared::fuzzing::http(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wirelab_shared_fuzz::run("http", data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wirelab_shared::fuzzing::pop3(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wirelab_shared_fuzz::run("pop3", data));

@@ -275,25 +275,27 @@ pub fn parse_line(line: &[u8]) -> ListLine {
     });
     let name_span = Span::new(date_end + 1, line.len());
     let type_char = char::from(line[0]);
-    let full_name = text(name_span);
-    let (name, target) = match (type_char, full_name.find(" -> ")) {
+    // Found in the bytes: an offset into the lossily decoded text would be
+    // off after any byte that is not UTF-8.
+    let arrow = name_span.slice(line).windows(4).position(|w| w == b" -> ");
+    let (name, target) = match (type_char, arrow) {
         ('l', Some(arrow)) => {
             let name_end = name_span.start + arrow;
             (
                 Column {
                     span: Span::new(date_end, name_end),
-                    text: full_name[..arrow].to_string(),
+                    text: text(Span::new(name_span.start, name_end)),
                 },
                 Some(Column {
                     span: Span::new(name_end, line.len()),
-                    text: full_name[arrow + 4..].to_string(),
+                    text: text(Span::new(name_end + 4, line.len())),
                 }),
             )
         }
         _ => (
             Column {
                 span: Span::new(date_end, line.len()),
-                text: full_name,
+                text: text(name_span),
             },
             None,
         ),

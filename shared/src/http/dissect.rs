@@ -1164,12 +1164,11 @@ impl<'a> Dissector<'a> {
             .starts_with("application/x-www-form-urlencoded")
         {
             let text_value = String::from_utf8_lossy(data).to_string();
-            for pair in form_pairs(&text_value) {
-                children.push(pair_field(
-                    "Form field",
-                    &pair,
-                    pair.span.shifted(body.start),
-                ));
+            // The pairs' own spans are in the decoded text, off after any
+            // byte that is not UTF-8; the pieces between `&` in the bytes
+            // are the same pairs, in the same order.
+            for (pair, span) in form_pairs(&text_value).iter().zip(form_piece_spans(data)) {
+                children.push(pair_field("Form field", pair, span.shifted(body.start)));
             }
         }
         self.fields.push(
@@ -1304,6 +1303,17 @@ impl<'a> Dissector<'a> {
 
 fn space_field(span: Span) -> Field {
     Field::new("Space", span, "SP").help("One space (0x20) separates the parts of the start line.")
+}
+
+/// Where the `&`-separated pieces of a form body that are not empty lie in
+/// its bytes, in order: one for each pair [`form_pairs`] reads.
+fn form_piece_spans(data: &[u8]) -> impl Iterator<Item = Span> + '_ {
+    let mut start = 0;
+    data.split(|&b| b == b'&').filter_map(move |piece| {
+        let span = Span::new(start, start + piece.len());
+        start += piece.len() + 1;
+        (!piece.is_empty()).then_some(span)
+    })
 }
 
 fn pair_field(kind: &str, pair: &super::url::FormPair, span: Span) -> Field {

@@ -130,7 +130,10 @@ pub fn dissect_command(bytes: &[u8]) -> Dissection {
         let mut path_children = Vec::new();
         if !path.address.is_empty() {
             let mut addr_children = Vec::new();
-            if let Ok((local, domain)) = check_address(&address) {
+            // Split only text that decoded as it was sent: in a lossy
+            // decoding, lengths are no longer byte offsets.
+            let exact = std::str::from_utf8(path.address.slice(line)).is_ok();
+            if let (true, Ok((local, domain))) = (exact, check_address(&address)) {
                 let at = path.address.start + local.len();
                 addr_children.push(
                     Field::new("Local part", Span::new(path.address.start, at), local)

@@ -1,0 +1,1 @@
+RETR filename

@@ -1,0 +1,1 @@
+STOR filename
