@@ -13,6 +13,7 @@
 //! `wasm-bindgen-cli-support` library pinned to the `wasm-bindgen` version
 //! of Cargo.lock, so no binary is downloaded.
 
+mod bench;
 mod load;
 
 use anyhow::{Context, Result, bail};
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         "test" => test(),
         "measure" => measure(rest.iter().any(|a| a == "--release")),
         "load" => load::load(rest),
+        "bench" => bench::bench(rest),
         "help" | "--help" | "-h" => {
             println!("{}", HELP);
             Ok(())
@@ -60,7 +62,8 @@ commands:
   dist [--debug]                    build the page into dist/
   test                              fmt, clippy, all tests, WASM builds, browser tests
   measure [--release]               the relay's memory per idle WebSocket session
-  load [--students N] [--seconds S] a class at once: N students (300) through /ws for S s (60)";
+  load [--students N] [--seconds S] a class at once: N students (300) through /ws for S s (60)
+  bench [--quick]                   the relay beside websocat, nginx, unbound...: bench/RESULTS.md";
 
 /// The workspace root (the folder holding the top Cargo.toml).
 fn root() -> PathBuf {

@@ -1,0 +1,812 @@
+//! `cargo xtask bench [--quick]`: the relay measured side by side with its
+//! peers, in release mode, from one run. It builds `wirelab` and the native
+//! client `wirelab-bench` in release, starts the client's TCP echo server,
+//! the relay (free ports, its own data directory, no simulated DNS
+//! distance, limits raised for 10,000 sessions, a policy rule for the echo
+//! server) and each peer that is installed (websocat, websockify, unbound,
+//! nginx; dnsperf and wrk drive the DNS and web servers), printing
+//! `MISSING: <tool> (<how to install>)` for each one that is not. It prints
+//! the table of figures, ratios and the issue's targets, and writes it to
+//! `bench/RESULTS.md` with the date, the commit and the machine, keeping the
+//! previous run's table. Each measurement lasts 10 s (2 s with `--quick`).
+//! It is not a test: `cargo xtask test` never runs it.
+
+mod report;
+mod tools;
+
+use anyhow::{Context, Result, bail};
+use report::{Row, Target};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use tools::{Banner, Running};
+
+/// Idle sessions for the memory figure.
+const IDLE_SESSIONS: usize = 10_000;
+/// The relay's descriptors per idle session to the echo server: the
+/// WebSocket and the connection to the server.
+const FDS_PER_IDLE_SESSION: u64 = 2;
+/// Descriptors the relay holds besides its sessions (listeners, files).
+const SPARE_FDS: u64 = 512;
+/// Sessions at once for the round-trips-per-second figure.
+const CONCURRENT_SESSIONS: usize = 64;
+/// The issue's memory bound for the idle sessions, in MiB.
+const IDLE_MEMORY_MIB: f64 = 500.0;
+/// The course's ~557-byte page, served by the relay and by nginx.
+const PAGE: &str = "somedir/page.html";
+/// How long a server may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Each peer: its executable and how to install it.
+const PEERS: [(&str, &str); 6] = [
+    ("websocat", "cargo install websocat"),
+    ("websockify", "apt-get install websockify"),
+    ("nginx", "apt-get install nginx-light"),
+    ("unbound", "apt-get install unbound"),
+    ("dnsperf", "apt-get install dnsperf"),
+    ("wrk", "apt-get install wrk"),
+];
+
+/// One run's settings and the notes gathered on the way.
+struct Bench {
+    seconds: f64,
+    dir: PathBuf,
+    client: PathBuf,
+    /// Idle sessions the open-file limit allows, at most [`IDLE_SESSIONS`].
+    idle_sessions: usize,
+    started: std::time::Instant,
+    notes: Vec<String>,
+}
+
+/// `cargo xtask bench`.
+pub fn bench(args: &[String]) -> Result<()> {
+    let quick = match args {
+        [] => false,
+        [flag] if flag == "--quick" => true,
+        _ => bail!("bench takes only --quick"),
+    };
+    super::run_checked(
+        super::cargo().args([
+            "build",
+            "--release",
+            "--package",
+            "wirelab-relay",
+            "--package",
+            "wirelab-bench",
+        ]),
+        "building the relay and the bench client in release",
+    )?;
+    let release = super::target_dir().join("release");
+    let dir = std::env::temp_dir().join(format!("wirelab-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut bench = Bench {
+        seconds: if quick { 2.0 } else { 10.0 },
+        dir: dir.clone(),
+        client: release.join("wirelab-bench"),
+        idle_sessions: IDLE_SESSIONS,
+        started: std::time::Instant::now(),
+        notes: Vec::new(),
+    };
+    bench.raise_fd_limit();
+    for (tool, install) in PEERS {
+        if tools::installed(tool).is_none() {
+            let line = format!("MISSING: {tool} ({install}): its figures are not measured");
+            eprintln!("\n*** {line} ***\n");
+            bench.notes.push(line);
+        }
+    }
+    let rows = bench.run_all(&release.join("wirelab"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rows = rows?;
+    bench.write_results(&rows)
+}
+
+impl Bench {
+    /// The relay holds three descriptors per idle session (the WebSocket,
+    /// its connection to the server and the server's end), more than the
+    /// usual hard limit: as root, raise it for this process and its
+    /// children.
+    fn raise_fd_limit(&mut self) {
+        let needed = FDS_PER_IDLE_SESSION * IDLE_SESSIONS as u64 + SPARE_FDS;
+        // Past the hard limit only with CAP_SYS_RESOURCE; else as far as
+        // the hard limit goes.
+        let _ = rlimit::setrlimit(rlimit::Resource::NOFILE, needed, needed);
+        let got = match rlimit::increase_nofile_limit(needed) {
+            Ok(got) => got,
+            Err(e) => {
+                self.note(format!("cannot raise the open-file limit: {e}"));
+                rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+            }
+        };
+        self.idle_sessions = idle_sessions_within(got);
+        if self.idle_sessions < IDLE_SESSIONS {
+            self.note(format!(
+                "the open-file limit is {got}, not the {needed} that {IDLE_SESSIONS} idle sessions need \
+                 (raising it takes CAP_SYS_RESOURCE): {} sessions are opened and the memory at \
+                 {IDLE_SESSIONS} extrapolated from them",
+                self.idle_sessions
+            ));
+        }
+    }
+
+    /// Says what is measured now, and since when the run goes.
+    fn progress(&self, what: &str) {
+        eprintln!(
+            "xtask: bench [{:5.1} s]: {what}",
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+
+    fn note(&mut self, line: String) {
+        eprintln!("xtask: {line}");
+        self.notes.push(line);
+    }
+
+    fn run_all(&mut self, relay_binary: &Path) -> Result<Vec<Row>> {
+        let mut echo = self.start_echo()?;
+        let echo_addr = echo.1;
+        let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
+        let ws = banner.ws.context("the banner does not say where /ws is")?;
+        let relay_url = format!(
+            "ws://{ws}/ws?transport=tcp&host=127.0.0.1&port={}",
+            echo_addr.port()
+        );
+        let mut rows = self.relay_rows(&relay_url, echo_addr)?;
+        rows.extend(self.dns_rows(&banner)?);
+        rows.push(self.web_row(&banner)?);
+        rows.push(self.smtp_row(&banner)?);
+        rows.extend(self.idle_rows(&relay_url, relay.pid()));
+        rows.push(self.page_row());
+        drop(relay);
+        // Closing its standard input ends the echo server.
+        drop(echo.0.child.stdin.take());
+        Ok(rows)
+    }
+
+    /// The client's echo server, and its address.
+    fn start_echo(&self) -> Result<(Running, SocketAddr)> {
+        let mut echo = Running::spawn(
+            "the echo server",
+            Command::new(&self.client)
+                .arg("echo")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+        )?;
+        let stdout = echo
+            .child
+            .stdout
+            .take()
+            .context("the echo server's stdout")?;
+        let mut first = String::new();
+        BufReader::new(stdout).read_line(&mut first)?;
+        let addr = first
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|a| a.parse().ok())
+            .with_context(|| format!("the echo server said {first:?}"))?;
+        Ok((echo, addr))
+    }
+
+    /// Starts the relay and reads its banner to the end.
+    fn start_relay(&self, binary: &Path, echo: SocketAddr) -> Result<(Running, Banner)> {
+        let config = self.dir.join("wirelab.toml");
+        std::fs::write(&config, relay_config(&self.dir, echo.port()))?;
+        let log = std::fs::File::create(self.dir.join("relay.log"))?;
+        let mut relay = Running::spawn(
+            "wirelab",
+            Command::new(binary)
+                .arg("--config")
+                .arg(&config)
+                .env("RUST_LOG", "warn")
+                .env("NO_COLOR", "1")
+                .stdout(Stdio::piped())
+                .stderr(log),
+        )?;
+        let stdout = relay.child.stdout.take().context("the relay's stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let mut banner = Banner::default();
+        loop {
+            let line = lines
+                .next()
+                .context("the relay stopped before its banner ended")??;
+            if !banner.take(&line) {
+                break;
+            }
+        }
+        // The relay prints nothing more; its pipe may close.
+        drop(lines);
+        Ok((relay, banner))
+    }
+
+    /// Runs the client with `args`; a failure is noted and gives `None`.
+    fn client(&mut self, what: &str, args: &[&str]) -> Option<HashMap<String, String>> {
+        self.progress(what);
+        let output = Command::new(&self.client)
+            .args(args)
+            .stderr(Stdio::piped())
+            .output();
+        let output = match output {
+            Ok(o) => o,
+            Err(e) => {
+                self.note(format!("FAILED: {what}: cannot start the client: {e}"));
+                return None;
+            }
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        match tools::result_line(&stdout) {
+            Some(result) if output.status.success() => Some(result),
+            _ => {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                self.note(format!("FAILED: {what}: {}", stderr.trim()));
+                None
+            }
+        }
+    }
+
+    /// One number from a client run.
+    fn client_figure(&mut self, what: &str, args: &[&str], key: &str) -> Option<f64> {
+        self.client(what, args)?.get(key)?.parse().ok()
+    }
+
+    fn seconds_arg(&self) -> String {
+        self.seconds.to_string()
+    }
+
+    /// Round trips, throughput and sessions through the relay, websocat
+    /// and websockify, and the direct TCP round trip.
+    fn relay_rows(&mut self, relay_url: &str, echo: SocketAddr) -> Result<Vec<Row>> {
+        let relay = Bridge {
+            name: "wirelab",
+            url: relay_url.to_string(),
+            relay: true,
+        };
+        let wirelab = self.bridge_figures(&relay);
+        let direct = self.client_figure(
+            "direct TCP round trips",
+            &[
+                "tcp-rtt",
+                "--addr",
+                &echo.to_string(),
+                "--seconds",
+                &self.seconds_arg(),
+            ],
+            "p50_us",
+        );
+        let websocat = self.with_peer("websocat", |port| {
+            let mut cmd = Command::new("websocat");
+            // -E: a session ends when either side closes, as the relay's do.
+            cmd.args(["-E", "--binary", &format!("ws-l:127.0.0.1:{port}")])
+                .arg(format!("tcp:{echo}"))
+                .stderr(Stdio::null());
+            cmd
+        });
+        let websockify = self.with_peer("websockify", |port| {
+            let mut cmd = Command::new("websockify");
+            cmd.arg(format!("127.0.0.1:{port}"))
+                .arg(echo.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            cmd
+        });
+        let added = wirelab.p50.zip(direct).map(|(relay, tcp)| relay - tcp);
+        Ok(vec![
+            Row::new("relay round trip, 100 bytes to a TCP echo server, p50", "µs", wirelab.p50)
+                .peer("websocat", websocat.p50)
+                .target(Target::RatioAtMost(0.8)),
+            Row::new("same, p50", "µs", wirelab.p50).peer("websockify", websockify.p50),
+            Row::new("same, p99", "µs", wirelab.p99).peer("websocat", websocat.p99),
+            Row::new("what the relay adds to a loopback round trip (p50 through it minus direct TCP p50)", "µs", added)
+                .peer("direct TCP p50", direct)
+                .target(Target::AtMost(300.0)),
+            Row::new("relay echo throughput, 16 KiB messages (bytes echoed)", "MB/s", wirelab.throughput)
+                .peer("websocat", websocat.throughput)
+                .target(Target::RatioAtLeast(1.1)),
+            Row::new("same", "MB/s", wirelab.throughput).peer("websockify", websockify.throughput),
+            Row::new(format!("{CONCURRENT_SESSIONS} sessions at once, round trips per second"), "rt/s", wirelab.sessions)
+                .peer("websocat", websocat.sessions)
+                .target(Target::RatioAtLeast(1.0)),
+            Row::new("same", "rt/s", wirelab.sessions).peer("websockify", websockify.sessions),
+        ])
+    }
+
+    /// Starts a peer bridge on a free port (if installed) and measures it.
+    fn with_peer(&mut self, name: &'static str, command: impl FnOnce(u16) -> Command) -> Figures {
+        if tools::installed(name).is_none() {
+            return Figures::default();
+        }
+        let started = tools::free_port().and_then(|port| {
+            let mut peer = Running::spawn(name, &mut command(port))?;
+            peer.wait_for(SocketAddr::from(([127, 0, 0, 1], port)), START_TIMEOUT)?;
+            Ok((peer, port))
+        });
+        match started {
+            Ok((peer, port)) => {
+                let bridge = Bridge {
+                    name,
+                    url: format!("ws://127.0.0.1:{port}/"),
+                    relay: false,
+                };
+                let figures = self.bridge_figures(&bridge);
+                drop(peer);
+                figures
+            }
+            Err(e) => {
+                self.note(format!("FAILED: {name} did not start: {e:#}"));
+                Figures::default()
+            }
+        }
+    }
+
+    fn bridge_figures(&mut self, bridge: &Bridge) -> Figures {
+        let seconds = self.seconds_arg();
+        let args = |command: &str, extra: &[&str]| {
+            let mut args = vec![command, "--url", &bridge.url, "--seconds", &seconds];
+            if bridge.relay {
+                args.push("--relay");
+            }
+            args.extend_from_slice(extra);
+            args.into_iter().map(str::to_string).collect::<Vec<_>>()
+        };
+        let rtt_args = args("rtt", &[]);
+        let throughput_args = args("throughput", &[]);
+        let count = CONCURRENT_SESSIONS.to_string();
+        let sessions_args = args("sessions", &["--count", &count]);
+        let name = bridge.name;
+        let rtt = self.client(&format!("{name}: round trips"), &strs(&rtt_args));
+        let figure = |r: &Option<HashMap<String, String>>, key: &str| {
+            r.as_ref().and_then(|r| r.get(key)?.parse().ok())
+        };
+        Figures {
+            p50: figure(&rtt, "p50_us"),
+            p99: figure(&rtt, "p99_us"),
+            throughput: self.client_figure(
+                &format!("{name}: throughput"),
+                &strs(&throughput_args),
+                "mb_per_s",
+            ),
+            sessions: self.client_figure(
+                &format!("{name}: {CONCURRENT_SESSIONS} sessions"),
+                &strs(&sessions_args),
+                "per_second",
+            ),
+        }
+    }
+
+    /// dnsperf against the authoritative server, the resolver's cache and
+    /// unbound.
+    fn dns_rows(&mut self, banner: &Banner) -> Result<Vec<Row>> {
+        let queries = self.dir.join("queries.txt");
+        std::fs::write(&queries, "gaia.cs.umass.edu A\n")?;
+        let authoritative = self.dnsperf("dns-cs-umass", banner.target("dns-cs-umass")?, &queries);
+        let cached = self.dnsperf("the resolver dns", banner.target("dns")?, &queries);
+        let unbound = self.unbound(&queries);
+        let qps = |f: Option<(f64, f64)>| f.map(|(q, _)| q);
+        let ms = |f: Option<(f64, f64)>| f.map(|(_, l)| l);
+        Ok(vec![
+            Row::new(
+                "DNS authoritative answer (gaia.cs.umass.edu A at dns-cs-umass, dnsperf -c 4)",
+                "qps",
+                qps(authoritative),
+            )
+            .peer("unbound local-data", qps(unbound))
+            .target(Target::RatioAtLeast(0.5)),
+            Row::new("same, mean latency", "ms", ms(authoritative)).peer("unbound", ms(unbound)),
+            Row::new(
+                "the resolver `dns` answering from its cache",
+                "qps",
+                qps(cached),
+            )
+            .peer("unbound local-data", qps(unbound))
+            .target(Target::RatioAtLeast(0.5)),
+            Row::new("same, mean latency", "ms", ms(cached)).peer("unbound", ms(unbound)),
+        ])
+    }
+
+    /// dnsperf's queries per second and mean latency against `server`.
+    fn dnsperf(&mut self, what: &str, server: SocketAddr, queries: &Path) -> Option<(f64, f64)> {
+        tools::installed("dnsperf")?;
+        self.progress(&format!("dnsperf against {what} ({server})"));
+        let output = Command::new("dnsperf")
+            .args([
+                "-s",
+                &server.ip().to_string(),
+                "-p",
+                &server.port().to_string(),
+            ])
+            .arg("-d")
+            .arg(queries)
+            .args(["-c", "4", "-l", &self.seconds_arg()])
+            .output();
+        let text = match output {
+            Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+            Err(e) => {
+                self.note(format!("FAILED: dnsperf against {what}: {e}"));
+                return None;
+            }
+        };
+        let figures = tools::dnsperf(&text);
+        if figures.is_none() {
+            self.note(format!("FAILED: dnsperf against {what}: {}", text.trim()));
+        }
+        figures
+    }
+
+    /// unbound with the one record as local-data, one thread.
+    fn unbound(&mut self, queries: &Path) -> Option<(f64, f64)> {
+        tools::installed("unbound")?;
+        let port = tools::free_port().ok()?;
+        let config = self.dir.join("unbound.conf");
+        let text = format!(
+            "server:\n  interface: 127.0.0.1\n  port: {port}\n  num-threads: 1\n  do-daemonize: no\n  \
+             chroot: \"\"\n  username: \"\"\n  directory: \"{dir}\"\n  pidfile: \"{dir}/unbound.pid\"\n  \
+             use-syslog: no\n  logfile: \"\"\n  do-ip6: no\n  access-control: 127.0.0.0/8 allow\n  \
+             local-data: \"gaia.cs.umass.edu. A 128.119.245.12\"\n\
+             remote-control:\n  control-enable: no\n",
+            dir = self.dir.display()
+        );
+        std::fs::write(&config, text).ok()?;
+        let started = Running::spawn(
+            "unbound",
+            Command::new("unbound")
+                .arg("-d")
+                .arg("-c")
+                .arg(&config)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .and_then(|mut u| {
+            u.wait_for(SocketAddr::from(([127, 0, 0, 1], port)), START_TIMEOUT)?;
+            Ok(u)
+        });
+        match started {
+            Ok(unbound) => {
+                let figures =
+                    self.dnsperf("unbound", SocketAddr::from(([127, 0, 0, 1], port)), queries);
+                drop(unbound);
+                figures
+            }
+            Err(e) => {
+                self.note(format!("FAILED: unbound did not start: {e:#}"));
+                None
+            }
+        }
+    }
+
+    /// wrk against the relay's web server and nginx with one worker.
+    fn web_row(&mut self, banner: &Banner) -> Result<Row> {
+        let relay = self.wrk("the relay's web server", banner.target("http")?);
+        let nginx = self.nginx();
+        Ok(Row::new(
+            format!("reference web server, the 557-byte /{PAGE}, wrk -t1 -c32"),
+            "req/s",
+            relay,
+        )
+        .peer("nginx, 1 worker", nginx)
+        .target(Target::RatioAtLeast(0.9)))
+    }
+
+    fn wrk(&mut self, what: &str, server: SocketAddr) -> Option<f64> {
+        tools::installed("wrk")?;
+        self.progress(&format!("wrk against {what} ({server})"));
+        let output = Command::new("wrk")
+            .args(["-t1", "-c32", &format!("-d{}s", self.seconds)])
+            .arg(format!("http://{server}/{PAGE}"))
+            .output();
+        let result = output
+            .context("starting wrk")
+            .and_then(|o| tools::wrk(&String::from_utf8_lossy(&o.stdout)));
+        match result {
+            Ok(rate) => Some(rate),
+            Err(e) => {
+                self.note(format!("FAILED: wrk against {what}: {e:#}"));
+                None
+            }
+        }
+    }
+
+    /// nginx serving the same page from a folder of its own.
+    fn nginx(&mut self) -> Option<f64> {
+        tools::installed("nginx")?;
+        let port = tools::free_port().ok()?;
+        let root = self.dir.join("www");
+        let page = super::root().join("shared/assets/http").join(PAGE);
+        let served = root.join(PAGE);
+        std::fs::create_dir_all(served.parent()?).ok()?;
+        std::fs::copy(&page, &served).ok()?;
+        let config = self.dir.join("nginx.conf");
+        // The workers run as the user starting it (root here may not read
+        // a temporary folder as nobody); keep-alive is not cut at 1,000
+        // requests, as the relay does not cut it either.
+        let user = if is_root() { "user root;\n" } else { "" };
+        let text = format!(
+            "{user}worker_processes 1;\ndaemon off;\npid {dir}/nginx.pid;\nerror_log {dir}/nginx-error.log;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  default_type text/html;\n  keepalive_requests 1000000;\n  \
+             client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n  \
+             server {{ listen 127.0.0.1:{port}; root {root}; }}\n}}\n",
+            dir = self.dir.display(),
+            root = root.display()
+        );
+        std::fs::write(&config, text).ok()?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let started = Running::spawn(
+            "nginx",
+            Command::new("nginx")
+                .arg("-c")
+                .arg(&config)
+                .arg("-p")
+                .arg(&self.dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .and_then(|mut n| {
+            n.wait_for(addr, START_TIMEOUT)?;
+            Ok(n)
+        });
+        match started {
+            Ok(nginx) => {
+                let rate = self.wrk("nginx", addr);
+                drop(nginx);
+                rate
+            }
+            Err(e) => {
+                self.note(format!("FAILED: nginx did not start: {e:#}"));
+                None
+            }
+        }
+    }
+
+    fn smtp_row(&mut self, banner: &Banner) -> Result<Row> {
+        let smtp = banner.target("smtp")?.to_string();
+        let rate = self.client_figure(
+            "SMTP ingest, 4 clients",
+            &[
+                "smtp",
+                "--addr",
+                &smtp,
+                "--clients",
+                "4",
+                "--seconds",
+                &self.seconds_arg(),
+            ],
+            "per_second",
+        );
+        Ok(Row::new(
+            "SMTP ingest, fsync before 250, 4 native clients",
+            "msg/s",
+            rate,
+        )
+        .target(Target::AtLeast(1000.0)))
+    }
+
+    /// The relay's memory with 10,000 idle sessions to the echo server
+    /// (extrapolated from fewer when the open-file limit is lower).
+    fn idle_rows(&mut self, relay_url: &str, pid: u32) -> Vec<Row> {
+        let count = self.idle_sessions.to_string();
+        let pid = pid.to_string();
+        let result = self.client(
+            &format!("{count} idle sessions"),
+            &[
+                "idle", "--url", relay_url, "--relay", "--count", &count, "--pid", &pid,
+            ],
+        );
+        let figure = |key: &str| {
+            result
+                .as_ref()
+                .and_then(|r| r.get(key)?.parse::<f64>().ok())
+        };
+        let per_session = figure("per_session_kib");
+        let at_full = figure("before_kib")
+            .zip(per_session)
+            .map(|(before, each)| (before + each * IDLE_SESSIONS as f64) / 1024.0);
+        let how = if self.idle_sessions < IDLE_SESSIONS {
+            format!(
+                ", extrapolated from {}",
+                report::number(self.idle_sessions as f64)
+            )
+        } else {
+            String::new()
+        };
+        vec![
+            Row::new(
+                format!(
+                    "the relay's memory with {} idle /ws sessions to the echo server{how}",
+                    report::number(IDLE_SESSIONS as f64)
+                ),
+                "MiB",
+                at_full,
+            )
+            .target(Target::AtMost(IDLE_MEMORY_MIB)),
+            Row::new("memory per idle session", "KiB", per_session),
+        ]
+    }
+
+    /// The page's first load, if `cargo xtask dist` has built it.
+    fn page_row(&mut self) -> Row {
+        let wasm = super::root().join("dist/pkg/wirelab_frontend_bg.wasm");
+        let size = |p: &Path| std::fs::metadata(p).ok().map(|m| m.len() as f64 / 1e6);
+        let mut gz = wasm.clone().into_os_string();
+        gz.push(".gz");
+        match (size(&wasm), size(Path::new(&gz))) {
+            (Some(raw), gzipped) => Row::new(
+                format!(
+                    "the page's WASM (dist/, {} gzipped)",
+                    gzipped
+                        .map(|g| format!("{} MB", report::number(g)))
+                        .unwrap_or("not".into())
+                ),
+                "MB",
+                Some(raw),
+            ),
+            (None, _) => {
+                self.note("the page's size is not measured: run `cargo xtask dist` first".into());
+                Row::new("the page's WASM", "MB", None)
+            }
+        }
+    }
+
+    fn write_results(&self, rows: &[Row]) -> Result<()> {
+        let context = report::Context {
+            date: command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+            commit: commit(),
+            machine: machine(),
+            seconds: self.seconds,
+            notes: self.notes.clone(),
+        };
+        let file = super::root().join("bench/RESULTS.md");
+        let old = std::fs::read_to_string(&file).ok();
+        let text = report::results_file(&context, rows, old.as_deref());
+        std::fs::write(&file, &text).with_context(|| format!("writing {}", file.display()))?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out)?;
+        write!(out, "{}", report::table(rows))?;
+        for note in &self.notes {
+            writeln!(out, "{note}")?;
+        }
+        writeln!(out, "\nwritten to {}", file.display())?;
+        Ok(())
+    }
+}
+
+/// What a WebSocket bridge is measured with.
+struct Bridge {
+    name: &'static str,
+    url: String,
+    relay: bool,
+}
+
+/// A bridge's figures; `None` where it was not measured.
+#[derive(Debug, Default, Clone, Copy)]
+struct Figures {
+    p50: Option<f64>,
+    p99: Option<f64>,
+    throughput: Option<f64>,
+    sessions: Option<f64>,
+}
+
+/// The idle sessions that fit in `limit` descriptors.
+fn idle_sessions_within(limit: u64) -> usize {
+    let fit = limit.saturating_sub(SPARE_FDS) / FDS_PER_IDLE_SESSION;
+    (fit as usize).min(IDLE_SESSIONS)
+}
+
+/// The relay's configuration: free ports, a data directory of its own, no
+/// simulated DNS distance, limits above what the run opens, and the echo
+/// server allowed as a custom target.
+fn relay_config(dir: &Path, echo_port: u16) -> String {
+    let sessions = IDLE_SESSIONS + 1000;
+    format!(
+        "port = 0\ndata_dir = {data:?}\ndist = {dist:?}\n\n\
+         [limits]\n\
+         max_connections = {sessions}\n\
+         max_connections_per_client = {sessions}\n\
+         server_max_connections = {sessions}\n\
+         max_bytes_per_connection = {big}\n\
+         max_bytes_per_minute = {big}\n\n\
+         [[policy.rules]]\n\
+         description = \"the benchmark's echo server\"\n\
+         cidrs = [\"127.0.0.1/32\"]\n\
+         ports = [{echo_port}]\n\
+         transports = [\"tcp\"]\n\n\
+         [servers.http]\nport = 0\n\n\
+         [servers.upper]\ntcp_port = 0\nudp_port = 0\n\n\
+         [servers.ftp]\nport = 0\npassive_port_first = 0\n\n\
+         [servers.dns]\nport = 0\nsimulate_distance = false\n\n\
+         [servers.smtp]\nport = 0\n\n\
+         [servers.pop3]\nport = 0\n",
+        data = dir.join("data"),
+        dist = dir.join("no-dist"),
+        big = 1u64 << 50,
+    )
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn is_root() -> bool {
+    command_line("id", &["-u"]) == "0"
+}
+
+/// The first line a command prints, or "unknown".
+fn command_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `git rev-parse HEAD`, marked when the tree has changes.
+fn commit() -> String {
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(super::root())
+        .output()
+        .map_or("unknown".into(), |o| {
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        });
+    let dirty = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .current_dir(super::root())
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty());
+    if dirty {
+        format!("`{head}` (with uncommitted changes)")
+    } else {
+        format!("`{head}`")
+    }
+}
+
+/// `uname -a`, the cores and the memory.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or("unknown".into(), |kib| {
+            format!("{:.1} GiB", kib / 1024.0 / 1024.0)
+        });
+    format!(
+        "`{}`, {cores} cores, {memory} memory",
+        command_line("uname", &["-a"])
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_sessions_fit_the_open_file_limit() {
+        assert_eq!(idle_sessions_within(1 << 20), IDLE_SESSIONS);
+        assert_eq!(idle_sessions_within(20_000), 9_744);
+        assert_eq!(idle_sessions_within(100), 0);
+    }
+
+    #[test]
+    fn the_relay_config_allows_the_echo_server_only() {
+        let config = relay_config(Path::new("/tmp/b"), 4242);
+        assert!(config.contains("ports = [4242]"));
+        assert!(config.contains("cidrs = [\"127.0.0.1/32\"]"));
+        assert!(config.contains("simulate_distance = false"));
+        assert!(config.contains(&format!("max_connections = {}", IDLE_SESSIONS + 1000)));
+    }
+}
