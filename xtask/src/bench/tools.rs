@@ -17,7 +17,8 @@ pub fn installed(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// A child process killed (and reaped) when dropped.
+/// A child process stopped (and reaped) when dropped: asked with SIGTERM,
+/// killed if it has not exited within [`STOP_TIMEOUT`].
 pub struct Running {
     pub child: Child,
     pub name: &'static str,
@@ -50,8 +51,24 @@ impl Running {
     }
 }
 
+/// How long a child may take to exit after SIGTERM.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Drop for Running {
     fn drop(&mut self) {
+        // SIGTERM rather than SIGKILL: nginx's master killed outright leaves
+        // its worker running, and the relay shuts down within 5 s.
+        let asked = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while asked && Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
