@@ -5,12 +5,15 @@
 //! distance, limits raised for 10,000 sessions, a policy rule for the echo
 //! server) and each peer that is installed (websocat, websockify, unbound,
 //! nginx; dnsperf and wrk drive the DNS and web servers), printing
-//! `MISSING: <tool> (<how to install>)` for each one that is not. It prints
-//! the table of figures, ratios and the issue's targets, and writes it to
-//! `bench/RESULTS.md` with the date, the commit and the machine, keeping the
-//! previous run's table. Each measurement lasts 10 s (2 s with `--quick`).
-//! It is not a test: `cargo xtask test` never runs it.
+//! `MISSING: <tool> (<how to install>)` for each one that is not. The
+//! contenders of a comparison take turns: [`ROUNDS`] rounds of a 4 s slice
+//! each (2 s with `--quick`), the median of each one's rounds its figure.
+//! It prints the table of figures, ratios and the issue's targets, and
+//! writes it to `bench/RESULTS.md` with the date, the commit and the
+//! machine, keeping the previous run's table. It is not a test:
+//! `cargo xtask test` never runs it.
 
+mod peers;
 mod report;
 mod tools;
 
@@ -21,7 +24,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 use tools::{Banner, Running};
 
 /// Idle sessions for the memory figure.
@@ -37,8 +39,13 @@ const CONCURRENT_SESSIONS: usize = 64;
 const IDLE_MEMORY_MIB: f64 = 500.0;
 /// The course's ~557-byte page, served by the relay and by nginx.
 const PAGE: &str = "somedir/page.html";
-/// How long a server may take to start listening.
-const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// Rounds of each comparison: the contenders take turns, each measured
+/// for one slice per round, and the median of its rounds is its figure, so
+/// a burst of load from elsewhere on the machine hits them alike.
+const ROUNDS: usize = 3;
+/// A slice, in seconds (`--quick`: [`QUICK_SLICE`]).
+const SLICE: u32 = 4;
+const QUICK_SLICE: u32 = 2;
 
 /// Each peer: its executable and how to install it.
 const PEERS: [(&str, &str); 6] = [
@@ -52,7 +59,8 @@ const PEERS: [(&str, &str); 6] = [
 
 /// One run's settings and the notes gathered on the way.
 struct Bench {
-    seconds: f64,
+    /// Seconds per turn.
+    slice: u32,
     dir: PathBuf,
     client: PathBuf,
     /// Idle sessions the open-file limit allows, at most [`IDLE_SESSIONS`].
@@ -83,7 +91,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("wirelab-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let mut bench = Bench {
-        seconds: if quick { 2.0 } else { 10.0 },
+        slice: if quick { QUICK_SLICE } else { SLICE },
         dir: dir.clone(),
         client: release.join("wirelab-bench"),
         idle_sessions: IDLE_SESSIONS,
@@ -146,24 +154,63 @@ impl Bench {
     }
 
     fn run_all(&mut self, relay_binary: &Path) -> Result<Vec<Row>> {
-        let mut echo = self.start_echo()?;
-        let echo_addr = echo.1;
+        let (mut echo, echo_addr) = self.start_echo()?;
         let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
         let ws = banner.ws.context("the banner does not say where /ws is")?;
         let relay_url = format!(
             "ws://{ws}/ws?transport=tcp&host=127.0.0.1&port={}",
             echo_addr.port()
         );
-        let mut rows = self.relay_rows(&relay_url, echo_addr)?;
-        rows.extend(self.dns_rows(&banner)?);
-        rows.push(self.web_row(&banner)?);
+        let mut bridges = vec![Bridge {
+            name: "wirelab",
+            url: relay_url.clone(),
+            relay: true,
+        }];
+        // Every peer runs from here to the end, so the contenders can take
+        // turns within each measurement.
+        let websocat = self.peer("websocat", || peers::websocat(echo_addr));
+        let websockify = self.peer("websockify", || peers::websockify(echo_addr));
+        for (name, peer) in [("websocat", &websocat), ("websockify", &websockify)] {
+            if let Some((_, addr)) = peer {
+                bridges.push(Bridge {
+                    name,
+                    url: format!("ws://{addr}/"),
+                    relay: false,
+                });
+            }
+        }
+        let dir = self.dir.clone();
+        let unbound = self.peer("unbound", || peers::unbound(&dir));
+        let page = super::root().join("shared/assets/http").join(PAGE);
+        let nginx = self.peer("nginx", || peers::nginx(&dir, &page, PAGE));
+
+        let mut rows = self.relay_rows(&bridges, echo_addr);
+        rows.extend(self.dns_rows(&banner, unbound.as_ref().map(|u| u.1))?);
+        rows.push(self.web_row(&banner, nginx.as_ref().map(|n| n.1))?);
+        drop((websocat, websockify, unbound, nginx));
         rows.push(self.smtp_row(&banner)?);
         rows.extend(self.idle_rows(&relay_url, relay.pid()));
         rows.push(self.page_row());
         drop(relay);
         // Closing its standard input ends the echo server.
-        drop(echo.0.child.stdin.take());
+        drop(echo.child.stdin.take());
         Ok(rows)
+    }
+
+    /// Starts a peer if it is installed; a failure to start is noted.
+    fn peer(
+        &mut self,
+        name: &str,
+        start: impl FnOnce() -> Result<(Running, SocketAddr)>,
+    ) -> Option<(Running, SocketAddr)> {
+        tools::installed(name)?;
+        match start() {
+            Ok(peer) => Some(peer),
+            Err(e) => {
+                self.note(format!("FAILED: {name} did not start: {e:#}"));
+                None
+            }
+        }
     }
 
     /// The client's echo server, and its address.
@@ -246,53 +293,81 @@ impl Bench {
         }
     }
 
-    /// One number from a client run.
-    fn client_figure(&mut self, what: &str, args: &[&str], key: &str) -> Option<f64> {
-        self.client(what, args)?.get(key)?.parse().ok()
+    /// Numbers from one client run, by key.
+    fn client_figures<const N: usize>(
+        &mut self,
+        what: &str,
+        args: &[&str],
+        keys: [&str; N],
+    ) -> [Option<f64>; N] {
+        let result = self.client(what, args);
+        keys.map(|key| result.as_ref().and_then(|r| r.get(key)?.parse().ok()))
     }
 
-    fn seconds_arg(&self) -> String {
-        self.seconds.to_string()
+    fn slice_arg(&self) -> String {
+        self.slice.to_string()
     }
 
-    /// Round trips, throughput and sessions through the relay, websocat
-    /// and websockify, and the direct TCP round trip.
-    fn relay_rows(&mut self, relay_url: &str, echo: SocketAddr) -> Result<Vec<Row>> {
-        let relay = Bridge {
-            name: "wirelab",
-            url: relay_url.to_string(),
-            relay: true,
+    /// Round trips, throughput and sessions through each bridge, taking
+    /// turns, and the direct TCP round trip.
+    fn relay_rows(&mut self, bridges: &[Bridge], echo: SocketAddr) -> Vec<Row> {
+        let mut figures: Vec<Figures> = bridges.iter().map(|_| Figures::default()).collect();
+        let mut direct = Vec::new();
+        let echo = echo.to_string();
+        for round in 1..=ROUNDS {
+            for (bridge, figures) in bridges.iter().zip(&mut figures) {
+                let [p50, p99] = self.bridge_run(
+                    bridge,
+                    "round trips",
+                    "rtt",
+                    &[],
+                    round,
+                    ["p50_us", "p99_us"],
+                );
+                figures.p50.extend(p50);
+                figures.p99.extend(p99);
+            }
+            let args = ["tcp-rtt", "--addr", &echo, "--seconds", &self.slice_arg()];
+            let [p50] = self.client_figures(
+                &format!("direct TCP: round trips, round {round}"),
+                &args,
+                ["p50_us"],
+            );
+            direct.extend(p50);
+        }
+        for round in 1..=ROUNDS {
+            for (bridge, figures) in bridges.iter().zip(&mut figures) {
+                let [rate] =
+                    self.bridge_run(bridge, "throughput", "throughput", &[], round, ["mb_per_s"]);
+                figures.throughput.extend(rate);
+            }
+        }
+        let count = CONCURRENT_SESSIONS.to_string();
+        for round in 1..=ROUNDS {
+            for (bridge, figures) in bridges.iter().zip(&mut figures) {
+                let what = format!("{CONCURRENT_SESSIONS} sessions");
+                let [rate] = self.bridge_run(
+                    bridge,
+                    &what,
+                    "sessions",
+                    &["--count", &count],
+                    round,
+                    ["per_second"],
+                );
+                figures.sessions.extend(rate);
+            }
+        }
+        let of = |name: &str| {
+            bridges
+                .iter()
+                .position(|b| b.name == name)
+                .map(|i| figures[i].medians())
+                .unwrap_or_default()
         };
-        let wirelab = self.bridge_figures(&relay);
-        let direct = self.client_figure(
-            "direct TCP round trips",
-            &[
-                "tcp-rtt",
-                "--addr",
-                &echo.to_string(),
-                "--seconds",
-                &self.seconds_arg(),
-            ],
-            "p50_us",
-        );
-        let websocat = self.with_peer("websocat", |port| {
-            let mut cmd = Command::new("websocat");
-            // -E: a session ends when either side closes, as the relay's do.
-            cmd.args(["-E", "--binary", &format!("ws-l:127.0.0.1:{port}")])
-                .arg(format!("tcp:{echo}"))
-                .stderr(Stdio::null());
-            cmd
-        });
-        let websockify = self.with_peer("websockify", |port| {
-            let mut cmd = Command::new("websockify");
-            cmd.arg(format!("127.0.0.1:{port}"))
-                .arg(echo.to_string())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            cmd
-        });
+        let (wirelab, websocat, websockify) = (of("wirelab"), of("websocat"), of("websockify"));
+        let direct = median(direct);
         let added = wirelab.p50.zip(direct).map(|(relay, tcp)| relay - tcp);
-        Ok(vec![
+        vec![
             Row::new("relay round trip, 100 bytes to a TCP echo server, p50", "µs", wirelab.p50)
                 .peer("websocat", websocat.p50)
                 .target(Target::RatioAtMost(0.8)),
@@ -309,99 +384,70 @@ impl Bench {
                 .peer("websocat", websocat.sessions)
                 .target(Target::RatioAtLeast(1.0)),
             Row::new("same", "rt/s", wirelab.sessions).peer("websockify", websockify.sessions),
-        ])
+        ]
     }
 
-    /// Starts a peer bridge on a free port (if installed) and measures it.
-    fn with_peer(&mut self, name: &'static str, command: impl FnOnce(u16) -> Command) -> Figures {
-        if tools::installed(name).is_none() {
-            return Figures::default();
+    /// One turn of a client measurement through `bridge`.
+    fn bridge_run<const N: usize>(
+        &mut self,
+        bridge: &Bridge,
+        what: &str,
+        command: &str,
+        extra: &[&str],
+        round: usize,
+        keys: [&str; N],
+    ) -> [Option<f64>; N] {
+        let slice = self.slice_arg();
+        let mut args = vec![command, "--url", &bridge.url, "--seconds", &slice];
+        if bridge.relay {
+            args.push("--relay");
         }
-        let started = tools::free_port().and_then(|port| {
-            let mut peer = Running::spawn(name, &mut command(port))?;
-            peer.wait_for(SocketAddr::from(([127, 0, 0, 1], port)), START_TIMEOUT)?;
-            Ok((peer, port))
-        });
-        match started {
-            Ok((peer, port)) => {
-                let bridge = Bridge {
-                    name,
-                    url: format!("ws://127.0.0.1:{port}/"),
-                    relay: false,
-                };
-                let figures = self.bridge_figures(&bridge);
-                drop(peer);
-                figures
-            }
-            Err(e) => {
-                self.note(format!("FAILED: {name} did not start: {e:#}"));
-                Figures::default()
-            }
-        }
-    }
-
-    fn bridge_figures(&mut self, bridge: &Bridge) -> Figures {
-        let seconds = self.seconds_arg();
-        let args = |command: &str, extra: &[&str]| {
-            let mut args = vec![command, "--url", &bridge.url, "--seconds", &seconds];
-            if bridge.relay {
-                args.push("--relay");
-            }
-            args.extend_from_slice(extra);
-            args.into_iter().map(str::to_string).collect::<Vec<_>>()
-        };
-        let rtt_args = args("rtt", &[]);
-        let throughput_args = args("throughput", &[]);
-        let count = CONCURRENT_SESSIONS.to_string();
-        let sessions_args = args("sessions", &["--count", &count]);
-        let name = bridge.name;
-        let rtt = self.client(&format!("{name}: round trips"), &strs(&rtt_args));
-        let figure = |r: &Option<HashMap<String, String>>, key: &str| {
-            r.as_ref().and_then(|r| r.get(key)?.parse().ok())
-        };
-        Figures {
-            p50: figure(&rtt, "p50_us"),
-            p99: figure(&rtt, "p99_us"),
-            throughput: self.client_figure(
-                &format!("{name}: throughput"),
-                &strs(&throughput_args),
-                "mb_per_s",
-            ),
-            sessions: self.client_figure(
-                &format!("{name}: {CONCURRENT_SESSIONS} sessions"),
-                &strs(&sessions_args),
-                "per_second",
-            ),
-        }
+        args.extend_from_slice(extra);
+        let what = format!("{}: {what}, round {round}", bridge.name);
+        self.client_figures(&what, &args, keys)
     }
 
     /// dnsperf against the authoritative server, the resolver's cache and
-    /// unbound.
-    fn dns_rows(&mut self, banner: &Banner) -> Result<Vec<Row>> {
+    /// unbound, taking turns.
+    fn dns_rows(&mut self, banner: &Banner, unbound: Option<SocketAddr>) -> Result<Vec<Row>> {
         let queries = self.dir.join("queries.txt");
         std::fs::write(&queries, "gaia.cs.umass.edu A\n")?;
-        let authoritative = self.dnsperf("dns-cs-umass", banner.target("dns-cs-umass")?, &queries);
-        let cached = self.dnsperf("the resolver dns", banner.target("dns")?, &queries);
-        let unbound = self.unbound(&queries);
-        let qps = |f: Option<(f64, f64)>| f.map(|(q, _)| q);
-        let ms = |f: Option<(f64, f64)>| f.map(|(_, l)| l);
+        let mut servers = vec![
+            ("dns-cs-umass", banner.target("dns-cs-umass")?),
+            ("the resolver dns", banner.target("dns")?),
+        ];
+        servers.extend(unbound.map(|addr| ("unbound", addr)));
+        let mut qps = vec![Vec::new(); servers.len()];
+        let mut ms = vec![Vec::new(); servers.len()];
+        for round in 1..=ROUNDS {
+            for (i, (name, addr)) in servers.iter().enumerate() {
+                if let Some((q, l)) =
+                    self.dnsperf(&format!("{name}, round {round}"), *addr, &queries)
+                {
+                    qps[i].push(q);
+                    ms[i].push(l);
+                }
+            }
+        }
+        let at = |figures: &[Vec<f64>], i: usize| figures.get(i).and_then(|f| median(f.clone()));
+        let unbound = |figures: &[Vec<f64>]| unbound.and_then(|_| at(figures, 2));
         Ok(vec![
             Row::new(
                 "DNS authoritative answer (gaia.cs.umass.edu A at dns-cs-umass, dnsperf -c 4)",
                 "qps",
-                qps(authoritative),
+                at(&qps, 0),
             )
-            .peer("unbound local-data", qps(unbound))
+            .peer("unbound local-data", unbound(&qps))
             .target(Target::RatioAtLeast(0.5)),
-            Row::new("same, mean latency", "ms", ms(authoritative)).peer("unbound", ms(unbound)),
+            Row::new("same, mean latency", "ms", at(&ms, 0)).peer("unbound", unbound(&ms)),
             Row::new(
                 "the resolver `dns` answering from its cache",
                 "qps",
-                qps(cached),
+                at(&qps, 1),
             )
-            .peer("unbound local-data", qps(unbound))
+            .peer("unbound local-data", unbound(&qps))
             .target(Target::RatioAtLeast(0.5)),
-            Row::new("same, mean latency", "ms", ms(cached)).peer("unbound", ms(unbound)),
+            Row::new("same, mean latency", "ms", at(&ms, 1)).peer("unbound", unbound(&ms)),
         ])
     }
 
@@ -418,7 +464,7 @@ impl Bench {
             ])
             .arg("-d")
             .arg(queries)
-            .args(["-c", "4", "-l", &self.seconds_arg()])
+            .args(["-c", "4", "-l", &self.slice_arg()])
             .output();
         let text = match output {
             Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -434,57 +480,22 @@ impl Bench {
         figures
     }
 
-    /// unbound with the one record as local-data, one thread.
-    fn unbound(&mut self, queries: &Path) -> Option<(f64, f64)> {
-        tools::installed("unbound")?;
-        let port = tools::free_port().ok()?;
-        let config = self.dir.join("unbound.conf");
-        let text = format!(
-            "server:\n  interface: 127.0.0.1\n  port: {port}\n  num-threads: 1\n  do-daemonize: no\n  \
-             chroot: \"\"\n  username: \"\"\n  directory: \"{dir}\"\n  pidfile: \"{dir}/unbound.pid\"\n  \
-             use-syslog: no\n  logfile: \"\"\n  do-ip6: no\n  access-control: 127.0.0.0/8 allow\n  \
-             local-data: \"gaia.cs.umass.edu. A 128.119.245.12\"\n\
-             remote-control:\n  control-enable: no\n",
-            dir = self.dir.display()
-        );
-        std::fs::write(&config, text).ok()?;
-        let started = Running::spawn(
-            "unbound",
-            Command::new("unbound")
-                .arg("-d")
-                .arg("-c")
-                .arg(&config)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        )
-        .and_then(|mut u| {
-            u.wait_for(SocketAddr::from(([127, 0, 0, 1], port)), START_TIMEOUT)?;
-            Ok(u)
-        });
-        match started {
-            Ok(unbound) => {
-                let figures =
-                    self.dnsperf("unbound", SocketAddr::from(([127, 0, 0, 1], port)), queries);
-                drop(unbound);
-                figures
-            }
-            Err(e) => {
-                self.note(format!("FAILED: unbound did not start: {e:#}"));
-                None
+    /// wrk against the relay's web server and nginx, taking turns.
+    fn web_row(&mut self, banner: &Banner, nginx: Option<SocketAddr>) -> Result<Row> {
+        let relay = banner.target("http")?;
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for round in 1..=ROUNDS {
+            ours.extend(self.wrk(&format!("the relay's web server, round {round}"), relay));
+            if let Some(nginx) = nginx {
+                theirs.extend(self.wrk(&format!("nginx, round {round}"), nginx));
             }
         }
-    }
-
-    /// wrk against the relay's web server and nginx with one worker.
-    fn web_row(&mut self, banner: &Banner) -> Result<Row> {
-        let relay = self.wrk("the relay's web server", banner.target("http")?);
-        let nginx = self.nginx();
         Ok(Row::new(
             format!("reference web server, the 557-byte /{PAGE}, wrk -t1 -c32"),
             "req/s",
-            relay,
+            median(ours),
         )
-        .peer("nginx, 1 worker", nginx)
+        .peer("nginx, 1 worker", median(theirs))
         .target(Target::RatioAtLeast(0.9)))
     }
 
@@ -492,7 +503,7 @@ impl Bench {
         tools::installed("wrk")?;
         self.progress(&format!("wrk against {what} ({server})"));
         let output = Command::new("wrk")
-            .args(["-t1", "-c32", &format!("-d{}s", self.seconds)])
+            .args(["-t1", "-c32", &format!("-d{}s", self.slice)])
             .arg(format!("http://{server}/{PAGE}"))
             .output();
         let result = output
@@ -507,61 +518,10 @@ impl Bench {
         }
     }
 
-    /// nginx serving the same page from a folder of its own.
-    fn nginx(&mut self) -> Option<f64> {
-        tools::installed("nginx")?;
-        let port = tools::free_port().ok()?;
-        let root = self.dir.join("www");
-        let page = super::root().join("shared/assets/http").join(PAGE);
-        let served = root.join(PAGE);
-        std::fs::create_dir_all(served.parent()?).ok()?;
-        std::fs::copy(&page, &served).ok()?;
-        let config = self.dir.join("nginx.conf");
-        // The workers run as the user starting it (root here may not read
-        // a temporary folder as nobody); keep-alive is not cut at 1,000
-        // requests, as the relay does not cut it either.
-        let user = if is_root() { "user root;\n" } else { "" };
-        let text = format!(
-            "{user}worker_processes 1;\ndaemon off;\npid {dir}/nginx.pid;\nerror_log {dir}/nginx-error.log;\n\
-             events {{ worker_connections 1024; }}\n\
-             http {{\n  access_log off;\n  default_type text/html;\n  keepalive_requests 1000000;\n  \
-             client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n  \
-             server {{ listen 127.0.0.1:{port}; root {root}; }}\n}}\n",
-            dir = self.dir.display(),
-            root = root.display()
-        );
-        std::fs::write(&config, text).ok()?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let started = Running::spawn(
-            "nginx",
-            Command::new("nginx")
-                .arg("-c")
-                .arg(&config)
-                .arg("-p")
-                .arg(&self.dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        )
-        .and_then(|mut n| {
-            n.wait_for(addr, START_TIMEOUT)?;
-            Ok(n)
-        });
-        match started {
-            Ok(nginx) => {
-                let rate = self.wrk("nginx", addr);
-                drop(nginx);
-                rate
-            }
-            Err(e) => {
-                self.note(format!("FAILED: nginx did not start: {e:#}"));
-                None
-            }
-        }
-    }
-
     fn smtp_row(&mut self, banner: &Banner) -> Result<Row> {
         let smtp = banner.target("smtp")?.to_string();
-        let rate = self.client_figure(
+        let seconds = (self.slice * ROUNDS as u32).to_string();
+        let [rate] = self.client_figures(
             "SMTP ingest, 4 clients",
             &[
                 "smtp",
@@ -570,9 +530,9 @@ impl Bench {
                 "--clients",
                 "4",
                 "--seconds",
-                &self.seconds_arg(),
+                &seconds,
             ],
-            "per_second",
+            ["per_second"],
         );
         Ok(Row::new(
             "SMTP ingest, fsync before 250, 4 native clients",
@@ -653,7 +613,8 @@ impl Bench {
             date: command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
             commit: commit(),
             machine: machine(),
-            seconds: self.seconds,
+            rounds: ROUNDS,
+            slice: self.slice,
             notes: self.notes.clone(),
         };
         let file = super::root().join("bench/RESULTS.md");
@@ -678,13 +639,44 @@ struct Bridge {
     relay: bool,
 }
 
-/// A bridge's figures; `None` where it was not measured.
-#[derive(Debug, Default, Clone, Copy)]
+/// A bridge's figures, one per round that succeeded.
+#[derive(Debug, Default, Clone)]
 struct Figures {
+    p50: Vec<f64>,
+    p99: Vec<f64>,
+    throughput: Vec<f64>,
+    sessions: Vec<f64>,
+}
+
+impl Figures {
+    fn medians(&self) -> Medians {
+        Medians {
+            p50: median(self.p50.clone()),
+            p99: median(self.p99.clone()),
+            throughput: median(self.throughput.clone()),
+            sessions: median(self.sessions.clone()),
+        }
+    }
+}
+
+/// A bridge's median figures; `None` where no round succeeded.
+#[derive(Debug, Default, Clone, Copy)]
+struct Medians {
     p50: Option<f64>,
     p99: Option<f64>,
     throughput: Option<f64>,
     sessions: Option<f64>,
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
 }
 
 /// The idle sessions that fit in `limit` descriptors.
@@ -721,10 +713,6 @@ fn relay_config(dir: &Path, echo_port: u16) -> String {
         dist = dir.join("no-dist"),
         big = 1u64 << 50,
     )
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 fn is_root() -> bool {
@@ -793,6 +781,13 @@ fn machine() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_median_of_the_rounds_is_the_figure() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0, 1.0, 200.0]), Some(3.0));
+        assert_eq!(median(vec![4.0, 1.0]), Some(2.5));
+    }
 
     #[test]
     fn idle_sessions_fit_the_open_file_limit() {

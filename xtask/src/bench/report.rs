@@ -155,7 +155,9 @@ pub struct Context {
     pub date: String,
     pub commit: String,
     pub machine: String,
-    pub seconds: f64,
+    /// Each comparison's rounds, and the seconds of each contender's turn.
+    pub rounds: usize,
+    pub slice: u32,
     pub notes: Vec<String>,
 }
 
@@ -173,10 +175,11 @@ pub fn results_file(context: &Context, rows: &[Row], old: Option<&str>) -> Strin
 
 fn run_section(context: &Context, rows: &[Row]) -> String {
     let mut out = format!(
-        "`cargo xtask bench` on {}, commit {}, {} s per measurement.\n\
+        "`cargo xtask bench` on {}, commit {}: each figure the median of {} turns of {} s, \
+         the contenders taking turns.\n\
          Machine: {}.\n\
          Figures are indicative: the relay, the peers and the client share the machine.\n\n",
-        context.date, context.commit, context.seconds, context.machine
+        context.date, context.commit, context.rounds, context.slice, context.machine
     );
     out.push_str(&table(rows));
     if !context.notes.is_empty() {
@@ -255,7 +258,8 @@ mod tests {
             date: "2026-12-05 20:00 UTC".into(),
             commit: "abc".into(),
             machine: "test".into(),
-            seconds: 2.0,
+            rounds: 3,
+            slice: 1,
             notes: vec!["MISSING: wrk".into()],
         };
         let first = results_file(&context, &rows(), None);
