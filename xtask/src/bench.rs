@@ -284,7 +284,13 @@ impl Bench {
         };
         let stdout = String::from_utf8_lossy(&output.stdout);
         match tools::result_line(&stdout) {
-            Some(result) if output.status.success() => Some(result),
+            Some(result) if output.status.success() => {
+                // Each turn's figures, so a reader can judge the spread.
+                if let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) {
+                    eprintln!("xtask: bench:         {line}");
+                }
+                Some(result)
+            }
             _ => {
                 let stderr = String::from_utf8_lossy(&output.stderr);
                 self.note(format!("FAILED: {what}: {}", stderr.trim()));
@@ -474,7 +480,9 @@ impl Bench {
             }
         };
         let figures = tools::dnsperf(&text);
-        if figures.is_none() {
+        if let Some((qps, ms)) = figures {
+            eprintln!("xtask: bench:         {qps:.0} qps, {ms:.2} ms mean");
+        } else {
             self.note(format!("FAILED: dnsperf against {what}: {}", text.trim()));
         }
         figures
@@ -510,7 +518,10 @@ impl Bench {
             .context("starting wrk")
             .and_then(|o| tools::wrk(&String::from_utf8_lossy(&o.stdout)));
         match result {
-            Ok(rate) => Some(rate),
+            Ok(rate) => {
+                eprintln!("xtask: bench:         {rate:.0} requests/s");
+                Some(rate)
+            }
             Err(e) => {
                 self.note(format!("FAILED: wrk against {what}: {e:#}"));
                 None
