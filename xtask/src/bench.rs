@@ -113,15 +113,16 @@ pub fn bench(args: &[String]) -> Result<()> {
 }
 
 impl Bench {
-    /// The relay holds three descriptors per idle session (the WebSocket,
-    /// its connection to the server and the server's end), more than the
-    /// usual hard limit: as root, raise it for this process and its
-    /// children.
+    /// The relay's idle sessions need more descriptors than a usual soft
+    /// limit: raise it for this process and the ones it starts, past the
+    /// hard limit where that is allowed (CAP_SYS_RESOURCE), and open as
+    /// many idle sessions as fit.
     fn raise_fd_limit(&mut self) {
         let needed = FDS_PER_IDLE_SESSION * IDLE_SESSIONS as u64 + SPARE_FDS;
-        // Past the hard limit only with CAP_SYS_RESOURCE; else as far as
-        // the hard limit goes.
-        let _ = rlimit::setrlimit(rlimit::Resource::NOFILE, needed, needed);
+        let hard = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(0, |(_, hard)| hard);
+        if hard < needed {
+            let _ = rlimit::setrlimit(rlimit::Resource::NOFILE, needed, needed);
+        }
         let got = match rlimit::increase_nofile_limit(needed) {
             Ok(got) => got,
             Err(e) => {
@@ -317,6 +318,24 @@ impl Bench {
     /// Round trips, throughput and sessions through each bridge, taking
     /// turns, and the direct TCP round trip.
     fn relay_rows(&mut self, bridges: &[Bridge], echo: SocketAddr) -> Vec<Row> {
+        let (medians, direct) = self.measure_bridges(bridges, echo);
+        let of = |name: &str| {
+            bridges
+                .iter()
+                .position(|b| b.name == name)
+                .map(|i| medians[i])
+                .unwrap_or_default()
+        };
+        bridge_rows(of("wirelab"), of("websocat"), of("websockify"), direct)
+    }
+
+    /// Each bridge's medians, in the order of `bridges`, and the direct
+    /// TCP round trip's p50.
+    fn measure_bridges(
+        &mut self,
+        bridges: &[Bridge],
+        echo: SocketAddr,
+    ) -> (Vec<Medians>, Option<f64>) {
         let mut figures: Vec<Figures> = bridges.iter().map(|_| Figures::default()).collect();
         let mut direct = Vec::new();
         let echo = echo.to_string();
@@ -363,34 +382,10 @@ impl Bench {
                 figures.sessions.extend(rate);
             }
         }
-        let of = |name: &str| {
-            bridges
-                .iter()
-                .position(|b| b.name == name)
-                .map(|i| figures[i].medians())
-                .unwrap_or_default()
-        };
-        let (wirelab, websocat, websockify) = (of("wirelab"), of("websocat"), of("websockify"));
-        let direct = median(direct);
-        let added = wirelab.p50.zip(direct).map(|(relay, tcp)| relay - tcp);
-        vec![
-            Row::new("relay round trip, 100 bytes to a TCP echo server, p50", "µs", wirelab.p50)
-                .peer("websocat", websocat.p50)
-                .target(Target::RatioAtMost(0.8)),
-            Row::new("same, p50", "µs", wirelab.p50).peer("websockify", websockify.p50),
-            Row::new("same, p99", "µs", wirelab.p99).peer("websocat", websocat.p99),
-            Row::new("what the relay adds to a loopback round trip (p50 through it minus direct TCP p50)", "µs", added)
-                .peer("direct TCP p50", direct)
-                .target(Target::AtMost(300.0)),
-            Row::new("relay echo throughput, 16 KiB messages (bytes echoed)", "MB/s", wirelab.throughput)
-                .peer("websocat", websocat.throughput)
-                .target(Target::RatioAtLeast(1.1)),
-            Row::new("same", "MB/s", wirelab.throughput).peer("websockify", websockify.throughput),
-            Row::new(format!("{CONCURRENT_SESSIONS} sessions at once, round trips per second"), "rt/s", wirelab.sessions)
-                .peer("websocat", websocat.sessions)
-                .target(Target::RatioAtLeast(1.0)),
-            Row::new("same", "rt/s", wirelab.sessions).peer("websockify", websockify.sessions),
-        ]
+        (
+            figures.iter().map(Figures::medians).collect(),
+            median(direct),
+        )
     }
 
     /// One turn of a client measurement through `bridge`.
@@ -690,6 +685,51 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
     }
 }
 
+/// The bridges' rows: the relay beside websocat and websockify, and what
+/// it adds to the direct round trip.
+fn bridge_rows(
+    wirelab: Medians,
+    websocat: Medians,
+    websockify: Medians,
+    direct: Option<f64>,
+) -> Vec<Row> {
+    let added = wirelab.p50.zip(direct).map(|(relay, tcp)| relay - tcp);
+    vec![
+        Row::new(
+            "relay round trip, 100 bytes to a TCP echo server, p50",
+            "µs",
+            wirelab.p50,
+        )
+        .peer("websocat", websocat.p50)
+        .target(Target::RatioAtMost(0.8)),
+        Row::new("same, p50", "µs", wirelab.p50).peer("websockify", websockify.p50),
+        Row::new("same, p99", "µs", wirelab.p99).peer("websocat", websocat.p99),
+        Row::new(
+            "what the relay adds to a loopback round trip (p50 through it minus direct TCP p50)",
+            "µs",
+            added,
+        )
+        .peer("direct TCP p50", direct)
+        .target(Target::AtMost(300.0)),
+        Row::new(
+            "relay echo throughput, 16 KiB messages (bytes echoed)",
+            "MB/s",
+            wirelab.throughput,
+        )
+        .peer("websocat", websocat.throughput)
+        .target(Target::RatioAtLeast(1.1)),
+        Row::new("same", "MB/s", wirelab.throughput).peer("websockify", websockify.throughput),
+        Row::new(
+            format!("{CONCURRENT_SESSIONS} sessions at once, round trips per second"),
+            "rt/s",
+            wirelab.sessions,
+        )
+        .peer("websocat", websocat.sessions)
+        .target(Target::RatioAtLeast(1.0)),
+        Row::new("same", "rt/s", wirelab.sessions).peer("websockify", websockify.sessions),
+    ]
+}
+
 /// The idle sessions that fit in `limit` descriptors.
 fn idle_sessions_within(limit: u64) -> usize {
     let fit = limit.saturating_sub(SPARE_FDS) / FDS_PER_IDLE_SESSION;
@@ -798,6 +838,23 @@ mod tests {
         assert_eq!(median(vec![]), None);
         assert_eq!(median(vec![3.0, 1.0, 200.0]), Some(3.0));
         assert_eq!(median(vec![4.0, 1.0]), Some(2.5));
+    }
+
+    #[test]
+    fn the_relay_adds_its_p50_minus_the_direct_one() {
+        let wirelab = Medians {
+            p50: Some(45.0),
+            ..Medians::default()
+        };
+        let rows = bridge_rows(wirelab, Medians::default(), Medians::default(), Some(18.0));
+        let added = rows
+            .iter()
+            .find(|r| r.what.starts_with("what the relay adds"))
+            .unwrap();
+        assert_eq!(added.wirelab, Some(27.0));
+        assert_eq!(added.peer, Some(("direct TCP p50".to_string(), Some(18.0))));
+        // A peer not measured stays in its row, without a figure.
+        assert_eq!(rows[0].peer, Some(("websocat".to_string(), None)));
     }
 
     #[test]
