@@ -188,9 +188,14 @@ impl Bench {
         let mut rows = self.relay_rows(&bridges, echo_addr);
         rows.extend(self.dns_rows(&banner, unbound.as_ref().map(|u| u.1))?);
         rows.push(self.web_row(&banner, nginx.as_ref().map(|n| n.1))?);
+        let websocat_idle = match (&websocat, bridges.iter().find(|b| b.name == "websocat")) {
+            (Some((peer, _)), Some(bridge)) => self.idle_memory(bridge, peer.pid()),
+            _ => (None, None),
+        };
         drop((websocat, websockify, unbound, nginx));
         rows.push(self.smtp_row(&banner)?);
-        rows.extend(self.idle_rows(&relay_url, relay.pid()));
+        let relay_idle = self.idle_memory(&bridges[0], relay.pid());
+        rows.extend(self.idle_rows(relay_idle, websocat_idle));
         rows.push(self.page_row());
         drop(relay);
         // Closing its standard input ends the echo server.
@@ -548,26 +553,39 @@ impl Bench {
         .target(Target::AtLeast(1000.0)))
     }
 
-    /// The relay's memory with 10,000 idle sessions to the echo server
-    /// (extrapolated from fewer when the open-file limit is lower).
-    fn idle_rows(&mut self, relay_url: &str, pid: u32) -> Vec<Row> {
+    /// Resident memory (MiB) with [`IDLE_SESSIONS`] idle sessions through
+    /// `bridge`, process `pid` (extrapolated from fewer when the open-file
+    /// limit is lower), and KiB per session.
+    fn idle_memory(&mut self, bridge: &Bridge, pid: u32) -> (Option<f64>, Option<f64>) {
         let count = self.idle_sessions.to_string();
         let pid = pid.to_string();
-        let result = self.client(
-            &format!("{count} idle sessions"),
-            &[
-                "idle", "--url", relay_url, "--relay", "--count", &count, "--pid", &pid,
-            ],
-        );
-        let figure = |key: &str| {
-            result
-                .as_ref()
-                .and_then(|r| r.get(key)?.parse::<f64>().ok())
-        };
-        let per_session = figure("per_session_kib");
-        let at_full = figure("before_kib")
+        let mut args = vec![
+            "idle",
+            "--url",
+            &bridge.url,
+            "--count",
+            &count,
+            "--pid",
+            &pid,
+        ];
+        if bridge.relay {
+            args.push("--relay");
+        }
+        let what = format!("{}: {count} idle sessions", bridge.name);
+        let [before, per_session] =
+            self.client_figures(&what, &args, ["before_kib", "per_session_kib"]);
+        let at_full = before
             .zip(per_session)
             .map(|(before, each)| (before + each * IDLE_SESSIONS as f64) / 1024.0);
+        (at_full, per_session)
+    }
+
+    /// The relay's memory with 10,000 idle sessions beside websocat's.
+    fn idle_rows(
+        &self,
+        relay: (Option<f64>, Option<f64>),
+        websocat: (Option<f64>, Option<f64>),
+    ) -> Vec<Row> {
         let how = if self.idle_sessions < IDLE_SESSIONS {
             format!(
                 ", extrapolated from {}",
@@ -579,14 +597,15 @@ impl Bench {
         vec![
             Row::new(
                 format!(
-                    "the relay's memory with {} idle /ws sessions to the echo server{how}",
+                    "resident memory with {} idle /ws sessions to the echo server{how}",
                     report::number(IDLE_SESSIONS as f64)
                 ),
                 "MiB",
-                at_full,
+                relay.0,
             )
+            .peer("websocat", websocat.0)
             .target(Target::AtMost(IDLE_MEMORY_MIB)),
-            Row::new("memory per idle session", "KiB", per_session),
+            Row::new("memory per idle session", "KiB", relay.1).peer("websocat", websocat.1),
         ]
     }
 
