@@ -1,0 +1,160 @@
+//! `wirelab-bench`: the native client that `cargo xtask bench` times the
+//! relay and its peers with. Each subcommand measures one thing for a
+//! given time and prints one line, `RESULT key=value ...`, which xtask
+//! parses; `echo` is the TCP echo server the relay and its peers bridge to.
+//! Everything is loopback and bounded in time; the client is Rust so that
+//! the figures measure the servers, not a script's interpreter.
+
+#![forbid(unsafe_code)]
+
+mod echo;
+mod smtp;
+mod stats;
+mod tcp;
+mod ws;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(about = "The native client of `cargo xtask bench`")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where a WebSocket measurement connects.
+#[derive(clap::Args, Clone)]
+struct Target {
+    /// The WebSocket URL (`ws://127.0.0.1:8080/ws?target=upper-tcp`).
+    #[arg(long)]
+    url: String,
+    /// Speak the relay's `wirelab.v1` protocol: ask for it and wait for
+    /// `connected` before timing (off: a plain bridge such as websocat).
+    #[arg(long)]
+    relay: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A TCP echo server on 127.0.0.1:0; prints `listening <addr>`, serves
+    /// until its standard input closes.
+    Echo,
+    /// Round trips of 100-byte messages over one WebSocket: p50 and p99.
+    Rtt {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
+    /// Round trips of 100 bytes over one plain TCP connection.
+    TcpRtt {
+        #[arg(long)]
+        addr: SocketAddr,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
+    /// Echo throughput of 16 KiB messages over one WebSocket, in MB/s of
+    /// bytes echoed back.
+    Throughput {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
+    /// Round trips per second of N sessions at once, each one message at a
+    /// time.
+    Sessions {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 64)]
+        count: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
+    /// Opens N idle sessions and reads the resident memory of process
+    /// `pid` before and after.
+    Idle {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        #[arg(long)]
+        pid: u32,
+    },
+    /// N SMTP clients sending one message after another: messages per
+    /// second, each acknowledged with 250.
+    Smtp {
+        #[arg(long)]
+        addr: SocketAddr,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// The recipient, a mailbox of the server.
+        #[arg(long, default_value = "bob@hamburger.edu")]
+        to: String,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(line) => {
+            println!("RESULT {line}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wirelab-bench: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// A single-threaded runtime for one connection (no hand-offs between
+/// threads in a round trip), two workers for many.
+fn runtime(many: bool) -> Result<tokio::runtime::Runtime> {
+    let mut builder = if many {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    Ok(builder.enable_all().build()?)
+}
+
+fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(Duration::from_secs(10))
+}
+
+fn run(command: Command) -> Result<String> {
+    match command {
+        Command::Echo => runtime(true)?.block_on(echo::serve()),
+        Command::Rtt { target, seconds: s } => {
+            runtime(false)?.block_on(ws::round_trips(&target.url, target.relay, seconds(s)))
+        }
+        Command::TcpRtt { addr, seconds: s } => {
+            runtime(false)?.block_on(tcp::round_trips(addr, seconds(s)))
+        }
+        Command::Throughput { target, seconds: s } => {
+            runtime(false)?.block_on(ws::throughput(&target.url, target.relay, seconds(s)))
+        }
+        Command::Sessions {
+            target,
+            count,
+            seconds: s,
+        } => runtime(true)?.block_on(ws::sessions(&target.url, target.relay, count, seconds(s))),
+        Command::Idle { target, count, pid } => {
+            runtime(true)?.block_on(ws::idle(&target.url, target.relay, count, pid))
+        }
+        Command::Smtp {
+            addr,
+            clients,
+            seconds: s,
+            to,
+        } => runtime(true)?.block_on(smtp::ingest(addr, clients, &to, seconds(s))),
+    }
+}

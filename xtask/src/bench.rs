@@ -1,0 +1,894 @@
+//! `cargo xtask bench [--quick]`: the relay measured side by side with its
+//! peers, in release mode, from one run. It builds `wirelab` and the native
+//! client `wirelab-bench` in release, starts the client's TCP echo server,
+//! the relay (free ports, its own data directory, no simulated DNS
+//! distance, limits raised for 10,000 sessions, a policy rule for the echo
+//! server) and each peer that is installed (websocat, websockify, unbound,
+//! nginx; dnsperf and wrk drive the DNS and web servers), printing
+//! `MISSING: <tool> (<how to install>)` for each one that is not. The
+//! contenders of a comparison take turns: [`ROUNDS`] rounds of a 4 s slice
+//! each (2 s with `--quick`), the median of each one's rounds its figure.
+//! It prints the table of figures, ratios and the issue's targets, and
+//! writes it to `bench/RESULTS.md` with the date, the commit and the
+//! machine, keeping the previous run's table. It is not a test:
+//! `cargo xtask test` never runs it.
+
+mod peers;
+mod report;
+mod tools;
+
+use anyhow::{Context, Result, bail};
+use report::{Row, Target};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use tools::{Banner, Running};
+
+/// Idle sessions for the memory figure.
+const IDLE_SESSIONS: usize = 10_000;
+/// The relay's descriptors per idle session to the echo server: the
+/// WebSocket and the connection to the server.
+const FDS_PER_IDLE_SESSION: u64 = 2;
+/// Descriptors the relay holds besides its sessions (listeners, files).
+const SPARE_FDS: u64 = 512;
+/// Sessions at once for the round-trips-per-second figure.
+const CONCURRENT_SESSIONS: usize = 64;
+/// The issue's memory bound for the idle sessions, in MiB.
+const IDLE_MEMORY_MIB: f64 = 500.0;
+/// The course's ~557-byte page, served by the relay and by nginx.
+const PAGE: &str = "somedir/page.html";
+/// Rounds of each comparison: the contenders take turns, each measured
+/// for one slice per round, and the median of its rounds is its figure, so
+/// a burst of load from elsewhere on the machine hits them alike.
+const ROUNDS: usize = 3;
+/// A slice, in seconds (`--quick`: [`QUICK_SLICE`]).
+const SLICE: u32 = 4;
+const QUICK_SLICE: u32 = 2;
+
+/// Each peer: its executable and how to install it.
+const PEERS: [(&str, &str); 6] = [
+    ("websocat", "cargo install websocat"),
+    ("websockify", "apt-get install websockify"),
+    ("nginx", "apt-get install nginx-light"),
+    ("unbound", "apt-get install unbound"),
+    ("dnsperf", "apt-get install dnsperf"),
+    ("wrk", "apt-get install wrk"),
+];
+
+/// One run's settings and the notes gathered on the way.
+struct Bench {
+    /// Seconds per turn.
+    slice: u32,
+    dir: PathBuf,
+    client: PathBuf,
+    /// Idle sessions the open-file limit allows, at most [`IDLE_SESSIONS`].
+    idle_sessions: usize,
+    started: std::time::Instant,
+    notes: Vec<String>,
+}
+
+/// `cargo xtask bench`.
+pub fn bench(args: &[String]) -> Result<()> {
+    let quick = match args {
+        [] => false,
+        [flag] if flag == "--quick" => true,
+        _ => bail!("bench takes only --quick"),
+    };
+    super::run_checked(
+        super::cargo().args([
+            "build",
+            "--release",
+            "--package",
+            "wirelab-relay",
+            "--package",
+            "wirelab-bench",
+        ]),
+        "building the relay and the bench client in release",
+    )?;
+    let release = super::target_dir().join("release");
+    let dir = std::env::temp_dir().join(format!("wirelab-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut bench = Bench {
+        slice: if quick { QUICK_SLICE } else { SLICE },
+        dir: dir.clone(),
+        client: release.join("wirelab-bench"),
+        idle_sessions: IDLE_SESSIONS,
+        started: std::time::Instant::now(),
+        notes: Vec::new(),
+    };
+    bench.raise_fd_limit();
+    for (tool, install) in PEERS {
+        if tools::installed(tool).is_none() {
+            let line = format!("MISSING: {tool} ({install}): its figures are not measured");
+            eprintln!("\n*** {line} ***\n");
+            bench.notes.push(line);
+        }
+    }
+    let rows = bench.run_all(&release.join("wirelab"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rows = rows?;
+    bench.write_results(&rows)
+}
+
+impl Bench {
+    /// The relay's idle sessions need more descriptors than a usual soft
+    /// limit: raise it for this process and the ones it starts, past the
+    /// hard limit where that is allowed (CAP_SYS_RESOURCE), and open as
+    /// many idle sessions as fit.
+    fn raise_fd_limit(&mut self) {
+        let needed = FDS_PER_IDLE_SESSION * IDLE_SESSIONS as u64 + SPARE_FDS;
+        let hard = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(0, |(_, hard)| hard);
+        if hard < needed {
+            let _ = rlimit::setrlimit(rlimit::Resource::NOFILE, needed, needed);
+        }
+        let got = match rlimit::increase_nofile_limit(needed) {
+            Ok(got) => got,
+            Err(e) => {
+                self.note(format!("cannot raise the open-file limit: {e}"));
+                rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+            }
+        };
+        self.idle_sessions = idle_sessions_within(got);
+        if self.idle_sessions < IDLE_SESSIONS {
+            self.note(format!(
+                "the open-file limit is {got}, not the {needed} that {IDLE_SESSIONS} idle sessions need \
+                 (raising it takes CAP_SYS_RESOURCE): {} sessions are opened and the memory at \
+                 {IDLE_SESSIONS} extrapolated from them",
+                self.idle_sessions
+            ));
+        }
+    }
+
+    /// Says what is measured now, and since when the run goes.
+    fn progress(&self, what: &str) {
+        eprintln!(
+            "xtask: bench [{:5.1} s]: {what}",
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+
+    fn note(&mut self, line: String) {
+        eprintln!("xtask: {line}");
+        self.notes.push(line);
+    }
+
+    fn run_all(&mut self, relay_binary: &Path) -> Result<Vec<Row>> {
+        let (mut echo, echo_addr) = self.start_echo()?;
+        let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
+        let ws = banner.ws.context("the banner does not say where /ws is")?;
+        let relay_url = format!(
+            "ws://{ws}/ws?transport=tcp&host=127.0.0.1&port={}",
+            echo_addr.port()
+        );
+        let mut bridges = vec![Bridge {
+            name: "wirelab",
+            url: relay_url.clone(),
+            relay: true,
+        }];
+        // Every peer runs from here to the end, so the contenders can take
+        // turns within each measurement.
+        let websocat = self.peer("websocat", || peers::websocat(echo_addr));
+        let websockify = self.peer("websockify", || peers::websockify(echo_addr));
+        for (name, peer) in [("websocat", &websocat), ("websockify", &websockify)] {
+            if let Some((_, addr)) = peer {
+                bridges.push(Bridge {
+                    name,
+                    url: format!("ws://{addr}/"),
+                    relay: false,
+                });
+            }
+        }
+        let dir = self.dir.clone();
+        let unbound = self.peer("unbound", || peers::unbound(&dir));
+        let page = super::root().join("shared/assets/http").join(PAGE);
+        let nginx = self.peer("nginx", || peers::nginx(&dir, &page, PAGE));
+
+        let mut rows = self.relay_rows(&bridges, echo_addr);
+        rows.extend(self.dns_rows(&banner, unbound.as_ref().map(|u| u.1))?);
+        rows.push(self.web_row(&banner, nginx.as_ref().map(|n| n.1))?);
+        let websocat_idle = match (&websocat, bridges.iter().find(|b| b.name == "websocat")) {
+            (Some((peer, _)), Some(bridge)) => self.idle_memory(bridge, peer.pid()),
+            _ => (None, None),
+        };
+        drop((websocat, websockify, unbound, nginx));
+        rows.push(self.smtp_row(&banner)?);
+        let relay_idle = self.idle_memory(&bridges[0], relay.pid());
+        rows.extend(self.idle_rows(relay_idle, websocat_idle));
+        rows.push(self.page_row());
+        drop(relay);
+        // Closing its standard input ends the echo server.
+        drop(echo.child.stdin.take());
+        Ok(rows)
+    }
+
+    /// Starts a peer if it is installed; a failure to start is noted.
+    fn peer(
+        &mut self,
+        name: &str,
+        start: impl FnOnce() -> Result<(Running, SocketAddr)>,
+    ) -> Option<(Running, SocketAddr)> {
+        tools::installed(name)?;
+        match start() {
+            Ok(peer) => Some(peer),
+            Err(e) => {
+                self.note(format!("FAILED: {name} did not start: {e:#}"));
+                None
+            }
+        }
+    }
+
+    /// The client's echo server, and its address.
+    fn start_echo(&self) -> Result<(Running, SocketAddr)> {
+        let mut echo = Running::spawn(
+            "the echo server",
+            Command::new(&self.client)
+                .arg("echo")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+        )?;
+        let stdout = echo
+            .child
+            .stdout
+            .take()
+            .context("the echo server's stdout")?;
+        let mut first = String::new();
+        BufReader::new(stdout).read_line(&mut first)?;
+        let addr = first
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|a| a.parse().ok())
+            .with_context(|| format!("the echo server said {first:?}"))?;
+        Ok((echo, addr))
+    }
+
+    /// Starts the relay and reads its banner to the end.
+    fn start_relay(&self, binary: &Path, echo: SocketAddr) -> Result<(Running, Banner)> {
+        let config = self.dir.join("wirelab.toml");
+        std::fs::write(&config, relay_config(&self.dir, echo.port()))?;
+        let log = std::fs::File::create(self.dir.join("relay.log"))?;
+        let mut relay = Running::spawn(
+            "wirelab",
+            Command::new(binary)
+                .arg("--config")
+                .arg(&config)
+                .env("RUST_LOG", "warn")
+                .env("NO_COLOR", "1")
+                .stdout(Stdio::piped())
+                .stderr(log),
+        )?;
+        let stdout = relay.child.stdout.take().context("the relay's stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let mut banner = Banner::default();
+        loop {
+            let line = lines
+                .next()
+                .context("the relay stopped before its banner ended")??;
+            if !banner.take(&line) {
+                break;
+            }
+        }
+        // The relay prints nothing more; its pipe may close.
+        drop(lines);
+        Ok((relay, banner))
+    }
+
+    /// Runs the client with `args`; a failure is noted and gives `None`.
+    fn client(&mut self, what: &str, args: &[&str]) -> Option<HashMap<String, String>> {
+        self.progress(what);
+        let output = Command::new(&self.client)
+            .args(args)
+            .stderr(Stdio::piped())
+            .output();
+        let output = match output {
+            Ok(o) => o,
+            Err(e) => {
+                self.note(format!("FAILED: {what}: cannot start the client: {e}"));
+                return None;
+            }
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        match tools::result_line(&stdout) {
+            Some(result) if output.status.success() => {
+                // Each turn's figures, so a reader can judge the spread.
+                if let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) {
+                    eprintln!("xtask: bench:         {line}");
+                }
+                Some(result)
+            }
+            _ => {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                self.note(format!("FAILED: {what}: {}", stderr.trim()));
+                None
+            }
+        }
+    }
+
+    /// Numbers from one client run, by key.
+    fn client_figures<const N: usize>(
+        &mut self,
+        what: &str,
+        args: &[&str],
+        keys: [&str; N],
+    ) -> [Option<f64>; N] {
+        let result = self.client(what, args);
+        keys.map(|key| result.as_ref().and_then(|r| r.get(key)?.parse().ok()))
+    }
+
+    fn slice_arg(&self) -> String {
+        self.slice.to_string()
+    }
+
+    /// Round trips, throughput and sessions through each bridge, taking
+    /// turns, and the direct TCP round trip.
+    fn relay_rows(&mut self, bridges: &[Bridge], echo: SocketAddr) -> Vec<Row> {
+        let (medians, direct) = self.measure_bridges(bridges, echo);
+        let of = |name: &str| {
+            bridges
+                .iter()
+                .position(|b| b.name == name)
+                .map(|i| medians[i])
+                .unwrap_or_default()
+        };
+        bridge_rows(of("wirelab"), of("websocat"), of("websockify"), direct)
+    }
+
+    /// Each bridge's medians, in the order of `bridges`, and the direct
+    /// TCP round trip's p50.
+    fn measure_bridges(
+        &mut self,
+        bridges: &[Bridge],
+        echo: SocketAddr,
+    ) -> (Vec<Medians>, Option<f64>) {
+        let mut figures: Vec<Figures> = bridges.iter().map(|_| Figures::default()).collect();
+        let mut direct = Vec::new();
+        let echo = echo.to_string();
+        for round in 1..=ROUNDS {
+            for (bridge, figures) in bridges.iter().zip(&mut figures) {
+                let [p50, p99] = self.bridge_run(
+                    bridge,
+                    "round trips",
+                    "rtt",
+                    &[],
+                    round,
+                    ["p50_us", "p99_us"],
+                );
+                figures.p50.extend(p50);
+                figures.p99.extend(p99);
+            }
+            let args = ["tcp-rtt", "--addr", &echo, "--seconds", &self.slice_arg()];
+            let [p50] = self.client_figures(
+                &format!("direct TCP: round trips, round {round}"),
+                &args,
+                ["p50_us"],
+            );
+            direct.extend(p50);
+        }
+        for round in 1..=ROUNDS {
+            for (bridge, figures) in bridges.iter().zip(&mut figures) {
+                let [rate] =
+                    self.bridge_run(bridge, "throughput", "throughput", &[], round, ["mb_per_s"]);
+                figures.throughput.extend(rate);
+            }
+        }
+        let count = CONCURRENT_SESSIONS.to_string();
+        for round in 1..=ROUNDS {
+            for (bridge, figures) in bridges.iter().zip(&mut figures) {
+                let what = format!("{CONCURRENT_SESSIONS} sessions");
+                let [rate] = self.bridge_run(
+                    bridge,
+                    &what,
+                    "sessions",
+                    &["--count", &count],
+                    round,
+                    ["per_second"],
+                );
+                figures.sessions.extend(rate);
+            }
+        }
+        (
+            figures.iter().map(Figures::medians).collect(),
+            median(direct),
+        )
+    }
+
+    /// One turn of a client measurement through `bridge`.
+    fn bridge_run<const N: usize>(
+        &mut self,
+        bridge: &Bridge,
+        what: &str,
+        command: &str,
+        extra: &[&str],
+        round: usize,
+        keys: [&str; N],
+    ) -> [Option<f64>; N] {
+        let slice = self.slice_arg();
+        let mut args = vec![command, "--url", &bridge.url, "--seconds", &slice];
+        if bridge.relay {
+            args.push("--relay");
+        }
+        args.extend_from_slice(extra);
+        let what = format!("{}: {what}, round {round}", bridge.name);
+        self.client_figures(&what, &args, keys)
+    }
+
+    /// dnsperf against the authoritative server, the resolver's cache and
+    /// unbound, taking turns.
+    fn dns_rows(&mut self, banner: &Banner, unbound: Option<SocketAddr>) -> Result<Vec<Row>> {
+        let queries = self.dir.join("queries.txt");
+        std::fs::write(&queries, "gaia.cs.umass.edu A\n")?;
+        let mut servers = vec![
+            ("dns-cs-umass", banner.target("dns-cs-umass")?),
+            ("the resolver dns", banner.target("dns")?),
+        ];
+        servers.extend(unbound.map(|addr| ("unbound", addr)));
+        let mut qps = vec![Vec::new(); servers.len()];
+        let mut ms = vec![Vec::new(); servers.len()];
+        for round in 1..=ROUNDS {
+            for (i, (name, addr)) in servers.iter().enumerate() {
+                if let Some((q, l)) =
+                    self.dnsperf(&format!("{name}, round {round}"), *addr, &queries)
+                {
+                    qps[i].push(q);
+                    ms[i].push(l);
+                }
+            }
+        }
+        let at = |figures: &[Vec<f64>], i: usize| figures.get(i).and_then(|f| median(f.clone()));
+        let unbound = |figures: &[Vec<f64>]| unbound.and_then(|_| at(figures, 2));
+        Ok(vec![
+            Row::new(
+                "DNS authoritative answer (gaia.cs.umass.edu A at dns-cs-umass, dnsperf -c 4)",
+                "qps",
+                at(&qps, 0),
+            )
+            .peer("unbound local-data", unbound(&qps))
+            .target(Target::RatioAtLeast(0.5)),
+            Row::new("same, mean latency", "ms", at(&ms, 0)).peer("unbound", unbound(&ms)),
+            Row::new(
+                "the resolver `dns` answering from its cache",
+                "qps",
+                at(&qps, 1),
+            )
+            .peer("unbound local-data", unbound(&qps))
+            .target(Target::RatioAtLeast(0.5)),
+            Row::new("same, mean latency", "ms", at(&ms, 1)).peer("unbound", unbound(&ms)),
+        ])
+    }
+
+    /// dnsperf's queries per second and mean latency against `server`.
+    fn dnsperf(&mut self, what: &str, server: SocketAddr, queries: &Path) -> Option<(f64, f64)> {
+        tools::installed("dnsperf")?;
+        self.progress(&format!("dnsperf against {what} ({server})"));
+        let output = Command::new("dnsperf")
+            .args([
+                "-s",
+                &server.ip().to_string(),
+                "-p",
+                &server.port().to_string(),
+            ])
+            .arg("-d")
+            .arg(queries)
+            .args(["-c", "4", "-l", &self.slice_arg()])
+            .output();
+        let text = match output {
+            Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+            Err(e) => {
+                self.note(format!("FAILED: dnsperf against {what}: {e}"));
+                return None;
+            }
+        };
+        let figures = tools::dnsperf(&text);
+        if let Some((qps, ms)) = figures {
+            eprintln!("xtask: bench:         {qps:.0} qps, {ms:.2} ms mean");
+        } else {
+            self.note(format!("FAILED: dnsperf against {what}: {}", text.trim()));
+        }
+        figures
+    }
+
+    /// wrk against the relay's web server and nginx, taking turns.
+    fn web_row(&mut self, banner: &Banner, nginx: Option<SocketAddr>) -> Result<Row> {
+        let relay = banner.target("http")?;
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for round in 1..=ROUNDS {
+            ours.extend(self.wrk(&format!("the relay's web server, round {round}"), relay));
+            if let Some(nginx) = nginx {
+                theirs.extend(self.wrk(&format!("nginx, round {round}"), nginx));
+            }
+        }
+        Ok(Row::new(
+            format!("reference web server, the 557-byte /{PAGE}, wrk -t1 -c32"),
+            "req/s",
+            median(ours),
+        )
+        .peer("nginx, 1 worker", median(theirs))
+        .target(Target::RatioAtLeast(0.9)))
+    }
+
+    fn wrk(&mut self, what: &str, server: SocketAddr) -> Option<f64> {
+        tools::installed("wrk")?;
+        self.progress(&format!("wrk against {what} ({server})"));
+        let output = Command::new("wrk")
+            .args(["-t1", "-c32", &format!("-d{}s", self.slice)])
+            .arg(format!("http://{server}/{PAGE}"))
+            .output();
+        let result = output
+            .context("starting wrk")
+            .and_then(|o| tools::wrk(&String::from_utf8_lossy(&o.stdout)));
+        match result {
+            Ok(rate) => {
+                eprintln!("xtask: bench:         {rate:.0} requests/s");
+                Some(rate)
+            }
+            Err(e) => {
+                self.note(format!("FAILED: wrk against {what}: {e:#}"));
+                None
+            }
+        }
+    }
+
+    fn smtp_row(&mut self, banner: &Banner) -> Result<Row> {
+        let smtp = banner.target("smtp")?.to_string();
+        let seconds = (self.slice * ROUNDS as u32).to_string();
+        let [rate] = self.client_figures(
+            "SMTP ingest, 4 clients",
+            &[
+                "smtp",
+                "--addr",
+                &smtp,
+                "--clients",
+                "4",
+                "--seconds",
+                &seconds,
+            ],
+            ["per_second"],
+        );
+        Ok(Row::new(
+            "SMTP ingest, fsync before 250, 4 native clients",
+            "msg/s",
+            rate,
+        )
+        .target(Target::AtLeast(1000.0)))
+    }
+
+    /// Resident memory (MiB) with [`IDLE_SESSIONS`] idle sessions through
+    /// `bridge`, process `pid` (extrapolated from fewer when the open-file
+    /// limit is lower), and KiB per session.
+    fn idle_memory(&mut self, bridge: &Bridge, pid: u32) -> (Option<f64>, Option<f64>) {
+        let count = self.idle_sessions.to_string();
+        let pid = pid.to_string();
+        let mut args = vec![
+            "idle",
+            "--url",
+            &bridge.url,
+            "--count",
+            &count,
+            "--pid",
+            &pid,
+        ];
+        if bridge.relay {
+            args.push("--relay");
+        }
+        let what = format!("{}: {count} idle sessions", bridge.name);
+        let [before, per_session] =
+            self.client_figures(&what, &args, ["before_kib", "per_session_kib"]);
+        let at_full = before
+            .zip(per_session)
+            .map(|(before, each)| (before + each * IDLE_SESSIONS as f64) / 1024.0);
+        (at_full, per_session)
+    }
+
+    /// The relay's memory with 10,000 idle sessions beside websocat's.
+    fn idle_rows(
+        &self,
+        relay: (Option<f64>, Option<f64>),
+        websocat: (Option<f64>, Option<f64>),
+    ) -> Vec<Row> {
+        let how = if self.idle_sessions < IDLE_SESSIONS {
+            format!(
+                ", extrapolated from {}",
+                report::number(self.idle_sessions as f64)
+            )
+        } else {
+            String::new()
+        };
+        vec![
+            Row::new(
+                format!(
+                    "resident memory with {} idle /ws sessions to the echo server{how}",
+                    report::number(IDLE_SESSIONS as f64)
+                ),
+                "MiB",
+                relay.0,
+            )
+            .peer("websocat", websocat.0)
+            .target(Target::AtMost(IDLE_MEMORY_MIB)),
+            Row::new("memory per idle session", "KiB", relay.1).peer("websocat", websocat.1),
+        ]
+    }
+
+    /// The page's first load, if `cargo xtask dist` has built it.
+    fn page_row(&mut self) -> Row {
+        let wasm = super::root().join("dist/pkg/wirelab_frontend_bg.wasm");
+        let size = |p: &Path| std::fs::metadata(p).ok().map(|m| m.len() as f64 / 1e6);
+        let mut gz = wasm.clone().into_os_string();
+        gz.push(".gz");
+        match (size(&wasm), size(Path::new(&gz))) {
+            (Some(raw), gzipped) => Row::new(
+                format!(
+                    "the page's WASM (dist/, {} gzipped)",
+                    gzipped
+                        .map(|g| format!("{} MB", report::number(g)))
+                        .unwrap_or("not".into())
+                ),
+                "MB",
+                Some(raw),
+            ),
+            (None, _) => {
+                self.note("the page's size is not measured: run `cargo xtask dist` first".into());
+                Row::new("the page's WASM", "MB", None)
+            }
+        }
+    }
+
+    fn write_results(&self, rows: &[Row]) -> Result<()> {
+        let context = report::Context {
+            date: command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+            commit: commit(),
+            machine: machine(),
+            rounds: ROUNDS,
+            slice: self.slice,
+            notes: self.notes.clone(),
+        };
+        let file = super::root().join("bench/RESULTS.md");
+        let old = std::fs::read_to_string(&file).ok();
+        let text = report::results_file(&context, rows, old.as_deref());
+        std::fs::write(&file, &text).with_context(|| format!("writing {}", file.display()))?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out)?;
+        write!(out, "{}", report::table(rows))?;
+        for note in &self.notes {
+            writeln!(out, "{note}")?;
+        }
+        writeln!(out, "\nwritten to {}", file.display())?;
+        Ok(())
+    }
+}
+
+/// What a WebSocket bridge is measured with.
+struct Bridge {
+    name: &'static str,
+    url: String,
+    relay: bool,
+}
+
+/// A bridge's figures, one per round that succeeded.
+#[derive(Debug, Default, Clone)]
+struct Figures {
+    p50: Vec<f64>,
+    p99: Vec<f64>,
+    throughput: Vec<f64>,
+    sessions: Vec<f64>,
+}
+
+impl Figures {
+    fn medians(&self) -> Medians {
+        Medians {
+            p50: median(self.p50.clone()),
+            p99: median(self.p99.clone()),
+            throughput: median(self.throughput.clone()),
+            sessions: median(self.sessions.clone()),
+        }
+    }
+}
+
+/// A bridge's median figures; `None` where no round succeeded.
+#[derive(Debug, Default, Clone, Copy)]
+struct Medians {
+    p50: Option<f64>,
+    p99: Option<f64>,
+    throughput: Option<f64>,
+    sessions: Option<f64>,
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
+/// The bridges' rows: the relay beside websocat and websockify, and what
+/// it adds to the direct round trip.
+fn bridge_rows(
+    wirelab: Medians,
+    websocat: Medians,
+    websockify: Medians,
+    direct: Option<f64>,
+) -> Vec<Row> {
+    let added = wirelab.p50.zip(direct).map(|(relay, tcp)| relay - tcp);
+    vec![
+        Row::new(
+            "relay round trip, 100 bytes to a TCP echo server, p50",
+            "µs",
+            wirelab.p50,
+        )
+        .peer("websocat", websocat.p50)
+        .target(Target::RatioAtMost(0.8)),
+        Row::new("same, p50", "µs", wirelab.p50).peer("websockify", websockify.p50),
+        Row::new("same, p99", "µs", wirelab.p99).peer("websocat", websocat.p99),
+        Row::new(
+            "what the relay adds to a loopback round trip (p50 through it minus direct TCP p50)",
+            "µs",
+            added,
+        )
+        .peer("direct TCP p50", direct)
+        .target(Target::AtMost(300.0)),
+        Row::new(
+            "relay echo throughput, 16 KiB messages (bytes echoed)",
+            "MB/s",
+            wirelab.throughput,
+        )
+        .peer("websocat", websocat.throughput)
+        .target(Target::RatioAtLeast(1.1)),
+        Row::new("same", "MB/s", wirelab.throughput).peer("websockify", websockify.throughput),
+        Row::new(
+            format!("{CONCURRENT_SESSIONS} sessions at once, round trips per second"),
+            "rt/s",
+            wirelab.sessions,
+        )
+        .peer("websocat", websocat.sessions)
+        .target(Target::RatioAtLeast(1.0)),
+        Row::new("same", "rt/s", wirelab.sessions).peer("websockify", websockify.sessions),
+    ]
+}
+
+/// The idle sessions that fit in `limit` descriptors.
+fn idle_sessions_within(limit: u64) -> usize {
+    let fit = limit.saturating_sub(SPARE_FDS) / FDS_PER_IDLE_SESSION;
+    (fit as usize).min(IDLE_SESSIONS)
+}
+
+/// The relay's configuration: free ports, a data directory of its own, no
+/// simulated DNS distance, limits above what the run opens, and the echo
+/// server allowed as a custom target.
+fn relay_config(dir: &Path, echo_port: u16) -> String {
+    let sessions = IDLE_SESSIONS + 1000;
+    format!(
+        "port = 0\ndata_dir = {data:?}\ndist = {dist:?}\n\n\
+         [limits]\n\
+         max_connections = {sessions}\n\
+         max_connections_per_client = {sessions}\n\
+         server_max_connections = {sessions}\n\
+         max_bytes_per_connection = {big}\n\
+         max_bytes_per_minute = {big}\n\n\
+         [[policy.rules]]\n\
+         description = \"the benchmark's echo server\"\n\
+         cidrs = [\"127.0.0.1/32\"]\n\
+         ports = [{echo_port}]\n\
+         transports = [\"tcp\"]\n\n\
+         [servers.http]\nport = 0\n\n\
+         [servers.upper]\ntcp_port = 0\nudp_port = 0\n\n\
+         [servers.ftp]\nport = 0\npassive_port_first = 0\n\n\
+         [servers.dns]\nport = 0\nsimulate_distance = false\n\n\
+         [servers.smtp]\nport = 0\n\n\
+         [servers.pop3]\nport = 0\n",
+        data = dir.join("data"),
+        dist = dir.join("no-dist"),
+        big = 1u64 << 50,
+    )
+}
+
+fn is_root() -> bool {
+    command_line("id", &["-u"]) == "0"
+}
+
+/// The first line a command prints, or "unknown".
+fn command_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `git rev-parse HEAD`, marked when the tree has changes.
+fn commit() -> String {
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(super::root())
+        .output()
+        .map_or("unknown".into(), |o| {
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        });
+    let dirty = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .current_dir(super::root())
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty());
+    if dirty {
+        format!("`{head}` (with uncommitted changes)")
+    } else {
+        format!("`{head}`")
+    }
+}
+
+/// `uname -a`, the cores and the memory.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or("unknown".into(), |kib| {
+            format!("{:.1} GiB", kib / 1024.0 / 1024.0)
+        });
+    format!(
+        "`{}`, {cores} cores, {memory} memory",
+        command_line("uname", &["-a"])
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_the_rounds_is_the_figure() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0, 1.0, 200.0]), Some(3.0));
+        assert_eq!(median(vec![4.0, 1.0]), Some(2.5));
+    }
+
+    #[test]
+    fn the_relay_adds_its_p50_minus_the_direct_one() {
+        let wirelab = Medians {
+            p50: Some(45.0),
+            ..Medians::default()
+        };
+        let rows = bridge_rows(wirelab, Medians::default(), Medians::default(), Some(18.0));
+        let added = rows
+            .iter()
+            .find(|r| r.what.starts_with("what the relay adds"))
+            .unwrap();
+        assert_eq!(added.wirelab, Some(27.0));
+        assert_eq!(added.peer, Some(("direct TCP p50".to_string(), Some(18.0))));
+        // A peer not measured stays in its row, without a figure.
+        assert_eq!(rows[0].peer, Some(("websocat".to_string(), None)));
+    }
+
+    #[test]
+    fn idle_sessions_fit_the_open_file_limit() {
+        assert_eq!(idle_sessions_within(1 << 20), IDLE_SESSIONS);
+        assert_eq!(idle_sessions_within(20_000), 9_744);
+        assert_eq!(idle_sessions_within(100), 0);
+    }
+
+    #[test]
+    fn the_relay_config_allows_the_echo_server_only() {
+        let config = relay_config(Path::new("/tmp/b"), 4242);
+        assert!(config.contains("ports = [4242]"));
+        assert!(config.contains("cidrs = [\"127.0.0.1/32\"]"));
+        assert!(config.contains("simulate_distance = false"));
+        assert!(config.contains(&format!("max_connections = {}", IDLE_SESSIONS + 1000)));
+    }
+}

@@ -1,0 +1,91 @@
+//! The peers the relay is compared with, each started on a free loopback
+//! port with a configuration of its own in the run's folder: websocat and
+//! websockify bridging to the echo server, unbound answering the one record
+//! as local-data with one thread, nginx serving the course's page with one
+//! worker. Each lives as long as its [`Running`].
+
+use super::tools::{self, Running};
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// How long a peer may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// Starts `cmd` and waits until it listens on `port`.
+fn start(name: &'static str, cmd: &mut Command, port: u16) -> Result<(Running, SocketAddr)> {
+    let mut peer = Running::spawn(name, cmd.stdout(Stdio::null()).stderr(Stdio::null()))?;
+    peer.wait_for(loopback(port), START_TIMEOUT)?;
+    Ok((peer, loopback(port)))
+}
+
+/// websocat bridging WebSocket binary messages to the echo server.
+pub fn websocat(echo: SocketAddr) -> Result<(Running, SocketAddr)> {
+    let port = tools::free_port()?;
+    let mut cmd = Command::new("websocat");
+    // -E: a session ends when either side closes, as the relay's do.
+    cmd.args(["-E", "--binary", &format!("ws-l:127.0.0.1:{port}")])
+        .arg(format!("tcp:{echo}"));
+    start("websocat", &mut cmd, port)
+}
+
+/// websockify bridging to the echo server.
+pub fn websockify(echo: SocketAddr) -> Result<(Running, SocketAddr)> {
+    let port = tools::free_port()?;
+    let mut cmd = Command::new("websockify");
+    cmd.arg(format!("127.0.0.1:{port}")).arg(echo.to_string());
+    start("websockify", &mut cmd, port)
+}
+
+/// unbound with `gaia.cs.umass.edu A` as local-data, one thread, in the
+/// foreground, no chroot and no user change.
+pub fn unbound(dir: &Path) -> Result<(Running, SocketAddr)> {
+    let port = tools::free_port()?;
+    let config = dir.join("unbound.conf");
+    let text = format!(
+        "server:\n  interface: 127.0.0.1\n  port: {port}\n  num-threads: 1\n  do-daemonize: no\n  \
+         chroot: \"\"\n  username: \"\"\n  directory: \"{dir}\"\n  pidfile: \"{dir}/unbound.pid\"\n  \
+         use-syslog: no\n  logfile: \"\"\n  do-ip6: no\n  access-control: 127.0.0.0/8 allow\n  \
+         local-data: \"gaia.cs.umass.edu. A 128.119.245.12\"\n\
+         remote-control:\n  control-enable: no\n",
+        dir = dir.display()
+    );
+    std::fs::write(&config, text)?;
+    let mut cmd = Command::new("unbound");
+    cmd.arg("-d").arg("-c").arg(&config);
+    start("unbound", &mut cmd, port)
+}
+
+/// nginx with one worker serving `page` at `/<path>` from a folder of its
+/// own, access log off.
+pub fn nginx(dir: &Path, page: &Path, path: &str) -> Result<(Running, SocketAddr)> {
+    let port = tools::free_port()?;
+    let root = dir.join("www");
+    let served = root.join(path);
+    std::fs::create_dir_all(served.parent().context("the page's folder")?)?;
+    std::fs::copy(page, &served).with_context(|| format!("copying {}", page.display()))?;
+    let config = dir.join("nginx.conf");
+    // Workers run as the user who starts nginx (as `nobody`, root's could
+    // not read a private temporary folder); keep-alive is not cut at 1,000
+    // requests, as the relay does not cut it either.
+    let user = if super::is_root() { "user root;\n" } else { "" };
+    let text = format!(
+        "{user}worker_processes 1;\ndaemon off;\npid {dir}/nginx.pid;\nerror_log {dir}/nginx-error.log;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n  default_type text/html;\n  keepalive_requests 1000000;\n  \
+         client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n  \
+         server {{ listen 127.0.0.1:{port}; root {root}; }}\n}}\n",
+        dir = dir.display(),
+        root = root.display()
+    );
+    std::fs::write(&config, text)?;
+    let mut cmd = Command::new("nginx");
+    cmd.arg("-c").arg(&config).arg("-p").arg(dir);
+    start("nginx", &mut cmd, port)
+}
