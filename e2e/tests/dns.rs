@@ -42,6 +42,16 @@ fn open_dns(lab: &mut Lab) -> Result<()> {
 
 /// Sends the draft and waits for the reply (or failure) of query `n`
 /// (counting from 1) in the transcript.
+/// Recursive mode: the local resolver chosen, RD set.
+fn choose_recursive(b: &Browser) -> Result<()> {
+    b.click(&b.testid("mode-recursive")?)?;
+    b.wait_until("the resolver chosen, RD on", || {
+        let rd = b.property(&b.testid("flag-rd")?, "checked")?;
+        Ok((value(b, "target-select")? == "dns" && rd.as_deref() == Some("true")).then_some(()))
+    })?;
+    Ok(())
+}
+
 fn send(b: &Browser, n: usize) -> Result<()> {
     b.click(&b.testid("send")?)?;
     b.wait_until(&format!("the reply to query {n}"), || {
@@ -196,11 +206,7 @@ fn gaia_recursively_draws_the_trace_then_comes_from_the_cache() -> Result<()> {
     };
     open_dns(&mut lab)?;
     let b = &lab.browser;
-    b.click(&b.testid("mode-recursive")?)?;
-    b.wait_until("the resolver chosen, RD on", || {
-        let rd = b.property(&b.testid("flag-rd")?, "checked")?;
-        Ok((value(b, "target-select")? == "dns" && rd.as_deref() == Some("true")).then_some(()))
-    })?;
+    choose_recursive(b)?;
     send(b, 1)?;
     b.wait_text("outcome", "128.119.245.12")?;
     // The resolver's trace, numbered 1-8 as in the figure.
@@ -259,11 +265,7 @@ fn the_trace_shows_the_roots_distance_as_its_round_trip() -> Result<()> {
     };
     open_dns(&mut lab)?;
     let b = &lab.browser;
-    b.click(&b.testid("mode-recursive")?)?;
-    b.wait_until("the resolver chosen, RD on", || {
-        let rd = b.property(&b.testid("flag-rd")?, "checked")?;
-        Ok((value(b, "target-select")? == "dns" && rd.as_deref() == Some("true")).then_some(()))
-    })?;
+    choose_recursive(b)?;
     send(b, 1)?;
     b.wait_attribute("trace-summary", "data-messages", "8")?;
     // Message 3 is the root's referral back to the local server.

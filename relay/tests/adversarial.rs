@@ -11,11 +11,11 @@
 //! per attack, what the servers did to the attacker, the memory before,
 //! at its peak and after, and the honest client's p50 and p99.
 
-use std::collections::HashMap;
+mod process;
+
+use process::Wirelab;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,133 +32,56 @@ const MEMORY_SLACK_KIB: u64 = 64 * 1024;
 /// A read that takes longer than this is a failure of the honest client.
 const HONEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The relay process and the address of every catalog target.
+/// The relay process, with its data directory.
 struct Lab {
-    child: Child,
-    targets: HashMap<String, SocketAddr>,
+    relay: Wirelab,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 impl Lab {
+    /// The classroom-sized caps, and time bounds short enough that the
+    /// suite sees them act.
     fn start() -> Lab {
         let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("wirelab.toml");
-        std::fs::write(&config, config_text(dir.path())).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wirelab"))
-            .arg("--config")
-            .arg(&config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let targets = read_banner(child.stdout.take().unwrap());
+        let config = process::config(
+            dir.path(),
+            &[
+                (
+                    "limits",
+                    "server_idle_timeout_secs = 4.0
+write_timeout_secs = 2.0
+server_max_connections = 512",
+                ),
+                (
+                    "servers.http",
+                    "head_timeout_secs = 2.0
+request_timeout_secs = 3.0",
+                ),
+                (
+                    "servers.smtp",
+                    "command_timeout_secs = 2.0
+data_timeout_secs = 3.0",
+                ),
+                ("servers.pop3", "command_timeout_secs = 2.0"),
+                (
+                    "servers.ftp",
+                    "line_timeout_secs = 2.0
+send_timeout_secs = 2.0",
+                ),
+            ],
+        );
         Lab {
-            child,
-            targets,
+            relay: Wirelab::spawn(&config),
             _dir: dir,
         }
     }
 
     fn addr(&self, name: &str) -> SocketAddr {
-        *self
-            .targets
-            .get(name)
-            .unwrap_or_else(|| panic!("{name} is not in the banner: {:?}", self.targets))
+        self.relay.addr(name)
     }
 
-    /// The relay's resident memory, in KiB.
     fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("the relay is running");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS in /proc/<pid>/status")
-    }
-}
-
-/// Every port free, the classroom-sized caps, and time bounds short enough
-/// that the suite sees them act.
-fn config_text(dir: &Path) -> String {
-    format!(
-        r#"port = 0
-data_dir = {data:?}
-dist = {dist:?}
-
-[limits]
-server_idle_timeout_secs = 4.0
-write_timeout_secs = 2.0
-server_max_connections = 512
-
-[servers.http]
-port = 0
-head_timeout_secs = 2.0
-request_timeout_secs = 3.0
-
-[servers.upper]
-tcp_port = 0
-udp_port = 0
-
-[servers.smtp]
-port = 0
-command_timeout_secs = 2.0
-data_timeout_secs = 3.0
-
-[servers.pop3]
-port = 0
-command_timeout_secs = 2.0
-
-[servers.ftp]
-port = 0
-passive_port_first = 0
-line_timeout_secs = 2.0
-send_timeout_secs = 2.0
-
-[servers.dns]
-port = 0
-"#,
-        data = dir.join("data"),
-        dist = dir.join("no-dist"),
-    )
-}
-
-/// Reads `name transport host:port description` lines up to "Press Ctrl-C".
-fn read_banner(stdout: std::process::ChildStdout) -> HashMap<String, SocketAddr> {
-    use std::io::BufRead;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut targets = HashMap::new();
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the relay prints its banner");
-        if line.starts_with("Press") {
-            return targets;
-        }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if let [name, "tcp" | "udp", addr, ..] = words.as_slice()
-            && let Ok(addr) = addr.parse()
-        {
-            targets.insert(name.to_string(), addr);
-        }
+        self.relay.rss_kib()
     }
 }
 

@@ -5,10 +5,13 @@
 //! within 5 s of SIGTERM with such clients still connected.
 
 mod common;
+mod process;
+
+use process::Wirelab;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn addr(relay: &common::TestRelay, name: &str) -> SocketAddr {
@@ -133,59 +136,14 @@ async fn a_client_that_never_reads_is_dropped_and_others_are_served() {
     .unwrap();
 }
 
-/// A child process killed and reaped however the test ends.
-struct Reaped(std::process::Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The `wirelab` binary on free ports; stops within 5 s of SIGTERM even
 /// with a client that never reads and one that trickles a request.
 #[test]
 fn the_relay_stops_within_five_seconds_with_attackers_connected() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("wirelab.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "port = 0\ndata_dir = {:?}\ndist = {:?}\n\n[servers.http]\nport = 0\n\n\
-             [servers.upper]\ntcp_port = 0\nudp_port = 0\n\n[servers.smtp]\nport = 0\n\n\
-             [servers.pop3]\nport = 0\n\n[servers.ftp]\nport = 0\npassive_port_first = 0\n\n\
-             [servers.dns]\nport = 0\n",
-            dir.path().join("data"),
-            dir.path().join("no-dist")
-        ),
-    )
-    .unwrap();
-    let mut child = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_wirelab"))
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let child = &mut child.0;
-    let mut http = None;
-    let mut smtp = None;
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            ["http", "tcp", a, ..] => http = a.parse::<SocketAddr>().ok(),
-            ["smtp", "tcp", a, ..] => smtp = a.parse::<SocketAddr>().ok(),
-            ["Press", ..] => break,
-            _ => {}
-        }
-    }
-    let (http, smtp) = (http.unwrap(), smtp.unwrap());
+    let mut relay = Wirelab::spawn(&process::config(dir.path(), &[]));
+    let (http, smtp) = (relay.addr("http"), relay.addr("smtp"));
+    let child = &mut relay.child;
     let mut greedy = TcpStream::connect(http).unwrap();
     greedy
         .set_write_timeout(Some(Duration::from_millis(300)))
@@ -217,7 +175,7 @@ fn the_relay_stops_within_five_seconds_with_attackers_connected() {
         took < Duration::from_secs(5),
         "the relay took {took:?} to stop with attackers connected"
     );
-    drop((greedy, slow, lines));
+    drop((greedy, slow));
 }
 
 /// A page that floods a session and never reads what comes back is ended

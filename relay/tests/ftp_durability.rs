@@ -3,72 +3,23 @@
 //! separate process on free ports with its own data directory, and a new
 //! process on the same directory serves what the first one acknowledged.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod process;
+
+use process::Wirelab;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 use wirelab_shared::ftp::address::find_host_port;
 
-struct Running {
-    child: Child,
-    ftp: u16,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn config(dir: &Path) -> PathBuf {
-    let path = dir.join("wirelab.toml");
-    let text = format!(
-        "port = 0\ndata_dir = {:?}\ndist = {:?}\n\n[servers.upper]\ntcp_port = 0\nudp_port = 0\n\n\
-         [servers.http]\nport = 0\n\n[servers.smtp]\nport = 0\n\n[servers.pop3]\nport = 0\n\n\
-         [servers.dns]\nenabled = false\n\n\
-         [servers.ftp]\nport = 0\npassive_port_first = 0\npassive_port_count = 8\n",
-        dir.join("data"),
-        dir.join("no-dist")
-    );
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// Starts the relay and reads the FTP server's port from its banner.
-fn spawn(config: &Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wirelab"))
-        .arg("--config")
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut ftp = 0;
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the relay prints its banner");
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.first() {
-            Some(&"ftp") => ftp = words[2].rsplit(':').next().unwrap().parse().unwrap(),
-            Some(&"Press") => break,
-            _ => {}
-        }
-    }
-    assert!(ftp != 0, "the FTP server is in the banner");
-    Running { child, ftp }
+    process::config(
+        dir,
+        &[
+            ("servers.dns", "enabled = false"),
+            ("servers.ftp", "passive_port_count = 8"),
+        ],
+    )
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -122,9 +73,9 @@ fn an_acknowledged_upload_survives_kill_9_and_an_interrupted_one_never_appears()
     let upload = dir.path().join("data/ftp/upload");
     let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
     {
-        let relay = spawn(&cfg);
+        let relay = Wirelab::spawn(&cfg);
         // One upload acknowledged...
-        let (mut control, mut data) = student(relay.ftp);
+        let (mut control, mut data) = student(relay.port("ftp"));
         let opening = say(&mut control, "STOR /upload/done.bin");
         assert!(
             opening.starts_with("125 ") || opening.starts_with("150 "),
@@ -134,7 +85,7 @@ fn an_acknowledged_upload_survives_kill_9_and_an_interrupted_one_never_appears()
         drop(data);
         assert!(line(&mut control).starts_with("226 "));
         // ...and one still under way when the relay dies.
-        let (mut control, mut data) = student(relay.ftp);
+        let (mut control, mut data) = student(relay.port("ftp"));
         let opening = say(&mut control, "STOR /upload/half.bin");
         assert!(
             opening.starts_with("125 ") || opening.starts_with("150 "),
@@ -143,16 +94,15 @@ fn an_acknowledged_upload_survives_kill_9_and_an_interrupted_one_never_appears()
         data.write_all(&payload[..100_000]).unwrap();
         // SIGKILL: no chance to flush or clean anything.
         let mut relay = relay;
-        relay.child.kill().unwrap();
-        relay.child.wait().unwrap();
+        relay.kill_9();
     }
     assert_eq!(std::fs::read(upload.join("done.bin")).unwrap(), payload);
     assert!(!upload.join("half.bin").exists());
     // What a kill during the write itself would leave: a temporary file.
     std::fs::write(upload.join(".wirelab-part.0123456789abcdef"), b"half").unwrap();
-    let relay = spawn(&cfg);
+    let relay = Wirelab::spawn(&cfg);
     assert_eq!(names_in(&upload), ["done.bin"], "removed at start");
-    let (mut control, mut data) = student(relay.ftp);
+    let (mut control, mut data) = student(relay.port("ftp"));
     let opening = say(&mut control, "NLST /upload");
     assert!(
         opening.starts_with("125 ") || opening.starts_with("150 "),

@@ -5,6 +5,7 @@
 //! reads, while an honest session goes through.
 
 mod mail_process;
+mod process;
 
 use mail_process::*;
 use std::io::{ErrorKind, Write};

@@ -6,6 +6,7 @@
 //! message it acknowledged, whole and once. Also `wirelab reset-mailbox`.
 
 mod mail_process;
+mod process;
 
 use mail_process::*;
 use std::collections::HashMap;

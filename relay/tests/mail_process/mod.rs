@@ -4,104 +4,51 @@
 //! and blocking SMTP and POP3 helpers over `std::net`.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::process::{self, Wirelab};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-/// A running relay; killed when dropped.
+/// A running relay and its mail servers' ports; killed when dropped.
 pub struct Running {
-    pub child: Child,
+    pub relay: Wirelab,
     pub smtp: u16,
     pub pop3: u16,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Running {
     /// SIGKILL: no chance to flush or clean anything up.
     pub fn kill_9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        self.relay.kill_9();
     }
 
     /// The most memory the process has held so far (VmHWM), in bytes.
     pub fn peak_memory(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("Linux /proc");
-        let kb = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .expect("VmHWM in /proc/<pid>/status");
-        kb * 1024
+        self.relay.peak_kib() * 1024
     }
 }
 
 /// A config file in `dir` with every port free, data in `dir/data`, the
-/// DNS servers off, and `extra` TOML appended to the mail servers' tables
-/// (`smtp` and `pop3` keys as `[servers.smtp]` lines, say).
+/// DNS servers off, and `smtp_extra` and `pop3_extra` TOML lines added to
+/// the mail servers' tables.
 pub fn config(dir: &Path, smtp_extra: &str, pop3_extra: &str) -> PathBuf {
-    let path = dir.join("wirelab.toml");
-    let text = format!(
-        "port = 0\ndata_dir = {:?}\ndist = {:?}\n\n\
-         [servers.http]\nport = 0\n\n\
-         [servers.upper]\ntcp_port = 0\nudp_port = 0\n\n\
-         [servers.ftp]\nport = 0\npassive_port_first = 0\npassive_port_count = 4\n\n\
-         [servers.dns]\nenabled = false\n\n\
-         [servers.smtp]\nport = 0\n{smtp_extra}\n\n\
-         [servers.pop3]\nport = 0\n{pop3_extra}\n",
-        dir.join("data"),
-        dir.join("no-dist")
-    );
-    std::fs::write(&path, text).unwrap();
-    path
+    process::config(
+        dir,
+        &[
+            ("servers.dns", "enabled = false"),
+            ("servers.ftp", "passive_port_count = 4"),
+            ("servers.smtp", smtp_extra),
+            ("servers.pop3", pop3_extra),
+        ],
+    )
 }
 
 /// Starts the relay and reads the ports of the mail servers from its banner.
 pub fn spawn(config: &Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wirelab"))
-        .arg("--config")
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let (mut smtp, mut pop3) = (0, 0);
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the relay prints its banner");
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let port = |w: &[&str]| w[2].rsplit(':').next().unwrap().parse::<u16>().unwrap();
-        match words.first() {
-            Some(&"smtp") => smtp = port(&words),
-            Some(&"pop3") => pop3 = port(&words),
-            Some(&"Press") => break,
-            _ => {}
-        }
-    }
-    assert!(
-        smtp != 0 && pop3 != 0,
-        "both mail servers are in the banner"
-    );
-    Running { child, smtp, pop3 }
+    let relay = Wirelab::spawn(config);
+    let (smtp, pop3) = (relay.port("smtp"), relay.port("pop3"));
+    Running { relay, smtp, pop3 }
 }
 
 pub fn connect(port: u16) -> TcpStream {
