@@ -40,16 +40,22 @@ async fn five_hundred_concurrent_sessions_each_round_trip() {
         .await,
     );
     let all_open = Arc::new(Barrier::new(SESSIONS + 1));
+    // Released once the relay's count is read: a round trip without added
+    // delay takes microseconds, so a session released at once could end
+    // (and leave the count) before the count is read.
+    let go = Arc::new(Barrier::new(SESSIONS + 1));
     let started = Instant::now();
     let tasks: Vec<_> = (0..SESSIONS)
         .map(|i| {
             let relay = relay.clone();
             let all_open = all_open.clone();
+            let go = go.clone();
             tokio::spawn(async move {
                 let mut ws = relay.open("target=upper-tcp").await;
                 expect_connected(&mut ws).await;
                 // Everyone is connected before anyone talks.
                 all_open.wait().await;
+                go.wait().await;
                 let line = format!("session {i} says hello\n");
                 send_bytes(&mut ws, line.as_bytes()).await;
                 let mut got = Vec::new();
@@ -85,6 +91,7 @@ async fn five_hundred_concurrent_sessions_each_round_trip() {
         panic!("not every session connected; failures: {failed:?}");
     }
     assert_eq!(relay.relay.state.limiter.open(), SESSIONS);
+    go.wait().await;
     let finished = join_all(tasks).await;
     let ok = finished.iter().filter(|r| r.is_ok()).count();
     assert_eq!(ok, SESSIONS, "every session made its round trip");
