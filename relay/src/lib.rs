@@ -22,6 +22,7 @@ pub mod data_channels;
 pub mod delay;
 pub mod dns_api;
 pub mod driver;
+pub mod durable;
 pub mod homes;
 pub mod identity;
 pub mod limits;

@@ -17,6 +17,7 @@
 //! tokio's blocking pool (see [`crate::driver::TcpServerSettings::blocking`]).
 
 use crate::config::MailStorage;
+use crate::durable::sync_dir;
 use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -56,16 +57,6 @@ pub struct MailboxSummary {
 
 fn io(e: std::io::Error) -> StoreError {
     StoreError::Io(e.to_string())
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    // Directory fsync makes a rename or an unlink durable (POSIX); other
-    // platforms have no such call and their file systems order it anyway.
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
 }
 
 /// The unique id and size encoded in a Maildir file name.

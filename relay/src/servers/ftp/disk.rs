@@ -20,6 +20,7 @@
 //! root with the demo files. Calls block on the file system; the files are a
 //! lab's (small), so the driver calls them from its task directly.
 
+use crate::durable::sync_dir;
 use std::fs::File;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -344,16 +345,6 @@ fn replace_durably(file: &Path, appended_to: Option<&Path>, bytes: &[u8]) -> std
         return Err(e);
     }
     sync_dir(dir)
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    // Directory fsync makes the rename durable (POSIX); other platforms have
-    // no such call and their file systems order it anyway.
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
 }
 
 /// Removes the temporary files of uploads a crash interrupted; returns how
