@@ -555,17 +555,8 @@ pub fn parse_chunks(buf: &[u8], start: usize, max_body: usize) -> ChunkLayout {
             layout.end = at;
             return layout;
         };
-        let line = size_line.slice(buf);
-        let hex_end = line
-            .iter()
-            .position(|b| !b.is_ascii_hexdigit())
-            .unwrap_or(line.len());
-        let rest = &line[hex_end..];
-        let rest_ok = rest.is_empty() || rest[0] == b';' || rest[0] == b' ' || rest[0] == b'\t';
-        let size = std::str::from_utf8(&line[..hex_end])
-            .ok()
-            .and_then(|h| usize::from_str_radix(h, 16).ok());
-        let Some(size) = size.filter(|_| hex_end > 0 && rest_ok) else {
+        // The framer's reading of the size line, so the two never disagree.
+        let Ok(Some(size)) = chunk_size(size_line.slice(buf)) else {
             layout.error = Some("a chunk size must be a hexadecimal number");
             layout.end = at;
             return layout;
