@@ -161,6 +161,31 @@ fn append<E>(all: &mut Drained<E>, more: Drained<E>) {
 
 /// How many lines a client could have sent in `data`: the most replies a
 /// line-based server may owe it.
+/// Every line of `data` that `parse` reads as a command writes back (with
+/// `write`) as a line that parses to the same command: SMTP and POP3.
+fn commands_round_trip<C, E>(
+    data: &[u8],
+    parse: impl Fn(&[u8]) -> Result<C, E>,
+    write: impl Fn(&C) -> Vec<u8>,
+) where
+    C: PartialEq + std::fmt::Debug,
+    E: PartialEq + std::fmt::Debug,
+{
+    for line in data.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Ok(command) = parse(line) {
+            let wire = write(&command);
+            let again = parse(wire.strip_suffix(b"\r\n").unwrap_or(&wire));
+            assert_eq!(
+                again.as_ref(),
+                Ok(&command),
+                "{:?}",
+                String::from_utf8_lossy(&wire)
+            );
+        }
+    }
+}
+
 fn line_count(data: &[u8]) -> usize {
     data.iter().filter(|&&b| b == b'\n').count() + 1
 }

@@ -21,7 +21,7 @@ pub fn pop3(data: &[u8]) {
     ] {
         check(&pop3::dissect::dissect_reply_to(data, &c), data);
     }
-    commands_round_trip(data);
+    super::commands_round_trip(data, pop3::Command::parse, pop3::Command::to_bytes);
     replies_round_trip(data);
     let (a, b) = data.split_at(data.len() / 3);
     let mut t = pop3::Pop3Transcript::new();
@@ -45,24 +45,6 @@ pub fn pop3(data: &[u8]) {
         assert!(!view.parts.is_empty());
     }
     client(data);
-}
-
-/// Every line that parses as a command writes back as a line that parses
-/// to the same command.
-fn commands_round_trip(data: &[u8]) {
-    for line in data.split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if let Ok(command) = pop3::Command::parse(line) {
-            let wire = command.to_bytes();
-            let again = pop3::Command::parse(wire.strip_suffix(b"\r\n").unwrap_or(&wire));
-            assert_eq!(
-                again.as_ref(),
-                Ok(&command),
-                "{:?}",
-                String::from_utf8_lossy(&wire)
-            );
-        }
-    }
 }
 
 /// A reply the framer delimits and the parser reads writes back as one
