@@ -17,7 +17,7 @@
 use crate::AppState;
 use crate::classroom::api::{ApiError, Caller};
 use crate::policy::Refusal;
-use crate::recording::{Header, pcapng, transcript};
+use crate::recording::{Header, Recording, pcapng, transcript};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -164,16 +164,27 @@ fn file_name(header: &Header, extension: &str) -> String {
     format!("wirelab-{target}-{}.{extension}", &header.id[..8])
 }
 
+/// Recording `id`, read on a blocking thread: a file of `max_bytes` does not
+/// hold up the sessions that share this one's runtime thread.
+async fn read_recording(state: &AppState, id: String) -> Result<Recording, ApiError> {
+    let store = state.recordings.clone();
+    tokio::task::spawn_blocking(move || store.open(&id))
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| ApiError::not_found("the recording cannot be read"))
+}
+
+/// A recording grows while its session is open: each download is read anew.
+const NOT_CACHED: &str = "no-store";
+
 pub async fn recording_text(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let header = visible_header(&state, &headers, &id)?;
-    let rec = state
-        .recordings
-        .open(&id)
-        .ok_or_else(|| ApiError::not_found("the recording cannot be read"))?;
+    let rec = read_recording(&state, id).await?;
     let disposition = format!("inline; filename=\"{}\"", file_name(&header, "txt"));
     Ok((
         [
@@ -182,6 +193,7 @@ pub async fn recording_text(
                 "text/plain; charset=utf-8".to_string(),
             ),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, NOT_CACHED.to_string()),
         ],
         transcript(&rec),
     )
@@ -194,15 +206,13 @@ pub async fn recording_pcapng(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let header = visible_header(&state, &headers, &id)?;
-    let rec = state
-        .recordings
-        .open(&id)
-        .ok_or_else(|| ApiError::not_found("the recording cannot be read"))?;
+    let rec = read_recording(&state, id).await?;
     let disposition = format!("attachment; filename=\"{}\"", file_name(&header, "pcapng"));
     Ok((
         [
             (header::CONTENT_TYPE, "application/x-pcapng".to_string()),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, NOT_CACHED.to_string()),
         ],
         pcapng::export(&rec),
     )

@@ -892,10 +892,69 @@ async fn accept_session(
 }
 
 /// Copies bytes both ways between an open TCP connection and the page,
-/// with the session's delay, limits and recording, until one side ends.
+/// with the session's delay, limits and recording, until one side ends;
+/// then a recorded connection is closed as [`close_recorded`] says.
 async fn tcp_bridge(
     run: &mut Run<'_>,
     mut stream: TcpStream,
+    ws: &mut WebSocket,
+    clock: SessionClock,
+    control: Option<&mut ControlSession>,
+) -> Ending {
+    let mut down: DelayLine<Down> = DelayLine::new(run.prepared.delay);
+    // The server has not sent FIN yet (as far as we read).
+    let mut read_open = true;
+    let sides = (&mut stream, &mut down, &mut read_open);
+    let ending = copy_both_ways(run, sides, ws, clock, control).await;
+    let server_unread = read_open && down.is_empty();
+    close_recorded(run, &mut stream, server_unread).await;
+    ending
+}
+
+/// How long a recorded session waits for the server's FIN after the relay
+/// sent its own, so the recording has both. A server answers EOF at once;
+/// one that does not is not waited for longer.
+const SERVER_FIN_WAIT: Duration = Duration::from_secs(1);
+
+/// The end of a recorded TCP session, recorded as it happens: the relay's
+/// FIN unless the page half-closed already, then the server's, read within
+/// [`SERVER_FIN_WAIT`]. Only if `server_unread` (no EOF read yet, nothing
+/// read and not yet handed to the page): otherwise the recording would
+/// have a FIN after bytes it never got. Data instead of the FIN ends the
+/// wait unrecorded, as the page no longer takes it.
+async fn close_recorded(run: &mut Run<'_>, stream: &mut TcpStream, server_unread: bool) {
+    let Some(recorder) = &run.recorder else {
+        return;
+    };
+    let (client_fin, server_fin) = (
+        recorder.client_fin_recorded(),
+        recorder.server_fin_recorded(),
+    );
+    // A page's FIN may still be waiting in its delay line: sent now.
+    let _ = stream.shutdown().await;
+    if !client_fin {
+        run.record(Event::FinFromRelay);
+    }
+    if server_fin || !server_unread {
+        return;
+    }
+    let mut byte = [0u8; 1];
+    let eof = tokio::select! {
+        _ = run.state.shutdown.cancelled() => false,
+        read = tokio::time::timeout(SERVER_FIN_WAIT, stream.read(&mut byte)) => {
+            matches!(read, Ok(Ok(0)))
+        }
+    };
+    if eof {
+        run.record(Event::FinFromPeer);
+    }
+}
+
+/// The loop of [`tcp_bridge`]: the connection, what was read from it and not
+/// yet passed on, and whether its reading side is still open.
+async fn copy_both_ways(
+    run: &mut Run<'_>,
+    (stream, down, read_open): (&mut TcpStream, &mut DelayLine<Down>, &mut bool),
     ws: &mut WebSocket,
     clock: SessionClock,
     mut control: Option<&mut ControlSession>,
@@ -907,11 +966,8 @@ async fn tcp_bridge(
     // never written, so it takes no memory until data arrives.
     let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut up: DelayLine<Up> = DelayLine::new(delay);
-    let mut down: DelayLine<Down> = DelayLine::new(delay);
-    // `write_open`: the page has not half-closed (as far as it said so);
-    // `read_open`: the server has not sent FIN yet (as far as we read).
+    // The page has not half-closed (as far as it said so).
     let mut write_open = true;
-    let mut read_open = true;
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return Ending::relay("the relay is shutting down"),
@@ -920,7 +976,7 @@ async fn tcp_bridge(
                 while let Some(item) = up.pop_due() {
                     match item {
                         Up::Data(bytes) => {
-                            if let Err(why) = write_to_server(run, &mut stream, &bytes).await {
+                            if let Err(why) = write_to_server(run, stream, &bytes).await {
                                 return Ending::peer(why);
                             }
                         }
@@ -947,9 +1003,9 @@ async fn tcp_bridge(
                     }
                 }
             }
-            read = { buf.clear(); stream.read_buf(&mut buf) }, if read_open && down.queued_bytes() < MAX_QUEUED_BYTES => match read {
+            read = { buf.clear(); stream.read_buf(&mut buf) }, if *read_open && down.queued_bytes() < MAX_QUEUED_BYTES => match read {
                 Ok(0) => {
-                    read_open = false;
+                    *read_open = false;
                     down.push(Down::Fin, 0);
                 }
                 Ok(n) => {
@@ -959,7 +1015,7 @@ async fn tcp_bridge(
                     down.push(Down::Data(buf[..n].to_vec()), n);
                 }
                 Err(e) => {
-                    read_open = false;
+                    *read_open = false;
                     down.push(Down::Failed(format!("the connection failed: {e}")), 0);
                 }
             },

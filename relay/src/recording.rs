@@ -11,19 +11,25 @@
 //!
 //! The bridge opens a [`Recorder`] when the connection is made (if
 //! `[recordings] mode` and the page's `record=1` say so), feeds it every
-//! event and drops it at the end. Payload beyond `max_bytes` is not kept;
-//! the transcript says so. Old recordings are pruned on start and whenever a
-//! new one begins.
+//! event and drops it at the end. Each record goes to the file as it is
+//! made, whole, so a recording can be read while its session is open: the
+//! reader gets what is there so far, and leaves out a record it finds half
+//! written. The store knows which recordings are still being written, so a
+//! transcript can tell an open session from one the relay never finished.
+//! Payload beyond `max_bytes` is not kept; the transcript says so. Old
+//! recordings are pruned on start and whenever a new one begins.
 
 pub mod pcapng;
 
 use crate::config::{RecordingMode, RecordingsConfig};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wirelab_shared::relay_protocol::Transport;
 
@@ -60,6 +66,9 @@ pub enum Event {
     FinFromPage,
     /// The server closed its side (TCP FIN).
     FinFromPeer,
+    /// The session was ending and the page had not half-closed: the relay
+    /// closed its side of the connection (TCP FIN).
+    FinFromRelay,
     /// A UDP reply that was not passed on, and why.
     Dropped { len: u32, why: String },
     /// Payload was no longer kept from here on.
@@ -78,6 +87,7 @@ impl Event {
             Event::Dropped { .. } => 5,
             Event::Truncated => 6,
             Event::Closed(_) => 7,
+            Event::FinFromRelay => 8,
         }
     }
 
@@ -90,7 +100,9 @@ impl Event {
                 v
             }
             Event::Closed(why) => why.as_bytes().to_vec(),
-            Event::FinFromPage | Event::FinFromPeer | Event::Truncated => Vec::new(),
+            Event::FinFromPage | Event::FinFromPeer | Event::FinFromRelay | Event::Truncated => {
+                Vec::new()
+            }
         }
     }
 
@@ -109,6 +121,7 @@ impl Event {
             }
             6 => Event::Truncated,
             7 => Event::Closed(String::from_utf8_lossy(&payload).into_owned()),
+            8 => Event::FinFromRelay,
             _ => return None,
         })
     }
@@ -120,6 +133,18 @@ pub struct Recording {
     pub header: Header,
     /// Microseconds since the start, and the event.
     pub events: Vec<(u64, Event)>,
+    /// The session was still open when this was read: `events` is what it
+    /// had so far.
+    pub live: bool,
+}
+
+impl Recording {
+    /// Whether the session's end is recorded.
+    pub fn ended(&self) -> bool {
+        self.events
+            .iter()
+            .any(|(_, e)| matches!(e, Event::Closed(_)))
+    }
 }
 
 /// Whether `id` looks like a recording id (32 lower-case hex digits), so
@@ -131,11 +156,16 @@ pub fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The ids of the recordings being written, shared by the store and its
+/// recorders (each takes its id out when it is dropped).
+type LiveIds = Arc<Mutex<HashSet<String>>>;
+
 /// The `recordings` folder and its settings.
 #[derive(Debug, Clone)]
 pub struct RecordingStore {
     dir: PathBuf,
     config: RecordingsConfig,
+    live: LiveIds,
 }
 
 impl RecordingStore {
@@ -143,6 +173,7 @@ impl RecordingStore {
         RecordingStore {
             dir: data_dir.join("recordings"),
             config: config.clone(),
+            live: LiveIds::default(),
         }
     }
 
@@ -159,14 +190,16 @@ impl RecordingStore {
         self.dir.join(format!("{id}.rec"))
     }
 
-    /// Starts a recording; `started` is when connecting began.
+    /// Starts a recording; `started` is when connecting began. The header
+    /// is on disk when this returns, so the recording can be read at once.
     pub fn start(&self, header: Header, started: Instant) -> std::io::Result<Recorder> {
         std::fs::create_dir_all(&self.dir)?;
         self.prune();
-        let mut file = BufWriter::new(File::create(self.path(&header.id))?);
+        let mut file = File::create(self.path(&header.id))?;
         let mut line = serde_json::to_string(&header)?;
         line.push('\n');
         file.write_all(line.as_bytes())?;
+        lock(&self.live).insert(header.id.clone());
         Ok(Recorder {
             id: header.id,
             file: Some(file),
@@ -174,16 +207,25 @@ impl RecordingStore {
             kept: 0,
             max: self.config.max_bytes,
             truncated: false,
+            client_fin: false,
+            server_fin: false,
+            live: self.live.clone(),
         })
     }
 
-    /// Reads recording `id`.
+    /// Reads recording `id`, as far as it is written if its session is
+    /// still open.
     pub fn open(&self, id: &str) -> Option<Recording> {
         if !valid_id(id) {
             return None;
         }
+        // Asked before reading: a session that ends in between has its end
+        // in the file, and counts as ended whatever `live` says.
+        let live = lock(&self.live).contains(id);
         let bytes = std::fs::read(self.path(id)).ok()?;
-        parse(&bytes)
+        let mut recording = parse(&bytes)?;
+        recording.live = live;
+        Some(recording)
     }
 
     /// The header of recording `id`.
@@ -257,6 +299,12 @@ impl RecordingStore {
     }
 }
 
+/// The set of live ids. A recorder that panicked while holding the lock
+/// left a set that is still whole (inserts and removes do not panic midway).
+fn lock(live: &LiveIds) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    live.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn read_header(path: &Path) -> Option<Header> {
     use std::io::{BufRead, Read};
     let mut line = String::new();
@@ -285,23 +333,43 @@ pub fn parse(bytes: &[u8]) -> Option<Recording> {
         }
         rest = &rest[13 + len..];
     }
-    Some(Recording { header, events })
+    Some(Recording {
+        header,
+        events,
+        live: false,
+    })
 }
 
-/// Writes one connection's events.
+/// Writes one connection's events, each straight to the file (one write
+/// per record, no buffer held back), so readers see it at once.
 #[derive(Debug)]
 pub struct Recorder {
     id: String,
-    file: Option<BufWriter<File>>,
+    file: Option<File>,
     started: Instant,
     kept: u64,
     max: u64,
     truncated: bool,
+    /// A FIN from the relay's side (the page's or its own) is recorded.
+    client_fin: bool,
+    /// The server's FIN is recorded.
+    server_fin: bool,
+    live: LiveIds,
 }
 
 impl Recorder {
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Whether the relay's side has sent its FIN, as recorded.
+    pub fn client_fin_recorded(&self) -> bool {
+        self.client_fin
+    }
+
+    /// Whether the server's FIN is recorded.
+    pub fn server_fin_recorded(&self) -> bool {
+        self.server_fin
     }
 
     /// Records `event` now. Payload past the size bound is replaced by one
@@ -321,6 +389,11 @@ impl Recorder {
             self.kept += payload_len;
             event
         };
+        match event {
+            Event::FinFromPage | Event::FinFromRelay => self.client_fin = true,
+            Event::FinFromPeer => self.server_fin = true,
+            _ => {}
+        }
         let t_us = self.started.elapsed().as_micros() as u64;
         let Some(file) = &mut self.file else {
             return;
@@ -340,9 +413,7 @@ impl Recorder {
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        if let Some(file) = &mut self.file {
-            let _ = file.flush();
-        }
+        lock(&self.live).remove(&self.id);
     }
 }
 
@@ -402,6 +473,9 @@ pub fn transcript(rec: &Recording) -> String {
             }
             Event::FinFromPage => ">  FIN (the page closed its sending side)".into(),
             Event::FinFromPeer => "<  FIN (the server closed its sending side)".into(),
+            Event::FinFromRelay => {
+                ">  FIN (the relay closed its sending side: the session was ending)".into()
+            }
             Event::Dropped { len, why } => format!("<  a reply of {len} bytes was dropped: {why}"),
             Event::Truncated => {
                 "   (the recording's size limit was reached: later bytes are not recorded)".into()
@@ -409,6 +483,17 @@ pub fn transcript(rec: &Recording) -> String {
             Event::Closed(why) => format!("   closed: {why}"),
         };
         let _ = writeln!(out, "{}  {line}", ms(*t));
+    }
+    if rec.live && !rec.ended() {
+        let _ = writeln!(
+            out,
+            "   (the session is still open: this is what was recorded so far; reload for more)"
+        );
+    } else if !rec.ended() {
+        let _ = writeln!(
+            out,
+            "   (the recording stops here: the relay stopped before the session ended)"
+        );
     }
     out
 }
@@ -460,6 +545,37 @@ mod tests {
         assert!(text.contains("2023-11-14 22:13:20.123 UTC"), "{text}");
         assert!(store.open("../../etc/passwd").is_none());
         assert_eq!(store.list().len(), 1);
+    }
+
+    #[test]
+    fn an_open_recording_reads_back_as_far_as_it_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RecordingStore::new(dir.path(), &RecordingsConfig::default());
+        let header = sample_header(Transport::Tcp);
+        let id = header.id.clone();
+        let mut rec = store.start(header, Instant::now()).unwrap();
+        let empty = store.open(&id).expect("the header is written at once");
+        assert!(empty.live && empty.events.is_empty());
+        rec.record(Event::ToTarget(b"hello\r\n".to_vec()));
+        let so_far = store.open(&id).unwrap();
+        assert_eq!(so_far.events.len(), 1);
+        assert!(transcript(&so_far).contains("still open"));
+        // A record half written when the reader comes is left out.
+        let path = store.path(&id);
+        let whole = std::fs::read(&path).unwrap();
+        let mut cut = whole.clone();
+        cut.extend_from_slice(&[2, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, b'H']);
+        assert_eq!(parse(&cut).unwrap().events, so_far.events);
+        rec.record(Event::Closed("the page closed the WebSocket".into()));
+        drop(rec);
+        let done = store.open(&id).unwrap();
+        assert!(!done.live && done.ended());
+        assert!(!transcript(&done).contains("still open"));
+        // A file whose session never ended, with nobody writing it: the
+        // relay stopped.
+        std::fs::write(&path, &whole).unwrap();
+        let cut_short = transcript(&store.open(&id).unwrap());
+        assert!(cut_short.contains("the relay stopped"), "{cut_short}");
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //!
 //! For TCP the capture starts with the three-way handshake (SYN, SYN-ACK,
 //! ACK), numbers every byte as TCP does (payload larger than one segment
-//! is split at [`MSS`]), and ends with FINs: the page's, the server's, and
-//! the relay's own when it closed the connection. The relay is the client
+//! is split at [`MSS`], and the receiver acknowledges every second segment
+//! and the last of each write), and has each FIN where it happened with
+//! its ACK: the relay's (when the page half-closed, or the relay closed
+//! as the session ended) and the server's (when the relay read its EOF).
+//! A session still open has no FIN yet. The relay is the client
 //! (`02:00:00:00:00:01`), the server `02:00:00:00:00:02`. Only what the
 //! relay saw is shown: no retransmissions, no window updates.
 //!
@@ -71,62 +74,113 @@ fn tcp(flow: &mut Flow<'_>, rec: &Recording) {
             (h ^ b as u32).wrapping_mul(0x0100_0193)
         })
     };
-    let mut c_next = isn(1);
-    let mut s_next = isn(2);
+    let mut conn = Connection {
+        next: [isn(1), isn(2)],
+        fin: [false, false],
+    };
     let connected = rec.header.connect_us;
-    flow.tcp(0, true, c_next, 0, SYN, &[]);
-    flow.tcp(
-        connected,
-        false,
-        s_next,
-        c_next.wrapping_add(1),
-        SYN | ACK,
-        &[],
-    );
-    c_next = c_next.wrapping_add(1);
-    s_next = s_next.wrapping_add(1);
-    flow.tcp(connected, true, c_next, s_next, ACK, &[]);
-    let (mut client_fin, mut server_fin) = (false, false);
+    conn.handshake(flow, connected);
     let mut last_t = connected;
     for (t, event) in &rec.events {
         last_t = *t;
         match event {
-            Event::ToTarget(bytes) if !client_fin => {
-                for (i, seg) in bytes.chunks(MSS).enumerate() {
-                    let last = (i + 1) * MSS >= bytes.len();
-                    let flags = if last { PSH | ACK } else { ACK };
-                    flow.tcp(*t, true, c_next, s_next, flags, seg);
-                    c_next = c_next.wrapping_add(seg.len() as u32);
-                }
-            }
-            Event::ToPage(bytes) if !server_fin => {
-                for (i, seg) in bytes.chunks(MSS).enumerate() {
-                    let last = (i + 1) * MSS >= bytes.len();
-                    let flags = if last { PSH | ACK } else { ACK };
-                    flow.tcp(*t, false, s_next, c_next, flags, seg);
-                    s_next = s_next.wrapping_add(seg.len() as u32);
-                }
-            }
-            Event::FinFromPage if !client_fin => {
-                client_fin = true;
-                flow.tcp(*t, true, c_next, s_next, FIN | ACK, &[]);
-                c_next = c_next.wrapping_add(1);
-                flow.tcp(*t, false, s_next, c_next, ACK, &[]);
-            }
-            Event::FinFromPeer if !server_fin => {
-                server_fin = true;
-                flow.tcp(*t, false, s_next, c_next, FIN | ACK, &[]);
-                s_next = s_next.wrapping_add(1);
-                flow.tcp(*t, true, c_next, s_next, ACK, &[]);
-            }
+            Event::ToTarget(bytes) => conn.data(flow, *t, Side::Client, bytes),
+            Event::ToPage(bytes) => conn.data(flow, *t, Side::Server, bytes),
+            Event::FinFromPage | Event::FinFromRelay => conn.fin(flow, *t, Side::Client),
+            Event::FinFromPeer => conn.fin(flow, *t, Side::Server),
             _ => {}
         }
     }
-    // The relay closes its socket when the session ends: its FIN.
-    if !client_fin {
-        flow.tcp(last_t, true, c_next, s_next, FIN | ACK, &[]);
-        c_next = c_next.wrapping_add(1);
-        flow.tcp(last_t, false, s_next, c_next, ACK, &[]);
+    // Recordings made before the relay recorded its own FIN: it closed its
+    // socket when the session ended. An open session has no FIN yet.
+    if rec.ended() {
+        conn.fin(flow, last_t, Side::Client);
+    }
+}
+
+/// One end of the synthesized connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Client = 0,
+    Server = 1,
+}
+
+impl Side {
+    fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+}
+
+/// The sequence numbers of both ends, indexed by [`Side`]: what each sends
+/// next, and whether it has sent its FIN.
+struct Connection {
+    next: [u32; 2],
+    fin: [bool; 2],
+}
+
+impl Connection {
+    fn handshake(&mut self, flow: &mut Flow<'_>, connected: u64) {
+        let [client, server] = self.next;
+        flow.tcp(0, true, client, 0, SYN, &[]);
+        flow.tcp(
+            connected,
+            false,
+            server,
+            client.wrapping_add(1),
+            SYN | ACK,
+            &[],
+        );
+        self.next = [client.wrapping_add(1), server.wrapping_add(1)];
+        flow.tcp(connected, true, self.next[0], self.next[1], ACK, &[]);
+    }
+
+    /// `from` sends `bytes` in segments of at most [`MSS`]; the other end
+    /// acknowledges every second segment and the last, as delayed ACKs do.
+    /// Nothing is sent after a FIN, nor for no bytes (an ACK of nothing new
+    /// would be a duplicate ACK).
+    fn data(&mut self, flow: &mut Flow<'_>, t: u64, from: Side, bytes: &[u8]) {
+        if self.fin[from as usize] || bytes.is_empty() {
+            return;
+        }
+        let count = bytes.len().div_ceil(MSS);
+        for (i, segment) in bytes.chunks(MSS).enumerate() {
+            let last = i + 1 == count;
+            let flags = if last { PSH | ACK } else { ACK };
+            self.send(flow, t, from, flags, segment);
+            if last || i % 2 == 1 {
+                self.send(flow, t, from.other(), ACK, &[]);
+            }
+        }
+    }
+
+    /// `from` sends its FIN (once) and the other end acknowledges it.
+    fn fin(&mut self, flow: &mut Flow<'_>, t: u64, from: Side) {
+        if self.fin[from as usize] {
+            return;
+        }
+        self.send(flow, t, from, FIN | ACK, &[]);
+        self.fin[from as usize] = true;
+        self.send(flow, t, from.other(), ACK, &[]);
+    }
+
+    /// One segment, acknowledging all the other end has sent; a FIN counts
+    /// as one byte of the sequence.
+    fn send(&mut self, flow: &mut Flow<'_>, t: u64, from: Side, flags: u8, payload: &[u8]) {
+        let (me, peer) = (from as usize, from.other() as usize);
+        let seq = self.next[me];
+        flow.tcp(
+            t,
+            from == Side::Client,
+            seq,
+            self.next[peer],
+            flags,
+            payload,
+        );
+        let len = payload.len() as u32 + u32::from(flags & FIN != 0);
+        self.next[me] = seq.wrapping_add(len);
     }
 }
 
@@ -374,7 +428,12 @@ mod tests {
                 (1000, Event::ToTarget(b"hello\r\n".to_vec())),
                 (2000, Event::ToPage(vec![b'x'; 3000])),
                 (3000, Event::FinFromPeer),
+                (
+                    3000,
+                    Event::Closed("the server closed the connection".into()),
+                ),
             ],
+            live: false,
         };
         let bytes = export(&rec);
         // Walk the blocks: each starts and ends with the same length.
@@ -390,10 +449,11 @@ mod tests {
             at += len;
         }
         assert_eq!(at, bytes.len());
-        // SHB, IDB, then SYN, SYN-ACK, ACK, data, 3000 bytes in 3 segments,
-        // the server's FIN and its ACK, the relay's FIN and its ACK.
+        // SHB, IDB, then SYN, SYN-ACK, ACK, data and its ACK, 3000 bytes in
+        // 3 segments with ACKs after the second and the third, the server's
+        // FIN and its ACK, the relay's FIN and its ACK.
         assert_eq!(kinds[..2], [0x0A0D_0D0A, 1]);
-        assert_eq!(kinds.len(), 2 + 3 + 1 + 3 + 2 + 2);
+        assert_eq!(kinds.len(), 2 + 3 + 2 + 5 + 2 + 2);
     }
 
     #[test]
@@ -407,6 +467,7 @@ mod tests {
                 (1_500, Event::ToTarget(b"q".to_vec())),
                 (2_000_001, Event::ToPage(b"a".to_vec())),
             ],
+            live: false,
         };
         let bytes = export(&rec);
         let mut reader = PcapNgReader::new(&bytes[..]).unwrap();
@@ -433,5 +494,73 @@ mod tests {
                 Duration::from_micros(base + 2_000_001)
             ]
         );
+    }
+
+    /// (from the client, flags, seq, ack, payload length) of each segment
+    /// of an IPv4 capture.
+    fn segments(capture: &[u8]) -> Vec<(bool, u8, u32, u32, usize)> {
+        use pcap_file::pcapng::{Block, PcapNgReader};
+        let mut reader = PcapNgReader::new(capture).unwrap();
+        let mut out = Vec::new();
+        while let Some(block) = reader.next_block() {
+            if let Block::EnhancedPacket(p) = block.unwrap() {
+                let tcp = &p.data[14 + 20..];
+                let word = |at: usize| u32::from_be_bytes(tcp[at..at + 4].try_into().unwrap());
+                out.push((
+                    p.data[6..12] == CLIENT_MAC,
+                    tcp[13],
+                    word(4),
+                    word(8),
+                    tcp.len() - 20,
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn both_fins_come_in_the_order_they_happened_each_with_its_ack() {
+        let rec = Recording {
+            header: sample_header(Transport::Tcp),
+            events: vec![
+                (1000, Event::ToTarget(b"QUIT\r\n".to_vec())),
+                (2000, Event::FinFromRelay),
+                (3000, Event::FinFromPeer),
+                (3000, Event::Closed("the page closed the WebSocket".into())),
+            ],
+            live: false,
+        };
+        let segs = segments(&export(&rec));
+        let fins: Vec<usize> = (0..segs.len()).filter(|&i| segs[i].1 & FIN != 0).collect();
+        assert_eq!(fins.len(), 2, "{segs:?}");
+        let (client_fin, server_fin) = (segs[fins[0]], segs[fins[1]]);
+        assert!(
+            client_fin.0 && !server_fin.0,
+            "the relay's FIN first: {segs:?}"
+        );
+        for fin in fins {
+            let (from_client, _, seq, _, _) = segs[fin];
+            let ack = segs[fin + 1];
+            assert_eq!(
+                (ack.0, ack.1, ack.3),
+                (!from_client, ACK, seq.wrapping_add(1))
+            );
+        }
+        // The handshake, the data and its ACK, two FINs and their ACKs.
+        assert_eq!(segs.len(), 3 + 2 + 4);
+    }
+
+    #[test]
+    fn an_open_session_has_no_fin_yet() {
+        let rec = Recording {
+            header: sample_header(Transport::Tcp),
+            events: vec![(1000, Event::ToTarget(b"hello".to_vec()))],
+            live: true,
+        };
+        let segs = segments(&export(&rec));
+        assert_eq!(segs.len(), 3 + 2);
+        assert!(segs.iter().all(|s| s.1 & FIN == 0), "{segs:?}");
+        // The server acknowledges the five bytes.
+        assert_eq!(segs[4].3, segs[3].2.wrapping_add(5));
     }
 }
