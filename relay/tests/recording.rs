@@ -1,13 +1,15 @@
 //! Recordings and delay: a recorded connection downloads as a transcript
 //! and as a pcapng file that tshark reads back with the right handshake,
-//! sequence numbers, payload and FINs; `delay_ms` delays each direction
-//! and keeps the order.
+//! sequence numbers, payload, and both FINs with their ACKs however the
+//! session ended; a recording reads while its session is open, and grows;
+//! `delay_ms` delays each direction and keeps the order.
 
 mod common;
 
 use common::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
 use wirelab_relay::config::RecordingMode;
 
 fn recording_id(connected: &serde_json::Value) -> String {
@@ -101,6 +103,50 @@ fn packets(bytes: &[u8]) -> Vec<Vec<u8>> {
     }
     assert_eq!(linktypes, vec![pcap_file::DataLink::ETHERNET]);
     frames
+}
+
+/// The fields [`assert_closed_cleanly`] and [`assert_no_fin_yet`] read.
+const SEGMENT_FIELDS: [&str; 6] = [
+    "tcp.srcport",
+    "tcp.flags.str",
+    "tcp.seq",
+    "tcp.ack",
+    "tcp.len",
+    "tcp.analysis.flags",
+];
+
+/// Checks with tshark that a finished session's capture has one FIN each
+/// way, each acknowledged by the other side's next segment, and nothing
+/// tshark's analysis flags; returns whether the relay's FIN came first.
+/// `None` when tshark is missing.
+fn assert_closed_cleanly(capture: &[u8], server_port: u16) -> Option<bool> {
+    let rows = tshark_fields(capture, &SEGMENT_FIELDS)?;
+    let server_port = server_port.to_string();
+    for row in &rows {
+        assert_eq!(row[5], "", "no TCP analysis warnings: {row:?}\n{rows:?}");
+    }
+    let fins: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i][1].contains('F'))
+        .collect();
+    assert_eq!(fins.len(), 2, "two FINs: {rows:?}");
+    let from_server = |i: usize| rows[i][0] == server_port;
+    assert_ne!(
+        from_server(fins[0]),
+        from_server(fins[1]),
+        "one each way: {rows:?}"
+    );
+    for &fin in &fins {
+        let seq: u64 = rows[fin][2].parse().unwrap();
+        let ack = (fin + 1..rows.len())
+            .find(|&i| from_server(i) != from_server(fin))
+            .unwrap_or_else(|| panic!("no segment after the FIN at {fin}: {rows:?}"));
+        assert_eq!(
+            rows[ack][3],
+            (seq + 1).to_string(),
+            "the FIN's ACK: {rows:?}"
+        );
+    }
+    Some(!from_server(fins[0]))
 }
 
 #[tokio::test]
@@ -197,6 +243,115 @@ async fn a_tcp_recording_reads_back_in_tshark() {
     assert_eq!(fins.len(), 1);
     assert_eq!(fins[0][2], "3014");
     assert!(rows.iter().any(|r| r[0] == port && r[1].contains('F')));
+    let port: u16 = port.parse().unwrap();
+    assert_eq!(assert_closed_cleanly(&capture, port), Some(true));
+}
+
+/// A session recorded to its end, `finish` ending it: its transcript and
+/// its capture.
+async fn recorded_session(
+    relay: &TestRelay,
+    target: &str,
+    send: &[u8],
+    finish: impl AsyncFnOnce(&mut Ws),
+) -> (String, Vec<u8>) {
+    let mut ws = relay.open(&format!("target={target}&record=1")).await;
+    let id = recording_id(&expect_connected(&mut ws).await);
+    send_bytes(&mut ws, send).await;
+    finish(&mut ws).await;
+    let text = finished_transcript(relay, &id).await;
+    (text, pcapng(relay, &id).await)
+}
+
+#[tokio::test]
+async fn both_fins_and_their_acks_however_the_session_ends() {
+    let relay = start(|_| {}).await;
+    let port = |name: &str| relay.relay.target(name).unwrap().port;
+
+    // The page closes the WebSocket: the relay's FIN, then the server's.
+    let (text, capture) = recorded_session(&relay, "upper-tcp", b"bye\n", async |ws| {
+        assert_eq!(next_bytes(ws).await, b"BYE\n");
+        ws.close(None).await.unwrap();
+    })
+    .await;
+    assert!(text.contains(">  FIN (the relay closed"), "{text}");
+    assert!(text.contains("<  FIN (the server closed"), "{text}");
+    let relay_first = assert_closed_cleanly(&capture, port("upper-tcp"));
+    assert!(relay_first.unwrap_or(true), "the relay's FIN came first");
+
+    // The server closes first (HTTP/1.0): its FIN, then the relay's.
+    let request = b"GET /index.html HTTP/1.0\r\n\r\n";
+    let (text, capture) = recorded_session(&relay, "http", request, async |ws| {
+        loop {
+            if let Message::Text(t) = next(ws).await
+                && t.contains("\"closed\"")
+            {
+                break;
+            }
+        }
+    })
+    .await;
+    let (server_fin, relay_fin) = (text.find("<  FIN").unwrap(), text.find(">  FIN").unwrap());
+    assert!(server_fin < relay_fin, "{text}");
+    let relay_first = assert_closed_cleanly(&capture, port("http"));
+    assert!(!relay_first.unwrap_or(false), "the server's FIN came first");
+}
+
+/// Checks with tshark that an open session's capture is read whole, has no
+/// FIN and nothing tshark's analysis flags; returns its payload bytes.
+/// `None` when tshark is missing.
+fn assert_no_fin_yet(capture: &[u8]) -> Option<usize> {
+    let rows = tshark_fields(capture, &SEGMENT_FIELDS)?;
+    assert_eq!(
+        rows.len(),
+        packets(capture).len(),
+        "tshark reads every packet"
+    );
+    for row in &rows {
+        assert!(!row[1].contains('F'), "no FIN yet: {rows:?}");
+        assert_eq!(row[5], "", "no TCP analysis warnings: {rows:?}");
+    }
+    Some(rows.iter().map(|r| r[4].parse::<usize>().unwrap()).sum())
+}
+
+#[tokio::test]
+async fn a_recording_reads_while_its_session_is_open_and_grows() {
+    let relay = start(|_| {}).await;
+    let mut ws = relay.open("target=upper-tcp&record=1").await;
+    let id = recording_id(&expect_connected(&mut ws).await);
+    let text_url = format!("/api/recordings/{id}/text");
+
+    // Right from `connected`: the handshake and nothing else.
+    let (status, text) = relay.get(&text_url).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("still open"), "{text}");
+    let capture = pcapng(&relay, &id).await;
+    assert_eq!(packets(&capture).len(), 3);
+    assert_eq!(assert_no_fin_yet(&capture).unwrap_or(0), 0);
+
+    send_bytes(&mut ws, b"so far\n").await;
+    assert_eq!(next_bytes(&mut ws).await, b"SO FAR\n");
+    let (_, text) = relay.get(&text_url).await;
+    assert!(text.contains("<  7 bytes  SO FAR␊"), "{text}");
+    assert!(text.contains("still open"), "{text}");
+    let first = pcapng(&relay, &id).await;
+    let payload: Vec<u8> = packets(&first)
+        .iter()
+        .flat_map(|f| f[54..].to_vec())
+        .collect();
+    assert_eq!(payload, b"so far\nSO FAR\n");
+    assert_eq!(assert_no_fin_yet(&first).unwrap_or(14), 14);
+
+    send_bytes(&mut ws, b"and more\n").await;
+    assert_eq!(next_bytes(&mut ws).await, b"AND MORE\n");
+    let grown = pcapng(&relay, &id).await;
+    assert!(packets(&grown).len() > packets(&first).len());
+    assert!(grown.starts_with(&first), "what was there stays as it was");
+    assert_eq!(assert_no_fin_yet(&grown).unwrap_or(32), 32);
+
+    ws.close(None).await.unwrap();
+    let text = finished_transcript(&relay, &id).await;
+    assert!(!text.contains("still open"), "{text}");
 }
 
 #[tokio::test]
