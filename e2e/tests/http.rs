@@ -179,12 +179,29 @@ fn added_delay_shows_in_the_handshake_and_recordings_download() -> Result<()> {
     let link = b.testid("recording-pcapng")?;
     let href = b.attribute(&link, "href")?.expect("a link");
     let path = href.trim_start_matches(&lab.base);
-    b.click(&b.testid("disconnect")?)?;
-    let pcap = b.wait_until("the recording to be readable", || {
-        let (status, body) = lab.get(path)?;
-        Ok((status == 200 && body.len() > 100).then_some(body))
-    })?;
+    let text_link = b.testid("recording-text")?;
+    let text_href = b.attribute(&text_link, "href")?.expect("a link");
+    let text_path = text_href.trim_start_matches(&lab.base);
+    // Both links answer while the connection is open: what is there so far.
+    let (status, open_pcap) = lab.get(path)?;
+    assert_eq!(status, 200);
     // A pcapng file starts with a Section Header Block.
-    assert_eq!(&pcap[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
+    assert_eq!(&open_pcap[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
+    let (status, text) = lab.get(text_path)?;
+    let text = String::from_utf8_lossy(&text);
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("HTTP/1.1 200 OK"), "{text}");
+    assert!(text.contains("still open"), "{text}");
+    b.click(&b.testid("disconnect")?)?;
+    let pcap = b
+        .wait_until("the recording to end", || {
+            let (_, text) = lab.get(text_path)?;
+            Ok((!String::from_utf8_lossy(&text).contains("still open")).then_some(()))
+        })
+        .and_then(|()| lab.get(path))?
+        .1;
+    // The closing segments come after what was there.
+    assert!(pcap.len() > open_pcap.len());
+    assert!(pcap.starts_with(&open_pcap));
     Ok(())
 }
