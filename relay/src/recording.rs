@@ -259,14 +259,21 @@ impl RecordingStore {
     }
 
     /// Deletes recordings older than `keep_hours`, then the oldest beyond
-    /// `max_count` (keeping room for one more).
+    /// `max_count` (keeping room for one more). A recording being written is
+    /// kept, as its page may still read it; it counts toward `max_count`.
     pub fn prune(&self) {
         let keep =
             Duration::try_from_secs_f64(self.config.keep_hours * 3600.0).unwrap_or(Duration::MAX);
         let now = SystemTime::now();
         let mut files = self.files();
+        let live = lock(&self.live).clone();
+        let is_live = |path: &Path| {
+            path.file_stem()
+                .and_then(|stem| stem.to_str())
+                .is_some_and(|id| live.contains(id))
+        };
         files.retain(|(path, modified)| {
-            let old = now.duration_since(*modified).unwrap_or_default() > keep;
+            let old = now.duration_since(*modified).unwrap_or_default() > keep && !is_live(path);
             if old {
                 let _ = std::fs::remove_file(path);
             }
@@ -292,6 +299,7 @@ impl RecordingStore {
                 (started, path)
             })
             .collect();
+        files.retain(|(_, path)| !is_live(path));
         files.sort();
         for (_, path) in files.iter().take(excess) {
             let _ = std::fs::remove_file(path);
@@ -597,6 +605,18 @@ mod tests {
         assert_eq!(store.list().len(), 2);
         assert!(store.header(&format!("{:032x}", 3)).is_some());
         assert!(store.header(&format!("{:032x}", 0)).is_none());
+        // The oldest of all, still being written, outlives newer ones.
+        let mut h = sample_header(Transport::Udp);
+        h.id = format!("{:032x}", 9);
+        let open = store.start(h, Instant::now()).unwrap();
+        for i in 4..6 {
+            let mut h = sample_header(Transport::Udp);
+            h.id = format!("{i:032x}");
+            h.started_unix_us += i;
+            drop(store.start(h, Instant::now()).unwrap());
+        }
+        assert!(store.header(open.id()).is_some());
+        assert_eq!(store.list().len(), 2);
     }
 
     #[test]
