@@ -24,8 +24,8 @@ pub mod view;
 use crate::app::{RelayInfo, RelayStatus};
 use crate::callbacks;
 use crate::components::dialogue_bar::DialogueBar;
-use crate::components::inspector::{Inspector, severity_name};
-use crate::components::messages::format_time;
+use crate::components::inspector::Inspector;
+use crate::components::messages::{badge, format_time};
 use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::pages::workbench::offered_targets;
@@ -238,10 +238,7 @@ fn row_html(row: &Row, lab: &FtpLab, selected: Option<Pick>, on_select: &Callbac
             let pick = *pick;
             let on_select = on_select.clone();
             let onclick = Callback::from(move |_: MouseEvent| on_select.emit(pick));
-            let badge = message.dissection.worst().map(|w| {
-                let count = message.dissection.diagnostics.len();
-                html! { <span class={classes!("badge", severity_name(w))}>{ format!("{count} {}", severity_name(w)) }</span> }
-            });
+            let badge = badge(&message.dissection);
             let shown = if channel.is_some() {
                 html! { <pre class="data-preview">{ crate::follow::short(&visible_multiline(&message.bytes), DATA_PREVIEW) }</pre> }
             } else {

@@ -213,7 +213,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
     let mut messages = Vec::new();
     for item in &items {
         match item {
-            Item::Message { id, message } => {
+            Item::Message { id, message } | Item::Partial { id, message } => {
                 let pick = Pick::Control(*id);
                 messages.push((pick, message.clone()));
                 rows.push(Row {
