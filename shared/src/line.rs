@@ -95,10 +95,10 @@ fn summary(bytes: &[u8], lines: &[(Span, Option<LineEnding>)]) -> String {
         None => "(empty)".to_string(),
         Some((first, _)) => {
             let text = visible(first.slice(bytes));
-            let more = if lines.len() > 1 {
-                format!(" (+{} more lines)", lines.len() - 1)
-            } else {
-                String::new()
+            let more = match lines.len() {
+                0 | 1 => String::new(),
+                2 => " (+1 more line)".to_string(),
+                n => format!(" (+{} more lines)", n - 1),
             };
             format!("{}{more}", truncate(&text, 60))
         }
@@ -245,7 +245,8 @@ mod tests {
     #[test]
     fn bare_lf_and_missing_ending_are_explained() {
         let d = dissect(b"one\ntwo");
-        assert_eq!(d.summary, "one (+1 more lines)");
+        assert_eq!(d.summary, "one (+1 more line)");
+        assert_eq!(dissect(b"a\r\nb\r\nc").summary, "a (+2 more lines)");
         assert_eq!(d.diagnostics.len(), 2);
         assert_eq!(d.diagnostics[0].severity, Severity::Warning);
         assert!(d.diagnostics[0].message.contains("bare LF"));

@@ -124,7 +124,7 @@ pub fn message_list(props: &MessageListProps) -> Html {
                         <pre class="full" data-testid="transcript-full">
                             { visible_multiline(&message.bytes[..message.bytes.len().min(EXPANDED_BYTES)]) }
                             if message.bytes.len() > EXPANDED_BYTES {
-                                { format!("\n… {} more bytes", message.bytes.len() - EXPANDED_BYTES) }
+                                { format!("\n… {} more", plural(message.bytes.len() - EXPANDED_BYTES, "byte")) }
                             }
                         </pre>
                     }

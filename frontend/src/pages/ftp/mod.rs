@@ -29,6 +29,7 @@ use crate::components::messages::{badge, format_time};
 use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::pages::workbench::offered_targets;
+use crate::plural::plural;
 use crate::route::Route;
 use crate::session::Direction;
 use driver::{DEFAULT_UPLOAD, Driver, Upload};
@@ -199,7 +200,9 @@ fn read_chosen_file(input: &HtmlInputElement, done: Callback<Result<Upload, Stri
     let size = file.size() as usize;
     if size > MAX_UPLOAD_BYTES {
         done.emit(Err(format!(
-            "{name} has {size} bytes; the lab uploads files up to {MAX_UPLOAD_BYTES} bytes"
+            "{name} has {}; the lab uploads files up to {}",
+            plural(size, "byte"),
+            plural(MAX_UPLOAD_BYTES, "byte")
         )));
         return;
     }
@@ -557,8 +560,8 @@ fn ftp_workbench() -> Html {
                 </label>
                 <span class="hint" data-testid="upload-chosen">
                     { match &*upload {
-                        Some(u) => format!("{} ({} bytes) will be sent by STOR and APPE", u.name, u.bytes.len()),
-                        None => format!("no file chosen: STOR sends {} bytes of text", DEFAULT_UPLOAD.len()),
+                        Some(u) => format!("{} ({}) will be sent by STOR and APPE", u.name, plural(u.bytes.len(), "byte")),
+                        None => format!("no file chosen: STOR sends {} of text", plural(DEFAULT_UPLOAD.len(), "byte")),
                     } }
                 </span>
                 if upload.is_some() {
