@@ -237,7 +237,11 @@ fn row_html(row: &Row, lab: &FtpLab, selected: Option<Pick>, on_select: &Callbac
         RowLane::Data(_) => "lane-data",
     };
     match &row.kind {
-        RowKind::Message { pick, message } => {
+        RowKind::Message {
+            pick,
+            message,
+            partial,
+        } => {
             let pick = *pick;
             let on_select = on_select.clone();
             let onclick = Callback::from(move |_: MouseEvent| on_select.emit(pick));
@@ -248,10 +252,11 @@ fn row_html(row: &Row, lab: &FtpLab, selected: Option<Pick>, on_select: &Callbac
                 html! { <code class="bytes">{ crate::follow::short(&visible(&message.bytes), 160) }</code> }
             };
             html! {
-                <li key={row.key()} data-testid="transcript-entry" data-direction={direction.as_str()}
+                <li key={row.key()} data-testid={if *partial { "message-partial" } else { "transcript-entry" }}
+                    data-direction={direction.as_str()}
                     data-lane={row.lane.key()} data-channel={channel.map(|n| n.to_string())}
                     data-pick={pick.id().to_string()}
-                    class={classes!("entry", direction.as_str(), lane_class,
+                    class={classes!("entry", direction.as_str(), lane_class, partial.then_some("partial"),
                         (selected == Some(pick)).then_some("selected"),
                         (!message.complete).then_some("incomplete"))}
                     onclick={onclick}>
