@@ -119,10 +119,12 @@ pub fn timeline(items: &[Item], server_label: &str) -> (Rc<Vec<Lane>>, Rc<Vec<Ar
     for item in items {
         match item {
             Item::Message { id, message } | Item::Partial { id, message } => {
-                let (from, to, kind, t) = match message.sender {
-                    Sender::Client => (0, 1, ArrowKind::Request, message.first_ms),
-                    Sender::Server => (1, 0, ArrowKind::Response, message.last_ms),
+                // At its first byte, as in the transcript.
+                let (from, to, kind) = match message.sender {
+                    Sender::Client => (0, 1, ArrowKind::Request),
+                    Sender::Server => (1, 0, ArrowKind::Response),
                 };
+                let t = message.first_ms;
                 arrows.push(Arrow {
                     from,
                     to,
@@ -249,6 +251,10 @@ mod tests {
             ]
         );
         assert_eq!(arrows[2].message, Some(1));
+        assert_eq!(
+            arrows[2].t_ms, 3.0,
+            "the response is drawn at its first byte"
+        );
         assert_eq!((arrows[3].from, arrows[3].to), (1, 0));
     }
 
