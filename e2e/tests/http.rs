@@ -78,6 +78,58 @@ fn someschool_request_gets_200_and_content_length_bytes_highlight() -> Result<()
     Ok(())
 }
 
+/// Select-all in a field, so that typing replaces its text (WebDriver's
+/// Control key, then the NULL key releasing it).
+const SELECT_ALL: &str = "\u{E009}a\u{E000}";
+const SENT_PARTIAL: &str = "[data-testid=\"message-partial\"][data-direction=\"sent\"]";
+const SENT_WHOLE: &str = "[data-testid=\"transcript-entry\"][data-direction=\"sent\"]";
+
+/// Replaces the editor's text with `text` and sends it.
+fn send_text(b: &Browser, text: &str) -> Result<()> {
+    b.type_text(&b.testid("editor")?, &format!("{SELECT_ALL}{text}"))?;
+    let editor = b.testid("editor")?;
+    b.wait_until("the editor to hold the new text", || {
+        Ok((b.property(&editor, "value")?.as_deref() == Some(text)).then_some(()))
+    })?;
+    b.click(&b.testid("send")?)
+}
+
+#[test]
+fn a_head_without_its_blank_line_shows_at_once_and_completes_in_place() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/http")?;
+    let b = &lab.browser;
+    send_text(
+        b,
+        "GET /somedir/page.html HTTP/1.1\nHost: www.someschool.edu\n",
+    )?;
+    // The head is not complete, yet its bytes are in the transcript at once.
+    let partial = b.wait_until("the head as a partial message", || b.find(SENT_PARTIAL))?;
+    let text = b.text(&partial)?;
+    assert!(
+        text.contains("GET /somedir/page.html HTTP/1.1␍␊Host: www.someschool.edu␍␊"),
+        "{text}"
+    );
+    assert!(b.find_all(SENT_WHOLE)?.is_empty(), "no whole request yet");
+    // The blank line completes it: one message takes the partial's place.
+    send_text(b, "\n")?;
+    b.wait_text("transcript", "HTTP/1.1 200 OK")?;
+    assert!(b.find_all(SENT_PARTIAL)?.is_empty());
+    let sent = b.find_all(SENT_WHOLE)?;
+    assert_eq!(sent.len(), 1, "one request, not two");
+    let request = b.text(&sent[0])?;
+    assert!(
+        request.contains("Host: www.someschool.edu␍␊␍␊"),
+        "{request}"
+    );
+    // Sent in two writes: the time of its last byte shows beside its first.
+    let last = b.find("[data-testid=\"transcript-entry\"][data-direction=\"sent\"] [data-testid=\"last-byte-time\"]")?;
+    assert!(last.is_some(), "{request}");
+    Ok(())
+}
+
 #[test]
 fn conditional_get_gets_304_on_a_persistent_connection() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {

@@ -66,6 +66,36 @@ fn udp_uppercase_round_trip_in_the_browser() -> Result<()> {
 }
 
 #[test]
+fn udp_datagrams_are_not_flagged_for_a_missing_end_of_line() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    round_trip(&mut lab, "upper-udp")?;
+    let b = &lab.browser;
+    for (direction, summary) in [("sent", "hello world"), ("received", "HELLO WORLD")] {
+        let css = format!("[data-testid=\"transcript-entry\"][data-direction=\"{direction}\"]");
+        let entry = b.find(&css)?.expect("the datagram");
+        assert!(
+            b.find(&format!("{css} .badge"))?.is_none(),
+            "{}",
+            b.text(&entry)?
+        );
+        b.click(&entry)?;
+        b.wait_text("dissection-summary", summary)?;
+        let dissection = b.wait_text("dissection", "Datagram payload")?;
+        assert!(!dissection.contains("end of line"), "{dissection}");
+        let diagnostics = b.testid("diagnostics")?;
+        assert_eq!(
+            b.attribute(&diagnostics, "data-count")?.as_deref(),
+            Some("0"),
+            "{}",
+            b.text(&diagnostics)?
+        );
+    }
+    Ok(())
+}
+
+#[test]
 fn the_closed_reason_is_shown_and_a_bare_lf_is_diagnosed() -> Result<()> {
     let Some(mut lab) = Lab::start(|c| c.limits.idle_timeout_secs = 2.0) else {
         return Ok(());

@@ -13,20 +13,32 @@ use wirelab_shared::relay_protocol::{ClosedBy, Transport};
 /// One line of a protocol workbench's transcript.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    /// A whole message; `id` is its index among the messages.
+    /// A whole message (or what was left of one when the connection
+    /// ended); `id` is its index among the messages.
     Message { id: usize, message: Rc<Message> },
+    /// Bytes sent or received that do not complete a message yet, shown
+    /// as they stand the moment they cross; when the rest arrives the
+    /// whole message takes its place, with the same id.
+    Partial { id: usize, message: Rc<Message> },
     /// Something that happened to the connection.
     Event(Entry),
 }
 
 impl Item {
+    /// When it happened: for a message, when its first byte was sent or
+    /// received (its last byte's time is `message.last_ms`).
     pub fn time(&self) -> f64 {
         match self {
-            Item::Message { message, .. } => match message.sender {
-                Sender::Client => message.first_ms,
-                Sender::Server => message.last_ms,
-            },
+            Item::Message { message, .. } | Item::Partial { message, .. } => message.first_ms,
             Item::Event(e) => e.t_ms,
+        }
+    }
+
+    /// The message it shows, whole or partial.
+    pub fn message(&self) -> Option<(usize, &Rc<Message>)> {
+        match self {
+            Item::Message { id, message } | Item::Partial { id, message } => Some((*id, message)),
+            Item::Event(_) => None,
         }
     }
 }
@@ -35,15 +47,18 @@ impl Item {
 pub fn follow(session: &Session, conversation: &mut dyn Conversation) -> Vec<Item> {
     let mut items = Vec::new();
     let mut count = 0;
-    let mut push = |items: &mut Vec<Item>, messages: Vec<Message>| {
+    let mut push_as = |items: &mut Vec<Item>, messages: Vec<Message>, partial: bool| {
         for message in messages {
-            items.push(Item::Message {
-                id: count,
-                message: Rc::new(message),
+            let (id, message) = (count, Rc::new(message));
+            items.push(if partial {
+                Item::Partial { id, message }
+            } else {
+                Item::Message { id, message }
             });
             count += 1;
         }
     };
+    let mut push = |items: &mut Vec<Item>, messages: Vec<Message>| push_as(items, messages, false);
     let mut last_t = 0.0;
     for entry in &session.entries {
         last_t = entry.t_ms;
@@ -70,10 +85,10 @@ pub fn follow(session: &Session, conversation: &mut dyn Conversation) -> Vec<Ite
     ) {
         push(&mut items, conversation.closed(last_t));
     }
-    // Messages still growing (SMTP message text before its final dot, a
-    // long reply arriving), marked incomplete; they keep their id when
-    // they complete.
-    push(&mut items, conversation.in_progress());
+    // Messages still growing (an HTTP head without its blank line, a line
+    // without its CR LF, SMTP message text before its final dot, a long
+    // reply arriving); they keep their id when they complete.
+    push_as(&mut items, conversation.in_progress(), true);
     items
 }
 
@@ -81,10 +96,7 @@ pub fn follow(session: &Session, conversation: &mut dyn Conversation) -> Vec<Ite
 pub fn messages(items: &[Item]) -> Vec<Rc<Message>> {
     items
         .iter()
-        .filter_map(|i| match i {
-            Item::Message { message, .. } => Some(message.clone()),
-            Item::Event(_) => None,
-        })
+        .filter_map(|i| i.message().map(|(_, m)| m.clone()))
         .collect()
 }
 
@@ -106,11 +118,13 @@ pub fn timeline(items: &[Item], server_label: &str) -> (Rc<Vec<Lane>>, Rc<Vec<Ar
     let mut arrows = Vec::new();
     for item in items {
         match item {
-            Item::Message { id, message } => {
-                let (from, to, kind, t) = match message.sender {
-                    Sender::Client => (0, 1, ArrowKind::Request, message.first_ms),
-                    Sender::Server => (1, 0, ArrowKind::Response, message.last_ms),
+            Item::Message { id, message } | Item::Partial { id, message } => {
+                // At its first byte, as in the transcript.
+                let (from, to, kind) = match message.sender {
+                    Sender::Client => (0, 1, ArrowKind::Request),
+                    Sender::Server => (1, 0, ArrowKind::Response),
                 };
+                let t = message.first_ms;
                 arrows.push(Arrow {
                     from,
                     to,
@@ -237,6 +251,10 @@ mod tests {
             ]
         );
         assert_eq!(arrows[2].message, Some(1));
+        assert_eq!(
+            arrows[2].t_ms, 3.0,
+            "the response is drawn at its first byte"
+        );
         assert_eq!((arrows[3].from, arrows[3].to), (1, 0));
     }
 
@@ -313,6 +331,73 @@ mod tests {
             .filter(|m| m.bytes == b"Subject: again\r\n")
             .count();
         assert_eq!(flushed, 1);
+    }
+
+    #[test]
+    fn a_head_without_its_blank_line_shows_at_once_then_completes_in_place() {
+        let mut s = Session::default();
+        s.apply(SessionAction::Connecting {
+            target: "http".into(),
+            at: 100.0,
+        });
+        s.apply(SessionAction::Sent {
+            bytes: b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec(),
+            at: 102.0,
+        });
+        let items = follow(&s, &mut HttpConversation::new());
+        let partial: Vec<_> = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Partial { id, message } => Some((*id, message.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(partial.len(), 1, "{items:?}");
+        let (id, head) = &partial[0];
+        assert_eq!(head.bytes, b"GET / HTTP/1.1\r\nHost: a\r\n");
+        assert_eq!(head.sender, Sender::Client);
+        assert_eq!(head.first_ms, 2.0);
+        s.apply(SessionAction::Sent {
+            bytes: b"\r\n".to_vec(),
+            at: 107.0,
+        });
+        let items = follow(&s, &mut HttpConversation::new());
+        assert!(!items.iter().any(|i| matches!(i, Item::Partial { .. })));
+        let whole: Vec<_> = items.iter().filter_map(Item::message).collect();
+        assert_eq!(whole.len(), 1);
+        let (whole_id, request) = whole[0];
+        assert_eq!(whole_id, *id, "the whole message takes the partial's place");
+        assert!(request.complete);
+        assert_eq!(request.bytes, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        // Its time is its first byte's; its last byte's is kept too.
+        let item = items.iter().find(|i| i.message().is_some()).unwrap();
+        assert_eq!(item.time(), 2.0);
+        assert_eq!(request.last_ms, 7.0);
+    }
+
+    #[test]
+    fn a_reply_is_placed_at_its_first_byte() {
+        let mut s = Session::default();
+        s.apply(SessionAction::Sent {
+            bytes: b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(),
+            at: 1.0,
+        });
+        s.apply(SessionAction::Received {
+            bytes: b"HTTP/1.1 200 OK\r\n".to_vec(),
+            at: 3.0,
+        });
+        let items = follow(&s, &mut HttpConversation::new());
+        assert!(
+            matches!(items.last(), Some(Item::Partial { message, .. }) if message.sender == Sender::Server)
+        );
+        s.apply(SessionAction::Received {
+            bytes: b"\r\n".to_vec(),
+            at: 9.0,
+        });
+        let items = follow(&s, &mut HttpConversation::new());
+        let reply = items.last().unwrap();
+        assert!(matches!(reply, Item::Message { .. }));
+        assert_eq!(reply.time(), 3.0);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! [`callbacks`] (the callbacks every workbench builds alike), [`session`]
 //! (the plain-Rust reducer of a connection's transcript, unit-tested
 //! natively), [`link`] (the connection to a server: relay or in-browser) and
-//! [`api`] (the relay's JSON endpoints).
+//! [`api`] (the relay's JSON endpoints); [`plural`] writes every count.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -19,6 +19,7 @@ pub mod hooks;
 pub mod link;
 pub mod local;
 pub mod pages;
+pub mod plural;
 pub mod route;
 pub mod session;
 pub mod settings;

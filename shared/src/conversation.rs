@@ -80,19 +80,47 @@ pub trait Conversation {
     }
 }
 
-/// Bytes waiting to become a message, with the time of their first byte.
+/// Bytes waiting to become a message, with the times of their first and
+/// last bytes.
 #[derive(Debug, Default, Clone)]
 pub struct Pending {
     pub bytes: Vec<u8>,
     pub first_ms: Option<f64>,
+    pub last_ms: Option<f64>,
 }
 
 impl Pending {
     pub fn push(&mut self, bytes: &[u8], t_ms: f64) {
-        if self.bytes.is_empty() && !bytes.is_empty() {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.bytes.is_empty() {
             self.first_ms = Some(t_ms);
         }
+        self.last_ms = Some(t_ms);
         self.bytes.extend_from_slice(bytes);
+    }
+
+    /// The bytes waiting, dissected as they stand, as a message not
+    /// complete yet (what [`Conversation::in_progress`] returns); `None`
+    /// when nothing waits.
+    pub fn partial(
+        &self,
+        sender: Sender,
+        dissect: impl FnOnce(&[u8]) -> Dissection,
+    ) -> Option<Message> {
+        let first_ms = self.first_ms?;
+        if self.bytes.is_empty() {
+            return None;
+        }
+        Some(Message {
+            sender,
+            dissection: dissect(&self.bytes),
+            bytes: self.bytes.clone(),
+            first_ms,
+            last_ms: self.last_ms.unwrap_or(first_ms),
+            complete: false,
+        })
     }
 
     /// Takes the first `n` bytes as a message's bytes, with its first time.
@@ -198,10 +226,17 @@ impl Conversation for LineConversation {
         let server = Self::flush(&mut self.server, Sender::Server, self.dissect_server, t_ms);
         client.into_iter().chain(server).collect()
     }
+
+    fn in_progress(&self) -> Vec<Message> {
+        let client = self.client.partial(Sender::Client, self.dissect_client);
+        let server = self.server.partial(Sender::Server, self.dissect_server);
+        client.into_iter().chain(server).collect()
+    }
 }
 
 /// A conversation where every chunk is a message of its own: UDP, where
-/// each datagram stands alone.
+/// each datagram stands alone (dissect them with a datagram dissector such
+/// as [`crate::line::dissect_datagram`], which expects no end of line).
 pub struct DatagramConversation {
     dissect_client: fn(&[u8]) -> Dissection,
     dissect_server: fn(&[u8]) -> Dissection,
@@ -245,6 +280,12 @@ impl Conversation for DatagramConversation {
     fn closed(&mut self, _t_ms: f64) -> Vec<Message> {
         Vec::new()
     }
+
+    /// What is typed will leave as one datagram, so it is dissected as
+    /// one, like the datagrams already sent.
+    fn dissect_draft(&self, bytes: &[u8]) -> Option<Dissection> {
+        Some((self.dissect_client)(bytes))
+    }
 }
 
 #[cfg(test)]
@@ -271,10 +312,38 @@ mod tests {
 
     #[test]
     fn datagrams_stand_alone() {
-        let mut c = DatagramConversation::new(line::dissect, line::dissect);
+        let mut c = DatagramConversation::new(line::dissect_datagram, line::dissect_datagram);
         let m = c.client_bytes(b"no newline", 1.0);
         assert_eq!(m.len(), 1);
         assert!(m[0].complete);
+        assert!(
+            m[0].dissection.diagnostics.is_empty(),
+            "no end of line is due"
+        );
+        let reply = c.server_bytes(b"NO NEWLINE", 1.5);
+        assert!(reply[0].dissection.diagnostics.is_empty());
+        let empty = c.client_bytes(b"", 1.7);
+        assert_eq!(empty[0].dissection.summary, "(empty datagram)");
+        let draft = c.dissect_draft(b"typed").unwrap();
+        assert!(draft.diagnostics.is_empty());
+        assert!(c.in_progress().is_empty(), "a datagram is never partial");
         assert!(c.closed(2.0).is_empty());
+    }
+
+    #[test]
+    fn a_line_in_pieces_is_in_progress_until_it_ends() {
+        let mut c = LineConversation::new(line::dissect, line::dissect);
+        assert!(c.in_progress().is_empty());
+        assert!(c.client_bytes(b"hel", 1.0).is_empty());
+        assert!(c.client_bytes(b"lo", 2.0).is_empty());
+        let growing = c.in_progress();
+        assert_eq!(growing.len(), 1);
+        assert_eq!(growing[0].bytes, b"hello");
+        assert!(!growing[0].complete);
+        assert_eq!((growing[0].first_ms, growing[0].last_ms), (1.0, 2.0));
+        let done = c.client_bytes(b"\r\n", 3.0);
+        assert_eq!(done[0].bytes, b"hello\r\n");
+        assert_eq!(done[0].first_ms, 1.0);
+        assert!(c.in_progress().is_empty());
     }
 }

@@ -7,6 +7,7 @@
 //! page decides what "Next line" does through `on_next` (put the step's
 //! line in the editor and count it, for one).
 
+use crate::plural::plural;
 use web_sys::HtmlSelectElement;
 use wirelab_shared::conversation::Dialogue;
 use yew::prelude::*;
@@ -62,7 +63,7 @@ pub fn dialogue_bar(props: &DialogueBarProps) -> Html {
 pub fn progress(dialogue: &Dialogue, step: usize) -> String {
     let count = dialogue.steps.len();
     match dialogue.steps.get(step) {
-        None => format!("all {count} lines typed"),
+        None => format!("all {} typed", plural(count, "line")),
         Some(&"") => format!("line {} of {count}: (an empty line)", step + 1),
         Some(line) => format!("line {} of {count}: {line}", step + 1),
     }

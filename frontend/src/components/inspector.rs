@@ -4,6 +4,7 @@
 //! bytes, clicking a byte selects the deepest field that holds it, and
 //! clicking a diagnostic highlights the bytes it is about.
 
+use crate::plural::plural;
 use std::collections::HashSet;
 use std::rc::Rc;
 use wirelab_shared::dissect::{Dissection, Field, Severity, Span};
@@ -140,7 +141,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 <header>
                     <span class="protocol">{ d.protocol.label() }</span>
                     <span class="summary" data-testid="dissection-summary">{ &d.summary }</span>
-                    <span class="length">{ format!("{} bytes", d.length) }</span>
+                    <span class="length">{ plural(d.length, "byte") }</span>
                 </header>
                 <ul class="tree">
                     { for d.fields.iter().enumerate().map(|(i, f)| render_field(f, vec![i], &tree_ctx)) }
@@ -292,7 +293,7 @@ pub fn bytes_pane(props: &BytesPaneProps) -> Html {
         let on_show_all = props.on_show_all.clone();
         html! {
             <button class="small" data-testid="bytes-show-all" onclick={Callback::from(move |_| on_show_all.emit(()))}>
-                { format!("show all {} bytes", bytes.len()) }
+                { format!("show all {}", plural(bytes.len(), "byte")) }
             </button>
         }
     });

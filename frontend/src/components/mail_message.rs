@@ -9,6 +9,7 @@
 //! body with its stuffing removed).
 
 use crate::components::inspector::Inspector;
+use crate::plural::plural;
 use std::rc::Rc;
 use wirelab_shared::mail::dissect;
 use wirelab_shared::mail::transfer::encode_base64;
@@ -40,12 +41,12 @@ fn render_part(part: &PartView) -> Html {
         facts.push(
             if part.encoding == "base64" || part.encoding == "quoted-printable" {
                 format!(
-                    "{} bytes on the wire, {} decoded",
-                    part.body.len(),
-                    part.decoded.len()
+                    "{} on the wire, {} decoded",
+                    plural(part.body.len(), "byte"),
+                    plural(part.decoded.len(), "byte")
                 )
             } else {
-                format!("{} bytes", part.decoded.len())
+                plural(part.decoded.len(), "byte")
             },
         );
     }

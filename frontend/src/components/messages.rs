@@ -1,12 +1,18 @@
 //! The transcript of a protocol workbench: whole messages (each with its
-//! direction, time, summary, size and a badge for the rules it breaks) and
-//! the connection's events between them. Clicking a message selects it
-//! (and, where the workbench asks, shows it whole).
+//! direction, the times of its first and last bytes, summary, size and a
+//! badge counting the rules it breaks by severity), the bytes of a message
+//! not complete yet (shown the moment they cross, replaced by the whole
+//! message when it completes) and the connection's events between them.
+//! Clicking a message selects it (and, where the workbench asks, shows it
+//! whole).
 
 use crate::components::inspector::severity_name;
 use crate::follow::Item;
+use crate::plural::plural;
 use crate::session::Direction;
 use std::rc::Rc;
+use wirelab_shared::conversation::Message;
+use wirelab_shared::dissect::{Diagnostic, Dissection, Severity};
 use wirelab_shared::text::{visible, visible_multiline};
 use yew::prelude::*;
 
@@ -16,6 +22,50 @@ pub fn format_time(t_ms: f64) -> String {
         format!("+{t_ms:.1} ms")
     } else {
         format!("+{:.2} s", t_ms / 1000.0)
+    }
+}
+
+/// How many diagnostics of each severity, worst first: "1 error, 1
+/// warning"; `None` when there are none.
+pub fn severity_counts(diagnostics: &[Diagnostic]) -> Option<String> {
+    let counts: Vec<String> = [Severity::Error, Severity::Warning, Severity::Note]
+        .into_iter()
+        .filter_map(|severity| {
+            let n = diagnostics
+                .iter()
+                .filter(|d| d.severity == severity)
+                .count();
+            (n > 0).then(|| plural(n, severity_name(severity)))
+        })
+        .collect();
+    (!counts.is_empty()).then(|| counts.join(", "))
+}
+
+/// The badge of a message: its diagnostics counted by severity, coloured
+/// by the worst.
+pub fn badge(dissection: &Dissection) -> Option<Html> {
+    let worst = dissection.worst()?;
+    let text = severity_counts(&dissection.diagnostics)?;
+    Some(html! {
+        <span class={classes!("badge", severity_name(worst))} data-testid="badge">{ text }</span>
+    })
+}
+
+/// The times of a message: its first byte's, and its last byte's when the
+/// message took longer than one write.
+fn message_times(message: &Message) -> Html {
+    html! {
+        <>
+            <span class="time" title="when its first byte was sent or received">
+                { format_time(message.first_ms) }
+            </span>
+            if message.last_ms > message.first_ms {
+                <span class="time last" data-testid="last-byte-time"
+                      title="when its last byte was sent or received">
+                    { format!("to {}", format_time(message.last_ms)) }
+                </span>
+            }
+        </>
     }
 }
 
@@ -42,16 +92,14 @@ pub const EXPANDED_BYTES: usize = 64 * 1024;
 #[function_component(MessageList)]
 pub fn message_list(props: &MessageListProps) -> Html {
     let rows = props.items.iter().map(|item| match item {
+        Item::Partial { id, message } => partial_row(*id, message, props),
         Item::Message { id, message } => {
             let direction = Direction::of(message.sender);
             let on_select = props.on_select.clone();
             let id = *id;
             let onclick = Callback::from(move |_| on_select.emit(id));
             let selected = props.selected == Some(id);
-            let badge = message.dissection.worst().map(|w| {
-                let count = message.dissection.diagnostics.len();
-                html! { <span class={classes!("badge", severity_name(w))}>{ format!("{count} {}", severity_name(w)) }</span> }
-            });
+            let badge = badge(&message.dissection);
             let full = if props.hex {
                 wirelab_shared::text::hex_spaced(&message.bytes)
             } else {
@@ -67,7 +115,7 @@ pub fn message_list(props: &MessageListProps) -> Html {
                     class={classes!("entry", direction.as_str(), selected.then_some("selected"), (!message.complete).then_some("incomplete"))}
                     onclick={onclick}>
                     <span class="arrow">{ direction.arrow() }</span>
-                    <span class="time">{ format_time(item.time()) }</span>
+                    { message_times(message) }
                     <span class="summary">{ &message.dissection.summary }</span>
                     <code class="bytes">{ shown }</code>
                     <span class="length">{ format!("{} B", message.bytes.len()) }</span>
@@ -76,7 +124,7 @@ pub fn message_list(props: &MessageListProps) -> Html {
                         <pre class="full" data-testid="transcript-full">
                             { visible_multiline(&message.bytes[..message.bytes.len().min(EXPANDED_BYTES)]) }
                             if message.bytes.len() > EXPANDED_BYTES {
-                                { format!("\n… {} more bytes", message.bytes.len() - EXPANDED_BYTES) }
+                                { format!("\n… {} more", plural(message.bytes.len() - EXPANDED_BYTES, "byte")) }
                             }
                         </pre>
                     }
@@ -96,9 +144,58 @@ pub fn message_list(props: &MessageListProps) -> Html {
     }
 }
 
+/// Bytes that do not complete a message yet, as they stand: not dissected
+/// into a badge (a head without its blank line is not wrong, only
+/// unfinished), with the time of its first byte.
+fn partial_row(id: usize, message: &Message, props: &MessageListProps) -> Html {
+    let direction = Direction::of(message.sender);
+    let on_select = props.on_select.clone();
+    let onclick = Callback::from(move |_| on_select.emit(id));
+    let selected = props.selected == Some(id);
+    let shown = if props.hex {
+        wirelab_shared::text::hex_spaced(&message.bytes)
+    } else {
+        visible(&message.bytes)
+    };
+    html! {
+        <li key={format!("m{id}")} data-testid="message-partial" data-direction={direction.as_str()}
+            data-message={id.to_string()}
+            class={classes!("entry", "partial", "incomplete", direction.as_str(), selected.then_some("selected"))}
+            onclick={onclick}>
+            <span class="arrow">{ direction.arrow() }</span>
+            { message_times(message) }
+            <span class="summary">{ "not complete yet: " }{ &message.dissection.summary }</span>
+            <code class="bytes">{ crate::follow::short(&shown, 160) }</code>
+            <span class="length">{ format!("{} B so far", message.bytes.len()) }</span>
+        </li>
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::format_time;
+    use super::*;
+    use wirelab_shared::dissect::Span;
+
+    #[test]
+    fn badges_count_by_severity() {
+        let at = Span::point(0);
+        let one_each = [Diagnostic::warning(at, "w"), Diagnostic::error(at, "e")];
+        assert_eq!(
+            severity_counts(&one_each).as_deref(),
+            Some("1 error, 1 warning")
+        );
+        let many = [
+            Diagnostic::note(at, "n"),
+            Diagnostic::warning(at, "w"),
+            Diagnostic::note(at, "n"),
+            Diagnostic::warning(at, "w"),
+        ];
+        assert_eq!(
+            severity_counts(&many).as_deref(),
+            Some("2 warnings, 2 notes")
+        );
+        assert_eq!(severity_counts(&[]), None);
+    }
 
     #[test]
     fn times_read_well() {

@@ -1,6 +1,7 @@
 //! The header badge that says whether a relay is there.
 
 use crate::app::{RelayInfo, RelayStatus};
+use crate::plural::plural;
 use yew::prelude::*;
 
 #[function_component(RelayStatusBadge)]
@@ -12,7 +13,7 @@ pub fn relay_status_badge() -> Html {
         }
         Some((RelayStatus::Online { version }, n)) => (
             "online",
-            format!("relay: online, {n} targets"),
+            format!("relay: online, {}", plural(n, "target")),
             format!("wirelab relay {version}"),
         ),
         Some((RelayStatus::Locked { message }, _)) => (

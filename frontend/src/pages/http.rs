@@ -13,6 +13,7 @@ use crate::components::timeline::Timeline;
 use crate::follow;
 use crate::hooks::connection::use_connection;
 use crate::pages::workbench::offered_targets;
+use crate::plural::plural;
 use crate::session::Direction;
 use std::rc::Rc;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
@@ -270,7 +271,7 @@ pub fn http_page() -> Html {
                         <button data-testid="send" onclick={on_send} disabled={target.is_none()}>
                             { if state.can_send() { "Send" } else { "Connect and send" } }
                         </button>
-                        <span class="hint">{ format!("{} bytes will be sent", draft.len()) }</span>
+                        <span class="hint">{ format!("{} will be sent", plural(draft.len(), "byte")) }</span>
                     </div>
                     <h3>{ "Exactly what will be sent" }</h3>
                     <pre class="preview" data-testid="preview">{ visible_multiline(&draft) }</pre>

@@ -15,6 +15,7 @@ use crate::components::inspector::Inspector;
 use crate::components::mailboxes::ServerMailboxes;
 use crate::follow;
 use crate::hooks::connection::{Connection, use_connection};
+use crate::plural::plural;
 use crate::route::Route;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -179,9 +180,10 @@ pub fn compose_helper(props: &ComposeProps) -> Html {
             file_error.set(None);
             if file.size() > MAX_ATTACHMENT as f64 {
                 file_error.set(Some(format!(
-                    "{} is {} bytes; the helper attaches files of at most {MAX_ATTACHMENT} bytes.",
+                    "{} is {}; the helper attaches files of at most {}.",
                     file.name(),
-                    file.size()
+                    plural(file.size() as usize, "byte"),
+                    plural(MAX_ATTACHMENT, "byte")
                 )));
                 return;
             }
@@ -221,9 +223,10 @@ pub fn compose_helper(props: &ComposeProps) -> Html {
     let hint = if can_send {
         if props.typed > 0 {
             format!(
-                "The session is \"{}\". You typed {} bytes of message text already: the block \
+                "The session is \"{}\". You typed {} of message text already: the block \
                  goes after them, ending the message.",
-                props.state, props.typed
+                props.state,
+                plural(props.typed, "byte")
             )
         } else {
             format!(
@@ -266,7 +269,7 @@ pub fn compose_helper(props: &ComposeProps) -> Html {
                     </label>
                     if let Some(file) = &*attachment {
                         <p class="hint" data-testid="compose-attachment">
-                            { format!("📎 {} ({} bytes, {}) ", file.filename, file.bytes.len(),
+                            { format!("📎 {} ({}, {}) ", file.filename, plural(file.bytes.len(), "byte"),
                                       if file.media_type.is_empty() { "type unknown" } else { &file.media_type }) }
                             <button class="small" data-testid="compose-remove-file" onclick={on_remove_file}>{ "remove" }</button>
                         </p>
@@ -278,7 +281,7 @@ pub fn compose_helper(props: &ComposeProps) -> Html {
                     </ul>
                 </div>
                 <div class="compose-result">
-                    <h3>{ format!("The DATA section: {} bytes, {lines} lines, CR LF shown as ␍␊", composed.wire.len()) }</h3>
+                    <h3>{ format!("The DATA section: {}, {}, CR LF shown as ␍␊", plural(composed.wire.len(), "byte"), plural(lines, "line")) }</h3>
                     <pre class="preview" data-testid="compose-preview">{ visible_multiline(&composed.wire) }</pre>
                     <div class="toolbar">
                         <button data-testid="compose-send" onclick={on_send} disabled={!can_send}>

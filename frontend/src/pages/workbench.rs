@@ -132,10 +132,13 @@ pub fn draft_dissection(
 }
 
 fn raw_conversation(transport: Transport) -> Box<dyn Conversation> {
-    let dissect = wirelab_shared::line::dissect;
+    use wirelab_shared::line::{dissect, dissect_datagram};
     match transport {
         Transport::Tcp => Box::new(LineConversation::new(dissect, dissect)),
-        Transport::Udp => Box::new(DatagramConversation::new(dissect, dissect)),
+        Transport::Udp => Box::new(DatagramConversation::new(
+            dissect_datagram,
+            dissect_datagram,
+        )),
     }
 }
 
@@ -381,7 +384,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
 pub fn has_message(items: &[Item], id: usize) -> bool {
     items
         .iter()
-        .any(|i| matches!(i, Item::Message { id: m, .. } if *m == id))
+        .any(|i| i.message().is_some_and(|(m, _)| m == id))
 }
 
 #[cfg(test)]

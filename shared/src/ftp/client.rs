@@ -115,6 +115,11 @@ impl FtpClient {
         }
     }
 
+    /// The bytes of a reply begun but not complete yet.
+    pub fn pending_reply(&self) -> &[u8] {
+        &self.input
+    }
+
     /// The control connection's addresses, when known: `server` is the
     /// address the client connected to, `local` the client's own address as
     /// the server sees it (through the relay: the relay's `local`). They make

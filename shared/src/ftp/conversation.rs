@@ -26,6 +26,8 @@ pub struct FtpConversation {
     typed: Pending,
     /// When the first byte not yet part of a reply arrived.
     server_first_ms: Option<f64>,
+    /// When the server's last bytes arrived.
+    server_last_ms: f64,
     /// Bytes fed to the client engine and not yet returned in a reply.
     server_buffered: usize,
 }
@@ -36,6 +38,7 @@ impl FtpConversation {
             client: FtpClient::new(),
             typed: Pending::default(),
             server_first_ms: None,
+            server_last_ms: 0.0,
             server_buffered: 0,
         }
     }
@@ -127,6 +130,7 @@ impl Conversation for FtpConversation {
             self.server_first_ms = Some(t_ms);
         }
         self.server_buffered += bytes.len();
+        self.server_last_ms = t_ms;
         self.client.handle_input(bytes, Millis(0));
         let mut out = Vec::new();
         self.drain(t_ms, &mut out);
@@ -159,6 +163,24 @@ impl Conversation for FtpConversation {
             }
         }
         out
+    }
+
+    /// A command typed without its end of line yet, a reply still
+    /// arriving: shown as they stand.
+    fn in_progress(&self) -> Vec<Message> {
+        let command = self.typed.partial(Sender::Client, |line| {
+            dissect_command_in(line, &self.client)
+        });
+        let pending = self.client.pending_reply();
+        let reply = (!pending.is_empty()).then(|| Message {
+            sender: Sender::Server,
+            dissection: dissect_reply(pending),
+            bytes: pending.to_vec(),
+            first_ms: self.server_first_ms.unwrap_or(self.server_last_ms),
+            last_ms: self.server_last_ms,
+            complete: false,
+        });
+        command.into_iter().chain(reply).collect()
     }
 
     fn state(&self) -> Option<String> {
@@ -232,8 +254,14 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!((m[0].first_ms, m[0].last_ms), (1.0, 2.0));
         assert!(m[0].complete);
+        let growing = c.in_progress();
+        assert_eq!(growing.len(), 1);
+        assert_eq!(growing[0].bytes, b"150 Op");
+        assert_eq!((growing[0].first_ms, growing[0].last_ms), (2.0, 2.0));
+        assert!(!growing[0].complete);
         let m = c.server_bytes(b"ening\r\n", 3.0);
         assert_eq!((m[0].first_ms, m[0].last_ms), (2.0, 3.0));
+        assert!(c.in_progress().is_empty());
         // A reply cut by the end of the connection is kept, incomplete.
         c.server_bytes(b"226 Tra", 4.0);
         let left = c.closed(5.0);
@@ -246,6 +274,12 @@ mod tests {
     fn lines_typed_in_pieces_and_a_line_left_unfinished() {
         let mut c = FtpConversation::new();
         assert!(c.client_bytes(b"NO", 1.0).is_empty());
+        let growing = c.in_progress();
+        assert_eq!(
+            (growing.len(), growing[0].bytes.as_slice()),
+            (1, &b"NO"[..])
+        );
+        assert_eq!(growing[0].sender, Sender::Client);
         let m = c.client_bytes(b"OP\r\nQU", 2.0);
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].bytes, b"NOOP\r\n");

@@ -8,6 +8,7 @@ use crate::engine::{Engine, Millis, drain};
 /// with exactly one byte, the UDP one each datagram with one datagram.
 pub fn line(data: &[u8]) {
     check(&crate::line::dissect(data), data);
+    check(&crate::line::dissect_datagram(data), data);
     let mut server = crate::upper::UpperTcpServer::new();
     let (a, b) = data.split_at(data.len() / 2);
     server.handle_input(a, Millis(0));

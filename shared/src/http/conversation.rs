@@ -85,6 +85,17 @@ impl Conversation for HttpConversation {
         out
     }
 
+    /// A head still missing its blank line, a body still arriving: shown
+    /// as they stand, so a request typed in pieces is visible at once.
+    fn in_progress(&self) -> Vec<Message> {
+        let method = self.awaiting.front().map(String::as_str);
+        let request = self.client.partial(Sender::Client, dissect_request);
+        let response = self
+            .server
+            .partial(Sender::Server, |raw| dissect_response_to(raw, method));
+        request.into_iter().chain(response).collect()
+    }
+
     fn closed(&mut self, t_ms: f64) -> Vec<Message> {
         let mut out = Vec::new();
         if !self.client.bytes.is_empty() {
@@ -145,6 +156,29 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].first_ms, 2.0);
         assert_eq!(c.outstanding(), 0);
+    }
+
+    #[test]
+    fn a_head_without_its_blank_line_is_in_progress() {
+        let mut c = HttpConversation::new();
+        assert!(
+            c.client_bytes(b"GET / HTTP/1.1\r\nHost: x\r\n", 1.0)
+                .is_empty()
+        );
+        let growing = c.in_progress();
+        assert_eq!(growing.len(), 1);
+        assert_eq!(growing[0].bytes, b"GET / HTTP/1.1\r\nHost: x\r\n");
+        assert_eq!(growing[0].first_ms, 1.0);
+        assert!(!growing[0].complete);
+        let done = c.client_bytes(b"\r\n", 5.0);
+        assert_eq!(done.len(), 1);
+        assert_eq!((done[0].first_ms, done[0].last_ms), (1.0, 5.0));
+        assert!(c.in_progress().is_empty());
+        // A response head arriving in pieces, read as the answer to GET.
+        assert!(c.server_bytes(b"HTTP/1.1 200 OK\r\n", 6.0).is_empty());
+        let growing = c.in_progress();
+        assert_eq!(growing[0].sender, Sender::Server);
+        assert_eq!(growing[0].dissection.summary, "HTTP/1.1 200 OK");
     }
 
     #[test]

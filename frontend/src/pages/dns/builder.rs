@@ -8,6 +8,7 @@
 //! is false, so the page can say the bytes carry more than the form.
 //! All the DNS work is `wirelab_shared::dns`; this is the page's state.
 
+use crate::plural::plural;
 use wirelab_shared::dns::header::FLAG_BITS;
 use wirelab_shared::dns::message::Message;
 use wirelab_shared::dns::query::{OneLinerError, QuerySpec, QueryTransport, parse_one_liner};
@@ -184,8 +185,8 @@ impl Draft {
                 }
                 None => {
                     self.form_note = Some(format!(
-                        "the message has {} questions: the form shows one",
-                        m.questions.len()
+                        "the message has {}: the form shows one",
+                        plural(m.questions.len(), "question")
                     ))
                 }
             },

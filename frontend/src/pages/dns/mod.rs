@@ -28,6 +28,7 @@ use crate::components::messages::MessageList;
 use crate::follow;
 use crate::link::{Link, LinkEvent, Route};
 use crate::now_ms;
+use crate::plural::plural;
 use crate::session::Direction;
 use builder::Draft;
 use lab::{DnsLab, LabAction, Purpose, Status, TraceState};
@@ -1068,13 +1069,15 @@ fn send_hint(draft: &Draft, transport: Transport, target: Option<&TargetInfo>) -
                 ""
             };
             format!(
-                "{len} bytes, one UDP datagram to {}:{}{over}",
-                t.host, t.port
+                "{}, one UDP datagram to {}:{}{over}",
+                plural(len, "byte"),
+                t.host,
+                t.port
             )
         }
         (Transport::Tcp, Some(t)) => format!(
-            "{} bytes on a TCP connection to {}:{}: the 2-byte length {len}, then the message",
-            len + 2,
+            "{} on a TCP connection to {}:{}: the 2-byte length {len}, then the message",
+            plural(len + 2, "byte"),
             t.host,
             t.port
         ),

@@ -9,6 +9,7 @@ use super::figure;
 use super::lab::{DnsLab, TraceState};
 use crate::components::timeline::Timeline;
 use crate::now_ms;
+use crate::plural::plural;
 use std::rc::Rc;
 use wirelab_shared::dns::cache::CacheView;
 use wirelab_shared::dns::header::FLAG_BITS;
@@ -45,11 +46,16 @@ pub fn walk_pane(
     let replies = walk.steps.iter().filter(|s| s.reply.is_some()).count();
     let count_text = if finished {
         format!(
-            "Resolved in {count} messages: 1 the host's query to you, {queries} queries and {replies} replies between you and the servers, and {count} your answer to the host"
+            "Resolved in {}: 1 the host's query to you, {} and {} between you and the servers, and {count} your answer to the host",
+            plural(count, "message"),
+            plural(queries, "query"),
+            plural(replies, "reply")
         )
     } else {
         format!(
-            "Messages so far: {count} (1 the host's query to you, {queries} queries, {replies} replies); the answer to the host will be the next-but-last"
+            "Messages so far: {count} (1 the host's query to you, {}, {}); the answer to the host will be the next-but-last",
+            plural(queries, "query"),
+            plural(replies, "reply")
         )
     };
     let hops = walk.next_hops();
@@ -143,12 +149,9 @@ pub fn recursive_pane(
                     t.question,
                     t.rcode,
                     t.elapsed_ms,
-                    plural(t.upstream_queries, "query", "queries"),
+                    plural(t.upstream_queries, "query"),
                     if cache_hits > 0 {
-                        format!(
-                            ", {} from the cache",
-                            plural(cache_hits, "step taken", "steps taken")
-                        )
+                        format!(", {} taken from the cache", plural(cache_hits, "step"))
                     } else {
                         String::new()
                     }
@@ -221,11 +224,6 @@ pub fn recursive_pane(
             { body }
         </div>
     }
-}
-
-/// `1 query`, `3 queries`.
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn trace_kind_key(kind: TraceKind) -> &'static str {
@@ -333,8 +331,8 @@ mod tests {
 
     #[test]
     fn counts_read_well() {
-        assert_eq!(plural(1, "query", "queries"), "1 query");
-        assert_eq!(plural(3, "query", "queries"), "3 queries");
+        assert_eq!(plural(1, "query"), "1 query");
+        assert_eq!(plural(3, "query"), "3 queries");
         assert_eq!(trace_kind_key(TraceKind::ClientReply), "client_reply");
     }
 }

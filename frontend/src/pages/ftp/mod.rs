@@ -24,11 +24,12 @@ pub mod view;
 use crate::app::{RelayInfo, RelayStatus};
 use crate::callbacks;
 use crate::components::dialogue_bar::DialogueBar;
-use crate::components::inspector::{Inspector, severity_name};
-use crate::components::messages::format_time;
+use crate::components::inspector::Inspector;
+use crate::components::messages::{badge, format_time};
 use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::pages::workbench::offered_targets;
+use crate::plural::plural;
 use crate::route::Route;
 use crate::session::Direction;
 use driver::{DEFAULT_UPLOAD, Driver, Upload};
@@ -199,7 +200,9 @@ fn read_chosen_file(input: &HtmlInputElement, done: Callback<Result<Upload, Stri
     let size = file.size() as usize;
     if size > MAX_UPLOAD_BYTES {
         done.emit(Err(format!(
-            "{name} has {size} bytes; the lab uploads files up to {MAX_UPLOAD_BYTES} bytes"
+            "{name} has {}; the lab uploads files up to {}",
+            plural(size, "byte"),
+            plural(MAX_UPLOAD_BYTES, "byte")
         )));
         return;
     }
@@ -234,24 +237,26 @@ fn row_html(row: &Row, lab: &FtpLab, selected: Option<Pick>, on_select: &Callbac
         RowLane::Data(_) => "lane-data",
     };
     match &row.kind {
-        RowKind::Message { pick, message } => {
+        RowKind::Message {
+            pick,
+            message,
+            partial,
+        } => {
             let pick = *pick;
             let on_select = on_select.clone();
             let onclick = Callback::from(move |_: MouseEvent| on_select.emit(pick));
-            let badge = message.dissection.worst().map(|w| {
-                let count = message.dissection.diagnostics.len();
-                html! { <span class={classes!("badge", severity_name(w))}>{ format!("{count} {}", severity_name(w)) }</span> }
-            });
+            let badge = badge(&message.dissection);
             let shown = if channel.is_some() {
                 html! { <pre class="data-preview">{ crate::follow::short(&visible_multiline(&message.bytes), DATA_PREVIEW) }</pre> }
             } else {
                 html! { <code class="bytes">{ crate::follow::short(&visible(&message.bytes), 160) }</code> }
             };
             html! {
-                <li key={row.key()} data-testid="transcript-entry" data-direction={direction.as_str()}
+                <li key={row.key()} data-testid={if *partial { "message-partial" } else { "transcript-entry" }}
+                    data-direction={direction.as_str()}
                     data-lane={row.lane.key()} data-channel={channel.map(|n| n.to_string())}
                     data-pick={pick.id().to_string()}
-                    class={classes!("entry", direction.as_str(), lane_class,
+                    class={classes!("entry", direction.as_str(), lane_class, partial.then_some("partial"),
                         (selected == Some(pick)).then_some("selected"),
                         (!message.complete).then_some("incomplete"))}
                     onclick={onclick}>
@@ -560,8 +565,8 @@ fn ftp_workbench() -> Html {
                 </label>
                 <span class="hint" data-testid="upload-chosen">
                     { match &*upload {
-                        Some(u) => format!("{} ({} bytes) will be sent by STOR and APPE", u.name, u.bytes.len()),
-                        None => format!("no file chosen: STOR sends {} bytes of text", DEFAULT_UPLOAD.len()),
+                        Some(u) => format!("{} ({}) will be sent by STOR and APPE", u.name, plural(u.bytes.len(), "byte")),
+                        None => format!("no file chosen: STOR sends {} of text", plural(DEFAULT_UPLOAD.len(), "byte")),
                     } }
                 </span>
                 if upload.is_some() {

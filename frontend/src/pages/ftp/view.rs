@@ -73,8 +73,16 @@ impl RowLane {
 /// What a row shows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowKind {
-    Message { pick: Pick, message: Rc<Message> },
-    Event { id: usize, text: String },
+    /// `partial`: bytes that do not complete a message yet.
+    Message {
+        pick: Pick,
+        message: Rc<Message>,
+        partial: bool,
+    },
+    Event {
+        id: usize,
+        text: String,
+    },
 }
 
 /// One row of the transcript.
@@ -125,7 +133,7 @@ impl FtpView {
     /// The newest message, by time.
     pub fn latest(&self) -> Option<(Pick, &Rc<Message>)> {
         self.rows.iter().rev().find_map(|r| match &r.kind {
-            RowKind::Message { pick, message } => Some((*pick, message)),
+            RowKind::Message { pick, message, .. } => Some((*pick, message)),
             RowKind::Event { .. } => None,
         })
     }
@@ -213,7 +221,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
     let mut messages = Vec::new();
     for item in &items {
         match item {
-            Item::Message { id, message } => {
+            Item::Message { id, message } | Item::Partial { id, message } => {
                 let pick = Pick::Control(*id);
                 messages.push((pick, message.clone()));
                 rows.push(Row {
@@ -222,6 +230,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
                     kind: RowKind::Message {
                         pick,
                         message: message.clone(),
+                        partial: matches!(item, Item::Partial { .. }),
                     },
                 });
             }
@@ -331,7 +340,11 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
             rows.push(Row {
                 t_ms: t,
                 lane: RowLane::Data(n),
-                kind: RowKind::Message { pick, message },
+                kind: RowKind::Message {
+                    pick,
+                    message,
+                    partial: false,
+                },
             });
         }
     }
