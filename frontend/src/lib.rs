@@ -6,8 +6,9 @@
 //! workbench), [`components`] (panes shared by the workbenches),
 //! [`callbacks`] (the callbacks every workbench builds alike), [`session`]
 //! (the plain-Rust reducer of a connection's transcript, unit-tested
-//! natively), [`link`] (the connection to a server: relay or in-browser) and
-//! [`api`] (the relay's JSON endpoints).
+//! natively), [`link`] (the connection to a server: relay or in-browser),
+//! [`relay_info`] (the relay's status and catalog, a context every page
+//! reads with a hook) and [`api`] (the relay's JSON endpoints).
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -19,6 +20,7 @@ pub mod hooks;
 pub mod link;
 pub mod local;
 pub mod pages;
+pub mod relay_info;
 pub mod route;
 pub mod session;
 pub mod settings;

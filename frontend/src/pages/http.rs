@@ -3,7 +3,6 @@
 //! server, and take the response apart. A persistent connection stays open
 //! for the next request; the timeline shows each exchange.
 
-use crate::app::RelayInfo;
 use crate::callbacks;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
@@ -12,63 +11,18 @@ use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::follow;
 use crate::hooks::connection::use_connection;
-use crate::pages::workbench::offered_targets;
+use crate::relay_info::use_relay_info;
 use crate::session::Direction;
 use std::rc::Rc;
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use wirelab_shared::conversation::Sender;
 use wirelab_shared::http::conversation::HttpConversation;
 use wirelab_shared::http::dissect_request;
+use wirelab_shared::http::draft::{draft_bytes, fix_content_length};
 use wirelab_shared::http::message::parse_head;
-use wirelab_shared::http::templates::{TEMPLATES, crlf, find};
+use wirelab_shared::http::templates::{TEMPLATES, find};
 use wirelab_shared::text::visible_multiline;
 use yew::prelude::*;
-
-/// The bytes the editor's text becomes: every line break CR LF, or LF
-/// alone when the student wants to see what a bare LF does.
-pub fn draft_bytes(text: &str, crlf_endings: bool) -> Vec<u8> {
-    if crlf_endings {
-        crlf(text).into_bytes()
-    } else {
-        text.replace("\r\n", "\n").into_bytes()
-    }
-}
-
-/// The text with its Content-Length set to the length its body really has
-/// (as sent with `crlf_endings`); unchanged if it has no head end yet.
-pub fn fix_content_length(text: &str, crlf_endings: bool) -> String {
-    let wire = draft_bytes(text, crlf_endings);
-    let head = parse_head(&wire);
-    if !head.is_complete() {
-        return text.to_string();
-    }
-    let body_len = wire.len() - head.end;
-    let mut out = Vec::new();
-    let mut replaced = false;
-    let mut in_head = true;
-    for line in text.split('\n') {
-        if in_head && line.trim_end_matches('\r').is_empty() {
-            if !replaced && body_len > 0 {
-                out.push(format!("Content-Length: {body_len}"));
-            }
-            in_head = false;
-            out.push(line.to_string());
-            continue;
-        }
-        if in_head
-            && let Some((name, _)) = line.split_once(':')
-            && name.trim().eq_ignore_ascii_case("content-length")
-        {
-            if !replaced {
-                out.push(format!("{}: {body_len}", name.trim()));
-                replaced = true;
-            }
-            continue;
-        }
-        out.push(line.to_string());
-    }
-    out.join("\n")
-}
 
 /// The last value of header `name` in the server's messages, newest first.
 fn last_header(
@@ -90,11 +44,7 @@ fn last_header(
 
 #[function_component(HttpPage)]
 pub fn http_page() -> Html {
-    let info = use_context::<RelayInfo>();
-    let targets = info
-        .as_ref()
-        .map(|i| offered_targets(&i.targets, Some("http")))
-        .unwrap_or_default();
+    let targets = use_relay_info().targets_of("http");
     let conn = use_connection();
     let chosen = use_state(|| None::<String>);
     let text = use_state(|| {
@@ -302,43 +252,5 @@ pub fn http_page() -> Html {
                 </div>
             </div>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn drafts_get_cr_lf_or_stay_bare() {
-        assert_eq!(
-            draft_bytes("GET / HTTP/1.1\nHost: a\n\n", true),
-            b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
-        );
-        assert_eq!(draft_bytes("GET /\r\n\n", false), b"GET /\n\n");
-    }
-
-    #[test]
-    fn content_length_is_fixed_from_the_real_body() {
-        let text = "POST /cgi/show HTTP/1.1\nHost: a\nContent-Length: 3\n\nprenom=Hugues";
-        assert_eq!(
-            fix_content_length(text, true),
-            "POST /cgi/show HTTP/1.1\nHost: a\nContent-Length: 13\n\nprenom=Hugues"
-        );
-        // Added when missing; a CR LF in the body counts two bytes.
-        let text = "PUT /upload/a HTTP/1.1\nHost: a\n\nline\n";
-        assert_eq!(
-            fix_content_length(text, true),
-            "PUT /upload/a HTTP/1.1\nHost: a\nContent-Length: 6\n\nline\n"
-        );
-        assert_eq!(
-            fix_content_length(text, false),
-            "PUT /upload/a HTTP/1.1\nHost: a\nContent-Length: 5\n\nline\n"
-        );
-        // No head end yet: nothing to do.
-        assert_eq!(
-            fix_content_length("GET / HTTP/1.1\nHost: a", true),
-            "GET / HTTP/1.1\nHost: a"
-        );
     }
 }

@@ -13,7 +13,6 @@
 //! read what a session retrieved) opens it with `use_connection` and
 //! passes it in `connection`; `children` are shown under the line editor.
 
-use crate::app::RelayInfo;
 use crate::callbacks;
 use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::Inspector;
@@ -23,6 +22,7 @@ use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::follow::{self, Item};
 use crate::hooks::connection::{Connection, use_connection};
+use crate::relay_info::use_relay_info;
 use std::rc::Rc;
 use web_sys::HtmlSelectElement;
 use wirelab_shared::conversation::{
@@ -168,11 +168,7 @@ pub struct LineWorkbenchProps {
 
 #[function_component(LineWorkbench)]
 pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
-    let info = use_context::<RelayInfo>();
-    let targets = info
-        .as_ref()
-        .map(|i| offered_targets(&i.targets, props.protocol.as_deref()))
-        .unwrap_or_default();
+    let targets = offered_targets(&use_relay_info().targets, props.protocol.as_deref());
     let own_connection = use_connection();
     let conn = props.connection.clone().unwrap_or(own_connection);
     let chosen = use_state(|| None::<String>);

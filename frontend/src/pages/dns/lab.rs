@@ -14,6 +14,7 @@ use std::rc::Rc;
 use wirelab_shared::conversation::{Conversation, Message};
 use wirelab_shared::dns::conversation::DnsConversation;
 use wirelab_shared::dns::frame::{TcpFrame, next_tcp_message};
+use wirelab_shared::dns::header::Header;
 use wirelab_shared::dns::message::Message as DnsMessage;
 use wirelab_shared::dns::name::Name;
 use wirelab_shared::dns::query::QueryTransport;
@@ -83,7 +84,7 @@ impl Exchange {
 
     /// The query's ID, as the resolver's trace knows it.
     pub fn query_id(&self) -> Option<u16> {
-        (self.query.len() >= 2).then(|| u16::from_be_bytes([self.query[0], self.query[1]]))
+        Header::id_of(&self.query)
     }
 
     /// The port the relay sent from (the resolver sees the query come
@@ -514,10 +515,7 @@ pub(crate) mod tests {
             .next_hop(100 + lab.next_id() as u16)
             .to_bytes();
         let id = lab.next_id();
-        let target = match transport {
-            Transport::Udp => server.to_string(),
-            Transport::Tcp => format!("{server}-tcp"),
-        };
+        let target = wirelab_shared::catalog::paired_name(server, transport);
         lab.apply(LabAction::Send {
             target,
             transport,

@@ -22,18 +22,19 @@ pub mod figure;
 pub mod lab;
 pub mod panes;
 
-use crate::app::RelayInfo;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
 use crate::follow;
 use crate::link::{Link, LinkEvent, Route};
 use crate::now_ms;
+use crate::relay_info::use_relay_info;
 use crate::session::Direction;
 use builder::Draft;
 use lab::{DnsLab, LabAction, Purpose, Status, TraceState};
 use panes::{CacheTable, FlagBits, recursive_pane, walk_pane};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use wirelab_shared::catalog::{paired_name, split_paired};
 use wirelab_shared::dissect::Dissection;
 use wirelab_shared::dns::cache::CacheView;
 use wirelab_shared::dns::dissect::{dissect, dissect_reply, dissect_tcp};
@@ -92,9 +93,9 @@ pub enum Selected {
 pub fn servers(targets: &[TargetInfo]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for t in targets.iter().filter(|t| t.protocol == "dns") {
-        let base = t.name.strip_suffix("-tcp").unwrap_or(&t.name).to_string();
-        if !out.contains(&base) {
-            out.push(base);
+        let (base, _) = split_paired(&t.name);
+        if !out.iter().any(|known| known == base) {
+            out.push(base.to_string());
         }
     }
     out
@@ -102,16 +103,13 @@ pub fn servers(targets: &[TargetInfo]) -> Vec<String> {
 
 /// The catalog target for a server and transport.
 pub fn target_name(server: &str, transport: Transport) -> String {
-    match transport {
-        Transport::Udp => server.to_string(),
-        Transport::Tcp => format!("{server}-tcp"),
-    }
+    paired_name(server, transport)
 }
 
 /// What `@server` in a one-liner names: a catalog name (with `-tcp` for
 /// TCP), an address of the hierarchy, or a server's host name.
 pub fn server_from_text(text: &str, known: &[String]) -> Option<(String, Option<Transport>)> {
-    if let Some(base) = text.strip_suffix("-tcp")
+    if let (base, Transport::Tcp) = split_paired(text)
         && known.iter().any(|k| k == base)
     {
         return Some((base.to_string(), Some(Transport::Tcp)));
@@ -228,18 +226,9 @@ struct CacheState {
 
 #[function_component(DnsPage)]
 pub fn dns_page() -> Html {
-    let info = use_context::<RelayInfo>();
-    let offline = info.as_ref().is_some_and(RelayInfo::is_offline);
-    let targets: Vec<TargetInfo> = info
-        .as_ref()
-        .map(|i| {
-            i.targets
-                .iter()
-                .filter(|t| t.protocol == "dns")
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let info = use_relay_info();
+    let offline = info.is_offline();
+    let targets = info.targets_of("dns");
     let known = servers(&targets);
 
     let lab = use_reducer(DnsLab::default);

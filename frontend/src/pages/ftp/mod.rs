@@ -21,14 +21,13 @@ pub mod driver;
 pub mod lab;
 pub mod view;
 
-use crate::app::{RelayInfo, RelayStatus};
 use crate::callbacks;
 use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::{Inspector, severity_name};
 use crate::components::messages::format_time;
 use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
-use crate::pages::workbench::offered_targets;
+use crate::relay_info::use_relay_info;
 use crate::route::Route;
 use crate::session::Direction;
 use driver::{DEFAULT_UPLOAD, Driver, Upload};
@@ -98,8 +97,7 @@ pub fn upload_name(file_name: &str) -> String {
 
 #[function_component(FtpPage)]
 pub fn ftp_page() -> Html {
-    let info = use_context::<RelayInfo>();
-    let offline = info.as_ref().is_some_and(RelayInfo::is_offline);
+    let offline = use_relay_info().is_offline();
     html! {
         <section class="page">
             <h1>{ "FTP: control and data connections" }</h1>
@@ -151,8 +149,9 @@ fn kind_text(kind: &DataKind) -> String {
     match kind {
         DataKind::Listing => "a listing (LIST)".into(),
         DataKind::NameList => "names (NLST)".into(),
-        DataKind::Download { path } => format!("the file {path} (RETR)"),
-        DataKind::Upload { path, .. } => format!("the file {path} (STOR)"),
+        DataKind::Download { path } | DataKind::Upload { path, .. } => {
+            format!("the file {path} ({})", kind.verb())
+        }
     }
 }
 
@@ -348,14 +347,9 @@ fn port_explain(offer: &ListenOffer) -> Html {
 
 #[function_component(FtpWorkbench)]
 fn ftp_workbench() -> Html {
-    let info = use_context::<RelayInfo>();
-    let targets = info
-        .as_ref()
-        .map(|i| offered_targets(&i.targets, Some("ftp")))
-        .unwrap_or_default();
-    let online = info
-        .as_ref()
-        .is_some_and(|i| matches!(i.status, RelayStatus::Online { .. }));
+    let info = use_relay_info();
+    let targets = info.targets_of("ftp");
+    let online = info.is_online();
     let lab = use_reducer(FtpLab::default);
     let driver = {
         let dispatcher = lab.dispatcher();
