@@ -476,6 +476,14 @@ fn ftp_workbench() -> Html {
         let selected = selected.clone();
         Callback::from(move |id: usize| selected.set(Some(Pick::from_id(id))))
     };
+    let on_choose_dialogue = {
+        let dialogue = dialogue.clone();
+        let step = step.clone();
+        Callback::from(move |chosen: Option<&'static Dialogue>| {
+            dialogue.set(chosen);
+            step.set(0);
+        })
+    };
     let on_next_step = {
         let dialogue = dialogue.clone();
         let step = step.clone();
@@ -535,8 +543,8 @@ fn ftp_workbench() -> Html {
                 { "Control connection: " }{ state.describe() }
             </p>
             { state_panel(client.state(), transfer.as_deref()) }
-            <DialogueBar dialogues={DIALOGUES} dialogue={dialogue.clone()} step={step.clone()}
-                         on_next={on_next_step} />
+            <DialogueBar dialogues={DIALOGUES} dialogue={*dialogue} step={*step}
+                         on_choose={on_choose_dialogue} on_next={on_next_step} />
             <div class="composer">
                 <input type="text" data-testid="editor" class="editor"
                        placeholder={if can_send { "type a command, Enter sends it with CR LF" } else { "connect first" }}
