@@ -147,6 +147,16 @@ pub fn mailbox_view(props: &MailboxViewProps) -> Html {
         .max_by_key(|r| r.reply)
         .map(|r| r.number);
     let shown = opened.filter(|n| mailbox.get(*n).is_some()).or(latest);
+    {
+        // A new session (or a cleared transcript) starts with an empty
+        // mailbox: the message opened in the previous one is not its own.
+        let opened = opened.clone();
+        use_effect_with(rows.is_empty(), move |empty| {
+            if *empty {
+                opened.set(None);
+            }
+        });
+    }
     let on_list = {
         let on_command = props.on_command.clone();
         Callback::from(move |_: MouseEvent| on_command.emit("LIST".into()))

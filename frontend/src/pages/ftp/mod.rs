@@ -476,12 +476,18 @@ fn ftp_workbench() -> Html {
         let selected = selected.clone();
         Callback::from(move |id: usize| selected.set(Some(Pick::from_id(id))))
     };
+    // Another dialogue starts from its first line, with nothing of the
+    // previous one left in the editor or the inspector.
     let on_choose_dialogue = {
         let dialogue = dialogue.clone();
         let step = step.clone();
+        let draft = draft.clone();
+        let selected = selected.clone();
         Callback::from(move |chosen: Option<&'static Dialogue>| {
             dialogue.set(chosen);
             step.set(0);
+            draft.set(String::new());
+            selected.set(None);
         })
     };
     let on_next_step = {
