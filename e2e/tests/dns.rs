@@ -4,7 +4,9 @@
 //! included), then recursively through the local resolver with its trace
 //! drawn and its cache answering the second time, and a missing name
 //! answered NXDOMAIN with the zone's SOA (over TCP, from the one-liner);
-//! and the walk by hand again with no relay, on the in-browser servers.
+//! the walk through dns.umass.edu's referral to dns.cs.umass.edu, each
+//! drawn in a lane of its own; and the walk by hand again with no relay,
+//! on the in-browser servers.
 
 use anyhow::{Context, Result, ensure};
 use wirelab_e2e::{Browser, Lab, OfflineSite};
@@ -334,6 +336,60 @@ fn a_missing_name_gets_nxdomain_with_the_soa_over_tcp() -> Result<()> {
         text.contains("SOA") && text.contains("hostmaster.cs.umass.edu."),
         "{text}"
     );
+    Ok(())
+}
+
+#[test]
+fn each_lane_of_the_walk_is_labelled_with_the_server_that_answered() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    open_dns(&mut lab)?;
+    let b = &lab.browser;
+    send(b, 1)?;
+    follow(b, "dns-edu")?;
+    send(b, 2)?;
+    // edu names both of umass.edu's servers: take dns.umass.edu, which
+    // refers gaia.cs.umass.edu on to cs.umass.edu's server.
+    follow(b, "dns-umass")?;
+    send(b, 3)?;
+    b.wait_text("outcome", "referral to cs.umass.edu.")?;
+    follow(b, "dns-cs-umass")?;
+    send(b, 4)?;
+    b.wait_text("outcome", "128.119.245.12")?;
+    b.wait_attribute("message-count", "data-count", "10")?;
+    wait_count(b, "[data-testid=\"timeline-arrow\"]", 10)?;
+    let lanes: Vec<String> = b
+        .find_all("[data-testid=\"timeline-lane\"]")?
+        .iter()
+        .map(|l| b.text(l))
+        .collect::<Result<_>>()?;
+    let lane = |host: &str| {
+        lanes
+            .iter()
+            .position(|l| l.trim() == format!("authoritative: {host}"))
+            .with_context(|| format!("no lane for {host} in {lanes:?}"))
+    };
+    let (umass, cs) = (lane("dns.umass.edu")?, lane("dns.cs.umass.edu")?);
+    assert_ne!(umass, cs);
+    // Messages 6-7 are dns.umass.edu's, 8-9 dns.cs.umass.edu's.
+    for (index, from, to) in [(5, 1, umass), (6, umass, 1), (7, 1, cs), (8, cs, 1)] {
+        let arrow = b
+            .find(&format!(
+                "[data-testid=\"timeline-arrow\"][data-index=\"{index}\"]"
+            ))?
+            .with_context(|| format!("arrow {}", index + 1))?;
+        let ends = (
+            b.attribute(&arrow, "data-from")?.unwrap_or_default(),
+            b.attribute(&arrow, "data-to")?.unwrap_or_default(),
+        );
+        assert_eq!(
+            ends,
+            (from.to_string(), to.to_string()),
+            "message {} in {lanes:?}",
+            index + 1
+        );
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP workbench in headless Chromium against the reference web
 //! server: templates, sending, the dissection linked to the bytes, the
-//! conditional GET, and a diagnostic shown before anything is sent.
+//! conditional GET, a diagnostic shown before anything is sent, and a new
+//! template or line ending taking the previous response off the screen.
 
 use anyhow::{Result, bail};
 use wirelab_e2e::{Browser, Lab, OfflineSite};
@@ -162,6 +163,53 @@ fn conditional_get_gets_304_on_a_persistent_connection() -> Result<()> {
     // Each exchange is drawn on the timeline.
     let arrows = b.find_all("[data-testid=\"timeline-arrow\"][data-kind=\"response\"]")?;
     assert_eq!(arrows.len(), 2);
+    Ok(())
+}
+
+#[test]
+fn a_new_template_or_line_ending_takes_the_previous_response_off_the_screen() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/http")?;
+    let b = &lab.browser;
+    select_template(b, "someschool")?;
+    let someschool_note = b.text(&b.testid("template-note")?)?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "HTTP/1.1 200 OK")?;
+    let show_response = || -> Result<()> {
+        let response = b
+            .find("[data-testid=\"transcript-entry\"][data-direction=\"received\"]")?
+            .expect("a response");
+        b.click(&response)?;
+        b.wait_attribute("inspector", "data-source", "received")?;
+        b.testid("raw")?;
+        Ok(())
+    };
+    let on_the_draft = |what: &str| -> Result<()> {
+        b.wait_attribute("inspector", "data-source", "draft")?;
+        if b.find("[data-testid=\"raw\"]")?.is_some() {
+            bail!("{what}: the previous response's bytes are still shown");
+        }
+        if b.find("[data-testid=\"show-draft\"]")?.is_some() {
+            bail!("{what}: the inspector still offers to go back to the draft");
+        }
+        Ok(())
+    };
+    show_response()?;
+    select_template(b, "kiwi")?;
+    on_the_draft("a new template")?;
+    let note = b.text(&b.testid("template-note")?)?;
+    if note == someschool_note {
+        bail!("the previous template's note stayed: {note}");
+    }
+    let summary = b.wait_text("dissection-summary", "kiwi")?;
+    if !summary.contains("GET") {
+        bail!("the inspector shows {summary}, not the kiwi's request");
+    }
+    show_response()?;
+    b.select_option("line-ending", "lf")?;
+    on_the_draft("a new line ending")?;
     Ok(())
 }
 

@@ -1,81 +1,24 @@
 //! The app shell: the header with the relay's state, the navigation, and
 //! the routed page. On start it asks the relay for its health and catalog;
-//! with no relay, the page falls back to its in-browser servers.
+//! with no relay, the page falls back to its in-browser servers
+//! ([`crate::relay_info`]).
 
 use crate::components::relay_status::RelayStatusBadge;
 use crate::pages::{home::Home, http::HttpPage, not_found::NotFound, sockets::Sockets};
+use crate::relay_info::{RelayInfo, RelayStatus};
 use crate::route::{Route, nav_entries};
 use crate::settings::{LabSettings, SettingsBar, SettingsHandle};
-use std::rc::Rc;
-use wirelab_shared::relay_protocol::TargetInfo;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-/// Whether the page talks to a relay.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RelayStatus {
-    Checking,
-    Online {
-        version: String,
-    },
-    /// No relay: the in-browser servers stand in.
-    Offline {
-        why: String,
-    },
-    /// A classroom relay that wants a token first.
-    Locked {
-        message: String,
-    },
-}
-
-/// What every page knows about the relay, shared through a context.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RelayInfo {
-    pub status: RelayStatus,
-    pub targets: Rc<Vec<TargetInfo>>,
-}
-
-impl RelayInfo {
-    pub fn is_offline(&self) -> bool {
-        matches!(self.status, RelayStatus::Offline { .. })
-    }
-}
-
 #[function_component(App)]
 pub fn app() -> Html {
-    let info = use_state(|| RelayInfo {
-        status: RelayStatus::Checking,
-        targets: Rc::new(Vec::new()),
-    });
+    let info = use_state(RelayInfo::default);
     let settings: SettingsHandle = use_state(LabSettings::default);
     {
         let info = info.clone();
         use_effect_with((), move |_| {
-            yew::platform::spawn_local(async move {
-                let checked = async {
-                    let health = crate::api::health().await?;
-                    let targets = crate::api::targets().await?;
-                    Ok::<_, crate::api::ApiError>((health, targets))
-                }
-                .await;
-                info.set(match checked {
-                    Ok((health, targets)) => RelayInfo {
-                        status: RelayStatus::Online {
-                            version: health.version,
-                        },
-                        targets: Rc::new(targets),
-                    },
-                    // A classroom relay: the student must join first.
-                    Err(e) if e.status == Some(401) => RelayInfo {
-                        status: RelayStatus::Locked { message: e.message },
-                        targets: Rc::new(Vec::new()),
-                    },
-                    Err(e) => RelayInfo {
-                        status: RelayStatus::Offline { why: e.message },
-                        targets: Rc::new(crate::local::targets()),
-                    },
-                });
-            });
+            yew::platform::spawn_local(async move { info.set(crate::relay_info::check().await) });
         });
     }
     html! {
@@ -85,7 +28,7 @@ pub fn app() -> Html {
                 <header class="top">
                     <Link<Route> to={Route::Home} classes="brand">{ "wirelab" }</Link<Route>>
                     <Nav />
-                    if matches!(info.status, RelayStatus::Online { .. }) {
+                    if info.is_online() {
                         <SettingsBar settings={settings.clone()} />
                     }
                     <RelayStatusBadge />

@@ -1,11 +1,11 @@
-//! Callbacks the workbench pages build alike: Enter in the line editor
-//! sends, typing in it shows the draft in the inspector again, a click on a
-//! message selects it, and "clear" empties the transcript.
+//! Callbacks the workbench pages that keep their state in `use_state`
+//! build alike: Enter in the line editor sends, typing in it shows the
+//! draft in the inspector again, and a click on a message selects it.
+//! (Pages with a reducer dispatch their own actions instead.)
 //!
 //! Each takes the page's state handles and returns the callback to give to
 //! the element; the page still decides what sending means.
 
-use crate::hooks::connection::Connection;
 use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -68,17 +68,4 @@ pub fn type_draft<T: 'static>(
 pub fn select<T: 'static>(selected: &UseStateHandle<Option<T>>) -> Callback<T> {
     let selected = selected.clone();
     Callback::from(move |id: T| selected.set(Some(id)))
-}
-
-/// "clear": forgets the transcript of `conn` and what was selected in it.
-pub fn clear_transcript(
-    conn: &Connection,
-    selected: &UseStateHandle<Option<usize>>,
-) -> Callback<MouseEvent> {
-    let conn = conn.clone();
-    let selected = selected.clone();
-    Callback::from(move |_: MouseEvent| {
-        selected.set(None);
-        conn.clear();
-    })
 }

@@ -6,8 +6,10 @@
 //! workbench), [`components`] (panes shared by the workbenches),
 //! [`callbacks`] (the callbacks every workbench builds alike), [`session`]
 //! (the plain-Rust reducer of a connection's transcript, unit-tested
-//! natively), [`link`] (the connection to a server: relay or in-browser) and
-//! [`api`] (the relay's JSON endpoints); [`plural`] writes every count.
+//! natively), [`link`] (the connection to a server: relay or in-browser),
+//! [`relay_info`] (the relay's status and catalog, a context every page
+//! reads with a hook) and [`api`] (the relay's JSON endpoints); [`plural`]
+//! writes every count.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -20,6 +22,7 @@ pub mod link;
 pub mod local;
 pub mod pages;
 pub mod plural;
+pub mod relay_info;
 pub mod route;
 pub mod session;
 pub mod settings;

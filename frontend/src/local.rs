@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use wirelab_shared::catalog::{paired_name, split_paired};
 use wirelab_shared::dns::hierarchy::{self, Role};
 use wirelab_shared::dns::server::{AuthoritativeTcp, AuthoritativeUdp, Authority};
 use wirelab_shared::engine::ErasedEngine;
@@ -124,10 +125,7 @@ fn dns_targets() -> Vec<TargetInfo> {
     {
         for transport in [Transport::Udp, Transport::Tcp] {
             out.push(TargetInfo {
-                name: match transport {
-                    Transport::Udp => s.catalog.to_string(),
-                    Transport::Tcp => format!("{}-tcp", s.catalog),
-                },
+                name: paired_name(s.catalog, transport),
                 transport,
                 host: LOCAL_HOST.into(),
                 port: 1053,
@@ -153,16 +151,12 @@ thread_local! {
 /// The engine of an in-browser DNS server, replying after its simulated
 /// distance as the relay's do.
 fn dns_engine(name: &str) -> Option<Box<dyn ErasedEngine>> {
-    let (base, tcp) = match name.strip_suffix("-tcp") {
-        Some(base) => (base, true),
-        None => (name, false),
-    };
+    let (base, transport) = split_paired(name);
     let server = hierarchy::server(base)?;
     let authority = DNS_AUTHORITIES.with(|all| all.get(server.catalog).cloned())?;
-    Some(if tcp {
-        Box::new(AuthoritativeTcp::new(authority, server.delay_ms))
-    } else {
-        Box::new(AuthoritativeUdp::new(authority, server.delay_ms))
+    Some(match transport {
+        Transport::Tcp => Box::new(AuthoritativeTcp::new(authority, server.delay_ms)),
+        Transport::Udp => Box::new(AuthoritativeUdp::new(authority, server.delay_ms)),
     })
 }
 

@@ -11,6 +11,7 @@
 pub mod base64;
 pub mod busy;
 pub mod calendar;
+pub mod catalog;
 pub mod command_reader;
 pub mod conversation;
 pub mod dissect;

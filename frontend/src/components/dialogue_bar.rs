@@ -3,9 +3,10 @@
 //! dialogue's note.
 //!
 //! The page owns the state (the chosen dialogue and how many of its lines
-//! were typed): the bar sets both when another dialogue is chosen, and the
-//! page decides what "Next line" does through `on_next` (put the step's
-//! line in the editor and count it, for one).
+//! were typed): the bar says when another dialogue is chosen through
+//! `on_choose` (the page starts it from its first line), and the page
+//! decides what "Next line" does through `on_next` (put the step's line in
+//! the editor and count it, for one).
 
 use crate::plural::plural;
 use web_sys::HtmlSelectElement;
@@ -16,9 +17,11 @@ use yew::prelude::*;
 pub struct DialogueBarProps {
     pub dialogues: &'static [Dialogue],
     /// The dialogue being replayed; `None` while the student types freely.
-    pub dialogue: UseStateHandle<Option<&'static Dialogue>>,
+    pub dialogue: Option<&'static Dialogue>,
     /// How many of its lines were put in the editor already.
-    pub step: UseStateHandle<usize>,
+    pub step: usize,
+    /// Another dialogue chosen (`None`: type freely).
+    pub on_choose: Callback<Option<&'static Dialogue>>,
     pub on_next: Callback<MouseEvent>,
 }
 
@@ -26,16 +29,14 @@ pub struct DialogueBarProps {
 pub fn dialogue_bar(props: &DialogueBarProps) -> Html {
     let onchange = {
         let dialogues = props.dialogues;
-        let dialogue = props.dialogue.clone();
-        let step = props.step.clone();
+        let on_choose = props.on_choose.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            dialogue.set(dialogues.iter().find(|d| d.id == select.value()));
-            step.set(0);
+            on_choose.emit(dialogues.iter().find(|d| d.id == select.value()));
         })
     };
-    let dialogue = *props.dialogue;
-    let step = *props.step;
+    let dialogue = props.dialogue;
+    let step = props.step;
     html! {
         <>
             <div class="toolbar dialogue">

@@ -9,8 +9,8 @@
 //! `refresh` key that changes whenever the list may have changed (a reply
 //! arrived, a session ended).
 
-use crate::app::RelayInfo;
 use crate::local;
+use crate::relay_info::use_relay_info;
 use serde::Deserialize;
 use wirelab_shared::mail::store::course_accounts;
 use yew::prelude::*;
@@ -70,11 +70,9 @@ pub struct ServerMailboxesProps {
 
 #[function_component(ServerMailboxes)]
 pub fn server_mailboxes(props: &ServerMailboxesProps) -> Html {
-    let info = use_context::<RelayInfo>();
-    let offline = info.as_ref().is_some_and(RelayInfo::is_offline);
-    let online = info
-        .as_ref()
-        .is_some_and(|i| matches!(i.status, crate::app::RelayStatus::Online { .. }));
+    let info = use_relay_info();
+    let offline = info.is_offline();
+    let online = info.is_online();
     let list = use_state(|| None::<Vec<MailboxSummary>>);
     let error = use_state(|| None::<String>);
     // Bumped by the page's own actions (reset, the refresh button).

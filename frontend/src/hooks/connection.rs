@@ -3,9 +3,9 @@
 //! The link closes when the session ends, when a new connection replaces
 //! it, and when the component unmounts.
 
-use crate::app::RelayInfo;
 use crate::link::{Link, LinkEvent, Route};
 use crate::now_ms;
+use crate::relay_info::use_relay_info;
 use crate::session::{Session, SessionAction};
 use crate::settings::{LabSettings, SettingsHandle};
 use std::cell::RefCell;
@@ -120,8 +120,7 @@ impl Connection {
 
 #[hook]
 pub fn use_connection() -> Connection {
-    let info = use_context::<RelayInfo>();
-    let offline = info.as_ref().is_some_and(RelayInfo::is_offline);
+    let offline = use_relay_info().is_offline();
     let settings = use_context::<SettingsHandle>()
         .map(|h| *h)
         .unwrap_or_default();

@@ -4,6 +4,8 @@ pub mod dns;
 pub mod ftp;
 pub mod home;
 pub mod http;
+pub mod http_lab;
+pub mod line_lab;
 pub mod not_found;
 pub mod pop3;
 pub mod smtp;

@@ -11,11 +11,11 @@
 //! commands show in the transcript like typed ones).
 
 use super::workbench::{LineSpec, LineWorkbench};
-use crate::app::RelayInfo;
 use crate::components::mail_message::MailMessage;
 use crate::components::mailboxes::ServerMailboxes;
 use crate::follow;
 use crate::hooks::connection::use_connection;
+use crate::relay_info::use_relay_info;
 use crate::route::Route;
 use std::rc::Rc;
 use wirelab_shared::conversation::Conversation;
@@ -45,10 +45,7 @@ pub fn pop3_spec() -> LineSpec {
 
 #[function_component(Pop3Page)]
 pub fn pop3_page() -> Html {
-    let info = use_context::<RelayInfo>();
-    let has_target = info
-        .as_ref()
-        .is_some_and(|i| i.targets.iter().any(|t| t.protocol == "pop3"));
+    let has_target = use_relay_info().serves("pop3");
     let conn = use_connection();
     let mut followed = FollowedConversation::new(Pop3Transcript::new());
     follow::follow(&conn.session, &mut followed);
@@ -150,6 +147,16 @@ pub fn mailbox_view(props: &MailboxViewProps) -> Html {
         .max_by_key(|r| r.reply)
         .map(|r| r.number);
     let shown = opened.filter(|n| mailbox.get(*n).is_some()).or(latest);
+    {
+        // A new session (or a cleared transcript) starts with an empty
+        // mailbox: the message opened in the previous one is not its own.
+        let opened = opened.clone();
+        use_effect_with(rows.is_empty(), move |empty| {
+            if *empty {
+                opened.set(None);
+            }
+        });
+    }
     let on_list = {
         let on_command = props.on_command.clone();
         Callback::from(move |_: MouseEvent| on_command.emit("LIST".into()))

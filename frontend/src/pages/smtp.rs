@@ -10,12 +10,12 @@
 //! the very session the student typed HELO, MAIL and RCPT on.
 
 use super::workbench::{LineSpec, LineWorkbench};
-use crate::app::RelayInfo;
 use crate::components::inspector::Inspector;
 use crate::components::mailboxes::ServerMailboxes;
 use crate::follow;
 use crate::hooks::connection::{Connection, use_connection};
 use crate::plural::plural;
+use crate::relay_info::use_relay_info;
 use crate::route::Route;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -67,10 +67,7 @@ fn unique_token() -> String {
 
 #[function_component(SmtpPage)]
 pub fn smtp_page() -> Html {
-    let info = use_context::<RelayInfo>();
-    let has_target = info
-        .as_ref()
-        .is_some_and(|i| i.targets.iter().any(|t| t.protocol == "smtp"));
+    let has_target = use_relay_info().serves("smtp");
     let conn = use_connection();
     let mut followed = FollowedConversation::new(SmtpTranscript::new());
     follow::follow(&conn.session, &mut followed);

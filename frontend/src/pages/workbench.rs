@@ -12,8 +12,8 @@
 //! A page that needs the connection too (to send a composed message, to
 //! read what a session retrieved) opens it with `use_connection` and
 //! passes it in `connection`; `children` are shown under the line editor.
+//! The workbench's own state is one reducer, [`LineLab`].
 
-use crate::app::RelayInfo;
 use crate::callbacks;
 use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::Inspector;
@@ -23,8 +23,10 @@ use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::follow::{self, Item};
 use crate::hooks::connection::{Connection, use_connection};
+use crate::pages::line_lab::{LineAction, LineLab};
+use crate::relay_info::use_relay_info;
 use std::rc::Rc;
-use web_sys::HtmlSelectElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use wirelab_shared::conversation::{
     Conversation, DatagramConversation, Dialogue, LineConversation,
 };
@@ -171,40 +173,31 @@ pub struct LineWorkbenchProps {
 
 #[function_component(LineWorkbench)]
 pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
-    let info = use_context::<RelayInfo>();
-    let targets = info
-        .as_ref()
-        .map(|i| offered_targets(&i.targets, props.protocol.as_deref()))
-        .unwrap_or_default();
+    let targets = offered_targets(&use_relay_info().targets, props.protocol.as_deref());
     let own_connection = use_connection();
     let conn = props.connection.clone().unwrap_or(own_connection);
-    let chosen = use_state(|| None::<String>);
-    let draft = use_state(String::new);
-    let ending = use_state(|| None::<LineEnding>);
-    let selected = use_state(|| None::<usize>);
+    let lab = use_reducer(LineLab::default);
 
-    let target = pick(&targets, chosen.as_deref()).cloned();
+    let target = pick(&targets, lab.chosen.as_deref()).cloned();
     let transport = target.as_ref().map_or(Transport::Tcp, |t| t.transport);
-    let ending_now = ending.unwrap_or_else(|| LineEnding::default_for(transport));
+    let ending_now = lab.ending_for(transport);
     let spec = props.spec.clone();
-    let dialogue = use_state(|| None::<&'static Dialogue>);
-    let step = use_state(|| 0usize);
+    let action = |make: fn() -> LineAction| {
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(make()))
+    };
 
     let on_target = {
-        let chosen = chosen.clone();
-        let ending = ending.clone();
-        Callback::from(move |name: String| {
-            chosen.set(Some(name));
-            ending.set(None);
-        })
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |name: String| dispatcher.dispatch(LineAction::Target(name)))
     };
     let on_connect = {
         let conn = conn.clone();
         let target = target.clone();
-        let selected = selected.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |_: MouseEvent| {
             if let Some(t) = &target {
-                selected.set(None);
+                dispatcher.dispatch(LineAction::Connect);
                 conn.connect(t);
             }
         })
@@ -213,51 +206,58 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         let conn = conn.clone();
         Callback::from(move |_: MouseEvent| conn.disconnect())
     };
-    let send = {
+    let send: Rc<dyn Fn()> = {
         let conn = conn.clone();
-        let draft = draft.clone();
-        let selected = selected.clone();
+        let bytes = line_bytes(&lab.draft, ending_now);
+        let dispatcher = lab.dispatcher();
         Rc::new(move || {
-            if conn.send(&line_bytes(&draft, ending_now)) {
-                draft.set(String::new());
-                selected.set(None);
+            if conn.send(&bytes) {
+                dispatcher.dispatch(LineAction::Sent);
             }
         })
     };
-    let callbacks::LineEditor {
-        on_send,
-        on_key,
-        on_input,
-    } = callbacks::line_editor(send, &draft, &selected);
+    let on_send = {
+        let send = send.clone();
+        Callback::from(move |_: MouseEvent| send())
+    };
+    let on_key = callbacks::enter_runs(send);
+    let on_input = {
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            dispatcher.dispatch(LineAction::Typed(input.value()));
+        })
+    };
     let on_ending = {
-        let ending = ending.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            ending.set(Some(LineEnding::from_key(&select.value())));
+            dispatcher.dispatch(LineAction::Ending(LineEnding::from_key(&select.value())));
         })
     };
     let on_shutdown = {
         let conn = conn.clone();
         Callback::from(move |_: MouseEvent| conn.shutdown())
     };
-    let on_select = callbacks::select(&selected);
-    let on_clear = callbacks::clear_transcript(&conn, &selected);
-
-    let on_next_step = {
-        let dialogue = dialogue.clone();
-        let step = step.clone();
-        let draft = draft.clone();
-        let selected = selected.clone();
+    let on_select = {
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |id: usize| dispatcher.dispatch(LineAction::Select(Some(id))))
+    };
+    let on_clear = {
+        let conn = conn.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |_: MouseEvent| {
-            if let Some(d) = *dialogue
-                && let Some(line) = d.steps.get(*step)
-            {
-                draft.set(line.to_string());
-                step.set(*step + 1);
-                selected.set(None);
-            }
+            dispatcher.dispatch(LineAction::Cleared);
+            conn.clear();
         })
     };
+    let on_choose_dialogue = {
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |d: Option<&'static Dialogue>| {
+            dispatcher.dispatch(LineAction::Dialogue(d))
+        })
+    };
+    let on_next_step = action(|| LineAction::NextLine);
 
     let session = &conn.session;
     let mut conversation = (spec.conversation)(
@@ -275,7 +275,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
 
     // The inspector shows the selected message, else the draft, else the
     // latest message.
-    let shown = selected
+    let shown = lab
+        .selected
         .and_then(|id| messages.get(id))
         .map(|m| {
             (
@@ -285,8 +286,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
             )
         })
         .or_else(|| {
-            (!draft.is_empty()).then(|| {
-                let bytes = line_bytes(&draft, ending_now);
+            (!lab.draft.is_empty()).then(|| {
+                let bytes = line_bytes(&lab.draft, ending_now);
                 let d = draft_dissection(&spec, conversation.as_ref(), &bytes);
                 (Rc::new(bytes), Rc::new(d), "draft")
             })
@@ -337,13 +338,13 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                 </p>
             }
             if !spec.dialogues.is_empty() {
-                <DialogueBar dialogues={spec.dialogues} dialogue={dialogue.clone()} step={step.clone()}
-                             on_next={on_next_step} />
+                <DialogueBar dialogues={spec.dialogues} dialogue={lab.dialogue} step={lab.step}
+                             on_choose={on_choose_dialogue} on_next={on_next_step} />
             }
             <div class="composer">
                 <input type="text" data-testid="editor" class="editor"
                        placeholder={if can_send { "type a line, Enter sends it" } else { "connect first" }}
-                       value={(*draft).clone()} oninput={on_input} onkeydown={on_key}
+                       value={lab.draft.clone()} oninput={on_input} onkeydown={on_key}
                        spellcheck="false" autocomplete="off" />
                 <label>{ "then " }
                     <select data-testid="line-ending" onchange={on_ending}>
@@ -360,10 +361,10 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                     <h2>{ "Transcript " }
                         <button class="small" data-testid="clear" onclick={on_clear}>{ "clear" }</button>
                     </h2>
-                    <MessageList items={Rc::new(items.clone())} selected={*selected} on_select={on_select.clone()}
+                    <MessageList items={Rc::new(items.clone())} selected={lab.selected} on_select={on_select.clone()}
                                  expand_selected=true />
                     <h2>{ "Timeline" }</h2>
-                    <Timeline lanes={lanes} arrows={arrows} selected={*selected} on_select={on_select} />
+                    <Timeline lanes={lanes} arrows={arrows} selected={lab.selected} on_select={on_select} />
                 </div>
                 <div class="pane">
                     <h2>{ "Dissection" }</h2>

@@ -224,6 +224,15 @@ impl Header {
         self.rcode = v(9) as u8;
     }
 
+    /// The ID of a message from its first two bytes alone: a query cut
+    /// short still has the ID its reply and the resolver's trace carry.
+    pub fn id_of(message: &[u8]) -> Option<u16> {
+        match message {
+            [high, low, ..] => Some(u16::from_be_bytes([*high, *low])),
+            _ => None,
+        }
+    }
+
     /// Reads the header from the first 12 bytes.
     pub fn parse(bytes: &[u8]) -> Option<Header> {
         if bytes.len() < HEADER_LEN {
@@ -295,6 +304,18 @@ impl Header {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_id_is_read_from_two_bytes() {
+        assert_eq!(Header::id_of(&[0x12, 0x34, 1, 0]), Some(0x1234));
+        assert_eq!(Header::id_of(&[0x12, 0x34]), Some(0x1234));
+        assert_eq!(Header::id_of(&[0x12]), None);
+        let h = Header {
+            id: 0xbeef,
+            ..Header::default()
+        };
+        assert_eq!(Header::id_of(&h.to_bytes()), Some(0xbeef));
+    }
 
     /// Each flag alone, and the bit it must light (RFC 1035 §4.1.1 layout).
     #[test]

@@ -145,6 +145,37 @@ pub enum DataKind {
     Upload { path: String, append: bool },
 }
 
+impl DataKind {
+    /// The command that opened the transfer: `LIST`, `NLST`, `RETR`,
+    /// `STOR` or `APPE`.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            DataKind::Listing => "LIST",
+            DataKind::NameList => "NLST",
+            DataKind::Download { .. } => "RETR",
+            DataKind::Upload { append: false, .. } => "STOR",
+            DataKind::Upload { append: true, .. } => "APPE",
+        }
+    }
+
+    /// The file transferred, for RETR, STOR and APPE.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            DataKind::Listing | DataKind::NameList => None,
+            DataKind::Download { path } | DataKind::Upload { path, .. } => Some(path),
+        }
+    }
+
+    /// The command line as the client wrote it, without CR LF:
+    /// `RETR /pub/hello.txt`, `LIST`.
+    pub fn command(&self) -> String {
+        match self.path() {
+            Some(path) => format!("{} {path}", self.verb()),
+            None => self.verb().to_string(),
+        }
+    }
+}
+
 /// The session state the course names, as one value to show.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SessionState {
@@ -171,6 +202,22 @@ impl SessionState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_transfer_names_its_command() {
+        assert_eq!(DataKind::Listing.command(), "LIST");
+        assert_eq!(DataKind::NameList.command(), "NLST");
+        let path = "/pub/hello.txt".to_string();
+        let retr = DataKind::Download { path: path.clone() };
+        assert_eq!(retr.command(), "RETR /pub/hello.txt");
+        let stor = DataKind::Upload {
+            path: path.clone(),
+            append: false,
+        };
+        assert_eq!(stor.command(), "STOR /pub/hello.txt");
+        let appe = DataKind::Upload { path, append: true };
+        assert_eq!((appe.verb(), appe.path()), ("APPE", Some("/pub/hello.txt")));
+    }
 
     #[test]
     fn type_arguments() {

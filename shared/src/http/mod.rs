@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod cookie;
 pub mod date;
 pub mod dissect;
+pub mod draft;
 pub mod frame;
 pub mod headers;
 pub mod message;

@@ -1,5 +1,5 @@
-//! The course's resolution figure as a ladder diagram of five lanes
-//! (requesting host, local DNS server, root, TLD, authoritative), drawn by
+//! The course's resolution figure as a ladder diagram of (at least) five
+//! lanes (requesting host, local DNS server, root, TLD, authoritative), drawn by
 //! the shared [`Timeline`](crate::components::timeline::Timeline) with the
 //! messages numbered as the figure numbers them. Two sources: the student's
 //! walk by hand (where the student is the local server), and the
@@ -7,6 +7,8 @@
 //!
 //! Each arrow's `message` is the index of what it stands for in its
 //! source: [`Walk::numbered`] for a walk, `Trace::events` for a trace.
+//! Each server met has its own lane, labelled with its name: two
+//! authoritative servers of one walk are two lanes.
 
 use crate::components::timeline::{Arrow, ArrowKind, Lane};
 use crate::follow::short;
@@ -19,52 +21,83 @@ use wirelab_shared::text::parse_hex;
 /// Longest arrow label.
 const LABEL: usize = 34;
 
-/// The lanes, each named by what stands there (the first server met in
-/// each role).
-fn lanes(local: &str, servers: [Option<String>; 3]) -> Rc<Vec<Lane>> {
-    let mut out = vec![
-        Lane {
-            label: "requesting host".into(),
-        },
-        Lane {
-            label: local.to_string(),
-        },
-    ];
-    for (party, server) in [Party::Root, Party::Tld, Party::Authoritative]
-        .into_iter()
-        .zip(servers)
-    {
+/// The lanes of a figure and who stands in each: the requesting host, the
+/// local server, then for the root, the TLD and the authoritative role
+/// every server met in it, in the order first asked (the role's name alone
+/// when none was), so each message is drawn to the server that really
+/// took it (a referral from dns.umass.edu to dns.cs.umass.edu is two
+/// lanes, not one labelled with the first).
+struct Lanes {
+    lanes: Vec<Lane>,
+    /// The role and host name of each lane.
+    who: Vec<(Party, Option<String>)>,
+}
+
+impl Lanes {
+    fn new(local: &str, met: &[(Party, String)]) -> Lanes {
+        let mut out = Lanes {
+            lanes: vec![
+                Lane {
+                    label: "requesting host".into(),
+                },
+                Lane {
+                    label: local.to_string(),
+                },
+            ],
+            who: vec![(Party::Host, None), (Party::Local, None)],
+        };
+        for party in [Party::Root, Party::Tld, Party::Authoritative] {
+            let before = out.who.len();
+            for (_, host) in met.iter().filter(|(p, _)| *p == party) {
+                if !out.who.iter().any(|(_, h)| h.as_ref() == Some(host)) {
+                    out.push(party, Some(host.clone()));
+                }
+            }
+            if out.who.len() == before {
+                out.push(party, None);
+            }
+        }
+        out
+    }
+
+    fn push(&mut self, party: Party, host: Option<String>) {
         let what = match party {
             Party::Root => "root",
             Party::Tld => "TLD",
             _ => "authoritative",
         };
-        out.push(Lane {
-            label: match server {
+        self.lanes.push(Lane {
+            label: match &host {
                 Some(host) => format!("{what}: {}", host.trim_end_matches('.')),
                 None => party.label().to_string(),
             },
         });
+        self.who.push((party, host));
     }
-    Rc::new(out)
+
+    /// The lane of `host` in role `party`; the role's first lane when that
+    /// host has none (a trace event that names no server).
+    fn of(&self, party: Party, host: Option<&str>) -> usize {
+        let by_host = host.and_then(|h| {
+            self.who
+                .iter()
+                .position(|(p, known)| *p == party && known.as_deref() == Some(h))
+        });
+        by_host
+            .or_else(|| self.who.iter().position(|(p, _)| *p == party))
+            .unwrap_or_else(|| party.index())
+    }
 }
 
 /// The figure of a walk by hand.
 pub fn walk_figure(walk: &Walk) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
-    let host_of = |party: Party| {
-        walk.steps
-            .iter()
-            .find(|s| s.party == party)
-            .map(|s| s.host.clone())
-    };
-    let lanes = lanes(
-        "local DNS server: you",
-        [
-            host_of(Party::Root),
-            host_of(Party::Tld),
-            host_of(Party::Authoritative),
-        ],
-    );
+    let met: Vec<(Party, String)> = walk
+        .steps
+        .iter()
+        .map(|s| (s.party, s.host.clone()))
+        .collect();
+    let lanes = Lanes::new("local DNS server: you", &met);
+    let lane_of_step = |i: usize| lanes.of(walk.steps[i].party, Some(&walk.steps[i].host));
     // Network time only: each query leaves when the previous reply came
     // back, so the student's thinking time between steps does not count.
     let mut clock = 0.0;
@@ -93,9 +126,16 @@ pub fn walk_figure(walk: &Walk) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
             WalkMessage::HostReply => (clock, walk.host_reply(), ArrowKind::Response),
         };
         let summary = bytes.map(|b| dissect(&b).summary).unwrap_or_default();
+        let (from, to) = match numbered.what {
+            WalkMessage::Query(i) => (Party::Local.index(), lane_of_step(i)),
+            WalkMessage::Reply(i) => (lane_of_step(i), Party::Local.index()),
+            WalkMessage::HostQuery | WalkMessage::HostReply => {
+                (numbered.from.index(), numbered.to.index())
+            }
+        };
         arrows.push(Arrow {
-            from: numbered.from.index(),
-            to: numbered.to.index(),
+            from,
+            to,
             t_ms: t,
             label: format!("{} {}", numbered.n, short(&summary, LABEL)),
             kind,
@@ -107,7 +147,7 @@ pub fn walk_figure(walk: &Walk) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
         && let Some(why) = &last.failed
     {
         arrows.push(Arrow {
-            from: last.party.index(),
+            from: lanes.of(last.party, Some(&last.host)),
             to: Party::Local.index(),
             t_ms: clock,
             label: short(&format!("no reply: {why}"), LABEL),
@@ -115,36 +155,44 @@ pub fn walk_figure(walk: &Walk) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
             message: None,
         });
     }
-    (lanes, Rc::new(arrows))
+    (Rc::new(lanes.lanes), Rc::new(arrows))
 }
 
 /// The figure of the resolver's trace: every numbered message, and the
 /// timeouts; notes and cache hits are listed beside it, not drawn.
 pub fn trace_figure(trace: &Trace) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
-    let server_of = |party: Party| {
-        trace
-            .events
-            .iter()
-            .find(|e| e.kind == TraceKind::Query && Party::of_trace_role(&e.role) == party)
-            .and_then(|e| e.to.split_whitespace().next().map(str::to_string))
-    };
-    let lanes = lanes(
-        "local DNS server: dns.poly.edu",
-        [
-            server_of(Party::Root),
-            server_of(Party::Tld),
-            server_of(Party::Authoritative),
-        ],
-    );
+    // "a.edu-servers.net. 127.0.0.11:1053": the server, then its address.
+    let server = |text: &str| text.split_whitespace().next().map(str::to_string);
+    let met: Vec<(Party, String)> = trace
+        .events
+        .iter()
+        .filter(|e| e.kind == TraceKind::Query)
+        .filter_map(|e| Some((Party::of_trace_role(&e.role), server(&e.to)?)))
+        .collect();
+    let lanes = Lanes::new("local DNS server: dns.poly.edu", &met);
     let mut arrows = Vec::new();
     for (index, e) in trace.events.iter().enumerate() {
         let party = Party::of_trace_role(&e.role);
+        let host = Party::Host.index();
+        let local = Party::Local.index();
         let (from, to, kind) = match e.kind {
-            TraceKind::ClientQuery => (Party::Host, Party::Local, ArrowKind::Request),
-            TraceKind::ClientReply => (Party::Local, Party::Host, ArrowKind::Response),
-            TraceKind::Query => (Party::Local, party, ArrowKind::Request),
-            TraceKind::Reply => (party, Party::Local, ArrowKind::Response),
-            TraceKind::Timeout => (party, Party::Local, ArrowKind::Close),
+            TraceKind::ClientQuery => (host, local, ArrowKind::Request),
+            TraceKind::ClientReply => (local, host, ArrowKind::Response),
+            TraceKind::Query => (
+                local,
+                lanes.of(party, server(&e.to).as_deref()),
+                ArrowKind::Request,
+            ),
+            TraceKind::Reply => (
+                lanes.of(party, server(&e.from).as_deref()),
+                local,
+                ArrowKind::Response,
+            ),
+            TraceKind::Timeout => (
+                lanes.of(party, server(&e.from).as_deref()),
+                local,
+                ArrowKind::Close,
+            ),
             TraceKind::Cache | TraceKind::Note => continue,
         };
         let summary = if e.hex.is_empty() {
@@ -157,15 +205,15 @@ pub fn trace_figure(trace: &Trace) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
             None => short(&summary, LABEL),
         };
         arrows.push(Arrow {
-            from: from.index(),
-            to: to.index(),
+            from,
+            to,
             t_ms: e.at_ms as f64,
             label,
             kind,
             message: (!e.hex.is_empty()).then_some(index),
         });
     }
-    (lanes, Rc::new(arrows))
+    (Rc::new(lanes.lanes), Rc::new(arrows))
 }
 
 #[cfg(test)]
@@ -214,6 +262,64 @@ mod tests {
         assert_eq!(arrows[7].t_ms, 3.0);
         assert_eq!(arrows[3].t_ms, 1.0);
         assert_eq!(arrows[5].message, Some(5));
+    }
+
+    #[test]
+    fn each_server_that_answers_has_its_own_lane() {
+        // edu refers to umass.edu's servers; dns.umass.edu in turn refers
+        // to cs.umass.edu's, dns.cs.umass.edu, which answers.
+        let mut lab = DnsLab::default();
+        step(&mut lab, "dns-root", Transport::Udp, None, 0.0);
+        let hop = lab.walk.as_ref().unwrap().next_hops().remove(0);
+        step(&mut lab, "dns-edu", Transport::Udp, Some(hop.zone), 5.0);
+        let hop = lab
+            .walk
+            .as_ref()
+            .unwrap()
+            .next_hops()
+            .into_iter()
+            .find(|h| h.server.as_deref() == Some("dns-umass"))
+            .unwrap();
+        step(&mut lab, "dns-umass", Transport::Udp, Some(hop.zone), 9.0);
+        let hop = lab.walk.as_ref().unwrap().next_hops().remove(0);
+        assert_eq!(hop.server.as_deref(), Some("dns-cs-umass"));
+        step(
+            &mut lab,
+            "dns-cs-umass",
+            Transport::Udp,
+            Some(hop.zone),
+            12.0,
+        );
+        let (lanes, arrows) = walk_figure(lab.walk.as_ref().unwrap());
+        let labels: Vec<&str> = lanes.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "requesting host",
+                "local DNS server: you",
+                "root: a.root-servers.net",
+                "TLD: a.edu-servers.net",
+                "authoritative: dns.umass.edu",
+                "authoritative: dns.cs.umass.edu"
+            ]
+        );
+        let ends: Vec<_> = arrows.iter().map(|a| (a.from, a.to)).collect();
+        assert_eq!(
+            ends,
+            [
+                (0, 1),
+                (1, 2),
+                (2, 1),
+                (1, 3),
+                (3, 1),
+                (1, 4),
+                (4, 1),
+                (1, 5),
+                (5, 1),
+                (1, 0)
+            ]
+        );
+        assert!(arrows[7].label.starts_with("8 ") && arrows[8].label.starts_with("9 "));
     }
 
     fn event(n: Option<usize>, kind: TraceKind, role: &str, to: &str) -> TraceEvent {
@@ -274,5 +380,39 @@ mod tests {
         );
         assert_eq!(arrows[1].label, "2 s");
         assert_eq!(arrows[1].message, None, "no bytes to show");
+    }
+
+    #[test]
+    fn a_trace_draws_each_authoritative_server_in_its_lane() {
+        let at = |kind, from: &str, to: &str| TraceEvent {
+            from: from.into(),
+            ..event(None, kind, "authoritative", to)
+        };
+        let umass = "dns.umass.edu. 127.0.0.20:1053";
+        let cs = "dns.cs.umass.edu. 127.0.0.21:1053";
+        let trace = Trace {
+            id: 1,
+            client: "127.0.0.1:4000".into(),
+            transport: "udp".into(),
+            query_id: 7,
+            question: "gaia.cs.umass.edu. A".into(),
+            started_ms: 0,
+            finished: true,
+            elapsed_ms: 3,
+            rcode: "NOERROR".into(),
+            answer: vec![],
+            upstream_queries: 2,
+            events: vec![
+                at(TraceKind::Query, "local DNS server", umass),
+                at(TraceKind::Reply, umass, "local DNS server"),
+                at(TraceKind::Query, "local DNS server", cs),
+                at(TraceKind::Reply, cs, "local DNS server"),
+            ],
+        };
+        let (lanes, arrows) = trace_figure(&trace);
+        assert_eq!(lanes[4].label, "authoritative: dns.umass.edu");
+        assert_eq!(lanes[5].label, "authoritative: dns.cs.umass.edu");
+        let ends: Vec<_> = arrows.iter().map(|a| (a.from, a.to)).collect();
+        assert_eq!(ends, [(1, 4), (4, 1), (1, 5), (5, 1)]);
     }
 }

@@ -3,22 +3,27 @@
 //! by hand from those queries (a shared [`Walk`]), and the resolver's trace
 //! of the last recursive query.
 //!
-//! A plain-Rust reducer (`yew::Reducible`): the page dispatches
-//! [`LabAction`]s from its buttons, its links to the servers and its
-//! fetches; the rules are unit-tested natively. Each query is one
-//! [`Exchange`] with its own link, as dig opens one socket per query.
+//! A plain-Rust reducer (`yew::Reducible`) that holds all the page's
+//! state: the page dispatches [`LabAction`]s from its buttons, its links to
+//! the servers and its fetches; the rules are unit-tested natively. Each
+//! query is one [`Exchange`] with its own link, as dig opens one socket
+//! per query. The query builder's state and actions are in
+//! [`form`](super::form).
 
+use super::builder::Draft;
+use super::form::{CacheState, FormAction, Mode, RESOLVER, Selected, first_spec};
 use crate::follow::Item;
 use crate::session::{Direction, Entry, EventKind};
 use std::rc::Rc;
 use wirelab_shared::conversation::{Conversation, Message};
 use wirelab_shared::dns::conversation::DnsConversation;
 use wirelab_shared::dns::frame::{TcpFrame, next_tcp_message};
+use wirelab_shared::dns::header::{FLAG_BITS, Header};
 use wirelab_shared::dns::message::Message as DnsMessage;
 use wirelab_shared::dns::name::Name;
 use wirelab_shared::dns::query::QueryTransport;
 use wirelab_shared::dns::resolver::Trace;
-use wirelab_shared::dns::walk::Walk;
+use wirelab_shared::dns::walk::{NextHop, Walk};
 use wirelab_shared::relay_protocol::{ClosedBy, RelayMessage, Transport};
 use yew::Reducible;
 
@@ -83,7 +88,7 @@ impl Exchange {
 
     /// The query's ID, as the resolver's trace knows it.
     pub fn query_id(&self) -> Option<u16> {
-        (self.query.len() >= 2).then(|| u16::from_be_bytes([self.query[0], self.query[1]]))
+        Header::id_of(&self.query)
     }
 
     /// The port the relay sent from (the resolver sees the query come
@@ -113,13 +118,36 @@ pub struct Recursive {
     pub trace: TraceState,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DnsLab {
     pub exchanges: Vec<Exchange>,
     pub walk: Option<Walk>,
     pub recursive: Option<Recursive>,
     /// Page clock of the first query: transcript times count from it.
     epoch: Option<f64>,
+    /// The query being built.
+    pub draft: Draft,
+    /// The catalog name of the server chosen (without `-tcp`).
+    pub server: String,
+    pub transport: Transport,
+    pub mode: Mode,
+    /// What the inspector shows instead of the draft.
+    pub selected: Option<Selected>,
+    /// The referral being followed: the zone the next query's server
+    /// serves, for the walk.
+    pub prepared: Option<NextHop>,
+    /// The one-liner's `@server` names no server of the catalog.
+    pub server_note: Option<String>,
+    pub cache: CacheState,
+    /// Whether what the last reply means is on screen (a mode change
+    /// takes it away).
+    pub(super) outcome_shown: bool,
+}
+
+impl Default for DnsLab {
+    fn default() -> Self {
+        DnsLab::new(0)
+    }
 }
 
 /// What can happen.
@@ -156,10 +184,15 @@ pub enum LabAction {
         exchange: usize,
         trace: Result<Trace, String>,
     },
-    /// Forget the walk (the next query starts a new one).
+    /// Send the draft to `target` (the chosen server's catalog entry):
+    /// why it is sent and which zone it asks follow from the form.
+    SendDraft { target: String, at: f64 },
+    /// Forget the walk (the next query starts a new one), by hand again.
     NewWalk,
-    /// Forget everything.
+    /// Forget every query, the walk and the trace; the form stays.
     Clear,
+    /// The query builder and the panes around it.
+    Form(FormAction),
 }
 
 /// Which exchange, and which of its two messages, a transcript message is.
@@ -170,6 +203,42 @@ pub struct MessageRef {
 }
 
 impl DnsLab {
+    /// The page at its start: the course's example with ID `id`, to the
+    /// root, by hand.
+    pub fn new(id: u16) -> DnsLab {
+        DnsLab {
+            exchanges: Vec::new(),
+            walk: None,
+            recursive: None,
+            epoch: None,
+            draft: Draft::new(first_spec(id)),
+            server: super::form::ROOT.into(),
+            transport: Transport::Udp,
+            mode: Mode::Iterative,
+            selected: None,
+            prepared: None,
+            server_note: None,
+            cache: CacheState::default(),
+            outcome_shown: false,
+        }
+    }
+
+    /// The last query, when what its reply means is to be shown.
+    pub fn outcome(&self) -> Option<&Exchange> {
+        self.last().filter(|_| self.outcome_shown)
+    }
+
+    /// Why the draft would be sent to the chosen server: a step by hand,
+    /// or a query to the resolver with RD on or off.
+    pub fn purpose(&self) -> Purpose {
+        let rd = self.draft.flags().is_some_and(|f| FLAG_BITS[4].get(f) == 1);
+        match (self.server == RESOLVER, rd) {
+            (true, true) => Purpose::Recursive,
+            (true, false) => Purpose::Plain,
+            (false, _) => Purpose::Step,
+        }
+    }
+
     pub fn exchange(&self, id: usize) -> Option<&Exchange> {
         self.exchanges.iter().find(|e| e.id == id)
     }
@@ -333,9 +402,49 @@ impl DnsLab {
                     };
                 }
             }
-            LabAction::NewWalk => self.walk = None,
-            LabAction::Clear => *self = DnsLab::default(),
+            LabAction::SendDraft { target, at } => self.send_draft(target, at),
+            LabAction::NewWalk => {
+                self.walk = None;
+                self.set_mode(Mode::Iterative, false);
+            }
+            LabAction::Clear => {
+                self.exchanges.clear();
+                self.walk = None;
+                self.recursive = None;
+                self.epoch = None;
+                self.selected = None;
+                self.prepared = None;
+                self.outcome_shown = false;
+            }
+            LabAction::Form(action) => self.apply_form(action),
         }
+    }
+
+    /// Sends the draft: nothing while a query is out or the draft is empty.
+    fn send_draft(&mut self, target: String, at: f64) {
+        if self.active().is_some() || self.draft.bytes.is_empty() {
+            return;
+        }
+        let purpose = self.purpose();
+        let zone = self
+            .prepared
+            .as_ref()
+            .filter(|hop| hop.server.as_deref() == Some(self.server.as_str()))
+            .map(|hop| hop.zone.clone());
+        self.selected = None;
+        self.outcome_shown = true;
+        self.mode = match purpose {
+            Purpose::Step => Mode::Iterative,
+            Purpose::Recursive | Purpose::Plain => Mode::Recursive,
+        };
+        self.apply(LabAction::Send {
+            target,
+            transport: self.transport,
+            purpose,
+            query: self.draft.bytes.clone(),
+            zone,
+            at,
+        });
     }
 
     fn fail(&mut self, exchange: usize, why: String) {
@@ -386,6 +495,11 @@ impl DnsLab {
             && walk.steps.len() == step + 1
         {
             walk.answered(reply, at);
+        }
+        // A reply that arrives is shown in the inspector at once.
+        let (_, refs) = self.transcript();
+        if let Some(i) = refs.iter().position(|r| r.exchange == exchange && r.reply) {
+            self.selected = Some(Selected::Message(i));
         }
     }
 
@@ -514,10 +628,7 @@ pub(crate) mod tests {
             .next_hop(100 + lab.next_id() as u16)
             .to_bytes();
         let id = lab.next_id();
-        let target = match transport {
-            Transport::Udp => server.to_string(),
-            Transport::Tcp => format!("{server}-tcp"),
-        };
+        let target = wirelab_shared::catalog::paired_name(server, transport);
         lab.apply(LabAction::Send {
             target,
             transport,
@@ -637,5 +748,91 @@ pub(crate) mod tests {
         assert!(matches!(items.last(), Some(Item::Event(e)) if e.kind == EventKind::Failed));
         lab.apply(LabAction::Clear);
         assert!(lab.exchanges.is_empty() && lab.recursive.is_none());
+    }
+
+    #[test]
+    fn the_draft_is_sent_where_the_form_says_and_its_reply_shown() {
+        let mut lab = DnsLab::new(0x0102);
+        lab.selected = Some(Selected::Walk(0));
+        lab.apply(LabAction::SendDraft {
+            target: "dns-root".into(),
+            at: 1.0,
+        });
+        let e = lab.last().unwrap();
+        assert_eq!(e.purpose, Purpose::Step);
+        assert_eq!(e.query, lab.draft.bytes);
+        assert_eq!(lab.walk.as_ref().unwrap().steps.len(), 1);
+        assert!(lab.selected.is_none());
+        assert!(lab.outcome().is_some());
+        // One query at a time.
+        lab.apply(LabAction::SendDraft {
+            target: "dns-root".into(),
+            at: 2.0,
+        });
+        assert_eq!(lab.exchanges.len(), 1);
+        lab.apply(connected(0, 2.0));
+        let reply = authority("dns-root")
+            .answer(&lab.draft.bytes, Via::Udp)
+            .unwrap();
+        lab.apply(LabAction::Data {
+            exchange: 0,
+            bytes: reply,
+            at: 3.0,
+        });
+        // The reply is message 1 of the transcript, and is shown.
+        assert_eq!(lab.selected, Some(Selected::Message(1)));
+        // RD on to the resolver is the recursive mode.
+        lab.apply(LabAction::Form(FormAction::Mode {
+            mode: Mode::Recursive,
+            has_resolver: true,
+        }));
+        assert_eq!(lab.purpose(), Purpose::Recursive);
+        lab.apply(LabAction::Form(FormAction::FlagBit(7)));
+        assert_eq!(lab.purpose(), Purpose::Plain);
+        lab.apply(LabAction::SendDraft {
+            target: "dns".into(),
+            at: 4.0,
+        });
+        assert_eq!(lab.mode, Mode::Recursive);
+        assert!(matches!(
+            lab.recursive.as_ref().unwrap().trace,
+            TraceState::Missing(_)
+        ));
+    }
+
+    #[test]
+    fn following_a_referral_tells_the_walk_its_zone() {
+        let mut lab = DnsLab::new(1);
+        step(&mut lab, "dns-root", Transport::Udp, None, 0.0);
+        let hop = lab.walk.as_ref().unwrap().next_hops().remove(0);
+        lab.apply(LabAction::Form(FormAction::Follow {
+            hop: hop.clone(),
+            id: 77,
+        }));
+        lab.apply(LabAction::SendDraft {
+            target: "dns-edu".into(),
+            at: 5.0,
+        });
+        let walk = lab.walk.as_ref().unwrap();
+        assert_eq!(walk.steps.len(), 2);
+        assert_eq!(walk.steps[1].zone, Some(hop.zone));
+    }
+
+    #[test]
+    fn a_new_walk_and_clear_keep_the_form() {
+        let mut lab = DnsLab::new(1);
+        step(&mut lab, "dns-root", Transport::Udp, None, 0.0);
+        lab.apply(LabAction::Form(FormAction::Name("www.ibm.com".into())));
+        lab.apply(LabAction::NewWalk);
+        assert!(lab.walk.is_none());
+        assert_eq!(lab.exchanges.len(), 1, "the transcript stays");
+        assert_eq!(lab.mode, Mode::Iterative);
+        assert_eq!(lab.draft.spec.name.to_string(), "www.ibm.com.");
+        lab.selected = Some(Selected::Message(0));
+        lab.apply(LabAction::Clear);
+        assert!(lab.exchanges.is_empty() && lab.selected.is_none());
+        assert!(lab.outcome().is_none());
+        assert_eq!(lab.draft.spec.name.to_string(), "www.ibm.com.");
+        assert_eq!(lab.next_id(), 0);
     }
 }

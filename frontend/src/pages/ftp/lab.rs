@@ -79,18 +79,10 @@ pub struct DataChannel {
 impl DataChannel {
     /// A short name for lanes and rows: "data #2 (RETR /pub/hello.txt)".
     pub fn label(&self) -> String {
-        let what = match &self.kind {
-            None => return format!("data #{}", self.number),
-            Some(DataKind::Listing) => "LIST".to_string(),
-            Some(DataKind::NameList) => "NLST".to_string(),
-            Some(DataKind::Download { path }) => format!("RETR {path}"),
-            Some(DataKind::Upload {
-                path,
-                append: false,
-            }) => format!("STOR {path}"),
-            Some(DataKind::Upload { path, append: true }) => format!("APPE {path}"),
-        };
-        format!("data #{} ({what})", self.number)
+        match &self.kind {
+            None => format!("data #{}", self.number),
+            Some(kind) => format!("data #{} ({})", self.number, kind.command()),
+        }
     }
 
     /// The file name a download is saved under: the last part of its path.

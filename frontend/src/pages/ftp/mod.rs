@@ -21,15 +21,14 @@ pub mod driver;
 pub mod lab;
 pub mod view;
 
-use crate::app::{RelayInfo, RelayStatus};
 use crate::callbacks;
 use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::Inspector;
 use crate::components::messages::{badge, format_time};
 use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
-use crate::pages::workbench::offered_targets;
 use crate::plural::plural;
+use crate::relay_info::use_relay_info;
 use crate::route::Route;
 use crate::session::Direction;
 use driver::{DEFAULT_UPLOAD, Driver, Upload};
@@ -99,8 +98,7 @@ pub fn upload_name(file_name: &str) -> String {
 
 #[function_component(FtpPage)]
 pub fn ftp_page() -> Html {
-    let info = use_context::<RelayInfo>();
-    let offline = info.as_ref().is_some_and(RelayInfo::is_offline);
+    let offline = use_relay_info().is_offline();
     html! {
         <section class="page">
             <h1>{ "FTP: control and data connections" }</h1>
@@ -152,8 +150,9 @@ fn kind_text(kind: &DataKind) -> String {
     match kind {
         DataKind::Listing => "a listing (LIST)".into(),
         DataKind::NameList => "names (NLST)".into(),
-        DataKind::Download { path } => format!("the file {path} (RETR)"),
-        DataKind::Upload { path, .. } => format!("the file {path} (STOR)"),
+        DataKind::Download { path } | DataKind::Upload { path, .. } => {
+            format!("the file {path} ({})", kind.verb())
+        }
     }
 }
 
@@ -353,14 +352,9 @@ fn port_explain(offer: &ListenOffer) -> Html {
 
 #[function_component(FtpWorkbench)]
 fn ftp_workbench() -> Html {
-    let info = use_context::<RelayInfo>();
-    let targets = info
-        .as_ref()
-        .map(|i| offered_targets(&i.targets, Some("ftp")))
-        .unwrap_or_default();
-    let online = info
-        .as_ref()
-        .is_some_and(|i| matches!(i.status, RelayStatus::Online { .. }));
+    let info = use_relay_info();
+    let targets = info.targets_of("ftp");
+    let online = info.is_online();
     let lab = use_reducer(FtpLab::default);
     let driver = {
         let dispatcher = lab.dispatcher();
@@ -487,6 +481,20 @@ fn ftp_workbench() -> Html {
         let selected = selected.clone();
         Callback::from(move |id: usize| selected.set(Some(Pick::from_id(id))))
     };
+    // Another dialogue starts from its first line, with nothing of the
+    // previous one left in the editor or the inspector.
+    let on_choose_dialogue = {
+        let dialogue = dialogue.clone();
+        let step = step.clone();
+        let draft = draft.clone();
+        let selected = selected.clone();
+        Callback::from(move |chosen: Option<&'static Dialogue>| {
+            dialogue.set(chosen);
+            step.set(0);
+            draft.set(String::new());
+            selected.set(None);
+        })
+    };
     let on_next_step = {
         let dialogue = dialogue.clone();
         let step = step.clone();
@@ -546,8 +554,8 @@ fn ftp_workbench() -> Html {
                 { "Control connection: " }{ state.describe() }
             </p>
             { state_panel(client.state(), transfer.as_deref()) }
-            <DialogueBar dialogues={DIALOGUES} dialogue={dialogue.clone()} step={step.clone()}
-                         on_next={on_next_step} />
+            <DialogueBar dialogues={DIALOGUES} dialogue={*dialogue} step={*step}
+                         on_choose={on_choose_dialogue} on_next={on_next_step} />
             <div class="composer">
                 <input type="text" data-testid="editor" class="editor"
                        placeholder={if can_send { "type a command, Enter sends it with CR LF" } else { "connect first" }}

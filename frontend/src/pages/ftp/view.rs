@@ -175,14 +175,14 @@ fn lane_label(channel: &DataChannel) -> String {
         DataOrigin::Active { .. } => "(active)".into(),
     };
     let what = match &channel.kind {
-        Some(DataKind::Listing) => " LIST".to_string(),
-        Some(DataKind::NameList) => " NLST".to_string(),
-        Some(DataKind::Download { path }) => {
-            format!(" RETR {}", path.rsplit('/').next().unwrap_or_default())
-        }
-        Some(DataKind::Upload { path, .. }) => {
-            format!(" STOR {}", path.rsplit('/').next().unwrap_or_default())
-        }
+        Some(kind) => match kind.path() {
+            Some(path) => format!(
+                " {} {}",
+                kind.verb(),
+                path.rsplit('/').next().unwrap_or_default()
+            ),
+            None => format!(" {}", kind.verb()),
+        },
         None => String::new(),
     };
     short(&format!("data #{} {how}{what}", channel.number), 34)

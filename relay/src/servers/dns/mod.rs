@@ -246,10 +246,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<R
 /// A server's two catalog entries: `dns-root` (UDP) and `dns-root-tcp`.
 fn catalog_entries(server: &LabServer, addr: SocketAddr) -> [TargetInfo; 2] {
     [Transport::Udp, Transport::Tcp].map(|transport| TargetInfo {
-        name: match transport {
-            Transport::Udp => server.catalog.to_string(),
-            Transport::Tcp => format!("{}-tcp", server.catalog),
-        },
+        name: wirelab_shared::catalog::paired_name(server.catalog, transport),
         transport,
         host: addr.ip().to_string(),
         port: addr.port(),
