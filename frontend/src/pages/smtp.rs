@@ -14,6 +14,7 @@ use crate::components::inspector::Inspector;
 use crate::components::mailboxes::ServerMailboxes;
 use crate::follow;
 use crate::hooks::connection::{Connection, use_connection};
+use crate::pages::compose_lab::{ComposeAction, ComposeLab};
 use crate::plural::plural;
 use crate::relay_info::use_relay_info;
 use crate::route::Route;
@@ -21,7 +22,7 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use wirelab_shared::conversation::Conversation;
 use wirelab_shared::mail::Envelope;
-use wirelab_shared::mail::compose::{Attachment, Draft, compose};
+use wirelab_shared::mail::compose::{Attachment, compose};
 use wirelab_shared::relay_protocol::Transport;
 use wirelab_shared::smtp::dialogues::DIALOGUES;
 use wirelab_shared::smtp::dissect::{dissect_command, dissect_data};
@@ -120,25 +121,8 @@ pub struct ComposeProps {
 /// The compose helper: fields in, the exact DATA section out.
 #[function_component(Compose)]
 pub fn compose_helper(props: &ComposeProps) -> Html {
-    let open = use_state(|| false);
-    let from = use_state(|| "Alice <alice@crepes.fr>".to_string());
-    let to = use_state(|| "Bob <bob@hamburger.edu>".to_string());
-    let subject = use_state(|| "Ketchup and pickles".to_string());
-    let body = use_state(|| "Do you like ketchup?\nHow about pickles?\n".to_string());
-    let attachment = use_state(|| None::<Attachment>);
-    let file_error = use_state(|| None::<String>);
-    // Date and Message-ID, fixed per message so the preview is what is sent.
-    let stamp = use_state(|| (wall_clock_unix(), unique_token()));
-
-    let draft = Draft {
-        from: (*from).clone(),
-        to: (*to).clone(),
-        subject: (*subject).clone(),
-        body: (*body).clone(),
-        attachment: (*attachment).clone(),
-        date_unix: Some(stamp.0),
-        unique: Some(stamp.1.clone()),
-    };
+    let lab = use_reducer(|| ComposeLab::new(wall_clock_unix(), unique_token()));
+    let draft = lab.draft.clone();
     // Memoized: a page render (each reply) must not re-encode a file.
     let composed = use_memo(draft, compose);
     let wire = Rc::new(composed.wire.clone());
@@ -152,60 +136,58 @@ pub fn compose_helper(props: &ComposeProps) -> Html {
     });
     let can_send = props.receiving && props.connection.session.state.can_send();
 
-    let text_input = |state: &UseStateHandle<String>| {
-        let state = state.clone();
+    let text_input = |make: fn(String) -> ComposeAction| {
+        let dispatcher = lab.dispatcher();
         Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            state.set(input.value());
+            dispatcher.dispatch(make(input.value()));
         })
     };
     let on_body = {
-        let body = body.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |e: InputEvent| {
             let area: HtmlTextAreaElement = e.target_unchecked_into();
-            body.set(area.value());
+            dispatcher.dispatch(ComposeAction::Body(area.value()));
         })
     };
     let on_file = {
-        let attachment = attachment.clone();
-        let file_error = file_error.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let Some(file) = input.files().and_then(|list| list.get(0)) else {
                 return;
             };
-            file_error.set(None);
             if file.size() > MAX_ATTACHMENT as f64 {
-                file_error.set(Some(format!(
+                dispatcher.dispatch(ComposeAction::File(Err(format!(
                     "{} is {}; the helper attaches files of at most {}.",
                     file.name(),
                     plural(file.size() as usize, "byte"),
                     plural(MAX_ATTACHMENT, "byte")
-                )));
+                ))));
                 return;
             }
-            let attachment = attachment.clone();
-            let file_error = file_error.clone();
+            let dispatcher = dispatcher.clone();
             yew::platform::spawn_local(async move {
-                match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                    Ok(buffer) => attachment.set(Some(Attachment {
+                let read = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                    Ok(buffer) => Ok(Attachment {
                         filename: file.name(),
                         media_type: file.type_(),
                         bytes: js_sys::Uint8Array::new(&buffer).to_vec(),
-                    })),
-                    Err(e) => file_error.set(Some(format!("cannot read the file: {e:?}"))),
-                }
+                    }),
+                    Err(e) => Err(format!("cannot read the file: {e:?}")),
+                };
+                dispatcher.dispatch(ComposeAction::File(read));
             });
         })
     };
     let on_remove_file = {
-        let attachment = attachment.clone();
-        Callback::from(move |_: MouseEvent| attachment.set(None))
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(ComposeAction::RemoveFile))
     };
     let on_send = {
         let connection = props.connection.clone();
         let wire = wire.clone();
-        let stamp = stamp.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |_: MouseEvent| {
             // Several WebSocket messages, one TCP stream: the server sees one block.
             for chunk in wire.chunks(SEND_CHUNK) {
@@ -213,7 +195,10 @@ pub fn compose_helper(props: &ComposeProps) -> Html {
                     break;
                 }
             }
-            stamp.set((wall_clock_unix(), unique_token()));
+            dispatcher.dispatch(ComposeAction::Sent {
+                date_unix: wall_clock_unix(),
+                unique: unique_token(),
+            });
         })
     };
 
@@ -242,36 +227,38 @@ pub fn compose_helper(props: &ComposeProps) -> Html {
     let lines = composed.wire.split(|&b| b == b'\n').count() - 1;
 
     let on_toggle = {
-        let open = open.clone();
-        Callback::from(move |_: MouseEvent| open.set(!*open))
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(ComposeAction::Toggle))
     };
+    let open = lab.open;
+    let d = &lab.draft;
     html! {
         <section class={classes!("compose", open.then_some("open"))} data-testid="compose">
             <button class="secondary" data-testid="compose-toggle" onclick={on_toggle}>
-                { if *open { "▾ Compose helper" } else { "▸ Compose helper: let a mail program write the message (From, To, Subject, body, a file)" } }
+                { if open { "▾ Compose helper" } else { "▸ Compose helper: let a mail program write the message (From, To, Subject, body, a file)" } }
             </button>
             // Rendered only when open, so its inspector does not stand
             // before the workbench's in the page.
-            if *open {
+            if open {
             <div class="compose-grid">
                 <div class="compose-form">
-                    <label>{ "From" }<input data-testid="compose-from" value={(*from).clone()} oninput={text_input(&from)} /></label>
-                    <label>{ "To" }<input data-testid="compose-to" value={(*to).clone()} oninput={text_input(&to)} /></label>
-                    <label>{ "Subject" }<input data-testid="compose-subject" value={(*subject).clone()} oninput={text_input(&subject)} /></label>
+                    <label>{ "From" }<input data-testid="compose-from" value={d.from.clone()} oninput={text_input(ComposeAction::From)} /></label>
+                    <label>{ "To" }<input data-testid="compose-to" value={d.to.clone()} oninput={text_input(ComposeAction::To)} /></label>
+                    <label>{ "Subject" }<input data-testid="compose-subject" value={d.subject.clone()} oninput={text_input(ComposeAction::Subject)} /></label>
                     <label class="body">{ "Body" }
-                        <textarea data-testid="compose-body" rows="6" value={(*body).clone()} oninput={on_body} />
+                        <textarea data-testid="compose-body" rows="6" value={d.body.clone()} oninput={on_body} />
                     </label>
                     <label>{ "Attach a file " }
                         <input type="file" data-testid="compose-file" onchange={on_file} />
                     </label>
-                    if let Some(file) = &*attachment {
+                    if let Some(file) = &d.attachment {
                         <p class="hint" data-testid="compose-attachment">
                             { format!("📎 {} ({}, {}) ", file.filename, plural(file.bytes.len(), "byte"),
                                       if file.media_type.is_empty() { "type unknown" } else { &file.media_type }) }
                             <button class="small" data-testid="compose-remove-file" onclick={on_remove_file}>{ "remove" }</button>
                         </p>
                     }
-                    if let Some(e) = &*file_error { <p class="notice">{ e }</p> }
+                    if let Some(e) = &lab.file_error { <p class="notice">{ e }</p> }
                     <h3>{ "What the helper did" }</h3>
                     <ul class="compose-steps" data-testid="compose-steps">
                         { for composed.steps.iter().map(|s| html! { <li>{ s }</li> }) }

@@ -182,10 +182,6 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let transport = target.as_ref().map_or(Transport::Tcp, |t| t.transport);
     let ending_now = lab.ending_for(transport);
     let spec = props.spec.clone();
-    let action = |make: fn() -> LineAction| {
-        let dispatcher = lab.dispatcher();
-        Callback::from(move |_: MouseEvent| dispatcher.dispatch(make()))
-    };
 
     let on_target = {
         let dispatcher = lab.dispatcher();
@@ -257,7 +253,10 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
             dispatcher.dispatch(LineAction::Dialogue(d))
         })
     };
-    let on_next_step = action(|| LineAction::NextLine);
+    let on_next_step = {
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(LineAction::NextLine))
+    };
 
     let session = &conn.session;
     let mut conversation = (spec.conversation)(

@@ -4,8 +4,8 @@
 //! resolver's cache with TTLs counting down, and the bits of the flags word.
 //! Each renders what it is given; the page owns the state.
 
-use super::Selected;
 use super::figure;
+use super::form::Selected;
 use super::lab::{DnsLab, TraceState};
 use crate::components::timeline::Timeline;
 use crate::now_ms;

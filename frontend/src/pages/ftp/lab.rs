@@ -5,8 +5,10 @@
 //! what the transfer command said it carries.
 //!
 //! The page's driver ([`super::driver`]) dispatches [`FtpAction`]s as the
-//! links report; the view ([`super::view`]) renders the state.
+//! links report, the page its [`Bench`] actions (the editor, the replay,
+//! the file for STOR); the view ([`super::view`]) renders the state.
 
+use super::bench::{Bench, BenchAction};
 use crate::session::{Session, SessionAction};
 use std::net::{SocketAddr, SocketAddrV4};
 use std::rc::Rc;
@@ -151,12 +153,15 @@ pub struct FtpLab {
     pub channels: Vec<DataChannel>,
     /// The latest listening socket the relay opened (active mode).
     pub listening: Option<ListenOffer>,
+    /// The workbench: editor, replay, selection, file for STOR.
+    pub bench: Bench,
 }
 
 /// What can happen on the page's connections. `at` is the page clock.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FtpAction {
-    /// A new control connection: forget everything.
+    /// A new control connection: forget every connection (the bench
+    /// stays).
     Reset,
     Control(SessionAction),
     /// A data connection is being opened.
@@ -177,11 +182,13 @@ pub enum FtpAction {
         transfer_type: TransferType,
         upload_name: Option<String>,
     },
-    /// The relay listens for active mode; `channel` waits on it.
+    /// The relay listens for active mode; `channel` waits on it. Its
+    /// PORT line goes into the editor.
     Listening {
         addr: String,
         channel: usize,
     },
+    Bench(BenchAction),
 }
 
 impl FtpLab {
@@ -192,7 +199,12 @@ impl FtpLab {
     /// Applies one action (the reducer, without the `Rc`).
     pub fn apply(&mut self, action: FtpAction) {
         match action {
-            FtpAction::Reset => *self = FtpLab::default(),
+            FtpAction::Reset => {
+                *self = FtpLab {
+                    bench: std::mem::take(&mut self.bench),
+                    ..FtpLab::default()
+                }
+            }
             FtpAction::Control(action) => {
                 if let SessionAction::Relay {
                     message: RelayMessage::Connected { peer, local, .. },
@@ -236,8 +248,13 @@ impl FtpLab {
                 }
             }
             FtpAction::Listening { addr, channel } => {
-                self.listening = Some(ListenOffer::new(&addr, channel));
+                let offer = ListenOffer::new(&addr, channel);
+                if let Some(line) = &offer.port_line {
+                    self.bench.draft = line.clone();
+                }
+                self.listening = Some(offer);
             }
+            FtpAction::Bench(action) => self.apply_bench(action),
         }
     }
 }

@@ -17,6 +17,7 @@
 //! FTP's data connections are real TCP connections the relay opens, so the
 //! page needs the relay: without one it says so.
 
+pub mod bench;
 pub mod driver;
 pub mod lab;
 pub mod view;
@@ -31,8 +32,9 @@ use crate::plural::plural;
 use crate::relay_info::use_relay_info;
 use crate::route::Route;
 use crate::session::Direction;
+use bench::BenchAction;
 use driver::{DEFAULT_UPLOAD, Driver, Upload};
-use lab::{FtpLab, ListenOffer};
+use lab::{FtpAction, FtpLab, ListenOffer};
 use std::rc::Rc;
 use view::{FtpView, Pick, Row, RowKind, RowLane};
 use web_sys::HtmlInputElement;
@@ -360,30 +362,14 @@ fn ftp_workbench() -> Html {
         let dispatcher = lab.dispatcher();
         use_mut_ref(move || Driver::new(Callback::from(move |a| dispatcher.dispatch(a))))
     };
-    let chosen = use_state(|| None::<String>);
-    let draft = use_state(String::new);
-    let selected = use_state(|| None::<Pick>);
-    let dialogue = use_state(|| None::<&'static Dialogue>);
-    let step = use_state(|| 0usize);
-    let upload = use_state(|| None::<Upload>);
-    let notice = use_state(|| None::<String>);
-
     {
         // Unmounting closes every connection.
         let driver = driver.clone();
         use_effect_with((), move |_| move || driver.borrow_mut().close_all());
     }
-    {
-        // A new listening socket writes its PORT line into the editor.
-        let draft = draft.clone();
-        use_effect_with(lab.listening.clone(), move |offer| {
-            if let Some(line) = offer.as_ref().and_then(|o| o.port_line.clone()) {
-                draft.set(line);
-            }
-        });
-    }
 
-    let target = pick(&targets, chosen.as_deref()).cloned();
+    let bench = &lab.bench;
+    let target = pick(&targets, bench.chosen.as_deref()).cloned();
     let server_label = server_label(target.as_ref());
     let view = view::build(&lab, &server_label);
     let client = view.conversation.client();
@@ -392,18 +378,18 @@ fn ftp_workbench() -> Html {
     let can_send = state.can_send();
 
     let on_target = {
-        let chosen = chosen.clone();
-        Callback::from(move |name: String| chosen.set(Some(name)))
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |name: String| {
+            dispatcher.dispatch(FtpAction::Bench(BenchAction::Target(name)))
+        })
     };
     let on_connect = {
         let driver = driver.clone();
         let target = target.clone();
-        let selected = selected.clone();
-        let notice = notice.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |_: MouseEvent| {
             if let Some(t) = &target {
-                selected.set(None);
-                notice.set(None);
+                dispatcher.dispatch(FtpAction::Bench(BenchAction::Connect));
                 Driver::connect(&driver, t);
             }
         })
@@ -412,31 +398,37 @@ fn ftp_workbench() -> Html {
         let driver = driver.clone();
         Callback::from(move |_: MouseEvent| Driver::disconnect(&driver))
     };
-    let send = {
+    let send: Rc<dyn Fn()> = {
         let driver = driver.clone();
-        let draft = draft.clone();
-        let selected = selected.clone();
+        let line = bench.draft.clone();
+        let dispatcher = lab.dispatcher();
         Rc::new(move || {
-            if draft.trim().is_empty() {
+            if line.trim().is_empty() {
                 return;
             }
-            if Driver::send_line(&driver, &command_bytes(&draft)) {
-                draft.set(String::new());
-                selected.set(None);
+            if Driver::send_line(&driver, &command_bytes(&line)) {
+                dispatcher.dispatch(FtpAction::Bench(BenchAction::Sent));
             }
         })
     };
-    let callbacks::LineEditor {
-        on_send,
-        on_key,
-        on_input,
-    } = callbacks::line_editor(send, &draft, &selected);
+    let on_send = {
+        let send = send.clone();
+        Callback::from(move |_: MouseEvent| send())
+    };
+    let on_key = callbacks::enter_runs(send);
+    let on_input = {
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            dispatcher.dispatch(FtpAction::Bench(BenchAction::Typed(input.value())));
+        })
+    };
     let listen = {
         let driver = driver.clone();
-        let notice = notice.clone();
-        Rc::new(move || match Driver::listen(&driver) {
-            Ok(()) => notice.set(None),
-            Err(why) => notice.set(Some(why)),
+        let dispatcher = lab.dispatcher();
+        Rc::new(move || {
+            let notice = Driver::listen(&driver).err();
+            dispatcher.dispatch(FtpAction::Bench(BenchAction::Notice(notice)));
         })
     };
     let on_listen = {
@@ -445,97 +437,79 @@ fn ftp_workbench() -> Html {
     };
     let on_file = {
         let driver = driver.clone();
-        let upload = upload.clone();
-        let notice = notice.clone();
-        let draft = draft.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let driver = driver.clone();
-            let upload = upload.clone();
-            let notice = notice.clone();
-            let draft = draft.clone();
+            let dispatcher = dispatcher.clone();
             read_chosen_file(
                 &input,
-                Callback::from(move |read: Result<Upload, String>| match read {
-                    Ok(file) => {
+                Callback::from(move |read: Result<Upload, String>| {
+                    if let Ok(file) = &read {
                         driver.borrow_mut().set_upload(Some(file.clone()));
-                        draft.set(format!("STOR {}", upload_name(&file.name)));
-                        upload.set(Some(file));
-                        notice.set(None);
                     }
-                    Err(why) => notice.set(Some(why)),
+                    dispatcher.dispatch(FtpAction::Bench(BenchAction::File(read)));
                 }),
             );
         })
     };
     let on_forget_file = {
         let driver = driver.clone();
-        let upload = upload.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |_: MouseEvent| {
             driver.borrow_mut().set_upload(None);
-            upload.set(None);
+            dispatcher.dispatch(FtpAction::Bench(BenchAction::ForgetFile));
         })
     };
-    let on_select = callbacks::select(&selected);
-    let on_select_id = {
-        let selected = selected.clone();
-        Callback::from(move |id: usize| selected.set(Some(Pick::from_id(id))))
+    let on_select = {
+        let dispatcher = lab.dispatcher();
+        Callback::from(move |pick: Pick| {
+            dispatcher.dispatch(FtpAction::Bench(BenchAction::Select(Some(pick))))
+        })
     };
-    // Another dialogue starts from its first line, with nothing of the
-    // previous one left in the editor or the inspector.
+    let on_select_id = {
+        let on_select = on_select.clone();
+        Callback::from(move |id: usize| on_select.emit(Pick::from_id(id)))
+    };
     let on_choose_dialogue = {
-        let dialogue = dialogue.clone();
-        let step = step.clone();
-        let draft = draft.clone();
-        let selected = selected.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |chosen: Option<&'static Dialogue>| {
-            dialogue.set(chosen);
-            step.set(0);
-            draft.set(String::new());
-            selected.set(None);
+            dispatcher.dispatch(FtpAction::Bench(BenchAction::Dialogue(chosen)))
         })
     };
     let on_next_step = {
-        let dialogue = dialogue.clone();
-        let step = step.clone();
-        let draft = draft.clone();
-        let selected = selected.clone();
+        let next = bench.next_line();
         let listen = listen.clone();
+        let dispatcher = lab.dispatcher();
         Callback::from(move |_: MouseEvent| {
-            if let Some(d) = *dialogue
-                && let Some(line) = d.steps.get(*step)
-            {
-                if *line == PORT_STEP {
-                    // The PORT line is written when the relay says where it listens.
-                    listen();
-                } else {
-                    draft.set(line.to_string());
-                }
-                step.set(*step + 1);
-                selected.set(None);
+            if next == Some(PORT_STEP) {
+                // The PORT line is written when the relay says where it listens.
+                listen();
             }
+            dispatcher.dispatch(FtpAction::Bench(BenchAction::NextLine));
         })
     };
 
     // The inspector: the selected message, else the line being typed, else
     // the newest message.
-    let shown: Option<Shown> = selected
+    let shown: Option<Shown> = bench
+        .selected
         .and_then(|p| view.message(p))
         .map(|m| shown_message(m))
         .or_else(|| {
-            (!draft.trim().is_empty()).then(|| {
-                let bytes = command_bytes(&draft);
+            (!bench.draft.trim().is_empty()).then(|| {
+                let bytes = command_bytes(&bench.draft);
                 let d = dissect_command_in(&bytes, client);
                 (Rc::new(bytes), Rc::new(d), "draft")
             })
         })
         .or_else(|| view.latest().map(|(_, m)| shown_message(m)));
-    let selected_data = selected.filter(|p| !matches!(p, Pick::Control(_)));
+    let selected_data = bench.selected.filter(|p| !matches!(p, Pick::Control(_)));
     let transfer = client.transfer().map(kind_text);
     let rows = view
         .rows
         .iter()
-        .map(|r| row_html(r, &lab, *selected, &on_select));
+        .map(|r| row_html(r, &lab, bench.selected, &on_select));
 
     html! {
         <div class="workbench ftp">
@@ -554,12 +528,12 @@ fn ftp_workbench() -> Html {
                 { "Control connection: " }{ state.describe() }
             </p>
             { state_panel(client.state(), transfer.as_deref()) }
-            <DialogueBar dialogues={DIALOGUES} dialogue={*dialogue} step={*step}
+            <DialogueBar dialogues={DIALOGUES} dialogue={bench.dialogue} step={bench.step}
                          on_choose={on_choose_dialogue} on_next={on_next_step} />
             <div class="composer">
                 <input type="text" data-testid="editor" class="editor"
                        placeholder={if can_send { "type a command, Enter sends it with CR LF" } else { "connect first" }}
-                       value={(*draft).clone()} oninput={on_input} onkeydown={on_key}
+                       value={bench.draft.clone()} oninput={on_input} onkeydown={on_key}
                        spellcheck="false" autocomplete="off" />
                 <button data-testid="send" onclick={on_send} disabled={!can_send}>{ "Send" }</button>
                 <button class="secondary" data-testid="listen" onclick={on_listen} disabled={!can_send}
@@ -572,16 +546,16 @@ fn ftp_workbench() -> Html {
                     <input type="file" data-testid="upload-file" onchange={on_file} />
                 </label>
                 <span class="hint" data-testid="upload-chosen">
-                    { match &*upload {
+                    { match &bench.upload {
                         Some(u) => format!("{} ({}) will be sent by STOR and APPE", u.name, plural(u.bytes.len(), "byte")),
                         None => format!("no file chosen: STOR sends {} of text", plural(DEFAULT_UPLOAD.len(), "byte")),
                     } }
                 </span>
-                if upload.is_some() {
+                if bench.upload.is_some() {
                     <button class="small" data-testid="upload-forget" onclick={on_forget_file}>{ "forget it" }</button>
                 }
             </div>
-            if let Some(why) = &*notice { <p class="notice" data-testid="ftp-notice">{ why }</p> }
+            if let Some(why) = &bench.notice { <p class="notice" data-testid="ftp-notice">{ why }</p> }
             if let Some(offer) = &lab.listening { { port_explain(offer) } }
             <div class="panes">
                 <div class="pane">
@@ -607,7 +581,7 @@ fn ftp_workbench() -> Html {
             </div>
             <h2>{ "Timeline" }</h2>
             <Timeline lanes={view.lanes.clone()} arrows={view.arrows.clone()}
-                      selected={selected.map(Pick::id)} on_select={on_select_id} />
+                      selected={bench.selected.map(Pick::id)} on_select={on_select_id} />
         </div>
     }
 }
