@@ -109,6 +109,7 @@ fn header(l: &Layout) -> Html {
         let (tick, bottom) = ((l.head_height - 6.0).to_string(), l.head_height.to_string());
         html! {
             <g class="lane" data-testid="timeline-lane">
+                <title>{ &lane.full }</title>
                 <text x={x.clone()} text-anchor="middle" class="lane-label">
                     { for lane.label.lines.iter().enumerate().map(|(i, line)| html! {
                         <tspan x={x.clone()} y={(17.0 + i as f64 * layout::LINE_H).to_string()}>{ line }</tspan>

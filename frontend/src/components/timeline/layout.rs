@@ -74,6 +74,8 @@ pub struct Wrapped {
 pub struct LaneBox {
     pub x: f64,
     pub label: Wrapped,
+    /// The name unwrapped, for its tooltip.
+    pub full: String,
 }
 
 /// One arrow, placed.
@@ -258,6 +260,7 @@ fn lane_boxes(labels: &[&str]) -> Vec<LaneBox> {
             LaneBox {
                 x: lane_x(i),
                 label: wrap(label, chars_in(room - 12.0), MAX_LANE_LINES),
+                full: label.to_string(),
             }
         })
         .collect()

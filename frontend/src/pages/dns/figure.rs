@@ -9,15 +9,11 @@
 //! source: [`Walk::numbered`] for a walk, `Trace::events` for a trace.
 
 use crate::components::timeline::{Arrow, ArrowKind, Lane};
-use crate::follow::short;
 use std::rc::Rc;
 use wirelab_shared::dns::dissect::dissect;
 use wirelab_shared::dns::resolver::{Trace, TraceKind};
 use wirelab_shared::dns::walk::{Party, Walk, WalkMessage};
 use wirelab_shared::text::parse_hex;
-
-/// Longest arrow label.
-const LABEL: usize = 34;
 
 /// The lanes, each named by what stands there (the first server met in
 /// each role).
@@ -97,7 +93,7 @@ pub fn walk_figure(walk: &Walk) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
             from: numbered.from.index(),
             to: numbered.to.index(),
             t_ms: t,
-            label: format!("{} {}", numbered.n, short(&summary, LABEL)),
+            label: format!("{} {summary}", numbered.n),
             kind,
             message: Some(index),
         });
@@ -110,7 +106,7 @@ pub fn walk_figure(walk: &Walk) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
             from: last.party.index(),
             to: Party::Local.index(),
             t_ms: clock,
-            label: short(&format!("no reply: {why}"), LABEL),
+            label: format!("no reply: {why}"),
             kind: ArrowKind::Close,
             message: None,
         });
@@ -153,8 +149,8 @@ pub fn trace_figure(trace: &Trace) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
             parse_hex(&e.hex).map_or_else(|| e.summary.clone(), |b| dissect(&b).summary)
         };
         let label = match e.n {
-            Some(n) => format!("{n} {}", short(&summary, LABEL)),
-            None => short(&summary, LABEL),
+            Some(n) => format!("{n} {summary}"),
+            None => summary,
         };
         arrows.push(Arrow {
             from: from.index(),
