@@ -41,6 +41,15 @@ fn box_heights(b: &Browser) -> Result<(f64, f64, f64)> {
     Ok((at(0)?, at(1)?, at(2)?))
 }
 
+/// The label of a timeline arrow.
+fn label_of(b: &Browser, arrow: &wirelab_e2e::Element) -> Result<String> {
+    let v = b.execute(
+        "return arguments[0].querySelector('.label').textContent;",
+        &[arrow.arg()],
+    )?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
 /// Waits for a finished download whose name ends with `extension`.
 fn downloaded(b: &Browser, extension: &str) -> Result<PathBuf> {
     let dir = b.downloads();
@@ -115,6 +124,13 @@ fn pauses_are_breaks_the_session_fits_is_saved_and_keeps_its_lane_names_in_view(
     let arrows = b.find_all("[data-testid=\"timeline-arrow\"]")?;
     b.execute("arguments[0].focus();", &[arrows[0].arg()])?;
     b.wait_text("timeline-caption", "client (this page) → smtp")?;
+    // Enter on an arrow opens its message, as a click does.
+    let mail_from = arrows
+        .iter()
+        .position(|a| label_of(b, a).is_ok_and(|l| l == "MAIL FROM:<alice@crepes.fr>"))
+        .context("the MAIL FROM arrow")?;
+    b.type_text(&arrows[mail_from], "\u{E007}")?;
+    b.wait_text("dissection-summary", "MAIL FROM")?;
 
     // Saved as SVG: a well-formed standalone file with its styles inline.
     b.click(&b.testid("timeline-export-svg")?)?;

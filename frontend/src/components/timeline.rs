@@ -149,17 +149,20 @@ fn break_mark(b: &BreakBox, width: f64) -> Html {
 }
 
 /// The events an arrow answers: a click or Enter selects its message;
-/// hovering or focusing it puts its whole label in the caption.
+/// hovering or focusing it puts its whole label in the caption (`hover` and
+/// `focus` are told which arrow, or none).
 struct ArrowEvents {
     select: Option<Callback<MouseEvent>>,
     key: Option<Callback<KeyboardEvent>>,
-    show: Callback<Option<usize>>,
+    hover: Callback<Option<usize>>,
+    focus: Callback<Option<usize>>,
 }
 
 fn arrow_events(
     arrow: &Arrow,
     props: &TimelineProps,
-    show: Callback<Option<usize>>,
+    hover: Callback<Option<usize>>,
+    focus: Callback<Option<usize>>,
 ) -> ArrowEvents {
     let select = arrow
         .message
@@ -173,7 +176,12 @@ fn arrow_events(
             }
         })
     });
-    ArrowEvents { select, key, show }
+    ArrowEvents {
+        select,
+        key,
+        hover,
+        focus,
+    }
 }
 
 fn arrow_view(
@@ -186,7 +194,7 @@ fn arrow_view(
     let selected = arrow.message.is_some() && arrow.message == props.selected;
     let full = describe(arrow, &props.lanes);
     let label_x = placed.label_x().to_string();
-    let show = &events.show;
+    let (hover, focus) = (&events.hover, &events.focus);
     html! {
         <g class={classes!("arrow", arrow.kind.class(), selected.then_some("selected"))}
            data-testid="timeline-arrow" data-kind={arrow.kind.class()}
@@ -194,8 +202,8 @@ fn arrow_view(
            data-index={i.to_string()} tabindex="0" aria-label={full.clone()}
            role={arrow.message.map(|_| "button")}
            onclick={events.select} onkeydown={events.key}
-           onfocus={show.reform(move |_: FocusEvent| Some(i))} onblur={show.reform(|_: FocusEvent| None)}
-           onmouseenter={show.reform(move |_: MouseEvent| Some(i))} onmouseleave={show.reform(|_: MouseEvent| None)}>
+           onfocus={focus.reform(move |_: FocusEvent| Some(i))} onblur={focus.reform(|_: FocusEvent| None)}
+           onmouseenter={hover.reform(move |_: MouseEvent| Some(i))} onmouseleave={hover.reform(|_: MouseEvent| None)}>
             <title>{ full }</title>
             <text x="4" y={(placed.y1 + 4.0).to_string()} class="time">{ format_ms(arrow.t_ms) }</text>
             <line x1={placed.x1.to_string()} y1={placed.y1.to_string()} x2={placed.x2.to_string()} y2={placed.y2.to_string()} />
@@ -237,22 +245,33 @@ fn tools(head: &NodeRef, body: &NodeRef, caption: Option<String>) -> Html {
 
 #[function_component(Timeline)]
 pub fn timeline(props: &TimelineProps) -> Html {
-    let shown = use_state(|| None::<usize>);
+    let (hovered, focused) = (use_state(|| None::<usize>), use_state(|| None::<usize>));
     let (head, body) = (use_node_ref(), use_node_ref());
     let arrows = &props.arrows;
     // The selected arrow shows its label whole.
     let selected_index = props
         .selected
         .and_then(|m| arrows.iter().position(|a| a.message == Some(m)));
-    let l = {
-        let labels: Vec<&str> = props.lanes.iter().map(|l| l.label.as_str()).collect();
-        layout(&labels, arrows, props.idle_after_ms, selected_index)
+    // Hovering changes only the caption: the layout is kept.
+    let l = use_memo(
+        (
+            props.lanes.clone(),
+            arrows.clone(),
+            props.idle_after_ms,
+            selected_index,
+        ),
+        |(lanes, arrows, idle_after_ms, selected_index)| {
+            let labels: Vec<&str> = lanes.iter().map(|l| l.label.as_str()).collect();
+            layout(&labels, arrows, *idle_after_ms, *selected_index)
+        },
+    );
+    let setter = |state: &UseStateHandle<Option<usize>>| {
+        let state = state.clone();
+        Callback::from(move |i: Option<usize>| state.set(i))
     };
-    let show = {
-        let shown = shown.clone();
-        Callback::from(move |i: Option<usize>| shown.set(i))
-    };
-    let caption = (*shown)
+    let (hover, focus) = (setter(&hovered), setter(&focused));
+    let caption = hovered
+        .or(*focused)
         .and_then(|i| arrows.get(i))
         .map(|a| describe(a, &props.lanes));
     let drawn = arrows
@@ -265,7 +284,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 arrow,
                 placed,
                 props,
-                arrow_events(arrow, props, show.clone()),
+                arrow_events(arrow, props, hover.clone(), focus.clone()),
             )
         });
     let (width, head_height, height) = (

@@ -11,14 +11,17 @@
 /// What the copies carry of each element's computed style: paint, line and
 /// font, everything the stylesheet sets on the timeline.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-const STYLED: [&str; 9] = [
+const STYLED: [&str; 12] = [
     "fill",
     "stroke",
     "stroke-width",
     "stroke-dasharray",
+    "stroke-linejoin",
+    "paint-order",
     "font-family",
     "font-size",
     "font-weight",
+    "font-style",
     "opacity",
     "visibility",
 ];
