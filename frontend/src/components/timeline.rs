@@ -16,7 +16,7 @@
 pub mod export;
 pub mod layout;
 
-use layout::{ArrowBox, BreakBox, DEFAULT_IDLE_MS, LEFT, Layout, layout};
+use layout::{ArrowBox, BreakBox, DEFAULT_IDLE_MS, Layout, layout};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -111,8 +111,8 @@ fn header(l: &Layout) -> Html {
             <g class="lane" data-testid="timeline-lane">
                 <title>{ &lane.full }</title>
                 <text x={x.clone()} text-anchor="middle" class="lane-label">
-                    { for lane.label.lines.iter().enumerate().map(|(i, line)| html! {
-                        <tspan x={x.clone()} y={(17.0 + i as f64 * layout::LINE_H).to_string()}>{ line }</tspan>
+                    { for lane.label.lines.iter().zip(lane.baselines()).map(|(line, y)| html! {
+                        <tspan x={x.clone()} y={y.to_string()}>{ line }</tspan>
                     }) }
                 </text>
                 <line x1={x.clone()} y1={tick} x2={x} y2={bottom} class="lane-line" />
@@ -133,8 +133,8 @@ fn lane_lines(l: &Layout) -> Html {
     lines.collect::<Html>()
 }
 
-fn break_mark(b: &BreakBox, width: f64) -> Html {
-    let [top, bottom] = b.marks(LEFT - 30.0, width - 20.0);
+fn break_mark(b: &BreakBox) -> Html {
+    let [top, bottom] = b.marks();
     let text = b.text_box();
     html! {
         <g class="break" data-testid="timeline-break" data-idle-ms={b.idle_ms.round().to_string()}>
@@ -306,7 +306,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
                     <svg ref={body.clone()} class="timeline-body" data-testid="timeline-svg"
                          width={width.clone()} height={height.clone()} viewBox={format!("0 0 {width} {height}")}>
                         { lane_lines(&l) }
-                        { for l.breaks.iter().map(|b| break_mark(b, l.width)) }
+                        { for l.breaks.iter().map(break_mark) }
                         { for drawn }
                     </svg>
                 </div>

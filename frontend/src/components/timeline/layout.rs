@@ -78,6 +78,13 @@ pub struct LaneBox {
     pub full: String,
 }
 
+impl LaneBox {
+    /// The baseline of each line of its name, in the header.
+    pub fn baselines(&self) -> impl Iterator<Item = f64> + '_ {
+        (0..self.label.lines.len()).map(|i| TOP + (i + 1) as f64 * LINE_H - 2.0)
+    }
+}
+
 /// One arrow, placed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArrowBox {
@@ -115,6 +122,9 @@ impl ArrowBox {
 pub struct BreakBox {
     pub y: f64,
     pub height: f64,
+    /// Where its marks start and end, across all lanes.
+    pub x1: f64,
+    pub x2: f64,
     /// The real duration of the pause.
     pub idle_ms: f64,
     /// What is written on it: "idle 1 min 12 s".
@@ -122,9 +132,10 @@ pub struct BreakBox {
 }
 
 impl BreakBox {
-    /// The break mark: a zig-zag along each edge of the band, from `from_x`
-    /// to `to_x`, as SVG points, as a torn strip of paper.
-    pub fn marks(&self, from_x: f64, to_x: f64) -> [String; 2] {
+    /// The break mark: a zig-zag along each edge of the band, as SVG
+    /// points, as a torn strip of paper.
+    pub fn marks(&self) -> [String; 2] {
+        let (from_x, to_x) = (self.x1, self.x2);
         let edge = |y: f64| {
             let steps = ((to_x - from_x) / 6.0).ceil().max(1.0) as usize;
             (0..=steps)
@@ -323,6 +334,8 @@ pub fn layout(
                     breaks.push(BreakBox {
                         y: top,
                         height: BREAK_H,
+                        x1: LEFT - 30.0,
+                        x2: width - 20.0,
                         idle_ms: idle,
                         text: format_idle(idle),
                     });
@@ -444,7 +457,7 @@ mod tests {
             vec![(0.0, b.y), (b.y + b.height, l.height)]
         );
         // Its marks and its text stay inside the band.
-        for mark in b.marks(LEFT - 30.0, l.width - 20.0) {
+        for mark in b.marks() {
             for point in mark.split(' ') {
                 let (x, y) = point.split_once(',').expect("x,y");
                 let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
@@ -573,6 +586,10 @@ mod tests {
             }
         }
         assert_eq!(l.head_height, TOP + 2.0 * LINE_H + 8.0);
+        // Both lines of the long name above the tick that ends the header.
+        let baselines: Vec<f64> = l.lanes[1].baselines().collect();
+        assert_eq!(baselines.len(), 2);
+        assert!(baselines[0] > LINE_H / 2.0 && baselines[1] < l.head_height - 6.0);
     }
 
     #[test]
