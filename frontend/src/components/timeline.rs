@@ -236,8 +236,10 @@ fn tools(head: &NodeRef, body: &NodeRef, caption: Option<String>) -> Html {
                     title="Save the diagram as an SVG file">{ "Save SVG" }</button>
             <button class="secondary" data-testid="timeline-export-png" onclick={save(export::save_png)}
                     title="Save the diagram as a PNG image">{ "Save PNG" }</button>
-            <span class="timeline-caption" data-testid="timeline-caption" aria-live="polite">
-                { caption.unwrap_or_default() }
+            <span class={classes!("timeline-caption", caption.is_none().then_some("hint"))}
+                  data-testid="timeline-caption">
+                { caption.unwrap_or_else(|| "Point at an arrow, or Tab to it, to read it whole; \
+                    click it or press Enter to open its message.".into()) }
             </span>
         </div>
     }
