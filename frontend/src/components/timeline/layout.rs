@@ -277,25 +277,58 @@ fn lane_boxes(labels: &[&str]) -> Vec<LaneBox> {
         .collect()
 }
 
-/// The label of an arrow between `x1` and `x2`, wrapped to their span and
-/// set above `y1`, the arrow's highest point.
-fn place_label(label: &str, x1: f64, x2: f64, y1: f64, full: bool) -> (Wrapped, Rect) {
+/// The label of an arrow between `x1` and `x2`, wrapped to their span
+/// (whole when `full`).
+fn wrap_label(label: &str, x1: f64, x2: f64, full: bool) -> Wrapped {
     let span = (x2 - x1).abs().max(LANE_GAP);
     let max_lines = if full { usize::MAX } else { MAX_LABEL_LINES };
-    let wrapped = wrap(label, chars_in(span - 2.0 * LABEL_MARGIN), max_lines);
-    let width = wrapped
+    wrap(label, chars_in(span - 2.0 * LABEL_MARGIN), max_lines)
+}
+
+/// Where a label goes: centred over its arrow, just above `y1`, the
+/// arrow's highest point.
+fn label_box(label: &Wrapped, x1: f64, x2: f64, y1: f64) -> Rect {
+    let width = label
         .lines
         .iter()
         .map(|l| text_width(l))
         .fold(0.0, f64::max);
-    let height = wrapped.lines.len() as f64 * LINE_H;
-    let rect = Rect {
+    let height = label.lines.len() as f64 * LINE_H;
+    Rect {
         x: (x1 + x2) / 2.0 - width / 2.0,
         y: y1 - LABEL_GAP - height,
         width,
         height,
-    };
-    (wrapped, rect)
+    }
+}
+
+/// The gap rule: where the next arrow starts, given where the previous one
+/// ended (`end`), the time between them, and the room its label needs
+/// above it; a pause longer than `idle_after_ms` is a break in between,
+/// across a diagram `width` wide.
+fn next_y(
+    end: f64,
+    idle_ms: f64,
+    label_room: f64,
+    idle_after_ms: f64,
+    width: f64,
+) -> (f64, Option<BreakBox>) {
+    if idle_ms > idle_after_ms {
+        let top = end + ROW_GAP;
+        let mark = BreakBox {
+            y: top,
+            height: BREAK_H,
+            x1: LEFT - 30.0,
+            x2: width - 20.0,
+            idle_ms,
+            text: format_idle(idle_ms),
+        };
+        return (top + BREAK_H + ROW_GAP + label_room, Some(mark));
+    }
+    let tight = end + ROW_GAP + label_room;
+    // To scale from where the previous arrow started.
+    let to_scale = end - SLOPE + idle_ms.max(0.0) * PX_PER_MS;
+    (tight.max(to_scale), None)
 }
 
 /// Lays out `arrows` (in time order) between `lanes`; a pause longer than
@@ -309,7 +342,7 @@ pub fn layout(
 ) -> Layout {
     let lane_count = arrows
         .iter()
-        .map(|a| a.from.max(a.to) + 1)
+        .map(|a| a.from.max(a.to).saturating_add(1))
         .chain([lanes.len(), 1])
         .max()
         .unwrap_or(1);
@@ -323,38 +356,25 @@ pub fn layout(
     let mut previous: Option<(f64, f64)> = None; // (time, y where its arrow ends)
     for (i, arrow) in arrows.iter().enumerate() {
         let (x1, x2) = (lane_x(arrow.from), lane_x(arrow.to));
-        let (label, _) = place_label(&arrow.label, x1, x2, 0.0, full_label == Some(i));
-        let label_height = label.lines.len() as f64 * LINE_H + LABEL_GAP;
+        let label = wrap_label(&arrow.label, x1, x2, full_label == Some(i));
+        let label_room = label.lines.len() as f64 * LINE_H + LABEL_GAP;
         let y1 = match previous {
-            None => TOP + label_height,
+            None => TOP + label_room,
             Some((t, end)) => {
                 let idle = arrow.t_ms - t;
-                if idle > idle_after_ms {
-                    let top = end + ROW_GAP;
-                    breaks.push(BreakBox {
-                        y: top,
-                        height: BREAK_H,
-                        x1: LEFT - 30.0,
-                        x2: width - 20.0,
-                        idle_ms: idle,
-                        text: format_idle(idle),
-                    });
-                    top + BREAK_H + ROW_GAP + label_height
-                } else {
-                    let tight = end + ROW_GAP + label_height;
-                    tight.max(end - SLOPE + idle.max(0.0) * PX_PER_MS)
-                }
+                let (y1, mark) = next_y(end, idle, label_room, idle_after_ms, width);
+                breaks.extend(mark);
+                y1
             }
         };
-        let (label, label_box) = place_label(&arrow.label, x1, x2, y1, full_label == Some(i));
         let y2 = y1 + SLOPE;
         placed.push(ArrowBox {
             x1,
             y1,
             x2,
             y2,
+            label_box: label_box(&label, x1, x2, y1),
             label,
-            label_box,
         });
         previous = Some((arrow.t_ms, y2));
     }
