@@ -190,7 +190,8 @@ impl Drop for StaticSite {
     }
 }
 
-/// Headless Chromium under chromedriver, with a fresh profile.
+/// Headless Chromium under chromedriver, with a fresh profile; what the
+/// page saves goes to [`Browser::downloads`].
 pub struct Browser {
     driver: Child,
     driver_addr: SocketAddr,
@@ -250,6 +251,7 @@ impl Browser {
             .with_context(|| format!("starting {}", driver_path.display()))?;
         let driver_addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let profile = tempfile::tempdir()?;
+        std::fs::create_dir(profile.path().join("downloads"))?;
         let mut browser = Browser {
             driver,
             driver_addr,
@@ -283,7 +285,14 @@ impl Browser {
             "capabilities": {
                 "alwaysMatch": {
                     "browserName": "chrome",
-                    "goog:chromeOptions": { "binary": chromium, "args": args }
+                    "goog:chromeOptions": {
+                        "binary": chromium,
+                        "args": args,
+                        "prefs": {
+                            "download.default_directory": browser.downloads(),
+                            "download.prompt_for_download": false
+                        }
+                    }
                 }
             }
         });
@@ -327,6 +336,22 @@ impl Browser {
     pub fn goto(&mut self, url: &str) -> Result<()> {
         self.session_call("POST", "/url", Some(json!({ "url": url })))?;
         Ok(())
+    }
+
+    /// Where the page's downloads are saved.
+    pub fn downloads(&self) -> PathBuf {
+        self._profile.path().join("downloads")
+    }
+
+    /// Runs `script` (a function body: `arguments[i]`, `return ...`) in the
+    /// page and returns what it returns.
+    pub fn execute(&self, script: &str, args: &[Value]) -> Result<Value> {
+        let v = self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )?;
+        Ok(v["value"].clone())
     }
 
     /// Elements matching a CSS selector (possibly none).
@@ -473,3 +498,10 @@ impl Drop for Browser {
 /// A WebDriver element reference.
 #[derive(Debug, Clone)]
 pub struct Element(pub String);
+
+impl Element {
+    /// The element as an argument of [`Browser::execute`].
+    pub fn arg(&self) -> Value {
+        json!({ ELEMENT_KEY: self.0 })
+    }
+}

@@ -129,7 +129,7 @@ pub fn timeline(items: &[Item], server_label: &str) -> (Rc<Vec<Lane>>, Rc<Vec<Ar
                     from,
                     to,
                     t_ms: t,
-                    label: short(&message.dissection.summary, 38),
+                    label: message.dissection.summary.clone(),
                     kind,
                     message: Some(*id),
                 });

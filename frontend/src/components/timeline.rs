@@ -4,9 +4,19 @@
 //! its time. Connection set-up and teardown are drawn as arrows too.
 //!
 //! On loopback everything happens within a millisecond, so the vertical
-//! position follows time but never packs arrows closer than a line of text;
-//! the time labels give the real figures.
+//! position follows time but never packs arrows closer than their labels
+//! need, and a long pause (the student thinking) is a break with its
+//! duration written on it; the time labels give the real figures. Where
+//! everything goes is [`layout`]'s work; this component draws it: the lanes'
+//! names in a header that stays in view while the diagram scrolls, each
+//! arrow focusable, with its whole label in its tooltip and in the caption
+//! above the diagram, and buttons that save the diagram as SVG or PNG
+//! ([`export`]).
 
+pub mod export;
+pub mod layout;
+
+use layout::{ArrowBox, BreakBox, DEFAULT_IDLE_MS, Layout, layout};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -64,30 +74,9 @@ pub struct TimelineProps {
     pub selected: Option<usize>,
     #[prop_or_default]
     pub on_select: Callback<usize>,
-}
-
-const LEFT: f64 = 90.0;
-const LANE_GAP: f64 = 260.0;
-const TOP: f64 = 40.0;
-const MIN_STEP: f64 = 30.0;
-const SLOPE: f64 = 18.0;
-/// Pixels per millisecond when time differences are large enough to show.
-const PX_PER_MS: f64 = 0.6;
-
-/// The vertical position of each arrow: proportional to time, but at least
-/// `MIN_STEP` below the previous one.
-pub fn layout(times: &[f64]) -> Vec<f64> {
-    let mut ys = Vec::with_capacity(times.len());
-    let mut previous: Option<(f64, f64)> = None;
-    for &t in times {
-        let y = match previous {
-            None => TOP,
-            Some((pt, py)) => py + ((t - pt).max(0.0) * PX_PER_MS).clamp(MIN_STEP, 400.0),
-        };
-        ys.push(y);
-        previous = Some((t, y));
-    }
-    ys
+    /// A pause longer than this (milliseconds) is drawn as a break.
+    #[prop_or(DEFAULT_IDLE_MS)]
+    pub idle_after_ms: f64,
 }
 
 fn format_ms(t: f64) -> String {
@@ -100,73 +89,230 @@ fn format_ms(t: f64) -> String {
     }
 }
 
-#[function_component(Timeline)]
-pub fn timeline(props: &TimelineProps) -> Html {
-    let lanes = &props.lanes;
-    let arrows = &props.arrows;
-    let x = |lane: usize| LEFT + lane as f64 * LANE_GAP;
-    let ys = layout(&arrows.iter().map(|a| a.t_ms).collect::<Vec<_>>());
-    let height = ys.last().copied().unwrap_or(TOP) + SLOPE + 30.0;
-    let width = x(lanes.len().saturating_sub(1)) + LEFT + 40.0;
-    let lane_lines = lanes.iter().enumerate().map(|(i, lane)| {
+/// What is said of an arrow in full: its tooltip, its `aria-label` and the
+/// caption.
+fn describe(arrow: &Arrow, lanes: &[Lane]) -> String {
+    let lane = |i: usize| lanes.get(i).map_or("?", |l| l.label.as_str());
+    format!(
+        "{}, {} → {}: {}",
+        format_ms(arrow.t_ms),
+        lane(arrow.from),
+        lane(arrow.to),
+        arrow.label
+    )
+}
+
+fn header(l: &Layout) -> Html {
+    let lanes = l.lanes.iter().map(|lane| {
+        let x = lane.x.to_string();
+        // The lane line starts under the header, as a tick below the name.
+        let (tick, bottom) = ((l.head_height - 6.0).to_string(), l.head_height.to_string());
         html! {
             <g class="lane" data-testid="timeline-lane">
-                <text x={x(i).to_string()} y="18" text-anchor="middle" class="lane-label">{ &lane.label }</text>
-                <line x1={x(i).to_string()} y1="26" x2={x(i).to_string()} y2={height.to_string()} class="lane-line" />
-            </g>
-        }
-    });
-    let drawn = arrows.iter().zip(ys.iter()).enumerate().map(|(i, (arrow, &y))| {
-        let (x1, x2) = (x(arrow.from), x(arrow.to));
-        let y2 = y + SLOPE;
-        let selected = arrow.message.is_some() && arrow.message == props.selected;
-        let onclick = arrow.message.map(|m| {
-            let on_select = props.on_select.clone();
-            Callback::from(move |_: MouseEvent| on_select.emit(m))
-        });
-        let mid_x = (x1 + x2) / 2.0;
-        let head = if x2 >= x1 { -8.0 } else { 8.0 };
-        html! {
-            <g class={classes!("arrow", arrow.kind.class(), selected.then_some("selected"))}
-               data-testid="timeline-arrow" data-kind={arrow.kind.class()}
-               data-from={arrow.from.to_string()} data-to={arrow.to.to_string()}
-               data-index={i.to_string()} onclick={onclick}>
-                <text x="4" y={(y + 4.0).to_string()} class="time">{ format_ms(arrow.t_ms) }</text>
-                <line x1={x1.to_string()} y1={y.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
-                <polyline points={format!("{},{} {},{} {},{}", x2 + head, y2 - 5.0, x2, y2, x2 + head, y2 + 5.0)} />
-                <text x={mid_x.to_string()} y={(y + SLOPE / 2.0 - 5.0).to_string()} text-anchor="middle" class="label">
-                    { &arrow.label }
+                <title>{ &lane.full }</title>
+                <text x={x.clone()} text-anchor="middle" class="lane-label">
+                    { for lane.label.lines.iter().zip(lane.baselines()).map(|(line, y)| html! {
+                        <tspan x={x.clone()} y={y.to_string()}>{ line }</tspan>
+                    }) }
                 </text>
+                <line x1={x.clone()} y1={tick} x2={x} y2={bottom} class="lane-line" />
             </g>
         }
     });
+    lanes.collect::<Html>()
+}
+
+fn lane_lines(l: &Layout) -> Html {
+    let segments = l.lane_segments();
+    let lines = l.lanes.iter().flat_map(|lane| {
+        let x = lane.x.to_string();
+        segments.clone().into_iter().map(move |(top, bottom)| html! {
+            <line x1={x.clone()} y1={top.to_string()} x2={x.clone()} y2={bottom.to_string()} class="lane-line" />
+        })
+    });
+    lines.collect::<Html>()
+}
+
+fn break_mark(b: &BreakBox) -> Html {
+    let [top, bottom] = b.marks();
+    let text = b.text_box();
+    html! {
+        <g class="break" data-testid="timeline-break" data-idle-ms={b.idle_ms.round().to_string()}>
+            <polyline class="break-mark" points={top} />
+            <polyline class="break-mark" points={bottom} />
+            <rect class="break-text-bg" x={text.x.to_string()} y={text.y.to_string()}
+                  width={text.width.to_string()} height={text.height.to_string()} />
+            <text class="break-text" x={(text.x + text.width / 2.0).to_string()}
+                  y={(text.y + text.height - 3.0).to_string()} text-anchor="middle">{ &b.text }</text>
+        </g>
+    }
+}
+
+/// The events an arrow answers: a click or Enter selects its message;
+/// hovering or focusing it puts its whole label in the caption (`hover` and
+/// `focus` are told which arrow, or none).
+struct ArrowEvents {
+    select: Option<Callback<MouseEvent>>,
+    key: Option<Callback<KeyboardEvent>>,
+    hover: Callback<Option<usize>>,
+    focus: Callback<Option<usize>>,
+}
+
+fn arrow_events(
+    arrow: &Arrow,
+    props: &TimelineProps,
+    hover: Callback<Option<usize>>,
+    focus: Callback<Option<usize>>,
+) -> ArrowEvents {
+    let select = arrow
+        .message
+        .map(|m| props.on_select.reform(move |_: MouseEvent| m));
+    let key = arrow.message.map(|m| {
+        let on_select = props.on_select.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                on_select.emit(m);
+            }
+        })
+    });
+    ArrowEvents {
+        select,
+        key,
+        hover,
+        focus,
+    }
+}
+
+fn arrow_view(
+    i: usize,
+    arrow: &Arrow,
+    placed: &ArrowBox,
+    props: &TimelineProps,
+    events: ArrowEvents,
+) -> Html {
+    let selected = arrow.message.is_some() && arrow.message == props.selected;
+    let full = describe(arrow, &props.lanes);
+    let label_x = placed.label_x().to_string();
+    let (hover, focus) = (&events.hover, &events.focus);
+    html! {
+        <g class={classes!("arrow", arrow.kind.class(), selected.then_some("selected"))}
+           data-testid="timeline-arrow" data-kind={arrow.kind.class()}
+           data-from={arrow.from.to_string()} data-to={arrow.to.to_string()}
+           data-index={i.to_string()} tabindex="0" aria-label={full.clone()}
+           role={arrow.message.map(|_| "button")}
+           onclick={events.select} onkeydown={events.key}
+           onfocus={focus.reform(move |_: FocusEvent| Some(i))} onblur={focus.reform(|_: FocusEvent| None)}
+           onmouseenter={hover.reform(move |_: MouseEvent| Some(i))} onmouseleave={hover.reform(|_: MouseEvent| None)}>
+            <title>{ full }</title>
+            <text x="4" y={(placed.y1 + 4.0).to_string()} class="time">{ format_ms(arrow.t_ms) }</text>
+            <line x1={placed.x1.to_string()} y1={placed.y1.to_string()} x2={placed.x2.to_string()} y2={placed.y2.to_string()} />
+            <polyline points={placed.head_points()} />
+            <text x={label_x.clone()} text-anchor="middle" class="label">
+                { for placed.label.lines.iter().zip(placed.baselines()).map(|(line, y)| html! {
+                    <tspan x={label_x.clone()} y={y.to_string()}>{ line }</tspan>
+                }) }
+            </text>
+        </g>
+    }
+}
+
+/// The export buttons and the caption.
+fn tools(head: &NodeRef, body: &NodeRef, caption: Option<String>) -> Html {
+    let save = |save: fn(&web_sys::Element, &web_sys::Element)| {
+        let (head, body) = (head.clone(), body.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let (Some(h), Some(b)) = (
+                head.cast::<web_sys::Element>(),
+                body.cast::<web_sys::Element>(),
+            ) {
+                save(&h, &b);
+            }
+        })
+    };
+    html! {
+        <div class="timeline-tools">
+            <button class="secondary" data-testid="timeline-export-svg" onclick={save(export::save_svg)}
+                    title="Save the diagram as an SVG file">{ "Save SVG" }</button>
+            <button class="secondary" data-testid="timeline-export-png" onclick={save(export::save_png)}
+                    title="Save the diagram as a PNG image">{ "Save PNG" }</button>
+            <span class={classes!("timeline-caption", caption.is_none().then_some("hint"))}
+                  data-testid="timeline-caption">
+                { caption.unwrap_or_else(|| "Point at an arrow, or Tab to it, to read it whole; \
+                    click it or press Enter to open its message.".into()) }
+            </span>
+        </div>
+    }
+}
+
+#[function_component(Timeline)]
+pub fn timeline(props: &TimelineProps) -> Html {
+    let (hovered, focused) = (use_state(|| None::<usize>), use_state(|| None::<usize>));
+    let (head, body) = (use_node_ref(), use_node_ref());
+    let arrows = &props.arrows;
+    // The selected arrow shows its label whole.
+    let selected_index = props
+        .selected
+        .and_then(|m| arrows.iter().position(|a| a.message == Some(m)));
+    // Hovering changes only the caption: the layout is kept.
+    let l = use_memo(
+        (
+            props.lanes.clone(),
+            arrows.clone(),
+            props.idle_after_ms,
+            selected_index,
+        ),
+        |(lanes, arrows, idle_after_ms, selected_index)| {
+            let labels: Vec<&str> = lanes.iter().map(|l| l.label.as_str()).collect();
+            layout(&labels, arrows, *idle_after_ms, *selected_index)
+        },
+    );
+    let setter = |state: &UseStateHandle<Option<usize>>| {
+        let state = state.clone();
+        Callback::from(move |i: Option<usize>| state.set(i))
+    };
+    let (hover, focus) = (setter(&hovered), setter(&focused));
+    let caption = hovered
+        .or(*focused)
+        .and_then(|i| arrows.get(i))
+        .map(|a| describe(a, &props.lanes));
+    let drawn = arrows
+        .iter()
+        .zip(&l.arrows)
+        .enumerate()
+        .map(|(i, (arrow, placed))| {
+            arrow_view(
+                i,
+                arrow,
+                placed,
+                props,
+                arrow_events(arrow, props, hover.clone(), focus.clone()),
+            )
+        });
+    let (width, head_height, height) = (
+        l.width.to_string(),
+        l.head_height.to_string(),
+        l.height.to_string(),
+    );
     html! {
         <section class="timeline" data-testid="timeline" data-arrows={arrows.len().to_string()}>
             if arrows.is_empty() {
                 <p class="hint">{ "Connect to see the timeline: who sent what, and when." }</p>
             } else {
-                <svg width={width.to_string()} height={height.to_string()} viewBox={format!("0 0 {width} {height}")}>
-                    { for lane_lines }
-                    { for drawn }
-                </svg>
+                { tools(&head, &body, caption) }
+                <div class="timeline-scroll" data-testid="timeline-scroll">
+                    <svg ref={head.clone()} class="timeline-head" data-testid="timeline-head"
+                         width={width.clone()} height={head_height.clone()} viewBox={format!("0 0 {width} {head_height}")}>
+                        { header(&l) }
+                    </svg>
+                    <svg ref={body.clone()} class="timeline-body" data-testid="timeline-svg"
+                         width={width.clone()} height={height.clone()} viewBox={format!("0 0 {width} {height}")}>
+                        { lane_lines(&l) }
+                        { for l.breaks.iter().map(break_mark) }
+                        { for drawn }
+                    </svg>
+                </div>
             }
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn layout_keeps_order_and_spacing() {
-        let ys = layout(&[0.0, 0.1, 0.2, 500.0]);
-        assert_eq!(ys[0], TOP);
-        assert_eq!(ys[1], TOP + MIN_STEP);
-        assert_eq!(ys[2], TOP + 2.0 * MIN_STEP);
-        assert!((ys[3] - ys[2] - 499.8 * PX_PER_MS).abs() < 1e-9);
-        assert!(layout(&[]).is_empty());
-        assert_eq!(format_ms(1.234), "1.23 ms");
-        assert_eq!(format_ms(12_355.0), "12.36 s");
     }
 }

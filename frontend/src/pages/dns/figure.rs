@@ -11,15 +11,11 @@
 //! authoritative servers of one walk are two lanes.
 
 use crate::components::timeline::{Arrow, ArrowKind, Lane};
-use crate::follow::short;
 use std::rc::Rc;
 use wirelab_shared::dns::dissect::dissect;
 use wirelab_shared::dns::resolver::{Trace, TraceKind};
 use wirelab_shared::dns::walk::{Party, Walk, WalkMessage};
 use wirelab_shared::text::parse_hex;
-
-/// Longest arrow label.
-const LABEL: usize = 34;
 
 /// The lanes of a figure and who stands in each: the requesting host, the
 /// local server, then for the root, the TLD and the authoritative role
@@ -137,7 +133,7 @@ pub fn walk_figure(walk: &Walk) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
             from,
             to,
             t_ms: t,
-            label: format!("{} {}", numbered.n, short(&summary, LABEL)),
+            label: format!("{} {summary}", numbered.n),
             kind,
             message: Some(index),
         });
@@ -150,7 +146,7 @@ pub fn walk_figure(walk: &Walk) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
             from: lanes.of(last.party, Some(&last.host)),
             to: Party::Local.index(),
             t_ms: clock,
-            label: short(&format!("no reply: {why}"), LABEL),
+            label: format!("no reply: {why}"),
             kind: ArrowKind::Close,
             message: None,
         });
@@ -201,8 +197,8 @@ pub fn trace_figure(trace: &Trace) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
             parse_hex(&e.hex).map_or_else(|| e.summary.clone(), |b| dissect(&b).summary)
         };
         let label = match e.n {
-            Some(n) => format!("{n} {}", short(&summary, LABEL)),
-            None => short(&summary, LABEL),
+            Some(n) => format!("{n} {summary}"),
+            None => summary,
         };
         arrows.push(Arrow {
             from,

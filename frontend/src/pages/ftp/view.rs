@@ -13,7 +13,7 @@
 
 use super::lab::{DataChannel, DataOrigin, FtpLab};
 use crate::components::timeline::{Arrow, ArrowKind, Lane};
-use crate::follow::{self, Item, short};
+use crate::follow::{self, Item};
 use crate::session::{Direction, EventKind};
 use std::rc::Rc;
 use wirelab_shared::conversation::{Message, Sender};
@@ -185,7 +185,7 @@ fn lane_label(channel: &DataChannel) -> String {
         },
         None => String::new(),
     };
-    short(&format!("data #{} {how}{what}", channel.number), 34)
+    format!("data #{} {how}{what}", channel.number)
 }
 
 /// What a data arrow says: what crossed, and how many bytes.
@@ -215,7 +215,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
     }
     let mut lanes: Vec<Lane> = (*control_lanes).clone();
     if let Some(l) = lanes.get_mut(1) {
-        l.label = short(&format!("control: {}", l.label), 34);
+        l.label = format!("control: {}", l.label);
     }
     let mut rows = Vec::new();
     let mut messages = Vec::new();
@@ -332,7 +332,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
                 from,
                 to,
                 t_ms: t,
-                label: short(&data_arrow_label(channel, message.bytes.len()), 38),
+                label: data_arrow_label(channel, message.bytes.len()),
                 kind: ArrowKind::Data,
                 message: Some(pick.id()),
             });
