@@ -481,6 +481,9 @@ pub struct SmtpServer {
     pub port: u16,
     /// The name in the greeting and in the Received lines it adds.
     pub hostname: String,
+    /// Greet with `220 <hostname> ESMTP Service ready` instead of the
+    /// course's `220 <hostname>`.
+    pub esmtp_greeting: bool,
     /// The largest message accepted (announced as SIZE after EHLO); a
     /// bigger one is read to its end, not kept, and answered 552.
     pub max_message_bytes: usize,
@@ -505,6 +508,7 @@ impl Default for SmtpServer {
         SmtpServer {
             port: 2525,
             hostname: "hamburger.edu".into(),
+            esmtp_greeting: engine.esmtp_greeting,
             max_message_bytes: engine.max_message_bytes,
             max_recipients: engine.max_recipients,
             max_line_bytes: engine.max_line_bytes,
@@ -521,6 +525,7 @@ impl SmtpServer {
     pub fn engine_config(&self) -> wirelab_shared::smtp::SmtpServerConfig {
         wirelab_shared::smtp::SmtpServerConfig {
             hostname: self.hostname.clone(),
+            esmtp_greeting: self.esmtp_greeting,
             max_message_bytes: self.max_message_bytes,
             max_recipients: self.max_recipients,
             max_line_bytes: self.max_line_bytes,
@@ -984,6 +989,19 @@ mod tests {
                 ("alice@crepes.fr", "crepes", false)
             ]
         );
+    }
+
+    #[test]
+    fn the_esmtp_greeting_is_off_unless_asked_for() {
+        assert!(
+            !Config::default()
+                .servers
+                .smtp
+                .engine_config()
+                .esmtp_greeting
+        );
+        let c = Config::from_toml("[servers.smtp]\nesmtp_greeting = true\n").unwrap();
+        assert!(c.servers.smtp.engine_config().esmtp_greeting);
     }
 
     #[test]
