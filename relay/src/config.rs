@@ -694,6 +694,11 @@ pub struct Mailbox {
 pub struct UpperServer {
     pub tcp_port: u16,
     pub udp_port: u16,
+    /// Start each TCP reply with `[address:port] `, the client as the
+    /// server's socket saw it (through the relay: the relay's own socket).
+    pub tcp_show_peer: bool,
+    /// The same for each UDP reply: where the datagram came from.
+    pub udp_show_peer: bool,
 }
 
 impl Default for UpperServer {
@@ -701,6 +706,8 @@ impl Default for UpperServer {
         UpperServer {
             tcp_port: 12000,
             udp_port: 12000,
+            tcp_show_peer: false,
+            udp_show_peer: false,
         }
     }
 }
