@@ -245,6 +245,7 @@ pub struct Servers {
     /// The address every reference server listens on.
     pub host: IpAddr,
     pub http: HttpServer,
+    pub book_web: BookWebServer,
     pub upper: UpperServer,
     pub ftp: FtpServer,
     pub dns: DnsServers,
@@ -260,6 +261,7 @@ impl Default for Servers {
             enabled: true,
             host: LOOPBACK,
             http: HttpServer::default(),
+            book_web: BookWebServer::default(),
             upper: UpperServer::default(),
             ftp: FtpServer::default(),
             dns: DnsServers::default(),
@@ -267,6 +269,19 @@ impl Default for Servers {
             pop3: Pop3Server::default(),
             mail: MailStorage::default(),
         }
+    }
+}
+
+/// The textbook's §2.8 web server (`webserver-book`), on the book's port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BookWebServer {
+    pub port: u16,
+}
+
+impl Default for BookWebServer {
+    fn default() -> Self {
+        BookWebServer { port: 6789 }
     }
 }
 
@@ -918,6 +933,7 @@ impl Config {
             ..Config::default()
         };
         config.servers.http.port = 0;
+        config.servers.book_web.port = 0;
         config.servers.upper.tcp_port = 0;
         config.servers.upper.udp_port = 0;
         config.servers.ftp.port = 0;

@@ -5,6 +5,7 @@
 //! The reference web server and the client-side conversation tracker are
 //! sans-IO engines built on these.
 
+pub mod book_server;
 pub mod conversation;
 pub mod cookie;
 pub mod date;
