@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use wirelab_shared::relay_protocol::RelayMessage;
+use futures_util::StreamExt;
+use wirelab_shared::relay_protocol::{ErrorCode, RelayMessage};
 
 /// The `local` address of the relay's socket, from `connected`.
 async fn local_address(ws: &mut Ws) -> String {
@@ -62,4 +63,50 @@ async fn by_default_the_uppercase_servers_do_not_show_the_peer() {
     local_address(&mut ws).await;
     send_bytes(&mut ws, b"hello\n").await;
     assert_eq!(next_bytes(&mut ws).await, b"HELLO\n");
+}
+
+/// The `closed-*` target's address, to try it without the relay too.
+fn closed_port(relay: &TestRelay, name: &str) -> std::net::SocketAddr {
+    let target = relay.relay.target(name).unwrap();
+    format!("{}:{}", target.host, target.port).parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_tcp_client_before_its_server_is_refused_at_once() {
+    let relay = start(|_| {}).await;
+    let addr = closed_port(&relay, "closed-tcp");
+    // As the student's own TCPClient sees it.
+    let direct = std::net::TcpStream::connect(addr).unwrap_err();
+    assert_eq!(direct.kind(), std::io::ErrorKind::ConnectionRefused);
+    // Through the relay: an error, then the WebSocket closes.
+    let mut ws = relay.open("target=closed-tcp").await;
+    let (code, message) = expect_error(&mut ws).await;
+    assert_eq!(code, ErrorCode::ConnectFailed, "{message}");
+    assert!(message.contains("refused"), "{message}");
+}
+
+#[tokio::test]
+async fn a_udp_client_before_its_server_hears_nothing() {
+    let relay = start(|_| {}).await;
+    let addr = closed_port(&relay, "closed-udp");
+    // A connected UDP socket learns of the ICMP "port unreachable" on its
+    // next receive; nothing else answers.
+    let direct = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    direct.connect(addr).unwrap();
+    direct
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    direct.send(b"hello").unwrap();
+    let mut buf = [0u8; 64];
+    let error = direct.recv(&mut buf).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
+    // Through the relay the flow opens (UDP has nothing to refuse) and
+    // stays silent: no reply, no error, and later datagrams still go.
+    let mut ws = relay.open("target=closed-udp").await;
+    local_address(&mut ws).await;
+    for sentence in [&b"hello"[..], b"anyone?"] {
+        send_bytes(&mut ws, sentence).await;
+        let heard = tokio::time::timeout(std::time::Duration::from_secs(1), ws.next()).await;
+        assert!(heard.is_err(), "expected silence, got {heard:?}");
+    }
 }

@@ -4,6 +4,7 @@
 //! configured port 0 shows the port the system picked).
 
 pub mod book_web;
+pub mod closed;
 pub mod dns;
 pub mod ftp;
 pub mod http;
@@ -69,6 +70,7 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     targets.extend(http::start(ctx).await?);
     targets.extend(book_web::start(ctx).await?);
     targets.extend(upper::start(ctx).await?);
+    targets.extend(closed::start(ctx).await?);
     targets.extend(ftp::start(ctx).await?);
     let (dns_targets, resolver) = dns::start(ctx).await?;
     targets.extend(dns_targets);
