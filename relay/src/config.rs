@@ -43,6 +43,12 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone
     /// else the header is ignored.
     pub trusted_proxies: Vec<Cidr>,
+    /// For one person running the relay on their own machine: the page may
+    /// open `?transport=&host=localhost&port=` to their own programs on
+    /// this machine's loopback ports (the textbook's TCPServer, UDPServer,
+    /// WebServer), never the relay's own ports. Refused with classroom mode,
+    /// a bind other than loopback, a `public_url` or any-origin `/ws`.
+    pub local_programs: bool,
     pub limits: Limits,
     pub policy: PolicyConfig,
     pub classroom: ClassroomConfig,
@@ -61,6 +67,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
             trusted_proxies: Vec::new(),
+            local_programs: false,
             limits: Limits::default(),
             policy: PolicyConfig::default(),
             classroom: ClassroomConfig::default(),
@@ -866,6 +873,7 @@ impl Config {
                 })?;
             }
         }
+        self.validate_local_programs()?;
         let l = &self.limits;
         for (key, value) in [
             ("max_frame_bytes", l.max_frame_bytes as u64),
@@ -917,6 +925,32 @@ impl Config {
         self.servers.smtp.validate()?;
         self.servers.pop3.validate()?;
         self.servers.dns.validate()?;
+        Ok(())
+    }
+
+    /// `local_programs` opens this machine's loopback to the page: only for
+    /// a relay that no one but its user can reach.
+    fn validate_local_programs(&self) -> Result<()> {
+        if !self.local_programs {
+            return Ok(());
+        }
+        let refused = "local_programs (--local-programs) lets the page reach programs on this \
+                       machine, so it is only for one person's relay";
+        if self.classroom.enabled {
+            bail!("{refused}: it cannot be used in classroom mode");
+        }
+        if !self.bind.is_loopback() {
+            bail!(
+                "{refused}: the relay must bind a loopback address (127.0.0.1 or ::1), not {}",
+                self.bind
+            );
+        }
+        if self.public_url.is_some() {
+            bail!("{refused}: a public_url means others reach the relay through a proxy");
+        }
+        if self.allowed_origins.iter().any(|origin| origin == "*") {
+            bail!("{refused}: allowed_origins = [\"*\"] would let any web site use it");
+        }
         Ok(())
     }
 
@@ -1012,6 +1046,28 @@ mod tests {
                 ("alice@crepes.fr", "crepes", false)
             ]
         );
+    }
+
+    #[test]
+    fn local_programs_are_for_a_relay_only_its_user_reaches() {
+        assert!(!Config::default().local_programs);
+        let base = "local_programs = true\n";
+        assert!(Config::from_toml(base).unwrap().local_programs);
+        assert!(Config::from_toml(&format!("{base}bind = \"::1\"\n")).is_ok());
+        for (extra, named) in [
+            ("[classroom]\nenabled = true\n", "classroom mode"),
+            ("bind = \"0.0.0.0\"\n", "0.0.0.0"),
+            ("bind = \"10.0.0.5\"\n", "10.0.0.5"),
+            ("public_url = \"https://lab.example.edu\"\n", "public_url"),
+            ("allowed_origins = [\"*\"]\n", "any web site"),
+        ] {
+            let error = Config::from_toml(&format!("{base}{extra}")).unwrap_err();
+            let text = format!("{error:#}");
+            assert!(
+                text.contains("local_programs") && text.contains(named),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -110,3 +110,82 @@ async fn a_udp_client_before_its_server_hears_nothing() {
         assert!(heard.is_err(), "expected silence, got {heard:?}");
     }
 }
+
+/// A UDP server on 127.0.0.1 that answers each datagram with `tag` and the
+/// datagram, as a student's own UDPServer would. Returns its port.
+async fn echo_udp(tag: &'static [u8]) -> u16 {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let port = socket.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+            let reply = [tag, &buf[..n]].concat();
+            let _ = socket.send_to(&reply, from).await;
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn the_users_own_programs_are_out_of_reach_by_default() {
+    let relay = start(|_| {}).await;
+    let port = echo_tcp(b"mine: ").await;
+    let mut ws = relay
+        .open(&format!("transport=tcp&host=localhost&port={port}"))
+        .await;
+    let (code, message) = expect_error(&mut ws).await;
+    assert_eq!(code, ErrorCode::Forbidden, "{message}");
+    let (_, health) = relay.get("/api/health").await;
+    assert!(health.contains("\"local_programs\":false"), "{health}");
+}
+
+#[tokio::test]
+async fn local_programs_reach_the_users_own_servers_on_loopback() {
+    let relay = start(|c| c.local_programs = true).await;
+    let (_, health) = relay.get("/api/health").await;
+    assert!(health.contains("\"local_programs\":true"), "{health}");
+    let tcp_port = echo_tcp(b"TCPServer: ").await;
+    for host in ["localhost", "127.0.0.1"] {
+        let mut ws = relay
+            .open(&format!("transport=tcp&host={host}&port={tcp_port}"))
+            .await;
+        local_address(&mut ws).await;
+        send_bytes(&mut ws, b"hello\n").await;
+        assert_eq!(next_bytes(&mut ws).await, b"TCPServer: hello\n", "{host}");
+    }
+    let udp_port = echo_udp(b"UDPServer: ").await;
+    let mut ws = relay
+        .open(&format!("transport=udp&host=127.0.0.1&port={udp_port}"))
+        .await;
+    local_address(&mut ws).await;
+    send_bytes(&mut ws, b"hi").await;
+    assert_eq!(next_bytes(&mut ws).await, b"UDPServer: hi");
+    // Other machines stay behind the policy.
+    let mut ws = relay.open("transport=tcp&host=10.0.0.1&port=80").await;
+    let (code, message) = expect_error(&mut ws).await;
+    assert_eq!(code, ErrorCode::Forbidden, "{message}");
+}
+
+#[tokio::test]
+async fn local_programs_never_reach_the_relays_own_ports() {
+    let relay = start(|c| c.local_programs = true).await;
+    let mut own: Vec<(String, u16)> = relay
+        .relay
+        .targets()
+        .iter()
+        .map(|t| (t.transport.to_string(), t.port))
+        .collect();
+    own.push(("tcp".into(), relay.relay.addr.port()));
+    let ftp = relay.relay.target("ftp").unwrap().data_ports.unwrap();
+    own.push(("tcp".into(), ftp.first));
+    for (transport, port) in own {
+        for host in ["localhost", "127.0.0.1", "127.0.0.10", "::1"] {
+            let mut ws = relay
+                .open(&format!("transport={transport}&host={host}&port={port}"))
+                .await;
+            let (code, message) = expect_error(&mut ws).await;
+            assert_eq!(code, ErrorCode::Forbidden, "{host}:{port}: {message}");
+            assert!(message.contains("relay's own"), "{message}");
+        }
+    }
+}
