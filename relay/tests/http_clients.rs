@@ -315,3 +315,34 @@ async fn curl_and_the_textbooks_web_server() {
     assert_eq!(reply, "");
     assert!(errors.contains("Empty reply from server"), "{errors}");
 }
+
+/// The CGI page over a real socket: SERVER_PORT is the port curl reached,
+/// and the slides' form comes in ISO-8859-1 so a browser sends %E0.
+#[tokio::test]
+async fn curl_sees_the_cgi_variables_and_the_latin1_form() {
+    let Some((relay, c)) = setup().await else {
+        return;
+    };
+    let port = relay.relay.target("http").unwrap().port;
+    let (page, errors) = c
+        .run(&[
+            "--header",
+            "Accept-Language: fr_CA, fr",
+            &c.url("/cgi/show?age=41+%E0+60+ans"),
+        ])
+        .await;
+    for needle in [
+        format!("<th>SERVER_PORT</th><td><code>{port}</code>"),
+        "<th>GATEWAY_INTERFACE</th><td><code>CGI/1.1</code>".into(),
+        "<th>HTTP_ACCEPT_LANGUAGE</th><td><code>fr_CA, fr</code>".into(),
+        "<th>HTTP_ACCEPT</th><td><code>*/*</code>".into(),
+        "<td>age</td><td>41 à 60 ans</td>".into(),
+    ] {
+        assert!(page.contains(&needle), "missing {needle}: {page} {errors}");
+    }
+    let (head, _) = c.run(&["--head", &c.url("/form.html")]).await;
+    assert!(
+        head.contains("Content-Type: text/html; charset=iso-8859-1\r\n"),
+        "{head}"
+    );
+}
