@@ -50,6 +50,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         subprotocol: SUBPROTOCOL.into(),
         targets: state.catalog.len(),
         uptime_s: state.started.elapsed().as_secs(),
+        local_programs: state.policy.allows_local_programs(),
     })
 }
 

@@ -220,6 +220,21 @@ async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Re
         });
     }
     let allowed = decide(&state.policy, &state.catalog, &query).await?;
+    if state.policy.allows_local_programs()
+        && allowed.kind == crate::policy::TargetKind::Custom
+        && allowed
+            .addrs()
+            .any(|a| a.ip().is_loopback() && state.data_channels.is_listening_on(a.port()))
+    {
+        // The relay's own FTP active-mode listener: not a program of the user's.
+        return Err(Refusal::forbidden(
+            "relay_port",
+            format!(
+                "target {} is not allowed: the relay itself listens there (FTP active mode)",
+                allowed.target
+            ),
+        ));
+    }
     // A data connection (FTP passive mode) needs an open control connection.
     state
         .data_channels

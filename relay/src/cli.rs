@@ -171,6 +171,11 @@ pub struct ServeArgs {
     /// Classroom mode: require a class token on /ws and the APIs.
     #[arg(long)]
     pub classroom: bool,
+    /// Let the page reach your own programs on this machine's loopback
+    /// ports (never the relay's own). Only with a loopback bind, never in
+    /// classroom mode.
+    #[arg(long)]
+    pub local_programs: bool,
 }
 
 impl ServeArgs {
@@ -206,6 +211,9 @@ impl ServeArgs {
         }
         if self.classroom {
             config.classroom.enabled = true;
+        }
+        if self.local_programs {
+            config.local_programs = true;
         }
         config.validate()?;
         Ok(config)
@@ -347,6 +355,21 @@ pub fn class(args: &ClassArgs) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_programs_is_one_flag_refused_with_a_classroom_or_an_open_bind() {
+        let load = |args: &[&str]| {
+            let argv = [&["wirelab"][..], args].concat();
+            Cli::try_parse_from(argv).unwrap().serve.load()
+        };
+        assert!(!load(&[]).unwrap().local_programs);
+        assert!(load(&["--local-programs"]).unwrap().local_programs);
+        for refused in [&["--classroom"][..], &["--bind", "0.0.0.0"]] {
+            let error = load(&[&["--local-programs"][..], refused].concat()).unwrap_err();
+            assert!(error.to_string().contains("local_programs"), "{error:#}");
+        }
+        assert!(load(&["--classroom"]).is_ok());
+    }
 
     #[test]
     fn serve_is_the_default_and_options_override_the_file() {

@@ -43,6 +43,12 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone
     /// else the header is ignored.
     pub trusted_proxies: Vec<Cidr>,
+    /// For one person running the relay on their own machine: the page may
+    /// open `?transport=&host=localhost&port=` to their own programs on
+    /// this machine's loopback ports (the textbook's TCPServer, UDPServer,
+    /// WebServer), never the relay's own ports. Refused with classroom mode,
+    /// a bind other than loopback, a `public_url` or any-origin `/ws`.
+    pub local_programs: bool,
     pub limits: Limits,
     pub policy: PolicyConfig,
     pub classroom: ClassroomConfig,
@@ -61,6 +67,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
             trusted_proxies: Vec::new(),
+            local_programs: false,
             limits: Limits::default(),
             policy: PolicyConfig::default(),
             classroom: ClassroomConfig::default(),
@@ -245,6 +252,7 @@ pub struct Servers {
     /// The address every reference server listens on.
     pub host: IpAddr,
     pub http: HttpServer,
+    pub book_web: BookWebServer,
     pub upper: UpperServer,
     pub ftp: FtpServer,
     pub dns: DnsServers,
@@ -260,6 +268,7 @@ impl Default for Servers {
             enabled: true,
             host: LOOPBACK,
             http: HttpServer::default(),
+            book_web: BookWebServer::default(),
             upper: UpperServer::default(),
             ftp: FtpServer::default(),
             dns: DnsServers::default(),
@@ -267,6 +276,19 @@ impl Default for Servers {
             pop3: Pop3Server::default(),
             mail: MailStorage::default(),
         }
+    }
+}
+
+/// The textbook's §2.8 web server (`webserver-book`), on the book's port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BookWebServer {
+    pub port: u16,
+}
+
+impl Default for BookWebServer {
+    fn default() -> Self {
+        BookWebServer { port: 6789 }
     }
 }
 
@@ -481,6 +503,9 @@ pub struct SmtpServer {
     pub port: u16,
     /// The name in the greeting and in the Received lines it adds.
     pub hostname: String,
+    /// Greet with `220 <hostname> ESMTP Service ready` instead of the
+    /// course's `220 <hostname>`.
+    pub esmtp_greeting: bool,
     /// The largest message accepted (announced as SIZE after EHLO); a
     /// bigger one is read to its end, not kept, and answered 552.
     pub max_message_bytes: usize,
@@ -505,6 +530,7 @@ impl Default for SmtpServer {
         SmtpServer {
             port: 2525,
             hostname: "hamburger.edu".into(),
+            esmtp_greeting: engine.esmtp_greeting,
             max_message_bytes: engine.max_message_bytes,
             max_recipients: engine.max_recipients,
             max_line_bytes: engine.max_line_bytes,
@@ -521,6 +547,7 @@ impl SmtpServer {
     pub fn engine_config(&self) -> wirelab_shared::smtp::SmtpServerConfig {
         wirelab_shared::smtp::SmtpServerConfig {
             hostname: self.hostname.clone(),
+            esmtp_greeting: self.esmtp_greeting,
             max_message_bytes: self.max_message_bytes,
             max_recipients: self.max_recipients,
             max_line_bytes: self.max_line_bytes,
@@ -689,6 +716,11 @@ pub struct Mailbox {
 pub struct UpperServer {
     pub tcp_port: u16,
     pub udp_port: u16,
+    /// Start each TCP reply with `[address:port] `, the client as the
+    /// server's socket saw it (through the relay: the relay's own socket).
+    pub tcp_show_peer: bool,
+    /// The same for each UDP reply: where the datagram came from.
+    pub udp_show_peer: bool,
 }
 
 impl Default for UpperServer {
@@ -696,6 +728,8 @@ impl Default for UpperServer {
         UpperServer {
             tcp_port: 12000,
             udp_port: 12000,
+            tcp_show_peer: false,
+            udp_show_peer: false,
         }
     }
 }
@@ -839,6 +873,7 @@ impl Config {
                 })?;
             }
         }
+        self.validate_local_programs()?;
         let l = &self.limits;
         for (key, value) in [
             ("max_frame_bytes", l.max_frame_bytes as u64),
@@ -893,6 +928,32 @@ impl Config {
         Ok(())
     }
 
+    /// `local_programs` opens this machine's loopback to the page: only for
+    /// a relay that no one but its user can reach.
+    fn validate_local_programs(&self) -> Result<()> {
+        if !self.local_programs {
+            return Ok(());
+        }
+        let refused = "local_programs (--local-programs) lets the page reach programs on this \
+                       machine, so it is only for one person's relay";
+        if self.classroom.enabled {
+            bail!("{refused}: it cannot be used in classroom mode");
+        }
+        if !self.bind.is_loopback() {
+            bail!(
+                "{refused}: the relay must bind a loopback address (127.0.0.1 or ::1), not {}",
+                self.bind
+            );
+        }
+        if self.public_url.is_some() {
+            bail!("{refused}: a public_url means others reach the relay through a proxy");
+        }
+        if self.allowed_origins.iter().any(|origin| origin == "*") {
+            bail!("{refused}: allowed_origins = [\"*\"] would let any web site use it");
+        }
+        Ok(())
+    }
+
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
     }
@@ -906,6 +967,7 @@ impl Config {
             ..Config::default()
         };
         config.servers.http.port = 0;
+        config.servers.book_web.port = 0;
         config.servers.upper.tcp_port = 0;
         config.servers.upper.udp_port = 0;
         config.servers.ftp.port = 0;
@@ -984,6 +1046,41 @@ mod tests {
                 ("alice@crepes.fr", "crepes", false)
             ]
         );
+    }
+
+    #[test]
+    fn local_programs_are_for_a_relay_only_its_user_reaches() {
+        assert!(!Config::default().local_programs);
+        let base = "local_programs = true\n";
+        assert!(Config::from_toml(base).unwrap().local_programs);
+        assert!(Config::from_toml(&format!("{base}bind = \"::1\"\n")).is_ok());
+        for (extra, named) in [
+            ("[classroom]\nenabled = true\n", "classroom mode"),
+            ("bind = \"0.0.0.0\"\n", "0.0.0.0"),
+            ("bind = \"10.0.0.5\"\n", "10.0.0.5"),
+            ("public_url = \"https://lab.example.edu\"\n", "public_url"),
+            ("allowed_origins = [\"*\"]\n", "any web site"),
+        ] {
+            let error = Config::from_toml(&format!("{base}{extra}")).unwrap_err();
+            let text = format!("{error:#}");
+            assert!(
+                text.contains("local_programs") && text.contains(named),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_esmtp_greeting_is_off_unless_asked_for() {
+        assert!(
+            !Config::default()
+                .servers
+                .smtp
+                .engine_config()
+                .esmtp_greeting
+        );
+        let c = Config::from_toml("[servers.smtp]\nesmtp_greeting = true\n").unwrap();
+        assert!(c.servers.smtp.engine_config().esmtp_greeting);
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub const MAX_LISTENERS: usize = 4;
 
 struct PendingAccept {
     client: IpAddr,
+    /// The listener's port, closed to `local_programs` while it waits.
+    port: u16,
     connection: oneshot::Receiver<TcpStream>,
 }
 
@@ -214,6 +216,11 @@ impl DataChannels {
         }
     }
 
+    /// Whether an active-mode listener of the relay waits on `port`.
+    pub fn is_listening_on(&self, port: u16) -> bool {
+        self.lock().pending.values().any(|p| p.port == port)
+    }
+
     /// `{"type":"listen"}` on a control session: binds a port that only the
     /// server may connect to, for the listen timeout. Returns its address and
     /// the id for `/ws?accept=<id>`.
@@ -246,6 +253,7 @@ impl DataChannels {
             id.clone(),
             PendingAccept {
                 client: control.client,
+                port: addr.port(),
                 connection: rx,
             },
         );

@@ -178,6 +178,7 @@ impl Relay {
                 data_ports: None,
             })
             .collect();
+        let own_ports = own_ports(&targets, addr.port());
         let catalog = Catalog::new(targets)
             .with_named(named)
             .map_err(anyhow::Error::msg)
@@ -199,11 +200,18 @@ impl Relay {
                 config.limits.listen_timeout(),
                 tracker.clone(),
             ),
-            policy: Arc::new(Policy::new(
-                config.policy.rules.clone(),
-                options.resolver,
-                config.limits.connect_timeout(),
-            )),
+            policy: Arc::new({
+                let policy = Policy::new(
+                    config.policy.rules.clone(),
+                    options.resolver,
+                    config.limits.connect_timeout(),
+                );
+                if config.local_programs {
+                    policy.with_local_programs(own_ports)
+                } else {
+                    policy
+                }
+            }),
             access: Arc::new(Access::from_config(&config)),
             classroom: Arc::new(classroom),
             limiter: Limiter::new(&config.limits),
@@ -327,4 +335,15 @@ async fn check_host(State(state): State<AppState>, request: Request, next: Next)
             classroom::api::ApiError::from(refusal).into_response()
         }
     }
+}
+
+/// Every port the relay itself listens on: its page, each reference
+/// server's, the FTP passive range. `local_programs` never opens these.
+fn own_ports(servers: &[TargetInfo], page_port: u16) -> std::collections::BTreeSet<u16> {
+    let mut ports: std::collections::BTreeSet<u16> = servers.iter().map(|t| t.port).collect();
+    for range in servers.iter().filter_map(|t| t.data_ports.as_ref()) {
+        ports.extend(range.first..=range.last);
+    }
+    ports.insert(page_port);
+    ports
 }

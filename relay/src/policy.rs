@@ -18,6 +18,7 @@ use crate::catalog::{Catalog, target_addr};
 use address::{Host, canonical, classify, is_localhost_name, parse_host};
 use resolver::Resolver;
 use rules::Rule;
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,6 +114,8 @@ pub struct Policy {
     rules: Vec<Rule>,
     resolver: Arc<dyn Resolver>,
     lookup_timeout: Duration,
+    /// `local_programs`: the relay's own ports, which stay closed to it.
+    local_programs: Option<Arc<BTreeSet<u16>>>,
 }
 
 impl Policy {
@@ -121,7 +124,64 @@ impl Policy {
             rules,
             resolver,
             lookup_timeout,
+            local_programs: None,
         }
+    }
+
+    /// Opens this machine's loopback ports to custom targets (the
+    /// `local_programs` option), all but `own_ports`, the relay's.
+    pub fn with_local_programs(mut self, own_ports: BTreeSet<u16>) -> Self {
+        self.local_programs = Some(Arc::new(own_ports));
+        self
+    }
+
+    /// Whether the page may reach programs on this machine's loopback.
+    pub fn allows_local_programs(&self) -> bool {
+        self.local_programs.is_some()
+    }
+
+    /// A loopback `host` under `local_programs`: allowed on any port but
+    /// the relay's own. `None` when the option is off or `host` is not this
+    /// machine, for the rules to decide.
+    fn local_program(
+        &self,
+        host: &Host,
+        port: u16,
+        transport: Transport,
+    ) -> Option<Result<Allowed, Refusal>> {
+        let own_ports = self.local_programs.as_ref()?;
+        if port == 25 {
+            // A local mail server would relay: port 25 stays with the rules.
+            return None;
+        }
+        let addrs: Vec<SocketAddr> = match host {
+            Host::Ip { ip, .. } if canonical(*ip).is_loopback() => {
+                vec![SocketAddr::new(canonical(*ip), port)]
+            }
+            Host::Name(name) if is_localhost_name(name) => vec![
+                SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+                SocketAddr::from((Ipv6Addr::LOCALHOST, port)),
+            ],
+            _ => return None,
+        };
+        if own_ports.contains(&port) {
+            return Some(Err(Refusal::forbidden(
+                "relay_port",
+                format!(
+                    "target {host}:{port} is not allowed: port {port} is one of the relay's own \
+                     (its page or a reference server, listed in /api/targets); local_programs \
+                     reaches your own programs only. Start yours on another port."
+                ),
+            )));
+        }
+        let (addr, fallbacks) = (addrs[0], addrs[1..].to_vec());
+        Some(Ok(Allowed {
+            target: format!("{host}:{port}"),
+            transport,
+            addr,
+            fallbacks,
+            kind: TargetKind::Custom,
+        }))
     }
 
     /// Whether any rule allows custom targets at all.
@@ -225,6 +285,9 @@ impl Policy {
             ));
         }
         let host = parse_host(host_text).map_err(|e| Refusal::bad_request(e.0))?;
+        if let Some(decided) = self.local_program(&host, port, transport) {
+            return decided;
+        }
         if self.rules.is_empty() {
             return Err(Refusal::forbidden(
                 "no_custom_targets",

@@ -1,7 +1,9 @@
 //! Serving the built page from `dist/`. Any path that is not a file gets
 //! `index.html`, so the page's own routes (`/http`, `/sockets`) work when
-//! opened or reloaded directly. Without a built page, every page path
-//! explains how to build one instead of answering a bare 404.
+//! opened or reloaded directly; a path the page's router does not know
+//! ([`wirelab_shared::pages`]) gets it with status 404, the page showing its
+//! own "not found" view. Without a built page, every page path explains how
+//! to build one instead of answering a bare 404.
 //!
 //! `cargo xtask dist` leaves `.br` and `.gz` copies beside the big files;
 //! each browser gets the smallest one it accepts (brotli before gzip at an
@@ -9,11 +11,14 @@
 //! for the WASM, which lets the browser compile it while it downloads).
 
 use axum::Router;
+use axum::extract::Request;
+use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse};
-use std::path::Path;
+use axum::response::{Html, IntoResponse, Response};
+use std::path::{Path, PathBuf};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeader;
+use wirelab_shared::pages::is_page_path;
 
 /// Adds the site as the fallback of `routes`.
 pub fn attach<S: Clone + Send + Sync + 'static>(routes: Router<S>, dist: &Path) -> Router<S> {
@@ -22,7 +27,7 @@ pub fn attach<S: Clone + Send + Sync + 'static>(routes: Router<S>, dist: &Path) 
         let files = ServeDir::new(dist)
             .precompressed_br()
             .precompressed_gzip()
-            .fallback(ServeFile::new(index));
+            .fallback((move |request| the_page(index.clone(), request)).into_service());
         // The same URL has several bodies: a shared cache must keep them
         // apart by the request's Accept-Encoding.
         return routes.fallback_service(SetResponseHeader::appending(
@@ -52,4 +57,32 @@ pub fn attach<S: Clone + Send + Sync + 'static>(routes: Router<S>, dist: &Path) 
                 .into_response()
         }
     })
+}
+
+/// The page's shell for a path that is not a file: 200 on the router's
+/// routes, 404 elsewhere.
+async fn the_page(index: PathBuf, mut request: Request) -> Response {
+    if is_page_path(request.uri().path()) {
+        return serve_file(index, request).await;
+    }
+    // A 404 carries the whole shell: a 304 "not modified" would leave the
+    // browser nothing to show.
+    for conditional in [header::IF_MODIFIED_SINCE, header::IF_NONE_MATCH] {
+        request.headers_mut().remove(conditional);
+    }
+    let mut response = serve_file(index, request).await;
+    if response.status().is_success() {
+        *response.status_mut() = StatusCode::NOT_FOUND;
+    }
+    response
+}
+
+async fn serve_file(path: PathBuf, request: Request) -> Response {
+    match ServeFile::new(path).try_call(request).await {
+        Ok(response) => response.into_response(),
+        Err(error) => {
+            tracing::warn!("reading the page's shell: {error}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }

@@ -280,3 +280,69 @@ print("ok", len(seen))
     );
     assert_eq!(stdout.trim(), "ok 11");
 }
+
+/// The textbook's §2.8 server (`webserver-book`) as curl sees it: the book's
+/// status line and headers, then the file; nothing at all where the book's
+/// code throws.
+#[tokio::test]
+async fn curl_and_the_textbooks_web_server() {
+    let Some(curl) = require_tool("curl", "curl") else {
+        return;
+    };
+    let relay = start(|_| {}).await;
+    let target = relay.relay.target("webserver-book").unwrap().clone();
+    let c = Curl {
+        base: format!("http://{}:{}", target.host, target.port),
+        curl,
+    };
+    let page = wirelab_shared::http::site::demo_files()["/somedir/page.html"].body;
+    let (reply, errors) = c.run(&["--include", &c.url("/somedir/page.html")]).await;
+    let expected = format!(
+        "HTTP/1.0 200 Document Follows\r\nContent-Length: {}\r\n\r\n{}",
+        page.len(),
+        String::from_utf8_lossy(page)
+    );
+    assert_eq!(reply, expected, "{errors}");
+    let (head, _) = c
+        .run(&["--include", "--output", "-", &c.url("/fruit/kiwi.gif")])
+        .await;
+    assert!(
+        head.starts_with("HTTP/1.0 200 Document Follows\r\nContent-Type: image/gif\r\nContent-Length: 565\r\n\r\nGIF89a"),
+        "{head:?}"
+    );
+    // The book has no 404: the program throws and the socket closes.
+    let (reply, errors) = c.run(&["--include", &c.url("/nope.html")]).await;
+    assert_eq!(reply, "");
+    assert!(errors.contains("Empty reply from server"), "{errors}");
+}
+
+/// The CGI page over a real socket: SERVER_PORT is the port curl reached,
+/// and the slides' form comes in ISO-8859-1 so a browser sends %E0.
+#[tokio::test]
+async fn curl_sees_the_cgi_variables_and_the_latin1_form() {
+    let Some((relay, c)) = setup().await else {
+        return;
+    };
+    let port = relay.relay.target("http").unwrap().port;
+    let (page, errors) = c
+        .run(&[
+            "--header",
+            "Accept-Language: fr_CA, fr",
+            &c.url("/cgi/show?age=41+%E0+60+ans"),
+        ])
+        .await;
+    for needle in [
+        format!("<th>SERVER_PORT</th><td><code>{port}</code>"),
+        "<th>GATEWAY_INTERFACE</th><td><code>CGI/1.1</code>".into(),
+        "<th>HTTP_ACCEPT_LANGUAGE</th><td><code>fr_CA, fr</code>".into(),
+        "<th>HTTP_ACCEPT</th><td><code>*/*</code>".into(),
+        "<td>age</td><td>41 à 60 ans</td>".into(),
+    ] {
+        assert!(page.contains(&needle), "missing {needle}: {page} {errors}");
+    }
+    let (head, _) = c.run(&["--head", &c.url("/form.html")]).await;
+    assert!(
+        head.contains("Content-Type: text/html; charset=iso-8859-1\r\n"),
+        "{head}"
+    );
+}

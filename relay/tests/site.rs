@@ -143,3 +143,39 @@ async fn a_file_without_a_brotli_copy_goes_out_gzipped_to_a_brotli_browser() {
         .await;
     assert_eq!((status, body), (200, b"<p>the shell</p>".to_vec()));
 }
+
+#[tokio::test]
+async fn an_unknown_path_is_a_404_with_the_page_and_every_page_route_a_200() {
+    let dist = tempfile::tempdir().unwrap();
+    write_dist(dist.path(), &fake_wasm(), b"body {}");
+    let dist_path = dist.path().to_path_buf();
+    let relay = start(move |c| c.dist = dist_path).await;
+    for path in wirelab_shared::pages::PAGE_PATHS
+        .iter()
+        .copied()
+        .chain(["/http/", "/dns?name=gaia"])
+    {
+        let (status, head, body) = relay.request_bytes("GET", path, &[], "").await;
+        assert_eq!(status, 200, "{path}: {head}");
+        assert_eq!(body, b"<p>the shell</p>", "{path}");
+    }
+    for path in ["/instructor", "/http/extra", "/404", "/pkg/missing.wasm"] {
+        let (status, head, body) = relay.request_bytes("GET", path, &[], "").await;
+        assert_eq!(status, 404, "{path}: {head}");
+        assert_eq!(
+            body, b"<p>the shell</p>",
+            "{path}: the page shows its own 404 view"
+        );
+    }
+    // A browser revalidating its copy of an unknown path still gets the
+    // page, not an empty 304.
+    let (status, _, body) = relay
+        .request_bytes(
+            "GET",
+            "/instructor",
+            &["If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT"],
+            "",
+        )
+        .await;
+    assert_eq!((status, body), (404, b"<p>the shell</p>".to_vec()));
+}

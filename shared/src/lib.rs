@@ -27,6 +27,7 @@ pub mod http;
 pub mod kinds;
 pub mod line;
 pub mod mail;
+pub mod pages;
 pub mod pop3;
 pub mod relay_protocol;
 pub mod smtp;

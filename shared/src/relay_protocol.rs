@@ -279,6 +279,10 @@ pub struct Health {
     pub subprotocol: String,
     pub targets: usize,
     pub uptime_s: u64,
+    /// The relay lets the page reach programs on its machine's loopback
+    /// ports (`?transport=&host=localhost&port=`), its own ports excepted.
+    #[serde(default)]
+    pub local_programs: bool,
 }
 
 #[cfg(test)]

@@ -69,6 +69,13 @@ fn the_course_session_against_the_server() {
         })
         .unwrap();
     assert!(list.bytes.ends_with(b"\r\n1 498\r\n2 912\r\n.\r\n"));
+    // The real server sends message 2 for retr 2: no erratum to explain.
+    assert!(t.messages().iter().all(|m| {
+        !m.dissection
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("erratum"))
+    }));
     assert_eq!(t.state(), Pop3State::Update);
     assert!(
         store.messages("bob@hamburger.edu").is_empty(),
@@ -93,6 +100,42 @@ fn erratum_the_printed_session_omits_the_ok_lines() {
         missing_ok >= 3,
         "the printed `1 498`, `2 912`, `<message 1 contents>` lines lack +OK"
     );
+}
+
+#[test]
+fn erratum_retr_2_printing_message_1_is_explained_where_it_happens() {
+    let path = fixture_dir("pop3").join("course-session-as-printed.transcript");
+    let t: Pop3Transcript = follow_fixture(&path);
+    let explained: Vec<(usize, &[u8])> = t
+        .messages()
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            m.dissection
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("erratum") && d.message.contains("retr 2"))
+        })
+        .map(|(i, m)| (i, &m.bytes[..]))
+        .collect();
+    // Only the second `<message 1 contents>`, the one after `retr 2`; the
+    // first answers `retr 1` as it should.
+    assert_eq!(explained.len(), 1, "{explained:?}");
+    let (at, bytes) = explained[0];
+    assert_eq!(bytes, b"<message 1 contents>\r\n");
+    let retr_2 = t
+        .messages()
+        .iter()
+        .position(|m| m.bytes == b"retr 2\r\n")
+        .unwrap();
+    assert!(at > retr_2);
+    let diagnostic = t.messages()[at]
+        .dissection
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("erratum"))
+        .unwrap();
+    assert_eq!(&bytes[diagnostic.span.start..diagnostic.span.end], b"1");
 }
 
 #[test]

@@ -774,6 +774,7 @@ fn relay_config(dir: &Path, echo_port: u16) -> String {
          ports = [{echo_port}]\n\
          transports = [\"tcp\"]\n\n\
          [servers.http]\nport = 0\n\n\
+         [servers.book_web]\nport = 0\n\n\
          [servers.upper]\ntcp_port = 0\nudp_port = 0\n\n\
          [servers.ftp]\nport = 0\npassive_port_first = 0\n\n\
          [servers.dns]\nport = 0\nsimulate_distance = false\n\n\

@@ -56,6 +56,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
                 epoch,
             )
             .with_limits(limits)
+            .with_local_port(peer.local.port())
         },
         ctx.shutdown.clone(),
         ctx.tracker,

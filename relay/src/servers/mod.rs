@@ -3,6 +3,8 @@
 //! and returns its catalog entries with the ports it really bound (so a
 //! configured port 0 shows the port the system picked).
 
+pub mod book_web;
+pub mod closed;
 pub mod dns;
 pub mod ftp;
 pub mod http;
@@ -66,7 +68,9 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     }
     let mut targets = Vec::new();
     targets.extend(http::start(ctx).await?);
+    targets.extend(book_web::start(ctx).await?);
     targets.extend(upper::start(ctx).await?);
+    targets.extend(closed::start(ctx).await?);
     targets.extend(ftp::start(ctx).await?);
     let (dns_targets, resolver) = dns::start(ctx).await?;
     targets.extend(dns_targets);

@@ -1,5 +1,6 @@
 //! The uppercase servers of the course's socket chapter, on TCP and UDP,
-//! driving [`wirelab_shared::upper`]'s engines.
+//! driving [`wirelab_shared::upper`]'s engines; with `tcp_show_peer` or
+//! `udp_show_peer` each reply starts with the client's address and port.
 
 use super::{ServerContext, bind_tcp, bind_udp};
 use crate::driver::{serve_tcp, serve_udp};
@@ -11,6 +12,7 @@ use wirelab_shared::upper::{UpperTcpServer, UpperUdpServer};
 pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     let host = ctx.config.servers.host;
     let cfg = &ctx.config.servers.upper;
+    let (show_tcp_peer, show_udp_peer) = (cfg.tcp_show_peer, cfg.udp_show_peer);
 
     let listener = bind_tcp(
         SocketAddr::new(host, cfg.tcp_port),
@@ -22,7 +24,13 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     serve_tcp(
         listener,
         ctx.tcp_settings("upper-tcp"),
-        |_peer| UpperTcpServer::new(),
+        move |peer| {
+            if show_tcp_peer {
+                UpperTcpServer::showing_peer(peer.remote)
+            } else {
+                UpperTcpServer::new()
+            }
+        },
         ctx.shutdown.clone(),
         ctx.tracker,
     );
@@ -37,7 +45,13 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     serve_udp(
         socket,
         "upper-udp",
-        |_peer| UpperUdpServer::new(),
+        move |peer| {
+            if show_udp_peer {
+                UpperUdpServer::showing_peer(peer.remote)
+            } else {
+                UpperUdpServer::new()
+            }
+        },
         ctx.shutdown.clone(),
         ctx.tracker,
     );

@@ -130,6 +130,7 @@ fn config_text(dir: &Path, students: usize) -> String {
          server_max_connections = {sessions}\n\
          max_bytes_per_minute = {bytes}\n\n\
          [servers.http]\nport = 0\n\n\
+         [servers.book_web]\nport = 0\n\n\
          [servers.upper]\ntcp_port = 0\nudp_port = 0\n\n\
          [servers.ftp]\nport = 0\npassive_port_first = 0\npassive_port_count = {passive}\n\n\
          [servers.dns]\nport = 0\n\n\

@@ -111,6 +111,7 @@ fn read_banner(stdout: std::process::ChildStdout) -> HashMap<String, SocketAddr>
 pub fn config(dir: &Path, extra: &[(&str, &str)]) -> PathBuf {
     let mut tables: Vec<(String, String)> = [
         ("servers.http", "port = 0"),
+        ("servers.book_web", "port = 0"),
         ("servers.upper", "tcp_port = 0\nudp_port = 0"),
         ("servers.smtp", "port = 0"),
         ("servers.pop3", "port = 0"),

@@ -4,8 +4,10 @@
 use super::check;
 use crate::engine::{Engine, Millis, drain};
 
-/// Text lines and the uppercase servers: the TCP one answers each byte
-/// with exactly one byte, the UDP one each datagram with one datagram.
+/// Text lines and the uppercase servers: however the input is cut, the
+/// TCP one answers with the upper case of all of it (no character split
+/// between two answers), the UDP one each datagram with one datagram; no
+/// answer grows more than [`crate::upper::MAX_GROWTH`] times.
 pub fn line(data: &[u8]) {
     check(&crate::line::dissect(data), data);
     check(&crate::line::dissect_datagram(data), data);
@@ -15,12 +17,14 @@ pub fn line(data: &[u8]) {
     server.handle_input(b, Millis(1));
     server.handle_eof(Millis(2));
     let out = drain(&mut server);
-    assert_eq!(out.bytes().len(), data.len());
+    let upper = crate::upper::to_upper(data);
+    assert!(upper.len() <= data.len() * crate::upper::MAX_GROWTH);
+    assert_eq!(out.bytes(), upper);
     let mut udp = crate::upper::UpperUdpServer::new();
     udp.handle_input(data, Millis(0));
     let out = drain(&mut udp);
     assert_eq!(out.transmitted.len(), 1);
-    assert_eq!(out.bytes().len(), data.len());
+    assert_eq!(out.bytes(), upper);
 }
 
 /// Every registered kind (see [`crate::kinds`]) over the same bytes.

@@ -5,6 +5,8 @@
 //! The reference web server and the client-side conversation tracker are
 //! sans-IO engines built on these.
 
+pub mod book_server;
+pub mod cgi;
 pub mod conversation;
 pub mod cookie;
 pub mod date;

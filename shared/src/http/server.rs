@@ -100,6 +100,8 @@ struct Pending {
 pub struct HttpServerConnection {
     site: Arc<WebSite>,
     endpoints: Endpoints,
+    /// The server's port, for SERVER_PORT, when a socket has one.
+    local_port: Option<u16>,
     clock_epoch_unix: i64,
     limits: ServerLimits,
     framer: RequestFramer,
@@ -129,6 +131,7 @@ impl HttpServerConnection {
         HttpServerConnection {
             site,
             endpoints,
+            local_port: None,
             clock_epoch_unix,
             limits,
             framer: RequestFramer::new(limits.frame),
@@ -150,6 +153,12 @@ impl HttpServerConnection {
     pub fn with_limits(mut self, limits: ServerLimits) -> Self {
         self.limits = limits;
         self.framer = RequestFramer::new(limits.frame);
+        self
+    }
+
+    /// The port the server's socket listens on, shown as SERVER_PORT.
+    pub fn with_local_port(mut self, port: u16) -> Self {
+        self.local_port = Some(port);
         self
     }
 
@@ -282,6 +291,7 @@ impl HttpServerConnection {
         let ctx = RequestContext {
             remote_addr: self.endpoints.remote_ip.clone(),
             local_addr: self.endpoints.local_ip.clone(),
+            local_port: self.local_port,
             now_unix: self.now_unix(now),
         };
         let reply = self.site.respond(&request, &ctx);

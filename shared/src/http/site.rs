@@ -7,12 +7,13 @@
 //! pipelining and timing around it. Shared state (sessions, uploads) sits
 //! behind `Mutex`es so one `WebSite` serves every connection.
 
+use super::cgi;
 use super::cookie::cookie_value;
 use super::date;
 use super::message::Version;
 use super::response::{Body, Response, escape};
 use super::store::{FileStore, UploadName};
-use super::url::{form_pairs, percent_decode, split_target};
+use super::url::{percent_decode, split_target};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -53,7 +54,17 @@ pub fn demo_files() -> BTreeMap<&'static str, StaticFile> {
     files.insert("/somedir/page.html", html(asset!("somedir/page.html")));
     files.insert("/~ross/index.html", html(asset!("ross-index.html")));
     files.insert("/ross/index.html", html(asset!("ross/index.html")));
-    files.insert("/form.html", html(asset!("form.html")));
+    // The slides' form, in the slides' charset, so it sends %E0 for à as
+    // they show; the UTF-8 copy sends %C3%A0 (see `cgi`).
+    files.insert(
+        "/form.html",
+        StaticFile {
+            content_type: "text/html; charset=iso-8859-1",
+            body: asset!("form.html"),
+            last_modified: PAGES_LAST_MODIFIED,
+        },
+    );
+    files.insert("/form-utf8.html", html(asset!("form-utf8.html")));
     files.insert("/private/index.html", html(asset!("private/index.html")));
     files.insert(
         "/someDepartment/home.index",
@@ -154,6 +165,8 @@ pub struct RequestContext {
     pub remote_addr: String,
     /// The server's own address, when Host is missing (SERVER_NAME).
     pub local_addr: String,
+    /// The port the request came in on (SERVER_PORT), when there is a socket.
+    pub local_port: Option<u16>,
     /// Wall-clock seconds since the Unix epoch.
     pub now_unix: i64,
 }
@@ -295,7 +308,25 @@ impl WebSite {
             return self.delay(req, ms);
         }
         if path == "/cgi/show" || path.starts_with("/cgi/show/") {
-            return self.cgi_show(req, ctx, &path, &query);
+            let script = cgi::Script {
+                name: "/cgi/show",
+                path: &path,
+                query: &query,
+                user: None,
+            };
+            return self.cgi_show(req, ctx, &script);
+        }
+        if path == "/private/cgi/show" || path.starts_with("/private/cgi/show/") {
+            if !self.authorized(req) {
+                return self.unauthorized();
+            }
+            let script = cgi::Script {
+                name: "/private/cgi/show",
+                path: &path,
+                query: &query,
+                user: Some(&self.credentials.user),
+            };
+            return self.cgi_show(req, ctx, &script);
         }
         if let Some(rest) = path.strip_prefix("/upload/") {
             return self.upload(req, ctx, rest);
@@ -511,41 +542,11 @@ impl WebSite {
         }
     }
 
-    fn cgi_show(&self, req: &Request, ctx: &RequestContext, path: &str, query: &str) -> Reply {
+    fn cgi_show(&self, req: &Request, ctx: &RequestContext, script: &cgi::Script) -> Reply {
         if !matches!(req.method.as_str(), "GET" | "HEAD" | "POST") {
             return method_not_allowed(&req.method, "GET, HEAD, POST");
         }
         let content_type = req.header("Content-Type").unwrap_or("");
-        let body_text = String::from_utf8_lossy(&req.body).to_string();
-        let server_name = req
-            .header("Host")
-            .map(|h| h.rsplit_once(':').map_or(h, |(host, _)| host).to_string())
-            .unwrap_or_else(|| ctx.local_addr.clone());
-        let path_info = path.strip_prefix("/cgi/show").unwrap_or("");
-        let vars: [(&str, String); 12] = [
-            ("REQUEST_METHOD", req.method.clone()),
-            ("REQUEST_URI", req.target.clone()),
-            ("SCRIPT_NAME", "/cgi/show".into()),
-            ("PATH_INFO", path_info.to_string()),
-            ("QUERY_STRING", query.to_string()),
-            (
-                "CONTENT_LENGTH",
-                if req.body.is_empty() {
-                    String::new()
-                } else {
-                    req.body.len().to_string()
-                },
-            ),
-            ("CONTENT_TYPE", content_type.to_string()),
-            (
-                "HTTP_USER_AGENT",
-                req.header("User-Agent").unwrap_or("").to_string(),
-            ),
-            ("HTTP_HOST", req.header("Host").unwrap_or("").to_string()),
-            ("REMOTE_ADDR", ctx.remote_addr.clone()),
-            ("SERVER_NAME", server_name),
-            ("SERVER_PROTOCOL", req.version.as_str().to_string()),
-        ];
         let mut html = String::new();
         let days = ctx.now_unix.div_euclid(86_400);
         let (y, m, d) = date::civil_from_days(days);
@@ -557,13 +558,13 @@ impl WebSite {
             secs % 60
         ));
         html.push_str("<h2>Query string (the URL, after ?)</h2>");
-        html.push_str(&pairs_table(query));
+        html.push_str(&cgi::pairs_table(script.query));
         html.push_str("<h2>Body</h2>");
         if content_type
             .to_ascii_lowercase()
             .starts_with("application/x-www-form-urlencoded")
         {
-            html.push_str(&pairs_table(&body_text));
+            html.push_str(&cgi::pairs_table(&String::from_utf8_lossy(&req.body)));
         } else if req.body.is_empty() {
             html.push_str("<p>(no body)</p>");
         } else {
@@ -573,14 +574,8 @@ impl WebSite {
                 escape(content_type)
             ));
         }
-        html.push_str("<h2>Variables</h2><table border=\"1\">");
-        for (name, value) in vars {
-            html.push_str(&format!(
-                "<tr><th>{name}</th><td><code>{}</code></td></tr>",
-                escape(&value)
-            ));
-        }
-        html.push_str("</table>");
+        html.push_str("<h2>Variables (RFC 3875 §4.1)</h2>");
+        html.push_str(&cgi::variables_table(&cgi::variables(req, ctx, script)));
         Response::html(200, "What the server saw", &html)
             .header("Cache-Control", "no-store")
             .into()
@@ -776,24 +771,6 @@ fn chunked_page() -> Response {
     r
 }
 
-fn pairs_table(text: &str) -> String {
-    let pairs = form_pairs(text);
-    if pairs.is_empty() {
-        return "<p>(none)</p>".into();
-    }
-    let mut html =
-        String::from("<table border=\"1\"><tr><th>name</th><th>value (decoded)</th></tr>");
-    for p in pairs {
-        html.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td></tr>",
-            escape(&p.name),
-            escape(&p.value)
-        ));
-    }
-    html.push_str("</table>");
-    html
-}
-
 /// A Content-Type from a file name's extension.
 pub fn guess_type(name: &str) -> &'static str {
     match name
@@ -829,6 +806,7 @@ mod tests {
         RequestContext {
             remote_addr: "127.0.0.1".into(),
             local_addr: "127.0.0.1".into(),
+            local_port: Some(8081),
             now_unix: 1_700_000_000,
         }
     }
@@ -1058,10 +1036,116 @@ mod tests {
             "<th>PATH_INFO</th><td><code>/extra</code>",
             "<th>SERVER_NAME</th><td><code>www.monsite.com</code>",
             "<th>REMOTE_ADDR</th><td><code>127.0.0.1</code>",
-            "<td>age</td><td>41 à 60 ans</td>",
+            "<td>age</td><td>41 à 60 ans</td><td><code>age=41+%E0+60+ans</code></td><td>ISO-8859-1</td>",
+            "<code>%C3%A0</code>",
         ] {
             assert!(html.contains(needle), "missing {needle} in {html}");
         }
+    }
+
+    /// The body of a 200 page as text.
+    fn page(reply: &Reply) -> String {
+        assert_eq!(status(reply), 200);
+        let Body::Full(body) = &reply.response.body else {
+            panic!()
+        };
+        String::from_utf8_lossy(body).into_owned()
+    }
+
+    #[test]
+    fn the_cgi_page_lists_every_variable_of_the_slides() {
+        let s = site();
+        let html = page(&s.respond(
+            &get(
+                "/cgi/show/marecherche?prenom=Hugues",
+                &[
+                    ("Host", "www.monsite.com:8081"),
+                    ("Accept", "text/*, image/jpeg, */*"),
+                    ("Accept-Language", "fr_CA, fr"),
+                ],
+            ),
+            &ctx(),
+        ));
+        for needle in [
+            format!(
+                "<th>SERVER_SOFTWARE</th><td><code>wirelab/{}</code>",
+                env!("CARGO_PKG_VERSION")
+            ),
+            "<th>GATEWAY_INTERFACE</th><td><code>CGI/1.1</code>".into(),
+            "<th>SERVER_PORT</th><td><code>8081</code>".into(),
+            "<th>PATH_INFO</th><td><code>/marecherche</code>".into(),
+            "<th>PATH_TRANSLATED</th><td><code>/var/www/html/marecherche</code>".into(),
+            "<th>REMOTE_HOST</th><td><code></code>".into(),
+            "<th>REMOTE_USER</th><td><code></code>".into(),
+            "<th>AUTH_TYPE</th><td><code></code>".into(),
+            "<th>HTTP_ACCEPT</th><td><code>text/*, image/jpeg, */*</code>".into(),
+            "<th>HTTP_ACCEPT_LANGUAGE</th><td><code>fr_CA, fr</code>".into(),
+            "<td>prenom</td><td>Hugues</td><td><code>prenom=Hugues</code></td><td>UTF-8</td>"
+                .into(),
+        ] {
+            assert!(html.contains(&needle), "missing {needle} in {html}");
+        }
+        // Without PATH_INFO there is nothing to translate.
+        let html = page(&s.respond(&get("/cgi/show", &[]), &ctx()));
+        assert!(html.contains("<th>PATH_TRANSLATED</th><td><code></code>"));
+    }
+
+    #[test]
+    fn the_protected_cgi_page_names_its_user_and_scheme() {
+        let s = site();
+        assert_eq!(
+            status(&s.respond(&get("/private/cgi/show", &[]), &ctx())),
+            401
+        );
+        let token = crate::base64::encode(b"student:wirelab");
+        let html = page(&s.respond(
+            &get(
+                "/private/cgi/show",
+                &[("Authorization", &format!("Basic {token}"))],
+            ),
+            &ctx(),
+        ));
+        assert!(
+            html.contains("<th>AUTH_TYPE</th><td><code>Basic</code>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<th>REMOTE_USER</th><td><code>student</code>"),
+            "{html}"
+        );
+        assert!(html.contains("<th>SCRIPT_NAME</th><td><code>/private/cgi/show</code>"));
+    }
+
+    #[test]
+    fn the_slides_form_is_served_in_latin1_and_its_utf8_twin_in_utf8() {
+        let s = site();
+        let latin = s.respond(&get("/form.html", &[]), &ctx());
+        assert_eq!(status(&latin), 200);
+        assert!(
+            latin
+                .response
+                .headers
+                .iter()
+                .any(|(n, v)| n == "Content-Type" && v == "text/html; charset=iso-8859-1")
+        );
+        let Body::Full(body) = &latin.response.body else {
+            panic!()
+        };
+        // The slides' options, with à as the single byte E0.
+        for option in [
+            &b"- de 18 ans"[..],
+            b"19 \xe0 40 ans",
+            b"41 \xe0 60 ans",
+            b"+ de 60 ans",
+        ] {
+            assert!(
+                body.windows(option.len()).any(|w| w == option),
+                "{option:?}"
+            );
+        }
+        assert!(std::str::from_utf8(body).is_err(), "ISO-8859-1, not UTF-8");
+        let html = page(&s.respond(&get("/form-utf8.html", &[]), &ctx()));
+        assert!(html.contains("41 à 60 ans") && html.contains("%C3%A0"));
     }
 
     #[test]

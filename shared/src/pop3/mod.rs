@@ -12,6 +12,7 @@ pub mod dialogues;
 pub mod dissect;
 pub mod frame;
 pub mod mailbox;
+pub mod placeholder;
 pub mod reply;
 pub mod server;
 pub mod session;

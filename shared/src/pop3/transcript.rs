@@ -11,6 +11,7 @@
 use super::command::{Command, parse_line};
 use super::dissect::{dissect_command, dissect_reply, dissect_reply_to};
 use super::frame::{next_command, next_reply_resuming};
+use super::placeholder::placeholder_number;
 use super::reply::Reply;
 use super::session::{Pop3State, after_greeting, after_reply, check_state};
 use crate::dissect::{Diagnostic, Dissection, Span};
@@ -31,6 +32,8 @@ pub struct Pop3Transcript {
     user_given: bool,
     /// How far the server's buffer was searched for the end of a reply.
     scanned: usize,
+    /// The message number of the last RETR or TOP the client sent.
+    last_retrieval: Option<u32>,
 }
 
 impl Default for Pop3Transcript {
@@ -50,6 +53,7 @@ impl Pop3Transcript {
             greeted: false,
             user_given: false,
             scanned: 0,
+            last_retrieval: None,
         }
     }
 
@@ -108,6 +112,9 @@ impl Pop3Transcript {
             let command = parse_line(strip_line_end(&bytes)).command.ok();
             if let Some(c) = &command {
                 self.check(&bytes, c, &mut dissection);
+                if let Command::Retr(n) | Command::Top(n, _) = c {
+                    self.last_retrieval = Some(*n);
+                }
             }
             let index = self.messages.len();
             self.awaiting.push_back((index, command));
@@ -175,6 +182,8 @@ impl Pop3Transcript {
                 ));
                 ("reply", d, None)
             };
+            let mut dissection = dissection;
+            self.explain_a_wrong_placeholder(&bytes, answers, &mut dissection);
             self.messages.push(Observed {
                 side: Side::Server,
                 offset,
@@ -186,6 +195,45 @@ impl Pop3Transcript {
             });
         }
         self.messages[before..].to_vec()
+    }
+
+    /// The course's erratum: a reply whose placeholder names another
+    /// message than the RETR (or TOP) it answers, or, in a printed session
+    /// that lost its `+OK` lines and so its pairing, the last one sent.
+    fn explain_a_wrong_placeholder(
+        &self,
+        bytes: &[u8],
+        answers: Option<usize>,
+        d: &mut Dissection,
+    ) {
+        let Some((span, named)) = placeholder_number(bytes) else {
+            return;
+        };
+        let answered = answers
+            .and_then(|index| self.messages.get(index))
+            .and_then(|m| parse_line(strip_line_end(&m.bytes)).command.ok());
+        let asked = match answered {
+            Some(Command::Retr(n) | Command::Top(n, _)) => n,
+            _ => match self.last_retrieval {
+                Some(n) => n,
+                None => return,
+            },
+        };
+        if asked != named {
+            d.diagnostics.push(
+                Diagnostic::warning(
+                    span,
+                    format!(
+                        "an erratum of the course's slide: the client asked for message {asked} \
+                         (retr {asked}) and the reply stands for message {named}. A server \
+                         answers RETR {asked} with message {asked}'s text, after +OK and its \
+                         size; the slide's `<message 1 contents>` after `retr 2` was copied from \
+                         the `retr 1` above it."
+                    ),
+                )
+                .reference("RFC 1939 §5 (RETR)"),
+            );
+        }
     }
 
     /// Dissects what the student is typing, checked against the state.

@@ -34,6 +34,11 @@ use std::collections::VecDeque;
 pub struct SmtpServerConfig {
     /// The server's name in the greeting and trace lines.
     pub hostname: String,
+    /// Greet with `220 <hostname> ESMTP Service ready`, as most servers do,
+    /// instead of the course's bare `220 <hostname>`. Either is RFC 5321's
+    /// greeting (§4.2: the domain, then optional text); the word ESMTP there
+    /// is only a custom (RFC 1869 §4.2 asked for it, RFC 5321 does not).
+    pub esmtp_greeting: bool,
     /// The largest message accepted (announced as SIZE).
     pub max_message_bytes: usize,
     pub max_recipients: usize,
@@ -56,6 +61,7 @@ impl Default for SmtpServerConfig {
     fn default() -> Self {
         SmtpServerConfig {
             hostname: "hamburger.edu".into(),
+            esmtp_greeting: false,
             max_message_bytes: 10 * 1024 * 1024,
             max_recipients: 100,
             peer: "unknown".into(),
@@ -127,10 +133,20 @@ impl<S: MailStore> SmtpServer<S> {
             errors: 0,
             closed: false,
         };
-        let greeting = format!("{} ESMTP Service ready", server.config.hostname);
+        let greeting = server.greeting();
         server.send(Reply::new(220, greeting));
         server.set_state(SmtpState::Connected);
         server
+    }
+
+    /// The text of the 220: the course's bare name, or with the ESMTP words.
+    fn greeting(&self) -> String {
+        let hostname = &self.config.hostname;
+        if self.config.esmtp_greeting {
+            format!("{hostname} ESMTP Service ready")
+        } else {
+            hostname.clone()
+        }
     }
 
     /// Where the session is.
@@ -648,9 +664,19 @@ mod tests {
     }
 
     #[test]
+    fn the_esmtp_words_in_the_greeting_are_an_option() {
+        let config = SmtpServerConfig {
+            esmtp_greeting: true,
+            ..SmtpServerConfig::default()
+        };
+        let mut s = SmtpServer::new(config, Arc::new(MemoryStore::course()));
+        assert_eq!(say(&mut s, ""), "220 hamburger.edu ESMTP Service ready\r\n");
+    }
+
+    #[test]
     fn the_course_dialogue_word_for_word() {
         let (mut s, store) = server();
-        assert_eq!(say(&mut s, ""), "220 hamburger.edu ESMTP Service ready\r\n");
+        assert_eq!(say(&mut s, ""), "220 hamburger.edu\r\n");
         assert_eq!(
             say(&mut s, "HELO crepes.fr\r\n"),
             "250 Hello crepes.fr, pleased to meet you\r\n"

@@ -458,7 +458,7 @@ mod tests {
     use super::*;
 
     const COURSE: &[(Side, &str)] = &[
-        (Side::Server, "220 hamburger.edu ESMTP Service ready\r\n"),
+        (Side::Server, "220 hamburger.edu\r\n"),
         (Side::Client, "HELO crepes.fr\r\n"),
         (Side::Server, "250 Hello crepes.fr, pleased to meet you\r\n"),
         (Side::Client, "MAIL FROM: <alice@crepes.fr>\r\n"),
