@@ -1,13 +1,16 @@
 //! `wirelab-bench`: the native client that `cargo xtask bench` times the
 //! relay and its peers with. Each subcommand measures one thing for a
 //! given time and prints one line, `RESULT key=value ...`, which xtask
-//! parses; `echo` is the TCP echo server the relay and its peers bridge to.
+//! parses; `echo` is the TCP echo server the relay and its peers bridge to;
+//! `dissect` drives headless Chromium through the page's hidden `/bench`
+//! route.
 //! Everything is loopback and bounded in time; the client is Rust so that
 //! the figures measure the servers, not a script's interpreter.
 
 #![forbid(unsafe_code)]
 
 mod echo;
+mod page;
 mod smtp;
 mod stats;
 mod tcp;
@@ -16,6 +19,7 @@ mod ws;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -97,6 +101,17 @@ enum Command {
         #[arg(long, default_value = "bob@hamburger.edu")]
         to: String,
     },
+    /// The page's dissection of a 1 MB HTTP response and a 10,000-line
+    /// SMTP session, timed in headless Chromium by the page's hidden
+    /// `/bench` route: each stage's median and p95 in ms.
+    Dissect {
+        /// The built page (`cargo xtask dist`).
+        #[arg(long)]
+        dist: PathBuf,
+        /// How long the route may take, in seconds.
+        #[arg(long, default_value_t = 300.0)]
+        seconds: f64,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -156,5 +171,6 @@ fn run(command: Command) -> Result<String> {
             seconds: s,
             to,
         } => runtime(true)?.block_on(smtp::ingest(addr, clients, &to, seconds(s))),
+        Command::Dissect { dist, seconds: s } => page::dissect(&dist, seconds(s)),
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod app;
+pub mod bench;
 pub mod callbacks;
 pub mod components;
 pub mod follow;

@@ -18,6 +18,10 @@ pub enum Route {
     Dns,
     #[at("/sockets")]
     Sockets,
+    /// The dissection benchmark (`cargo xtask bench`); not in the
+    /// navigation.
+    #[at("/bench")]
+    Bench,
     #[not_found]
     #[at("/404")]
     NotFound,

@@ -20,6 +20,40 @@ pub fn visible(bytes: &[u8]) -> String {
     out
 }
 
+/// [`visible`] of `bytes` cut to its first `max` characters, with `…`
+/// when there is more. It reads no further than it shows: a field's
+/// preview of a 1 MB body costs as much as one of a short line.
+pub fn visible_cut(bytes: &[u8], max: usize) -> String {
+    let mut out = String::with_capacity(max.min(bytes.len()) + 4);
+    let mut count = 0;
+    // Pushes one character of the visible form; false once `max` are in
+    // and another would follow.
+    let mut push = |out: &mut String, c: char| {
+        if count == max {
+            out.push('…');
+            return false;
+        }
+        count += 1;
+        out.push(c);
+        true
+    };
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if !push(&mut out, picture(c)) {
+                return out;
+            }
+        }
+        for b in chunk.invalid() {
+            for c in format!("\\x{b:02X}").chars() {
+                if !push(&mut out, c) {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Like [`visible`], but a LF also breaks the line after its picture, so a
 /// multi-line message still reads as lines while every CR and LF shows.
 pub fn visible_multiline(bytes: &[u8]) -> String {
@@ -39,11 +73,16 @@ pub fn visible_multiline(bytes: &[u8]) -> String {
 }
 
 fn push_visible_char(out: &mut String, c: char) {
+    out.push(picture(c));
+}
+
+/// A character as [`visible`] shows it: a control one as its picture.
+fn picture(c: char) -> char {
     match c {
         // U+2400..U+241F are the control pictures for 0x00..0x1F.
-        '\u{0}'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('?')),
-        '\u{7f}' => out.push('␡'),
-        _ => out.push(c),
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('?'),
+        '\u{7f}' => '␡',
+        _ => c,
     }
 }
 
@@ -115,6 +154,38 @@ mod tests {
         assert_eq!(visible(b"HELLO WORLD\r\n"), "HELLO WORLD␍␊");
         assert_eq!(visible(b"a\tb\0\x7f"), "a␉b␀␡");
         assert_eq!(visible_multiline(b"a\r\nb\n"), "a␍␊\nb␊\n");
+    }
+
+    #[test]
+    fn a_cut_is_the_start_of_the_whole_with_an_ellipsis() {
+        // What `visible_cut` replaces: the whole made visible, then cut.
+        let cut_whole = |bytes: &[u8], max: usize| {
+            let whole = visible(bytes);
+            if whole.chars().count() > max {
+                let mut cut: String = whole.chars().take(max).collect();
+                cut.push('…');
+                cut
+            } else {
+                whole
+            }
+        };
+        let inputs: [&[u8]; 5] = [
+            b"",
+            b"GET / HTTP/1.1\r\n",
+            "se\u{f1}or \u{1F600} ok".as_bytes(),
+            b"\xff\xfeab\x00\r\n\xc3",
+            &[b'a'; 300],
+        ];
+        for bytes in inputs {
+            for max in [0, 1, 2, 3, 5, 8, 17, 200, 400] {
+                assert_eq!(
+                    visible_cut(bytes, max),
+                    cut_whole(bytes, max),
+                    "{bytes:?} {max}"
+                );
+            }
+        }
+        assert_eq!(visible_cut(b"abc\r\n", 4), "abc␍…");
     }
 
     #[test]

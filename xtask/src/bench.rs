@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick]`: the relay measured side by side with its
+//! `cargo xtask bench [--quick] [--page]`: the relay measured side by side with its
 //! peers, in release mode, from one run. It builds `wirelab` and the native
 //! client `wirelab-bench` in release, starts the client's TCP echo server,
 //! the relay (free ports, its own data directory, no simulated DNS
@@ -12,7 +12,12 @@
 //! writes it to `bench/RESULTS.md` with the date, the commit and the
 //! machine, keeping the previous run's table. It is not a test:
 //! `cargo xtask test` never runs it.
+//!
+//! It also builds the page in release (`cargo xtask dist`) and times its
+//! dissection in headless Chromium ([`dissect`]); `--page` does only that
+//! and prints the rows without writing `bench/RESULTS.md`.
 
+mod dissect;
 mod peers;
 mod report;
 mod tools;
@@ -71,11 +76,14 @@ struct Bench {
 
 /// `cargo xtask bench`.
 pub fn bench(args: &[String]) -> Result<()> {
-    let quick = match args {
-        [] => false,
-        [flag] if flag == "--quick" => true,
-        _ => bail!("bench takes only --quick"),
-    };
+    let (mut quick, mut page_only) = (false, false);
+    for arg in args {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--page" => page_only = true,
+            _ => bail!("bench takes only --quick and --page"),
+        }
+    }
     super::run_checked(
         super::cargo().args([
             "build",
@@ -98,6 +106,15 @@ pub fn bench(args: &[String]) -> Result<()> {
         started: std::time::Instant::now(),
         notes: Vec::new(),
     };
+    if page_only {
+        let rows = bench.dissect_rows();
+        let _ = std::fs::remove_dir_all(&dir);
+        print!("\n{}", report::table(&rows));
+        for note in &bench.notes {
+            println!("{note}");
+        }
+        return Ok(());
+    }
     bench.raise_fd_limit();
     for (tool, install) in PEERS {
         if tools::installed(tool).is_none() {
@@ -196,6 +213,7 @@ impl Bench {
         rows.push(self.smtp_row(&banner)?);
         let relay_idle = self.idle_memory(&bridges[0], relay.pid());
         rows.extend(self.idle_rows(relay_idle, websocat_idle));
+        rows.extend(self.dissect_rows());
         rows.push(self.page_row());
         drop(relay);
         // Closing its standard input ends the echo server.
@@ -607,6 +625,38 @@ impl Bench {
             .target(Target::AtMost(IDLE_MEMORY_MIB)),
             Row::new("memory per idle session", "KiB", relay.1).peer("websocat", websocat.1),
         ]
+    }
+
+    /// The page built in release, its dissection timed in headless
+    /// Chromium; the rows stay unmeasured, loudly, without chromium.
+    fn dissect_rows(&mut self) -> Vec<Row> {
+        let missing: Vec<&str> = dissect::BROWSER
+            .iter()
+            .filter(|(names, _)| names.iter().all(|n| tools::installed(n).is_none()))
+            .map(|(_, install)| *install)
+            .collect();
+        if !missing.is_empty() {
+            let line = format!(
+                "skipped: chromium missing ({}): the page's dissection is not measured",
+                missing.join(", ")
+            );
+            eprintln!("\n*** {line} ***\n");
+            self.notes.push(line);
+            return dissect::rows(None);
+        }
+        self.progress("building the page in release (cargo xtask dist)");
+        let dist = match super::dist(false) {
+            Ok(dist) => dist,
+            Err(e) => {
+                self.note(format!("FAILED: building the page: {e:#}"));
+                return dissect::rows(None);
+            }
+        };
+        let figures = self.client(
+            "the page's dissection in headless Chromium (/bench)",
+            &["dissect", "--dist", &dist.to_string_lossy()],
+        );
+        dissect::rows(figures.as_ref())
     }
 
     /// The page's first load, if `cargo xtask dist` has built it.

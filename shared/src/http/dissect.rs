@@ -21,7 +21,7 @@ use super::status::{meaning, method_meaning, reason_phrase};
 use super::url::{Charset, TargetForm, form_pairs, split_target};
 use crate::dissect::{Diagnostic, Dissection, Field, Protocol, Span};
 use crate::framing::LineEnding;
-use crate::text::visible;
+use crate::text::{visible, visible_cut};
 
 const MAX_SHOWN: usize = 200;
 
@@ -71,15 +71,10 @@ struct Dissector<'a> {
     diags: Vec<Diagnostic>,
 }
 
+/// A field's value: the first [`MAX_SHOWN`] characters of its bytes,
+/// visible.
 fn shown(bytes: &[u8], span: Span) -> String {
-    let t = visible(span.slice(bytes));
-    if t.chars().count() > MAX_SHOWN {
-        let mut cut: String = t.chars().take(MAX_SHOWN).collect();
-        cut.push('…');
-        cut
-    } else {
-        t
-    }
+    visible_cut(span.slice(bytes), MAX_SHOWN)
 }
 
 fn ending_field(span: Span, ending: Option<LineEnding>) -> Option<Field> {

@@ -78,6 +78,11 @@ pub fn decode(bytes: &[u8], label: &str) -> (String, Option<CharsetProblem>) {
 
 /// Decodes `bytes` in a known charset.
 pub fn decode_as(bytes: &[u8], charset: Charset) -> (String, Option<CharsetProblem>) {
+    // Every charset here reads ASCII as ASCII, and most mail is ASCII: it
+    // is copied at once rather than decoded a character at a time.
+    if bytes.is_ascii() {
+        return (String::from_utf8_lossy(bytes).into_owned(), None);
+    }
     let mut invalid = 0usize;
     let text: String = match charset {
         Charset::Utf8 => {
@@ -198,6 +203,25 @@ mod tests {
         assert_eq!(Charset::from_label("\"iso-8859-1\""), Some(Charset::Latin1));
         assert_eq!(Charset::from_label("Latin1"), Some(Charset::Latin1));
         assert_eq!(Charset::from_label("koi8-r"), None);
+    }
+
+    #[test]
+    fn ascii_reads_the_same_in_every_charset() {
+        let ascii: Vec<u8> = (0..=0x7f).collect();
+        for charset in [
+            Charset::Utf8,
+            Charset::UsAscii,
+            Charset::Latin1,
+            Charset::Latin9,
+            Charset::Windows1252,
+        ] {
+            let (text, problem) = decode_as(&ascii, charset);
+            assert_eq!(text.as_bytes(), ascii, "{charset:?}");
+            assert_eq!(problem, None);
+        }
+        // One byte past ASCII and each charset reads it its own way.
+        assert_eq!(decode_as(b"a\xa4", Charset::Latin9).0, "a€");
+        assert_eq!(decode_as(b"a\xa4", Charset::UsAscii).0, "a\u{FFFD}");
     }
 
     #[test]
