@@ -2,6 +2,11 @@
 //! whole messages (cut and dissected by the protocol's
 //! [`Conversation`]), the events between them, and the timeline arrows.
 //! Pure functions of the session, rebuilt on each render, unit-tested here.
+//!
+//! Entries are replayed in the order they happened on the page's one time
+//! axis ([`Session::axis_ms`]), not the order they arrived in, and every
+//! time handed out counts from an origin: the session's earliest event, or
+//! one the page shares among several sessions ([`follow_from`]).
 
 use crate::components::timeline::{Arrow, ArrowKind, Lane};
 use crate::session::{ConnState, Direction, Entry, EventKind, Session};
@@ -31,8 +36,41 @@ impl Item {
     }
 }
 
-/// Replays the session's transcript through `conversation`.
+/// Replays the session's transcript through `conversation`, with times
+/// since its earliest event.
 pub fn follow(session: &Session, conversation: &mut dyn Conversation) -> Vec<Item> {
+    follow_from(session, conversation, session.origin_ms().unwrap_or(0.0))
+}
+
+/// The earliest event of any of `sessions`: the origin of a page that shows
+/// several connections on one axis.
+pub fn origin<'a>(sessions: impl IntoIterator<Item = &'a Session>) -> f64 {
+    sessions
+        .into_iter()
+        .filter_map(Session::origin_ms)
+        .min_by(f64::total_cmp)
+        .unwrap_or(0.0)
+}
+
+/// The session's entries in the order they happened, each with its time
+/// since `origin` (event entries carry it as their `t_ms`).
+pub fn in_time_order(session: &Session, origin: f64) -> Vec<(f64, &Entry)> {
+    let mut timed: Vec<(f64, &Entry)> = session
+        .entries
+        .iter()
+        .map(|e| (session.axis_ms(e) - origin, e))
+        .collect();
+    // Stable: entries stamped alike keep the order they arrived in.
+    timed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    timed
+}
+
+/// [`follow`] with times since `origin` (see [`origin`]).
+pub fn follow_from(
+    session: &Session,
+    conversation: &mut dyn Conversation,
+    origin: f64,
+) -> Vec<Item> {
     let mut items = Vec::new();
     let mut count = 0;
     let mut push = |items: &mut Vec<Item>, messages: Vec<Message>| {
@@ -45,22 +83,19 @@ pub fn follow(session: &Session, conversation: &mut dyn Conversation) -> Vec<Ite
         }
     };
     let mut last_t = 0.0;
-    for entry in &session.entries {
-        last_t = entry.t_ms;
+    for (t, entry) in in_time_order(session, origin) {
+        last_t = t;
         match entry.direction {
-            Direction::Sent => push(
-                &mut items,
-                conversation.client_bytes(&entry.bytes, entry.t_ms),
-            ),
-            Direction::Received => push(
-                &mut items,
-                conversation.server_bytes(&entry.bytes, entry.t_ms),
-            ),
+            Direction::Sent => push(&mut items, conversation.client_bytes(&entry.bytes, t)),
+            Direction::Received => push(&mut items, conversation.server_bytes(&entry.bytes, t)),
             Direction::Event => {
                 if matches!(entry.kind, EventKind::Closed { .. } | EventKind::Failed) {
-                    push(&mut items, conversation.closed(entry.t_ms));
+                    push(&mut items, conversation.closed(t));
                 }
-                items.push(Item::Event(entry.clone()));
+                items.push(Item::Event(Entry {
+                    t_ms: t,
+                    ..entry.clone()
+                }));
             }
         }
     }
@@ -93,23 +128,63 @@ pub fn worst(message: &Message) -> Option<Severity> {
     message.dissection.worst()
 }
 
-/// The lanes and arrows of a one-connection timeline.
-pub fn timeline(items: &[Item], server_label: &str) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
-    let lanes = vec![
-        Lane {
+/// The lane of each of a session's connections in a timeline: the client
+/// is lane 0, each connection that shows gets the next, labelled with the
+/// server it went to.
+struct ConnectionLanes<'a> {
+    session: &'a Session,
+    fallback: &'a str,
+    lanes: Vec<Lane>,
+    /// (connection, lane) in the order they showed.
+    seen: Vec<(usize, usize)>,
+}
+
+impl ConnectionLanes<'_> {
+    fn lane(&mut self, connection: usize) -> usize {
+        if let Some((_, lane)) = self.seen.iter().find(|(c, _)| *c == connection) {
+            return *lane;
+        }
+        let lane = self.lanes.len();
+        let label = self.session.server(connection).unwrap_or(self.fallback);
+        self.lanes.push(Lane {
+            label: label.to_string(),
+        });
+        self.seen.push((connection, lane));
+        lane
+    }
+}
+
+/// The lanes and arrows of a session's timeline: the client, and one lane
+/// per connection (an HTTP/1.0 exchange and the next are two), every arrow
+/// placed by when it happened. `server_label` names the server before any
+/// connection shows.
+pub fn timeline(
+    session: &Session,
+    items: &[Item],
+    server_label: &str,
+) -> (Rc<Vec<Lane>>, Rc<Vec<Arrow>>) {
+    let mut lanes = ConnectionLanes {
+        session,
+        fallback: server_label,
+        lanes: vec![Lane {
             label: "client (this page)".into(),
-        },
-        Lane {
-            label: server_label.to_string(),
-        },
-    ];
+        }],
+        seen: Vec::new(),
+    };
+    // Items come in time order and each connection opens with an event,
+    // so a message belongs to the connection of the event before it.
+    let mut server = None::<usize>;
     let mut arrows = Vec::new();
     for item in items {
         match item {
             Item::Message { id, message } => {
+                let lane = match server {
+                    Some(lane) => lane,
+                    None => lanes.lane(0),
+                };
                 let (from, to, kind, t) = match message.sender {
-                    Sender::Client => (0, 1, ArrowKind::Request, message.first_ms),
-                    Sender::Server => (1, 0, ArrowKind::Response, message.last_ms),
+                    Sender::Client => (0, lane, ArrowKind::Request, message.first_ms),
+                    Sender::Server => (lane, 0, ArrowKind::Response, message.last_ms),
                 };
                 arrows.push(Arrow {
                     from,
@@ -120,46 +195,58 @@ pub fn timeline(items: &[Item], server_label: &str) -> (Rc<Vec<Lane>>, Rc<Vec<Ar
                     message: Some(*id),
                 });
             }
-            Item::Event(entry) => match entry.kind {
-                EventKind::Connected {
-                    connect_ms,
-                    transport: Transport::Tcp,
-                } => arrows.push(Arrow {
-                    from: 0,
-                    to: 1,
-                    t_ms: entry.t_ms,
-                    label: format!("TCP set-up: SYN, SYN-ACK, ACK ({connect_ms:.2} ms)"),
-                    kind: ArrowKind::Connect,
-                    message: None,
-                }),
-                EventKind::Closed { by } => {
-                    let (from, to, label) = match by {
-                        ClosedBy::Peer => (1, 0, "FIN: the server closed"),
-                        ClosedBy::Relay => (0, 1, "FIN: the connection is closed"),
-                    };
-                    arrows.push(Arrow {
-                        from,
-                        to,
-                        t_ms: entry.t_ms,
-                        label: label.into(),
-                        kind: ArrowKind::Close,
-                        message: None,
-                    });
-                }
-                EventKind::Shutdown => arrows.push(Arrow {
-                    from: 0,
-                    to: 1,
-                    t_ms: entry.t_ms,
-                    label: "FIN: the client is done sending".into(),
-                    kind: ArrowKind::Close,
-                    message: None,
-                }),
-                _ => {}
-            },
+            Item::Event(entry) => {
+                let lane = lanes.lane(entry.connection);
+                server = Some(lane);
+                event_arrow(entry, lane, &mut arrows);
+            }
         }
     }
+    if lanes.lanes.len() == 1 {
+        lanes.lane(0);
+    }
     arrows.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
-    (Rc::new(lanes), Rc::new(arrows))
+    (Rc::new(lanes.lanes), Rc::new(arrows))
+}
+
+/// The arrow an event draws between the client and the connection's lane.
+fn event_arrow(entry: &Entry, lane: usize, arrows: &mut Vec<Arrow>) {
+    match entry.kind {
+        EventKind::Connected {
+            connect_ms,
+            transport: Transport::Tcp,
+        } => arrows.push(Arrow {
+            from: 0,
+            to: lane,
+            t_ms: entry.t_ms,
+            label: format!("TCP set-up: SYN, SYN-ACK, ACK ({connect_ms:.2} ms)"),
+            kind: ArrowKind::Connect,
+            message: None,
+        }),
+        EventKind::Closed { by } => {
+            let (from, to, label) = match by {
+                ClosedBy::Peer => (lane, 0, "FIN: the server closed"),
+                ClosedBy::Relay => (0, lane, "FIN: the connection is closed"),
+            };
+            arrows.push(Arrow {
+                from,
+                to,
+                t_ms: entry.t_ms,
+                label: label.into(),
+                kind: ArrowKind::Close,
+                message: None,
+            });
+        }
+        EventKind::Shutdown => arrows.push(Arrow {
+            from: 0,
+            to: lane,
+            t_ms: entry.t_ms,
+            label: "FIN: the client is done sending".into(),
+            kind: ArrowKind::Close,
+            message: None,
+        }),
+        _ => {}
+    }
 }
 
 /// Cuts text to `max` characters with an ellipsis.
@@ -196,6 +283,8 @@ mod tests {
                 connect_ms: 0.3,
                 t_ms: None,
                 recording: None,
+                started_us: None,
+                at_us: None,
             },
             at: 1.0,
         });
@@ -216,6 +305,7 @@ mod tests {
                 by: ClosedBy::Peer,
                 reason: "FIN".into(),
                 t_ms: None,
+                at_us: None,
             },
             at: 5.0,
         });
@@ -224,7 +314,7 @@ mod tests {
         assert_eq!(msgs.len(), 2);
         assert_eq!(msgs[1].dissection.summary, "HTTP/1.1 200 OK");
         assert_eq!((msgs[1].first_ms, msgs[1].last_ms), (3.0, 4.0));
-        let (lanes, arrows) = timeline(&items, "http 127.0.0.1:8081");
+        let (lanes, arrows) = timeline(&s, &items, "http 127.0.0.1:8081");
         assert_eq!(lanes.len(), 2);
         let kinds: Vec<_> = arrows.iter().map(|a| a.kind).collect();
         assert_eq!(
@@ -258,6 +348,8 @@ mod tests {
                 connect_ms: 0.3,
                 t_ms: None,
                 recording: None,
+                started_us: None,
+                at_us: None,
             },
             at: 1.0,
         });
@@ -304,6 +396,7 @@ mod tests {
                 by: ClosedBy::Peer,
                 reason: "FIN".into(),
                 t_ms: None,
+                at_us: None,
             },
             at: 22.0,
         });

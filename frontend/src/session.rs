@@ -2,6 +2,14 @@
 //! (connecting, open, closed) and the transcript of everything sent,
 //! received and reported, with times since the connection started.
 //!
+//! Every entry keeps the page-clock time it was recorded at and, when the
+//! link sent one, the stamp of where it happened: the relay's clock as it
+//! read from or wrote to the server's socket, or the page clock where an
+//! in-browser server read or wrote. [`Session::axis_ms`] places an entry on
+//! that one axis, so entries of several connections (this session's
+//! successive ones, or other sessions of the page) are ordered as they
+//! happened, not as their WebSockets delivered them.
+//!
 //! It is a plain-Rust reducer (`yew::Reducible`) so its rules are unit-tested
 //! natively; components dispatch [`SessionAction`]s and render [`Session`].
 
@@ -79,8 +87,16 @@ pub struct Entry {
     /// Stable across drops of old entries, so a selection survives.
     pub id: usize,
     pub direction: Direction,
-    /// Milliseconds since the student pressed Connect (page clock).
+    /// Milliseconds since the student pressed Connect (page clock); in what
+    /// [`crate::follow`] hands out, since the origin of the page's axis.
     pub t_ms: f64,
+    /// Which of the session's connections (0, 1, ...) it belongs to.
+    pub connection: usize,
+    /// The page clock (`now_ms()`) when the page recorded it.
+    pub page_ms: f64,
+    /// Where it happened, in milliseconds on the link's clock (the relay's,
+    /// or the page's for in-browser servers), once the link said.
+    pub at_ms: Option<f64>,
     /// The relay's own `t_ms` for reported events, if it sent one.
     pub relay_t_ms: Option<f64>,
     /// The bytes for sent and received entries; empty for events.
@@ -196,6 +212,14 @@ pub struct Session {
     /// The recording of the last connection, kept after it closes so the
     /// student can still download it.
     last_recording: Option<String>,
+    /// Who each connection went to, for its lane: the catalog name, then
+    /// with the peer address once connected.
+    servers: Vec<String>,
+    /// The link's clock minus the page's, from the latest stamp: it places
+    /// entries that carry no stamp (what the page did itself).
+    offset_ms: Option<f64>,
+    /// The stamp of the next chunk from the server (`data` comes first).
+    pending_data: Option<f64>,
 }
 
 impl Default for Session {
@@ -206,6 +230,9 @@ impl Default for Session {
             epoch: 0.0,
             next_id: 0,
             last_recording: None,
+            servers: Vec::new(),
+            offset_ms: None,
+            pending_data: None,
         }
     }
 }
@@ -235,6 +262,12 @@ impl Session {
     /// Records bytes sent or received.
     fn push(&mut self, direction: Direction, at: f64, bytes: Vec<u8>) {
         self.push_entry(direction, at, bytes, String::new(), None, EventKind::None);
+        if direction == Direction::Received
+            && let Some(stamp) = self.pending_data.take()
+            && let Some(entry) = self.entries.last_mut()
+        {
+            entry.at_ms = Some(stamp);
+        }
     }
 
     /// Records an event.
@@ -255,6 +288,9 @@ impl Session {
             id: self.next_id,
             direction,
             t_ms: (at - self.epoch).max(0.0),
+            connection: self.servers.len().saturating_sub(1),
+            page_ms: at,
+            at_ms: None,
             relay_t_ms,
             bytes,
             text,
@@ -274,6 +310,8 @@ impl Session {
             SessionAction::Connecting { target, at } => {
                 self.epoch = at;
                 self.last_recording = None;
+                self.pending_data = None;
+                self.servers.push(target.clone());
                 self.state = ConnState::Connecting {
                     target: target.clone(),
                 };
@@ -342,7 +380,13 @@ impl Session {
 
     fn apply_relay(&mut self, message: RelayMessage, at: f64) {
         let relay_t = message.t_ms();
+        let stamp = message.at_us().map(us_to_ms);
+        if let Some(stamp) = stamp {
+            self.offset_ms = Some(stamp - at);
+        }
         match message {
+            RelayMessage::Data { .. } => self.pending_data = stamp,
+            RelayMessage::Sent { fin, .. } => self.stamp_sent(fin, stamp),
             RelayMessage::Connected {
                 transport,
                 target,
@@ -350,9 +394,14 @@ impl Session {
                 local,
                 connect_ms,
                 recording,
+                started_us,
                 ..
             } => {
                 let target = target.unwrap_or_else(|| peer.clone());
+                self.stamp_connecting(started_us.map(us_to_ms));
+                if let Some(server) = self.servers.last_mut() {
+                    *server = format!("{target} ({peer})");
+                }
                 self.event(
                     at,
                     format!("connected to {target} ({peer}) from {local} [{transport}]"),
@@ -362,6 +411,7 @@ impl Session {
                         transport,
                     },
                 );
+                self.stamp_last(stamp);
                 self.last_recording = recording.clone();
                 self.state = ConnState::Open {
                     target,
@@ -396,6 +446,7 @@ impl Session {
                     relay_t,
                     EventKind::Closed { by },
                 );
+                self.stamp_last(stamp);
                 self.state = ConnState::Closed { by, reason };
             }
             RelayMessage::Listening { addr, .. } => {
@@ -407,6 +458,73 @@ impl Session {
                 );
             }
         }
+    }
+
+    /// Gives the entry just recorded the stamp of where it happened.
+    fn stamp_last(&mut self, stamp: Option<f64>) {
+        if let Some(entry) = self.entries.last_mut() {
+            entry.at_ms = stamp.or(entry.at_ms);
+        }
+    }
+
+    /// The current connection's `connecting` entry happened when the relay
+    /// began to connect.
+    fn stamp_connecting(&mut self, started: Option<f64>) {
+        let Some(started) = started else { return };
+        let connection = self.servers.len().saturating_sub(1);
+        if let Some(entry) = self.entries.iter_mut().rev().find(|e| {
+            e.connection == connection && e.kind == EventKind::Connecting && e.at_ms.is_none()
+        }) {
+            entry.at_ms = Some(started);
+        }
+    }
+
+    /// A `sent` stamp belongs to the oldest write of the current connection
+    /// still without one (the relay stamps writes in order), or to the
+    /// half-close if it says `fin`.
+    fn stamp_sent(&mut self, fin: bool, stamp: Option<f64>) {
+        let connection = self.servers.len().saturating_sub(1);
+        let wanted = |e: &Entry| {
+            if fin {
+                e.kind == EventKind::Shutdown
+            } else {
+                e.direction == Direction::Sent
+            }
+        };
+        let oldest = self
+            .entries
+            .iter_mut()
+            .rev()
+            .take_while(|e| e.connection == connection)
+            .filter(|e| wanted(e) && e.at_ms.is_none())
+            .last();
+        if let Some(entry) = oldest {
+            entry.at_ms = stamp;
+        }
+    }
+
+    /// Where `entry` happened on the page's one time axis, in milliseconds:
+    /// its stamp, or for what the page did itself (connect, send before the
+    /// relay confirmed it, disconnect) its page time moved onto the link's
+    /// clock by the latest offset between the two.
+    pub fn axis_ms(&self, entry: &Entry) -> f64 {
+        entry
+            .at_ms
+            .unwrap_or_else(|| entry.page_ms + self.offset_ms.unwrap_or(0.0))
+    }
+
+    /// The earliest time on the axis of any entry, if there is one: the
+    /// origin a page takes from all its sessions.
+    pub fn origin_ms(&self) -> Option<f64> {
+        self.entries
+            .iter()
+            .map(|e| self.axis_ms(e))
+            .min_by(f64::total_cmp)
+    }
+
+    /// Who connection `n` went to: "http (127.0.0.1:8081)".
+    pub fn server(&self, n: usize) -> Option<&str> {
+        self.servers.get(n).map(String::as_str)
     }
 
     /// The entry with `id`, if it is still kept.
@@ -447,6 +565,10 @@ impl Session {
     }
 }
 
+fn us_to_ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
 impl Reducible for Session {
     type Action = SessionAction;
 
@@ -471,6 +593,8 @@ mod tests {
                 connect_ms: 0.2,
                 t_ms: Some(0.5),
                 recording: None,
+                started_us: None,
+                at_us: None,
             },
             at,
         }
@@ -522,6 +646,7 @@ mod tests {
                 by: ClosedBy::Relay,
                 reason: "idle".into(),
                 t_ms: Some(300.0),
+                at_us: None,
             },
             at: 301.0,
         });

@@ -9,7 +9,10 @@
 //! - one transcript in time order where every row says its lane (the
 //!   control connection, or data connection n);
 //! - the timeline: the client, the control connection and one lane per
-//!   data connection, all on the control connection's clock.
+//!   data connection, all on one axis: where each event happened (the
+//!   relay's stamps), from the earliest event of any of them, so a `226`
+//!   read after the listing's last byte is drawn after it whichever
+//!   WebSocket delivered first.
 
 use super::lab::{DataChannel, DataOrigin, FtpLab};
 use crate::components::timeline::{Arrow, ArrowKind, Lane};
@@ -132,17 +135,14 @@ impl FtpView {
 }
 
 /// A data connection's bytes in one direction, as one message.
-fn data_message(channel: &DataChannel, direction: Direction, offset: f64) -> Option<Rc<Message>> {
+fn data_message(channel: &DataChannel, direction: Direction, origin: f64) -> Option<Rc<Message>> {
     let mut bytes = Vec::new();
     let mut times = None::<(f64, f64)>;
-    for e in channel
-        .session
-        .entries
-        .iter()
-        .filter(|e| e.direction == direction)
+    for (t, e) in follow::in_time_order(&channel.session, origin)
+        .into_iter()
+        .filter(|(_, e)| e.direction == direction)
     {
         bytes.extend_from_slice(&e.bytes);
-        let t = e.t_ms + offset;
         times = Some(times.map_or((t, t), |(first, _)| (first, t)));
     }
     let (first_ms, last_ms) = times?;
@@ -197,8 +197,11 @@ fn data_arrow_label(channel: &DataChannel, bytes: usize) -> String {
 pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
     let (server, local) = lab.addresses.unzip();
     let mut conversation = FtpConversation::with_addresses(server, local);
-    let items = follow::follow(&lab.control, &mut conversation);
-    let (control_lanes, control_arrows) = follow::timeline(&items, server_label);
+    let origin = follow::origin(
+        std::iter::once(&lab.control).chain(lab.channels.iter().map(|c| &c.session)),
+    );
+    let items = follow::follow_from(&lab.control, &mut conversation, origin);
+    let (control_lanes, control_arrows) = follow::timeline(&lab.control, &items, server_label);
     let mut arrows: Vec<Arrow> = (*control_arrows).clone();
     for arrow in &mut arrows {
         if let Some(id) = arrow.message {
@@ -206,7 +209,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
         }
     }
     let mut lanes: Vec<Lane> = (*control_lanes).clone();
-    if let Some(l) = lanes.get_mut(1) {
+    for l in lanes.iter_mut().skip(1) {
         l.label = short(&format!("control: {}", l.label), 34);
     }
     let mut rows = Vec::new();
@@ -241,14 +244,10 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
             label: lane_label(channel),
         });
         let n = channel.number;
-        let offset = channel.session.epoch() - lab.control.epoch();
-        for entry in channel
-            .session
-            .entries
-            .iter()
-            .filter(|e| e.direction == Direction::Event)
+        for (t, entry) in follow::in_time_order(&channel.session, origin)
+            .into_iter()
+            .filter(|(_, e)| e.direction == Direction::Event)
         {
-            let t = entry.t_ms + offset;
             rows.push(Row {
                 t_ms: t,
                 lane: RowLane::Data(n),
@@ -312,7 +311,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
             (Direction::Received, Pick::DataIn(n)),
             (Direction::Sent, Pick::DataOut(n)),
         ] {
-            let Some(message) = data_message(channel, direction, offset) else {
+            let Some(message) = data_message(channel, direction, origin) else {
                 continue;
             };
             let (from, to, t) = match message.sender {
@@ -363,6 +362,8 @@ mod tests {
             connect_ms: 0.1,
             t_ms: None,
             recording: None,
+            started_us: None,
+            at_us: None,
         }
     }
 
@@ -376,6 +377,7 @@ mod tests {
                 by: ClosedBy::Peer,
                 reason: "FIN".into(),
                 t_ms: None,
+                at_us: None,
             },
             at,
         }
