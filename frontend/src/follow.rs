@@ -330,6 +330,112 @@ mod tests {
         assert_eq!((arrows[3].from, arrows[3].to), (1, 0));
     }
 
+    /// One HTTP/1.0 connection of the session: connect at `base` µs on the
+    /// relay's clock, send `request`, read `reply`, the server closes. `at`
+    /// is when the page starts it.
+    fn http_exchange(s: &mut Session, base: u64, at: f64, request: &[u8], reply: &[u8]) {
+        s.apply(SessionAction::Connecting {
+            target: "http".into(),
+            at,
+        });
+        let relay = |message, at| SessionAction::Relay { message, at };
+        s.apply(relay(
+            RelayMessage::Connected {
+                transport: Transport::Tcp,
+                target: Some("http".into()),
+                peer: "127.0.0.1:8081".into(),
+                local: "127.0.0.1:5000".into(),
+                connect_ms: 0.1,
+                t_ms: Some(0.2),
+                recording: None,
+                started_us: Some(base),
+                at_us: Some(base + 100),
+            },
+            at + 1.0,
+        ));
+        s.apply(SessionAction::Sent {
+            bytes: request.to_vec(),
+            at: at + 2.0,
+        });
+        let sent = RelayMessage::Sent {
+            at_us: base + 300,
+            len: request.len(),
+            fin: false,
+        };
+        s.apply(relay(sent, at + 3.0));
+        let data = RelayMessage::Data {
+            at_us: base + 600,
+            len: reply.len(),
+        };
+        s.apply(relay(data, at + 4.0));
+        s.apply(SessionAction::Received {
+            bytes: reply.to_vec(),
+            at: at + 4.0,
+        });
+        let closed = RelayMessage::Closed {
+            by: ClosedBy::Peer,
+            reason: "FIN".into(),
+            t_ms: Some(1.0),
+            at_us: Some(base + 700),
+        };
+        s.apply(relay(closed, at + 5.0));
+    }
+
+    #[test]
+    fn two_connections_get_two_lanes_on_one_axis() {
+        let mut s = Session::default();
+        http_exchange(
+            &mut s,
+            10_000,
+            0.0,
+            b"GET /kiwi.html HTTP/1.0\r\n\r\n",
+            b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+        );
+        // The second connection starts later, though its page-side times
+        // (connecting two milliseconds after Connect) are no longer than
+        // the first's: its events must not fall between the first's.
+        http_exchange(
+            &mut s,
+            14_000,
+            0.5,
+            b"GET /kiwi.html HTTP/1.0\r\nIf-Modified-Since: x\r\n\r\n",
+            b"HTTP/1.0 304 Not Modified\r\n\r\n",
+        );
+        let items = follow(&s, &mut HttpConversation::new());
+        let (lanes, arrows) = timeline(&s, &items, "http");
+        let labels: Vec<_> = lanes.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "client (this page)",
+                "http (127.0.0.1:8081)",
+                "http (127.0.0.1:8081)"
+            ]
+        );
+        // (kind, the connection's lane, µs since the first connect)
+        let drawn: Vec<_> = arrows
+            .iter()
+            .map(|a| (a.kind, a.from.max(a.to), (a.t_ms * 1000.0).round() as i64))
+            .collect();
+        use ArrowKind::*;
+        assert_eq!(
+            drawn,
+            [
+                (Connect, 1, 100),
+                (Request, 1, 300),
+                (Response, 1, 600),
+                (Close, 1, 700),
+                (Connect, 2, 4100),
+                (Request, 2, 4300),
+                (Response, 2, 4600),
+                (Close, 2, 4700),
+            ]
+        );
+        let responses: Vec<_> = arrows.iter().filter(|a| a.kind == Response).collect();
+        assert!(responses[0].label.contains("200 OK"));
+        assert!(responses[1].label.contains("304 Not Modified"));
+    }
+
     #[test]
     fn message_text_being_typed_shows_until_it_completes_and_flushes_once_at_close() {
         use wirelab_shared::smtp::SmtpTranscript;

@@ -715,6 +715,104 @@ mod tests {
         assert_eq!(s.entries.len(), n);
     }
 
+    fn stamp(message: RelayMessage, at: f64) -> SessionAction {
+        SessionAction::Relay { message, at }
+    }
+
+    #[test]
+    fn stamps_place_entries_where_they_happened_not_where_they_arrived() {
+        let mut s = Session::default();
+        s.apply(SessionAction::Connecting {
+            target: "upper-tcp".into(),
+            at: 1000.0,
+        });
+        s.apply(stamp(
+            RelayMessage::Connected {
+                transport: Transport::Tcp,
+                target: Some("upper-tcp".into()),
+                peer: "127.0.0.1:12000".into(),
+                local: "127.0.0.1:5555".into(),
+                connect_ms: 0.1,
+                t_ms: None,
+                recording: None,
+                started_us: Some(7_000),
+                at_us: Some(7_100),
+            },
+            1002.0,
+        ));
+        // Two writes before the relay confirms either: the stamps go to
+        // them in order.
+        for (bytes, at) in [(b"one\r\n", 1003.0), (b"two\r\n", 1004.0)] {
+            let bytes = bytes.to_vec();
+            s.apply(SessionAction::Sent { bytes, at });
+        }
+        for at_us in [7_300, 7_500] {
+            let sent = RelayMessage::Sent {
+                at_us,
+                len: 5,
+                fin: false,
+            };
+            s.apply(stamp(sent, 1005.0));
+        }
+        s.apply(stamp(
+            RelayMessage::Data {
+                at_us: 7_600,
+                len: 5,
+            },
+            1006.0,
+        ));
+        s.apply(SessionAction::Received {
+            bytes: b"ONE\r\n".to_vec(),
+            at: 1006.0,
+        });
+        // A chunk without a stamp (an old relay) is placed by the page clock
+        // moved onto the relay's by the latest offset.
+        s.apply(SessionAction::Received {
+            bytes: b"TWO\r\n".to_vec(),
+            at: 1007.0,
+        });
+        let times: Vec<f64> = s.entries.iter().map(|e| s.axis_ms(e)).collect();
+        assert_eq!(times, vec![7.0, 7.1, 7.3, 7.5, 7.6, 7.6 - 1006.0 + 1007.0]);
+        assert_eq!(s.origin_ms(), Some(7.0));
+        assert_eq!(s.server(0), Some("upper-tcp (127.0.0.1:12000)"));
+        assert!(s.entries.iter().all(|e| e.connection == 0));
+        // The next connection is the session's second, and its entries say so.
+        s.apply(SessionAction::Connecting {
+            target: "upper-tcp".into(),
+            at: 1010.0,
+        });
+        assert_eq!(s.entries.last().unwrap().connection, 1);
+        assert_eq!(s.server(1), Some("upper-tcp"));
+    }
+
+    #[test]
+    fn the_half_close_takes_the_fin_stamp() {
+        let mut s = Session::default();
+        s.apply(SessionAction::Connecting {
+            target: "upper-tcp".into(),
+            at: 0.0,
+        });
+        s.apply(connected(1.0));
+        s.apply(SessionAction::Sent {
+            bytes: b"x".to_vec(),
+            at: 2.0,
+        });
+        s.apply(SessionAction::ShutdownSent { at: 3.0 });
+        let fin = RelayMessage::Sent {
+            at_us: 9_000,
+            len: 0,
+            fin: true,
+        };
+        s.apply(stamp(fin, 4.0));
+        let shutdown = s.entries.last().unwrap();
+        assert_eq!(shutdown.kind, EventKind::Shutdown);
+        assert_eq!(shutdown.at_ms, Some(9.0));
+        assert_eq!(
+            s.entries[2].at_ms, None,
+            "the write keeps waiting for its own"
+        );
+    }
+
     #[test]
     fn the_transcript_is_bounded_and_ids_stay_stable() {
         let mut s = Session::default();

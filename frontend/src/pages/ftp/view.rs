@@ -598,6 +598,217 @@ mod tests {
         assert!(view.message(Pick::DataIn(2)).is_none());
     }
 
+    /// Where data connection `number` (or the control connection, for
+    /// `None`) gets an action.
+    fn on(lab: &mut FtpLab, number: Option<usize>, action: SessionAction) {
+        lab.apply(match number {
+            None => FtpAction::Control(action),
+            Some(number) => FtpAction::Data { number, action },
+        });
+    }
+
+    /// Bytes from the server read at `at_us` by the relay, reaching the
+    /// page at `at`, as the relay link delivers them: the stamp, then them.
+    fn read(lab: &mut FtpLab, number: Option<usize>, bytes: &[u8], at_us: u64, at: f64) {
+        let stamp = RelayMessage::Data {
+            at_us,
+            len: bytes.len(),
+        };
+        on(lab, number, SessionAction::Relay { message: stamp, at });
+        let bytes = bytes.to_vec();
+        on(lab, number, SessionAction::Received { bytes, at });
+    }
+
+    fn stamped_connected(peer: &str, started_us: u64, at: f64) -> SessionAction {
+        SessionAction::Relay {
+            message: RelayMessage::Connected {
+                transport: Transport::Tcp,
+                target: Some("ftp".into()),
+                peer: peer.into(),
+                local: "127.0.0.1:50000".into(),
+                connect_ms: 0.05,
+                t_ms: None,
+                recording: None,
+                started_us: Some(started_us),
+                at_us: Some(started_us + 50),
+            },
+            at,
+        }
+    }
+
+    fn stamped_closed(at_us: u64, at: f64) -> SessionAction {
+        SessionAction::Relay {
+            message: RelayMessage::Closed {
+                by: ClosedBy::Peer,
+                reason: "FIN".into(),
+                t_ms: None,
+                at_us: Some(at_us),
+            },
+            at,
+        }
+    }
+
+    /// A control connection, logged in, its data connection 1 opened from
+    /// `origin` and LIST sent, every event stamped by the relay (µs).
+    fn stamped_listing(origin: DataOrigin) -> FtpLab {
+        let mut lab = FtpLab::default();
+        let ftp = "ftp".to_string();
+        on(
+            &mut lab,
+            None,
+            SessionAction::Connecting {
+                target: ftp,
+                at: 1000.0,
+            },
+        );
+        on(
+            &mut lab,
+            None,
+            stamped_connected("127.0.0.1:2121", 50_000, 1001.0),
+        );
+        read(&mut lab, None, b"230 logged in\r\n", 50_200, 1002.0);
+        lab.apply(FtpAction::OpenData {
+            number: 1,
+            origin,
+            at: 1003.0,
+        });
+        let list = b"LIST\r\n".to_vec();
+        on(
+            &mut lab,
+            None,
+            SessionAction::Sent {
+                bytes: list,
+                at: 1004.0,
+            },
+        );
+        let sent = RelayMessage::Sent {
+            at_us: 50_900,
+            len: 6,
+            fin: false,
+        };
+        on(
+            &mut lab,
+            None,
+            SessionAction::Relay {
+                message: sent,
+                at: 1005.0,
+            },
+        );
+        lab.apply(FtpAction::Claim {
+            number: 1,
+            kind: DataKind::Listing,
+            transfer_type: TransferType::Ascii,
+            upload_name: None,
+        });
+        lab
+    }
+
+    /// The position among the rows, and among the arrows, of the control
+    /// reply that starts with `code`, or of the listing for `None`.
+    fn place(view: &FtpView, code: Option<&[u8]>) -> (usize, usize) {
+        let pick = match code {
+            None => Pick::DataIn(1),
+            Some(code) => {
+                let found = view
+                    .messages
+                    .iter()
+                    .find(|(_, m)| m.bytes.starts_with(code));
+                found.expect("the reply is shown").0
+            }
+        };
+        let row = view
+            .rows
+            .iter()
+            .position(|r| matches!(&r.kind, RowKind::Message { pick: p, .. } if *p == pick));
+        let arrow = view
+            .arrows
+            .iter()
+            .position(|a| a.message == Some(pick.id()));
+        (row.expect("a row"), arrow.expect("an arrow"))
+    }
+
+    #[test]
+    fn passive_226_is_drawn_after_the_listing_it_closes_though_it_reached_the_page_first() {
+        let mut lab = stamped_listing(DataOrigin::Passive {
+            port: 21001,
+            arithmetic: None,
+        });
+        on(
+            &mut lab,
+            Some(1),
+            stamped_connected("127.0.0.1:21001", 50_700, 1006.0),
+        );
+        read(
+            &mut lab,
+            None,
+            b"150 Here comes the listing\r\n",
+            51_000,
+            1007.0,
+        );
+        // The control WebSocket delivers the 226 ten milliseconds before the
+        // data WebSocket delivers the listing the server sent before it.
+        read(&mut lab, None, b"226 Transfer complete\r\n", 51_300, 1011.0);
+        read(
+            &mut lab,
+            Some(1),
+            b"-rw-r--r-- 1 ftp ftp 5 a\r\n",
+            51_100,
+            1021.0,
+        );
+        on(&mut lab, Some(1), stamped_closed(51_200, 1022.0));
+        let view = build(&lab, "ftp (127.0.0.1:2121)");
+        let (listing, transfer_complete) = (place(&view, None), place(&view, Some(b"226")));
+        assert!(listing.0 < transfer_complete.0, "rows: listing, then 226");
+        assert!(listing.1 < transfer_complete.1, "arrows: listing, then 226");
+        // Times count from the earliest event (the control connection's
+        // connect, at 50 000 µs on the relay's clock).
+        let data = view.message(Pick::DataIn(1)).unwrap();
+        assert!((data.last_ms - 1.1).abs() < 1e-9, "{}", data.last_ms);
+    }
+
+    #[test]
+    fn active_150_is_drawn_before_the_data_though_it_reached_the_page_after() {
+        let mut lab = stamped_listing(DataOrigin::Active {
+            addr: "127.0.0.1:40555".into(),
+        });
+        // The server says 150, then connects and sends; the page hears the
+        // data connection first.
+        on(
+            &mut lab,
+            Some(1),
+            stamped_connected("127.0.0.1:20", 51_050, 1010.0),
+        );
+        read(
+            &mut lab,
+            Some(1),
+            b"-rw-r--r-- 1 ftp ftp 5 a\r\n",
+            51_150,
+            1011.0,
+        );
+        on(&mut lab, Some(1), stamped_closed(51_200, 1012.0));
+        read(
+            &mut lab,
+            None,
+            b"150 Opening data connection\r\n",
+            51_000,
+            1020.0,
+        );
+        read(&mut lab, None, b"226 Transfer complete\r\n", 51_300, 1021.0);
+        let view = build(&lab, "ftp (127.0.0.1:2121)");
+        let opening = place(&view, Some(b"150"));
+        let listing = place(&view, None);
+        let transfer_complete = place(&view, Some(b"226"));
+        assert!(opening.0 < listing.0 && listing.0 < transfer_complete.0);
+        assert!(opening.1 < listing.1 && listing.1 < transfer_complete.1);
+        // The server's connect to the page is drawn after the 150 too.
+        let connect = view
+            .arrows
+            .iter()
+            .position(|a| a.kind == ArrowKind::Connect && a.from == 2)
+            .unwrap();
+        assert!(opening.1 < connect && connect < listing.1);
+    }
+
     #[test]
     fn picks_survive_the_round_trip_through_ids() {
         for pick in [
