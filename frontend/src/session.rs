@@ -220,6 +220,8 @@ pub struct Session {
     offset_ms: Option<f64>,
     /// The stamp of the next chunk from the server (`data` comes first).
     pending_data: Option<f64>,
+    /// The current connection has had no stamped bytes from the server yet.
+    awaiting_first_data: bool,
 }
 
 impl Default for Session {
@@ -233,6 +235,7 @@ impl Default for Session {
             servers: Vec::new(),
             offset_ms: None,
             pending_data: None,
+            awaiting_first_data: false,
         }
     }
 }
@@ -267,6 +270,28 @@ impl Session {
             && let Some(entry) = self.entries.last_mut()
         {
             entry.at_ms = Some(stamp);
+            if std::mem::take(&mut self.awaiting_first_data) {
+                self.set_up_before(stamp);
+            }
+        }
+    }
+
+    /// A connection was set up before its first bytes arrived, whatever
+    /// its stamp says: a connection the server opened (FTP active mode) is
+    /// stamped when the relay's listener took it, which a busy relay may do
+    /// after the server's data came.
+    fn set_up_before(&mut self, first_data: f64) {
+        let connection = self.servers.len().saturating_sub(1);
+        for entry in self
+            .entries
+            .iter_mut()
+            .rev()
+            .take_while(|e| e.connection == connection)
+            .filter(|e| matches!(e.kind, EventKind::Connecting | EventKind::Connected { .. }))
+        {
+            if entry.at_ms.is_some_and(|at| at > first_data) {
+                entry.at_ms = Some(first_data);
+            }
         }
     }
 
@@ -311,6 +336,7 @@ impl Session {
                 self.epoch = at;
                 self.last_recording = None;
                 self.pending_data = None;
+                self.awaiting_first_data = true;
                 self.servers.push(target.clone());
                 self.state = ConnState::Connecting {
                     target: target.clone(),

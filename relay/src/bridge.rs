@@ -867,6 +867,58 @@ fn local_bind_addr(target: SocketAddr) -> SocketAddr {
     }
 }
 
+/// How much one read from a server takes at most.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Turns on the kernel's receive stamps for a socket, where the system has
+/// them ([`crate::rx_stamp`]).
+#[cfg(target_os = "linux")]
+fn enable_kernel_stamps(socket: &impl crate::rx_stamp::StampedSocket) -> bool {
+    crate::rx_stamp::enable(socket)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn enable_kernel_stamps<T>(_socket: &T) -> bool {
+    false
+}
+
+/// One read from the server into `buf`: how many bytes (0 at its FIN), and
+/// when they arrived (the kernel's stamp when `kernel_stamps`, else now).
+async fn read_chunk(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    kernel_stamps: bool,
+) -> std::io::Result<(usize, Instant)> {
+    #[cfg(target_os = "linux")]
+    if kernel_stamps {
+        return crate::rx_stamp::read_stamped(&*stream, buf, READ_CHUNK).await;
+    }
+    let _ = kernel_stamps;
+    buf.clear();
+    let n = stream.read_buf(buf).await?;
+    Ok((n, Instant::now()))
+}
+
+/// One datagram from the server into `buf`, and when it arrived (see
+/// [`read_chunk`]).
+async fn receive_datagram(
+    socket: &UdpSocket,
+    buf: &mut Vec<u8>,
+    kernel_stamps: bool,
+) -> std::io::Result<(usize, Instant)> {
+    #[cfg(target_os = "linux")]
+    if kernel_stamps {
+        return crate::rx_stamp::read_stamped(socket, buf, MAX_DATAGRAM).await;
+    }
+    let _ = kernel_stamps;
+    buf.clear();
+    let n = socket.recv_buf(buf).await?;
+    Ok((n, Instant::now()))
+}
+
+/// The largest UDP datagram.
+const MAX_DATAGRAM: usize = 65_535;
+
 /// Bytes (or a FIN) waiting to go to the server.
 enum Up {
     Data(Vec<u8>),
@@ -957,16 +1009,17 @@ async fn accept_session(
     clock: SessionClock,
 ) -> Ending {
     let state = run.state;
-    let started = Instant::now();
-    let stream = match state.data_channels.take(id, run.client).await {
-        Ok(stream) => stream,
+    // The server connected when the listener accepted, which may be well
+    // before the page came for the connection: that is when it happened.
+    let (stream, started) = match state.data_channels.take(id, run.client).await {
+        Ok(accepted) => accepted,
         Err(refusal) => return Ending::refused(refusal),
     };
     let _ = stream.set_nodelay(true);
     let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) else {
         return Ending::peer("the accepted connection is already gone");
     };
-    let connect_time = started.elapsed();
+    let connect_time = Duration::ZERO;
     if !announce_connected(run, ws, clock, (local, peer), started, connect_time, None).await {
         return Ending::PageGone;
     }
@@ -988,13 +1041,14 @@ async fn tcp_bridge(
     let delay = run.prepared.delay;
     // Read with `read_buf` into spare capacity: an idle session's buffer is
     // never written, so it takes no memory until data arrives.
-    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut up: DelayLine<Up> = DelayLine::new(delay);
     let mut down: DelayLine<Down> = DelayLine::new(delay);
     // `write_open`: the page has not half-closed (as far as it said so);
     // `read_open`: the server has not sent FIN yet (as far as we read).
     let mut write_open = true;
     let mut read_open = true;
+    let kernel_stamps = clock.relay_started.is_some() && enable_kernel_stamps(&stream);
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return Ending::relay("the relay is shutting down"),
@@ -1042,13 +1096,12 @@ async fn tcp_bridge(
                     }
                 }
             }
-            read = { buf.clear(); stream.read_buf(&mut buf) }, if read_open && down.queued_bytes() < MAX_QUEUED_BYTES => match read {
-                Ok(0) => {
+            read = read_chunk(&mut stream, &mut buf, kernel_stamps), if read_open && down.queued_bytes() < MAX_QUEUED_BYTES => match read {
+                Ok((0, read_at)) => {
                     read_open = false;
-                    down.push(Down::Fin(Instant::now()), 0);
+                    down.push(Down::Fin(read_at), 0);
                 }
-                Ok(n) => {
-                    let read_at = Instant::now();
+                Ok((n, read_at)) => {
                     if let Err(ending) = run.charge(n, false) {
                         return ending;
                     }
@@ -1157,7 +1210,8 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
     info!(peer = %target, "udp flow open");
 
     // The largest datagram, as spare capacity (see `tcp_session`).
-    let mut buf: Vec<u8> = Vec::with_capacity(65_535);
+    let mut buf: Vec<u8> = Vec::with_capacity(MAX_DATAGRAM);
+    let kernel_stamps = clock.relay_started.is_some() && enable_kernel_stamps(&socket);
     let mut up: DelayLine<Vec<u8>> = DelayLine::new(delay);
     let mut down: DelayLine<(Vec<u8>, Instant)> = DelayLine::new(delay);
     // Each datagram sent earns one reply: a server cannot answer one
@@ -1189,9 +1243,8 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
                     }
                 }
             }
-            received = { buf.clear(); socket.recv_buf(&mut buf) }, if down.queued_bytes() < MAX_QUEUED_BYTES => match received {
-                Ok(n) => {
-                    let read_at = Instant::now();
+            received = receive_datagram(&socket, &mut buf, kernel_stamps), if down.queued_bytes() < MAX_QUEUED_BYTES => match received {
+                Ok((n, read_at)) => {
                     let why = if replies_owed == 0 {
                         Some(("unsolicited", "more replies than datagrams sent".to_string()))
                     } else if n > limits.udp_max_reply_bytes {

@@ -110,7 +110,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
     let width = x(lanes.len().saturating_sub(1)) + LEFT + 40.0;
     let lane_lines = lanes.iter().enumerate().map(|(i, lane)| {
         html! {
-            <g class="lane" data-testid="timeline-lane">
+            <g class="lane" data-testid="timeline-lane" data-lane={i.to_string()}>
                 <text x={x(i).to_string()} y="18" text-anchor="middle" class="lane-label">{ &lane.label }</text>
                 <line x1={x(i).to_string()} y1="26" x2={x(i).to_string()} y2={height.to_string()} class="lane-line" />
             </g>
@@ -130,7 +130,7 @@ pub fn timeline(props: &TimelineProps) -> Html {
             <g class={classes!("arrow", arrow.kind.class(), selected.then_some("selected"))}
                data-testid="timeline-arrow" data-kind={arrow.kind.class()}
                data-from={arrow.from.to_string()} data-to={arrow.to.to_string()}
-               data-index={i.to_string()} onclick={onclick}>
+               data-index={i.to_string()} data-t-ms={arrow.t_ms.to_string()} onclick={onclick}>
                 <text x="4" y={(y + 4.0).to_string()} class="time">{ format_ms(arrow.t_ms) }</text>
                 <line x1={x1.to_string()} y1={y.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
                 <polyline points={format!("{},{} {},{} {},{}", x2 + head, y2 - 5.0, x2, y2, x2 + head, y2 + 5.0)} />
