@@ -689,13 +689,15 @@ async fn write_to_server(
 /// The connection is up: [`Run::on_connected`] (the recording starts),
 /// then `connected` to the page, with the optional `recording` id when
 /// there is one (an addition to protocol v1 that older pages ignore).
-/// False if the page is gone.
+/// `started` and `up` are when connecting began and when the connection
+/// was really up (the stamps), `connect_time` what the student is told the
+/// set-up took (with the added delay). False if the page is gone.
 async fn announce_connected(
     run: &mut Run<'_>,
     ws: &mut WebSocket,
     clock: SessionClock,
     (local, peer): (SocketAddr, SocketAddr),
-    started: Instant,
+    (started, up): (Instant, Instant),
     connect_time: Duration,
     identity: Option<IdentityGuard>,
 ) -> bool {
@@ -710,7 +712,7 @@ async fn announce_connected(
         t_ms: clock.t_ms(),
         recording: run.recording_id(),
         started_us: clock.at_us(started),
-        at_us: clock.at_us(started + connect_time),
+        at_us: clock.at_us(up),
     };
     ws.send(Message::text(msg.to_json())).await.is_ok()
 }
@@ -969,6 +971,7 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
         }
         Ok(Ok(connected)) => connected,
     };
+    let up = Instant::now();
     // The handshake is one round trip: with added delay, both ways.
     tokio::time::sleep(delay * 2).await;
     let connect_time = started.elapsed();
@@ -980,7 +983,7 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
         ws,
         clock,
         (local, peer),
-        started,
+        (started, up),
         connect_time,
         identity,
     )
@@ -1020,7 +1023,8 @@ async fn accept_session(
         return Ending::peer("the accepted connection is already gone");
     };
     let connect_time = Duration::ZERO;
-    if !announce_connected(run, ws, clock, (local, peer), started, connect_time, None).await {
+    let stamps = (started, started);
+    if !announce_connected(run, ws, clock, (local, peer), stamps, connect_time, None).await {
         return Ending::PageGone;
     }
     info!(peer = %peer, "accepted a data connection");
@@ -1199,7 +1203,7 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
         ws,
         clock,
         (local, target),
-        started,
+        (started, started + connect_time),
         connect_time,
         identity,
     )
