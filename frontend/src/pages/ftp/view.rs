@@ -18,6 +18,7 @@ use super::lab::{DataChannel, DataOrigin, FtpLab};
 use crate::components::timeline::{Arrow, ArrowKind, Lane};
 use crate::follow::{self, Item, short};
 use crate::session::{Direction, EventKind};
+use std::collections::HashMap;
 use std::rc::Rc;
 use wirelab_shared::conversation::{Message, Sender};
 use wirelab_shared::ftp::conversation::FtpConversation;
@@ -192,6 +193,51 @@ fn data_arrow_label(channel: &DataChannel, bytes: usize) -> String {
     }
 }
 
+/// When each transfer's preliminary reply (`125`, `150`) happened at the
+/// latest, by control message id, where its stamp says later.
+///
+/// The server sends it before the transfer's data (and, in active mode,
+/// before it connects), but when the relay reads it together with the
+/// `226` that follows the data, the kernel has merged both into one chunk
+/// stamped when the `226` came. The reply is then drawn at the transfer's
+/// first event instead, before it. A preliminary reply goes with the
+/// newest data connection, as the driver claims it: the n-th such reply
+/// with the n-th claimed connection.
+fn announcement_times(lab: &FtpLab, items: &[Item], origin: f64) -> HashMap<usize, f64> {
+    let mut claimed = lab.channels.iter().filter(|c| c.kind.is_some());
+    let mut times = HashMap::new();
+    for item in items {
+        let Item::Message { id, message } = item else {
+            continue;
+        };
+        let preliminary = message.sender == Sender::Server
+            && (message.bytes.starts_with(b"125") || message.bytes.starts_with(b"150"));
+        if !preliminary {
+            continue;
+        }
+        let Some(channel) = claimed.next() else { break };
+        if let Some(first) = transfer_start(channel, origin)
+            && first < item.time()
+        {
+            times.insert(*id, first);
+        }
+    }
+    times
+}
+
+/// When a data connection's transfer began: its first bytes, or in active
+/// mode the server's connect if that came first.
+fn transfer_start(channel: &DataChannel, origin: f64) -> Option<f64> {
+    let active = matches!(channel.origin, DataOrigin::Active { .. });
+    follow::in_time_order(&channel.session, origin)
+        .into_iter()
+        .find(|(_, e)| {
+            e.direction != Direction::Event
+                || (active && matches!(e.kind, EventKind::Connected { .. }))
+        })
+        .map(|(t, _)| t)
+}
+
 /// Builds the view of `lab`; `server_label` names the control connection's
 /// server in the timeline.
 pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
@@ -202,9 +248,13 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
     );
     let items = follow::follow_from(&lab.control, &mut conversation, origin);
     let (control_lanes, control_arrows) = follow::timeline(&lab.control, &items, server_label);
+    let announced = announcement_times(lab, &items, origin);
     let mut arrows: Vec<Arrow> = (*control_arrows).clone();
     for arrow in &mut arrows {
         if let Some(id) = arrow.message {
+            if let Some(t) = announced.get(&id) {
+                arrow.t_ms = *t;
+            }
             arrow.message = Some(Pick::Control(id).id());
         }
     }
@@ -220,7 +270,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
                 let pick = Pick::Control(*id);
                 messages.push((pick, message.clone()));
                 rows.push(Row {
-                    t_ms: item.time(),
+                    t_ms: announced.get(id).copied().unwrap_or_else(|| item.time()),
                     lane: RowLane::Control,
                     kind: RowKind::Message {
                         pick,
@@ -764,6 +814,36 @@ mod tests {
         // connect, at 50 000 µs on the relay's clock).
         let data = view.message(Pick::DataIn(1)).unwrap();
         assert!((data.last_ms - 1.1).abs() < 1e-9, "{}", data.last_ms);
+    }
+
+    #[test]
+    fn a_125_read_with_the_226_in_one_chunk_is_still_drawn_before_the_data() {
+        let mut lab = stamped_listing(DataOrigin::Passive {
+            port: 21001,
+            arithmetic: None,
+        });
+        on(
+            &mut lab,
+            Some(1),
+            stamped_connected("127.0.0.1:21001", 50_700, 1006.0),
+        );
+        read(
+            &mut lab,
+            Some(1),
+            b"-rw-r--r-- 1 ftp ftp 5 a\r\n",
+            51_100,
+            1007.0,
+        );
+        on(&mut lab, Some(1), stamped_closed(51_200, 1008.0));
+        // Both replies in one read, stamped when the 226 came.
+        let replies = b"125 Transfer starting\r\n226 Transfer complete\r\n";
+        read(&mut lab, None, replies, 51_300, 1009.0);
+        let view = build(&lab, "ftp (127.0.0.1:2121)");
+        let starting = place(&view, Some(b"125"));
+        let listing = place(&view, None);
+        let transfer_complete = place(&view, Some(b"226"));
+        assert!(starting.0 < listing.0 && listing.0 < transfer_complete.0);
+        assert!(starting.1 < listing.1 && listing.1 < transfer_complete.1);
     }
 
     #[test]
