@@ -884,8 +884,8 @@ fn enable_kernel_stamps<T>(_socket: &T) -> bool {
     false
 }
 
-/// One read from the server into `buf`: how many bytes (0 at its FIN), and
-/// when they arrived (the kernel's stamp when `kernel_stamps`, else now).
+/// One read from the server into `buf[..n]`: `n` (0 at its FIN), and when
+/// the bytes arrived (the kernel's stamp when `kernel_stamps`, else now).
 async fn read_chunk(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,

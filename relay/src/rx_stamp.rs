@@ -45,14 +45,17 @@ impl StampedSocket for tokio::net::UdpSocket {
 }
 
 /// Asks the kernel to stamp what `socket` receives; false where it cannot
-/// (the reads are then stamped when they happen).
+/// (the reads are then stamped when they happen, as are those that come
+/// before the kernel has turned stamping on, a moment after the first
+/// socket of the system asks).
 pub fn enable(socket: &impl StampedSocket) -> bool {
     use nix::sys::socket::{setsockopt, sockopt::ReceiveTimestampns};
     setsockopt(socket, ReceiveTimestampns, &true).is_ok()
 }
 
-/// Reads at most `max` bytes into `buf` (cleared first), with when they
+/// Reads at most `max` bytes into `buf[..n]`, returning `n` and when they
 /// arrived: the kernel's stamp moved onto the monotonic clock, or now.
+/// `buf` is sized to `max` once and kept so, so a read costs no fill.
 pub async fn read_stamped(
     socket: &impl StampedSocket,
     buf: &mut Vec<u8>,
@@ -76,8 +79,10 @@ fn receive(
 ) -> io::Result<(usize, Option<SystemTime>)> {
     use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
     use nix::sys::time::TimeSpec;
-    buf.clear();
-    buf.resize(max, 0);
+    if buf.len() != max {
+        buf.clear();
+        buf.resize(max, 0);
+    }
     let mut control = nix::cmsg_space!(TimeSpec);
     let (n, stamp) = {
         let mut iov = [io::IoSliceMut::new(&mut buf[..])];
@@ -96,7 +101,6 @@ fn receive(
         });
         (msg.bytes, stamp)
     };
-    buf.truncate(n);
     let arrived = stamp.and_then(|ts| {
         let since_epoch = std::time::Duration::from(ts);
         SystemTime::UNIX_EPOCH.checked_add(since_epoch)
@@ -126,6 +130,10 @@ mod tests {
             .unwrap();
         let (reader, _) = listener.accept().await.unwrap();
         assert!(enable(&reader), "Linux stamps TCP receives");
+        // The kernel turns stamping on for the whole system a moment after
+        // the first socket asks (a deferred static key); until then reads
+        // are stamped when they happen.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         writer.write_all(b"early").await.unwrap();
         let written = Instant::now();
         // Read well after the bytes came: the stamp is their arrival.
@@ -133,7 +141,7 @@ mod tests {
         let read_at = Instant::now();
         let mut buf = Vec::new();
         let (n, arrived) = read_stamped(&reader, &mut buf, 1024).await.unwrap();
-        assert_eq!((n, &buf[..]), (5, &b"early"[..]));
+        assert_eq!((n, &buf[..n]), (5, &b"early"[..]));
         assert!(
             arrived < read_at,
             "stamped {:?} before the read",
