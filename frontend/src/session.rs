@@ -212,9 +212,11 @@ pub struct Session {
     /// The recording of the last connection, kept after it closes so the
     /// student can still download it.
     last_recording: Option<String>,
-    /// Who each connection went to, for its lane: the catalog name, then
-    /// with the peer address once connected.
-    servers: Vec<String>,
+    /// How many connections the session has had.
+    connections: usize,
+    /// Who each connection still in the transcript went to, for its lane:
+    /// the catalog name, then with the peer address once connected.
+    servers: Vec<(usize, String)>,
     /// The link's clock minus the page's, from the latest stamp: it places
     /// entries that carry no stamp (what the page did itself).
     offset_ms: Option<f64>,
@@ -232,6 +234,7 @@ impl Default for Session {
             epoch: 0.0,
             next_id: 0,
             last_recording: None,
+            connections: 0,
             servers: Vec::new(),
             offset_ms: None,
             pending_data: None,
@@ -281,7 +284,7 @@ impl Session {
     /// stamped when the relay's listener took it, which a busy relay may do
     /// after the server's data came.
     fn set_up_before(&mut self, first_data: f64) {
-        let connection = self.servers.len().saturating_sub(1);
+        let connection = self.connection();
         for entry in self
             .entries
             .iter_mut()
@@ -313,7 +316,7 @@ impl Session {
             id: self.next_id,
             direction,
             t_ms: (at - self.epoch).max(0.0),
-            connection: self.servers.len().saturating_sub(1),
+            connection: self.connection(),
             page_ms: at,
             at_ms: None,
             relay_t_ms,
@@ -326,6 +329,9 @@ impl Session {
         if self.entries.len() > MAX_ENTRIES {
             let excess = self.entries.len() - MAX_ENTRIES;
             self.entries.drain(..excess);
+            // Connections no longer in the transcript need no lane.
+            let oldest = self.entries[0].connection;
+            self.servers.retain(|(c, _)| *c >= oldest);
         }
     }
 
@@ -337,7 +343,8 @@ impl Session {
                 self.last_recording = None;
                 self.pending_data = None;
                 self.awaiting_first_data = true;
-                self.servers.push(target.clone());
+                self.connections += 1;
+                self.servers.push((self.connection(), target.clone()));
                 self.state = ConnState::Connecting {
                     target: target.clone(),
                 };
@@ -425,7 +432,7 @@ impl Session {
             } => {
                 let target = target.unwrap_or_else(|| peer.clone());
                 self.stamp_connecting(started_us.map(us_to_ms));
-                if let Some(server) = self.servers.last_mut() {
+                if let Some((_, server)) = self.servers.last_mut() {
                     *server = format!("{target} ({peer})");
                 }
                 self.event(
@@ -486,6 +493,11 @@ impl Session {
         }
     }
 
+    /// The current (or last) connection's number.
+    fn connection(&self) -> usize {
+        self.connections.saturating_sub(1)
+    }
+
     /// Gives the entry just recorded the stamp of where it happened.
     fn stamp_last(&mut self, stamp: Option<f64>) {
         if let Some(entry) = self.entries.last_mut() {
@@ -497,7 +509,7 @@ impl Session {
     /// began to connect.
     fn stamp_connecting(&mut self, started: Option<f64>) {
         let Some(started) = started else { return };
-        let connection = self.servers.len().saturating_sub(1);
+        let connection = self.connection();
         if let Some(entry) = self.entries.iter_mut().rev().find(|e| {
             e.connection == connection && e.kind == EventKind::Connecting && e.at_ms.is_none()
         }) {
@@ -509,7 +521,7 @@ impl Session {
     /// still without one (the relay stamps writes in order), or to the
     /// half-close if it says `fin`.
     fn stamp_sent(&mut self, fin: bool, stamp: Option<f64>) {
-        let connection = self.servers.len().saturating_sub(1);
+        let connection = self.connection();
         let wanted = |e: &Entry| {
             if fin {
                 e.kind == EventKind::Shutdown
@@ -550,7 +562,10 @@ impl Session {
 
     /// Who connection `n` went to: "http (127.0.0.1:8081)".
     pub fn server(&self, n: usize) -> Option<&str> {
-        self.servers.get(n).map(String::as_str)
+        self.servers
+            .iter()
+            .find(|(c, _)| *c == n)
+            .map(|(_, server)| server.as_str())
     }
 
     /// The entry with `id`, if it is still kept.
@@ -852,5 +867,16 @@ mod tests {
         assert_eq!(s.entries[0].id, 10);
         assert!(s.entry(5).is_none());
         assert!(s.entry(10).is_some());
+        // The lanes' labels are bounded with the transcript.
+        for i in 0..MAX_ENTRIES + 10 {
+            s.apply(SessionAction::Connecting {
+                target: format!("server {i}"),
+                at: i as f64,
+            });
+        }
+        assert_eq!(s.servers.len(), MAX_ENTRIES);
+        assert_eq!(s.server(9), None);
+        let latest = format!("server {}", MAX_ENTRIES + 9);
+        assert_eq!(s.server(MAX_ENTRIES + 9), Some(latest.as_str()));
     }
 }
