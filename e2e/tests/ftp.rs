@@ -46,6 +46,17 @@ fn data_lane(b: &Browser) -> Result<String> {
     Ok(text)
 }
 
+/// Waits until the server has closed data connection `number`: its events
+/// are all in.
+fn wait_data_closed(b: &Browser, number: usize) -> Result<()> {
+    let selector =
+        format!("[data-testid=\"data-channel\"][data-number=\"{number}\"][data-state=\"closed\"]");
+    b.wait_until(&format!("data connection #{number} closed"), || {
+        b.find(&selector)
+    })?;
+    Ok(())
+}
+
 fn wait_data_lane(b: &Browser, needle: &str) -> Result<String> {
     b.wait_until(&format!("{needle:?} in the data lane"), || {
         let text = data_lane(b)?;
@@ -65,6 +76,61 @@ fn connect_lanes(b: &Browser) -> Result<Vec<(String, String)>> {
             ))
         })
         .collect()
+}
+
+/// The transcript's rows in order: (lane, direction, text).
+fn rows(b: &Browser) -> Result<Vec<(String, String, String)>> {
+    b.find_all("[data-testid=\"transcript-entry\"]")?
+        .iter()
+        .map(|r| {
+            Ok((
+                b.attribute(r, "data-lane")?.unwrap_or_default(),
+                b.attribute(r, "data-direction")?.unwrap_or_default(),
+                b.text(r)?,
+            ))
+        })
+        .collect()
+}
+
+/// Checks that the transfer's replies frame its data, in the transcript and
+/// on the timeline: the 150 (or 125) before the first data row and arrow,
+/// the 226 after the last, as the server sent them, whichever WebSocket
+/// delivered first.
+fn replies_frame_the_data(b: &Browser, needle: &str) -> Result<()> {
+    let rows = rows(b)?;
+    let position = |pred: &dyn Fn(&(String, String, String)) -> bool| rows.iter().rposition(pred);
+    let data = position(&|r| r.0 == "data" && r.1 == "received" && r.2.contains(needle))
+        .expect("the data's row");
+    let control = |code: &'static str| {
+        move |r: &(String, String, String)| {
+            r.0 == "control" && r.1 == "received" && r.2.contains(code)
+        }
+    };
+    let opening = position(&control("150 "))
+        .or_else(|| position(&control("125 ")))
+        .expect("the 150 row");
+    let done = position(&control("226 ")).expect("the 226 row");
+    assert!(opening < data && data < done, "rows: {rows:#?}");
+    let arrows: Vec<(String, String)> = b
+        .find_all("[data-testid=\"timeline-arrow\"]")?
+        .iter()
+        .map(|a| Ok((b.attribute(a, "data-kind")?.unwrap_or_default(), b.text(a)?)))
+        .collect::<Result<_>>()?;
+    let data = arrows
+        .iter()
+        .rposition(|a| a.0 == "data")
+        .expect("a data arrow");
+    let reply = |code: &str| {
+        arrows
+            .iter()
+            .rposition(|a| a.0 == "response" && a.1.contains(code))
+    };
+    let opening = reply("150 ")
+        .or_else(|| reply("125 "))
+        .expect("the 150 arrow");
+    let done = reply("226 ").expect("the 226 arrow");
+    assert!(opening < data && data < done, "arrows: {arrows:#?}");
+    Ok(())
 }
 
 fn log_in(b: &Browser, user: &str, password: &str) -> Result<()> {
@@ -113,6 +179,8 @@ fn anonymous_list_and_retr_over_two_passive_data_connections() -> Result<()> {
     command(b, "LIST", "226")?;
     let lane = wait_data_lane(b, "README.txt")?;
     assert!(lane.contains("pub"), "{lane}");
+    wait_data_closed(b, 1)?;
+    replies_frame_the_data(b, "README.txt")?;
     // The listing is dissected column by column.
     let listing = b
         .find(
@@ -190,6 +258,8 @@ fn active_mode_retr_and_an_upload_from_the_file_picker() -> Result<()> {
     enter(b, &line, "200")?;
     command(b, "RETR pub/notes.txt", "226")?;
     wait_data_lane(b, "FTP in five lines")?;
+    wait_data_closed(b, 1)?;
+    replies_frame_the_data(b, "FTP in five lines")?;
     // The server opened that data connection: its set-up goes from the
     // data lane to the client.
     b.wait_until("a TCP set-up from the server", || {

@@ -166,6 +166,87 @@ fn conditional_get_gets_304_on_a_persistent_connection() -> Result<()> {
     Ok(())
 }
 
+/// One arrow of the timeline: (kind, from, to, time, text).
+type DrawnArrow = (String, usize, usize, f64, String);
+
+/// The timeline's arrows in the order drawn.
+fn arrows(b: &Browser) -> Result<Vec<DrawnArrow>> {
+    let number = |value: Option<String>| value.unwrap_or_default().parse::<f64>();
+    b.find_all("[data-testid=\"timeline-arrow\"]")?
+        .iter()
+        .map(|a| {
+            Ok((
+                b.attribute(a, "data-kind")?.unwrap_or_default(),
+                number(b.attribute(a, "data-from")?)? as usize,
+                number(b.attribute(a, "data-to")?)? as usize,
+                number(b.attribute(a, "data-t-ms")?)?,
+                b.text(a)?,
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn two_http_1_0_connections_are_two_lanes_in_the_order_they_happened() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/http")?;
+    let b = &lab.browser;
+    // The kiwi over HTTP/1.0: the server closes after its 200.
+    select_template(b, "kiwi")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "200 OK")?;
+    b.wait_text("conn-state", "closed by the server")?;
+    // The conditional GET goes on a second connection.
+    select_template(b, "kiwi-conditional")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "304 Not Modified")?;
+    b.wait_text("conn-state", "closed by the server")?;
+    let lanes: Vec<String> = b
+        .find_all("[data-testid=\"timeline-lane\"]")?
+        .iter()
+        .map(|l| b.text(l))
+        .collect::<Result<_>>()?;
+    assert_eq!(
+        lanes.len(),
+        3,
+        "the client and one lane per connection: {lanes:?}"
+    );
+    for server in &lanes[1..] {
+        assert!(server.starts_with("http (127.0.0.1:"), "{lanes:?}");
+    }
+    let drawn = arrows(b)?;
+    let times: Vec<f64> = drawn.iter().map(|a| a.3).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "arrows in time order: {drawn:?}"
+    );
+    // Each connection in its own lane, one after the other: set-up,
+    // request, response and FIN of the first, then those of the second.
+    let lane_of = |a: &DrawnArrow| a.1.max(a.2);
+    let lanes_in_order: Vec<usize> = drawn.iter().map(lane_of).collect();
+    let first_of_second = lanes_in_order.iter().position(|l| *l == 2).unwrap();
+    assert!(
+        lanes_in_order[..first_of_second].iter().all(|l| *l == 1)
+            && lanes_in_order[first_of_second..].iter().all(|l| *l == 2),
+        "{drawn:?}"
+    );
+    let responses: Vec<_> = drawn.iter().filter(|a| a.0 == "response").collect();
+    assert_eq!(responses.len(), 2, "{drawn:?}");
+    assert!(
+        responses[0].4.contains("200 OK") && responses[0].1 == 1,
+        "{drawn:?}"
+    );
+    assert!(
+        responses[1].4.contains("304 Not Modified") && responses[1].1 == 2,
+        "{drawn:?}"
+    );
+    // Times do not start again at the second connection.
+    assert!(responses[1].3 > responses[0].3, "{drawn:?}");
+    Ok(())
+}
+
 #[test]
 fn a_new_template_or_line_ending_takes_the_previous_response_off_the_screen() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {

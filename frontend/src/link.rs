@@ -6,6 +6,12 @@
 //! Events are delivered asynchronously (never from inside `send`), so a
 //! caller that records what it sent before calling `send` sees the reply
 //! after it. Dropping a link closes it and detaches its callbacks.
+//!
+//! Either link stamps what happened where it happened: the relay link asks
+//! the relay for its stamps (`stamps=1`), and the in-browser link stamps
+//! with the page clock as its engine reads and writes. Stamps arrive as
+//! relay messages: `data` just before the bytes it stamps, `sent` after
+//! each write, and `at_us` on `connected` and `closed`.
 
 use crate::now_ms;
 use std::cell::RefCell;
@@ -117,6 +123,7 @@ impl LocalLink {
     ) -> Result<Rc<RefCell<LocalLink>>, String> {
         let engine = crate::local::engine(&target.name)
             .ok_or_else(|| format!("no in-browser server named {}", target.name))?;
+        let now = Self::now_us();
         let connected = RelayMessage::Connected {
             transport: target.transport,
             target: Some(target.name.clone()),
@@ -125,6 +132,8 @@ impl LocalLink {
             connect_ms: 0.0,
             t_ms: None,
             recording: None,
+            started_us: Some(now),
+            at_us: Some(now),
         };
         deliver_later(&on_event, LinkEvent::Relay(connected));
         let engine = (target.transport == Transport::Tcp).then_some(engine);
@@ -145,6 +154,21 @@ impl LocalLink {
         Millis(now_ms().max(0.0) as u64)
     }
 
+    /// The page clock in microseconds: the in-browser servers' stamps.
+    fn now_us() -> u64 {
+        (now_ms().max(0.0) * 1000.0) as u64
+    }
+
+    /// Tells the page when the engine took what it was given.
+    fn stamp_sent(link: &Rc<RefCell<LocalLink>>, len: usize, fin: bool) {
+        let sent = RelayMessage::Sent {
+            at_us: Self::now_us(),
+            len,
+            fin,
+        };
+        deliver_later(&link.borrow().on_event, LinkEvent::Relay(sent));
+    }
+
     fn input(link: &Rc<RefCell<LocalLink>>, bytes: &[u8]) -> Result<(), String> {
         {
             let mut this = link.borrow_mut();
@@ -159,6 +183,7 @@ impl LocalLink {
                 engine.handle_input(bytes, Self::now());
             }
         }
+        Self::stamp_sent(link, bytes.len(), false);
         Self::drain(link);
         Ok(())
     }
@@ -167,6 +192,7 @@ impl LocalLink {
         if let Some(engine) = link.borrow_mut().engine.as_mut() {
             engine.handle_eof(Self::now());
         }
+        Self::stamp_sent(link, 0, true);
         Self::drain(link);
         Ok(())
     }
@@ -182,7 +208,14 @@ impl LocalLink {
         if let Some(engine) = this.engine.as_mut() {
             loop {
                 match engine.poll_output() {
-                    Output::Transmit(bytes) => deliver_later(&on_event, LinkEvent::Data(bytes)),
+                    Output::Transmit(bytes) => {
+                        let data = RelayMessage::Data {
+                            at_us: Self::now_us(),
+                            len: bytes.len(),
+                        };
+                        deliver_later(&on_event, LinkEvent::Relay(data));
+                        deliver_later(&on_event, LinkEvent::Data(bytes));
+                    }
                     Output::Event(_) => {}
                     Output::Close => close = true,
                     Output::Wait(d) => {
@@ -202,6 +235,7 @@ impl LocalLink {
                 by: ClosedBy::Peer,
                 reason: "the server closed the connection (TCP FIN)".into(),
                 t_ms: None,
+                at_us: Some(Self::now_us()),
             };
             deliver_later(&on_event, LinkEvent::Relay(closed));
             deliver_later(
@@ -258,7 +292,11 @@ mod relay {
 
     impl RelayLink {
         pub fn open(query: &ConnectQuery, on_event: Callback<LinkEvent>) -> Result<Self, String> {
-            let url = ws_url(query)?;
+            let query = ConnectQuery {
+                stamps: true,
+                ..query.clone()
+            };
+            let url = ws_url(&query)?;
             let ws = WebSocket::new_with_str(&url, SUBPROTOCOL)
                 .map_err(|e| format!("cannot open {url}: {e:?}"))?;
             ws.set_binary_type(BinaryType::Arraybuffer);

@@ -13,6 +13,12 @@
 //! Every byte is counted (limits, metrics, the instructor's view), passes
 //! through a [`DelayLine`] each way (`delay_ms`), and is written to the
 //! connection's recording if it has one.
+//!
+//! With `stamps=1` the page also learns when each chunk met the server's
+//! socket, on one clock for the whole relay ([`SessionClock::at_us`]): a
+//! chunk is stamped as it is read, before the delay line, and a write once
+//! it completes, so the delay the page asked for is not drawn as the
+//! server's time.
 
 use crate::AppState;
 use crate::activity::{LiveSession, SessionCounters};
@@ -136,23 +142,63 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<ConnectQuery, Ref
         token: params.get("token").cloned(),
         delay_ms: number(params, "delay_ms")?,
         record: wants_recording(params),
+        stamps: is_yes(params, "stamps"),
     })
 }
 
 /// Whether the page asked for a recording (`record=1`).
 fn wants_recording(params: &HashMap<String, String>) -> bool {
+    is_yes(params, "record")
+}
+
+/// Whether the flag `key` is set (`key=1`, `true` or `yes`).
+fn is_yes(params: &HashMap<String, String>, key: &str) -> bool {
     params
-        .get("record")
+        .get(key)
         .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"))
 }
 
-/// Time since the WebSocket opened, for `t_ms`.
+/// A session's clocks: time since its WebSocket opened, for `t_ms`, and,
+/// when the page asked for stamps, the relay's own clock, which every
+/// session shares so that several WebSockets fall on one axis.
 #[derive(Clone, Copy)]
-struct SessionClock(Instant);
+struct SessionClock {
+    opened: Instant,
+    /// When the relay started, if the page asked for stamps.
+    relay_started: Option<Instant>,
+}
 
 impl SessionClock {
     fn t_ms(&self) -> Option<f64> {
-        Some(round_ms(self.0.elapsed()))
+        Some(round_ms(self.opened.elapsed()))
+    }
+
+    /// `at` in microseconds since the relay started, if stamps are on.
+    fn at_us(&self, at: Instant) -> Option<u64> {
+        let started = self.relay_started?;
+        Some(at.saturating_duration_since(started).as_micros() as u64)
+    }
+
+    fn now_us(&self) -> Option<u64> {
+        self.at_us(Instant::now())
+    }
+
+    /// The `data` frame that goes before a chunk read at `at_us`.
+    fn data_frame(&self, at_us: Option<u64>, len: usize) -> Option<Message> {
+        self.relay_started?;
+        let at_us = at_us?;
+        Some(Message::text(format!(
+            r#"{{"type":"data","at_us":{at_us},"len":{len}}}"#
+        )))
+    }
+
+    /// The `sent` frame after a write to the server completed, now.
+    fn sent_frame(&self, len: usize, fin: bool) -> Option<Message> {
+        let at_us = self.now_us()?;
+        let fin = if fin { r#","fin":true"# } else { "" };
+        Some(Message::text(format!(
+            r#"{{"type":"sent","at_us":{at_us},"len":{len}{fin}}}"#
+        )))
     }
 }
 
@@ -275,7 +321,10 @@ fn check_scope(admitted: &Admitted, query: &ConnectQuery) -> Result<(), Refusal>
 }
 
 async fn session(state: AppState, mut arrival: Arrival, mut ws: WebSocket) {
-    let clock = SessionClock(Instant::now());
+    let clock = SessionClock {
+        opened: Instant::now(),
+        relay_started: is_yes(&arrival.params, "stamps").then_some(state.started),
+    };
     let prepared = match prepare(&state, &mut arrival).await {
         Ok(prepared) => prepared,
         Err(refusal) => {
@@ -297,6 +346,7 @@ async fn session(state: AppState, mut arrival: Arrival, mut ws: WebSocket) {
         total_bytes: 0,
         recorder: None,
         connected: None,
+        fin_at: None,
     };
     let ending = match (&prepared.accept, prepared.allowed.transport) {
         (Some(id), _) => accept_session(&mut run, id, &mut ws, clock).await,
@@ -311,6 +361,7 @@ async fn session(state: AppState, mut arrival: Arrival, mut ws: WebSocket) {
                 by: *by,
                 reason: reason.clone(),
                 t_ms: clock.t_ms(),
+                at_us: clock.at_us(run.fin_at.unwrap_or_else(Instant::now)),
             }
             .to_json();
             let _ = tokio::time::timeout(CLOSING_SEND_LIMIT, ws.send(Message::text(msg))).await;
@@ -349,6 +400,9 @@ struct Run<'a> {
     recorder: Option<Recorder>,
     /// Set once connected: the peer, when, and the listing guard.
     connected: Option<Connected>,
+    /// When the server's FIN was read (the stamp of `closed`), which a
+    /// delay line may hand on later.
+    fin_at: Option<Instant>,
 }
 
 struct Connected {
@@ -601,6 +655,32 @@ async fn send_to_page(run: &Run<'_>, ws: &mut WebSocket, message: Message) -> bo
     }
 }
 
+/// Sends a chunk of the server's bytes to the page, after its `data`
+/// stamp when the page asked for stamps; both go out in one flush, within
+/// the write timeout (see [`send_to_page`]).
+async fn send_chunk_to_page(
+    run: &Run<'_>,
+    ws: &mut WebSocket,
+    stamp: Option<Message>,
+    bytes: Vec<u8>,
+) -> bool {
+    use futures_util::SinkExt;
+    let Some(stamp) = stamp else {
+        return send_to_page(run, ws, Message::binary(bytes)).await;
+    };
+    let state = run.state;
+    let both = async {
+        ws.feed(stamp).await?;
+        ws.send(Message::binary(bytes)).await
+    };
+    tokio::select! {
+        _ = state.shutdown.cancelled() => false,
+        sent = tokio::time::timeout(state.config.limits.write_timeout(), both) => {
+            matches!(sent, Ok(Ok(())))
+        }
+    }
+}
+
 /// Writes to the server within the write timeout, unless the relay shuts
 /// down first.
 async fn write_to_server(
@@ -624,13 +704,15 @@ async fn write_to_server(
 /// The connection is up: [`Run::on_connected`] (the recording starts),
 /// then `connected` to the page, with the optional `recording` id when
 /// there is one (an addition to protocol v1 that older pages ignore).
-/// False if the page is gone.
+/// `started` and `up` are when connecting began and when the connection
+/// was really up (the stamps), `connect_time` what the student is told the
+/// set-up took (with the added delay). False if the page is gone.
 async fn announce_connected(
     run: &mut Run<'_>,
     ws: &mut WebSocket,
     clock: SessionClock,
     (local, peer): (SocketAddr, SocketAddr),
-    started: Instant,
+    (started, up): (Instant, Instant),
     connect_time: Duration,
     identity: Option<IdentityGuard>,
 ) -> bool {
@@ -644,6 +726,8 @@ async fn announce_connected(
         connect_ms: round_ms(connect_time),
         t_ms: clock.t_ms(),
         recording: run.recording_id(),
+        started_us: clock.at_us(started),
+        at_us: clock.at_us(up),
     };
     ws.send(Message::text(msg.to_json())).await.is_ok()
 }
@@ -800,16 +884,69 @@ fn local_bind_addr(target: SocketAddr) -> SocketAddr {
     }
 }
 
+/// How much one read from a server takes at most.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Turns on the kernel's receive stamps for a socket, where the system has
+/// them ([`crate::rx_stamp`]).
+#[cfg(target_os = "linux")]
+fn enable_kernel_stamps(socket: &impl crate::rx_stamp::StampedSocket) -> bool {
+    crate::rx_stamp::enable(socket)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn enable_kernel_stamps<T>(_socket: &T) -> bool {
+    false
+}
+
+/// One read from the server into `buf[..n]`: `n` (0 at its FIN), and when
+/// the bytes arrived (the kernel's stamp when `kernel_stamps`, else now).
+async fn read_chunk(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    kernel_stamps: bool,
+) -> std::io::Result<(usize, Instant)> {
+    #[cfg(target_os = "linux")]
+    if kernel_stamps {
+        return crate::rx_stamp::read_stamped(&*stream, buf, READ_CHUNK).await;
+    }
+    let _ = kernel_stamps;
+    buf.clear();
+    let n = stream.read_buf(buf).await?;
+    Ok((n, Instant::now()))
+}
+
+/// One datagram from the server into `buf`, and when it arrived (see
+/// [`read_chunk`]).
+async fn receive_datagram(
+    socket: &UdpSocket,
+    buf: &mut Vec<u8>,
+    kernel_stamps: bool,
+) -> std::io::Result<(usize, Instant)> {
+    #[cfg(target_os = "linux")]
+    if kernel_stamps {
+        return crate::rx_stamp::read_stamped(socket, buf, MAX_DATAGRAM).await;
+    }
+    let _ = kernel_stamps;
+    buf.clear();
+    let n = socket.recv_buf(buf).await?;
+    Ok((n, Instant::now()))
+}
+
+/// The largest UDP datagram.
+const MAX_DATAGRAM: usize = 65_535;
+
 /// Bytes (or a FIN) waiting to go to the server.
 enum Up {
     Data(Vec<u8>),
     Fin,
 }
 
-/// Bytes (or the server's close) waiting to go to the page.
+/// Bytes (or the server's close) waiting to go to the page, with when
+/// they were read.
 enum Down {
-    Data(Vec<u8>),
-    Fin,
+    Data(Vec<u8>, Instant),
+    Fin(Instant),
     Failed(String),
 }
 
@@ -849,6 +986,7 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
         }
         Ok(Ok(connected)) => connected,
     };
+    let up = Instant::now();
     // The handshake is one round trip: with added delay, both ways.
     tokio::time::sleep(delay * 2).await;
     let connect_time = started.elapsed();
@@ -860,7 +998,7 @@ async fn tcp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
         ws,
         clock,
         (local, peer),
-        started,
+        (started, up),
         connect_time,
         identity,
     )
@@ -889,17 +1027,19 @@ async fn accept_session(
     clock: SessionClock,
 ) -> Ending {
     let state = run.state;
-    let started = Instant::now();
-    let stream = match state.data_channels.take(id, run.client).await {
-        Ok(stream) => stream,
+    // The server connected when the listener accepted, which may be well
+    // before the page came for the connection: that is when it happened.
+    let (stream, started) = match state.data_channels.take(id, run.client).await {
+        Ok(accepted) => accepted,
         Err(refusal) => return Ending::refused(refusal),
     };
     let _ = stream.set_nodelay(true);
     let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) else {
         return Ending::peer("the accepted connection is already gone");
     };
-    let connect_time = started.elapsed();
-    if !announce_connected(run, ws, clock, (local, peer), started, connect_time, None).await {
+    let connect_time = Duration::ZERO;
+    let stamps = (started, started);
+    if !announce_connected(run, ws, clock, (local, peer), stamps, connect_time, None).await {
         return Ending::PageGone;
     }
     info!(peer = %peer, "accepted a data connection");
@@ -979,10 +1119,11 @@ async fn copy_both_ways(
     let delay = run.prepared.delay;
     // Read with `read_buf` into spare capacity: an idle session's buffer is
     // never written, so it takes no memory until data arrives.
-    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut up: DelayLine<Up> = DelayLine::new(delay);
     // The page has not half-closed (as far as it said so).
     let mut write_open = true;
+    let kernel_stamps = clock.relay_started.is_some() && enable_kernel_stamps(stream);
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return Ending::relay("the relay is shutting down"),
@@ -994,9 +1135,19 @@ async fn copy_both_ways(
                             if let Err(why) = write_to_server(run, stream, &bytes).await {
                                 return Ending::peer(why);
                             }
+                            if let Some(sent) = clock.sent_frame(bytes.len(), false)
+                                && !send_to_page(run, ws, sent).await
+                            {
+                                return Ending::PageGone;
+                            }
                         }
                         Up::Fin => {
                             let _ = stream.shutdown().await;
+                            if let Some(sent) = clock.sent_frame(0, true)
+                                && !send_to_page(run, ws, sent).await
+                            {
+                                return Ending::PageGone;
+                            }
                         }
                     }
                 }
@@ -1004,13 +1155,15 @@ async fn copy_both_ways(
             _ = down.ready() => {
                 while let Some(item) = down.pop_due() {
                     match item {
-                        Down::Data(bytes) => {
+                        Down::Data(bytes, read_at) => {
                             run.record(Event::ToPage(bytes.clone()));
-                            if !send_to_page(run, ws, Message::binary(bytes)).await {
+                            let stamp = clock.data_frame(clock.at_us(read_at), bytes.len());
+                            if !send_chunk_to_page(run, ws, stamp, bytes).await {
                                 return Ending::PageGone;
                             }
                         }
-                        Down::Fin => {
+                        Down::Fin(read_at) => {
+                            run.fin_at = Some(read_at);
                             run.record(Event::FinFromPeer);
                             return Ending::peer("the server closed the connection (TCP FIN)");
                         }
@@ -1018,16 +1171,16 @@ async fn copy_both_ways(
                     }
                 }
             }
-            read = { buf.clear(); stream.read_buf(&mut buf) }, if *read_open && down.queued_bytes() < MAX_QUEUED_BYTES => match read {
-                Ok(0) => {
+            read = read_chunk(stream, &mut buf, kernel_stamps), if *read_open && down.queued_bytes() < MAX_QUEUED_BYTES => match read {
+                Ok((0, read_at)) => {
                     *read_open = false;
-                    down.push(Down::Fin, 0);
+                    down.push(Down::Fin(read_at), 0);
                 }
-                Ok(n) => {
+                Ok((n, read_at)) => {
                     if let Err(ending) = run.charge(n, false) {
                         return ending;
                     }
-                    down.push(Down::Data(buf[..n].to_vec()), n);
+                    down.push(Down::Data(buf[..n].to_vec(), read_at), n);
                 }
                 Err(e) => {
                     *read_open = false;
@@ -1121,7 +1274,7 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
         ws,
         clock,
         (local, target),
-        started,
+        (started, started + connect_time),
         connect_time,
         identity,
     )
@@ -1132,9 +1285,10 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
     info!(peer = %target, "udp flow open");
 
     // The largest datagram, as spare capacity (see `tcp_session`).
-    let mut buf: Vec<u8> = Vec::with_capacity(65_535);
+    let mut buf: Vec<u8> = Vec::with_capacity(MAX_DATAGRAM);
+    let kernel_stamps = clock.relay_started.is_some() && enable_kernel_stamps(&socket);
     let mut up: DelayLine<Vec<u8>> = DelayLine::new(delay);
-    let mut down: DelayLine<Vec<u8>> = DelayLine::new(delay);
+    let mut down: DelayLine<(Vec<u8>, Instant)> = DelayLine::new(delay);
     // Each datagram sent earns one reply: a server cannot answer one
     // small query with a flood through this relay.
     let mut replies_owed: u64 = 0;
@@ -1146,19 +1300,26 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
                 while let Some(datagram) = up.pop_due() {
                     if let Err(e) = socket.send(&datagram).await {
                         debug!("udp send: {e}");
+                        continue;
                     }
-                }
-            }
-            _ = down.ready() => {
-                while let Some(datagram) = down.pop_due() {
-                    run.record(Event::ToPage(datagram.clone()));
-                    if !send_to_page(run, ws, Message::binary(datagram)).await {
+                    if let Some(sent) = clock.sent_frame(datagram.len(), false)
+                        && !send_to_page(run, ws, sent).await
+                    {
                         return Ending::PageGone;
                     }
                 }
             }
-            received = { buf.clear(); socket.recv_buf(&mut buf) }, if down.queued_bytes() < MAX_QUEUED_BYTES => match received {
-                Ok(n) => {
+            _ = down.ready() => {
+                while let Some((datagram, read_at)) = down.pop_due() {
+                    run.record(Event::ToPage(datagram.clone()));
+                    let stamp = clock.data_frame(clock.at_us(read_at), datagram.len());
+                    if !send_chunk_to_page(run, ws, stamp, datagram).await {
+                        return Ending::PageGone;
+                    }
+                }
+            }
+            received = receive_datagram(&socket, &mut buf, kernel_stamps), if down.queued_bytes() < MAX_QUEUED_BYTES => match received {
+                Ok((n, read_at)) => {
                     let why = if replies_owed == 0 {
                         Some(("unsolicited", "more replies than datagrams sent".to_string()))
                     } else if n > limits.udp_max_reply_bytes {
@@ -1184,7 +1345,7 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
                             if let Err(ending) = run.charge(n, false) {
                                 return ending;
                             }
-                            down.push(buf[..n].to_vec(), n);
+                            down.push((buf[..n].to_vec(), read_at), n);
                         }
                     }
                 }

@@ -24,7 +24,7 @@ use crate::policy::{Allowed, Refusal};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
@@ -39,7 +39,8 @@ struct PendingAccept {
     client: IpAddr,
     /// The listener's port, closed to `local_programs` while it waits.
     port: u16,
-    connection: oneshot::Receiver<TcpStream>,
+    /// The server's connection, and when the listener accepted it.
+    connection: oneshot::Receiver<(TcpStream, Instant)>,
 }
 
 #[derive(Default)]
@@ -282,7 +283,7 @@ impl DataChannels {
                 _ = tokio::time::sleep(lifetime) => {}
                 stream = accepted => {
                     if let Some(stream) = stream {
-                        let _ = tx.send(stream);
+                        let _ = tx.send((stream, Instant::now()));
                         // The page has the rest of the lifetime to take it;
                         // once it has, the slot is free for the next transfer.
                         let taken = async {
@@ -306,8 +307,9 @@ impl DataChannels {
 
     /// `/ws?accept=<id>`: waits (at most the listen timeout) for the server's
     /// connection to the listener `id`, which must belong to `client`. An id
-    /// is good for one WebSocket.
-    pub async fn take(&self, id: &str, client: IpAddr) -> Result<TcpStream, Refusal> {
+    /// is good for one WebSocket. Returns the connection and when it was
+    /// accepted (the page may come for it later).
+    pub async fn take(&self, id: &str, client: IpAddr) -> Result<(TcpStream, Instant), Refusal> {
         let pending = {
             let mut registry = self.lock();
             match registry.pending.get(id) {
@@ -322,7 +324,7 @@ impl DataChannels {
             ));
         };
         match tokio::time::timeout(self.listen_timeout, pending.connection).await {
-            Ok(Ok(stream)) => Ok(stream),
+            Ok(Ok(accepted)) => Ok(accepted),
             Ok(Err(_)) => Err(refuse(
                 ErrorCode::Timeout,
                 "the listening socket closed before the server connected (its control connection ended, or it expired)",

@@ -30,6 +30,8 @@ pub mod maildir;
 pub mod metrics;
 pub mod policy;
 pub mod recording;
+#[cfg(target_os = "linux")]
+pub mod rx_stamp;
 pub mod secrets;
 pub mod servers;
 pub mod site;

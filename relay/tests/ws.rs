@@ -22,8 +22,15 @@ async fn tcp_round_trip_through_the_relay() {
             connect_ms,
             t_ms,
             recording,
+            started_us,
+            at_us,
         } => {
             assert_eq!(recording, None, "no recording unless asked for");
+            assert_eq!(
+                (started_us, at_us),
+                (None, None),
+                "no stamps unless asked for"
+            );
             assert_eq!(transport, Transport::Tcp);
             assert_eq!(name.as_deref(), Some("upper-tcp"));
             assert_eq!(peer, format!("127.0.0.1:{}", target.port));
@@ -119,7 +126,9 @@ async fn idle_sessions_are_closed_by_the_relay() {
     ));
     let started = std::time::Instant::now();
     match next_relay_message(&mut ws).await {
-        RelayMessage::Closed { by, reason, t_ms } => {
+        RelayMessage::Closed {
+            by, reason, t_ms, ..
+        } => {
             assert_eq!(by, ClosedBy::Relay);
             assert_eq!(reason, "idle");
             assert!(t_ms.unwrap() >= 300.0);

@@ -6,8 +6,11 @@
 //! The frontend's `Route` enum must list the same paths; a native test of
 //! the frontend (`frontend/tests/page_paths.rs`) checks that it does.
 
-/// Every path the page's router shows a page for (its not-found view aside).
-pub const PAGE_PATHS: &[&str] = &["/", "/http", "/smtp", "/pop3", "/ftp", "/dns", "/sockets"];
+/// Every path the page's router shows a page for (its not-found view aside),
+/// the hidden `/bench` (the dissectors timed in the browser) among them.
+pub const PAGE_PATHS: &[&str] = &[
+    "/", "/http", "/smtp", "/pop3", "/ftp", "/dns", "/sockets", "/bench",
+];
 
 /// Whether the page's router knows `path` (a URL path, without its query).
 /// The router ignores one trailing slash, so `/http/` is `/http`.

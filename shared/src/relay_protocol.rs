@@ -6,6 +6,12 @@
 //! Binary WebSocket frames carry raw bytes and have no type here; every text
 //! frame is one of [`RelayMessage`] (relay → page) or [`PageMessage`]
 //! (page → relay), as JSON with a `"type"` tag.
+//!
+//! A page that asks for stamps (`stamps=1`) also gets the relay's clock on
+//! the wire: `connected` and `closed` carry `at_us`, a `data` text frame
+//! comes before every binary frame, and a `sent` text frame follows every
+//! write to the server. One clock serves every session of a relay, so the
+//! events of several WebSockets fall on one time axis.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -134,6 +140,12 @@ pub enum RelayMessage {
         /// one (`record=1`): `/api/recordings/<id>/text` and `/pcapng`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         recording: Option<String>,
+        /// Stamps (`stamps=1`): when the relay began to connect, and when
+        /// the connection was up, in microseconds on the relay's clock.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        started_us: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_us: Option<u64>,
     },
     Error {
         code: ErrorCode,
@@ -146,6 +158,10 @@ pub enum RelayMessage {
         reason: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         t_ms: Option<f64>,
+        /// Stamps (`stamps=1`): when the relay read the server's FIN, or
+        /// ended the connection itself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_us: Option<u64>,
     },
     Listening {
         addr: String,
@@ -154,6 +170,18 @@ pub enum RelayMessage {
         id: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         t_ms: Option<f64>,
+    },
+    /// Stamps (`stamps=1`): the next binary frame holds `len` bytes the
+    /// relay read from the server at `at_us`.
+    Data { at_us: u64, len: usize },
+    /// Stamps (`stamps=1`): the relay finished writing `len` bytes of the
+    /// page's (one binary frame, or one datagram) to the server at `at_us`;
+    /// `fin` when what it wrote was the page's half-close (`len` is 0).
+    Sent {
+        at_us: u64,
+        len: usize,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        fin: bool,
     },
 }
 
@@ -165,6 +193,17 @@ impl RelayMessage {
             | RelayMessage::Error { t_ms, .. }
             | RelayMessage::Closed { t_ms, .. }
             | RelayMessage::Listening { t_ms, .. } => *t_ms,
+            RelayMessage::Data { .. } | RelayMessage::Sent { .. } => None,
+        }
+    }
+
+    /// Where the event happened on the relay's clock (microseconds since
+    /// the relay started), when the page asked for stamps.
+    pub fn at_us(&self) -> Option<u64> {
+        match self {
+            RelayMessage::Connected { at_us, .. } | RelayMessage::Closed { at_us, .. } => *at_us,
+            RelayMessage::Data { at_us, .. } | RelayMessage::Sent { at_us, .. } => Some(*at_us),
+            RelayMessage::Error { .. } | RelayMessage::Listening { .. } => None,
         }
     }
 
@@ -212,6 +251,9 @@ pub struct ConnectQuery {
     /// Ask the relay to record this connection (where it allows it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub record: bool,
+    /// Ask the relay for its stamps (`data` and `sent` frames, `at_us`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stamps: bool,
 }
 
 impl ConnectQuery {
@@ -253,6 +295,9 @@ impl ConnectQuery {
         }
         if self.record {
             push("record", "1".to_string());
+        }
+        if self.stamps {
+            push("stamps", "1".to_string());
         }
         parts.join("&")
     }
@@ -299,6 +344,8 @@ mod tests {
             connect_ms: 0.21,
             t_ms: None,
             recording: None,
+            started_us: None,
+            at_us: None,
         };
         assert_eq!(
             connected.to_json(),
@@ -319,12 +366,47 @@ mod tests {
             by: ClosedBy::Relay,
             reason: "idle".into(),
             t_ms: Some(12.5),
+            at_us: None,
         };
         assert_eq!(
             closed.to_json(),
             r#"{"type":"closed","by":"relay","reason":"idle","t_ms":12.5}"#
         );
         assert_eq!(closed.t_ms(), Some(12.5));
+        assert_eq!(closed.at_us(), None);
+    }
+
+    #[test]
+    fn stamps_match_the_documented_json() {
+        let data = RelayMessage::Data {
+            at_us: 1500,
+            len: 7,
+        };
+        assert_eq!(data.to_json(), r#"{"type":"data","at_us":1500,"len":7}"#);
+        assert_eq!(data.at_us(), Some(1500));
+        let sent = RelayMessage::Sent {
+            at_us: 1400,
+            len: 0,
+            fin: true,
+        };
+        assert_eq!(
+            sent.to_json(),
+            r#"{"type":"sent","at_us":1400,"len":0,"fin":true}"#
+        );
+        let sent: RelayMessage =
+            serde_json::from_str(r#"{"type":"sent","at_us":9,"len":3}"#).unwrap();
+        assert_eq!(
+            sent,
+            RelayMessage::Sent {
+                at_us: 9,
+                len: 3,
+                fin: false
+            }
+        );
+        let closed: RelayMessage =
+            serde_json::from_str(r#"{"type":"closed","by":"peer","reason":"FIN","at_us":2000}"#)
+                .unwrap();
+        assert_eq!(closed.at_us(), Some(2000));
     }
 
     #[test]
@@ -365,6 +447,8 @@ mod tests {
             q.to_query_string(),
             "target=upper%20tcp&delay_ms=50&record=1"
         );
+        q.stamps = true;
+        assert!(q.to_query_string().ends_with("&record=1&stamps=1"));
     }
 
     #[test]

@@ -110,6 +110,8 @@ fn connected(target: &str) -> Session {
             local: "127.0.0.1:50000".into(),
             connect_ms: 0.2,
             t_ms: None,
+            started_us: None,
+            at_us: None,
             recording: None,
         },
         at: 1.0,

@@ -145,7 +145,7 @@ async fn time_case(case: Case, runs: usize, warm_up: usize) -> Vec<Figure> {
         let started = now_ms();
         let items = follow::follow(&session, case.conversation().as_mut());
         let followed = now_ms();
-        let _arrows = follow::timeline(&items, "the server");
+        let _arrows = follow::timeline(&session, &items, "the server");
         let Some(biggest) = follow::messages(&items)
             .into_iter()
             .max_by_key(|m| m.bytes.len())

@@ -103,12 +103,12 @@ fn describe(arrow: &Arrow, lanes: &[Lane]) -> String {
 }
 
 fn header(l: &Layout) -> Html {
-    let lanes = l.lanes.iter().map(|lane| {
+    let lanes = l.lanes.iter().enumerate().map(|(i, lane)| {
         let x = lane.x.to_string();
         // The lane line starts under the header, as a tick below the name.
         let (tick, bottom) = ((l.head_height - 6.0).to_string(), l.head_height.to_string());
         html! {
-            <g class="lane" data-testid="timeline-lane">
+            <g class="lane" data-testid="timeline-lane" data-lane={i.to_string()}>
                 <title>{ &lane.full }</title>
                 <text x={x.clone()} text-anchor="middle" class="lane-label">
                     { for lane.label.lines.iter().zip(lane.baselines()).map(|(line, y)| html! {
@@ -199,7 +199,7 @@ fn arrow_view(
         <g class={classes!("arrow", arrow.kind.class(), selected.then_some("selected"))}
            data-testid="timeline-arrow" data-kind={arrow.kind.class()}
            data-from={arrow.from.to_string()} data-to={arrow.to.to_string()}
-           data-index={i.to_string()} tabindex="0" aria-label={full.clone()}
+           data-index={i.to_string()} data-t-ms={arrow.t_ms.to_string()} tabindex="0" aria-label={full.clone()}
            role={arrow.message.map(|_| "button")}
            onclick={events.select} onkeydown={events.key}
            onfocus={focus.reform(move |_: FocusEvent| Some(i))} onblur={focus.reform(|_: FocusEvent| None)}

@@ -168,7 +168,7 @@ pub fn http_page() -> Html {
     };
     let note = lab.note();
     let server_label = server_label(target.as_ref());
-    let (lanes, arrows) = follow::timeline(&items, &server_label);
+    let (lanes, arrows) = follow::timeline(session, &items, &server_label);
     let state = &session.state;
     let active = state.is_active();
 

@@ -270,7 +270,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let state_hint = conversation.state_hint();
     let messages = follow::messages(&items);
     let server_label = server_label(target.as_ref());
-    let (lanes, arrows) = follow::timeline(&items, &server_label);
+    let (lanes, arrows) = follow::timeline(session, &items, &server_label);
 
     // The inspector shows the selected message, else the draft, else the
     // latest message.

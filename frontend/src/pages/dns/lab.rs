@@ -359,7 +359,9 @@ impl DnsLab {
                     };
                     self.fail(exchange, format!("{who} before replying: {reason}"));
                 }
-                RelayMessage::Listening { .. } => {}
+                RelayMessage::Listening { .. }
+                | RelayMessage::Data { .. }
+                | RelayMessage::Sent { .. } => {}
             },
             LabAction::Data {
                 exchange,
@@ -516,6 +518,9 @@ impl DnsLab {
                 id: event_id,
                 direction: Direction::Event,
                 t_ms,
+                connection: 0,
+                page_ms: epoch + t_ms,
+                at_ms: None,
                 relay_t_ms: None,
                 bytes: Vec::new(),
                 text,
@@ -606,6 +611,8 @@ pub(crate) mod tests {
                 connect_ms: 0.0,
                 t_ms: None,
                 recording: None,
+                started_us: None,
+                at_us: None,
             },
             at,
         }

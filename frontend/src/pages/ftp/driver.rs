@@ -195,7 +195,9 @@ impl Driver {
                     RelayMessage::Closed { .. } | RelayMessage::Error { .. } => {
                         d.control_open = false;
                     }
-                    RelayMessage::Listening { id: None, .. } => {}
+                    RelayMessage::Listening { id: None, .. }
+                    | RelayMessage::Data { .. }
+                    | RelayMessage::Sent { .. } => {}
                 }
                 d.dispatch
                     .emit(FtpAction::Control(SessionAction::Relay { message, at }));
@@ -384,7 +386,12 @@ impl Driver {
         let action = match event {
             LinkEvent::Relay(message) => {
                 let opened = matches!(message, RelayMessage::Connected { .. });
-                if let Some(data) = d.data.get_mut(&number) {
+                // Stamps say nothing about whether the connection is open.
+                let stamp = matches!(
+                    message,
+                    RelayMessage::Data { .. } | RelayMessage::Sent { .. }
+                );
+                if !stamp && let Some(data) = d.data.get_mut(&number) {
                     data.open = opened;
                 }
                 d.dispatch.emit(FtpAction::Data {

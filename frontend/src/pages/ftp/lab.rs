@@ -283,6 +283,8 @@ mod tests {
             connect_ms: 0.1,
             t_ms: None,
             recording: None,
+            started_us: None,
+            at_us: None,
         }
     }
 
@@ -339,6 +341,7 @@ mod tests {
                     by: ClosedBy::Peer,
                     reason: "FIN".into(),
                     t_ms: None,
+                    at_us: None,
                 },
                 at: 153.0,
             },

@@ -9,12 +9,16 @@
 //! - one transcript in time order where every row says its lane (the
 //!   control connection, or data connection n);
 //! - the timeline: the client, the control connection and one lane per
-//!   data connection, all on the control connection's clock.
+//!   data connection, all on one axis: where each event happened (the
+//!   relay's stamps), from the earliest event of any of them, so a `226`
+//!   read after the listing's last byte is drawn after it whichever
+//!   WebSocket delivered first.
 
 use super::lab::{DataChannel, DataOrigin, FtpLab};
 use crate::components::timeline::{Arrow, ArrowKind, Lane};
 use crate::follow::{self, Item};
 use crate::session::{Direction, EventKind};
+use std::collections::HashMap;
 use std::rc::Rc;
 use wirelab_shared::conversation::{Message, Sender};
 use wirelab_shared::ftp::conversation::FtpConversation;
@@ -140,17 +144,14 @@ impl FtpView {
 }
 
 /// A data connection's bytes in one direction, as one message.
-fn data_message(channel: &DataChannel, direction: Direction, offset: f64) -> Option<Rc<Message>> {
+fn data_message(channel: &DataChannel, direction: Direction, origin: f64) -> Option<Rc<Message>> {
     let mut bytes = Vec::new();
     let mut times = None::<(f64, f64)>;
-    for e in channel
-        .session
-        .entries
-        .iter()
-        .filter(|e| e.direction == direction)
+    for (t, e) in follow::in_time_order(&channel.session, origin)
+        .into_iter()
+        .filter(|(_, e)| e.direction == direction)
     {
         bytes.extend_from_slice(&e.bytes);
-        let t = e.t_ms + offset;
         times = Some(times.map_or((t, t), |(first, _)| (first, t)));
     }
     let (first_ms, last_ms) = times?;
@@ -200,21 +201,73 @@ fn data_arrow_label(channel: &DataChannel, bytes: usize) -> String {
     }
 }
 
+/// When each transfer's preliminary reply (`125`, `150`) happened at the
+/// latest, by control message id, where its stamp says later.
+///
+/// The server sends it before the transfer's data (and, in active mode,
+/// before it connects), but when the relay reads it together with the
+/// `226` that follows the data, the kernel has merged both into one chunk
+/// stamped when the `226` came. The reply is then drawn at the transfer's
+/// first event instead, before it. A preliminary reply goes with the
+/// newest data connection, as the driver claims it: the n-th such reply
+/// with the n-th claimed connection.
+fn announcement_times(lab: &FtpLab, items: &[Item], origin: f64) -> HashMap<usize, f64> {
+    let mut claimed = lab.channels.iter().filter(|c| c.kind.is_some());
+    let mut times = HashMap::new();
+    for item in items {
+        let Item::Message { id, message } = item else {
+            continue;
+        };
+        let preliminary = message.sender == Sender::Server
+            && (message.bytes.starts_with(b"125") || message.bytes.starts_with(b"150"));
+        if !preliminary {
+            continue;
+        }
+        let Some(channel) = claimed.next() else { break };
+        if let Some(first) = transfer_start(channel, origin)
+            && first < item.time()
+        {
+            times.insert(*id, first);
+        }
+    }
+    times
+}
+
+/// When a data connection's transfer began: its first bytes, or in active
+/// mode the server's connect if that came first.
+fn transfer_start(channel: &DataChannel, origin: f64) -> Option<f64> {
+    let active = matches!(channel.origin, DataOrigin::Active { .. });
+    follow::in_time_order(&channel.session, origin)
+        .into_iter()
+        .find(|(_, e)| {
+            e.direction != Direction::Event
+                || (active && matches!(e.kind, EventKind::Connected { .. }))
+        })
+        .map(|(t, _)| t)
+}
+
 /// Builds the view of `lab`; `server_label` names the control connection's
 /// server in the timeline.
 pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
     let (server, local) = lab.addresses.unzip();
     let mut conversation = FtpConversation::with_addresses(server, local);
-    let items = follow::follow(&lab.control, &mut conversation);
-    let (control_lanes, control_arrows) = follow::timeline(&items, server_label);
+    let origin = follow::origin(
+        std::iter::once(&lab.control).chain(lab.channels.iter().map(|c| &c.session)),
+    );
+    let items = follow::follow_from(&lab.control, &mut conversation, origin);
+    let (control_lanes, control_arrows) = follow::timeline(&lab.control, &items, server_label);
+    let announced = announcement_times(lab, &items, origin);
     let mut arrows: Vec<Arrow> = (*control_arrows).clone();
     for arrow in &mut arrows {
         if let Some(id) = arrow.message {
+            if let Some(t) = announced.get(&id) {
+                arrow.t_ms = *t;
+            }
             arrow.message = Some(Pick::Control(id).id());
         }
     }
     let mut lanes: Vec<Lane> = (*control_lanes).clone();
-    if let Some(l) = lanes.get_mut(1) {
+    for l in lanes.iter_mut().skip(1) {
         l.label = format!("control: {}", l.label);
     }
     let mut rows = Vec::new();
@@ -225,7 +278,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
                 let pick = Pick::Control(*id);
                 messages.push((pick, message.clone()));
                 rows.push(Row {
-                    t_ms: item.time(),
+                    t_ms: announced.get(id).copied().unwrap_or_else(|| item.time()),
                     lane: RowLane::Control,
                     kind: RowKind::Message {
                         pick,
@@ -250,14 +303,10 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
             label: lane_label(channel),
         });
         let n = channel.number;
-        let offset = channel.session.epoch() - lab.control.epoch();
-        for entry in channel
-            .session
-            .entries
-            .iter()
-            .filter(|e| e.direction == Direction::Event)
+        for (t, entry) in follow::in_time_order(&channel.session, origin)
+            .into_iter()
+            .filter(|(_, e)| e.direction == Direction::Event)
         {
-            let t = entry.t_ms + offset;
             rows.push(Row {
                 t_ms: t,
                 lane: RowLane::Data(n),
@@ -321,7 +370,7 @@ pub fn build(lab: &FtpLab, server_label: &str) -> FtpView {
             (Direction::Received, Pick::DataIn(n)),
             (Direction::Sent, Pick::DataOut(n)),
         ] {
-            let Some(message) = data_message(channel, direction, offset) else {
+            let Some(message) = data_message(channel, direction, origin) else {
                 continue;
             };
             let (from, to, t) = match message.sender {
@@ -376,6 +425,8 @@ mod tests {
             connect_ms: 0.1,
             t_ms: None,
             recording: None,
+            started_us: None,
+            at_us: None,
         }
     }
 
@@ -389,6 +440,7 @@ mod tests {
                 by: ClosedBy::Peer,
                 reason: "FIN".into(),
                 t_ms: None,
+                at_us: None,
             },
             at,
         }
@@ -607,6 +659,249 @@ mod tests {
                 .any(|a| a.kind == ArrowKind::Data && (a.from, a.to) == (0, 3))
         );
         assert!(view.message(Pick::DataIn(2)).is_none());
+    }
+
+    /// Where data connection `number` (or the control connection, for
+    /// `None`) gets an action.
+    fn on(lab: &mut FtpLab, number: Option<usize>, action: SessionAction) {
+        lab.apply(match number {
+            None => FtpAction::Control(action),
+            Some(number) => FtpAction::Data { number, action },
+        });
+    }
+
+    /// Bytes from the server read at `at_us` by the relay, reaching the
+    /// page at `at`, as the relay link delivers them: the stamp, then them.
+    fn read(lab: &mut FtpLab, number: Option<usize>, bytes: &[u8], at_us: u64, at: f64) {
+        let stamp = RelayMessage::Data {
+            at_us,
+            len: bytes.len(),
+        };
+        on(lab, number, SessionAction::Relay { message: stamp, at });
+        let bytes = bytes.to_vec();
+        on(lab, number, SessionAction::Received { bytes, at });
+    }
+
+    fn stamped_connected(peer: &str, started_us: u64, at: f64) -> SessionAction {
+        SessionAction::Relay {
+            message: RelayMessage::Connected {
+                transport: Transport::Tcp,
+                target: Some("ftp".into()),
+                peer: peer.into(),
+                local: "127.0.0.1:50000".into(),
+                connect_ms: 0.05,
+                t_ms: None,
+                recording: None,
+                started_us: Some(started_us),
+                at_us: Some(started_us + 50),
+            },
+            at,
+        }
+    }
+
+    fn stamped_closed(at_us: u64, at: f64) -> SessionAction {
+        SessionAction::Relay {
+            message: RelayMessage::Closed {
+                by: ClosedBy::Peer,
+                reason: "FIN".into(),
+                t_ms: None,
+                at_us: Some(at_us),
+            },
+            at,
+        }
+    }
+
+    /// A control connection, logged in, its data connection 1 opened from
+    /// `origin` and LIST sent, every event stamped by the relay (µs).
+    fn stamped_listing(origin: DataOrigin) -> FtpLab {
+        let mut lab = FtpLab::default();
+        let ftp = "ftp".to_string();
+        on(
+            &mut lab,
+            None,
+            SessionAction::Connecting {
+                target: ftp,
+                at: 1000.0,
+            },
+        );
+        on(
+            &mut lab,
+            None,
+            stamped_connected("127.0.0.1:2121", 50_000, 1001.0),
+        );
+        read(&mut lab, None, b"230 logged in\r\n", 50_200, 1002.0);
+        lab.apply(FtpAction::OpenData {
+            number: 1,
+            origin,
+            at: 1003.0,
+        });
+        let list = b"LIST\r\n".to_vec();
+        on(
+            &mut lab,
+            None,
+            SessionAction::Sent {
+                bytes: list,
+                at: 1004.0,
+            },
+        );
+        let sent = RelayMessage::Sent {
+            at_us: 50_900,
+            len: 6,
+            fin: false,
+        };
+        on(
+            &mut lab,
+            None,
+            SessionAction::Relay {
+                message: sent,
+                at: 1005.0,
+            },
+        );
+        lab.apply(FtpAction::Claim {
+            number: 1,
+            kind: DataKind::Listing,
+            transfer_type: TransferType::Ascii,
+            upload_name: None,
+        });
+        lab
+    }
+
+    /// The position among the rows, and among the arrows, of the control
+    /// reply that starts with `code`, or of the listing for `None`.
+    fn place(view: &FtpView, code: Option<&[u8]>) -> (usize, usize) {
+        let pick = match code {
+            None => Pick::DataIn(1),
+            Some(code) => {
+                let found = view
+                    .messages
+                    .iter()
+                    .find(|(_, m)| m.bytes.starts_with(code));
+                found.expect("the reply is shown").0
+            }
+        };
+        let row = view
+            .rows
+            .iter()
+            .position(|r| matches!(&r.kind, RowKind::Message { pick: p, .. } if *p == pick));
+        let arrow = view
+            .arrows
+            .iter()
+            .position(|a| a.message == Some(pick.id()));
+        (row.expect("a row"), arrow.expect("an arrow"))
+    }
+
+    #[test]
+    fn passive_226_is_drawn_after_the_listing_it_closes_though_it_reached_the_page_first() {
+        let mut lab = stamped_listing(DataOrigin::Passive {
+            port: 21001,
+            arithmetic: None,
+        });
+        on(
+            &mut lab,
+            Some(1),
+            stamped_connected("127.0.0.1:21001", 50_700, 1006.0),
+        );
+        read(
+            &mut lab,
+            None,
+            b"150 Here comes the listing\r\n",
+            51_000,
+            1007.0,
+        );
+        // The control WebSocket delivers the 226 ten milliseconds before the
+        // data WebSocket delivers the listing the server sent before it.
+        read(&mut lab, None, b"226 Transfer complete\r\n", 51_300, 1011.0);
+        read(
+            &mut lab,
+            Some(1),
+            b"-rw-r--r-- 1 ftp ftp 5 a\r\n",
+            51_100,
+            1021.0,
+        );
+        on(&mut lab, Some(1), stamped_closed(51_200, 1022.0));
+        let view = build(&lab, "ftp (127.0.0.1:2121)");
+        let (listing, transfer_complete) = (place(&view, None), place(&view, Some(b"226")));
+        assert!(listing.0 < transfer_complete.0, "rows: listing, then 226");
+        assert!(listing.1 < transfer_complete.1, "arrows: listing, then 226");
+        // Times count from the earliest event (the control connection's
+        // connect, at 50 000 µs on the relay's clock).
+        let data = view.message(Pick::DataIn(1)).unwrap();
+        assert!((data.last_ms - 1.1).abs() < 1e-9, "{}", data.last_ms);
+    }
+
+    #[test]
+    fn a_125_read_with_the_226_in_one_chunk_is_still_drawn_before_the_data() {
+        let mut lab = stamped_listing(DataOrigin::Passive {
+            port: 21001,
+            arithmetic: None,
+        });
+        on(
+            &mut lab,
+            Some(1),
+            stamped_connected("127.0.0.1:21001", 50_700, 1006.0),
+        );
+        read(
+            &mut lab,
+            Some(1),
+            b"-rw-r--r-- 1 ftp ftp 5 a\r\n",
+            51_100,
+            1007.0,
+        );
+        on(&mut lab, Some(1), stamped_closed(51_200, 1008.0));
+        // Both replies in one read, stamped when the 226 came.
+        let replies = b"125 Transfer starting\r\n226 Transfer complete\r\n";
+        read(&mut lab, None, replies, 51_300, 1009.0);
+        let view = build(&lab, "ftp (127.0.0.1:2121)");
+        let starting = place(&view, Some(b"125"));
+        let listing = place(&view, None);
+        let transfer_complete = place(&view, Some(b"226"));
+        assert!(starting.0 < listing.0 && listing.0 < transfer_complete.0);
+        assert!(starting.1 < listing.1 && listing.1 < transfer_complete.1);
+    }
+
+    #[test]
+    fn active_150_is_drawn_before_the_data_though_it_reached_the_page_after() {
+        let mut lab = stamped_listing(DataOrigin::Active {
+            addr: "127.0.0.1:40555".into(),
+        });
+        // The server says 150, then connects and sends; the page hears the
+        // data connection first. The relay's listener took the connection
+        // after its data came in (a busy relay): the set-up is still drawn
+        // before the data.
+        on(
+            &mut lab,
+            Some(1),
+            stamped_connected("127.0.0.1:20", 51_200, 1010.0),
+        );
+        read(
+            &mut lab,
+            Some(1),
+            b"-rw-r--r-- 1 ftp ftp 5 a\r\n",
+            51_150,
+            1011.0,
+        );
+        on(&mut lab, Some(1), stamped_closed(51_260, 1012.0));
+        read(
+            &mut lab,
+            None,
+            b"150 Opening data connection\r\n",
+            51_000,
+            1020.0,
+        );
+        read(&mut lab, None, b"226 Transfer complete\r\n", 51_300, 1021.0);
+        let view = build(&lab, "ftp (127.0.0.1:2121)");
+        let opening = place(&view, Some(b"150"));
+        let listing = place(&view, None);
+        let transfer_complete = place(&view, Some(b"226"));
+        assert!(opening.0 < listing.0 && listing.0 < transfer_complete.0);
+        assert!(opening.1 < listing.1 && listing.1 < transfer_complete.1);
+        // The server's connect to the page is drawn after the 150 too.
+        let connect = view
+            .arrows
+            .iter()
+            .position(|a| a.kind == ArrowKind::Connect && a.from == 2)
+            .unwrap();
+        assert!(opening.1 < connect && connect < listing.1);
     }
 
     #[test]
