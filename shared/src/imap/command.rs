@@ -225,7 +225,7 @@ fn read_command(message: &[u8], syntax: &mut CommandSyntax) -> Result<Command, S
         )
         .cite("RFC 9051 §6.4.9"));
     }
-    syntax.arguments = r.nodes_to_line_end(false)?;
+    r.read_nodes(false, &mut syntax.arguments)?;
     syntax.end = Some(r.line_end()?);
     if r.pos < message.len() {
         return Err(SyntaxError::new(

@@ -2,7 +2,8 @@
 //! the data formats ([`syntax`]: atoms, quoted strings, literals, lists,
 //! sequence sets), the framer that understands literals ([`frame`]),
 //! commands ([`command`], their argument grammar in [`args`]) and responses
-//! ([`response`], untagged data in [`data`]) with their wire forms.
+//! ([`response`], untagged data in [`data`]) with their wire forms, and the
+//! dissectors ([`dissect`]).
 //!
 //! Callers frame first (`frame::next_command` / `frame::next_response`, with
 //! limits checked before any byte is taken), then parse or dissect the whole
@@ -11,6 +12,7 @@
 pub mod args;
 pub mod command;
 pub mod data;
+pub mod dissect;
 pub mod frame;
 pub mod response;
 pub mod syntax;

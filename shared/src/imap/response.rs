@@ -259,7 +259,7 @@ fn untagged(r: &mut Reader, syntax: &mut ResponseSyntax) -> Result<Response, Syn
         .cite("RFC 9051 §7"));
     }
     let name = text(r.bytes, name).to_ascii_uppercase();
-    syntax.arguments = r.nodes_to_line_end(false)?;
+    r.read_nodes(false, &mut syntax.arguments)?;
     let arguments: Vec<Value> = syntax.arguments.iter().map(|n| n.value(r.bytes)).collect();
     crate::imap::data::check(number, &name, &arguments).map_err(|message| {
         let span = syntax

@@ -272,11 +272,18 @@ impl<'a> Reader<'a> {
     /// Reads items separated by single spaces up to the end of the line.
     pub fn nodes_to_line_end(&mut self, in_code: bool) -> Result<Vec<Node>, SyntaxError> {
         let mut nodes = Vec::new();
+        self.read_nodes(in_code, &mut nodes)?;
+        Ok(nodes)
+    }
+
+    /// [`Reader::nodes_to_line_end`] into `out`, which keeps the items read
+    /// before an error (the dissector shows them).
+    pub fn read_nodes(&mut self, in_code: bool, out: &mut Vec<Node>) -> Result<(), SyntaxError> {
         while !self.at_line_end() {
             self.space()?;
-            nodes.push(self.node(0, in_code)?);
+            out.push(self.node(0, in_code)?);
         }
-        Ok(nodes)
+        Ok(())
     }
 
     fn list(&mut self, depth: usize, in_code: bool) -> Result<Node, SyntaxError> {
