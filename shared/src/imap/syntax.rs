@@ -393,6 +393,16 @@ impl<'a> Reader<'a> {
             )
             .cite("RFC 9051 §4.3"));
         }
+        let data = &self.bytes[data_start..data_end as usize];
+        if let Some(nul) = data.iter().position(|&b| b == 0) {
+            let at = data_start + nul;
+            return Err(SyntaxError::new(
+                ErrorKind::Literal,
+                Span::new(at, at + 1),
+                "a NUL byte in a literal: literals carry CHAR8, bytes 1 to 255",
+            )
+            .cite("RFC 9051 §4.3"));
+        }
         self.pos = data_end as usize;
         Ok(Node {
             span: Span::new(start, self.pos),
@@ -597,6 +607,7 @@ mod tests {
         assert_eq!(kind(b"a b"), ErrorKind::MissingCrlf);
         assert_eq!(kind(b"a\n"), ErrorKind::MissingCrlf);
         assert_eq!(kind(b"{5}\r\nab\r\n"), ErrorKind::Literal);
+        assert_eq!(kind(b"{2}\r\na\0\r\n"), ErrorKind::Literal);
         let deep = format!("{}{}\r\n", "(".repeat(40), ")".repeat(40));
         assert_eq!(kind(deep.as_bytes()), ErrorKind::TooDeep);
         assert_eq!(kind(b"\"open\r\n"), ErrorKind::Syntax);
