@@ -1,0 +1,96 @@
+//! Fuzz bodies for IMAP: the framer, the command and response parsers and
+//! the dissectors over any bytes. Each message the framer delimits is
+//! dissected within its bounds; one that parses writes back to bytes that
+//! parse to the same, frame whole, have only partial strict prefixes, and
+//! dissect with every byte covered.
+
+use super::check;
+use crate::imap::command::{Command, ImapState};
+use crate::imap::dissect::{dissect_command, dissect_command_in, dissect_response};
+use crate::imap::frame::{FrameError, Framed, Limits, next_command, next_response};
+use crate::imap::response::Response;
+use crate::imap::syntax::SyntaxError;
+
+/// Small limits, so that the fuzzer reaches them with small inputs.
+const LIMITS: Limits = Limits {
+    line: 200,
+    literal: 300,
+    message: 1000,
+};
+
+/// Written messages longer than this are not cut at every byte (the check
+/// is quadratic).
+const MAX_PREFIX_CHECK: usize = 1024;
+
+pub fn imap_command(data: &[u8]) {
+    check(&dissect_command(data), data);
+    for state in [
+        ImapState::NotAuthenticated,
+        ImapState::Authenticated,
+        ImapState::Selected,
+        ImapState::Logout,
+    ] {
+        check(&dissect_command_in(data, Some(state)), data);
+    }
+    for message in messages(data, next_command) {
+        check(&dissect_command(message), message);
+        round_trip(message, Command::parse, Command::to_bytes, next_command);
+    }
+}
+
+pub fn imap_response(data: &[u8]) {
+    check(&dissect_response(data), data);
+    for message in messages(data, next_response) {
+        check(&dissect_response(message), message);
+        round_trip(message, Response::parse, Response::to_bytes, next_response);
+    }
+}
+
+type Framer = fn(&[u8], &Limits) -> Result<Framed, FrameError>;
+
+/// The whole messages at the start of `data`, as the framer cuts them.
+fn messages(data: &[u8], frame: Framer) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    while let Ok(Framed::Complete(n)) = frame(rest, &LIMITS) {
+        assert!(n > 0 && n <= rest.len(), "a frame inside the buffer");
+        out.push(&rest[..n]);
+        rest = &rest[n..];
+    }
+    out
+}
+
+fn round_trip<T: PartialEq + std::fmt::Debug>(
+    message: &[u8],
+    parse: fn(&[u8]) -> Result<T, SyntaxError>,
+    write: fn(&T) -> Vec<u8>,
+    frame: Framer,
+) {
+    let Ok(value) = parse(message) else {
+        return;
+    };
+    let wire = write(&value);
+    assert_eq!(
+        parse(&wire).as_ref(),
+        Ok(&value),
+        "{:?}",
+        String::from_utf8_lossy(&wire)
+    );
+    let roomy = Limits {
+        line: wire.len(),
+        literal: wire.len() as u64,
+        message: wire.len(),
+    };
+    assert_eq!(frame(&wire, &roomy), Ok(Framed::Complete(wire.len())));
+    if wire.len() <= MAX_PREFIX_CHECK {
+        for cut in 0..wire.len() {
+            assert!(
+                matches!(
+                    frame(&wire[..cut], &roomy),
+                    Ok(Framed::Partial | Framed::AwaitingContinuation { .. })
+                ),
+                "a strict prefix of {cut} bytes is not partial"
+            );
+        }
+    }
+}
