@@ -5,6 +5,7 @@
 //! dissect with every byte covered.
 
 use super::check;
+use crate::dissect::Dissection;
 use crate::imap::command::{Command, ImapState};
 use crate::imap::dissect::{dissect_command, dissect_command_in, dissect_response};
 use crate::imap::frame::{FrameError, Framed, Limits, next_command, next_response};
@@ -34,7 +35,13 @@ pub fn imap_command(data: &[u8]) {
     }
     for message in messages(data, next_command) {
         check(&dissect_command(message), message);
-        round_trip(message, Command::parse, Command::to_bytes, next_command);
+        round_trip(
+            message,
+            Command::parse,
+            Command::to_bytes,
+            next_command,
+            dissect_command,
+        );
     }
 }
 
@@ -42,7 +49,13 @@ pub fn imap_response(data: &[u8]) {
     check(&dissect_response(data), data);
     for message in messages(data, next_response) {
         check(&dissect_response(message), message);
-        round_trip(message, Response::parse, Response::to_bytes, next_response);
+        round_trip(
+            message,
+            Response::parse,
+            Response::to_bytes,
+            next_response,
+            dissect_response,
+        );
     }
 }
 
@@ -65,6 +78,7 @@ fn round_trip<T: PartialEq + std::fmt::Debug>(
     parse: fn(&[u8]) -> Result<T, SyntaxError>,
     write: fn(&T) -> Vec<u8>,
     frame: Framer,
+    dissect: fn(&[u8]) -> Dissection,
 ) {
     let Ok(value) = parse(message) else {
         return;
@@ -82,6 +96,8 @@ fn round_trip<T: PartialEq + std::fmt::Debug>(
         message: wire.len(),
     };
     assert_eq!(frame(&wire, &roomy), Ok(Framed::Complete(wire.len())));
+    let problems = dissect(&wire).check_invariants(true);
+    assert!(problems.is_empty(), "{problems:?}");
     if wire.len() <= MAX_PREFIX_CHECK {
         for cut in 0..wire.len() {
             assert!(
