@@ -1,10 +1,10 @@
-//! Fuzz bodies for IMAP: the framer, the command and response parsers and
-//! the dissectors over any bytes. Each message the framer delimits is
+//! Fuzz bodies for IMAP: the framer, the command and response parsers,
+//! the dissectors and the server engine over any bytes. Each message the framer delimits is
 //! dissected within its bounds; one that parses writes back to bytes that
 //! parse to the same, frame whole, have only partial strict prefixes, and
 //! dissect with every byte covered.
 
-use super::check;
+use super::{assert_bounded_per_line, check, drive};
 use crate::dissect::Dissection;
 use crate::imap::command::{Command, ImapState};
 use crate::imap::dissect::{dissect_command, dissect_command_in, dissect_response};
@@ -43,6 +43,20 @@ pub fn imap_command(data: &[u8]) {
             dissect_command,
         );
     }
+    server(data);
+}
+
+/// The server engine fed any bytes as one connection: answers bounded per
+/// line (a `+`, a BAD with its reason, a BYE), and closed at the end.
+fn server(data: &[u8]) {
+    let config = crate::imap::ImapServerConfig {
+        limits: LIMITS,
+        max_errors: 20,
+    };
+    let mut server = crate::imap::ImapServer::new(config);
+    let out = drive(&mut server, data);
+    assert_bounded_per_line(&out, data, 256, 1024);
+    assert!(out.close, "the stream ended, so did the session");
 }
 
 pub fn imap_response(data: &[u8]) {

@@ -2,8 +2,9 @@
 //! the data formats ([`syntax`]: atoms, quoted strings, literals, lists,
 //! sequence sets), the framer that understands literals ([`frame`]),
 //! commands ([`command`], their argument grammar in [`args`]) and responses
-//! ([`response`], untagged data in [`data`]) with their wire forms, and the
-//! dissectors ([`dissect`]).
+//! ([`response`], untagged data in [`data`]) with their wire forms, the
+//! dissectors ([`dissect`]), and the server engine ([`server`]), for now
+//! without a mail store.
 //!
 //! Callers frame first (`frame::next_command` / `frame::next_response`, with
 //! limits checked before any byte is taken), then parse or dissect the whole
@@ -15,9 +16,11 @@ pub mod data;
 pub mod dissect;
 pub mod frame;
 pub mod response;
+pub mod server;
 pub mod syntax;
 
 pub use command::{Command, ImapState, Verb};
 pub use frame::{Framed, Limits};
 pub use response::{Response, Status};
+pub use server::{ImapServer, ImapServerConfig};
 pub use syntax::Value;
