@@ -490,7 +490,9 @@ fn atom_field(bytes: &[u8], span: Span, role: Option<&str>) -> Field {
             .help("NIL: no value, not the string \"NIL\" (RFC 9051 §4.5).");
     }
     match role {
-        Some("Sequence set" | "UID set") => sequence_field(&text, span, role.unwrap_or_default()),
+        Some("Sequence set" | "UID set") => {
+            sequence_field(bytes, &text, span, role.unwrap_or_default())
+        }
         Some("Flag") => Field::new("Flag", span, text.clone()).help(flag_help(&text)),
         Some("Fetch item") => Field::new("Fetch item", span, text.clone()).help(fetch_help(&text)),
         Some("Password") => Field::new("Password", span, "••••••").help(
@@ -507,7 +509,9 @@ fn atom_field(bytes: &[u8], span: Span, role: Option<&str>) -> Field {
     }
 }
 
-fn sequence_field(text: &str, span: Span, role: &str) -> Field {
+/// A sequence set with a field per number or range; the commas between
+/// them are separators.
+fn sequence_field(bytes: &[u8], text: &str, span: Span, role: &str) -> Field {
     let help = if role == "UID set" {
         "Unique identifiers: stay the same across sessions (RFC 9051 §2.3.1.1); ranges with ':', \
          '*' for the largest, elements separated by ','."
@@ -536,18 +540,7 @@ fn sequence_field(text: &str, span: Span, role: &str) -> Field {
         })
         .collect::<Vec<_>>();
     if ranges.len() > 1 || ranges.iter().any(|r| r.last.is_some()) {
-        field.children = children;
-        let leaf_gaps = cover(&[], span, std::mem::take(&mut field.children));
-        field.children = leaf_gaps
-            .into_iter()
-            .map(|mut f| {
-                if f.name == "Text" || f.name == "Separator" {
-                    f.name = "Separator".into();
-                    f.value = ",".into();
-                }
-                f
-            })
-            .collect();
+        field.children = cover(bytes, span, children);
     }
     field
 }
@@ -716,6 +709,8 @@ mod tests {
         assert_eq!(d.find("Tag").unwrap().value, "A654");
         assert_eq!(d.find("Range").unwrap().value, "2 to 4");
         assert_eq!(d.find("Number").unwrap().value, "7");
+        let comma = d.find("Separator").unwrap();
+        assert_eq!((comma.span, comma.value.as_str()), (Span::new(14, 15), ","));
         let items: Vec<_> = d.walk().filter(|f| f.name == "Fetch item").collect();
         assert_eq!(items.len(), 2);
         assert!(items[1].help.as_ref().unwrap().contains("sets \\Seen"));
