@@ -89,7 +89,9 @@ pub fn dissect_command_in(bytes: &[u8], state: Option<ImapState>) -> Dissection 
         )
         .with_children(delimit(cover(message, whole, children))),
     );
-    if let Err(e) = &parsed.command {
+    if let Err(e) = &parsed.command
+        && !refused_literal(&d, e)
+    {
         d.diagnostics
             .push(syntax_diagnostic(e, end, "the server answers BAD"));
     }
@@ -153,7 +155,9 @@ pub fn dissect_response(bytes: &[u8]) -> Dissection {
         )
         .with_children(delimit(cover(message, whole, children))),
     );
-    if let Err(e) = &parsed.response {
+    if let Err(e) = &parsed.response
+        && !refused_literal(&d, e)
+    {
         d.diagnostics.push(syntax_diagnostic(
             e,
             end,
@@ -195,6 +199,11 @@ fn frame(bytes: &[u8], framed: Result<Framed, FrameError>, d: &mut Dissection) -
                 )
                 .reference(reference),
             );
+            if let FrameError::LiteralTooLarge { span, .. } = e {
+                // The line that announces it is whole: dissect up to its end.
+                let lf = bytes[span.end..].iter().position(|&b| b == b'\n');
+                return Some(lf.map_or(bytes.len(), |lf| span.end + lf + 1));
+            }
             d.fields.push(Field::new(
                 "Refused message",
                 Span::new(0, bytes.len()),
@@ -203,6 +212,11 @@ fn frame(bytes: &[u8], framed: Result<Framed, FrameError>, d: &mut Dissection) -
             None
         }
     }
+}
+
+/// Whether `e` is about a literal the framer already refused as too large.
+fn refused_literal(d: &Dissection, e: &SyntaxError) -> bool {
+    e.kind == ErrorKind::Literal && d.diagnostics.iter().any(|x| x.span.start == e.span.start)
 }
 
 fn syntax_diagnostic(e: &SyntaxError, end: usize, consequence: &str) -> Diagnostic {
@@ -785,6 +799,9 @@ mod tests {
         assert!(errors(&partial).is_empty());
         assert_eq!(partial.diagnostics[0].severity, Severity::Warning);
         assert!(partial.diagnostics[0].message.contains("not complete"));
+        let big = dissect_command(b"a APPEND INBOX {99999999}\r\nabc");
+        assert_eq!(big.find("Tag").unwrap().value, "a");
+        assert_eq!(errors(&big).len(), 1, "{:?}", big.diagnostics);
         let d = dissect_response(b"* OK [ALERT oops\r\n");
         assert!(!errors(&d).is_empty());
     }
