@@ -87,6 +87,16 @@ pub const KINDS: &[Kind] = &[
         dissect: crate::pop3::dissect::dissect_reply,
     },
     Kind {
+        name: "imap-command",
+        description: "one IMAP command (a001 LOGIN, SELECT, FETCH, ...), its literals included",
+        dissect: crate::imap::dissect::dissect_command,
+    },
+    Kind {
+        name: "imap-response",
+        description: "one IMAP response (tagged OK/NO/BAD, untagged * data, + continuation)",
+        dissect: crate::imap::dissect::dissect_response,
+    },
+    Kind {
         name: "mail",
         description: "a whole Internet message (RFC 5322 header and body, MIME parts)",
         dissect: crate::mail::dissect::dissect,
@@ -135,6 +145,10 @@ mod tests {
             "HELO crepes.fr"
         );
         assert_eq!(dissect("pop3-reply", b"+OK\r\n").unwrap().summary, "+OK");
+        assert_eq!(
+            dissect("imap-response", b"* 3 EXISTS\r\n").unwrap().summary,
+            "* 3 EXISTS"
+        );
         assert!(
             dissect("mail", b"Subject: x\r\n\r\n")
                 .unwrap()

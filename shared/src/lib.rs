@@ -24,6 +24,7 @@ pub mod ftp;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod http;
+pub mod imap;
 pub mod kinds;
 pub mod line;
 pub mod mail;

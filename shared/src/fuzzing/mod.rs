@@ -19,6 +19,7 @@ use crate::engine::{Drained, Engine, Millis};
 mod dns;
 mod ftp;
 mod http;
+mod imap;
 mod line;
 mod mime;
 mod pop3;
@@ -69,6 +70,14 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "pop3_server",
         body: pop3::pop3_server,
+    },
+    Target {
+        name: "imap_command",
+        body: imap::imap_command,
+    },
+    Target {
+        name: "imap_response",
+        body: imap::imap_response,
     },
     Target {
         name: "mail",

@@ -28,6 +28,7 @@ pub fn all() -> Vec<Seed> {
     lines(&mut seeds);
     http(&mut seeds);
     mail(&mut seeds);
+    imap(&mut seeds);
     ftp(&mut seeds);
     dns(&mut seeds);
     relay_protocol(&mut seeds);
@@ -230,6 +231,23 @@ fn mail(seeds: &mut Seeds) {
             output,
         );
     }
+}
+
+fn imap(seeds: &mut Seeds) {
+    seeds.fixtures(&["imap_command"], "imap", ".imap-command");
+    seeds.fixtures(&["imap_response"], "imap", ".imap-response");
+    let mut session = Vec::new();
+    for (name, command) in fixtures("imap", ".imap-command") {
+        if !name.starts_with("bad-") {
+            session.extend_from_slice(&command);
+        }
+    }
+    seeds.add(&["imap_command"], "all-commands", session);
+    let mut responses = Vec::new();
+    for (_, response) in fixtures("imap", ".imap-response") {
+        responses.extend_from_slice(&response);
+    }
+    seeds.add(&["imap_response"], "all-responses", responses);
 }
 
 fn ftp(seeds: &mut Seeds) {

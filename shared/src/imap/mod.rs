@@ -1,0 +1,26 @@
+//! IMAP (IMAP4rev2, RFC 9051, with IMAP4rev1 clients per RFC 3501 accepted):
+//! the data formats ([`syntax`]: atoms, quoted strings, literals, lists,
+//! sequence sets), the framer that understands literals ([`frame`]),
+//! commands ([`command`], their argument grammar in [`args`]) and responses
+//! ([`response`], untagged data in [`data`]) with their wire forms, the
+//! dissectors ([`dissect`]), and the server engine ([`server`]), for now
+//! without a mail store.
+//!
+//! Callers frame first (`frame::next_command` / `frame::next_response`, with
+//! limits checked before any byte is taken), then parse or dissect the whole
+//! message, literals included.
+
+pub mod args;
+pub mod command;
+pub mod data;
+pub mod dissect;
+pub mod frame;
+pub mod response;
+pub mod server;
+pub mod syntax;
+
+pub use command::{Command, ImapState, Verb};
+pub use frame::{Framed, Limits};
+pub use response::{Response, Status};
+pub use server::{ImapServer, ImapServerConfig};
+pub use syntax::Value;

@@ -1,0 +1,478 @@
+//! The IMAP server engine, for now the parts that need no mail store
+//! (RFC 9051 §6.1, §6.2.1, §6.3.1, RFC 2971): the greeting, CAPABILITY,
+//! NOOP, LOGOUT, ID and ENABLE; STARTTLS refused with the reason (the lab
+//! has no TLS); BAD for what does not parse, NO for a command in the wrong
+//! state and for the commands that need the mail store, which this engine
+//! does not have yet.
+//!
+//! Input is framed with [`super::frame`]: a synchronising literal gets one
+//! `+` continuation, a literal over the limit is refused before any of its
+//! bytes are read, and an over-long line is dropped up to its LF and
+//! answered once. Time is not used: the engine has no deadline.
+
+use crate::engine::{Engine, Millis, Output};
+use crate::imap::command::{Command, ImapState, Verb, parse_command};
+use crate::imap::frame::{FrameError, Framed, Limits, next_command};
+use crate::imap::response::{Code, Response, Status};
+use crate::imap::syntax::Value;
+use std::collections::VecDeque;
+
+/// What CAPABILITY announces: only what this engine does.
+pub const CAPABILITIES: &[&str] = &["IMAP4rev2", "IMAP4rev1", "LITERAL-", "ENABLE", "ID"];
+
+/// Settings of the IMAP server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapServerConfig {
+    pub limits: Limits,
+    /// Commands answered BAD before the server says BYE and closes.
+    pub max_errors: usize,
+}
+
+impl Default for ImapServerConfig {
+    fn default() -> Self {
+        ImapServerConfig {
+            limits: Limits::default(),
+            max_errors: 20,
+        }
+    }
+}
+
+/// What the server reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImapServerEvent {
+    /// A command was completed with this status.
+    Answered {
+        command: String,
+        status: Status,
+    },
+    State(ImapState),
+}
+
+/// One IMAP server connection.
+pub struct ImapServer {
+    config: ImapServerConfig,
+    state: ImapState,
+    buffer: Vec<u8>,
+    /// Where the data of the literal already answered with `+` starts.
+    continued_at: Option<usize>,
+    /// A line went over the limit: its bytes are dropped up to its LF.
+    discarding: bool,
+    outputs: VecDeque<Output<ImapServerEvent>>,
+    errors: usize,
+    closed: bool,
+}
+
+impl ImapServer {
+    /// A new connection; the greeting is ready to be polled.
+    pub fn new(config: ImapServerConfig) -> ImapServer {
+        let mut s = ImapServer {
+            config,
+            state: ImapState::NotAuthenticated,
+            buffer: Vec::new(),
+            continued_at: None,
+            discarding: false,
+            outputs: VecDeque::new(),
+            errors: 0,
+            closed: false,
+        };
+        let capability = CAPABILITIES.join(" ");
+        s.send(&untagged(
+            Status::Ok,
+            Some(("CAPABILITY", Some(capability))),
+            "wirelab IMAP server ready",
+        ));
+        s.outputs
+            .push_back(Output::Event(ImapServerEvent::State(s.state)));
+        s
+    }
+
+    pub fn state(&self) -> ImapState {
+        self.state
+    }
+
+    fn send(&mut self, response: &Response) {
+        self.outputs
+            .push_back(Output::Transmit(response.to_bytes()));
+    }
+
+    fn complete(&mut self, tag: &str, verb: &str, status: Status, code: Option<&str>, text: &str) {
+        self.send(&Response::Status {
+            tag: Some(tag.to_string()),
+            status,
+            code: code.map(|name| Code {
+                name: name.into(),
+                text: None,
+            }),
+            text: text.into(),
+        });
+        self.outputs
+            .push_back(Output::Event(ImapServerEvent::Answered {
+                command: verb.into(),
+                status,
+            }));
+    }
+
+    fn set_state(&mut self, state: ImapState) {
+        if state != self.state {
+            self.state = state;
+            self.outputs
+                .push_back(Output::Event(ImapServerEvent::State(state)));
+        }
+    }
+
+    fn close(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            self.buffer.clear();
+            self.outputs.push_back(Output::Close);
+        }
+    }
+
+    fn bye(&mut self, code: Option<&str>, text: &str) {
+        self.send(&untagged(Status::Bye, code.map(|c| (c, None)), text));
+        self.set_state(ImapState::Logout);
+        self.close();
+    }
+
+    fn process(&mut self) {
+        while !self.closed {
+            if self.discarding && !self.drop_rest_of_line() {
+                return;
+            }
+            match next_command(&self.buffer, &self.config.limits) {
+                Ok(Framed::Complete(n)) => {
+                    let message: Vec<u8> = self.buffer.drain(..n).collect();
+                    self.continued_at = None;
+                    self.answer(&message);
+                }
+                Ok(Framed::AwaitingContinuation { at, .. }) => {
+                    if self.continued_at != Some(at) {
+                        self.continued_at = Some(at);
+                        self.send(&Response::Continuation {
+                            text: "Ready for literal data".into(),
+                        });
+                    }
+                    return;
+                }
+                Ok(Framed::Partial) => return,
+                Err(e) => self.refuse(e),
+            }
+        }
+    }
+
+    /// Drops bytes up to the LF of an over-long line; whether it came.
+    fn drop_rest_of_line(&mut self) -> bool {
+        match self.buffer.iter().position(|&b| b == b'\n') {
+            Some(lf) => {
+                self.buffer.drain(..=lf);
+                self.discarding = false;
+                true
+            }
+            None => {
+                self.buffer.clear();
+                false
+            }
+        }
+    }
+
+    /// Answers a message the limits refuse, before reading its bytes.
+    fn refuse(&mut self, error: FrameError) {
+        let tag = leading_tag(&self.buffer);
+        match error {
+            FrameError::LiteralTooLarge { span, .. }
+                if self.buffer.get(span.end.saturating_sub(2)) != Some(&b'+') =>
+            {
+                // Synchronising: the client waits for "+", which never comes,
+                // so the literal's bytes are never sent.
+                let text = format!("{error}: refused before any of it is sent");
+                self.complete(&tag, "(too big)", Status::Bad, Some("TOOBIG"), &text);
+                self.errors += 1;
+                self.continued_at = None;
+                // The framer checked the size once the line had ended.
+                let lf = self.buffer[span.end..].iter().position(|&b| b == b'\n');
+                let end = lf.map_or(self.buffer.len(), |lf| span.end + lf + 1);
+                self.buffer.drain(..end);
+            }
+            FrameError::LineTooLong { .. } => {
+                let text = format!("{error}: dropped");
+                self.complete(&tag, "(too long)", Status::Bad, Some("TOOBIG"), &text);
+                self.errors += 1;
+                self.discarding = true;
+            }
+            // A non-synchronising literal's bytes come anyway and cannot be
+            // told from commands; a message over the limit cannot be skipped.
+            _ => self.bye(Some("TOOBIG"), &format!("{error}: closing the connection")),
+        }
+        if self.errors >= self.config.max_errors {
+            self.bye(None, "too many bad commands, closing the connection");
+        }
+    }
+
+    fn answer(&mut self, message: &[u8]) {
+        let parsed = parse_command(message);
+        let command = match parsed.command {
+            Ok(command) => command,
+            Err(e) => {
+                let tag = parsed
+                    .syntax
+                    .tag
+                    .map(|t| String::from_utf8_lossy(t.slice(message)).into_owned())
+                    .unwrap_or_else(|| "*".into());
+                self.complete(
+                    &tag,
+                    "(malformed)",
+                    Status::Bad,
+                    None,
+                    &format!("{e} ({})", e.reference),
+                );
+                self.errors += 1;
+                if self.errors >= self.config.max_errors {
+                    self.bye(None, "too many bad commands, closing the connection");
+                }
+                return;
+            }
+        };
+        let name = command.verb.name();
+        if !command.verb.valid_in(self.state) {
+            let text = format!(
+                "{name} is not valid in the {} state (RFC 9051 §3)",
+                self.state.label()
+            );
+            self.complete(&command.tag, name, Status::No, None, &text);
+            return;
+        }
+        self.run(&command);
+    }
+
+    fn run(&mut self, c: &Command) {
+        let name = c.verb.name();
+        match c.verb {
+            Verb::Capability => {
+                let caps = CAPABILITIES
+                    .iter()
+                    .map(|c| Value::Atom((*c).into()))
+                    .collect();
+                self.send(&data("CAPABILITY", caps));
+                self.complete(&c.tag, name, Status::Ok, None, "CAPABILITY completed");
+            }
+            Verb::Noop => self.complete(&c.tag, name, Status::Ok, None, "NOOP completed"),
+            Verb::Logout => {
+                self.send(&untagged(
+                    Status::Bye,
+                    None,
+                    "wirelab IMAP server logging out",
+                ));
+                self.complete(&c.tag, name, Status::Ok, None, "LOGOUT completed");
+                self.set_state(ImapState::Logout);
+                self.close();
+            }
+            Verb::Id => {
+                let fields = ["name", "wirelab", "version", env!("CARGO_PKG_VERSION")]
+                    .map(|s| Value::Quoted(s.as_bytes().to_vec()));
+                self.send(&data("ID", vec![Value::List(fields.to_vec())]));
+                self.complete(&c.tag, name, Status::Ok, None, "ID completed");
+            }
+            Verb::Enable => {
+                // None of the extensions ENABLE turns on is implemented.
+                self.send(&data("ENABLED", Vec::new()));
+                self.complete(&c.tag, name, Status::Ok, None, "ENABLE completed");
+            }
+            Verb::Starttls => self.complete(
+                &c.tag,
+                name,
+                Status::No,
+                None,
+                "this lab has no TLS: everything, passwords included, crosses the network in \
+                 clear (a real server would offer STARTTLS and refuse LOGIN before it, \
+                 LOGINDISABLED)",
+            ),
+            _ => self.complete(
+                &c.tag,
+                name,
+                Status::No,
+                Some("UNAVAILABLE"),
+                &format!("{name} needs the mail store, which this server does not have yet"),
+            ),
+        }
+    }
+}
+
+/// `* <status> [code] text`.
+fn untagged(status: Status, code: Option<(&str, Option<String>)>, text: &str) -> Response {
+    Response::Status {
+        tag: None,
+        status,
+        code: code.map(|(name, text)| Code {
+            name: name.into(),
+            text,
+        }),
+        text: text.into(),
+    }
+}
+
+/// `* <name> <arguments>`.
+fn data(name: &str, arguments: Vec<Value>) -> Response {
+    Response::Data {
+        number: None,
+        name: name.into(),
+        arguments,
+    }
+}
+
+/// The tag at the start of `buffer`, or `*` when there is none to echo.
+fn leading_tag(buffer: &[u8]) -> String {
+    let end = buffer
+        .iter()
+        .position(|&b| !crate::imap::command::is_tag_char(b))
+        .unwrap_or(buffer.len());
+    if end == 0 || end > 64 || buffer.get(end) != Some(&b' ') {
+        return "*".into();
+    }
+    String::from_utf8_lossy(&buffer[..end]).into_owned()
+}
+
+impl Engine for ImapServer {
+    type Event = ImapServerEvent;
+
+    fn handle_input(&mut self, bytes: &[u8], _now: Millis) {
+        if self.closed {
+            return;
+        }
+        self.buffer.extend_from_slice(bytes);
+        self.process();
+    }
+
+    fn handle_eof(&mut self, _now: Millis) {
+        self.close();
+    }
+
+    fn poll_output(&mut self) -> Output<ImapServerEvent> {
+        self.outputs.pop_front().unwrap_or(Output::Wait(None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::drain;
+
+    fn session(input: &[u8]) -> (String, bool, ImapServer) {
+        let mut server = ImapServer::new(ImapServerConfig::default());
+        server.handle_input(input, Millis(0));
+        let out = drain(&mut server);
+        (
+            String::from_utf8_lossy(&out.bytes()).into_owned(),
+            out.close,
+            server,
+        )
+    }
+
+    #[test]
+    fn greeting_capability_noop_id_logout() {
+        let (text, closed, server) =
+            session(b"a1 CAPABILITY\r\na2 noop\r\na3 ID NIL\r\na4 LOGOUT\r\na5 NOOP\r\n");
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(
+            lines[..9],
+            [
+                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID] wirelab IMAP server ready",
+                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID",
+                "a1 OK CAPABILITY completed",
+                "a2 OK NOOP completed",
+                &format!(
+                    "* ID (\"name\" \"wirelab\" \"version\" \"{}\")",
+                    env!("CARGO_PKG_VERSION")
+                ),
+                "a3 OK ID completed",
+                "* BYE wirelab IMAP server logging out",
+                "a4 OK LOGOUT completed",
+                "",
+            ]
+        );
+        assert!(closed);
+        assert_eq!(server.state(), ImapState::Logout);
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let (text, closed, _) = session(
+            b"a1 STARTTLS\r\na2 FETCH 1 FLAGS\r\na3 ENABLE UTF8=ACCEPT\r\na4 FROB\r\n\
+              a+5 NOOP\r\na6 LOGIN bob hungry\r\n",
+        );
+        assert!(text.contains("a1 NO this lab has no TLS"), "{text}");
+        assert!(
+            text.contains("a2 NO FETCH is not valid in the Not Authenticated state"),
+            "{text}"
+        );
+        assert!(text.contains("a3 NO ENABLE is not valid"), "{text}");
+        assert!(
+            text.contains("a4 BAD \"FROB\" is not an IMAP command"),
+            "{text}"
+        );
+        assert!(text.contains("* BAD the tag holds"), "{text}");
+        assert!(
+            text.contains("a6 NO [UNAVAILABLE] LOGIN needs the mail store"),
+            "{text}"
+        );
+        assert!(!closed);
+    }
+
+    #[test]
+    fn a_synchronising_literal_gets_one_continuation() {
+        let mut server = ImapServer::new(ImapServerConfig::default());
+        drain(&mut server);
+        server.handle_input(b"a1 ID (\"name\" {3}\r\n", Millis(0));
+        assert_eq!(drain(&mut server).bytes(), b"+ Ready for literal data\r\n");
+        server.handle_input(b"ab", Millis(1));
+        assert!(drain(&mut server).bytes().is_empty(), "one + per literal");
+        server.handle_input(b"c)\r\n", Millis(2));
+        let text = String::from_utf8(drain(&mut server).bytes()).unwrap();
+        assert!(text.ends_with("a1 OK ID completed\r\n"), "{text}");
+    }
+
+    #[test]
+    fn oversized_literals_and_endless_lines_are_refused_unread() {
+        let config = ImapServerConfig {
+            limits: Limits {
+                line: 100,
+                literal: 10,
+                message: 1000,
+            },
+            max_errors: 5,
+        };
+        let mut server = ImapServer::new(config.clone());
+        drain(&mut server);
+        server.handle_input(b"a1 LOGIN {3}\r\n", Millis(0));
+        assert_eq!(drain(&mut server).bytes(), b"+ Ready for literal data\r\n");
+        server.handle_input(b"bob {11}\r\na2 NOOP\r\n", Millis(0));
+        let text = String::from_utf8(drain(&mut server).bytes()).unwrap();
+        assert!(
+            text.starts_with("a1 BAD [TOOBIG] a literal of 11 bytes"),
+            "{text}"
+        );
+        assert!(!text.contains('+'), "no + for the refused literal");
+        assert!(text.ends_with("\r\na2 OK NOOP completed\r\n"), "{text}");
+        server.handle_input(&[b'x'; 500], Millis(1));
+        server.handle_input(&[b'x'; 500], Millis(2));
+        server.handle_input(b"\r\na2 NOOP\r\n", Millis(3));
+        let text = String::from_utf8(drain(&mut server).bytes()).unwrap();
+        assert_eq!(
+            text,
+            "* BAD [TOOBIG] a line is longer than 100 bytes: dropped\r\na2 OK NOOP completed\r\n"
+        );
+        let mut server = ImapServer::new(config);
+        drain(&mut server);
+        server.handle_input(b"a1 ID (\"x\" {11+}\r\n", Millis(0));
+        let out = drain(&mut server);
+        assert!(String::from_utf8_lossy(&out.bytes()).starts_with("* BYE [TOOBIG]"));
+        assert!(out.close);
+    }
+
+    #[test]
+    fn too_many_errors_end_the_session() {
+        let (text, closed, _) = session(&b"x FROB\r\n".repeat(30));
+        assert_eq!(text.matches(" BAD ").count(), 20);
+        assert!(text.contains("* BYE too many bad commands"));
+        assert!(closed);
+    }
+}
