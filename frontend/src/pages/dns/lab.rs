@@ -69,6 +69,12 @@ pub struct Exchange {
     /// The reply (the DNS message without the TCP prefix).
     pub reply: Option<Vec<u8>>,
     pub replied_ms: Option<f64>,
+    /// The relay's stamps (microseconds on its one clock): when the query
+    /// met the server's socket, and when the first byte of the reply came
+    /// off it. With both, the round trip is the network's alone, without
+    /// the page's WebSocket to the relay.
+    pub wire_sent_us: Option<u64>,
+    pub wire_reply_us: Option<u64>,
     pub status: Status,
     /// The index of its step in the walk, for steps.
     pub step: Option<usize>,
@@ -97,9 +103,15 @@ impl Exchange {
         self.local.as_deref()?.rsplit(':').next()?.parse().ok()
     }
 
-    /// Round trip from Send to the reply, on the page's clock.
+    /// Round trip of the query: between the relay's stamps where it has
+    /// them (what the wire saw), otherwise from the query's leaving to the
+    /// reply on the page's clock (the in-browser servers).
     pub fn rtt_ms(&self) -> Option<f64> {
-        Some(self.replied_ms? - self.sent_ms)
+        self.replied_ms?;
+        match (self.wire_sent_us, self.wire_reply_us) {
+            (Some(sent), Some(reply)) => Some(reply.saturating_sub(sent) as f64 / 1000.0),
+            _ => Some(self.replied_ms? - self.sent_ms),
+        }
     }
 }
 
@@ -322,6 +334,8 @@ impl DnsLab {
                     received: Vec::new(),
                     reply: None,
                     replied_ms: None,
+                    wire_sent_us: None,
+                    wire_reply_us: None,
                     status: Status::Connecting,
                     step,
                 });
@@ -359,9 +373,22 @@ impl DnsLab {
                     };
                     self.fail(exchange, format!("{who} before replying: {reason}"));
                 }
-                RelayMessage::Listening { .. }
-                | RelayMessage::Data { .. }
-                | RelayMessage::Sent { .. } => {}
+                RelayMessage::Sent { at_us, .. } => {
+                    if let Some(e) = self.exchange_mut(exchange)
+                        && e.wire_sent_us.is_none()
+                    {
+                        e.wire_sent_us = Some(at_us);
+                    }
+                }
+                RelayMessage::Data { at_us, .. } => {
+                    if let Some(e) = self.exchange_mut(exchange)
+                        && e.wire_sent_us.is_some()
+                        && e.wire_reply_us.is_none()
+                    {
+                        e.wire_reply_us = Some(at_us);
+                    }
+                }
+                RelayMessage::Listening { .. } => {}
             },
             LabAction::Data {
                 exchange,
@@ -717,6 +744,65 @@ pub(crate) mod tests {
         lab.apply(LabAction::NewWalk);
         step(&mut lab, "dns-root", Transport::Udp, None, 40.0);
         assert_eq!(lab.walk.as_ref().unwrap().steps.len(), 1);
+    }
+
+    #[test]
+    fn the_round_trip_is_the_wires_where_the_relay_stamped_it() {
+        // Unstamped (an in-browser server): the page's clock, 1 ms.
+        let mut lab = DnsLab::default();
+        step(&mut lab, "dns-root", Transport::Udp, None, 10.0);
+        assert_eq!(lab.exchanges[0].rtt_ms(), Some(1.0));
+
+        let mut lab = DnsLab::default();
+        let query =
+            QuerySpec::new(Name::parse("gaia.cs.umass.edu").unwrap(), RecordType::A, 7).to_bytes();
+        lab.apply(LabAction::Send {
+            target: "dns-root".into(),
+            transport: Transport::Udp,
+            purpose: Purpose::Step,
+            query: query.clone(),
+            zone: None,
+            at: 0.0,
+        });
+        lab.apply(connected(0, 5.0));
+        let mut stamp = |message: RelayMessage, at: f64| {
+            lab.apply(LabAction::Relay {
+                exchange: 0,
+                message,
+                at,
+            })
+        };
+        // A reply stamp before the query's own counts for nothing.
+        stamp(
+            RelayMessage::Data {
+                at_us: 1_000,
+                len: 1,
+            },
+            5.5,
+        );
+        stamp(
+            RelayMessage::Sent {
+                at_us: 2_000_000,
+                len: query.len(),
+                fin: false,
+            },
+            6.0,
+        );
+        stamp(
+            RelayMessage::Data {
+                at_us: 2_040_250,
+                len: 90,
+            },
+            52.0,
+        );
+        let reply = authority("dns-root").answer(&query, Via::Udp).unwrap();
+        lab.apply(LabAction::Data {
+            exchange: 0,
+            bytes: reply,
+            at: 52.0,
+        });
+        // 40.25 ms between the stamps, though the page saw 47 ms.
+        assert_eq!(lab.exchanges[0].rtt_ms(), Some(40.25));
     }
 
     #[test]
