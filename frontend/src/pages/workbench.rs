@@ -182,6 +182,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let transport = target.as_ref().map_or(Transport::Tcp, |t| t.transport);
     let ending_now = lab.ending_for(transport);
     let spec = props.spec.clone();
+    let editor = use_node_ref();
 
     let on_target = {
         let dispatcher = lab.dispatcher();
@@ -191,12 +192,13 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         let conn = conn.clone();
         let target = target.clone();
         let dispatcher = lab.dispatcher();
-        Callback::from(move |_: MouseEvent| {
+        let connect = Callback::from(move |_: MouseEvent| {
             if let Some(t) = &target {
                 dispatcher.dispatch(LineAction::Connect);
                 conn.connect(t);
             }
-        })
+        });
+        callbacks::then_focus(&editor, connect)
     };
     let on_disconnect = {
         let conn = conn.clone();
@@ -255,7 +257,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     };
     let on_next_step = {
         let dispatcher = lab.dispatcher();
-        Callback::from(move |_: MouseEvent| dispatcher.dispatch(LineAction::NextLine))
+        let next = Callback::from(move |_: MouseEvent| dispatcher.dispatch(LineAction::NextLine));
+        callbacks::then_focus(&editor, next)
     };
 
     let session = &conn.session;
@@ -341,7 +344,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                              on_choose={on_choose_dialogue} on_next={on_next_step} />
             }
             <div class="composer">
-                <input type="text" data-testid="editor" class="editor"
+                <input type="text" data-testid="editor" class="editor" ref={editor}
                        placeholder={if can_send { "type a line, Enter sends it" } else { "connect first" }}
                        value={lab.draft.clone()} oninput={on_input} onkeydown={on_key}
                        spellcheck="false" autocomplete="off" />
