@@ -169,6 +169,10 @@ pub struct LineWorkbenchProps {
     /// Shown under the line editor (a compose helper, say).
     #[prop_or_default]
     pub children: Html,
+    /// The target selected until the student picks one, when the page has
+    /// a better first choice than the catalog's first entry.
+    #[prop_or_default]
+    pub first_choice: Option<AttrValue>,
 }
 
 #[function_component(LineWorkbench)]
@@ -178,7 +182,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let conn = props.connection.clone().unwrap_or(own_connection);
     let lab = use_reducer(LineLab::default);
 
-    let target = pick(&targets, lab.chosen.as_deref()).cloned();
+    let chosen = lab.chosen.as_deref().or(props.first_choice.as_deref());
+    let target = pick(&targets, chosen).cloned();
     let transport = target.as_ref().map_or(Transport::Tcp, |t| t.transport);
     let ending_now = lab.ending_for(transport);
     let spec = props.spec.clone();
