@@ -4,7 +4,7 @@
 //! button again; the HTTP editor sends with Ctrl+Enter. Every key goes to
 //! whatever has the focus, as a student's keyboard would.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use wirelab_e2e::{Browser, Lab, key};
 
 const RECEIVED: &str = "[data-testid=\"transcript-entry\"][data-direction=\"received\"]";
@@ -12,10 +12,11 @@ const RECEIVED: &str = "[data-testid=\"transcript-entry\"][data-direction=\"rece
 /// Waits until the element with test id `id` has the focus.
 fn wait_focus(b: &Browser, id: &str) -> Result<()> {
     let mut seen = None;
-    b.wait_until(&format!("the focus on {id} (it is on {seen:?})"), || {
+    b.wait_until(&format!("the focus on {id}"), || {
         seen = b.focused_testid()?;
         Ok((seen.as_deref() == Some(id)).then_some(()))
     })
+    .with_context(|| format!("the focus is on {seen:?}"))
 }
 
 /// Types `line` wherever the focus is, waits until the editor shows it
