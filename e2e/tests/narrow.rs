@@ -94,3 +94,29 @@ fn a_response_its_hex_and_the_timeline_fit_a_phone() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_resolved_name_with_its_trace_and_cache_fits_a_phone() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.browser.set_window_size(390, 844)?;
+    lab.open_online("/dns")?;
+    let b = &lab.browser;
+    // Through the local resolver: the reply, the eight-message figure, the
+    // trace's table and the cache, the widest things the DNS page draws.
+    b.click(&b.testid("mode-recursive")?)?;
+    b.wait_until("the resolver chosen", || {
+        Ok(b.property(&b.testid("target-select")?, "value")?
+            .filter(|v| v == "dns"))
+    })?;
+    b.click(&b.testid("send")?)?;
+    b.wait_attribute("trace-summary", "data-messages", "8")?;
+    let overflow = b.execute(OVERFLOW, vec![])?;
+    let culprits = b.execute(CULPRITS, vec![])?;
+    assert!(
+        overflow.as_i64().is_some_and(|px| px <= 0),
+        "{overflow} px too wide ({culprits})"
+    );
+    Ok(())
+}
