@@ -13,6 +13,9 @@
 //! and [`OfflineSite::open`] (the page alone on a static host).
 #![forbid(unsafe_code)]
 
+mod page;
+pub use page::key;
+
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 use std::net::{SocketAddr, TcpListener};

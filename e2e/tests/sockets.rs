@@ -164,3 +164,23 @@ fn a_classroom_relay_asks_the_student_to_join_first() -> Result<()> {
     assert!(!notice.is_empty());
     Ok(())
 }
+
+#[test]
+fn the_page_opens_on_the_tcp_uppercase_server() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/sockets")?;
+    let b = &lab.browser;
+    let picker = b.testid("target-select")?;
+    b.wait_until("the picker on upper-tcp", || {
+        Ok(b.property(&picker, "value")?.filter(|v| v == "upper-tcp"))
+    })?;
+    // Connect goes where the picker says: a line comes back in upper case.
+    b.click(&b.testid("connect")?)?;
+    b.wait_attribute("conn-state", "data-state", "open")?;
+    b.type_text(&b.testid("editor")?, "first program")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "FIRST PROGRAM")?;
+    Ok(())
+}

@@ -14,7 +14,8 @@ use yew_router::prelude::*;
 #[function_component(App)]
 pub fn app() -> Html {
     let info = use_state(RelayInfo::default);
-    let settings: SettingsHandle = use_state(LabSettings::default);
+    let settings: SettingsHandle = use_state(LabSettings::load);
+    use_effect_with(*settings, |chosen| chosen.save());
     {
         let info = info.clone();
         use_effect_with((), move |_| {

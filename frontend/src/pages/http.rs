@@ -4,6 +4,7 @@
 //! for the next request; the timeline shows each exchange. The page's
 //! state is one reducer, [`HttpLab`].
 
+use crate::callbacks;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
 use crate::components::recording::RecordingLinks;
@@ -102,13 +103,13 @@ pub fn http_page() -> Html {
         let dispatcher = lab.dispatcher();
         Callback::from(move |_: MouseEvent| dispatcher.dispatch(HttpAction::FixLength))
     };
-    let on_send = {
+    let send: Rc<dyn Fn()> = {
         let conn = conn.clone();
         let bytes = lab.draft();
         let target = target.clone();
         let queued = queued.clone();
         let dispatcher = lab.dispatcher();
-        Callback::from(move |_: MouseEvent| {
+        Rc::new(move || {
             if bytes.is_empty() {
                 return;
             }
@@ -122,6 +123,11 @@ pub fn http_page() -> Html {
             }
         })
     };
+    let on_send = {
+        let send = send.clone();
+        Callback::from(move |_: MouseEvent| send())
+    };
+    let on_editor_key = callbacks::ctrl_enter_runs(send);
     let on_connect = {
         let conn = conn.clone();
         let target = target.clone();
@@ -206,7 +212,8 @@ pub fn http_page() -> Html {
                     </div>
                     if let Some(note) = note { <p class="template-note" data-testid="template-note">{ note }</p> }
                     <textarea data-testid="editor" class="editor request-editor" rows="12" spellcheck="false"
-                              value={lab.text.clone()} oninput={on_input} />
+                              title="Ctrl+Enter sends the request"
+                              value={lab.text.clone()} oninput={on_input} onkeydown={on_editor_key} />
                     <div class="toolbar">
                         <button data-testid="send" onclick={on_send} disabled={target.is_none()}>
                             { if state.can_send() { "Send" } else { "Connect and send" } }

@@ -17,7 +17,8 @@ pub fn sockets() -> Html {
                    carries its own address. Try sending before you connect, or to a UDP port with \
                    no server: TCP refuses, UDP stays silent." }
             </p>
-            <LineWorkbench spec={LineSpec::raw()} />
+            // The course's own first program, the TCP uppercase server.
+            <LineWorkbench spec={LineSpec::raw()} first_choice="upper-tcp" />
         </section>
     }
 }

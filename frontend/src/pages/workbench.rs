@@ -169,6 +169,10 @@ pub struct LineWorkbenchProps {
     /// Shown under the line editor (a compose helper, say).
     #[prop_or_default]
     pub children: Html,
+    /// The target selected until the student picks one, when the page has
+    /// a better first choice than the catalog's first entry.
+    #[prop_or_default]
+    pub first_choice: Option<AttrValue>,
 }
 
 #[function_component(LineWorkbench)]
@@ -178,10 +182,12 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let conn = props.connection.clone().unwrap_or(own_connection);
     let lab = use_reducer(LineLab::default);
 
-    let target = pick(&targets, lab.chosen.as_deref()).cloned();
+    let chosen = lab.chosen.as_deref().or(props.first_choice.as_deref());
+    let target = pick(&targets, chosen).cloned();
     let transport = target.as_ref().map_or(Transport::Tcp, |t| t.transport);
     let ending_now = lab.ending_for(transport);
     let spec = props.spec.clone();
+    let editor = use_node_ref();
 
     let on_target = {
         let dispatcher = lab.dispatcher();
@@ -191,12 +197,13 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
         let conn = conn.clone();
         let target = target.clone();
         let dispatcher = lab.dispatcher();
-        Callback::from(move |_: MouseEvent| {
+        let connect = Callback::from(move |_: MouseEvent| {
             if let Some(t) = &target {
                 dispatcher.dispatch(LineAction::Connect);
                 conn.connect(t);
             }
-        })
+        });
+        callbacks::then_focus(&editor, connect)
     };
     let on_disconnect = {
         let conn = conn.clone();
@@ -255,7 +262,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     };
     let on_next_step = {
         let dispatcher = lab.dispatcher();
-        Callback::from(move |_: MouseEvent| dispatcher.dispatch(LineAction::NextLine))
+        let next = Callback::from(move |_: MouseEvent| dispatcher.dispatch(LineAction::NextLine));
+        callbacks::then_focus(&editor, next)
     };
 
     let session = &conn.session;
@@ -341,7 +349,7 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
                              on_choose={on_choose_dialogue} on_next={on_next_step} />
             }
             <div class="composer">
-                <input type="text" data-testid="editor" class="editor"
+                <input type="text" data-testid="editor" class="editor" ref={editor}
                        placeholder={if can_send { "type a line, Enter sends it" } else { "connect first" }}
                        value={lab.draft.clone()} oninput={on_input} onkeydown={on_key}
                        spellcheck="false" autocomplete="off" />

@@ -376,6 +376,7 @@ fn ftp_workbench() -> Html {
     let state = &lab.control.state;
     let active = state.is_active();
     let can_send = state.can_send();
+    let editor = use_node_ref();
 
     let on_target = {
         let dispatcher = lab.dispatcher();
@@ -387,12 +388,13 @@ fn ftp_workbench() -> Html {
         let driver = driver.clone();
         let target = target.clone();
         let dispatcher = lab.dispatcher();
-        Callback::from(move |_: MouseEvent| {
+        let connect = Callback::from(move |_: MouseEvent| {
             if let Some(t) = &target {
                 dispatcher.dispatch(FtpAction::Bench(BenchAction::Connect));
                 Driver::connect(&driver, t);
             }
-        })
+        });
+        callbacks::then_focus(&editor, connect)
     };
     let on_disconnect = {
         let driver = driver.clone();
@@ -433,7 +435,7 @@ fn ftp_workbench() -> Html {
     };
     let on_listen = {
         let listen = listen.clone();
-        Callback::from(move |_: MouseEvent| listen())
+        callbacks::then_focus(&editor, Callback::from(move |_: MouseEvent| listen()))
     };
     let on_file = {
         let driver = driver.clone();
@@ -481,13 +483,14 @@ fn ftp_workbench() -> Html {
         let next = bench.next_line();
         let listen = listen.clone();
         let dispatcher = lab.dispatcher();
-        Callback::from(move |_: MouseEvent| {
+        let next = Callback::from(move |_: MouseEvent| {
             if next == Some(PORT_STEP) {
                 // The PORT line is written when the relay says where it listens.
                 listen();
             }
             dispatcher.dispatch(FtpAction::Bench(BenchAction::NextLine));
-        })
+        });
+        callbacks::then_focus(&editor, next)
     };
 
     // The inspector: the selected message, else the line being typed, else
@@ -531,7 +534,7 @@ fn ftp_workbench() -> Html {
             <DialogueBar dialogues={DIALOGUES} dialogue={bench.dialogue} step={bench.step}
                          on_choose={on_choose_dialogue} on_next={on_next_step} />
             <div class="composer">
-                <input type="text" data-testid="editor" class="editor"
+                <input type="text" data-testid="editor" class="editor" ref={editor.clone()}
                        placeholder={if can_send { "type a command, Enter sends it with CR LF" } else { "connect first" }}
                        value={bench.draft.clone()} oninput={on_input} onkeydown={on_key}
                        spellcheck="false" autocomplete="off" />

@@ -1,0 +1,72 @@
+//! What the browser tests need beyond finding and clicking: running a
+//! script in the page, an element's pixels, the window's size, and keys
+//! sent to whatever has the focus (as a student's keyboard would).
+//!
+//! The caller passes scripts that `return` a JSON value; an element
+//! screenshot is compared as its PNG text, so two equal renderings are
+//! equal strings.
+
+use crate::{Browser, ELEMENT_KEY, Element};
+use anyhow::{Result, anyhow};
+use serde_json::{Value, json};
+
+/// WebDriver's key codes (W3C WebDriver, "Keyboard actions").
+pub mod key {
+    pub const ENTER: &str = "\u{E007}";
+    pub const TAB: &str = "\u{E004}";
+    /// Held for the rest of one `send_keys` string.
+    pub const CONTROL: &str = "\u{E009}";
+}
+
+impl Browser {
+    /// Runs `script` (a function body; `arguments` holds `args`) in the page
+    /// and returns what it returns.
+    pub fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        let v = self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )?;
+        Ok(v["value"].clone())
+    }
+
+    /// The element as a base64 PNG of its box on the screen.
+    pub fn screenshot(&self, element: &Element) -> Result<String> {
+        let v = self.session_call("GET", &format!("/element/{}/screenshot", element.0), None)?;
+        v["value"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("no screenshot in {v}"))
+    }
+
+    /// Resizes the browser's window (the outer size, as a phone's would be).
+    pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.session_call(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )?;
+        Ok(())
+    }
+
+    /// The element that has the keyboard focus.
+    pub fn active_element(&self) -> Result<Element> {
+        let v = self.session_call("GET", "/element/active", None)?;
+        v["value"][ELEMENT_KEY]
+            .as_str()
+            .map(|id| Element(id.to_string()))
+            .ok_or_else(|| anyhow!("nothing has the focus: {v}"))
+    }
+
+    /// The `data-testid` of the focused element (`None` for one without).
+    pub fn focused_testid(&self) -> Result<Option<String>> {
+        let focused = self.active_element()?;
+        self.attribute(&focused, "data-testid")
+    }
+
+    /// Types `keys` into the focused element, wherever the focus is.
+    pub fn send_keys(&self, keys: &str) -> Result<()> {
+        let focused = self.active_element()?;
+        self.type_text(&focused, keys)
+    }
+}

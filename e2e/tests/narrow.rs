@@ -1,0 +1,122 @@
+//! Every page fits a narrow screen: at a phone's 390×844 and at 800×900
+//! the document is no wider than the window (the header folds, the panes
+//! stack, wide content scrolls inside its own box).
+
+use anyhow::Result;
+use wirelab_e2e::Lab;
+
+/// Every route of the page (see `frontend/src/route.rs`).
+const ROUTES: [&str; 8] = [
+    "/",
+    "/sockets",
+    "/http",
+    "/smtp",
+    "/pop3",
+    "/ftp",
+    "/dns",
+    "/no-such-page",
+];
+
+/// The deepest elements that reach past the window's right edge, to name
+/// in a failure.
+const CULPRITS: &str = r#"
+    const w = window.innerWidth;
+    return [...document.querySelectorAll("body *")]
+        .filter(e => e.getBoundingClientRect().right > w + 0.5)
+        .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > w + 0.5))
+        .slice(0, 6)
+        .map(e => e.tagName.toLowerCase() + "." + [...e.classList].join(".")
+            + (e.dataset.testid ? "[" + e.dataset.testid + "]" : "")
+            + " to " + Math.round(e.getBoundingClientRect().right) + " px")
+        .join(", ");
+"#;
+
+/// How much wider than the window the document is (0 when it fits).
+const OVERFLOW: &str = "return document.documentElement.scrollWidth - window.innerWidth;";
+
+fn overflow_on_every_route(width: u32, height: u32) -> Result<Vec<String>> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(Vec::new());
+    };
+    lab.browser.set_window_size(width, height)?;
+    let mut too_wide = Vec::new();
+    for route in ROUTES {
+        lab.open_online(route)?;
+        let b = &lab.browser;
+        // The routed page is drawn (after the relay's catalog came in).
+        b.wait_until("the page drawn", || b.find("main > *"))?;
+        let overflow = b.execute(OVERFLOW, vec![])?;
+        if overflow.as_i64().is_none_or(|px| px > 0) {
+            let culprits = b.execute(CULPRITS, vec![])?;
+            too_wide.push(format!("{route}: {overflow} px too wide ({culprits})"));
+        }
+    }
+    Ok(too_wide)
+}
+
+#[test]
+fn no_page_is_wider_than_a_phone() -> Result<()> {
+    let too_wide = overflow_on_every_route(390, 844)?;
+    assert!(too_wide.is_empty(), "at 390×844: {too_wide:?}");
+    Ok(())
+}
+
+#[test]
+fn no_page_is_wider_than_a_small_tablet() -> Result<()> {
+    let too_wide = overflow_on_every_route(800, 900)?;
+    assert!(too_wide.is_empty(), "at 800×900: {too_wide:?}");
+    Ok(())
+}
+
+#[test]
+fn a_response_its_hex_and_the_timeline_fit_a_phone() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.browser.set_window_size(390, 844)?;
+    lab.open_online("/http")?;
+    let b = &lab.browser;
+    b.select_option("template-select", "someschool")?;
+    b.wait_text("preview", "someschool")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "HTTP/1.1 200 OK")?;
+    let response = b
+        .find("[data-testid=\"transcript-entry\"][data-direction=\"received\"]")?
+        .expect("a response");
+    b.click(&response)?;
+    b.wait_attribute("inspector", "data-source", "received")?;
+    b.testid("bytes")?;
+    let overflow = b.execute(OVERFLOW, vec![])?;
+    let culprits = b.execute(CULPRITS, vec![])?;
+    assert!(
+        overflow.as_i64().is_some_and(|px| px <= 0),
+        "{overflow} px too wide ({culprits})"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_resolved_name_with_its_trace_and_cache_fits_a_phone() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.browser.set_window_size(390, 844)?;
+    lab.open_online("/dns")?;
+    let b = &lab.browser;
+    // Through the local resolver: the reply, the eight-message figure, the
+    // trace's table and the cache, the widest things the DNS page draws.
+    b.click(&b.testid("mode-recursive")?)?;
+    b.wait_until("the resolver chosen", || {
+        Ok(b.property(&b.testid("target-select")?, "value")?
+            .filter(|v| v == "dns"))
+    })?;
+    b.click(&b.testid("send")?)?;
+    b.wait_attribute("trace-summary", "data-messages", "8")?;
+    let overflow = b.execute(OVERFLOW, vec![])?;
+    let culprits = b.execute(CULPRITS, vec![])?;
+    assert!(
+        overflow.as_i64().is_some_and(|px| px <= 0),
+        "{overflow} px too wide ({culprits})"
+    );
+    Ok(())
+}
