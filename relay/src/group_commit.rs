@@ -1,17 +1,24 @@
 //! Group commit for the Maildir: the messages delivered while the disk is
 //! busy making earlier ones durable are made durable together, so a busy
-//! SMTP server pays one round of syncs per batch instead of one per message.
+//! SMTP server pays one directory sync per batch instead of one per message.
 //!
-//! A delivery writes its files into `tmp/` and hands them to
-//! [`GroupCommit::commit`], which waits until they are durable. One
-//! committer thread takes every delivery queued since its last round as a
-//! batch: it fsyncs each file, renames it into `new/`, fsyncs each
+//! A delivery writes its files into `tmp/` and fsyncs them itself (on the
+//! blocking pool, so the files of concurrent deliveries are synced in
+//! parallel, which the file system joins into one journal commit), then
+//! hands them to [`GroupCommit::commit`], which waits until they are in
+//! `new/` for good. One committer thread takes every delivery queued since
+//! its last round as a batch: it renames each file into `new/`, fsyncs each
 //! directory the batch renamed into once, and only then wakes the waiting
 //! deliveries, so a `250` still means "on disk". The queue is bounded
 //! ([`GroupCommit::new`]): a delivery that finds it full is refused at once
 //! ([`CommitError::Busy`], which the SMTP engine answers with `451`), and
 //! its files are removed, rather than letting waiters pile up behind a
 //! slow disk.
+//!
+//! Measured on the shared 2-core machine (4 SMTP clients, medians of 5
+//! runs), this beat both the committer fsyncing each file itself, one after
+//! another (each file's data then waits for a journal commit of its own),
+//! and no committer at all (every message fsyncing `new/` on its own).
 //!
 //! Callers block in `commit` (the SMTP driver runs the engine on tokio's
 //! blocking pool), so one session waiting for the disk holds up no other.
@@ -20,13 +27,14 @@
 
 use crate::durable::sync_dir;
 use std::collections::BTreeSet;
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 
-/// One file of a delivery: written in full to `tmp`, to appear at `new`.
+/// One file of a delivery: written in full to `tmp` and fsynced, to appear
+/// at `new`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staged {
     pub tmp: PathBuf,
@@ -164,10 +172,8 @@ impl Committer {
     }
 
     fn commit_batch(&self, batch: Vec<Job>) {
-        let mut outcomes: Vec<Result<(), CommitError>> = batch
-            .iter()
-            .map(|job| sync_and_rename(&job.files))
-            .collect();
+        let mut outcomes: Vec<Result<(), CommitError>> =
+            batch.iter().map(|job| rename_all(&job.files)).collect();
         let dirs = directories(&batch, &outcomes);
         // A directory that fails its sync fails every delivery renamed into it.
         let failed: Vec<(PathBuf, std::io::Error)> = dirs
@@ -195,15 +201,12 @@ impl Committer {
     }
 }
 
-/// Fsyncs each file of one delivery and renames it into place; on an error
-/// every file of the delivery is removed, renamed or not, so a refused
-/// message is in no mailbox.
-fn sync_and_rename(files: &[Staged]) -> Result<(), CommitError> {
+/// Renames each file of one delivery into place; on an error every file of
+/// the delivery is removed, renamed or not, so a refused message is in no
+/// mailbox.
+fn rename_all(files: &[Staged]) -> Result<(), CommitError> {
     for (i, f) in files.iter().enumerate() {
-        let moved = File::open(&f.tmp)
-            .and_then(|file| file.sync_all())
-            .and_then(|()| fs::rename(&f.tmp, &f.new));
-        if let Err(e) = moved {
+        if let Err(e) = fs::rename(&f.tmp, &f.new) {
             for done in &files[..i] {
                 let _ = fs::remove_file(&done.new);
             }

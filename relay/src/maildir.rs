@@ -2,11 +2,11 @@
 //! `<data_dir>/mail/<address>/`, implementing the shared
 //! [`MailStore`] trait that the SMTP and POP3 engines use.
 //!
-//! Delivery writes the message to `tmp/` and hands it to the
-//! [`GroupCommit`] committer, which fsyncs the file, renames it into `new/`
-//! and fsyncs `new/` (once for every delivery of its batch) before
-//! `deliver` returns, so that when the SMTP engine answers 250 the message
-//! survives a crash (kill -9, power loss). Opening a mailbox for
+//! Delivery writes the message to `tmp/` and fsyncs it, then hands it to
+//! the [`GroupCommit`] committer, which renames it into `new/` and fsyncs
+//! `new/` (once for every delivery of its batch) before `deliver` returns,
+//! so that when the SMTP engine answers 250 the message survives a crash
+//! (kill -9, power loss). Opening a mailbox for
 //! POP3 moves `new/` into `cur/` (the Maildir "seen by a reader" step),
 //! locks the mailbox in this process, fsyncs `cur/` and `new/`, and lists
 //! `cur/`; deletions happen only in [`MailStore::close`] (POP3's UPDATE),
@@ -178,12 +178,17 @@ impl MaildirStore {
         }
     }
 
-    /// Writes `message` to `tmp/` for the committer to make durable.
+    /// Writes `message` to `tmp/` and fsyncs it, for the committer to move
+    /// into `new/`. Each delivery syncs its own files, so concurrent ones
+    /// sync in parallel while the committer syncs the last batch's folders.
     fn stage(&self, mailbox: &str, message: &[u8]) -> std::io::Result<Staged> {
         let dir = self.dir(mailbox);
         let name = self.unique_name(message.len());
         let tmp = dir.join("tmp").join(&name);
-        let written = File::create(&tmp).and_then(|mut file| file.write_all(message));
+        let written = File::create(&tmp).and_then(|mut file| {
+            file.write_all(message)?;
+            file.sync_all()
+        });
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
             return Err(e);
