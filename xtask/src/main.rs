@@ -11,7 +11,7 @@
 //!   engine (see [`fuzz`]);
 //! - `load [--students N] [--seconds S]`: a class of simulated students
 //!   through `/ws`, with p50 and p99 per step (see [`load`]);
-//! - `bench [--quick]`: the relay and its servers side by side with the
+//! - `bench [--quick] [smtp]`: the relay and its servers side by side with the
 //!   tools people would use instead, into `bench/RESULTS.md` (see [`bench`]).
 //!
 //! It needs nothing but rustup and cargo: the wasm32 target is added through
@@ -78,7 +78,8 @@ commands:
                                     libFuzzer on every parser and engine, N minutes
                                     each (default 10); --save merges new inputs into
                                     shared/fuzz/corpus, --seed rebuilds its seeds
-  bench [--quick]                   the relay beside websocat, nginx, unbound...: bench/RESULTS.md";
+  bench [--quick] [smtp]            the relay beside websocat, nginx, unbound...: bench/RESULTS.md;
+                                    smtp: the SMTP ingest alone, 3 fresh runs and their median";
 
 /// The workspace root (the folder holding the top Cargo.toml).
 fn root() -> PathBuf {
