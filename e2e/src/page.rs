@@ -8,7 +8,7 @@
 
 use crate::{Browser, ELEMENT_KEY, Element};
 use anyhow::{Result, anyhow};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// WebDriver's key codes (W3C WebDriver, "Keyboard actions").
 pub mod key {
@@ -19,17 +19,6 @@ pub mod key {
 }
 
 impl Browser {
-    /// Runs `script` (a function body; `arguments` holds `args`) in the page
-    /// and returns what it returns.
-    pub fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value> {
-        let v = self.session_call(
-            "POST",
-            "/execute/sync",
-            Some(json!({ "script": script, "args": args })),
-        )?;
-        Ok(v["value"].clone())
-    }
-
     /// The element as a base64 PNG of its box on the screen.
     pub fn screenshot(&self, element: &Element) -> Result<String> {
         let v = self.session_call("GET", &format!("/element/{}/screenshot", element.0), None)?;

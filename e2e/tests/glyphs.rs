@@ -32,13 +32,13 @@ fn carriage_return_and_line_feed_render_differently() -> Result<()> {
     b.wait_text("preview", "␍␊")?;
     let mut shots = Vec::new();
     for (glyph, id, top) in [("␍", "cr", 100), ("␊", "lf", 160), ("␍", "cr-again", 220)] {
-        b.execute(PLACE_GLYPH, vec![json!(glyph), json!(id), json!(top)])?;
+        b.execute(PLACE_GLYPH, &[json!(glyph), json!(id), json!(top)])?;
         // The glyph fonts load on first use; wait until the page has them.
         b.wait_until("the glyph font loaded", || {
             let ready = b.execute(
                 "return document.fonts.status === 'loaded' \
                  && document.fonts.check('32px \"wirelab glyphs\"', arguments[0]);",
-                vec![json!(glyph)],
+                &[json!(glyph)],
             )?;
             Ok((ready == Value::Bool(true)).then_some(()))
         })?;
@@ -53,7 +53,7 @@ fn carriage_return_and_line_feed_render_differently() -> Result<()> {
     let shipped = b.execute(
         "return [...document.fonts].some(f => f.family.includes('wirelab glyphs') \
          && f.status === 'loaded');",
-        vec![],
+        &[],
     )?;
     assert_eq!(
         shipped,

@@ -45,9 +45,9 @@ fn overflow_on_every_route(width: u32, height: u32) -> Result<Vec<String>> {
         let b = &lab.browser;
         // The routed page is drawn (after the relay's catalog came in).
         b.wait_until("the page drawn", || b.find("main > *"))?;
-        let overflow = b.execute(OVERFLOW, vec![])?;
+        let overflow = b.execute(OVERFLOW, &[])?;
         if overflow.as_i64().is_none_or(|px| px > 0) {
-            let culprits = b.execute(CULPRITS, vec![])?;
+            let culprits = b.execute(CULPRITS, &[])?;
             too_wide.push(format!("{route}: {overflow} px too wide ({culprits})"));
         }
     }
@@ -86,8 +86,8 @@ fn a_response_its_hex_and_the_timeline_fit_a_phone() -> Result<()> {
     b.click(&response)?;
     b.wait_attribute("inspector", "data-source", "received")?;
     b.testid("bytes")?;
-    let overflow = b.execute(OVERFLOW, vec![])?;
-    let culprits = b.execute(CULPRITS, vec![])?;
+    let overflow = b.execute(OVERFLOW, &[])?;
+    let culprits = b.execute(CULPRITS, &[])?;
     assert!(
         overflow.as_i64().is_some_and(|px| px <= 0),
         "{overflow} px too wide ({culprits})"
@@ -112,8 +112,8 @@ fn a_resolved_name_with_its_trace_and_cache_fits_a_phone() -> Result<()> {
     })?;
     b.click(&b.testid("send")?)?;
     b.wait_attribute("trace-summary", "data-messages", "8")?;
-    let overflow = b.execute(OVERFLOW, vec![])?;
-    let culprits = b.execute(CULPRITS, vec![])?;
+    let overflow = b.execute(OVERFLOW, &[])?;
+    let culprits = b.execute(CULPRITS, &[])?;
     assert!(
         overflow.as_i64().is_some_and(|px| px <= 0),
         "{overflow} px too wide ({culprits})"

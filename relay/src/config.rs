@@ -676,6 +676,9 @@ fn positive_secs(key: &str, value: f64) -> Result<()> {
 pub struct MailStorage {
     /// A mailbox that holds this much refuses more mail (452 / 552).
     pub max_mailbox_bytes: u64,
+    /// Deliveries that may wait for the disk at once; while that many
+    /// wait, the next message is refused with 451 (try again later).
+    pub max_queued_deliveries: usize,
     /// Every mailbox; mail for other users of their domains gets
     /// `550 No such user here`, mail for other domains is refused.
     pub mailboxes: Vec<Mailbox>,
@@ -685,6 +688,7 @@ impl Default for MailStorage {
     fn default() -> Self {
         MailStorage {
             max_mailbox_bytes: 50 * 1024 * 1024,
+            max_queued_deliveries: 256,
             mailboxes: wirelab_shared::mail::store::course_accounts()
                 .into_iter()
                 .map(|a| Mailbox {
@@ -925,6 +929,13 @@ impl Config {
         self.servers.smtp.validate()?;
         self.servers.pop3.validate()?;
         self.servers.dns.validate()?;
+        at_least_one(
+            "servers.mail",
+            &[(
+                "max_queued_deliveries",
+                self.servers.mail.max_queued_deliveries,
+            )],
+        )?;
         Ok(())
     }
 
@@ -1019,6 +1030,7 @@ mod tests {
         assert_eq!(c.servers.smtp.port, 2525);
         assert_eq!(c.servers.smtp.hostname, "hamburger.edu");
         assert_eq!(c.servers.smtp.max_line_bytes, 4096);
+        assert_eq!(c.servers.mail.max_queued_deliveries, 256);
         assert_eq!(c.servers.smtp.command_timeout_secs, 60.0);
         assert_eq!(c.servers.smtp.data_timeout_secs, 300.0);
         assert_eq!(c.servers.smtp.max_errors, 20);
@@ -1128,6 +1140,10 @@ mod tests {
             (
                 "[servers.dns]\ntcp_max_in_flight = 0\n",
                 "servers.dns.tcp_max_in_flight",
+            ),
+            (
+                "[servers.mail]\nmax_queued_deliveries = 0\n",
+                "servers.mail.max_queued_deliveries",
             ),
             (
                 "[servers.dns]\ntcp_max_message_bytes = 70000\n",

@@ -23,6 +23,7 @@ pub mod delay;
 pub mod dns_api;
 pub mod driver;
 pub mod durable;
+pub mod group_commit;
 pub mod homes;
 pub mod identity;
 pub mod limits;
@@ -129,8 +130,12 @@ impl Relay {
         let identities = Identities::new();
         let mail = if config.servers.enabled {
             let root = data_dir.join("mail");
+            // One committer for every mailbox: one disk, bigger batches.
+            let commit =
+                group_commit::GroupCommit::start(config.servers.mail.max_queued_deliveries)
+                    .context("cannot start the Maildir committer thread")?;
             let shared = Arc::new(
-                maildir::MaildirStore::open(&root, &config.servers.mail)
+                maildir::MaildirStore::open_with(&root, &config.servers.mail, commit.clone())
                     .with_context(|| format!("cannot open the mailboxes in {}", root.display()))?,
             );
             // Classroom students each get the course's mailboxes of their own.
@@ -141,7 +146,8 @@ impl Relay {
                 "mail",
                 identities.clone(),
                 Box::new(move |dir: &std::path::Path| {
-                    Ok(Arc::new(maildir::MaildirStore::open(dir, &settings)?))
+                    let store = maildir::MaildirStore::open_with(dir, &settings, commit.clone())?;
+                    Ok(Arc::new(store))
                 }),
             )))
         } else {

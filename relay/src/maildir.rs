@@ -2,22 +2,27 @@
 //! `<data_dir>/mail/<address>/`, implementing the shared
 //! [`MailStore`] trait that the SMTP and POP3 engines use.
 //!
-//! Delivery writes the message to `tmp/`, fsyncs the file, renames it into
-//! `new/` and fsyncs `new/`, so that when the SMTP engine answers 250 the
-//! message survives a crash (kill -9, power loss). Opening a mailbox for
+//! Delivery writes the message to `tmp/` and fsyncs it, then hands it to
+//! the [`GroupCommit`] committer, which renames it into `new/` and fsyncs
+//! `new/` (once for every delivery of its batch) before `deliver` returns,
+//! so that when the SMTP engine answers 250 the message survives a crash
+//! (kill -9, power loss). Opening a mailbox for
 //! POP3 moves `new/` into `cur/` (the Maildir "seen by a reader" step),
 //! locks the mailbox in this process, fsyncs `cur/` and `new/`, and lists
 //! `cur/`; deletions happen only in [`MailStore::close`] (POP3's UPDATE),
 //! followed by an fsync of `cur/`. A new mailbox's folder is fsync'd into
 //! the data directory before any message is delivered to it. File names follow the Maildir convention
 //! (`time.unique.host,S=size[:2,]`); the part before `,S=` is the POP3
-//! unique id.
+//! unique id. The bytes each mailbox holds are counted once from disk and
+//! then kept up to date in memory, so the quota check costs no directory
+//! scan per message.
 //!
 //! Every call does blocking file I/O: the driver runs the engines on
 //! tokio's blocking pool (see [`crate::driver::TcpServerSettings::blocking`]).
 
 use crate::config::MailStorage;
 use crate::durable::sync_dir;
+use crate::group_commit::{GroupCommit, Staged};
 use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -43,6 +48,12 @@ pub struct MaildirStore {
     max_mailbox_bytes: u64,
     locks: Mutex<HashMap<String, u64>>,
     counter: AtomicU64,
+    commit: GroupCommit,
+    /// Bytes per mailbox, counted from disk on first use and kept up to
+    /// date since; a mailbox is counted afresh after POP3 deletes from it
+    /// or it is reset. Deliveries in flight while it is counted may be
+    /// counted twice or not at all: the quota is that approximate.
+    usage: Mutex<HashMap<String, u64>>,
 }
 
 /// One mailbox as the API lists it.
@@ -74,9 +85,21 @@ fn parse_name(name: &str) -> Option<(String, Option<u64>)> {
 
 impl MaildirStore {
     /// Opens (creating) the store under `root` for the configured
-    /// mailboxes; a mailbox created now gets the seed messages if its
-    /// account asks for them.
+    /// mailboxes, with a committer of its own; a mailbox created now gets
+    /// the seed messages if its account asks for them.
     pub fn open(root: &Path, settings: &MailStorage) -> Result<MaildirStore> {
+        let commit = GroupCommit::start(settings.max_queued_deliveries)
+            .context("cannot start the Maildir committer thread")?;
+        Self::open_with(root, settings, commit)
+    }
+
+    /// [`MaildirStore::open`] committing through `commit`, which stores can
+    /// share (one disk, one committer: bigger batches).
+    pub fn open_with(
+        root: &Path,
+        settings: &MailStorage,
+        commit: GroupCommit,
+    ) -> Result<MaildirStore> {
         let mut list = Vec::new();
         for m in &settings.mailboxes {
             let address = m.address.to_ascii_lowercase();
@@ -103,6 +126,8 @@ impl MaildirStore {
             max_mailbox_bytes: settings.max_mailbox_bytes,
             locks: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
+            commit,
+            usage: Mutex::new(HashMap::new()),
         };
         for a in &store.accounts.list {
             let dir = store.dir(&a.address);
@@ -121,6 +146,57 @@ impl MaildirStore {
 
     fn locks(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
         self.locks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn usage(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
+        self.usage.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The bytes `mailbox` holds (new/ and cur/).
+    fn used_bytes(&self, mailbox: &str) -> std::io::Result<u64> {
+        if let Some(&used) = self.usage().get(mailbox) {
+            return Ok(used);
+        }
+        // Counted outside the lock: a scan of a big mailbox holds up no
+        // other mailbox's delivery.
+        let used = self
+            .files(mailbox, &["new", "cur"])?
+            .iter()
+            .map(|f| f.2)
+            .sum();
+        self.usage().insert(mailbox.to_string(), used);
+        Ok(used)
+    }
+
+    /// `bytes` more in each of `mailboxes`, if they are counted yet.
+    fn add_usage(&self, mailboxes: &[String], bytes: u64) {
+        let mut usage = self.usage();
+        for m in mailboxes {
+            if let Some(used) = usage.get_mut(m) {
+                *used += bytes;
+            }
+        }
+    }
+
+    /// Writes `message` to `tmp/` and fsyncs it, for the committer to move
+    /// into `new/`. Each delivery syncs its own files, so concurrent ones
+    /// sync in parallel while the committer syncs the last batch's folders.
+    fn stage(&self, mailbox: &str, message: &[u8]) -> std::io::Result<Staged> {
+        let dir = self.dir(mailbox);
+        let name = self.unique_name(message.len());
+        let tmp = dir.join("tmp").join(&name);
+        let written = File::create(&tmp).and_then(|mut file| {
+            file.write_all(message)?;
+            file.sync_all()
+        });
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(Staged {
+            tmp,
+            new: dir.join("new").join(name),
+        })
     }
 
     fn create(&self, mailbox: &str) -> std::io::Result<()> {
@@ -217,10 +293,14 @@ impl MaildirStore {
             return Err(StoreError::Locked);
         }
         let dir = self.dir(&mailbox);
+        self.usage().remove(&mailbox);
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io)?;
         }
-        self.create(&mailbox).map_err(io)
+        let created = self.create(&mailbox).map_err(io);
+        // Deliveries during the reset counted themselves into the old figure.
+        self.usage().remove(&mailbox);
+        created
     }
 
     /// The configured mailboxes with their contents.
@@ -259,12 +339,7 @@ impl MailStore for MaildirStore {
     }
 
     fn check_room(&self, mailbox: &str, incoming: u64) -> Result<(), StoreError> {
-        let used: u64 = self
-            .files(mailbox, &["new", "cur"])
-            .map_err(io)?
-            .iter()
-            .map(|f| f.2)
-            .sum();
+        let used = self.used_bytes(mailbox).map_err(io)?;
         check_quota(used, incoming, self.max_mailbox_bytes)
     }
 
@@ -275,11 +350,23 @@ impl MailStore for MaildirStore {
             }
             self.check_room(m, message.len() as u64)?;
         }
+        let mut staged = Vec::with_capacity(mailboxes.len());
         for m in mailboxes {
-            let name = self.unique_name(message.len());
-            self.write_durably(&self.dir(m), &name, message)
-                .map_err(io)?;
+            match self.stage(m, message) {
+                Ok(file) => staged.push(file),
+                Err(e) => {
+                    for file in &staged {
+                        let _ = fs::remove_file(&file.tmp);
+                    }
+                    return Err(io(e));
+                }
+            }
         }
+        self.commit.commit(staged).map_err(|e| {
+            tracing::debug!("delivery refused: {e}");
+            StoreError::Io(e.to_string())
+        })?;
+        self.add_usage(mailboxes, message.len() as u64);
         Ok(())
     }
 
@@ -360,6 +447,9 @@ impl MailStore for MaildirStore {
             }
             sync_dir(&self.dir(mailbox).join("cur"))
         })();
+        if !delete.is_empty() {
+            self.usage().remove(mailbox);
+        }
         self.locks().remove(mailbox);
         result.map_err(io)
     }
@@ -479,5 +569,70 @@ mod tests {
             parse_name("1.x.h,S=12:2,S"),
             Some(("1.x.h".into(), Some(12)))
         );
+    }
+
+    fn smtp_say(s: &mut wirelab_shared::smtp::SmtpServer<&MaildirStore>, input: &str) -> String {
+        use wirelab_shared::engine::{Engine, Millis, drain};
+        s.handle_input(input.as_bytes(), Millis(0));
+        String::from_utf8(drain(s).bytes()).unwrap()
+    }
+
+    /// One message to bob through the SMTP engine; the reply to its end.
+    fn send_to_bob(store: &MaildirStore) -> String {
+        use wirelab_shared::smtp::{SmtpServer, SmtpServerConfig};
+        let mut s = SmtpServer::new(SmtpServerConfig::default(), store);
+        smtp_say(&mut s, "HELO crepes.fr\r\nMAIL FROM:<alice@crepes.fr>\r\n");
+        smtp_say(&mut s, "RCPT TO:<bob@hamburger.edu>\r\nDATA\r\n");
+        smtp_say(&mut s, "Subject: queued\r\n\r\nhi\r\n.\r\n")
+    }
+
+    #[test]
+    fn a_full_commit_queue_answers_451_and_keeps_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (commit, committer) = GroupCommit::new(1);
+        let s =
+            MaildirStore::open_with(dir.path(), &MailStorage::default(), commit.clone()).unwrap();
+        // A delivery already waits for the disk: the queue is full.
+        let waiting = {
+            let commit = commit.clone();
+            std::thread::spawn(move || commit.commit(Vec::new()))
+        };
+        while commit.stats().queued() < 1 {
+            std::thread::yield_now();
+        }
+        assert_eq!(
+            send_to_bob(&s),
+            "451 Local error in processing, try again later\r\n"
+        );
+        let bob = dir.path().join("bob@hamburger.edu");
+        assert_eq!(fs::read_dir(bob.join("tmp")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(bob.join("new")).unwrap().count(), 2);
+        std::thread::spawn(move || committer.run());
+        waiting.join().unwrap().unwrap();
+        assert_eq!(send_to_bob(&s), "250 Message accepted for delivery\r\n");
+        assert_eq!(fs::read_dir(bob.join("new")).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn the_quota_follows_deliveries_and_deletions_without_rescanning() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(dir.path());
+        let bob = "bob@hamburger.edu".to_string();
+        assert_eq!(s.used_bytes(&bob).unwrap(), 1410);
+        s.deliver(std::slice::from_ref(&bob), b"0123456789")
+            .unwrap();
+        assert_eq!(s.used_bytes(&bob).unwrap(), 1420);
+        // A file added behind the store's back is not seen until a recount.
+        fs::write(
+            dir.path().join("bob@hamburger.edu/new/9.extra.wirelab,S=5"),
+            "extra",
+        )
+        .unwrap();
+        assert_eq!(s.used_bytes(&bob).unwrap(), 1420);
+        let (lock, list) = s.open(&bob).unwrap();
+        s.close(&bob, lock, &[list[0].uid.clone()]).unwrap();
+        assert_eq!(s.used_bytes(&bob).unwrap(), 1420 + 5 - 498);
+        s.reset(&bob).unwrap();
+        assert_eq!(s.used_bytes(&bob).unwrap(), 1410);
     }
 }

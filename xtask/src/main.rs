@@ -11,7 +11,7 @@
 //!   engine (see [`fuzz`]);
 //! - `load [--students N] [--seconds S]`: a class of simulated students
 //!   through `/ws`, with p50 and p99 per step (see [`load`]);
-//! - `bench [--quick] [--page]`: the relay and its servers side by side with the
+//! - `bench [--quick] [--page] [smtp]`: the relay and its servers side by side with the
 //!   tools people would use instead, and the page's dissection timed in
 //!   headless Chromium, into `bench/RESULTS.md` (see [`bench`]).
 //!
@@ -79,9 +79,10 @@ commands:
                                     libFuzzer on every parser and engine, N minutes
                                     each (default 10); --save merges new inputs into
                                     shared/fuzz/corpus, --seed rebuilds its seeds
-  bench [--quick] [--page]          the relay beside websocat, nginx, unbound..., and the
+  bench [--quick] [--page] [smtp]   the relay beside websocat, nginx, unbound..., and the
                                     page's dissection in headless Chromium: bench/RESULTS.md
-                                    (--page: only the page's dissection, printed)";
+                                    (--page: only the page's dissection, printed;
+                                    smtp: the SMTP ingest alone, 3 fresh runs and their median)";
 
 /// The workspace root (the folder holding the top Cargo.toml).
 fn root() -> PathBuf {
