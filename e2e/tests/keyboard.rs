@@ -141,3 +141,16 @@ fn http_editor_sends_with_ctrl_enter() -> Result<()> {
     assert_eq!(b.property(&editor, "value")?, before);
     Ok(())
 }
+
+#[test]
+fn a_line_typed_and_entered_in_one_burst_goes_out_whole() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    connect_by_button(&mut lab, "/sockets")?;
+    let b = &lab.browser;
+    // No wait between the keys and Enter: the send must read what the
+    // editor holds, not the draft of the page's last redraw.
+    keys_answered(b, &format!("burst of keys{}", key::ENTER), "BURST OF KEYS")?;
+    Ok(())
+}

@@ -4,7 +4,7 @@
 //! decides what typing, sending and selecting do to its state).
 
 use std::rc::Rc;
-use web_sys::HtmlElement;
+use web_sys::{HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
 /// Enter in a one-line editor runs `send` (and nothing else happens).
@@ -15,6 +15,16 @@ pub fn enter_runs(send: Rc<dyn Fn()>) -> Callback<KeyboardEvent> {
             send();
         }
     })
+}
+
+/// What the one-line `editor` holds right now, or `draft` when it is not on
+/// the page. A send reads the element, not the draft of the last render:
+/// keys typed just before Enter may not have been rendered yet, and the
+/// line that goes out must be the one the student sees.
+pub fn editor_text(editor: &NodeRef, draft: &str) -> String {
+    editor
+        .cast::<HtmlInputElement>()
+        .map_or_else(|| draft.to_string(), |input| input.value())
 }
 
 /// Ctrl+Enter (Cmd+Enter on a Mac) in a multi-line editor runs `send`;

@@ -211,9 +211,10 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     };
     let send: Rc<dyn Fn()> = {
         let conn = conn.clone();
-        let bytes = line_bytes(&lab.draft, ending_now);
+        let (editor, draft) = (editor.clone(), lab.draft.clone());
         let dispatcher = lab.dispatcher();
         Rc::new(move || {
+            let bytes = line_bytes(&callbacks::editor_text(&editor, &draft), ending_now);
             if conn.send(&bytes) {
                 dispatcher.dispatch(LineAction::Sent);
             }

@@ -402,9 +402,10 @@ fn ftp_workbench() -> Html {
     };
     let send: Rc<dyn Fn()> = {
         let driver = driver.clone();
-        let line = bench.draft.clone();
+        let (editor, draft) = (editor.clone(), bench.draft.clone());
         let dispatcher = lab.dispatcher();
         Rc::new(move || {
+            let line = callbacks::editor_text(&editor, &draft);
             if line.trim().is_empty() {
                 return;
             }
