@@ -144,7 +144,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                     <span class="length">{ plural(d.length, "byte") }</span>
                 </header>
                 <ul class="tree">
-                    { for d.fields.iter().enumerate().map(|(i, f)| render_field(f, vec![i], &tree_ctx)) }
+                    { for d.fields.iter().enumerate().map(|(i, f)| render_field(f, vec![i], d.fields.len(), &tree_ctx)) }
                 </ul>
                 { for help }
             </section>
@@ -168,7 +168,7 @@ struct TreeCtx {
 impl TreeCtx {
     /// Whether a field's children show: the student's choice if any, open
     /// on the way to the selected field, else the default.
-    fn is_open(&self, field: &Field, path: &[usize]) -> bool {
+    fn is_open(&self, field: &Field, path: &[usize], siblings: usize) -> bool {
         if self
             .selected
             .as_ref()
@@ -182,20 +182,28 @@ impl TreeCtx {
         if self.collapsed.contains(path) {
             return false;
         }
-        default_open(field, path)
+        default_open(field, path, siblings)
     }
 }
 
+/// Siblings past which the ones with children of their own start folded.
+pub const MANY_SIBLINGS: usize = 16;
+
 /// Header lines start folded (their label already shows name and value),
-/// like Wireshark's tree; everything else starts open.
-pub fn default_open(field: &Field, path: &[usize]) -> bool {
-    !(path.len() == 1 && field.name.starts_with("Header"))
+/// like Wireshark's tree, and so do the items of a long list (a 1 MB
+/// chunked body's 128 chunks, each with its four parts, made the tree cost
+/// 20-80 ms to mount, issue 13); everything else starts open. `siblings`
+/// counts the field and the others under its parent.
+pub fn default_open(field: &Field, path: &[usize], siblings: usize) -> bool {
+    let header_line = path.len() == 1 && field.name.starts_with("Header");
+    let in_long_list = siblings > MANY_SIBLINGS && !field.children.is_empty();
+    !(header_line || in_long_list)
 }
 
-fn render_field(field: &Field, path: Vec<usize>, ctx: &TreeCtx) -> Html {
+fn render_field(field: &Field, path: Vec<usize>, siblings: usize, ctx: &TreeCtx) -> Html {
     let selected = ctx.selected.as_ref() == Some(&path);
     let has_children = !field.children.is_empty();
-    let open = ctx.is_open(field, &path);
+    let open = ctx.is_open(field, &path, siblings);
     let on_select = {
         let on_field = ctx.on_field.clone();
         let path = path.clone();
@@ -234,7 +242,7 @@ fn render_field(field: &Field, path: Vec<usize>, ctx: &TreeCtx) -> Html {
                     { for field.children.iter().enumerate().map(|(i, c)| {
                         let mut child = path.clone();
                         child.push(i);
-                        render_field(c, child, ctx)
+                        render_field(c, child, field.children.len(), ctx)
                     }) }
                 </ul>
             }
@@ -443,8 +451,8 @@ mod tests {
         // Past the end: nothing to select but the byte itself.
         assert_eq!(Selection::byte(&d, 999).path, None);
         assert_eq!(path_key(&[1, 0, 3]), "1.0.3");
-        assert!(!default_open(&d.fields[header], &[header]));
-        assert!(default_open(&d.fields[0], &[0]));
+        assert!(!default_open(&d.fields[header], &[header], d.fields.len()));
+        assert!(default_open(&d.fields[0], &[0], d.fields.len()));
     }
 
     #[test]
@@ -471,6 +479,27 @@ mod tests {
         assert!(markup.contains(r#"data-offset="4">&gt;</span>"#));
         assert!(markup.contains(r#"data-offset="5">.</span>"#));
         assert!(!markup.contains("<a"));
+    }
+
+    #[test]
+    fn the_chunks_of_a_long_chunked_body_start_folded() {
+        let chunked = |n: usize| {
+            let mut msg = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            for _ in 0..n {
+                msg.extend_from_slice(b"2\r\nhi\r\n");
+            }
+            msg.extend_from_slice(b"0\r\n\r\n");
+            dissect_response(&msg)
+        };
+        let first_chunk_open = |n: usize| {
+            let d = chunked(n);
+            let body = d.fields.iter().position(|f| f.name == "Body").unwrap();
+            let chunks = &d.fields[body].children;
+            assert_eq!(chunks[0].name, "Chunk 1");
+            default_open(&chunks[0], &[body, 0], chunks.len())
+        };
+        assert!(first_chunk_open(3));
+        assert!(!first_chunk_open(MANY_SIBLINGS));
     }
 
     #[test]
