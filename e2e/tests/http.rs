@@ -3,7 +3,7 @@
 //! conditional GET, a diagnostic shown before anything is sent, and a new
 //! template or line ending taking the previous response off the screen.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use wirelab_e2e::{Browser, Lab, OfflineSite};
 
 fn select_template(b: &Browser, id: &str) -> Result<()> {
@@ -75,6 +75,17 @@ fn someschool_request_gets_200_and_content_length_bytes_highlight() -> Result<()
     b.click(&first_byte)?;
     b.wait_until("the Version field selected", || {
         b.find("[data-testid=\"field\"][data-name=\"Version\"][data-selected=\"true\"]")
+    })?;
+    // A header line starts folded; its toggle unfolds it, and folds it again.
+    let header = "[data-testid=\"field\"][data-name=\"Header: Content-Length\"]";
+    let header_parts = format!("{header} [data-testid=\"field\"]");
+    assert!(b.find(&header_parts)?.is_none(), "the header starts folded");
+    let toggle = format!("{header} > .label > [data-testid=\"toggle\"]");
+    b.click(&b.find(&toggle)?.context("the header's toggle")?)?;
+    b.wait_until("the header's parts shown", || b.find(&header_parts))?;
+    b.click(&b.find(&toggle)?.context("the header's toggle")?)?;
+    b.wait_until("the header folded again", || {
+        Ok(b.find(&header_parts)?.is_none().then_some(()))
     })?;
     Ok(())
 }

@@ -144,7 +144,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                     <span class="length">{ plural(d.length, "byte") }</span>
                 </header>
                 <ul class="tree">
-                    { for d.fields.iter().enumerate().map(|(i, f)| render_field(f, vec![i], &tree_ctx)) }
+                    { for d.fields.iter().enumerate().map(|(i, f)| render_field(f, vec![i], d.fields.len(), &tree_ctx)) }
                 </ul>
                 { for help }
             </section>
@@ -168,7 +168,7 @@ struct TreeCtx {
 impl TreeCtx {
     /// Whether a field's children show: the student's choice if any, open
     /// on the way to the selected field, else the default.
-    fn is_open(&self, field: &Field, path: &[usize]) -> bool {
+    fn is_open(&self, field: &Field, path: &[usize], siblings: usize) -> bool {
         if self
             .selected
             .as_ref()
@@ -182,20 +182,28 @@ impl TreeCtx {
         if self.collapsed.contains(path) {
             return false;
         }
-        default_open(field, path)
+        default_open(field, path, siblings)
     }
 }
 
+/// Siblings past which the ones with children of their own start folded.
+pub const MANY_SIBLINGS: usize = 16;
+
 /// Header lines start folded (their label already shows name and value),
-/// like Wireshark's tree; everything else starts open.
-pub fn default_open(field: &Field, path: &[usize]) -> bool {
-    !(path.len() == 1 && field.name.starts_with("Header"))
+/// like Wireshark's tree, and so do the items of a long list (a 1 MB
+/// chunked body's 128 chunks, each with its four parts, made the tree cost
+/// 20-80 ms to mount, issue 13); everything else starts open. `siblings`
+/// counts the field and the others under its parent.
+pub fn default_open(field: &Field, path: &[usize], siblings: usize) -> bool {
+    let header_line = path.len() == 1 && field.name.starts_with("Header");
+    let in_long_list = siblings > MANY_SIBLINGS && !field.children.is_empty();
+    !(header_line || in_long_list)
 }
 
-fn render_field(field: &Field, path: Vec<usize>, ctx: &TreeCtx) -> Html {
+fn render_field(field: &Field, path: Vec<usize>, siblings: usize, ctx: &TreeCtx) -> Html {
     let selected = ctx.selected.as_ref() == Some(&path);
     let has_children = !field.children.is_empty();
-    let open = ctx.is_open(field, &path);
+    let open = ctx.is_open(field, &path, siblings);
     let on_select = {
         let on_field = ctx.on_field.clone();
         let path = path.clone();
@@ -234,7 +242,7 @@ fn render_field(field: &Field, path: Vec<usize>, ctx: &TreeCtx) -> Html {
                     { for field.children.iter().enumerate().map(|(i, c)| {
                         let mut child = path.clone();
                         child.push(i);
-                        render_field(c, child, ctx)
+                        render_field(c, child, field.children.len(), ctx)
                     }) }
                 </ul>
             }
@@ -252,6 +260,11 @@ pub struct BytesPaneProps {
 }
 
 /// Hex and text columns, 16 bytes a row, with the highlighted span marked.
+///
+/// The rows go into the DOM as one piece of markup ([`rows_markup`]) that
+/// the browser parses natively, and one click handler on the whole pane
+/// finds the byte from the clicked cell's `data-offset`: a Yew node and a
+/// callback per byte made mounting a 4 KiB view cost 50–250 ms (issue 13).
 #[function_component(BytesPane)]
 pub fn bytes_pane(props: &BytesPaneProps) -> Html {
     let bytes = &props.bytes;
@@ -261,33 +274,19 @@ pub fn bytes_pane(props: &BytesPaneProps) -> Html {
         bytes.len().min(SHOWN_BYTES)
     };
     let hl = props.highlight;
-    let is_hl = |i: usize| hl.is_some_and(|s| s.contains_offset(i));
-    let rows = (0..limit).step_by(ROW).map(|start| {
-        let end = (start + ROW).min(limit);
-        let hex = (start..end).map(|i| {
-            let on_byte = props.on_byte.clone();
-            let onclick = Callback::from(move |_| on_byte.emit(i));
-            html! {
-                <span class={classes!("b", is_hl(i).then_some("hl"))} data-offset={i.to_string()} onclick={onclick}>
-                    { format!("{:02x}", bytes[i]) }
-                </span>
-            }
-        });
-        let text = (start..end).map(|i| {
-            let on_byte = props.on_byte.clone();
-            let onclick = Callback::from(move |_| on_byte.emit(i));
-            html! {
-                <span class={classes!("c", is_hl(i).then_some("hl"))} onclick={onclick}>{ ascii_cell(bytes[i]).to_string() }</span>
-            }
-        });
-        html! {
-            <div class="row">
-                <span class="offset">{ format!("{start:04x}") }</span>
-                <span class="hex">{ for hex }</span>
-                <span class="text">{ for text }</span>
-            </div>
-        }
+    // Rebuilt only when what it shows changes, not on every render.
+    let rows = use_memo((bytes.clone(), limit, hl), |(bytes, limit, hl)| {
+        Html::from_html_unchecked(rows_markup(&bytes[..*limit], *hl).into())
     });
+    let onclick = {
+        let on_byte = props.on_byte.clone();
+        let length = bytes.len();
+        Callback::from(move |e: MouseEvent| {
+            if let Some(offset) = clicked_offset(&e, length) {
+                on_byte.emit(offset);
+            }
+        })
+    };
     let highlight_attr = hl.map(|s| s.to_string()).unwrap_or_default();
     let more = (limit < bytes.len()).then(|| {
         let on_show_all = props.on_show_all.clone();
@@ -299,10 +298,73 @@ pub fn bytes_pane(props: &BytesPaneProps) -> Html {
     });
     html! {
         <section class="bytes-pane" data-testid="bytes" data-highlight={highlight_attr}
-                 data-length={bytes.len().to_string()}>
-            { for rows }
+                 data-length={bytes.len().to_string()} onclick={onclick}>
+            <div class="rows">{ (*rows).clone() }</div>
             { for more }
         </section>
+    }
+}
+
+/// The byte under a click in the bytes pane: the `data-offset` of the
+/// nearest cell around the click's target, if it is one of the message's.
+fn clicked_offset(e: &MouseEvent, length: usize) -> Option<usize> {
+    let target = e.target_dyn_into::<web_sys::Element>()?;
+    let cell = target.closest("[data-offset]").ok()??;
+    parse_offset(&cell.get_attribute("data-offset")?, length)
+}
+
+/// A `data-offset` read back from the DOM, only if it names a byte of the
+/// message (`length` bytes long).
+pub fn parse_offset(attr: &str, length: usize) -> Option<usize> {
+    attr.parse::<usize>().ok().filter(|&offset| offset < length)
+}
+
+/// The markup of the bytes pane's rows for `bytes` (the ones shown), the
+/// bytes within `highlight` marked `hl`: each row its offset, a hex cell
+/// (`.b`) and a text cell (`.c`) per byte, each cell with its `data-offset`.
+pub fn rows_markup(bytes: &[u8], highlight: Option<Span>) -> String {
+    use std::fmt::Write;
+    let is_hl = |i: usize| highlight.is_some_and(|s| s.contains_offset(i));
+    let class = |i: usize| if is_hl(i) { " hl" } else { "" };
+    // About 60 bytes of markup per byte shown.
+    let mut out = String::with_capacity(bytes.len() * 64);
+    for (row, chunk) in bytes.chunks(ROW).enumerate() {
+        let start = row * ROW;
+        let _ = write!(
+            out,
+            r#"<div class="row"><span class="offset">{start:04x}</span><span class="hex">"#
+        );
+        for (i, byte) in (start..).zip(chunk) {
+            let _ = write!(
+                out,
+                r#"<span class="b{}" data-offset="{i}">{byte:02x}</span>"#,
+                class(i)
+            );
+        }
+        out.push_str(r#"</span><span class="text">"#);
+        for (i, &byte) in (start..).zip(chunk) {
+            let _ = write!(out, r#"<span class="c{}" data-offset="{i}">"#, class(i));
+            push_text_cell(&mut out, byte);
+            out.push_str("</span>");
+        }
+        out.push_str("</span></div>");
+    }
+    out
+}
+
+/// The text column's cell for one byte, escaped for markup.
+fn push_text_cell(out: &mut String, byte: u8) {
+    push_escaped(out, ascii_cell(byte));
+}
+
+/// `c` as markup text: the three characters that would be read as markup
+/// are written as entities.
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        c => out.push(c),
     }
 }
 
@@ -389,7 +451,64 @@ mod tests {
         // Past the end: nothing to select but the byte itself.
         assert_eq!(Selection::byte(&d, 999).path, None);
         assert_eq!(path_key(&[1, 0, 3]), "1.0.3");
-        assert!(!default_open(&d.fields[header], &[header]));
-        assert!(default_open(&d.fields[0], &[0]));
+        assert!(!default_open(&d.fields[header], &[header], d.fields.len()));
+        assert!(default_open(&d.fields[0], &[0], d.fields.len()));
+    }
+
+    #[test]
+    fn rows_markup_has_a_cell_per_byte_with_its_offset_and_highlight() {
+        let bytes: Vec<u8> = (0..20u8).map(|i| b'a' + i).collect();
+        let markup = rows_markup(&bytes, Some(Span::new(15, 17)));
+        assert_eq!(markup.matches(r#"<div class="row">"#).count(), 2);
+        assert_eq!(markup.matches(r#"<span class="b"#).count(), 20);
+        assert_eq!(markup.matches(r#"<span class="c"#).count(), 20);
+        // Bytes 15 and 16, in both columns, straddling the rows.
+        assert_eq!(markup.matches(r#" hl""#).count(), 4);
+        assert!(markup.contains(r#"<span class="b hl" data-offset="16">71</span>"#));
+        assert!(markup.contains(r#"<span class="c hl" data-offset="15">p</span>"#));
+        assert!(markup.contains(r#"<span class="b" data-offset="17">72</span>"#));
+        assert!(markup.contains(r#"<span class="offset">0010</span>"#));
+        assert_eq!(rows_markup(&[], None), "");
+    }
+
+    #[test]
+    fn rows_markup_escapes_what_markup_would_read() {
+        let markup = rows_markup(b"<a&b>\r\n", None);
+        assert!(markup.contains(r#"data-offset="0">&lt;</span>"#));
+        assert!(markup.contains(r#"data-offset="2">&amp;</span>"#));
+        assert!(markup.contains(r#"data-offset="4">&gt;</span>"#));
+        assert!(markup.contains(r#"data-offset="5">.</span>"#));
+        assert!(!markup.contains("<a"));
+    }
+
+    #[test]
+    fn the_chunks_of_a_long_chunked_body_start_folded() {
+        let chunked = |n: usize| {
+            let mut msg = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            for _ in 0..n {
+                msg.extend_from_slice(b"2\r\nhi\r\n");
+            }
+            msg.extend_from_slice(b"0\r\n\r\n");
+            dissect_response(&msg)
+        };
+        let first_chunk_open = |n: usize| {
+            let d = chunked(n);
+            let body = d.fields.iter().position(|f| f.name == "Body").unwrap();
+            let chunks = &d.fields[body].children;
+            assert_eq!(chunks[0].name, "Chunk 1");
+            default_open(&chunks[0], &[body, 0], chunks.len())
+        };
+        assert!(first_chunk_open(3));
+        assert!(!first_chunk_open(MANY_SIBLINGS));
+    }
+
+    #[test]
+    fn parse_offset_takes_only_offsets_inside_the_message() {
+        assert_eq!(parse_offset("0", 4), Some(0));
+        assert_eq!(parse_offset("3", 4), Some(3));
+        assert_eq!(parse_offset("4", 4), None);
+        assert_eq!(parse_offset("-1", 4), None);
+        assert_eq!(parse_offset("", 4), None);
+        assert_eq!(parse_offset("99999999999999999999999", 4), None);
     }
 }
