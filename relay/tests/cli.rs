@@ -37,7 +37,7 @@ fn dissect_from_a_file() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 1);
-    assert!(text.contains(r#""summary":"a (+1 more lines)""#));
+    assert!(text.contains(r#""summary":"a (+1 more line)""#));
 }
 
 #[test]
