@@ -205,3 +205,30 @@ fn question_mark_in_an_editor_is_text_not_a_shortcut() -> Result<()> {
     assert_eq!(b.focused_testid()?.as_deref(), Some("editor"));
     Ok(())
 }
+
+#[test]
+fn enter_on_a_transcript_row_opens_its_message() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    connect_by_button(&mut lab, "/pop3")?;
+    let b = &lab.browser;
+    b.wait_text("transcript", "+OK POP3 server ready")?;
+    type_and_enter(b, "user bob", "+OK")?;
+    // The greeting's row, reached as Tab would reach it.
+    let greeting = b.find(RECEIVED)?.context("the greeting's row")?;
+    assert_eq!(b.attribute(&greeting, "tabindex")?.as_deref(), Some("0"));
+    assert_eq!(
+        b.attribute(&greeting, "aria-current")?,
+        None,
+        "not open yet"
+    );
+    b.execute("arguments[0].focus();", &[greeting.arg()])?;
+    b.send_keys(key::ENTER)?;
+    b.wait_text("dissection-summary", "POP3 server ready")?;
+    assert_eq!(
+        b.attribute(&greeting, "aria-current")?.as_deref(),
+        Some("true")
+    );
+    Ok(())
+}

@@ -32,7 +32,7 @@ const SHORTCUTS: &[Shortcut] = &[
                (Next line, Active mode) the focus is already in the editor",
     },
     Shortcut {
-        keys: "Tab to an arrow of the timeline, then Enter",
+        keys: "Tab to a message of the transcript or an arrow of the timeline, then Enter",
         what: "opens that message in the inspector",
     },
     Shortcut {
