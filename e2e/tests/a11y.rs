@@ -4,9 +4,11 @@
 //! rule, the page and the elements. Minor and moderate findings are not
 //! the bar here; a missing label, too little contrast or a duplicate id is.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
-use wirelab_e2e::{Browser, Lab};
+use wirelab_e2e::{Browser, Lab, key};
+
+const RECEIVED: &str = "[data-testid=\"transcript-entry\"][data-direction=\"received\"]";
 
 /// axe-core's minified build, injected into each page under test.
 const AXE: &str = include_str!("../vendor/axe.min.js");
@@ -49,6 +51,24 @@ fn violations(b: &Browser) -> Result<Vec<Value>> {
     }
 }
 
+/// The serious and critical violations on the current page, described.
+fn check(b: &Browser, what: &str, found: &mut Vec<String>) -> Result<()> {
+    for violation in violations(b)? {
+        found.push(describe(what, &violation));
+    }
+    Ok(())
+}
+
+/// Fails naming every violation `found`.
+fn assert_none(found: &[String]) {
+    assert!(
+        found.is_empty(),
+        "axe-core found {} serious or critical violations:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
 /// One violation, as a line a reader can act on.
 fn describe(route: &str, violation: &Value) -> String {
     let nodes: Vec<&str> = violation["nodes"]
@@ -74,15 +94,57 @@ fn no_page_has_a_serious_accessibility_violation() -> Result<()> {
         lab.open_online(route)?;
         let b = &lab.browser;
         b.wait_until(&format!("{drawn} on {route}"), || b.find(drawn))?;
-        for violation in violations(b)? {
-            found.push(describe(route, &violation));
-        }
+        check(b, route, &mut found)?;
     }
-    assert!(
-        found.is_empty(),
-        "axe-core found {} serious or critical violations:\n{}",
-        found.len(),
-        found.join("\n")
-    );
+    assert_none(&found);
+    Ok(())
+}
+
+/// Waits until the transcript holds `n` replies from the server.
+fn wait_replies(b: &Browser, n: usize) -> Result<()> {
+    b.wait_until(&format!("{n} replies"), || {
+        Ok((b.find_all(RECEIVED)?.len() >= n).then_some(()))
+    })
+}
+
+/// The pages once they show what a session draws: transcripts, the
+/// timeline, the inspector with a message opened, the DNS walk, and the
+/// shortcuts dialog open over a page.
+#[test]
+fn pages_in_use_have_no_serious_accessibility_violation() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    let mut found = Vec::new();
+    lab.open_online("/smtp")?;
+    let b = &lab.browser;
+    b.click(&b.testid("connect")?)?;
+    wait_replies(b, 1)?;
+    b.send_keys(&format!("HELO crepes.fr{}", key::ENTER))?;
+    wait_replies(b, 2)?;
+    let reply = b.find_all(RECEIVED)?.pop().context("a reply")?;
+    b.click(&reply)?;
+    check(b, "/smtp with a reply opened", &mut found)?;
+    b.send_keys(key::ESCAPE)?;
+    b.execute("document.activeElement.blur()", &[])?;
+    b.send_keys("?")?;
+    b.wait_attribute("shortcuts", "open", "true")?;
+    check(b, "/smtp with the shortcuts open", &mut found)?;
+
+    lab.open_online("/http")?;
+    let b = &lab.browser;
+    b.click(&b.testid("send")?)?;
+    wait_replies(b, 1)?;
+    check(b, "/http with a response", &mut found)?;
+
+    lab.open_online("/dns")?;
+    let b = &lab.browser;
+    b.wait_until("the root among the DNS servers", || {
+        b.find("[data-testid=\"target-select\"] option[value=\"dns-root\"]")
+    })?;
+    b.click(&b.testid("send")?)?;
+    wait_replies(b, 1)?;
+    check(b, "/dns with the root's referral", &mut found)?;
+    assert_none(&found);
     Ok(())
 }
