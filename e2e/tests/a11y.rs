@@ -6,7 +6,7 @@
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
-use wirelab_e2e::{Browser, Lab, key};
+use wirelab_e2e::{Browser, Lab, OfflineSite, key};
 
 const RECEIVED: &str = "[data-testid=\"transcript-entry\"][data-direction=\"received\"]";
 
@@ -145,6 +145,23 @@ fn pages_in_use_have_no_serious_accessibility_violation() -> Result<()> {
     b.click(&b.testid("send")?)?;
     wait_replies(b, 1)?;
     check(b, "/dns with the root's referral", &mut found)?;
+    assert_none(&found);
+    Ok(())
+}
+
+/// The page without a relay (served as static files): the offline badge,
+/// the in-browser servers, and the FTP page that says it needs the relay.
+#[test]
+fn pages_without_a_relay_have_no_serious_accessibility_violation() -> Result<()> {
+    let mut found = Vec::new();
+    for (route, drawn) in [("/smtp", "connect"), ("/ftp", "needs-relay")] {
+        let Some(site) = OfflineSite::open(route)? else {
+            return Ok(());
+        };
+        let b = &site.browser;
+        b.testid(drawn)?;
+        check(b, &format!("{route} without a relay"), &mut found)?;
+    }
     assert_none(&found);
     Ok(())
 }
