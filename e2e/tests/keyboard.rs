@@ -232,3 +232,20 @@ fn enter_on_a_transcript_row_opens_its_message() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn question_mark_on_a_checkbox_is_a_shortcut() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/dns")?;
+    let b = &lab.browser;
+    let rd = b.testid("flag-rd")?;
+    b.execute("arguments[0].focus();", &[rd.arg()])?;
+    wait_focus(b, "flag-rd")?;
+    b.send_keys("?")?;
+    wait_focus(b, "shortcuts-close")?;
+    b.send_keys(key::ESCAPE)?;
+    wait_focus(b, "flag-rd")?;
+    Ok(())
+}

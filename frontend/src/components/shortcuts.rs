@@ -7,7 +7,7 @@
 
 use gloo_events::EventListener;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlDialogElement, HtmlElement, KeyboardEvent};
+use web_sys::{Element, HtmlDialogElement, HtmlElement, HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
 
 /// One line of the list: the keys, and what they do where.
@@ -45,16 +45,25 @@ const SHORTCUTS: &[Shortcut] = &[
     },
 ];
 
+/// The `<input>` types that take no typed text (a `?` on them is a shortcut).
+const KEYLESS_INPUTS: &[&str] = &[
+    "checkbox", "radio", "button", "submit", "reset", "file", "color", "range",
+];
+
 /// Whether a key typed in `target` is text for that field rather than a
-/// shortcut: a `?` typed in an editor is a question mark.
+/// shortcut: a `?` typed in an editor is a question mark, and in a select
+/// it picks an option by its first letter.
 fn typed_in_text_field(target: Option<web_sys::EventTarget>) -> bool {
     let Some(element) = target.and_then(|t| t.dyn_into::<Element>().ok()) else {
         return false;
     };
+    if let Some(input) = element.dyn_ref::<HtmlInputElement>() {
+        return !KEYLESS_INPUTS.contains(&input.type_().as_str());
+    }
     let editable = element
         .dyn_ref::<HtmlElement>()
         .is_some_and(HtmlElement::is_content_editable);
-    editable || matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+    editable || matches!(element.tag_name().as_str(), "TEXTAREA" | "SELECT")
 }
 
 /// Whether `event` asks for the list: a `?` with no Ctrl, Alt or Meta,
