@@ -1,6 +1,7 @@
 //! What the browser tests need beyond finding and clicking: running a
-//! script in the page, an element's pixels, the window's size, and keys
-//! sent to whatever has the focus (as a student's keyboard would).
+//! script in the page (also one that answers later), an element's pixels,
+//! the window's size, and keys sent to whatever has the focus (as a
+//! student's keyboard would).
 //!
 //! The caller passes scripts that `return` a JSON value; an element
 //! screenshot is compared as its PNG text, so two equal renderings are
@@ -8,7 +9,7 @@
 
 use crate::{Browser, ELEMENT_KEY, Element};
 use anyhow::{Result, anyhow};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// WebDriver's key codes (W3C WebDriver, "Keyboard actions").
 pub mod key {
@@ -16,9 +17,22 @@ pub mod key {
     pub const TAB: &str = "\u{E004}";
     /// Held for the rest of one `send_keys` string.
     pub const CONTROL: &str = "\u{E009}";
+    pub const ESCAPE: &str = "\u{E00C}";
 }
 
 impl Browser {
+    /// Runs `script` in the page as an asynchronous function: it ends by
+    /// calling its last argument with the result (how a promise's value,
+    /// such as an accessibility check's report, comes back).
+    pub fn execute_async(&self, script: &str, args: &[Value]) -> Result<Value> {
+        let v = self.session_call(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )?;
+        Ok(v["value"].clone())
+    }
+
     /// The element as a base64 PNG of its box on the screen.
     pub fn screenshot(&self, element: &Element) -> Result<String> {
         let v = self.session_call("GET", &format!("/element/{}/screenshot", element.0), None)?;

@@ -1,7 +1,8 @@
 //! The pages driven from the keyboard: after Connect and after a helper
 //! button ("Next line", "Active mode (PORT)") the focus is in the editor,
 //! so the Enter the page asks for sends the line instead of pressing the
-//! button again; the HTTP editor sends with Ctrl+Enter. Every key goes to
+//! button again; the HTTP editor sends with Ctrl+Enter; `?` outside a text
+//! field lists the shortcuts and Escape closes the list. Every key goes to
 //! whatever has the focus, as a student's keyboard would.
 
 use anyhow::{Context, Result};
@@ -152,5 +153,99 @@ fn a_line_typed_and_entered_in_one_burst_goes_out_whole() -> Result<()> {
     // No wait between the keys and Enter: the send must read what the
     // editor holds, not the draft of the page's last redraw.
     keys_answered(b, &format!("burst of keys{}", key::ENTER), "BURST OF KEYS")?;
+    Ok(())
+}
+
+/// Whether the shortcuts dialog is open (the `open` of its `<dialog>`).
+fn shortcuts_open(b: &Browser) -> Result<bool> {
+    let dialog = b.testid("shortcuts")?;
+    Ok(b.property(&dialog, "open")?.as_deref() == Some("true"))
+}
+
+#[test]
+fn question_mark_lists_the_shortcuts_and_escape_gives_the_focus_back() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/smtp")?;
+    let b = &lab.browser;
+    // Tab from the page's start to its first control, the home link.
+    b.send_keys(key::TAB)?;
+    let home = b.active_element()?;
+    assert_eq!(b.text(&home)?, "wirelab", "the first Tab stop");
+    b.send_keys("?")?;
+    wait_focus(b, "shortcuts-close")?;
+    assert!(shortcuts_open(b)?, "? opened the dialog");
+    let listed = b.wait_text("shortcuts", "Ctrl+Enter")?;
+    for shortcut in ["Enter", "Tab", "timeline", "Escape"] {
+        assert!(listed.contains(shortcut), "{shortcut} listed in: {listed}");
+    }
+    b.send_keys(key::ESCAPE)?;
+    b.wait_until("the dialog to close", || {
+        Ok((!shortcuts_open(b)?).then_some(()))
+    })?;
+    let back = b.active_element()?;
+    assert_eq!(b.text(&back)?, "wirelab", "the focus is back where it was");
+    Ok(())
+}
+
+#[test]
+fn question_mark_in_an_editor_is_text_not_a_shortcut() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    connect_by_button(&mut lab, "/smtp")?;
+    let b = &lab.browser;
+    b.send_keys("HELP?")?;
+    wait_editor(b, "HELP?")?;
+    assert!(
+        !shortcuts_open(b)?,
+        "? typed in the editor opened the dialog"
+    );
+    assert_eq!(b.focused_testid()?.as_deref(), Some("editor"));
+    Ok(())
+}
+
+#[test]
+fn enter_on_a_transcript_row_opens_its_message() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    connect_by_button(&mut lab, "/pop3")?;
+    let b = &lab.browser;
+    b.wait_text("transcript", "+OK POP3 server ready")?;
+    type_and_enter(b, "user bob", "+OK")?;
+    // The greeting's row, reached as Tab would reach it.
+    let greeting = b.find(RECEIVED)?.context("the greeting's row")?;
+    assert_eq!(b.attribute(&greeting, "tabindex")?.as_deref(), Some("0"));
+    assert_eq!(
+        b.attribute(&greeting, "aria-current")?,
+        None,
+        "not open yet"
+    );
+    b.execute("arguments[0].focus();", &[greeting.arg()])?;
+    b.send_keys(key::ENTER)?;
+    b.wait_text("dissection-summary", "POP3 server ready")?;
+    assert_eq!(
+        b.attribute(&greeting, "aria-current")?.as_deref(),
+        Some("true")
+    );
+    Ok(())
+}
+
+#[test]
+fn question_mark_on_a_checkbox_is_a_shortcut() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/dns")?;
+    let b = &lab.browser;
+    let rd = b.testid("flag-rd")?;
+    b.execute("arguments[0].focus();", &[rd.arg()])?;
+    wait_focus(b, "flag-rd")?;
+    b.send_keys("?")?;
+    wait_focus(b, "shortcuts-close")?;
+    b.send_keys(key::ESCAPE)?;
+    wait_focus(b, "flag-rd")?;
     Ok(())
 }

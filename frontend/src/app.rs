@@ -4,6 +4,7 @@
 //! ([`crate::relay_info`]).
 
 use crate::components::relay_status::RelayStatusBadge;
+use crate::components::shortcuts::ShortcutsDialog;
 use crate::pages::{home::Home, http::HttpPage, not_found::NotFound, sockets::Sockets};
 use crate::relay_info::{RelayInfo, RelayStatus};
 use crate::route::{Route, nav_entries};
@@ -33,6 +34,7 @@ pub fn app() -> Html {
                         <SettingsBar settings={settings.clone()} />
                     }
                     <RelayStatusBadge />
+                    <ShortcutsDialog />
                 </header>
                 if let RelayStatus::Locked { message } = &info.status {
                     <p class="notice locked" data-testid="locked">

@@ -95,7 +95,7 @@ pub fn mail_message(props: &MailMessageProps) -> Html {
     } else {
         html! {
             <table class="envelope" data-testid="mail-envelope">
-                <thead><tr><th>{ "" }</th><th>{ "Envelope (SMTP)" }</th><th>{ "Header (what the reader sees)" }</th><th>{ "" }</th></tr></thead>
+                <thead><tr><th><span class="sr-only">{ "Field" }</span></th><th>{ "Envelope (SMTP)" }</th><th>{ "Header (what the reader sees)" }</th><th><span class="sr-only">{ "Why" }</span></th></tr></thead>
                 <tbody>
                     { for view.envelope_rows.iter().map(|row| html! {
                         <tr data-testid="envelope-row" data-agree={row.agree.to_string()}

@@ -139,7 +139,7 @@ pub fn server_mailboxes(props: &ServerMailboxesProps) -> Html {
             }
             if let Some(list) = &*list {
                 <table class="mailboxes">
-                    <thead><tr><th>{ "Mailbox" }</th><th>{ "Messages" }</th><th>{ "Octets" }</th><th>{ "" }</th></tr></thead>
+                    <thead><tr><th>{ "Mailbox" }</th><th>{ "Messages" }</th><th>{ "Octets" }</th><th><span class="sr-only">{ "Reset" }</span></th></tr></thead>
                     <tbody>
                         { for list.iter().map(|m| {
                             let address = m.address.clone();

@@ -95,9 +95,8 @@ pub fn message_list(props: &MessageListProps) -> Html {
         Item::Partial { id, message } => partial_row(*id, message, props),
         Item::Message { id, message } => {
             let direction = Direction::of(message.sender);
-            let on_select = props.on_select.clone();
             let id = *id;
-            let onclick = Callback::from(move |_| on_select.emit(id));
+            let (onclick, onkeydown) = select_events(&props.on_select, id);
             let selected = props.selected == Some(id);
             let badge = badge(&message.dissection);
             let full = if props.hex {
@@ -113,7 +112,7 @@ pub fn message_list(props: &MessageListProps) -> Html {
                 <li key={format!("m{id}")} data-testid="transcript-entry" data-direction={direction.as_str()}
                     data-message={id.to_string()}
                     class={classes!("entry", direction.as_str(), selected.then_some("selected"), (!message.complete).then_some("incomplete"))}
-                    onclick={onclick}>
+                    tabindex="0" aria-current={selected.then_some("true")} onclick={onclick} onkeydown={onkeydown}>
                     <span class="arrow">{ direction.arrow() }</span>
                     { message_times(message) }
                     <span class="summary">{ &message.dissection.summary }</span>
@@ -144,13 +143,30 @@ pub fn message_list(props: &MessageListProps) -> Html {
     }
 }
 
+/// A row's click, and Enter or Space on the row once Tab has reached it:
+/// both open message `id` in the inspector, so the keyboard reaches every
+/// message the mouse does.
+fn select_events(
+    on_select: &Callback<usize>,
+    id: usize,
+) -> (Callback<MouseEvent>, Callback<KeyboardEvent>) {
+    let click = on_select.reform(move |_: MouseEvent| id);
+    let on_select = on_select.clone();
+    let key = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" || e.key() == " " {
+            e.prevent_default();
+            on_select.emit(id);
+        }
+    });
+    (click, key)
+}
+
 /// Bytes that do not complete a message yet, as they stand: not dissected
 /// into a badge (a head without its blank line is not wrong, only
 /// unfinished), with the time of its first byte.
 fn partial_row(id: usize, message: &Message, props: &MessageListProps) -> Html {
     let direction = Direction::of(message.sender);
-    let on_select = props.on_select.clone();
-    let onclick = Callback::from(move |_| on_select.emit(id));
+    let (onclick, onkeydown) = select_events(&props.on_select, id);
     let selected = props.selected == Some(id);
     let shown = if props.hex {
         wirelab_shared::text::hex_spaced(&message.bytes)
@@ -161,7 +177,7 @@ fn partial_row(id: usize, message: &Message, props: &MessageListProps) -> Html {
         <li key={format!("m{id}")} data-testid="message-partial" data-direction={direction.as_str()}
             data-message={id.to_string()}
             class={classes!("entry", "partial", "incomplete", direction.as_str(), selected.then_some("selected"))}
-            onclick={onclick}>
+            tabindex="0" aria-current={selected.then_some("true")} onclick={onclick} onkeydown={onkeydown}>
             <span class="arrow">{ direction.arrow() }</span>
             { message_times(message) }
             <span class="summary">{ "not complete yet: " }{ &message.dissection.summary }</span>

@@ -2,7 +2,7 @@
 //! tree, bytes, diagnostics), the timeline, the transcripts, the target
 //! picker, the course's dialogues to replay and the relay badge; for the
 //! mail pages, a message opened as a mail reader shows it and the server's
-//! mailboxes.
+//! mailboxes; the keyboard shortcuts dialog.
 
 pub mod dialogue_bar;
 pub mod inspector;
@@ -11,5 +11,6 @@ pub mod mailboxes;
 pub mod messages;
 pub mod recording;
 pub mod relay_status;
+pub mod shortcuts;
 pub mod target_picker;
 pub mod timeline;

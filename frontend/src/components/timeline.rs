@@ -16,7 +16,7 @@
 pub mod export;
 pub mod layout;
 
-use layout::{ArrowBox, BreakBox, DEFAULT_IDLE_MS, Layout, layout};
+use layout::{ArrowBox, BreakBox, DEFAULT_IDLE_MS, Layout, Wrapped, layout};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -89,8 +89,7 @@ fn format_ms(t: f64) -> String {
     }
 }
 
-/// What is said of an arrow in full: its tooltip, its `aria-label` and the
-/// caption.
+/// What is said of an arrow in full: its tooltip and the caption.
 fn describe(arrow: &Arrow, lanes: &[Lane]) -> String {
     let lane = |i: usize| lanes.get(i).map_or("?", |l| l.label.as_str());
     format!(
@@ -99,6 +98,26 @@ fn describe(arrow: &Arrow, lanes: &[Lane]) -> String {
         lane(arrow.from),
         lane(arrow.to),
         arrow.label
+    )
+}
+
+/// The arrow's `aria-label`: first what the diagram shows of it, word for
+/// word (its time, then its label's lines), so a student who names the
+/// arrow by what they see (speech input) reaches it; then, in parentheses,
+/// the lanes and, when the lines do not hold all of it, the whole label.
+fn accessible_name(arrow: &Arrow, shown: &Wrapped, lanes: &[Lane]) -> String {
+    let lane = |i: usize| lanes.get(i).map_or("?", |l| l.label.as_str());
+    let visible = shown.lines.join(" ");
+    let whole = if visible == arrow.label {
+        String::new()
+    } else {
+        format!(": {}", arrow.label)
+    };
+    format!(
+        "{} {visible} ({} → {}{whole})",
+        format_ms(arrow.t_ms),
+        lane(arrow.from),
+        lane(arrow.to),
     )
 }
 
@@ -199,18 +218,26 @@ fn arrow_view(
         <g class={classes!("arrow", arrow.kind.class(), selected.then_some("selected"))}
            data-testid="timeline-arrow" data-kind={arrow.kind.class()}
            data-from={arrow.from.to_string()} data-to={arrow.to.to_string()}
-           data-index={i.to_string()} data-t-ms={arrow.t_ms.to_string()} tabindex="0" aria-label={full.clone()}
+           data-index={i.to_string()} data-t-ms={arrow.t_ms.to_string()} tabindex="0"
+           aria-label={accessible_name(arrow, &placed.label, &props.lanes)}
            role={arrow.message.map(|_| "button")}
            onclick={events.select} onkeydown={events.key}
            onfocus={focus.reform(move |_: FocusEvent| Some(i))} onblur={focus.reform(|_: FocusEvent| None)}
            onmouseenter={hover.reform(move |_: MouseEvent| Some(i))} onmouseleave={hover.reform(|_: MouseEvent| None)}>
             <title>{ full }</title>
             <text x="4" y={(placed.y1 + 4.0).to_string()} class="time">{ format_ms(arrow.t_ms) }</text>
+            // The spaces keep the time and the lines apart as words in the
+            // text the page's readers (and axe) take from the arrow; SVG
+            // draws no text outside a <text>.
+            { " " }
             <line x1={placed.x1.to_string()} y1={placed.y1.to_string()} x2={placed.x2.to_string()} y2={placed.y2.to_string()} />
             <polyline points={placed.head_points()} />
             <text x={label_x.clone()} text-anchor="middle" class="label">
-                { for placed.label.lines.iter().zip(placed.baselines()).map(|(line, y)| html! {
-                    <tspan x={label_x.clone()} y={y.to_string()}>{ line }</tspan>
+                { for placed.label.lines.iter().zip(placed.baselines()).enumerate().map(|(k, (line, y))| html! {
+                    <>
+                        if k > 0 { { " " } }
+                        <tspan x={label_x.clone()} y={y.to_string()}>{ line }</tspan>
+                    </>
                 }) }
             </text>
         </g>
@@ -314,5 +341,69 @@ pub fn timeline(props: &TimelineProps) -> Html {
                 </div>
             }
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arrow(label: &str) -> Arrow {
+        Arrow {
+            from: 0,
+            to: 1,
+            t_ms: 12.0,
+            label: label.to_string(),
+            kind: ArrowKind::Request,
+            message: Some(0),
+        }
+    }
+
+    fn lanes() -> Vec<Lane> {
+        ["client", "smtp"]
+            .map(|l| Lane {
+                label: l.to_string(),
+            })
+            .to_vec()
+    }
+
+    #[test]
+    fn an_arrows_name_starts_with_the_words_it_shows() {
+        let rcpt = arrow("RCPT TO bob");
+        let shown = layout::wrap(&rcpt.label, 7, 3);
+        assert_eq!(shown.lines, ["RCPT TO", "bob"]);
+        assert_eq!(
+            accessible_name(&rcpt, &shown, &lanes()),
+            "12.0 ms RCPT TO bob (client → smtp)"
+        );
+    }
+
+    #[test]
+    fn a_word_cut_across_lines_is_said_as_shown_then_whole() {
+        let mail_from = arrow("MAIL FROM:<alice@crepes.fr>");
+        let shown = layout::wrap(&mail_from.label, 12, 3);
+        assert_eq!(
+            accessible_name(&mail_from, &shown, &lanes()),
+            format!(
+                "12.0 ms {} (client → smtp: MAIL FROM:<alice@crepes.fr>)",
+                shown.lines.join(" ")
+            )
+        );
+    }
+
+    #[test]
+    fn a_label_cut_short_is_whole_in_the_parentheses() {
+        let long = arrow("DATA and a very long line that does not fit");
+        let shown = layout::wrap(&long.label, 8, 1);
+        assert!(shown.shortened, "{shown:?}");
+        let name = accessible_name(&long, &shown, &lanes());
+        assert!(
+            name.starts_with(&format!("12.0 ms {} (", shown.lines[0])),
+            "{name}"
+        );
+        assert!(
+            name.ends_with(&format!("client → smtp: {})", long.label)),
+            "{name}"
+        );
     }
 }

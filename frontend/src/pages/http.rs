@@ -212,7 +212,7 @@ pub fn http_page() -> Html {
                     </div>
                     if let Some(note) = note { <p class="template-note" data-testid="template-note">{ note }</p> }
                     <textarea data-testid="editor" class="editor request-editor" rows="12" spellcheck="false"
-                              title="Ctrl+Enter sends the request"
+                              title="Ctrl+Enter sends the request" aria-label="The request, as it goes on the wire (Ctrl+Enter sends it)"
                               value={lab.text.clone()} oninput={on_input} onkeydown={on_editor_key} />
                     <div class="toolbar">
                         <button data-testid="send" onclick={on_send} disabled={target.is_none()}>

@@ -183,7 +183,7 @@ pub fn mailbox_view(props: &MailboxViewProps) -> Html {
                 </p>
             } else {
                 <table class="mailbox">
-                    <thead><tr><th>{ "#" }</th><th>{ "Octets" }</th><th>{ "Subject / From" }</th><th>{ "Status" }</th><th>{ "" }</th></tr></thead>
+                    <thead><tr><th>{ "#" }</th><th>{ "Octets" }</th><th>{ "Subject / From" }</th><th>{ "Status" }</th><th><span class="sr-only">{ "Commands" }</span></th></tr></thead>
                     <tbody>
                         { for rows.iter().map(|row| {
                             let number = row.number;

@@ -102,14 +102,16 @@ pub fn mode_tabs(props: &ModeTabsProps) -> Html {
         })
     };
     html! {
-        <div class="mode-tabs" role="tablist">
+        <div class="mode-tabs" role="group" aria-label="How the name is resolved">
             <button class={classes!("tab", (mode == Mode::Iterative).then_some("active"))}
                     data-testid="mode-iterative" data-active={(mode == Mode::Iterative).to_string()}
+                    aria-pressed={(mode == Mode::Iterative).to_string()}
                     onclick={tab(Mode::Iterative)}>
                 { "By hand: iterative, from the root" }
             </button>
             <button class={classes!("tab", (mode == Mode::Recursive).then_some("active"))}
                     data-testid="mode-recursive" data-active={(mode == Mode::Recursive).to_string()}
+                    aria-pressed={(mode == Mode::Recursive).to_string()}
                     disabled={!has_resolver}
                     title={if has_resolver { "" } else { "the local resolver runs on the relay only" }}
                     onclick={tab(Mode::Recursive)}>
@@ -269,6 +271,7 @@ fn flags_form(props: &LabProps) -> Html {
                 <input type="checkbox" data-testid="flag-edns" checked={spec.edns.is_some()} onchange={on_edns} />{ " EDNS, UDP size " }
             </label>
             <input class="id" type="number" min="512" max="65535" data-testid="bufsize"
+                   aria-label="EDNS UDP size, in bytes"
                    disabled={spec.edns.is_none()}
                    value={spec.edns.unwrap_or(1232).to_string()} oninput={on_bufsize} />
             <label title="DNSSEC OK: send the signatures too (RFC 3225)">

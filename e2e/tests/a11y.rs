@@ -1,0 +1,167 @@
+//! An automated accessibility check of every page: axe-core (vendored in
+//! `e2e/vendor/`, see its README) runs in headless Chromium on each route
+//! and the test fails on any serious or critical violation, naming the
+//! rule, the page and the elements. Minor and moderate findings are not
+//! the bar here; a missing label, too little contrast or a duplicate id is.
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+use wirelab_e2e::{Browser, Lab, OfflineSite, key};
+
+const RECEIVED: &str = "[data-testid=\"transcript-entry\"][data-direction=\"received\"]";
+
+/// axe-core's minified build, injected into each page under test.
+const AXE: &str = include_str!("../vendor/axe.min.js");
+
+/// Every route of the page, with an element of that page that is there
+/// once it has drawn (so the check sees the page, not the loading text).
+const ROUTES: &[(&str, &str)] = &[
+    ("/", ".page.home .card a"),
+    ("/http", "[data-testid=\"editor\"]"),
+    ("/smtp", "[data-testid=\"connect\"]"),
+    ("/pop3", "[data-testid=\"connect\"]"),
+    ("/ftp", "[data-testid=\"connect\"]"),
+    ("/dns", "[data-testid=\"mode-iterative\"]"),
+    ("/sockets", "[data-testid=\"connect\"]"),
+];
+
+/// Runs axe on the whole document and returns its serious and critical
+/// violations, each with its rule, help text and the offending elements.
+const RUN_AXE: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { resultTypes: ["violations"] }).then(
+  (report) => done(report.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(" ") + ": " + n.failureSummary),
+    }))),
+  (error) => done([{ id: "axe-error", impact: "critical", help: String(error), nodes: [] }]),
+);
+"#;
+
+/// The serious and critical violations axe finds on the current page.
+fn violations(b: &Browser) -> Result<Vec<Value>> {
+    b.execute(AXE, &[])?;
+    match b.execute_async(RUN_AXE, &[])? {
+        Value::Array(found) => Ok(found),
+        other => bail!("axe answered {other}"),
+    }
+}
+
+/// The serious and critical violations on the current page, described.
+fn check(b: &Browser, what: &str, found: &mut Vec<String>) -> Result<()> {
+    for violation in violations(b)? {
+        found.push(describe(what, &violation));
+    }
+    Ok(())
+}
+
+/// Fails naming every violation `found`.
+fn assert_none(found: &[String]) {
+    assert!(
+        found.is_empty(),
+        "axe-core found {} serious or critical violations:\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+/// One violation, as a line a reader can act on.
+fn describe(route: &str, violation: &Value) -> String {
+    let nodes: Vec<&str> = violation["nodes"]
+        .as_array()
+        .map(|n| n.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    format!(
+        "{route}: {} ({}): {}\n    {}",
+        violation["id"].as_str().unwrap_or("?"),
+        violation["impact"].as_str().unwrap_or("?"),
+        violation["help"].as_str().unwrap_or(""),
+        nodes.join("\n    ")
+    )
+}
+
+#[test]
+fn no_page_has_a_serious_accessibility_violation() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    let mut found = Vec::new();
+    for (route, drawn) in ROUTES {
+        lab.open_online(route)?;
+        let b = &lab.browser;
+        b.wait_until(&format!("{drawn} on {route}"), || b.find(drawn))?;
+        check(b, route, &mut found)?;
+    }
+    assert_none(&found);
+    Ok(())
+}
+
+/// Waits until the transcript holds `n` replies from the server.
+fn wait_replies(b: &Browser, n: usize) -> Result<()> {
+    b.wait_until(&format!("{n} replies"), || {
+        Ok((b.find_all(RECEIVED)?.len() >= n).then_some(()))
+    })
+}
+
+/// The pages once they show what a session draws: transcripts, the
+/// timeline, the inspector with a message opened, the DNS walk, and the
+/// shortcuts dialog open over a page.
+#[test]
+fn pages_in_use_have_no_serious_accessibility_violation() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    let mut found = Vec::new();
+    lab.open_online("/smtp")?;
+    let b = &lab.browser;
+    b.click(&b.testid("connect")?)?;
+    wait_replies(b, 1)?;
+    b.send_keys(&format!("HELO crepes.fr{}", key::ENTER))?;
+    wait_replies(b, 2)?;
+    let reply = b.find_all(RECEIVED)?.pop().context("a reply")?;
+    b.click(&reply)?;
+    check(b, "/smtp with a reply opened", &mut found)?;
+    b.send_keys(key::ESCAPE)?;
+    b.execute("document.activeElement.blur()", &[])?;
+    b.send_keys("?")?;
+    b.wait_attribute("shortcuts", "open", "true")?;
+    check(b, "/smtp with the shortcuts open", &mut found)?;
+
+    lab.open_online("/http")?;
+    let b = &lab.browser;
+    b.click(&b.testid("send")?)?;
+    wait_replies(b, 1)?;
+    check(b, "/http with a response", &mut found)?;
+
+    lab.open_online("/dns")?;
+    let b = &lab.browser;
+    b.wait_until("the root among the DNS servers", || {
+        b.find("[data-testid=\"target-select\"] option[value=\"dns-root\"]")
+    })?;
+    b.click(&b.testid("send")?)?;
+    wait_replies(b, 1)?;
+    check(b, "/dns with the root's referral", &mut found)?;
+    assert_none(&found);
+    Ok(())
+}
+
+/// The page without a relay (served as static files): the offline badge,
+/// the in-browser servers, and the FTP page that says it needs the relay.
+#[test]
+fn pages_without_a_relay_have_no_serious_accessibility_violation() -> Result<()> {
+    let mut found = Vec::new();
+    for (route, drawn) in [("/smtp", "connect"), ("/ftp", "needs-relay")] {
+        let Some(site) = OfflineSite::open(route)? else {
+            return Ok(());
+        };
+        let b = &site.browser;
+        b.testid(drawn)?;
+        check(b, &format!("{route} without a relay"), &mut found)?;
+    }
+    assert_none(&found);
+    Ok(())
+}
