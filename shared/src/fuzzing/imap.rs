@@ -53,7 +53,8 @@ fn server(data: &[u8]) {
         limits: LIMITS,
         max_errors: 20,
     };
-    let mut server = crate::imap::ImapServer::new(config);
+    let mut server =
+        crate::imap::ImapServer::new(config, crate::mail::store::MemoryStore::course());
     let out = drive(&mut server, data);
     assert_bounded_per_line(&out, data, 256, 1024);
     assert!(out.close, "the stream ended, so did the session");
