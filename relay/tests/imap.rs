@@ -9,6 +9,9 @@ mod common;
 
 use common::*;
 use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use wirelab_shared::mail::store::course_messages;
 use wirelab_testkit::require_tool;
 
@@ -109,4 +112,96 @@ async fn python_imaplib_sets_flags_that_outlive_the_session() {
     let names = cur_names(relay._data.path());
     assert!(names[0].ends_with(",S=498:2,F"), "{names:?}");
     assert!(names[1].ends_with(",S=912:2,S"), "{names:?}");
+}
+
+#[tokio::test]
+async fn curl_lists_fetches_and_searches() {
+    let Some(curl) = require_tool("curl", "curl") else {
+        return;
+    };
+    let relay = start(|_| {}).await;
+    let base = format!(
+        "imap://127.0.0.1:{}/",
+        relay.relay.target("imap").unwrap().port
+    );
+    let list = run(&curl, &["-s", "-u", "bob:hungry", &base]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+    );
+    let url = format!("{base}INBOX;UID=2");
+    let fetched = run(&curl, &["-s", "-u", "bob:hungry", &url]).await;
+    assert_eq!(fetched.stdout, course_messages()[1]);
+    let url = format!("{base}INBOX?UNSEEN");
+    let search = run(&curl, &["-s", "-u", "bob:hungry", &url]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&search.stdout),
+        "* SEARCH 1\r\n",
+        "curl's fetch set \\Seen on message 2"
+    );
+}
+
+/// Reads until the session has said `needle`; within 5 s, not hanging.
+async fn read_until(stream: &mut TcpStream, got: &mut Vec<u8>, needle: &str) -> String {
+    let wait = async {
+        while !String::from_utf8_lossy(got).contains(needle) {
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "closed before {needle:?}: {}",
+                String::from_utf8_lossy(got)
+            );
+            got.extend_from_slice(&buf[..n]);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .unwrap_or_else(|_| panic!("no {needle:?} in {}", String::from_utf8_lossy(got)));
+    String::from_utf8(std::mem::take(got)).unwrap()
+}
+
+#[tokio::test]
+async fn bad_input_is_answered_bad_or_no() {
+    let relay = start(|_| {}).await;
+    let port = relay.relay.target("imap").unwrap().port;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut got = Vec::new();
+    read_until(&mut s, &mut got, "server ready\r\n").await;
+    // A literal over max_literal_bytes: refused without the "+" that
+    // would let the client send it.
+    s.write_all(b"a1 LOGIN {5000000}\r\n").await.unwrap();
+    let text = read_until(&mut s, &mut got, "\r\n").await;
+    assert!(
+        text.starts_with("a1 BAD [TOOBIG] a literal of 5000000 bytes"),
+        "{text}"
+    );
+    // A line that never ends within max_line_bytes is dropped as it comes.
+    s.write_all(&[b'x'; 100_000]).await.unwrap();
+    s.write_all(b"\r\na2 FETCH 1 FLAGS\r\na3 SELECT INBOX\r\na4 NOOP\r\n")
+        .await
+        .unwrap();
+    let text = read_until(&mut s, &mut got, "a4 OK").await;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "* BAD [TOOBIG] a line is longer than 8192 bytes: dropped",
+            "a2 NO FETCH is not valid in the Not Authenticated state (RFC 9051 §3)",
+            "a3 NO SELECT is not valid in the Not Authenticated state (RFC 9051 §3)",
+            "a4 OK NOOP completed",
+        ]
+    );
+    s.write_all(b"a5 LOGIN bob hungry\r\na6 FETCH 1 FLAGS\r\na7 SELECT INBOX\r\na8 FETCH 9 FLAGS\r\na9 STORE 1 +FLAGS (\\Recent)\r\n")
+        .await
+        .unwrap();
+    let text = read_until(&mut s, &mut got, "a9 NO [CANNOT] \\Recent cannot be kept").await;
+    assert!(
+        text.contains("a6 NO FETCH is not valid in the Authenticated state"),
+        "{text}"
+    );
+    assert!(
+        text.contains("a8 BAD 9 names messages past the last one (2)"),
+        "{text}"
+    );
 }
