@@ -1,11 +1,13 @@
 //! The message side of the server engine, without state: which messages a
 //! sequence set names (RFC 9051 §6.4.9, §9 `sequence-set`), the FETCH items
-//! the server serves and their answers (§6.4.5, §7.5.2), and the SEARCH
-//! keys it evaluates (§6.4.4).
+//! the server serves and their answers (§6.4.5, §7.5.2, the ENVELOPE from
+//! the header), and the SEARCH keys it evaluates (§6.4.4).
 
 use crate::imap::store::{Flags, ImapMessage};
 use crate::imap::syntax::{SeqNumber, Value, sequence_set};
+use crate::mail::address::{Mailbox, parse_address_list};
 use crate::mail::date::{DateTime, MONTHS};
+use crate::mail::header::parse_section;
 
 /// The indices (0-based, ascending, once each) of the messages `set`
 /// names: message sequence numbers, or UIDs when `uid`. A sequence number
@@ -64,6 +66,7 @@ pub enum Section {
 /// One FETCH item this server answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchItem {
+    Envelope,
     Flags,
     Uid,
     Size,
@@ -97,12 +100,15 @@ pub fn fetch_items(arg: &Value) -> Result<Vec<FetchItem>, String> {
     for word in words {
         let upper = word.to_ascii_uppercase();
         match upper.as_str() {
-            "ALL" | "FULL" => {
-                return Err(format!(
-                    "{upper} includes ENVELOPE, which this server does not serve yet"
-                ));
-            }
+            // FULL's BODY (the structure) is not served: ALL's items only.
+            "ALL" | "FULL" => items.extend([
+                FetchItem::Flags,
+                FetchItem::InternalDate,
+                FetchItem::Size,
+                FetchItem::Envelope,
+            ]),
             "FAST" => items.extend([FetchItem::Flags, FetchItem::InternalDate, FetchItem::Size]),
+            "ENVELOPE" => items.push(FetchItem::Envelope),
             "FLAGS" => items.push(FetchItem::Flags),
             "UID" => items.push(FetchItem::Uid),
             "RFC822.SIZE" => items.push(FetchItem::Size),
@@ -111,7 +117,7 @@ pub fn fetch_items(arg: &Value) -> Result<Vec<FetchItem>, String> {
             "RFC822.HEADER" => items.push(rfc822(Section::Header, true, "RFC822.HEADER")),
             "RFC822.TEXT" => items.push(rfc822(Section::Text, false, "RFC822.TEXT")),
             _ => items.push(body_item(&upper).ok_or_else(|| {
-                format!("{word} is not served by this server yet (it serves FLAGS, UID, RFC822.SIZE, INTERNALDATE, BODY[], BODY[HEADER], BODY[TEXT] and their PEEK forms)")
+                format!("{word} is not served by this server yet (it serves FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY[], BODY[HEADER], BODY[TEXT] and their PEEK forms)")
             })?),
         }
     }
@@ -213,6 +219,80 @@ pub fn internal_date(unix: i64) -> Value {
         t.second
     );
     Value::Quoted(text.into_bytes())
+}
+
+/// The ENVELOPE of a message (RFC 9051 §7.5.2): date, subject, from,
+/// sender, reply-to, to, cc, bcc, in-reply-to and message-id, from its
+/// header, as sent (encoded words are not decoded; clients do that).
+pub fn envelope(message: &[u8]) -> Value {
+    let header = parse_section(message, 0, message.len());
+    let text = |name: &str| {
+        header
+            .get(message, name)
+            .map_or(nil(), |f| nstring(f.unfolded(message).into_bytes()))
+    };
+    let addresses = |name: &str| {
+        let Some(field) = header.get(message, name) else {
+            return nil();
+        };
+        let list = parse_address_list(message, field.value);
+        if list.mailboxes.is_empty() {
+            return nil();
+        }
+        Value::List(list.mailboxes.iter().map(address).collect())
+    };
+    let from = addresses("From");
+    // RFC 9051 §7.5.2: absent Sender and Reply-To are the From.
+    let or_from = |v: Value| if v == nil() { from.clone() } else { v };
+    Value::List(vec![
+        text("Date"),
+        text("Subject"),
+        from.clone(),
+        or_from(addresses("Sender")),
+        or_from(addresses("Reply-To")),
+        addresses("To"),
+        addresses("Cc"),
+        addresses("Bcc"),
+        text("In-Reply-To"),
+        text("Message-ID"),
+    ])
+}
+
+/// `(name NIL mailbox host)`.
+fn address(m: &Mailbox) -> Value {
+    let (local, domain) = m.address.rsplit_once('@').unwrap_or((&m.address, ""));
+    let name = m
+        .display_name
+        .as_ref()
+        .map_or(nil(), |n| nstring(n.clone().into_bytes()));
+    let domain = if domain.is_empty() {
+        nil()
+    } else {
+        nstring(domain.as_bytes().to_vec())
+    };
+    Value::List(vec![
+        name,
+        nil(),
+        nstring(local.as_bytes().to_vec()),
+        domain,
+    ])
+}
+
+fn nil() -> Value {
+    Value::Atom("NIL".into())
+}
+
+/// A quoted string, or a literal when the text holds what a quoted string
+/// cannot (control bytes, 8-bit bytes).
+fn nstring(bytes: Vec<u8>) -> Value {
+    if bytes.iter().all(|&b| (0x20..0x7f).contains(&b)) {
+        Value::Quoted(bytes)
+    } else {
+        Value::Literal {
+            data: bytes,
+            synchronizing: true,
+        }
+    }
 }
 
 /// The indices of the messages matching every key of a SEARCH (the keys
@@ -328,6 +408,18 @@ mod tests {
         );
         assert!(!items[0].sets_seen());
         assert!(fetch_items(&Value::Atom("BODY[1.MIME]".into())).is_err());
+        assert_eq!(fetch_items(&Value::Atom("ALL".into())).unwrap().len(), 4);
+        let message = b"Date: Thu, 4 Sep 2003 10:21:22 -0500\r\nFrom: Alice <alice@crepes.fr>\r\n\
+                        To: bob@hamburger.edu, \"B. \\\"Q\\\"\" <b@x.org>\r\nSubject: hi\r\n \xc3\xa9t\xc3\xa9\r\n\r\nx\r\n";
+        let mut wire = Vec::new();
+        envelope(message).write(&mut wire);
+        assert_eq!(
+            String::from_utf8_lossy(&wire),
+            "(\"Thu, 4 Sep 2003 10:21:22 -0500\" {8}\r\nhi \u{e9}t\u{e9} \
+             ((\"Alice\" NIL \"alice\" \"crepes.fr\")) ((\"Alice\" NIL \"alice\" \"crepes.fr\")) \
+             ((\"Alice\" NIL \"alice\" \"crepes.fr\")) \
+             ((NIL NIL \"bob\" \"hamburger.edu\") (\"B. \\\"Q\\\"\" NIL \"b\" \"x.org\")) NIL NIL NIL NIL)"
+        );
         let msg = b"Subject: x\r\n\r\nhello\r\n";
         assert_eq!(section_bytes(msg, Section::Header), b"Subject: x\r\n\r\n");
         assert_eq!(section_bytes(msg, Section::Text), b"hello\r\n");

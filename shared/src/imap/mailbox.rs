@@ -237,7 +237,9 @@ impl<S: ImapStore> ImapServer<S> {
             flags_unasked = !items.contains(&FetchItem::Flags);
         }
         let message = message.clone();
-        let needs_body = items.iter().any(|i| matches!(i, FetchItem::Body { .. }));
+        let needs_body = items
+            .iter()
+            .any(|i| matches!(i, FetchItem::Body { .. } | FetchItem::Envelope));
         let body = if needs_body {
             self.store.read_message(&mailbox, &message.key)?
         } else {
@@ -433,6 +435,7 @@ impl<S: ImapStore> ImapServer<S> {
 /// One item's name and value in a FETCH response.
 fn fetch_answer(item: &FetchItem, m: &ImapMessage, body: &[u8]) -> Vec<Value> {
     let (name, value) = match item {
+        FetchItem::Envelope => ("ENVELOPE".to_string(), fetch::envelope(body)),
         FetchItem::Flags => ("FLAGS".to_string(), fetch::flags_value(m.flags)),
         FetchItem::Uid => ("UID".into(), Value::Atom(m.uid.to_string())),
         FetchItem::Size => ("RFC822.SIZE".into(), Value::Atom(m.size.to_string())),
@@ -642,9 +645,18 @@ mod tests {
         let text = say(&mut s, "a5 SELECT Sent\r\n");
         assert!(text.starts_with("a5 NO [NONEXISTENT]"), "{text}");
         say(&mut s, "a6 SELECT INBOX\r\n");
-        let text = say(&mut s, "a7 FETCH 1 ENVELOPE\r\n");
+        let alice = "((\"Alice\" NIL \"alice\" \"crepes.fr\"))";
+        assert_eq!(
+            say(&mut s, "a7 FETCH 1 ENVELOPE\r\n"),
+            format!(
+                "* 1 FETCH (ENVELOPE (\"Mon, 2 Sep 2024 12:21:20 +0200\" \"Lunch?\" \
+                 {alice} {alice} {alice} ((\"Bob\" NIL \"bob\" \"hamburger.edu\")) NIL NIL NIL \
+                 \"<ketchup.1@crepes.fr>\"))\r\na7 OK FETCH completed\r\n"
+            )
+        );
+        let text = say(&mut s, "a7 FETCH 1 BODYSTRUCTURE\r\n");
         assert!(
-            text.starts_with("a7 NO [CANNOT] ENVELOPE is not served"),
+            text.starts_with("a7 NO [CANNOT] BODYSTRUCTURE is not served"),
             "{text}"
         );
         let text = say(&mut s, "a8 STORE 1 +FLAGS ($Junk)\r\n");

@@ -4,7 +4,7 @@
 //! EXAMINE, LIST, LSUB, STATUS, FETCH, STORE, SEARCH, EXPUNGE, CLOSE and
 //! UNSELECT (and their UID forms) over an [`ImapStore`]; BAD for what does
 //! not parse, NO for a command in the wrong state and for what this server
-//! does not do yet (folders, APPEND, COPY, IDLE, ENVELOPE, ...).
+//! does not do yet (folders, APPEND, COPY, IDLE, BODYSTRUCTURE, ...).
 //!
 //! Input is framed with [`super::frame`]: a synchronising literal gets one
 //! `+` continuation, a literal over the limit is refused before any of its
