@@ -175,7 +175,13 @@ impl ImapStore for MaildirStore {
 
     fn read_message(&self, mailbox: &str, key: &str) -> Result<Vec<u8>, StoreError> {
         self.check_mailbox(mailbox)?;
-        fs::read(self.find_file(mailbox, key)?).map_err(io)
+        match fs::read(self.find_file(mailbox, key)?) {
+            // Renamed for its flags (or moved to cur/ by POP3) meanwhile.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::read(self.find_file(mailbox, key)?).map_err(io)
+            }
+            read => read.map_err(io),
+        }
     }
 
     fn set_flags(&self, mailbox: &str, key: &str, flags: Flags) -> Result<(), StoreError> {

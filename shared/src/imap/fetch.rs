@@ -100,8 +100,12 @@ pub fn fetch_items(arg: &Value) -> Result<Vec<FetchItem>, String> {
     for word in words {
         let upper = word.to_ascii_uppercase();
         match upper.as_str() {
-            // FULL's BODY (the structure) is not served: ALL's items only.
-            "ALL" | "FULL" => items.extend([
+            "FULL" => {
+                return Err("FULL includes BODY, the structure, which this server does not \
+                            serve yet (ALL does without it)"
+                    .into());
+            }
+            "ALL" => items.extend([
                 FetchItem::Flags,
                 FetchItem::InternalDate,
                 FetchItem::Size,
@@ -409,6 +413,7 @@ mod tests {
         assert!(!items[0].sets_seen());
         assert!(fetch_items(&Value::Atom("BODY[1.MIME]".into())).is_err());
         assert_eq!(fetch_items(&Value::Atom("ALL".into())).unwrap().len(), 4);
+        assert!(fetch_items(&Value::Atom("FULL".into())).is_err());
         let message = b"Date: Thu, 4 Sep 2003 10:21:22 -0500\r\nFrom: Alice <alice@crepes.fr>\r\n\
                         To: bob@hamburger.edu, \"B. \\\"Q\\\"\" <b@x.org>\r\nSubject: hi\r\n \xc3\xa9t\xc3\xa9\r\n\r\nx\r\n";
         let mut wire = Vec::new();
