@@ -258,7 +258,8 @@ pub struct Servers {
     pub dns: DnsServers,
     pub smtp: SmtpServer,
     pub pop3: Pop3Server,
-    /// The mailboxes both mail servers share.
+    pub imap: ImapServer,
+    /// The mailboxes the mail servers share.
     pub mail: MailStorage,
 }
 
@@ -274,6 +275,7 @@ impl Default for Servers {
             dns: DnsServers::default(),
             smtp: SmtpServer::default(),
             pop3: Pop3Server::default(),
+            imap: ImapServer::default(),
             mail: MailStorage::default(),
         }
     }
@@ -647,6 +649,62 @@ impl Pop3Server {
     }
 }
 
+/// The IMAP server: the POP3 users' mailboxes as INBOX, flags kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImapServer {
+    pub port: u16,
+    /// The longest line of a command without CR LF; longer ones are
+    /// dropped as they arrive and answered BAD [TOOBIG].
+    pub max_line_bytes: usize,
+    /// The largest literal (`{n}`) announced; a bigger one is refused
+    /// before any of its bytes are read.
+    pub max_literal_bytes: u64,
+    /// The largest whole command, literals included.
+    pub max_command_bytes: usize,
+    /// Commands answered BAD before the server says BYE and closes.
+    pub max_errors: usize,
+}
+
+impl Default for ImapServer {
+    fn default() -> Self {
+        let engine = wirelab_shared::imap::ImapServerConfig::default();
+        ImapServer {
+            port: 1143,
+            max_line_bytes: engine.limits.line,
+            max_literal_bytes: engine.limits.literal,
+            max_command_bytes: engine.limits.message,
+            max_errors: engine.max_errors,
+        }
+    }
+}
+
+impl ImapServer {
+    /// What the shared engine needs.
+    pub fn engine_config(&self) -> wirelab_shared::imap::ImapServerConfig {
+        wirelab_shared::imap::ImapServerConfig {
+            limits: wirelab_shared::imap::Limits {
+                line: self.max_line_bytes,
+                literal: self.max_literal_bytes,
+                message: self.max_command_bytes,
+            },
+            max_errors: self.max_errors,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        // RFC 7162 §4: servers should take lines of 8192 octets; 1000 is
+        // the least that still fits every command a client of the lab sends.
+        if self.max_line_bytes < 1000 {
+            bail!("servers.imap.max_line_bytes must be at least 1000");
+        }
+        if self.max_command_bytes < self.max_line_bytes {
+            bail!("servers.imap.max_command_bytes must be at least servers.imap.max_line_bytes");
+        }
+        at_least_one("servers.imap", &[("max_errors", self.max_errors)])
+    }
+}
+
 fn secs(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
@@ -928,6 +986,7 @@ impl Config {
         self.servers.http.validate()?;
         self.servers.smtp.validate()?;
         self.servers.pop3.validate()?;
+        self.servers.imap.validate()?;
         self.servers.dns.validate()?;
         at_least_one(
             "servers.mail",
@@ -988,6 +1047,7 @@ impl Config {
         config.servers.dns.simulate_distance = false;
         config.servers.smtp.port = 0;
         config.servers.pop3.port = 0;
+        config.servers.imap.port = 0;
         config
     }
 
@@ -1039,6 +1099,8 @@ mod tests {
         assert_eq!(c.servers.pop3.max_line_bytes, 1024);
         assert_eq!(c.servers.pop3.command_timeout_secs, 60.0);
         assert_eq!(c.servers.pop3.max_failed_logins, 3);
+        assert_eq!(c.servers.imap.port, 1143);
+        assert_eq!(c.servers.imap.engine_config().limits.literal, 1024 * 1024);
         let engine = c.servers.smtp.engine_config();
         assert_eq!(
             (engine.command_timeout_ms, engine.data_timeout_ms),
@@ -1173,6 +1235,14 @@ mod tests {
             (
                 "[servers.pop3]\nmax_failed_logins = 0\n",
                 "servers.pop3.max_failed_logins",
+            ),
+            (
+                "[servers.imap]\nmax_line_bytes = 100\n",
+                "servers.imap.max_line_bytes",
+            ),
+            (
+                "[servers.imap]\nmax_command_bytes = 2000\n",
+                "servers.imap.max_command_bytes",
             ),
             (
                 "[[policy.targets]]\nname = \"a b\"\nhost = \"x.org\"\nport = 80\n",

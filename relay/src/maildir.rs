@@ -17,6 +17,8 @@
 //! then kept up to date in memory, so the quota check costs no directory
 //! scan per message.
 //!
+//! IMAP's side (flags in file names, UIDs in a file) is in [`imap`].
+//!
 //! Every call does blocking file I/O: the driver runs the engines on
 //! tokio's blocking pool (see [`crate::driver::TcpServerSettings::blocking`]).
 
@@ -37,6 +39,9 @@ use wirelab_shared::mail::store::{
     course_messages,
 };
 
+mod imap;
+pub use imap::UID_FILE;
+
 /// Mailboxes in Maildir folders.
 /// The shared mailboxes and, in classroom mode, each student's own.
 pub type MailHomes = crate::homes::Homes<std::sync::Arc<MaildirStore>>;
@@ -54,6 +59,9 @@ pub struct MaildirStore {
     /// or it is reset. Deliveries in flight while it is counted may be
     /// counted twice or not at all: the quota is that approximate.
     usage: Mutex<HashMap<String, u64>>,
+    /// Held while IMAP reads or rewrites a UID file or renames a message
+    /// for its flags, so sessions do not hand out one UID twice.
+    imap: Mutex<()>,
 }
 
 /// One mailbox as the API lists it.
@@ -128,6 +136,7 @@ impl MaildirStore {
             counter: AtomicU64::new(0),
             commit,
             usage: Mutex::new(HashMap::new()),
+            imap: Mutex::new(()),
         };
         for a in &store.accounts.list {
             let dir = store.dir(&a.address);

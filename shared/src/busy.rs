@@ -7,7 +7,8 @@
 //! service: HTTP's `503 Service Unavailable` with `Retry-After`
 //! (RFC 9110 §15.6.4), SMTP's `421` greeting (RFC 5321 §3.1 and §4.2.3),
 //! POP3's `-ERR` greeting with the `[SYS/TEMP]` response code (RFC 3206
-//! §4), FTP's `421` (RFC 959 §4.2).
+//! §4), IMAP's `* BYE` greeting (RFC 9051 §7.1.5), FTP's `421` (RFC 959
+//! §4.2).
 
 /// Seconds a refused client is asked to wait before trying again.
 pub const RETRY_AFTER_SECS: u32 = 5;
@@ -37,6 +38,12 @@ pub fn pop3() -> Vec<u8> {
     b"-ERR [SYS/TEMP] too many connections, try again later\r\n".to_vec()
 }
 
+/// The IMAP greeting of a server that will not serve this session
+/// (RFC 9051 §7.1.5: BYE at once).
+pub fn imap() -> Vec<u8> {
+    b"* BYE [UNAVAILABLE] too many connections, try again later\r\n".to_vec()
+}
+
 /// The FTP greeting of a server that will not serve this session.
 pub fn ftp() -> Vec<u8> {
     b"421 Service not available, too many connections; closing control connection.\r\n".to_vec()
@@ -61,6 +68,7 @@ mod tests {
         for (reply, code) in [
             (smtp("hamburger.edu"), "421 hamburger.edu "),
             (pop3(), "-ERR "),
+            (imap(), "* BYE [UNAVAILABLE] "),
             (ftp(), "421 "),
         ] {
             let text = String::from_utf8(reply).unwrap();

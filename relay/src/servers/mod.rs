@@ -8,6 +8,7 @@ pub mod closed;
 pub mod dns;
 pub mod ftp;
 pub mod http;
+pub mod imap;
 pub mod pop3;
 pub mod ports;
 pub mod smtp;
@@ -80,6 +81,7 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     if let Some(homes) = &ctx.mail {
         targets.extend(smtp::start(ctx, homes.clone()).await?);
         targets.extend(pop3::start(ctx, homes.clone()).await?);
+        targets.extend(imap::start(ctx, homes.clone()).await?);
     }
     Ok(targets)
 }

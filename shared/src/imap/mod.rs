@@ -14,9 +14,12 @@ pub mod args;
 pub mod command;
 pub mod data;
 pub mod dissect;
+pub mod fetch;
 pub mod frame;
+mod mailbox;
 pub mod response;
 pub mod server;
+pub mod store;
 pub mod syntax;
 
 pub use command::{Command, ImapState, Verb};

@@ -1,9 +1,10 @@
-//! The IMAP server engine, for now the parts that need no mail store
-//! (RFC 9051 §6.1, §6.2.1, §6.3.1, RFC 2971): the greeting, CAPABILITY,
-//! NOOP, LOGOUT, ID and ENABLE; STARTTLS refused with the reason (the lab
-//! has no TLS); BAD for what does not parse, NO for a command in the wrong
-//! state and for the commands that need the mail store, which this engine
-//! does not have yet.
+//! The IMAP server engine (RFC 9051 §6): the greeting, CAPABILITY, NOOP,
+//! LOGOUT, ID and ENABLE; STARTTLS refused with the reason (the lab has no
+//! TLS); LOGIN with the POP3 users; INBOX, the whole mailbox, with SELECT,
+//! EXAMINE, LIST, LSUB, STATUS, FETCH, STORE, SEARCH, EXPUNGE, CLOSE and
+//! UNSELECT (and their UID forms) over an [`ImapStore`]; BAD for what does
+//! not parse, NO for a command in the wrong state and for what this server
+//! does not do yet (folders, APPEND, COPY, IDLE, BODYSTRUCTURE, ...).
 //!
 //! Input is framed with [`super::frame`]: a synchronising literal gets one
 //! `+` continuation, a literal over the limit is refused before any of its
@@ -14,11 +15,19 @@ use crate::engine::{Engine, Millis, Output};
 use crate::imap::command::{Command, ImapState, Verb, parse_command};
 use crate::imap::frame::{FrameError, Framed, Limits, next_command};
 use crate::imap::response::{Code, Response, Status};
+use crate::imap::store::ImapStore;
 use crate::imap::syntax::Value;
 use std::collections::VecDeque;
 
 /// What CAPABILITY announces: only what this engine does.
-pub const CAPABILITIES: &[&str] = &["IMAP4rev2", "IMAP4rev1", "LITERAL-", "ENABLE", "ID"];
+pub const CAPABILITIES: &[&str] = &[
+    "IMAP4rev2",
+    "IMAP4rev1",
+    "LITERAL-",
+    "ENABLE",
+    "ID",
+    "UNSELECT",
+];
 
 /// Settings of the IMAP server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,9 +57,13 @@ pub enum ImapServerEvent {
     State(ImapState),
 }
 
-/// One IMAP server connection.
-pub struct ImapServer {
+/// One IMAP server connection over the store `S`.
+pub struct ImapServer<S> {
     config: ImapServerConfig,
+    pub(super) store: S,
+    /// The mailbox LOGIN opened.
+    pub(super) user: Option<String>,
+    pub(super) selected: Option<super::mailbox::Selected>,
     state: ImapState,
     buffer: Vec<u8>,
     /// Where the data of the literal already answered with `+` starts.
@@ -62,11 +75,14 @@ pub struct ImapServer {
     closed: bool,
 }
 
-impl ImapServer {
+impl<S: ImapStore> ImapServer<S> {
     /// A new connection; the greeting is ready to be polled.
-    pub fn new(config: ImapServerConfig) -> ImapServer {
+    pub fn new(config: ImapServerConfig, store: S) -> ImapServer<S> {
         let mut s = ImapServer {
             config,
+            store,
+            user: None,
+            selected: None,
             state: ImapState::NotAuthenticated,
             buffer: Vec::new(),
             continued_at: None,
@@ -90,12 +106,19 @@ impl ImapServer {
         self.state
     }
 
-    fn send(&mut self, response: &Response) {
+    pub(super) fn send(&mut self, response: &Response) {
         self.outputs
             .push_back(Output::Transmit(response.to_bytes()));
     }
 
-    fn complete(&mut self, tag: &str, verb: &str, status: Status, code: Option<&str>, text: &str) {
+    pub(super) fn complete(
+        &mut self,
+        tag: &str,
+        verb: &str,
+        status: Status,
+        code: Option<&str>,
+        text: &str,
+    ) {
         self.send(&Response::Status {
             tag: Some(tag.to_string()),
             status,
@@ -112,7 +135,7 @@ impl ImapServer {
             }));
     }
 
-    fn set_state(&mut self, state: ImapState) {
+    pub(super) fn set_state(&mut self, state: ImapState) {
         if state != self.state {
             self.state = state;
             self.outputs
@@ -255,7 +278,19 @@ impl ImapServer {
                 self.send(&data("CAPABILITY", caps));
                 self.complete(&c.tag, name, Status::Ok, None, "CAPABILITY completed");
             }
-            Verb::Noop => self.complete(&c.tag, name, Status::Ok, None, "NOOP completed"),
+            Verb::Noop | Verb::Check => {
+                self.refresh();
+                self.complete(&c.tag, name, Status::Ok, None, &format!("{name} completed"));
+            }
+            Verb::Login => self.login(c),
+            Verb::Select | Verb::Examine => self.select(c),
+            Verb::List | Verb::Lsub => self.list(c),
+            Verb::Status => self.status(c),
+            Verb::Fetch => self.fetch(c),
+            Verb::Store => self.store_flags(c),
+            Verb::Search => self.search(c),
+            Verb::Expunge => self.expunge(c),
+            Verb::Close | Verb::Unselect => self.close_mailbox(c),
             Verb::Logout => {
                 self.send(&untagged(
                     Status::Bye,
@@ -290,15 +325,19 @@ impl ImapServer {
                 &c.tag,
                 name,
                 Status::No,
-                Some("UNAVAILABLE"),
-                &format!("{name} needs the mail store, which this server does not have yet"),
+                Some("CANNOT"),
+                &format!("{name} is not served by this server yet (it has INBOX only)"),
             ),
         }
     }
 }
 
 /// `* <status> [code] text`.
-fn untagged(status: Status, code: Option<(&str, Option<String>)>, text: &str) -> Response {
+pub(super) fn untagged(
+    status: Status,
+    code: Option<(&str, Option<String>)>,
+    text: &str,
+) -> Response {
     Response::Status {
         tag: None,
         status,
@@ -311,7 +350,7 @@ fn untagged(status: Status, code: Option<(&str, Option<String>)>, text: &str) ->
 }
 
 /// `* <name> <arguments>`.
-fn data(name: &str, arguments: Vec<Value>) -> Response {
+pub(super) fn data(name: &str, arguments: Vec<Value>) -> Response {
     Response::Data {
         number: None,
         name: name.into(),
@@ -331,7 +370,7 @@ fn leading_tag(buffer: &[u8]) -> String {
     String::from_utf8_lossy(&buffer[..end]).into_owned()
 }
 
-impl Engine for ImapServer {
+impl<S: ImapStore> Engine for ImapServer<S> {
     type Event = ImapServerEvent;
 
     fn handle_input(&mut self, bytes: &[u8], _now: Millis) {
@@ -355,9 +394,10 @@ impl Engine for ImapServer {
 mod tests {
     use super::*;
     use crate::engine::drain;
+    use crate::mail::store::MemoryStore;
 
-    fn session(input: &[u8]) -> (String, bool, ImapServer) {
-        let mut server = ImapServer::new(ImapServerConfig::default());
+    fn session(input: &[u8]) -> (String, bool, ImapServer<MemoryStore>) {
+        let mut server = ImapServer::new(ImapServerConfig::default(), MemoryStore::course());
         server.handle_input(input, Millis(0));
         let out = drain(&mut server);
         (
@@ -375,8 +415,8 @@ mod tests {
         assert_eq!(
             lines[..9],
             [
-                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID] wirelab IMAP server ready",
-                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID",
+                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT] wirelab IMAP server ready",
+                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT",
                 "a1 OK CAPABILITY completed",
                 "a2 OK NOOP completed",
                 &format!(
@@ -397,7 +437,7 @@ mod tests {
     fn refusals_say_why() {
         let (text, closed, _) = session(
             b"a1 STARTTLS\r\na2 FETCH 1 FLAGS\r\na3 ENABLE UTF8=ACCEPT\r\na4 FROB\r\n\
-              a+5 NOOP\r\na6 LOGIN bob hungry\r\n",
+              a+5 NOOP\r\na6 LOGIN bob full\r\na7 CREATE x\r\n",
         );
         assert!(text.contains("a1 NO this lab has no TLS"), "{text}");
         assert!(
@@ -411,7 +451,11 @@ mod tests {
         );
         assert!(text.contains("* BAD the tag holds"), "{text}");
         assert!(
-            text.contains("a6 NO [UNAVAILABLE] LOGIN needs the mail store"),
+            text.contains("a6 NO [AUTHENTICATIONFAILED] unknown user or wrong password"),
+            "{text}"
+        );
+        assert!(
+            text.contains("a7 NO CREATE is not valid in the Not Authenticated state"),
             "{text}"
         );
         assert!(!closed);
@@ -419,7 +463,7 @@ mod tests {
 
     #[test]
     fn a_synchronising_literal_gets_one_continuation() {
-        let mut server = ImapServer::new(ImapServerConfig::default());
+        let mut server = ImapServer::new(ImapServerConfig::default(), MemoryStore::course());
         drain(&mut server);
         server.handle_input(b"a1 ID (\"name\" {3}\r\n", Millis(0));
         assert_eq!(drain(&mut server).bytes(), b"+ Ready for literal data\r\n");
@@ -440,7 +484,7 @@ mod tests {
             },
             max_errors: 5,
         };
-        let mut server = ImapServer::new(config.clone());
+        let mut server = ImapServer::new(config.clone(), MemoryStore::course());
         drain(&mut server);
         server.handle_input(b"a1 LOGIN {3}\r\n", Millis(0));
         assert_eq!(drain(&mut server).bytes(), b"+ Ready for literal data\r\n");
@@ -460,7 +504,7 @@ mod tests {
             text,
             "* BAD [TOOBIG] a line is longer than 100 bytes: dropped\r\na2 OK NOOP completed\r\n"
         );
-        let mut server = ImapServer::new(config);
+        let mut server = ImapServer::new(config, MemoryStore::course());
         drain(&mut server);
         server.handle_input(b"a1 ID (\"x\" {11+}\r\n", Millis(0));
         let out = drain(&mut server);

@@ -16,6 +16,7 @@
 //! [`close`]: MailStore::close
 //! [`release`]: MailStore::release
 
+use crate::imap::store::{Flags, ImapMessage, MailboxSnapshot, UidMap};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -269,6 +270,9 @@ pub enum Clock {
 struct MemoryMailbox {
     messages: Vec<(String, Vec<u8>)>,
     lock: Option<u64>,
+    /// IMAP's UIDs and flags, by message key.
+    uids: UidMap,
+    flags: BTreeMap<String, Flags>,
 }
 
 #[derive(Debug)]
@@ -336,6 +340,10 @@ impl MemoryStore {
         if inner.boxes.get(&mailbox).is_some_and(|b| b.lock.is_some()) {
             return Err(StoreError::Locked);
         }
+        let validity = inner
+            .boxes
+            .get(&mailbox)
+            .map_or(1, |b| b.uids.uid_validity.saturating_add(1));
         let mut messages = Vec::new();
         if account.seed {
             for (i, m) in course_messages().iter().enumerate() {
@@ -346,7 +354,9 @@ impl MemoryStore {
             mailbox,
             MemoryMailbox {
                 messages,
-                lock: None,
+                // Old UIDs may be given again: IMAP clients must be told.
+                uids: UidMap::new(validity),
+                ..MemoryMailbox::default()
             },
         );
         Ok(())
@@ -367,6 +377,67 @@ impl MemoryStore {
             .boxes
             .get(&mailbox.to_ascii_lowercase())
             .is_some_and(|b| b.lock.is_some())
+    }
+}
+
+/// The IMAP side of the memory store (see [`crate::imap::store`]).
+impl MemoryStore {
+    pub(crate) fn imap_snapshot(&self, mailbox: &str) -> Result<MailboxSnapshot, StoreError> {
+        let mut inner = self.lock();
+        let b = inner
+            .boxes
+            .get_mut(mailbox)
+            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
+        let keys: Vec<String> = b.messages.iter().map(|(k, _)| k.clone()).collect();
+        b.uids.sync(&keys);
+        b.flags.retain(|k, _| keys.contains(k));
+        let messages = b
+            .messages
+            .iter()
+            .map(|(key, m)| ImapMessage {
+                key: key.clone(),
+                uid: b.uids.uids[key],
+                size: m.len() as u64,
+                flags: b.flags.get(key).copied().unwrap_or_default(),
+                internal_date: 0,
+            })
+            .collect();
+        Ok(MailboxSnapshot {
+            uid_validity: b.uids.uid_validity,
+            uid_next: b.uids.uid_next,
+            messages,
+        })
+    }
+
+    pub(crate) fn imap_set_flags(
+        &self,
+        mailbox: &str,
+        key: &str,
+        flags: Flags,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let b = inner
+            .boxes
+            .get_mut(mailbox)
+            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
+        if !b.messages.iter().any(|(k, _)| k == key) {
+            return Err(StoreError::NoSuchMessage(key.into()));
+        }
+        b.flags.insert(key.to_string(), flags);
+        Ok(())
+    }
+
+    pub(crate) fn imap_expunge(&self, mailbox: &str, keys: &[String]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let b = inner
+            .boxes
+            .get_mut(mailbox)
+            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
+        if b.lock.is_some() {
+            return Err(StoreError::Locked);
+        }
+        b.messages.retain(|(k, _)| !keys.contains(k));
+        Ok(())
     }
 }
 

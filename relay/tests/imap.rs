@@ -1,0 +1,207 @@
+//! The IMAP server end to end with real clients: Python's imaplib through
+//! a whole session (log in, select, fetch, set flags, mail arriving by
+//! SMTP, log out, log in again: the flags are still there, also on disk as
+//! Maildir info), curl's `imap://` (list, fetch, search), and bad input on
+//! a raw socket (an oversized literal refused before it is sent, an
+//! endless line, commands in the wrong state).
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use wirelab_shared::mail::store::course_messages;
+use wirelab_testkit::require_tool;
+
+async fn run(program: &Path, args: &[&str]) -> std::process::Output {
+    let out = tokio::process::Command::new(program)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} failed: {}\n{}",
+        program.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The names of bob's message files in `cur/`, sorted.
+fn cur_names(data: &Path) -> Vec<String> {
+    let cur = data.join("mail/bob@hamburger.edu/cur");
+    let mut names: Vec<String> = std::fs::read_dir(cur)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+const PY_IMAP: &str = r#"
+import imaplib, smtplib, sys
+port, smtp_port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+m = imaplib.IMAP4("127.0.0.1", port)
+print(m.login("bob", "hungry")[0])
+typ, data = m.select("INBOX")
+print(typ, data[0].decode(), m.untagged_responses.get("UIDNEXT"))
+typ, data = m.fetch("1:*", "(UID FLAGS RFC822.SIZE)")
+print(" | ".join(d.decode() for d in data))
+typ, data = m.fetch("1", "(BODY.PEEK[])")
+open(out, "wb").write(data[0][1])
+typ, data = m.fetch("2", "(BODY[HEADER])")
+print(data[0][0].decode(), data[1].decode())
+typ, data = m.store("1", "+FLAGS", "(\\Flagged)")
+print(data[0].decode())
+with smtplib.SMTP("127.0.0.1", smtp_port) as s:
+    s.sendmail("alice@crepes.fr", ["bob@hamburger.edu"], b"Subject: late\r\n\r\nhi\r\n")
+typ, data = m.noop()
+print("EXISTS", m.untagged_responses.get("EXISTS"))
+print(m.search(None, "UNSEEN")[1][0].decode())
+print(m.logout()[0])
+m = imaplib.IMAP4("127.0.0.1", port)
+m.login("bob", "hungry")
+m.select("INBOX", readonly=True)
+typ, data = m.uid("FETCH", "1:*", "(FLAGS)")
+print(" | ".join(d.decode() for d in data))
+print(m.status("INBOX", "(MESSAGES UNSEEN UIDNEXT)")[1][0].decode())
+m.logout()
+"#;
+
+#[tokio::test]
+async fn python_imaplib_sets_flags_that_outlive_the_session() {
+    let Some(python) = require_tool("python3", "python3") else {
+        return;
+    };
+    let relay = start(|_| {}).await;
+    let port = relay.relay.target("imap").unwrap().port.to_string();
+    let smtp = relay.relay.target("smtp").unwrap().port.to_string();
+    let body = relay._data.path().join("body.eml");
+    let out = run(
+        &python,
+        &["-c", PY_IMAP, &port, &smtp, &body.to_string_lossy()],
+    )
+    .await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let recipe = course_messages()[1];
+    let header = recipe.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    // BODY[HEADER] is no PEEK: it sets \Seen and says so.
+    let header_line = format!("2 (BODY[HEADER] {{{header}}}  FLAGS (\\Seen))");
+    assert_eq!(
+        lines,
+        [
+            "OK",
+            "OK 2 [b'3']",
+            "1 (UID 1 FLAGS () RFC822.SIZE 498) | 2 (UID 2 FLAGS () RFC822.SIZE 912)",
+            &header_line,
+            "1 (FLAGS (\\Flagged))",
+            "EXISTS [b'2', b'3']",
+            "1 3",
+            "BYE",
+            "1 (UID 1 FLAGS (\\Flagged)) | 2 (UID 2 FLAGS (\\Seen)) | 3 (UID 3 FLAGS ())",
+            "INBOX (MESSAGES 3 UNSEEN 2 UIDNEXT 4)",
+        ],
+        "{text}"
+    );
+    assert_eq!(std::fs::read(&body).unwrap(), course_messages()[0]);
+    let names = cur_names(relay._data.path());
+    assert!(names[0].ends_with(",S=498:2,F"), "{names:?}");
+    assert!(names[1].ends_with(",S=912:2,S"), "{names:?}");
+}
+
+#[tokio::test]
+async fn curl_lists_fetches_and_searches() {
+    let Some(curl) = require_tool("curl", "curl") else {
+        return;
+    };
+    let relay = start(|_| {}).await;
+    let base = format!(
+        "imap://127.0.0.1:{}/",
+        relay.relay.target("imap").unwrap().port
+    );
+    let list = run(&curl, &["-s", "-u", "bob:hungry", &base]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+    );
+    let url = format!("{base}INBOX;UID=2");
+    let fetched = run(&curl, &["-s", "-u", "bob:hungry", &url]).await;
+    assert_eq!(fetched.stdout, course_messages()[1]);
+    let url = format!("{base}INBOX?UNSEEN");
+    let search = run(&curl, &["-s", "-u", "bob:hungry", &url]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&search.stdout),
+        "* SEARCH 1\r\n",
+        "curl's fetch set \\Seen on message 2"
+    );
+}
+
+/// Reads until the session has said `needle`; within 5 s, not hanging.
+async fn read_until(stream: &mut TcpStream, got: &mut Vec<u8>, needle: &str) -> String {
+    let wait = async {
+        while !String::from_utf8_lossy(got).contains(needle) {
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "closed before {needle:?}: {}",
+                String::from_utf8_lossy(got)
+            );
+            got.extend_from_slice(&buf[..n]);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .unwrap_or_else(|_| panic!("no {needle:?} in {}", String::from_utf8_lossy(got)));
+    String::from_utf8(std::mem::take(got)).unwrap()
+}
+
+#[tokio::test]
+async fn bad_input_is_answered_bad_or_no() {
+    let relay = start(|_| {}).await;
+    let port = relay.relay.target("imap").unwrap().port;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut got = Vec::new();
+    read_until(&mut s, &mut got, "server ready\r\n").await;
+    // A literal over max_literal_bytes: refused without the "+" that
+    // would let the client send it.
+    s.write_all(b"a1 LOGIN {5000000}\r\n").await.unwrap();
+    let text = read_until(&mut s, &mut got, "\r\n").await;
+    assert!(
+        text.starts_with("a1 BAD [TOOBIG] a literal of 5000000 bytes"),
+        "{text}"
+    );
+    // A line that never ends within max_line_bytes is dropped as it comes.
+    s.write_all(&[b'x'; 100_000]).await.unwrap();
+    s.write_all(b"\r\na2 FETCH 1 FLAGS\r\na3 SELECT INBOX\r\na4 NOOP\r\n")
+        .await
+        .unwrap();
+    let text = read_until(&mut s, &mut got, "a4 OK").await;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "* BAD [TOOBIG] a line is longer than 8192 bytes: dropped",
+            "a2 NO FETCH is not valid in the Not Authenticated state (RFC 9051 §3)",
+            "a3 NO SELECT is not valid in the Not Authenticated state (RFC 9051 §3)",
+            "a4 OK NOOP completed",
+        ]
+    );
+    s.write_all(b"a5 LOGIN bob hungry\r\na6 FETCH 1 FLAGS\r\na7 SELECT INBOX\r\na8 FETCH 9 FLAGS\r\na9 STORE 1 +FLAGS (\\Recent)\r\n")
+        .await
+        .unwrap();
+    let text = read_until(&mut s, &mut got, "a9 NO [CANNOT] \\Recent cannot be kept").await;
+    assert!(
+        text.contains("a6 NO FETCH is not valid in the Authenticated state"),
+        "{text}"
+    );
+    assert!(
+        text.contains("a8 BAD 9 names messages past the last one (2)"),
+        "{text}"
+    );
+}

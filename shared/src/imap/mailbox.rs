@@ -1,0 +1,673 @@
+//! The server engine's commands that use the mail store (RFC 9051 §6.2.3,
+//! §6.3, §6.4): LOGIN, SELECT and EXAMINE, LIST and LSUB, STATUS, FETCH,
+//! STORE, SEARCH, EXPUNGE, CLOSE and UNSELECT. The store has one mailbox
+//! per user, which IMAP calls INBOX; there are no other folders yet.
+
+use crate::imap::command::{Command, ImapState};
+use crate::imap::fetch::{self, FetchItem};
+use crate::imap::response::{Response, Status};
+use crate::imap::server::{ImapServer, data, untagged};
+use crate::imap::store::{Flags, ImapMessage, ImapStore};
+use crate::imap::syntax::Value;
+use crate::mail::store::StoreError;
+
+/// The mailbox a session has selected, as the session last saw it: the
+/// message sequence numbers are indices into `messages` plus one.
+pub(super) struct Selected {
+    pub read_only: bool,
+    pub uid_validity: u32,
+    pub uid_next: u32,
+    pub messages: Vec<ImapMessage>,
+}
+
+/// Whether a mailbox name is INBOX (any case, RFC 9051 §5.1).
+fn is_inbox(v: Option<&Value>) -> bool {
+    v.and_then(Value::string_bytes)
+        .is_some_and(|b| b.eq_ignore_ascii_case(b"INBOX"))
+}
+
+/// The response code and text a store error is answered with.
+fn store_refusal(e: &StoreError) -> (&'static str, String) {
+    match e {
+        StoreError::NoSuchMessage(_) => {
+            ("EXPUNGEISSUED", format!("{e}: another session removed it"))
+        }
+        StoreError::Locked => ("INUSE", format!("{e}: try again after it logs out")),
+        _ => ("SERVERBUG", e.to_string()),
+    }
+}
+
+impl<S: ImapStore> ImapServer<S> {
+    fn mailbox(&self) -> &str {
+        self.user.as_deref().unwrap_or_default()
+    }
+
+    fn no(&mut self, c: &Command, code: Option<&str>, text: &str) {
+        self.complete(&c.tag, c.verb.name(), Status::No, code, text);
+    }
+
+    fn refuse_store(&mut self, c: &Command, e: &StoreError) {
+        let (code, text) = store_refusal(e);
+        self.no(c, Some(code), &text);
+    }
+
+    fn ok(&mut self, c: &Command, code: Option<&str>) {
+        let name = c.verb.name();
+        let text = format!("{}{name} completed", if c.uid { "UID " } else { "" });
+        self.complete(&c.tag, name, Status::Ok, code, &text);
+    }
+
+    pub(super) fn login(&mut self, c: &Command) {
+        let text = |i: usize| {
+            let bytes = c.arguments.get(i).and_then(Value::string_bytes);
+            String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
+        };
+        match self.store.imap_login(&text(0), &text(1)) {
+            Ok(mailbox) => {
+                self.user = Some(mailbox);
+                self.ok(c, None);
+                self.set_state(ImapState::Authenticated);
+            }
+            Err(StoreError::Io(e)) => self.no(c, Some("UNAVAILABLE"), &e),
+            Err(_) => self.no(
+                c,
+                Some("AUTHENTICATIONFAILED"),
+                "unknown user or wrong password (the POP3 users: bob / hungry)",
+            ),
+        }
+    }
+
+    pub(super) fn select(&mut self, c: &Command) {
+        // A failed SELECT leaves no mailbox selected (RFC 9051 §6.3.2).
+        self.selected = None;
+        self.set_state(ImapState::Authenticated);
+        if !is_inbox(c.arguments.first()) {
+            return self.no(c, Some("NONEXISTENT"), "this server has INBOX only");
+        }
+        let snapshot = match self.store.snapshot(self.mailbox()) {
+            Ok(s) => s,
+            Err(e) => return self.refuse_store(c, &e),
+        };
+        let read_only = c.verb == crate::imap::Verb::Examine;
+        let n = snapshot.messages.len() as u32;
+        let all = Flags::all_names().join(" ");
+        let permanent = if read_only {
+            String::new()
+        } else {
+            all.clone()
+        };
+        self.send(&number_data(n, "EXISTS"));
+        // IMAP4rev1 clients expect RECENT; this server never sets \Recent.
+        self.send(&number_data(0, "RECENT"));
+        self.send(&data("FLAGS", vec![atom_list(Flags::all_names())]));
+        for (code, text) in [
+            ("PERMANENTFLAGS", format!("({permanent})")),
+            ("UIDVALIDITY", snapshot.uid_validity.to_string()),
+            ("UIDNEXT", snapshot.uid_next.to_string()),
+        ] {
+            self.send(&untagged(Status::Ok, Some((code, Some(text))), ""));
+        }
+        self.selected = Some(Selected {
+            read_only,
+            uid_validity: snapshot.uid_validity,
+            uid_next: snapshot.uid_next,
+            messages: snapshot.messages,
+        });
+        self.set_state(ImapState::Selected);
+        self.ok(c, Some(if read_only { "READ-ONLY" } else { "READ-WRITE" }));
+    }
+
+    /// LIST and LSUB: INBOX if the pattern matches it; an empty pattern
+    /// asks for the hierarchy delimiter (RFC 9051 §6.3.9).
+    pub(super) fn list(&mut self, c: &Command) {
+        let text = |i: usize| {
+            let bytes = c.arguments.get(i).and_then(Value::string_bytes);
+            String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
+        };
+        let (reference, pattern) = (text(0), text(1));
+        let name = c.verb.name();
+        let delimiter = Value::Quoted(b"/".to_vec());
+        if pattern.is_empty() {
+            let noselect = atom_list(vec!["\\Noselect"]);
+            let root = Value::Quoted(Vec::new());
+            self.send(&data(name, vec![noselect, delimiter, root]));
+        } else if wildcard_match(&format!("{reference}{pattern}"), "INBOX") {
+            let attributes = atom_list(vec!["\\HasNoChildren"]);
+            self.send(&data(
+                name,
+                vec![attributes, delimiter, Value::Atom("INBOX".into())],
+            ));
+        }
+        self.ok(c, None);
+    }
+
+    pub(super) fn status(&mut self, c: &Command) {
+        if !is_inbox(c.arguments.first()) {
+            return self.no(c, Some("NONEXISTENT"), "this server has INBOX only");
+        }
+        let snapshot = match self.store.snapshot(self.mailbox()) {
+            Ok(s) => s,
+            Err(e) => return self.refuse_store(c, &e),
+        };
+        let m = &snapshot.messages;
+        let count = |f: fn(&ImapMessage) -> bool| m.iter().filter(|x| f(x)).count() as u64;
+        let mut answer = Vec::new();
+        let asked = match c.arguments.get(1) {
+            Some(Value::List(items)) => items.as_slice(),
+            _ => &[],
+        };
+        for item in asked.iter().filter_map(Value::as_atom) {
+            let value = match item.to_ascii_uppercase().as_str() {
+                "MESSAGES" => m.len() as u64,
+                "RECENT" => 0,
+                "UIDNEXT" => u64::from(snapshot.uid_next),
+                "UIDVALIDITY" => u64::from(snapshot.uid_validity),
+                "UNSEEN" => count(|x| !x.flags.contains(Flags::SEEN)),
+                "DELETED" => count(|x| x.flags.contains(Flags::DELETED)),
+                "SIZE" => m.iter().map(|x| x.size).sum(),
+                other => {
+                    return self.no(
+                        c,
+                        None,
+                        &format!("STATUS {other} is not served by this server"),
+                    );
+                }
+            };
+            answer.push(Value::Atom(item.to_ascii_uppercase()));
+            answer.push(Value::Atom(value.to_string()));
+        }
+        let inbox = Value::Atom("INBOX".into());
+        self.send(&data("STATUS", vec![inbox, Value::List(answer)]));
+        self.ok(c, None);
+    }
+
+    /// The messages a command's sequence set names, or the BAD it gets.
+    fn named(&mut self, c: &Command) -> Option<Vec<usize>> {
+        let set = c
+            .arguments
+            .first()
+            .and_then(Value::as_atom)
+            .unwrap_or_default();
+        let messages = &self.selected.as_ref()?.messages;
+        match fetch::select_messages(set, c.uid, messages) {
+            Ok(indices) => Some(indices),
+            Err(e) => {
+                self.complete(&c.tag, c.verb.name(), Status::Bad, None, &e);
+                None
+            }
+        }
+    }
+
+    pub(super) fn fetch(&mut self, c: &Command) {
+        let mut items = match c.arguments.get(1).map(fetch::fetch_items) {
+            Some(Ok(items)) => items,
+            Some(Err(e)) => return self.no(c, Some("CANNOT"), &e),
+            None => return self.no(c, None, "FETCH needs items"),
+        };
+        // UID FETCH answers with the UID unasked (RFC 9051 §6.4.9).
+        if c.uid && !items.contains(&FetchItem::Uid) {
+            items.insert(0, FetchItem::Uid);
+        }
+        let Some(indices) = self.named(c) else { return };
+        for i in indices {
+            if let Err(e) = self.fetch_one(i, &items) {
+                return self.refuse_store(c, &e);
+            }
+        }
+        self.ok(c, None);
+    }
+
+    /// `* n FETCH (...)` for the message at `index`, setting `\Seen` first
+    /// when a body item asks for it.
+    fn fetch_one(&mut self, index: usize, items: &[FetchItem]) -> Result<(), StoreError> {
+        let mailbox = self.mailbox().to_string();
+        let Some(selected) = self.selected.as_mut() else {
+            return Ok(());
+        };
+        let message = &mut selected.messages[index];
+        let mut flags_unasked = false;
+        if !selected.read_only
+            && items.iter().any(FetchItem::sets_seen)
+            && !message.flags.contains(Flags::SEEN)
+        {
+            let flags = message.flags.with(Flags::SEEN);
+            self.store.set_flags(&mailbox, &message.key, flags)?;
+            message.flags = flags;
+            // A flag that changed is reported even if not asked for.
+            flags_unasked = !items.contains(&FetchItem::Flags);
+        }
+        let message = message.clone();
+        let needs_body = items
+            .iter()
+            .any(|i| matches!(i, FetchItem::Body { .. } | FetchItem::Envelope));
+        let body = if needs_body {
+            self.store.read_message(&mailbox, &message.key)?
+        } else {
+            Vec::new()
+        };
+        let mut answer = Vec::new();
+        for item in items {
+            answer.extend(fetch_answer(item, &message, &body));
+        }
+        if flags_unasked {
+            answer.extend(fetch_answer(&FetchItem::Flags, &message, &body));
+        }
+        self.send(&fetch_response(index, answer));
+        Ok(())
+    }
+
+    pub(super) fn store_flags(&mut self, c: &Command) {
+        if self.selected.as_ref().is_some_and(|s| s.read_only) {
+            return self.no(c, Some("READ-ONLY"), "the mailbox was opened with EXAMINE");
+        }
+        let action = c
+            .arguments
+            .get(1)
+            .and_then(Value::as_atom)
+            .unwrap_or_default();
+        let action = action.to_ascii_uppercase();
+        let silent = action.ends_with(".SILENT");
+        let given: Vec<&Value> = match c.arguments.get(2) {
+            Some(Value::List(items)) => items.iter().collect(),
+            _ => c.arguments.iter().skip(2).collect(),
+        };
+        let mut flags = Flags::default();
+        for v in given {
+            let name = v.as_atom().unwrap_or_default();
+            match Flags::from_name(name) {
+                Some(f) => flags = flags.with(f),
+                None => {
+                    let text =
+                        format!("{name} cannot be kept: this server keeps the system flags only");
+                    return self.no(c, Some("CANNOT"), &text);
+                }
+            }
+        }
+        let Some(indices) = self.named(c) else { return };
+        for i in indices {
+            if let Err(e) = self.store_one(i, &action, flags, silent, c.uid) {
+                return self.refuse_store(c, &e);
+            }
+        }
+        self.ok(c, None);
+    }
+
+    fn store_one(
+        &mut self,
+        index: usize,
+        action: &str,
+        flags: Flags,
+        silent: bool,
+        uid: bool,
+    ) -> Result<(), StoreError> {
+        let mailbox = self.mailbox().to_string();
+        let Some(selected) = self.selected.as_mut() else {
+            return Ok(());
+        };
+        let message = &mut selected.messages[index];
+        let new = match action.as_bytes().first() {
+            Some(b'+') => message.flags.with(flags),
+            Some(b'-') => message.flags.without(flags),
+            _ => flags,
+        };
+        self.store.set_flags(&mailbox, &message.key, new)?;
+        message.flags = new;
+        let message = message.clone();
+        if !silent {
+            let mut answer = fetch_answer(&FetchItem::Flags, &message, &[]);
+            if uid {
+                answer.extend(fetch_answer(&FetchItem::Uid, &message, &[]));
+            }
+            self.send(&fetch_response(index, answer));
+        }
+        Ok(())
+    }
+
+    pub(super) fn search(&mut self, c: &Command) {
+        let Some(selected) = &self.selected else {
+            return;
+        };
+        let found = match fetch::search(&c.arguments, &selected.messages) {
+            Ok(found) => found,
+            Err(e) => return self.no(c, Some("CANNOT"), &e),
+        };
+        let numbers = found
+            .into_iter()
+            .map(|i| {
+                let n = if c.uid {
+                    selected.messages[i].uid
+                } else {
+                    i as u32 + 1
+                };
+                Value::Atom(n.to_string())
+            })
+            .collect();
+        self.send(&data("SEARCH", numbers));
+        self.ok(c, None);
+    }
+
+    pub(super) fn expunge(&mut self, c: &Command) {
+        if self.selected.as_ref().is_some_and(|s| s.read_only) {
+            return self.no(c, Some("READ-ONLY"), "the mailbox was opened with EXAMINE");
+        }
+        // UID EXPUNGE removes only the named messages (RFC 9051 §6.4.9).
+        let named = if c.uid { self.named(c) } else { None };
+        if c.uid && named.is_none() {
+            return;
+        }
+        match self.remove_deleted(named.as_deref(), true) {
+            Ok(()) => self.ok(c, None),
+            Err(e) => self.refuse_store(c, &e),
+        }
+    }
+
+    /// Removes the messages marked `\Deleted` (among `only`, if given),
+    /// telling the client each one's sequence number when `announce`.
+    fn remove_deleted(&mut self, only: Option<&[usize]>, announce: bool) -> Result<(), StoreError> {
+        let mailbox = self.mailbox().to_string();
+        let Some(selected) = self.selected.as_mut() else {
+            return Ok(());
+        };
+        let doomed: Vec<usize> = (0..selected.messages.len())
+            .filter(|i| only.is_none_or(|o| o.contains(i)))
+            .filter(|&i| selected.messages[i].flags.contains(Flags::DELETED))
+            .collect();
+        if doomed.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<String> = doomed
+            .iter()
+            .map(|&i| selected.messages[i].key.clone())
+            .collect();
+        self.store.expunge(&mailbox, &keys)?;
+        // Each EXPUNGE renumbers the messages after it (RFC 9051 §7.5.1).
+        for (removed, &i) in doomed.iter().enumerate() {
+            selected.messages.remove(i - removed);
+        }
+        if announce {
+            for (removed, &i) in doomed.iter().enumerate() {
+                self.send(&number_data((i - removed) as u32 + 1, "EXPUNGE"));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn close_mailbox(&mut self, c: &Command) {
+        let expunge = c.verb == crate::imap::Verb::Close
+            && self.selected.as_ref().is_some_and(|s| !s.read_only);
+        if expunge && let Err(e) = self.remove_deleted(None, false) {
+            return self.refuse_store(c, &e);
+        }
+        self.selected = None;
+        self.set_state(ImapState::Authenticated);
+        self.ok(c, None);
+    }
+
+    /// Tells a session with a mailbox selected of mail that arrived since
+    /// (RFC 9051 §7.4.1, EXISTS); flags changed elsewhere are not told.
+    pub(super) fn refresh(&mut self) {
+        let mailbox = self.mailbox().to_string();
+        let Some(selected) = self.selected.as_mut() else {
+            return;
+        };
+        let Ok(snapshot) = self.store.snapshot(&mailbox) else {
+            return;
+        };
+        if snapshot.uid_validity != selected.uid_validity {
+            return;
+        }
+        let newest = selected.uid_next;
+        let arrived: Vec<ImapMessage> = snapshot
+            .messages
+            .into_iter()
+            .filter(|m| m.uid >= newest)
+            .collect();
+        if arrived.is_empty() {
+            return;
+        }
+        selected.uid_next = snapshot.uid_next;
+        selected.messages.extend(arrived);
+        let n = selected.messages.len() as u32;
+        self.send(&number_data(n, "EXISTS"));
+    }
+}
+
+/// One item's name and value in a FETCH response.
+fn fetch_answer(item: &FetchItem, m: &ImapMessage, body: &[u8]) -> Vec<Value> {
+    let (name, value) = match item {
+        FetchItem::Envelope => ("ENVELOPE".to_string(), fetch::envelope(body)),
+        FetchItem::Flags => ("FLAGS".to_string(), fetch::flags_value(m.flags)),
+        FetchItem::Uid => ("UID".into(), Value::Atom(m.uid.to_string())),
+        FetchItem::Size => ("RFC822.SIZE".into(), Value::Atom(m.size.to_string())),
+        FetchItem::InternalDate => ("INTERNALDATE".into(), fetch::internal_date(m.internal_date)),
+        FetchItem::Body {
+            section,
+            partial,
+            name,
+            ..
+        } => {
+            let bytes = fetch::partial_bytes(fetch::section_bytes(body, *section), *partial);
+            let literal = Value::Literal {
+                data: bytes.to_vec(),
+                synchronizing: true,
+            };
+            (name.clone(), literal)
+        }
+    };
+    vec![Value::Atom(name), value]
+}
+
+fn fetch_response(index: usize, answer: Vec<Value>) -> Response {
+    Response::Data {
+        number: Some(index as u32 + 1),
+        name: "FETCH".into(),
+        arguments: vec![Value::List(answer)],
+    }
+}
+
+/// `* n EXISTS`, `* n EXPUNGE`, ...
+fn number_data(n: u32, name: &str) -> Response {
+    Response::Data {
+        number: Some(n),
+        name: name.into(),
+        arguments: Vec::new(),
+    }
+}
+
+fn atom_list(names: Vec<&str>) -> Value {
+    Value::List(names.into_iter().map(|n| Value::Atom(n.into())).collect())
+}
+
+/// Whether `name` matches a LIST pattern: `*` matches anything, `%`
+/// anything but the delimiter `/` (RFC 9051 §6.3.9). INBOX is matched in
+/// any case.
+fn wildcard_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some((b'*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some((b'%', rest)) => (0..=n.len())
+                .take_while(|&i| i == 0 || n[i - 1] != b'/')
+                .any(|i| go(rest, &n[i..])),
+            Some((c, rest)) => n
+                .split_first()
+                .is_some_and(|(d, nr)| c.eq_ignore_ascii_case(d) && go(rest, nr)),
+        }
+    }
+    // A run of wildcards matches what its widest member matches; with runs
+    // collapsed, each level of recursion must consume one literal byte of
+    // the name, so the work stays small for any pattern a line can hold.
+    let mut collapsed: Vec<u8> = Vec::new();
+    for b in pattern.bytes() {
+        match (collapsed.last_mut(), b) {
+            (Some(last @ (b'*' | b'%')), b'*' | b'%') => {
+                if b == b'*' {
+                    *last = b'*';
+                }
+            }
+            _ => collapsed.push(b),
+        }
+    }
+    go(&collapsed, name.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, Millis, drain};
+    use crate::imap::server::ImapServerConfig;
+    use crate::mail::store::{MailStore, MemoryStore};
+    use std::sync::Arc;
+
+    fn say(server: &mut ImapServer<Arc<MemoryStore>>, input: &str) -> String {
+        server.handle_input(input.as_bytes(), Millis(0));
+        String::from_utf8(drain(server).bytes()).unwrap()
+    }
+
+    fn logged_in(store: &Arc<MemoryStore>) -> ImapServer<Arc<MemoryStore>> {
+        let mut s = ImapServer::new(ImapServerConfig::default(), store.clone());
+        drain(&mut s);
+        assert_eq!(
+            say(&mut s, "a1 LOGIN bob hungry\r\n"),
+            "a1 OK LOGIN completed\r\n"
+        );
+        s
+    }
+
+    #[test]
+    fn select_fetch_store_and_the_flag_stays() {
+        let store = Arc::new(MemoryStore::course());
+        let mut s = logged_in(&store);
+        let text = say(&mut s, "a2 SELECT inbox\r\n");
+        assert_eq!(
+            text,
+            "* 2 EXISTS\r\n* 0 RECENT\r\n* FLAGS (\\Draft \\Flagged \\Answered \\Seen \\Deleted)\r\n\
+             * OK [PERMANENTFLAGS (\\Draft \\Flagged \\Answered \\Seen \\Deleted)]\r\n\
+             * OK [UIDVALIDITY 1]\r\n* OK [UIDNEXT 3]\r\na2 OK [READ-WRITE] SELECT completed\r\n"
+        );
+        let text = say(&mut s, "a3 FETCH 1:* (FLAGS RFC822.SIZE)\r\n");
+        assert_eq!(
+            text,
+            "* 1 FETCH (FLAGS () RFC822.SIZE 498)\r\n* 2 FETCH (FLAGS () RFC822.SIZE 912)\r\n\
+             a3 OK FETCH completed\r\n"
+        );
+        let text = say(&mut s, "a4 FETCH 1 BODY.PEEK[HEADER]<0.8>\r\n");
+        assert!(
+            text.starts_with("* 1 FETCH (BODY[HEADER]<0> {8}\r\n"),
+            "{text}"
+        );
+        let text = say(&mut s, "a5 UID FETCH 1 BODY[]\r\n");
+        assert!(
+            text.starts_with("* 1 FETCH (UID 1 BODY[] {498}\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(" FLAGS (\\Seen))\r\na5 OK UID FETCH completed\r\n"),
+            "{text}"
+        );
+        assert_eq!(
+            say(&mut s, "a6 SEARCH UNSEEN\r\n"),
+            "* SEARCH 2\r\na6 OK SEARCH completed\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "a7 LOGOUT\r\n").lines().last(),
+            Some("a7 OK LOGOUT completed")
+        );
+        let mut s = logged_in(&store);
+        say(&mut s, "b1 EXAMINE INBOX\r\n");
+        assert_eq!(
+            say(&mut s, "b2 FETCH 1:2 FLAGS\r\n"),
+            "* 1 FETCH (FLAGS (\\Seen))\r\n* 2 FETCH (FLAGS ())\r\nb2 OK FETCH completed\r\n"
+        );
+        let text = say(&mut s, "b3 STORE 1 +FLAGS (\\Deleted)\r\n");
+        assert!(text.starts_with("b3 NO [READ-ONLY]"), "{text}");
+    }
+
+    #[test]
+    fn store_expunge_close_and_new_mail() {
+        let store = Arc::new(MemoryStore::course());
+        let mut s = logged_in(&store);
+        say(&mut s, "a2 SELECT INBOX\r\n");
+        assert_eq!(
+            say(&mut s, "a3 STORE 1:2 +FLAGS.SILENT (\\Deleted)\r\n"),
+            "a3 OK STORE completed\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "a4 UID STORE 2 -FLAGS \\Deleted\r\n"),
+            "* 2 FETCH (FLAGS () UID 2)\r\na4 OK UID STORE completed\r\n"
+        );
+        store
+            .deliver(&["bob@hamburger.edu".into()], b"Subject: new\r\n\r\nhi\r\n")
+            .unwrap();
+        assert_eq!(
+            say(&mut s, "a5 NOOP\r\n"),
+            "* 3 EXISTS\r\na5 OK NOOP completed\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "a6 EXPUNGE\r\n"),
+            "* 1 EXPUNGE\r\na6 OK EXPUNGE completed\r\n"
+        );
+        let text = say(&mut s, "a7 FETCH 3 UID\r\n");
+        assert!(
+            text.starts_with("a7 BAD 3 names messages past the last one (2)"),
+            "{text}"
+        );
+        assert_eq!(
+            say(&mut s, "a8 STATUS INBOX (MESSAGES UIDNEXT UNSEEN)\r\n"),
+            "* STATUS INBOX (MESSAGES 2 UIDNEXT 4 UNSEEN 2)\r\na8 OK STATUS completed\r\n"
+        );
+        say(&mut s, "a9 STORE 1 FLAGS (\\Deleted \\Seen)\r\n");
+        assert_eq!(say(&mut s, "b1 CLOSE\r\n"), "b1 OK CLOSE completed\r\n");
+        assert_eq!(store.messages("bob@hamburger.edu").len(), 1);
+        let text = say(&mut s, "b2 FETCH 1 FLAGS\r\n");
+        assert!(
+            text.starts_with("b2 NO FETCH is not valid in the Authenticated state"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn list_lsub_and_refusals() {
+        let store = Arc::new(MemoryStore::course());
+        let mut s = logged_in(&store);
+        assert_eq!(
+            say(&mut s, "a2 LIST \"\" \"\"\r\n"),
+            "* LIST (\\Noselect) \"/\" \"\"\r\na2 OK LIST completed\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "a3 LIST \"\" *\r\n"),
+            "* LIST (\\HasNoChildren) \"/\" INBOX\r\na3 OK LIST completed\r\n"
+        );
+        assert_eq!(
+            say(&mut s, "a4 LSUB \"\" Sent*\r\n"),
+            "a4 OK LSUB completed\r\n"
+        );
+        let text = say(&mut s, "a5 SELECT Sent\r\n");
+        assert!(text.starts_with("a5 NO [NONEXISTENT]"), "{text}");
+        say(&mut s, "a6 SELECT INBOX\r\n");
+        let alice = "((\"Alice\" NIL \"alice\" \"crepes.fr\"))";
+        assert_eq!(
+            say(&mut s, "a7 FETCH 1 ENVELOPE\r\n"),
+            format!(
+                "* 1 FETCH (ENVELOPE (\"Mon, 2 Sep 2024 12:21:20 +0200\" \"Lunch?\" \
+                 {alice} {alice} {alice} ((\"Bob\" NIL \"bob\" \"hamburger.edu\")) NIL NIL NIL \
+                 \"<ketchup.1@crepes.fr>\"))\r\na7 OK FETCH completed\r\n"
+            )
+        );
+        let text = say(&mut s, "a7 FETCH 1 BODYSTRUCTURE\r\n");
+        assert!(
+            text.starts_with("a7 NO [CANNOT] BODYSTRUCTURE is not served"),
+            "{text}"
+        );
+        let text = say(&mut s, "a8 STORE 1 +FLAGS ($Junk)\r\n");
+        assert!(
+            text.starts_with("a8 NO [CANNOT] $Junk cannot be kept"),
+            "{text}"
+        );
+        assert!(wildcard_match("%*%I%N*B*O*X%", "INBOX"));
+        assert!(!wildcard_match(
+            &format!("{}Q", "*%I".repeat(500)),
+            "INBOXES/x/"
+        ));
+    }
+}
