@@ -123,6 +123,11 @@ fn navigation_reaches_every_protocol_page() -> Result<()> {
     };
     lab.open("/")?;
     let b = &lab.browser;
+    // The start page maps the slides' RFC numbers to today's.
+    let smtp = b.wait_until("RFC 821 in the table", || {
+        b.find("[data-testid=\"rfc-row\"][data-old=\"821\"]")
+    })?;
+    assert!(b.text(&smtp)?.contains("RFC 5321"));
     for key in ["http", "smtp", "pop3", "ftp", "dns", "sockets"] {
         let link = b.testid(&format!("nav-{key}"))?;
         let anchor = b

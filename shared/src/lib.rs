@@ -31,6 +31,7 @@ pub mod mail;
 pub mod pages;
 pub mod pop3;
 pub mod relay_protocol;
+pub mod rfc;
 pub mod smtp;
 pub mod stuffing;
 pub mod text;

@@ -1,6 +1,7 @@
 //! The start page: what the lab is and where each protocol's workbench is.
 
 use crate::route::{Route, nav_entries};
+use wirelab_shared::rfc::{REPLACED, cite};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -32,6 +33,32 @@ pub fn home() -> Html {
                     </li>
                 }) }
             </ul>
+            { old_rfcs() }
+        </section>
+    }
+}
+
+/// The RFC numbers the slides cite, beside the ones the inspector cites.
+fn old_rfcs() -> Html {
+    html! {
+        <section class="old-rfcs" data-testid="rfc-map">
+            <h2>{ "Old RFC numbers" }</h2>
+            <p>{ "The course cites the standards of its time; each was replaced by a newer RFC, \
+                  and the inspector cites the newer one. The protocol is the same." }</p>
+            <table>
+                <thead><tr><th>{ "the course says" }</th><th>{ "for" }</th>
+                    <th>{ "replaced by, in turn" }</th><th>{ "in force today" }</th></tr></thead>
+                <tbody>
+                { for REPLACED.iter().map(|r| html! {
+                    <tr data-testid="rfc-row" data-old={r.old.to_string()}>
+                        <td>{ format!("RFC {}", r.old) }</td>
+                        <td>{ r.topic }</td>
+                        <td>{ if r.via.is_empty() { "—".to_string() } else { cite(r.via) } }</td>
+                        <td>{ cite(r.current) }</td>
+                    </tr>
+                }) }
+                </tbody>
+            </table>
         </section>
     }
 }
