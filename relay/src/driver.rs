@@ -11,11 +11,13 @@
 
 use std::fmt::Debug;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, debug, info_span, warn};
@@ -252,6 +254,11 @@ impl Connection {
         let mut peer_done = false;
         // Engines may greet first (SMTP 220, POP3 +OK): drain before reading.
         let mut drained = step(&mut engine, self.blocking, |_| {}).await?;
+        // One idle timer for the whole connection, moved only when it fires
+        // early: a fresh timer per request cost a timer-wheel insertion
+        // and removal on every round.
+        let idle = tokio::time::sleep(self.idle);
+        tokio::pin!(idle);
         loop {
             let deadline = match self.flush(&mut stream, drained.outputs).await? {
                 Step::Close => return close(stream).await,
@@ -272,9 +279,10 @@ impl Connection {
                     None => std::future::pending().await,
                 }
             };
+            let idle_until = tokio::time::Instant::now() + self.idle;
             drained = tokio::select! {
                 _ = self.shutdown.cancelled() => return stream.shutdown().await,
-                _ = tokio::time::sleep(self.idle) => {
+                _ = sleep_on_until(idle.as_mut(), idle_until) => {
                     debug!("idle timeout");
                     return close(stream).await;
                 }
@@ -310,9 +318,13 @@ impl Connection {
         for output in outputs {
             match output {
                 Output::Transmit(bytes) => {
+                    let rest = write_what_fits(stream, &bytes)?;
+                    if rest.is_empty() {
+                        continue;
+                    }
                     tokio::select! {
                         _ = self.shutdown.cancelled() => return Ok(Step::Close),
-                        written = tokio::time::timeout(self.write_timeout, stream.write_all(&bytes)) => {
+                        written = tokio::time::timeout(self.write_timeout, stream.write_all(rest)) => {
                             written.map_err(|_| {
                                 std::io::Error::new(
                                     std::io::ErrorKind::TimedOut,
@@ -329,6 +341,35 @@ impl Connection {
         }
         Ok(Step::Wait(None))
     }
+}
+
+/// Waits on `sleep` until `until`: a timer set for an earlier instant (by
+/// an earlier wait) is moved to `until` when it fires, not before.
+async fn sleep_on_until(mut sleep: Pin<&mut Sleep>, until: tokio::time::Instant) {
+    loop {
+        sleep.as_mut().await;
+        if sleep.deadline() >= until {
+            return;
+        }
+        sleep.as_mut().reset(until);
+    }
+}
+
+/// Writes what the socket takes now, without waiting, and returns what is
+/// left. Most answers fit in the socket's buffer at once: they then cost no
+/// timer, which the write timeout would arm and disarm for every answer;
+/// what does not fit is written under that timeout as before.
+fn write_what_fits<'a>(stream: &TcpStream, bytes: &'a [u8]) -> std::io::Result<&'a [u8]> {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match stream.try_write(rest) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => rest = &rest[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(rest)
 }
 
 enum Step {

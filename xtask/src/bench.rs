@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--page] [smtp]`: the relay measured side by side with its
+//! `cargo xtask bench [--quick] [--page] [smtp | web]`: the relay measured side by side with its
 //! peers, in release mode, from one run. It builds `wirelab` and the native
 //! client `wirelab-bench` in release, starts the client's TCP echo server,
 //! the relay (free ports, its own data directory, no simulated DNS
@@ -12,7 +12,8 @@
 //! writes it to `bench/RESULTS.md` with the date, the commit and the
 //! machine, keeping the previous run's table. `bench smtp` measures the
 //! SMTP ingest alone, [`ROUNDS`] times on a fresh relay each, and prints
-//! each figure and their median without touching `bench/RESULTS.md`. It is
+//! each figure and their median without touching `bench/RESULTS.md`; `bench
+//! web` likewise the reference web server and nginx under wrk. It is
 //! not a test: `cargo xtask test` never runs it.
 //!
 //! It also builds the page in release (`cargo xtask dist`) and times its
@@ -78,14 +79,15 @@ struct Bench {
 
 /// `cargo xtask bench`.
 pub fn bench(args: &[String]) -> Result<()> {
-    let (mut quick, mut page_only, mut smtp_alone) = (false, false, false);
+    let (mut quick, mut page_only, mut smtp_alone, mut web_alone) = (false, false, false, false);
     for arg in args {
         match arg.as_str() {
             "--quick" => quick = true,
             "--page" => page_only = true,
             "smtp" => smtp_alone = true,
+            "web" => web_alone = true,
             other => bail!(
-                "bench takes --quick, --page (the page alone) and smtp (the SMTP ingest alone), not {other:?}"
+                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone) and web (the web server and nginx alone), not {other:?}"
             ),
         }
     }
@@ -122,6 +124,11 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     if smtp_alone {
         let done = bench.smtp_alone(&release.join("wirelab"));
+        let _ = std::fs::remove_dir_all(&dir);
+        return done;
+    }
+    if web_alone {
+        let done = bench.web_alone(&release.join("wirelab"));
         let _ = std::fs::remove_dir_all(&dir);
         return done;
     }
@@ -253,6 +260,26 @@ impl Bench {
         let figures: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
         let mut row = self.smtp_row_of(median(rates));
         row.what = format!("{} (rounds: {})", row.what, figures.join(", "));
+        let mut out = std::io::stdout().lock();
+        writeln!(out)?;
+        write!(out, "{}", report::table(&[row]))?;
+        for note in &self.notes {
+            writeln!(out, "{note}")?;
+        }
+        Ok(())
+    }
+
+    /// `bench web`: the reference web server and nginx taking turns under
+    /// wrk, as in the full run, printed without touching `bench/RESULTS.md`.
+    fn web_alone(&mut self, relay_binary: &Path) -> Result<()> {
+        // Nothing is bridged: the policy rule names the discard port.
+        let echo_addr = SocketAddr::from(([127, 0, 0, 1], 9));
+        let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
+        let dir = self.dir.clone();
+        let page = super::root().join("shared/assets/http").join(PAGE);
+        let nginx = self.peer("nginx", || peers::nginx(&dir, &page, PAGE));
+        let row = self.web_row(&banner, nginx.as_ref().map(|n| n.1))?;
+        drop((nginx, relay));
         let mut out = std::io::stdout().lock();
         writeln!(out)?;
         write!(out, "{}", report::table(&[row]))?;

@@ -123,6 +123,9 @@ pub struct HttpServerConnection {
     closed: bool,
     peer_eof: bool,
     served: u32,
+    /// The last `Date` value and the second it was written for: formatting
+    /// it for each of many requests a second cost more than the answer.
+    date: (i64, String),
 }
 
 impl HttpServerConnection {
@@ -138,6 +141,7 @@ impl HttpServerConnection {
             buffer: Vec::new(),
             outputs: VecDeque::new(),
             pending: None,
+            date: (i64::MIN, String::new()),
             request_started: None,
             idle_since: None,
             answered_in_batch: 0,
@@ -364,17 +368,23 @@ impl HttpServerConnection {
         }
     }
 
-    fn with_common_headers(&self, mut response: Response, now: Millis) -> Response {
+    fn with_common_headers(&mut self, mut response: Response, now: Millis) -> Response {
         let mut common = vec![
-            (
-                "Date".to_string(),
-                super::date::format_imf(self.now_unix(now)),
-            ),
+            ("Date".to_string(), self.date_header(now)),
             ("Server".to_string(), self.site.server_header.clone()),
         ];
         common.append(&mut response.headers);
         response.headers = common;
         response
+    }
+
+    /// The `Date` value for `now`, formatted once per second.
+    fn date_header(&mut self, now: Millis) -> String {
+        let unix = self.now_unix(now);
+        if self.date.0 != unix {
+            self.date = (unix, super::date::format_imf(unix));
+        }
+        self.date.1.clone()
     }
 
     /// Sends the delayed answer once its time has come, then reads on.
