@@ -72,13 +72,14 @@ pub fn nginx(dir: &Path, page: &Path, path: &str) -> Result<(Running, SocketAddr
     std::fs::copy(page, &served).with_context(|| format!("copying {}", page.display()))?;
     let config = dir.join("nginx.conf");
     // Workers run as the user who starts nginx (as `nobody`, root's could
-    // not read a private temporary folder); keep-alive is not cut at 1,000
-    // requests, as the relay does not cut it either.
+    // not read a private temporary folder); a keep-alive connection ends
+    // after 100 requests, as the relay's does (`MAX_REQUESTS_PER_CONNECTION`
+    // in the shared HTTP server), so that wrk reconnects as often to both.
     let user = if super::is_root() { "user root;\n" } else { "" };
     let text = format!(
         "{user}worker_processes 1;\ndaemon off;\npid {dir}/nginx.pid;\nerror_log {dir}/nginx-error.log;\n\
          events {{ worker_connections 1024; }}\n\
-         http {{\n  access_log off;\n  default_type text/html;\n  keepalive_requests 1000000;\n  \
+         http {{\n  access_log off;\n  default_type text/html;\n  keepalive_requests 100;\n  \
          client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n  \
          server {{ listen 127.0.0.1:{port}; root {root}; }}\n}}\n",
         dir = dir.display(),
