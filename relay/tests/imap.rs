@@ -15,22 +15,6 @@ use tokio::net::TcpStream;
 use wirelab_shared::mail::store::course_messages;
 use wirelab_testkit::require_tool;
 
-async fn run(program: &Path, args: &[&str]) -> std::process::Output {
-    let out = tokio::process::Command::new(program)
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{} failed: {}\n{}",
-        program.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 /// The names of bob's message files in `cur/`, sorted.
 fn cur_names(data: &Path) -> Vec<String> {
     let cur = data.join("mail/bob@hamburger.edu/cur");

@@ -449,22 +449,6 @@ async fn the_mailbox_api_lists_and_resets() {
     assert_eq!(http(&off, "GET", "/api/mailboxes").await.0, 503);
 }
 
-async fn run(program: &Path, args: &[&str]) -> std::process::Output {
-    let out = tokio::process::Command::new(program)
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{} failed: {}\n{}",
-        program.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 #[tokio::test]
 async fn swaks_sends_to_several_recipients_byte_for_byte() {
     let Some(swaks) = require_tool("swaks", "swaks") else {

@@ -268,3 +268,21 @@ pub async fn send_bytes(ws: &mut Ws, bytes: &[u8]) {
 pub async fn send_text(ws: &mut Ws, text: &str) {
     ws.send(Message::text(text.to_string())).await.unwrap();
 }
+
+/// Runs a real client (`program` with `args`) to the end and returns what it
+/// printed; a failure shows both of its outputs.
+pub async fn run(program: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let out = tokio::process::Command::new(program)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} failed: {}\n{}",
+        program.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
