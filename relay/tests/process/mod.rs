@@ -115,6 +115,7 @@ pub fn config(dir: &Path, extra: &[(&str, &str)]) -> PathBuf {
         ("servers.upper", "tcp_port = 0\nudp_port = 0"),
         ("servers.smtp", "port = 0"),
         ("servers.pop3", "port = 0"),
+        ("servers.imap", "port = 0"),
         ("servers.ftp", "port = 0\npassive_port_first = 0"),
         ("servers.dns", "port = 0"),
     ]
