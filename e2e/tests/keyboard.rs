@@ -49,6 +49,17 @@ fn wait_editor(b: &Browser, line: &str) -> Result<()> {
     Ok(())
 }
 
+/// Chooses the replay `dialogue`, presses "Next line" and checks that the
+/// focus came back to the editor holding `line`; then Enter sends it and the
+/// server answers with `reply`.
+fn next_line_by_enter(b: &Browser, dialogue: &str, line: &str, reply: &str) -> Result<()> {
+    b.select_option("dialogue-select", dialogue)?;
+    b.click(&b.testid("dialogue-next")?)?;
+    wait_focus(b, "editor")?;
+    wait_editor(b, line)?;
+    keys_answered(b, key::ENTER, reply)
+}
+
 fn connect_by_button(lab: &mut Lab, page: &str) -> Result<()> {
     lab.open_online(page)?;
     let b = &lab.browser;
@@ -65,11 +76,7 @@ fn smtp_connect_and_next_line_leave_the_focus_in_the_editor() -> Result<()> {
     connect_by_button(&mut lab, "/smtp")?;
     let b = &lab.browser;
     b.wait_text("transcript", "220 ")?;
-    b.select_option("dialogue-select", "course")?;
-    b.click(&b.testid("dialogue-next")?)?;
-    wait_focus(b, "editor")?;
-    wait_editor(b, "HELO crepes.fr")?;
-    keys_answered(b, key::ENTER, "250 Hello crepes.fr")?;
+    next_line_by_enter(b, "course", "HELO crepes.fr", "250 Hello crepes.fr")?;
     // One Enter, one line: the replay moved on by one step, not two.
     b.wait_text("dialogue-progress", "line 2 of")?;
     Ok(())
@@ -96,11 +103,7 @@ fn ftp_helper_buttons_hand_the_focus_back_to_the_editor() -> Result<()> {
     connect_by_button(&mut lab, "/ftp")?;
     let b = &lab.browser;
     b.wait_text("transcript", "220 ")?;
-    b.select_option("dialogue-select", "anonymous")?;
-    b.click(&b.testid("dialogue-next")?)?;
-    wait_focus(b, "editor")?;
-    wait_editor(b, "USER anonymous")?;
-    keys_answered(b, key::ENTER, "331 ")?;
+    next_line_by_enter(b, "anonymous", "USER anonymous", "331 ")?;
     type_and_enter(b, "PASS guest@example.org", "230 ")?;
     // Active mode: the PORT line lands in the editor and Enter sends it,
     // rather than opening a second listener.
