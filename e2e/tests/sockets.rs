@@ -189,3 +189,40 @@ fn the_page_opens_on_the_tcp_uppercase_server() -> Result<()> {
     b.wait_text("transcript", "FIRST PROGRAM")?;
     Ok(())
 }
+
+#[test]
+fn the_socket_chapters_closed_ports_are_explained() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/sockets")?;
+    let b = &lab.browser;
+    // A TCP client before its server: refused at connect, and said why.
+    b.select_option("target-select", "closed-tcp")?;
+    b.click(&b.testid("connect")?)?;
+    b.wait_attribute("conn-state", "data-state", "failed")?;
+    b.wait_attribute("socket-outcome", "data-outcome", "tcp-refused")?;
+    b.wait_text("socket-outcome", "RST")?;
+    // A UDP client before its server: the datagram goes, nothing comes back.
+    b.select_option("target-select", "closed-udp")?;
+    b.click(&b.testid("connect")?)?;
+    b.wait_attribute("conn-state", "data-state", "open")?;
+    assert!(b.find("[data-testid=\"socket-outcome\"]")?.is_none());
+    b.type_text(&b.testid("editor")?, "anyone there")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_attribute("socket-outcome", "data-outcome", "udp-unanswered")?;
+    b.wait_text("socket-outcome", "port unreachable")?;
+    let received = b.find_all("[data-testid=\"transcript-entry\"][data-direction=\"received\"]")?;
+    assert!(received.is_empty());
+    // The same page against a server that answers shows no such note.
+    b.click(&b.testid("disconnect")?)?;
+    b.select_option("target-select", "upper-udp")?;
+    b.click(&b.testid("connect")?)?;
+    b.wait_attribute("conn-state", "data-state", "open")?;
+    b.type_text(&b.testid("editor")?, "anyone there")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "ANYONE THERE")?;
+    std::thread::sleep(std::time::Duration::from_millis(2_000));
+    assert!(b.find("[data-testid=\"socket-outcome\"]")?.is_none());
+    Ok(())
+}

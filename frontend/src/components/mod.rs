@@ -12,5 +12,6 @@ pub mod messages;
 pub mod recording;
 pub mod relay_status;
 pub mod shortcuts;
+pub mod socket_outcome;
 pub mod target_picker;
 pub mod timeline;

@@ -19,6 +19,7 @@ use crate::components::dialogue_bar::DialogueBar;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
 use crate::components::recording::RecordingLinks;
+use crate::components::socket_outcome::{SocketOutcome, awaiting_reply};
 use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::follow::{self, Item};
@@ -336,6 +337,8 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
             }
             <p class={classes!("conn-state", state.key())} data-testid="conn-state"
                data-state={state.key()}>{ state.describe() }</p>
+            <SocketOutcome state={state.clone()} transport={transport} entry_count={session.entries.len()}
+                           awaiting={awaiting_reply(&session.entries)} />
             <RecordingLinks recording={session.recording().map(|r| AttrValue::from(r.to_string()))} />
             if let Some(protocol_state) = &protocol_state {
                 <p class="protocol-state" data-testid="protocol-state" data-state={protocol_state.clone()}>
