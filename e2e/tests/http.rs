@@ -344,6 +344,13 @@ fn the_web_server_runs_in_the_page_without_a_relay() -> Result<()> {
         received.iter().any(|t| t.contains("Set-Cookie: visits=1")),
         "{received:?}"
     );
+    // The textbook's own server runs in the page too, answering as its code does.
+    b.click(&b.testid("disconnect")?)?;
+    b.wait_attribute("conn-state", "data-state", "closed")?;
+    b.select_option("target-select", "webserver-book")?;
+    select_template(b, "someschool")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_text("transcript", "HTTP/1.0 200 Document Follows")?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //! servers over TCP and UDP, and back into the transcript.
 
 use anyhow::Result;
-use wirelab_e2e::{Lab, OfflineSite};
+use wirelab_e2e::{Browser, Lab, OfflineSite};
 
 /// Connects the Sockets workbench to `target` and sends `hello world`.
 fn round_trip(lab: &mut Lab, target: &str) -> Result<()> {
@@ -196,14 +196,25 @@ fn the_socket_chapters_closed_ports_are_explained() -> Result<()> {
         return Ok(());
     };
     lab.open_online("/sockets")?;
-    let b = &lab.browser;
-    // A TCP client before its server: refused at connect, and said why.
+    closed_ports_are_explained(&lab.browser)
+}
+
+#[test]
+fn without_a_relay_the_closed_ports_behave_the_same() -> Result<()> {
+    let Some(offline) = OfflineSite::open("/sockets")? else {
+        return Ok(());
+    };
+    closed_ports_are_explained(&offline.browser)
+}
+
+/// closed-tcp refuses and says why; closed-udp takes a datagram, answers
+/// nothing and says why; upper-udp answers and shows no such note.
+fn closed_ports_are_explained(b: &Browser) -> Result<()> {
     b.select_option("target-select", "closed-tcp")?;
     b.click(&b.testid("connect")?)?;
     b.wait_attribute("conn-state", "data-state", "failed")?;
     b.wait_attribute("socket-outcome", "data-outcome", "tcp-refused")?;
     b.wait_text("socket-outcome", "RST")?;
-    // A UDP client before its server: the datagram goes, nothing comes back.
     b.select_option("target-select", "closed-udp")?;
     b.click(&b.testid("connect")?)?;
     b.wait_attribute("conn-state", "data-state", "open")?;
@@ -214,7 +225,6 @@ fn the_socket_chapters_closed_ports_are_explained() -> Result<()> {
     b.wait_text("socket-outcome", "port unreachable")?;
     let received = b.find_all("[data-testid=\"transcript-entry\"][data-direction=\"received\"]")?;
     assert!(received.is_empty());
-    // The same page against a server that answers shows no such note.
     b.click(&b.testid("disconnect")?)?;
     b.select_option("target-select", "upper-udp")?;
     b.click(&b.testid("connect")?)?;
@@ -222,6 +232,7 @@ fn the_socket_chapters_closed_ports_are_explained() -> Result<()> {
     b.type_text(&b.testid("editor")?, "anyone there")?;
     b.click(&b.testid("send")?)?;
     b.wait_text("transcript", "ANYONE THERE")?;
+    // Longer than the page waits before calling a datagram unanswered.
     std::thread::sleep(std::time::Duration::from_millis(2_000));
     assert!(b.find("[data-testid=\"socket-outcome\"]")?.is_none());
     Ok(())

@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wirelab_shared::engine::{ErasedEngine, Millis, Output};
 use wirelab_shared::relay_protocol::{
-    ClosedBy, ConnectQuery, PageMessage, RelayMessage, TargetInfo, Transport,
+    ClosedBy, ConnectQuery, ErrorCode, PageMessage, RelayMessage, TargetInfo, Transport,
 };
 use yew::Callback;
 
@@ -121,6 +121,9 @@ impl LocalLink {
         target: TargetInfo,
         on_event: Callback<LinkEvent>,
     ) -> Result<Rc<RefCell<LocalLink>>, String> {
+        if crate::local::refuses(&target.name) {
+            return Ok(Self::refused(target, on_event));
+        }
         let engine = crate::local::engine(&target.name)
             .ok_or_else(|| format!("no in-browser server named {}", target.name))?;
         let now = Self::now_us();
@@ -148,6 +151,28 @@ impl LocalLink {
         // A server that speaks first (a greeting) does so right away.
         Self::drain(&link);
         Ok(link)
+    }
+
+    /// A connect refused at once, as to a port where nothing listens: the
+    /// error the relay would report, and a link that takes nothing.
+    fn refused(target: TargetInfo, on_event: Callback<LinkEvent>) -> Rc<RefCell<LocalLink>> {
+        let error = RelayMessage::Error {
+            code: ErrorCode::ConnectFailed,
+            message: format!(
+                "connect to {}:{}: connection refused (nothing listens there)",
+                target.host, target.port
+            ),
+            t_ms: None,
+        };
+        deliver_later(&on_event, LinkEvent::Relay(error));
+        Rc::new(RefCell::new(LocalLink {
+            target,
+            engine: None,
+            on_event,
+            timer: None,
+            detached: false,
+            closed: true,
+        }))
     }
 
     fn now() -> Millis {

@@ -3,7 +3,10 @@
 //! the page, a laptop with the relay stopped). Their catalog entries say
 //! "in-browser" where the relay's say an address. Offered: the web server,
 //! the uppercase servers, and the DNS hierarchy's root, TLD and
-//! authoritative servers (not the recursive resolver), and SMTP and POP3.
+//! authoritative servers (not the recursive resolver), SMTP and POP3, the
+//! textbook's §2.8 web server, and the socket chapter's closed ports (a
+//! connect to `closed-tcp` is refused, `closed-udp` hears every datagram
+//! and answers none).
 //!
 //! The SMTP and POP3 servers share one in-memory mail store for the life of
 //! the page (a reload starts again from the course's mailbox), so mail sent
@@ -11,12 +14,15 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use wirelab_shared::catalog::{paired_name, split_paired};
+use wirelab_shared::catalog::{
+    BOOK_WEB_DESCRIPTION, CLOSED_TCP_DESCRIPTION, CLOSED_UDP_DESCRIPTION, paired_name, split_paired,
+};
 use wirelab_shared::dns::hierarchy::{self, Role};
 use wirelab_shared::dns::server::{AuthoritativeTcp, AuthoritativeUdp, Authority};
-use wirelab_shared::engine::ErasedEngine;
+use wirelab_shared::engine::{Engine, ErasedEngine, Millis, Output};
+use wirelab_shared::http::book_server::BookWebServer;
 use wirelab_shared::http::server::{Endpoints, HttpServerConnection};
-use wirelab_shared::http::site::WebSite;
+use wirelab_shared::http::site::{WebSite, demo_files};
 use wirelab_shared::http::store::MemoryFileStore;
 use wirelab_shared::mail::store::{Clock, MemoryStore};
 use wirelab_shared::pop3::{Pop3Server, Pop3ServerConfig};
@@ -93,6 +99,17 @@ fn fixed_targets() -> Vec<TargetInfo> {
             data_ports: None,
         },
         TargetInfo {
+            name: "webserver-book".into(),
+            transport: Transport::Tcp,
+            host: LOCAL_HOST.into(),
+            port: 6789,
+            protocol: "http".into(),
+            description: BOOK_WEB_DESCRIPTION.into(),
+            data_ports: None,
+        },
+        closed_target("closed-tcp", Transport::Tcp, CLOSED_TCP_DESCRIPTION),
+        closed_target("closed-udp", Transport::Udp, CLOSED_UDP_DESCRIPTION),
+        TargetInfo {
             name: "smtp".into(),
             transport: Transport::Tcp,
             host: LOCAL_HOST.into(),
@@ -111,6 +128,19 @@ fn fixed_targets() -> Vec<TargetInfo> {
             data_ports: None,
         },
     ]
+}
+
+/// `closed-tcp` or `closed-udp`: a port where nothing listens.
+fn closed_target(name: &str, transport: Transport, description: &str) -> TargetInfo {
+    TargetInfo {
+        name: name.into(),
+        transport,
+        host: LOCAL_HOST.into(),
+        port: 4,
+        protocol: "line".into(),
+        description: description.into(),
+        data_ports: None,
+    }
 }
 
 /// The DNS servers of the lab's hierarchy that can run in the page: all
@@ -168,6 +198,8 @@ pub fn engine(name: &str) -> Option<Box<dyn ErasedEngine>> {
     }
     match name {
         "upper-tcp" => Some(Box::new(UpperTcpServer::new())),
+        "closed-udp" => Some(Box::new(NoServer)),
+        "webserver-book" => Some(Box::new(BookWebServer::new(Arc::new(demo_files())))),
         "upper-udp" => Some(Box::new(UpperUdpServer::new())),
         "http" => Some(Box::new(HttpServerConnection::new(
             web_site(),
@@ -189,6 +221,27 @@ pub fn engine(name: &str) -> Option<Box<dyn ErasedEngine>> {
             mail_store(),
         ))),
         _ => None,
+    }
+}
+
+/// Whether a connect to the in-browser target `name` is refused, as a
+/// machine refuses a TCP connection to a port where nothing listens.
+pub fn refuses(name: &str) -> bool {
+    name == "closed-tcp"
+}
+
+/// What stands behind `closed-udp`: every datagram taken, none answered.
+struct NoServer;
+
+impl Engine for NoServer {
+    type Event = ();
+
+    fn handle_input(&mut self, _bytes: &[u8], _now: Millis) {}
+
+    fn handle_eof(&mut self, _now: Millis) {}
+
+    fn poll_output(&mut self) -> Output<()> {
+        Output::Wait(None)
     }
 }
 
@@ -225,7 +278,7 @@ mod tests {
     #[test]
     fn every_local_target_has_an_engine() {
         for t in targets() {
-            assert!(engine(&t.name).is_some(), "{}", t.name);
+            assert!(engine(&t.name).is_some() != refuses(&t.name), "{}", t.name);
         }
         assert!(engine("smtp-on-mars").is_none());
         assert!(

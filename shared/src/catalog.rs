@@ -6,6 +6,26 @@
 
 use crate::relay_protocol::Transport;
 
+/// What `closed-tcp` is, wherever it is offered (the relay, the page).
+pub const CLOSED_TCP_DESCRIPTION: &str = "A TCP port where no server listens, as when the client \
+    starts before TCPServer: the connection is refused at once (the machine answers the SYN with \
+    a RST; Python raises ConnectionRefusedError), so nothing can be sent.";
+
+/// What `closed-udp` is, wherever it is offered.
+pub const CLOSED_UDP_DESCRIPTION: &str = "A UDP port where no server listens, as when the client \
+    starts before UDPServer: sending works (UDP has no connection to refuse) and no answer ever \
+    comes. The machine answers each datagram with an ICMP \"port unreachable\": a connected UDP \
+    socket on Linux reports it on its next receive (Python: ConnectionRefusedError), an \
+    unconnected one (the book's UDPClient) waits forever. The lab takes it as UDP does: the page \
+    hears silence.";
+
+/// What `webserver-book` is, wherever it is offered.
+pub const BOOK_WEB_DESCRIPTION: &str = "The textbook's own web server (§2.8, WebServer.java): \
+    reads the request line only, answers GET with HTTP/1.0 200 Document Follows, Content-Length \
+    (and Content-Type for .gif and .jpg) and the file, then closes. Like the book's code it never \
+    answers 404: a missing file, another method or a line without a file name close the \
+    connection with no reply.";
+
 /// What a server's TCP entry adds to its name.
 pub const TCP_SUFFIX: &str = "-tcp";
 

@@ -8,6 +8,7 @@ use crate::driver::serve_tcp;
 use anyhow::Result;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use wirelab_shared::catalog::BOOK_WEB_DESCRIPTION;
 use wirelab_shared::http::book_server::BookWebServer;
 use wirelab_shared::http::site::demo_files;
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
@@ -34,12 +35,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         host: addr.ip().to_string(),
         port: addr.port(),
         protocol: "http".into(),
-        description: "The textbook's own web server (§2.8, WebServer.java): reads the request \
-                      line only, answers GET with HTTP/1.0 200 Document Follows, Content-Length \
-                      (and Content-Type for .gif and .jpg) and the file, then closes. Like the \
-                      book's code it never answers 404: a missing file, another method or a \
-                      line without a file name close the connection with no reply."
-            .into(),
+        description: BOOK_WEB_DESCRIPTION.into(),
         data_ports: None,
     }])
 }

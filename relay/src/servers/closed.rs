@@ -12,6 +12,7 @@ use super::ServerContext;
 use anyhow::{Context, Result};
 use std::net::{IpAddr, SocketAddr};
 use tokio::net::TcpSocket;
+use wirelab_shared::catalog::{CLOSED_TCP_DESCRIPTION, CLOSED_UDP_DESCRIPTION};
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 
 /// Free ports tried before giving up (another program may take the UDP
@@ -34,11 +35,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
             host: host.clone(),
             port,
             protocol: "line".into(),
-            description: "A TCP port where no server listens, as when the client starts before \
-                          TCPServer: the connection is refused at once (the machine answers the \
-                          SYN with a RST; Python raises ConnectionRefusedError), so nothing can \
-                          be sent."
-                .into(),
+            description: CLOSED_TCP_DESCRIPTION.into(),
             data_ports: None,
         },
         TargetInfo {
@@ -47,14 +44,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
             host,
             port,
             protocol: "line".into(),
-            description: "A UDP port where no server listens, as when the client starts before \
-                          UDPServer: sending works (UDP has no connection to refuse) and no \
-                          answer ever comes. The machine answers each datagram with an ICMP \
-                          \"port unreachable\": a connected UDP socket on Linux reports it on \
-                          its next receive (Python: ConnectionRefusedError), an unconnected one \
-                          (the book's UDPClient) waits forever. The relay takes it as UDP \
-                          does: the page hears silence."
-                .into(),
+            description: CLOSED_UDP_DESCRIPTION.into(),
             data_ports: None,
         },
     ])
