@@ -220,7 +220,7 @@ pub fn http_page() -> Html {
                         </button>
                         <span class="hint">{ format!("{} will be sent", plural(draft.len(), "byte")) }</span>
                     </div>
-                    <h3>{ "Exactly what will be sent" }</h3>
+                    <h2 class="minor">{ "Exactly what will be sent" }</h2>
                     <pre class="preview" data-testid="preview">{ visible_multiline(&draft) }</pre>
                 </div>
                 <div class="pane">
