@@ -45,6 +45,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use catalog::Catalog;
 use classroom::Classroom;
 use config::Config;
@@ -238,6 +239,14 @@ impl Relay {
         let app = router(state.clone());
         let stop = shutdown.clone();
         tracker.spawn(async move {
+            // Nagle's algorithm would hold a second small frame (a stamp,
+            // then the bytes it stamps) until the first is acknowledged:
+            // every frame goes out when written.
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!("TCP_NODELAY on a page's connection: {e}");
+                }
+            });
             let served = axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
