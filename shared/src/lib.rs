@@ -28,6 +28,7 @@ pub mod imap;
 pub mod kinds;
 pub mod line;
 pub mod mail;
+pub mod overlay;
 pub mod pages;
 pub mod pop3;
 pub mod relay_protocol;
