@@ -24,7 +24,20 @@ const ROUTES: &[(&str, &str)] = &[
     ("/ftp", "[data-testid=\"connect\"]"),
     ("/dns", "[data-testid=\"mode-iterative\"]"),
     ("/sockets", "[data-testid=\"connect\"]"),
+    ("/p2p", "[data-testid=\"dht-ring\"]"),
 ];
+
+#[test]
+fn every_page_is_in_the_list() {
+    for path in wirelab_shared::pages::PAGE_PATHS {
+        if *path != "/bench" {
+            assert!(
+                ROUTES.iter().any(|(route, _)| route == path),
+                "{path} is not checked by axe"
+            );
+        }
+    }
+}
 
 /// Runs axe on the whole document and returns its violations above minor, each with its rule, help text and the offending elements.
 const RUN_AXE: &str = r#"

@@ -6,7 +6,7 @@ use anyhow::Result;
 use wirelab_e2e::Lab;
 
 /// Every route of the page (see `frontend/src/route.rs`).
-const ROUTES: [&str; 8] = [
+const ROUTES: [&str; 9] = [
     "/",
     "/sockets",
     "/http",
@@ -14,8 +14,22 @@ const ROUTES: [&str; 8] = [
     "/pop3",
     "/ftp",
     "/dns",
+    "/p2p",
     "/no-such-page",
 ];
+
+#[test]
+fn every_page_is_in_the_list() {
+    for path in wirelab_shared::pages::PAGE_PATHS {
+        // The hidden benchmark page is for a desktop's headless Chromium.
+        if *path != "/bench" {
+            assert!(
+                ROUTES.contains(path),
+                "{path} is not checked at narrow widths"
+            );
+        }
+    }
+}
 
 /// The deepest elements that reach past the window's right edge, to name
 /// in a failure.

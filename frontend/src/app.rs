@@ -83,6 +83,7 @@ fn switch(route: Route) -> Html {
         Route::Pop3 => html! { <crate::pages::pop3::Pop3Page /> },
         Route::Ftp => html! { <crate::pages::ftp::FtpPage /> },
         Route::Dns => html! { <crate::pages::dns::DnsPage /> },
+        Route::P2p => html! { <crate::pages::p2p::P2pPage /> },
         Route::Bench => html! { <crate::bench::page::BenchPage /> },
         Route::NotFound => html! { <NotFound /> },
     }

@@ -18,6 +18,8 @@ pub enum Route {
     Dns,
     #[at("/sockets")]
     Sockets,
+    #[at("/p2p")]
+    P2p,
     /// The dissection benchmark (`cargo xtask bench`); not in the
     /// navigation.
     #[at("/bench")]
@@ -68,6 +70,11 @@ pub fn nav_entries() -> Vec<NavEntry> {
             route: Route::Sockets,
             key: "sockets",
             label: "Sockets",
+        },
+        NavEntry {
+            route: Route::P2p,
+            key: "p2p",
+            label: "P2P",
         },
     ]
 }

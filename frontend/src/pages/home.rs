@@ -13,6 +13,7 @@ fn blurb(key: &str) -> &'static str {
         "ftp" => "One control connection, a new data connection for every file.",
         "dns" => "Build queries bit by bit and follow a resolution through the hierarchy.",
         "sockets" => "The uppercase server over TCP and UDP: the course's first client and server.",
+        "p2p" => "The circular DHT's lookups and churn, and query flooding against its bound.",
         _ => "",
     }
 }

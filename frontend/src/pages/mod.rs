@@ -8,6 +8,7 @@ pub mod http;
 pub mod http_lab;
 pub mod line_lab;
 pub mod not_found;
+pub mod p2p;
 pub mod pop3;
 pub mod smtp;
 pub mod sockets;

@@ -1,0 +1,94 @@
+//! The P2P page in headless Chromium: the slides' DHT query (6 messages,
+//! 2 with shortcuts), their figure's peer 15 explained, churn (peer 5
+//! leaves, peer 13 joins, a second join refused), and flooding under P18's
+//! bound as the node count changes. The page needs no relay.
+
+use anyhow::Result;
+use wirelab_e2e::{Browser, OfflineSite};
+
+fn count(b: &Browser, testid: &str, attribute: &str) -> Result<u64> {
+    let value = b.attribute(&b.testid(testid)?, attribute)?;
+    Ok(value.and_then(|v| v.parse().ok()).unwrap_or(u64::MAX))
+}
+
+/// Sets a number or range input and tells the page, as a student's edit does.
+fn set_input(b: &Browser, testid: &str, value: &str) -> Result<()> {
+    let input = b.testid(testid)?;
+    b.execute(
+        "arguments[0].value = arguments[1]; \
+         arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+        &[input.arg(), value.into()],
+    )?;
+    Ok(())
+}
+
+#[test]
+fn the_slides_dht_query_and_churn() -> Result<()> {
+    let Some(site) = OfflineSite::open("/p2p")? else {
+        return Ok(());
+    };
+    let b = &site.browser;
+    b.wait_attribute("dht-messages", "data-count", "6")?;
+    b.wait_attribute("dht-responsible", "data-peer", "14")?;
+    assert_eq!(b.find_all("[data-testid=\"dht-hop\"]")?.len(), 6);
+    b.wait_text("dht-messages", "1 → 3 → 4 → 5 → 8 → 10 → 12")?;
+    // Shortcuts: 1 → 10 → 12.
+    b.click(&b.testid("dht-shortcuts")?)?;
+    b.wait_attribute("dht-messages", "data-count", "2")?;
+    assert_eq!(b.find_all("[data-testid=\"dht-hop\"]")?.len(), 2);
+    // The figure's ring: key 1110 is peer 15's, and the page says why.
+    b.click(&b.testid("dht-figure")?)?;
+    b.wait_attribute("dht-responsible", "data-peer", "15")?;
+    b.wait_text("dht-erratum", "peer 15 (1111)")?;
+    // Back to the text's ring; peer 5 leaves, peer 4 repairs.
+    b.click(&b.testid("dht-course")?)?;
+    b.wait_attribute("dht-responsible", "data-peer", "14")?;
+    assert!(b.find("[data-testid=\"dht-erratum\"]")?.is_none());
+    b.click(&b.testid("dht-leave")?)?;
+    b.wait_text("dht-repairs", "peer 4 notices 5 is gone")?;
+    assert!(
+        b.find("[data-testid=\"dht-peer\"][data-id=\"5\"]")?
+            .is_none()
+    );
+    // Peer 13 joins between 12 and 14; joining twice is refused.
+    b.click(&b.testid("dht-join")?)?;
+    b.wait_text("dht-repairs", "peer 12 learns of 13")?;
+    assert!(
+        b.find("[data-testid=\"dht-peer\"][data-id=\"13\"]")?
+            .is_some()
+    );
+    b.click(&b.testid("dht-join")?)?;
+    b.wait_text("dht-refused", "already in the ring")?;
+    // Key 15 wraps round to peer 1.
+    set_input(b, "dht-key-input", "15")?;
+    b.wait_attribute("dht-responsible", "data-peer", "1")?;
+    Ok(())
+}
+
+#[test]
+fn flooding_stays_under_p18s_bound() -> Result<()> {
+    let Some(site) = OfflineSite::open("/p2p")? else {
+        return Ok(());
+    };
+    let b = &site.browser;
+    // N = 4, K = 3: the bound is 4 + 12 + 36.
+    b.wait_attribute("flood-bound", "data-bound", "52")?;
+    let at_three = count(b, "flood-messages", "data-count")?;
+    assert!((1..=52).contains(&at_three), "{at_three}");
+    let reached_at_three = count(b, "flood-reached", "data-count")?;
+    // K = 1: only Alice's neighbours hear it, and forward nothing.
+    set_input(b, "flood-ttl", "1")?;
+    b.wait_attribute("flood-bound", "data-bound", "4")?;
+    let at_one = count(b, "flood-messages", "data-count")?;
+    assert!(at_one <= 4 && at_one < at_three, "{at_one} {at_three}");
+    assert_eq!(count(b, "flood-reached", "data-count")?, at_one);
+    let reached = b.find_all("[data-testid=\"flood-peer\"][data-hop=\"1\"]")?;
+    assert_eq!(reached.len() as u64, at_one);
+    // K = 6 reaches at least as many peers as K = 3.
+    set_input(b, "flood-ttl", "6")?;
+    b.wait_attribute("flood-bound", "data-bound", "1456")?;
+    assert!(count(b, "flood-reached", "data-count")? >= reached_at_three);
+    assert!(count(b, "flood-messages", "data-count")? <= 1456);
+    b.wait_text("flood-supernodes", "group leaders")?;
+    Ok(())
+}
