@@ -68,6 +68,8 @@ fn someschool_request_gets_200_and_content_length_bytes_highlight() -> Result<()
     );
     let help = b.wait_text("field-help", "Content-Length")?;
     assert!(help.contains("RFC 9110"), "{help}");
+    // The help says which of the course's RFC numbers that one replaced.
+    b.wait_text("field-help-rfc", "RFC 9110 replaces RFC 2068 and 2616")?;
     // The other way: clicking a byte selects the field that holds it.
     let first_byte = b
         .find("[data-testid=\"bytes\"] .b[data-offset=\"0\"]")?

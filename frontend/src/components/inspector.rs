@@ -8,6 +8,7 @@ use crate::plural::plural;
 use std::collections::HashSet;
 use std::rc::Rc;
 use wirelab_shared::dissect::{Dissection, Field, Severity, Span};
+use wirelab_shared::rfc::course_numbers_note;
 use wirelab_shared::text::ascii_cell;
 use yew::prelude::*;
 
@@ -124,7 +125,12 @@ pub fn inspector(props: &InspectorProps) -> Html {
             <div class="field-help" data-testid="field-help">
                 <strong>{ &f.name }</strong>
                 <span class="span">{ format!(" bytes {}", f.span) }</span>
-                if let Some(h) = &f.help { <p>{ h }</p> }
+                if let Some(h) = &f.help {
+                    <p>{ h }</p>
+                    if let Some(note) = course_numbers_note(h) {
+                        <p class="hint" data-testid="field-help-rfc">{ note }</p>
+                    }
+                }
             </div>
         }
     });
@@ -410,7 +416,7 @@ pub fn diagnostics_list(props: &DiagnosticsProps) -> Html {
                                 <span class="severity">{ severity_name(d.severity) }</span>
                                 <span class="message">{ &d.message }</span>
                                 if let Some(r) = &d.reference {
-                                    <span class="reference">{ r }</span>
+                                    <span class="reference" title={course_numbers_note(r)}>{ r }</span>
                                 }
                             </li>
                         }
