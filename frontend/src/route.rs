@@ -18,6 +18,9 @@ pub enum Route {
     Dns,
     #[at("/sockets")]
     Sockets,
+    /// The HTTP response-time lab, reached from the HTTP page.
+    #[at("/response-time")]
+    ResponseTime,
     /// The dissection benchmark (`cargo xtask bench`); not in the
     /// navigation.
     #[at("/bench")]

@@ -9,6 +9,7 @@ pub mod http_lab;
 pub mod line_lab;
 pub mod not_found;
 pub mod pop3;
+pub mod response_time;
 pub mod smtp;
 pub mod sockets;
 pub mod workbench;
