@@ -18,6 +18,7 @@ const AXE: &str = include_str!("../vendor/axe.min.js");
 const ROUTES: &[(&str, &str)] = &[
     ("/", ".page.home .card a"),
     ("/http", "[data-testid=\"editor\"]"),
+    ("/response-time", "[data-testid=\"rt-run-all\"]"),
     ("/smtp", "[data-testid=\"connect\"]"),
     ("/pop3", "[data-testid=\"connect\"]"),
     ("/ftp", "[data-testid=\"connect\"]"),

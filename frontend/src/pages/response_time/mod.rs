@@ -128,6 +128,7 @@ fn table(lab: &RtLab, on_run: Callback<Mode>, busy: bool) -> Html {
         .flatten()
         .fold(1.0, f64::max);
     html! {
+        <div class="rt-scroll">
         <table class="rt-results" data-testid="rt-results">
             <thead><tr>
                 <th scope="col">{ "mode" }</th><th scope="col">{ "what happened" }</th>
@@ -140,10 +141,17 @@ fn table(lab: &RtLab, on_run: Callback<Mode>, busy: bool) -> Html {
                 }) }
             </tbody>
         </table>
+        </div>
     }
 }
 
+/// The shown run's timeline, drawn only while nothing runs: drawing it
+/// after every event would keep the page busy while responses arrive,
+/// and the page's clock would count that as network time.
 fn timeline(lab: &UseReducerHandle<RtLab>) -> Html {
+    if lab.running() {
+        return html! { <p class="hint">{ "The timeline is drawn when the run ends." }</p> };
+    }
     let Some(run) = lab.shown.and_then(|key| lab.run(key)) else {
         return html! { <p class="hint">{ "Run a mode to see its connections on the timeline." }</p> };
     };
