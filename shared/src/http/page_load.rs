@@ -523,6 +523,40 @@ mod tests {
         assert!(matches!(drain(&mut load).last(), Some(Step::Failed(_))));
     }
 
+    proptest::proptest! {
+        /// Whatever a server sends, in whatever pieces, the load neither
+        /// panics nor keeps more than one response's bound per connection,
+        /// and it ends at most once.
+        #[test]
+        fn any_server_bytes_are_survived(
+            chunks in proptest::collection::vec(
+                (0usize..3, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)),
+                0..40,
+            ),
+            pipelined in proptest::prelude::any::<bool>(),
+        ) {
+            let mode = if pipelined { Mode::Pipelined } else { Mode::Parallel { m: 2 } };
+            let mut load = PageLoad::new(mode, "h", BASE, 10);
+            load.start();
+            let mut ends = 0;
+            for conn in 0..3 {
+                load.opened(conn);
+            }
+            for (conn, bytes) in chunks {
+                load.received(conn, &bytes);
+                for step in drain(&mut load) {
+                    if let Step::Open { conn } = step {
+                        load.opened(conn);
+                    }
+                    ends += usize::from(matches!(step, Step::Done | Step::Failed(_)));
+                }
+                let bound = LOAD_LIMITS.max_head + LOAD_LIMITS.max_body + 300;
+                proptest::prop_assert!(load.conns.iter().all(|c| c.buf.len() <= bound));
+            }
+            proptest::prop_assert!(ends <= 1);
+        }
+    }
+
     #[test]
     fn image_sources_are_found_and_resolved() {
         let html = b"<p><IMG alt='x' SRC='a.jpg'><img src=\"/b.gif\"><img src=\"http://elsewhere/c\"><img alt=none>";
