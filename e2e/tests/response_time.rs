@@ -13,6 +13,11 @@ use wirelab_e2e::{Browser, Lab};
 
 const MODES: [&str; 4] = ["non-persistent", "parallel", "persistent", "pipelined"];
 
+/// What a loaded machine (Chromium, the relay and its servers sharing two
+/// cores with other work) may add to a run beyond a factor of its formula:
+/// opening a WebSocket alone took from 6 to 70 ms there.
+const SLACK_MS: f64 = 1000.0;
+
 /// The row of `mode`: its measured total and its formula, once it has both.
 fn timing(b: &Browser, mode: &str) -> Result<Option<(f64, f64)>> {
     let css = format!("[data-testid=\"timing-row\"][data-mode=\"{mode}\"]");
@@ -55,11 +60,12 @@ fn the_four_modes_finish_in_the_order_of_their_formulas() -> Result<()> {
         );
     }
     // The relay's delays are lower bounds (a sleep never ends early); a
-    // busy machine only adds. Parallel rounds may overlap a little more
-    // than the formula's lock step, hence the margin below 1.
+    // busy machine only adds, per connection and per exchange, hence a
+    // factor and a fixed second above. Parallel rounds may overlap a
+    // little more than the formula's lock step, hence the margin below 1.
     for (mode, measured, formula) in &totals {
         ensure!(
-            *measured >= 0.8 * formula && *measured <= 4.0 * formula,
+            *measured >= 0.8 * formula && *measured <= 4.0 * formula + SLACK_MS,
             "{mode}: measured {measured} ms, formula {formula} ms: {totals:?}"
         );
     }
@@ -120,7 +126,7 @@ fn problem_p7_comes_out_in_the_textbooks_round_trips() -> Result<()> {
             "{mode}: formula {formula} ms, not {rtts} RTT"
         );
         ensure!(
-            *measured >= 0.95 * formula && *measured <= 3.0 * formula,
+            *measured >= 0.95 * formula && *measured <= 3.0 * formula + SLACK_MS,
             "{mode}: measured {measured} ms for {rtts} RTT: {totals:?}"
         );
     }
