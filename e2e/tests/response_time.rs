@@ -9,7 +9,18 @@
 //! the delays the relay adds.
 
 use anyhow::{Context, Result, ensure};
+use std::sync::{Mutex, MutexGuard};
 use wirelab_e2e::{Browser, Lab};
+
+/// Both tests time real runs: one at a time, so that neither's Chromium
+/// and relay take the two cores from the other's.
+static TIMING: Mutex<()> = Mutex::new(());
+
+fn alone() -> MutexGuard<'static, ()> {
+    TIMING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 const MODES: [&str; 4] = ["non-persistent", "parallel", "persistent", "pipelined"];
 
@@ -45,6 +56,7 @@ fn lanes_of(b: &Browser, mode: &str) -> Result<usize> {
 
 #[test]
 fn the_four_modes_finish_in_the_order_of_their_formulas() -> Result<()> {
+    let _timing = alone();
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(());
     };
@@ -111,6 +123,7 @@ fn run_all(
 
 #[test]
 fn problem_p7_comes_out_in_the_textbooks_round_trips() -> Result<()> {
+    let _timing = alone();
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(());
     };
