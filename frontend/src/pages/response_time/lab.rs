@@ -245,8 +245,6 @@ pub struct RtLab {
     pub runs: Vec<Run>,
     /// The mode whose timeline is shown (its key).
     pub shown: Option<&'static str>,
-    /// The number the next run gets.
-    next_number: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -255,7 +253,8 @@ pub enum RtAction {
     Rate(u64),
     Parallel(usize),
     Images(usize),
-    /// A run of `mode` begins at `at`, numbered `number`.
+    /// A run of `mode` begins at `at`, numbered `number` (by the driver,
+    /// one more each run).
     Begin {
         mode: Mode,
         number: u64,
@@ -281,11 +280,6 @@ pub enum RtAction {
 }
 
 impl RtLab {
-    /// The number the next run must be begun with.
-    pub fn next_number(&self) -> u64 {
-        self.next_number
-    }
-
     /// The last run of the mode named `key`.
     pub fn run(&self, key: &str) -> Option<&Run> {
         self.runs.iter().find(|r| r.mode.key() == key)
@@ -346,7 +340,6 @@ impl RtLab {
             failed: None,
             events: Vec::new(),
         };
-        self.next_number = self.next_number.max(number + 1);
         self.shown = Some(mode.key());
         let order = |m: &Mode| Mode::all(1).iter().position(|x| x.key() == m.key());
         match self.runs.iter_mut().find(|r| r.mode.key() == mode.key()) {
@@ -480,7 +473,6 @@ mod tests {
             number: 1,
             at: 5000.0,
         });
-        assert_eq!(lab.next_number(), 2);
         event(&mut lab, 0, 5001.0, 0, ConnEvent::Opening);
         lab.apply(RtAction::Finished {
             number: 0,
