@@ -60,7 +60,7 @@ fn controls(lab: &UseReducerHandle<RtLab>) -> Html {
     let images: Vec<usize> = (0..=MAX_IMAGES).collect();
     html! {
         <fieldset class="rt-controls">
-            <legend>{ "The network and the browser" }</legend>
+            <legend>{ "The network and the browser (the header's delay does not apply here: this RTT does)" }</legend>
             <label>{ "RTT " }{ select("rt-rtt", &RTTS, s.rtt_ms, rtt_label, RtAction::Rtt, lab) }</label>
             <label>{ "link rate " }{ select("rt-rate", &RATES, s.rate_kbps, rate_label, RtAction::Rate, lab) }</label>
             <label>{ "parallel connections m " }
