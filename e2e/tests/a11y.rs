@@ -19,6 +19,7 @@ const AXE: &str = include_str!("../vendor/axe.min.js");
 const ROUTES: &[(&str, &str)] = &[
     ("/", ".page.home .card a"),
     ("/http", "[data-testid=\"editor\"]"),
+    ("/response-time", "[data-testid=\"rt-run-all\"]"),
     ("/smtp", "[data-testid=\"connect\"]"),
     ("/pop3", "[data-testid=\"connect\"]"),
     ("/ftp", "[data-testid=\"connect\"]"),
@@ -158,6 +159,16 @@ fn pages_in_use_have_no_accessibility_violation_above_minor() -> Result<()> {
     b.click(&b.testid("send")?)?;
     wait_replies(b, 1)?;
     check(b, "/dns with the root's referral", &mut found)?;
+
+    lab.open_online("/response-time")?;
+    let b = &lab.browser;
+    b.select_option("rt-rtt", "0")?;
+    b.select_option("rt-images", "2")?;
+    b.click(&b.testid("rt-run-pipelined")?)?;
+    b.wait_until("the pipelined run's timeline", || {
+        b.find("[data-testid=\"rt-timeline\"] [data-testid=\"timeline-arrow\"]")
+    })?;
+    check(b, "/response-time with a run and its timeline", &mut found)?;
     assert_none(&found);
     Ok(())
 }

@@ -6,10 +6,11 @@ use anyhow::Result;
 use wirelab_e2e::Lab;
 
 /// Every route of the page (see `frontend/src/route.rs`).
-const ROUTES: [&str; 9] = [
+const ROUTES: [&str; 10] = [
     "/",
     "/sockets",
     "/http",
+    "/response-time",
     "/smtp",
     "/pop3",
     "/ftp",

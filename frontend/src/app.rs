@@ -76,9 +76,15 @@ fn switch(route: Route) -> Html {
         Route::Http => html! {
             <section class="page">
                 <h1>{ "HTTP: the Web's request and response" }</h1>
+                <p class="hint">
+                    <Link<Route> to={Route::ResponseTime}>{ "The response-time lab" }</Link<Route>>
+                    { ": a page and its 10 images, non-persistent, parallel, persistent and \
+                       pipelined, timed against the course's formulas." }
+                </p>
                 <HttpPage />
             </section>
         },
+        Route::ResponseTime => html! { <crate::pages::response_time::ResponseTimePage /> },
         Route::Smtp => html! { <crate::pages::smtp::SmtpPage /> },
         Route::Pop3 => html! { <crate::pages::pop3::Pop3Page /> },
         Route::Ftp => html! { <crate::pages::ftp::FtpPage /> },

@@ -20,6 +20,9 @@ pub enum Route {
     Sockets,
     #[at("/p2p")]
     P2p,
+    /// The HTTP response-time lab, reached from the HTTP page.
+    #[at("/response-time")]
+    ResponseTime,
     /// The dissection benchmark (`cargo xtask bench`); not in the
     /// navigation.
     #[at("/bench")]

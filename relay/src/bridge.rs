@@ -11,7 +11,7 @@
 //! relay shuts down, each ending reported as `closed` or `error`.
 //!
 //! Every byte is counted (limits, metrics, the instructor's view), passes
-//! through a [`DelayLine`] each way (`delay_ms`), and is written to the
+//! through a [`DelayLine`] each way (`delay_ms`, `rate_kbps`), and is written to the
 //! connection's recording if it has one.
 //!
 //! With `stamps=1` the page also learns when each chunk met the server's
@@ -141,6 +141,7 @@ pub fn parse_query(params: &HashMap<String, String>) -> Result<ConnectQuery, Ref
         accept: params.get("accept").cloned(),
         token: params.get("token").cloned(),
         delay_ms: number(params, "delay_ms")?,
+        rate_kbps: number(params, "rate_kbps")?,
         record: wants_recording(params),
         stamps: is_yes(params, "stamps"),
     })
@@ -216,6 +217,8 @@ struct Prepared {
     permit: ConnectionPermit,
     admitted: Option<Admitted>,
     delay: Duration,
+    /// The link rate asked for (`rate_kbps`), checked against the bound.
+    rate_kbps: Option<u64>,
     record: bool,
 }
 
@@ -242,6 +245,7 @@ async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Re
             },
         ));
     }
+    let rate_kbps = check_rate(&state.config.limits, query.rate_kbps)?;
     let student = admitted.as_ref().map(|a| a.claims.sub.as_str());
     let permit = state.limiter.admit(arrival.client, student)?;
     let delay = Duration::from_millis(delay_ms);
@@ -262,6 +266,7 @@ async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Re
             permit,
             admitted,
             delay,
+            rate_kbps,
             record,
         });
     }
@@ -292,8 +297,25 @@ async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Re
         permit,
         admitted,
         delay,
+        rate_kbps,
         record,
     })
+}
+
+/// The link rate a page asked for, if the relay allows it: no slower than
+/// `limits.min_rate_kbps`.
+fn check_rate(limits: &crate::config::Limits, asked: Option<u64>) -> Result<Option<u64>, Refusal> {
+    match asked {
+        Some(rate) if rate < limits.min_rate_kbps => Err(Refusal::limit(
+            "min_rate_kbps",
+            format!(
+                "rate_kbps={rate} is slower than this relay allows ({} kbit/s, \
+                 limits.min_rate_kbps)",
+                limits.min_rate_kbps
+            ),
+        )),
+        other => Ok(other),
+    }
 }
 
 /// What a class token allows: its targets, and custom targets if it says so.
@@ -1056,7 +1078,8 @@ async fn tcp_bridge(
     clock: SessionClock,
     control: Option<&mut ControlSession>,
 ) -> Ending {
-    let mut down: DelayLine<Down> = DelayLine::new(run.prepared.delay);
+    let mut down: DelayLine<Down> =
+        DelayLine::with_rate(run.prepared.delay, run.prepared.rate_kbps);
     // The server has not sent FIN yet (as far as we read).
     let mut read_open = true;
     let sides = (&mut stream, &mut down, &mut read_open);
@@ -1120,7 +1143,7 @@ async fn copy_both_ways(
     // Read with `read_buf` into spare capacity: an idle session's buffer is
     // never written, so it takes no memory until data arrives.
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-    let mut up: DelayLine<Up> = DelayLine::new(delay);
+    let mut up: DelayLine<Up> = DelayLine::with_rate(delay, run.prepared.rate_kbps);
     // The page has not half-closed (as far as it said so).
     let mut write_open = true;
     let kernel_stamps = clock.relay_started.is_some() && enable_kernel_stamps(stream);
@@ -1287,8 +1310,9 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
     // The largest datagram, as spare capacity (see `tcp_session`).
     let mut buf: Vec<u8> = Vec::with_capacity(MAX_DATAGRAM);
     let kernel_stamps = clock.relay_started.is_some() && enable_kernel_stamps(&socket);
-    let mut up: DelayLine<Vec<u8>> = DelayLine::new(delay);
-    let mut down: DelayLine<(Vec<u8>, Instant)> = DelayLine::new(delay);
+    let rate = run.prepared.rate_kbps;
+    let mut up: DelayLine<Vec<u8>> = DelayLine::with_rate(delay, rate);
+    let mut down: DelayLine<(Vec<u8>, Instant)> = DelayLine::with_rate(delay, rate);
     // Each datagram sent earns one reply: a server cannot answer one
     // small query with a flood through this relay.
     let mut replies_owed: u64 = 0;
@@ -1389,9 +1413,17 @@ mod tests {
 
     #[test]
     fn query_parsing_names_the_bad_parameter() {
-        let q = parse_query(&params(&[("target", "smtp"), ("delay_ms", "20")])).unwrap();
+        let q = parse_query(&params(&[
+            ("target", "smtp"),
+            ("delay_ms", "20"),
+            ("rate_kbps", "1000"),
+        ]))
+        .unwrap();
         assert_eq!(q.target.as_deref(), Some("smtp"));
         assert_eq!(q.delay_ms, Some(20));
+        assert_eq!(q.rate_kbps, Some(1000));
+        let err = parse_query(&params(&[("rate_kbps", "fast")])).unwrap_err();
+        assert!(err.message.contains("rate_kbps=\"fast\""));
         let err = parse_query(&params(&[("port", "http")])).unwrap_err();
         assert_eq!(err.code, ErrorCode::BadRequest);
         assert!(err.message.contains("port=\"http\""));

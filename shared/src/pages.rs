@@ -9,7 +9,16 @@
 /// Every path the page's router shows a page for (its not-found view aside),
 /// the hidden `/bench` (the dissectors timed in the browser) among them.
 pub const PAGE_PATHS: &[&str] = &[
-    "/", "/http", "/smtp", "/pop3", "/ftp", "/dns", "/sockets", "/p2p", "/bench",
+    "/",
+    "/http",
+    "/response-time",
+    "/smtp",
+    "/pop3",
+    "/ftp",
+    "/dns",
+    "/sockets",
+    "/p2p",
+    "/bench",
 ];
 
 /// Whether the page's router knows `path` (a URL path, without its query).

@@ -248,6 +248,10 @@ pub struct ConnectQuery {
     pub token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
+    /// The link's rate in kilobits (1000 bits) a second, each way: the
+    /// relay holds each chunk for its transmission time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_kbps: Option<u64>,
     /// Ask the relay to record this connection (where it allows it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub record: bool,
@@ -292,6 +296,9 @@ impl ConnectQuery {
         }
         if let Some(v) = self.delay_ms {
             push("delay_ms", v.to_string());
+        }
+        if let Some(v) = self.rate_kbps {
+            push("rate_kbps", v.to_string());
         }
         if self.record {
             push("record", "1".to_string());
@@ -449,6 +456,11 @@ mod tests {
         );
         q.stamps = true;
         assert!(q.to_query_string().ends_with("&record=1&stamps=1"));
+        q.rate_kbps = Some(1000);
+        assert!(
+            q.to_query_string()
+                .contains("&delay_ms=50&rate_kbps=1000&record=1")
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod line_lab;
 pub mod not_found;
 pub mod p2p;
 pub mod pop3;
+pub mod response_time;
 pub mod smtp;
 pub mod sockets;
 pub mod workbench;
