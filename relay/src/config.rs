@@ -105,6 +105,9 @@ pub struct Limits {
     pub max_bytes_per_minute: u64,
     /// Largest `delay_ms` a page may ask for; 0 turns delay emulation off.
     pub max_delay_ms: u64,
+    /// Classroom joins and instructor sign-ins per client address per
+    /// minute (a class behind one NAT joins from one address).
+    pub max_joins_per_minute: u64,
     /// Largest UDP reply passed back to the page; larger ones are dropped.
     pub udp_max_reply_bytes: usize,
     /// A reference-server connection with no traffic for this long is closed.
@@ -133,6 +136,7 @@ impl Default for Limits {
             max_bytes_per_connection: 64 * 1024 * 1024,
             max_bytes_per_minute: 32 * 1024 * 1024,
             max_delay_ms: 1000,
+            max_joins_per_minute: 600,
             udp_max_reply_bytes: 4096,
             server_idle_timeout_secs: 600.0,
             write_timeout_secs: 30.0,
@@ -951,6 +955,7 @@ impl Config {
             ),
             ("max_bytes_per_connection", l.max_bytes_per_connection),
             ("max_bytes_per_minute", l.max_bytes_per_minute),
+            ("max_joins_per_minute", l.max_joins_per_minute),
             ("udp_max_reply_bytes", l.udp_max_reply_bytes as u64),
         ] {
             if value == 0 {
