@@ -5,10 +5,11 @@
 //! The web server serves the built page (`dist/`), `/ws` (the bridge of relay
 //! protocol v1), the APIs (`/api/targets`, `/api/health`, `/api/metrics`,
 //! `/api/recordings`, `/api/classes`, `/api/instructor/session`,
-//! `/api/join`) and the classroom join page (`/join/<code>`). The security model is in the README: deny by
-//! default ([`policy`]), `Origin`/`Host` checks ([`access`]), tokens in
-//! classroom mode ([`classroom`]), an `Origin` check on what a cookie
-//! changes ([`csrf`]), and [`limits`] on everything.
+//! `/api/join`) and the classroom join page (`/join/<code>`). The security
+//! model is in the README: deny by default ([`policy`]), `Origin`/`Host`
+//! checks ([`access`]), tokens in classroom mode ([`classroom`]), an
+//! `Origin` check on what a cookie changes ([`csrf`]), and [`limits`] on
+//! everything.
 #![forbid(unsafe_code)]
 
 pub mod access;
