@@ -383,7 +383,7 @@ async fn revoking_a_student_ends_their_open_sessions_within_a_second() {
 }
 
 #[tokio::test]
-async fn a_closed_class_ends_its_open_sessions_even_when_closed_from_the_cli() {
+async fn closing_or_revoking_from_another_process_ends_open_sessions_too() {
     let relay = start(classroom).await;
     // Closed through the API: at once.
     let class = make_class(&relay, r#"{"name":"Monday"}"#).await;
@@ -407,6 +407,30 @@ async fn a_closed_class_ends_its_open_sessions_even_when_closed_from_the_cli() {
     let (code, message) = ended(&mut ws, Duration::from_secs(3)).await;
     assert_eq!(code, ErrorCode::Auth);
     assert!(message.contains("Tuesday"), "{message}");
+
+    // A student revoked by another process: the same sweep.
+    let class = make_class(&relay, r#"{"name":"Wednesday"}"#).await;
+    let code = class["join_code"].as_str().unwrap();
+    let cid = class["id"].as_str().unwrap();
+    let gone = join_json(&relay, code, "Cy").await;
+    let stays = join(&relay, code, "Di").await;
+    let mut revoked = relay
+        .open(&format!(
+            "target=upper-tcp&token={}",
+            gone["token"].as_str().unwrap()
+        ))
+        .await;
+    expect_connected(&mut revoked).await;
+    let mut kept = relay.open(&format!("target=upper-tcp&token={stays}")).await;
+    expect_connected(&mut kept).await;
+    let now = wirelab_relay::classroom::unix_now();
+    cli.revoke_student(cid, gone["student"].as_str().unwrap(), now)
+        .unwrap();
+    let (code, message) = ended(&mut revoked, Duration::from_secs(3)).await;
+    assert_eq!(code, ErrorCode::Auth);
+    assert!(message.contains("withdrawn"), "{message}");
+    send_bytes(&mut kept, b"on\n").await;
+    assert_eq!(next_bytes(&mut kept).await, b"ON\n");
 }
 
 #[tokio::test]

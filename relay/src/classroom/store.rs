@@ -22,6 +22,7 @@ use crate::identity::{ClassId, StudentId};
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -339,6 +340,17 @@ impl ClassStore {
         Ok(stmt.query_row([class, id], student_of_row).optional()?)
     }
 
+    /// The revoked students of a class: id → when (Unix s).
+    pub fn revoked_in(&self, class: &str) -> Result<HashMap<String, u64>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, revoked_at FROM students WHERE class = ?1 AND revoked_at IS NOT NULL \
+             LIMIT {MAX_ROWS}"
+        ))?;
+        let rows = stmt.query_map([class], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Ends every token of student `id` issued up to `now`.
     pub fn revoke_student(&self, class: &str, id: &str, now: u64) -> Result<StudentRecord> {
         let changed = self.conn().execute(
@@ -596,6 +608,11 @@ mod tests {
         );
         let revoked = store.revoke_student(&class.id, "s-b", 9).unwrap();
         assert_eq!(revoked.revoked_at, Some(9));
+        let all = store.revoked_in(&class.id).unwrap();
+        assert_eq!(
+            all.into_iter().collect::<Vec<_>>(),
+            [("s-b".to_string(), 9)]
+        );
         assert!(store.revoke_student(&class.id, "s-z", 9).is_err());
 
         let session = |student: &str, started_ms| SessionRecord {

@@ -5,6 +5,8 @@
 //! sessions at once; this sweep, every [`PERIOD`], catches the rest, so a
 //! token that stops working stops within a second on open sessions too.
 
+use super::store::{Class, StudentRecord};
+use super::token::Claims;
 use super::{blocking, standing};
 use crate::AppState;
 use std::collections::HashMap;
@@ -29,24 +31,24 @@ pub fn start(state: &AppState, tracker: &TaskTracker) {
     });
 }
 
-/// One pass: looks each open session's class and student up once.
+/// A class as the sweep needs it: the row and its revoked students.
+type ClassState = (Option<Class>, HashMap<String, u64>);
+
+/// One pass: two lookups per class with open sessions, however many.
 async fn sweep(state: &AppState) {
     let open = state.activity.classroom_sessions();
     if open.is_empty() {
         return;
     }
-    let mut keys: Vec<(String, String)> = open
-        .iter()
-        .map(|(class, student, _, _)| (class.clone(), student.clone()))
-        .collect();
-    keys.sort();
-    keys.dedup();
+    let mut classes: Vec<String> = open.iter().map(|(class, ..)| class.clone()).collect();
+    classes.sort();
+    classes.dedup();
     let store = state.classroom.store.clone();
     let looked_up = blocking(move || {
-        let mut found = HashMap::new();
-        for (class, student) in keys {
-            let row = (store.get(&class)?, store.student(&class, &student)?);
-            found.insert((class, student), row);
+        let mut found: HashMap<String, ClassState> = HashMap::new();
+        for class in classes {
+            let row = (store.get(&class)?, store.revoked_in(&class)?);
+            found.insert(class, row);
         }
         Ok(found)
     })
@@ -56,14 +58,20 @@ async fn sweep(state: &AppState) {
         return;
     };
     for (class, student, issued, stop) in open {
-        let Some((row, record)) = found.get(&(class, student)) else {
+        let Some((row, revoked)) = found.get(&class) else {
             continue;
         };
-        let claims_iat = super::token::Claims {
+        let record = revoked.get(&student).map(|at| StudentRecord {
+            id: student.clone(),
+            name: String::new(),
+            joined: 0,
+            revoked_at: Some(*at),
+        });
+        let claims = Claims {
             iat: issued,
-            ..super::token::Claims::default()
+            ..Claims::default()
         };
-        if let Err(why) = standing(row.clone(), record.as_ref(), &claims_iat) {
+        if let Err(why) = standing(row.clone(), record.as_ref(), &claims) {
             stop.pull(why);
         }
     }
