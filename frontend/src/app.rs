@@ -84,6 +84,7 @@ fn switch(route: Route) -> Html {
         Route::Ftp => html! { <crate::pages::ftp::FtpPage /> },
         Route::Dns => html! { <crate::pages::dns::DnsPage /> },
         Route::Bench => html! { <crate::bench::page::BenchPage /> },
+        Route::Instructor => html! { <crate::pages::instructor::InstructorPage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

@@ -7,9 +7,18 @@
 //! the frontend (`frontend/tests/page_paths.rs`) checks that it does.
 
 /// Every path the page's router shows a page for (its not-found view aside),
-/// the hidden `/bench` (the dissectors timed in the browser) among them.
+/// the hidden `/bench` (the dissectors timed in the browser) and
+/// `/instructor` (the classroom's instructor) among them.
 pub const PAGE_PATHS: &[&str] = &[
-    "/", "/http", "/smtp", "/pop3", "/ftp", "/dns", "/sockets", "/bench",
+    "/",
+    "/http",
+    "/smtp",
+    "/pop3",
+    "/ftp",
+    "/dns",
+    "/sockets",
+    "/bench",
+    "/instructor",
 ];
 
 /// Whether the page's router knows `path` (a URL path, without its query).
@@ -37,7 +46,7 @@ mod tests {
     fn anything_else_is_not() {
         for path in [
             "",
-            "/instructor",
+            "/instructors",
             "/http/extra",
             "/HTTP",
             "/404",
