@@ -317,6 +317,29 @@ async fn roster_sessions_settings_and_the_live_feed() {
     let now: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(now["targets"], serde_json::json!(["upper-tcp"]));
     assert_eq!(now["max_delay_ms"], 50);
+
+    // Recordings: "always" records without the page asking, "off" even
+    // when it asks.
+    assert_eq!(patch(r#"{"recordings":"always"}"#).await.0, 200);
+    let mut recorded = relay.open(&format!("target=upper-tcp&token={token}")).await;
+    let connected = expect_connected(&mut recorded).await;
+    assert!(connected["recording"].is_string(), "{connected}");
+    assert_eq!(patch(r#"{"recordings":"off"}"#).await.0, 200);
+    let mut unrecorded = relay
+        .open(&format!("target=upper-tcp&record=1&token={token}"))
+        .await;
+    let connected = expect_connected(&mut unrecorded).await;
+    assert!(connected.get("recording").is_none(), "{connected}");
+
+    // Custom targets: refused by the class, then left to the relay's policy.
+    let custom = format!("host=127.0.0.1&port=9&token={token}");
+    let mut typed = relay.open(&custom).await;
+    let (_, message) = expect_error(&mut typed).await;
+    assert!(message.contains("not hosts you type"), "{message}");
+    assert_eq!(patch(r#"{"custom_targets":true}"#).await.0, 200);
+    let mut typed = relay.open(&custom).await;
+    let (_, message) = expect_error(&mut typed).await;
+    assert!(!message.contains("not hosts you type"), "{message}");
 }
 
 /// Waits (at most `within`) for the relay to end `ws` with an error, and
