@@ -295,10 +295,13 @@ impl Classroom {
             }
             match store.add_student(&class, &record) {
                 Ok(()) => Ok(None),
-                Err(e) if store.students(&class)?.len() >= store::MAX_STUDENTS_PER_CLASS => Ok(
-                    Some(Refusal::limit("max_students_per_class", format!("{e:#}"))),
-                ),
-                Err(e) => Err(e),
+                Err(e) => match e.downcast_ref::<store::ClassFull>() {
+                    Some(full) => Ok(Some(Refusal::limit(
+                        "max_students_per_class",
+                        full.to_string(),
+                    ))),
+                    None => Err(e),
+                },
             }
         })
         .await?;

@@ -144,6 +144,12 @@ mod double_option {
     }
 }
 
+/// Why a new student was not added: the class has
+/// [`MAX_STUDENTS_PER_CLASS`] already.
+#[derive(Debug, thiserror::Error)]
+#[error("the class already has {0} students, the most one class can have")]
+pub struct ClassFull(pub usize);
+
 /// Rows read back at most per list, so a huge class cannot exhaust memory.
 pub const MAX_ROWS: usize = 20_000;
 /// Students per class at most: joining past it is refused.
@@ -309,7 +315,7 @@ impl ClassStore {
                 .prepare_cached("SELECT count(*) FROM students WHERE class = ?1")?
                 .query_row([class], |r| r.get(0))?;
             if count >= MAX_STUDENTS_PER_CLASS {
-                bail!("the class already has {count} students, the most one class can have");
+                return Err(ClassFull(count).into());
             }
         }
         tx.prepare_cached(
@@ -654,6 +660,33 @@ mod tests {
         assert_eq!(attempts.len(), 2);
         assert_eq!(attempts[0].at_ms, 10, "in time order");
         assert!(attempts[0].passed);
+    }
+
+    #[test]
+    fn a_full_class_refuses_new_students_but_not_rejoins() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ClassStore::open(dir.path()).unwrap();
+        let class = store
+            .create(
+                NewClass {
+                    name: "x".into(),
+                    ..Default::default()
+                },
+                0,
+            )
+            .unwrap();
+        for i in 0..MAX_STUDENTS_PER_CLASS {
+            store
+                .add_student(&class.id, &student(&format!("s-{i}"), "S", 1))
+                .unwrap();
+        }
+        let error = store
+            .add_student(&class.id, &student("s-new", "N", 2))
+            .unwrap_err();
+        assert!(error.downcast_ref::<ClassFull>().is_some(), "{error:#}");
+        store
+            .add_student(&class.id, &student("s-0", "Again", 3))
+            .unwrap();
     }
 
     #[test]
