@@ -165,3 +165,30 @@ fn pages_without_a_relay_have_no_serious_accessibility_violation() -> Result<()>
     assert_none(&found);
     Ok(())
 }
+
+#[test]
+fn the_instructor_page_has_no_serious_accessibility_violation() -> Result<()> {
+    const SECRET: &str = "a11y-instructor-secret";
+    let Some(mut lab) = Lab::start(|c| {
+        c.classroom.enabled = true;
+        c.classroom.instructor_secret = Some(SECRET.into());
+    }) else {
+        return Ok(());
+    };
+    lab.open("/instructor")?;
+    let b = &lab.browser;
+    let mut found = Vec::new();
+    let secret = b.wait_until("the sign-in form", || {
+        b.find("[data-testid=\"instructor-secret\"]")
+    })?;
+    check(b, "/instructor (signed out)", &mut found)?;
+    b.type_text(&secret, SECRET)?;
+    b.click(&b.testid("instructor-sign-in")?)?;
+    let name = b.wait_until("the class form", || b.find("[data-testid=\"class-name\"]"))?;
+    b.type_text(&name, "Lab")?;
+    b.click(&b.testid("class-create")?)?;
+    b.wait_until("the QR code", || b.find("[data-testid=\"join-qr\"] svg"))?;
+    check(b, "/instructor (a class)", &mut found)?;
+    assert_none(&found);
+    Ok(())
+}
