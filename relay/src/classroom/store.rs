@@ -177,6 +177,7 @@ impl ClassStore {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        create_private(&path)?;
         let mut conn = Connection::open(&path)
             .with_context(|| format!("cannot open the class store {}", path.display()))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -450,6 +451,24 @@ impl ClassStore {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Creates the database file readable by its owner only, if it is new:
+/// it holds the join codes, and SQLite gives its `-wal` and `-shm` files
+/// the same permissions.
+fn create_private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
     }
 }
 
@@ -760,5 +779,14 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for file in ["classroom.sqlite3", "classroom.sqlite3-wal"] {
+                let path = dir.path().join("classroom").join(file);
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o600, "{file}");
+            }
+        }
     }
 }
