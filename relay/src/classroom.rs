@@ -4,13 +4,19 @@
 //! without one.
 //!
 //! - The instructor authenticates with the instructor secret
-//!   (`Authorization: Bearer ...`) on `/api/classes`, or works on the data
-//!   directory with `wirelab class ...`.
+//!   (`Authorization: Bearer ...`, or once at `/api/instructor/session`
+//!   for a cookie, [`instructor`]) on `/api/classes` ([`api`], [`manage`]),
+//!   or works on the data directory with `wirelab class ...`.
 //! - A student joins at `/join/<code>` (a form that sets the
 //!   `wirelab_token` cookie, so the unchanged page works) or with `POST
 //!   /api/join` (JSON, for scripts). Joining again from the same browser
 //!   keeps the student's id, so their mailbox stays theirs; a token expires
-//!   after `token_ttl_secs` and closing the class ends every token at once.
+//!   after `token_ttl_secs`, and revoking the student or closing the class
+//!   ends their tokens and open sessions at once ([`sweep`] catches what
+//!   another process changed).
+//! - Classes, rosters, sessions and attempts are in the SQLite class
+//!   [`store`]; its calls block, so async code makes them through
+//!   [`blocking`]. [`events`] is the live feed of what happens.
 //! - [`crate::identity`] carries the student to the reference servers.
 
 pub mod api;

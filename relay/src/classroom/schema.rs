@@ -1,6 +1,6 @@
 //! The class store's schema and its migrations, numbered by SQLite's
 //! `PRAGMA user_version`: the database at version N has had the first N
-//! steps of [`MIGRATIONS`] applied. A new version appends a step; steps
+//! steps of `MIGRATIONS` applied. A new version appends a step; steps
 //! already shipped are never edited.
 //!
 //! Migrating runs in one `IMMEDIATE` transaction, so when the CLI and the
