@@ -6,7 +6,7 @@ use anyhow::Result;
 use wirelab_e2e::Lab;
 
 /// Every route of the page (see `frontend/src/route.rs`).
-const ROUTES: [&str; 10] = [
+const ROUTES: [&str; 11] = [
     "/",
     "/sockets",
     "/http",
@@ -16,6 +16,7 @@ const ROUTES: [&str; 10] = [
     "/ftp",
     "/dns",
     "/p2p",
+    "/instructor",
     "/no-such-page",
 ];
 

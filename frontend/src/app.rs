@@ -91,6 +91,7 @@ fn switch(route: Route) -> Html {
         Route::Dns => html! { <crate::pages::dns::DnsPage /> },
         Route::P2p => html! { <crate::pages::p2p::P2pPage /> },
         Route::Bench => html! { <crate::bench::page::BenchPage /> },
+        Route::Instructor => html! { <crate::pages::instructor::InstructorPage /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

@@ -27,6 +27,9 @@ pub enum Route {
     /// navigation.
     #[at("/bench")]
     Bench,
+    /// The instructor's classes (classroom mode); not in the navigation.
+    #[at("/instructor")]
+    Instructor,
     #[not_found]
     #[at("/404")]
     NotFound,

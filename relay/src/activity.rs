@@ -5,14 +5,51 @@
 //!
 //! The bridge registers a session once it is connected and keeps the
 //! [`LiveGuard`] until it ends; it adds to the [`SessionCounters`] as bytes
-//! flow.
+//! flow, and ends the session when its [`Stop`] is pulled: the instructor
+//! revoked the student or closed the class ([`Activity::stop_where`]).
 
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio_util::sync::CancellationToken;
 use wirelab_shared::relay_protocol::Transport;
+
+use crate::policy::Refusal;
+
+/// The way to end one session from outside it, and why it was ended.
+#[derive(Debug, Default)]
+pub struct Stop {
+    token: CancellationToken,
+    why: OnceLock<Refusal>,
+}
+
+impl Stop {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Ends the session; the first reason given is the one it reports.
+    pub fn pull(&self, why: Refusal) {
+        let _ = self.why.set(why);
+        self.token.cancel();
+    }
+
+    /// Resolves once [`Stop::pull`] was called.
+    pub async fn pulled(&self) {
+        self.token.cancelled().await
+    }
+
+    pub fn is_pulled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    /// Why the session was ended.
+    pub fn why(&self) -> Option<&Refusal> {
+        self.why.get()
+    }
+}
 
 /// Bytes one session moved so far.
 #[derive(Debug, Default)]
@@ -34,6 +71,10 @@ pub struct LiveSession {
     pub started_ms: u64,
     pub recording: Option<String>,
     pub counters: Arc<SessionCounters>,
+    /// When the student's token was issued (Unix s): a revocation ends the
+    /// sessions of tokens issued up to it.
+    pub token_issued: Option<u64>,
+    pub stop: Arc<Stop>,
 }
 
 /// What the instructor sees of an open session.
@@ -75,6 +116,44 @@ impl Activity {
             activity: self.clone(),
             id,
         }
+    }
+
+    /// Ends, with `why`, the sessions of class `class` (of `student` only,
+    /// if given) that `also` picks; returns how many.
+    pub fn stop_where(
+        &self,
+        class: &str,
+        student: Option<&str>,
+        also: impl Fn(&LiveSession) -> bool,
+        why: &Refusal,
+    ) -> usize {
+        let live = self.lock();
+        let mut n = 0;
+        for s in live.values().filter(|s| {
+            s.class.as_deref() == Some(class)
+                && (student.is_none() || s.student.as_deref() == student)
+                && also(s)
+        }) {
+            s.stop.pull(why.clone());
+            n += 1;
+        }
+        n
+    }
+
+    /// Each classroom session open now: its class, student, token's issue
+    /// time and stop (for the sweep that ends those no longer allowed).
+    pub fn classroom_sessions(&self) -> Vec<(String, String, u64, Arc<Stop>)> {
+        self.lock()
+            .values()
+            .filter_map(|s| {
+                Some((
+                    s.class.clone()?,
+                    s.student.clone()?,
+                    s.token_issued?,
+                    s.stop.clone(),
+                ))
+            })
+            .collect()
     }
 
     /// The open sessions of class `class`.
@@ -131,12 +210,21 @@ mod tests {
             started_ms: 5,
             recording: None,
             counters: counters.clone(),
+            token_issued: Some(1),
+            stop: Stop::new(),
         });
         counters.to_page.fetch_add(7, Ordering::Relaxed);
         let views = activity.in_class("c-1");
         assert_eq!(views.len(), 1);
         assert_eq!(views[0].bytes_to_page, 7);
         assert!(activity.in_class("c-2").is_empty());
+        assert_eq!(activity.classroom_sessions().len(), 1);
+        let why = Refusal::auth("revoked", "gone");
+        assert_eq!(activity.stop_where("c-1", Some("s-2"), |_| true, &why), 0);
+        assert_eq!(activity.stop_where("c-1", Some("s-1"), |_| true, &why), 1);
+        let stop = activity.classroom_sessions()[0].3.clone();
+        assert!(stop.is_pulled());
+        assert_eq!(stop.why().unwrap().reason, "revoked");
         drop(guard);
         assert!(activity.in_class("c-1").is_empty());
     }

@@ -33,11 +33,11 @@ pub async fn targets(
     headers: HeaderMap,
 ) -> Result<Json<Vec<TargetInfo>>, ApiError> {
     let all = state.catalog.targets();
-    Ok(Json(match Caller::of(&state, &headers)? {
+    Ok(Json(match Caller::of(&state, &headers).await? {
         Caller::Open | Caller::Instructor => all.to_vec(),
         Caller::Student(a) => all
             .iter()
-            .filter(|t| a.claims.allows_target(&t.name))
+            .filter(|t| a.allows_target(&t.name))
             .cloned()
             .collect(),
     }))
@@ -58,7 +58,7 @@ pub async fn metrics(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    Caller::instructor(&state, &headers)?;
+    Caller::instructor(&state, &headers).await?;
     let mut text = state.metrics.render();
     text.push_str(&format!(
         "# HELP wirelab_connections_open WebSocket sessions holding a connection slot.\n\
@@ -108,7 +108,7 @@ pub async fn list_recordings(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<RecordingView>>, ApiError> {
-    let caller = Caller::of(&state, &headers)?;
+    let caller = Caller::of(&state, &headers).await?;
     // On a shared relay without classroom mode nobody is known, so nobody
     // may list everyone's recordings; each is still reachable by its id.
     if matches!(caller, Caller::Open) && !state.config.bind.is_loopback() {
@@ -130,8 +130,12 @@ pub async fn list_recordings(
     ))
 }
 
-fn visible_header(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Header, ApiError> {
-    let caller = Caller::of(state, headers)?;
+async fn visible_header(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<Header, ApiError> {
+    let caller = Caller::of(state, headers).await?;
     match state.recordings.header(id) {
         Some(h) if may_see(&caller, &h) => Ok(h),
         Some(_) => {
@@ -146,7 +150,7 @@ pub async fn recording(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<RecordingView>, ApiError> {
-    Ok(Json(visible_header(&state, &headers, &id)?.into()))
+    Ok(Json(visible_header(&state, &headers, &id).await?.into()))
 }
 
 /// A file name for a download: the target (made safe) and the id's start.
@@ -184,7 +188,7 @@ pub async fn recording_text(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let header = visible_header(&state, &headers, &id)?;
+    let header = visible_header(&state, &headers, &id).await?;
     let rec = read_recording(&state, id).await?;
     let disposition = format!("inline; filename=\"{}\"", file_name(&header, "txt"));
     Ok((
@@ -206,7 +210,7 @@ pub async fn recording_pcapng(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let header = visible_header(&state, &headers, &id)?;
+    let header = visible_header(&state, &headers, &id).await?;
     let rec = read_recording(&state, id).await?;
     let disposition = format!("attachment; filename=\"{}\"", file_name(&header, "pcapng"));
     Ok((
@@ -232,7 +236,7 @@ fn no_mail() -> Response {
 
 /// `GET /api/mailboxes`: each mailbox with its message count and size.
 pub async fn mailboxes(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let store = match callers_mailboxes(&state, &headers) {
+    let store = match callers_mailboxes(&state, &headers).await {
         Ok(store) => store,
         Err(response) => return *response,
     };
@@ -245,14 +249,14 @@ pub async fn mailboxes(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 /// The mailboxes the caller sees: a classroom student's own, or the shared
 /// ones (the instructor, or a relay without classroom mode).
-fn callers_mailboxes(
+async fn callers_mailboxes(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<std::sync::Arc<crate::maildir::MaildirStore>, Box<Response>> {
     let Some(homes) = state.mail.clone() else {
         return Err(Box::new(no_mail()));
     };
-    match Caller::of(state, headers) {
+    match Caller::of(state, headers).await {
         Ok(Caller::Student(admitted)) => match admitted.identity() {
             Some(who) => homes
                 .for_student(&who)
@@ -270,7 +274,7 @@ pub async fn reset_mailbox(
     headers: HeaderMap,
     Path(address): Path<String>,
 ) -> Response {
-    let store = match callers_mailboxes(&state, &headers) {
+    let store = match callers_mailboxes(&state, &headers).await {
         Ok(store) => store,
         Err(response) => return *response,
     };

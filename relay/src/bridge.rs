@@ -21,7 +21,8 @@
 //! server's time.
 
 use crate::AppState;
-use crate::activity::{LiveSession, SessionCounters};
+use crate::activity::{LiveSession, SessionCounters, Stop};
+use crate::classroom::events::ClassEvent;
 use crate::classroom::{Admitted, unix_now};
 use crate::data_channels::ControlSession;
 use crate::delay::DelayLine;
@@ -70,17 +71,18 @@ pub async fn ws_handler(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let client = state.access.client_addr(peer, &headers);
-    let gate = state
+    let gate = match state
         .access
         .check_host(&headers)
         .and_then(|()| state.access.check_origin(&headers))
-        .and_then(|()| {
-            if !state.classroom.enabled {
-                return Ok(None);
-            }
+    {
+        Err(refusal) => Err(refusal),
+        Ok(()) if !state.classroom.enabled => Ok(None),
+        Ok(()) => {
             let token = crate::access::token(&headers, params.get("token").map(String::as_str));
-            state.classroom.admit(token, unix_now()).map(Some)
-        });
+            state.classroom.admit(token, unix_now()).await.map(Some)
+        }
+    };
     let limits = &state.config.limits;
     let arrival = Arrival {
         params,
@@ -230,7 +232,7 @@ async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Re
     if let Some(admitted) = &admitted {
         check_scope(admitted, &query)?;
     }
-    let max_delay = state.config.limits.max_delay_ms;
+    let max_delay = class_max_delay(state, admitted.as_ref());
     let delay_ms = query.delay_ms.unwrap_or(0);
     if delay_ms > max_delay {
         return Err(Refusal::limit(
@@ -240,7 +242,7 @@ async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Re
             } else {
                 format!(
                     "delay_ms={delay_ms} is more than this relay allows ({max_delay} ms, \
-                     limits.max_delay_ms)"
+                     limits.max_delay_ms or the class's setting)"
                 )
             },
         ));
@@ -249,7 +251,11 @@ async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Re
     let student = admitted.as_ref().map(|a| a.claims.sub.as_str());
     let permit = state.limiter.admit(arrival.client, student)?;
     let delay = Duration::from_millis(delay_ms);
-    let record = state.recordings.wants(wants_recording(&arrival.params));
+    let requested = wants_recording(&arrival.params);
+    let record = match admitted.as_ref().and_then(|a| a.class.recordings) {
+        Some(mode) => crate::recording::mode_wants(mode, requested),
+        None => state.recordings.wants(requested),
+    };
     if let Some(id) = &query.accept {
         // The listener's id is the grant; `accept_session` checks it.
         let allowed = Allowed {
@@ -318,18 +324,29 @@ fn check_rate(limits: &crate::config::Limits, asked: Option<u64>) -> Result<Opti
     }
 }
 
-/// What a class token allows: its targets, and custom targets if it says so.
+/// The largest delay a session may ask for: the relay's limit, or less if
+/// the student's class says so.
+fn class_max_delay(state: &AppState, admitted: Option<&Admitted>) -> u64 {
+    let relay = state.config.limits.max_delay_ms;
+    admitted
+        .and_then(|a| a.class.max_delay_ms)
+        .map_or(relay, |class| class.min(relay))
+}
+
+/// What a class allows (its settings now, whatever the token says): its
+/// targets, and custom targets if it says so.
 fn check_scope(admitted: &Admitted, query: &ConnectQuery) -> Result<(), Refusal> {
-    let claims = &admitted.claims;
     match &query.target {
-        Some(name) if !claims.allows_target(name) => Err(Refusal::forbidden(
+        Some(name) if !admitted.allows_target(name) => Err(Refusal::forbidden(
             "scope",
             format!(
                 "your class ({}) does not include the target {name}; ask your instructor",
                 admitted.class.name
             ),
         )),
-        None if (query.host.is_some() || query.port.is_some()) && !claims.custom => {
+        None if (query.host.is_some() || query.port.is_some())
+            && !admitted.class.custom_targets =>
+        {
             Err(Refusal::forbidden(
                 "scope",
                 format!(
@@ -369,6 +386,7 @@ async fn session(state: AppState, mut arrival: Arrival, mut ws: WebSocket) {
         recorder: None,
         connected: None,
         fin_at: None,
+        stop: Stop::new(),
     };
     let ending = match (&prepared.accept, prepared.allowed.transport) {
         (Some(id), _) => accept_session(&mut run, id, &mut ws, clock).await,
@@ -425,6 +443,8 @@ struct Run<'a> {
     /// When the server's FIN was read (the stamp of `closed`), which a
     /// delay line may hand on later.
     fin_at: Option<Instant>,
+    /// Pulled when the instructor revokes the student or closes the class.
+    stop: Arc<Stop>,
 }
 
 struct Connected {
@@ -517,7 +537,13 @@ impl Run<'_> {
             started_ms,
             recording: self.recorder.as_ref().map(|r| r.id().to_string()),
             counters: self.live.clone(),
+            token_issued: identity_of.map(|a| a.claims.iat),
+            stop: self.stop.clone(),
         });
+        if let Some(a) = identity_of {
+            let event = ClassEvent::session(&a.claims.class, &a.claims.sub, &allowed.target, true);
+            self.state.classroom.events.send(event);
+        }
         self.connected = Some(Connected {
             peer,
             started_ms,
@@ -553,14 +579,16 @@ impl Run<'_> {
             outcome,
             recording,
         };
-        if let Err(e) = self
-            .state
-            .classroom
-            .store
-            .add_session(&admitted.claims.class, &record)
-        {
-            tracing::warn!("cannot log a session of {}: {e:#}", admitted.claims.class);
-        }
+        let class = admitted.claims.class.clone();
+        let event = ClassEvent::session(&class, &record.student, &record.target, false);
+        self.state.classroom.events.send(event);
+        // Written off the runtime's workers; nothing waits for it.
+        let store = self.state.classroom.store.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = store.add_session(&class, &record) {
+                tracing::warn!("cannot log a session of {class}: {e:#}");
+            }
+        });
     }
 
     fn recording_id(&self) -> Option<String> {
@@ -622,6 +650,14 @@ impl Ending {
             code,
             message: message.into(),
             reason: code.as_str(),
+        }
+    }
+
+    /// The instructor ended the session (see [`Stop`]).
+    fn stopped(stop: &Stop) -> Self {
+        match stop.why() {
+            Some(why) => Ending::refused(why.clone()),
+            None => Ending::relay("ended by the instructor"),
         }
     }
 
@@ -1147,9 +1183,11 @@ async fn copy_both_ways(
     // The page has not half-closed (as far as it said so).
     let mut write_open = true;
     let kernel_stamps = clock.relay_started.is_some() && enable_kernel_stamps(stream);
+    let stop = run.stop.clone();
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return Ending::relay("the relay is shutting down"),
+            _ = stop.pulled() => return Ending::stopped(&stop),
             _ = tokio::time::sleep(limits.idle_timeout()) => return Ending::relay("idle"),
             _ = up.ready() => {
                 while let Some(item) = up.pop_due() {
@@ -1316,9 +1354,11 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
     // Each datagram sent earns one reply: a server cannot answer one
     // small query with a flood through this relay.
     let mut replies_owed: u64 = 0;
+    let stop = run.stop.clone();
     loop {
         tokio::select! {
             _ = state.shutdown.cancelled() => return Ending::relay("the relay is shutting down"),
+            _ = stop.pulled() => return Ending::stopped(&stop),
             _ = tokio::time::sleep(limits.idle_timeout()) => return Ending::relay("idle"),
             _ = up.ready() => {
                 while let Some(datagram) = up.pop_due() {

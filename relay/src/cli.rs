@@ -275,7 +275,7 @@ pub fn dissect(args: &DissectArgs) -> Result<String> {
 pub fn class(args: &ClassArgs) -> Result<String> {
     use crate::classroom::store::{ClassStore, NewClass};
     let config = args.action.relay().load()?;
-    let store = ClassStore::new(&config.data_dir());
+    let store = ClassStore::open(&config.data_dir())?;
     let base = config.public_url.clone().unwrap_or_else(|| {
         let host = if config.bind.is_unspecified() {
             "127.0.0.1".to_string()
@@ -319,7 +319,7 @@ pub fn class(args: &ClassArgs) -> Result<String> {
         }
         ClassAction::List { .. } => {
             let mut out = String::new();
-            for c in store.list() {
+            for c in store.list()? {
                 out.push_str(&format!(
                     "{}  {:<8} {:?}  {}\n",
                     c.id,
@@ -335,13 +335,13 @@ pub fn class(args: &ClassArgs) -> Result<String> {
         }
         ClassAction::Show { id, .. } => {
             let class = store
-                .get(id)
+                .get(id)?
                 .with_context(|| format!("there is no class {id:?}"))?;
             let json = serde_json::json!({
                 "class": class,
                 "join_url": link(&class.join_code),
-                "students": store.students(id),
-                "sessions": store.sessions(id),
+                "students": store.students(id)?,
+                "sessions": store.sessions(id)?,
             });
             serde_json::to_string_pretty(&json)?
         }

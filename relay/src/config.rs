@@ -108,6 +108,9 @@ pub struct Limits {
     /// Slowest `rate_kbps` (link rate) a page may ask for: a slower link
     /// holds a session's queued bytes (up to 1 MiB each way) longer.
     pub min_rate_kbps: u64,
+    /// Classroom joins and instructor sign-ins per client address per
+    /// minute (a class behind one NAT joins from one address).
+    pub max_joins_per_minute: u64,
     /// Largest UDP reply passed back to the page; larger ones are dropped.
     pub udp_max_reply_bytes: usize,
     /// A reference-server connection with no traffic for this long is closed.
@@ -137,6 +140,7 @@ impl Default for Limits {
             max_bytes_per_minute: 32 * 1024 * 1024,
             max_delay_ms: 1000,
             min_rate_kbps: 8,
+            max_joins_per_minute: 600,
             udp_max_reply_bytes: 4096,
             server_idle_timeout_secs: 600.0,
             write_timeout_secs: 30.0,
@@ -955,6 +959,7 @@ impl Config {
             ),
             ("max_bytes_per_connection", l.max_bytes_per_connection),
             ("max_bytes_per_minute", l.max_bytes_per_minute),
+            ("max_joins_per_minute", l.max_joins_per_minute),
             ("udp_max_reply_bytes", l.udp_max_reply_bytes as u64),
             ("min_rate_kbps", l.min_rate_kbps),
         ] {

@@ -4,10 +4,12 @@
 //!
 //! The web server serves the built page (`dist/`), `/ws` (the bridge of relay
 //! protocol v1), the APIs (`/api/targets`, `/api/health`, `/api/metrics`,
-//! `/api/recordings`, `/api/classes`, `/api/join`) and the classroom join
-//! page (`/join/<code>`). The security model is in the README: deny by
-//! default ([`policy`]), `Origin`/`Host` checks ([`access`]), tokens in
-//! classroom mode ([`classroom`]), and [`limits`] on everything.
+//! `/api/recordings`, `/api/classes`, `/api/instructor/session`,
+//! `/api/join`) and the classroom join page (`/join/<code>`). The security
+//! model is in the README: deny by default ([`policy`]), `Origin`/`Host`
+//! checks ([`access`]), tokens in classroom mode ([`classroom`]), an
+//! `Origin` check on what a cookie changes ([`csrf`]), and [`limits`] on
+//! everything.
 #![forbid(unsafe_code)]
 
 pub mod access;
@@ -18,6 +20,7 @@ pub mod catalog;
 pub mod classroom;
 pub mod cli;
 pub mod config;
+pub mod csrf;
 pub mod data_channels;
 pub mod delay;
 pub mod dns_api;
@@ -83,6 +86,8 @@ pub struct AppState {
     pub activity: Arc<Activity>,
     /// The mailboxes, when the reference servers run.
     pub mail: Option<Arc<maildir::MailHomes>>,
+    /// The FTP trees, when the reference servers run.
+    pub ftp: Option<Arc<servers::ftp::FtpHomes>>,
 }
 
 /// What a relay can be started with besides its config.
@@ -128,6 +133,7 @@ impl Relay {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let dns_resolver = std::sync::OnceLock::new();
+        let ftp_homes = std::sync::OnceLock::new();
         let identities = Identities::new();
         let mail = if config.servers.enabled {
             let root = data_dir.join("mail");
@@ -163,6 +169,7 @@ impl Relay {
             dns_resolver: &dns_resolver,
             identities: identities.clone(),
             mail: mail.clone(),
+            ftp_homes: &ftp_homes,
         })
         .await
         .inspect_err(|_| shutdown.cancel())?;
@@ -234,7 +241,11 @@ impl Relay {
             started: Instant::now(),
             dns: dns_resolver.get().cloned(),
             mail,
+            ftp: ftp_homes.get().cloned(),
         };
+        if state.classroom.enabled {
+            classroom::sweep::start(&state, &tracker);
+        }
         let catalog = state.catalog.clone();
         let app = router(state.clone());
         let stop = shutdown.clone();
@@ -299,6 +310,7 @@ impl Relay {
 /// The web server's routes.
 pub fn router(state: AppState) -> Router {
     use classroom::api as class_api;
+    use classroom::manage;
     let dist = state.config.dist.clone();
     // The APIs and the join page answer only to the names a loopback relay
     // accepts (the DNS rebinding defence, see `access`); `/ws` checks the
@@ -326,11 +338,39 @@ pub fn router(state: AppState) -> Router {
             "/api/classes/{id}",
             get(class_api::class_activity).delete(class_api::close_class),
         )
+        .route(
+            "/api/instructor/session",
+            get(manage::whoami)
+                .post(manage::sign_in)
+                .delete(manage::sign_out),
+        )
+        .route("/api/classes/{id}/roster", get(manage::roster))
+        .route(
+            "/api/classes/{id}/settings",
+            get(manage::settings).patch(manage::change_settings),
+        )
+        .route("/api/classes/{id}/events", get(manage::events))
+        .route(
+            "/api/classes/{id}/students/{student}/sessions",
+            get(manage::student_sessions),
+        )
+        .route(
+            "/api/classes/{id}/students/{student}/reset",
+            post(manage::reset_student),
+        )
+        .route(
+            "/api/classes/{id}/students/{student}/revoke",
+            post(manage::revoke_student),
+        )
         .route("/api/join", post(class_api::join_api))
         .route(
             "/join/{code}",
             get(class_api::join_page).post(class_api::join_submit),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::middleware,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             check_host,

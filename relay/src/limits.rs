@@ -23,6 +23,8 @@ const WINDOW: Duration = Duration::from_secs(60);
 enum ClientKey {
     Addr(IpAddr),
     Student(String),
+    /// Joins and instructor sign-ins from an address.
+    Joins(IpAddr),
 }
 
 #[derive(Debug, Default)]
@@ -107,22 +109,46 @@ impl Limiter {
         })
     }
 
+    /// Counts a classroom join (or instructor sign-in) from `client`
+    /// against `limits.max_joins_per_minute`.
+    pub fn join(&self, client: IpAddr) -> Result<(), Refusal> {
+        let max = self.limits.max_joins_per_minute;
+        if self.add_in_window(ClientKey::Joins(client), 1) > max {
+            return Err(Refusal::limit(
+                "max_joins_per_minute",
+                format!(
+                    "more than {max} joins or sign-ins came from your address ({client}) within \
+                     a minute, this relay's limit (limits.max_joins_per_minute); wait a minute"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Sessions open now.
     pub fn open(&self) -> usize {
         self.lock().total
     }
 
-    fn charge(&self, key: ClientKey, bytes: u64) -> Result<(), Refusal> {
-        let max = self.limits.max_bytes_per_minute;
+    /// Adds `amount` to `key`'s count in the current minute; returns the count.
+    fn add_in_window(&self, key: ClientKey, amount: u64) -> u64 {
         let mut state = self.lock();
         let now = Instant::now();
+        if state.minute.len() > 4096 {
+            state.minute.retain(|_, (start, _)| now - *start < WINDOW);
+        }
         let (start, used) = state.minute.entry(key).or_insert((now, 0));
         if now - *start >= WINDOW {
             *start = now;
             *used = 0;
         }
-        *used = used.saturating_add(bytes);
-        if *used > max {
+        *used = used.saturating_add(amount);
+        *used
+    }
+
+    fn charge(&self, key: ClientKey, bytes: u64) -> Result<(), Refusal> {
+        let max = self.limits.max_bytes_per_minute;
+        if self.add_in_window(key, bytes) > max {
             return Err(Refusal::limit(
                 "max_bytes_per_minute",
                 format!(
@@ -210,6 +236,17 @@ mod tests {
         drop(first);
         assert_eq!(l.open(), 2);
         assert!(l.admit(a, None).is_ok());
+    }
+
+    #[test]
+    fn joins_per_minute_are_counted_per_address() {
+        let l = limiter(|l| l.max_joins_per_minute = 2);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        l.join(a).unwrap();
+        l.join(a).unwrap();
+        assert_eq!(l.join(a).unwrap_err().reason, "max_joins_per_minute");
+        l.join(b).unwrap();
     }
 
     #[test]

@@ -168,6 +168,16 @@ pub struct RecordingStore {
     live: LiveIds,
 }
 
+/// Whether `mode` records a session, given whether its page asked (a
+/// class's own mode overrides the relay's).
+pub fn mode_wants(mode: RecordingMode, requested: bool) -> bool {
+    match mode {
+        RecordingMode::Off => false,
+        RecordingMode::OnRequest => requested,
+        RecordingMode::Always => true,
+    }
+}
+
 impl RecordingStore {
     pub fn new(data_dir: &Path, config: &RecordingsConfig) -> Self {
         RecordingStore {
@@ -179,11 +189,7 @@ impl RecordingStore {
 
     /// Whether a session is recorded, given whether its page asked.
     pub fn wants(&self, requested: bool) -> bool {
-        match self.config.mode {
-            RecordingMode::Off => false,
-            RecordingMode::OnRequest => requested,
-            RecordingMode::Always => true,
-        }
+        mode_wants(self.config.mode, requested)
     }
 
     fn path(&self, id: &str) -> PathBuf {

@@ -159,7 +159,7 @@ async fn an_unknown_path_is_a_404_with_the_page_and_every_page_route_a_200() {
         assert_eq!(status, 200, "{path}: {head}");
         assert_eq!(body, b"<p>the shell</p>", "{path}");
     }
-    for path in ["/instructor", "/http/extra", "/404", "/pkg/missing.wasm"] {
+    for path in ["/instructors", "/http/extra", "/404", "/pkg/missing.wasm"] {
         let (status, head, body) = relay.request_bytes("GET", path, &[], "").await;
         assert_eq!(status, 404, "{path}: {head}");
         assert_eq!(
@@ -172,7 +172,7 @@ async fn an_unknown_path_is_a_404_with_the_page_and_every_page_route_a_200() {
     let (status, _, body) = relay
         .request_bytes(
             "GET",
-            "/instructor",
+            "/instructors",
             &["If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT"],
             "",
         )

@@ -7,7 +7,8 @@
 //! the frontend (`frontend/tests/page_paths.rs`) checks that it does.
 
 /// Every path the page's router shows a page for (its not-found view aside),
-/// the hidden `/bench` (the dissectors timed in the browser) among them.
+/// the hidden `/bench` (the dissectors timed in the browser) and
+/// `/instructor` (the classroom's instructor) among them.
 pub const PAGE_PATHS: &[&str] = &[
     "/",
     "/http",
@@ -19,6 +20,7 @@ pub const PAGE_PATHS: &[&str] = &[
     "/sockets",
     "/p2p",
     "/bench",
+    "/instructor",
 ];
 
 /// Whether the page's router knows `path` (a URL path, without its query).
@@ -46,7 +48,7 @@ mod tests {
     fn anything_else_is_not() {
         for path in [
             "",
-            "/instructor",
+            "/instructors",
             "/http/extra",
             "/HTTP",
             "/404",

@@ -6,6 +6,7 @@ pub mod ftp;
 pub mod home;
 pub mod http;
 pub mod http_lab;
+pub mod instructor;
 pub mod line_lab;
 pub mod not_found;
 pub mod p2p;

@@ -7,20 +7,27 @@
 //! | `POST /api/classes` | instructor | make a class: `{"name", "targets"?, "custom_targets"?, "token_ttl_secs"?}` → the class and its `join_url` |
 //! | `GET /api/classes` | instructor | every class |
 //! | `GET /api/classes/{id}` | instructor | the class, its students, their finished and open sessions |
-//! | `DELETE /api/classes/{id}` | instructor | close the class: its tokens stop working |
+//! | `DELETE /api/classes/{id}` | instructor | close the class: its tokens stop working, its open sessions end |
+//!
+//! The instructor is the instructor secret as `Authorization: Bearer`, or
+//! the session cookie of [`super::instructor`]; the rest of the
+//! instructor's API (sign-in, roster, revocation, settings, the live feed)
+//! is in [`super::manage`].
 //! | `POST /api/join` | anyone with the code | `{"code", "name"}` → `{"token", ...}`, and the cookie |
 //! | `GET`/`POST /join/{code}` | anyone with the code | the join form; submitting it sets the cookie and opens the lab |
 
-use super::Admitted;
+use super::events::ClassEvent;
 use super::store::{Class, NewClass, SessionRecord, StudentRecord};
+use super::{Admitted, blocking};
 use crate::AppState;
 use crate::activity::LiveView;
 use crate::policy::Refusal;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use wirelab_shared::relay_protocol::ErrorCode;
 
 /// An API error: a status and the same `{code, message}` the WebSocket uses.
@@ -43,6 +50,7 @@ impl From<Refusal> for ApiError {
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::UnknownTarget => StatusCode::NOT_FOUND,
             ErrorCode::Limit => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::ConnectFailed => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError(status, r)
@@ -69,37 +77,58 @@ pub enum Caller {
 }
 
 impl Caller {
-    /// Identifies the caller: the instructor secret or a student token (as
-    /// bearer or cookie) in classroom mode, [`Caller::Open`] otherwise.
-    pub fn of(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    /// Identifies the caller: the instructor (secret as bearer, or a
+    /// signed-in session cookie) or a student token (as bearer or cookie)
+    /// in classroom mode, [`Caller::Open`] otherwise.
+    pub async fn of(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let room = &state.classroom;
         if !room.enabled {
             return Ok(Caller::Open);
         }
-        if room.is_instructor(crate::access::bearer(headers)) {
+        if is_instructor(state, headers) {
             return Ok(Caller::Instructor);
         }
         let token = crate::access::token(headers, None);
         Ok(Caller::Student(Box::new(
-            room.admit(token, super::unix_now())?,
+            room.admit(token, super::unix_now()).await?,
         )))
     }
 
     /// Only the instructor (or anyone, without classroom mode).
-    pub fn instructor(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-        match Self::of(state, headers) {
-            Ok(Caller::Open | Caller::Instructor) => Ok(()),
-            Ok(Caller::Student(_)) | Err(_) => Err(Refusal::auth(
-                "instructor_only",
-                "this is for the instructor: send the instructor secret as \
-                 Authorization: Bearer <secret>",
-            )
-            .into()),
+    pub async fn instructor(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+        if !state.classroom.enabled || is_instructor(state, headers) {
+            return Ok(());
         }
+        Err(Refusal::auth(
+            "instructor_only",
+            "this is for the instructor: sign in at /instructor, or send the instructor secret \
+             as Authorization: Bearer <secret>",
+        )
+        .into())
     }
 }
 
-fn classroom_only(state: &AppState) -> Result<(), ApiError> {
+/// Whether the request carries the instructor secret or a live
+/// instructor session cookie.
+fn is_instructor(state: &AppState, headers: &HeaderMap) -> bool {
+    let room = &state.classroom;
+    room.is_instructor(crate::access::bearer(headers))
+        || crate::access::cookie(headers, super::instructor::COOKIE)
+            .is_some_and(|id| room.instructors.is_signed_in(id, super::unix_now()))
+}
+
+/// Refuses catalog names the relay does not have.
+pub fn check_targets(state: &AppState, targets: &[String]) -> Result<(), ApiError> {
+    match targets.iter().find(|t| state.catalog.get(t).is_none()) {
+        Some(target) => Err(Refusal::bad_request(format!(
+            "there is no target named {target:?} in this relay's catalog"
+        ))
+        .into()),
+        None => Ok(()),
+    }
+}
+
+pub fn classroom_only(state: &AppState) -> Result<(), ApiError> {
     if state.classroom.enabled {
         Ok(())
     } else {
@@ -117,7 +146,7 @@ pub struct ClassView {
     pub join_url: String,
 }
 
-fn view(state: &AppState, class: Class) -> ClassView {
+pub fn view(state: &AppState, class: Class) -> ClassView {
     ClassView {
         join_url: state.classroom.join_url(&class),
         class,
@@ -130,20 +159,13 @@ pub async fn create_class(
     Json(new): Json<NewClass>,
 ) -> Result<(StatusCode, Json<ClassView>), ApiError> {
     classroom_only(&state)?;
-    Caller::instructor(&state, &headers)?;
-    for target in &new.targets {
-        if state.catalog.get(target).is_none() {
-            return Err(Refusal::bad_request(format!(
-                "there is no target named {target:?} in this relay's catalog"
-            ))
-            .into());
-        }
-    }
-    let class = state
-        .classroom
-        .store
-        .create(new, super::unix_now())
-        .map_err(|e| Refusal::bad_request(format!("{e:#}")))?;
+    Caller::instructor(&state, &headers).await?;
+    check_targets(&state, &new.targets)?;
+    let store = state.classroom.store.clone();
+    // A name or lifetime the store refuses is the caller's mistake, not a
+    // failing store: told as a bad request.
+    let made = blocking(move || Ok(store.create(new, super::unix_now()))).await?;
+    let class = made.map_err(|e| Refusal::bad_request(format!("{e:#}")))?;
     tracing::info!(class = %class.id, "class created: {}", class.name);
     Ok((StatusCode::CREATED, Json(view(&state, class))))
 }
@@ -153,8 +175,9 @@ pub async fn list_classes(
     headers: HeaderMap,
 ) -> Result<Json<Vec<ClassView>>, ApiError> {
     classroom_only(&state)?;
-    Caller::instructor(&state, &headers)?;
-    let classes = state.classroom.store.list();
+    Caller::instructor(&state, &headers).await?;
+    let store = state.classroom.store.clone();
+    let classes = blocking(move || store.list()).await?;
     Ok(Json(classes.into_iter().map(|c| view(&state, c)).collect()))
 }
 
@@ -179,15 +202,20 @@ pub async fn class_activity(
     Path(id): Path<String>,
 ) -> Result<Json<ClassActivity>, ApiError> {
     classroom_only(&state)?;
-    Caller::instructor(&state, &headers)?;
-    let store = &state.classroom.store;
-    let class = store
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found(format!("there is no class {id:?}")))?;
-    let mut sessions = store.sessions(&id);
+    Caller::instructor(&state, &headers).await?;
+    let store = state.classroom.store.clone();
+    let class_id = id.clone();
+    let (class, students, mut sessions) = blocking(move || {
+        Ok((
+            store.get(&class_id)?,
+            store.students(&class_id)?,
+            store.sessions(&class_id)?,
+        ))
+    })
+    .await?;
+    let class = class.ok_or_else(|| ApiError::not_found(format!("there is no class {id:?}")))?;
     let mut open = state.activity.in_class(&id);
-    let students = store
-        .students(&id)
+    let students = students
         .into_iter()
         .map(|student| {
             let mine = |s: &Option<String>| s.as_deref() == Some(student.id.as_str());
@@ -212,12 +240,19 @@ pub async fn close_class(
     Path(id): Path<String>,
 ) -> Result<Json<ClassView>, ApiError> {
     classroom_only(&state)?;
-    Caller::instructor(&state, &headers)?;
-    let class = state
-        .classroom
-        .store
-        .close(&id)
+    Caller::instructor(&state, &headers).await?;
+    let store = state.classroom.store.clone();
+    let class_id = id.clone();
+    let class = blocking(move || Ok(store.close(&class_id)))
+        .await?
         .map_err(|e| ApiError::not_found(format!("{e:#}")))?;
+    let why = super::closed(&class);
+    let ended = state.activity.stop_where(&id, None, |_| true, &why);
+    tracing::info!(class = %id, "class closed; {ended} open session(s) ended");
+    state
+        .classroom
+        .events
+        .send(ClassEvent::new(&id, "class_closed", None));
     Ok(Json(view(&state, class)))
 }
 
@@ -239,13 +274,18 @@ pub struct JoinResponse {
 
 pub async fn join_api(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Json(request): Json<JoinRequest>,
 ) -> Result<Response, ApiError> {
+    state
+        .limiter
+        .join(state.access.client_addr(peer, &headers))?;
     let previous = crate::access::token(&headers, None);
     let joined = state
         .classroom
-        .join(&request.code, &request.name, previous, super::unix_now())?;
+        .join(&request.code, &request.name, previous, super::unix_now())
+        .await?;
     let cookie = state.classroom.token_cookie(&joined);
     let body = JoinResponse {
         token: joined.token,
@@ -284,11 +324,16 @@ fn page(title: &str, body: &str) -> Html<String> {
 }
 
 pub async fn join_page(State(state): State<AppState>, Path(code): Path<String>) -> Response {
-    let class = state
-        .classroom
-        .enabled
-        .then(|| state.classroom.store.by_join_code(&code))
-        .flatten();
+    let class = if state.classroom.enabled {
+        let store = state.classroom.store.clone();
+        let code = code.clone();
+        match blocking(move || store.by_join_code(&code)).await {
+            Ok(class) => class,
+            Err(refusal) => return ApiError::from(refusal).into_response(),
+        }
+    } else {
+        None
+    };
     match class {
         None => (
             StatusCode::NOT_FOUND,
@@ -321,15 +366,22 @@ pub struct JoinForm {
 
 pub async fn join_submit(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(code): Path<String>,
     axum::Form(form): axum::Form<JoinForm>,
 ) -> Response {
     let previous = crate::access::token(&headers, None);
-    match state
-        .classroom
-        .join(&code, &form.name, previous, super::unix_now())
-    {
+    let joined = match state.limiter.join(state.access.client_addr(peer, &headers)) {
+        Ok(()) => {
+            state
+                .classroom
+                .join(&code, &form.name, previous, super::unix_now())
+                .await
+        }
+        Err(refusal) => Err(refusal),
+    };
+    match joined {
         Err(refusal) => (
             StatusCode::BAD_REQUEST,
             page(

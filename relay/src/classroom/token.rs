@@ -15,7 +15,7 @@ use sha2::Sha256;
 const PREFIX: &str = "wl1.";
 
 /// What a token says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// The class id.
     pub class: String,

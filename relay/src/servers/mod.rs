@@ -41,6 +41,8 @@ pub struct ServerContext<'a> {
     pub identities: Arc<Identities>,
     /// The mailboxes of the SMTP and POP3 servers.
     pub mail: Option<Arc<MailHomes>>,
+    /// Where the FTP server leaves its homes, for the instructor's reset.
+    pub ftp_homes: &'a std::sync::OnceLock<Arc<ftp::FtpHomes>>,
 }
 
 impl ServerContext<'_> {

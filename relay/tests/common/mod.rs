@@ -2,6 +2,8 @@
 //! and speak relay protocol v1 to it with a real WebSocket client.
 #![allow(dead_code)]
 
+pub mod class;
+
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

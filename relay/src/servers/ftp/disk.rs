@@ -80,23 +80,29 @@ fn metadata_of(meta: &std::fs::Metadata) -> Metadata {
     }
 }
 
+/// Writes the course's demo files under `root`.
+fn write_demo_files(root: &Path) -> std::io::Result<()> {
+    for (path, bytes) in demo_files() {
+        let on_disk = root.join(path.trim_start_matches('/'));
+        if path.ends_with('/') {
+            std::fs::create_dir_all(&on_disk)?;
+        } else {
+            if let Some(parent) = on_disk.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&on_disk, bytes)?;
+        }
+    }
+    Ok(())
+}
+
 impl DiskTree {
     /// Opens (and on first use creates and fills with the demo files) the
     /// sandbox at `root`.
     pub fn open(root: &Path, quota: Option<u64>) -> std::io::Result<DiskTree> {
         if !root.exists() {
             std::fs::create_dir_all(root)?;
-            for (path, bytes) in demo_files() {
-                let on_disk = root.join(path.trim_start_matches('/'));
-                if path.ends_with('/') {
-                    std::fs::create_dir_all(&on_disk)?;
-                } else {
-                    if let Some(parent) = on_disk.parent() {
-                        std::fs::create_dir_all(parent)?;
-                    }
-                    std::fs::write(&on_disk, bytes)?;
-                }
-            }
+            write_demo_files(root)?;
         }
         let tree = DiskTree {
             root: Arc::new(root.canonicalize()?),
@@ -114,6 +120,22 @@ impl DiskTree {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Empties the tree and puts the demo files back (the instructor's
+    /// reset of a student's home). A session using the tree meanwhile sees
+    /// its files go, as if someone else had deleted them.
+    pub fn reset(&self) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(self.root.as_path())? {
+            let path = entry?.path();
+            // Links are removed, never followed.
+            if path.symlink_metadata()?.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        write_demo_files(&self.root)
     }
 
     fn inside(&self, path: &Path) -> Result<(), FsError> {

@@ -28,6 +28,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Semaphore;
+
+/// The shared FTP tree and each classroom student's own.
+pub type FtpHomes = crate::homes::Homes<DiskTree>;
 use tracing::{Instrument, debug, info_span};
 use wirelab_shared::ftp::server::{Account, FtpServer, ServerSettings};
 use wirelab_shared::relay_protocol::{PortRange, TargetInfo, Transport};
@@ -78,6 +81,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         ctx.identities.clone(),
         Box::new(move |dir: &std::path::Path| Ok(DiskTree::open(dir, Some(quota))?)),
     ));
+    let _ = ctx.ftp_homes.set(homes.clone());
 
     let listener = bind_tcp(
         SocketAddr::new(host, cfg.port),

@@ -1,0 +1,233 @@
+//! A classroom student sees only their own sessions, mailboxes, files and
+//! recordings: each is tried by another student of the same class and by
+//! a student of another class, and every try is refused (or shows the
+//! trier their own, untouched copy).
+
+mod common;
+
+use common::class::*;
+use common::*;
+
+/// Two students of one class and one of another.
+struct Classes {
+    relay: TestRelay,
+    first: serde_json::Value,
+    second: serde_json::Value,
+    /// `(token, student id)` of Alice and Bob (first class), Carol (second).
+    alice: (String, String),
+    bob: (String, String),
+    carol: (String, String),
+}
+
+async fn two_classes() -> Classes {
+    let relay = start(classroom).await;
+    let first = make_class(&relay, r#"{"name":"Monday"}"#).await;
+    let second = make_class(&relay, r#"{"name":"Tuesday"}"#).await;
+    let member = |class: &serde_json::Value, name: &'static str| {
+        let relay = &relay;
+        let code = class["join_code"].as_str().unwrap().to_string();
+        async move {
+            let j = join_json(relay, &code, name).await;
+            (
+                j["token"].as_str().unwrap().to_string(),
+                j["student"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    let alice = member(&first, "Alice").await;
+    let bob = member(&first, "Bob").await;
+    let carol = member(&second, "Carol").await;
+    Classes {
+        relay,
+        first,
+        second,
+        alice,
+        bob,
+        carol,
+    }
+}
+
+async fn say(ws: &mut Ws, line: &str) -> String {
+    if !line.is_empty() {
+        send_bytes(ws, format!("{line}\r\n").as_bytes()).await;
+    }
+    let mut got = String::new();
+    while !got.ends_with("\r\n") {
+        got.push_str(&String::from_utf8_lossy(&next_bytes(ws).await));
+    }
+    got
+}
+
+/// How many messages bob@hamburger.edu has in the caller's mailboxes.
+async fn bobs_messages(relay: &TestRelay, token: &str) -> u64 {
+    let (status, _, body) = relay
+        .request("GET", "/api/mailboxes", &[&bearer(token)], "")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let boxes: serde_json::Value = serde_json::from_str(&body).unwrap();
+    boxes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["address"] == "bob@hamburger.edu")
+        .and_then(|b| b["messages"].as_u64())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sessions_are_the_instructors_to_see_not_another_students() {
+    let c = two_classes().await;
+    let (first, second) = (
+        c.first["id"].as_str().unwrap(),
+        c.second["id"].as_str().unwrap(),
+    );
+    let alice = &c.alice.1;
+    for (who, token) in [
+        ("Bob", &c.bob.0),
+        ("Carol", &c.carol.0),
+        ("Alice", &c.alice.0),
+    ] {
+        for path in [
+            format!("/api/classes/{first}"),
+            format!("/api/classes/{first}/roster"),
+            format!("/api/classes/{first}/events"),
+            format!("/api/classes/{first}/students/{alice}/sessions"),
+            format!("/api/classes/{second}/roster"),
+        ] {
+            let (status, _, body) = c.relay.request("GET", &path, &[&bearer(token)], "").await;
+            assert_eq!(status, 401, "{who} {path}: {body}");
+        }
+    }
+    // Carol's token is no way into Monday: joining it with her token as the
+    // "previous" one gives her a new id there, not hers of Tuesday.
+    let (status, _, body) = c
+        .relay
+        .request(
+            "POST",
+            "/api/join",
+            &["Content-Type: application/json", &bearer(&c.carol.0)],
+            &serde_json::json!({"code": c.first["join_code"], "name": "Carol"}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let joined: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_ne!(joined["student"].as_str().unwrap(), c.carol.1);
+}
+
+#[tokio::test]
+async fn mailboxes_are_each_students_own() {
+    let c = two_classes().await;
+    let relay = &c.relay;
+    // Alice mails bob through her session: her copy of bob has three.
+    let mut smtp = relay
+        .open(&format!("target=smtp&token={}", c.alice.0))
+        .await;
+    expect_connected(&mut smtp).await;
+    say(&mut smtp, "").await;
+    for line in [
+        "HELO crepes.fr",
+        "MAIL FROM:<alice@crepes.fr>",
+        "RCPT TO:<bob@hamburger.edu>",
+        "DATA",
+    ] {
+        say(&mut smtp, line).await;
+    }
+    let accepted = say(&mut smtp, "Subject: Alice's\r\n\r\nHi\r\n.").await;
+    assert!(accepted.starts_with("250"), "{accepted}");
+    assert_eq!(bobs_messages(relay, &c.alice.0).await, 3);
+    assert_eq!(bobs_messages(relay, &c.bob.0).await, 2);
+    assert_eq!(bobs_messages(relay, &c.carol.0).await, 2);
+    // Over POP3 too: Bob and Carol log in as bob and find two.
+    for token in [&c.bob.0, &c.carol.0] {
+        let mut pop3 = relay.open(&format!("target=pop3&token={token}")).await;
+        expect_connected(&mut pop3).await;
+        say(&mut pop3, "").await;
+        say(&mut pop3, "USER bob").await;
+        say(&mut pop3, "PASS hungry").await;
+        let stat = say(&mut pop3, "STAT").await;
+        assert!(stat.starts_with("+OK 2 "), "{stat}");
+    }
+    // Resetting "bob" resets the caller's own copy only.
+    for token in [&c.bob.0, &c.carol.0] {
+        let (status, _, body) = relay
+            .request(
+                "POST",
+                "/api/mailboxes/bob@hamburger.edu/reset",
+                &[&bearer(token)],
+                "",
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(bobs_messages(relay, &c.alice.0).await, 3);
+}
+
+#[tokio::test]
+async fn files_are_each_students_own() {
+    let c = two_classes().await;
+    let ftp = |token: String| {
+        let relay = &c.relay;
+        async move {
+            let mut ws = relay.open(&format!("target=ftp&token={token}")).await;
+            expect_connected(&mut ws).await;
+            say(&mut ws, "").await;
+            say(&mut ws, "USER student").await;
+            let logged = say(&mut ws, "PASS student").await;
+            assert!(logged.starts_with("230"), "{logged}");
+            ws
+        }
+    };
+    let mut alices = ftp(c.alice.0.clone()).await;
+    let made = say(&mut alices, "MKD alices-folder").await;
+    assert!(made.starts_with("257"), "{made}");
+    let stored = say(&mut alices, "CWD alices-folder").await;
+    assert!(stored.starts_with("250"), "{stored}");
+    for token in [&c.bob.0, &c.carol.0] {
+        let mut theirs = ftp(token.clone()).await;
+        let refused = say(&mut theirs, "CWD alices-folder").await;
+        assert!(refused.starts_with("550"), "{refused}");
+        // Nor by a path out of their home into hers.
+        let refused = say(&mut theirs, "CWD ../../s-x/ftp").await;
+        assert!(refused.starts_with("550"), "{refused}");
+    }
+}
+
+#[tokio::test]
+async fn recordings_are_each_students_own() {
+    let c = two_classes().await;
+    let relay = &c.relay;
+    let mut ws = relay
+        .open(&format!("target=upper-tcp&record=1&token={}", c.alice.0))
+        .await;
+    let connected = expect_connected(&mut ws).await;
+    let id = connected["recording"].as_str().unwrap().to_string();
+    send_bytes(&mut ws, b"secret homework\n").await;
+    next_bytes(&mut ws).await;
+    let paths = [
+        format!("/api/recordings/{id}"),
+        format!("/api/recordings/{id}/text"),
+        format!("/api/recordings/{id}/pcapng"),
+    ];
+    for path in &paths {
+        let (status, _, _) = relay.request("GET", path, &[&bearer(&c.alice.0)], "").await;
+        assert_eq!(status, 200, "Alice {path}");
+        for (who, token) in [("Bob", &c.bob.0), ("Carol", &c.carol.0)] {
+            let (status, _, body) = relay.request("GET", path, &[&bearer(token)], "").await;
+            assert_eq!(status, 403, "{who} {path}: {body}");
+            assert!(!body.contains("homework"));
+        }
+        let (status, _, _) = relay.request("GET", path, &[], "").await;
+        assert_eq!(status, 401, "anonymous {path}");
+    }
+    for token in [&c.bob.0, &c.carol.0] {
+        let (status, _, body) = relay
+            .request("GET", "/api/recordings", &[&bearer(token)], "")
+            .await;
+        assert_eq!(status, 200);
+        assert!(!body.contains(&id), "{body}");
+    }
+    let (_, _, body) = relay
+        .request("GET", "/api/recordings", &[&bearer(&c.alice.0)], "")
+        .await;
+    assert!(body.contains(&id), "{body}");
+}
