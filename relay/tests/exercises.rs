@@ -1,0 +1,264 @@
+//! Exercises checked from what the relay bridged: real sessions through
+//! `/ws` to the reference servers do tasks, `/api/tasks` shows them passed
+//! for that learner only, and `/api/tasks/events` ticks live.
+
+mod common;
+
+use common::*;
+use futures_util::SinkExt;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use wirelab_relay::config::Config;
+
+const SECRET: &str = "instructor-secret-for-tests";
+const KEY: &str = "0123456789abcdef0123456789abcdef-test-key";
+
+fn classroom(c: &mut Config) {
+    c.classroom.enabled = true;
+    c.classroom.instructor_secret = Some(SECRET.into());
+    c.classroom.token_key = Some(KEY.into());
+}
+
+/// `GET /api/tasks?page=<page>` with extra header lines, as JSON.
+async fn tasks(relay: &TestRelay, page: &str, headers: &[&str]) -> serde_json::Value {
+    let (status, _, body) = relay
+        .request("GET", &format!("/api/tasks?page={page}"), headers, "")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn status_of(list: &serde_json::Value, id: &str) -> String {
+    list["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("no task {id} in {list}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Polls the task list until `id` has `status`: the check runs on a task
+/// of its own, after the bytes were bridged. Fails after 5 s.
+async fn wait_for_status(
+    relay: &TestRelay,
+    page: &str,
+    headers: &[&str],
+    id: &str,
+    status: &str,
+) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let list = tasks(relay, page, headers).await;
+        if status_of(&list, id) == status {
+            return list;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{id} is not {status} within 5 s: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Opens `/api/tasks/events`; returns the stream once the head is read.
+async fn listen(relay: &TestRelay, headers: &[&str]) -> TcpStream {
+    let mut stream = TcpStream::connect(relay.relay.addr).await.unwrap();
+    let mut request = format!(
+        "GET /api/tasks/events HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n",
+        relay.relay.addr
+    );
+    for h in headers {
+        request.push_str(&format!("{h}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let head = read_until(&mut stream, "\r\n\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/event-stream"), "{head}");
+    stream
+}
+
+/// Reads until `needle` arrives; fails after 5 s.
+async fn read_until(stream: &mut TcpStream, needle: &str) -> String {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !String::from_utf8_lossy(&seen).contains(needle) {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "closed before {needle:?}: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "no {needle:?} within 5 s: {}",
+            String::from_utf8_lossy(&seen)
+        )
+    });
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[tokio::test]
+async fn a_head_request_through_ws_passes_the_head_task_and_ticks() {
+    let relay = start(|_| {}).await;
+    // The defaults were written to the data directory.
+    assert!(relay._data.path().join("tasks/http-head.toml").exists());
+    let before = tasks(&relay, "http", &[]).await;
+    assert_eq!(before["learner"]["student"], "local");
+    assert_eq!(status_of(&before, "http-head"), "todo");
+    let mut events = listen(&relay, &[]).await;
+
+    let mut ws = relay.open("target=http").await;
+    expect_connected(&mut ws).await;
+    send_bytes(
+        &mut ws,
+        b"HEAD /index.html HTTP/1.1\r\nHost: www.someschool.edu\r\n\r\n",
+    )
+    .await;
+    let answer = next_bytes(&mut ws).await;
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+
+    let tick = read_until(&mut events, "\"task\":\"http-head\"").await;
+    assert!(tick.contains("event: tick"), "{tick}");
+    assert!(tick.contains("\"passed\":true"), "{tick}");
+    let list = wait_for_status(&relay, "http", &[], "http-head", "passed").await;
+    assert!(
+        list["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["page"] == "http")
+    );
+
+    // At close, the page's other tasks on that server say what is missing.
+    ws.send(Message::Close(None)).await.unwrap();
+    let list = wait_for_status(&relay, "http", &[], "http-404", "missing").await;
+    let miss = list["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "http-404")
+        .unwrap();
+    assert!(
+        miss["reason"].as_str().unwrap().contains("not seen yet"),
+        "{miss}"
+    );
+}
+
+#[tokio::test]
+async fn the_source_port_the_relay_connected_from_passes_the_sockets_task() {
+    let relay = start(|_| {}).await;
+    // A wrong port: at the end of the flow, the task says what is missing.
+    let mut ws = relay.open("target=upper-udp").await;
+    let connected = expect_connected(&mut ws).await;
+    let local: std::net::SocketAddr = connected["local"].as_str().unwrap().parse().unwrap();
+    send_bytes(&mut ws, format!("port {}", local.port() ^ 1).as_bytes()).await;
+    next_bytes(&mut ws).await;
+    ws.send(Message::Close(None)).await.unwrap();
+    let list = wait_for_status(&relay, "sockets", &[], "sockets-source-port", "missing").await;
+    assert!(
+        list.to_string().contains("does not hold the source port"),
+        "{list}"
+    );
+
+    let mut ws = relay.open("target=upper-udp").await;
+    let connected = expect_connected(&mut ws).await;
+    let local: std::net::SocketAddr = connected["local"].as_str().unwrap().parse().unwrap();
+    send_bytes(&mut ws, format!("my port is {}", local.port()).as_bytes()).await;
+    next_bytes(&mut ws).await;
+    wait_for_status(&relay, "sockets", &[], "sockets-source-port", "passed").await;
+}
+
+/// Makes a class and joins two students; returns their tokens.
+async fn two_students(relay: &TestRelay) -> (String, String) {
+    let bearer = format!("Authorization: Bearer {SECRET}");
+    let (status, _, body) = relay
+        .request(
+            "POST",
+            "/api/classes",
+            &[&bearer, "Content-Type: application/json"],
+            r#"{"name":"Lab 1"}"#,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let class: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let code = class["join_code"].as_str().unwrap();
+    let mut tokens = Vec::new();
+    for name in ["Alice", "Bob"] {
+        let (status, _, body) = relay
+            .request(
+                "POST",
+                "/api/join",
+                &["Content-Type: application/json"],
+                &serde_json::json!({"code": code, "name": name}).to_string(),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        tokens.push(json["token"].as_str().unwrap().to_string());
+    }
+    (tokens[0].clone(), tokens[1].clone())
+}
+
+#[tokio::test]
+async fn a_students_pass_is_theirs_alone() {
+    let relay = start(classroom).await;
+    let (alice, bob) = two_students(&relay).await;
+    let as_alice = format!("Authorization: Bearer {alice}");
+    let as_bob = format!("Authorization: Bearer {bob}");
+    let mut bobs_events = listen(&relay, &[&as_bob]).await;
+
+    let mut ws = relay.open(&format!("target=upper-tcp&token={alice}")).await;
+    expect_connected(&mut ws).await;
+    send_bytes(&mut ws, b"hello\n").await;
+    assert_eq!(next_bytes(&mut ws).await, b"HELLO\n");
+    wait_for_status(&relay, "sockets", &[&as_alice], "sockets-upper", "passed").await;
+
+    let bobs = tasks(&relay, "sockets", &[&as_bob]).await;
+    assert_eq!(status_of(&bobs, "sockets-upper"), "todo");
+    assert_ne!(
+        bobs["learner"],
+        tasks(&relay, "sockets", &[&as_alice]).await["learner"]
+    );
+    // Bob hears nothing of Alice's pass: his stream has only keep-alives.
+    let mut buf = [0u8; 4096];
+    let heard = tokio::time::timeout(Duration::from_millis(500), bobs_events.read(&mut buf)).await;
+    if let Ok(Ok(n)) = heard {
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(!text.contains("sockets-upper"), "{text}");
+    }
+
+    // No token: refused; the instructor sees the tasks without a status of theirs.
+    let (status, _, _) = relay
+        .request("GET", "/api/tasks?page=sockets", &[], "")
+        .await;
+    assert_eq!(status, 401);
+    let teacher = tasks(
+        &relay,
+        "sockets",
+        &[&format!("Authorization: Bearer {SECRET}")],
+    )
+    .await;
+    assert!(teacher["learner"].is_null(), "{teacher}");
+    assert_eq!(status_of(&teacher, "sockets-upper"), "todo");
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_bad_request() {
+    let relay = start(|_| {}).await;
+    let (status, _, body) = relay
+        .request("GET", "/api/tasks?page=gopher", &[], "")
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("gopher"), "{body}");
+}
