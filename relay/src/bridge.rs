@@ -525,6 +525,10 @@ impl Run<'_> {
     /// An observer for the exercises, when the target's protocol has tasks:
     /// for the classroom student, or the local user of an open relay.
     fn observe(&self, local: SocketAddr) -> Option<SessionObserver> {
+        // An FTP data connection carries files, not the conversation.
+        if self.prepared.query.data_port.is_some() || self.prepared.accept.is_some() {
+            return None;
+        }
         let allowed = &self.prepared.allowed;
         let entry = self.state.catalog.get(&allowed.target)?;
         let protocol = TaskProtocol::from_catalog(&entry.protocol)?;

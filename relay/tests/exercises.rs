@@ -262,3 +262,217 @@ async fn an_unknown_page_is_a_bad_request() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("gopher"), "{body}");
 }
+
+/// Sends one request (it asks the server to close) and returns the answer.
+async fn http_exchange(relay: &TestRelay, request: &str) -> String {
+    let mut ws = relay.open("target=http").await;
+    expect_connected(&mut ws).await;
+    send_bytes(&mut ws, request.as_bytes()).await;
+    let mut answer = Vec::new();
+    loop {
+        match next(&mut ws).await {
+            Message::Binary(bytes) => answer.extend_from_slice(&bytes),
+            Message::Text(_) => return String::from_utf8_lossy(&answer).into_owned(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// Sends `line` (unless empty) and reads until the reply is whole.
+async fn say(ws: &mut Ws, line: &str, whole: impl Fn(&str) -> bool) -> String {
+    if !line.is_empty() {
+        send_bytes(ws, line.as_bytes()).await;
+    }
+    let mut text = String::new();
+    while !whole(&text) {
+        text.push_str(&String::from_utf8_lossy(&next_bytes(ws).await));
+    }
+    text
+}
+
+fn code_line(code: &'static str) -> impl Fn(&str) -> bool {
+    move |text: &str| {
+        text.lines().any(|l| l.starts_with(&format!("{code} "))) && text.ends_with("\r\n")
+    }
+}
+
+fn pop3_line(text: &str) -> bool {
+    text.ends_with("\r\n")
+}
+
+fn pop3_multiline(text: &str) -> bool {
+    text.ends_with("\r\n.\r\n") || text.starts_with("-ERR")
+}
+
+async fn do_http_tasks(relay: &TestRelay) {
+    let host = "Host: www.someschool.edu\r\nConnection: close\r\n";
+    let page = http_exchange(relay, &format!("GET /~ross/ HTTP/1.1\r\n{host}\r\n")).await;
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    http_exchange(relay, &format!("HEAD /~ross/ HTTP/1.1\r\n{host}\r\n")).await;
+    http_exchange(
+        relay,
+        &format!("GET /~ross/banana/.html HTTP/1.1\r\n{host}\r\n"),
+    )
+    .await;
+    let kiwi = http_exchange(
+        relay,
+        &format!("GET /fruit/kiwi.gif HTTP/1.1\r\n{host}\r\n"),
+    )
+    .await;
+    let modified = kiwi
+        .lines()
+        .find_map(|l| l.strip_prefix("Last-Modified: "))
+        .unwrap_or_else(|| panic!("no Last-Modified: {kiwi}"));
+    let again = http_exchange(
+        relay,
+        &format!("GET /fruit/kiwi.gif HTTP/1.1\r\n{host}If-Modified-Since: {modified}\r\n\r\n"),
+    )
+    .await;
+    assert!(again.starts_with("HTTP/1.1 304"), "{again}");
+    let bad = http_exchange(relay, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n").await;
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+    http_exchange(relay, &format!("GET /private/ HTTP/1.1\r\n{host}\r\n")).await;
+    let auth = "Authorization: Basic c3R1ZGVudDp3aXJlbGFi\r\n";
+    http_exchange(
+        relay,
+        &format!("GET /private/ HTTP/1.1\r\n{host}{auth}\r\n"),
+    )
+    .await;
+    let counter = http_exchange(
+        relay,
+        &format!("GET /cookie-counter HTTP/1.1\r\n{host}\r\n"),
+    )
+    .await;
+    let cookie = counter
+        .lines()
+        .find_map(|l| l.strip_prefix("Set-Cookie: "))
+        .unwrap_or_else(|| panic!("no Set-Cookie: {counter}"));
+    let cookie = cookie.split(';').next().unwrap();
+    http_exchange(
+        relay,
+        &format!("GET /cookie-counter HTTP/1.1\r\n{host}Cookie: {cookie}\r\n\r\n"),
+    )
+    .await;
+    let body = "prenom=Hugues&nom=Fauconnier&age=41+%E0+60+ans";
+    let form = "Content-Type: application/x-www-form-urlencoded";
+    http_exchange(
+        relay,
+        &format!(
+            "POST /cgi/show HTTP/1.1\r\n{host}{form}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+}
+
+async fn do_mail_tasks(relay: &TestRelay) {
+    let mut smtp = relay.open("target=smtp").await;
+    expect_connected(&mut smtp).await;
+    say(&mut smtp, "", code_line("220")).await;
+    for (line, code) in [
+        ("HELO crepes.fr", "250"),
+        ("MAIL FROM:<alice@crepes.fr>", "250"),
+        ("RCPT TO:<bob@hamburger.edu>", "250"),
+        ("RCPT TO:<john@hamburger.edu>", "550"),
+        ("DATA", "354"),
+        ("Do you like ketchup?\r\nHow about pickles?\r\n.", "250"),
+        ("MAIL FROM:<alice@crepes.fr>", "250"),
+        ("RCPT TO:<bob@hamburger.edu>", "250"),
+        ("DATA", "354"),
+        ("Encore?\r\n.", "250"),
+        ("QUIT", "221"),
+    ] {
+        say(&mut smtp, &format!("{line}\r\n"), code_line(code)).await;
+    }
+    let mut pop3 = relay.open("target=pop3").await;
+    expect_connected(&mut pop3).await;
+    say(&mut pop3, "", pop3_line).await;
+    for line in ["user bob", "pass hungry", "stat"] {
+        let reply = say(&mut pop3, &format!("{line}\r\n"), pop3_line).await;
+        assert!(reply.starts_with("+OK"), "{line}: {reply}");
+    }
+    for line in ["list", "retr 1"] {
+        say(&mut pop3, &format!("{line}\r\n"), pop3_multiline).await;
+    }
+    for line in ["dele 1", "quit"] {
+        let reply = say(&mut pop3, &format!("{line}\r\n"), pop3_line).await;
+        assert!(reply.starts_with("+OK"), "{line}: {reply}");
+    }
+}
+
+async fn do_ftp_tasks(relay: &TestRelay) {
+    let mut control = relay.open("target=ftp").await;
+    expect_connected(&mut control).await;
+    say(&mut control, "", code_line("220")).await;
+    say(&mut control, "USER anonymous\r\n", code_line("331")).await;
+    say(&mut control, "PASS guest@example.org\r\n", code_line("230")).await;
+    let reply = say(&mut control, "PASV\r\n", code_line("227")).await;
+    let port = wirelab_shared::ftp::address::find_host_port(reply.as_bytes())
+        .unwrap()
+        .port();
+    let mut data = relay.open(&format!("target=ftp&data_port={port}")).await;
+    expect_connected(&mut data).await;
+    say(&mut control, "LIST pub\r\n", code_line("226")).await;
+}
+
+/// One DNS query over its own UDP flow to `target`; the reply.
+async fn dns_query(relay: &TestRelay, target: &str, qtype: RecordType, rd: bool) -> Vec<u8> {
+    use wirelab_shared::dns::message::{Message as Dns, Question};
+    let name = wirelab_shared::dns::name::Name::parse("gaia.cs.umass.edu.").unwrap();
+    let name = if qtype == RecordType::MX {
+        wirelab_shared::dns::name::Name::parse("hamburger.edu.").unwrap()
+    } else {
+        name
+    };
+    let query = Dns::query(0x1234, Question::new(name, qtype), rd);
+    let mut ws = relay.open(&format!("target={target}")).await;
+    expect_connected(&mut ws).await;
+    send_bytes(&mut ws, &query.to_bytes()).await;
+    let reply = next_bytes(&mut ws).await;
+    ws.send(Message::Close(None)).await.unwrap();
+    reply
+}
+
+use wirelab_shared::dns::types::RecordType;
+
+async fn do_dns_tasks(relay: &TestRelay) {
+    for target in ["dns-root", "dns-edu", "dns-umass", "dns-cs-umass"] {
+        dns_query(relay, target, RecordType::A, false).await;
+    }
+    let answer = dns_query(relay, "dns", RecordType::A, true).await;
+    let answer = wirelab_shared::dns::message::Message::parse(&answer).unwrap();
+    assert!(!answer.answers.is_empty(), "{}", answer.to_text());
+    dns_query(relay, "dns", RecordType::MX, true).await;
+}
+
+#[tokio::test]
+async fn the_default_tasks_pass_against_the_reference_servers() {
+    let relay = start(|_| {}).await;
+    do_http_tasks(&relay).await;
+    do_mail_tasks(&relay).await;
+    do_ftp_tasks(&relay).await;
+    do_dns_tasks(&relay).await;
+    for (page, ids) in [
+        (
+            "http",
+            &[
+                "http-get-page",
+                "http-head",
+                "http-404",
+                "http-304-typed",
+                "http-400",
+                "http-auth",
+                "http-cookie",
+                "http-post-form",
+            ][..],
+        ),
+        ("smtp", &["smtp-course-mail", "smtp-two-mails"]),
+        ("pop3", &["pop3-read-delete", "pop3-list"]),
+        ("ftp", &["ftp-login", "ftp-passive-list"]),
+        ("dns", &["dns-walk", "dns-recursive", "dns-mx"]),
+    ] {
+        for id in ids {
+            wait_for_status(&relay, page, &[], id, "passed").await;
+        }
+    }
+}

@@ -76,11 +76,11 @@ pub struct Task {
     /// The catalog name of the server the steps talk to (a step may name
     /// another, as a DNS walk does).
     pub target: String,
-    /// How many messages (requests and replies) the steps must take, from
-    /// the first step's request to the last step's reply: the course's
-    /// "8 messages" of an iterative resolution.
+    /// How many messages (requests and replies) the steps may take at
+    /// most, from the first step's request to the last step's reply: the
+    /// course's "8 messages" of an iterative resolution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<usize>,
+    pub max_messages: Option<usize>,
     /// Every step on one connection (SMTP's persistent session).
     #[serde(default)]
     pub one_connection: bool,
