@@ -140,7 +140,15 @@ async fn a_head_request_through_ws_passes_the_head_task_and_ticks() {
             .all(|t| t["page"] == "http")
     );
 
-    // At close, the page's other tasks on that server say what is missing.
+    // A GET answered 200 goes part of the way to the 404 task: at close,
+    // the task says what the try lacked.
+    send_bytes(
+        &mut ws,
+        b"GET /index.html HTTP/1.1\r\nHost: www.someschool.edu\r\n\r\n",
+    )
+    .await;
+    let answer = next_bytes(&mut ws).await;
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
     ws.send(Message::Close(None)).await.unwrap();
     let list = wait_for_status(&relay, "http", &[], "http-404", "missing").await;
     let miss = list["tasks"]
@@ -150,9 +158,14 @@ async fn a_head_request_through_ws_passes_the_head_task_and_ticks() {
         .find(|t| t["id"] == "http-404")
         .unwrap();
     assert!(
-        miss["reason"].as_str().unwrap().contains("not seen yet"),
+        miss["reason"]
+            .as_str()
+            .unwrap()
+            .contains("answered 200, not 404"),
         "{miss}"
     );
+    // A task nothing went towards stays to do.
+    assert_eq!(status_of(&list, "http-post-form"), "todo");
 }
 
 #[tokio::test]

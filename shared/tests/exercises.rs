@@ -605,3 +605,30 @@ fn sockets_source_port() {
         "does not hold the source port",
     );
 }
+
+/// Whether the verdict says the task was tried at all.
+fn tried(id: &str, history: &[Exchange]) -> bool {
+    match check(&task(id), history) {
+        Verdict::Passed => panic!("{id} passed"),
+        Verdict::Missing { tried, .. } => tried,
+    }
+}
+
+#[test]
+fn a_task_is_tried_when_a_step_went_part_of_the_way() {
+    let head = http(&[
+        (C, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"),
+        (S, "HTTP/1.1 200 OK\r\n\r\n"),
+    ]);
+    // A HEAD does nothing towards a GET answered 404...
+    assert!(!tried("http-404", &head));
+    // ...a GET answered 200 does, and so does a first step done.
+    let get = http(&[(C, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), (S, OK_PAGE)]);
+    assert!(tried("http-404", &get));
+    let challenge = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+    let first_step = http(&[
+        (C, "GET /private/ HTTP/1.1\r\nHost: x\r\n\r\n"),
+        (S, challenge),
+    ]);
+    assert!(tried("http-auth", &first_step));
+}

@@ -17,10 +17,13 @@ use serde::Serialize;
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Verdict {
     Passed,
-    /// Not yet: the step reached and what it still lacks.
+    /// Not yet: the step reached and what it still lacks; `tried` when
+    /// some exchange went part of the way (the right request with the
+    /// wrong answer, a step done), not only "not seen yet".
     Missing {
         step: usize,
         reason: String,
+        tried: bool,
     },
 }
 
@@ -77,6 +80,7 @@ pub fn check(task: &Task, history: &[Exchange]) -> Verdict {
     Verdict::Missing {
         step: step.min(task.steps.len() - 1),
         reason: miss.reason,
+        tried: step > 0 || miss.depth > 0,
     }
 }
 

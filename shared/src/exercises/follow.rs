@@ -26,10 +26,12 @@ use std::collections::VecDeque;
 
 /// Bytes of one connection followed, both ways together; the rest is not.
 pub const MAX_FOLLOWED_BYTES: usize = 256 * 1024;
-/// Longest reply text kept for `reply_contains`.
-const MAX_REPLY_TEXT: usize = 2048;
-/// Most header fields kept per request.
-const MAX_HEADERS: usize = 64;
+/// Longest reply (and request) text kept: `reply_contains` reads a reply's
+/// first line or head, and a learner's window holds many exchanges.
+const MAX_REPLY_TEXT: usize = 1024;
+/// Most header fields kept per request, and the longest value kept.
+const MAX_HEADERS: usize = 32;
+const MAX_HEADER_VALUE: usize = 256;
 /// The verb given to the message text SMTP takes after `354`.
 pub const MESSAGE_TEXT: &str = "(message text)";
 /// What the page's ETag template holds until it pastes the last ETag in.
@@ -65,7 +67,7 @@ pub struct Reply {
     pub ok: bool,
     /// DNS: records in the answer section.
     pub answers: usize,
-    /// The reply as text (lossy UTF-8, cut at 2 KiB).
+    /// The reply as text (lossy UTF-8, cut at 1 KiB).
     pub text: String,
 }
 
@@ -318,7 +320,11 @@ fn http_request(bytes: &[u8]) -> Request {
         .fields(bytes)
         .into_iter()
         .take(MAX_HEADERS)
-        .map(|f| (f.name.to_string(), f.value.trim().to_string()))
+        .map(|f| {
+            let value = f.value.trim();
+            let kept = &value[..floor_char_boundary(value, MAX_HEADER_VALUE)];
+            (f.name.to_string(), kept.to_string())
+        })
         .collect();
     Request {
         verb: parts.next().unwrap_or("").to_string(),
