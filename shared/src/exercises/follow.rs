@@ -17,7 +17,7 @@ use crate::dns::query::QueryTransport;
 use crate::ftp::conversation::FtpConversation;
 use crate::http::conversation::HttpConversation;
 use crate::http::message::parse_head;
-use crate::http::templates::TEMPLATES;
+use crate::http::templates::{ETAG_PLACEHOLDER, TEMPLATES};
 use crate::pop3::Pop3Transcript;
 use crate::smtp::SmtpTranscript;
 use crate::transcript::FollowedConversation;
@@ -34,8 +34,6 @@ const MAX_HEADERS: usize = 32;
 const MAX_HEADER_VALUE: usize = 256;
 /// The verb given to the message text SMTP takes after `354`.
 pub const MESSAGE_TEXT: &str = "(message text)";
-/// What the page's ETag template holds until it pastes the last ETag in.
-pub const ETAG_PLACEHOLDER: &str = "\"paste the ETag here\"";
 
 /// What the student sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -471,6 +469,7 @@ mod tests {
 
     #[test]
     fn the_etag_template_is_recognised_whatever_tag_was_pasted() {
+        assert!(TEMPLATES.iter().any(|t| t.text.contains(ETAG_PLACEHOLDER)));
         let sent = b"GET /fruit/kiwi.gif HTTP/1.1\r\nHost: www.someschool.edu\r\nIf-None-Match: \"5-abc\"\r\n\r\n";
         assert_eq!(page_template(sent), Some("kiwi-etag"));
         let edited = b"GET /fruit/kiwi.gif HTTP/1.1\r\nHost: www.someschool.edu\r\nIf-None-Match: \"5-abc\"\r\nX: y\r\n\r\n";
