@@ -1,6 +1,7 @@
 //! Exercises checked from what the relay bridged: real sessions through
-//! `/ws` to the reference servers do tasks, `/api/tasks` shows them passed
-//! for that learner only, and `/api/tasks/events` ticks live.
+//! `/ws` to the reference servers do tasks (every default task but the
+//! ones tested apart), `/api/tasks` shows them passed for that learner
+//! only, and `/api/tasks/events` ticks live.
 
 mod common;
 
@@ -11,6 +12,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use wirelab_relay::config::Config;
+use wirelab_shared::ftp::address::port_argument;
+use wirelab_shared::relay_protocol::RelayMessage;
 
 const SECRET: &str = "instructor-secret-for-tests";
 const KEY: &str = "0123456789abcdef0123456789abcdef-test-key";
@@ -426,6 +429,20 @@ async fn do_ftp_tasks(relay: &TestRelay) {
     let mut data = relay.open(&format!("target=ftp&data_port={port}")).await;
     expect_connected(&mut data).await;
     say(&mut control, "LIST pub\r\n", code_line("226")).await;
+    // Active mode: the relay listens for the server's data connection.
+    send_text(&mut control, r#"{"type":"listen"}"#).await;
+    let (addr, id) = match next_relay_message(&mut control).await {
+        RelayMessage::Listening { addr, id, .. } => {
+            (addr.parse::<std::net::SocketAddrV4>().unwrap(), id.unwrap())
+        }
+        other => panic!("expected listening, got {other:?}"),
+    };
+    let port_line = format!("PORT {}\r\n", port_argument(addr));
+    say(&mut control, &port_line, code_line("200")).await;
+    let mut data = relay.open(&format!("accept={id}")).await;
+    send_bytes(&mut control, b"RETR pub/hello.txt\r\n").await;
+    expect_connected(&mut data).await;
+    say(&mut control, "", code_line("226")).await;
 }
 
 /// One DNS query over its own UDP flow to `target`; the reply.
@@ -481,7 +498,7 @@ async fn the_default_tasks_pass_against_the_reference_servers() {
         ),
         ("smtp", &["smtp-course-mail", "smtp-two-mails"]),
         ("pop3", &["pop3-read-delete", "pop3-list"]),
-        ("ftp", &["ftp-login", "ftp-passive-list"]),
+        ("ftp", &["ftp-login", "ftp-passive-list", "ftp-active-retr"]),
         ("dns", &["dns-walk", "dns-recursive", "dns-mx"]),
     ] {
         for id in ids {
