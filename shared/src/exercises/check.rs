@@ -52,7 +52,15 @@ pub fn check(task: &Task, history: &[Exchange]) -> Verdict {
             best = Some((step, miss));
         }
     };
-    let starts = (0..history.len()).filter(|&i| matches(task, &task.steps[0], &history[i]));
+    // parse_task refuses a task without steps; one built by hand is not done.
+    let Some(first) = task.steps.first() else {
+        return Verdict::Missing {
+            step: 0,
+            reason: "the task has no steps".to_string(),
+            tried: false,
+        };
+    };
+    let starts = (0..history.len()).filter(|&i| matches(task, first, &history[i]));
     let mut tried_any = false;
     for start in starts {
         tried_any = true;
