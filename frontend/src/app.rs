@@ -69,7 +69,37 @@ fn nav() -> Html {
     }
 }
 
+/// The name of `route`'s page in the task files, for the pages with tasks.
+fn task_page(route: &Route) -> Option<&'static str> {
+    Some(match route {
+        Route::Http => "http",
+        Route::Smtp => "smtp",
+        Route::Pop3 => "pop3",
+        Route::Ftp => "ftp",
+        Route::Dns => "dns",
+        Route::Sockets => "sockets",
+        Route::Home
+        | Route::ResponseTime
+        | Route::P2p
+        | Route::Bench
+        | Route::Instructor
+        | Route::NotFound => return None,
+    })
+}
+
 fn switch(route: Route) -> Html {
+    let tasks = task_page(&route).map(|page| {
+        html! { <crate::components::tasks::TaskPanel page={page} /> }
+    });
+    html! {
+        <>
+            { page(route) }
+            { for tasks }
+        </>
+    }
+}
+
+fn page(route: Route) -> Html {
     match route {
         Route::Home => html! { <Home /> },
         Route::Sockets => html! { <Sockets /> },

@@ -11,8 +11,10 @@
 //! relay shuts down, each ending reported as `closed` or `error`.
 //!
 //! Every byte is counted (limits, metrics, the instructor's view), passes
-//! through a [`DelayLine`] each way (`delay_ms`, `rate_kbps`), and is written to the
-//! connection's recording if it has one.
+//! through a [`DelayLine`] each way (`delay_ms`, `rate_kbps`), is written to the
+//! connection's recording if it has one, and is copied to the exercises'
+//! observer when a task may be done over the target's protocol (checked on
+//! a task of its own, see [`crate::exercises`]).
 //!
 //! With `stamps=1` the page also learns when each chunk met the server's
 //! socket, on one clock for the whole relay ([`SessionClock::at_us`]): a
@@ -26,6 +28,8 @@ use crate::classroom::events::ClassEvent;
 use crate::classroom::{Admitted, unix_now};
 use crate::data_channels::ControlSession;
 use crate::delay::DelayLine;
+use crate::exercises::observer::{Observed, SessionObserver};
+use crate::exercises::store::Learner;
 use crate::identity::IdentityGuard;
 use crate::limits::ConnectionPermit;
 use crate::metrics::TargetCounters;
@@ -43,6 +47,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream, UdpSocket};
 use tracing::{Instrument, debug, info, info_span};
+use wirelab_shared::exercises::TaskProtocol;
 use wirelab_shared::relay_protocol::{
     ClosedBy, ConnectQuery, ErrorCode, PageMessage, RelayMessage, SUBPROTOCOL, Transport,
 };
@@ -387,6 +392,7 @@ async fn session(state: AppState, mut arrival: Arrival, mut ws: WebSocket) {
         connected: None,
         fin_at: None,
         stop: Stop::new(),
+        observer: None,
     };
     let ending = match (&prepared.accept, prepared.allowed.transport) {
         (Some(id), _) => accept_session(&mut run, id, &mut ws, clock).await,
@@ -445,6 +451,9 @@ struct Run<'a> {
     fin_at: Option<Instant>,
     /// Pulled when the instructor revokes the student or closes the class.
     stop: Arc<Stop>,
+    /// The exercises' copy of the bytes, when a task may be done on this
+    /// session.
+    observer: Option<SessionObserver>,
 }
 
 struct Connected {
@@ -485,6 +494,13 @@ impl Run<'_> {
     }
 
     fn record(&mut self, event: Event) {
+        if let Some(o) = &mut self.observer {
+            match &event {
+                Event::ToTarget(bytes) => o.to_server(bytes),
+                Event::ToPage(bytes) => o.to_page(bytes),
+                _ => {}
+            }
+        }
         if let Some(r) = &mut self.recorder {
             r.record(event);
         }
@@ -525,6 +541,7 @@ impl Run<'_> {
                 Err(e) => tracing::warn!("cannot start a recording: {e}"),
             }
         }
+        self.observer = self.observe(local);
         self.counters.sessions.fetch_add(1, Ordering::Relaxed);
         self.counters.open.fetch_add(1, Ordering::Relaxed);
         let live = self.state.activity.open(LiveSession {
@@ -553,8 +570,41 @@ impl Run<'_> {
         });
     }
 
+    /// An observer for the exercises, when the target's protocol has tasks:
+    /// for the classroom student, or the local user of an open relay.
+    fn observe(&self, local: SocketAddr) -> Option<SessionObserver> {
+        // An FTP data connection carries files, not the conversation.
+        if self.prepared.query.data_port.is_some() || self.prepared.accept.is_some() {
+            return None;
+        }
+        let allowed = &self.prepared.allowed;
+        let entry = self.state.catalog.get(&allowed.target)?;
+        let protocol = TaskProtocol::from_catalog(&entry.protocol)?;
+        if !self.state.exercises.checks(protocol) {
+            return None;
+        }
+        let learner = match &self.prepared.admitted {
+            Some(a) => Learner::student(&a.claims.class, &a.claims.sub),
+            None if !self.state.classroom.enabled => Learner::local(),
+            None => return None,
+        };
+        let session = Observed {
+            learner,
+            protocol,
+            target: allowed.target.clone(),
+            udp: allowed.transport == Transport::Udp,
+            source_port: Some(local.port()),
+        };
+        Some(SessionObserver::start(
+            self.state.exercises.clone(),
+            session,
+        ))
+    }
+
     /// The session is over: logs it to the class's activity.
     fn finish(mut self, outcome: String) {
+        // The checker sees the end of the session and checks it.
+        self.observer = None;
         let recording = self.recording_id();
         // Dropping the recorder flushes the file.
         self.recorder = None;

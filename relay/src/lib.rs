@@ -5,11 +5,11 @@
 //! The web server serves the built page (`dist/`), `/ws` (the bridge of relay
 //! protocol v1), the APIs (`/api/targets`, `/api/health`, `/api/metrics`,
 //! `/api/recordings`, `/api/classes`, `/api/instructor/session`,
-//! `/api/join`) and the classroom join page (`/join/<code>`). The security
-//! model is in the README: deny by default ([`policy`]), `Origin`/`Host`
-//! checks ([`access`]), tokens in classroom mode ([`classroom`]), an
-//! `Origin` check on what a cookie changes ([`csrf`]), and [`limits`] on
-//! everything.
+//! `/api/join`, `/api/tasks`) and the classroom join page (`/join/<code>`).
+//! The security model is in the README: deny by default ([`policy`]),
+//! `Origin`/`Host` checks ([`access`]), tokens in classroom mode
+//! ([`classroom`]), an `Origin` check on what a cookie changes ([`csrf`]),
+//! and [`limits`] on everything.
 #![forbid(unsafe_code)]
 
 pub mod access;
@@ -26,6 +26,7 @@ pub mod delay;
 pub mod dns_api;
 pub mod driver;
 pub mod durable;
+pub mod exercises;
 pub mod group_commit;
 pub mod homes;
 pub mod identity;
@@ -88,6 +89,8 @@ pub struct AppState {
     pub mail: Option<Arc<maildir::MailHomes>>,
     /// The FTP trees, when the reference servers run.
     pub ftp: Option<Arc<servers::ftp::FtpHomes>>,
+    /// The tasks, the learners' attempts and the observers' checks.
+    pub exercises: Arc<exercises::Exercises>,
 }
 
 /// What a relay can be started with besides its config.
@@ -209,6 +212,11 @@ impl Relay {
         });
         let classroom = Classroom::from_config(&config, &data_dir, base_url)
             .inspect_err(|_| shutdown.cancel())?;
+        let exercises = exercises::Exercises::load(
+            &data_dir,
+            Arc::new(exercises::store::MemoryAttempts::default()),
+        )
+        .inspect_err(|_| shutdown.cancel())?;
         let recordings = RecordingStore::new(&data_dir, &config.recordings);
         recordings.prune();
         let state = AppState {
@@ -242,6 +250,7 @@ impl Relay {
             dns: dns_resolver.get().cloned(),
             mail,
             ftp: ftp_homes.get().cloned(),
+            exercises: Arc::new(exercises),
         };
         if state.classroom.enabled {
             classroom::sweep::start(&state, &tracker);
@@ -324,6 +333,8 @@ pub fn router(state: AppState) -> Router {
             get(dns_api::cache).delete(dns_api::clear_cache),
         )
         .route("/api/mailboxes", get(api::mailboxes))
+        .route("/api/tasks", get(exercises::api::tasks))
+        .route("/api/tasks/events", get(exercises::api::events))
         .route("/api/mailboxes/{address}/reset", post(api::reset_mailbox))
         .route("/api/metrics", get(api::metrics))
         .route("/api/recordings", get(api::list_recordings))

@@ -17,6 +17,7 @@ pub mod conversation;
 pub mod dissect;
 pub mod dns;
 pub mod engine;
+pub mod exercises;
 pub mod framing;
 pub mod ftp;
 // The fuzz bodies: for this crate's tests and the fuzz crate in `fuzz/`,

@@ -2,7 +2,7 @@
 //! tree, bytes, diagnostics), the timeline, the transcripts, the target
 //! picker, the course's dialogues to replay and the relay badge; for the
 //! mail pages, a message opened as a mail reader shows it and the server's
-//! mailboxes; the keyboard shortcuts dialog.
+//! mailboxes; the keyboard shortcuts dialog; the page's tasks.
 
 pub mod dialogue_bar;
 pub mod inspector;
@@ -14,4 +14,5 @@ pub mod relay_status;
 pub mod shortcuts;
 pub mod socket_outcome;
 pub mod target_picker;
+pub mod tasks;
 pub mod timeline;

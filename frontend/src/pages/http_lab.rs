@@ -11,14 +11,11 @@
 
 use std::rc::Rc;
 use wirelab_shared::http::draft::{draft_bytes, fix_content_length};
-use wirelab_shared::http::templates::{TEMPLATES, find};
+use wirelab_shared::http::templates::{ETAG_PLACEHOLDER, TEMPLATES, find};
 use yew::Reducible;
 
 /// The template the page opens with.
 pub const FIRST_TEMPLATE: &str = "someschool";
-
-/// What the ETag template holds until the student has one to paste.
-const ETAG_PLACEHOLDER: &str = "\"paste the ETag here\"";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpLab {

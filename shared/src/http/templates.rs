@@ -14,6 +14,11 @@ pub struct Template {
     pub text: &'static str,
 }
 
+/// What the ETag template holds until the page pastes in the last ETag a
+/// response carried (the exercises read a request sent so as the template,
+/// not as typed).
+pub const ETAG_PLACEHOLDER: &str = "\"paste the ETag here\"";
+
 /// The date the demo kiwi was last modified, as the textbook gives it.
 pub const KIWI_DATE: &str = "Mon, 22 Jun 1998 09:23:24 GMT";
 
