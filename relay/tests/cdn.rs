@@ -1,13 +1,15 @@
 //! CDN redirection with real clients: dig asks the CDN's DNS server from
 //! two regions (two source addresses) and gets two replicas, the resolver
-//! follows the provider's CNAME into the CDN's zone, and curl fetches each
-//! object of the origin's base page from the replica DNS gave.
+//! follows the provider's CNAME into the CDN's zone, curl fetches each
+//! object of the origin's base page from the replica DNS gave, and
+//! `/api/cdn/route` does the same for the page as a client of a region.
 
 mod common;
 
 use common::*;
 use std::process::Command;
 use wirelab_shared::http::cdn::{REPLICAS, replica_at};
+use wirelab_shared::http::cdn_route::RouteReport;
 
 /// A Paris client: 127.1.x.x is Paris's region (see cdn.com.zone).
 const PARIS_CLIENT: &str = "127.1.0.7";
@@ -225,5 +227,44 @@ async fn curl_fetches_each_object_from_the_replica_dns_gave() {
                 .all(|(_, catalog)| *catalog == expected.catalog),
             "{replicas_seen:?}"
         );
+    }
+}
+
+/// `/api/cdn/route` plays a client in each region: every image of the
+/// base page comes from that region's replica, with the reason; an
+/// address outside the loopback is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_route_api_follows_each_image_to_the_clients_replica() {
+    let relay = start(|_| {}).await;
+    for (client, replica) in [
+        (NEW_YORK_CLIENT, &REPLICAS[0]),
+        (PARIS_CLIENT, &REPLICAS[1]),
+    ] {
+        let (status, body) = relay.get(&format!("/api/cdn/route?from={client}")).await;
+        assert_eq!(status, 200, "{body}");
+        let report: RouteReport = serde_json::from_str(&body).unwrap();
+        assert_eq!(report.client, client);
+        assert_eq!(report.error, None);
+        assert_eq!(report.objects.len(), 3, "{body}");
+        for object in &report.objects {
+            assert_eq!(object.error, None, "{object:?}");
+            assert_eq!(object.replica.as_deref(), Some(replica.host), "{object:?}");
+            assert_eq!(object.address, Some(replica.address.to_string()));
+            assert_eq!(object.status, Some(200));
+            let server = object.server.as_deref().unwrap_or_default();
+            assert!(server.contains(replica.host), "{server}");
+            assert!(
+                object
+                    .why
+                    .starts_with(&format!("the query came from {client}"))
+            );
+        }
+        let alias = &report.objects[2];
+        assert_eq!(alias.host, "video.sina.com");
+        assert_eq!(alias.alias_of.as_deref(), Some("www.cdn.com"));
+    }
+    for bad in ["10.0.0.1", "::1", "www.cdn.com", ""] {
+        let (status, body) = relay.get(&format!("/api/cdn/route?from={bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
     }
 }
