@@ -8,13 +8,11 @@
 //! port, is served by the reference web server ([`super::http`]).
 
 use super::ServerContext;
-use crate::driver::serve_tcp;
 use anyhow::{Result, anyhow};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use wirelab_shared::http::cdn::{REPLICAS, Replica, replica_files, replica_server_header};
-use wirelab_shared::http::server::{Endpoints, HttpServerConnection};
 use wirelab_shared::http::site::WebSite;
 use wirelab_shared::http::store::MemoryFileStore;
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
@@ -44,41 +42,19 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Option<Started>> {
     Ok(Some(Started { targets, port }))
 }
 
-/// Serves one replica's site on `listener`.
+/// Serves one replica's site on `listener`: the reference web server
+/// with the replica's files and name, taking no uploads.
 fn serve(ctx: &ServerContext<'_>, replica: &'static Replica, listener: TcpListener) {
-    let http = &ctx.config.servers.http;
     let mut site = WebSite::new(
-        // A replica takes no uploads: its quota is 0.
         Arc::new(MemoryFileStore::new()),
         WebSite::default_credentials(),
     );
     site.files = replica_files(replica);
     site.redirects.clear();
     site.server_header = replica_server_header(replica);
-    site.keep_alive_secs = http.keep_alive_secs;
+    site.keep_alive_secs = ctx.config.servers.http.keep_alive_secs;
     site.upload_quota = 0;
-    let site = Arc::new(site);
-    let limits = http.limits();
-    let epoch = super::http::unix_now();
-    serve_tcp(
-        listener,
-        ctx.tcp_settings(replica.catalog)
-            .with_busy_reply(wirelab_shared::busy::http()),
-        move |peer| {
-            HttpServerConnection::new(
-                site.clone(),
-                Endpoints {
-                    remote_ip: peer.remote.ip().to_string(),
-                    local_ip: peer.local.ip().to_string(),
-                },
-                epoch,
-            )
-            .with_limits(limits)
-            .with_local_port(peer.local.port())
-        },
-        ctx.shutdown.clone(),
-        ctx.tracker,
-    );
+    super::http::serve_site(ctx, replica.catalog, listener, site);
 }
 
 /// Binds every replica on its address and the common port. With port 0

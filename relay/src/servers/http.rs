@@ -37,8 +37,6 @@ pub async fn start(ctx: &ServerContext<'_>, cdn_port: Option<u16>) -> Result<Vec
     if let Some(port) = cdn_port {
         site.files.extend(cdn::origin_files(port));
     }
-    let site = Arc::new(site);
-    let epoch = unix_now();
     let listener = bind_tcp(
         SocketAddr::new(ctx.config.servers.host, cfg.port),
         "the web server (http)",
@@ -46,10 +44,32 @@ pub async fn start(ctx: &ServerContext<'_>, cdn_port: Option<u16>) -> Result<Vec
     )
     .await?;
     let addr = listener.local_addr()?;
-    let limits = cfg.limits();
+    serve_site(ctx, "http", listener, site);
+    Ok(vec![TargetInfo {
+        name: "http".into(),
+        transport: Transport::Tcp,
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        protocol: "http".into(),
+        description: "Web server with the course's pages: conditional GET, cookies, forms, Basic auth, chunks, PUT/DELETE".into(),
+        data_ports: None,
+    }])
+}
+
+/// Serves `site` on `listener` with the bounds of `[servers.http]`; `name`
+/// is the server's in logs (the CDN's replicas use it too).
+pub fn serve_site(
+    ctx: &ServerContext<'_>,
+    name: &'static str,
+    listener: tokio::net::TcpListener,
+    site: WebSite,
+) {
+    let site = Arc::new(site);
+    let epoch = unix_now();
+    let limits = ctx.config.servers.http.limits();
     serve_tcp(
         listener,
-        ctx.tcp_settings("http")
+        ctx.tcp_settings(name)
             .with_busy_reply(wirelab_shared::busy::http()),
         move |peer| {
             HttpServerConnection::new(
@@ -66,19 +86,10 @@ pub async fn start(ctx: &ServerContext<'_>, cdn_port: Option<u16>) -> Result<Vec
         ctx.shutdown.clone(),
         ctx.tracker,
     );
-    Ok(vec![TargetInfo {
-        name: "http".into(),
-        transport: Transport::Tcp,
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        protocol: "http".into(),
-        description: "Web server with the course's pages: conditional GET, cookies, forms, Basic auth, chunks, PUT/DELETE".into(),
-        data_ports: None,
-    }])
 }
 
 /// Seconds since the Unix epoch: the wall clock the web engines start from.
-pub fn unix_now() -> i64 {
+fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
