@@ -19,15 +19,8 @@ const CDN_DNS: &str = "127.0.0.50";
 
 /// dig's output lines for `args`, asked of `server` from `source`.
 fn dig(source: &str, server: &str, port: u16, args: &[&str]) -> Vec<String> {
-    let out = Command::new("dig")
-        .args(["-b", source, &format!("@{server}")])
-        .args(["-p", &port.to_string(), "+tries=1", "+time=5"])
-        .args(args)
-        .output()
-        .expect("dig runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "dig {args:?} failed: {text}");
-    text.lines()
+    run_dig(Some(source), server, port, args)
+        .lines()
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect()
