@@ -123,8 +123,8 @@ fn wait_replies(b: &Browser, n: usize) -> Result<()> {
 }
 
 /// The pages once they show what a session draws: transcripts, the
-/// timeline, the inspector with a message opened, the DNS walk, and the
-/// shortcuts dialog open over a page.
+/// timeline, the inspector with a message opened, the CDN's replicas
+/// traced, the DNS walk, and the shortcuts dialog open over a page.
 #[test]
 fn pages_in_use_have_no_accessibility_violation_above_minor() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {
@@ -151,6 +151,9 @@ fn pages_in_use_have_no_accessibility_violation_above_minor() -> Result<()> {
     b.click(&b.testid("send")?)?;
     wait_replies(b, 1)?;
     check(b, "/http with a response", &mut found)?;
+    b.click(&b.testid("cdn-trace")?)?;
+    b.wait_until("the CDN's table", || b.find("[data-testid=\"cdn-row\"]"))?;
+    check(b, "/http with the CDN's replicas traced", &mut found)?;
 
     lab.open_online("/dns")?;
     let b = &lab.browser;

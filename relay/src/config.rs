@@ -264,6 +264,7 @@ pub struct Servers {
     pub upper: UpperServer,
     pub ftp: FtpServer,
     pub dns: DnsServers,
+    pub cdn: CdnServers,
     pub smtp: SmtpServer,
     pub pop3: Pop3Server,
     pub imap: ImapServer,
@@ -281,6 +282,7 @@ impl Default for Servers {
             upper: UpperServer::default(),
             ftp: FtpServer::default(),
             dns: DnsServers::default(),
+            cdn: CdnServers::default(),
             smtp: SmtpServer::default(),
             pop3: Pop3Server::default(),
             imap: ImapServer::default(),
@@ -299,6 +301,30 @@ pub struct BookWebServer {
 impl Default for BookWebServer {
     fn default() -> Self {
         BookWebServer { port: 6789 }
+    }
+}
+
+/// The CDN's replicas of the origin www.sina.com (the textbook's §2.9.2):
+/// web servers on their own loopback addresses (see
+/// `wirelab_shared::http::cdn::REPLICAS`), all on one port, with the
+/// reference web server's bounds (`servers.http`). The CDN's DNS server is
+/// one of `servers.dns`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CdnServers {
+    pub enabled: bool,
+    /// The port every replica listens on, each on its own address; the
+    /// origin's page names it in its rewritten URLs. 0 picks one free port
+    /// for all.
+    pub port: u16,
+}
+
+impl Default for CdnServers {
+    fn default() -> Self {
+        CdnServers {
+            enabled: true,
+            port: 8082,
+        }
     }
 }
 
@@ -1055,6 +1081,7 @@ impl Config {
         config.servers.ftp.passive_port_count = 16;
         config.servers.dns.port = 0;
         config.servers.dns.simulate_distance = false;
+        config.servers.cdn.port = 0;
         config.servers.smtp.port = 0;
         config.servers.pop3.port = 0;
         config.servers.imap.port = 0;

@@ -17,6 +17,7 @@ pub mod activity;
 pub mod api;
 pub mod bridge;
 pub mod catalog;
+pub mod cdn_api;
 pub mod classroom;
 pub mod cli;
 pub mod config;
@@ -326,6 +327,7 @@ pub fn router(state: AppState) -> Router {
     // same itself, to report a refusal over the WebSocket.
     let guarded = Router::new()
         .route("/api/targets", get(api::targets))
+        .route("/api/cdn/route", get(cdn_api::route))
         .route("/api/dns/traces", get(dns_api::traces))
         .route("/api/dns/trace", get(dns_api::trace))
         .route(

@@ -12,15 +12,7 @@ use wirelab_shared::relay_protocol::{RelayMessage, Transport};
 
 /// Runs dig against `server` on `port` and returns its output.
 fn dig(server: &str, port: u16, args: &[&str]) -> String {
-    let out = Command::new("dig")
-        .arg(format!("@{server}"))
-        .args(["-p", &port.to_string(), "+tries=1", "+time=5"])
-        .args(args)
-        .output()
-        .expect("dig runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "dig {args:?} failed: {text}");
-    text
+    run_dig(None, server, port, args)
 }
 
 /// dig's +short answer lines.

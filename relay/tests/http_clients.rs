@@ -295,12 +295,14 @@ async fn curl_and_the_textbooks_web_server() {
         base: format!("http://{}:{}", target.host, target.port),
         curl,
     };
-    let page = wirelab_shared::http::site::demo_files()["/somedir/page.html"].body;
+    let page = wirelab_shared::http::site::demo_files()["/somedir/page.html"]
+        .body
+        .to_vec();
     let (reply, errors) = c.run(&["--include", &c.url("/somedir/page.html")]).await;
     let expected = format!(
         "HTTP/1.0 200 Document Follows\r\nContent-Length: {}\r\n\r\n{}",
         page.len(),
-        String::from_utf8_lossy(page)
+        String::from_utf8_lossy(&page)
     );
     assert_eq!(reply, expected, "{errors}");
     let (head, _) = c

@@ -900,6 +900,7 @@ fn relay_config(dir: &Path, echo_port: u16) -> String {
          [servers.upper]\ntcp_port = 0\nudp_port = 0\n\n\
          [servers.ftp]\nport = 0\npassive_port_first = 0\n\n\
          [servers.dns]\nport = 0\nsimulate_distance = false\n\n\
+         [servers.cdn]\nport = 0\n\n\
          [servers.smtp]\nport = 0\n\n\
          [servers.pop3]\nport = 0\n\n\
          [servers.imap]\nport = 0\n",

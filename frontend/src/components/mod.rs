@@ -2,8 +2,10 @@
 //! tree, bytes, diagnostics), the timeline, the transcripts, the target
 //! picker, the course's dialogues to replay and the relay badge; for the
 //! mail pages, a message opened as a mail reader shows it and the server's
-//! mailboxes; the keyboard shortcuts dialog; the page's tasks.
+//! mailboxes; the keyboard shortcuts dialog; the page's tasks; for the
+//! HTTP page, which CDN replica served which object.
 
+pub mod cdn_routes;
 pub mod dialogue_bar;
 pub mod inspector;
 pub mod mail_message;

@@ -1,10 +1,12 @@
 //! The HTTP workbench: write a request (or load one of the course's), see
 //! it dissected as you type, with every CR LF visible, send it to the web
 //! server, and take the response apart. A persistent connection stays open
-//! for the next request; the timeline shows each exchange. The page's
-//! state is one reducer, [`HttpLab`].
+//! for the next request; the timeline shows each exchange. Below, which
+//! CDN replica serves which image of the CDN's lesson ([`CdnRoutes`]). The
+//! page's state is one reducer, [`HttpLab`].
 
 use crate::callbacks;
+use crate::components::cdn_routes::CdnRoutes;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
 use crate::components::recording::RecordingLinks;
@@ -249,6 +251,7 @@ pub fn http_page() -> Html {
                     <Timeline lanes={lanes} arrows={arrows} selected={lab.selected} on_select={on_select} />
                 </div>
             </div>
+            <CdnRoutes />
         </div>
     }
 }

@@ -2,7 +2,9 @@
 //! [`wirelab_shared::http::server`]'s engine over TCP, with the uploads of
 //! `/upload/` kept in a folder of the data directory and the bounds of
 //! `[servers.http]` (sizes, time to send a request, pipelining) given to
-//! every connection.
+//! every connection. With the CDN's replicas running, it is also the
+//! content provider's origin server www.sina.com, whose base page names
+//! the replicas' port ([`wirelab_shared::http::cdn`]).
 
 use super::{ServerContext, bind_tcp};
 use crate::driver::serve_tcp;
@@ -11,12 +13,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use wirelab_shared::http::cdn;
 use wirelab_shared::http::server::{Endpoints, HttpServerConnection};
 use wirelab_shared::http::site::{Credentials, WebSite};
 use wirelab_shared::http::store::{FileStore, StoreError, StoredFile, UploadName};
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 
-pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
+/// Starts the web server; `cdn_port` is the CDN replicas' port, if they
+/// run.
+pub async fn start(ctx: &ServerContext<'_>, cdn_port: Option<u16>) -> Result<Vec<TargetInfo>> {
     let cfg = &ctx.config.servers.http;
     let uploads = DiskFileStore::open(&ctx.data_dir.join("http").join("upload"))?;
     let mut site = WebSite::new(
@@ -29,11 +34,9 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     );
     site.keep_alive_secs = cfg.keep_alive_secs;
     site.upload_quota = cfg.upload_quota_bytes;
-    let site = Arc::new(site);
-    let epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    if let Some(port) = cdn_port {
+        site.files.extend(cdn::origin_files(port));
+    }
     let listener = bind_tcp(
         SocketAddr::new(ctx.config.servers.host, cfg.port),
         "the web server (http)",
@@ -41,10 +44,32 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     )
     .await?;
     let addr = listener.local_addr()?;
-    let limits = cfg.limits();
+    serve_site(ctx, "http", listener, site);
+    Ok(vec![TargetInfo {
+        name: "http".into(),
+        transport: Transport::Tcp,
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        protocol: "http".into(),
+        description: "Web server with the course's pages: conditional GET, cookies, forms, Basic auth, chunks, PUT/DELETE".into(),
+        data_ports: None,
+    }])
+}
+
+/// Serves `site` on `listener` with the bounds of `[servers.http]`; `name`
+/// is the server's in logs (the CDN's replicas use it too).
+pub fn serve_site(
+    ctx: &ServerContext<'_>,
+    name: &'static str,
+    listener: tokio::net::TcpListener,
+    site: WebSite,
+) {
+    let site = Arc::new(site);
+    let epoch = unix_now();
+    let limits = ctx.config.servers.http.limits();
     serve_tcp(
         listener,
-        ctx.tcp_settings("http")
+        ctx.tcp_settings(name)
             .with_busy_reply(wirelab_shared::busy::http()),
         move |peer| {
             HttpServerConnection::new(
@@ -61,15 +86,14 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         ctx.shutdown.clone(),
         ctx.tracker,
     );
-    Ok(vec![TargetInfo {
-        name: "http".into(),
-        transport: Transport::Tcp,
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        protocol: "http".into(),
-        description: "Web server with the course's pages: conditional GET, cookies, forms, Basic auth, chunks, PUT/DELETE".into(),
-        data_ports: None,
-    }])
+}
+
+/// Seconds since the Unix epoch: the wall clock the web engines start from.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// `/upload/` on disk: one file per checked name in one folder. Names are

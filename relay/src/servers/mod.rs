@@ -4,6 +4,7 @@
 //! configured port 0 shows the port the system picked).
 
 pub mod book_web;
+pub mod cdn;
 pub mod closed;
 pub mod dns;
 pub mod ftp;
@@ -70,13 +71,18 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
         return Ok(Vec::new());
     }
     let mut targets = Vec::new();
-    targets.extend(http::start(ctx).await?);
+    // The replicas first: the origin's page names the port they got.
+    let cdn = cdn::start(ctx).await?;
+    targets.extend(http::start(ctx, cdn.as_ref().map(|c| c.port)).await?);
     targets.extend(book_web::start(ctx).await?);
     targets.extend(upper::start(ctx).await?);
     targets.extend(closed::start(ctx).await?);
     targets.extend(ftp::start(ctx).await?);
     let (dns_targets, resolver) = dns::start(ctx).await?;
     targets.extend(dns_targets);
+    if let Some(cdn) = cdn {
+        targets.extend(cdn.targets);
+    }
     if let Some(handle) = resolver {
         let _ = ctx.dns_resolver.set(handle);
     }

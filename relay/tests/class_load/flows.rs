@@ -437,7 +437,7 @@ async fn http_get(s: &mut Session, path: &str, close: bool) -> Result<()> {
     );
     let expected = wirelab_shared::http::site::demo_files()
         .get(path)
-        .map(|f| f.body)
+        .map(|f| f.body.to_vec())
         .unwrap_or_default();
     ensure!(
         body_bytes(&bytes, &frame) == expected,

@@ -134,6 +134,7 @@ fn config_text(dir: &Path, students: usize) -> String {
          [servers.upper]\ntcp_port = 0\nudp_port = 0\n\n\
          [servers.ftp]\nport = 0\npassive_port_first = 0\npassive_port_count = {passive}\n\n\
          [servers.dns]\nport = 0\n\n\
+         [servers.cdn]\nport = 0\n\n\
          [servers.smtp]\nport = 0\n\n\
          [servers.pop3]\nport = 0\n\n\
          [servers.imap]\nport = 0\n",

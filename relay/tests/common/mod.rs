@@ -288,3 +288,22 @@ pub async fn run(program: &std::path::Path, args: &[&str]) -> std::process::Outp
     );
     out
 }
+
+/// Runs dig against `server` on `port`, from the address `source` when
+/// given (`-b`: the lab's 127.x addresses stand for regions), and returns
+/// what it printed; a failing dig fails the test.
+pub fn run_dig(source: Option<&str>, server: &str, port: u16, args: &[&str]) -> String {
+    let mut command = std::process::Command::new("dig");
+    if let Some(source) = source {
+        command.args(["-b", source]);
+    }
+    let out = command
+        .arg(format!("@{server}"))
+        .args(["-p", &port.to_string(), "+tries=1", "+time=5"])
+        .args(args)
+        .output()
+        .expect("dig runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "dig {args:?} failed: {text}");
+    text
+}

@@ -118,6 +118,7 @@ pub fn config(dir: &Path, extra: &[(&str, &str)]) -> PathBuf {
         ("servers.imap", "port = 0"),
         ("servers.ftp", "port = 0\npassive_port_first = 0"),
         ("servers.dns", "port = 0"),
+        ("servers.cdn", "port = 0"),
     ]
     .iter()
     .map(|(t, body)| (t.to_string(), body.to_string()))

@@ -41,6 +41,9 @@ pub struct LabServer {
     /// The simulated one-way distance: replies wait this long, so the
     /// resolver's trace shows the root far away and the cache's gain.
     pub delay_ms: u64,
+    /// A CDN's server: it answers a name with several addresses by the one
+    /// nearest to the client ([`Authority::steering_to_nearest`]).
+    pub nearest_replica: bool,
     pub description: &'static str,
 }
 
@@ -61,7 +64,18 @@ impl LabServer {
                 Some(parse_zone(text, Some(&origin_of_file(file))).zone)
             })
             .collect();
-        Authority::new(self.host, zones)
+        self.authority_of(zones)
+    }
+
+    /// The server's authority over `zones`, steering to the nearest
+    /// replica if it is a CDN's.
+    pub fn authority_of(&self, zones: Vec<super::zone::Zone>) -> Authority {
+        let authority = Authority::new(self.host, zones);
+        if self.nearest_replica {
+            authority.steering_to_nearest()
+        } else {
+            authority
+        }
     }
 }
 
@@ -78,6 +92,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Resolver,
         zones: &["poly.edu.zone"],
         delay_ms: 0,
+        nearest_replica: false,
         description: "Local DNS server dns.poly.edu: recursive resolver (with cache and trace), authoritative for poly.edu",
     },
     LabServer {
@@ -87,6 +102,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Root,
         zones: &["root.zone"],
         delay_ms: 40,
+        nearest_replica: false,
         description: "Root DNS server a.root-servers.net: refers to the TLD servers",
     },
     LabServer {
@@ -96,6 +112,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Tld,
         zones: &["edu.zone"],
         delay_ms: 25,
+        nearest_replica: false,
         description: "TLD server for edu",
     },
     LabServer {
@@ -105,6 +122,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Tld,
         zones: &["com.zone"],
         delay_ms: 25,
+        nearest_replica: false,
         description: "TLD server for com (holds networkutopia.com's NS and glue)",
     },
     LabServer {
@@ -114,6 +132,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Tld,
         zones: &["org.zone"],
         delay_ms: 25,
+        nearest_replica: false,
         description: "TLD server for org",
     },
     LabServer {
@@ -123,6 +142,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Tld,
         zones: &["fr.zone"],
         delay_ms: 25,
+        nearest_replica: false,
         description: "TLD server for fr",
     },
     LabServer {
@@ -132,6 +152,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Authoritative,
         zones: &["umass.edu.zone"],
         delay_ms: 10,
+        nearest_replica: false,
         description: "Authoritative server dns.umass.edu (umass.edu; refers cs.umass.edu)",
     },
     LabServer {
@@ -141,6 +162,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Authoritative,
         zones: &["cs.umass.edu.zone", "umass.edu.zone"],
         delay_ms: 10,
+        nearest_replica: false,
         description: "Authoritative server dns.cs.umass.edu (cs.umass.edu: gaia.cs.umass.edu)",
     },
     LabServer {
@@ -150,6 +172,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Authoritative,
         zones: &["someschool.edu.zone"],
         delay_ms: 10,
+        nearest_replica: false,
         description: "Authoritative server for someschool.edu",
     },
     LabServer {
@@ -159,6 +182,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Authoritative,
         zones: &["hamburger.edu.zone"],
         delay_ms: 10,
+        nearest_replica: false,
         description: "Authoritative server for hamburger.edu (MX records)",
     },
     LabServer {
@@ -168,6 +192,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Authoritative,
         zones: &["crepes.fr.zone"],
         delay_ms: 10,
+        nearest_replica: false,
         description: "Authoritative server for crepes.fr",
     },
     LabServer {
@@ -177,6 +202,7 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Authoritative,
         zones: &["networkutopia.com.zone"],
         delay_ms: 10,
+        nearest_replica: false,
         description: "Authoritative server dns1.networkutopia.com (the course's 212.212.212.1)",
     },
     LabServer {
@@ -186,7 +212,28 @@ pub const SERVERS: &[LabServer] = &[
         role: Role::Authoritative,
         zones: &["ibm.com.zone"],
         delay_ms: 10,
+        nearest_replica: false,
         description: "Authoritative server for ibm.com (CNAME, rotating A records)",
+    },
+    LabServer {
+        catalog: "dns-sina",
+        host: "dns.sina.com.",
+        address: ip(127, 0, 0, 42),
+        role: Role::Authoritative,
+        zones: &["sina.com.zone"],
+        delay_ms: 10,
+        nearest_replica: false,
+        description: "Authoritative server for sina.com, a CDN's customer (video.sina.com is a CNAME into cdn.com)",
+    },
+    LabServer {
+        catalog: "dns-cdn",
+        host: "dns.cdn.com.",
+        address: ip(127, 0, 0, 50),
+        role: Role::Authoritative,
+        zones: &["cdn.com.zone"],
+        delay_ms: 10,
+        nearest_replica: true,
+        description: "The CDN's authoritative server dns.cdn.com: www.cdn.com answered with the replica nearest to the asker",
     },
 ];
 
@@ -214,6 +261,8 @@ pub const ZONE_FILES: &[(&str, &str)] = &[
         include_str!("zones/networkutopia.com.zone"),
     ),
     ("ibm.com.zone", include_str!("zones/ibm.com.zone")),
+    ("sina.com.zone", include_str!("zones/sina.com.zone")),
+    ("cdn.com.zone", include_str!("zones/cdn.com.zone")),
 ];
 
 /// The embedded text of a default zone file.
@@ -282,6 +331,43 @@ mod tests {
             assert!(!addresses[..i].contains(&s.address));
             assert!(s.address.is_loopback());
         }
+    }
+
+    /// The CDN's server answers www.cdn.com with the replica nearest to
+    /// each asker; without an asker's address, and on any other server,
+    /// the whole set.
+    #[test]
+    fn the_cdn_answers_each_region_with_its_replica() {
+        use crate::dns::{Message, Name, Question};
+        let ask = |name: &str| {
+            let question = Question::new(Name::parse(name).unwrap(), RecordType::A);
+            Message::query(7, question, false)
+        };
+        let addresses = |reply: Message| -> Vec<String> {
+            reply
+                .answers
+                .iter()
+                .filter(|r| r.rtype == RecordType::A)
+                .map(|r| r.data.to_text())
+                .collect()
+        };
+        let cdn = server("dns-cdn").unwrap().default_authority();
+        assert!(cdn.steers_to_nearest());
+        for (client, replica) in [
+            ("127.0.0.1", "127.0.0.80"),
+            ("127.0.9.9", "127.0.0.80"),
+            ("127.1.0.7", "127.1.0.80"),
+            ("127.9.0.1", "127.0.0.80"),
+        ] {
+            let reply = cdn.answer_message_to(&ask("www.cdn.com"), Some(client.parse().unwrap()));
+            assert!(reply.header.aa, "{client}");
+            assert_eq!(addresses(reply), vec![replica], "{client}");
+        }
+        assert_eq!(addresses(cdn.answer_message(&ask("www.cdn.com"))).len(), 2);
+        let ibm = server("dns-ibm").unwrap().default_authority();
+        assert!(!ibm.steers_to_nearest());
+        let reply = ibm.answer_message_to(&ask("www.ibm.com"), Some("127.1.0.7".parse().unwrap()));
+        assert_eq!(addresses(reply).len(), 3);
     }
 
     /// Every NS record of every zone names a lab server, and every address

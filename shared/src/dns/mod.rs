@@ -7,10 +7,10 @@
 //! (TYPE, CLASS, OPCODE, RCODE numbers), [`header`] (the 12 bytes and every
 //! flag's bits), [`rdata`] and [`message`] (records and whole messages),
 //! [`frame`] (the TCP length prefix), [`dissect`] (bytes → dissection),
-//! [`reply`] (what a reply means: answer, referral, NXDOMAIN, ...),
-//! [`walk`] (an iterative resolution done by hand, numbered as in the
-//! course's figure) and [`conversation`] (a DNS exchange cut into messages
-//! for the page).
+//! [`nearest`] (a CDN's choice of replica), [`reply`] (what a reply
+//! means: answer, referral, NXDOMAIN, ...), [`walk`] (an iterative
+//! resolution done by hand, numbered as in the course's figure) and
+//! [`conversation`] (a DNS exchange cut into messages for the page).
 
 pub mod cache;
 pub mod conversation;
@@ -20,6 +20,7 @@ pub mod header;
 pub mod hierarchy;
 pub mod message;
 pub mod name;
+pub mod nearest;
 pub mod query;
 pub mod rdata;
 pub mod reply;

@@ -1,7 +1,10 @@
 //! The authoritative name server: answers queries from its zones, refers
 //! below its zone cuts, answers NXDOMAIN and NODATA with the SOA, rotates
 //! multi-address answers per reply (load distribution), and truncates UDP
-//! replies to the requester's size with TC set.
+//! replies to the requester's size with TC set. A CDN's server
+//! ([`Authority::steering_to_nearest`]) answers a name with several
+//! addresses by the one nearest to the client instead ([`super::nearest`]);
+//! its engines are told who the client is ([`AuthoritativeUdp::for_client`]).
 //!
 //! [`Authority::answer`] is the whole logic, one query in, one reply out.
 //! [`AuthoritativeUdp`] and [`AuthoritativeTcp`] wrap it in the
@@ -25,6 +28,7 @@ use super::types::{Class, Rcode, RecordType};
 use super::zone::{Lookup, Zone};
 use crate::engine::{Engine, Millis, Output};
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -42,6 +46,9 @@ pub struct Authority {
     pub zones: Vec<Zone>,
     /// How many replies this server has sent: the rotation step.
     rotation: AtomicU64,
+    /// A CDN's server: an address set is answered by its member nearest
+    /// to the client, when the client is known, instead of rotated.
+    nearest_replica: bool,
 }
 
 /// How a query arrived, which decides the size limit.
@@ -57,7 +64,20 @@ impl Authority {
             identity: identity.into(),
             zones,
             rotation: AtomicU64::new(0),
+            nearest_replica: false,
         }
+    }
+
+    /// The same server answering as a CDN's does: each client gets the one
+    /// address of a set nearest to it ([`super::nearest::nearest_to`]).
+    pub fn steering_to_nearest(mut self) -> Authority {
+        self.nearest_replica = true;
+        self
+    }
+
+    /// Whether this server picks the nearest address per client.
+    pub fn steers_to_nearest(&self) -> bool {
+        self.nearest_replica
     }
 
     /// The zone with the longest origin that encloses `name`.
@@ -77,13 +97,19 @@ impl Authority {
     /// The reply to one query, or `None` when no reply must be sent (an
     /// unreadable header, or a message that is itself a response).
     pub fn answer(&self, query: &[u8], via: Via) -> Option<Vec<u8>> {
+        self.answer_to(query, via, None)
+    }
+
+    /// [`Authority::answer`] for a client whose address is known, which a
+    /// CDN's server answers by.
+    pub fn answer_to(&self, query: &[u8], via: Via, client: Option<IpAddr>) -> Option<Vec<u8>> {
         let header = Header::parse(query)?;
         if header.qr {
             // Answering responses would let two servers bounce forever.
             return None;
         }
         let (reply, edns) = match Message::parse(query) {
-            Ok(parsed) => (self.answer_message(&parsed), parsed.edns()),
+            Ok(parsed) => (self.answer_message_to(&parsed, client), parsed.edns()),
             // The OPT record of a message that does not parse is not
             // believed either: the classic 512 bytes.
             Err(_) => (error_reply(&header, Rcode::FORMERR), None),
@@ -96,6 +122,11 @@ impl Authority {
 
     /// The reply to a parsed query, before any size limit.
     pub fn answer_message(&self, query: &Message) -> Message {
+        self.answer_message_to(query, None)
+    }
+
+    /// [`Authority::answer_message`] for a client whose address is known.
+    pub fn answer_message_to(&self, query: &Message, client: Option<IpAddr>) -> Message {
         let mut reply = Message::response_to(query);
         let edns = query.edns();
         if edns.is_some() {
@@ -133,13 +164,16 @@ impl Authority {
             reply.set_rcode(Rcode::REFUSED);
             return reply;
         };
-        let step = self.rotation.fetch_add(1, Ordering::Relaxed);
+        let choice = match client {
+            Some(client) if self.nearest_replica => Choice::NearestTo(client),
+            _ => Choice::Rotate(self.rotation.fetch_add(1, Ordering::Relaxed)),
+        };
         self.fill(
             zone,
             question.name.clone(),
             question.qtype,
             &mut reply,
-            step,
+            choice,
         );
         reply
     }
@@ -175,7 +209,7 @@ impl Authority {
         qname: super::Name,
         qtype: RecordType,
         reply: &mut Message,
-        step: u64,
+        choice: Choice,
     ) {
         match zone.lookup(&qname, qtype) {
             Lookup::Answer { chain, records } => {
@@ -188,7 +222,7 @@ impl Authority {
                     && other.origin != zone.origin
                 {
                     let mut more = Message::default();
-                    self.fill(other, last.clone(), qtype, &mut more, step);
+                    self.fill(other, last.clone(), qtype, &mut more, choice);
                     reply.answers.extend(more.answers);
                     reply.authority = more.authority;
                     reply.additional.extend(more.additional);
@@ -196,7 +230,10 @@ impl Authority {
                     return;
                 }
                 let answers_apex_ns = qtype == RecordType::NS && qname == zone.origin;
-                reply.answers.extend(rotate(records, step));
+                reply.answers.extend(match choice {
+                    Choice::Rotate(step) => rotate(records, step),
+                    Choice::NearestTo(client) => super::nearest::nearest_to(client, records),
+                });
                 // The zone's servers in authority, as classic servers do
                 // (unless they are the answer), and the addresses of every
                 // name mentioned, in additional.
@@ -236,6 +273,15 @@ impl Authority {
             }
         }
     }
+}
+
+/// Which of an address set a reply gives.
+#[derive(Debug, Clone, Copy)]
+enum Choice {
+    /// All of it, rotated by this step (round-robin).
+    Rotate(u64),
+    /// The one address nearest to this client (a CDN's answer).
+    NearestTo(IpAddr),
 }
 
 /// The A and AAAA records this server holds for `names`, appended to the
@@ -337,6 +383,8 @@ struct Pending {
 pub struct AuthoritativeUdp {
     authority: Arc<Authority>,
     delay_ms: u64,
+    /// Who sent the queries, when the driver says (a CDN answers by it).
+    client: Option<IpAddr>,
     pending: VecDeque<Pending>,
     outputs: VecDeque<Output<ServerEvent>>,
 }
@@ -346,9 +394,16 @@ impl AuthoritativeUdp {
         AuthoritativeUdp {
             authority,
             delay_ms,
+            client: None,
             pending: VecDeque::new(),
             outputs: VecDeque::new(),
         }
+    }
+
+    /// The engine for queries from `client`; a CDN's server answers by it.
+    pub fn for_client(mut self, client: IpAddr) -> Self {
+        self.client = Some(client);
+        self
     }
 
     fn release(&mut self, now: Millis) {
@@ -364,7 +419,7 @@ impl Engine for AuthoritativeUdp {
     type Event = ServerEvent;
 
     fn handle_input(&mut self, datagram: &[u8], now: Millis) {
-        match self.authority.answer(datagram, Via::Udp) {
+        match self.authority.answer_to(datagram, Via::Udp, self.client) {
             Some(reply) => {
                 self.outputs.push_back(Output::Event(answered(&reply)));
                 self.pending.push_back(Pending {
@@ -460,6 +515,13 @@ impl AuthoritativeTcp {
         }
     }
 
+    /// The engine for a connection from `client`; a CDN's server answers
+    /// by it.
+    pub fn for_client(mut self, client: IpAddr) -> Self {
+        self.inner.client = Some(client);
+        self
+    }
+
     /// Whether the driver should read more: the connection is open, the
     /// buffer holds no whole query, and replies are below the cap.
     pub fn wants_input(&self) -> bool {
@@ -484,7 +546,11 @@ impl AuthoritativeTcp {
                 Ok(None) => break,
                 Err(bad) => return self.fail(ServerEvent::BadLength(bad)),
             };
-            match self.inner.authority.answer(&message, Via::Tcp) {
+            match self
+                .inner
+                .authority
+                .answer_to(&message, Via::Tcp, self.inner.client)
+            {
                 Some(reply) => {
                     self.inner
                         .outputs

@@ -1,5 +1,6 @@
 //! Fuzz bodies for HTTP: the framer, the head parser and the dissectors
-//! over any bytes, and the reference web server's connection engine.
+//! over any bytes (and the CDN route's reading of a page's images), and
+//! the reference web server's connection engine.
 
 use super::{check, follow};
 use crate::engine::{Drained, Engine, Millis, drain};
@@ -50,6 +51,22 @@ pub fn http(data: &[u8]) {
         &mut crate::http::conversation::HttpConversation::new(),
         data,
     );
+    cdn_page(data);
+}
+
+/// The relay reads a base page's images for `/api/cdn/route`: however the
+/// page is written, the URLs taken stay within their bounds, and a URL
+/// that splits splits into pieces of itself.
+fn cdn_page(data: &[u8]) {
+    use crate::http::cdn_route::{MAX_OBJECTS, MAX_URL, image_urls, split_url};
+    let urls = image_urls(&String::from_utf8_lossy(data));
+    assert!(urls.len() <= MAX_OBJECTS);
+    for url in &urls {
+        assert!(url.len() <= MAX_URL);
+        if let Some((host, _, path)) = split_url(url) {
+            assert!(!host.is_empty() && url.contains(host) && url.contains(path));
+        }
+    }
 }
 
 /// What any one response may add to the connection beyond the request it

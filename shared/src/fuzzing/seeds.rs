@@ -179,6 +179,9 @@ fn http(seeds: &mut Seeds) {
     for (name, text) in server_seeds {
         seeds.add(&["http", "http_server"], name, text);
     }
+    // The CDN's base page, whose images /api/cdn/route reads.
+    let (_, page) = &crate::http::cdn::origin_files(8082)[0];
+    seeds.add(&["http"], "cdn-base-page", page.body.to_vec());
 }
 
 fn mail(seeds: &mut Seeds) {

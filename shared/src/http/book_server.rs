@@ -95,7 +95,7 @@ impl BookWebServer {
             .files
             .get(format!("/{name}").as_str())
             .ok_or("no such file: new FileInputStream(fileName) throws and the program ends")?;
-        Ok((name.clone(), document_follows(&name, file.body)))
+        Ok((name.clone(), document_follows(&name, &file.body)))
     }
 }
 
@@ -174,14 +174,14 @@ mod tests {
 
     #[test]
     fn a_page_follows_the_books_status_line_with_only_a_length() {
-        let page = demo_files()["/somedir/page.html"].body;
+        let page = demo_files()["/somedir/page.html"].body.to_vec();
         let (reply, closed, _) = ask(b"GET /somedir/page.html HTTP/1.0\r\nHost: x\r\n\r\n");
         let mut expected = format!(
             "HTTP/1.0 200 Document Follows\r\nContent-Length: {}\r\n\r\n",
             page.len()
         )
         .into_bytes();
-        expected.extend_from_slice(page);
+        expected.extend_from_slice(&page);
         assert_eq!(reply, expected);
         assert!(closed);
     }

@@ -3,9 +3,13 @@
 //! dissecting them for the student ([`dissect`]), and the pieces those need
 //! (dates, cookies, URLs and forms, what headers and status codes mean).
 //! The reference web server and the client-side conversation tracker are
-//! sans-IO engines built on these.
+//! sans-IO engines built on these; [`cdn`] is the content provider's and
+//! the CDN's document sets, [`cdn_route`] the report of which replica
+//! served which object.
 
 pub mod book_server;
+pub mod cdn;
+pub mod cdn_route;
 pub mod cgi;
 pub mod conversation;
 pub mod cookie;

@@ -14,6 +14,7 @@ use super::message::Version;
 use super::response::{Body, Response, escape};
 use super::store::{FileStore, UploadName};
 use super::url::{percent_decode, split_target};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -21,7 +22,9 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Clone)]
 pub struct StaticFile {
     pub content_type: &'static str,
-    pub body: &'static [u8],
+    /// Borrowed for the embedded files; owned for pages made at start
+    /// (the CDN's, which name the port the replicas got).
+    pub body: Cow<'static, [u8]>,
     /// Seconds since the Unix epoch.
     pub last_modified: i64,
     /// Its `ETag` and `Last-Modified` values, worked out once: the files
@@ -33,11 +36,20 @@ pub struct StaticFile {
 
 impl StaticFile {
     pub fn new(content_type: &'static str, body: &'static [u8], last_modified: i64) -> Self {
+        Self::from_body(content_type, Cow::Borrowed(body), last_modified)
+    }
+
+    /// A file made at run time.
+    pub fn owned(content_type: &'static str, body: Vec<u8>, last_modified: i64) -> Self {
+        Self::from_body(content_type, Cow::Owned(body), last_modified)
+    }
+
+    fn from_body(content_type: &'static str, body: Cow<'static, [u8]>, last_modified: i64) -> Self {
         StaticFile {
             content_type,
+            etag: etag_of(&body),
             body,
             last_modified,
-            etag: etag_of(body),
             last_modified_imf: date::format_imf(last_modified),
         }
     }

@@ -153,7 +153,7 @@ fn authority_for(server: &LabServer, zones: &HashMap<String, Zone>) -> Arc<Autho
         .iter()
         .filter_map(|f| zones.get(*f).cloned())
         .collect();
-    Arc::new(Authority::new(server.host, zones))
+    Arc::new(server.authority_of(zones))
 }
 
 /// Starts every DNS server; returns the catalog entries and the handle of
@@ -205,7 +205,8 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<R
         let stats = serve_udp_bounded(
             udp,
             settings,
-            move |_peer| AuthoritativeUdp::new(for_udp.clone(), delay),
+            // The client's address is what a CDN's server answers by.
+            move |peer| AuthoritativeUdp::new(for_udp.clone(), delay).for_client(peer.remote.ip()),
             ctx.shutdown.clone(),
             ctx.tracker,
         );
@@ -214,7 +215,9 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<R
             tcp,
             server.catalog,
             bounds,
-            move |limits| AuthoritativeTcp::with_limits(authority.clone(), delay, limits),
+            move |limits, client| {
+                AuthoritativeTcp::with_limits(authority.clone(), delay, limits).for_client(client)
+            },
             ctx.shutdown.clone(),
             ctx.tracker,
         );

@@ -104,7 +104,7 @@ pub fn serve_authoritative<F>(
     shutdown: CancellationToken,
     tracker: &TaskTracker,
 ) where
-    F: Fn(TcpLimits) -> AuthoritativeTcp + Send + Sync + 'static,
+    F: Fn(TcpLimits, std::net::IpAddr) -> AuthoritativeTcp + Send + Sync + 'static,
 {
     let permits = bounds.permits();
     let clock = Clock::start();
@@ -126,7 +126,7 @@ pub fn serve_authoritative<F>(
             let Some((stream, permit)) = admit(&permits, stream, peer, name) else {
                 continue;
             };
-            let engine = make(bounds.engine_limits());
+            let engine = make(bounds.engine_limits(), peer.ip());
             let shutdown = shutdown.clone();
             let span = info_span!("conn", server = name, %peer);
             inner_tracker.spawn(

@@ -86,7 +86,11 @@ fn run(r: &mut Resolver, net: &Net, now: &mut u64) -> Vec<(ClientId, Message)> {
             let Some((_, auth)) = net.servers.iter().find(|(a, _)| *a == to.ip()) else {
                 continue;
             };
-            let mut reply = auth.answer(&message, via).unwrap();
+            // The lab's resolver sends from its own address, 127.0.0.1:
+            // the client a CDN's server sees.
+            let mut reply = auth
+                .answer_to(&message, via, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)))
+                .unwrap();
             if via == Via::Udp && net.truncating.contains(&to.ip()) {
                 let mut m = Message::parse(&reply).unwrap();
                 m.answers.clear();
@@ -256,6 +260,45 @@ fn cname_nxdomain_and_negative_cache() {
         8,
     );
     assert_eq!(reply.answers[0].data.to_text(), "212.212.212.2");
+}
+
+/// The provider's alias leads into the CDN's zone: the resolver follows
+/// the CNAME to a second delegation, and the CDN answers with the replica
+/// nearest to the resolver (New York's, 127.0.0.80), not the whole set.
+#[test]
+fn a_cname_into_the_cdn_is_followed_to_the_replica_nearest_the_resolver() {
+    let (mut r, net) = lab();
+    let mut now = 0;
+    let reply = ask(&mut r, &net, &mut now, "video.sina.com", RecordType::A, 1);
+    assert_eq!(reply.rcode(), Rcode::NOERROR);
+    let answers: Vec<(String, RecordType, String)> = reply
+        .answers
+        .iter()
+        .map(|a| (a.name.to_string(), a.rtype, a.data.to_text()))
+        .collect();
+    assert_eq!(
+        answers,
+        vec![
+            (
+                "video.sina.com.".to_string(),
+                RecordType::CNAME,
+                "www.cdn.com.".to_string()
+            ),
+            (
+                "www.cdn.com.".to_string(),
+                RecordType::A,
+                "127.0.0.80".to_string()
+            ),
+        ]
+    );
+    // The CDN's name alone, from the cache now: the same replica.
+    let reply = ask(&mut r, &net, &mut now, "www.cdn.com", RecordType::A, 2);
+    assert_eq!(reply.answers.len(), 1);
+    assert_eq!(reply.answers[0].data.to_text(), "127.0.0.80");
+    assert_eq!(
+        r.trace_for(client(5353).addr, 2).unwrap().upstream_queries,
+        0
+    );
 }
 
 #[test]
