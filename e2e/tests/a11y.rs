@@ -23,6 +23,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("/ftp", "[data-testid=\"connect\"]"),
     ("/dns", "[data-testid=\"mode-iterative\"]"),
     ("/sockets", "[data-testid=\"connect\"]"),
+    ("/caching", "[data-testid=\"delay-curve\"]"),
 ];
 
 /// Runs axe on the whole document and returns its serious and critical

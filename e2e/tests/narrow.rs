@@ -6,7 +6,7 @@ use anyhow::Result;
 use wirelab_e2e::Lab;
 
 /// Every route of the page (see `frontend/src/route.rs`).
-const ROUTES: [&str; 8] = [
+const ROUTES: [&str; 9] = [
     "/",
     "/sockets",
     "/http",
@@ -14,6 +14,7 @@ const ROUTES: [&str; 8] = [
     "/pop3",
     "/ftp",
     "/dns",
+    "/caching",
     "/no-such-page",
 ];
 

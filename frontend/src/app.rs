@@ -76,6 +76,11 @@ fn switch(route: Route) -> Html {
         Route::Http => html! {
             <section class="page">
                 <h1>{ "HTTP: the Web's request and response" }</h1>
+                <p class="intro" data-testid="caching-link">
+                    { "What a web cache saves on an institution's access link: " }
+                    <Link<Route> to={Route::Caching}>{ "the caching calculators" }</Link<Route>>
+                    { "." }
+                </p>
                 <HttpPage />
             </section>
         },
@@ -83,6 +88,7 @@ fn switch(route: Route) -> Html {
         Route::Pop3 => html! { <crate::pages::pop3::Pop3Page /> },
         Route::Ftp => html! { <crate::pages::ftp::FtpPage /> },
         Route::Dns => html! { <crate::pages::dns::DnsPage /> },
+        Route::Caching => html! { <crate::pages::caching::CachingPage /> },
         Route::Bench => html! { <crate::bench::page::BenchPage /> },
         Route::NotFound => html! { <NotFound /> },
     }

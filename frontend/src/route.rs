@@ -18,6 +18,9 @@ pub enum Route {
     Dns,
     #[at("/sockets")]
     Sockets,
+    /// The caching calculators (issue 14).
+    #[at("/caching")]
+    Caching,
     /// The dissection benchmark (`cargo xtask bench`); not in the
     /// navigation.
     #[at("/bench")]
@@ -70,4 +73,14 @@ pub fn nav_entries() -> Vec<NavEntry> {
             label: "Sockets",
         },
     ]
+}
+
+/// The lessons beyond the protocols, on the start page's cards but not in
+/// the navigation bar, which has no room for more on a laptop's screen.
+pub fn lesson_entries() -> Vec<NavEntry> {
+    vec![NavEntry {
+        route: Route::Caching,
+        key: "caching",
+        label: "Web caches, calculated",
+    }]
 }

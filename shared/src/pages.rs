@@ -9,7 +9,7 @@
 /// Every path the page's router shows a page for (its not-found view aside),
 /// the hidden `/bench` (the dissectors timed in the browser) among them.
 pub const PAGE_PATHS: &[&str] = &[
-    "/", "/http", "/smtp", "/pop3", "/ftp", "/dns", "/sockets", "/bench",
+    "/", "/http", "/smtp", "/pop3", "/ftp", "/dns", "/sockets", "/caching", "/bench",
 ];
 
 /// Whether the page's router knows `path` (a URL path, without its query).
@@ -28,7 +28,7 @@ mod tests {
 
     #[test]
     fn known_paths_and_their_trailing_slash_are_pages() {
-        for path in ["/", "/http", "/http/", "/sockets", "/dns/"] {
+        for path in ["/", "/http", "/http/", "/sockets", "/dns/", "/caching"] {
             assert!(is_page_path(path), "{path}");
         }
     }

@@ -1,6 +1,6 @@
 //! The start page: what the lab is and where each protocol's workbench is.
 
-use crate::route::{Route, nav_entries};
+use crate::route::{Route, lesson_entries, nav_entries};
 use wirelab_shared::rfc::{REPLACED, cite};
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -13,6 +13,9 @@ fn blurb(key: &str) -> &'static str {
         "ftp" => "One control connection, a new data connection for every file.",
         "dns" => "Build queries bit by bit and follow a resolution through the hierarchy.",
         "sockets" => "The uppercase server over TCP and UDP: the course's first client and server.",
+        "caching" => {
+            "The access link with and without a web cache, P13 and P14, worked out and plotted."
+        }
         _ => "",
     }
 }
@@ -26,8 +29,8 @@ pub fn home() -> Html {
                   and reply taken apart field by field, with what each field means and which \
                   rule a message breaks." }</p>
             <ul class="cards">
-                { for nav_entries().into_iter().map(|e| html! {
-                    <li class="card">
+                { for nav_entries().into_iter().chain(lesson_entries()).map(|e| html! {
+                    <li class="card" data-testid={format!("card-{}", e.key)}>
                         <Link<Route> to={e.route}>{ e.label }</Link<Route>>
                         <p>{ blurb(e.key) }</p>
                     </li>

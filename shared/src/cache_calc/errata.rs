@@ -62,7 +62,7 @@ pub fn slide_errata() -> [Erratum; 3] {
                 .access_intensity()
                 .unwrap_or(unknown),
             working: "1.50 Mbps / 154 Mbps = 0.00974",
-            why: "a link 100 times faster is 100 times less used: 0.97 %, not 9.9 % \
+            why: "A link 100 times faster is 100 times less used: 0.97 %, not 9.9 % \
                   (that would be a 15.4 Mbps link)",
         },
     ]
