@@ -26,7 +26,7 @@ impl Frame {
         left: 44.0,
         bottom: 34.0,
         top: 10.0,
-        right: 12.0,
+        right: 26.0,
         max_delay_s: 4.0,
     };
 
