@@ -26,6 +26,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("/dns", "[data-testid=\"mode-iterative\"]"),
     ("/sockets", "[data-testid=\"connect\"]"),
     ("/p2p", "[data-testid=\"dht-ring\"]"),
+    ("/caching", "[data-testid=\"delay-curve\"]"),
 ];
 
 #[test]

@@ -6,7 +6,7 @@ use anyhow::Result;
 use wirelab_e2e::Lab;
 
 /// Every route of the page (see `frontend/src/route.rs`).
-const ROUTES: [&str; 11] = [
+const ROUTES: [&str; 12] = [
     "/",
     "/sockets",
     "/http",
@@ -17,6 +17,7 @@ const ROUTES: [&str; 11] = [
     "/dns",
     "/p2p",
     "/instructor",
+    "/caching",
     "/no-such-page",
 ];
 

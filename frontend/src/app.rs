@@ -81,6 +81,7 @@ fn task_page(route: &Route) -> Option<&'static str> {
         Route::Home
         | Route::ResponseTime
         | Route::P2p
+        | Route::Caching
         | Route::Bench
         | Route::Instructor
         | Route::NotFound => return None,
@@ -111,6 +112,11 @@ fn page(route: Route) -> Html {
                     { ": a page and its 10 images, non-persistent, parallel, persistent and \
                        pipelined, timed against the course's formulas." }
                 </p>
+                <p class="intro" data-testid="caching-link">
+                    { "What a web cache saves on an institution's access link: " }
+                    <Link<Route> to={Route::Caching}>{ "the caching calculators" }</Link<Route>>
+                    { "." }
+                </p>
                 <HttpPage />
             </section>
         },
@@ -120,6 +126,7 @@ fn page(route: Route) -> Html {
         Route::Ftp => html! { <crate::pages::ftp::FtpPage /> },
         Route::Dns => html! { <crate::pages::dns::DnsPage /> },
         Route::P2p => html! { <crate::pages::p2p::P2pPage /> },
+        Route::Caching => html! { <crate::pages::caching::CachingPage /> },
         Route::Bench => html! { <crate::bench::page::BenchPage /> },
         Route::Instructor => html! { <crate::pages::instructor::InstructorPage /> },
         Route::NotFound => html! { <NotFound /> },

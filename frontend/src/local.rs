@@ -308,7 +308,16 @@ mod tests {
         }
         let reply = wirelab_shared::dns::Message::parse(&reply.expect("a reply")).unwrap();
         assert_eq!(reply.authority[0].name.to_string(), "edu.");
-        assert_eq!(targets().iter().filter(|t| t.protocol == "dns").count(), 24);
+        // Every server of the hierarchy but the resolver, over UDP and TCP.
+        let authoritative = hierarchy::SERVERS
+            .iter()
+            .filter(|s| s.role != Role::Resolver)
+            .count();
+        assert_eq!(
+            targets().iter().filter(|t| t.protocol == "dns").count(),
+            2 * authoritative
+        );
+        assert!(targets().iter().any(|t| t.name == "dns-cdn"));
     }
 
     #[test]

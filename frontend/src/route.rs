@@ -23,6 +23,9 @@ pub enum Route {
     /// The HTTP response-time lab, reached from the HTTP page.
     #[at("/response-time")]
     ResponseTime,
+    /// The caching calculators (issue 14).
+    #[at("/caching")]
+    Caching,
     /// The dissection benchmark (`cargo xtask bench`); not in the
     /// navigation.
     #[at("/bench")]
@@ -77,10 +80,27 @@ pub fn nav_entries() -> Vec<NavEntry> {
             key: "sockets",
             label: "Sockets",
         },
+    ]
+}
+
+/// The lessons beyond the protocols, on the start page's cards but not in
+/// the navigation bar, which has no room for more on a laptop's screen.
+pub fn lesson_entries() -> Vec<NavEntry> {
+    vec![
+        NavEntry {
+            route: Route::ResponseTime,
+            key: "response-time",
+            label: "Response time, measured",
+        },
+        NavEntry {
+            route: Route::Caching,
+            key: "caching",
+            label: "Web caches, calculated",
+        },
         NavEntry {
             route: Route::P2p,
             key: "p2p",
-            label: "P2P",
+            label: "Peer to peer: the DHT and flooding",
         },
     ]
 }

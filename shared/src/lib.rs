@@ -10,6 +10,7 @@
 
 pub mod base64;
 pub mod busy;
+pub mod cache_calc;
 pub mod calendar;
 pub mod catalog;
 pub mod command_reader;

@@ -13,6 +13,7 @@ pub const PAGE_PATHS: &[&str] = &[
     "/",
     "/http",
     "/response-time",
+    "/caching",
     "/smtp",
     "/pop3",
     "/ftp",
@@ -39,7 +40,7 @@ mod tests {
 
     #[test]
     fn known_paths_and_their_trailing_slash_are_pages() {
-        for path in ["/", "/http", "/http/", "/sockets", "/dns/"] {
+        for path in ["/", "/http", "/http/", "/sockets", "/dns/", "/caching"] {
             assert!(is_page_path(path), "{path}");
         }
     }

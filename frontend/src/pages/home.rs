@@ -1,6 +1,6 @@
 //! The start page: what the lab is and where each protocol's workbench is.
 
-use crate::route::{Route, nav_entries};
+use crate::route::{Route, lesson_entries, nav_entries};
 use wirelab_shared::rfc::{REPLACED, cite};
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -14,6 +14,12 @@ fn blurb(key: &str) -> &'static str {
         "dns" => "Build queries bit by bit and follow a resolution through the hierarchy.",
         "sockets" => "The uppercase server over TCP and UDP: the course's first client and server.",
         "p2p" => "The circular DHT's lookups and churn, and query flooding against its bound.",
+        "response-time" => {
+            "A page and its 10 images fetched four ways, timed against the course's formulas."
+        }
+        "caching" => {
+            "The access link with and without a web cache, P13 and P14, worked out and plotted."
+        }
         _ => "",
     }
 }
@@ -27,8 +33,8 @@ pub fn home() -> Html {
                   and reply taken apart field by field, with what each field means and which \
                   rule a message breaks." }</p>
             <ul class="cards">
-                { for nav_entries().into_iter().map(|e| html! {
-                    <li class="card">
+                { for nav_entries().into_iter().chain(lesson_entries()).map(|e| html! {
+                    <li class="card" data-testid={format!("card-{}", e.key)}>
                         <Link<Route> to={e.route}>{ e.label }</Link<Route>>
                         <p>{ blurb(e.key) }</p>
                     </li>

@@ -1,5 +1,6 @@
 //! One module per page of the lab.
 
+pub mod caching;
 pub mod compose_lab;
 pub mod dns;
 pub mod ftp;

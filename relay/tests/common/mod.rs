@@ -20,6 +20,11 @@ use wirelab_shared::relay_protocol::{ErrorCode, RelayMessage};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// What a WebSocket can run over: a plain socket, or a TLS stream (the
+/// nginx test's).
+pub trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin {}
+impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Stream for S {}
+
 /// A relay on free ports with its own data directory, removed on drop.
 pub struct TestRelay {
     pub relay: Relay,
@@ -56,7 +61,7 @@ pub async fn start_with(adjust: impl FnOnce(&mut Config), options: RelayOptions)
 }
 
 /// The error the relay sends first, then its close frame with `close`.
-pub async fn expect_error(ws: &mut Ws) -> (ErrorCode, String) {
+pub async fn expect_error<S: Stream>(ws: &mut WebSocketStream<S>) -> (ErrorCode, String) {
     match next_relay_message(ws).await {
         RelayMessage::Error { code, message, .. } => (code, message),
         other => panic!("expected an error, got {other:?}"),
@@ -64,7 +69,7 @@ pub async fn expect_error(ws: &mut Ws) -> (ErrorCode, String) {
 }
 
 /// Waits for `connected` and returns it as JSON (with any optional fields).
-pub async fn expect_connected(ws: &mut Ws) -> serde_json::Value {
+pub async fn expect_connected<S: Stream>(ws: &mut WebSocketStream<S>) -> serde_json::Value {
     match next(ws).await {
         Message::Text(text) => {
             let json: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
@@ -230,7 +235,7 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
 }
 
 /// The next message, failing the test after 5 seconds.
-pub async fn next(ws: &mut Ws) -> Message {
+pub async fn next<S: Stream>(ws: &mut WebSocketStream<S>) -> Message {
     tokio::time::timeout(Duration::from_secs(5), ws.next())
         .await
         .expect("a message within 5 s")
@@ -239,7 +244,7 @@ pub async fn next(ws: &mut Ws) -> Message {
 }
 
 /// The next text frame, parsed as a relay message.
-pub async fn next_relay_message(ws: &mut Ws) -> RelayMessage {
+pub async fn next_relay_message<S: Stream>(ws: &mut WebSocketStream<S>) -> RelayMessage {
     match next(ws).await {
         Message::Text(text) => serde_json::from_str(text.as_str())
             .unwrap_or_else(|e| panic!("not a relay message: {text}: {e}")),
@@ -248,7 +253,7 @@ pub async fn next_relay_message(ws: &mut Ws) -> RelayMessage {
 }
 
 /// The next binary frame.
-pub async fn next_bytes(ws: &mut Ws) -> Vec<u8> {
+pub async fn next_bytes<S: Stream>(ws: &mut WebSocketStream<S>) -> Vec<u8> {
     match next(ws).await {
         Message::Binary(bytes) => bytes.to_vec(),
         other => panic!("expected a binary frame, got {other:?}"),
@@ -263,7 +268,7 @@ pub async fn expect_close(ws: &mut Ws, code: u16) {
     }
 }
 
-pub async fn send_bytes(ws: &mut Ws, bytes: &[u8]) {
+pub async fn send_bytes<S: Stream>(ws: &mut WebSocketStream<S>, bytes: &[u8]) {
     ws.send(Message::binary(bytes.to_vec())).await.unwrap();
 }
 
