@@ -215,7 +215,9 @@ impl Relay {
             .inspect_err(|_| shutdown.cancel())?;
         let exercises = exercises::Exercises::load(
             &data_dir,
-            Arc::new(exercises::store::MemoryAttempts::default()),
+            Arc::new(exercises::store::StoredAttempts::new(
+                classroom.store.clone(),
+            )),
         )
         .inspect_err(|_| shutdown.cancel())?;
         let recordings = RecordingStore::new(&data_dir, &config.recordings);

@@ -506,3 +506,40 @@ async fn the_default_tasks_pass_against_the_reference_servers() {
         }
     }
 }
+
+/// A relay on `data`'s data directory (the caller keeps the directory).
+async fn start_on(data: &std::path::Path) -> TestRelay {
+    let mut config = Config::ephemeral(data);
+    config.dist = data.join("no-dist");
+    let relay = wirelab_relay::Relay::start_with(config, Default::default())
+        .await
+        .expect("relay starts");
+    TestRelay {
+        relay,
+        _data: tempfile::tempdir().unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn progress_survives_a_restart_of_the_relay() {
+    let data = tempfile::tempdir().unwrap();
+    let first = start_on(data.path()).await;
+    let mut ws = first.open("target=http").await;
+    expect_connected(&mut ws).await;
+    send_bytes(
+        &mut ws,
+        b"HEAD /index.html HTTP/1.1\r\nHost: www.someschool.edu\r\n\r\n",
+    )
+    .await;
+    next_bytes(&mut ws).await;
+    wait_for_status(&first, "http", &[], "http-head", "passed").await;
+    drop(ws);
+    assert!(first.relay.stop(Duration::from_secs(2)).await);
+
+    // The class store's database kept it: a new relay on the same data
+    // directory shows it passed before anything is sent.
+    let second = start_on(data.path()).await;
+    let list = tasks(&second, "http", &[]).await;
+    assert_eq!(status_of(&list, "http-head"), "passed", "{list}");
+    assert_eq!(status_of(&list, "http-404"), "todo", "{list}");
+}

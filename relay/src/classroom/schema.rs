@@ -59,6 +59,10 @@ const MIGRATIONS: &[&str] = &[
         at_ms INTEGER NOT NULL
     );
     CREATE INDEX attempts_of_class ON attempts (class, at_ms);",
+    // 2: the target an attempt was checked after; a learner's attempts at
+    // once (the local user of a relay without classes is class '').
+    "ALTER TABLE attempts ADD COLUMN target TEXT NOT NULL DEFAULT '';
+    CREATE INDEX attempts_of_student ON attempts (class, student, at_ms);",
 ];
 
 /// The version this relay writes.

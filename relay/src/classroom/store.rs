@@ -98,9 +98,15 @@ pub struct Attempt {
     pub passed: bool,
     /// What the checker saw, for the student and the instructor.
     pub detail: String,
+    /// The catalog target of the connection it was checked after.
+    #[serde(default)]
+    pub target: String,
     /// Unix milliseconds.
     pub at_ms: u64,
 }
+
+/// A learner's attempts kept at most: past it the oldest are not read.
+pub const MAX_ATTEMPTS_READ: usize = 1_000;
 
 /// What a new class is made from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -420,8 +426,8 @@ impl ClassStore {
     pub fn record_attempt(&self, class: &str, attempt: &Attempt) -> Result<()> {
         self.conn()
             .prepare_cached(
-                "INSERT INTO attempts (class, student, task, passed, detail, at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO attempts (class, student, task, passed, detail, target, at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 class,
@@ -429,29 +435,49 @@ impl ClassStore {
                 attempt.task,
                 attempt.passed,
                 attempt.detail,
+                attempt.target,
                 attempt.at_ms,
             ])?;
         Ok(())
+    }
+
+    /// One student's attempts in time order (the latest
+    /// [`MAX_ATTEMPTS_READ`], and every pass however old).
+    pub fn attempts_of(&self, class: &str, student: &str) -> Result<Vec<Attempt>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT student, task, passed, detail, target, at_ms FROM attempts \
+             WHERE id IN (SELECT id FROM attempts WHERE class = ?1 AND student = ?2 \
+                          ORDER BY at_ms DESC, id DESC LIMIT {MAX_ATTEMPTS_READ}) \
+                OR (class = ?1 AND student = ?2 AND passed) \
+             ORDER BY at_ms, id"
+        ))?;
+        let rows = stmt.query_map(params![class, student], attempt_of_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The class's attempts in time order (the latest [`MAX_ROWS`]).
     pub fn attempts_for_class(&self, class: &str) -> Result<Vec<Attempt>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT * FROM (SELECT student, task, passed, detail, at_ms, id FROM attempts \
+            "SELECT student, task, passed, detail, target, at_ms FROM (SELECT * FROM attempts \
              WHERE class = ?1 ORDER BY at_ms DESC, id DESC LIMIT {MAX_ROWS}) ORDER BY at_ms, id"
         ))?;
-        let rows = stmt.query_map([class], |r| {
-            Ok(Attempt {
-                student: r.get(0)?,
-                task: r.get(1)?,
-                passed: r.get(2)?,
-                detail: r.get(3)?,
-                at_ms: r.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map([class], attempt_of_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// An attempt from a row of `student, task, passed, detail, target, at_ms`.
+fn attempt_of_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
+    Ok(Attempt {
+        student: r.get(0)?,
+        task: r.get(1)?,
+        passed: r.get(2)?,
+        detail: r.get(3)?,
+        target: r.get(4)?,
+        at_ms: r.get(5)?,
+    })
 }
 
 /// Creates the database file readable by its owner only, if it is new:
@@ -671,6 +697,7 @@ mod tests {
                 task: task.into(),
                 passed,
                 detail: "seen".into(),
+                target: "http".into(),
                 at_ms,
             };
             store.record_attempt(&class.id, &attempt).unwrap();
@@ -679,6 +706,9 @@ mod tests {
         assert_eq!(attempts.len(), 2);
         assert_eq!(attempts[0].at_ms, 10, "in time order");
         assert!(attempts[0].passed);
+        assert_eq!(store.attempts_of(&class.id, "s-a").unwrap(), attempts);
+        assert!(store.attempts_of(&class.id, "s-b").unwrap().is_empty());
+        assert!(store.attempts_of("", "s-a").unwrap().is_empty());
     }
 
     #[test]

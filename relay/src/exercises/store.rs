@@ -1,7 +1,9 @@
-//! Where a learner's attempts are kept, behind [`AttemptStore`], so the
-//! class store's database can keep them when it lands; [`MemoryAttempts`]
-//! keeps them in memory (lost at restart), bounded per learner.
+//! Where a learner's attempts are kept, behind [`AttemptStore`]: the relay
+//! keeps them in the class store's database ([`StoredAttempts`]), so a
+//! class's progress (and the local user's) survives a restart;
+//! [`MemoryAttempts`] keeps them in memory, bounded per learner, for tests.
 
+use crate::classroom::store::{self as class_store, ClassStore};
 use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -55,6 +57,51 @@ pub trait AttemptStore: Send + Sync {
     fn attempts_of(&self, learner: &Learner) -> anyhow::Result<Vec<Attempt>>;
 }
 
+/// The attempts in the class store's database: a student's under their
+/// class, the local user's under the class `""`. One indexed insert or read
+/// per call, on the caller's thread (the checker's task, an API handler).
+pub struct StoredAttempts {
+    store: ClassStore,
+}
+
+impl StoredAttempts {
+    pub fn new(store: ClassStore) -> StoredAttempts {
+        StoredAttempts { store }
+    }
+}
+
+impl AttemptStore for StoredAttempts {
+    fn record_attempt(&self, learner: &Learner, attempt: Attempt) -> anyhow::Result<()> {
+        let class = learner.class.as_deref().unwrap_or("");
+        self.store.record_attempt(
+            class,
+            &class_store::Attempt {
+                student: learner.student.clone(),
+                task: attempt.task,
+                passed: attempt.passed,
+                detail: attempt.reason.unwrap_or_default(),
+                target: attempt.target,
+                at_ms: attempt.at_ms,
+            },
+        )
+    }
+
+    fn attempts_of(&self, learner: &Learner) -> anyhow::Result<Vec<Attempt>> {
+        let class = learner.class.as_deref().unwrap_or("");
+        let stored = self.store.attempts_of(class, &learner.student)?;
+        Ok(stored
+            .into_iter()
+            .map(|a| Attempt {
+                task: a.task,
+                passed: a.passed,
+                reason: (!a.passed && !a.detail.is_empty()).then_some(a.detail),
+                target: a.target,
+                at_ms: a.at_ms,
+            })
+            .collect())
+    }
+}
+
 /// Attempts kept per learner in memory; past this many, the oldest attempt
 /// that is not a pass makes room (a pass is kept once per task).
 pub const MAX_ATTEMPTS_PER_LEARNER: usize = 1000;
@@ -101,16 +148,38 @@ mod tests {
         }
     }
 
+    /// Both stores keep learners apart and give back what was kept.
+    fn learners_are_kept_apart_in(store: &dyn AttemptStore) {
+        let (ann, bob) = (Learner::student("c1", "ann"), Learner::student("c1", "bob"));
+        let other_class = Learner::student("c2", "ann");
+        store
+            .record_attempt(&ann, attempt("http-404", false, 1))
+            .unwrap();
+        store
+            .record_attempt(&ann, attempt("http-head", true, 2))
+            .unwrap();
+        assert_eq!(
+            store.attempts_of(&ann).unwrap(),
+            [attempt("http-404", false, 1), attempt("http-head", true, 2)]
+        );
+        assert!(store.attempts_of(&bob).unwrap().is_empty());
+        assert!(store.attempts_of(&other_class).unwrap().is_empty());
+        assert!(store.attempts_of(&Learner::local()).unwrap().is_empty());
+        store
+            .record_attempt(&Learner::local(), attempt("dns-mx", true, 3))
+            .unwrap();
+        assert_eq!(store.attempts_of(&Learner::local()).unwrap().len(), 1);
+    }
+
     #[test]
     fn learners_are_kept_apart() {
-        let store = MemoryAttempts::default();
-        let (ann, bob) = (Learner::student("c1", "ann"), Learner::student("c1", "bob"));
-        store
-            .record_attempt(&ann, attempt("http-head", true, 1))
-            .unwrap();
-        assert_eq!(store.attempts_of(&ann).unwrap().len(), 1);
-        assert!(store.attempts_of(&bob).unwrap().is_empty());
-        assert!(store.attempts_of(&Learner::local()).unwrap().is_empty());
+        learners_are_kept_apart_in(&MemoryAttempts::default());
+        let dir = tempfile::tempdir().unwrap();
+        let stored = StoredAttempts::new(ClassStore::open(dir.path()).unwrap());
+        learners_are_kept_apart_in(&stored);
+        // Another handle on the same file (the relay restarted) sees them.
+        let again = StoredAttempts::new(ClassStore::open(dir.path()).unwrap());
+        assert_eq!(again.attempts_of(&Learner::local()).unwrap().len(), 1);
     }
 
     #[test]
