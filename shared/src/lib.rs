@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod base64;
+pub mod bittorrent;
 pub mod busy;
 pub mod calendar;
 pub mod catalog;
