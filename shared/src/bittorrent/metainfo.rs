@@ -92,7 +92,7 @@ impl Info {
             .get("pieces")
             .and_then(Value::as_bytes)
             .ok_or(MetainfoError::Missing("pieces"))?;
-        if raw.len() % 20 != 0 {
+        if !raw.len().is_multiple_of(20) {
             return Err(MetainfoError::RaggedPieces);
         }
         let pieces: Vec<Sha1Hash> = raw

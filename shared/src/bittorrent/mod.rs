@@ -9,7 +9,13 @@
 //! [`crate::Millis`], bytes in and out as slices. The relay drives the
 //! tracker and the peers over tokio; tests drive them with slices.
 
+pub mod announce;
 pub mod bencode;
 pub mod bitfield;
+pub mod choker;
+pub mod distribution;
 pub mod metainfo;
+pub mod picker;
+pub mod tracker;
+pub mod tracker_server;
 pub mod wire;
