@@ -13,6 +13,7 @@ pub mod announce;
 pub mod bencode;
 pub mod bitfield;
 pub mod choker;
+pub mod dissect;
 pub mod distribution;
 pub mod metainfo;
 pub mod picker;

@@ -299,6 +299,15 @@ impl WireReader {
         }
     }
 
+    /// A reader for the messages after a handshake read elsewhere (or for
+    /// a dissector shown messages alone).
+    pub fn after_handshake(max_message: usize) -> WireReader {
+        WireReader {
+            handshake_done: true,
+            ..WireReader::new(max_message)
+        }
+    }
+
     /// Adds bytes received. The driver calls [`WireReader::next_frame`] until it
     /// returns `Ok(None)` after every push, so the buffer never holds more
     /// than one message over the bound.
@@ -345,11 +354,15 @@ impl WireReader {
                 limit: self.max_message,
             });
         }
-        let Some(body) = self.buffer.get(4..4 + len as usize) else {
+        // Checked: on wasm32 a length near 4 GiB plus the prefix overflows.
+        let Some(end) = (len as usize).checked_add(4) else {
+            return Ok(None);
+        };
+        let Some(body) = self.buffer.get(4..end) else {
             return Ok(None);
         };
         let message = Message::parse(body)?;
-        self.take(4 + len as usize);
+        self.take(end);
         Ok(Some((
             Frame::Message(message),
             Span::new(start, self.consumed),
