@@ -16,6 +16,7 @@ pub mod choker;
 pub mod dissect;
 pub mod distribution;
 pub mod metainfo;
+pub mod peer;
 pub mod picker;
 pub mod tracker;
 pub mod tracker_server;
