@@ -28,10 +28,10 @@ pub fn dissect_torrent(bytes: &[u8]) -> Dissection {
     match Metainfo::parse(bytes) {
         Ok(m) => {
             d.summary = format!(
-                "torrent {:?}: {} bytes in {} pieces of {}, info hash {}",
+                "torrent {:?}: {} bytes in {} of {}, info hash {}",
                 m.info.name,
                 m.info.length,
-                m.info.pieces.len(),
+                plural(m.info.pieces.len(), "piece"),
                 m.info.piece_length,
                 hex(&m.info_hash)
             );
@@ -60,7 +60,10 @@ pub fn dissect_tracker_reply(bytes: &[u8]) -> Dissection {
         Ok(super::announce::AnnounceReply::Peers {
             interval, peers, ..
         }) => {
-            d.summary = format!("{} peers, announce again in {interval} s", peers.len());
+            d.summary = format!(
+                "{}, announce again in {interval} s",
+                plural(peers.len(), "peer")
+            );
         }
         Err(e) if d.diagnostics.is_empty() => d.diagnostics.push(
             Diagnostic::error(
@@ -270,6 +273,15 @@ fn compact_peers(b: &[u8], data: Span) -> Field {
     Field::new("Compact peers", data, format!("{} peers", b.len() / 6))
         .help("BEP 23: 6 bytes a peer, 4 of IPv4 address then 2 of port, network order.")
         .with_children(children)
+}
+
+/// "1 peer", "2 peers".
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn hex(b: &[u8]) -> String {
