@@ -72,6 +72,13 @@ impl Bitfield {
         }
     }
 
+    /// Removes piece `index`; nothing past the end.
+    pub fn unset(&mut self, index: usize) {
+        if index < self.len {
+            self.bytes[index / 8] &= !(0x80 >> (index % 8));
+        }
+    }
+
     /// How many pieces are in the set.
     pub fn count(&self) -> usize {
         self.bytes.iter().map(|b| b.count_ones() as usize).sum()

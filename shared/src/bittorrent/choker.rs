@@ -109,6 +109,17 @@ impl Choker {
         regular_due || optimistic_due
     }
 
+    /// A neighbour that just became interested takes a regular slot at
+    /// once if one is free, instead of waiting up to 10 s for the next
+    /// round (what real clients do); returns whether it got one.
+    pub fn fill_free_slot(&mut self, id: u32) -> bool {
+        let free = self.unchoked.top.len() < self.config.regular_slots;
+        if free && !self.unchoked.contains(id) {
+            self.unchoked.top.push(id);
+        }
+        free && self.unchoked.top.contains(&id)
+    }
+
     /// A random interested neighbour outside the top slots.
     fn random_choked(&mut self, neighbours: &[Neighbour]) -> Option<u32> {
         let choked: Vec<u32> = neighbours
@@ -204,6 +215,17 @@ mod tests {
         assert_eq!(c.unchoked().top[0], o);
         assert!(c.unchoked().optimistic.is_some_and(|p| p != o));
         assert!(!c.unchoked().top.contains(&c.unchoked().optimistic.unwrap()));
+    }
+
+    #[test]
+    fn a_free_slot_is_taken_at_once_and_a_full_top_waits() {
+        let mut c = Choker::new(ChokerConfig::default(), 5);
+        c.tick(Millis(0), &[]);
+        for id in 0..4 {
+            assert!(c.fill_free_slot(id));
+        }
+        assert!(!c.fill_free_slot(9));
+        assert_eq!(c.unchoked().top, vec![0, 1, 2, 3]);
     }
 
     #[test]
