@@ -36,6 +36,7 @@ pub mod rx_stamp;
 pub mod secrets;
 pub mod servers;
 pub mod site;
+pub mod swarm;
 
 use access::Access;
 use activity::Activity;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub activity: Arc<Activity>,
     /// The mailboxes, when the reference servers run.
     pub mail: Option<Arc<maildir::MailHomes>>,
+    /// The BitTorrent swarms started with `POST /api/swarms`.
+    pub swarms: Arc<swarm::Swarms>,
 }
 
 /// What a relay can be started with besides its config.
@@ -233,6 +236,7 @@ impl Relay {
             started: Instant::now(),
             dns: dns_resolver.get().cloned(),
             mail,
+            swarms: Arc::default(),
         };
         let catalog = state.catalog.clone();
         let app = router(state.clone());
@@ -302,6 +306,9 @@ pub fn router(state: AppState) -> Router {
             "/api/dns/cache",
             get(dns_api::cache).delete(dns_api::clear_cache),
         )
+        .route("/api/swarms", post(swarm::create))
+        .route("/api/swarms/{id}", get(swarm::show).delete(swarm::stop))
+        .route("/api/swarms/{id}/torrent", get(swarm::torrent))
         .route("/api/mailboxes", get(api::mailboxes))
         .route("/api/mailboxes/{address}/reset", post(api::reset_mailbox))
         .route("/api/metrics", get(api::metrics))

@@ -3,7 +3,7 @@
 //! (am choking, am interested, peer choking, peer interested), which
 //! pieces each side has, the blocks we asked for and the ones asked of us,
 //! and drops the peer, with a reason, at the first rule it breaks: a wrong
-//! info hash, a bitfield of the wrong size or late, a have past the last
+//! info hash, a bitfield of the wrong size, a have past the last
 //! piece, a request over 16 KiB, past a piece's end, for a piece we lack,
 //! or too many at once, a message over the framer's bound.
 //!
@@ -102,7 +102,6 @@ pub struct PeerConnection {
     outstanding: Vec<BlockRef>,
     queued: VecDeque<BlockRef>,
     connected: bool,
-    messages_seen: usize,
     outputs: VecDeque<Output<PeerEvent>>,
     last_sent: Millis,
     /// The time of the last `handle_*` call: what a send is stamped with.
@@ -128,7 +127,6 @@ impl PeerConnection {
             outstanding: Vec::new(),
             queued: VecDeque::new(),
             connected: false,
-            messages_seen: 0,
             outputs: VecDeque::new(),
             last_sent: now,
             now,
@@ -278,7 +276,6 @@ impl PeerConnection {
     }
 
     fn on_message(&mut self, m: Message) {
-        self.messages_seen += 1;
         match m {
             Message::KeepAlive | Message::Unknown { .. } => {}
             Message::Choke => {
@@ -344,9 +341,6 @@ impl PeerConnection {
     }
 
     fn on_bitfield(&mut self, payload: &[u8]) {
-        if self.messages_seen != 1 {
-            return self.drop_peer("a bitfield may only come right after the handshake");
-        }
         let Some(b) = Bitfield::from_wire(payload, self.peer_has.len()) else {
             return self.drop_peer(format!(
                 "a bitfield for {} pieces is {} bytes with the spare bits clear",
@@ -354,10 +348,14 @@ impl PeerConnection {
                 self.peer_has.len().div_ceil(8)
             ));
         };
+        // BEP 3 sends it first, but aria2 sends one again mid-connection:
+        // read as haves, it only adds what the peer did not have.
         for i in b.iter() {
-            self.event(PeerEvent::Has(i as u32));
+            if !self.peer_has.has(i) {
+                self.peer_has.set(i);
+                self.event(PeerEvent::Has(i as u32));
+            }
         }
-        self.peer_has = b;
     }
 
     fn on_request(&mut self, b: BlockRef) {
@@ -593,15 +591,20 @@ mod tests {
         let missing = seed_answers(&request(7, 0, 1));
         assert!(dropped(&missing).unwrap().contains("past its end"));
         let late_bitfield = [
-            Message::Interested.encode(),
+            Message::Have(0).encode(),
             Message::Bitfield(vec![0xc0]).encode(),
         ]
         .concat();
-        assert!(
-            dropped(&seed_answers(&late_bitfield))
-                .unwrap()
-                .contains("right after")
+        let late = seed_answers(&late_bitfield);
+        assert_eq!(dropped(&late), None);
+        assert_eq!(
+            late.iter()
+                .filter(|e| matches!(e, PeerEvent::Has(_)))
+                .count(),
+            2
         );
+        let ragged = seed_answers(&Message::Bitfield(vec![0xc0, 0]).encode());
+        assert!(dropped(&ragged).unwrap().contains("spare bits clear"));
         let bad_have = seed_answers(&Message::Have(2).encode());
         assert_eq!(dropped(&bad_have), Some("have 2: there are 2 pieces"));
         let huge = seed_answers(&[0, 1, 0, 0, 7]);
