@@ -724,6 +724,15 @@ pub struct TrackerServer {
     pub interval_secs: u32,
     /// Announces one client address may make per minute.
     pub max_announces_per_minute: u32,
+    /// Swarms (`POST /api/swarms`) running at once.
+    pub max_swarms: usize,
+    /// The largest file a swarm distributes.
+    pub swarm_max_file_bytes: usize,
+    /// What all running swarms may hold in memory together: each peer
+    /// keeps its own copy, so a swarm holds (peers + 1) × file size.
+    pub swarm_max_total_bytes: u64,
+    /// A swarm ends by itself this long after it started.
+    pub swarm_lifetime_secs: u64,
 }
 
 impl Default for TrackerServer {
@@ -736,6 +745,10 @@ impl Default for TrackerServer {
             max_numwant: engine.max_numwant,
             interval_secs: engine.interval_secs,
             max_announces_per_minute: engine.max_announces_per_minute,
+            max_swarms: 4,
+            swarm_max_file_bytes: 64 * 1024 * 1024,
+            swarm_max_total_bytes: 2 * 1024 * 1024 * 1024,
+            swarm_lifetime_secs: 600,
         }
     }
 }
@@ -764,6 +777,10 @@ impl TrackerServer {
                     "max_announces_per_minute",
                     self.max_announces_per_minute as usize,
                 ),
+                ("max_swarms", self.max_swarms),
+                ("swarm_max_file_bytes", self.swarm_max_file_bytes),
+                ("swarm_max_total_bytes", self.swarm_max_total_bytes as usize),
+                ("swarm_lifetime_secs", self.swarm_lifetime_secs as usize),
             ],
         )
     }

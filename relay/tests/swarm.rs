@@ -114,6 +114,20 @@ async fn bad_swarm_requests_are_refused_with_a_reason() {
         assert_eq!(status, 400, "{body}");
         assert!(answer["error"].as_str().unwrap().contains(why), "{answer}");
     }
+    // 49 copies of 64 MiB and the seed's are over the 2 GiB all swarms may hold.
+    let (status, answer) = post_swarm(
+        &relay,
+        r#"{"peers": 49, "file_size": 67108864, "piece_size": 1048576}"#,
+    )
+    .await;
+    assert_eq!(status, 429, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("over the 2147483648"),
+        "{answer}"
+    );
 }
 
 #[tokio::test]

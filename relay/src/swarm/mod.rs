@@ -10,13 +10,15 @@
 //!   when it finished and whether its file's SHA-1 is the original's;
 //! - `GET /api/swarms/{id}/torrent` → the `.torrent`.
 //!
-//! Bounded: a few swarms at once, 49 leechers, 64 MiB files, and each
-//! swarm ends by itself after [`LIFETIME`].
+//! Bounded by `[servers.tracker]`: swarms at once, file size, the bytes
+//! all swarms' peers hold together, and a lifetime after which a swarm
+//! ends by itself; 49 leechers at most.
 
 mod bucket;
 mod peer;
 
 use crate::AppState;
+use crate::config::TrackerServer;
 use anyhow::{Context, Result, bail};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -34,12 +36,8 @@ use wirelab_shared::bittorrent::metainfo::{Metainfo, Sha1Hash, sha1};
 use wirelab_shared::bittorrent::node::{Node, NodeConfig};
 use wirelab_shared::bittorrent::simulation::sample_file;
 
-/// How long a swarm runs before it ends by itself.
-pub const LIFETIME: Duration = Duration::from_secs(600);
-/// Swarms running at once.
-pub const MAX_SWARMS: usize = 4;
+/// The bound: one seed and 49 leechers, 127.0.2.1 to .50.
 pub const MAX_LEECHERS: usize = 49;
-pub const MAX_FILE: usize = 64 * 1024 * 1024;
 
 /// What a swarm is asked to be.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
@@ -94,6 +92,33 @@ pub struct Swarms {
     next_id: Mutex<u64>,
 }
 
+impl Swarms {
+    /// Whether one more swarm fits the bounds. Checked before it starts, so
+    /// two requests at once may both pass: the bound is then exceeded by
+    /// one swarm at most, never without limit.
+    fn room_for(&self, request: &SwarmRequest, cfg: &TrackerServer) -> Result<(), String> {
+        let running = self
+            .running
+            .lock()
+            .map_err(|_| "swarm registry unavailable".to_string())?;
+        if running.len() >= cfg.max_swarms {
+            return Err(format!(
+                "{} swarms are running: wait for one to end",
+                cfg.max_swarms
+            ));
+        }
+        let held: u64 = running.values().map(|s| s.request.bytes()).sum();
+        if held + request.bytes() > cfg.swarm_max_total_bytes {
+            return Err(format!(
+                "the swarms would hold {} bytes, over the {} this relay allows: fewer peers or a smaller file",
+                held + request.bytes(),
+                cfg.swarm_max_total_bytes
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Serialize)]
 struct Created {
     id: u64,
@@ -110,12 +135,12 @@ fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
 }
 
 impl SwarmRequest {
-    fn validate(&self) -> Result<()> {
+    fn validate(&self, cfg: &TrackerServer) -> Result<()> {
         if self.peers == 0 || self.peers > MAX_LEECHERS {
             bail!("peers must be 1 to {MAX_LEECHERS} leechers");
         }
-        if self.file_size == 0 || self.file_size > MAX_FILE {
-            bail!("file_size must be 1 byte to {MAX_FILE}");
+        if self.file_size == 0 || self.file_size > cfg.swarm_max_file_bytes {
+            bail!("file_size must be 1 byte to {}", cfg.swarm_max_file_bytes);
         }
         if !(16 * 1024..=4 * 1024 * 1024).contains(&self.piece_size) {
             bail!("piece_size must be 16 KiB to 4 MiB");
@@ -129,10 +154,16 @@ impl SwarmRequest {
         }
         Ok(())
     }
+
+    /// What its peers hold in memory: each keeps a copy.
+    fn bytes(&self) -> u64 {
+        (self.peers as u64 + 1) * self.file_size as u64
+    }
 }
 
 pub async fn create(State(state): State<AppState>, Json(request): Json<SwarmRequest>) -> Response {
-    if let Err(e) = request.validate() {
+    let cfg = &state.config.servers.tracker;
+    if let Err(e) = request.validate(cfg) {
         return error(StatusCode::BAD_REQUEST, e);
     }
     let Some(tracker) = state
@@ -146,11 +177,8 @@ pub async fn create(State(state): State<AppState>, Json(request): Json<SwarmRequ
         );
     };
     let swarms = state.swarms.clone();
-    if swarms.running.lock().map(|r| r.len()).unwrap_or(MAX_SWARMS) >= MAX_SWARMS {
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("{MAX_SWARMS} swarms are running: wait for one to end"),
-        );
+    if let Err(why) = swarms.room_for(&request, cfg) {
+        return error(StatusCode::TOO_MANY_REQUESTS, why);
     }
     let id = {
         let Ok(mut next) = swarms.next_id.lock() else {
@@ -165,12 +193,13 @@ pub async fn create(State(state): State<AppState>, Json(request): Json<SwarmRequ
     match start(id, request, tracker, state.shutdown.child_token()).await {
         Ok(swarm) => {
             let cancel = swarm.cancel.clone();
+            let lifetime = Duration::from_secs(cfg.swarm_lifetime_secs);
             if let Ok(mut running) = swarms.running.lock() {
                 running.insert(id, swarm);
             }
             tokio::spawn(async move {
                 tokio::select! {
-                    _ = tokio::time::sleep(LIFETIME) => {}
+                    _ = tokio::time::sleep(lifetime) => {}
                     _ = cancel.cancelled() => {}
                 }
                 cancel.cancel();
