@@ -263,6 +263,7 @@ async fn start(
         } else {
             (request.u_i, request.d_i)
         };
+        let (announced, ready) = tokio::sync::oneshot::channel();
         let setup = peer::PeerSetup {
             index: i,
             listener,
@@ -272,17 +273,13 @@ async fn start(
             tracker,
             info_hash: meta.info_hash,
             left: if i == 0 { 0 } else { meta.info.length },
+            announced,
         };
         let (shared, cancel) = (shared.clone(), cancel.clone());
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(async move {
-            // The announce happens first in `run`; the next peer starts
-            // once this one is in the tracker's list.
-            let _ = ready_tx.send(());
-            peer::run(setup, shared, cancel).await;
-        });
-        let _ = ready_rx.await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::spawn(peer::run(setup, shared, cancel));
+        // The next peer announces once this one is in the tracker's list,
+        // so each finds all the peers started before it.
+        let _ = ready.await;
     }
     Ok(Swarm {
         torrent,

@@ -37,6 +37,8 @@ pub struct PeerSetup {
     pub tracker: SocketAddr,
     pub info_hash: [u8; 20],
     pub left: u64,
+    /// Told once the tracker has this peer, so the next one finds it.
+    pub announced: tokio::sync::oneshot::Sender<()>,
 }
 
 struct Running {
@@ -72,7 +74,9 @@ pub async fn run(setup: PeerSetup, shared: Arc<SwarmShared>, cancel: Cancellatio
         cancel: cancel.clone(),
     };
     let request = announce_request(setup.info_hash, setup.index, local.port(), setup.left);
-    for addr in announce(setup.tracker, local, &request).await {
+    let peers = announce(setup.tracker, local, &request).await;
+    let _ = setup.announced.send(());
+    for addr in peers {
         if addr != local
             && let Ok(stream) = connect_from(local, addr).await
         {

@@ -160,7 +160,9 @@ impl Node {
             piece_length: self.config.info.piece_length,
             total_length: self.config.info.length,
             max_outstanding: self.config.pipeline,
-            max_queued: 4 * self.config.pipeline.max(16),
+            // Real clients pipeline deeply (libtorrent accepts 500 queued
+            // requests); 250 keeps aria2 connected and memory bounded.
+            max_queued: 250,
         };
         let conn = PeerConnection::new(peer, self.have.clone(), now);
         self.neighbours.insert(
