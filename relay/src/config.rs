@@ -268,6 +268,7 @@ pub struct Servers {
     pub smtp: SmtpServer,
     pub pop3: Pop3Server,
     pub imap: ImapServer,
+    pub tracker: TrackerServer,
     /// The mailboxes the mail servers share.
     pub mail: MailStorage,
 }
@@ -286,6 +287,7 @@ impl Default for Servers {
             smtp: SmtpServer::default(),
             pop3: Pop3Server::default(),
             imap: ImapServer::default(),
+            tracker: TrackerServer::default(),
             mail: MailStorage::default(),
         }
     }
@@ -739,6 +741,85 @@ impl ImapServer {
     }
 }
 
+/// The BitTorrent tracker (`tracker`): HTTP announces answered with
+/// bencoded peer lists (BEP 3, BEP 23 compact), bounded in what it keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrackerServer {
+    pub port: u16,
+    /// Torrents tracked at once; announces for more get a failure reason.
+    pub max_torrents: usize,
+    /// Peers of one torrent; more get a failure reason.
+    pub max_peers_per_torrent: usize,
+    /// Most peers in one reply, whatever `numwant` asks.
+    pub max_numwant: u32,
+    /// The `interval` told to clients; a peer not heard from for two
+    /// intervals is forgotten.
+    pub interval_secs: u32,
+    /// Announces one client address may make per minute.
+    pub max_announces_per_minute: u32,
+    /// Swarms (`POST /api/swarms`) running at once.
+    pub max_swarms: usize,
+    /// The largest file a swarm distributes.
+    pub swarm_max_file_bytes: usize,
+    /// What all running swarms may hold in memory together: each peer
+    /// keeps its own copy, so a swarm holds (peers + 1) × file size.
+    pub swarm_max_total_bytes: u64,
+    /// A swarm ends by itself this long after it started.
+    pub swarm_lifetime_secs: u64,
+}
+
+impl Default for TrackerServer {
+    fn default() -> Self {
+        let engine = wirelab_shared::bittorrent::tracker::TrackerLimits::default();
+        TrackerServer {
+            port: 6969,
+            max_torrents: engine.max_torrents,
+            max_peers_per_torrent: engine.max_peers_per_torrent,
+            max_numwant: engine.max_numwant,
+            interval_secs: engine.interval_secs,
+            max_announces_per_minute: engine.max_announces_per_minute,
+            max_swarms: 4,
+            swarm_max_file_bytes: 64 * 1024 * 1024,
+            swarm_max_total_bytes: 2 * 1024 * 1024 * 1024,
+            swarm_lifetime_secs: 600,
+        }
+    }
+}
+
+impl TrackerServer {
+    /// What the shared tracker needs.
+    pub fn limits(&self) -> wirelab_shared::bittorrent::tracker::TrackerLimits {
+        wirelab_shared::bittorrent::tracker::TrackerLimits {
+            max_torrents: self.max_torrents,
+            max_peers_per_torrent: self.max_peers_per_torrent,
+            max_numwant: self.max_numwant,
+            interval_secs: self.interval_secs,
+            max_announces_per_minute: self.max_announces_per_minute,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        at_least_one(
+            "servers.tracker",
+            &[
+                ("max_torrents", self.max_torrents),
+                ("max_peers_per_torrent", self.max_peers_per_torrent),
+                ("max_numwant", self.max_numwant as usize),
+                ("interval_secs", self.interval_secs as usize),
+                (
+                    "max_announces_per_minute",
+                    self.max_announces_per_minute as usize,
+                ),
+                ("max_swarms", self.max_swarms),
+                ("swarm_max_file_bytes", self.swarm_max_file_bytes),
+                ("swarm_max_total_bytes", self.swarm_max_total_bytes as usize),
+                ("swarm_lifetime_secs", self.swarm_lifetime_secs as usize),
+            ],
+        )
+    }
+}
+
 fn secs(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
@@ -1023,6 +1104,7 @@ impl Config {
         self.servers.smtp.validate()?;
         self.servers.pop3.validate()?;
         self.servers.imap.validate()?;
+        self.servers.tracker.validate()?;
         self.servers.dns.validate()?;
         at_least_one(
             "servers.mail",
@@ -1085,6 +1167,7 @@ impl Config {
         config.servers.smtp.port = 0;
         config.servers.pop3.port = 0;
         config.servers.imap.port = 0;
+        config.servers.tracker.port = 0;
         config
     }
 

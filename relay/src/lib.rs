@@ -41,6 +41,7 @@ pub mod rx_stamp;
 pub mod secrets;
 pub mod servers;
 pub mod site;
+pub mod swarm;
 
 use access::Access;
 use activity::Activity;
@@ -92,6 +93,8 @@ pub struct AppState {
     pub ftp: Option<Arc<servers::ftp::FtpHomes>>,
     /// The tasks, the learners' attempts and the observers' checks.
     pub exercises: Arc<exercises::Exercises>,
+    /// The BitTorrent swarms started with `POST /api/swarms`.
+    pub swarms: Arc<swarm::Swarms>,
 }
 
 /// What a relay can be started with besides its config.
@@ -254,6 +257,7 @@ impl Relay {
             mail,
             ftp: ftp_homes.get().cloned(),
             exercises: Arc::new(exercises),
+            swarms: Arc::default(),
         };
         if state.classroom.enabled {
             classroom::sweep::start(&state, &tracker);
@@ -336,6 +340,9 @@ pub fn router(state: AppState) -> Router {
             "/api/dns/cache",
             get(dns_api::cache).delete(dns_api::clear_cache),
         )
+        .route("/api/swarms", post(swarm::create))
+        .route("/api/swarms/{id}", get(swarm::show).delete(swarm::stop))
+        .route("/api/swarms/{id}/torrent", get(swarm::torrent))
         .route("/api/mailboxes", get(api::mailboxes))
         .route("/api/tasks", get(exercises::api::tasks))
         .route("/api/tasks/events", get(exercises::api::events))

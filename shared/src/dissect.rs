@@ -90,6 +90,8 @@ pub enum Protocol {
     Ftp,
     Dns,
     Mime,
+    /// `.torrent` files, tracker replies and the peer wire protocol.
+    Bittorrent,
 }
 
 impl Protocol {
@@ -104,6 +106,7 @@ impl Protocol {
             Protocol::Ftp => "FTP",
             Protocol::Dns => "DNS",
             Protocol::Mime => "Internet message (RFC 5322 / MIME)",
+            Protocol::Bittorrent => "BitTorrent",
         }
     }
 }

@@ -101,7 +101,28 @@ pub const KINDS: &[Kind] = &[
         description: "a whole Internet message (RFC 5322 header and body, MIME parts)",
         dissect: crate::mail::dissect::dissect,
     },
+    Kind {
+        name: "torrent",
+        description: "a BitTorrent .torrent file (bencoded metainfo, BEP 3)",
+        dissect: crate::bittorrent::dissect::dissect_torrent,
+    },
+    Kind {
+        name: "tracker-reply",
+        description: "a BitTorrent tracker's bencoded reply to an announce (BEP 3, compact peers BEP 23)",
+        dissect: crate::bittorrent::dissect::dissect_tracker_reply,
+    },
+    Kind {
+        name: "peer-wire",
+        description: "BitTorrent peer wire bytes: the 68-byte handshake, then length-prefixed messages",
+        dissect: peer_wire,
+    },
 ];
+
+/// Peer wire bytes on their own: the torrent, so its piece count, is not
+/// known, and bitfield lengths are not checked.
+fn peer_wire(bytes: &[u8]) -> Dissection {
+    crate::bittorrent::dissect::dissect_wire(bytes, 0)
+}
 
 /// DATA text on its own: no envelope is known, and whether 8BITMIME was
 /// declared is not either, so 8-bit text is not flagged here.

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod base64;
+pub mod bittorrent;
 pub mod busy;
 pub mod cache_calc;
 pub mod calendar;

@@ -13,6 +13,7 @@ pub mod imap;
 pub mod pop3;
 pub mod ports;
 pub mod smtp;
+pub mod tracker;
 pub mod upper;
 
 use crate::config::{Config, Limits};
@@ -78,6 +79,7 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     targets.extend(upper::start(ctx).await?);
     targets.extend(closed::start(ctx).await?);
     targets.extend(ftp::start(ctx).await?);
+    targets.extend(tracker::start(ctx).await?);
     let (dns_targets, resolver) = dns::start(ctx).await?;
     targets.extend(dns_targets);
     if let Some(cdn) = cdn {

@@ -137,7 +137,8 @@ fn config_text(dir: &Path, students: usize) -> String {
          [servers.cdn]\nport = 0\n\n\
          [servers.smtp]\nport = 0\n\n\
          [servers.pop3]\nport = 0\n\n\
-         [servers.imap]\nport = 0\n",
+         [servers.imap]\nport = 0\n\n\
+         [servers.tracker]\nport = 0\n",
         data = dir.join("data"),
         dist = dir.join("no-dist"),
         // Every student shares the one address's budget.

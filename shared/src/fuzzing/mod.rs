@@ -16,6 +16,7 @@
 use crate::dissect::Dissection;
 use crate::engine::{Drained, Engine, Millis};
 
+mod bittorrent;
 mod dns;
 mod ftp;
 mod http;
@@ -118,6 +119,14 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "relay_protocol",
         body: relay_protocol::relay_protocol,
+    },
+    Target {
+        name: "bittorrent",
+        body: bittorrent::bittorrent,
+    },
+    Target {
+        name: "bittorrent_tracker",
+        body: bittorrent::bittorrent_tracker,
     },
 ];
 

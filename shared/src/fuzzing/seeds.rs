@@ -32,6 +32,7 @@ pub fn all() -> Vec<Seed> {
     ftp(&mut seeds);
     dns(&mut seeds);
     relay_protocol(&mut seeds);
+    bittorrent(&mut seeds);
     seeds.0
 }
 
@@ -346,5 +347,42 @@ fn relay_protocol(seeds: &mut Seeds) {
     ];
     for (name, json) in examples {
         seeds.add(&["relay_protocol"], name, json);
+    }
+}
+
+/// The BitTorrent fixtures for the parsers, and announces (good, junk,
+/// too long) for the tracker.
+fn bittorrent(seeds: &mut Seeds) {
+    for suffix in [".torrent", ".tracker-reply", ".peer-wire"] {
+        seeds.fixtures(&["bittorrent"], "bittorrent", suffix);
+    }
+    let announce = crate::bittorrent::announce::AnnounceRequest {
+        info_hash: [0x12; 20],
+        peer_id: *b"-WL0001-abcdefghijkl",
+        port: 6881,
+        uploaded: 0,
+        downloaded: 0,
+        left: 100,
+        event: crate::bittorrent::announce::Event::Started,
+        compact: true,
+        numwant: Some(10),
+    };
+    seeds.add(&["bittorrent"], "announce-query", announce.to_query());
+    let requests = [
+        (
+            "announce",
+            format!(
+                "GET /announce?{} HTTP/1.1\r\nHost: t\r\n\r\n",
+                announce.to_query()
+            ),
+        ),
+        (
+            "junk-announce",
+            "GET /announce?info_hash=x&port=1 HTTP/1.0\r\n\r\n".to_string(),
+        ),
+        ("scrape", "GET /scrape HTTP/1.1\r\n\r\n".to_string()),
+    ];
+    for (name, request) in requests {
+        seeds.add(&["bittorrent_tracker"], name, request);
     }
 }

@@ -1,0 +1,369 @@
+//! Swarms on demand (`/api/swarms`): one seed and up to 49 leechers of a
+//! generated file, each peer on its own loopback address (127.0.2.x),
+//! finding the others through the lab's tracker and paced by token
+//! buckets at the rates asked (u_s for the seed, u_i and d_i for the
+//! leechers), running the shared BitTorrent [`Node`].
+//!
+//! - `POST /api/swarms` `{peers, file_size, piece_size, u_s, u_i, d_i}`
+//!   (rates in bytes/s, 0 unlimited) → `{id, tracker_url, torrent_url}`;
+//! - `GET /api/swarms/{id}` → each peer's pieces, bytes, whom it unchokes,
+//!   when it finished and whether its file's SHA-1 is the original's;
+//! - `GET /api/swarms/{id}/torrent` → the `.torrent`.
+//!
+//! Bounded by `[servers.tracker]`: swarms at once, file size, the bytes
+//! all swarms' peers hold together, and a lifetime after which a swarm
+//! ends by itself; 49 leechers at most.
+
+mod bucket;
+mod peer;
+
+use crate::AppState;
+use crate::config::TrackerServer;
+use anyhow::{Context, Result, bail};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use wirelab_shared::bittorrent::choker::ChokerConfig;
+use wirelab_shared::bittorrent::metainfo::{Metainfo, Sha1Hash, sha1};
+use wirelab_shared::bittorrent::node::{Node, NodeConfig};
+use wirelab_shared::bittorrent::simulation::sample_file;
+
+/// The bound: one seed and 49 leechers, 127.0.2.1 to .50.
+pub const MAX_LEECHERS: usize = 49;
+
+/// What a swarm is asked to be.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+pub struct SwarmRequest {
+    /// Leechers (the seed comes on top).
+    pub peers: usize,
+    pub file_size: usize,
+    pub piece_size: usize,
+    #[serde(default)]
+    pub u_s: f64,
+    #[serde(default)]
+    pub u_i: f64,
+    #[serde(default)]
+    pub d_i: f64,
+}
+
+/// One peer as `GET /api/swarms/{id}` shows it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PeerView {
+    pub address: String,
+    pub seed: bool,
+    pub pieces: Vec<usize>,
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub neighbours: usize,
+    /// The keys of the connections in its top slots and its optimistic
+    /// unchoke (its own numbering).
+    pub unchoked: Vec<u32>,
+    pub optimistic: Option<u32>,
+    pub done_secs: Option<f64>,
+    pub verified: bool,
+}
+
+/// What a swarm's peers update and the API reads.
+pub struct SwarmShared {
+    pub peers: Mutex<Vec<PeerView>>,
+    pub file_hash: Sha1Hash,
+}
+
+struct Swarm {
+    torrent: Vec<u8>,
+    request: SwarmRequest,
+    pieces: usize,
+    shared: Arc<SwarmShared>,
+    cancel: CancellationToken,
+}
+
+/// Every running swarm.
+#[derive(Default)]
+pub struct Swarms {
+    running: Mutex<HashMap<u64, Swarm>>,
+    next_id: Mutex<u64>,
+}
+
+impl Swarms {
+    /// Whether one more swarm fits the bounds. Checked before it starts, so
+    /// two requests at once may both pass: the bound is then exceeded by
+    /// one swarm at most, never without limit.
+    fn room_for(&self, request: &SwarmRequest, cfg: &TrackerServer) -> Result<(), String> {
+        let running = self
+            .running
+            .lock()
+            .map_err(|_| "swarm registry unavailable".to_string())?;
+        if running.len() >= cfg.max_swarms {
+            return Err(format!(
+                "{} swarms are running: wait for one to end",
+                cfg.max_swarms
+            ));
+        }
+        let held: u64 = running.values().map(|s| s.request.bytes()).sum();
+        if held + request.bytes() > cfg.swarm_max_total_bytes {
+            return Err(format!(
+                "the swarms would hold {} bytes, over the {} this relay allows: fewer peers or a smaller file",
+                held + request.bytes(),
+                cfg.swarm_max_total_bytes
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct Created {
+    id: u64,
+    tracker_url: String,
+    torrent_url: String,
+}
+
+fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
+    (
+        status,
+        Json(serde_json::json!({"error": message.to_string()})),
+    )
+        .into_response()
+}
+
+impl SwarmRequest {
+    fn validate(&self, cfg: &TrackerServer) -> Result<()> {
+        if self.peers == 0 || self.peers > MAX_LEECHERS {
+            bail!("peers must be 1 to {MAX_LEECHERS} leechers");
+        }
+        if self.file_size == 0 || self.file_size > cfg.swarm_max_file_bytes {
+            bail!("file_size must be 1 byte to {}", cfg.swarm_max_file_bytes);
+        }
+        if !(16 * 1024..=4 * 1024 * 1024).contains(&self.piece_size) {
+            bail!("piece_size must be 16 KiB to 4 MiB");
+        }
+        let rates = [self.u_s, self.u_i, self.d_i];
+        if rates
+            .iter()
+            .any(|r| !r.is_finite() || *r < 0.0 || (*r > 0.0 && *r < 1024.0))
+        {
+            bail!("rates are bytes per second: 0 (unlimited) or at least 1024");
+        }
+        Ok(())
+    }
+
+    /// What its peers hold in memory: each keeps a copy.
+    fn bytes(&self) -> u64 {
+        (self.peers as u64 + 1) * self.file_size as u64
+    }
+}
+
+pub async fn create(State(state): State<AppState>, Json(request): Json<SwarmRequest>) -> Response {
+    let cfg = &state.config.servers.tracker;
+    if let Err(e) = request.validate(cfg) {
+        return error(StatusCode::BAD_REQUEST, e);
+    }
+    let Some(tracker) = state
+        .catalog
+        .get("tracker")
+        .and_then(crate::catalog::target_addr)
+    else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the tracker is not running on this relay",
+        );
+    };
+    let swarms = state.swarms.clone();
+    if let Err(why) = swarms.room_for(&request, cfg) {
+        return error(StatusCode::TOO_MANY_REQUESTS, why);
+    }
+    let id = {
+        let Ok(mut next) = swarms.next_id.lock() else {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "swarm registry unavailable",
+            );
+        };
+        *next += 1;
+        *next
+    };
+    match start(id, request, tracker, state.shutdown.child_token()).await {
+        Ok(swarm) => {
+            let cancel = swarm.cancel.clone();
+            let lifetime = Duration::from_secs(cfg.swarm_lifetime_secs);
+            if let Ok(mut running) = swarms.running.lock() {
+                running.insert(id, swarm);
+            }
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = tokio::time::sleep(lifetime) => {}
+                    _ = cancel.cancelled() => {}
+                }
+                cancel.cancel();
+                if let Ok(mut running) = swarms.running.lock() {
+                    running.remove(&id);
+                }
+            });
+            Json(Created {
+                id,
+                tracker_url: format!("http://{tracker}/announce"),
+                torrent_url: format!("/api/swarms/{id}/torrent"),
+            })
+            .into_response()
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
+    }
+}
+
+/// Binds every peer, then starts them, the seed first so that each
+/// leecher's announce finds the peers before it.
+async fn start(
+    id: u64,
+    request: SwarmRequest,
+    tracker: SocketAddr,
+    cancel: CancellationToken,
+) -> Result<Swarm> {
+    let data = sample_file(request.file_size);
+    let torrent = Metainfo::build(
+        &format!("swarm-{id}.bin"),
+        &data,
+        request.piece_size,
+        &format!("http://{tracker}/announce"),
+    );
+    let meta = Metainfo::parse(&torrent).context("the torrent just built")?;
+    let count = request.peers + 1;
+    let mut listeners = Vec::with_capacity(count);
+    for i in 0..count {
+        let ip = Ipv4Addr::new(127, 0, 2, (i + 1) as u8);
+        let listener = TcpListener::bind(SocketAddr::new(IpAddr::V4(ip), 0))
+            .await
+            .with_context(|| format!("binding peer {i} on {ip}"))?;
+        listeners.push(listener);
+    }
+    let views = listeners
+        .iter()
+        .enumerate()
+        .map(|(i, l)| PeerView {
+            address: l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            seed: i == 0,
+            ..PeerView::default()
+        })
+        .collect();
+    let shared = Arc::new(SwarmShared {
+        peers: Mutex::new(views),
+        file_hash: sha1(&data),
+    });
+    for (i, listener) in listeners.into_iter().enumerate() {
+        let node = Node::new(node_config(&meta, i, id), (i == 0).then_some(&data[..]));
+        let (up, down) = if i == 0 {
+            (request.u_s, 0.0)
+        } else {
+            (request.u_i, request.d_i)
+        };
+        let (announced, ready) = tokio::sync::oneshot::channel();
+        let setup = peer::PeerSetup {
+            index: i,
+            listener,
+            node,
+            up,
+            down,
+            tracker,
+            info_hash: meta.info_hash,
+            left: if i == 0 { 0 } else { meta.info.length },
+            announced,
+        };
+        let (shared, cancel) = (shared.clone(), cancel.clone());
+        tokio::spawn(peer::run(setup, shared, cancel));
+        // The next peer announces once this one is in the tracker's list,
+        // so each finds all the peers started before it.
+        let _ = ready.await;
+    }
+    Ok(Swarm {
+        torrent,
+        request,
+        pieces: meta.info.pieces.len(),
+        shared,
+        cancel,
+    })
+}
+
+fn node_config(meta: &Metainfo, i: usize, swarm: u64) -> NodeConfig {
+    let mut peer_id = *b"-WL0001-swarm0000000";
+    peer_id[13..].copy_from_slice(format!("{i:07}").as_bytes());
+    NodeConfig {
+        info: meta.info.clone(),
+        info_hash: meta.info_hash,
+        peer_id,
+        pipeline: 8,
+        choker: ChokerConfig::default(),
+        seed: swarm.wrapping_mul(1000).wrapping_add(i as u64),
+    }
+}
+
+#[derive(Serialize)]
+struct SwarmView {
+    id: u64,
+    request: SwarmRequest,
+    pieces: usize,
+    peers: Vec<PeerView>,
+}
+
+pub async fn show(State(state): State<AppState>, Path(id): Path<u64>) -> Response {
+    let Ok(running) = state.swarms.running.lock() else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "swarm registry unavailable",
+        );
+    };
+    let Some(swarm) = running.get(&id) else {
+        return error(StatusCode::NOT_FOUND, "no such swarm (it may have ended)");
+    };
+    let peers = swarm
+        .shared
+        .peers
+        .lock()
+        .map(|p| p.clone())
+        .unwrap_or_default();
+    Json(SwarmView {
+        id,
+        request: swarm.request,
+        pieces: swarm.pieces,
+        peers,
+    })
+    .into_response()
+}
+
+pub async fn torrent(State(state): State<AppState>, Path(id): Path<u64>) -> Response {
+    let torrent = state
+        .swarms
+        .running
+        .lock()
+        .ok()
+        .and_then(|r| r.get(&id).map(|s| s.torrent.clone()));
+    match torrent {
+        Some(bytes) => {
+            ([(header::CONTENT_TYPE, "application/x-bittorrent")], bytes).into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, "no such swarm (it may have ended)"),
+    }
+}
+
+/// Ends a swarm now.
+pub async fn stop(State(state): State<AppState>, Path(id): Path<u64>) -> Response {
+    let swarm = state
+        .swarms
+        .running
+        .lock()
+        .ok()
+        .and_then(|mut r| r.remove(&id));
+    match swarm {
+        Some(s) => {
+            s.cancel.cancel();
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, "no such swarm"),
+    }
+}

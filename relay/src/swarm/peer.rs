@@ -1,0 +1,259 @@
+//! One peer of a relay swarm: a [`Node`] on its own loopback address,
+//! announced to the lab's tracker over HTTP from that address, connected
+//! to the peers the tracker gave it and accepting the others, its reads
+//! and writes paced by two token buckets (d_i and u_i).
+//!
+//! One task owns the node; each connection has a reader task feeding it
+//! and a writer task draining a bounded queue, so a slow socket slows that
+//! connection alone.
+
+use super::bucket::Bucket;
+use super::{PeerView, SwarmShared};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use wirelab_shared::bittorrent::announce::{AnnounceReply, AnnounceRequest, Event};
+use wirelab_shared::bittorrent::node::Node;
+use wirelab_shared::engine::Millis;
+
+/// What the connection tasks tell the peer's task.
+enum Input {
+    Bytes(u32, Vec<u8>),
+    Closed(u32),
+}
+
+/// One peer's sockets and rates.
+pub struct PeerSetup {
+    pub index: usize,
+    pub listener: TcpListener,
+    pub node: Node,
+    pub up: f64,
+    pub down: f64,
+    pub tracker: SocketAddr,
+    pub info_hash: [u8; 20],
+    pub left: u64,
+    /// Told once the tracker has this peer, so the next one finds it.
+    pub announced: tokio::sync::oneshot::Sender<()>,
+}
+
+struct Running {
+    index: usize,
+    node: Node,
+    shared: Arc<SwarmShared>,
+    started: Instant,
+    writers: std::collections::HashMap<u32, mpsc::Sender<Vec<u8>>>,
+    inputs: mpsc::Sender<Input>,
+    up: Arc<Bucket>,
+    down: Arc<Bucket>,
+    next_key: u32,
+    cancel: CancellationToken,
+}
+
+/// Runs one peer until the swarm is cancelled.
+pub async fn run(setup: PeerSetup, shared: Arc<SwarmShared>, cancel: CancellationToken) {
+    let local = match setup.listener.local_addr() {
+        Ok(a) => a,
+        Err(_) => return,
+    };
+    let (tx, mut rx) = mpsc::channel(256);
+    let mut peer = Running {
+        index: setup.index,
+        node: setup.node,
+        shared,
+        started: Instant::now(),
+        writers: Default::default(),
+        inputs: tx,
+        up: Arc::new(Bucket::new(setup.up)),
+        down: Arc::new(Bucket::new(setup.down)),
+        next_key: 0,
+        cancel: cancel.clone(),
+    };
+    let request = announce_request(setup.info_hash, setup.index, local.port(), setup.left);
+    let peers = announce(setup.tracker, local, &request).await;
+    let _ = setup.announced.send(());
+    for addr in peers {
+        if addr != local
+            && let Ok(stream) = connect_from(local, addr).await
+        {
+            peer.add(stream);
+        }
+    }
+    peer.publish();
+    loop {
+        let deadline = peer.started + Duration::from_millis(peer.node.next_deadline().0);
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            accepted = setup.listener.accept() => {
+                if let Ok((stream, _)) = accepted { peer.add(stream); }
+            }
+            Some(input) = rx.recv() => peer.handle(input).await,
+            _ = tokio::time::sleep_until(deadline) => {
+                let now = peer.now();
+                peer.node.tick(now);
+                peer.flush().await;
+            }
+        }
+    }
+}
+
+impl Running {
+    fn now(&self) -> Millis {
+        Millis(self.started.elapsed().as_millis() as u64)
+    }
+
+    fn add(&mut self, stream: TcpStream) {
+        let key = self.next_key;
+        self.next_key += 1;
+        let (mut read, mut write) = stream.into_split();
+        let (wtx, mut wrx) = mpsc::channel::<Vec<u8>>(64);
+        self.writers.insert(key, wtx);
+        let (inputs, down, up) = (self.inputs.clone(), self.down.clone(), self.up.clone());
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let n = tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    n = read.read(&mut buf) => n.unwrap_or(0),
+                };
+                if n == 0 {
+                    break;
+                }
+                down.take(n).await;
+                if inputs
+                    .send(Input::Bytes(key, buf[..n].to_vec()))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            let _ = inputs.send(Input::Closed(key)).await;
+        });
+        tokio::spawn(async move {
+            while let Some(bytes) = wrx.recv().await {
+                up.take(bytes.len()).await;
+                if write.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let now = self.now();
+        self.node.connect(key, now);
+    }
+
+    async fn handle(&mut self, input: Input) {
+        match input {
+            Input::Bytes(key, bytes) => {
+                let now = self.now();
+                self.node.handle_input(key, &bytes, now);
+            }
+            Input::Closed(key) => {
+                self.node.disconnect(key);
+                self.writers.remove(&key);
+            }
+        }
+        self.flush().await;
+    }
+
+    /// Hands what the node wants sent to the writers, and shows its state.
+    async fn flush(&mut self) {
+        let (out, closed) = self.node.take_outgoing();
+        for (key, bytes) in out {
+            if let Some(w) = self.writers.get(&key) {
+                let _ = w.send(bytes).await;
+            }
+        }
+        for key in closed {
+            self.writers.remove(&key);
+        }
+        self.publish();
+    }
+
+    fn publish(&self) {
+        let status = self.node.status();
+        let now = self.started.elapsed().as_secs_f64();
+        if let Ok(mut peers) = self.shared.peers.lock() {
+            let view: &mut PeerView = &mut peers[self.index];
+            view.pieces = status.have.iter().collect();
+            view.downloaded = status.downloaded;
+            view.uploaded = status.uploaded;
+            view.unchoked = status.unchoked.top.clone();
+            view.optimistic = status.unchoked.optimistic;
+            view.neighbours = self.node.neighbours().count();
+            if self.node.is_complete() && view.done_secs.is_none() {
+                view.done_secs = Some(now);
+                view.verified = wirelab_shared::bittorrent::node::file_hash(&self.node)
+                    == Some(self.shared.file_hash);
+            }
+        }
+    }
+}
+
+fn announce_request(info_hash: [u8; 20], index: usize, port: u16, left: u64) -> AnnounceRequest {
+    let mut peer_id = *b"-WL0001-swarm0000000";
+    peer_id[13..].copy_from_slice(format!("{index:07}").as_bytes());
+    AnnounceRequest {
+        info_hash,
+        peer_id,
+        port,
+        uploaded: 0,
+        downloaded: 0,
+        left,
+        event: Event::Started,
+        compact: true,
+        numwant: Some(50),
+    }
+}
+
+/// A TCP connection from our own loopback address, so the tracker and the
+/// other peers see the address this peer listens on.
+async fn connect_from(local: SocketAddr, to: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(local.ip(), 0))?;
+    tokio::time::timeout(Duration::from_secs(5), socket.connect(to))
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
+}
+
+/// Announces to the tracker and returns the peers it gave; none if it
+/// could not be reached or refused.
+async fn announce(
+    tracker: SocketAddr,
+    local: SocketAddr,
+    request: &AnnounceRequest,
+) -> Vec<SocketAddr> {
+    let Ok(mut stream) = connect_from(local, tracker).await else {
+        return Vec::new();
+    };
+    let head = format!(
+        "GET /announce?{} HTTP/1.1\r\nHost: {tracker}\r\nConnection: close\r\n\r\n",
+        request.to_query()
+    );
+    let mut reply = Vec::new();
+    let exchange = async {
+        stream.write_all(head.as_bytes()).await?;
+        (&mut stream).take(64 * 1024).read_to_end(&mut reply).await
+    };
+    if tokio::time::timeout(Duration::from_secs(5), exchange)
+        .await
+        .is_err()
+    {
+        return Vec::new();
+    }
+    let body = reply
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| &reply[at + 4..]);
+    match body.map(AnnounceReply::parse) {
+        Some(Ok(AnnounceReply::Peers { peers, .. })) => {
+            peers.iter().map(|p| SocketAddr::V4(p.addr)).collect()
+        }
+        _ => Vec::new(),
+    }
+}
