@@ -6,6 +6,7 @@
 //! sans-IO engines built on these.
 
 pub mod book_server;
+pub mod cache;
 pub mod cgi;
 pub mod conversation;
 pub mod cookie;
