@@ -17,6 +17,7 @@ pub mod draft;
 pub mod frame;
 pub mod headers;
 pub mod message;
+pub mod proxy;
 pub mod response;
 pub mod server;
 pub mod site;
