@@ -7,6 +7,7 @@
 
 pub mod book_server;
 pub mod cache;
+pub mod cache_demo;
 pub mod cache_store;
 pub mod cgi;
 pub mod conversation;

@@ -272,6 +272,8 @@ pub fn upstream_request(
         lower == "host"
             || lower == "via"
             || lower == "content-length"
+            // The whole body is here already: no 100 Continue to wait for.
+            || lower == "expect"
             || (!conditional.is_empty() && CONDITIONAL.contains(&lower.as_str()))
     };
     for (name, value) in &request.fields {
