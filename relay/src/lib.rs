@@ -30,6 +30,7 @@ pub mod limits;
 pub mod maildir;
 pub mod metrics;
 pub mod policy;
+pub mod proxy_api;
 pub mod recording;
 #[cfg(target_os = "linux")]
 pub mod rx_stamp;
@@ -72,6 +73,8 @@ pub struct AppState {
     pub data_channels: Arc<data_channels::DataChannels>,
     /// The DNS resolver, when the DNS servers run (`/api/dns/...`).
     pub dns: Option<servers::dns::ResolverHandle>,
+    /// The caching proxy, when it runs (`/api/proxy/...`).
+    pub proxy: Option<servers::proxy::ProxyHandle>,
     pub policy: Arc<Policy>,
     pub access: Arc<Access>,
     pub classroom: Arc<Classroom>,
@@ -127,6 +130,7 @@ impl Relay {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let dns_resolver = std::sync::OnceLock::new();
+        let proxy = std::sync::OnceLock::new();
         let identities = Identities::new();
         let mail = if config.servers.enabled {
             let root = data_dir.join("mail");
@@ -160,6 +164,7 @@ impl Relay {
             shutdown: shutdown.clone(),
             tracker: &tracker,
             dns_resolver: &dns_resolver,
+            proxy: &proxy,
             identities: identities.clone(),
             mail: mail.clone(),
         })
@@ -232,8 +237,12 @@ impl Relay {
             shutdown: shutdown.clone(),
             started: Instant::now(),
             dns: dns_resolver.get().cloned(),
+            proxy: proxy.get().cloned(),
             mail,
         };
+        if let Some(proxy) = &state.proxy {
+            proxy.set_origins(state.policy.clone(), state.catalog.clone());
+        }
         let catalog = state.catalog.clone();
         let app = router(state.clone());
         let stop = shutdown.clone();
@@ -296,6 +305,11 @@ pub fn router(state: AppState) -> Router {
     // same itself, to report a refusal over the WebSocket.
     let guarded = Router::new()
         .route("/api/targets", get(api::targets))
+        .route("/api/proxy/log", get(proxy_api::log))
+        .route(
+            "/api/proxy/cache",
+            get(proxy_api::cache).delete(proxy_api::clear_cache),
+        )
         .route("/api/dns/traces", get(dns_api::traces))
         .route("/api/dns/trace", get(dns_api::trace))
         .route(

@@ -902,7 +902,8 @@ fn relay_config(dir: &Path, echo_port: u16) -> String {
          [servers.dns]\nport = 0\nsimulate_distance = false\n\n\
          [servers.smtp]\nport = 0\n\n\
          [servers.pop3]\nport = 0\n\n\
-         [servers.imap]\nport = 0\n",
+         [servers.imap]\nport = 0\n\n\
+         [servers.proxy]\nport = 0\n",
         data = dir.join("data"),
         dist = dir.join("no-dist"),
         big = 1u64 << 50,

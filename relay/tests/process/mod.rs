@@ -116,6 +116,7 @@ pub fn config(dir: &Path, extra: &[(&str, &str)]) -> PathBuf {
         ("servers.smtp", "port = 0"),
         ("servers.pop3", "port = 0"),
         ("servers.imap", "port = 0"),
+        ("servers.proxy", "port = 0"),
         ("servers.ftp", "port = 0\npassive_port_first = 0"),
         ("servers.dns", "port = 0"),
     ]
