@@ -19,6 +19,7 @@ use crate::engine::{Drained, Engine, Millis};
 mod dns;
 mod ftp;
 mod http;
+mod http_cache;
 mod imap;
 mod line;
 mod mime;
@@ -54,6 +55,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "http_server",
         body: http::http_server,
+    },
+    Target {
+        name: "http_cache",
+        body: http_cache::http_cache,
     },
     Target {
         name: "smtp",
