@@ -90,24 +90,6 @@ pub struct Frame {
     pub len: usize,
 }
 
-impl FrameError {
-    /// The status a server answers with: 431 for a head (or trailers) too
-    /// large, 414 for a request line, 413 for a body, else 400.
-    pub fn status(&self) -> u16 {
-        match self {
-            FrameError::LineTooLong { .. }
-            | FrameError::TooManyHeaders { .. }
-            | FrameError::HeadTooLarge { .. }
-            | FrameError::TrailerLineTooLong { .. }
-            | FrameError::TooManyTrailers { .. }
-            | FrameError::TrailersTooLarge { .. } => 431,
-            FrameError::StartLineTooLong { .. } => 414,
-            FrameError::BodyTooLarge { .. } => 413,
-            _ => 400,
-        }
-    }
-}
-
 /// The framer's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
@@ -150,6 +132,24 @@ pub enum FrameError {
     UnknownTransferCoding,
     #[error("the chunked body is malformed: {0}")]
     BadChunk(&'static str),
+}
+
+impl FrameError {
+    /// The status a server answers with: 431 for a head (or trailers) too
+    /// large, 414 for a request line, 413 for a body, else 400.
+    pub fn status(&self) -> u16 {
+        match self {
+            FrameError::LineTooLong { .. }
+            | FrameError::TooManyHeaders { .. }
+            | FrameError::HeadTooLarge { .. }
+            | FrameError::TrailerLineTooLong { .. }
+            | FrameError::TooManyTrailers { .. }
+            | FrameError::TrailersTooLarge { .. } => 431,
+            FrameError::StartLineTooLong { .. } => 414,
+            FrameError::BodyTooLarge { .. } => 413,
+            _ => 400,
+        }
+    }
 }
 
 /// The next line of `buf` from `start`: its content (without CR LF) and
