@@ -420,3 +420,56 @@ async fn chromium_loads_a_page_through_the_proxy() {
         "{log:?}"
     );
 }
+
+#[tokio::test]
+async fn head_and_post_go_around_the_cache() {
+    let lab = lab(|_| {}).await;
+    let url = format!("{}/fruit/kiwi.gif", lab.origin);
+    let get = lab
+        .raw(&format!(
+            "GET {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        ))
+        .await;
+    let head = lab
+        .raw(&format!(
+            "HEAD {url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        ))
+        .await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(
+        header(&head, "Content-Length"),
+        header(&get, "Content-Length")
+    );
+    assert!(head.ends_with("\r\n\r\n"), "no body after a HEAD: {head}");
+    assert_eq!(
+        header(&head, "Cache-Status").unwrap(),
+        "wirelab; fwd=bypass; fwd-status=200"
+    );
+    let form = "name=kiwi";
+    let post = lab
+        .raw(&format!(
+            "POST {}/cgi/show HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            lab.origin,
+            form.len()
+        ))
+        .await;
+    assert!(
+        post.starts_with("HTTP/1.1 200") && post.contains("kiwi"),
+        "{post}"
+    );
+    let outcomes: Vec<String> = lab
+        .log()
+        .await
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(outcomes, ["miss", "passed", "passed"]);
+    let cached: Vec<String> = lab
+        .cache()
+        .await
+        .iter()
+        .map(|e| e["uri"].to_string())
+        .collect();
+    assert_eq!(cached, [format!("\"{url}\"")]);
+}

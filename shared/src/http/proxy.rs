@@ -8,10 +8,9 @@
 //! The caller frames the bytes ([`super::frame`]), decides where the origin
 //! may be and connects; [`super::cache_store`] decides about the cache.
 
-use super::cache::{Fields, hop_by_hop, values_of};
+use super::cache::{Fields, hop_by_hop, value_of, values_of};
 use super::frame::{Frame, body_bytes};
 use super::message::{StartLine, Version, parse_head, text};
-use super::response::{Body, Response, Wire};
 
 /// Longest host name accepted in a URI (RFC 1035's 253, with room for a
 /// bracketed IPv6 literal).
@@ -318,6 +317,7 @@ pub struct OriginResponse {
     pub status: u16,
     pub reason: String,
     /// End-to-end fields only: the origin connection's own are dropped.
+    /// Content-Length stays: a HEAD answer passes it on.
     pub fields: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
@@ -339,7 +339,7 @@ pub fn read_response(buf: &[u8], frame: &Frame) -> Option<OriginResponse> {
         .collect();
     let fields = all
         .iter()
-        .filter(|(name, _)| !hop_by_hop(name, &all) && !name.eq_ignore_ascii_case("content-length"))
+        .filter(|(name, _)| !hop_by_hop(name, &all))
         .cloned()
         .collect();
     Some(OriginResponse {
@@ -363,6 +363,8 @@ pub struct Delivery<'a> {
 
 /// The response the client gets: the origin's (or the stored) status,
 /// fields and body, with `Age`, `Via` and `Cache-Status` set by this proxy.
+/// The body goes with its Content-Length (it arrived whole, de-chunked);
+/// an answer to HEAD keeps the origin's Content-Length and has no body.
 pub fn client_response(
     status: u16,
     reason: &str,
@@ -370,15 +372,12 @@ pub fn client_response(
     body: &[u8],
     delivery: Delivery,
 ) -> Vec<u8> {
-    let mut response = Response::new(status);
-    response.reason = reason.to_string();
+    let mut out = Vec::with_capacity(512 + body.len());
+    out.extend_from_slice(format!("HTTP/1.1 {status} {reason}\r\n").as_bytes());
+    let replaced = ["age", "via", "cache-status", "content-length"];
     for (name, value) in fields {
-        let lower = name.to_ascii_lowercase();
-        if !matches!(
-            lower.as_str(),
-            "age" | "via" | "cache-status" | "content-length"
-        ) {
-            response.headers.push((name.clone(), value.clone()));
+        if !replaced.iter().any(|r| name.eq_ignore_ascii_case(r)) {
+            put_field(&mut out, name, value);
         }
     }
     let cache_status = values_of(fields, "cache-status")
@@ -386,24 +385,33 @@ pub fn client_response(
         .chain([delivery.cache_status])
         .collect::<Vec<_>>()
         .join(", ");
-    response
-        .headers
-        .push(("Age".into(), delivery.age.to_string()));
-    response.headers.push((
-        "Via".into(),
-        via_value(fields, delivery.version, delivery.via_name),
-    ));
-    response.headers.push(("Cache-Status".into(), cache_status));
+    put_field(&mut out, "Age", &delivery.age.to_string());
+    let via = via_value(fields, delivery.version, delivery.via_name);
+    put_field(&mut out, "Via", &via);
+    put_field(&mut out, "Cache-Status", &cache_status);
     if !delivery.keep_alive {
-        response.headers.push(("Connection".into(), "close".into()));
+        put_field(&mut out, "Connection", "close");
     }
-    response.body = Body::Full(body.to_vec());
-    let wire = Wire {
-        request_version: delivery.version,
-        head_only: delivery.head_only,
-        accepts_trailers: false,
-    };
-    response.to_bytes(wire).0
+    let bodiless = (100..200).contains(&status) || status == 204 || status == 304;
+    if !bodiless {
+        let length = match value_of(fields, "content-length") {
+            Some(origin_length) if delivery.head_only => origin_length.to_string(),
+            _ => body.len().to_string(),
+        };
+        put_field(&mut out, "Content-Length", &length);
+    }
+    out.extend_from_slice(b"\r\n");
+    if !bodiless && !delivery.head_only {
+        out.extend_from_slice(body);
+    }
+    out
+}
+
+fn put_field(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 /// The proxy's own answer (a refusal, an unreachable origin), as plain

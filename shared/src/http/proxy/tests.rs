@@ -139,6 +139,21 @@ fn the_client_gets_age_via_and_cache_status() {
         assert!(out.contains(&format!("{line}\r\n")), "{line} in {out}");
     }
     assert!(!out.contains("Age: 3") && out.ends_with("\r\n\r\nkiwi"));
+    // HEAD: the origin's length, no body.
+    let head = Delivery {
+        head_only: true,
+        ..delivery
+    };
+    let fields = vec![("Content-Length".to_string(), "1000".to_string())];
+    let out = String::from_utf8(client_response(200, "OK", &fields, b"", head)).unwrap();
+    assert!(out.ends_with("Content-Length: 1000\r\n\r\n"), "{out}");
+    assert_eq!(out.matches("Content-Length").count(), 1);
+    let not_modified = client_response(304, "Not Modified", &[], b"", delivery);
+    assert!(
+        !String::from_utf8(not_modified)
+            .unwrap()
+            .contains("Content-Length")
+    );
     let refused = error_response(
         403,
         "not in the policy",
