@@ -473,3 +473,27 @@ async fn head_and_post_go_around_the_cache() {
         .collect();
     assert_eq!(cached, [format!("\"{url}\"")]);
 }
+
+#[tokio::test]
+async fn a_client_over_the_connection_cap_is_told_so_with_the_proxy_fields() {
+    let lab = lab(|c| c.limits.server_max_connections = 1).await;
+    // A persistent connection answered once holds the one slot.
+    let mut held = TcpStream::connect(&lab.proxy).await.unwrap();
+    let get = format!(
+        "GET {}/fruit/kiwi.gif HTTP/1.1\r\nHost: x\r\n\r\n",
+        lab.origin
+    );
+    held.write_all(get.as_bytes()).await.unwrap();
+    let mut first = [0u8; 12];
+    held.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    let answer = lab
+        .raw("GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert_eq!(
+        header(&answer, "Cache-Status").unwrap(),
+        "wirelab; detail=busy"
+    );
+    assert!(header(&answer, "Via").is_some() && header(&answer, "Age").is_some());
+}

@@ -125,11 +125,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<P
         limits: ctx.config.servers.http.limits(),
     });
     let settings = ctx.tcp_settings("proxy");
-    let gate = ConnectionGate::new(
-        "proxy",
-        settings.max_connections,
-        Some(wirelab_shared::busy::http().into()),
-    );
+    let gate = ConnectionGate::new("proxy", settings.max_connections, Some(busy(&proxy)));
     let (shutdown, tracker) = (ctx.shutdown.clone(), ctx.tracker.clone());
     let accepting = proxy.clone();
     ctx.tracker.spawn(async move {
@@ -167,6 +163,14 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<P
         data_ports: None,
     };
     Ok((vec![target], Some(ProxyHandle(proxy))))
+}
+
+/// What a client over the connection cap is told: the web server's 503,
+/// with the fields every answer of the proxy carries.
+fn busy(proxy: &Proxy) -> Arc<[u8]> {
+    let delivery = proxy.delivery(Version::Http11, false, "wirelab; detail=busy", 0);
+    let message = "The proxy is at its connection limit (limits.server_max_connections); try again in a few seconds.";
+    error_response(503, message, delivery).into()
 }
 
 /// One client connection.
