@@ -9,15 +9,17 @@
 //! origin "far away"), and logs what it did for `/api/proxy/log`. Origins
 //! are what the relay's policy allows (its own reference servers by
 //! default); the relay hands the policy over once it is built, with
-//! [`ProxyHandle::set_origins`].
+//! [`ProxyHandle::set_origins`]. Where an origin may be is in `origins`,
+//! the bytes answered in `answers`, one origin exchange in `upstream`, the
+//! log in `log`.
 
 use super::{ServerContext, bind_tcp};
-use crate::catalog::{Catalog, target_addr};
+use crate::catalog::Catalog;
 use crate::config::ProxyServer;
 use crate::driver::{ConnectionGate, next_connection};
-use crate::policy::{Policy, decide};
+use crate::policy::Policy;
 use anyhow::Result;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -28,17 +30,16 @@ use wirelab_shared::http::cache_store::{
     Bounds, CACHE_NAME, EntryView, Fetched, Plan, Settled, Store,
 };
 use wirelab_shared::http::frame::{Frame, FrameError, Limits, RequestFramer, Status};
-use wirelab_shared::http::message::Version;
-use wirelab_shared::http::proxy::{
-    Delivery, Origin, OriginResponse, ProxyRequest, Refusal, client_response, error_response,
-    read_request, upstream_request,
-};
+use wirelab_shared::http::proxy::{OriginResponse, ProxyRequest, read_request, upstream_request};
 use wirelab_shared::http::server::ServerLimits;
-use wirelab_shared::relay_protocol::{ConnectQuery, TargetInfo, Transport};
+use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 
+mod answers;
 mod log;
+mod origins;
 mod upstream;
 
+use answers::{busy, first_line};
 pub use log::{LogEntry, UpstreamExchange};
 
 /// Where origins may be: the relay's policy and catalog, known only once
@@ -163,14 +164,6 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<P
         data_ports: None,
     };
     Ok((vec![target], Some(ProxyHandle(proxy))))
-}
-
-/// What a client over the connection cap is told: the web server's 503,
-/// with the fields every answer of the proxy carries.
-fn busy(proxy: &Proxy) -> Arc<[u8]> {
-    let delivery = proxy.delivery(Version::Http11, false, "wirelab; detail=busy", 0);
-    let message = "The proxy is at its connection limit (limits.server_max_connections); try again in a few seconds.";
-    error_response(503, message, delivery).into()
 }
 
 /// One client connection.
@@ -376,163 +369,6 @@ impl Proxy {
         exchange.status = Some(origin.status);
         Ok(origin)
     }
-
-    /// Where `origin` may be reached: a reference server of this relay, or
-    /// what the policy allows; never this proxy itself.
-    async fn origin_addrs(&self, origin: &Origin) -> Result<Vec<SocketAddr>, Unusable> {
-        let Some(Origins { policy, catalog }) = self.origins.get() else {
-            return Err(Unusable {
-                status: 503,
-                message: "The relay is still starting; try again in a moment.".into(),
-                detail: "starting",
-            });
-        };
-        let addrs = match built_in(catalog, origin) {
-            Some(addr) => vec![addr],
-            None => by_policy(policy, catalog, origin).await?,
-        };
-        if addrs.iter().any(|a| self.is_self(*a)) {
-            return Err(Unusable {
-                status: 403,
-                message: Refusal::Loop.message(),
-                detail: "loop",
-            });
-        }
-        Ok(addrs)
-    }
-
-    fn is_self(&self, addr: SocketAddr) -> bool {
-        addr == self.listen
-            || (addr.port() == self.listen.port()
-                && self.listen.ip().is_unspecified()
-                && addr.ip().is_loopback())
-    }
-
-    /// Writes a response to the client and notes it in the log entry.
-    fn deliver(
-        &self,
-        request: &ProxyRequest,
-        entry: &mut LogEntry,
-        response: &Fetched,
-        age: u64,
-        status: &CacheStatus,
-    ) -> Vec<u8> {
-        let cache_status = status.to_string();
-        let delivery = self.delivery(request.version, request.keep_alive, &cache_status, age);
-        let delivery = Delivery {
-            head_only: request.method == "HEAD",
-            ..delivery
-        };
-        entry.status = response.status;
-        entry.bytes = response.body.len();
-        entry.age = age;
-        entry.cache_status = cache_status.clone();
-        client_response(
-            response.status,
-            &response.reason,
-            &response.headers,
-            &response.body,
-            delivery,
-        )
-    }
-
-    fn delivery<'a>(
-        &'a self,
-        version: Version,
-        keep_alive: bool,
-        cache_status: &'a str,
-        age: u64,
-    ) -> Delivery<'a> {
-        Delivery {
-            version,
-            head_only: false,
-            keep_alive,
-            age,
-            cache_status,
-            via_name: &self.via_name,
-        }
-    }
-
-    /// The proxy's own error answer for a request it read.
-    fn error(
-        &self,
-        request: &ProxyRequest,
-        entry: &mut LogEntry,
-        status: u16,
-        message: &str,
-        cache_status: &CacheStatus,
-    ) -> Vec<u8> {
-        let cache_status = cache_status.to_string();
-        entry.status = status;
-        entry.cache_status = cache_status.clone();
-        entry.note = Some(message.to_string());
-        let delivery = self.delivery(request.version, request.keep_alive, &cache_status, 0);
-        error_response(status, message, delivery)
-    }
-
-    /// A request refused before any origin was looked at.
-    fn refuse(&self, mut entry: LogEntry, refusal: &Refusal, started: Instant) -> Vec<u8> {
-        let mut status = CacheStatus::forwarded(CACHE_NAME, Forward::Bypass, None);
-        status.fwd = None;
-        status.detail = Some("refused".into());
-        entry.outcome = "refused".into();
-        let cache_status = status.to_string();
-        entry.status = refusal.status();
-        entry.cache_status = cache_status.clone();
-        entry.note = Some(refusal.message());
-        entry.total_ms = started.elapsed().as_millis() as u64;
-        let answer = error_response(
-            refusal.status(),
-            &refusal.message(),
-            self.delivery(Version::Http11, false, &cache_status, 0),
-        );
-        self.log.push(entry);
-        answer
-    }
-
-    /// A request for an origin the proxy may not or cannot reach.
-    fn unusable(
-        &self,
-        mut entry: LogEntry,
-        request: &ProxyRequest,
-        unusable: Unusable,
-        started: Instant,
-    ) -> Vec<u8> {
-        let mut status = CacheStatus::forwarded(CACHE_NAME, Forward::Bypass, None);
-        status.fwd = None;
-        status.detail = Some(unusable.detail.into());
-        entry.outcome = "refused".into();
-        let closing = ProxyRequest {
-            keep_alive: false,
-            ..request.clone()
-        };
-        let answer = self.error(
-            &closing,
-            &mut entry,
-            unusable.status,
-            &unusable.message,
-            &status,
-        );
-        entry.total_ms = started.elapsed().as_millis() as u64;
-        self.log.push(entry);
-        answer
-    }
-
-    /// A request that could not even be framed.
-    fn refuse_framing(&self, client: SocketAddr, status: u16, why: &str) -> Vec<u8> {
-        let mut entry = LogEntry::new(client, unix_now());
-        entry.request = "(unreadable request)".into();
-        let mut cache_status = CacheStatus::forwarded(CACHE_NAME, Forward::Bypass, None);
-        cache_status.fwd = None;
-        cache_status.detail = Some("refused".into());
-        let text = cache_status.to_string();
-        entry.outcome = "refused".into();
-        entry.status = status;
-        entry.cache_status = text.clone();
-        entry.note = Some(why.to_string());
-        self.log.push(entry);
-        error_response(status, why, self.delivery(Version::Http11, false, &text, 0))
-    }
 }
 
 /// What the log calls what happened.
@@ -543,61 +379,5 @@ fn outcome(plan: &Plan, settled: &Settled) -> &'static str {
         Plan::Fetch(Forward::Bypass) => "passed",
         _ if settled.status.stored => "miss",
         _ => "miss, not stored",
-    }
-}
-
-/// The start line of a request that could not be read, for the log.
-fn first_line(buf: &[u8]) -> String {
-    let end = buf
-        .iter()
-        .position(|&b| b == b'\n')
-        .unwrap_or(buf.len())
-        .min(200);
-    String::from_utf8_lossy(&buf[..end]).trim_end().to_string()
-}
-
-/// The address of a reference server the URL names: by its address and
-/// port (`localhost` as 127.0.0.1), or by its catalog name as the host.
-fn built_in(catalog: &Catalog, origin: &Origin) -> Option<SocketAddr> {
-    let ip: Option<IpAddr> = match origin.host.as_str() {
-        "localhost" => Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-        host => host.parse().ok(),
-    };
-    catalog
-        .targets()
-        .iter()
-        .filter(|t| t.transport == Transport::Tcp && !catalog.is_named(&t.name))
-        .filter_map(|t| Some((t, target_addr(t)?)))
-        .find(|(t, addr)| match ip {
-            Some(ip) => *addr == SocketAddr::new(ip, origin.port),
-            None => t.name == origin.host && origin.port == 80,
-        })
-        .map(|(_, addr)| addr)
-}
-
-/// What the operator's policy says about an origin that is not one of the
-/// relay's own servers.
-async fn by_policy(
-    policy: &Policy,
-    catalog: &Catalog,
-    origin: &Origin,
-) -> Result<Vec<SocketAddr>, Unusable> {
-    let query = ConnectQuery {
-        host: Some(origin.host.clone()),
-        port: Some(origin.port),
-        transport: Some(Transport::Tcp),
-        ..ConnectQuery::default()
-    };
-    match decide(policy, catalog, &query).await {
-        Ok(allowed) => Ok(allowed.addrs().collect()),
-        Err(refusal) => Err(Unusable {
-            status: 403,
-            message: format!(
-                "This proxy reaches only the origins the relay's policy allows (the lab's own \
-                 servers unless the operator adds rules); {}:{} is not one: {}",
-                origin.host, origin.port, refusal.message
-            ),
-            detail: "policy",
-        }),
     }
 }
