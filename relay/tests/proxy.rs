@@ -497,3 +497,30 @@ async fn a_client_over_the_connection_cap_is_told_so_with_the_proxy_fields() {
     );
     assert!(header(&answer, "Via").is_some() && header(&answer, "Age").is_some());
 }
+
+#[tokio::test]
+async fn misses_reuse_the_origin_connection_and_survive_its_closing() {
+    let lab = lab(|c| c.servers.http.keep_alive_secs = 1).await;
+    let get = |n: u32| {
+        format!(
+            "GET {}/cache/fresh.txt?max-age=60&n={n} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            lab.origin
+        )
+    };
+    for n in 0..2 {
+        let answer = lab.raw(&get(n)).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    // The origin closes the kept connection after a second idle: the next
+    // miss finds it closed and goes over a new one.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let answer = lab.raw(&get(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let reused: Vec<bool> = lab
+        .log()
+        .await
+        .iter()
+        .map(|e| e["upstream"]["reused_connection"].as_bool().unwrap())
+        .collect();
+    assert_eq!(reused, [false, true, false]);
+}

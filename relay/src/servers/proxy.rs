@@ -5,8 +5,8 @@
 //!
 //! Each client connection reads requests with the web server's framer and
 //! bounds (`[servers.http]`), answers from the cache or fetches from the
-//! origin over a fresh connection (held back by `origin_delay_ms`, the
-//! origin "far away"), and logs what it did for `/api/proxy/log`. Origins
+//! origin over a connection kept from an earlier miss or a new one (held
+//! back by `origin_delay_ms`, the origin "far away"), and logs what it did for `/api/proxy/log`. Origins
 //! are what the relay's policy allows (its own reference servers by
 //! default); the relay hands the policy over once it is built, with
 //! [`ProxyHandle::set_origins`]. Where an origin may be is in `origins`,
@@ -59,6 +59,8 @@ pub struct Proxy {
     listen: SocketAddr,
     settings: ProxyServer,
     limits: ServerLimits,
+    /// Origin connections kept open for the next miss.
+    pool: upstream::Pool,
 }
 
 /// A handle on the running proxy.
@@ -124,6 +126,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<P
         listen,
         settings: cfg.clone(),
         limits: ctx.config.servers.http.limits(),
+        pool: upstream::Pool::default(),
     });
     let settings = ctx.tcp_settings("proxy");
     let gate = ConnectionGate::new("proxy", settings.max_connections, Some(busy(&proxy)));
@@ -364,13 +367,14 @@ impl Proxy {
         };
         let fetched = tokio::time::timeout(
             self.settings.origin_timeout(),
-            upstream::exchange(addrs, sent, method, &limits),
+            upstream::exchange(&self.pool, addrs, sent, method, &limits),
         )
         .await
         .unwrap_or(Err(upstream::Failure::TimedOut));
         exchange.ms = started.elapsed().as_millis() as u64;
-        let origin = fetched.map_err(|f| f.unusable(addrs, &self.settings))?;
+        let (origin, reused) = fetched.map_err(|f| f.unusable(addrs, &self.settings))?;
         exchange.status = Some(origin.status);
+        exchange.reused_connection = reused;
         Ok(origin)
     }
 }

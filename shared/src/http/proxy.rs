@@ -253,8 +253,8 @@ const CONDITIONAL: [&str; 5] = [
 
 /// The request to send the origin: origin-form, the client's end-to-end
 /// fields (without its validators when `conditional` replaces them),
-/// `Host`, `Via` with this proxy added, and `Connection: close` (one
-/// origin connection per request).
+/// `Host`, and `Via` with this proxy added. No `Connection: close`: the
+/// caller may keep the origin connection for the next request.
 pub fn upstream_request(
     request: &ProxyRequest,
     conditional: &[(String, String)],
@@ -290,7 +290,7 @@ pub fn upstream_request(
     if !request.body.is_empty() || request.method == "POST" || request.method == "PUT" {
         out.push_str(&format!("Content-Length: {}\r\n", request.body.len()));
     }
-    out.push_str("Connection: close\r\n\r\n");
+    out.push_str("\r\n");
     let mut bytes = out.into_bytes();
     bytes.extend_from_slice(&request.body);
     bytes
@@ -320,6 +320,9 @@ pub struct OriginResponse {
     /// Content-Length stays: a HEAD answer passes it on.
     pub fields: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The origin keeps the connection open after it (HTTP/1.1 without
+    /// `Connection: close`).
+    pub keep_alive: bool,
 }
 
 /// Reads the response framed at the front of `buf` (its body de-chunked).
@@ -342,8 +345,10 @@ pub fn read_response(buf: &[u8], frame: &Frame) -> Option<OriginResponse> {
         .filter(|(name, _)| !hop_by_hop(name, &all))
         .cloned()
         .collect();
+    let http11 = head.version_text(buf) == Some("HTTP/1.1");
     Some(OriginResponse {
         status,
+        keep_alive: http11 && !wants_close(&all),
         reason: text(buf, reason).to_string(),
         fields,
         body: body_bytes(&buf[..frame.len], frame),

@@ -70,6 +70,9 @@ pub struct UpstreamExchange {
     pub conditional: Vec<String>,
     /// The origin's status, if it answered.
     pub status: Option<u16>,
+    /// It went over a connection kept open from an earlier request (a
+    /// persistent connection to the origin), not a new one.
+    pub reused_connection: bool,
     /// From the "far away" delay's start to the whole response.
     pub ms: u64,
 }
@@ -91,6 +94,7 @@ impl UpstreamExchange {
                 .map(|(n, v)| format!("{n}: {v}"))
                 .collect(),
             status: None,
+            reused_connection: false,
             ms: 0,
         }
     }

@@ -84,7 +84,7 @@ fn a_request_is_forwarded_in_origin_form_with_via() {
     assert_eq!(
         plain,
         "GET /fruit/kiwi.gif HTTP/1.1\r\nHost: 127.0.0.1:8081\r\nUser-Agent: curl\r\n\
-         If-None-Match: \"client\"\r\nVia: 1.0 far, 1.1 127.0.0.1:3128 (wirelab)\r\nConnection: close\r\n\r\n"
+         If-None-Match: \"client\"\r\nVia: 1.0 far, 1.1 127.0.0.1:3128 (wirelab)\r\n\r\n"
     );
     // Revalidating: the proxy's validators replace the client's.
     let ours = vec![("If-None-Match".to_string(), "\"v1\"".to_string())];
