@@ -269,6 +269,7 @@ pub struct Servers {
     pub pop3: Pop3Server,
     pub imap: ImapServer,
     pub tracker: TrackerServer,
+    pub proxy: ProxyServer,
     /// The mailboxes the mail servers share.
     pub mail: MailStorage,
 }
@@ -288,6 +289,7 @@ impl Default for Servers {
             pop3: Pop3Server::default(),
             imap: ImapServer::default(),
             tracker: TrackerServer::default(),
+            proxy: ProxyServer::default(),
             mail: MailStorage::default(),
         }
     }
@@ -441,6 +443,64 @@ impl HttpServer {
             if !(value.is_finite() && value > 0.0) {
                 bail!("servers.http.{key} must be a positive number of seconds");
             }
+        }
+        Ok(())
+    }
+}
+
+/// The caching proxy (`proxy`): an HTTP/1.1 forward proxy with a shared
+/// cache, reaching only the origins the relay's policy allows. Requests
+/// from its clients are bounded by `[servers.http]`'s limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxyServer {
+    pub enabled: bool,
+    pub port: u16,
+    /// Bytes the cache may hold in all (bodies, heads and URIs); the least
+    /// recently used entries leave first.
+    pub cache_max_bytes: usize,
+    /// Entries the cache may hold.
+    pub cache_max_entries: usize,
+    /// A larger response is passed on to the client and not stored.
+    pub max_object_bytes: usize,
+    /// A larger response from an origin is not passed on at all: 502.
+    pub max_response_bytes: usize,
+    /// Every request to an origin is held back this long, as if the origin
+    /// were far away, so that a hit is visibly faster than a miss.
+    pub origin_delay_ms: u64,
+    /// An origin that has not answered this long after the request: 504.
+    pub origin_timeout_secs: f64,
+    /// Requests kept in `GET /api/proxy/log` (the oldest leave first).
+    pub log_entries: usize,
+}
+
+impl Default for ProxyServer {
+    fn default() -> Self {
+        ProxyServer {
+            enabled: true,
+            port: 3128,
+            cache_max_bytes: 64 * 1024 * 1024,
+            cache_max_entries: 1024,
+            max_object_bytes: 1024 * 1024,
+            max_response_bytes: 8 * 1024 * 1024,
+            origin_delay_ms: 100,
+            origin_timeout_secs: 10.0,
+            log_entries: 256,
+        }
+    }
+}
+
+impl ProxyServer {
+    pub fn origin_timeout(&self) -> Duration {
+        seconds(self.origin_timeout_secs)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.max_response_bytes == 0 {
+            bail!("servers.proxy.max_response_bytes must be at least 1");
+        }
+        if !(self.origin_timeout_secs.is_finite() && self.origin_timeout_secs > 0.0) {
+            bail!("servers.proxy.origin_timeout_secs must be a positive number of seconds");
         }
         Ok(())
     }
@@ -1101,6 +1161,7 @@ impl Config {
             bail!("classroom.token_ttl_secs must be at least 1");
         }
         self.servers.http.validate()?;
+        self.servers.proxy.validate()?;
         self.servers.smtp.validate()?;
         self.servers.pop3.validate()?;
         self.servers.imap.validate()?;
@@ -1168,6 +1229,8 @@ impl Config {
         config.servers.pop3.port = 0;
         config.servers.imap.port = 0;
         config.servers.tracker.port = 0;
+        config.servers.proxy.port = 0;
+        config.servers.proxy.origin_delay_ms = 0;
         config
     }
 
@@ -1220,6 +1283,11 @@ mod tests {
         assert_eq!(c.servers.pop3.command_timeout_secs, 60.0);
         assert_eq!(c.servers.pop3.max_failed_logins, 3);
         assert_eq!(c.servers.imap.port, 1143);
+        assert_eq!(c.servers.proxy.port, 3128);
+        assert_eq!(c.servers.proxy.cache_max_bytes, 64 * 1024 * 1024);
+        assert_eq!(c.servers.proxy.cache_max_entries, 1024);
+        assert_eq!(c.servers.proxy.max_object_bytes, 1024 * 1024);
+        assert_eq!(c.servers.proxy.origin_delay_ms, 100);
         assert_eq!(c.servers.imap.engine_config().limits.literal, 1024 * 1024);
         let engine = c.servers.smtp.engine_config();
         assert_eq!(

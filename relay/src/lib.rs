@@ -35,6 +35,7 @@ pub mod limits;
 pub mod maildir;
 pub mod metrics;
 pub mod policy;
+pub mod proxy_api;
 pub mod recording;
 #[cfg(target_os = "linux")]
 pub mod rx_stamp;
@@ -79,6 +80,8 @@ pub struct AppState {
     pub data_channels: Arc<data_channels::DataChannels>,
     /// The DNS resolver, when the DNS servers run (`/api/dns/...`).
     pub dns: Option<servers::dns::ResolverHandle>,
+    /// The caching proxy, when it runs (`/api/proxy/...`).
+    pub proxy: Option<servers::proxy::ProxyHandle>,
     pub policy: Arc<Policy>,
     pub access: Arc<Access>,
     pub classroom: Arc<Classroom>,
@@ -141,6 +144,7 @@ impl Relay {
         let tracker = TaskTracker::new();
         let dns_resolver = std::sync::OnceLock::new();
         let ftp_homes = std::sync::OnceLock::new();
+        let proxy = std::sync::OnceLock::new();
         let identities = Identities::new();
         let mail = if config.servers.enabled {
             let root = data_dir.join("mail");
@@ -174,6 +178,7 @@ impl Relay {
             shutdown: shutdown.clone(),
             tracker: &tracker,
             dns_resolver: &dns_resolver,
+            proxy: &proxy,
             identities: identities.clone(),
             mail: mail.clone(),
             ftp_homes: &ftp_homes,
@@ -254,6 +259,7 @@ impl Relay {
             shutdown: shutdown.clone(),
             started: Instant::now(),
             dns: dns_resolver.get().cloned(),
+            proxy: proxy.get().cloned(),
             mail,
             ftp: ftp_homes.get().cloned(),
             exercises: Arc::new(exercises),
@@ -261,6 +267,9 @@ impl Relay {
         };
         if state.classroom.enabled {
             classroom::sweep::start(&state, &tracker);
+        }
+        if let Some(proxy) = &state.proxy {
+            proxy.set_origins(state.policy.clone(), state.catalog.clone());
         }
         let catalog = state.catalog.clone();
         let app = router(state.clone());
@@ -334,6 +343,11 @@ pub fn router(state: AppState) -> Router {
     let guarded = Router::new()
         .route("/api/targets", get(api::targets))
         .route("/api/cdn/route", get(cdn_api::route))
+        .route("/api/proxy/log", get(proxy_api::log))
+        .route(
+            "/api/proxy/cache",
+            get(proxy_api::cache).delete(proxy_api::clear_cache),
+        )
         .route("/api/dns/traces", get(dns_api::traces))
         .route("/api/dns/trace", get(dns_api::trace))
         .route(

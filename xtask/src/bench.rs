@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--page] [smtp | web]`: the relay measured side by side with its
+//! `cargo xtask bench [--quick] [--page] [smtp | web | proxy]`: the relay measured side by side with its
 //! peers, in release mode, from one run. It builds `wirelab` and the native
 //! client `wirelab-bench` in release, starts the client's TCP echo server,
 //! the relay (free ports, its own data directory, no simulated DNS
@@ -13,8 +13,10 @@
 //! machine, keeping the previous run's table. `bench smtp` measures the
 //! SMTP ingest alone, [`ROUNDS`] times on a fresh relay each, and prints
 //! each figure and their median without touching `bench/RESULTS.md`; `bench
-//! web` likewise the reference web server and nginx under wrk. It is
-//! not a test: `cargo xtask test` never runs it.
+//! web` likewise the reference web server and nginx under wrk, and `bench
+//! proxy` the caching proxy's hits and squid's (one worker, the same
+//! object from the same origin: the relay's web server). It is not a
+//! test: `cargo xtask test` never runs it.
 //!
 //! It also builds the page in release (`cargo xtask dist`) and times its
 //! dissection in headless Chromium ([`dissect`]); `--page` does only that
@@ -56,14 +58,19 @@ const SLICE: u32 = 4;
 const QUICK_SLICE: u32 = 2;
 
 /// Each peer: its executable and how to install it.
-const PEERS: [(&str, &str); 6] = [
+const PEERS: [(&str, &str); 7] = [
     ("websocat", "cargo install websocat"),
     ("websockify", "apt-get install websockify"),
     ("nginx", "apt-get install nginx-light"),
     ("unbound", "apt-get install unbound"),
     ("dnsperf", "apt-get install dnsperf"),
     ("wrk", "apt-get install wrk"),
+    ("squid", "apt-get install squid"),
 ];
+
+/// The object both caches serve from the relay's web server: fresh for a
+/// day, so every request after the first is a hit.
+const CACHED_OBJECT: &str = "cache/fresh.txt?max-age=86400";
 
 /// One run's settings and the notes gathered on the way.
 struct Bench {
@@ -80,14 +87,16 @@ struct Bench {
 /// `cargo xtask bench`.
 pub fn bench(args: &[String]) -> Result<()> {
     let (mut quick, mut page_only, mut smtp_alone, mut web_alone) = (false, false, false, false);
+    let mut proxy_alone = false;
     for arg in args {
         match arg.as_str() {
             "--quick" => quick = true,
             "--page" => page_only = true,
             "smtp" => smtp_alone = true,
             "web" => web_alone = true,
+            "proxy" => proxy_alone = true,
             other => bail!(
-                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone) and web (the web server and nginx alone), not {other:?}"
+                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone), web (the web server and nginx alone) and proxy (the caching proxy and squid alone), not {other:?}"
             ),
         }
     }
@@ -127,8 +136,8 @@ pub fn bench(args: &[String]) -> Result<()> {
         let _ = std::fs::remove_dir_all(&dir);
         return done;
     }
-    if web_alone {
-        let done = bench.web_alone(&release.join("wirelab"));
+    if web_alone || proxy_alone {
+        let done = bench.web_alone(&release.join("wirelab"), proxy_alone);
         let _ = std::fs::remove_dir_all(&dir);
         return done;
     }
@@ -218,15 +227,17 @@ impl Bench {
         let unbound = self.peer("unbound", || peers::unbound(&dir));
         let page = super::root().join("shared/assets/http").join(PAGE);
         let nginx = self.peer("nginx", || peers::nginx(&dir, &page, PAGE));
+        let squid = self.peer("squid", || peers::squid(&dir));
 
         let mut rows = self.relay_rows(&bridges, echo_addr);
         rows.extend(self.dns_rows(&banner, unbound.as_ref().map(|u| u.1))?);
         rows.push(self.web_row(&banner, nginx.as_ref().map(|n| n.1))?);
+        rows.push(self.proxy_row(&banner, squid.as_ref().map(|s| s.1))?);
         let websocat_idle = match (&websocat, bridges.iter().find(|b| b.name == "websocat")) {
             (Some((peer, _)), Some(bridge)) => self.idle_memory(bridge, peer.pid()),
             _ => (None, None),
         };
-        drop((websocat, websockify, unbound, nginx));
+        drop((websocat, websockify, unbound, nginx, squid));
         rows.push(self.smtp_row(&banner)?);
         let relay_idle = self.idle_memory(&bridges[0], relay.pid());
         rows.extend(self.idle_rows(relay_idle, websocat_idle));
@@ -270,16 +281,26 @@ impl Bench {
     }
 
     /// `bench web`: the reference web server and nginx taking turns under
-    /// wrk, as in the full run, printed without touching `bench/RESULTS.md`.
-    fn web_alone(&mut self, relay_binary: &Path) -> Result<()> {
+    /// wrk, as in the full run, printed without touching `bench/RESULTS.md`;
+    /// with `proxy`, the caching proxy and squid instead.
+    fn web_alone(&mut self, relay_binary: &Path, proxy: bool) -> Result<()> {
         // Nothing is bridged: the policy rule names the discard port.
         let echo_addr = SocketAddr::from(([127, 0, 0, 1], 9));
         let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
         let dir = self.dir.clone();
-        let page = super::root().join("shared/assets/http").join(PAGE);
-        let nginx = self.peer("nginx", || peers::nginx(&dir, &page, PAGE));
-        let row = self.web_row(&banner, nginx.as_ref().map(|n| n.1))?;
-        drop((nginx, relay));
+        let row = if proxy {
+            let squid = self.peer("squid", || peers::squid(&dir));
+            let row = self.proxy_row(&banner, squid.as_ref().map(|s| s.1));
+            drop(squid);
+            row?
+        } else {
+            let page = super::root().join("shared/assets/http").join(PAGE);
+            let nginx = self.peer("nginx", || peers::nginx(&dir, &page, PAGE));
+            let row = self.web_row(&banner, nginx.as_ref().map(|n| n.1));
+            drop(nginx);
+            row?
+        };
+        drop(relay);
         let mut out = std::io::stdout().lock();
         writeln!(out)?;
         write!(out, "{}", report::table(&[row]))?;
@@ -593,13 +614,48 @@ impl Bench {
         .target(Target::RatioAtLeast(0.9)))
     }
 
+    /// Hits through the relay's caching proxy and through squid, taking
+    /// turns, both fetching the same object from the relay's web server.
+    fn proxy_row(&mut self, banner: &Banner, squid: Option<SocketAddr>) -> Result<Row> {
+        let (proxy, origin) = (banner.target("proxy")?, banner.target("http")?);
+        // wrk sends its path as it is: a full URL makes it absolute-form.
+        let script = self.dir.join("absolute-form.lua");
+        std::fs::write(
+            &script,
+            format!("wrk.path = \"http://{origin}/{CACHED_OBJECT}\"\n"),
+        )?;
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for round in 1..=ROUNDS {
+            let what = format!("the relay's caching proxy, round {round}");
+            ours.extend(self.wrk_with(&what, proxy, Some(&script)));
+            if let Some(squid) = squid {
+                let what = format!("squid, round {round}");
+                theirs.extend(self.wrk_with(&what, squid, Some(&script)));
+            }
+        }
+        Ok(Row::new(
+            format!("caching proxy, hits on /{CACHED_OBJECT}, wrk -t1 -c32"),
+            "req/s",
+            median(ours),
+        )
+        .peer("squid, 1 worker", median(theirs))
+        .target(Target::RatioAtLeast(0.8)))
+    }
+
     fn wrk(&mut self, what: &str, server: SocketAddr) -> Option<f64> {
+        self.wrk_with(what, server, None)
+    }
+
+    /// wrk for one slice against `server`, with a Lua `script` if given.
+    fn wrk_with(&mut self, what: &str, server: SocketAddr, script: Option<&Path>) -> Option<f64> {
         tools::installed("wrk")?;
         self.progress(&format!("wrk against {what} ({server})"));
-        let output = Command::new("wrk")
-            .args(["-t1", "-c32", &format!("-d{}s", self.slice)])
-            .arg(format!("http://{server}/{PAGE}"))
-            .output();
+        let mut wrk = Command::new("wrk");
+        wrk.args(["-t1", "-c32", &format!("-d{}s", self.slice)]);
+        if let Some(script) = script {
+            wrk.arg("-s").arg(script);
+        }
+        let output = wrk.arg(format!("http://{server}/{PAGE}")).output();
         let result = output
             .context("starting wrk")
             .and_then(|o| tools::wrk(&String::from_utf8_lossy(&o.stdout)));
@@ -904,7 +960,8 @@ fn relay_config(dir: &Path, echo_port: u16) -> String {
          [servers.smtp]\nport = 0\n\n\
          [servers.pop3]\nport = 0\n\n\
          [servers.imap]\nport = 0\n\n\
-         [servers.tracker]\nport = 0\n",
+         [servers.tracker]\nport = 0\n\n\
+         [servers.proxy]\nport = 0\n",
         data = dir.join("data"),
         dist = dir.join("no-dist"),
         big = 1u64 << 50,

@@ -12,6 +12,7 @@ pub mod http;
 pub mod imap;
 pub mod pop3;
 pub mod ports;
+pub mod proxy;
 pub mod smtp;
 pub mod tracker;
 pub mod upper;
@@ -37,6 +38,9 @@ pub struct ServerContext<'a> {
     pub tracker: &'a TaskTracker,
     /// Where the DNS servers leave the resolver's handle, for `/api/dns`.
     pub dns_resolver: &'a std::sync::OnceLock<dns::ResolverHandle>,
+    /// Where the caching proxy leaves its handle, for `/api/proxy` and
+    /// to be given the relay's policy once it is built.
+    pub proxy: &'a std::sync::OnceLock<proxy::ProxyHandle>,
     /// Which classroom student a connection from the relay belongs to
     /// (`identities.student_at(transport, peer.remote)`): servers keep
     /// per-student data under `data_dir.join(identity.data_subdir())`.
@@ -87,6 +91,11 @@ pub async fn start_all(ctx: &ServerContext<'_>) -> Result<Vec<TargetInfo>> {
     }
     if let Some(handle) = resolver {
         let _ = ctx.dns_resolver.set(handle);
+    }
+    let (proxy_targets, proxy) = proxy::start(ctx).await?;
+    targets.extend(proxy_targets);
+    if let Some(handle) = proxy {
+        let _ = ctx.proxy.set(handle);
     }
     if let Some(homes) = &ctx.mail {
         targets.extend(smtp::start(ctx, homes.clone()).await?);

@@ -138,7 +138,8 @@ fn config_text(dir: &Path, students: usize) -> String {
          [servers.smtp]\nport = 0\n\n\
          [servers.pop3]\nport = 0\n\n\
          [servers.imap]\nport = 0\n\n\
-         [servers.tracker]\nport = 0\n",
+         [servers.tracker]\nport = 0\n\n\
+         [servers.proxy]\nport = 0\n",
         data = dir.join("data"),
         dist = dir.join("no-dist"),
         // Every student shares the one address's budget.

@@ -117,6 +117,7 @@ pub fn config(dir: &Path, extra: &[(&str, &str)]) -> PathBuf {
         ("servers.pop3", "port = 0"),
         ("servers.imap", "port = 0"),
         ("servers.tracker", "port = 0"),
+        ("servers.proxy", "port = 0"),
         ("servers.ftp", "port = 0\npassive_port_first = 0"),
         ("servers.dns", "port = 0"),
         ("servers.cdn", "port = 0"),

@@ -20,6 +20,7 @@ mod bittorrent;
 mod dns;
 mod ftp;
 mod http;
+mod http_cache;
 mod imap;
 mod line;
 mod mime;
@@ -55,6 +56,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "http_server",
         body: http::http_server,
+    },
+    Target {
+        name: "http_cache",
+        body: http_cache::http_cache,
     },
     Target {
         name: "smtp",

@@ -183,6 +183,32 @@ fn http(seeds: &mut Seeds) {
     // The CDN's base page, whose images /api/cdn/route reads.
     let (_, page) = &crate::http::cdn::origin_files(8082)[0];
     seeds.add(&["http"], "cdn-base-page", page.body.to_vec());
+    http_cache(seeds);
+}
+
+/// A proxy request, then the head of the origin's answer.
+fn http_cache(seeds: &mut Seeds) {
+    let pairs = [
+        (
+            "max-age",
+            "GET http://127.0.0.1:8081/cache/fresh.txt?max-age=6 HTTP/1.1\r\nHost: a\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nCache-Control: max-age=6, s-maxage=3\r\nETag: \"v1\"\r\nContent-Length: 3\r\n\r\n",
+        ),
+        (
+            "vary-expires",
+            "GET http://[::1]:80/a HTTP/1.1\r\nAccept-Language: fr, en\r\nVia: 1.0 far\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nExpires: 0\r\nVary: Accept-Language, *\r\nLast-Modified: Mon, 22 Jun 1998 09:23:24 GMT\r\n\r\n",
+        ),
+        (
+            "no-store-auth",
+            "GET http://a/ HTTP/1.0\r\nAuthorization: Basic eA==\r\nCache-Control: no-cache, max-age=0\r\n\r\n",
+            "HTTP/1.1 304 Not Modified\r\nCache-Control: private, no-store, no-cache=\"Set-Cookie, X\"\r\nAge: 99999999999999999999\r\n\r\n",
+        ),
+        ("connect", "CONNECT a:443 HTTP/1.1\r\n\r\n", ""),
+    ];
+    for (name, request, response) in pairs {
+        seeds.add(&["http_cache"], name, format!("{request}{response}"));
+    }
 }
 
 fn mail(seeds: &mut Seeds) {

@@ -134,6 +134,24 @@ pub enum FrameError {
     BadChunk(&'static str),
 }
 
+impl FrameError {
+    /// The status a server answers with: 431 for a head (or trailers) too
+    /// large, 414 for a request line, 413 for a body, else 400.
+    pub fn status(&self) -> u16 {
+        match self {
+            FrameError::LineTooLong { .. }
+            | FrameError::TooManyHeaders { .. }
+            | FrameError::HeadTooLarge { .. }
+            | FrameError::TrailerLineTooLong { .. }
+            | FrameError::TooManyTrailers { .. }
+            | FrameError::TrailersTooLarge { .. } => 431,
+            FrameError::StartLineTooLong { .. } => 414,
+            FrameError::BodyTooLarge { .. } => 413,
+            _ => 400,
+        }
+    }
+}
+
 /// The next line of `buf` from `start`: its content (without CR LF) and
 /// the index just past its LF. `searched` is how far earlier calls looked
 /// without finding an LF, so bytes that arrive a few at a time are each

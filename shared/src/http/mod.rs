@@ -8,6 +8,9 @@
 //! served which object.
 
 pub mod book_server;
+pub mod cache;
+pub mod cache_demo;
+pub mod cache_store;
 pub mod cdn;
 pub mod cdn_route;
 pub mod cgi;
@@ -20,6 +23,7 @@ pub mod frame;
 pub mod headers;
 pub mod message;
 pub mod page_load;
+pub mod proxy;
 pub mod response;
 pub mod response_time;
 pub mod server;

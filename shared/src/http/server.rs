@@ -415,7 +415,7 @@ impl HttpServerConnection {
     fn reject_framing(&mut self, error: &FrameError, now: Millis) {
         let method = leading_method(&self.buffer);
         self.buffer = Vec::new();
-        self.reject(method, frame_error_status(error), &error.to_string(), now);
+        self.reject(method, error.status(), &error.to_string(), now);
     }
 
     /// Answers a bad request with `status` and closes: after a framing or
@@ -524,20 +524,6 @@ fn leading_method(buffer: &[u8]) -> String {
         String::from_utf8_lossy(method).into_owned()
     } else {
         String::new()
-    }
-}
-
-fn frame_error_status(e: &FrameError) -> u16 {
-    match e {
-        FrameError::LineTooLong { .. }
-        | FrameError::TooManyHeaders { .. }
-        | FrameError::HeadTooLarge { .. }
-        | FrameError::TrailerLineTooLong { .. }
-        | FrameError::TooManyTrailers { .. }
-        | FrameError::TrailersTooLarge { .. } => 431,
-        FrameError::StartLineTooLong { .. } => 414,
-        FrameError::BodyTooLarge { .. } => 413,
-        _ => 400,
     }
 }
 

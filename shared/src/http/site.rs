@@ -321,6 +321,9 @@ impl WebSite {
         if path == "/chunked" {
             return only_get_head(req).unwrap_or_else(|| chunked_page().into());
         }
+        if let Some(name) = path.strip_prefix("/cache/") {
+            return super::cache_demo::respond(req, name, &query, ctx.now_unix);
+        }
         if let Some(ms) = path.strip_prefix("/delay/") {
             return self.delay(req, ms);
         }
@@ -707,7 +710,7 @@ impl WebSite {
 
 /// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since, and both
 /// apply to GET and HEAD only.
-fn not_modified(req: &Request, etag: &str, last_modified: i64) -> bool {
+pub(crate) fn not_modified(req: &Request, etag: &str, last_modified: i64) -> bool {
     if req.method != "GET" && req.method != "HEAD" {
         return false;
     }
@@ -723,7 +726,7 @@ fn not_modified(req: &Request, etag: &str, last_modified: i64) -> bool {
     false
 }
 
-fn only_get_head(req: &Request) -> Option<Reply> {
+pub(crate) fn only_get_head(req: &Request) -> Option<Reply> {
     match req.method.as_str() {
         "GET" | "HEAD" => None,
         "OPTIONS" => Some(

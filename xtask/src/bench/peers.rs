@@ -2,7 +2,8 @@
 //! port with a configuration of its own in the run's folder: websocat and
 //! websockify bridging to the echo server, unbound answering the one record
 //! as local-data with one thread, nginx serving the course's page with one
-//! worker. Each lives as long as its [`Running`].
+//! worker, squid caching in memory with one worker. Each lives as long as
+//! its [`Running`].
 
 use super::tools::{self, Running};
 use anyhow::{Context, Result};
@@ -89,4 +90,24 @@ pub fn nginx(dir: &Path, page: &Path, path: &str) -> Result<(Running, SocketAddr
     let mut cmd = Command::new("nginx");
     cmd.arg("-c").arg(&config).arg("-p").arg(dir);
     start("nginx", &mut cmd, port)
+}
+
+/// squid as a forward proxy on loopback: one worker, the cache in memory
+/// only, no logs, in the foreground, stopping at once when asked (it
+/// waits 30 s for its clients by default). Started as root it runs as its
+/// own user, so nothing it writes goes to the run's folder.
+pub fn squid(dir: &Path) -> Result<(Running, SocketAddr)> {
+    let port = tools::free_port()?;
+    let config = dir.join("squid.conf");
+    let text = format!(
+        "http_port 127.0.0.1:{port}\nworkers 1\nicp_port 0\nhtcp_port 0\n\
+         cache_mem 64 MB\nmaximum_object_size_in_memory 1 MB\n\
+         access_log none\ncache_log /dev/null\ncache_store_log none\npid_filename none\n\
+         coredump_dir none\nvisible_hostname wirelab-bench\nshutdown_lifetime 0 seconds\n\
+         acl lab src 127.0.0.0/8\nhttp_access allow lab\nhttp_access deny all\n"
+    );
+    std::fs::write(&config, text)?;
+    let mut cmd = Command::new("squid");
+    cmd.arg("-N").arg("-f").arg(&config);
+    start("squid", &mut cmd, port)
 }
