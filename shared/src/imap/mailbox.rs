@@ -1,7 +1,7 @@
 //! The server engine's commands that use the mail store (RFC 9051 §6.2.3,
-//! §6.3, §6.4): LOGIN, SELECT and EXAMINE, LIST and LSUB, STATUS, FETCH,
-//! STORE, SEARCH, EXPUNGE, CLOSE and UNSELECT. The store has one mailbox
-//! per user, which IMAP calls INBOX; there are no other folders yet.
+//! §6.3, §6.4): LOGIN, SELECT and EXAMINE, FETCH,
+//! STORE, SEARCH, EXPUNGE, CLOSE and UNSELECT, on INBOX or any other
+//! folder (the folder commands are in [`super::folders`]).
 
 use crate::imap::command::{Command, ImapState};
 use crate::imap::fetch::{self, FetchItem};
@@ -14,44 +14,51 @@ use crate::mail::store::StoreError;
 /// The mailbox a session has selected, as the session last saw it: the
 /// message sequence numbers are indices into `messages` plus one.
 pub(super) struct Selected {
+    /// INBOX or another folder's name.
+    pub folder: String,
     pub read_only: bool,
     pub uid_validity: u32,
     pub uid_next: u32,
     pub messages: Vec<ImapMessage>,
 }
 
-/// Whether a mailbox name is INBOX (any case, RFC 9051 §5.1).
-fn is_inbox(v: Option<&Value>) -> bool {
-    v.and_then(Value::string_bytes)
-        .is_some_and(|b| b.eq_ignore_ascii_case(b"INBOX"))
-}
-
 /// The response code and text a store error is answered with.
-fn store_refusal(e: &StoreError) -> (&'static str, String) {
+pub(super) fn store_refusal(e: &StoreError) -> (&'static str, String) {
     match e {
         StoreError::NoSuchMessage(_) => {
             ("EXPUNGEISSUED", format!("{e}: another session removed it"))
         }
         StoreError::Locked => ("INUSE", format!("{e}: try again after it logs out")),
+        StoreError::NoSuchFolder(_) => ("NONEXISTENT", e.to_string()),
+        StoreError::FolderExists(_) => ("ALREADYEXISTS", e.to_string()),
+        StoreError::MailboxFull { .. } => ("OVERQUOTA", e.to_string()),
         _ => ("SERVERBUG", e.to_string()),
     }
 }
 
 impl<S: ImapStore> ImapServer<S> {
-    fn mailbox(&self) -> &str {
+    pub(super) fn mailbox(&self) -> &str {
         self.user.as_deref().unwrap_or_default()
     }
 
-    fn no(&mut self, c: &Command, code: Option<&str>, text: &str) {
+    /// The selected folder's name (empty when none is).
+    fn folder(&self) -> String {
+        self.selected
+            .as_ref()
+            .map(|s| s.folder.clone())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn no(&mut self, c: &Command, code: Option<&str>, text: &str) {
         self.complete(&c.tag, c.verb.name(), Status::No, code, text);
     }
 
-    fn refuse_store(&mut self, c: &Command, e: &StoreError) {
+    pub(super) fn refuse_store(&mut self, c: &Command, e: &StoreError) {
         let (code, text) = store_refusal(e);
         self.no(c, Some(code), &text);
     }
 
-    fn ok(&mut self, c: &Command, code: Option<&str>) {
+    pub(super) fn ok(&mut self, c: &Command, code: Option<&str>) {
         let name = c.verb.name();
         let text = format!("{}{name} completed", if c.uid { "UID " } else { "" });
         self.complete(&c.tag, name, Status::Ok, code, &text);
@@ -81,10 +88,10 @@ impl<S: ImapStore> ImapServer<S> {
         // A failed SELECT leaves no mailbox selected (RFC 9051 §6.3.2).
         self.selected = None;
         self.set_state(ImapState::Authenticated);
-        if !is_inbox(c.arguments.first()) {
-            return self.no(c, Some("NONEXISTENT"), "this server has INBOX only");
-        }
-        let snapshot = match self.store.snapshot(self.mailbox()) {
+        let Some(folder) = self.folder_arg(c, 0) else {
+            return;
+        };
+        let snapshot = match self.store.snapshot(self.mailbox(), &folder) {
             Ok(s) => s,
             Err(e) => return self.refuse_store(c, &e),
         };
@@ -108,6 +115,7 @@ impl<S: ImapStore> ImapServer<S> {
             self.send(&untagged(Status::Ok, Some((code, Some(text))), ""));
         }
         self.selected = Some(Selected {
+            folder,
             read_only,
             uid_validity: snapshot.uid_validity,
             uid_next: snapshot.uid_next,
@@ -115,70 +123,6 @@ impl<S: ImapStore> ImapServer<S> {
         });
         self.set_state(ImapState::Selected);
         self.ok(c, Some(if read_only { "READ-ONLY" } else { "READ-WRITE" }));
-    }
-
-    /// LIST and LSUB: INBOX if the pattern matches it; an empty pattern
-    /// asks for the hierarchy delimiter (RFC 9051 §6.3.9).
-    pub(super) fn list(&mut self, c: &Command) {
-        let text = |i: usize| {
-            let bytes = c.arguments.get(i).and_then(Value::string_bytes);
-            String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
-        };
-        let (reference, pattern) = (text(0), text(1));
-        let name = c.verb.name();
-        let delimiter = Value::Quoted(b"/".to_vec());
-        if pattern.is_empty() {
-            let noselect = atom_list(vec!["\\Noselect"]);
-            let root = Value::Quoted(Vec::new());
-            self.send(&data(name, vec![noselect, delimiter, root]));
-        } else if wildcard_match(&format!("{reference}{pattern}"), "INBOX") {
-            let attributes = atom_list(vec!["\\HasNoChildren"]);
-            self.send(&data(
-                name,
-                vec![attributes, delimiter, Value::Atom("INBOX".into())],
-            ));
-        }
-        self.ok(c, None);
-    }
-
-    pub(super) fn status(&mut self, c: &Command) {
-        if !is_inbox(c.arguments.first()) {
-            return self.no(c, Some("NONEXISTENT"), "this server has INBOX only");
-        }
-        let snapshot = match self.store.snapshot(self.mailbox()) {
-            Ok(s) => s,
-            Err(e) => return self.refuse_store(c, &e),
-        };
-        let m = &snapshot.messages;
-        let count = |f: fn(&ImapMessage) -> bool| m.iter().filter(|x| f(x)).count() as u64;
-        let mut answer = Vec::new();
-        let asked = match c.arguments.get(1) {
-            Some(Value::List(items)) => items.as_slice(),
-            _ => &[],
-        };
-        for item in asked.iter().filter_map(Value::as_atom) {
-            let value = match item.to_ascii_uppercase().as_str() {
-                "MESSAGES" => m.len() as u64,
-                "RECENT" => 0,
-                "UIDNEXT" => u64::from(snapshot.uid_next),
-                "UIDVALIDITY" => u64::from(snapshot.uid_validity),
-                "UNSEEN" => count(|x| !x.flags.contains(Flags::SEEN)),
-                "DELETED" => count(|x| x.flags.contains(Flags::DELETED)),
-                "SIZE" => m.iter().map(|x| x.size).sum(),
-                other => {
-                    return self.no(
-                        c,
-                        None,
-                        &format!("STATUS {other} is not served by this server"),
-                    );
-                }
-            };
-            answer.push(Value::Atom(item.to_ascii_uppercase()));
-            answer.push(Value::Atom(value.to_string()));
-        }
-        let inbox = Value::Atom("INBOX".into());
-        self.send(&data("STATUS", vec![inbox, Value::List(answer)]));
-        self.ok(c, None);
     }
 
     /// The messages a command's sequence set names, or the BAD it gets.
@@ -220,7 +164,7 @@ impl<S: ImapStore> ImapServer<S> {
     /// `* n FETCH (...)` for the message at `index`, setting `\Seen` first
     /// when a body item asks for it.
     fn fetch_one(&mut self, index: usize, items: &[FetchItem]) -> Result<(), StoreError> {
-        let mailbox = self.mailbox().to_string();
+        let (mailbox, folder) = (self.mailbox().to_string(), self.folder());
         let Some(selected) = self.selected.as_mut() else {
             return Ok(());
         };
@@ -231,7 +175,8 @@ impl<S: ImapStore> ImapServer<S> {
             && !message.flags.contains(Flags::SEEN)
         {
             let flags = message.flags.with(Flags::SEEN);
-            self.store.set_flags(&mailbox, &message.key, flags)?;
+            self.store
+                .set_flags(&mailbox, &folder, &message.key, flags)?;
             message.flags = flags;
             // A flag that changed is reported even if not asked for.
             flags_unasked = !items.contains(&FetchItem::Flags);
@@ -241,7 +186,7 @@ impl<S: ImapStore> ImapServer<S> {
             .iter()
             .any(|i| matches!(i, FetchItem::Body { .. } | FetchItem::Envelope));
         let body = if needs_body {
-            self.store.read_message(&mailbox, &message.key)?
+            self.store.read_message(&mailbox, &folder, &message.key)?
         } else {
             Vec::new()
         };
@@ -300,7 +245,7 @@ impl<S: ImapStore> ImapServer<S> {
         silent: bool,
         uid: bool,
     ) -> Result<(), StoreError> {
-        let mailbox = self.mailbox().to_string();
+        let (mailbox, folder) = (self.mailbox().to_string(), self.folder());
         let Some(selected) = self.selected.as_mut() else {
             return Ok(());
         };
@@ -310,7 +255,7 @@ impl<S: ImapStore> ImapServer<S> {
             Some(b'-') => message.flags.without(flags),
             _ => flags,
         };
-        self.store.set_flags(&mailbox, &message.key, new)?;
+        self.store.set_flags(&mailbox, &folder, &message.key, new)?;
         message.flags = new;
         let message = message.clone();
         if !silent {
@@ -364,7 +309,7 @@ impl<S: ImapStore> ImapServer<S> {
     /// Removes the messages marked `\Deleted` (among `only`, if given),
     /// telling the client each one's sequence number when `announce`.
     fn remove_deleted(&mut self, only: Option<&[usize]>, announce: bool) -> Result<(), StoreError> {
-        let mailbox = self.mailbox().to_string();
+        let (mailbox, folder) = (self.mailbox().to_string(), self.folder());
         let Some(selected) = self.selected.as_mut() else {
             return Ok(());
         };
@@ -379,7 +324,7 @@ impl<S: ImapStore> ImapServer<S> {
             .iter()
             .map(|&i| selected.messages[i].key.clone())
             .collect();
-        self.store.expunge(&mailbox, &keys)?;
+        self.store.expunge(&mailbox, &folder, &keys)?;
         // Each EXPUNGE renumbers the messages after it (RFC 9051 §7.5.1).
         for (removed, &i) in doomed.iter().enumerate() {
             selected.messages.remove(i - removed);
@@ -406,11 +351,11 @@ impl<S: ImapStore> ImapServer<S> {
     /// Tells a session with a mailbox selected of mail that arrived since
     /// (RFC 9051 §7.4.1, EXISTS); flags changed elsewhere are not told.
     pub(super) fn refresh(&mut self) {
-        let mailbox = self.mailbox().to_string();
+        let (mailbox, folder) = (self.mailbox().to_string(), self.folder());
         let Some(selected) = self.selected.as_mut() else {
             return;
         };
-        let Ok(snapshot) = self.store.snapshot(&mailbox) else {
+        let Ok(snapshot) = self.store.snapshot(&mailbox, &folder) else {
             return;
         };
         if snapshot.uid_validity != selected.uid_validity {
@@ -476,39 +421,6 @@ fn number_data(n: u32, name: &str) -> Response {
 
 fn atom_list(names: Vec<&str>) -> Value {
     Value::List(names.into_iter().map(|n| Value::Atom(n.into())).collect())
-}
-
-/// Whether `name` matches a LIST pattern: `*` matches anything, `%`
-/// anything but the delimiter `/` (RFC 9051 §6.3.9). INBOX is matched in
-/// any case.
-fn wildcard_match(pattern: &str, name: &str) -> bool {
-    fn go(p: &[u8], n: &[u8]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some((b'*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
-            Some((b'%', rest)) => (0..=n.len())
-                .take_while(|&i| i == 0 || n[i - 1] != b'/')
-                .any(|i| go(rest, &n[i..])),
-            Some((c, rest)) => n
-                .split_first()
-                .is_some_and(|(d, nr)| c.eq_ignore_ascii_case(d) && go(rest, nr)),
-        }
-    }
-    // A run of wildcards matches what its widest member matches; with runs
-    // collapsed, each level of recursion must consume one literal byte of
-    // the name, so the work stays small for any pattern a line can hold.
-    let mut collapsed: Vec<u8> = Vec::new();
-    for b in pattern.bytes() {
-        match (collapsed.last_mut(), b) {
-            (Some(last @ (b'*' | b'%')), b'*' | b'%') => {
-                if b == b'*' {
-                    *last = b'*';
-                }
-            }
-            _ => collapsed.push(b),
-        }
-    }
-    go(&collapsed, name.as_bytes())
 }
 
 #[cfg(test)]
@@ -664,10 +576,5 @@ mod tests {
             text.starts_with("a8 NO [CANNOT] $Junk cannot be kept"),
             "{text}"
         );
-        assert!(wildcard_match("%*%I%N*B*O*X%", "INBOX"));
-        assert!(!wildcard_match(
-            &format!("{}Q", "*%I".repeat(500)),
-            "INBOXES/x/"
-        ));
     }
 }

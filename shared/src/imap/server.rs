@@ -1,10 +1,12 @@
 //! The IMAP server engine (RFC 9051 §6): the greeting, CAPABILITY, NOOP,
 //! LOGOUT, ID and ENABLE; STARTTLS refused with the reason (the lab has no
-//! TLS); LOGIN with the POP3 users; INBOX, the whole mailbox, with SELECT,
-//! EXAMINE, LIST, LSUB, STATUS, FETCH, STORE, SEARCH, EXPUNGE, CLOSE and
-//! UNSELECT (and their UID forms) over an [`ImapStore`]; BAD for what does
-//! not parse, NO for a command in the wrong state and for what this server
-//! does not do yet (folders, APPEND, COPY, IDLE, BODYSTRUCTURE, ...).
+//! TLS); LOGIN with the POP3 users; INBOX, the whole mailbox, and folders
+//! beside it, with SELECT, EXAMINE, FETCH, STORE, SEARCH, EXPUNGE, CLOSE and
+//! UNSELECT (and their UID forms) in [`super::mailbox`], and CREATE, DELETE,
+//! RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB and STATUS in
+//! [`super::folders`], over an [`ImapStore`]; BAD for what does not parse,
+//! NO for a command in the wrong state and for what this server does not
+//! do.
 //!
 //! Input is framed with [`super::frame`]: a synchronising literal gets one
 //! `+` continuation, a literal over the limit is refused before any of its
@@ -35,6 +37,10 @@ pub struct ImapServerConfig {
     pub limits: Limits,
     /// Commands answered BAD before the server says BYE and closes.
     pub max_errors: usize,
+    /// Folders besides INBOX a mailbox may have, and subscriptions.
+    pub max_folders: usize,
+    /// The longest folder name, in bytes.
+    pub max_folder_name_bytes: usize,
 }
 
 impl Default for ImapServerConfig {
@@ -42,6 +48,8 @@ impl Default for ImapServerConfig {
         ImapServerConfig {
             limits: Limits::default(),
             max_errors: 20,
+            max_folders: 100,
+            max_folder_name_bytes: 200,
         }
     }
 }
@@ -59,7 +67,7 @@ pub enum ImapServerEvent {
 
 /// One IMAP server connection over the store `S`.
 pub struct ImapServer<S> {
-    config: ImapServerConfig,
+    pub(super) config: ImapServerConfig,
     pub(super) store: S,
     /// The mailbox LOGIN opened.
     pub(super) user: Option<String>,
@@ -285,6 +293,11 @@ impl<S: ImapStore> ImapServer<S> {
             Verb::Login => self.login(c),
             Verb::Select | Verb::Examine => self.select(c),
             Verb::List | Verb::Lsub => self.list(c),
+            Verb::Create => self.create(c),
+            Verb::Delete => self.delete(c),
+            Verb::Rename => self.rename(c),
+            Verb::Subscribe => self.subscribe(c, true),
+            Verb::Unsubscribe => self.subscribe(c, false),
             Verb::Status => self.status(c),
             Verb::Fetch => self.fetch(c),
             Verb::Store => self.store_flags(c),
@@ -326,7 +339,7 @@ impl<S: ImapStore> ImapServer<S> {
                 name,
                 Status::No,
                 Some("CANNOT"),
-                &format!("{name} is not served by this server yet (it has INBOX only)"),
+                &format!("{name} is not served by this server yet"),
             ),
         }
     }
@@ -483,6 +496,7 @@ mod tests {
                 message: 1000,
             },
             max_errors: 5,
+            ..Default::default()
         };
         let mut server = ImapServer::new(config.clone(), MemoryStore::course());
         drain(&mut server);
