@@ -233,14 +233,16 @@ impl MaildirStore {
         fs::rename(&tmp, target)
     }
 
-    /// The UIDs of `keys` in the folder `dir`, given now if new.
-    fn uids_of(&self, dir: &Path, keys: &[String]) -> Result<Vec<u32>, StoreError> {
+    /// The UIDVALIDITY of the folder `dir` and the UIDs of `keys` in it,
+    /// given now if new.
+    fn uids_of(&self, dir: &Path, keys: &[String]) -> Result<(u32, Vec<u32>), StoreError> {
         let _guard = self.imap_guard();
         let (map, _) = self.synced_uids(dir)?;
-        Ok(keys
+        let uids = keys
             .iter()
             .map(|k| map.uids.get(k).copied().unwrap_or_default())
-            .collect())
+            .collect();
+        Ok((map.uid_validity, uids))
     }
 
     fn read_subscriptions(&self, mailbox: &str) -> std::io::Result<Vec<String>> {
@@ -412,7 +414,7 @@ impl ImapStore for MaildirStore {
         message: &[u8],
         flags: Flags,
         date: Option<i64>,
-    ) -> Result<u32, StoreError> {
+    ) -> Result<(u32, u32), StoreError> {
         let dir = self.folder_dir(mailbox, folder)?;
         self.check_room(mailbox, message.len() as u64)?;
         let secs = date.map(|d| d.max(0) as u64);
@@ -422,7 +424,8 @@ impl ImapStore for MaildirStore {
             .map_err(io)?;
         self.add_usage(&[mailbox.to_string()], message.len() as u64);
         let key = name.split(",S=").next().unwrap_or(&name).to_string();
-        Ok(self.uids_of(&dir, &[key])?[0])
+        let (validity, uids) = self.uids_of(&dir, &[key])?;
+        Ok((validity, uids[0]))
     }
 
     fn copy(
@@ -432,7 +435,7 @@ impl ImapStore for MaildirStore {
         keys: &[String],
         to: &str,
         remove: bool,
-    ) -> Result<Vec<u32>, StoreError> {
+    ) -> Result<(u32, Vec<u32>), StoreError> {
         let source = self.folder_dir(mailbox, from)?;
         let target = self.folder_dir(mailbox, to)?;
         if remove && from == INBOX && self.locks().contains_key(mailbox) {
@@ -582,7 +585,7 @@ mod folder_tests {
                 Some(1_000_000),
             )
             .unwrap();
-        assert_eq!(uid, 1);
+        assert_eq!(uid.1, 1);
         let inbox: Vec<String> = s
             .snapshot(BOB, INBOX)
             .unwrap()
@@ -592,12 +595,13 @@ mod folder_tests {
             .collect();
         s.set_flags(BOB, INBOX, &inbox[0], Flags::FLAGGED).unwrap();
         assert_eq!(
-            s.copy(BOB, INBOX, &inbox[..1], "Archive", false).unwrap(),
+            s.copy(BOB, INBOX, &inbox[..1], "Archive", false).unwrap().1,
             [2]
         );
         assert_eq!(
             s.copy(BOB, INBOX, &inbox[1..], "Archive/2024", true)
-                .unwrap(),
+                .unwrap()
+                .1,
             [1]
         );
         assert_eq!(

@@ -225,6 +225,32 @@ pub fn internal_date(unix: i64) -> Value {
     Value::Quoted(text.into_bytes())
 }
 
+/// Reads INTERNALDATE's form (APPEND's date-time, RFC 9051 §9): seconds
+/// since 1970, or `None` if it is not one.
+pub fn parse_internal_date(text: &str) -> Option<i64> {
+    let (date, rest) = text.trim_start().split_once(' ')?;
+    let (time, zone) = rest.split_once(' ')?;
+    let mut d = date.splitn(3, '-');
+    let day: u8 = d.next()?.parse().ok()?;
+    let month = d.next()?;
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as u8 + 1;
+    let year: i64 = d.next().filter(|y| y.len() == 4)?.parse().ok()?;
+    let mut t = time.splitn(3, ':').map(|x| x.parse::<i64>().ok());
+    let (h, m, sec) = (t.next()??, t.next()??, t.next()??);
+    let sign = match zone.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let zone: i64 = zone.get(1..).filter(|z| z.len() == 4)?.parse().ok()?;
+    let valid = (1..=31).contains(&day) && h < 24 && m < 60 && sec < 61;
+    let offset = sign * (zone / 100 * 3600 + zone % 100 * 60);
+    valid.then(|| {
+        crate::mail::date::days_from_civil(year, month, day) * 86400 + h * 3600 + m * 60 + sec
+            - offset
+    })
+}
+
 /// The ENVELOPE of a message (RFC 9051 §7.5.2): date, subject, from,
 /// sender, reply-to, to, cc, bcc, in-reply-to and message-id, from its
 /// header, as sent (encoded words are not decoded; clients do that).

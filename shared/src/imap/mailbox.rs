@@ -42,7 +42,7 @@ impl<S: ImapStore> ImapServer<S> {
     }
 
     /// The selected folder's name (empty when none is).
-    fn folder(&self) -> String {
+    pub(super) fn folder(&self) -> String {
         self.selected
             .as_ref()
             .map(|s| s.folder.clone())
@@ -126,7 +126,7 @@ impl<S: ImapStore> ImapServer<S> {
     }
 
     /// The messages a command's sequence set names, or the BAD it gets.
-    fn named(&mut self, c: &Command) -> Option<Vec<usize>> {
+    pub(super) fn named(&mut self, c: &Command) -> Option<Vec<usize>> {
         let set = c
             .arguments
             .first()
@@ -313,9 +313,12 @@ impl<S: ImapStore> ImapServer<S> {
         let Some(selected) = self.selected.as_mut() else {
             return Ok(());
         };
+        let mut named = vec![only.is_none(); selected.messages.len()];
+        for &i in only.unwrap_or_default() {
+            named[i] = true;
+        }
         let doomed: Vec<usize> = (0..selected.messages.len())
-            .filter(|i| only.is_none_or(|o| o.contains(i)))
-            .filter(|&i| selected.messages[i].flags.contains(Flags::DELETED))
+            .filter(|&i| named[i] && selected.messages[i].flags.contains(Flags::DELETED))
             .collect();
         if doomed.is_empty() {
             return Ok(());
@@ -325,16 +328,31 @@ impl<S: ImapStore> ImapServer<S> {
             .map(|&i| selected.messages[i].key.clone())
             .collect();
         self.store.expunge(&mailbox, &folder, &keys)?;
-        // Each EXPUNGE renumbers the messages after it (RFC 9051 §7.5.1).
-        for (removed, &i) in doomed.iter().enumerate() {
-            selected.messages.remove(i - removed);
+        self.forget(&doomed, announce);
+        Ok(())
+    }
+
+    /// Drops the messages at `doomed` (ascending) from the session's view,
+    /// telling the client each one's sequence number when `announce`: each
+    /// EXPUNGE renumbers the messages after it (RFC 9051 §7.5.1).
+    pub(super) fn forget(&mut self, doomed: &[usize], announce: bool) {
+        let Some(selected) = self.selected.as_mut() else {
+            return;
+        };
+        let mut gone = vec![false; selected.messages.len()];
+        for &i in doomed {
+            gone[i] = true;
         }
+        let mut at = 0;
+        selected.messages.retain(|_| {
+            at += 1;
+            !gone[at - 1]
+        });
         if announce {
             for (removed, &i) in doomed.iter().enumerate() {
                 self.send(&number_data((i - removed) as u32 + 1, "EXPUNGE"));
             }
         }
-        Ok(())
     }
 
     pub(super) fn close_mailbox(&mut self, c: &Command) {
@@ -411,7 +429,7 @@ fn fetch_response(index: usize, answer: Vec<Value>) -> Response {
 }
 
 /// `* n EXISTS`, `* n EXPUNGE`, ...
-fn number_data(n: u32, name: &str) -> Response {
+pub(super) fn number_data(n: u32, name: &str) -> Response {
     Response::Data {
         number: Some(n),
         name: name.into(),

@@ -189,7 +189,7 @@ impl ImapStore for MemoryStore {
         message: &[u8],
         flags: Flags,
         date: Option<i64>,
-    ) -> Result<u32, StoreError> {
+    ) -> Result<(u32, u32), StoreError> {
         let now = self.now_unix().unwrap_or_default();
         let mut inner = self.lock();
         let key = format!("m{}", inner.next_uid);
@@ -198,7 +198,8 @@ impl ImapStore for MemoryStore {
         let b = mailbox_mut(&mut inner, mailbox)?;
         check_quota(used_bytes(b), message.len() as u64, limit)?;
         let f = folder_mut(b, folder)?;
-        Ok(f.add(key, message.to_vec(), flags, date.unwrap_or(now)))
+        let uid = f.add(key, message.to_vec(), flags, date.unwrap_or(now));
+        Ok((f.uids.uid_validity, uid))
     }
 
     fn copy(
@@ -208,7 +209,7 @@ impl ImapStore for MemoryStore {
         keys: &[String],
         to: &str,
         remove: bool,
-    ) -> Result<Vec<u32>, StoreError> {
+    ) -> Result<(u32, Vec<u32>), StoreError> {
         let mut inner = self.lock();
         let first_key = inner.next_uid;
         inner.next_uid += keys.len() as u64;
@@ -245,6 +246,6 @@ impl ImapStore for MemoryStore {
                 target.add(format!("m{}", first_key + i as u64), bytes, flags, date)
             })
             .collect();
-        Ok(uids)
+        Ok((target.uids.uid_validity, uids))
     }
 }

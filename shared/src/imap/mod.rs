@@ -13,6 +13,7 @@
 
 pub mod args;
 pub mod command;
+mod copy;
 pub mod data;
 pub mod dissect;
 pub mod fetch;

@@ -29,6 +29,8 @@ pub const CAPABILITIES: &[&str] = &[
     "ENABLE",
     "ID",
     "UNSELECT",
+    "MOVE",
+    "UIDPLUS",
 ];
 
 /// Settings of the IMAP server.
@@ -293,6 +295,9 @@ impl<S: ImapStore> ImapServer<S> {
             Verb::Login => self.login(c),
             Verb::Select | Verb::Examine => self.select(c),
             Verb::List | Verb::Lsub => self.list(c),
+            Verb::Append => self.append(c),
+            Verb::Copy => self.copy(c, false),
+            Verb::Move => self.copy(c, true),
             Verb::Create => self.create(c),
             Verb::Delete => self.delete(c),
             Verb::Rename => self.rename(c),
@@ -428,8 +433,8 @@ mod tests {
         assert_eq!(
             lines[..9],
             [
-                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT] wirelab IMAP server ready",
-                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT",
+                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS] wirelab IMAP server ready",
+                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS",
                 "a1 OK CAPABILITY completed",
                 "a2 OK NOOP completed",
                 &format!(

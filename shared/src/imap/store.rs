@@ -227,7 +227,8 @@ pub trait ImapStore {
     /// Removes the messages `keys` for good.
     fn expunge(&self, mailbox: &str, folder: &str, keys: &[String]) -> Result<(), StoreError>;
     /// Adds `message` to `folder` with `flags`, arrived at `date` (seconds
-    /// since 1970) or now when `None`; its UID.
+    /// since 1970) or now when `None`; the folder's UIDVALIDITY and the
+    /// message's UID (for APPENDUID).
     fn append(
         &self,
         mailbox: &str,
@@ -235,10 +236,11 @@ pub trait ImapStore {
         message: &[u8],
         flags: Flags,
         date: Option<i64>,
-    ) -> Result<u32, StoreError>;
+    ) -> Result<(u32, u32), StoreError>;
     /// Copies the messages `keys` of `from` into `to`, flags and dates
-    /// kept, removing them from `from` when `remove` (MOVE); the UIDs they
-    /// got in `to`, in the order of `keys`.
+    /// kept, removing them from `from` when `remove` (MOVE); `to`'s
+    /// UIDVALIDITY and the UIDs the messages got there, in the order of
+    /// `keys` (for COPYUID).
     fn copy(
         &self,
         mailbox: &str,
@@ -246,7 +248,7 @@ pub trait ImapStore {
         keys: &[String],
         to: &str,
         remove: bool,
-    ) -> Result<Vec<u32>, StoreError>;
+    ) -> Result<(u32, Vec<u32>), StoreError>;
 }
 
 macro_rules! forward_imap_store {
@@ -263,8 +265,8 @@ macro_rules! forward_imap_store {
             fn read_message(&self, mailbox: &str, folder: &str, key: &str) -> Result<Vec<u8>, StoreError> { (**self).read_message(mailbox, folder, key) }
             fn set_flags(&self, mailbox: &str, folder: &str, key: &str, flags: Flags) -> Result<(), StoreError> { (**self).set_flags(mailbox, folder, key, flags) }
             fn expunge(&self, mailbox: &str, folder: &str, keys: &[String]) -> Result<(), StoreError> { (**self).expunge(mailbox, folder, keys) }
-            fn append(&self, mailbox: &str, folder: &str, message: &[u8], flags: Flags, date: Option<i64>) -> Result<u32, StoreError> { (**self).append(mailbox, folder, message, flags, date) }
-            fn copy(&self, mailbox: &str, from: &str, keys: &[String], to: &str, remove: bool) -> Result<Vec<u32>, StoreError> { (**self).copy(mailbox, from, keys, to, remove) }
+            fn append(&self, mailbox: &str, folder: &str, message: &[u8], flags: Flags, date: Option<i64>) -> Result<(u32, u32), StoreError> { (**self).append(mailbox, folder, message, flags, date) }
+            fn copy(&self, mailbox: &str, from: &str, keys: &[String], to: &str, remove: bool) -> Result<(u32, Vec<u32>), StoreError> { (**self).copy(mailbox, from, keys, to, remove) }
         }
     )*};
 }
