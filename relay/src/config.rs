@@ -669,6 +669,10 @@ pub struct ImapServer {
     pub max_folders: usize,
     /// The longest folder name, in bytes.
     pub max_folder_name_bytes: usize,
+    /// How often, in milliseconds, an IDLE session looks for new mail.
+    pub idle_poll_ms: u64,
+    /// How long one IDLE may last, in seconds, before BYE.
+    pub max_idle_secs: u64,
 }
 
 impl Default for ImapServer {
@@ -682,6 +686,8 @@ impl Default for ImapServer {
             max_errors: engine.max_errors,
             max_folders: engine.max_folders,
             max_folder_name_bytes: engine.max_folder_name_bytes,
+            idle_poll_ms: engine.idle_poll_ms,
+            max_idle_secs: engine.max_idle_ms / 1000,
         }
     }
 }
@@ -698,6 +704,8 @@ impl ImapServer {
             max_errors: self.max_errors,
             max_folders: self.max_folders,
             max_folder_name_bytes: self.max_folder_name_bytes,
+            idle_poll_ms: self.idle_poll_ms,
+            max_idle_ms: self.max_idle_secs.saturating_mul(1000),
         }
     }
 
@@ -719,6 +727,8 @@ impl ImapServer {
             &[
                 ("max_errors", self.max_errors),
                 ("max_folder_name_bytes", self.max_folder_name_bytes),
+                ("idle_poll_ms", self.idle_poll_ms as usize),
+                ("max_idle_secs", self.max_idle_secs as usize),
             ],
         )
     }

@@ -3,7 +3,8 @@
 //! SMTP, log out, log in again: the flags are still there, also on disk as
 //! Maildir info), curl's `imap://` (list, fetch, search), and bad input on
 //! a raw socket (an oversized literal refused before it is sent, an
-//! endless line, commands in the wrong state).
+//! endless line, commands in the wrong state), and IDLE told of mail that
+//! SMTP delivers.
 
 mod common;
 
@@ -188,4 +189,49 @@ async fn bad_input_is_answered_bad_or_no() {
         text.contains("a8 BAD 9 names messages past the last one (2)"),
         "{text}"
     );
+}
+
+/// One SMTP command and its reply, read up to the reply's code (the rest
+/// of the line is left for the next read, which looks for another code).
+async fn smtp_say(s: &mut TcpStream, got: &mut Vec<u8>, line: &str, code: &str) {
+    if !line.is_empty() {
+        s.write_all(line.as_bytes()).await.unwrap();
+    }
+    read_until(s, got, &format!("{code} ")).await;
+}
+
+#[tokio::test]
+async fn idle_sees_mail_delivered_by_smtp() {
+    let relay = start(|_| {}).await;
+    let port = relay.relay.target("imap").unwrap().port;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut got = Vec::new();
+    read_until(&mut s, &mut got, "server ready\r\n").await;
+    s.write_all(b"a1 LOGIN bob hungry\r\na2 SELECT INBOX\r\na3 IDLE\r\n")
+        .await
+        .unwrap();
+    let text = read_until(&mut s, &mut got, "+ idling\r\n").await;
+    assert!(text.contains("* 2 EXISTS"), "{text}");
+    let smtp_port = relay.relay.target("smtp").unwrap().port;
+    let mut m = TcpStream::connect(("127.0.0.1", smtp_port)).await.unwrap();
+    let mut mgot = Vec::new();
+    smtp_say(&mut m, &mut mgot, "", "220").await;
+    for (line, code) in [
+        ("HELO crepes.fr\r\n", "250"),
+        ("MAIL FROM:<alice@crepes.fr>\r\n", "250"),
+        ("RCPT TO:<bob@hamburger.edu>\r\n", "250"),
+        ("DATA\r\n", "354"),
+        ("Subject: idle\r\n\r\nhello\r\n.\r\n", "250"),
+    ] {
+        smtp_say(&mut m, &mut mgot, line, code).await;
+    }
+    // Told within read_until's 5 s, with no command from the client.
+    let text = read_until(&mut s, &mut got, "* 3 EXISTS\r\n").await;
+    assert_eq!(text, "* 3 EXISTS\r\n");
+    s.write_all(b"DONE\r\na4 FETCH 3 BODY[HEADER]\r\n")
+        .await
+        .unwrap();
+    let text = read_until(&mut s, &mut got, "a4 OK").await;
+    assert!(text.starts_with("a3 OK IDLE terminated\r\n"), "{text}");
+    assert!(text.contains("Subject: idle"), "{text}");
 }

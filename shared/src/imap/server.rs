@@ -11,7 +11,9 @@
 //! Input is framed with [`super::frame`]: a synchronising literal gets one
 //! `+` continuation, a literal over the limit is refused before any of its
 //! bytes are read, and an over-long line is dropped up to its LF and
-//! answered once. Time is not used: the engine has no deadline.
+//! answered once. Time comes from the driver: during IDLE the engine asks
+//! to be woken every [`ImapServerConfig::idle_poll_ms`] (its `Wait`
+//! deadline) and then looks at the selected folder for new mail.
 
 use crate::engine::{Engine, Millis, Output};
 use crate::imap::command::{Command, ImapState, Verb, parse_command};
@@ -31,6 +33,7 @@ pub const CAPABILITIES: &[&str] = &[
     "UNSELECT",
     "MOVE",
     "UIDPLUS",
+    "IDLE",
 ];
 
 /// Settings of the IMAP server.
@@ -43,6 +46,12 @@ pub struct ImapServerConfig {
     pub max_folders: usize,
     /// The longest folder name, in bytes.
     pub max_folder_name_bytes: usize,
+    /// How often an IDLE session looks at its folder for new mail: the
+    /// engine asks its driver to wake it this often.
+    pub idle_poll_ms: u64,
+    /// How long one IDLE may last before the server says BYE (RFC 9051
+    /// §5.4 lets a server end a session idle for 30 minutes).
+    pub max_idle_ms: u64,
 }
 
 impl Default for ImapServerConfig {
@@ -52,6 +61,8 @@ impl Default for ImapServerConfig {
             max_errors: 20,
             max_folders: 100,
             max_folder_name_bytes: 200,
+            idle_poll_ms: 500,
+            max_idle_ms: 30 * 60 * 1000,
         }
     }
 }
@@ -83,6 +94,12 @@ pub struct ImapServer<S> {
     outputs: VecDeque<Output<ImapServerEvent>>,
     errors: usize,
     closed: bool,
+    /// The driver's time at the last call.
+    now: Millis,
+    /// The IDLE command's tag and when it began, while idling.
+    idling: Option<(String, Millis)>,
+    /// When the driver is to wake an IDLE session.
+    next_poll: Option<Millis>,
 }
 
 impl<S: ImapStore> ImapServer<S> {
@@ -100,6 +117,9 @@ impl<S: ImapStore> ImapServer<S> {
             outputs: VecDeque::new(),
             errors: 0,
             closed: false,
+            now: Millis(0),
+            idling: None,
+            next_poll: None,
         };
         let capability = CAPABILITIES.join(" ");
         s.send(&untagged(
@@ -156,6 +176,8 @@ impl<S: ImapStore> ImapServer<S> {
     fn close(&mut self) {
         if !self.closed {
             self.closed = true;
+            self.idling = None;
+            self.next_poll = None;
             self.buffer.clear();
             self.outputs.push_back(Output::Close);
         }
@@ -171,6 +193,12 @@ impl<S: ImapStore> ImapServer<S> {
         while !self.closed {
             if self.discarding && !self.drop_rest_of_line() {
                 return;
+            }
+            if self.idling.is_some() {
+                if !self.idle_line() {
+                    return;
+                }
+                continue;
             }
             match next_command(&self.buffer, &self.config.limits) {
                 Ok(Framed::Complete(n)) => {
@@ -191,6 +219,39 @@ impl<S: ImapStore> ImapServer<S> {
                 Err(e) => self.refuse(e),
             }
         }
+    }
+
+    /// Starts IDLE (RFC 9051 §6.3.13): `+ idling`, then new mail is told
+    /// as it comes until the client sends DONE.
+    fn idle(&mut self, c: &Command) {
+        self.send(&Response::Continuation {
+            text: "idling".into(),
+        });
+        self.idling = Some((c.tag.clone(), self.now));
+        self.next_poll = Some(self.now.saturating_add(self.config.idle_poll_ms));
+    }
+
+    /// Reads the line that ends IDLE; whether there was one.
+    fn idle_line(&mut self) -> bool {
+        let Some(lf) = self.buffer.iter().position(|&b| b == b'\n') else {
+            if self.buffer.len() > self.config.limits.line {
+                self.bye(Some("TOOBIG"), "a line that is not DONE went on too long");
+            }
+            return false;
+        };
+        let line: Vec<u8> = self.buffer.drain(..=lf).collect();
+        let Some((tag, _)) = self.idling.take() else {
+            return true;
+        };
+        self.next_poll = None;
+        if line.trim_ascii().eq_ignore_ascii_case(b"DONE") {
+            self.complete(&tag, "IDLE", Status::Ok, None, "IDLE terminated");
+        } else {
+            let text = "IDLE ends with DONE on a line of its own (RFC 9051 §6.3.13)";
+            self.complete(&tag, "IDLE", Status::Bad, None, text);
+            self.errors += 1;
+        }
+        true
     }
 
     /// Drops bytes up to the LF of an over-long line; whether it came.
@@ -295,6 +356,7 @@ impl<S: ImapStore> ImapServer<S> {
             Verb::Login => self.login(c),
             Verb::Select | Verb::Examine => self.select(c),
             Verb::List | Verb::Lsub => self.list(c),
+            Verb::Idle => self.idle(c),
             Verb::Append => self.append(c),
             Verb::Copy => self.copy(c, false),
             Verb::Move => self.copy(c, true),
@@ -391,7 +453,8 @@ fn leading_tag(buffer: &[u8]) -> String {
 impl<S: ImapStore> Engine for ImapServer<S> {
     type Event = ImapServerEvent;
 
-    fn handle_input(&mut self, bytes: &[u8], _now: Millis) {
+    fn handle_input(&mut self, bytes: &[u8], now: Millis) {
+        self.now = now;
         if self.closed {
             return;
         }
@@ -403,8 +466,26 @@ impl<S: ImapStore> Engine for ImapServer<S> {
         self.close();
     }
 
+    fn handle_timeout(&mut self, now: Millis) {
+        self.now = now;
+        let Some((_, since)) = &self.idling else {
+            return;
+        };
+        if self.closed || self.next_poll.is_none_or(|at| now < at) {
+            return;
+        }
+        if now.0.saturating_sub(since.0) >= self.config.max_idle_ms {
+            self.next_poll = None;
+            return self.bye(None, "idle for too long, closing the connection");
+        }
+        self.refresh();
+        self.next_poll = Some(now.saturating_add(self.config.idle_poll_ms));
+    }
+
     fn poll_output(&mut self) -> Output<ImapServerEvent> {
-        self.outputs.pop_front().unwrap_or(Output::Wait(None))
+        self.outputs
+            .pop_front()
+            .unwrap_or(Output::Wait(self.next_poll))
     }
 }
 
@@ -433,8 +514,8 @@ mod tests {
         assert_eq!(
             lines[..9],
             [
-                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS] wirelab IMAP server ready",
-                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS",
+                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS IDLE] wirelab IMAP server ready",
+                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS IDLE",
                 "a1 OK CAPABILITY completed",
                 "a2 OK NOOP completed",
                 &format!(
@@ -529,6 +610,47 @@ mod tests {
         let out = drain(&mut server);
         assert!(String::from_utf8_lossy(&out.bytes()).starts_with("* BYE [TOOBIG]"));
         assert!(out.close);
+    }
+
+    #[test]
+    fn idle_tells_of_new_mail_when_woken_and_ends_on_done() {
+        let store = std::sync::Arc::new(MemoryStore::course());
+        let config = ImapServerConfig {
+            max_idle_ms: 10_000,
+            ..ImapServerConfig::default()
+        };
+        let mut server = ImapServer::new(config, store.clone());
+        server.handle_input(b"a1 LOGIN bob hungry\r\na2 SELECT INBOX\r\n", Millis(0));
+        assert_eq!(drain(&mut server).deadline, None, "no timer unless idling");
+        server.handle_input(b"a3 IDLE\r\n", Millis(100));
+        let out = drain(&mut server);
+        assert_eq!(out.bytes(), b"+ idling\r\n");
+        assert_eq!(out.deadline, Some(Millis(600)));
+        server.handle_timeout(Millis(600));
+        let out = drain(&mut server);
+        assert!(out.bytes().is_empty());
+        assert_eq!(out.deadline, Some(Millis(1100)));
+        let bob = ["bob@hamburger.edu".to_string()];
+        crate::mail::store::MailStore::deliver(&*store, &bob, b"Subject: hi\r\n\r\nx\r\n").unwrap();
+        server.handle_timeout(Millis(1100));
+        assert_eq!(drain(&mut server).bytes(), b"* 3 EXISTS\r\n");
+        server.handle_input(b"DO", Millis(1200));
+        assert!(drain(&mut server).bytes().is_empty());
+        server.handle_input(b"NE\r\na4 NOOP\r\n", Millis(1300));
+        let out = drain(&mut server);
+        assert_eq!(
+            out.bytes(),
+            b"a3 OK IDLE terminated\r\na4 OK NOOP completed\r\n"
+        );
+        assert_eq!(out.deadline, None);
+        server.handle_input(b"a5 IDLE\r\nnope\r\na6 IDLE\r\n", Millis(2000));
+        let text = String::from_utf8(drain(&mut server).bytes()).unwrap();
+        assert!(text.contains("a5 BAD IDLE ends with DONE"), "{text}");
+        server.handle_timeout(Millis(12_000));
+        let out = drain(&mut server);
+        assert!(String::from_utf8_lossy(&out.bytes()).starts_with("* BYE idle for too long"));
+        assert!(out.close);
+        assert_eq!(out.deadline, None);
     }
 
     #[test]
