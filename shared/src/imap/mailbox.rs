@@ -69,18 +69,27 @@ impl<S: ImapStore> ImapServer<S> {
             let bytes = c.arguments.get(i).and_then(Value::string_bytes);
             String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
         };
-        match self.store.imap_login(&text(0), &text(1)) {
+        self.log_in(&c.tag, c.verb.name(), &text(0), &text(1));
+    }
+
+    /// Opens the mailbox of `user` if `password` is right (LOGIN and
+    /// AUTHENTICATE), answering the command `tag`.
+    pub(super) fn log_in(&mut self, tag: &str, verb: &str, user: &str, password: &str) {
+        let (status, code, text) = match self.store.imap_login(user, password) {
             Ok(mailbox) => {
                 self.user = Some(mailbox);
-                self.ok(c, None);
-                self.set_state(ImapState::Authenticated);
+                (Status::Ok, None, format!("{verb} completed"))
             }
-            Err(StoreError::Io(e)) => self.no(c, Some("UNAVAILABLE"), &e),
-            Err(_) => self.no(
-                c,
+            Err(StoreError::Io(e)) => (Status::No, Some("UNAVAILABLE"), e),
+            Err(_) => (
+                Status::No,
                 Some("AUTHENTICATIONFAILED"),
-                "unknown user or wrong password (the POP3 users: bob / hungry)",
+                "unknown user or wrong password (the POP3 users: bob / hungry)".to_string(),
             ),
+        };
+        self.complete(tag, verb, status, code, &text);
+        if self.user.is_some() {
+            self.set_state(ImapState::Authenticated);
         }
     }
 

@@ -12,6 +12,7 @@
 //! message, literals included.
 
 pub mod args;
+mod auth;
 pub mod command;
 mod copy;
 pub mod data;

@@ -34,6 +34,9 @@ pub const CAPABILITIES: &[&str] = &[
     "MOVE",
     "UIDPLUS",
     "IDLE",
+    "NAMESPACE",
+    "AUTH=PLAIN",
+    "SASL-IR",
 ];
 
 /// Settings of the IMAP server.
@@ -100,6 +103,8 @@ pub struct ImapServer<S> {
     idling: Option<(String, Millis)>,
     /// When the driver is to wake an IDLE session.
     next_poll: Option<Millis>,
+    /// The AUTHENTICATE command's tag, while its response line is awaited.
+    pub(super) authenticating: Option<String>,
 }
 
 impl<S: ImapStore> ImapServer<S> {
@@ -120,6 +125,7 @@ impl<S: ImapStore> ImapServer<S> {
             now: Millis(0),
             idling: None,
             next_poll: None,
+            authenticating: None,
         };
         let capability = CAPABILITIES.join(" ");
         s.send(&untagged(
@@ -194,8 +200,8 @@ impl<S: ImapStore> ImapServer<S> {
             if self.discarding && !self.drop_rest_of_line() {
                 return;
             }
-            if self.idling.is_some() {
-                if !self.idle_line() {
+            if self.idling.is_some() || self.authenticating.is_some() {
+                if !self.continuation_line() {
                     return;
                 }
                 continue;
@@ -231,15 +237,21 @@ impl<S: ImapStore> ImapServer<S> {
         self.next_poll = Some(self.now.saturating_add(self.config.idle_poll_ms));
     }
 
-    /// Reads the line that ends IDLE; whether there was one.
-    fn idle_line(&mut self) -> bool {
+    /// Reads the line that ends IDLE or answers AUTHENTICATE's `+`;
+    /// whether there was one.
+    fn continuation_line(&mut self) -> bool {
         let Some(lf) = self.buffer.iter().position(|&b| b == b'\n') else {
             if self.buffer.len() > self.config.limits.line {
-                self.bye(Some("TOOBIG"), "a line that is not DONE went on too long");
+                let text = "a line went on too long: closing the connection";
+                self.bye(Some("TOOBIG"), text);
             }
             return false;
         };
         let line: Vec<u8> = self.buffer.drain(..=lf).collect();
+        if let Some(tag) = self.authenticating.take() {
+            self.plain_response(&tag, &line);
+            return true;
+        }
         let Some((tag, _)) = self.idling.take() else {
             return true;
         };
@@ -354,6 +366,8 @@ impl<S: ImapStore> ImapServer<S> {
                 self.complete(&c.tag, name, Status::Ok, None, &format!("{name} completed"));
             }
             Verb::Login => self.login(c),
+            Verb::Authenticate => self.authenticate(c),
+            Verb::Namespace => self.namespace(c),
             Verb::Select | Verb::Examine => self.select(c),
             Verb::List | Verb::Lsub => self.list(c),
             Verb::Idle => self.idle(c),
@@ -400,13 +414,6 @@ impl<S: ImapStore> ImapServer<S> {
                 "this lab has no TLS: everything, passwords included, crosses the network in \
                  clear (a real server would offer STARTTLS and refuse LOGIN before it, \
                  LOGINDISABLED)",
-            ),
-            _ => self.complete(
-                &c.tag,
-                name,
-                Status::No,
-                Some("CANNOT"),
-                &format!("{name} is not served by this server yet"),
             ),
         }
     }
@@ -514,8 +521,8 @@ mod tests {
         assert_eq!(
             lines[..9],
             [
-                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS IDLE] wirelab IMAP server ready",
-                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS IDLE",
+                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS IDLE NAMESPACE AUTH=PLAIN SASL-IR] wirelab IMAP server ready",
+                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS IDLE NAMESPACE AUTH=PLAIN SASL-IR",
                 "a1 OK CAPABILITY completed",
                 "a2 OK NOOP completed",
                 &format!(
@@ -651,6 +658,30 @@ mod tests {
         assert!(String::from_utf8_lossy(&out.bytes()).starts_with("* BYE idle for too long"));
         assert!(out.close);
         assert_eq!(out.deadline, None);
+    }
+
+    #[test]
+    fn authenticate_plain_both_ways_and_namespace() {
+        let (text, _, server) = session(
+            b"a1 AUTHENTICATE CRAM-MD5\r\na2 AUTHENTICATE PLAIN AGJvYgBmdWxs\r\n\
+              a3 AUTHENTICATE PLAIN\r\n*\r\na4 AUTHENTICATE PLAIN\r\nAGJvYgBodW5ncnk=\r\n\
+              a5 NAMESPACE\r\n",
+        );
+        let lines: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(
+            lines,
+            [
+                "a1 NO [CANNOT] CRAM-MD5 is not offered: AUTHENTICATE PLAIN (AUTH=PLAIN)",
+                "a2 NO [AUTHENTICATIONFAILED] unknown user or wrong password (the POP3 users: bob / hungry)",
+                "+",
+                "a3 BAD AUTHENTICATE cancelled by the client (RFC 9051 §6.2.2)",
+                "+",
+                "a4 OK AUTHENTICATE completed",
+                "* NAMESPACE ((\"\" \"/\")) NIL NIL",
+                "a5 OK NAMESPACE completed",
+            ]
+        );
+        assert_eq!(server.state(), ImapState::Authenticated);
     }
 
     #[test]
