@@ -71,6 +71,10 @@ pub enum FetchItem {
     Uid,
     Size,
     InternalDate,
+    /// `BODY` (`extended` false) or `BODYSTRUCTURE`.
+    Structure {
+        extended: bool,
+    },
     /// `BODY[...]`, `BODY.PEEK[...]`, `RFC822`, `RFC822.HEADER`,
     /// `RFC822.TEXT`: `name` is how the answer is labelled.
     Body {
@@ -100,11 +104,15 @@ pub fn fetch_items(arg: &Value) -> Result<Vec<FetchItem>, String> {
     for word in words {
         let upper = word.to_ascii_uppercase();
         match upper.as_str() {
-            "FULL" => {
-                return Err("FULL includes BODY, the structure, which this server does not \
-                            serve yet (ALL does without it)"
-                    .into());
-            }
+            "FULL" => items.extend([
+                FetchItem::Flags,
+                FetchItem::InternalDate,
+                FetchItem::Size,
+                FetchItem::Envelope,
+                FetchItem::Structure { extended: false },
+            ]),
+            "BODY" => items.push(FetchItem::Structure { extended: false }),
+            "BODYSTRUCTURE" => items.push(FetchItem::Structure { extended: true }),
             "ALL" => items.extend([
                 FetchItem::Flags,
                 FetchItem::InternalDate,
@@ -121,7 +129,7 @@ pub fn fetch_items(arg: &Value) -> Result<Vec<FetchItem>, String> {
             "RFC822.HEADER" => items.push(rfc822(Section::Header, true, "RFC822.HEADER")),
             "RFC822.TEXT" => items.push(rfc822(Section::Text, false, "RFC822.TEXT")),
             _ => items.push(body_item(&upper).ok_or_else(|| {
-                format!("{word} is not served by this server yet (it serves FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY[], BODY[HEADER], BODY[TEXT] and their PEEK forms)")
+                format!("{word} is not served by this server yet (it serves FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY, BODYSTRUCTURE, BODY[], BODY[HEADER], BODY[TEXT] and their PEEK forms)")
             })?),
         }
     }
@@ -308,13 +316,13 @@ fn address(m: &Mailbox) -> Value {
     ])
 }
 
-fn nil() -> Value {
+pub(super) fn nil() -> Value {
     Value::Atom("NIL".into())
 }
 
 /// A quoted string, or a literal when the text holds what a quoted string
 /// cannot (control bytes, 8-bit bytes).
-fn nstring(bytes: Vec<u8>) -> Value {
+pub(super) fn nstring(bytes: Vec<u8>) -> Value {
     if bytes.iter().all(|&b| (0x20..0x7f).contains(&b)) {
         Value::Quoted(bytes)
     } else {
@@ -439,7 +447,8 @@ mod tests {
         assert!(!items[0].sets_seen());
         assert!(fetch_items(&Value::Atom("BODY[1.MIME]".into())).is_err());
         assert_eq!(fetch_items(&Value::Atom("ALL".into())).unwrap().len(), 4);
-        assert!(fetch_items(&Value::Atom("FULL".into())).is_err());
+        let full = fetch_items(&Value::Atom("FULL".into())).unwrap();
+        assert_eq!(full[4], FetchItem::Structure { extended: false });
         let message = b"Date: Thu, 4 Sep 2003 10:21:22 -0500\r\nFrom: Alice <alice@crepes.fr>\r\n\
                         To: bob@hamburger.edu, \"B. \\\"Q\\\"\" <b@x.org>\r\nSubject: hi\r\n \xc3\xa9t\xc3\xa9\r\n\r\nx\r\n";
         let mut wire = Vec::new();

@@ -191,9 +191,12 @@ impl<S: ImapStore> ImapServer<S> {
             flags_unasked = !items.contains(&FetchItem::Flags);
         }
         let message = message.clone();
-        let needs_body = items
-            .iter()
-            .any(|i| matches!(i, FetchItem::Body { .. } | FetchItem::Envelope));
+        let needs_body = items.iter().any(|i| {
+            matches!(
+                i,
+                FetchItem::Body { .. } | FetchItem::Envelope | FetchItem::Structure { .. }
+            )
+        });
         let body = if needs_body {
             self.store.read_message(&mailbox, &folder, &message.key)?
         } else {
@@ -408,6 +411,13 @@ impl<S: ImapStore> ImapServer<S> {
 fn fetch_answer(item: &FetchItem, m: &ImapMessage, body: &[u8]) -> Vec<Value> {
     let (name, value) = match item {
         FetchItem::Envelope => ("ENVELOPE".to_string(), fetch::envelope(body)),
+        FetchItem::Structure { extended } => {
+            let name = if *extended { "BODYSTRUCTURE" } else { "BODY" };
+            (
+                name.into(),
+                super::structure::body_structure(body, *extended),
+            )
+        }
         FetchItem::Flags => ("FLAGS".to_string(), fetch::flags_value(m.flags)),
         FetchItem::Uid => ("UID".into(), Value::Atom(m.uid.to_string())),
         FetchItem::Size => ("RFC822.SIZE".into(), Value::Atom(m.size.to_string())),
@@ -593,11 +603,14 @@ mod tests {
                  \"<ketchup.1@crepes.fr>\"))\r\na7 OK FETCH completed\r\n"
             )
         );
-        let text = say(&mut s, "a7 FETCH 1 BODYSTRUCTURE\r\n");
+        let text = say(&mut s, "a7 FETCH 1 (BODY BODYSTRUCTURE)\r\n");
         assert!(
-            text.starts_with("a7 NO [CANNOT] BODYSTRUCTURE is not served"),
+            text.starts_with(
+                "* 1 FETCH (BODY (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\" "
+            ),
             "{text}"
         );
+        assert!(text.contains(" BODYSTRUCTURE (\"TEXT\" "), "{text}");
         let text = say(&mut s, "a8 STORE 1 +FLAGS ($Junk)\r\n");
         assert!(
             text.starts_with("a8 NO [CANNOT] $Junk cannot be kept"),

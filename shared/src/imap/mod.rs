@@ -26,6 +26,7 @@ mod memory;
 pub mod response;
 pub mod server;
 pub mod store;
+pub mod structure;
 pub mod syntax;
 
 pub use command::{Command, ImapState, Verb};
