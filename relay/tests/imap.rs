@@ -114,6 +114,18 @@ async fn curl_lists_fetches_and_searches() {
         String::from_utf8_lossy(&list.stdout),
         "* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
     );
+    // A custom command makes a folder; the listing then shows it.
+    run(
+        &curl,
+        &["-s", "-u", "bob:hungry", &base, "-X", "CREATE Sent/2024"],
+    )
+    .await;
+    let list = run(&curl, &["-s", "-u", "bob:hungry", &base]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "* LIST (\\HasNoChildren) \"/\" INBOX\r\n* LIST (\\HasChildren) \"/\" Sent\r\n\
+         * LIST (\\HasNoChildren) \"/\" Sent/2024\r\n"
+    );
     let url = format!("{base}INBOX;UID=2");
     let fetched = run(&curl, &["-s", "-u", "bob:hungry", &url]).await;
     assert_eq!(fetched.stdout, course_messages()[1]);
@@ -234,4 +246,99 @@ async fn idle_sees_mail_delivered_by_smtp() {
     let text = read_until(&mut s, &mut got, "a4 OK").await;
     assert!(text.starts_with("a3 OK IDLE terminated\r\n"), "{text}");
     assert!(text.contains("Subject: idle"), "{text}");
+}
+
+/// mbsync's configuration: the relay's IMAP server as the far side, a
+/// Maildir under `local` as the near side, every folder both ways.
+fn mbsync_config(port: u16, local: &Path) -> String {
+    format!(
+        "IMAPAccount lab\nHost 127.0.0.1\nPort {port}\nUser bob\nPass hungry\nSSLType None\n\
+         AuthMechs PLAIN\n\nIMAPStore far\nAccount lab\n\n\
+         MaildirStore near\nPath {dir}/\nInbox {dir}/INBOX\nSubFolders Verbatim\n\n\
+         Channel lab\nFar :far:\nNear :near:\nPatterns *\nCreate Both\nExpunge Both\n\
+         SyncState *\n",
+        dir = local.display()
+    )
+}
+
+/// The flags letters of the files in a Maildir folder (`new/` and
+/// `cur/`), sorted.
+fn flag_letters(folder: &Path) -> Vec<String> {
+    let new = std::fs::read_dir(folder.join("new")).unwrap();
+    let mut letters: Vec<String> = std::fs::read_dir(folder.join("cur"))
+        .unwrap()
+        .chain(new)
+        .map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.split_once(":2,").map_or("", |(_, f)| f).to_string()
+        })
+        .collect();
+    letters.sort();
+    letters
+}
+
+#[tokio::test]
+async fn mbsync_syncs_folders_and_flags_both_ways() {
+    let Some(mbsync) = require_tool("mbsync", "isync") else {
+        return;
+    };
+    let relay = start(|_| {}).await;
+    let port = relay.relay.target("imap").unwrap().port;
+    let local = relay._data.path().join("near");
+    // A folder that exists only on this side, with one message in it.
+    let archive = local.join("Archive");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(archive.join(sub)).unwrap();
+    }
+    std::fs::write(
+        archive.join("new/1.local.host"),
+        b"Subject: kept\r\nFrom: bob@hamburger.edu\r\n\r\nfiled away\r\n",
+    )
+    .unwrap();
+    let rc = relay._data.path().join("mbsyncrc");
+    std::fs::write(&rc, mbsync_config(port, &local)).unwrap();
+    let rc = rc.to_string_lossy().into_owned();
+    let args = ["-c", rc.as_str(), "-a"];
+    let out = run(&mbsync, &args).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        flag_letters(&local.join("INBOX")).len(),
+        2,
+        "INBOX came down"
+    );
+    let server = relay._data.path().join("mail/bob@hamburger.edu");
+    assert_eq!(
+        std::fs::read_dir(server.join(".Archive/cur"))
+            .unwrap()
+            .count(),
+        1,
+        "the folder and its message went up"
+    );
+    // \Flagged set here, then synced: the server's file gets F.
+    let cur = local.join("INBOX/cur");
+    let mut near: Vec<std::path::PathBuf> = ["new", "cur"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(local.join("INBOX").join(sub)).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    near.sort();
+    let first = near.remove(0);
+    let name = first.file_name().unwrap().to_string_lossy().into_owned();
+    let flagged = match name.split_once(":2,") {
+        Some((base, flags)) => format!("{base}:2,F{flags}"),
+        None => format!("{name}:2,F"),
+    };
+    std::fs::rename(&first, cur.join(flagged)).unwrap();
+    let out = run(&mbsync, &args).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let letters = flag_letters(&server);
+    assert!(letters.iter().any(|f| f.contains('F')), "{letters:?}");
 }

@@ -115,25 +115,27 @@ impl MaildirStore {
         Ok(out)
     }
 
-    /// The stored UIDs, or a fresh map with a new UIDVALIDITY when there
-    /// are none (a new or reset folder) or the file is unreadable.
-    fn read_uids(&self, dir: &Path) -> UidMap {
+    /// The stored UIDs, or `None` when there are none (a new or reset
+    /// folder) or the file is unreadable.
+    fn read_uids(&self, dir: &Path) -> Option<UidMap> {
         let path = dir.join(UID_FILE);
         let small = fs::metadata(&path).is_ok_and(|m| m.len() <= MAX_UID_FILE);
-        let stored = small
+        small
             .then(|| fs::read_to_string(&path).ok())
             .flatten()
-            .and_then(|text| UidMap::parse(&text));
-        stored.unwrap_or_else(|| {
-            // The time makes a reset mailbox's UIDVALIDITY differ from the
-            // old one's, so clients drop the UIDs they cached; the counter,
-            // that of two folders made in one second.
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(1, |d| d.as_secs() as u32);
-            let n = self.counter.fetch_add(1, Ordering::Relaxed) as u32;
-            UidMap::new(now.wrapping_add(n % 1024))
-        })
+            .and_then(|text| UidMap::parse(&text))
+    }
+
+    /// A fresh map for a folder without one.
+    fn fresh_uids(&self) -> UidMap {
+        // The time makes a reset mailbox's UIDVALIDITY differ from the
+        // old one's, so clients drop the UIDs they cached; the counter,
+        // that of two folders made in one second.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| d.as_secs() as u32);
+        let n = self.counter.fetch_add(1, Ordering::Relaxed) as u32;
+        UidMap::new(now.wrapping_add(n % 1024))
     }
 
     /// Replaces a file of `dir` atomically and durably.
@@ -156,9 +158,13 @@ impl MaildirStore {
     /// they changed. Called with the IMAP lock held.
     fn synced_uids(&self, dir: &Path) -> Result<(UidMap, Vec<MessageFile>), StoreError> {
         let files = files_in(dir, &["new", "cur"]).map_err(io)?;
-        let mut map = self.read_uids(dir);
+        let stored = self.read_uids(dir);
+        // A fresh map is stored even with no message to number: its
+        // UIDVALIDITY must be the same at the next look.
+        let fresh = stored.is_none();
+        let mut map = stored.unwrap_or_else(|| self.fresh_uids());
         let keys: Vec<String> = files.iter().map(|f| f.1.clone()).collect();
-        if map.sync(&keys) {
+        if map.sync(&keys) || fresh {
             self.replace_file(dir, UID_FILE, &map.to_text())
                 .map_err(io)?;
         }
@@ -569,6 +575,12 @@ mod folder_tests {
         assert_eq!(
             s.create_folder(BOB, "Archive"),
             Err(StoreError::FolderExists("Archive".into()))
+        );
+        let empty = s.snapshot(BOB, "Archive/2024").unwrap().uid_validity;
+        assert_eq!(
+            s.snapshot(BOB, "Archive/2024").unwrap().uid_validity,
+            empty,
+            "an empty folder keeps its UIDVALIDITY"
         );
         let home = dir.path().join(BOB);
         assert!(home.join(".Archive.2024/cur").is_dir());

@@ -8,6 +8,7 @@ use crate::imap::syntax::{SeqNumber, Value, sequence_set};
 use crate::mail::address::{Mailbox, parse_address_list};
 use crate::mail::date::{DateTime, MONTHS};
 use crate::mail::header::parse_section;
+use std::borrow::Cow;
 
 /// The indices (0-based, ascending, once each) of the messages `set`
 /// names: message sequence numbers, or UIDs when `uid`. A sequence number
@@ -56,11 +57,17 @@ pub fn select_messages(
 }
 
 /// Which part of a message a body item asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Section {
     Whole,
     Header,
     Text,
+    /// `HEADER.FIELDS (names)`, or with `not` `HEADER.FIELDS.NOT (names)`:
+    /// the header's fields named (or not named), then the blank line.
+    Fields {
+        not: bool,
+        names: Vec<String>,
+    },
 }
 
 /// One FETCH item this server answers.
@@ -129,7 +136,7 @@ pub fn fetch_items(arg: &Value) -> Result<Vec<FetchItem>, String> {
             "RFC822.HEADER" => items.push(rfc822(Section::Header, true, "RFC822.HEADER")),
             "RFC822.TEXT" => items.push(rfc822(Section::Text, false, "RFC822.TEXT")),
             _ => items.push(body_item(&upper).ok_or_else(|| {
-                format!("{word} is not served by this server yet (it serves FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY, BODYSTRUCTURE, BODY[], BODY[HEADER], BODY[TEXT] and their PEEK forms)")
+                format!("{word} is not served by this server yet (it serves FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY, BODYSTRUCTURE, BODY[], BODY[HEADER], BODY[HEADER.FIELDS (...)], BODY[HEADER.FIELDS.NOT (...)], BODY[TEXT] and their PEEK forms)")
             })?),
         }
     }
@@ -158,7 +165,7 @@ fn body_item(upper: &str) -> Option<FetchItem> {
         "" => Section::Whole,
         "HEADER" => Section::Header,
         "TEXT" => Section::Text,
-        _ => return None,
+        _ => header_fields(section)?,
     };
     let partial = match partial {
         "" => None,
@@ -177,17 +184,44 @@ fn body_item(upper: &str) -> Option<FetchItem> {
     })
 }
 
+/// `HEADER.FIELDS (A B)` or `HEADER.FIELDS.NOT (A B)`, upper case.
+fn header_fields(section: &str) -> Option<Section> {
+    let (not, names) = match section.strip_prefix("HEADER.FIELDS.NOT ") {
+        Some(names) => (true, names),
+        None => (false, section.strip_prefix("HEADER.FIELDS ")?),
+    };
+    let names = names.strip_prefix('(')?.strip_suffix(')')?;
+    let names: Vec<String> = names
+        .split(' ')
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect();
+    (!names.is_empty()).then_some(Section::Fields { not, names })
+}
+
 /// The part of `message` a section names: the header with its blank line,
-/// or what follows it.
-pub fn section_bytes(message: &[u8], section: Section) -> &[u8] {
+/// what follows it, or some of the header's fields and the blank line.
+pub fn section_bytes<'a>(message: &'a [u8], section: &Section) -> Cow<'a, [u8]> {
     let split = find(message, b"\r\n\r\n")
         .map(|at| at + 4)
         .or_else(|| find(message, b"\n\n").map(|at| at + 2))
         .unwrap_or(message.len());
     match section {
-        Section::Whole => message,
-        Section::Header => &message[..split],
-        Section::Text => &message[split..],
+        Section::Whole => Cow::Borrowed(message),
+        Section::Header => Cow::Borrowed(&message[..split]),
+        Section::Text => Cow::Borrowed(&message[split..]),
+        Section::Fields { not, names } => {
+            let header = parse_section(message, 0, split);
+            let mut out = Vec::new();
+            for f in &header.fields {
+                let named = names.iter().any(|n| f.is(message, n));
+                if named != *not {
+                    out.extend_from_slice(f.span.slice(message));
+                }
+            }
+            out.extend_from_slice(b"\r\n");
+            Cow::Owned(out)
+        }
     }
 }
 
@@ -461,8 +495,26 @@ mod tests {
              ((NIL NIL \"bob\" \"hamburger.edu\") (\"B. \\\"Q\\\"\" NIL \"b\" \"x.org\")) NIL NIL NIL NIL)"
         );
         let msg = b"Subject: x\r\n\r\nhello\r\n";
-        assert_eq!(section_bytes(msg, Section::Header), b"Subject: x\r\n\r\n");
-        assert_eq!(section_bytes(msg, Section::Text), b"hello\r\n");
+        assert_eq!(
+            &*section_bytes(msg, &Section::Header),
+            b"Subject: x\r\n\r\n"
+        );
+        assert_eq!(&*section_bytes(msg, &Section::Text), b"hello\r\n");
+        let two = b"From: a\r\nSubject: x\r\n y\r\nTo: b\r\n\r\nhello\r\n";
+        let Ok(items) = fetch_items(&Value::Atom("BODY.PEEK[HEADER.FIELDS (subject TO)]".into()))
+        else {
+            panic!("HEADER.FIELDS is served");
+        };
+        let FetchItem::Body { section, name, .. } = &items[0] else {
+            panic!()
+        };
+        assert_eq!(name, "BODY[HEADER.FIELDS (SUBJECT TO)]");
+        assert_eq!(
+            &*section_bytes(two, section),
+            b"Subject: x\r\n y\r\nTo: b\r\n\r\n"
+        );
+        let not = header_fields("HEADER.FIELDS.NOT (SUBJECT)").unwrap();
+        assert_eq!(&*section_bytes(two, &not), b"From: a\r\nTo: b\r\n\r\n");
         assert_eq!(partial_bytes(b"hello", Some((3, 10))), b"lo");
         assert_eq!(
             internal_date(1_796_514_779),

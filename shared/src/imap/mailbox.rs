@@ -428,9 +428,9 @@ fn fetch_answer(item: &FetchItem, m: &ImapMessage, body: &[u8]) -> Vec<Value> {
             name,
             ..
         } => {
-            let bytes = fetch::partial_bytes(fetch::section_bytes(body, *section), *partial);
+            let bytes = fetch::section_bytes(body, section);
             let literal = Value::Literal {
-                data: bytes.to_vec(),
+                data: fetch::partial_bytes(&bytes, *partial).to_vec(),
                 synchronizing: true,
             };
             (name.clone(), literal)
