@@ -62,6 +62,13 @@ pub struct MaildirStore {
     /// Held while IMAP reads or rewrites a UID file or renames a message
     /// for its flags, so sessions do not hand out one UID twice.
     imap: Mutex<()>,
+    /// Where each message of a folder was at the last look, by folder
+    /// directory and key: FETCH and STORE of every message would otherwise
+    /// scan the folder once per message.
+    imap_paths: Mutex<HashMap<PathBuf, HashMap<String, PathBuf>>>,
+    /// Folder scans IMAP made to find one message, for the test that
+    /// fetching every message does not scan once per message.
+    imap_scans: AtomicU64,
 }
 
 /// One mailbox as the API lists it.
@@ -171,6 +178,8 @@ impl MaildirStore {
             commit,
             usage: Mutex::new(HashMap::new()),
             imap: Mutex::new(()),
+            imap_paths: Mutex::new(HashMap::new()),
+            imap_scans: AtomicU64::new(0),
         };
         for a in &store.accounts.list {
             let dir = store.dir(&a.address);

@@ -23,6 +23,7 @@
 use super::{MaildirStore, MessageFile, files_in, io};
 use crate::durable::sync_dir;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -171,10 +172,27 @@ impl MaildirStore {
         Ok((map, files))
     }
 
-    /// The file of the message `key`, in `new/` or `cur/`.
+    fn paths(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, HashMap<String, PathBuf>>> {
+        self.imap_paths.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers where the messages of the folder `dir` are now.
+    fn remember(&self, dir: &Path, files: &[MessageFile]) {
+        let paths = files.iter().map(|(p, k, _)| (k.clone(), p.clone()));
+        self.paths().insert(dir.to_path_buf(), paths.collect());
+    }
+
+    /// The file of the message `key`, in `new/` or `cur/`: where it was at
+    /// the last look if it is still there, else found by a scan.
     fn find_file(&self, dir: &Path, key: &str) -> Result<PathBuf, StoreError> {
-        files_in(dir, &["new", "cur"])
-            .map_err(io)?
+        let known = self.paths().get(dir).and_then(|m| m.get(key).cloned());
+        if let Some(path) = known.filter(|p| p.exists()) {
+            return Ok(path);
+        }
+        self.imap_scans.fetch_add(1, Ordering::Relaxed);
+        let files = files_in(dir, &["new", "cur"]).map_err(io)?;
+        self.remember(dir, &files);
+        files
             .into_iter()
             .find(|(_, k, _)| k == key)
             .map(|(path, _, _)| path)
@@ -205,6 +223,9 @@ impl MaildirStore {
             return Ok(());
         }
         fs::rename(&path, &target)?;
+        if let Some(folder) = self.paths().get_mut(dir) {
+            folder.insert(key.to_string(), target.clone());
+        }
         if let Some(from) = path.parent() {
             sync_dir(from)?;
         }
@@ -338,6 +359,7 @@ impl ImapStore for MaildirStore {
         let dir = self.folder_dir(mailbox, folder)?;
         let _guard = self.imap_guard();
         let (map, files) = self.synced_uids(&dir)?;
+        self.remember(&dir, &files);
         let mut messages: Vec<ImapMessage> = files
             .into_iter()
             .filter_map(|(path, key, size)| {
@@ -648,6 +670,44 @@ mod folder_tests {
         s.set_subscriptions(BOB, &["Archive".into(), "Gone".into()])
             .unwrap();
         assert_eq!(s.subscriptions(BOB).unwrap(), ["Archive", "Gone"]);
+    }
+
+    #[test]
+    fn reading_and_flagging_every_message_scans_the_folder_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = MaildirStore::open(dir.path(), &MailStorage::default()).unwrap();
+        for i in 0..300 {
+            s.append(
+                BOB,
+                INBOX,
+                format!("Subject: {i}\r\n\r\nx\r\n").as_bytes(),
+                Flags::default(),
+                None,
+            )
+            .unwrap();
+        }
+        let snapshot = s.snapshot(BOB, INBOX).unwrap();
+        let before = s.imap_scans.load(Ordering::Relaxed);
+        for m in &snapshot.messages {
+            s.read_message(BOB, INBOX, &m.key).unwrap();
+            s.set_flags(BOB, INBOX, &m.key, Flags::SEEN).unwrap();
+            s.read_message(BOB, INBOX, &m.key).unwrap();
+        }
+        assert_eq!(
+            s.imap_scans.load(Ordering::Relaxed),
+            before,
+            "no scan per message"
+        );
+        // A message moved behind the store's back is found by one scan.
+        let key = &snapshot.messages[5].key;
+        let path = s.find_file(&dir.path().join(BOB), key).unwrap();
+        std::fs::rename(
+            &path,
+            dir.path().join(BOB).join("new").join(format!("{key},S=20")),
+        )
+        .unwrap();
+        assert!(s.read_message(BOB, INBOX, key).is_ok());
+        assert_eq!(s.imap_scans.load(Ordering::Relaxed), before + 1);
     }
 
     #[test]

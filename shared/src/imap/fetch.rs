@@ -32,15 +32,19 @@ pub fn select_messages(
         SeqNumber::Number(n) => n,
         SeqNumber::Star => star,
     };
-    let mut picked = vec![false; messages.len()];
+    // Each range becomes the run of indices it names (by binary search for
+    // UIDs, which the messages are sorted by); the runs are merged, so the
+    // work is the runs' count times its log plus the messages named, however
+    // many ranges overlap.
+    let mut runs = Vec::new();
     for range in ranges {
         let first = value(range.first);
         let last = range.last.map_or(first, value);
         let (lo, hi) = (first.min(last), first.max(last));
         if uid {
-            for (i, m) in messages.iter().enumerate() {
-                picked[i] |= (lo..=hi).contains(&m.uid);
-            }
+            let start = messages.partition_point(|m| m.uid < lo);
+            let end = messages.partition_point(|m| m.uid <= hi);
+            runs.push((start, end));
         } else {
             if lo == 0 || hi as usize > messages.len() {
                 return Err(format!(
@@ -48,12 +52,17 @@ pub fn select_messages(
                     messages.len()
                 ));
             }
-            for p in &mut picked[lo as usize - 1..hi as usize] {
-                *p = true;
-            }
+            runs.push((lo as usize - 1, hi as usize));
         }
     }
-    Ok((0..messages.len()).filter(|&i| picked[i]).collect())
+    runs.sort_unstable();
+    let mut picked = Vec::new();
+    let mut next = 0;
+    for (start, end) in runs {
+        picked.extend(start.max(next)..end);
+        next = next.max(end);
+    }
+    Ok(picked)
 }
 
 /// Which part of a message a body item asks for.
@@ -464,6 +473,14 @@ mod tests {
             select_messages("4:6", true, &m).unwrap(),
             Vec::<usize>::new()
         );
+        assert_eq!(select_messages("9,3:7,1:8", true, &m).unwrap(), [0, 1, 2]);
+        let big = messages(&(1..=50_000).collect::<Vec<u32>>());
+        // 2,000 overlapping ranges over 50,000 messages: merged, each
+        // message named once, in order.
+        let set = vec!["1:*"; 2000].join(",");
+        assert_eq!(select_messages(&set, true, &big).unwrap().len(), 50_000);
+        let picked = select_messages(&set, false, &big).unwrap();
+        assert!(picked.windows(2).all(|w| w[0] + 1 == w[1]));
     }
 
     #[test]
