@@ -22,6 +22,17 @@ pub(super) struct Selected {
     pub messages: Vec<ImapMessage>,
 }
 
+/// About how many bytes of FETCH responses are queued at once.
+const FETCH_BATCH: usize = 256 * 1024;
+
+/// A FETCH answered in batches: the messages still to answer.
+pub(super) struct PendingFetch {
+    command: Command,
+    items: Vec<FetchItem>,
+    indices: Vec<usize>,
+    next: usize,
+}
+
 /// The response code and text a store error is answered with.
 pub(super) fn store_refusal(e: &StoreError) -> (&'static str, String) {
     match e {
@@ -162,20 +173,44 @@ impl<S: ImapStore> ImapServer<S> {
             items.insert(0, FetchItem::Uid);
         }
         let Some(indices) = self.named(c) else { return };
-        for i in indices {
-            if let Err(e) = self.fetch_one(i, &items) {
-                return self.refuse_store(c, &e);
+        self.pending_fetch = Some(PendingFetch {
+            command: c.clone(),
+            items,
+            indices,
+            next: 0,
+        });
+        self.continue_fetch();
+    }
+
+    /// Answers the pending FETCH for its next messages, until about
+    /// [`FETCH_BATCH`] bytes are queued; the rest waits until the driver
+    /// has taken them (see `poll_output`), so one FETCH 1:* BODY[] holds
+    /// one batch in memory, not the whole mailbox.
+    pub(super) fn continue_fetch(&mut self) {
+        let Some(mut pending) = self.pending_fetch.take() else {
+            return;
+        };
+        let mut queued = 0;
+        while let Some(&i) = pending.indices.get(pending.next) {
+            pending.next += 1;
+            match self.fetch_one(i, &pending.items) {
+                Ok(bytes) => queued += bytes,
+                Err(e) => return self.refuse_store(&pending.command, &e),
+            }
+            if queued >= FETCH_BATCH && pending.next < pending.indices.len() {
+                self.pending_fetch = Some(pending);
+                return;
             }
         }
-        self.ok(c, None);
+        self.ok(&pending.command, None);
     }
 
     /// `* n FETCH (...)` for the message at `index`, setting `\Seen` first
-    /// when a body item asks for it.
-    fn fetch_one(&mut self, index: usize, items: &[FetchItem]) -> Result<(), StoreError> {
+    /// when a body item asks for it; the bytes it queued.
+    fn fetch_one(&mut self, index: usize, items: &[FetchItem]) -> Result<usize, StoreError> {
         let (mailbox, folder) = (self.mailbox().to_string(), self.folder());
         let Some(selected) = self.selected.as_mut() else {
-            return Ok(());
+            return Ok(0);
         };
         let message = &mut selected.messages[index];
         let mut flags_unasked = false;
@@ -209,8 +244,7 @@ impl<S: ImapStore> ImapServer<S> {
         if flags_unasked {
             answer.extend(fetch_answer(&FetchItem::Flags, &message, &body));
         }
-        self.send(&fetch_response(index, answer));
-        Ok(())
+        Ok(self.send(&fetch_response(index, answer)))
     }
 
     pub(super) fn store_flags(&mut self, c: &Command) {
@@ -530,6 +564,28 @@ mod tests {
         );
         let text = say(&mut s, "b3 STORE 1 +FLAGS (\\Deleted)\r\n");
         assert!(text.starts_with("b3 NO [READ-ONLY]"), "{text}");
+    }
+
+    #[test]
+    fn a_big_fetch_is_answered_in_batches_and_commands_wait_behind_it() {
+        let store = Arc::new(MemoryStore::course());
+        let bob = ["bob@hamburger.edu".to_string()];
+        let body = format!("Subject: big\r\n\r\n{}\r\n", "x".repeat(20_000));
+        for _ in 0..40 {
+            store.deliver(&bob, body.as_bytes()).unwrap();
+        }
+        let mut s = logged_in(&store);
+        say(&mut s, "a2 SELECT INBOX\r\n");
+        s.handle_input(b"a3 FETCH 1:* BODY.PEEK[]\r\na4 NOOP\r\n", Millis(0));
+        assert!(s.pending_fetch.is_some(), "800 KB are not queued at once");
+        let text = String::from_utf8(drain(&mut s).bytes()).unwrap();
+        assert!(s.pending_fetch.is_none());
+        assert_eq!(text.matches(" FETCH (BODY[] {").count(), 42);
+        assert!(
+            text.ends_with("a3 OK FETCH completed\r\na4 OK NOOP completed\r\n"),
+            "{}",
+            &text[text.len() - 100..]
+        );
     }
 
     #[test]

@@ -105,6 +105,8 @@ pub struct ImapServer<S> {
     next_poll: Option<Millis>,
     /// The AUTHENTICATE command's tag, while its response line is awaited.
     pub(super) authenticating: Option<String>,
+    /// A FETCH whose answer is not all queued yet; commands wait behind it.
+    pub(super) pending_fetch: Option<super::mailbox::PendingFetch>,
 }
 
 impl<S: ImapStore> ImapServer<S> {
@@ -126,6 +128,7 @@ impl<S: ImapStore> ImapServer<S> {
             idling: None,
             next_poll: None,
             authenticating: None,
+            pending_fetch: None,
         };
         let capability = CAPABILITIES.join(" ");
         s.send(&untagged(
@@ -142,9 +145,12 @@ impl<S: ImapStore> ImapServer<S> {
         self.state
     }
 
-    pub(super) fn send(&mut self, response: &Response) {
-        self.outputs
-            .push_back(Output::Transmit(response.to_bytes()));
+    /// Queues a response; its length in bytes.
+    pub(super) fn send(&mut self, response: &Response) -> usize {
+        let bytes = response.to_bytes();
+        let length = bytes.len();
+        self.outputs.push_back(Output::Transmit(bytes));
+        length
     }
 
     pub(super) fn complete(
@@ -183,6 +189,7 @@ impl<S: ImapStore> ImapServer<S> {
         if !self.closed {
             self.closed = true;
             self.idling = None;
+            self.pending_fetch = None;
             self.next_poll = None;
             self.buffer.clear();
             self.outputs.push_back(Output::Close);
@@ -196,7 +203,7 @@ impl<S: ImapStore> ImapServer<S> {
     }
 
     fn process(&mut self) {
-        while !self.closed {
+        while !self.closed && self.pending_fetch.is_none() {
             if self.discarding && !self.drop_rest_of_line() {
                 return;
             }
@@ -490,6 +497,13 @@ impl<S: ImapStore> Engine for ImapServer<S> {
     }
 
     fn poll_output(&mut self) -> Output<ImapServerEvent> {
+        if self.outputs.is_empty() && self.pending_fetch.is_some() && !self.closed {
+            self.continue_fetch();
+            if self.pending_fetch.is_none() {
+                // Commands that came behind the FETCH.
+                self.process();
+            }
+        }
         self.outputs
             .pop_front()
             .unwrap_or(Output::Wait(self.next_poll))
