@@ -711,6 +711,29 @@ mod folder_tests {
     }
 
     #[test]
+    fn a_move_out_of_inbox_waits_for_pop3_but_a_copy_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = MaildirStore::open(dir.path(), &MailStorage::default()).unwrap();
+        s.create_folder(BOB, "Kept").unwrap();
+        let keys: Vec<String> = s
+            .snapshot(BOB, INBOX)
+            .unwrap()
+            .messages
+            .into_iter()
+            .map(|m| m.key)
+            .collect();
+        let (lock, _) = s.open(BOB).unwrap();
+        assert_eq!(
+            s.copy(BOB, INBOX, &keys, "Kept", true),
+            Err(StoreError::Locked)
+        );
+        assert_eq!(s.copy(BOB, INBOX, &keys, "Kept", false).unwrap().1, [1, 2]);
+        s.release(BOB, lock);
+        assert_eq!(s.copy(BOB, INBOX, &keys, "Kept", true).unwrap().1, [3, 4]);
+        assert!(s.snapshot(BOB, INBOX).unwrap().messages.is_empty());
+    }
+
+    #[test]
     fn the_quota_counts_every_folder() {
         let dir = tempfile::tempdir().unwrap();
         let settings = MailStorage {
