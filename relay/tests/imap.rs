@@ -4,7 +4,8 @@
 //! Maildir info), curl's `imap://` (list, fetch, search), and bad input on
 //! a raw socket (an oversized literal refused before it is sent, an
 //! endless line, commands in the wrong state), and IDLE told of mail that
-//! SMTP delivers.
+//! SMTP delivers; imaplib again with folders, APPEND, MOVE, AUTHENTICATE
+//! PLAIN and NAMESPACE, and mbsync syncing folders and flags both ways.
 
 mod common;
 
@@ -341,4 +342,65 @@ async fn mbsync_syncs_folders_and_flags_both_ways() {
     );
     let letters = flag_letters(&server);
     assert!(letters.iter().any(|f| f.contains('F')), "{letters:?}");
+}
+
+const PY_FOLDERS: &str = r#"
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+print(m.authenticate("PLAIN", lambda _: b"\0bob\0hungry")[0])
+print(m.create("Archive/2024")[0], m.create("Sent")[0])
+print(m.list()[1])
+typ, data = m.append("Sent", r"(\Seen)", imaplib.Time2Internaldate(1_000_000_000), b"Subject: sent\r\n\r\nhi\r\n")
+print(typ, data[0].decode())
+m.select("INBOX")
+typ, data = m.uid("MOVE", "2", "Archive/2024")
+print(typ, m.untagged_responses.get("EXPUNGE"))
+print(m.status("Archive/2024", "(MESSAGES)")[1][0].decode())
+print(m.status("INBOX", "(MESSAGES)")[1][0].decode())
+m.select("Sent", readonly=True)
+print(m.fetch("1", "(FLAGS INTERNALDATE BODYSTRUCTURE)")[1][0].decode())
+print(m.rename("Archive", "Old")[0], m.delete("Sent")[0])
+print(m.list()[1])
+print(m.namespace()[1][0].decode())
+m.logout()
+"#;
+
+#[tokio::test]
+async fn python_imaplib_uses_folders_append_move_and_authenticate() {
+    let Some(python) = require_tool("python3", "python3") else {
+        return;
+    };
+    let relay = start(|_| {}).await;
+    let port = relay.relay.target("imap").unwrap().port.to_string();
+    let out = run(&python, &["-c", PY_FOLDERS, &port]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 11, "{text}");
+    assert_eq!(lines[..2], ["OK", "OK OK"], "{text}");
+    assert_eq!(
+        lines[2],
+        r#"[b'(\\HasNoChildren) "/" INBOX', b'(\\HasChildren) "/" Archive', b'(\\HasNoChildren) "/" Archive/2024', b'(\\HasNoChildren) "/" Sent']"#
+    );
+    assert!(
+        lines[3].starts_with("OK [APPENDUID ") && lines[3].ends_with(" 1] APPEND completed"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[4], "OK [b'2']",
+        "message 2 expunged from INBOX: {text}"
+    );
+    assert_eq!(
+        lines[5..7],
+        ["Archive/2024 (MESSAGES 1)", "INBOX (MESSAGES 1)"],
+        "{text}"
+    );
+    assert!(lines[7].starts_with(r#"1 (FLAGS (\Seen) INTERNALDATE "09-Sep-2001 01:46:40 +0000" BODYSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 4 1"#), "{text}");
+    assert_eq!(lines[8], "OK OK", "{text}");
+    assert_eq!(
+        lines[9],
+        r#"[b'(\\HasNoChildren) "/" INBOX', b'(\\HasChildren) "/" Old', b'(\\HasNoChildren) "/" Old/2024']"#
+    );
+    assert_eq!(lines[10], r#"(("" "/")) NIL NIL"#, "{text}");
+    let server = relay._data.path().join("mail/bob@hamburger.edu");
+    assert!(server.join(".Old.2024/cur").is_dir() && !server.join(".Sent").exists());
 }
