@@ -56,7 +56,9 @@ impl<S: ImapStore> ImapServer<S> {
         };
         let mut flags = Flags::default();
         let mut date = None;
-        for argument in &c.arguments[1..c.arguments.len().saturating_sub(1)] {
+        // Between the name and the message: the flags, the date, or both.
+        let between = c.arguments.get(1..c.arguments.len().saturating_sub(1));
+        for argument in between.unwrap_or_default() {
             match argument {
                 Value::List(names) => {
                     let names = names.iter().filter_map(Value::as_atom);
