@@ -3,14 +3,15 @@
 //! the page, a laptop with the relay stopped). Their catalog entries say
 //! "in-browser" where the relay's say an address. Offered: the web server,
 //! the uppercase servers, and the DNS hierarchy's root, TLD and
-//! authoritative servers (not the recursive resolver), SMTP and POP3, the
+//! authoritative servers (not the recursive resolver), SMTP, POP3 and IMAP, the
 //! textbook's §2.8 web server, and the socket chapter's closed ports (a
 //! connect to `closed-tcp` is refused, `closed-udp` hears every datagram
 //! and answers none).
 //!
-//! The SMTP and POP3 servers share one in-memory mail store for the life of
-//! the page (a reload starts again from the course's mailbox), so mail sent
-//! over SMTP can be read over POP3, as with the relay.
+//! The SMTP, POP3 and IMAP servers share one in-memory mail store for the
+//! life of the page (a reload starts again from the course's mailbox), so
+//! mail sent over SMTP can be read over POP3 or IMAP, and IMAP's folders
+//! and flags last from one connection to the next, as with the relay.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use wirelab_shared::http::book_server::BookWebServer;
 use wirelab_shared::http::server::{Endpoints, HttpServerConnection};
 use wirelab_shared::http::site::{WebSite, demo_files};
 use wirelab_shared::http::store::MemoryFileStore;
+use wirelab_shared::imap::{ImapServer, ImapServerConfig};
 use wirelab_shared::mail::store::{Clock, MemoryStore};
 use wirelab_shared::pop3::{Pop3Server, Pop3ServerConfig};
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
@@ -54,7 +56,7 @@ fn clock() -> Clock {
     }
 }
 
-/// The mail store the in-browser SMTP and POP3 servers share.
+/// The mail store the in-browser SMTP, POP3 and IMAP servers share.
 pub fn mail_store() -> Arc<MemoryStore> {
     MAIL.with(Arc::clone)
 }
@@ -125,6 +127,17 @@ fn fixed_targets() -> Vec<TargetInfo> {
             port: 1110,
             protocol: "pop3".into(),
             description: "POP3 server (user bob, password hungry), running in this page".into(),
+            data_ports: None,
+        },
+        TargetInfo {
+            name: "imap".into(),
+            transport: Transport::Tcp,
+            host: LOCAL_HOST.into(),
+            port: 1143,
+            protocol: "imap".into(),
+            description: "IMAP server: the POP3 mailbox as INBOX, with folders and flags \
+                          (a1 LOGIN bob hungry), running in this page"
+                .into(),
             data_ports: None,
         },
     ]
@@ -218,6 +231,10 @@ pub fn engine(name: &str) -> Option<Box<dyn ErasedEngine>> {
         ))),
         "pop3" => Some(Box::new(Pop3Server::new(
             Pop3ServerConfig::default(),
+            mail_store(),
+        ))),
+        "imap" => Some(Box::new(ImapServer::new(
+            ImapServerConfig::default(),
             mail_store(),
         ))),
         _ => None,
@@ -320,21 +337,49 @@ mod tests {
         assert!(targets().iter().any(|t| t.name == "dns-cdn"));
     }
 
+    fn talk(engine: &mut Box<dyn ErasedEngine>, input: &str) -> String {
+        use wirelab_shared::engine::{ErasedOutput, Millis, Output};
+        engine.handle_input(input.as_bytes(), Millis(0));
+        let mut out = Vec::new();
+        loop {
+            match engine.poll_output() {
+                Output::Transmit(bytes) => out.extend(bytes),
+                Output::Wait(_) => break,
+                ErasedOutput::Event(_) | Output::Close => {}
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn the_local_imap_server_keeps_folders_and_flags_between_connections() {
+        let mut imap = engine("imap").unwrap();
+        assert!(talk(&mut imap, "").starts_with("* OK [CAPABILITY IMAP4rev2"));
+        let replies = talk(
+            &mut imap,
+            "a1 LOGIN bob hungry\r\na2 CREATE Kept\r\na3 SELECT INBOX\r\n\
+             a4 COPY 1 Kept\r\na5 STORE 1 +FLAGS (\\Flagged)\r\na6 LOGOUT\r\n",
+        );
+        assert!(replies.contains("a4 OK [COPYUID "), "{replies}");
+        assert!(replies.contains("a6 OK LOGOUT"), "{replies}");
+        let mut again = engine("imap").unwrap();
+        talk(&mut again, "");
+        let replies = talk(
+            &mut again,
+            "b1 LOGIN bob hungry\r\nb2 LIST \"\" *\r\nb3 EXAMINE INBOX\r\nb4 FETCH 1 FLAGS\r\n",
+        );
+        assert!(
+            replies.contains("* LIST (\\HasNoChildren) \"/\" Kept\r\n"),
+            "{replies}"
+        );
+        assert!(
+            replies.contains("* 1 FETCH (FLAGS (\\Flagged))"),
+            "{replies}"
+        );
+    }
+
     #[test]
     fn mail_sent_to_the_local_smtp_server_is_read_from_the_local_pop3_server() {
-        use wirelab_shared::engine::{ErasedOutput, Millis, Output};
-        fn talk(engine: &mut Box<dyn ErasedEngine>, input: &str) -> String {
-            engine.handle_input(input.as_bytes(), Millis(0));
-            let mut out = Vec::new();
-            loop {
-                match engine.poll_output() {
-                    Output::Transmit(bytes) => out.extend(bytes),
-                    Output::Wait(_) => break,
-                    ErasedOutput::Event(_) | Output::Close => {}
-                }
-            }
-            String::from_utf8_lossy(&out).into_owned()
-        }
         let mut smtp = engine("smtp").unwrap();
         assert!(talk(&mut smtp, "").starts_with("220 hamburger.edu"));
         let replies = talk(

@@ -760,6 +760,15 @@ pub struct ImapServer {
     pub max_command_bytes: usize,
     /// Commands answered BAD before the server says BYE and closes.
     pub max_errors: usize,
+    /// Folders a mailbox may have besides INBOX (CREATE answers NO
+    /// [LIMIT] beyond), and subscriptions.
+    pub max_folders: usize,
+    /// The longest folder name, in bytes.
+    pub max_folder_name_bytes: usize,
+    /// How often, in milliseconds, an IDLE session looks for new mail.
+    pub idle_poll_ms: u64,
+    /// How long one IDLE may last, in seconds, before BYE.
+    pub max_idle_secs: u64,
 }
 
 impl Default for ImapServer {
@@ -771,6 +780,10 @@ impl Default for ImapServer {
             max_literal_bytes: engine.limits.literal,
             max_command_bytes: engine.limits.message,
             max_errors: engine.max_errors,
+            max_folders: engine.max_folders,
+            max_folder_name_bytes: engine.max_folder_name_bytes,
+            idle_poll_ms: engine.idle_poll_ms,
+            max_idle_secs: engine.max_idle_ms / 1000,
         }
     }
 }
@@ -785,6 +798,10 @@ impl ImapServer {
                 message: self.max_command_bytes,
             },
             max_errors: self.max_errors,
+            max_folders: self.max_folders,
+            max_folder_name_bytes: self.max_folder_name_bytes,
+            idle_poll_ms: self.idle_poll_ms,
+            max_idle_ms: self.max_idle_secs.saturating_mul(1000),
         }
     }
 
@@ -797,7 +814,19 @@ impl ImapServer {
         if self.max_command_bytes < self.max_line_bytes {
             bail!("servers.imap.max_command_bytes must be at least servers.imap.max_line_bytes");
         }
-        at_least_one("servers.imap", &[("max_errors", self.max_errors)])
+        // A name longer than a file name may be cannot be a directory.
+        if self.max_folder_name_bytes > 200 {
+            bail!("servers.imap.max_folder_name_bytes must be at most 200");
+        }
+        at_least_one(
+            "servers.imap",
+            &[
+                ("max_errors", self.max_errors),
+                ("max_folder_name_bytes", self.max_folder_name_bytes),
+                ("idle_poll_ms", self.idle_poll_ms as usize),
+                ("max_idle_secs", self.max_idle_secs as usize),
+            ],
+        )
     }
 }
 

@@ -62,6 +62,13 @@ pub struct MaildirStore {
     /// Held while IMAP reads or rewrites a UID file or renames a message
     /// for its flags, so sessions do not hand out one UID twice.
     imap: Mutex<()>,
+    /// Where each message of a folder was at the last look, by folder
+    /// directory and key: FETCH and STORE of every message would otherwise
+    /// scan the folder once per message.
+    imap_paths: Mutex<HashMap<PathBuf, HashMap<String, PathBuf>>>,
+    /// Folder scans IMAP made to find one message, for the test that
+    /// fetching every message does not scan once per message.
+    imap_scans: AtomicU64,
 }
 
 /// One mailbox as the API lists it.
@@ -89,6 +96,40 @@ fn parse_name(name: &str) -> Option<(String, Option<u64>)> {
         None => (base, None),
     };
     Some((uid.to_string(), size))
+}
+
+/// A message file: its path, its unique id (the key), its size.
+type MessageFile = (PathBuf, String, u64);
+
+/// Every message file of the Maildir folder `folder` in `subdirs`, in
+/// delivery order.
+fn files_in(folder: &Path, subdirs: &[&str]) -> std::io::Result<Vec<MessageFile>> {
+    let mut out = Vec::new();
+    for sub in subdirs {
+        let dir = folder.join(sub);
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some((uid, size)) = parse_name(&name) else {
+                continue;
+            };
+            let size = match size {
+                Some(s) => s,
+                None => entry.metadata()?.len(),
+            };
+            out.push((entry.path(), uid, size));
+        }
+    }
+    // Delivery order: the time prefix, then the name.
+    out.sort_by_key(|(_, uid, _)| {
+        let time: u64 = uid
+            .split('.')
+            .next()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(u64::MAX);
+        (time, uid.clone())
+    });
+    Ok(out)
 }
 
 impl MaildirStore {
@@ -137,6 +178,8 @@ impl MaildirStore {
             commit,
             usage: Mutex::new(HashMap::new()),
             imap: Mutex::new(()),
+            imap_paths: Mutex::new(HashMap::new()),
+            imap_scans: AtomicU64::new(0),
         };
         for a in &store.accounts.list {
             let dir = store.dir(&a.address);
@@ -168,11 +211,15 @@ impl MaildirStore {
         }
         // Counted outside the lock: a scan of a big mailbox holds up no
         // other mailbox's delivery.
-        let used = self
-            .files(mailbox, &["new", "cur"])?
-            .iter()
-            .map(|f| f.2)
-            .sum();
+        let mut used: u64 = 0;
+        // IMAP's folders count too: APPEND and COPY fill the same disk.
+        let folders = self.folder_dirs(mailbox)?.into_iter().map(|(_, dir)| dir);
+        for dir in std::iter::once(self.dir(mailbox)).chain(folders) {
+            used += files_in(&dir, &["new", "cur"])?
+                .iter()
+                .map(|f| f.2)
+                .sum::<u64>();
+        }
         self.usage().insert(mailbox.to_string(), used);
         Ok(used)
     }
@@ -238,13 +285,19 @@ impl MaildirStore {
     }
 
     fn unique_name(&self, size: usize) -> String {
+        self.unique_name_at(None, size)
+    }
+
+    /// A unique name starting with `secs` (the arrival time it records),
+    /// or with the time now.
+    fn unique_name_at(&self, secs: Option<u64>, size: usize) -> String {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         format!(
             "{}.M{}P{}Q{n}.wirelab,S={size}",
-            now.as_secs(),
+            secs.unwrap_or(now.as_secs()),
             now.subsec_micros(),
             std::process::id()
         )
@@ -256,32 +309,7 @@ impl MaildirStore {
         mailbox: &str,
         subdirs: &[&str],
     ) -> std::io::Result<Vec<(PathBuf, String, u64)>> {
-        let mut out = Vec::new();
-        for sub in subdirs {
-            let dir = self.dir(mailbox).join(sub);
-            for entry in fs::read_dir(&dir)? {
-                let entry = entry?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let Some((uid, size)) = parse_name(&name) else {
-                    continue;
-                };
-                let size = match size {
-                    Some(s) => s,
-                    None => entry.metadata()?.len(),
-                };
-                out.push((entry.path(), uid, size));
-            }
-        }
-        // Delivery order: the time prefix, then the name.
-        out.sort_by_key(|(_, uid, _)| {
-            let time: u64 = uid
-                .split('.')
-                .next()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(u64::MAX);
-            (time, uid.clone())
-        });
-        Ok(out)
+        files_in(&self.dir(mailbox), subdirs)
     }
 
     fn check_lock(&self, mailbox: &str, lock: LockToken) -> Result<(), StoreError> {

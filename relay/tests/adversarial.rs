@@ -2,8 +2,8 @@
 //! running relay (the `wirelab` binary, in its own process so its memory can
 //! be read), while an honest student does the course's flows: the
 //! someDepartment page over HTTP, the SMTP dialogue and its POP3 read-back,
-//! the DNS walk from the root and a recursive query, FTP's passive LIST and
-//! RETR.
+//! an IMAP session listing INBOX's flags and envelopes, the DNS walk from
+//! the root and a recursive query, FTP's passive LIST and RETR.
 //!
 //! Each attack runs for a bounded time and count on loopback, then stops.
 //! Every honest flow during every attack must succeed, and the relay's
@@ -201,6 +201,28 @@ fn pop3_read_back(lab: &Lab) -> Outcome {
     expect("QUIT", say(&mut s, "QUIT\r\n")?, "+OK")
 }
 
+/// IMAP: log in, select INBOX, every message's flags and envelope, log out.
+fn imap_session(lab: &Lab, n: u64) -> Outcome {
+    let mut s = connect(lab.addr("imap"))?;
+    expect("greeting", line(&mut s)?, "* OK")?;
+    let mut tagged = |command: &str| -> Outcome {
+        let tag = format!("h{n}");
+        s.write_all(format!("{tag} {command}\r\n").as_bytes())
+            .map_err(|e| format!("writing {command:?}: {e}"))?;
+        loop {
+            let reply = line(&mut s)?;
+            if let Some(status) = reply.strip_prefix(&format!("{tag} ")) {
+                return expect(command, status.to_string(), "OK");
+            }
+        }
+    };
+    tagged("LOGIN bob hungry")?;
+    tagged("SELECT INBOX")?;
+    // By UID: 1:* is no error in a mailbox POP3 has just emptied.
+    tagged("UID FETCH 1:* (FLAGS ENVELOPE)")?;
+    tagged("LOGOUT")
+}
+
 /// Sends a query over UDP and parses the reply.
 fn ask(server: SocketAddr, name: &str, recursion: bool, id: u16) -> Result<Message, String> {
     let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
@@ -310,10 +332,11 @@ struct Honest {
 /// Runs the course's flows over and over until `stop`.
 fn honest_student(lab: &Lab, stop: &AtomicBool, n: &AtomicU64) -> Honest {
     let mut seen = Honest::default();
-    let flows: [(&str, &dyn Fn(u64) -> Outcome); 6] = [
+    let flows: [(&str, &dyn Fn(u64) -> Outcome); 7] = [
         ("http", &|_| http_page(lab)),
         ("smtp", &|n| smtp_dialogue(lab, n)),
         ("pop3", &|_| pop3_read_back(lab)),
+        ("imap", &|n| imap_session(lab, n)),
         ("dns walk", &|n| dns_walk(lab, n as u16)),
         ("dns recursive", &|n| dns_recursive(lab, n as u16)),
         ("ftp", &|_| ftp_session(lab)),
@@ -386,7 +409,15 @@ fn answer_of(s: &mut TcpStream, wait: Duration) -> String {
     format!("{last:?}{end}")
 }
 
-const TCP_SERVERS: [&str; 6] = ["http", "smtp", "pop3", "ftp", "upper-tcp", "dns-tcp"];
+const TCP_SERVERS: [&str; 7] = [
+    "http",
+    "smtp",
+    "pop3",
+    "imap",
+    "ftp",
+    "upper-tcp",
+    "dns-tcp",
+];
 
 /// Opens many connections to every TCP server and trickles a partial
 /// message into each, a byte at a time.
@@ -465,6 +496,7 @@ fn pipelining_floods(lab: &Lab, observed: &Observed) {
         ),
         ("smtp", b"RCPT TO:<bob@hamburger.edu>\r\n".to_vec()),
         ("pop3", b"STAT\r\n".to_vec()),
+        ("imap", b"a1 NOOP\r\n".to_vec()),
         ("ftp", b"NOOP\r\n".to_vec()),
         ("upper-tcp", b"hello there\n".to_vec()),
     ];
@@ -493,9 +525,13 @@ fn oversized(lab: &Lab, observed: &Observed) {
         &megabytes,
     ]
     .concat();
+    // Non-synchronising: the bytes come without waiting for a "+".
+    let imap_literal = [b"a1 APPEND INBOX {4194304+}\r\n".as_slice(), &megabytes].concat();
     let cases: Vec<(&str, &str, Vec<u8>)> = vec![
         ("smtp", "4 MiB line", megabytes.clone()),
         ("pop3", "4 MiB line", megabytes.clone()),
+        ("imap", "4 MiB line", megabytes.clone()),
+        ("imap", "4 MiB literal", imap_literal),
         ("ftp", "4 MiB line", megabytes.clone()),
         ("upper-tcp", "4 MiB line", megabytes.clone()),
         ("http", "4 MiB header", long_header),

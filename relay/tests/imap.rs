@@ -3,7 +3,9 @@
 //! SMTP, log out, log in again: the flags are still there, also on disk as
 //! Maildir info), curl's `imap://` (list, fetch, search), and bad input on
 //! a raw socket (an oversized literal refused before it is sent, an
-//! endless line, commands in the wrong state).
+//! endless line, commands in the wrong state), and IDLE told of mail that
+//! SMTP delivers; imaplib again with folders, APPEND, MOVE, AUTHENTICATE
+//! PLAIN and NAMESPACE, and mbsync syncing folders and flags both ways.
 
 mod common;
 
@@ -113,6 +115,18 @@ async fn curl_lists_fetches_and_searches() {
         String::from_utf8_lossy(&list.stdout),
         "* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
     );
+    // A custom command makes a folder; the listing then shows it.
+    run(
+        &curl,
+        &["-s", "-u", "bob:hungry", &base, "-X", "CREATE Sent/2024"],
+    )
+    .await;
+    let list = run(&curl, &["-s", "-u", "bob:hungry", &base]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "* LIST (\\HasNoChildren) \"/\" INBOX\r\n* LIST (\\HasChildren) \"/\" Sent\r\n\
+         * LIST (\\HasNoChildren) \"/\" Sent/2024\r\n"
+    );
     let url = format!("{base}INBOX;UID=2");
     let fetched = run(&curl, &["-s", "-u", "bob:hungry", &url]).await;
     assert_eq!(fetched.stdout, course_messages()[1]);
@@ -188,4 +202,205 @@ async fn bad_input_is_answered_bad_or_no() {
         text.contains("a8 BAD 9 names messages past the last one (2)"),
         "{text}"
     );
+}
+
+/// One SMTP command and its reply, read up to the reply's code (the rest
+/// of the line is left for the next read, which looks for another code).
+async fn smtp_say(s: &mut TcpStream, got: &mut Vec<u8>, line: &str, code: &str) {
+    if !line.is_empty() {
+        s.write_all(line.as_bytes()).await.unwrap();
+    }
+    read_until(s, got, &format!("{code} ")).await;
+}
+
+#[tokio::test]
+async fn idle_sees_mail_delivered_by_smtp() {
+    let relay = start(|_| {}).await;
+    let port = relay.relay.target("imap").unwrap().port;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut got = Vec::new();
+    read_until(&mut s, &mut got, "server ready\r\n").await;
+    s.write_all(b"a1 LOGIN bob hungry\r\na2 SELECT INBOX\r\na3 IDLE\r\n")
+        .await
+        .unwrap();
+    let text = read_until(&mut s, &mut got, "+ idling\r\n").await;
+    assert!(text.contains("* 2 EXISTS"), "{text}");
+    let smtp_port = relay.relay.target("smtp").unwrap().port;
+    let mut m = TcpStream::connect(("127.0.0.1", smtp_port)).await.unwrap();
+    let mut mgot = Vec::new();
+    smtp_say(&mut m, &mut mgot, "", "220").await;
+    for (line, code) in [
+        ("HELO crepes.fr\r\n", "250"),
+        ("MAIL FROM:<alice@crepes.fr>\r\n", "250"),
+        ("RCPT TO:<bob@hamburger.edu>\r\n", "250"),
+        ("DATA\r\n", "354"),
+        ("Subject: idle\r\n\r\nhello\r\n.\r\n", "250"),
+    ] {
+        smtp_say(&mut m, &mut mgot, line, code).await;
+    }
+    // Told within read_until's 5 s, with no command from the client.
+    let text = read_until(&mut s, &mut got, "* 3 EXISTS\r\n").await;
+    assert_eq!(text, "* 3 EXISTS\r\n");
+    s.write_all(b"DONE\r\na4 FETCH 3 BODY[HEADER]\r\n")
+        .await
+        .unwrap();
+    let text = read_until(&mut s, &mut got, "a4 OK").await;
+    assert!(text.starts_with("a3 OK IDLE terminated\r\n"), "{text}");
+    assert!(text.contains("Subject: idle"), "{text}");
+}
+
+/// mbsync's configuration: the relay's IMAP server as the far side, a
+/// Maildir under `local` as the near side, every folder both ways.
+fn mbsync_config(port: u16, local: &Path) -> String {
+    format!(
+        "IMAPAccount lab\nHost 127.0.0.1\nPort {port}\nUser bob\nPass hungry\nSSLType None\n\
+         AuthMechs PLAIN\n\nIMAPStore far\nAccount lab\n\n\
+         MaildirStore near\nPath {dir}/\nInbox {dir}/INBOX\nSubFolders Verbatim\n\n\
+         Channel lab\nFar :far:\nNear :near:\nPatterns *\nCreate Both\nExpunge Both\n\
+         SyncState *\n",
+        dir = local.display()
+    )
+}
+
+/// The flags letters of the files in a Maildir folder (`new/` and
+/// `cur/`), sorted.
+fn flag_letters(folder: &Path) -> Vec<String> {
+    let new = std::fs::read_dir(folder.join("new")).unwrap();
+    let mut letters: Vec<String> = std::fs::read_dir(folder.join("cur"))
+        .unwrap()
+        .chain(new)
+        .map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.split_once(":2,").map_or("", |(_, f)| f).to_string()
+        })
+        .collect();
+    letters.sort();
+    letters
+}
+
+#[tokio::test]
+async fn mbsync_syncs_folders_and_flags_both_ways() {
+    let Some(mbsync) = require_tool("mbsync", "isync") else {
+        return;
+    };
+    let relay = start(|_| {}).await;
+    let port = relay.relay.target("imap").unwrap().port;
+    let local = relay._data.path().join("near");
+    // A folder that exists only on this side, with one message in it.
+    let archive = local.join("Archive");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(archive.join(sub)).unwrap();
+    }
+    std::fs::write(
+        archive.join("new/1.local.host"),
+        b"Subject: kept\r\nFrom: bob@hamburger.edu\r\n\r\nfiled away\r\n",
+    )
+    .unwrap();
+    let rc = relay._data.path().join("mbsyncrc");
+    std::fs::write(&rc, mbsync_config(port, &local)).unwrap();
+    let rc = rc.to_string_lossy().into_owned();
+    let args = ["-c", rc.as_str(), "-a"];
+    let out = run(&mbsync, &args).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        flag_letters(&local.join("INBOX")).len(),
+        2,
+        "INBOX came down"
+    );
+    let server = relay._data.path().join("mail/bob@hamburger.edu");
+    assert_eq!(
+        std::fs::read_dir(server.join(".Archive/cur"))
+            .unwrap()
+            .count(),
+        1,
+        "the folder and its message went up"
+    );
+    // \Flagged set here, then synced: the server's file gets F.
+    let cur = local.join("INBOX/cur");
+    let mut near: Vec<std::path::PathBuf> = ["new", "cur"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(local.join("INBOX").join(sub)).unwrap())
+        .map(|e| e.unwrap().path())
+        .collect();
+    near.sort();
+    let first = near.remove(0);
+    let name = first.file_name().unwrap().to_string_lossy().into_owned();
+    let flagged = match name.split_once(":2,") {
+        Some((base, flags)) => format!("{base}:2,F{flags}"),
+        None => format!("{name}:2,F"),
+    };
+    std::fs::rename(&first, cur.join(flagged)).unwrap();
+    let out = run(&mbsync, &args).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let letters = flag_letters(&server);
+    assert!(letters.iter().any(|f| f.contains('F')), "{letters:?}");
+}
+
+const PY_FOLDERS: &str = r#"
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+print(m.authenticate("PLAIN", lambda _: b"\0bob\0hungry")[0])
+print(m.create("Archive/2024")[0], m.create("Sent")[0])
+print(m.list()[1])
+typ, data = m.append("Sent", r"(\Seen)", imaplib.Time2Internaldate(1_000_000_000), b"Subject: sent\r\n\r\nhi\r\n")
+print(typ, data[0].decode())
+m.select("INBOX")
+typ, data = m.uid("MOVE", "2", "Archive/2024")
+print(typ, m.untagged_responses.get("EXPUNGE"))
+print(m.status("Archive/2024", "(MESSAGES)")[1][0].decode())
+print(m.status("INBOX", "(MESSAGES)")[1][0].decode())
+m.select("Sent", readonly=True)
+print(m.fetch("1", "(FLAGS INTERNALDATE BODYSTRUCTURE)")[1][0].decode())
+print(m.rename("Archive", "Old")[0], m.delete("Sent")[0])
+print(m.list()[1])
+print(m.namespace()[1][0].decode())
+m.logout()
+"#;
+
+#[tokio::test]
+async fn python_imaplib_uses_folders_append_move_and_authenticate() {
+    let Some(python) = require_tool("python3", "python3") else {
+        return;
+    };
+    let relay = start(|_| {}).await;
+    let port = relay.relay.target("imap").unwrap().port.to_string();
+    let out = run(&python, &["-c", PY_FOLDERS, &port]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 11, "{text}");
+    assert_eq!(lines[..2], ["OK", "OK OK"], "{text}");
+    assert_eq!(
+        lines[2],
+        r#"[b'(\\HasNoChildren) "/" INBOX', b'(\\HasChildren) "/" Archive', b'(\\HasNoChildren) "/" Archive/2024', b'(\\HasNoChildren) "/" Sent']"#
+    );
+    assert!(
+        lines[3].starts_with("OK [APPENDUID ") && lines[3].ends_with(" 1] APPEND completed"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[4], "OK [b'2']",
+        "message 2 expunged from INBOX: {text}"
+    );
+    assert_eq!(
+        lines[5..7],
+        ["Archive/2024 (MESSAGES 1)", "INBOX (MESSAGES 1)"],
+        "{text}"
+    );
+    assert!(lines[7].starts_with(r#"1 (FLAGS (\Seen) INTERNALDATE "09-Sep-2001 01:46:40 +0000" BODYSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 4 1"#), "{text}");
+    assert_eq!(lines[8], "OK OK", "{text}");
+    assert_eq!(
+        lines[9],
+        r#"[b'(\\HasNoChildren) "/" INBOX', b'(\\HasChildren) "/" Old', b'(\\HasNoChildren) "/" Old/2024']"#
+    );
+    assert_eq!(lines[10], r#"(("" "/")) NIL NIL"#, "{text}");
+    let server = relay._data.path().join("mail/bob@hamburger.edu");
+    assert!(server.join(".Old.2024/cur").is_dir() && !server.join(".Sent").exists());
 }

@@ -43,9 +43,10 @@ pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec
         host: addr.ip().to_string(),
         port: addr.port(),
         protocol: "imap".into(),
-        description: "IMAP server: the POP3 mailboxes as INBOX, flags kept on the server \
+        description:
+            "IMAP server: the POP3 mailboxes as INBOX, with folders, flags kept on the server \
                       (a1 LOGIN bob hungry)"
-            .into(),
+                .into(),
         data_ports: None,
     }])
 }

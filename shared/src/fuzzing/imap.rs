@@ -52,6 +52,7 @@ fn server(data: &[u8]) {
     let config = crate::imap::ImapServerConfig {
         limits: LIMITS,
         max_errors: 20,
+        ..Default::default()
     };
     // bob's mailbox is empty: one FETCH line may ask for every message's
     // body many times over, so with mail in it the answer to a line has no

@@ -8,6 +8,7 @@ use crate::imap::syntax::{SeqNumber, Value, sequence_set};
 use crate::mail::address::{Mailbox, parse_address_list};
 use crate::mail::date::{DateTime, MONTHS};
 use crate::mail::header::parse_section;
+use std::borrow::Cow;
 
 /// The indices (0-based, ascending, once each) of the messages `set`
 /// names: message sequence numbers, or UIDs when `uid`. A sequence number
@@ -31,15 +32,19 @@ pub fn select_messages(
         SeqNumber::Number(n) => n,
         SeqNumber::Star => star,
     };
-    let mut picked = vec![false; messages.len()];
+    // Each range becomes the run of indices it names (by binary search for
+    // UIDs, which the messages are sorted by); the runs are merged, so the
+    // work is the runs' count times its log plus the messages named, however
+    // many ranges overlap.
+    let mut runs = Vec::new();
     for range in ranges {
         let first = value(range.first);
         let last = range.last.map_or(first, value);
         let (lo, hi) = (first.min(last), first.max(last));
         if uid {
-            for (i, m) in messages.iter().enumerate() {
-                picked[i] |= (lo..=hi).contains(&m.uid);
-            }
+            let start = messages.partition_point(|m| m.uid < lo);
+            let end = messages.partition_point(|m| m.uid <= hi);
+            runs.push((start, end));
         } else {
             if lo == 0 || hi as usize > messages.len() {
                 return Err(format!(
@@ -47,20 +52,31 @@ pub fn select_messages(
                     messages.len()
                 ));
             }
-            for p in &mut picked[lo as usize - 1..hi as usize] {
-                *p = true;
-            }
+            runs.push((lo as usize - 1, hi as usize));
         }
     }
-    Ok((0..messages.len()).filter(|&i| picked[i]).collect())
+    runs.sort_unstable();
+    let mut picked = Vec::new();
+    let mut next = 0;
+    for (start, end) in runs {
+        picked.extend(start.max(next)..end);
+        next = next.max(end);
+    }
+    Ok(picked)
 }
 
 /// Which part of a message a body item asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Section {
     Whole,
     Header,
     Text,
+    /// `HEADER.FIELDS (names)`, or with `not` `HEADER.FIELDS.NOT (names)`:
+    /// the header's fields named (or not named), then the blank line.
+    Fields {
+        not: bool,
+        names: Vec<String>,
+    },
 }
 
 /// One FETCH item this server answers.
@@ -71,6 +87,10 @@ pub enum FetchItem {
     Uid,
     Size,
     InternalDate,
+    /// `BODY` (`extended` false) or `BODYSTRUCTURE`.
+    Structure {
+        extended: bool,
+    },
     /// `BODY[...]`, `BODY.PEEK[...]`, `RFC822`, `RFC822.HEADER`,
     /// `RFC822.TEXT`: `name` is how the answer is labelled.
     Body {
@@ -100,11 +120,15 @@ pub fn fetch_items(arg: &Value) -> Result<Vec<FetchItem>, String> {
     for word in words {
         let upper = word.to_ascii_uppercase();
         match upper.as_str() {
-            "FULL" => {
-                return Err("FULL includes BODY, the structure, which this server does not \
-                            serve yet (ALL does without it)"
-                    .into());
-            }
+            "FULL" => items.extend([
+                FetchItem::Flags,
+                FetchItem::InternalDate,
+                FetchItem::Size,
+                FetchItem::Envelope,
+                FetchItem::Structure { extended: false },
+            ]),
+            "BODY" => items.push(FetchItem::Structure { extended: false }),
+            "BODYSTRUCTURE" => items.push(FetchItem::Structure { extended: true }),
             "ALL" => items.extend([
                 FetchItem::Flags,
                 FetchItem::InternalDate,
@@ -121,7 +145,7 @@ pub fn fetch_items(arg: &Value) -> Result<Vec<FetchItem>, String> {
             "RFC822.HEADER" => items.push(rfc822(Section::Header, true, "RFC822.HEADER")),
             "RFC822.TEXT" => items.push(rfc822(Section::Text, false, "RFC822.TEXT")),
             _ => items.push(body_item(&upper).ok_or_else(|| {
-                format!("{word} is not served by this server yet (it serves FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY[], BODY[HEADER], BODY[TEXT] and their PEEK forms)")
+                format!("{word} is not served by this server yet (it serves FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY, BODYSTRUCTURE, BODY[], BODY[HEADER], BODY[HEADER.FIELDS (...)], BODY[HEADER.FIELDS.NOT (...)], BODY[TEXT] and their PEEK forms)")
             })?),
         }
     }
@@ -150,7 +174,7 @@ fn body_item(upper: &str) -> Option<FetchItem> {
         "" => Section::Whole,
         "HEADER" => Section::Header,
         "TEXT" => Section::Text,
-        _ => return None,
+        _ => header_fields(section)?,
     };
     let partial = match partial {
         "" => None,
@@ -169,17 +193,44 @@ fn body_item(upper: &str) -> Option<FetchItem> {
     })
 }
 
+/// `HEADER.FIELDS (A B)` or `HEADER.FIELDS.NOT (A B)`, upper case.
+fn header_fields(section: &str) -> Option<Section> {
+    let (not, names) = match section.strip_prefix("HEADER.FIELDS.NOT ") {
+        Some(names) => (true, names),
+        None => (false, section.strip_prefix("HEADER.FIELDS ")?),
+    };
+    let names = names.strip_prefix('(')?.strip_suffix(')')?;
+    let names: Vec<String> = names
+        .split(' ')
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect();
+    (!names.is_empty()).then_some(Section::Fields { not, names })
+}
+
 /// The part of `message` a section names: the header with its blank line,
-/// or what follows it.
-pub fn section_bytes(message: &[u8], section: Section) -> &[u8] {
+/// what follows it, or some of the header's fields and the blank line.
+pub fn section_bytes<'a>(message: &'a [u8], section: &Section) -> Cow<'a, [u8]> {
     let split = find(message, b"\r\n\r\n")
         .map(|at| at + 4)
         .or_else(|| find(message, b"\n\n").map(|at| at + 2))
         .unwrap_or(message.len());
     match section {
-        Section::Whole => message,
-        Section::Header => &message[..split],
-        Section::Text => &message[split..],
+        Section::Whole => Cow::Borrowed(message),
+        Section::Header => Cow::Borrowed(&message[..split]),
+        Section::Text => Cow::Borrowed(&message[split..]),
+        Section::Fields { not, names } => {
+            let header = parse_section(message, 0, split);
+            let mut out = Vec::new();
+            for f in &header.fields {
+                let named = names.iter().any(|n| f.is(message, n));
+                if named != *not {
+                    out.extend_from_slice(f.span.slice(message));
+                }
+            }
+            out.extend_from_slice(b"\r\n");
+            Cow::Owned(out)
+        }
     }
 }
 
@@ -223,6 +274,32 @@ pub fn internal_date(unix: i64) -> Value {
         t.second
     );
     Value::Quoted(text.into_bytes())
+}
+
+/// Reads INTERNALDATE's form (APPEND's date-time, RFC 9051 §9): seconds
+/// since 1970, or `None` if it is not one.
+pub fn parse_internal_date(text: &str) -> Option<i64> {
+    let (date, rest) = text.trim_start().split_once(' ')?;
+    let (time, zone) = rest.split_once(' ')?;
+    let mut d = date.splitn(3, '-');
+    let day: u8 = d.next()?.parse().ok()?;
+    let month = d.next()?;
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as u8 + 1;
+    let year: i64 = d.next().filter(|y| y.len() == 4)?.parse().ok()?;
+    let mut t = time.splitn(3, ':').map(|x| x.parse::<i64>().ok());
+    let (h, m, sec) = (t.next()??, t.next()??, t.next()??);
+    let sign = match zone.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let zone: i64 = zone.get(1..).filter(|z| z.len() == 4)?.parse().ok()?;
+    let valid = (1..=31).contains(&day) && h < 24 && m < 60 && sec < 61;
+    let offset = sign * (zone / 100 * 3600 + zone % 100 * 60);
+    valid.then(|| {
+        crate::mail::date::days_from_civil(year, month, day) * 86400 + h * 3600 + m * 60 + sec
+            - offset
+    })
 }
 
 /// The ENVELOPE of a message (RFC 9051 §7.5.2): date, subject, from,
@@ -282,13 +359,13 @@ fn address(m: &Mailbox) -> Value {
     ])
 }
 
-fn nil() -> Value {
+pub(super) fn nil() -> Value {
     Value::Atom("NIL".into())
 }
 
 /// A quoted string, or a literal when the text holds what a quoted string
 /// cannot (control bytes, 8-bit bytes).
-fn nstring(bytes: Vec<u8>) -> Value {
+pub(super) fn nstring(bytes: Vec<u8>) -> Value {
     if bytes.iter().all(|&b| (0x20..0x7f).contains(&b)) {
         Value::Quoted(bytes)
     } else {
@@ -396,6 +473,14 @@ mod tests {
             select_messages("4:6", true, &m).unwrap(),
             Vec::<usize>::new()
         );
+        assert_eq!(select_messages("9,3:7,1:8", true, &m).unwrap(), [0, 1, 2]);
+        let big = messages(&(1..=50_000).collect::<Vec<u32>>());
+        // 2,000 overlapping ranges over 50,000 messages: merged, each
+        // message named once, in order.
+        let set = vec!["1:*"; 2000].join(",");
+        assert_eq!(select_messages(&set, true, &big).unwrap().len(), 50_000);
+        let picked = select_messages(&set, false, &big).unwrap();
+        assert!(picked.windows(2).all(|w| w[0] + 1 == w[1]));
     }
 
     #[test]
@@ -413,7 +498,8 @@ mod tests {
         assert!(!items[0].sets_seen());
         assert!(fetch_items(&Value::Atom("BODY[1.MIME]".into())).is_err());
         assert_eq!(fetch_items(&Value::Atom("ALL".into())).unwrap().len(), 4);
-        assert!(fetch_items(&Value::Atom("FULL".into())).is_err());
+        let full = fetch_items(&Value::Atom("FULL".into())).unwrap();
+        assert_eq!(full[4], FetchItem::Structure { extended: false });
         let message = b"Date: Thu, 4 Sep 2003 10:21:22 -0500\r\nFrom: Alice <alice@crepes.fr>\r\n\
                         To: bob@hamburger.edu, \"B. \\\"Q\\\"\" <b@x.org>\r\nSubject: hi\r\n \xc3\xa9t\xc3\xa9\r\n\r\nx\r\n";
         let mut wire = Vec::new();
@@ -426,8 +512,26 @@ mod tests {
              ((NIL NIL \"bob\" \"hamburger.edu\") (\"B. \\\"Q\\\"\" NIL \"b\" \"x.org\")) NIL NIL NIL NIL)"
         );
         let msg = b"Subject: x\r\n\r\nhello\r\n";
-        assert_eq!(section_bytes(msg, Section::Header), b"Subject: x\r\n\r\n");
-        assert_eq!(section_bytes(msg, Section::Text), b"hello\r\n");
+        assert_eq!(
+            &*section_bytes(msg, &Section::Header),
+            b"Subject: x\r\n\r\n"
+        );
+        assert_eq!(&*section_bytes(msg, &Section::Text), b"hello\r\n");
+        let two = b"From: a\r\nSubject: x\r\n y\r\nTo: b\r\n\r\nhello\r\n";
+        let Ok(items) = fetch_items(&Value::Atom("BODY.PEEK[HEADER.FIELDS (subject TO)]".into()))
+        else {
+            panic!("HEADER.FIELDS is served");
+        };
+        let FetchItem::Body { section, name, .. } = &items[0] else {
+            panic!()
+        };
+        assert_eq!(name, "BODY[HEADER.FIELDS (SUBJECT TO)]");
+        assert_eq!(
+            &*section_bytes(two, section),
+            b"Subject: x\r\n y\r\nTo: b\r\n\r\n"
+        );
+        let not = header_fields("HEADER.FIELDS.NOT (SUBJECT)").unwrap();
+        assert_eq!(&*section_bytes(two, &not), b"From: a\r\nTo: b\r\n\r\n");
         assert_eq!(partial_bytes(b"hello", Some((3, 10))), b"lo");
         assert_eq!(
             internal_date(1_796_514_779),

@@ -3,23 +3,30 @@
 //! sequence sets), the framer that understands literals ([`frame`]),
 //! commands ([`command`], their argument grammar in [`args`]) and responses
 //! ([`response`], untagged data in [`data`]) with their wire forms, the
-//! dissectors ([`dissect`]), and the server engine ([`server`]), for now
-//! without a mail store.
+//! dissectors ([`dissect`]), folder names ([`folder`]), and the server
+//! engine ([`server`]) over a mail store ([`store`]; the memory store's
+//! side in `memory`).
 //!
 //! Callers frame first (`frame::next_command` / `frame::next_response`, with
 //! limits checked before any byte is taken), then parse or dissect the whole
 //! message, literals included.
 
 pub mod args;
+mod auth;
 pub mod command;
+mod copy;
 pub mod data;
 pub mod dissect;
 pub mod fetch;
+pub mod folder;
+mod folders;
 pub mod frame;
 mod mailbox;
+mod memory;
 pub mod response;
 pub mod server;
 pub mod store;
+pub mod structure;
 pub mod syntax;
 
 pub use command::{Command, ImapState, Verb};

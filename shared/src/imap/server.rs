@@ -1,15 +1,19 @@
 //! The IMAP server engine (RFC 9051 §6): the greeting, CAPABILITY, NOOP,
 //! LOGOUT, ID and ENABLE; STARTTLS refused with the reason (the lab has no
-//! TLS); LOGIN with the POP3 users; INBOX, the whole mailbox, with SELECT,
-//! EXAMINE, LIST, LSUB, STATUS, FETCH, STORE, SEARCH, EXPUNGE, CLOSE and
-//! UNSELECT (and their UID forms) over an [`ImapStore`]; BAD for what does
-//! not parse, NO for a command in the wrong state and for what this server
-//! does not do yet (folders, APPEND, COPY, IDLE, BODYSTRUCTURE, ...).
+//! TLS); LOGIN with the POP3 users; INBOX, the whole mailbox, and folders
+//! beside it, with SELECT, EXAMINE, FETCH, STORE, SEARCH, EXPUNGE, CLOSE and
+//! UNSELECT (and their UID forms) in [`super::mailbox`], and CREATE, DELETE,
+//! RENAME, SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB and STATUS in
+//! [`super::folders`], over an [`ImapStore`]; BAD for what does not parse,
+//! NO for a command in the wrong state and for what this server does not
+//! do.
 //!
 //! Input is framed with [`super::frame`]: a synchronising literal gets one
 //! `+` continuation, a literal over the limit is refused before any of its
 //! bytes are read, and an over-long line is dropped up to its LF and
-//! answered once. Time is not used: the engine has no deadline.
+//! answered once. Time comes from the driver: during IDLE the engine asks
+//! to be woken every [`ImapServerConfig::idle_poll_ms`] (its `Wait`
+//! deadline) and then looks at the selected folder for new mail.
 
 use crate::engine::{Engine, Millis, Output};
 use crate::imap::command::{Command, ImapState, Verb, parse_command};
@@ -27,6 +31,12 @@ pub const CAPABILITIES: &[&str] = &[
     "ENABLE",
     "ID",
     "UNSELECT",
+    "MOVE",
+    "UIDPLUS",
+    "IDLE",
+    "NAMESPACE",
+    "AUTH=PLAIN",
+    "SASL-IR",
 ];
 
 /// Settings of the IMAP server.
@@ -35,6 +45,16 @@ pub struct ImapServerConfig {
     pub limits: Limits,
     /// Commands answered BAD before the server says BYE and closes.
     pub max_errors: usize,
+    /// Folders besides INBOX a mailbox may have, and subscriptions.
+    pub max_folders: usize,
+    /// The longest folder name, in bytes.
+    pub max_folder_name_bytes: usize,
+    /// How often an IDLE session looks at its folder for new mail: the
+    /// engine asks its driver to wake it this often.
+    pub idle_poll_ms: u64,
+    /// How long one IDLE may last before the server says BYE (RFC 9051
+    /// §5.4 lets a server end a session idle for 30 minutes).
+    pub max_idle_ms: u64,
 }
 
 impl Default for ImapServerConfig {
@@ -42,6 +62,10 @@ impl Default for ImapServerConfig {
         ImapServerConfig {
             limits: Limits::default(),
             max_errors: 20,
+            max_folders: 100,
+            max_folder_name_bytes: 200,
+            idle_poll_ms: 500,
+            max_idle_ms: 30 * 60 * 1000,
         }
     }
 }
@@ -59,7 +83,7 @@ pub enum ImapServerEvent {
 
 /// One IMAP server connection over the store `S`.
 pub struct ImapServer<S> {
-    config: ImapServerConfig,
+    pub(super) config: ImapServerConfig,
     pub(super) store: S,
     /// The mailbox LOGIN opened.
     pub(super) user: Option<String>,
@@ -73,6 +97,16 @@ pub struct ImapServer<S> {
     outputs: VecDeque<Output<ImapServerEvent>>,
     errors: usize,
     closed: bool,
+    /// The driver's time at the last call.
+    now: Millis,
+    /// The IDLE command's tag and when it began, while idling.
+    idling: Option<(String, Millis)>,
+    /// When the driver is to wake an IDLE session.
+    next_poll: Option<Millis>,
+    /// The AUTHENTICATE command's tag, while its response line is awaited.
+    pub(super) authenticating: Option<String>,
+    /// A FETCH whose answer is not all queued yet; commands wait behind it.
+    pub(super) pending_fetch: Option<super::mailbox::PendingFetch>,
 }
 
 impl<S: ImapStore> ImapServer<S> {
@@ -90,6 +124,11 @@ impl<S: ImapStore> ImapServer<S> {
             outputs: VecDeque::new(),
             errors: 0,
             closed: false,
+            now: Millis(0),
+            idling: None,
+            next_poll: None,
+            authenticating: None,
+            pending_fetch: None,
         };
         let capability = CAPABILITIES.join(" ");
         s.send(&untagged(
@@ -106,9 +145,12 @@ impl<S: ImapStore> ImapServer<S> {
         self.state
     }
 
-    pub(super) fn send(&mut self, response: &Response) {
-        self.outputs
-            .push_back(Output::Transmit(response.to_bytes()));
+    /// Queues a response; its length in bytes.
+    pub(super) fn send(&mut self, response: &Response) -> usize {
+        let bytes = response.to_bytes();
+        let length = bytes.len();
+        self.outputs.push_back(Output::Transmit(bytes));
+        length
     }
 
     pub(super) fn complete(
@@ -146,6 +188,9 @@ impl<S: ImapStore> ImapServer<S> {
     fn close(&mut self) {
         if !self.closed {
             self.closed = true;
+            self.idling = None;
+            self.pending_fetch = None;
+            self.next_poll = None;
             self.buffer.clear();
             self.outputs.push_back(Output::Close);
         }
@@ -158,9 +203,15 @@ impl<S: ImapStore> ImapServer<S> {
     }
 
     fn process(&mut self) {
-        while !self.closed {
+        while !self.closed && self.pending_fetch.is_none() {
             if self.discarding && !self.drop_rest_of_line() {
                 return;
+            }
+            if self.idling.is_some() || self.authenticating.is_some() {
+                if !self.continuation_line() {
+                    return;
+                }
+                continue;
             }
             match next_command(&self.buffer, &self.config.limits) {
                 Ok(Framed::Complete(n)) => {
@@ -181,6 +232,45 @@ impl<S: ImapStore> ImapServer<S> {
                 Err(e) => self.refuse(e),
             }
         }
+    }
+
+    /// Starts IDLE (RFC 9051 §6.3.13): `+ idling`, then new mail is told
+    /// as it comes until the client sends DONE.
+    fn idle(&mut self, c: &Command) {
+        self.send(&Response::Continuation {
+            text: "idling".into(),
+        });
+        self.idling = Some((c.tag.clone(), self.now));
+        self.next_poll = Some(self.now.saturating_add(self.config.idle_poll_ms));
+    }
+
+    /// Reads the line that ends IDLE or answers AUTHENTICATE's `+`;
+    /// whether there was one.
+    fn continuation_line(&mut self) -> bool {
+        let Some(lf) = self.buffer.iter().position(|&b| b == b'\n') else {
+            if self.buffer.len() > self.config.limits.line {
+                let text = "a line went on too long: closing the connection";
+                self.bye(Some("TOOBIG"), text);
+            }
+            return false;
+        };
+        let line: Vec<u8> = self.buffer.drain(..=lf).collect();
+        if let Some(tag) = self.authenticating.take() {
+            self.plain_response(&tag, &line);
+            return true;
+        }
+        let Some((tag, _)) = self.idling.take() else {
+            return true;
+        };
+        self.next_poll = None;
+        if line.trim_ascii().eq_ignore_ascii_case(b"DONE") {
+            self.complete(&tag, "IDLE", Status::Ok, None, "IDLE terminated");
+        } else {
+            let text = "IDLE ends with DONE on a line of its own (RFC 9051 §6.3.13)";
+            self.complete(&tag, "IDLE", Status::Bad, None, text);
+            self.errors += 1;
+        }
+        true
     }
 
     /// Drops bytes up to the LF of an over-long line; whether it came.
@@ -283,8 +373,19 @@ impl<S: ImapStore> ImapServer<S> {
                 self.complete(&c.tag, name, Status::Ok, None, &format!("{name} completed"));
             }
             Verb::Login => self.login(c),
+            Verb::Authenticate => self.authenticate(c),
+            Verb::Namespace => self.namespace(c),
             Verb::Select | Verb::Examine => self.select(c),
             Verb::List | Verb::Lsub => self.list(c),
+            Verb::Idle => self.idle(c),
+            Verb::Append => self.append(c),
+            Verb::Copy => self.copy(c, false),
+            Verb::Move => self.copy(c, true),
+            Verb::Create => self.create(c),
+            Verb::Delete => self.delete(c),
+            Verb::Rename => self.rename(c),
+            Verb::Subscribe => self.subscribe(c, true),
+            Verb::Unsubscribe => self.subscribe(c, false),
             Verb::Status => self.status(c),
             Verb::Fetch => self.fetch(c),
             Verb::Store => self.store_flags(c),
@@ -320,13 +421,6 @@ impl<S: ImapStore> ImapServer<S> {
                 "this lab has no TLS: everything, passwords included, crosses the network in \
                  clear (a real server would offer STARTTLS and refuse LOGIN before it, \
                  LOGINDISABLED)",
-            ),
-            _ => self.complete(
-                &c.tag,
-                name,
-                Status::No,
-                Some("CANNOT"),
-                &format!("{name} is not served by this server yet (it has INBOX only)"),
             ),
         }
     }
@@ -373,7 +467,8 @@ fn leading_tag(buffer: &[u8]) -> String {
 impl<S: ImapStore> Engine for ImapServer<S> {
     type Event = ImapServerEvent;
 
-    fn handle_input(&mut self, bytes: &[u8], _now: Millis) {
+    fn handle_input(&mut self, bytes: &[u8], now: Millis) {
+        self.now = now;
         if self.closed {
             return;
         }
@@ -385,8 +480,33 @@ impl<S: ImapStore> Engine for ImapServer<S> {
         self.close();
     }
 
+    fn handle_timeout(&mut self, now: Millis) {
+        self.now = now;
+        let Some((_, since)) = &self.idling else {
+            return;
+        };
+        if self.closed || self.next_poll.is_none_or(|at| now < at) {
+            return;
+        }
+        if now.0.saturating_sub(since.0) >= self.config.max_idle_ms {
+            self.next_poll = None;
+            return self.bye(None, "idle for too long, closing the connection");
+        }
+        self.refresh();
+        self.next_poll = Some(now.saturating_add(self.config.idle_poll_ms));
+    }
+
     fn poll_output(&mut self) -> Output<ImapServerEvent> {
-        self.outputs.pop_front().unwrap_or(Output::Wait(None))
+        if self.outputs.is_empty() && self.pending_fetch.is_some() && !self.closed {
+            self.continue_fetch();
+            if self.pending_fetch.is_none() {
+                // Commands that came behind the FETCH.
+                self.process();
+            }
+        }
+        self.outputs
+            .pop_front()
+            .unwrap_or(Output::Wait(self.next_poll))
     }
 }
 
@@ -415,8 +535,8 @@ mod tests {
         assert_eq!(
             lines[..9],
             [
-                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT] wirelab IMAP server ready",
-                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT",
+                "* OK [CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS IDLE NAMESPACE AUTH=PLAIN SASL-IR] wirelab IMAP server ready",
+                "* CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL- ENABLE ID UNSELECT MOVE UIDPLUS IDLE NAMESPACE AUTH=PLAIN SASL-IR",
                 "a1 OK CAPABILITY completed",
                 "a2 OK NOOP completed",
                 &format!(
@@ -483,6 +603,7 @@ mod tests {
                 message: 1000,
             },
             max_errors: 5,
+            ..Default::default()
         };
         let mut server = ImapServer::new(config.clone(), MemoryStore::course());
         drain(&mut server);
@@ -510,6 +631,71 @@ mod tests {
         let out = drain(&mut server);
         assert!(String::from_utf8_lossy(&out.bytes()).starts_with("* BYE [TOOBIG]"));
         assert!(out.close);
+    }
+
+    #[test]
+    fn idle_tells_of_new_mail_when_woken_and_ends_on_done() {
+        let store = std::sync::Arc::new(MemoryStore::course());
+        let config = ImapServerConfig {
+            max_idle_ms: 10_000,
+            ..ImapServerConfig::default()
+        };
+        let mut server = ImapServer::new(config, store.clone());
+        server.handle_input(b"a1 LOGIN bob hungry\r\na2 SELECT INBOX\r\n", Millis(0));
+        assert_eq!(drain(&mut server).deadline, None, "no timer unless idling");
+        server.handle_input(b"a3 IDLE\r\n", Millis(100));
+        let out = drain(&mut server);
+        assert_eq!(out.bytes(), b"+ idling\r\n");
+        assert_eq!(out.deadline, Some(Millis(600)));
+        server.handle_timeout(Millis(600));
+        let out = drain(&mut server);
+        assert!(out.bytes().is_empty());
+        assert_eq!(out.deadline, Some(Millis(1100)));
+        let bob = ["bob@hamburger.edu".to_string()];
+        crate::mail::store::MailStore::deliver(&*store, &bob, b"Subject: hi\r\n\r\nx\r\n").unwrap();
+        server.handle_timeout(Millis(1100));
+        assert_eq!(drain(&mut server).bytes(), b"* 3 EXISTS\r\n");
+        server.handle_input(b"DO", Millis(1200));
+        assert!(drain(&mut server).bytes().is_empty());
+        server.handle_input(b"NE\r\na4 NOOP\r\n", Millis(1300));
+        let out = drain(&mut server);
+        assert_eq!(
+            out.bytes(),
+            b"a3 OK IDLE terminated\r\na4 OK NOOP completed\r\n"
+        );
+        assert_eq!(out.deadline, None);
+        server.handle_input(b"a5 IDLE\r\nnope\r\na6 IDLE\r\n", Millis(2000));
+        let text = String::from_utf8(drain(&mut server).bytes()).unwrap();
+        assert!(text.contains("a5 BAD IDLE ends with DONE"), "{text}");
+        server.handle_timeout(Millis(12_000));
+        let out = drain(&mut server);
+        assert!(String::from_utf8_lossy(&out.bytes()).starts_with("* BYE idle for too long"));
+        assert!(out.close);
+        assert_eq!(out.deadline, None);
+    }
+
+    #[test]
+    fn authenticate_plain_both_ways_and_namespace() {
+        let (text, _, server) = session(
+            b"a1 AUTHENTICATE CRAM-MD5\r\na2 AUTHENTICATE PLAIN AGJvYgBmdWxs\r\n\
+              a3 AUTHENTICATE PLAIN\r\n*\r\na4 AUTHENTICATE PLAIN\r\nAGJvYgBodW5ncnk=\r\n\
+              a5 NAMESPACE\r\n",
+        );
+        let lines: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(
+            lines,
+            [
+                "a1 NO [CANNOT] CRAM-MD5 is not offered: AUTHENTICATE PLAIN (AUTH=PLAIN)",
+                "a2 NO [AUTHENTICATIONFAILED] unknown user or wrong password (the POP3 users: bob / hungry)",
+                "+",
+                "a3 BAD AUTHENTICATE cancelled by the client (RFC 9051 §6.2.2)",
+                "+",
+                "a4 OK AUTHENTICATE completed",
+                "* NAMESPACE ((\"\" \"/\")) NIL NIL",
+                "a5 OK NAMESPACE completed",
+            ]
+        );
+        assert_eq!(server.state(), ImapState::Authenticated);
     }
 
     #[test]

@@ -4,14 +4,15 @@
 //! session; [`Flags`], the system flags with their Maildir info letters;
 //! and [`UidMap`], the bookkeeping of UIDVALIDITY, UIDNEXT and each
 //! message's UID that every store shares (the relay writes it to a file
-//! in the Maildir, [`MemoryStore`] keeps it in memory).
+//! in each Maildir folder, the memory store, in [`super::memory`], keeps it
+//! in memory).
 //!
 //! Unlike POP3 the IMAP side takes no lock: several IMAP sessions and SMTP
 //! deliveries may touch one mailbox at once. Each call works on the store's
 //! current state; a message another session removed is reported as
 //! [`StoreError::NoSuchMessage`].
 
-use crate::mail::store::{MailStore, MemoryStore, StoreError};
+use crate::mail::store::StoreError;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -186,65 +187,90 @@ impl UidMap {
     }
 }
 
+/// The IMAP name of the mailbox's own folder, the Maildir itself.
+pub const INBOX: &str = "INBOX";
+
 /// The mail store as the IMAP server uses it. `mailbox` is a mailbox name
-/// as [`MailStore::login`] returns it; IMAP's INBOX is that whole mailbox.
+/// as [`crate::mail::store::MailStore::login`] returns it; `folder` is [`INBOX`] (that whole
+/// mailbox, as POP3 sees it) or the IMAP name of one of its other folders
+/// (`Archive/2024`), checked by the engine with [`super::folder`] before it
+/// comes here. The folder tree is flat to the store: a parent is created
+/// and renamed by the engine, one call per folder.
 pub trait ImapStore {
     /// Checks a user name (as POP3 takes it) and password; the mailbox.
     fn imap_login(&self, user: &str, password: &str) -> Result<String, StoreError>;
-    /// The mailbox as it is now; messages that arrived since the last call
+    /// The folders besides INBOX, by IMAP name, in any order.
+    fn folders(&self, mailbox: &str) -> Result<Vec<String>, StoreError>;
+    /// Makes an empty folder; [`StoreError::FolderExists`] if it is there.
+    fn create_folder(&self, mailbox: &str, folder: &str) -> Result<(), StoreError>;
+    /// Removes a folder and its messages.
+    fn delete_folder(&self, mailbox: &str, folder: &str) -> Result<(), StoreError>;
+    /// Gives a folder (not INBOX) a new name, its messages and UIDs kept.
+    fn rename_folder(&self, mailbox: &str, from: &str, to: &str) -> Result<(), StoreError>;
+    /// The names the user subscribed to (RFC 9051 §6.3.7).
+    fn subscriptions(&self, mailbox: &str) -> Result<Vec<String>, StoreError>;
+    /// Replaces the subscriptions.
+    fn set_subscriptions(&self, mailbox: &str, names: &[String]) -> Result<(), StoreError>;
+    /// The folder as it is now; messages that arrived since the last call
     /// get their UIDs.
-    fn snapshot(&self, mailbox: &str) -> Result<MailboxSnapshot, StoreError>;
+    fn snapshot(&self, mailbox: &str, folder: &str) -> Result<MailboxSnapshot, StoreError>;
     /// The bytes of the message `key`.
-    fn read_message(&self, mailbox: &str, key: &str) -> Result<Vec<u8>, StoreError>;
+    fn read_message(&self, mailbox: &str, folder: &str, key: &str) -> Result<Vec<u8>, StoreError>;
     /// Replaces the flags of the message `key`.
-    fn set_flags(&self, mailbox: &str, key: &str, flags: Flags) -> Result<(), StoreError>;
+    fn set_flags(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        key: &str,
+        flags: Flags,
+    ) -> Result<(), StoreError>;
     /// Removes the messages `keys` for good.
-    fn expunge(&self, mailbox: &str, keys: &[String]) -> Result<(), StoreError>;
+    fn expunge(&self, mailbox: &str, folder: &str, keys: &[String]) -> Result<(), StoreError>;
+    /// Adds `message` to `folder` with `flags`, arrived at `date` (seconds
+    /// since 1970) or now when `None`; the folder's UIDVALIDITY and the
+    /// message's UID (for APPENDUID).
+    fn append(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        message: &[u8],
+        flags: Flags,
+        date: Option<i64>,
+    ) -> Result<(u32, u32), StoreError>;
+    /// Copies the messages `keys` of `from` into `to`, flags and dates
+    /// kept, removing them from `from` when `remove` (MOVE); `to`'s
+    /// UIDVALIDITY and the UIDs the messages got there, in the order of
+    /// `keys` (for COPYUID).
+    fn copy(
+        &self,
+        mailbox: &str,
+        from: &str,
+        keys: &[String],
+        to: &str,
+        remove: bool,
+    ) -> Result<(u32, Vec<u32>), StoreError>;
 }
 
-impl<T: ImapStore + ?Sized> ImapStore for std::sync::Arc<T> {
-    fn imap_login(&self, user: &str, password: &str) -> Result<String, StoreError> {
-        (**self).imap_login(user, password)
-    }
-    fn snapshot(&self, mailbox: &str) -> Result<MailboxSnapshot, StoreError> {
-        (**self).snapshot(mailbox)
-    }
-    fn read_message(&self, mailbox: &str, key: &str) -> Result<Vec<u8>, StoreError> {
-        (**self).read_message(mailbox, key)
-    }
-    fn set_flags(&self, mailbox: &str, key: &str, flags: Flags) -> Result<(), StoreError> {
-        (**self).set_flags(mailbox, key, flags)
-    }
-    fn expunge(&self, mailbox: &str, keys: &[String]) -> Result<(), StoreError> {
-        (**self).expunge(mailbox, keys)
-    }
+macro_rules! forward_imap_store {
+    ($($ty:ty),*) => {$(
+        impl<T: ImapStore + ?Sized> ImapStore for $ty {
+            fn imap_login(&self, user: &str, password: &str) -> Result<String, StoreError> { (**self).imap_login(user, password) }
+            fn folders(&self, mailbox: &str) -> Result<Vec<String>, StoreError> { (**self).folders(mailbox) }
+            fn create_folder(&self, mailbox: &str, folder: &str) -> Result<(), StoreError> { (**self).create_folder(mailbox, folder) }
+            fn delete_folder(&self, mailbox: &str, folder: &str) -> Result<(), StoreError> { (**self).delete_folder(mailbox, folder) }
+            fn rename_folder(&self, mailbox: &str, from: &str, to: &str) -> Result<(), StoreError> { (**self).rename_folder(mailbox, from, to) }
+            fn subscriptions(&self, mailbox: &str) -> Result<Vec<String>, StoreError> { (**self).subscriptions(mailbox) }
+            fn set_subscriptions(&self, mailbox: &str, names: &[String]) -> Result<(), StoreError> { (**self).set_subscriptions(mailbox, names) }
+            fn snapshot(&self, mailbox: &str, folder: &str) -> Result<MailboxSnapshot, StoreError> { (**self).snapshot(mailbox, folder) }
+            fn read_message(&self, mailbox: &str, folder: &str, key: &str) -> Result<Vec<u8>, StoreError> { (**self).read_message(mailbox, folder, key) }
+            fn set_flags(&self, mailbox: &str, folder: &str, key: &str, flags: Flags) -> Result<(), StoreError> { (**self).set_flags(mailbox, folder, key, flags) }
+            fn expunge(&self, mailbox: &str, folder: &str, keys: &[String]) -> Result<(), StoreError> { (**self).expunge(mailbox, folder, keys) }
+            fn append(&self, mailbox: &str, folder: &str, message: &[u8], flags: Flags, date: Option<i64>) -> Result<(u32, u32), StoreError> { (**self).append(mailbox, folder, message, flags, date) }
+            fn copy(&self, mailbox: &str, from: &str, keys: &[String], to: &str, remove: bool) -> Result<(u32, Vec<u32>), StoreError> { (**self).copy(mailbox, from, keys, to, remove) }
+        }
+    )*};
 }
-
-impl ImapStore for MemoryStore {
-    fn imap_login(&self, user: &str, password: &str) -> Result<String, StoreError> {
-        self.login(user, password)
-    }
-
-    fn snapshot(&self, mailbox: &str) -> Result<MailboxSnapshot, StoreError> {
-        self.imap_snapshot(mailbox)
-    }
-
-    fn read_message(&self, mailbox: &str, key: &str) -> Result<Vec<u8>, StoreError> {
-        self.messages(mailbox)
-            .into_iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, m)| m)
-            .ok_or_else(|| StoreError::NoSuchMessage(key.into()))
-    }
-
-    fn set_flags(&self, mailbox: &str, key: &str, flags: Flags) -> Result<(), StoreError> {
-        self.imap_set_flags(mailbox, key, flags)
-    }
-
-    fn expunge(&self, mailbox: &str, keys: &[String]) -> Result<(), StoreError> {
-        self.imap_expunge(mailbox, keys)
-    }
-}
+forward_imap_store!(std::sync::Arc<T>, std::rc::Rc<T>, &T);
 
 #[cfg(test)]
 mod tests {

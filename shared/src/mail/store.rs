@@ -16,7 +16,7 @@
 //! [`close`]: MailStore::close
 //! [`release`]: MailStore::release
 
-use crate::imap::store::{Flags, ImapMessage, MailboxSnapshot, UidMap};
+use crate::imap::store::{Flags, UidMap};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -167,6 +167,10 @@ pub enum StoreError {
         incoming: u64,
         limit: u64,
     },
+    #[error("there is no folder {0}")]
+    NoSuchFolder(String),
+    #[error("there is a folder {0} already")]
+    FolderExists(String),
     #[error("storage failed: {0}")]
     Io(String),
 }
@@ -266,22 +270,34 @@ pub enum Clock {
     Function(fn() -> i64),
 }
 
+/// One folder of a memory mailbox: INBOX or a named one.
 #[derive(Debug, Default)]
-struct MemoryMailbox {
-    messages: Vec<(String, Vec<u8>)>,
-    lock: Option<u64>,
-    /// IMAP's UIDs and flags, by message key.
-    uids: UidMap,
-    flags: BTreeMap<String, Flags>,
+pub(crate) struct MemoryFolder {
+    pub(crate) messages: Vec<(String, Vec<u8>)>,
+    /// IMAP's UIDs, flags and arrival times, by message key.
+    pub(crate) uids: UidMap,
+    pub(crate) flags: BTreeMap<String, Flags>,
+    pub(crate) dates: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct MemoryMailbox {
+    /// What POP3 sees, and SMTP delivers into.
+    pub(crate) inbox: MemoryFolder,
+    pub(crate) lock: Option<u64>,
+    /// IMAP's other folders, by name.
+    pub(crate) folders: BTreeMap<String, MemoryFolder>,
+    pub(crate) subscriptions: Vec<String>,
 }
 
 #[derive(Debug)]
-struct Inner {
-    accounts: Accounts,
-    boxes: BTreeMap<String, MemoryMailbox>,
-    next_uid: u64,
+pub(crate) struct Inner {
+    pub(crate) accounts: Accounts,
+    pub(crate) boxes: BTreeMap<String, MemoryMailbox>,
+    /// Numbers message keys and new folders' UIDVALIDITY.
+    pub(crate) next_uid: u64,
     next_lock: u64,
-    limits: StoreLimits,
+    pub(crate) limits: StoreLimits,
     clock: Clock,
 }
 
@@ -321,7 +337,7 @@ impl MemoryStore {
         self.lock().clock = clock;
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves consistent data (every
         // change is a single push or retain), so poisoning is ignored.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -343,7 +359,7 @@ impl MemoryStore {
         let validity = inner
             .boxes
             .get(&mailbox)
-            .map_or(1, |b| b.uids.uid_validity.saturating_add(1));
+            .map_or(1, |b| b.inbox.uids.uid_validity.saturating_add(1));
         let mut messages = Vec::new();
         if account.seed {
             for (i, m) in course_messages().iter().enumerate() {
@@ -353,9 +369,12 @@ impl MemoryStore {
         inner.boxes.insert(
             mailbox,
             MemoryMailbox {
-                messages,
-                // Old UIDs may be given again: IMAP clients must be told.
-                uids: UidMap::new(validity),
+                inbox: MemoryFolder {
+                    messages,
+                    // Old UIDs may be given again: IMAP clients must be told.
+                    uids: UidMap::new(validity),
+                    ..MemoryFolder::default()
+                },
                 ..MemoryMailbox::default()
             },
         );
@@ -367,7 +386,7 @@ impl MemoryStore {
         self.lock()
             .boxes
             .get(&mailbox.to_ascii_lowercase())
-            .map(|b| b.messages.clone())
+            .map(|b| b.inbox.messages.clone())
             .unwrap_or_default()
     }
 
@@ -377,67 +396,6 @@ impl MemoryStore {
             .boxes
             .get(&mailbox.to_ascii_lowercase())
             .is_some_and(|b| b.lock.is_some())
-    }
-}
-
-/// The IMAP side of the memory store (see [`crate::imap::store`]).
-impl MemoryStore {
-    pub(crate) fn imap_snapshot(&self, mailbox: &str) -> Result<MailboxSnapshot, StoreError> {
-        let mut inner = self.lock();
-        let b = inner
-            .boxes
-            .get_mut(mailbox)
-            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        let keys: Vec<String> = b.messages.iter().map(|(k, _)| k.clone()).collect();
-        b.uids.sync(&keys);
-        b.flags.retain(|k, _| keys.contains(k));
-        let messages = b
-            .messages
-            .iter()
-            .map(|(key, m)| ImapMessage {
-                key: key.clone(),
-                uid: b.uids.uids[key],
-                size: m.len() as u64,
-                flags: b.flags.get(key).copied().unwrap_or_default(),
-                internal_date: 0,
-            })
-            .collect();
-        Ok(MailboxSnapshot {
-            uid_validity: b.uids.uid_validity,
-            uid_next: b.uids.uid_next,
-            messages,
-        })
-    }
-
-    pub(crate) fn imap_set_flags(
-        &self,
-        mailbox: &str,
-        key: &str,
-        flags: Flags,
-    ) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        let b = inner
-            .boxes
-            .get_mut(mailbox)
-            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        if !b.messages.iter().any(|(k, _)| k == key) {
-            return Err(StoreError::NoSuchMessage(key.into()));
-        }
-        b.flags.insert(key.to_string(), flags);
-        Ok(())
-    }
-
-    pub(crate) fn imap_expunge(&self, mailbox: &str, keys: &[String]) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        let b = inner
-            .boxes
-            .get_mut(mailbox)
-            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        if b.lock.is_some() {
-            return Err(StoreError::Locked);
-        }
-        b.messages.retain(|(k, _)| !keys.contains(k));
-        Ok(())
     }
 }
 
@@ -456,7 +414,7 @@ impl MailStore for MemoryStore {
             .boxes
             .get(mailbox)
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        let used: u64 = b.messages.iter().map(|(_, m)| m.len() as u64).sum();
+        let used: u64 = b.inbox.messages.iter().map(|(_, m)| m.len() as u64).sum();
         check_quota(used, incoming, inner.limits.max_mailbox_bytes)
     }
 
@@ -472,6 +430,7 @@ impl MailStore for MemoryStore {
                 .boxes
                 .get_mut(m)
                 .ok_or_else(|| StoreError::NoSuchMailbox(m.clone()))?
+                .inbox
                 .messages
                 .push((uid, message.to_vec()));
         }
@@ -503,6 +462,7 @@ impl MailStore for MemoryStore {
         }
         b.lock = Some(token);
         let infos = b
+            .inbox
             .messages
             .iter()
             .map(|(uid, m)| MessageInfo {
@@ -522,7 +482,8 @@ impl MailStore for MemoryStore {
         if b.lock != Some(lock.0) {
             return Err(StoreError::StaleLock);
         }
-        b.messages
+        b.inbox
+            .messages
             .iter()
             .find(|(u, _)| u == uid)
             .map(|(_, m)| m.clone())
@@ -538,7 +499,7 @@ impl MailStore for MemoryStore {
         if b.lock != Some(lock.0) {
             return Err(StoreError::StaleLock);
         }
-        b.messages.retain(|(uid, _)| !delete.contains(uid));
+        b.inbox.messages.retain(|(uid, _)| !delete.contains(uid));
         b.lock = None;
         Ok(())
     }
