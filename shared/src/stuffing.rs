@@ -119,7 +119,15 @@ impl OffsetMap {
         self.base + u + before
     }
 
+    /// A span: its start after a dot removed there, its end before one.
+    /// An empty span stays where it ends, before the dot, so it stays
+    /// inside the span around it (an empty last part of a multipart body
+    /// whose text ends in a lone ".").
     pub fn span(&self, s: Span) -> Span {
+        if s.is_empty() {
+            let at = self.end(s.end);
+            return Span::new(at, at);
+        }
         Span::new(self.start(s.start), self.end(s.end))
     }
 }
@@ -192,6 +200,25 @@ pub fn remap_fields(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_empty_span_where_a_dot_was_removed_stays_before_it() {
+        // Unstuffed "ab\r\n" from "ab\r\n.": the dot at 4 is removed.
+        let map = OffsetMap {
+            removed: vec![4],
+            base: 0,
+        };
+        assert_eq!(map.span(Span::new(0, 4)), Span::new(0, 4));
+        assert_eq!(map.span(Span::new(4, 4)), Span::new(4, 4));
+        // The multipart whose last, empty part ends the text at that dot.
+        let wire = b"Content-Type: multipart/mixed; boundary=b\r\n\r\nx\r\n--b\r\n.";
+        let d = crate::smtp::dissect::dissect_data(wire, None, false);
+        assert!(
+            d.check_invariants(false).is_empty(),
+            "{:?}",
+            d.check_invariants(false)
+        );
+    }
 
     #[test]
     fn the_course_data_section() {
