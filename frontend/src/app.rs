@@ -36,13 +36,15 @@ pub fn app() -> Html {
                     <RelayStatusBadge />
                     <ShortcutsDialog />
                 </header>
-                if let RelayStatus::Locked { message } = &info.status {
-                    <p class="notice locked" data-testid="locked">
-                        { format!("{message} ") }
-                        { "Open the join link your instructor gave you, then come back to this page." }
-                    </p>
-                }
                 <main>
+                    // Inside the main landmark, so a screen reader's
+                    // landmark list reaches it.
+                    if let RelayStatus::Locked { message } = &info.status {
+                        <p class="notice locked" data-testid="locked">
+                            { format!("{message} ") }
+                            { "Open the join link your instructor gave you, then come back to this page." }
+                        </p>
+                    }
                     <Switch<Route> render={switch} />
                 </main>
             </ContextProvider<SettingsHandle>>
