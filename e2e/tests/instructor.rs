@@ -130,6 +130,19 @@ fn a_students_task_ticks_the_class_grid_live() -> Result<()> {
         cell(b, &bob_id, "sockets-upper", "todo")?.is_some(),
         "Bob's cell stays as it was"
     );
+    // Her attempts, in time order, hold it; Bob's are empty.
+    let attempts = |id: &str| {
+        b.find_all(&format!(
+            "[data-testid=\"student-attempts\"][data-student=\"{id}\"] li"
+        ))
+    };
+    let adas = attempts(&ada_id)?;
+    assert!(!adas.is_empty(), "Ada's attempts listed");
+    let last = b
+        .property(adas.last().unwrap(), "textContent")?
+        .unwrap_or_default();
+    assert!(last.contains("sockets-upper"), "{last}");
+    assert!(attempts(&bob_id)?.is_empty(), "Bob has none");
     let url: String = b
         .execute("return location.href", &[])?
         .as_str()

@@ -5,6 +5,7 @@
 //! fell behind, loads it again.
 
 use super::progress::{AttemptEvent, Cell, Grid, GridAction, Progress, StudentRow};
+use crate::plural::plural;
 use gloo_events::EventListener;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -89,7 +90,7 @@ fn cell(student: &str, cell: &Cell) -> Html {
 fn attempts_of(student: &StudentRow) -> Html {
     html! {
         <details data-testid="student-attempts" data-student={student.id.clone()}>
-            <summary>{ format!("{} ({} attempts)", student.name, student.attempts.len()) }</summary>
+            <summary>{ format!("{} ({})", student.name, plural(student.attempts.len(), "attempt")) }</summary>
             <ol>
                 { for student.attempts.iter().map(|a| html! {
                     <li data-passed={a.passed.to_string()}>
