@@ -36,7 +36,8 @@ pub fn progress_grid(props: &ProgressGridProps) -> Html {
             if let Some(e) = &grid.error {
                 <p class="notice" role="alert">{ e }</p>
             }
-            <div class="table-scroll">
+            // Focusable, so a keyboard can scroll a grid wider than the screen.
+            <div class="table-scroll" tabindex="0" role="region" aria-label="The class grid">
                 <table>
                     <thead><tr>
                         <th scope="col">{ "Student" }</th>
