@@ -24,6 +24,7 @@ pub mod events;
 pub mod instructor;
 pub mod legacy;
 pub mod manage;
+pub mod progress;
 pub mod schema;
 pub mod store;
 pub mod sweep;

@@ -227,7 +227,8 @@ impl Relay {
                 classroom.store.clone(),
             )),
         )
-        .inspect_err(|_| shutdown.cancel())?;
+        .inspect_err(|_| shutdown.cancel())?
+        .telling(classroom.events.clone());
         let recordings = RecordingStore::new(&data_dir, &config.recordings);
         recordings.prune();
         let state = AppState {
@@ -336,6 +337,7 @@ impl Relay {
 pub fn router(state: AppState) -> Router {
     use classroom::api as class_api;
     use classroom::manage;
+    use classroom::progress;
     let dist = state.config.dist.clone();
     // The APIs and the join page answer only to the names a loopback relay
     // accepts (the DNS rebinding defence, see `access`); `/ws` checks the
@@ -386,6 +388,11 @@ pub fn router(state: AppState) -> Router {
             get(manage::settings).patch(manage::change_settings),
         )
         .route("/api/classes/{id}/events", get(manage::events))
+        .route("/api/classes/{id}/progress", get(progress::progress))
+        .route(
+            "/api/classes/{id}/progress.csv",
+            get(progress::progress_csv),
+        )
         .route(
             "/api/classes/{id}/students/{student}/sessions",
             get(manage::student_sessions),

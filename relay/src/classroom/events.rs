@@ -1,5 +1,6 @@
 //! What happens in the classes, as it happens: joins, sessions opened and
-//! closed, revocations, settings changed, classes closed. The relay sends
+//! closed, revocations, settings changed, classes closed, exercise
+//! attempts checked. The relay sends
 //! each [`ClassEvent`] once to [`Events`]; every instructor's feed
 //! (`GET /api/classes/{id}/events`, Server-Sent Events) subscribes and
 //! keeps those of its class.
@@ -21,7 +22,7 @@ pub const QUEUE: usize = 256;
 pub struct ClassEvent {
     pub class: String,
     /// `joined`, `session_opened`, `session_closed`, `revoked`,
-    /// `settings`, `mailboxes_reset`, `class_closed`.
+    /// `settings`, `mailboxes_reset`, `class_closed`, `attempt`.
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub student: Option<String>,
@@ -30,6 +31,13 @@ pub struct ClassEvent {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// The task of an `attempt`, whether it passed, and what was missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Unix milliseconds.
     pub at_ms: u64,
 }
@@ -43,6 +51,9 @@ impl ClassEvent {
             student: student.map(str::to_string),
             name: None,
             target: None,
+            task: None,
+            passed: None,
+            reason: None,
             at_ms: super::unix_now_ms(),
         }
     }
@@ -66,10 +77,29 @@ impl ClassEvent {
             ..Self::new(class, kind, Some(student))
         }
     }
+
+    /// A student's attempt at a task was checked (`at_ms`: the attempt's).
+    pub fn attempt(
+        class: &str,
+        student: &str,
+        task: &str,
+        passed: bool,
+        reason: Option<String>,
+        at_ms: u64,
+    ) -> Self {
+        ClassEvent {
+            task: Some(task.to_string()),
+            passed: Some(passed),
+            reason,
+            at_ms,
+            ..Self::new(class, "attempt", Some(student))
+        }
+    }
 }
 
-/// The relay's one stream of class events.
-#[derive(Debug)]
+/// The relay's one stream of class events; a clone sends to the same
+/// subscribers.
+#[derive(Debug, Clone)]
 pub struct Events {
     sender: broadcast::Sender<ClassEvent>,
 }

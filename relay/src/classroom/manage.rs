@@ -13,7 +13,9 @@
 //! | `POST /api/classes/{id}/students/{student}/reset` | the student's mailboxes and FTP home back to the course's |
 //! | `POST /api/classes/{id}/students/{student}/revoke` | the student's tokens stop working, their sessions end |
 //! | `GET`, `PATCH /api/classes/{id}/settings` | `targets`, `custom_targets`, `max_delay_ms`, `recordings` |
-//! | `GET /api/classes/{id}/events` | Server-Sent Events: joins, sessions opened and closed, revocations |
+//! | `GET /api/classes/{id}/events` | Server-Sent Events: joins, sessions opened and closed, revocations, attempts |
+//!
+//! The class grid (`/api/classes/{id}/progress`) is in [`super::progress`].
 //!
 //! Every route but signing in is the instructor's alone (secret or
 //! session cookie); students and anonymous callers get 401.
@@ -124,7 +126,7 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resp
 }
 
 /// The class `id`, for the instructor only.
-async fn instructors_class(
+pub(super) async fn instructors_class(
     state: &AppState,
     headers: &HeaderMap,
     id: &str,

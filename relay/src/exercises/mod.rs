@@ -13,6 +13,7 @@ pub mod api;
 pub mod observer;
 pub mod store;
 
+use crate::classroom::events::{ClassEvent, Events};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -58,6 +59,8 @@ pub struct Exercises {
     /// finishing at once record a task's pass once.
     passes: Mutex<HashSet<(Learner, String)>>,
     ticks: broadcast::Sender<Tick>,
+    /// Where a class's students' attempts are told to the instructor.
+    class_events: Option<Events>,
     listeners: Arc<Semaphore>,
     next_connection: AtomicU64,
 }
@@ -98,9 +101,17 @@ impl Exercises {
             histories: Mutex::new(HashMap::new()),
             passes: Mutex::new(HashSet::new()),
             ticks: broadcast::channel(TICK_BACKLOG).0,
+            class_events: None,
             listeners: Arc::new(Semaphore::new(MAX_LISTENERS)),
             next_connection: AtomicU64::new(1),
         }
+    }
+
+    /// Tells each attempt of a class's student to `events` too, for the
+    /// instructor's grid.
+    pub fn telling(mut self, events: Events) -> Exercises {
+        self.class_events = Some(events);
+        self
     }
 
     pub fn tasks(&self) -> &[Task] {
@@ -214,12 +225,14 @@ impl Exercises {
             target: target.to_string(),
             at_ms: crate::recording::unix_now_us() / 1000,
         };
-        if let Err(e) = self.attempts.record_attempt(learner, attempt) {
+        // Kept before it is told, so a grid reloaded on the event has it.
+        if let Err(e) = self.attempts.record_attempt(learner, attempt.clone()) {
             tracing::warn!(
                 "cannot keep an attempt of {learner:?} at {}: {e:#}",
                 task.id
             );
         }
+        self.tell_class(learner, &attempt);
         // Nobody listening is fine: the list says the same.
         let _ = self.ticks.send(Tick {
             learner: learner.clone(),
@@ -227,6 +240,20 @@ impl Exercises {
             passed: reason.is_none(),
             reason,
         });
+    }
+
+    /// Tells the instructor's feed of the learner's class, if any.
+    fn tell_class(&self, learner: &Learner, attempt: &Attempt) {
+        if let (Some(events), Some(class)) = (&self.class_events, &learner.class) {
+            events.send(ClassEvent::attempt(
+                class,
+                &learner.student,
+                &attempt.task,
+                attempt.passed,
+                attempt.reason.clone(),
+                attempt.at_ms,
+            ));
+        }
     }
 }
 
@@ -363,5 +390,39 @@ mod tests {
         );
         let tick = ticks.try_recv().unwrap();
         assert_eq!(tick.learner, ann);
+    }
+
+    #[test]
+    fn a_class_students_attempt_is_told_to_the_class_feed() {
+        let events = Events::new();
+        let mut feed = events.subscribe();
+        let exercises = Exercises::with_tasks(
+            wirelab_shared::exercises::default_tasks(),
+            Arc::new(MemoryAttempts::default()),
+        )
+        .telling(events);
+        let upper = |learner: &Learner| {
+            let done = Follow::replay(
+                TaskProtocol::Line,
+                Connection::tcp(1, "upper-tcp"),
+                [(Sender::Client, &b"hi\n"[..]), (Sender::Server, b"HI\n")],
+            );
+            exercises.exchanges_finished(learner, TaskProtocol::Line, done, Some("upper-tcp"));
+        };
+        upper(&Learner::local());
+        upper(&Learner::student("c1", "ann"));
+        let told: Vec<ClassEvent> = std::iter::from_fn(|| feed.try_recv().ok()).collect();
+        for event in &told {
+            assert_eq!(
+                (event.class.as_str(), event.kind, event.student.as_deref()),
+                ("c1", "attempt", Some("ann")),
+                "the local user's attempts are no class's: {event:?}"
+            );
+        }
+        let upper = told
+            .iter()
+            .find(|e| e.task.as_deref() == Some("sockets-upper"))
+            .unwrap_or_else(|| panic!("no sockets-upper in {told:?}"));
+        assert_eq!(upper.passed, Some(true));
     }
 }

@@ -1,10 +1,11 @@
 //! One class: its join link and code, a QR code of the link (drawn here
 //! as SVG by the `qrcode` crate, nothing fetched), the roster with who is
 //! online, kept live by the class's Server-Sent Events
-//! (`/api/classes/{id}/events`: any event reloads the roster), and the
-//! button that closes the class.
+//! (`/api/classes/{id}/events`: any event reloads the roster), the class
+//! grid ([`super::grid`]), and the button that closes the class.
 
 use super::api::{self, ClassInfo, RosterEntry};
+use super::grid::ProgressGrid;
 use gloo_events::EventListener;
 use yew::prelude::*;
 
@@ -37,6 +38,7 @@ pub fn class_view(props: &ClassViewProps) -> Html {
             <p>{ "Join code: " }<code data-testid="join-code">{ &class.join_code }</code></p>
             { qr_code(&class.join_url) }
             <Roster id={class.id.clone()} changes={changes} />
+            <ProgressGrid id={class.id.clone()} />
             if !class.closed {
                 <CloseButton id={class.id.clone()} on_closed={props.on_closed.clone()} />
             }

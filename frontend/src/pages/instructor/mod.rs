@@ -1,11 +1,14 @@
 //! `/instructor`: the instructor signs in with the instructor secret (the
 //! relay answers with a session cookie; the page keeps nothing), makes and
 //! closes classes, shows a class's join link with a QR code drawn here as
-//! SVG, and its roster, kept live by the class's event feed.
+//! SVG, its roster, and its grid of students × tasks, kept live by the
+//! class's event feed.
 
 mod api;
 mod class_view;
 mod classes;
+mod grid;
+mod progress;
 
 use crate::api::ApiError;
 use yew::prelude::*;
