@@ -8,6 +8,7 @@
 //! page's state is one reducer, [`HttpLab`].
 
 use crate::callbacks;
+use crate::components::cache_view::CacheView;
 use crate::components::cdn_routes::CdnRoutes;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
@@ -16,8 +17,10 @@ use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::follow;
 use crate::hooks::connection::use_connection;
+use crate::hooks::proxy_log::use_proxy_snapshot;
 use crate::pages::http_lab::{HttpAction, HttpLab};
 use crate::plural::plural;
+use crate::proxy_view;
 use crate::relay_info::use_relay_info;
 use crate::session::Direction;
 use std::rc::Rc;
@@ -89,6 +92,7 @@ pub fn http_page() -> Html {
     } else {
         origin.clone()
     };
+    let proxy_snapshot = use_proxy_snapshot(proxy.is_some());
     let session = &conn.session;
     let items = follow::follow(session, &mut HttpConversation::new());
     let messages = follow::messages(&items);
@@ -240,6 +244,8 @@ pub fn http_page() -> Html {
     let note = lab.note();
     let server_label = server_label(target.as_ref());
     let (lanes, arrows) = follow::timeline(session, &items, &server_label);
+    let exchanges = proxy_view::exchanges(&messages);
+    let last_cache_status = exchanges.last().and_then(|e| e.cache_status.clone());
     let state = &session.state;
     let active = state.is_active();
 
@@ -320,6 +326,9 @@ pub fn http_page() -> Html {
                     <Timeline lanes={lanes} arrows={arrows} selected={lab.selected} on_select={on_select} />
                 </div>
             </div>
+            if proxy.is_some() {
+                <CacheView snapshot={proxy_snapshot.clone()} last_cache_status={last_cache_status} />
+            }
             <CdnRoutes />
         </div>
     }

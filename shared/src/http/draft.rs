@@ -77,7 +77,7 @@ pub fn to_origin_form(text: &str) -> String {
 /// The path and query a request target names: itself when it is in origin
 /// form, what follows the authority of an `http://` URI; `None` for other
 /// forms (`*`, `host:port`, other schemes).
-fn origin_form_of(target: &str) -> Option<String> {
+pub fn origin_form_of(target: &str) -> Option<String> {
     if target.starts_with('/') {
         return Some(target.to_string());
     }
