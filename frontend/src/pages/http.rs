@@ -243,8 +243,14 @@ pub fn http_page() -> Html {
     };
     let note = lab.note();
     let server_label = server_label(target.as_ref());
-    let (lanes, arrows) = follow::timeline(session, &items, &server_label);
+    let (mut lanes, mut arrows) = follow::timeline(session, &items, &server_label);
     let exchanges = proxy_view::exchanges(&messages);
+    if via_cache {
+        let rows = proxy_view::pair_with_log(&exchanges, &proxy_snapshot.log);
+        if let Some((l, a)) = proxy_view::with_upstream_lane(&lanes, &arrows, &exchanges, &rows) {
+            (lanes, arrows) = (Rc::new(l), Rc::new(a));
+        }
+    }
     let last_cache_status = exchanges.last().and_then(|e| e.cache_status.clone());
     let state = &session.state;
     let active = state.is_active();
