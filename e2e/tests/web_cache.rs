@@ -71,8 +71,10 @@ fn fresh_txt_through_the_proxy_is_a_miss_a_hit_then_revalidated() -> Result<()> 
     send_and_wait(b, 2)?;
     b.wait_text("last-cache-status", "wirelab; hit")?;
     wait_outcomes(b, &["miss", "hit"])?;
+    // Never more than its 2 s lifetime (how much is left depends on how
+    // quickly this machine got here, so no lower bound).
     let left = b.wait_until("the cache's entry", || fresh_ms(b))?;
-    assert!((1..=2000).contains(&left), "fresh for {left} ms");
+    assert!(left <= 2000, "fresh for {left} ms");
     // The page counts it down to stale by itself.
     b.wait_until("the entry to go stale", || {
         Ok(fresh_ms(b)?.filter(|ms| *ms <= 0))
