@@ -125,7 +125,7 @@ fn wait_replies(b: &Browser, n: usize) -> Result<()> {
 
 /// The pages once they show what a session draws: transcripts, the
 /// timeline, the inspector with a message opened, the CDN's replicas
-/// traced, the DNS walk, and the shortcuts dialog open over a page.
+/// traced, the web cache's view with a request and an entry, the DNS walk, and the shortcuts dialog open over a page.
 #[test]
 fn pages_in_use_have_no_accessibility_violation_above_minor() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {
@@ -155,6 +155,18 @@ fn pages_in_use_have_no_accessibility_violation_above_minor() -> Result<()> {
     b.click(&b.testid("cdn-trace")?)?;
     b.wait_until("the CDN's table", || b.find("[data-testid=\"cdn-row\"]"))?;
     check(b, "/http with the CDN's replicas traced", &mut found)?;
+    lab.open_online("/http")?;
+    let b = &lab.browser;
+    b.select_option("target-select", "http")?;
+    b.click(&b.testid("via-cache")?)?;
+    b.select_option("template-select", "cache-fresh")?;
+    b.wait_text("preview", "GET http://")?;
+    b.click(&b.testid("send")?)?;
+    wait_replies(b, 1)?;
+    b.wait_until("the web cache's entry", || {
+        b.find("[data-testid=\"cache-entry\"]")
+    })?;
+    check(b, "/http through the web cache", &mut found)?;
 
     lab.open_online("/dns")?;
     let b = &lab.browser;

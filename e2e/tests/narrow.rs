@@ -113,6 +113,34 @@ fn a_response_its_hex_and_the_timeline_fit_a_phone() -> Result<()> {
 }
 
 #[test]
+fn the_web_cache_view_with_its_rows_fits_a_phone() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.browser.set_window_size(390, 844)?;
+    lab.open_online("/http")?;
+    let b = &lab.browser;
+    b.select_option("target-select", "http")?;
+    b.click(&b.testid("via-cache")?)?;
+    b.select_option("template-select", "cache-fresh")?;
+    b.wait_text("preview", "GET http://")?;
+    b.click(&b.testid("send")?)?;
+    b.wait_until("a row of the view", || {
+        b.find("[data-testid=\"cache-log-row\"]")
+    })?;
+    b.wait_until("the cache's entry", || {
+        b.find("[data-testid=\"cache-entry\"]")
+    })?;
+    let overflow = b.execute(OVERFLOW, &[])?;
+    let culprits = b.execute(CULPRITS, &[])?;
+    assert!(
+        overflow.as_i64().is_some_and(|px| px <= 0),
+        "{overflow} px too wide ({culprits})"
+    );
+    Ok(())
+}
+
+#[test]
 fn a_resolved_name_with_its_trace_and_cache_fits_a_phone() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(());

@@ -23,6 +23,7 @@ pub mod link;
 pub mod local;
 pub mod pages;
 pub mod plural;
+pub mod proxy_view;
 pub mod relay_info;
 pub mod route;
 pub mod session;

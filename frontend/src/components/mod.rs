@@ -3,8 +3,10 @@
 //! picker, the course's dialogues to replay and the relay badge; for the
 //! mail pages, a message opened as a mail reader shows it and the server's
 //! mailboxes; the keyboard shortcuts dialog; the page's tasks; for the
-//! HTTP page, which CDN replica served which object.
+//! HTTP page, the web cache's view and which CDN replica served which
+//! object.
 
+pub mod cache_view;
 pub mod cdn_routes;
 pub mod dialogue_bar;
 pub mod inspector;

@@ -1,11 +1,14 @@
 //! The HTTP workbench: write a request (or load one of the course's), see
 //! it dissected as you type, with every CR LF visible, send it to the web
 //! server, and take the response apart. A persistent connection stays open
-//! for the next request; the timeline shows each exchange. Below, which
+//! for the next request; the timeline shows each exchange. The request can
+//! go through the web cache (the relay's `proxy`) instead of straight to
+//! the server. Below, which
 //! CDN replica serves which image of the CDN's lesson ([`CdnRoutes`]). The
 //! page's state is one reducer, [`HttpLab`].
 
 use crate::callbacks;
+use crate::components::cache_view::CacheView;
 use crate::components::cdn_routes::CdnRoutes;
 use crate::components::inspector::Inspector;
 use crate::components::messages::MessageList;
@@ -14,17 +17,20 @@ use crate::components::target_picker::{TargetPicker, pick, server_label};
 use crate::components::timeline::Timeline;
 use crate::follow;
 use crate::hooks::connection::use_connection;
+use crate::hooks::proxy_log::use_proxy_snapshot;
 use crate::pages::http_lab::{HttpAction, HttpLab};
 use crate::plural::plural;
+use crate::proxy_view;
 use crate::relay_info::use_relay_info;
 use crate::session::Direction;
 use std::rc::Rc;
-use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use wirelab_shared::conversation::Sender;
 use wirelab_shared::http::conversation::HttpConversation;
 use wirelab_shared::http::dissect_request;
 use wirelab_shared::http::message::parse_head;
 use wirelab_shared::http::templates::TEMPLATES;
+use wirelab_shared::relay_protocol::TargetInfo;
 use wirelab_shared::text::visible_multiline;
 use yew::prelude::*;
 
@@ -46,15 +52,47 @@ fn last_header(
         })
 }
 
+/// The catalog name of the caching proxy.
+const PROXY: &str = "proxy";
+
+/// How an absolute-form request line names `origin`: `host:port`.
+fn authority(origin: &TargetInfo) -> String {
+    if origin.host.contains(':') {
+        format!("[{}]:{}", origin.host, origin.port)
+    } else {
+        format!("{}:{}", origin.host, origin.port)
+    }
+}
+
 #[function_component(HttpPage)]
 pub fn http_page() -> Html {
-    let targets = use_relay_info().targets_of("http");
+    let all_targets = use_relay_info().targets_of("http");
     let conn = use_connection();
     let lab = use_reducer(HttpLab::default);
     // Bytes to send as soon as the connection opens (Send while closed).
     let queued = use_mut_ref(|| None::<Vec<u8>>);
 
-    let target = pick(&targets, lab.chosen.as_deref()).cloned();
+    let proxy = all_targets.iter().find(|t| t.name == PROXY).cloned();
+    let via_cache = lab.via_cache.is_some();
+    // Through the cache, the picker chooses the origin: anything but the
+    // proxy itself, which would refuse the loop.
+    let targets: Vec<TargetInfo> = if via_cache {
+        all_targets
+            .iter()
+            .filter(|t| t.name != PROXY)
+            .cloned()
+            .collect()
+    } else {
+        all_targets.clone()
+    };
+    let origin = pick(&targets, lab.chosen.as_deref()).cloned();
+    // The server the connection goes to.
+    let target = if via_cache {
+        proxy.clone()
+    } else {
+        origin.clone()
+    };
+    let proxy_snapshot = use_proxy_snapshot(proxy.is_some());
     let session = &conn.session;
     let items = follow::follow(session, &mut HttpConversation::new());
     let messages = follow::messages(&items);
@@ -73,7 +111,36 @@ pub fn http_page() -> Html {
         let dispatcher = lab.dispatcher();
         move |value: String| dispatcher.dispatch(make(value))
     };
-    let on_target = Callback::from(dispatch(HttpAction::Target));
+    let on_target = {
+        let dispatcher = lab.dispatcher();
+        let targets = targets.clone();
+        Callback::from(move |name: String| {
+            let origin = targets.iter().find(|t| t.name == name).map(authority);
+            dispatcher.dispatch(HttpAction::Target(name));
+            if via_cache {
+                dispatcher.dispatch(HttpAction::ViaCache(origin));
+            }
+        })
+    };
+    let on_via_cache = {
+        let dispatcher = lab.dispatcher();
+        // Going through the cache, the origin is the server picked unless
+        // that was the proxy itself.
+        let first_origin = pick(
+            &all_targets
+                .iter()
+                .filter(|t| t.name != PROXY)
+                .cloned()
+                .collect::<Vec<_>>(),
+            lab.chosen.as_deref(),
+        )
+        .map(authority);
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let origin = first_origin.clone().filter(|_| input.checked());
+            dispatcher.dispatch(HttpAction::ViaCache(origin));
+        })
+    };
     let on_template = {
         let dispatcher = lab.dispatcher();
         let etag = last_header(&messages, "ETag");
@@ -176,15 +243,29 @@ pub fn http_page() -> Html {
     };
     let note = lab.note();
     let server_label = server_label(target.as_ref());
-    let (lanes, arrows) = follow::timeline(session, &items, &server_label);
+    let (mut lanes, mut arrows) = follow::timeline(session, &items, &server_label);
+    let exchanges = proxy_view::exchanges(&messages);
+    if via_cache {
+        let rows = proxy_view::pair_with_log(&exchanges, &proxy_snapshot.log);
+        if let Some((l, a)) = proxy_view::with_upstream_lane(&lanes, &arrows, &exchanges, &rows) {
+            (lanes, arrows) = (Rc::new(l), Rc::new(a));
+        }
+    }
+    let last_cache_status = exchanges.last().and_then(|e| e.cache_status.clone());
     let state = &session.state;
     let active = state.is_active();
 
     html! {
         <div class="workbench http">
             <div class="toolbar">
-                <TargetPicker targets={targets.clone()} selected={target.as_ref().map(|t| t.name.clone())}
+                <TargetPicker targets={targets.clone()} selected={origin.as_ref().map(|t| t.name.clone())}
                               on_change={on_target} disabled={active} />
+                <label title="Send the request to the caching proxy, which fetches it from the server picked">
+                    <input type="checkbox" data-testid="via-cache" checked={via_cache}
+                           disabled={active || proxy.is_none()} onchange={on_via_cache} />
+                    { " through the web cache" }
+                    if let Some(p) = &proxy { { format!(" ({}:{})", p.host, p.port) } }
+                </label>
                 <button data-testid="connect" onclick={on_connect} disabled={active || target.is_none()}>{ "Connect" }</button>
                 <button data-testid="disconnect" onclick={on_disconnect} disabled={!active}>{ "Disconnect" }</button>
             </div>
@@ -251,6 +332,9 @@ pub fn http_page() -> Html {
                     <Timeline lanes={lanes} arrows={arrows} selected={lab.selected} on_select={on_select} />
                 </div>
             </div>
+            if proxy.is_some() {
+                <CacheView snapshot={proxy_snapshot.clone()} last_cache_status={last_cache_status} />
+            }
             <CdnRoutes />
         </div>
     }

@@ -1,6 +1,7 @@
 //! The HTTP workbench's state as one plain-Rust reducer: the target
 //! chosen, the template loaded, the request being written, its line
-//! endings, and the message shown in the inspector. The connection's
+//! endings, whether it goes through the web cache, and the message shown
+//! in the inspector. The connection's
 //! transcript is the connection's ([`crate::session`]); this is the rest.
 //!
 //! What belongs to a template, a mode or a target goes when it changes:
@@ -8,9 +9,15 @@
 //! puts the inspector back on the draft, so no earlier response (nor its
 //! bytes "as it arrived") stays on screen beside a request it did not
 //! answer.
+//!
+//! Through the web cache, the connection goes to the proxy and the request
+//! line names the origin in absolute form (`GET http://127.0.0.1:8081/...`);
+//! every template loaded meanwhile is rewritten the same way.
 
 use std::rc::Rc;
-use wirelab_shared::http::draft::{draft_bytes, fix_content_length};
+use wirelab_shared::http::draft::{
+    draft_bytes, fix_content_length, to_absolute_form, to_origin_form,
+};
 use wirelab_shared::http::templates::{ETAG_PLACEHOLDER, TEMPLATES, find};
 use yew::Reducible;
 
@@ -29,6 +36,9 @@ pub struct HttpLab {
     pub crlf_endings: bool,
     /// The transcript message shown in the inspector instead of the draft.
     pub selected: Option<usize>,
+    /// Through the web cache: the origin's `host:port` the request line
+    /// names; `None` when the request goes straight to the server.
+    pub via_cache: Option<String>,
 }
 
 impl Default for HttpLab {
@@ -41,6 +51,7 @@ impl Default for HttpLab {
                 .unwrap_or_default(),
             crlf_endings: true,
             selected: None,
+            via_cache: None,
         }
     }
 }
@@ -65,6 +76,9 @@ pub enum HttpAction {
     Select(Option<usize>),
     /// The transcript was emptied: its messages are gone.
     Cleared,
+    /// Through the web cache to this origin (`host:port`), or straight to
+    /// the server (`None`).
+    ViaCache(Option<String>),
 }
 
 impl HttpLab {
@@ -102,6 +116,14 @@ impl HttpLab {
             }
             HttpAction::Sent | HttpAction::Cleared => self.selected = None,
             HttpAction::Select(selected) => self.selected = selected,
+            HttpAction::ViaCache(origin) => {
+                self.text = match &origin {
+                    Some(authority) => to_absolute_form(&self.text, authority),
+                    None => to_origin_form(&self.text),
+                };
+                self.via_cache = origin;
+                self.selected = None;
+            }
         }
     }
 
@@ -113,6 +135,9 @@ impl HttpLab {
         let mut text = t.text.to_string();
         if let Some(etag) = etag.filter(|_| text.contains(ETAG_PLACEHOLDER)) {
             text = text.replace(ETAG_PLACEHOLDER, &etag);
+        }
+        if let Some(authority) = &self.via_cache {
+            text = to_absolute_form(&text, authority);
         }
         self.text = text;
         self.template = id;
@@ -218,5 +243,42 @@ mod tests {
             lab.apply(action);
             assert_eq!(lab.selected, None);
         }
+    }
+
+    #[test]
+    fn through_the_cache_the_request_line_names_the_origin() {
+        let mut lab = with_a_response_shown();
+        lab.apply(HttpAction::Template {
+            id: "cache-fresh".into(),
+            etag: None,
+        });
+        lab.apply(HttpAction::ViaCache(Some("127.0.0.1:8081".into())));
+        assert_eq!(lab.selected, None);
+        assert!(
+            lab.draft()
+                .starts_with(b"GET http://127.0.0.1:8081/cache/fresh.txt?max-age=2 HTTP/1.1\r\n"),
+            "{}",
+            lab.text
+        );
+        // A template loaded meanwhile goes through the cache too.
+        lab.apply(HttpAction::Template {
+            id: "kiwi".into(),
+            etag: None,
+        });
+        assert!(
+            lab.text
+                .starts_with("GET http://127.0.0.1:8081/fruit/kiwi.gif HTTP/1.0\n"),
+            "{}",
+            lab.text
+        );
+        // Another origin, then straight to the server again.
+        lab.apply(HttpAction::ViaCache(Some("127.0.0.2:80".into())));
+        assert!(
+            lab.text
+                .starts_with("GET http://127.0.0.2:80/fruit/kiwi.gif ")
+        );
+        lab.apply(HttpAction::ViaCache(None));
+        assert_eq!(lab.via_cache, None);
+        assert_eq!(lab.text, find("kiwi").unwrap().text);
     }
 }

@@ -1,7 +1,9 @@
 //! A request as the student types it in the workbench: the bytes it
 //! becomes on the wire (every line break CR LF, or a bare LF when the
 //! student wants to see what that does), and its Content-Length set to
-//! the body it really has. The caller keeps the text; these only read it.
+//! the body it really has, and its request line in absolute form for a
+//! forward proxy (RFC 9112 §3.2.2) or back in origin form. The caller keeps
+//! the text; these only read it.
 
 use super::message::parse_head;
 use super::templates::crlf;
@@ -53,6 +55,65 @@ pub fn fix_content_length(text: &str, crlf_endings: bool) -> String {
     out.join("\n")
 }
 
+/// The text with its request target in absolute form,
+/// `GET http://<authority>/path HTTP/1.1`, as a forward proxy needs it to
+/// know the origin (RFC 9112 §3.2.2). A target already absolute gets the
+/// new authority; `*` and authority-form targets, and a text with no
+/// request line, are left alone. Only the first line changes.
+pub fn to_absolute_form(text: &str, authority: &str) -> String {
+    with_target(text, |target| {
+        origin_form_of(target).map(|path| format!("http://{authority}{path}"))
+    })
+}
+
+/// The text with an absolute-form request target put back in origin form
+/// (`GET /path HTTP/1.1`), as a server is asked directly.
+pub fn to_origin_form(text: &str) -> String {
+    with_target(text, |target| {
+        origin_form_of(target).filter(|_| !target.starts_with('/'))
+    })
+}
+
+/// The path and query a request target names: itself when it is in origin
+/// form, what follows the authority of an `http://` URI; `None` for other
+/// forms (`*`, `host:port`, other schemes).
+pub fn origin_form_of(target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return Some(target.to_string());
+    }
+    let scheme = target.get(..7)?;
+    if !scheme.eq_ignore_ascii_case("http://") {
+        return None;
+    }
+    let rest = &target[7..];
+    Some(match rest.find(['/', '?']) {
+        Some(at) if rest[at..].starts_with('/') => rest[at..].to_string(),
+        Some(at) => format!("/{}", &rest[at..]),
+        None => "/".to_string(),
+    })
+}
+
+/// The text with its request line's target replaced by what `rewrite`
+/// makes of it (unchanged when it gives `None`).
+fn with_target(text: &str, rewrite: impl FnOnce(&str) -> Option<String>) -> String {
+    let (line, rest) = text
+        .split_once('\n')
+        .map_or((text, None), |(l, r)| (l, Some(r)));
+    let mut words = line.splitn(3, ' ');
+    let (Some(method), Some(target), Some(version)) = (words.next(), words.next(), words.next())
+    else {
+        return text.to_string();
+    };
+    let Some(target) = rewrite(target) else {
+        return text.to_string();
+    };
+    let line = format!("{method} {target} {version}");
+    match rest {
+        Some(rest) => format!("{line}\n{rest}"),
+        None => line,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +155,44 @@ mod tests {
             fix_content_length("GET / HTTP/1.1\nHost: a", true),
             "GET / HTTP/1.1\nHost: a"
         );
+    }
+
+    #[test]
+    fn request_lines_go_to_absolute_form_and_back() {
+        let direct = "GET /cache/fresh.txt?max-age=2 HTTP/1.1\nHost: a\n\n";
+        let proxied = "GET http://127.0.0.1:8081/cache/fresh.txt?max-age=2 HTTP/1.1\nHost: a\n\n";
+        assert_eq!(to_absolute_form(direct, "127.0.0.1:8081"), proxied);
+        assert_eq!(to_origin_form(proxied), direct);
+        // Another origin replaces the authority; twice changes nothing more.
+        let other = to_absolute_form(proxied, "127.0.0.2:80");
+        assert_eq!(
+            other,
+            "GET http://127.0.0.2:80/cache/fresh.txt?max-age=2 HTTP/1.1\nHost: a\n\n"
+        );
+        assert_eq!(to_absolute_form(&other, "127.0.0.2:80"), other);
+        assert_eq!(to_origin_form(direct), direct);
+        // No path, a query alone, a scheme in capitals, CR LF endings.
+        assert_eq!(
+            to_origin_form("HEAD HTTP://h:1 HTTP/1.1\r\n\r\n"),
+            "HEAD / HTTP/1.1\r\n\r\n"
+        );
+        assert_eq!(
+            to_origin_form("GET http://h?x=1 HTTP/1.1"),
+            "GET /?x=1 HTTP/1.1"
+        );
+    }
+
+    #[test]
+    fn other_targets_and_broken_lines_are_left_alone() {
+        for text in [
+            "OPTIONS * HTTP/1.1\n\n",
+            "CONNECT example.com:443 HTTP/1.1\n\n",
+            "GET https://h/ HTTP/1.1\n\n",
+            "GET /no-version\n\n",
+            "",
+        ] {
+            assert_eq!(to_absolute_form(text, "127.0.0.1:8081"), text);
+            assert_eq!(to_origin_form(text), text);
+        }
     }
 }

@@ -78,6 +78,18 @@ pub const TEMPLATES: &[Template] = &[
         text: "GET /fruit/kiwi.gif HTTP/1.1\nHost: www.someschool.edu\nIf-None-Match: \"paste the ETag here\"\n\n",
     },
     Template {
+        id: "cache-fresh",
+        title: "Web cache: one object three times (tick \"through the web cache\")",
+        note: "Through the proxy, send it three times: a miss (the proxy asks the origin), a hit (no origin, Age grows), and after 2 s a revalidation (a conditional GET upstream, 304). Watch Cache-Status and the cache's view.",
+        text: "GET /cache/fresh.txt?max-age=2 HTTP/1.1\nHost: www.someschool.edu\n\n",
+    },
+    Template {
+        id: "cache-changing",
+        title: "Web cache: an object that changes (every 20 s, fresh 5 s)",
+        note: "Through the proxy: after 5 s the copy is stale; the origin answers 304 while the object is the same, and a new copy (refetched) once it changed.",
+        text: "GET /cache/changing.txt?every=20&max-age=5 HTTP/1.1\nHost: www.someschool.edu\n\n",
+    },
+    Template {
         id: "form-get",
         title: "A form sent with GET",
         note: "The fields travel in the URL's query; /cgi/show shows what the server saw.",
