@@ -60,17 +60,26 @@ fn the_four_modes_finish_in_the_order_of_their_formulas() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(());
     };
-    lab.open_online("/response-time")?;
-    let b = &lab.browser;
-    let totals = run_all(b, "50", "10000", "10")?;
-    let [np, par, pers, pipe] = [0, 1, 2, 3].map(|i| totals[i]);
-    for (what, i) in [("measured", 1), ("formula", 2)] {
-        let t = |row: (&str, f64, f64)| if i == 1 { row.1 } else { row.2 };
-        ensure!(
-            t(np) > t(pers) && t(pers) > t(par) && t(par) > t(pipe),
-            "{what} not in the course's order: {totals:?}"
-        );
+    // A run on a machine busy with other work can open the parallel
+    // mode's ten WebSockets late enough to lose the order by a few tens of
+    // milliseconds; the order must then show in one of three fresh runs.
+    let mut totals = Vec::new();
+    for _ in 0..3 {
+        lab.open_online("/response-time")?;
+        totals = run_all(&lab.browser, "50", "10000", "10")?;
+        if in_the_courses_order(&totals, |row| row.1) {
+            break;
+        }
     }
+    let b = &lab.browser;
+    ensure!(
+        in_the_courses_order(&totals, |row| row.2),
+        "formula not in the course's order: {totals:?}"
+    );
+    ensure!(
+        in_the_courses_order(&totals, |row| row.1),
+        "measured not in the course's order in three runs: {totals:?}"
+    );
     // The relay's delays are lower bounds (a sleep never ends early); a
     // busy machine only adds, per connection and per exchange, hence a
     // factor and a fixed second above. Parallel rounds may overlap a
@@ -95,6 +104,13 @@ fn the_four_modes_finish_in_the_order_of_their_formulas() -> Result<()> {
     ensure!(lanes_of(b, "parallel")? == 12, "parallel lanes");
     ensure!(lanes_of(b, "pipelined")? == 2, "pipelined lanes");
     Ok(())
+}
+
+/// Whether `time` of the rows (in [`MODES`]' order) goes non-persistent >
+/// persistent > parallel > pipelined.
+fn in_the_courses_order(totals: &[(&str, f64, f64)], time: fn(&(&str, f64, f64)) -> f64) -> bool {
+    let [np, par, pers, pipe] = [0, 1, 2, 3].map(|i| time(&totals[i]));
+    np > pers && pers > par && par > pipe
 }
 
 /// Runs all four with `rtt`, `rate` and `images`, and returns each row's
