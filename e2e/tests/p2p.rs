@@ -96,18 +96,12 @@ fn flooding_stays_under_p18s_bound() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn a_real_swarm_fills_and_is_measured_against_the_bounds() -> Result<()> {
-    let Some(mut lab) = Lab::start(|_| {}) else {
-        return Ok(());
-    };
-    lab.open_online("/p2p")?;
-    let b = &lab.browser;
+/// Three leechers, a 256 KiB file in 4 pieces, F/u = 2 s, u_s = 10u,
+/// d_i = u_s: D_cs = 3F/u_s = 0.6 s, D_P2P = 3F/(u_s + 3u) = 6/13 s.
+fn small_swarm(b: &Browser) -> Result<()> {
     b.wait_until("the swarm's start button", || {
         b.find("[data-testid=\"swarm-start\"]")
     })?;
-    // Three leechers, a 256 KiB file in 4 pieces, F/u = 2 s, u_s = 10u,
-    // d_i = u_s: D_cs = 3F/u_s = 0.6 s, D_P2P = 3F/(u_s + 3u) = 6/13 s.
     for (testid, value) in [
         ("swarm-peers", "3"),
         ("swarm-file", "256"),
@@ -118,6 +112,43 @@ fn a_real_swarm_fills_and_is_measured_against_the_bounds() -> Result<()> {
     ] {
         set_input(b, testid, value)?;
     }
+    Ok(())
+}
+
+#[test]
+fn a_sweep_over_n_plots_each_measured_time() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/p2p")?;
+    let b = &lab.browser;
+    small_swarm(b)?;
+    b.click(&b.testid("swarm-sweep-start")?)?;
+    b.wait_until("the sweep's plot", || {
+        b.find("[data-testid=\"swarm-sweep\"]")
+    })?;
+    // One N after the other: each point within the wait of the one before.
+    for points in 1..=4 {
+        b.wait_attribute("swarm-sweep", "data-points", &points.to_string())?;
+    }
+    assert_eq!(b.find_all("[data-testid=\"swarm-point\"]")?.len(), 4);
+    let caption = b.wait_text("swarm-sweep", "N = 8: ")?;
+    eprintln!("{caption}");
+    assert!(
+        caption.contains("Client-server is not measured"),
+        "{caption}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_real_swarm_fills_and_is_measured_against_the_bounds() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/p2p")?;
+    let b = &lab.browser;
+    small_swarm(b)?;
     b.click(&b.testid("swarm-start")?)?;
     b.wait_text("swarm-phase", "every leecher has the file")?;
     let peers = b.find_all("[data-testid=\"swarm-peer\"]")?;

@@ -9,6 +9,7 @@ pub mod graph;
 pub mod lab;
 pub mod ring;
 pub mod swarm;
+pub mod swarm_sweep;
 pub mod swarm_view;
 
 use graph::GraphView;

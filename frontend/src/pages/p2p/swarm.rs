@@ -98,7 +98,13 @@ pub struct SwarmLab {
     /// When the last view came (ms, the caller's clock).
     polled_at: Option<f64>,
     pub error: Option<String>,
+    /// The sweep over N: each N's measured time, in the order run.
+    pub sweep: Vec<(usize, f64)>,
+    pub sweeping: bool,
 }
+
+/// The N a sweep runs, one swarm after the other.
+pub const SWEEP_N: [usize; 4] = [1, 2, 4, 8];
 
 impl Default for SwarmLab {
     fn default() -> Self {
@@ -110,6 +116,8 @@ impl Default for SwarmLab {
             rates: Vec::new(),
             polled_at: None,
             error: None,
+            sweep: Vec::new(),
+            sweeping: false,
         }
     }
 }
@@ -125,6 +133,10 @@ pub enum SwarmAction {
     Gone,
     Stopped,
     Failed(String),
+    SweepStarted,
+    /// One N of the sweep finished in this many seconds.
+    SweepPoint(usize, f64),
+    SweepDone,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +168,16 @@ impl Reducible for SwarmLab {
             SwarmAction::Polled(view, at) => lab.polled(view, at),
             SwarmAction::Gone => lab.end("the relay ended the swarm after its lifetime"),
             SwarmAction::Stopped => lab.end("stopped"),
+            SwarmAction::SweepStarted => {
+                lab.sweep.clear();
+                lab.sweeping = true;
+                lab.started_with = lab.settings;
+                lab.error = None;
+            }
+            SwarmAction::SweepPoint(n, secs) => lab.sweep.push((n, secs)),
+            SwarmAction::SweepDone => lab.sweeping = false,
             SwarmAction::Failed(why) => {
+                lab.sweeping = false;
                 if lab.phase == Phase::Starting {
                     lab.phase = Phase::Idle;
                 }
@@ -225,16 +246,20 @@ impl SwarmLab {
     /// D_cs and D_P2P in seconds for the swarm's N and rates; `None` when
     /// a rate is unlimited (0), where the bound says nothing.
     pub fn bounds(&self) -> Option<Bounds> {
-        let s = &self.started_with;
-        if s.u_s <= 0.0 || s.u_i <= 0.0 || s.d_i <= 0.0 {
-            return None;
-        }
-        let (n, f) = (s.peers as u32, s.file_size as f64);
-        Some(Bounds {
-            cs: d_cs(n, f, s.u_s, s.d_i),
-            p2p: d_p2p(n, f, s.u_s, s.d_i, f64::from(n) * s.u_i),
-        })
+        bounds_for(&self.started_with, self.started_with.peers)
     }
+}
+
+/// D_cs and D_P2P in seconds for `n` leechers at these settings' rates.
+pub fn bounds_for(s: &SwarmSettings, n: usize) -> Option<Bounds> {
+    if s.u_s <= 0.0 || s.u_i <= 0.0 || s.d_i <= 0.0 {
+        return None;
+    }
+    let (n, f) = (n as u32, s.file_size as f64);
+    Some(Bounds {
+        cs: d_cs(n, f, s.u_s, s.d_i),
+        p2p: d_p2p(n, f, s.u_s, s.d_i, f64::from(n) * s.u_i),
+    })
 }
 
 /// The course's lower bounds, in seconds.
@@ -378,6 +403,24 @@ mod tests {
         // A late poll of the ended swarm changes nothing.
         let later = lab.clone().reduce(SwarmAction::Polled(view(vec![]), 900.0));
         assert_eq!(later, lab);
+    }
+
+    #[test]
+    fn a_sweep_keeps_each_n_and_the_bounds_follow_n() {
+        let lab = Rc::new(SwarmLab::default())
+            .reduce(SwarmAction::SweepStarted)
+            .reduce(SwarmAction::SweepPoint(1, 1.5))
+            .reduce(SwarmAction::SweepPoint(2, 2.5));
+        assert!(lab.sweeping);
+        assert_eq!(lab.sweep, vec![(1, 1.5), (2, 2.5)]);
+        let lab = lab.reduce(SwarmAction::SweepDone);
+        assert!(!lab.sweeping);
+        // The course's example at N = 30: 3 hours against 0.75, here in tens of seconds.
+        let b = bounds_for(&lab.started_with, 30).unwrap();
+        assert!(
+            (b.cs - 30.0).abs() < 1e-9 && (b.p2p - 7.5).abs() < 1e-9,
+            "{b:?}"
+        );
     }
 
     #[test]

@@ -46,6 +46,7 @@ pub fn real_swarm() -> Html {
                 <SwarmState view={view.clone()} rates={lab.rates.clone()} />
             }
             <Distribution lab={lab.clone()} />
+            <super::swarm_sweep::SweepPlot lab={lab.clone()} />
         </div>
     }
 }
@@ -99,7 +100,8 @@ fn swarm_controls(props: &LabProps) -> Html {
         }
     };
     let kib = 1024.0;
-    let busy = matches!(props.lab.phase, Phase::Starting | Phase::Running { .. });
+    let busy =
+        props.lab.sweeping || matches!(props.lab.phase, Phase::Starting | Phase::Running { .. });
     html! {
         <div class="p2p-controls swarm-controls">
             { field("leechers N", "swarm-peers", Setting::Peers, s.peers as f64, 1.0) }
@@ -110,6 +112,9 @@ fn swarm_controls(props: &LabProps) -> Html {
             { field("d_i (KiB/s)", "swarm-di", Setting::PeerDownload, s.d_i, kib) }
             <button data-testid="swarm-start" disabled={busy}
                 onclick={start(props.dispatch.clone(), s)}>{ "Start the swarm" }</button>
+            <button data-testid="swarm-sweep-start" disabled={busy}
+                onclick={super::swarm_sweep::run_sweep(props.dispatch.clone(), s)}>
+                { "Run for N = 1, 2, 4, 8" }</button>
             if let Some(id) = props.lab.running() {
                 <button data-testid="swarm-stop" onclick={stop(props.dispatch.clone(), id)}>
                     { "Stop it" }
