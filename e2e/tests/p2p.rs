@@ -1,10 +1,13 @@
 //! The P2P page in headless Chromium: the slides' DHT query (6 messages,
 //! 2 with shortcuts), their figure's peer 15 explained, churn (peer 5
 //! leaves, peer 13 joins, a second join refused), and flooding under P18's
-//! bound as the node count changes. The page needs no relay.
+//! bound as the node count changes; those need no relay. With one, a real
+//! swarm started from the page fills every peer's strip, and its measured
+//! time appears beside D_cs and D_P2P; without one the section says it
+//! needs a relay.
 
 use anyhow::Result;
-use wirelab_e2e::{Browser, OfflineSite};
+use wirelab_e2e::{Browser, Lab, OfflineSite};
 
 fn count(b: &Browser, testid: &str, attribute: &str) -> Result<u64> {
     let value = b.attribute(&b.testid(testid)?, attribute)?;
@@ -90,5 +93,92 @@ fn flooding_stays_under_p18s_bound() -> Result<()> {
     assert!(count(b, "flood-reached", "data-count")? >= reached_at_three);
     assert!(count(b, "flood-messages", "data-count")? <= 1456);
     b.wait_text("flood-supernodes", "group leaders")?;
+    Ok(())
+}
+
+/// Three leechers, a 256 KiB file in 4 pieces, F/u = 2 s, u_s = 10u,
+/// d_i = u_s: D_cs = 3F/u_s = 0.6 s, D_P2P = 3F/(u_s + 3u) = 6/13 s.
+fn small_swarm(b: &Browser) -> Result<()> {
+    b.wait_until("the swarm's start button", || {
+        b.find("[data-testid=\"swarm-start\"]")
+    })?;
+    for (testid, value) in [
+        ("swarm-peers", "3"),
+        ("swarm-file", "256"),
+        ("swarm-piece", "64"),
+        ("swarm-us", "1280"),
+        ("swarm-ui", "128"),
+        ("swarm-di", "1280"),
+    ] {
+        set_input(b, testid, value)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn a_sweep_over_n_plots_each_measured_time() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/p2p")?;
+    let b = &lab.browser;
+    small_swarm(b)?;
+    b.click(&b.testid("swarm-sweep-start")?)?;
+    b.wait_until("the sweep's plot", || {
+        b.find("[data-testid=\"swarm-sweep\"]")
+    })?;
+    // One N after the other: each point within the wait of the one before.
+    for points in 1..=4 {
+        b.wait_attribute("swarm-sweep", "data-points", &points.to_string())?;
+    }
+    assert_eq!(b.find_all("[data-testid=\"swarm-point\"]")?.len(), 4);
+    let caption = b.wait_text("swarm-sweep", "N = 8: ")?;
+    eprintln!("{caption}");
+    assert!(
+        caption.contains("Client-server is not measured"),
+        "{caption}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_real_swarm_fills_and_is_measured_against_the_bounds() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/p2p")?;
+    let b = &lab.browser;
+    small_swarm(b)?;
+    b.click(&b.testid("swarm-start")?)?;
+    b.wait_text("swarm-phase", "every leecher has the file")?;
+    let peers = b.find_all("[data-testid=\"swarm-peer\"]")?;
+    assert_eq!(peers.len(), 4);
+    for peer in &peers {
+        assert_eq!(b.attribute(peer, "data-pieces")?.as_deref(), Some("4"));
+        assert_eq!(b.attribute(peer, "data-done")?.as_deref(), Some("true"));
+    }
+    let measured = b.attribute(&b.testid("swarm-measured")?, "data-secs")?;
+    let measured: f64 = measured.unwrap_or_default().parse()?;
+    assert!(measured > 0.0, "{measured}");
+    eprintln!("the swarm took {measured} s");
+    let bounds = b.testid("swarm-bounds")?;
+    assert_eq!(b.attribute(&bounds, "data-cs")?.as_deref(), Some("0.600"));
+    assert_eq!(b.attribute(&bounds, "data-p2p")?.as_deref(), Some("0.462"));
+    b.wait_text("swarm-gap", "× D_P2P")?;
+    b.wait_text("swarm-rarest", "of 4 peers")?;
+    Ok(())
+}
+
+#[test]
+fn without_a_relay_the_swarm_says_it_needs_one() -> Result<()> {
+    let Some(site) = OfflineSite::open("/p2p")? else {
+        return Ok(());
+    };
+    site.browser.wait_text("swarm-offline", "connect to one")?;
+    assert!(
+        site.browser
+            .find("[data-testid=\"swarm-start\"]")?
+            .is_none()
+    );
     Ok(())
 }

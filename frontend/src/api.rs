@@ -54,3 +54,50 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, A
         message: e.to_string(),
     })
 }
+
+/// POSTs JSON and reads JSON back; a refusal's reason (the relay's
+/// `message` or `error`) is kept for the student.
+pub async fn post_json<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<T, ApiError> {
+    let request = gloo_net::http::Request::post(path)
+        .json(body)
+        .map_err(network)?;
+    let response = request.send().await.map_err(network)?;
+    refused(path, &response).await?;
+    response.json::<T>().await.map_err(network)
+}
+
+/// DELETEs; any 2xx is done.
+pub async fn delete(path: &str) -> Result<(), ApiError> {
+    let response = gloo_net::http::Request::delete(path)
+        .send()
+        .await
+        .map_err(network)?;
+    refused(path, &response).await
+}
+
+fn network(e: gloo_net::Error) -> ApiError {
+    ApiError {
+        status: None,
+        message: e.to_string(),
+    }
+}
+
+/// The relay's reason when it did not answer 2xx.
+async fn refused(path: &str, response: &gloo_net::http::Response) -> Result<(), ApiError> {
+    if response.ok() {
+        return Ok(());
+    }
+    let status = response.status();
+    let body = response.json::<serde_json::Value>().await.ok();
+    let message = body
+        .as_ref()
+        .and_then(|v| v["message"].as_str().or(v["error"].as_str()))
+        .map_or_else(|| format!("{path}: HTTP {status}"), str::to_string);
+    Err(ApiError {
+        status: Some(status),
+        message,
+    })
+}

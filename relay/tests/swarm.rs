@@ -73,6 +73,19 @@ async fn a_swarm_of_ten_completes_with_every_piece_verified() {
             "{p}"
         );
     }
+    // Who unchokes whom is said in swarm peer numbers: another peer of
+    // this swarm, never the peer itself (the connection keys it used to
+    // show started at 0 for every peer).
+    let mut unchokes = 0;
+    for (i, p) in peers.iter().enumerate() {
+        let top = p["unchoked"].as_array().unwrap().iter().map(Value::as_u64);
+        for q in top.chain([p["optimistic"].as_u64()]).flatten() {
+            let q = q as usize;
+            assert!(q < peers.len() && q != i, "peer {i} unchokes {q}: {p}");
+            unchokes += 1;
+        }
+    }
+    assert!(unchokes > 0, "nobody unchokes anybody: {view}");
     // The leechers traded among themselves: the seed did not upload every copy.
     let seed_up = peers[0]["uploaded"].as_u64().unwrap();
     assert!(seed_up < 10 * 1048576, "the seed uploaded {seed_up} bytes");

@@ -63,8 +63,9 @@ pub struct PeerView {
     pub downloaded: u64,
     pub uploaded: u64,
     pub neighbours: usize,
-    /// The keys of the connections in its top slots and its optimistic
-    /// unchoke (its own numbering).
+    /// The swarm peers (their index in `peers`, 0 the seed) in its top
+    /// slots and its optimistic unchoke; a client from outside the swarm
+    /// is left out.
     pub unchoked: Vec<u32>,
     pub optimistic: Option<u32>,
     pub done_secs: Option<f64>,

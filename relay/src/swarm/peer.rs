@@ -51,6 +51,9 @@ struct Running {
     up: Arc<Bucket>,
     down: Arc<Bucket>,
     next_key: u32,
+    /// Each connection's swarm peer number, known from its address
+    /// (127.0.2.x is peer x − 1); absent for a client from outside the swarm.
+    peer_numbers: std::collections::HashMap<u32, u32>,
     cancel: CancellationToken,
 }
 
@@ -71,6 +74,7 @@ pub async fn run(setup: PeerSetup, shared: Arc<SwarmShared>, cancel: Cancellatio
         up: Arc::new(Bucket::new(setup.up)),
         down: Arc::new(Bucket::new(setup.down)),
         next_key: 0,
+        peer_numbers: Default::default(),
         cancel: cancel.clone(),
     };
     let request = announce_request(setup.info_hash, setup.index, local.port(), setup.left);
@@ -109,6 +113,9 @@ impl Running {
     fn add(&mut self, stream: TcpStream) {
         let key = self.next_key;
         self.next_key += 1;
+        if let Some(number) = stream.peer_addr().ok().and_then(swarm_peer_number) {
+            self.peer_numbers.insert(key, number);
+        }
         let (mut read, mut write) = stream.into_split();
         let (wtx, mut wrx) = mpsc::channel::<Vec<u8>>(64);
         self.writers.insert(key, wtx);
@@ -156,6 +163,7 @@ impl Running {
             Input::Closed(key) => {
                 self.node.disconnect(key);
                 self.writers.remove(&key);
+                self.peer_numbers.remove(&key);
             }
         }
         self.flush().await;
@@ -183,8 +191,11 @@ impl Running {
             view.pieces = status.have.iter().collect();
             view.downloaded = status.downloaded;
             view.uploaded = status.uploaded;
-            view.unchoked = status.unchoked.top.clone();
-            view.optimistic = status.unchoked.optimistic;
+            view.unchoked = self.numbers(&status.unchoked.top);
+            view.optimistic = status
+                .unchoked
+                .optimistic
+                .and_then(|key| self.peer_numbers.get(&key).copied());
             view.neighbours = self.node.neighbours().count();
             if self.node.is_complete() && view.done_secs.is_none() {
                 view.done_secs = Some(now);
@@ -192,6 +203,26 @@ impl Running {
                     == Some(self.shared.file_hash);
             }
         }
+    }
+}
+
+impl Running {
+    /// The swarm peer numbers of these connections, outsiders left out.
+    fn numbers(&self, keys: &[u32]) -> Vec<u32> {
+        keys.iter()
+            .filter_map(|key| self.peer_numbers.get(key).copied())
+            .collect()
+    }
+}
+
+/// A swarm peer's number from its address: peer i listens and connects
+/// from 127.0.2.(i + 1).
+fn swarm_peer_number(addr: SocketAddr) -> Option<u32> {
+    match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.octets()[..3] == [127, 0, 2] && ip.octets()[3] > 0 => {
+            Some(u32::from(ip.octets()[3]) - 1)
+        }
+        _ => None,
     }
 }
 

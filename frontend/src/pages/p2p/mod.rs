@@ -8,6 +8,9 @@
 pub mod graph;
 pub mod lab;
 pub mod ring;
+pub mod swarm;
+pub mod swarm_sweep;
+pub mod swarm_view;
 
 use graph::GraphView;
 use lab::{P2pAction, P2pLab};
@@ -46,6 +49,7 @@ pub fn p2p_page() -> Html {
             </p>
             <Dht lab={lab.clone()} dispatch={dispatch.clone()} />
             <Flooding lab={lab} dispatch={dispatch} />
+            <swarm_view::RealSwarm />
         </section>
     }
 }
