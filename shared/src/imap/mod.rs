@@ -28,9 +28,11 @@ pub mod server;
 pub mod store;
 pub mod structure;
 pub mod syntax;
+pub mod transcript;
 
 pub use command::{Command, ImapState, Verb};
 pub use frame::{Framed, Limits};
 pub use response::{Response, Status};
 pub use server::{ImapServer, ImapServerConfig};
 pub use syntax::Value;
+pub use transcript::ImapTranscript;
