@@ -5,7 +5,8 @@
 //! ([`response`], untagged data in [`data`]) with their wire forms, the
 //! dissectors ([`dissect`]), folder names ([`folder`]), and the server
 //! engine ([`server`]) over a mail store ([`store`]; the memory store's
-//! side in `memory`).
+//! side in `memory`), the follower of a whole session for the page
+//! ([`transcript`]) and the sessions it replays ([`dialogues`]).
 //!
 //! Callers frame first (`frame::next_command` / `frame::next_response`, with
 //! limits checked before any byte is taken), then parse or dissect the whole
@@ -16,6 +17,7 @@ mod auth;
 pub mod command;
 mod copy;
 pub mod data;
+pub mod dialogues;
 pub mod dissect;
 pub mod fetch;
 pub mod folder;
