@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("/response-time", "[data-testid=\"rt-run-all\"]"),
     ("/smtp", "[data-testid=\"connect\"]"),
     ("/pop3", "[data-testid=\"connect\"]"),
+    ("/imap", "[data-testid=\"connect\"]"),
     ("/ftp", "[data-testid=\"connect\"]"),
     ("/dns", "[data-testid=\"mode-iterative\"]"),
     ("/sockets", "[data-testid=\"connect\"]"),

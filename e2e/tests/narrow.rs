@@ -6,13 +6,14 @@ use anyhow::Result;
 use wirelab_e2e::Lab;
 
 /// Every route of the page (see `frontend/src/route.rs`).
-const ROUTES: [&str; 12] = [
+const ROUTES: [&str; 13] = [
     "/",
     "/sockets",
     "/http",
     "/response-time",
     "/smtp",
     "/pop3",
+    "/imap",
     "/ftp",
     "/dns",
     "/p2p",

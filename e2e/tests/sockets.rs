@@ -128,7 +128,7 @@ fn navigation_reaches_every_protocol_page() -> Result<()> {
         b.find("[data-testid=\"rfc-row\"][data-old=\"821\"]")
     })?;
     assert!(b.text(&smtp)?.contains("RFC 5321"));
-    for key in ["http", "smtp", "pop3", "ftp", "dns", "sockets"] {
+    for key in ["http", "smtp", "pop3", "imap", "ftp", "dns", "sockets"] {
         let link = b.testid(&format!("nav-{key}"))?;
         let anchor = b
             .find(&format!("[data-testid=\"nav-{key}\"] a"))?

@@ -81,6 +81,7 @@ fn task_page(route: &Route) -> Option<&'static str> {
         Route::Dns => "dns",
         Route::Sockets => "sockets",
         Route::Home
+        | Route::Imap
         | Route::ResponseTime
         | Route::P2p
         | Route::Caching
@@ -125,6 +126,7 @@ fn page(route: Route) -> Html {
         Route::ResponseTime => html! { <crate::pages::response_time::ResponseTimePage /> },
         Route::Smtp => html! { <crate::pages::smtp::SmtpPage /> },
         Route::Pop3 => html! { <crate::pages::pop3::Pop3Page /> },
+        Route::Imap => html! { <crate::pages::imap::ImapPage /> },
         Route::Ftp => html! { <crate::pages::ftp::FtpPage /> },
         Route::Dns => html! { <crate::pages::dns::DnsPage /> },
         Route::P2p => html! { <crate::pages::p2p::P2pPage /> },

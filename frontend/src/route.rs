@@ -12,6 +12,8 @@ pub enum Route {
     Smtp,
     #[at("/pop3")]
     Pop3,
+    #[at("/imap")]
+    Imap,
     #[at("/ftp")]
     Ftp,
     #[at("/dns")]
@@ -64,6 +66,11 @@ pub fn nav_entries() -> Vec<NavEntry> {
             route: Route::Pop3,
             key: "pop3",
             label: "POP3",
+        },
+        NavEntry {
+            route: Route::Imap,
+            key: "imap",
+            label: "IMAP",
         },
         NavEntry {
             route: Route::Ftp,

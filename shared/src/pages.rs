@@ -16,6 +16,7 @@ pub const PAGE_PATHS: &[&str] = &[
     "/caching",
     "/smtp",
     "/pop3",
+    "/imap",
     "/ftp",
     "/dns",
     "/sockets",

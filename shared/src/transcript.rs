@@ -1,14 +1,15 @@
-//! What the session followers of the line protocols (SMTP, POP3) return for
-//! each complete message of a connection: which side sent it, where it
-//! starts in that side's byte stream, its dissection in the context of the
-//! session, and the session state once it was handled.
+//! What the session followers of the line protocols (SMTP, POP3, IMAP)
+//! return for each complete message of a connection: which side sent it,
+//! where it starts in that side's byte stream, its dissection in the
+//! context of the session, and the session state once it was handled.
 //!
 //! A page feeds a follower the bytes of a connection as they are sent and
-//! received (`push_client` / `push_server` on [`crate::smtp::SmtpTranscript`]
-//! or [`crate::pop3::Pop3Transcript`]) and shows the [`Observed`] messages
+//! received (`push_client` / `push_server` on
+//! [`crate::smtp::SmtpTranscript`], [`crate::pop3::Pop3Transcript`] or
+//! [`crate::imap::ImapTranscript`]) and shows the [`Observed`] messages
 //! that come back.
 //!
-//! Both followers are also [`Follower`]s, so a workbench can use them as a
+//! The followers are also [`Follower`]s, so a workbench can use them as a
 //! [`Conversation`] through [`FollowedConversation`]: the page's generic
 //! line workbench then shows their messages, their state and the
 //! dissection of the line being typed in the context of the session.

@@ -10,6 +10,7 @@ fn blurb(key: &str) -> &'static str {
         "http" => "Type requests to a web server and see requests and responses taken apart.",
         "smtp" => "Send mail by hand, command by command, to the hamburger.edu server.",
         "pop3" => "Log in to a mailbox and list, read and delete messages.",
+        "imap" => "Folders and flags kept on the server: select, fetch, flag, copy, tag by tag.",
         "ftp" => "One control connection, a new data connection for every file.",
         "dns" => "Build queries bit by bit and follow a resolution through the hierarchy.",
         "sockets" => "The uppercase server over TCP and UDP: the course's first client and server.",

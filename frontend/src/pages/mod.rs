@@ -7,6 +7,7 @@ pub mod ftp;
 pub mod home;
 pub mod http;
 pub mod http_lab;
+pub mod imap;
 pub mod instructor;
 pub mod line_lab;
 pub mod not_found;

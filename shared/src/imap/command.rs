@@ -11,8 +11,10 @@ use crate::imap::args;
 use crate::imap::syntax::{ErrorKind, Node, Reader, SyntaxError, Value, write_all};
 
 /// The states of an IMAP session (RFC 9051 §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ImapState {
+    /// Where a connection starts, unless its greeting is PREAUTH.
+    #[default]
     NotAuthenticated,
     Authenticated,
     Selected,

@@ -5,7 +5,8 @@
 //! ([`response`], untagged data in [`data`]) with their wire forms, the
 //! dissectors ([`dissect`]), folder names ([`folder`]), and the server
 //! engine ([`server`]) over a mail store ([`store`]; the memory store's
-//! side in `memory`).
+//! side in `memory`), the follower of a whole session for the page
+//! ([`transcript`]) and the sessions it replays ([`dialogues`]).
 //!
 //! Callers frame first (`frame::next_command` / `frame::next_response`, with
 //! limits checked before any byte is taken), then parse or dissect the whole
@@ -16,6 +17,7 @@ mod auth;
 pub mod command;
 mod copy;
 pub mod data;
+pub mod dialogues;
 pub mod dissect;
 pub mod fetch;
 pub mod folder;
@@ -28,9 +30,11 @@ pub mod server;
 pub mod store;
 pub mod structure;
 pub mod syntax;
+pub mod transcript;
 
 pub use command::{Command, ImapState, Verb};
 pub use frame::{Framed, Limits};
 pub use response::{Response, Status};
 pub use server::{ImapServer, ImapServerConfig};
 pub use syntax::Value;
+pub use transcript::ImapTranscript;
