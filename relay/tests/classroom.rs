@@ -5,58 +5,17 @@
 
 mod common;
 
+use common::class::{KEY, classroom, instructor, join_json, make_class};
 use common::*;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use wirelab_relay::classroom::token::{Claims, TokenKey};
-use wirelab_relay::config::Config;
 use wirelab_shared::relay_protocol::{ErrorCode, Transport};
-
-const SECRET: &str = "instructor-secret-for-tests";
-const KEY: &str = "0123456789abcdef0123456789abcdef-test-key";
-
-fn classroom(c: &mut Config) {
-    c.classroom.enabled = true;
-    c.classroom.instructor_secret = Some(SECRET.into());
-    c.classroom.token_key = Some(KEY.into());
-}
-
-fn instructor() -> String {
-    format!("Authorization: Bearer {SECRET}")
-}
-
-/// Makes a class through the API; returns its JSON.
-async fn make_class(relay: &TestRelay, body: &str) -> serde_json::Value {
-    let (status, _, body) = relay
-        .request(
-            "POST",
-            "/api/classes",
-            &[&instructor(), "Content-Type: application/json"],
-            body,
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    serde_json::from_str(&body).unwrap()
-}
 
 /// Joins through the API; returns the token.
 async fn join(relay: &TestRelay, code: &str, name: &str) -> String {
-    let (status, head, body) = relay
-        .request(
-            "POST",
-            "/api/join",
-            &["Content-Type: application/json"],
-            &serde_json::json!({"code": code, "name": name}).to_string(),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert!(
-        head.to_ascii_lowercase()
-            .contains("set-cookie: wirelab_token="),
-        "{head}"
-    );
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let json = join_json(relay, code, name).await;
     json["token"].as_str().unwrap().to_string()
 }
 

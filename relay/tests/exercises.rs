@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::class::{SECRET, classroom, join_json};
 use common::*;
 use futures_util::SinkExt;
 use std::time::Duration;
@@ -14,15 +15,6 @@ use tokio_tungstenite::tungstenite::Message;
 use wirelab_relay::config::Config;
 use wirelab_shared::ftp::address::port_argument;
 use wirelab_shared::relay_protocol::RelayMessage;
-
-const SECRET: &str = "instructor-secret-for-tests";
-const KEY: &str = "0123456789abcdef0123456789abcdef-test-key";
-
-fn classroom(c: &mut Config) {
-    c.classroom.enabled = true;
-    c.classroom.instructor_secret = Some(SECRET.into());
-    c.classroom.token_key = Some(KEY.into());
-}
 
 /// `GET /api/tasks?page=<page>` with extra header lines, as JSON.
 async fn tasks(relay: &TestRelay, page: &str, headers: &[&str]) -> serde_json::Value {
@@ -211,16 +203,7 @@ async fn two_students(relay: &TestRelay) -> (String, String) {
     let code = class["join_code"].as_str().unwrap();
     let mut tokens = Vec::new();
     for name in ["Alice", "Bob"] {
-        let (status, _, body) = relay
-            .request(
-                "POST",
-                "/api/join",
-                &["Content-Type: application/json"],
-                &serde_json::json!({"code": code, "name": name}).to_string(),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let json = join_json(relay, code, name).await;
         tokens.push(json["token"].as_str().unwrap().to_string());
     }
     (tokens[0].clone(), tokens[1].clone())
