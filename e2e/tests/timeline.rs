@@ -54,9 +54,14 @@ fn label_of(b: &Browser, arrow: &wirelab_e2e::Element) -> Result<String> {
 fn downloaded(b: &Browser, extension: &str) -> Result<PathBuf> {
     let dir = b.downloads();
     b.wait_until(&format!("a .{extension} file in {}", dir.display()), || {
+        // Chromium may create the file before it has written it: only a
+        // file with its bytes in counts as downloaded.
         Ok(std::fs::read_dir(&dir)?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|e| e == extension)))
+            .find(|p| {
+                p.extension().is_some_and(|e| e == extension)
+                    && std::fs::metadata(p).is_ok_and(|m| m.len() > 0)
+            }))
     })
 }
 
