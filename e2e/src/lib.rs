@@ -71,6 +71,8 @@ pub struct Lab {
     pub relay: Relay,
     pub base: String,
     runtime: tokio::runtime::Runtime,
+    /// What the relay was started with, for [`Lab::restarted`].
+    config: Config,
     _data: tempfile::TempDir,
 }
 
@@ -90,7 +92,7 @@ impl Lab {
             .build()
             .expect("runtime");
         let relay = runtime
-            .block_on(Relay::start(config))
+            .block_on(Relay::start(config.clone()))
             .expect("relay starts");
         let base = format!("http://{}", relay.addr);
         Some(Lab {
@@ -98,7 +100,51 @@ impl Lab {
             relay,
             base,
             runtime,
+            config,
             _data: data,
+        })
+    }
+
+    /// A further browser with a profile of its own (its own
+    /// `--user-data-dir`, so its own cookies): another person in the lab.
+    pub fn new_profile(&self) -> Result<Browser> {
+        Browser::launch_or_skip().ok_or_else(|| anyhow!("a second browser did not start"))
+    }
+
+    /// The lab with its relay stopped and started again on the same data
+    /// directory and the same address (so the browsers' cookies, which
+    /// belong to the host, still apply): what a relay restart looks like
+    /// to a class. The pages must be reloaded.
+    pub fn restarted(self) -> Result<Lab> {
+        let Lab {
+            browser,
+            relay,
+            runtime,
+            mut config,
+            _data,
+            ..
+        } = self;
+        let addr = relay.addr;
+        runtime.block_on(relay.stop(Duration::from_secs(5)));
+        config.port = addr.port();
+        // The old listener may take a moment to be gone.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let relay = loop {
+            match runtime.block_on(Relay::start(config.clone())) {
+                Ok(relay) => break relay,
+                Err(e) if Instant::now() > deadline => {
+                    return Err(e.context(format!("restarting the relay on {addr}")));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        };
+        Ok(Lab {
+            browser,
+            base: format!("http://{}", relay.addr),
+            relay,
+            runtime,
+            config,
+            _data,
         })
     }
 
