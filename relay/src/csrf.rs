@@ -9,6 +9,11 @@
 //! relay's own or one of `allowed_origins` ([`crate::access`]). Browsers
 //! send `Origin` on every such request; programs authenticate with
 //! `Authorization: Bearer` and send no cookie, so they are not concerned.
+//!
+//! A change named by a page of another site is refused even without a
+//! cookie: a form on that page could otherwise post to `/join/{code}` and
+//! leave the visitor holding a pass to a class they never chose (a login
+//! forgery), or try instructor secrets from the visitor's address.
 
 use crate::AppState;
 use crate::classroom::api::ApiError;
@@ -31,8 +36,15 @@ fn has_credential_cookie(headers: &HeaderMap) -> bool {
 /// Whether a request with this method and these headers may go on.
 pub fn check(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), Refusal> {
     let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || !has_credential_cookie(headers) {
+    if safe {
         return Ok(());
+    }
+    if !has_credential_cookie(headers) {
+        // Without an Origin this is a program's request, not a page's.
+        return state
+            .access
+            .check_origin(headers)
+            .map_err(|_| foreign_page());
     }
     if !headers.contains_key(ORIGIN) {
         return Err(Refusal::forbidden(
@@ -41,13 +53,18 @@ pub fn check(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<(
              relay's own page (it has no Origin header)",
         ));
     }
-    state.access.check_origin(headers).map_err(|_| {
-        Refusal::forbidden(
-            "csrf",
-            "a request that changes something and carries the relay's cookie must come from the \
-             relay's own page, not another site's",
-        )
-    })
+    state
+        .access
+        .check_origin(headers)
+        .map_err(|_| foreign_page())
+}
+
+fn foreign_page() -> Refusal {
+    Refusal::forbidden(
+        "csrf",
+        "a request that changes something must come from the relay's own page, not another \
+         site's",
+    )
 }
 
 /// [`check`] as a middleware.
