@@ -342,8 +342,7 @@ pub fn router(state: AppState) -> Router {
     // The APIs and the join page answer only to the names a loopback relay
     // accepts (the DNS rebinding defence, see `access`); `/ws` checks the
     // same itself, to report a refusal over the WebSocket.
-    let guarded = Router::new()
-        .route("/api/targets", get(api::targets))
+    let lab_tools = Router::new()
         .route("/api/cdn/route", get(cdn_api::route))
         .route("/api/proxy/log", get(proxy_api::log))
         .route(
@@ -359,6 +358,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/swarms", post(swarm::create))
         .route("/api/swarms/{id}", get(swarm::show).delete(swarm::stop))
         .route("/api/swarms/{id}/torrent", get(swarm::torrent))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            class_api::members_only,
+        ));
+    let guarded = Router::new()
+        .route("/api/targets", get(api::targets))
+        .merge(lab_tools)
         .route("/api/mailboxes", get(api::mailboxes))
         .route("/api/tasks", get(exercises::api::tasks))
         .route("/api/tasks/events", get(exercises::api::events))

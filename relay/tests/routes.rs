@@ -3,8 +3,10 @@
 //! the same rules: in classroom mode each one that is not on the short
 //! list of what students may call refuses students (bearer and cookie, of
 //! the class and of another) and anonymous callers, and answers the
-//! instructor; and every route that changes something refuses a
-//! cross-site form post, whoever's cookie it carries or none.
+//! instructor; every route but the way in (joining, signing in, health)
+//! refuses anonymous callers and the tokens of a closed class; and every
+//! route that changes something refuses a cross-site form post, whoever's
+//! cookie it carries or none.
 
 mod common;
 
@@ -300,4 +302,79 @@ async fn every_change_refuses_a_cross_site_form_post() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// What a caller with no token may use on a classroom relay: the way in
+/// (joining, signing in), the load balancer's health check, and `/ws`,
+/// which refuses over the WebSocket itself.
+const ANYONE_MAY_CALL: &[&str] = &[
+    "/api/instructor/session",
+    "/api/join",
+    "/join/{code}",
+    "/ws",
+    "/api/health",
+];
+
+/// Who gets `401` from which of the routes anyone may not call.
+async fn refused_by_all(
+    relay: &TestRelay,
+    class: &serde_json::Value,
+    student: &str,
+    headers: &[&str],
+) -> Vec<String> {
+    let mut answered = Vec::new();
+    for (method, path) in routes() {
+        if ANYONE_MAY_CALL.contains(&path.as_str()) {
+            continue;
+        }
+        let path = filled(&path, class, student);
+        let (status, answer) = send(relay, &method, &path, headers, "{}").await;
+        if status != 401 {
+            answered.push(format!(
+                "{method} {path}: {}",
+                answer.lines().next().unwrap_or("")
+            ));
+        }
+    }
+    answered
+}
+
+#[tokio::test]
+async fn a_classroom_relay_refuses_anonymous_callers_and_closed_classes_all_but_the_way_in() {
+    let relay = start(classroom).await;
+    let class = make_class(&relay, r#"{"name":"Monday"}"#).await;
+    let joined = join_json(&relay, class["join_code"].as_str().unwrap(), "Mallory").await;
+    let (token, me) = (
+        joined["token"].as_str().unwrap(),
+        joined["student"].as_str().unwrap(),
+    );
+    let origin = own_origin(&relay);
+    let answered = refused_by_all(&relay, &class, me, &[JSON, &origin]).await;
+    assert!(
+        answered.is_empty(),
+        "answered anonymous callers:\n{}",
+        answered.join("\n")
+    );
+    // The class's student is answered by the lab's tools; once the class
+    // is closed, by nothing but the way in.
+    let as_student = bearer(token);
+    let as_cookie = format!("Cookie: wirelab_token={token}");
+    for tool in ["/api/dns/traces", "/api/proxy/log", "/api/targets"] {
+        let (status, answer) = send(&relay, "GET", tool, &[&as_student], "").await;
+        assert_eq!(status, 200, "{tool}: {answer}");
+    }
+    let closed = format!("/api/classes/{}", class["id"].as_str().unwrap());
+    let (status, _, _) = relay.request("DELETE", &closed, &[&instructor()], "").await;
+    assert_eq!(status, 200);
+    for headers in [
+        vec![as_student.as_str(), JSON],
+        vec![as_cookie.as_str(), &origin, JSON],
+    ] {
+        let answered = refused_by_all(&relay, &class, me, &headers).await;
+        assert!(
+            answered.is_empty(),
+            "answered a closed class's token:\n{}",
+            answered.join("\n")
+        );
+    }
 }

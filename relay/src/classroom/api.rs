@@ -108,6 +108,21 @@ impl Caller {
     }
 }
 
+/// In classroom mode, the lab's shared tools (the web cache, the DNS
+/// resolver's cache and traces, the CDN's routing, swarms) answer the
+/// class's students and the instructor only: what they show is the class's
+/// traffic, and a token that stopped standing stops them too.
+pub async fn members_only(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match Caller::of(&state, request.headers()).await {
+        Ok(_) => next.run(request).await,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
 /// Whether the request carries the instructor secret or a live
 /// instructor session cookie.
 fn is_instructor(state: &AppState, headers: &HeaderMap) -> bool {
