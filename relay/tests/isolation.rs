@@ -1,7 +1,7 @@
-//! A classroom student sees only their own sessions, mailboxes, files and
-//! recordings: each is tried by another student of the same class and by
-//! a student of another class, and every try is refused (or shows the
-//! trier their own, untouched copy).
+//! A classroom student sees only their own sessions, mailboxes, files,
+//! recordings and progress: each is tried by another student of the same
+//! class and by a student of another class, and every try is refused (or
+//! shows the trier their own, untouched copy).
 
 mod common;
 
@@ -230,4 +230,147 @@ async fn recordings_are_each_students_own() {
         .request("GET", "/api/recordings", &[&bearer(&c.alice.0)], "")
         .await;
     assert!(body.contains(&id), "{body}");
+}
+
+/// `GET /api/tasks?page=<page>` as `token`, as JSON.
+async fn tasks_of(relay: &TestRelay, page: &str, token: &str) -> serde_json::Value {
+    let (status, _, body) = relay
+        .request(
+            "GET",
+            &format!("/api/tasks?page={page}"),
+            &[&bearer(token)],
+            "",
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn task_status(list: &serde_json::Value, task: &str) -> String {
+    list["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == task)
+        .and_then(|t| t["status"].as_str())
+        .unwrap_or_else(|| panic!("no {task} in {list}"))
+        .to_string()
+}
+
+/// A class's grid, as the instructor gets it.
+async fn grid(relay: &TestRelay, class: &serde_json::Value) -> serde_json::Value {
+    let path = format!("/api/classes/{}/progress", class["id"].as_str().unwrap());
+    let (status, _, body) = relay.request("GET", &path, &[&instructor()], "").await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The status of `task` in student `id`'s row of `grid`, `None` without a row.
+fn grid_cell(grid: &serde_json::Value, id: &str, task: &str) -> Option<String> {
+    let row = grid["students"]
+        .as_array()?
+        .iter()
+        .find(|s| s["id"] == id)?;
+    let cell = row["cells"]
+        .as_array()?
+        .iter()
+        .find(|c| c["task"] == task)?;
+    cell["status"].as_str().map(str::to_string)
+}
+
+/// A HEAD request over `/ws` as `token`, answered.
+async fn head_request(relay: &TestRelay, token: &str) {
+    let mut ws = relay.open(&format!("target=http&token={token}")).await;
+    expect_connected(&mut ws).await;
+    send_bytes(
+        &mut ws,
+        b"HEAD /index.html HTTP/1.1\r\nHost: www.someschool.edu\r\n\r\n",
+    )
+    .await;
+    let answer = next_bytes(&mut ws).await;
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+}
+
+#[tokio::test]
+async fn progress_is_each_students_own() {
+    let c = two_classes().await;
+    let relay = &c.relay;
+    let feed_of = |token: &String| {
+        let auth = bearer(token);
+        async move { EventFeed::open(relay, "/api/tasks/events", &[&auth]).await }
+    };
+    let mut bobs_feed = feed_of(&c.bob.0).await;
+    let mut carols_feed = feed_of(&c.carol.0).await;
+
+    // Alice has a line upper-cased: her sockets task passes.
+    let mut ws = relay
+        .open(&format!("target=upper-tcp&token={}", c.alice.0))
+        .await;
+    expect_connected(&mut ws).await;
+    send_bytes(&mut ws, b"hello\n").await;
+    assert_eq!(next_bytes(&mut ws).await, b"HELLO\n");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while task_status(
+        &tasks_of(relay, "sockets", &c.alice.0).await,
+        "sockets-upper",
+    ) != "passed"
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Alice's pass within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Bob's and Carol's own lists do not have it.
+    for (who, token) in [("Bob", &c.bob.0), ("Carol", &c.carol.0)] {
+        let theirs = tasks_of(relay, "sockets", token).await;
+        assert_eq!(
+            task_status(&theirs, "sockets-upper"),
+            "todo",
+            "{who}: {theirs}"
+        );
+    }
+    // Monday's grid has it in Alice's row alone; Tuesday's has no Alice.
+    let monday = grid(relay, &c.first).await;
+    assert_eq!(
+        grid_cell(&monday, &c.alice.1, "sockets-upper").as_deref(),
+        Some("passed")
+    );
+    assert_eq!(
+        grid_cell(&monday, &c.bob.1, "sockets-upper").as_deref(),
+        Some("todo")
+    );
+    let tuesday = grid(relay, &c.second).await;
+    assert_eq!(
+        grid_cell(&tuesday, &c.alice.1, "sockets-upper"),
+        None,
+        "{tuesday}"
+    );
+    assert_eq!(
+        grid_cell(&tuesday, &c.carol.1, "sockets-upper").as_deref(),
+        Some("todo")
+    );
+    // Neither class's grid, JSON or CSV, is a student's to read.
+    for class in [&c.first, &c.second] {
+        let id = class["id"].as_str().unwrap();
+        for path in [
+            format!("/api/classes/{id}/progress"),
+            format!("/api/classes/{id}/progress.csv"),
+        ] {
+            for (who, token) in [("Bob", &c.bob.0), ("Carol", &c.carol.0)] {
+                let (status, _, body) = relay.request("GET", &path, &[&bearer(token)], "").await;
+                assert_eq!(status, 401, "{who} {path}: {body}");
+                assert!(!body.contains(&c.alice.1), "{body}");
+            }
+        }
+    }
+    // Their live feeds did not carry Alice's tick: the first tick each
+    // hears is of their own HEAD request, made after her pass.
+    for (token, feed) in [(&c.bob.0, &mut bobs_feed), (&c.carol.0, &mut carols_feed)] {
+        head_request(relay, token).await;
+        let tick = feed.next_of("tick").await;
+        let task = tick["task"].as_str().unwrap_or_default();
+        assert!(task.starts_with("http-"), "heard another's tick: {tick}");
+    }
 }
