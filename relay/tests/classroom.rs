@@ -1,7 +1,8 @@
 //! Classroom mode end to end: the instructor makes a class, students join
 //! (by API and by the join page's cookie), tokens are checked for
 //! signature, expiry, scope and class, the instructor sees the activity,
-//! and servers can tell which student a connection is for.
+//! and servers can tell which student a connection is for; a closed
+//! class's or a revoked student's open task feed ends like their sessions.
 
 mod common;
 
@@ -9,7 +10,8 @@ use common::class::{KEY, classroom, instructor, join_json, make_class};
 use common::*;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use wirelab_relay::classroom::token::{Claims, TokenKey};
 use wirelab_shared::relay_protocol::{ErrorCode, Transport};
 
@@ -425,4 +427,80 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// Opens `/api/tasks/events` as `token`; returns the stream after its head.
+async fn task_feed(relay: &TestRelay, token: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(relay.relay.addr).await.unwrap();
+    let request = format!(
+        "GET /api/tasks/events HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
+        relay.relay.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(stream.read(&mut byte).await.unwrap(), 1, "the feed's head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    stream
+}
+
+/// Reads the feed until the relay ends it, or until `needle` arrives;
+/// returns what it read. Fails after 5 s of neither.
+async fn read_feed(stream: &mut TcpStream, needle: Option<&str>) -> (bool, String) {
+    let mut text = String::new();
+    loop {
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .unwrap_or_else(|_| panic!("the feed neither ended nor said {needle:?}: {text}"))
+            .unwrap_or(0);
+        if n == 0 {
+            return (true, text);
+        }
+        text.push_str(&String::from_utf8_lossy(&chunk[..n]));
+        if needle.is_some_and(|n| text.contains(n)) {
+            return (false, text);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_closed_class_or_a_revoked_student_ends_their_open_task_feed() {
+    let relay = start(classroom).await;
+    // Closing the class ends its student's feed.
+    let class = make_class(&relay, r#"{"name":"Monday"}"#).await;
+    let token = join(&relay, class["join_code"].as_str().unwrap(), "Ann").await;
+    let mut feed = task_feed(&relay, &token).await;
+    let path = format!("/api/classes/{}", class["id"].as_str().unwrap());
+    let (status, _, _) = relay.request("DELETE", &path, &[&instructor()], "").await;
+    assert_eq!(status, 200);
+    let (ended, _) = read_feed(&mut feed, None).await;
+    assert!(ended);
+
+    // Revoking a student ends theirs; their classmate's stays and ticks.
+    let class = make_class(&relay, r#"{"name":"Tuesday"}"#).await;
+    let code = class["join_code"].as_str().unwrap();
+    let gone = join_json(&relay, code, "Cy").await;
+    let stays = join(&relay, code, "Di").await;
+    let mut gone_feed = task_feed(&relay, gone["token"].as_str().unwrap()).await;
+    let mut kept_feed = task_feed(&relay, &stays).await;
+    let revoke = format!(
+        "/api/classes/{}/students/{}/revoke",
+        class["id"].as_str().unwrap(),
+        gone["student"].as_str().unwrap()
+    );
+    let (status, _, body) = relay.request("POST", &revoke, &[&instructor()], "").await;
+    assert_eq!(status, 200, "{body}");
+    let (ended, _) = read_feed(&mut gone_feed, None).await;
+    assert!(ended);
+    let mut ws = relay.open(&format!("target=upper-tcp&token={stays}")).await;
+    expect_connected(&mut ws).await;
+    send_bytes(&mut ws, b"still here\n").await;
+    assert_eq!(next_bytes(&mut ws).await, b"STILL HERE\n");
+    let (ended, text) = read_feed(&mut kept_feed, Some("sockets-upper")).await;
+    assert!(!ended, "the classmate's feed ended: {text}");
 }

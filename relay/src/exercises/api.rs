@@ -3,7 +3,7 @@
 //! | route | who | what |
 //! |---|---|---|
 //! | `GET /api/tasks?page=<page>` | a student (classroom), anyone (open relay), the instructor (no status) | the page's tasks (every task without `page`) and the caller's status of each |
-//! | `GET /api/tasks/events` | a student, or anyone on an open relay | Server-Sent Events: `tick` each time one of the caller's tasks is checked (passed, or what is missing) |
+//! | `GET /api/tasks/events` | a student, or anyone on an open relay | Server-Sent Events: `tick` each time one of the caller's tasks is checked (passed, or what is missing); a student's feed ends when their token stops standing (class closed, student revoked) |
 //!
 //! A student is known by their token (the cookie the join page set, or a
 //! bearer token), the same as on `/ws`; on a relay without classroom mode
@@ -12,6 +12,7 @@
 use super::Tick;
 use super::store::{Attempt, Learner};
 use crate::AppState;
+use crate::classroom::Classroom;
 use crate::classroom::api::{ApiError, Caller};
 use crate::policy::Refusal;
 use axum::Json;
@@ -22,6 +23,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 use wirelab_shared::exercises::{Page, Task};
@@ -156,37 +159,82 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap) -> Respon
         ))
         .into_response();
     };
-    let stream = ticks_of(learner, listener, state.shutdown.clone());
+    let standing = state.classroom.enabled.then(|| Standing {
+        room: state.classroom.clone(),
+        token: crate::access::token(&headers, None)
+            .unwrap_or_default()
+            .to_string(),
+        every: tokio::time::interval(RECHECK),
+    });
+    let stream = ticks_of(
+        Feed {
+            learner,
+            listener,
+            standing,
+        },
+        state.shutdown.clone(),
+    );
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
 }
 
-/// The ticks of `learner`, until the relay shuts down. A listener that fell
-/// behind is told so (`lagged`) and should reload the list.
-fn ticks_of(
+/// How often an open feed checks its student's token again.
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// One open feed: whose ticks it carries, and the token that let it open.
+struct Feed {
     learner: Learner,
     listener: super::Listener,
+    standing: Option<Standing>,
+}
+
+/// A student's token, checked again while their feed is open: a class
+/// closed or a student revoked (by this relay or another process on the
+/// store) ends the feed within [`RECHECK`], as it ends their `/ws`
+/// sessions.
+struct Standing {
+    room: Arc<Classroom>,
+    token: String,
+    every: tokio::time::Interval,
+}
+
+/// Waits for the next check; whether the token still stands. Without
+/// classroom mode there is nothing to check and this never returns.
+async fn still_stands(standing: &mut Option<Standing>) -> bool {
+    let Some(s) = standing else {
+        return std::future::pending().await;
+    };
+    s.every.tick().await;
+    let now = crate::classroom::unix_now();
+    s.room.admit(Some(&s.token), now).await.is_ok()
+}
+
+/// The ticks of the feed's learner, until the relay shuts down or their
+/// token stops standing. A listener that fell behind is told so
+/// (`lagged`) and should reload the list.
+fn ticks_of(
+    feed: Feed,
     shutdown: CancellationToken,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures_util::stream::unfold(
-        (listener, learner, shutdown),
-        |(mut listener, learner, shutdown)| async move {
-            loop {
-                let received = tokio::select! {
-                    () = shutdown.cancelled() => return None,
-                    received = listener.ticks.recv() => received,
-                };
-                let event = match received {
-                    Ok(tick) if tick.learner == learner => tick_event(&tick),
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(_)) => Event::default().event("lagged").data("{}"),
-                    Err(RecvError::Closed) => return None,
-                };
-                return Some((Ok(event), (listener, learner, shutdown)));
-            }
-        },
-    )
+    futures_util::stream::unfold((feed, shutdown), |(mut feed, shutdown)| async move {
+        loop {
+            let received = tokio::select! {
+                () = shutdown.cancelled() => return None,
+                stands = still_stands(&mut feed.standing) => {
+                    if stands { continue } else { return None }
+                }
+                received = feed.listener.ticks.recv() => received,
+            };
+            let event = match received {
+                Ok(tick) if tick.learner == feed.learner => tick_event(&tick),
+                Ok(_) => continue,
+                Err(RecvError::Lagged(_)) => Event::default().event("lagged").data("{}"),
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((Ok(event), (feed, shutdown)));
+        }
+    })
 }
 
 fn tick_event(tick: &Tick) -> Event {
