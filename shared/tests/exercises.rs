@@ -632,3 +632,24 @@ fn a_task_is_tried_when_a_step_went_part_of_the_way() {
     ]);
     assert!(tried("http-auth", &first_step));
 }
+
+/// Every default task has a conversation here that passes it and one that
+/// nearly does (`passes("<id>"` and `misses("<id>"` in this file): a task
+/// added to the defaults without both fails this.
+#[test]
+fn every_default_task_has_a_pass_and_a_near_miss_here() {
+    let source: String = include_str!("exercises.rs").split_whitespace().collect();
+    let lacking: Vec<String> = DEFAULT_TASKS
+        .iter()
+        .flat_map(|(file, _)| {
+            let id = file.trim_end_matches(".toml");
+            ["passes", "misses"]
+                .into_iter()
+                .filter(|call| !source.contains(&format!("{call}(\"{id}\"")))
+                .map(move |call| format!("{id}: no {call}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(DEFAULT_TASKS.len() >= 15, "{}", DEFAULT_TASKS.len());
+    assert!(lacking.is_empty(), "{lacking:?}");
+}
