@@ -1,5 +1,5 @@
 //! A classroom student sees only their own sessions, mailboxes, files,
-//! recordings and progress: each is tried by another student of the same
+//! recordings, swarms and progress: each is tried by another student of the same
 //! class and by a student of another class, and every try is refused (or
 //! shows the trier their own, untouched copy).
 
@@ -373,4 +373,47 @@ async fn progress_is_each_students_own() {
         let task = tick["task"].as_str().unwrap_or_default();
         assert!(task.starts_with("http-"), "heard another's tick: {tick}");
     }
+}
+
+#[tokio::test]
+async fn swarms_are_each_students_own() {
+    let c = two_classes().await;
+    let relay = &c.relay;
+    let (status, _, body) = relay
+        .request(
+            "POST",
+            "/api/swarms",
+            &[&bearer(&c.alice.0), "Content-Type: application/json"],
+            r#"{"peers": 1, "file_size": 65536, "piece_size": 16384}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let paths = [
+        format!("/api/swarms/{id}"),
+        format!("/api/swarms/{id}/torrent"),
+    ];
+    for (who, token) in [("Bob", &c.bob.0), ("Carol", &c.carol.0)] {
+        for path in &paths {
+            let (status, _, body) = relay.request("GET", path, &[&bearer(token)], "").await;
+            assert_eq!(status, 404, "{who} {path}: {body}");
+        }
+        let (status, _, body) = relay
+            .request("DELETE", &paths[0], &[&bearer(token)], "")
+            .await;
+        assert_eq!(status, 404, "{who} stopping it: {body}");
+    }
+    // Still running: Alice and the instructor see it; she stops it.
+    for path in &paths {
+        let (status, _, _) = relay.request("GET", path, &[&bearer(&c.alice.0)], "").await;
+        assert_eq!(status, 200, "Alice {path}");
+        let (status, _, _) = relay.request("GET", path, &[&instructor()], "").await;
+        assert_eq!(status, 200, "the instructor {path}");
+    }
+    let (status, _, _) = relay
+        .request("DELETE", &paths[0], &[&bearer(&c.alice.0)], "")
+        .await;
+    assert_eq!(status, 204);
 }

@@ -13,6 +13,10 @@
 //! Bounded by `[servers.tracker]`: swarms at once, file size, the bytes
 //! all swarms' peers hold together, and a lifetime after which a swarm
 //! ends by itself; 49 leechers at most.
+//!
+//! In classroom mode a swarm is its maker's: another student gets `404`
+//! for it (the ids count up, so they are easy to guess); the instructor
+//! sees and stops any.
 
 mod bucket;
 mod peer;
@@ -22,7 +26,7 @@ use crate::config::TrackerServer;
 use anyhow::{Context, Result, bail};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -79,6 +83,9 @@ pub struct SwarmShared {
 }
 
 struct Swarm {
+    /// The student who made it (`class/student`); `None` for the
+    /// instructor's or on a relay without classroom mode.
+    owner: Option<String>,
     torrent: Vec<u8>,
     request: SwarmRequest,
     pieces: usize,
@@ -162,7 +169,31 @@ impl SwarmRequest {
     }
 }
 
-pub async fn create(State(state): State<AppState>, Json(request): Json<SwarmRequest>) -> Response {
+/// Whose swarms the caller may see: `None` for all (the instructor, or
+/// anyone without classroom mode), else the student's own.
+async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, Response> {
+    use crate::classroom::api::Caller;
+    match Caller::of(state, headers).await {
+        Ok(Caller::Student(a)) => Ok(Some(format!("{}/{}", a.claims.class, a.claims.sub))),
+        Ok(Caller::Open | Caller::Instructor) => Ok(None),
+        Err(refusal) => Err(refusal.into_response()),
+    }
+}
+
+/// Whether `viewer` may see the swarm.
+fn visible(swarm: &Swarm, viewer: &Option<String>) -> bool {
+    viewer.is_none() || swarm.owner == *viewer
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(request): Json<SwarmRequest>,
+) -> Response {
+    let owner = match viewer(&state, &headers).await {
+        Ok(owner) => owner,
+        Err(refused) => return refused,
+    };
     let cfg = &state.config.servers.tracker;
     if let Err(e) = request.validate(cfg) {
         return error(StatusCode::BAD_REQUEST, e);
@@ -192,7 +223,8 @@ pub async fn create(State(state): State<AppState>, Json(request): Json<SwarmRequ
         *next
     };
     match start(id, request, tracker, state.shutdown.child_token()).await {
-        Ok(swarm) => {
+        Ok(mut swarm) => {
+            swarm.owner = owner;
             let cancel = swarm.cancel.clone();
             let lifetime = Duration::from_secs(cfg.swarm_lifetime_secs);
             if let Ok(mut running) = swarms.running.lock() {
@@ -283,6 +315,7 @@ async fn start(
         let _ = ready.await;
     }
     Ok(Swarm {
+        owner: None,
         torrent,
         request,
         pieces: meta.info.pieces.len(),
@@ -312,14 +345,22 @@ struct SwarmView {
     peers: Vec<PeerView>,
 }
 
-pub async fn show(State(state): State<AppState>, Path(id): Path<u64>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    let viewer = match viewer(&state, &headers).await {
+        Ok(viewer) => viewer,
+        Err(refused) => return refused,
+    };
     let Ok(running) = state.swarms.running.lock() else {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "swarm registry unavailable",
         );
     };
-    let Some(swarm) = running.get(&id) else {
+    let Some(swarm) = running.get(&id).filter(|s| visible(s, &viewer)) else {
         return error(StatusCode::NOT_FOUND, "no such swarm (it may have ended)");
     };
     let peers = swarm
@@ -337,13 +378,20 @@ pub async fn show(State(state): State<AppState>, Path(id): Path<u64>) -> Respons
     .into_response()
 }
 
-pub async fn torrent(State(state): State<AppState>, Path(id): Path<u64>) -> Response {
-    let torrent = state
-        .swarms
-        .running
-        .lock()
-        .ok()
-        .and_then(|r| r.get(&id).map(|s| s.torrent.clone()));
+pub async fn torrent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    let viewer = match viewer(&state, &headers).await {
+        Ok(viewer) => viewer,
+        Err(refused) => return refused,
+    };
+    let torrent = state.swarms.running.lock().ok().and_then(|r| {
+        r.get(&id)
+            .filter(|s| visible(s, &viewer))
+            .map(|s| s.torrent.clone())
+    });
     match torrent {
         Some(bytes) => {
             ([(header::CONTENT_TYPE, "application/x-bittorrent")], bytes).into_response()
@@ -353,13 +401,19 @@ pub async fn torrent(State(state): State<AppState>, Path(id): Path<u64>) -> Resp
 }
 
 /// Ends a swarm now.
-pub async fn stop(State(state): State<AppState>, Path(id): Path<u64>) -> Response {
-    let swarm = state
-        .swarms
-        .running
-        .lock()
-        .ok()
-        .and_then(|mut r| r.remove(&id));
+pub async fn stop(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    let viewer = match viewer(&state, &headers).await {
+        Ok(viewer) => viewer,
+        Err(refused) => return refused,
+    };
+    let swarm = state.swarms.running.lock().ok().and_then(|mut r| {
+        let theirs = r.get(&id).is_some_and(|s| visible(s, &viewer));
+        if theirs { r.remove(&id) } else { None }
+    });
     match swarm {
         Some(s) => {
             s.cancel.cancel();
