@@ -9,7 +9,7 @@
 //! saves what it shows and tells the relay's reason for a refusal.
 
 use anyhow::{Context, Result, anyhow};
-use wirelab_e2e::{Browser, Element, Lab};
+use wirelab_e2e::{Browser, Element, Lab, key};
 
 const SECRET: &str = "e2e-instructor-secret";
 
@@ -223,19 +223,28 @@ ws.onmessage = (m) => {
 ws.onclose = (e) => { window.heldEnd = (window.heldEnd || "") + " close " + e.code; done("closed"); };
 "#;
 
-/// The student's panel opened from the roster's button.
+/// The student's panel opened from the roster's button, with the
+/// keyboard (the button focused, then Enter).
 fn open_panel(b: &Browser, student: &str) -> Result<Element> {
     let button = b.wait_until("the student's button on the roster", || {
         b.find(&format!(
             "[data-testid=\"student-open\"][data-student=\"{student}\"]"
         ))
     })?;
-    b.click(&button)?;
-    b.wait_until("the student's panel", || {
+    b.execute("arguments[0].focus()", &[button.arg()])?;
+    b.send_keys(key::ENTER)?;
+    let panel = b.wait_until("the student's panel", || {
         b.find(&format!(
             "[data-testid=\"student-panel\"][data-student=\"{student}\"]"
         ))
-    })
+    })?;
+    let focused = b.execute("return document.activeElement.id", &[])?;
+    assert_eq!(
+        focused.as_str(),
+        Some("student-panel-title"),
+        "the focus follows into the panel"
+    );
+    Ok(panel)
 }
 
 /// The row of the student's panel for a session in `state` to `target`.
@@ -365,6 +374,15 @@ fn reset_and_revoke_are_confirmed_in_the_page_and_end_the_students_session() -> 
     assert!(ended.contains("withdrawn"), "the relay says why: {ended}");
     let button = b.testid("student-revoke")?;
     assert_eq!(b.property(&button, "disabled")?.as_deref(), Some("true"));
+
+    // Closed, the panel gives the focus back to the student's button.
+    b.click(&b.testid("student-panel-close")?)?;
+    b.wait_until("the panel gone", || {
+        Ok(b.find("[data-testid=\"student-panel\"]")?
+            .is_none()
+            .then_some(()))
+    })?;
+    assert_eq!(b.focused_testid()?.as_deref(), Some("student-open"));
     Ok(())
 }
 

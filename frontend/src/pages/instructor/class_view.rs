@@ -137,7 +137,13 @@ fn roster(props: &RosterProps) -> Html {
     let panel_key = shown.as_ref().map(|s| s.id.clone()).unwrap_or_default();
     let close = {
         let chosen = chosen.clone();
-        Callback::from(move |_: ()| chosen.set(None))
+        Callback::from(move |_: ()| {
+            // The keyboard's focus goes back to the student's button.
+            if let Some(id) = chosen.as_ref() {
+                focus_student_button(id);
+            }
+            chosen.set(None);
+        })
     };
     html! {
         <section class="roster">
@@ -153,6 +159,17 @@ fn roster(props: &RosterProps) -> Html {
                     changes={props.changes} on_changed={props.on_changed.clone()} on_close={close} />
             }
         </section>
+    }
+}
+
+fn focus_student_button(id: &str) {
+    let selector = format!("[data-testid=\"student-open\"][data-student=\"{id}\"]");
+    let button = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&selector).ok().flatten())
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+    if let Some(button) = button {
+        let _ = button.focus();
     }
 }
 

@@ -1,13 +1,17 @@
 //! The panel of the student chosen on the roster: their sessions (open
 //! ones first; target, bytes each way, duration, and the recording's
 //! transcript and pcapng when there is one), read again on every event of
-//! the class feed that touches sessions, and the reset and revoke buttons,
+//! the class feed that touches sessions (and every few seconds while one
+//! is open, its bytes growing), and the reset and revoke buttons,
 //! each confirmed in the page before it is sent. State in
 //! [`super::student`].
 
 use super::api::{self, RosterEntry};
 use super::student::{Danger, ListedSession, PanelAction, Step, StudentPanel};
 use yew::prelude::*;
+
+/// How often the sessions are read again while one is open.
+const OPEN_REFRESH_MS: u32 = 5_000;
 
 #[derive(Properties, PartialEq)]
 pub struct StudentPanelProps {
@@ -30,6 +34,35 @@ pub fn student_panel(props: &StudentPanelProps) -> Html {
             load(class.clone(), student.clone(), dispatch);
         });
     }
+    {
+        // Open sessions' bytes and durations grow between the feed's
+        // events: read them again now and then while any is open.
+        let dispatch = panel.dispatcher();
+        let key = (
+            props.class.clone(),
+            props.student.id.clone(),
+            !panel.open.is_empty(),
+        );
+        use_effect_with(key, move |(class, student, any_open)| {
+            let (class, student) = (class.clone(), student.clone());
+            let ticking = any_open.then(|| {
+                gloo_timers::callback::Interval::new(OPEN_REFRESH_MS, move || {
+                    load(class.clone(), student.clone(), dispatch.clone());
+                })
+            });
+            move || drop(ticking)
+        });
+    }
+    let heading = use_node_ref();
+    {
+        // Opened from the roster: the keyboard's focus comes along.
+        let heading = heading.clone();
+        use_effect_with(props.student.id.clone(), move |_| {
+            if let Some(h) = heading.cast::<web_sys::HtmlElement>() {
+                let _ = h.focus();
+            }
+        });
+    }
     let student = &props.student;
     let close = {
         let on_close = props.on_close.clone();
@@ -38,7 +71,7 @@ pub fn student_panel(props: &StudentPanelProps) -> Html {
     html! {
         <section class="student-panel" data-testid="student-panel" data-student={student.id.clone()}
             aria-labelledby="student-panel-title">
-            <h4 id="student-panel-title">{ format!("{}'s sessions", student.name) }</h4>
+            <h4 id="student-panel-title" tabindex="-1" ref={heading}>{ format!("{}'s sessions", student.name) }</h4>
             <p><button class="small" data-testid="student-panel-close" onclick={close}>
                 { "Close the panel" }</button></p>
             if let Some(e) = &panel.error {
