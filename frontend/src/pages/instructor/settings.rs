@@ -72,6 +72,8 @@ pub enum Status {
     Saved,
     /// Not saved, and why (the relay's reason, or the form's).
     Failed(String),
+    /// The settings could not be read, and why.
+    Unreadable(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -87,7 +89,8 @@ pub struct SettingsForm {
 pub enum SettingsAction {
     Catalog(Vec<String>),
     Loaded(SavedSettings),
-    /// Loading or saving failed, with the reason.
+    LoadFailed(String),
+    /// Saving failed, with the reason.
     Failed(String),
     AllTargets(bool),
     Target(String, bool),
@@ -107,6 +110,7 @@ impl SettingsForm {
                 self.saved = Some(saved);
                 self.status = Status::Ready;
             }
+            SettingsAction::LoadFailed(reason) => self.status = Status::Unreadable(reason),
             SettingsAction::Failed(reason) => self.status = Status::Failed(reason),
             SettingsAction::Saving => self.status = Status::Saving,
             SettingsAction::Saved(saved) => {
@@ -134,7 +138,7 @@ impl SettingsForm {
             SettingsAction::Recordings(mode) => draft.recordings = mode,
             _ => return,
         }
-        if self.status != Status::Saving {
+        if matches!(self.status, Status::Saved | Status::Failed(_)) {
             self.status = Status::Ready;
         }
     }
@@ -274,5 +278,16 @@ mod tests {
         assert_eq!(form.status, Status::Saved);
         assert_eq!(form.saved.as_ref().unwrap().max_delay_ms, Some(10));
         assert_eq!(form.draft.max_delay_ms, "10");
+    }
+
+    #[test]
+    fn settings_that_cannot_be_read_say_so_until_they_are() {
+        let mut form = SettingsForm::default();
+        assert_eq!(form.status, Status::Loading);
+        form.apply(SettingsAction::LoadFailed(
+            "there is no class \"c-9\"".into(),
+        ));
+        form.apply(SettingsAction::MaxDelay("5".into()));
+        assert!(matches!(&form.status, Status::Unreadable(r) if r.contains("no class")));
     }
 }

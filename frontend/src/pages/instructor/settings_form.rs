@@ -29,7 +29,9 @@ pub fn class_settings(props: &ClassSettingsProps) -> Html {
             save(&class, &form);
         })
     };
-    let saving = form.status == Status::Saving;
+    // Nothing to save before the settings are read: the form would hold
+    // defaults, not the class's.
+    let cannot_save = form.status == Status::Saving || form.saved.is_none();
     let dispatch = form.dispatcher();
     html! {
         <section class="class-settings" aria-labelledby="class-settings-title">
@@ -41,7 +43,7 @@ pub fn class_settings(props: &ClassSettingsProps) -> Html {
                     on_checked(&dispatch, SettingsAction::CustomTargets)) }
                 { delay_field(&form, &dispatch) }
                 { recordings_field(&form, &dispatch) }
-                <button type="submit" data-testid="settings-save" disabled={saving}>
+                <button type="submit" data-testid="settings-save" disabled={cannot_save}>
                     { "Save the settings" }</button>
                 { status_line(&form.status) }
             </form>
@@ -58,7 +60,7 @@ fn load(class: String, dispatch: UseReducerDispatcher<SettingsForm>) {
         }
         dispatch.dispatch(match super::api::settings(&class).await {
             Ok(saved) => SettingsAction::Loaded(saved),
-            Err(e) => SettingsAction::Failed(e.message),
+            Err(e) => SettingsAction::LoadFailed(e.message),
         });
     });
 }
@@ -197,9 +199,10 @@ fn status_line(status: &Status) -> Html {
             "Saved: every student's next session follows them.".to_string(),
         ),
         Status::Failed(why) => ("failed", format!("Not saved: {why}")),
+        Status::Unreadable(why) => ("unreadable", format!("Cannot read the settings: {why}")),
     };
     html! {
         <p role="status" data-testid="settings-outcome" data-state={state}
-            class={if state == "failed" { "notice" } else { "outcome" }}>{ text }</p>
+            class={if matches!(status, Status::Failed(_) | Status::Unreadable(_)) { "notice" } else { "outcome" }}>{ text }</p>
     }
 }
