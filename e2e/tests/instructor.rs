@@ -5,7 +5,8 @@
 //! the class marks it closed; the class grid ticks a student's task live,
 //! and its CSV says the same; a student's panel lists their sessions live
 //! with the transcript one click away; reset and revoke are confirmed in
-//! the page (revoking ends the student's open session); the settings form
+//! the page (revoking ends the student's open session; a reset refused
+//! while the student's POP3 session holds a maildrop says why); the settings form
 //! saves what it shows and tells the relay's reason for a refusal.
 
 use anyhow::{Context, Result, anyhow};
@@ -444,5 +445,69 @@ fn the_class_settings_form_saves_what_it_shows_and_tells_a_refusal() -> Result<(
     assert!(reason.contains("more than the relay allows"), "{reason}");
     let kept = fetch_json(b, &format!("/api/classes/{id}/settings"))?;
     assert_eq!(kept["max_delay_ms"], 40, "unchanged: {kept}");
+    Ok(())
+}
+
+/// A student's POP3 session logged in as bob, kept open in `window.pop3`
+/// (it holds bob's maildrop, as POP3 says it must). Done once PASS is
+/// accepted, or with what the server or the relay said instead.
+const POP3_AS_STUDENT: &str = r#"
+const [token, done] = arguments;
+const ws = new WebSocket(`ws://${location.host}/ws?target=pop3&token=${token}`, "wirelab.v1");
+ws.binaryType = "arraybuffer";
+window.pop3 = ws;
+const commands = ["USER bob\r\n", "PASS hungry\r\n"];
+let heard = "";
+ws.onmessage = (m) => {
+  if (typeof m.data === "string") {
+    if (JSON.parse(m.data).type !== "connected") done("relay said " + m.data);
+    return;
+  }
+  heard += new TextDecoder().decode(m.data);
+  if (!heard.endsWith("\r\n")) return;
+  if (!heard.startsWith("+OK")) return done(heard);
+  heard = "";
+  const next = commands.shift();
+  if (next) ws.send(new TextEncoder().encode(next));
+  else done("logged in");
+};
+ws.onerror = () => done("websocket error");
+"#;
+
+#[test]
+fn a_refused_reset_shows_the_relays_reason() -> Result<()> {
+    let Some(mut lab) = classroom_lab() else {
+        return Ok(());
+    };
+    let code = signed_in_with_a_class(&mut lab, "Mail lab")?;
+    let room = lab.relay.state.classroom.clone();
+    let now = wirelab_relay::classroom::unix_now();
+    let ada = lab
+        .block_on(room.join(&code, "Ada", None, now))
+        .map_err(|r| anyhow!(r.message))?;
+    let b = &lab.browser;
+    let logged = b.execute_async(POP3_AS_STUDENT, &[ada.token.clone().into()])?;
+    assert_eq!(logged.as_str(), Some("logged in"), "{logged}");
+    open_panel(b, &ada.claims.sub)?;
+
+    b.click(&wait_for(b, "student-reset")?)?;
+    b.click(&wait_for(b, "student-confirm-yes")?)?;
+    b.wait_attribute("student-outcome", "data-ok", "false")?;
+    let refused = b.text(&b.testid("student-outcome")?)?;
+    assert!(
+        refused.contains("POP3 session"),
+        "the relay's reason: {refused}"
+    );
+
+    // Once the student's POP3 session quits, the same reset is done.
+    b.execute("window.pop3.close()", &[])?;
+    // The relay lets the maildrop go a moment after the WebSocket closes.
+    b.wait_until("the reset done after the POP3 session", || {
+        b.click(&b.testid("student-reset")?)?;
+        b.click(&wait_for(b, "student-confirm-yes")?)?;
+        // Asking again cleared the last outcome: this one is the new answer.
+        let ok = b.attribute(&wait_for(b, "student-outcome")?, "data-ok")?;
+        Ok((ok.as_deref() == Some("true")).then_some(()))
+    })?;
     Ok(())
 }
