@@ -26,43 +26,8 @@ pub struct StudentPanelProps {
 
 #[function_component(StudentPanelView)]
 pub fn student_panel(props: &StudentPanelProps) -> Html {
-    let panel = use_reducer(StudentPanel::default);
-    {
-        let dispatch = panel.dispatcher();
-        let key = (props.class.clone(), props.student.id.clone(), props.changes);
-        use_effect_with(key, move |(class, student, _)| {
-            load(class.clone(), student.clone(), dispatch);
-        });
-    }
-    {
-        // Open sessions' bytes and durations grow between the feed's
-        // events: read them again now and then while any is open.
-        let dispatch = panel.dispatcher();
-        let key = (
-            props.class.clone(),
-            props.student.id.clone(),
-            !panel.open.is_empty(),
-        );
-        use_effect_with(key, move |(class, student, any_open)| {
-            let (class, student) = (class.clone(), student.clone());
-            let ticking = any_open.then(|| {
-                gloo_timers::callback::Interval::new(OPEN_REFRESH_MS, move || {
-                    load(class.clone(), student.clone(), dispatch.clone());
-                })
-            });
-            move || drop(ticking)
-        });
-    }
-    let heading = use_node_ref();
-    {
-        // Opened from the roster: the keyboard's focus comes along.
-        let heading = heading.clone();
-        use_effect_with(props.student.id.clone(), move |_| {
-            if let Some(h) = heading.cast::<web_sys::HtmlElement>() {
-                let _ = h.focus();
-            }
-        });
-    }
+    let panel = use_sessions(&props.class, &props.student.id, props.changes);
+    let heading = use_focus_on_open(&props.student.id);
     let student = &props.student;
     let close = {
         let on_close = props.on_close.clone();
@@ -82,6 +47,55 @@ pub fn student_panel(props: &StudentPanelProps) -> Html {
                 on_changed={props.on_changed.clone()} />
         </section>
     }
+}
+
+/// The panel's state, its sessions read when the student is chosen, on
+/// each change the feed counts, and every [`OPEN_REFRESH_MS`] while one is
+/// open (their bytes and durations grow between the feed's events).
+#[hook]
+fn use_sessions(class: &str, student: &str, changes: u64) -> UseReducerHandle<StudentPanel> {
+    let panel = use_reducer(StudentPanel::default);
+    {
+        let dispatch = panel.dispatcher();
+        let key = (class.to_string(), student.to_string(), changes);
+        use_effect_with(key, move |(class, student, _)| {
+            load(class.clone(), student.clone(), dispatch);
+        });
+    }
+    {
+        let dispatch = panel.dispatcher();
+        let key = (
+            class.to_string(),
+            student.to_string(),
+            !panel.open.is_empty(),
+        );
+        use_effect_with(key, move |(class, student, any_open)| {
+            let (class, student) = (class.clone(), student.clone());
+            let ticking = any_open.then(|| {
+                gloo_timers::callback::Interval::new(OPEN_REFRESH_MS, move || {
+                    load(class.clone(), student.clone(), dispatch.clone());
+                })
+            });
+            move || drop(ticking)
+        });
+    }
+    panel
+}
+
+/// A heading that takes the keyboard's focus when `student`'s panel opens
+/// from the roster.
+#[hook]
+fn use_focus_on_open(student: &str) -> NodeRef {
+    let heading = use_node_ref();
+    {
+        let heading = heading.clone();
+        use_effect_with(student.to_string(), move |_| {
+            if let Some(h) = heading.cast::<web_sys::HtmlElement>() {
+                let _ = h.focus();
+            }
+        });
+    }
+    heading
 }
 
 /// Reads the student's sessions, with the time they were read at.
