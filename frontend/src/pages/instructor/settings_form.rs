@@ -139,11 +139,13 @@ fn targets_fieldset(form: &SettingsForm, dispatch: &UseReducerDispatcher<Setting
             <legend>{ "Catalog targets students may open" }</legend>
             { checkbox("settings-all-targets", "All of them", draft.all_targets, all) }
             if !draft.all_targets {
+                <div class="target-choices">
                 { for form.catalog.iter().map(|name| {
                     let owned = name.clone();
                     let onchange = on_checked(dispatch, move |on| SettingsAction::Target(owned.clone(), on));
                     checkbox(&format!("settings-target-{name}"), name, draft.targets.contains(name), onchange)
                 }) }
+                </div>
             }
         </fieldset>
     }
@@ -165,10 +167,13 @@ fn delay_field(form: &SettingsForm, dispatch: &UseReducerDispatcher<SettingsForm
 }
 
 fn recordings_field(form: &SettingsForm, dispatch: &UseReducerDispatcher<SettingsForm>) -> Html {
-    let relay_mode = form
-        .saved
-        .as_ref()
-        .map_or_else(String::new, |s| s.relay_recordings.clone());
+    // The relay's own mode, in the words of its choice.
+    let relay_mode = form.saved.as_ref().map_or("", |s| {
+        RECORDING_CHOICES
+            .iter()
+            .find(|(value, _)| *value == s.relay_recordings)
+            .map_or(s.relay_recordings.as_str(), |(_, label)| label)
+    });
     html! {
         <p>
             <label for="settings-recordings">{ "Record the students' sessions" }</label>
