@@ -231,6 +231,30 @@ fn the_instructor_page_has_no_serious_accessibility_violation() -> Result<()> {
     b.click(&b.testid("class-create")?)?;
     b.wait_until("the QR code", || b.find("[data-testid=\"join-qr\"] svg"))?;
     check(b, "/instructor (a class)", &mut found)?;
+    // A student's panel, with its "Are you sure?" step, beside the settings form.
+    let code = b.text(&b.testid("join-code")?)?;
+    let room = lab.relay.state.classroom.clone();
+    let now = wirelab_relay::classroom::unix_now();
+    lab.block_on(room.join(&code, "Ada", None, now))
+        .map_err(|r| anyhow::anyhow!(r.message))?;
+    let student = b.wait_until("the student on the roster", || {
+        b.find("[data-testid=\"student-open\"]")
+    })?;
+    b.click(&student)?;
+    b.click(&b.wait_until("the student's panel", || {
+        b.find("[data-testid=\"student-revoke\"]")
+    })?)?;
+    b.wait_until("the confirmation", || {
+        b.find("[data-testid=\"student-confirm\"]")
+    })?;
+    b.wait_until("the settings form", || {
+        b.find("[data-testid=\"settings-all-targets\"]")
+    })?;
+    check(
+        b,
+        "/instructor (a student's panel, the settings)",
+        &mut found,
+    )?;
     assert_none(&found);
     Ok(())
 }

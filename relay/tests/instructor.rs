@@ -342,6 +342,41 @@ async fn roster_sessions_settings_and_the_live_feed() {
     assert!(!message.contains("not hosts you type"), "{message}");
 }
 
+/// The links the instructor page shows beside a student's session work
+/// with the page's session cookie alone (no bearer secret), and the
+/// student's cookie-less neighbour is refused them.
+#[tokio::test]
+async fn the_instructor_reads_a_students_recording_with_the_session_cookie() {
+    let relay = start(classroom).await;
+    let class = make_class(&relay, r#"{"name":"Lab"}"#).await;
+    let code = class["join_code"].as_str().unwrap();
+    let token = join(&relay, code, "Alice").await;
+    let other = join(&relay, code, "Bob").await;
+    let cookie = sign_in(&relay).await;
+
+    let mut ws = relay
+        .open(&format!("target=upper-tcp&record=1&token={token}"))
+        .await;
+    let connected = expect_connected(&mut ws).await;
+    let recording = connected["recording"].as_str().unwrap().to_string();
+    send_bytes(&mut ws, b"recorded line\n").await;
+    assert_eq!(next_bytes(&mut ws).await, b"RECORDED LINE\n");
+
+    let text = format!("/api/recordings/{recording}/text");
+    let (status, body) = call(&relay, "GET", &text, &[&cookie]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("recorded line"), "{body}");
+    let pcapng = format!("/api/recordings/{recording}/pcapng");
+    let (status, _, bytes) = relay.request_bytes("GET", &pcapng, &[&cookie], "").await;
+    assert_eq!(status, 200);
+    // A pcapng file opens with a Section Header Block.
+    assert_eq!(bytes.get(..4), Some(&[0x0a, 0x0d, 0x0d, 0x0a][..]));
+    let (status, _) = call(&relay, "GET", &text, &[&bearer(&other)]).await;
+    assert_eq!(status, 403, "another student is refused");
+    let (status, _) = call(&relay, "GET", &text, &[]).await;
+    assert_eq!(status, 401, "an anonymous caller is refused");
+}
+
 /// Waits (at most `within`) for the relay to end `ws` with an error, and
 /// returns it.
 async fn ended(ws: &mut Ws, within: Duration) -> (ErrorCode, String) {

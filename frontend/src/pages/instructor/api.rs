@@ -100,3 +100,38 @@ pub async fn close_class(id: &str) -> Result<ClassInfo, ApiError> {
 pub async fn roster(id: &str) -> Result<Vec<RosterEntry>, ApiError> {
     get_json(&format!("/api/classes/{id}/roster")).await
 }
+
+/// `GET /api/classes/{id}/students/{student}/sessions`: the student's
+/// open and finished sessions, with their recordings' links.
+pub async fn student_sessions(
+    id: &str,
+    student: &str,
+) -> Result<super::student::Sessions, ApiError> {
+    get_json(&format!("/api/classes/{id}/students/{student}/sessions")).await
+}
+
+/// `POST` to `/api/classes/{id}/students/{student}/{what}` (`reset` or
+/// `revoke`); the relay's answer as it is.
+pub async fn act_on_student(
+    id: &str,
+    student: &str,
+    what: &str,
+) -> Result<serde_json::Value, ApiError> {
+    let path = format!("/api/classes/{id}/students/{student}/{what}");
+    send(&path, Request::post(&path).build().map_err(network)?).await
+}
+
+/// `GET /api/classes/{id}/settings`.
+pub async fn settings(id: &str) -> Result<super::settings::SavedSettings, ApiError> {
+    get_json(&format!("/api/classes/{id}/settings")).await
+}
+
+/// `PATCH /api/classes/{id}/settings` with `change`; the settings after it.
+pub async fn change_settings(
+    id: &str,
+    change: &serde_json::Value,
+) -> Result<super::settings::SavedSettings, ApiError> {
+    let path = format!("/api/classes/{id}/settings");
+    let request = Request::patch(&path).json(change).map_err(network)?;
+    send(&path, request).await
+}

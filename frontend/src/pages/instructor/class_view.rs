@@ -2,10 +2,14 @@
 //! as SVG by the `qrcode` crate, nothing fetched), the roster with who is
 //! online, kept live by the class's Server-Sent Events
 //! (`/api/classes/{id}/events`: any event reloads the roster), the class
-//! grid ([`super::grid`]), and the button that closes the class.
+//! grid ([`super::grid`]), the chosen student's panel
+//! ([`super::student_panel`]), the class's settings
+//! ([`super::settings_form`]), and the button that closes the class.
 
 use super::api::{self, ClassInfo, RosterEntry};
 use super::grid::ProgressGrid;
+use super::settings_form::ClassSettings;
+use super::student_panel::StudentPanelView;
 use gloo_events::EventListener;
 use yew::prelude::*;
 
@@ -29,7 +33,14 @@ pub struct ClassViewProps {
 #[function_component(ClassView)]
 pub fn class_view(props: &ClassViewProps) -> Html {
     let class = &props.class;
-    let changes = use_live_feed(&class.id);
+    // The feed's events, plus this page's own resets and revocations (the
+    // roster is right at once even if the feed is slow).
+    let done_here = use_state(|| 0u64);
+    let changes = use_live_feed(&class.id) + *done_here;
+    let on_changed = {
+        let done_here = done_here.clone();
+        Callback::from(move |_: ()| done_here.set(*done_here + 1))
+    };
     html! {
         <section class="class-view" data-testid="class-view">
             <h2>{ &class.name }</h2>
@@ -37,7 +48,8 @@ pub fn class_view(props: &ClassViewProps) -> Html {
                 <a href={class.join_url.clone()} data-testid="join-link">{ &class.join_url }</a></p>
             <p>{ "Join code: " }<code data-testid="join-code">{ &class.join_code }</code></p>
             { qr_code(&class.join_url) }
-            <Roster id={class.id.clone()} changes={changes} />
+            <Roster id={class.id.clone()} changes={changes} on_changed={on_changed} />
+            <ClassSettings class={class.id.clone()} />
             <ProgressGrid id={class.id.clone()} />
             if !class.closed {
                 <CloseButton id={class.id.clone()} on_closed={props.on_closed.clone()} />
@@ -96,14 +108,17 @@ fn use_live_feed(id: &str) -> u64 {
 #[derive(Properties, PartialEq)]
 struct RosterProps {
     id: String,
-    /// Reloads the roster when it changes.
+    /// Reloads the roster (and the open panel's sessions) when it changes.
     changes: u64,
+    /// The panel reset or revoked its student.
+    on_changed: Callback<()>,
 }
 
 #[function_component(Roster)]
 fn roster(props: &RosterProps) -> Html {
     let students = use_state(Vec::<RosterEntry>::new);
     let error = use_state(|| None::<String>);
+    let chosen = use_state(|| None::<String>);
     {
         let (students, error) = (students.clone(), error.clone());
         use_effect_with((props.id.clone(), props.changes), move |(id, _)| {
@@ -116,6 +131,20 @@ fn roster(props: &RosterProps) -> Html {
             });
         });
     }
+    let shown = chosen
+        .as_ref()
+        .and_then(|id| students.iter().find(|s| &s.id == id).cloned());
+    let panel_key = shown.as_ref().map(|s| s.id.clone()).unwrap_or_default();
+    let close = {
+        let chosen = chosen.clone();
+        Callback::from(move |_: ()| {
+            // The keyboard's focus goes back to the student's button.
+            if let Some(id) = chosen.as_ref() {
+                focus_student_button(id);
+            }
+            chosen.set(None);
+        })
+    };
     html! {
         <section class="roster">
             <h3>{ format!("Students ({})", students.len()) }</h3>
@@ -123,21 +152,44 @@ fn roster(props: &RosterProps) -> Html {
                 <p class="notice" role="alert">{ e }</p>
             }
             <ul data-testid="roster">
-                { for students.iter().map(roster_row) }
+                { for students.iter().map(|s| roster_row(s, &chosen)) }
             </ul>
+            if let Some(student) = shown {
+                <StudentPanelView key={panel_key} class={props.id.clone()} {student}
+                    changes={props.changes} on_changed={props.on_changed.clone()} on_close={close} />
+            }
         </section>
     }
 }
 
-fn roster_row(s: &RosterEntry) -> Html {
+fn focus_student_button(id: &str) {
+    let selector = format!("[data-testid=\"student-open\"][data-student=\"{id}\"]");
+    let button = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&selector).ok().flatten())
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+    if let Some(button) = button {
+        let _ = button.focus();
+    }
+}
+
+/// One student: their name is the button that opens their panel.
+fn roster_row(s: &RosterEntry, chosen: &UseStateHandle<Option<String>>) -> Html {
     let state = match (s.revoked_at.is_some(), s.online) {
         (true, _) => "revoked",
         (false, true) => "online",
         (false, false) => "offline",
     };
+    let open = chosen.as_deref() == Some(s.id.as_str());
+    let onclick = {
+        let (chosen, id) = (chosen.clone(), s.id.clone());
+        Callback::from(move |_: MouseEvent| chosen.set(Some(id.clone())))
+    };
     html! {
         <li data-testid={format!("student-{}", s.id)} data-state={state}>
-            { &s.name }{ format!(" — {state}") }
+            <button class="link" data-testid="student-open" data-student={s.id.clone()}
+                aria-expanded={open.to_string()} {onclick}>{ &s.name }</button>
+            { format!(" — {state}") }
             if s.online {
                 { format!(", {} open", s.open_sessions) }
             }

@@ -2,13 +2,19 @@
 //! relay answers with a session cookie; the page keeps nothing), makes and
 //! closes classes, shows a class's join link with a QR code drawn here as
 //! SVG, its roster, and its grid of students × tasks, kept live by the
-//! class's event feed.
+//! class's event feed; a student chosen on the roster opens their panel
+//! (sessions with their recordings, reset, revoke), and the class's
+//! settings are a form.
 
 mod api;
 mod class_view;
 mod classes;
 mod grid;
 mod progress;
+mod settings;
+mod settings_form;
+mod student;
+mod student_panel;
 
 use crate::api::ApiError;
 use yew::prelude::*;
