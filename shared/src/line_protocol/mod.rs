@@ -8,11 +8,19 @@
 //! - [`framed_len`], the bounded framing every follower uses for one side's
 //!   pending bytes: a line over its limit is still taken, up to its LF, so
 //!   that it shows with its error instead of blocking the session
-//!   ([`command_line_len`] for command lines, [`reply_len`] for replies).
+//!   ([`command_line_len`] for command lines, [`reply_len`] for replies);
+//! - [`outbox`]: [`Outbox`], the outputs an engine (client or server) has
+//!   for its driver, closing once and telling each change of state;
+//! - [`client`]: the client engine's loop over whole replies
+//!   ([`feed_replies`]), generic over the protocol's [`LineClient`].
 
+pub mod client;
 pub mod follower;
+pub mod outbox;
 
+pub use client::{LineClient, ReplyInput, feed_replies};
 pub use follower::{Seen, SessionRules, Transcript};
+pub use outbox::Outbox;
 
 use crate::framing::{Line, LineTooLong};
 

@@ -24,10 +24,10 @@ use super::reply::Reply;
 use super::session::{SmtpState, after_reply, check_sequence};
 use crate::command_reader::{CommandReader, LineLimits, Next};
 use crate::engine::{Engine, Millis, Output};
+use crate::line_protocol::Outbox;
 use crate::mail::date::DateTime;
 use crate::mail::store::{MailStore, RecipientCheck, StoreError};
 use crate::mail::trace::format_received;
-use std::collections::VecDeque;
 
 /// How the server presents itself and what it accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,9 +104,8 @@ pub struct SmtpServer<S: MailStore> {
     reverse_path: String,
     /// (address as given, mailbox)
     recipients: Vec<(String, String)>,
-    outputs: VecDeque<Output<SmtpServerEvent>>,
+    outbox: Outbox<SmtpServerEvent>,
     errors: usize,
-    closed: bool,
 }
 
 impl<S: MailStore> SmtpServer<S> {
@@ -129,9 +128,8 @@ impl<S: MailStore> SmtpServer<S> {
             helo: String::new(),
             reverse_path: String::new(),
             recipients: Vec::new(),
-            outputs: VecDeque::new(),
+            outbox: Outbox::default(),
             errors: 0,
-            closed: false,
         };
         let greeting = server.greeting();
         server.send(Reply::new(220, greeting));
@@ -157,15 +155,12 @@ impl<S: MailStore> SmtpServer<S> {
     fn send(&mut self, reply: Reply) {
         let bytes = reply.to_bytes();
         self.input.replied(bytes.len());
-        self.outputs.push_back(Output::Transmit(bytes));
+        self.outbox.transmit(bytes);
     }
 
     fn set_state(&mut self, state: SmtpState) {
-        if state != self.state {
-            self.state = state;
-            self.outputs
-                .push_back(Output::Event(SmtpServerEvent::State(state)));
-        }
+        self.outbox
+            .set_state(&mut self.state, state, SmtpServerEvent::State);
         if !state.in_transaction() && state != SmtpState::ReceivingData {
             self.reverse_path.clear();
             self.recipients.clear();
@@ -191,11 +186,10 @@ impl<S: MailStore> SmtpServer<S> {
     ) {
         let text = self.text(enhanced, text);
         self.send(Reply::new(code, text));
-        self.outputs
-            .push_back(Output::Event(SmtpServerEvent::Answered {
-                command: String::from_utf8_lossy(line).into_owned(),
-                code,
-            }));
+        self.outbox.event(SmtpServerEvent::Answered {
+            command: String::from_utf8_lossy(line).into_owned(),
+            code,
+        });
         if let Some(cmd) = command {
             let next = after_reply(self.state, cmd, code);
             self.set_state(next);
@@ -211,7 +205,7 @@ impl<S: MailStore> SmtpServer<S> {
     /// 421 `<domain> <why>` (RFC 5321 §3.8), then close: what the server
     /// answers when it ends the session itself.
     fn give_up(&mut self, enhanced: &str, why: &str) {
-        if self.closed {
+        if self.outbox.is_closed() {
             return;
         }
         let text = self.text(enhanced, &format!("{} {why}", self.config.hostname));
@@ -226,15 +220,20 @@ impl<S: MailStore> SmtpServer<S> {
     }
 
     fn close(&mut self) {
-        if !self.closed {
-            self.closed = true;
-            self.set_state(SmtpState::Closed);
-            self.outputs.push_back(Output::Close);
-        }
+        let (state, reverse_path, recipients) = (
+            &mut self.state,
+            &mut self.reverse_path,
+            &mut self.recipients,
+        );
+        self.outbox.close(|out| {
+            out.set_state(state, SmtpState::Closed, SmtpServerEvent::State);
+            reverse_path.clear();
+            recipients.clear();
+        });
     }
 
     fn process(&mut self) {
-        while !self.closed {
+        while !self.outbox.is_closed() {
             if let Some(receiver) = self.data.as_mut() {
                 match receiver.feed(self.input.unread()) {
                     Some(used) => {
@@ -286,7 +285,7 @@ impl<S: MailStore> SmtpServer<S> {
     }
 
     fn deadline(&self) -> Option<Millis> {
-        match (self.closed, self.data.is_some()) {
+        match (self.outbox.is_closed(), self.data.is_some()) {
             (true, _) => None,
             (false, true) => self.data_deadline,
             (false, false) => self.input.deadline(),
@@ -346,11 +345,10 @@ impl<S: MailStore> SmtpServer<S> {
                     "HELP".into(),
                 ];
                 self.send(Reply::multiline(250, lines));
-                self.outputs
-                    .push_back(Output::Event(SmtpServerEvent::Answered {
-                        command: String::from_utf8_lossy(line).into_owned(),
-                        code: 250,
-                    }));
+                self.outbox.event(SmtpServerEvent::Answered {
+                    command: String::from_utf8_lossy(line).into_owned(),
+                    code: 250,
+                });
                 let next = after_reply(self.state, &command, 250);
                 self.set_state(next);
             }
@@ -484,11 +482,10 @@ impl<S: MailStore> SmtpServer<S> {
                     vec![text.to_string()]
                 };
                 self.send(Reply::multiline(214, lines));
-                self.outputs
-                    .push_back(Output::Event(SmtpServerEvent::Answered {
-                        command: String::from_utf8_lossy(line).into_owned(),
-                        code: 214,
-                    }));
+                self.outbox.event(SmtpServerEvent::Answered {
+                    command: String::from_utf8_lossy(line).into_owned(),
+                    code: 214,
+                });
             }
         }
     }
@@ -561,12 +558,11 @@ impl<S: MailStore> SmtpServer<S> {
         message.extend_from_slice(&text);
         match self.store.deliver(&mailboxes, &message) {
             Ok(()) => {
-                self.outputs
-                    .push_back(Output::Event(SmtpServerEvent::Delivered {
-                        reverse_path: self.reverse_path.clone(),
-                        mailboxes,
-                        size: message.len(),
-                    }));
+                self.outbox.event(SmtpServerEvent::Delivered {
+                    reverse_path: self.reverse_path.clone(),
+                    mailboxes,
+                    size: message.len(),
+                });
                 self.answer(
                     Some(&Command::Data),
                     b"(end of data)",
@@ -601,7 +597,7 @@ impl<S: MailStore> Engine for SmtpServer<S> {
     type Event = SmtpServerEvent;
 
     fn handle_input(&mut self, bytes: &[u8], now: Millis) {
-        if self.closed {
+        if self.outbox.is_closed() {
             return;
         }
         self.start_round(now);
@@ -616,7 +612,7 @@ impl<S: MailStore> Engine for SmtpServer<S> {
     }
 
     fn handle_timeout(&mut self, now: Millis) {
-        if self.closed {
+        if self.outbox.is_closed() {
             return;
         }
         self.start_round(now);
@@ -625,9 +621,8 @@ impl<S: MailStore> Engine for SmtpServer<S> {
     }
 
     fn poll_output(&mut self) -> Output<SmtpServerEvent> {
-        self.outputs
-            .pop_front()
-            .unwrap_or_else(|| Output::Wait(self.deadline()))
+        let deadline = self.deadline();
+        self.outbox.poll(deadline)
     }
 }
 
