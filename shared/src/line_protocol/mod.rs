@@ -12,13 +12,17 @@
 //! - [`outbox`]: [`Outbox`], the outputs an engine (client or server) has
 //!   for its driver, closing once and telling each change of state;
 //! - [`client`]: the client engine's loop over whole replies
-//!   ([`feed_replies`]), generic over the protocol's [`LineClient`].
+//!   ([`feed_replies`]), generic over the protocol's [`LineClient`];
+//! - [`dialogue`]: a course dialogue played against a server engine
+//!   through the follower, as the workbench plays it ([`play_dialogue`]).
 
 pub mod client;
+pub mod dialogue;
 pub mod follower;
 pub mod outbox;
 
 pub use client::{LineClient, ReplyInput, feed_replies};
+pub use dialogue::{Played, play_dialogue};
 pub use follower::{Seen, SessionRules, Transcript};
 pub use outbox::Outbox;
 
