@@ -11,11 +11,16 @@
 //! without QUIT). Methods take `&self`: stores use interior mutability, so
 //! one store can be shared by every connection of both servers.
 //!
+//! The mail rules are kept here once, so that a store only stores: the
+//! login check ([`Accounts::login`]), POP3's mailbox locks
+//! ([`MailboxLocks`]) and the quota ([`check_quota`]).
+//!
 //! [`open`]: MailStore::open
 //! [`read`]: MailStore::read
 //! [`close`]: MailStore::close
 //! [`release`]: MailStore::release
 
+use super::locks::MailboxLocks;
 use crate::imap::store::{Flags, UidMap};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -131,6 +136,19 @@ impl Accounts {
 
     pub fn get(&self, mailbox: &str) -> Option<&Account> {
         self.list.iter().find(|a| a.address == mailbox)
+    }
+
+    /// The login rule of every store: the user names an account
+    /// ([`Accounts::find_user`]) whose password is `password`; the mailbox
+    /// it opens.
+    pub fn login(&self, user: &str, password: &str) -> Result<String, StoreError> {
+        let account = self
+            .find_user(user)
+            .ok_or_else(|| StoreError::NoSuchMailbox(user.into()))?;
+        if account.password != password {
+            return Err(StoreError::BadPassword);
+        }
+        Ok(account.address.clone())
     }
 }
 
@@ -284,7 +302,6 @@ pub(crate) struct MemoryFolder {
 pub(crate) struct MemoryMailbox {
     /// What POP3 sees, and SMTP delivers into.
     pub(crate) inbox: MemoryFolder,
-    pub(crate) lock: Option<u64>,
     /// IMAP's other folders, by name.
     pub(crate) folders: BTreeMap<String, MemoryFolder>,
     pub(crate) subscriptions: Vec<String>,
@@ -296,7 +313,8 @@ pub(crate) struct Inner {
     pub(crate) boxes: BTreeMap<String, MemoryMailbox>,
     /// Numbers message keys and new folders' UIDVALIDITY.
     pub(crate) next_uid: u64,
-    next_lock: u64,
+    /// Which mailboxes a POP3 session holds.
+    pub(crate) locks: MailboxLocks,
     pub(crate) limits: StoreLimits,
     clock: Clock,
 }
@@ -316,7 +334,7 @@ impl MemoryStore {
                 accounts: Accounts::new(accounts.clone()),
                 boxes: BTreeMap::new(),
                 next_uid: 1,
-                next_lock: 1,
+                locks: MailboxLocks::default(),
                 limits,
                 clock: Clock::None,
             }),
@@ -353,7 +371,7 @@ impl MemoryStore {
             .get(&mailbox)
             .cloned()
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.clone()))?;
-        if inner.boxes.get(&mailbox).is_some_and(|b| b.lock.is_some()) {
+        if inner.locks.is_locked(&mailbox) {
             return Err(StoreError::Locked);
         }
         let validity = inner
@@ -392,10 +410,7 @@ impl MemoryStore {
 
     /// Whether a POP3 session holds `mailbox`.
     pub fn is_locked(&self, mailbox: &str) -> bool {
-        self.lock()
-            .boxes
-            .get(&mailbox.to_ascii_lowercase())
-            .is_some_and(|b| b.lock.is_some())
+        self.lock().locks.is_locked(&mailbox.to_ascii_lowercase())
     }
 }
 
@@ -438,30 +453,15 @@ impl MailStore for MemoryStore {
     }
 
     fn login(&self, user: &str, password: &str) -> Result<String, StoreError> {
-        let inner = self.lock();
-        let account = inner
-            .accounts
-            .find_user(user)
-            .ok_or_else(|| StoreError::NoSuchMailbox(user.into()))?;
-        if account.password != password {
-            return Err(StoreError::BadPassword);
-        }
-        Ok(account.address.clone())
+        self.lock().accounts.login(user, password)
     }
 
     fn open(&self, mailbox: &str) -> Result<(LockToken, Vec<MessageInfo>), StoreError> {
         let mut inner = self.lock();
-        let token = inner.next_lock;
-        inner.next_lock += 1;
-        let b = inner
+        let infos = inner
             .boxes
-            .get_mut(mailbox)
-            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        if b.lock.is_some() {
-            return Err(StoreError::Locked);
-        }
-        b.lock = Some(token);
-        let infos = b
+            .get(mailbox)
+            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?
             .inbox
             .messages
             .iter()
@@ -470,7 +470,8 @@ impl MailStore for MemoryStore {
                 size: m.len() as u64,
             })
             .collect();
-        Ok((LockToken(token), infos))
+        let token = inner.locks.acquire(mailbox)?;
+        Ok((token, infos))
     }
 
     fn read(&self, mailbox: &str, lock: LockToken, uid: &str) -> Result<Vec<u8>, StoreError> {
@@ -479,9 +480,7 @@ impl MailStore for MemoryStore {
             .boxes
             .get(mailbox)
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        if b.lock != Some(lock.0) {
-            return Err(StoreError::StaleLock);
-        }
+        inner.locks.check(mailbox, lock)?;
         b.inbox
             .messages
             .iter()
@@ -491,26 +490,20 @@ impl MailStore for MemoryStore {
     }
 
     fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError> {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         let b = inner
             .boxes
             .get_mut(mailbox)
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        if b.lock != Some(lock.0) {
-            return Err(StoreError::StaleLock);
-        }
+        inner.locks.check(mailbox, lock)?;
         b.inbox.messages.retain(|(uid, _)| !delete.contains(uid));
-        b.lock = None;
+        inner.locks.release(mailbox, lock);
         Ok(())
     }
 
     fn release(&self, mailbox: &str, lock: LockToken) {
-        let mut inner = self.lock();
-        if let Some(b) = inner.boxes.get_mut(mailbox)
-            && b.lock == Some(lock.0)
-        {
-            b.lock = None;
-        }
+        self.lock().locks.release(mailbox, lock);
     }
 
     fn now_unix(&self) -> Option<i64> {
