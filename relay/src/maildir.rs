@@ -475,13 +475,6 @@ impl MailStore for MaildirStore {
     fn release(&self, mailbox: &str, lock: LockToken) {
         self.locks().release(mailbox, lock);
     }
-
-    fn now_unix(&self) -> Option<i64> {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_secs() as i64)
-    }
 }
 
 #[cfg(test)]

@@ -215,9 +215,6 @@ pub trait MailStore {
     fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError>;
     /// Unlocks without deleting anything (a session ended without QUIT).
     fn release(&self, mailbox: &str, lock: LockToken);
-    /// The time for trace headers, in seconds since 1970, if the store
-    /// has a clock (the shared crate reads none itself).
-    fn now_unix(&self) -> Option<i64>;
 }
 
 macro_rules! forward_store {
@@ -232,7 +229,6 @@ macro_rules! forward_store {
             fn read(&self, mailbox: &str, lock: LockToken, uid: &str) -> Result<Vec<u8>, StoreError> { (**self).read(mailbox, lock, uid) }
             fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError> { (**self).close(mailbox, lock, delete) }
             fn release(&self, mailbox: &str, lock: LockToken) { (**self).release(mailbox, lock) }
-            fn now_unix(&self) -> Option<i64> { (**self).now_unix() }
         }
     )*};
 }
@@ -277,10 +273,10 @@ pub fn check_quota(used: u64, incoming: u64, limit: u64) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Where a [`MemoryStore`] gets the time for trace headers.
+/// Where a [`MemoryStore`] gets the time for the dates it stamps.
 #[derive(Debug, Clone, Copy)]
 pub enum Clock {
-    /// No clock: trace headers carry the Unix epoch.
+    /// No clock: the dates are the Unix epoch.
     None,
     /// Always this time (tests).
     Fixed(i64),
@@ -408,6 +404,18 @@ impl MemoryStore {
             .unwrap_or_default()
     }
 
+    /// The store's own time, in seconds since 1970, for the dates it
+    /// stamps on what it stores (IMAP's INTERNALDATE), if it has a clock
+    /// (the shared crate reads none itself). The engines do not use it:
+    /// they take their time from their driver.
+    pub fn now_unix(&self) -> Option<i64> {
+        match self.lock().clock {
+            Clock::None => None,
+            Clock::Fixed(t) => Some(t),
+            Clock::Function(f) => Some(f()),
+        }
+    }
+
     /// Whether a POP3 session holds `mailbox`.
     pub fn is_locked(&self, mailbox: &str) -> bool {
         self.lock().locks.is_locked(&mailbox.to_ascii_lowercase())
@@ -504,14 +512,6 @@ impl MailStore for MemoryStore {
 
     fn release(&self, mailbox: &str, lock: LockToken) {
         self.lock().locks.release(mailbox, lock);
-    }
-
-    fn now_unix(&self) -> Option<i64> {
-        match self.lock().clock {
-            Clock::None => None,
-            Clock::Fixed(t) => Some(t),
-            Clock::Function(f) => Some(f()),
-        }
     }
 }
 

@@ -7,8 +7,10 @@
 //! ...). After EHLO it lists its extensions (SIZE, 8BITMIME, PIPELINING,
 //! ENHANCEDSTATUSCODES, HELP) and adds enhanced status codes. A message is
 //! acknowledged with 250 only after [`MailStore::deliver`] returned, with a
-//! `Return-Path:` and a `Received:` line added on top. The driver must run
-//! the engine where a store call may block (the relay's disk store does).
+//! `Return-Path:` and a `Received:` line added on top, dated from the time
+//! the driver passes in (see [`SmtpServerConfig::clock_epoch_unix`]), not
+//! from the store. The driver must run the engine where a store call may
+//! block (the relay's disk store does).
 //!
 //! Every bound is in [`SmtpServerConfig`] and answered as RFC 5321 §4.5.3
 //! says: a command line too long gets 500 (dropped as it arrives), a
@@ -55,6 +57,10 @@ pub struct SmtpServerConfig {
     /// Commands answered before the server waits for its replies to be
     /// written (a PIPELINING client that never reads stops being read).
     pub max_pipelined_commands: usize,
+    /// The Unix second at which the driver's clock read `Millis(0)`, so
+    /// the `Received:` line is dated from the time the driver passes in;
+    /// `None`: the server has no wall clock and dates it at the epoch.
+    pub clock_epoch_unix: Option<i64>,
 }
 
 impl Default for SmtpServerConfig {
@@ -70,6 +76,7 @@ impl Default for SmtpServerConfig {
             command_timeout_ms: 60_000,
             data_timeout_ms: 300_000,
             max_pipelined_commands: 128,
+            clock_epoch_unix: None,
         }
     }
 }
@@ -212,6 +219,13 @@ impl<S: MailStore> SmtpServer<S> {
         self.send(Reply::new(421, text));
         self.data = None;
         self.close();
+    }
+
+    /// The wall-clock second now, from the driver's time.
+    fn now_unix(&self) -> i64 {
+        self.config
+            .clock_epoch_unix
+            .map_or(0, |epoch| epoch.saturating_add((self.now.0 / 1000) as i64))
     }
 
     fn start_round(&mut self, now: Millis) {
@@ -534,7 +548,7 @@ impl<S: MailStore> SmtpServer<S> {
         let mut mailboxes: Vec<String> = self.recipients.iter().map(|(_, m)| m.clone()).collect();
         mailboxes.sort();
         mailboxes.dedup();
-        let at = DateTime::from_unix(self.store.now_unix().unwrap_or(0));
+        let at = DateTime::from_unix(self.now_unix());
         let single = (self.recipients.len() == 1).then(|| self.recipients[0].0.clone());
         let mut message = format!("Return-Path: <{}>\r\n", self.reverse_path).into_bytes();
         message.extend(
@@ -640,14 +654,14 @@ fn starts_with_header_field(text: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::engine::{Drained, drain};
-    use crate::mail::store::{Clock, MemoryStore};
+    use crate::mail::store::MemoryStore;
     use std::sync::Arc;
 
     fn server() -> (SmtpServer<Arc<MemoryStore>>, Arc<MemoryStore>) {
         let store = Arc::new(MemoryStore::course());
-        store.set_clock(Clock::Fixed(1_700_000_000));
         let config = SmtpServerConfig {
             peer: "[127.0.0.1]".into(),
+            clock_epoch_unix: Some(1_700_000_000),
             ..SmtpServerConfig::default()
         };
         (SmtpServer::new(config, store.clone()), store)
