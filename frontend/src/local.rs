@@ -41,7 +41,9 @@ thread_local! {
     };
 }
 
-/// The page's clock for the Received lines the SMTP server adds.
+/// The page's clock for the dates the mail store stamps (IMAP's
+/// INTERNALDATE); the SMTP server dates its Received lines from the time
+/// its driver passes in ([`wall_clock_epoch`]).
 fn clock() -> Clock {
     #[cfg(target_arch = "wasm32")]
     {
@@ -225,6 +227,7 @@ pub fn engine(name: &str) -> Option<Box<dyn ErasedEngine>> {
         "smtp" => Some(Box::new(SmtpServer::new(
             SmtpServerConfig {
                 peer: "[in-browser]".into(),
+                clock_epoch_unix: Some(wall_clock_epoch()),
                 ..SmtpServerConfig::default()
             },
             mail_store(),

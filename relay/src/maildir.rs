@@ -34,6 +34,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use wirelab_shared::mail::address::check_address;
+use wirelab_shared::mail::locks::MailboxLocks;
 use wirelab_shared::mail::store::{
     Account, Accounts, LockToken, MailStore, MessageInfo, RecipientCheck, StoreError, check_quota,
     course_messages,
@@ -51,7 +52,8 @@ pub struct MaildirStore {
     root: PathBuf,
     accounts: Accounts,
     max_mailbox_bytes: u64,
-    locks: Mutex<HashMap<String, u64>>,
+    /// Which mailboxes a POP3 session of this process holds.
+    locks: Mutex<MailboxLocks>,
     counter: AtomicU64,
     commit: GroupCommit,
     /// Bytes per mailbox, counted from disk on first use and kept up to
@@ -173,7 +175,7 @@ impl MaildirStore {
             root: root.to_path_buf(),
             accounts: Accounts::new(list),
             max_mailbox_bytes: settings.max_mailbox_bytes,
-            locks: Mutex::new(HashMap::new()),
+            locks: Mutex::new(MailboxLocks::default()),
             counter: AtomicU64::new(0),
             commit,
             usage: Mutex::new(HashMap::new()),
@@ -196,7 +198,7 @@ impl MaildirStore {
         self.root.join(mailbox)
     }
 
-    fn locks(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
+    fn locks(&self) -> std::sync::MutexGuard<'_, MailboxLocks> {
         self.locks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -312,13 +314,6 @@ impl MaildirStore {
         files_in(&self.dir(mailbox), subdirs)
     }
 
-    fn check_lock(&self, mailbox: &str, lock: LockToken) -> Result<(), StoreError> {
-        match self.locks().get(mailbox) {
-            Some(&t) if t == lock.0 => Ok(()),
-            _ => Err(StoreError::StaleLock),
-        }
-    }
-
     /// Empties a mailbox and puts its seed messages back. Refused while a
     /// POP3 session of this process holds it.
     pub fn reset(&self, mailbox: &str) -> Result<(), StoreError> {
@@ -326,7 +321,7 @@ impl MaildirStore {
         if self.accounts.get(&mailbox).is_none() {
             return Err(StoreError::NoSuchMailbox(mailbox));
         }
-        if self.locks().contains_key(&mailbox) {
+        if self.locks().is_locked(&mailbox) {
             return Err(StoreError::Locked);
         }
         let dir = self.dir(&mailbox);
@@ -351,7 +346,7 @@ impl MaildirStore {
                     address: a.address.clone(),
                     messages: files.len(),
                     bytes: files.iter().map(|f| f.2).sum(),
-                    locked: self.locks().contains_key(&a.address),
+                    locked: self.locks().is_locked(&a.address),
                 }
             })
             .collect()
@@ -408,28 +403,14 @@ impl MailStore for MaildirStore {
     }
 
     fn login(&self, user: &str, password: &str) -> Result<String, StoreError> {
-        let account = self
-            .accounts
-            .find_user(user)
-            .ok_or_else(|| StoreError::NoSuchMailbox(user.into()))?;
-        if account.password != password {
-            return Err(StoreError::BadPassword);
-        }
-        Ok(account.address.clone())
+        self.accounts.login(user, password)
     }
 
     fn open(&self, mailbox: &str) -> Result<(LockToken, Vec<MessageInfo>), StoreError> {
         if self.accounts.get(mailbox).is_none() {
             return Err(StoreError::NoSuchMailbox(mailbox.into()));
         }
-        let token = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
-        {
-            let mut locks = self.locks();
-            if locks.contains_key(mailbox) {
-                return Err(StoreError::Locked);
-            }
-            locks.insert(mailbox.to_string(), token);
-        }
+        let token = self.locks().acquire(mailbox)?;
         let listed = (|| -> std::io::Result<Vec<MessageInfo>> {
             let dir = self.dir(mailbox);
             let mut moved = false;
@@ -452,16 +433,16 @@ impl MailStore for MaildirStore {
                 .collect())
         })();
         match listed {
-            Ok(list) => Ok((LockToken(token), list)),
+            Ok(list) => Ok((token, list)),
             Err(e) => {
-                self.locks().remove(mailbox);
+                self.locks().release(mailbox, token);
                 Err(io(e))
             }
         }
     }
 
     fn read(&self, mailbox: &str, lock: LockToken, uid: &str) -> Result<Vec<u8>, StoreError> {
-        self.check_lock(mailbox, lock)?;
+        self.locks().check(mailbox, lock)?;
         let file = self
             .files(mailbox, &["cur"])
             .map_err(io)?
@@ -472,7 +453,7 @@ impl MailStore for MaildirStore {
     }
 
     fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError> {
-        self.check_lock(mailbox, lock)?;
+        self.locks().check(mailbox, lock)?;
         let result = (|| -> std::io::Result<()> {
             if delete.is_empty() {
                 return Ok(());
@@ -487,22 +468,12 @@ impl MailStore for MaildirStore {
         if !delete.is_empty() {
             self.usage().remove(mailbox);
         }
-        self.locks().remove(mailbox);
+        self.locks().release(mailbox, lock);
         result.map_err(io)
     }
 
     fn release(&self, mailbox: &str, lock: LockToken) {
-        let mut locks = self.locks();
-        if locks.get(mailbox) == Some(&lock.0) {
-            locks.remove(mailbox);
-        }
-    }
-
-    fn now_unix(&self) -> Option<i64> {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_secs() as i64)
+        self.locks().release(mailbox, lock);
     }
 }
 

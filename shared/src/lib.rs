@@ -30,6 +30,7 @@ pub mod http;
 pub mod imap;
 pub mod kinds;
 pub mod line;
+pub mod line_protocol;
 pub mod mail;
 pub mod overlay;
 pub mod pages;

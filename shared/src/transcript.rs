@@ -15,12 +15,13 @@
 //! dissection of the line being typed in the context of the session.
 //! [`Follower::replay`] follows a whole recorded conversation at once.
 //!
-//! [`PendingBytes`] is the followers' own plumbing: one side's bytes not
-//! yet part of a message, with their offset in that side's stream.
+//! The three followers are one [`crate::line_protocol::Transcript`] over
+//! each protocol's rules; [`PendingBytes`] is its plumbing: one side's
+//! bytes not yet part of a message, with their offset in that side's
+//! stream.
 
 use crate::conversation::{Conversation, Message, Sender};
 use crate::dissect::Dissection;
-use crate::framing::{Line, LineTooLong};
 use serde::{Deserialize, Serialize};
 
 /// Who sent a message.
@@ -77,26 +78,6 @@ impl PendingBytes {
         let offset = self.offset;
         self.offset += n;
         (offset, self.bytes.drain(..n).collect())
-    }
-
-    /// Takes the next command line as the protocol's `next_command` frames
-    /// it. A line over the framer's limit is taken too, up to its LF (all
-    /// there is if none came), so that it is shown with its error instead
-    /// of blocking the follower. `None` until a line is complete.
-    pub fn take_command_line(
-        &mut self,
-        next_command: impl Fn(&[u8]) -> Result<Option<Line>, LineTooLong>,
-    ) -> Option<(usize, Vec<u8>)> {
-        let len = match next_command(&self.bytes) {
-            Ok(Some(line)) => line.consumed,
-            Ok(None) => return None,
-            Err(_) => self
-                .bytes
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(self.bytes.len(), |p| p + 1),
-        };
-        Some(self.take(len))
     }
 }
 

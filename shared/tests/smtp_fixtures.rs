@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use std::sync::Arc;
 use wirelab_shared::dissect::Severity;
-use wirelab_shared::mail::store::{Clock, MemoryStore};
+use wirelab_shared::mail::store::MemoryStore;
 use wirelab_shared::smtp::{SmtpServer, SmtpServerConfig, SmtpState, SmtpTranscript};
 use wirelab_shared::transcript::Side;
 
@@ -37,9 +37,9 @@ type Wire = Vec<(Side, Vec<u8>)>;
 /// time as a student types them, and follows both sides.
 fn against_the_server(name: &str) -> (SmtpTranscript, Wire, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::course());
-    store.set_clock(Clock::Fixed(1_725_271_282));
     let config = SmtpServerConfig {
         peer: "[192.0.2.25]".into(),
+        clock_epoch_unix: Some(1_725_271_282),
         ..SmtpServerConfig::default()
     };
     let mut server = SmtpServer::new(config, store.clone());

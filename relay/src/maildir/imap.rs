@@ -418,7 +418,7 @@ impl ImapStore for MaildirStore {
     fn expunge(&self, mailbox: &str, folder: &str, keys: &[String]) -> Result<(), StoreError> {
         let dir = self.folder_dir(mailbox, folder)?;
         let _guard = self.imap_guard();
-        if folder == INBOX && self.locks().contains_key(mailbox) {
+        if folder == INBOX && self.locks().is_locked(mailbox) {
             return Err(StoreError::Locked);
         }
         let doomed: std::collections::HashSet<&String> = keys.iter().collect();
@@ -466,7 +466,7 @@ impl ImapStore for MaildirStore {
     ) -> Result<(u32, Vec<u32>), StoreError> {
         let source = self.folder_dir(mailbox, from)?;
         let target = self.folder_dir(mailbox, to)?;
-        if remove && from == INBOX && self.locks().contains_key(mailbox) {
+        if remove && from == INBOX && self.locks().is_locked(mailbox) {
             return Err(StoreError::Locked);
         }
         let files = files_in(&source, &["new", "cur"]).map_err(io)?;

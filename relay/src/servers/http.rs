@@ -88,8 +88,9 @@ pub fn serve_site(
     );
 }
 
-/// Seconds since the Unix epoch: the wall clock the web engines start from.
-fn unix_now() -> i64 {
+/// Seconds since the Unix epoch: the wall clock the web and mail engines
+/// start from.
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

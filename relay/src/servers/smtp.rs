@@ -28,7 +28,12 @@ pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec
     )
     .await?;
     let addr = listener.local_addr()?;
-    let engine_config = cfg.engine_config();
+    let engine_config = SmtpServerConfig {
+        // The driver's clock starts with the listener: Received lines are
+        // dated from the time it passes in.
+        clock_epoch_unix: Some(super::http::unix_now()),
+        ..cfg.engine_config()
+    };
     let mailboxes = homes.shared().addresses();
     let mut settings = ctx
         .tcp_settings("smtp")

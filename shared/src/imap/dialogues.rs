@@ -89,11 +89,10 @@ pub const DIALOGUES: &[Dialogue] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversation::{Conversation, Message, Sender};
-    use crate::engine::{Engine, Millis, drain};
+    use crate::conversation::{Message, Sender};
     use crate::imap::{ImapServer, ImapServerConfig, ImapTranscript};
+    use crate::line_protocol::play_dialogue;
     use crate::mail::store::MemoryStore;
-    use crate::transcript::FollowedConversation;
     use std::sync::Arc;
 
     /// Plays `dialogue` on a fresh course mailbox; each step's tagged
@@ -101,14 +100,9 @@ mod tests {
     fn play(dialogue: &Dialogue) -> (Vec<String>, Vec<Message>) {
         let store = Arc::new(MemoryStore::course());
         let mut server = ImapServer::new(ImapServerConfig::default(), store);
-        let mut c = FollowedConversation::new(ImapTranscript::new());
-        let mut messages = c.server_bytes(&drain(&mut server).bytes(), 0.0);
+        let played = play_dialogue(dialogue, &mut server, ImapTranscript::new(), 0.0);
         let mut completions = Vec::new();
-        for (i, step) in dialogue.steps.iter().enumerate() {
-            let line = format!("{step}\r\n");
-            messages.extend(c.client_bytes(line.as_bytes(), i as f64));
-            server.handle_input(line.as_bytes(), Millis(i as u64));
-            let replies = c.server_bytes(&drain(&mut server).bytes(), i as f64 + 0.5);
+        for (step, replies) in dialogue.steps.iter().zip(&played.answers) {
             let tag = step.split(' ').next().unwrap_or_default();
             let completion = replies
                 .iter()
@@ -117,9 +111,8 @@ mod tests {
                 .find(|text| text.starts_with(&format!("{tag} ")))
                 .unwrap_or_else(|| panic!("{}: no completion for {step}", dialogue.id));
             completions.push(completion);
-            messages.extend(replies);
         }
-        (completions, messages)
+        (completions, played.messages)
     }
 
     #[test]

@@ -172,8 +172,9 @@ impl ImapStore for MemoryStore {
 
     fn expunge(&self, mailbox: &str, folder: &str, keys: &[String]) -> Result<(), StoreError> {
         let mut inner = self.lock();
+        let locked = inner.locks.is_locked(mailbox);
         let b = mailbox_mut(&mut inner, mailbox)?;
-        if folder == INBOX && b.lock.is_some() {
+        if folder == INBOX && locked {
             return Err(StoreError::Locked);
         }
         let f = folder_mut(b, folder)?;
@@ -214,8 +215,9 @@ impl ImapStore for MemoryStore {
         let first_key = inner.next_uid;
         inner.next_uid += keys.len() as u64;
         let limit = inner.limits.max_mailbox_bytes;
+        let locked = inner.locks.is_locked(mailbox);
         let b = mailbox_mut(&mut inner, mailbox)?;
-        if remove && from == INBOX && b.lock.is_some() {
+        if remove && from == INBOX && locked {
             return Err(StoreError::Locked);
         }
         // Checked before the source changes: a MOVE to nowhere loses nothing.

@@ -21,7 +21,7 @@ use crate::imap::frame::{FrameError, Framed, Limits, next_command};
 use crate::imap::response::{Code, Response, Status};
 use crate::imap::store::ImapStore;
 use crate::imap::syntax::Value;
-use std::collections::VecDeque;
+use crate::line_protocol::Outbox;
 
 /// What CAPABILITY announces: only what this engine does.
 pub const CAPABILITIES: &[&str] = &[
@@ -94,9 +94,8 @@ pub struct ImapServer<S> {
     continued_at: Option<usize>,
     /// A line went over the limit: its bytes are dropped up to its LF.
     discarding: bool,
-    outputs: VecDeque<Output<ImapServerEvent>>,
+    outbox: Outbox<ImapServerEvent>,
     errors: usize,
-    closed: bool,
     /// The driver's time at the last call.
     now: Millis,
     /// The IDLE command's tag and when it began, while idling.
@@ -121,9 +120,8 @@ impl<S: ImapStore> ImapServer<S> {
             buffer: Vec::new(),
             continued_at: None,
             discarding: false,
-            outputs: VecDeque::new(),
+            outbox: Outbox::default(),
             errors: 0,
-            closed: false,
             now: Millis(0),
             idling: None,
             next_poll: None,
@@ -136,8 +134,7 @@ impl<S: ImapStore> ImapServer<S> {
             Some(("CAPABILITY", Some(capability))),
             "wirelab IMAP server ready",
         ));
-        s.outputs
-            .push_back(Output::Event(ImapServerEvent::State(s.state)));
+        s.outbox.event(ImapServerEvent::State(s.state));
         s
     }
 
@@ -149,7 +146,7 @@ impl<S: ImapStore> ImapServer<S> {
     pub(super) fn send(&mut self, response: &Response) -> usize {
         let bytes = response.to_bytes();
         let length = bytes.len();
-        self.outputs.push_back(Output::Transmit(bytes));
+        self.outbox.transmit(bytes);
         length
     }
 
@@ -170,29 +167,23 @@ impl<S: ImapStore> ImapServer<S> {
             }),
             text: text.into(),
         });
-        self.outputs
-            .push_back(Output::Event(ImapServerEvent::Answered {
-                command: verb.into(),
-                status,
-            }));
+        self.outbox.event(ImapServerEvent::Answered {
+            command: verb.into(),
+            status,
+        });
     }
 
     pub(super) fn set_state(&mut self, state: ImapState) {
-        if state != self.state {
-            self.state = state;
-            self.outputs
-                .push_back(Output::Event(ImapServerEvent::State(state)));
-        }
+        self.outbox
+            .set_state(&mut self.state, state, ImapServerEvent::State);
     }
 
     fn close(&mut self) {
-        if !self.closed {
-            self.closed = true;
+        if self.outbox.close(|_| {}) {
             self.idling = None;
             self.pending_fetch = None;
             self.next_poll = None;
             self.buffer.clear();
-            self.outputs.push_back(Output::Close);
         }
     }
 
@@ -203,7 +194,7 @@ impl<S: ImapStore> ImapServer<S> {
     }
 
     fn process(&mut self) {
-        while !self.closed && self.pending_fetch.is_none() {
+        while !self.outbox.is_closed() && self.pending_fetch.is_none() {
             if self.discarding && !self.drop_rest_of_line() {
                 return;
             }
@@ -469,7 +460,7 @@ impl<S: ImapStore> Engine for ImapServer<S> {
 
     fn handle_input(&mut self, bytes: &[u8], now: Millis) {
         self.now = now;
-        if self.closed {
+        if self.outbox.is_closed() {
             return;
         }
         self.buffer.extend_from_slice(bytes);
@@ -485,7 +476,7 @@ impl<S: ImapStore> Engine for ImapServer<S> {
         let Some((_, since)) = &self.idling else {
             return;
         };
-        if self.closed || self.next_poll.is_none_or(|at| now < at) {
+        if self.outbox.is_closed() || self.next_poll.is_none_or(|at| now < at) {
             return;
         }
         if now.0.saturating_sub(since.0) >= self.config.max_idle_ms {
@@ -497,16 +488,14 @@ impl<S: ImapStore> Engine for ImapServer<S> {
     }
 
     fn poll_output(&mut self) -> Output<ImapServerEvent> {
-        if self.outputs.is_empty() && self.pending_fetch.is_some() && !self.closed {
+        if self.outbox.is_empty() && self.pending_fetch.is_some() && !self.outbox.is_closed() {
             self.continue_fetch();
             if self.pending_fetch.is_none() {
                 // Commands that came behind the FETCH.
                 self.process();
             }
         }
-        self.outputs
-            .pop_front()
-            .unwrap_or(Output::Wait(self.next_poll))
+        self.outbox.poll(self.next_poll)
     }
 }
 

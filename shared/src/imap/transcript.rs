@@ -15,7 +15,8 @@ use super::frame::{Framed, Limits, next_command, next_response};
 use super::response::{Response, Status};
 use crate::dissect::{Diagnostic, Dissection, Span};
 use crate::framing::strip_line_end;
-use crate::transcript::{Follower, Observed, PendingBytes, Side};
+use crate::line_protocol::{Seen, SessionRules, Transcript, framed_len};
+use crate::transcript::{Observed, Side};
 
 /// A command sent and not yet completed by its tagged response.
 #[derive(Debug, Clone)]
@@ -28,37 +29,27 @@ struct Awaiting {
 }
 
 /// The follower of one IMAP connection.
+pub type ImapTranscript = Transcript<ImapRules>;
+
+/// What the IMAP follower knows of its session.
 #[derive(Debug, Clone, Default)]
-pub struct ImapTranscript {
-    messages: Vec<Observed<ImapState>>,
+pub struct ImapRules {
     state: ImapState,
     greeted: bool,
-    client: PendingBytes,
-    server: PendingBytes,
     awaiting: Vec<Awaiting>,
     /// The highest number of a tag of the form `a<digits>` sent so far.
     last_tag_number: u32,
 }
 
-impl ImapTranscript {
-    pub fn new() -> ImapTranscript {
-        ImapTranscript::default()
-    }
-
-    pub fn state(&self) -> ImapState {
-        self.state
-    }
-
-    pub fn messages(&self) -> &[Observed<ImapState>] {
-        &self.messages
-    }
-
+impl Transcript<ImapRules> {
     /// The tag to offer the student for the next command: `a001`, `a002`,
     /// ..., one past the highest such tag sent.
     pub fn next_tag(&self) -> String {
-        format!("a{:03}", self.last_tag_number.saturating_add(1))
+        format!("a{:03}", self.rules().last_tag_number.saturating_add(1))
     }
+}
 
+impl ImapRules {
     /// The state once every command still awaiting its completion succeeds.
     fn projected(&self) -> ImapState {
         self.awaiting
@@ -67,45 +58,30 @@ impl ImapTranscript {
             .fold(self.state, |s, v| after_completion(s, v, Status::Ok))
     }
 
-    /// Bytes the client sent; returns the commands they completed.
-    pub fn push_client(&mut self, bytes: &[u8]) -> Vec<Observed<ImapState>> {
-        let before = self.messages.len();
-        self.client.extend(bytes);
-        while let Some(len) = message_len(self.client.bytes(), next_command) {
-            let (offset, bytes) = self.client.take(len);
-            let observed = self.client_message(offset, bytes);
-            self.messages.push(observed);
-        }
-        self.messages[before..].to_vec()
-    }
-
-    fn client_message(&mut self, offset: usize, bytes: Vec<u8>) -> Observed<ImapState> {
-        let is_done = strip_line_end(&bytes).eq_ignore_ascii_case(b"DONE");
+    fn client_message(&mut self, bytes: &[u8], index: usize) -> Seen<ImapState> {
+        let is_done = strip_line_end(bytes).eq_ignore_ascii_case(b"DONE");
         let dissection = if is_done {
-            dissect_command(&bytes)
+            dissect_command(bytes)
         } else {
-            dissect_command_in(&bytes, Some(self.projected()))
+            dissect_command_in(bytes, Some(self.projected()))
         };
         if !is_done {
-            let parsed = parse_command(&bytes);
+            let parsed = parse_command(bytes);
             let tag = parsed
                 .syntax
                 .tag
-                .map(|t| String::from_utf8_lossy(t.slice(&bytes)).into_owned());
+                .map(|t| String::from_utf8_lossy(t.slice(bytes)).into_owned());
             if let Some(tag) = tag {
                 self.count_tag(&tag);
                 self.awaiting.push(Awaiting {
-                    index: self.messages.len(),
+                    index,
                     tag,
                     verb: parsed.command.ok().map(|c| c.verb),
                 });
             }
         }
-        Observed {
-            side: Side::Client,
-            offset,
-            bytes,
-            kind: if is_done { "done" } else { "command" }.into(),
+        Seen {
+            kind: if is_done { "done" } else { "command" },
             dissection,
             state: self.state,
             answers: None,
@@ -122,32 +98,17 @@ impl ImapTranscript {
         }
     }
 
-    /// Bytes the server sent; returns the responses they completed.
-    pub fn push_server(&mut self, bytes: &[u8]) -> Vec<Observed<ImapState>> {
-        let before = self.messages.len();
-        self.server.extend(bytes);
-        while let Some(len) = message_len(self.server.bytes(), next_response) {
-            let (offset, bytes) = self.server.take(len);
-            let observed = self.server_message(offset, bytes);
-            self.messages.push(observed);
-        }
-        self.messages[before..].to_vec()
-    }
-
-    fn server_message(&mut self, offset: usize, bytes: Vec<u8>) -> Observed<ImapState> {
-        let mut dissection = dissect_response(&bytes);
-        let response = Response::parse(&bytes).ok();
+    fn server_message(&mut self, bytes: &[u8]) -> Seen<ImapState> {
+        let mut dissection = dissect_response(bytes);
+        let response = Response::parse(bytes).ok();
         let (kind, answers) = match &response {
             Some(Response::Status {
                 tag: Some(tag),
                 status,
                 ..
-            }) => (
-                "reply",
-                self.complete(tag, *status, &bytes, &mut dissection),
-            ),
+            }) => ("reply", self.complete(tag, *status, bytes, &mut dissection)),
             Some(Response::Status { status, .. }) if !self.greeted => {
-                self.greet(*status, &bytes, &mut dissection);
+                self.greet(*status, bytes, &mut dissection);
                 ("greeting", None)
             }
             Some(Response::Status {
@@ -161,11 +122,8 @@ impl ImapTranscript {
             _ => ("untagged", None),
         };
         self.greeted = true;
-        Observed {
-            side: Side::Server,
-            offset,
-            bytes,
-            kind: kind.into(),
+        Seen {
+            kind,
             dissection,
             state: self.state,
             answers,
@@ -221,34 +179,74 @@ impl ImapTranscript {
         }
         Some(done.index)
     }
+}
 
-    /// Dissects what the student is typing, checked against the state the
-    /// session will be in once the commands sent so far succeed.
-    pub fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
+impl SessionRules for ImapRules {
+    type State = ImapState;
+
+    fn next_message(&mut self, side: Side, pending: &[u8]) -> Option<usize> {
+        let frame = match side {
+            Side::Client => next_command,
+            Side::Server => next_response,
+        };
+        message_len(pending, frame)
+    }
+
+    fn observe(
+        &mut self,
+        side: Side,
+        bytes: &[u8],
+        history: &[Observed<ImapState>],
+    ) -> Seen<ImapState> {
+        match side {
+            Side::Client => self.client_message(bytes, history.len()),
+            Side::Server => self.server_message(bytes),
+        }
+    }
+
+    fn state(&self) -> ImapState {
+        self.state
+    }
+
+    fn state_label(&self) -> String {
+        if self.greeted {
+            self.state.label().to_string()
+        } else {
+            "waiting for greeting".to_string()
+        }
+    }
+
+    fn state_hint(&self) -> String {
+        explain(self.state, self.greeted).to_string()
+    }
+
+    /// What the student is typing, checked against the state the session
+    /// will be in once the commands sent so far succeed.
+    fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
         dissect_command_in(bytes, Some(self.projected()))
+    }
+
+    fn dissect_pending(&self, side: Side, pending: &[u8]) -> Dissection {
+        match side {
+            Side::Client => dissect_command(pending),
+            Side::Server => dissect_response(pending),
+        }
     }
 }
 
-/// The length of the next message in `buf`, if one is complete. A message
-/// the framer refuses (a line or literal over its limits) is taken up to
-/// its LF, or whole, so that it shows with its error instead of blocking
-/// the follower.
+/// The length of the next message in `buf`, if one is complete (literals
+/// included). A message the framer refuses (a line or literal over its
+/// limits) is taken up to its LF, or whole, so that it shows with its
+/// error instead of blocking the follower.
 fn message_len(
     buf: &[u8],
     frame: fn(&[u8], &Limits) -> Result<Framed, super::frame::FrameError>,
 ) -> Option<usize> {
-    if buf.is_empty() {
-        return None;
-    }
-    match frame(buf, &Limits::default()) {
-        Ok(Framed::Complete(len)) => Some(len),
-        Ok(Framed::Partial | Framed::AwaitingContinuation { .. }) => None,
-        Err(_) => Some(
-            buf.iter()
-                .position(|&b| b == b'\n')
-                .map_or(buf.len(), |p| p + 1),
-        ),
-    }
+    let framed = frame(buf, &Limits::default()).map(|f| match f {
+        Framed::Complete(len) => Some(len),
+        Framed::Partial | Framed::AwaitingContinuation { .. } => None,
+    });
+    framed_len(buf, framed)
 }
 
 /// The state after a command's tagged completion (RFC 9051 §3).
@@ -283,47 +281,6 @@ fn explain(state: ImapState, greeted: bool) -> &'static str {
     }
 }
 
-impl Follower for ImapTranscript {
-    type State = ImapState;
-
-    fn push(&mut self, side: Side, bytes: &[u8]) -> Vec<Observed<ImapState>> {
-        match side {
-            Side::Client => self.push_client(bytes),
-            Side::Server => self.push_server(bytes),
-        }
-    }
-
-    fn state_label(&self) -> String {
-        if self.greeted {
-            self.state.label().to_string()
-        } else {
-            "waiting for greeting".to_string()
-        }
-    }
-
-    fn state_hint(&self) -> String {
-        explain(self.state, self.greeted).to_string()
-    }
-
-    fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
-        ImapTranscript::dissect_draft(self, bytes)
-    }
-
-    fn pending(&self, side: Side) -> &[u8] {
-        match side {
-            Side::Client => self.client.bytes(),
-            Side::Server => self.server.bytes(),
-        }
-    }
-
-    fn dissect_pending(&self, side: Side) -> Dissection {
-        match side {
-            Side::Client => dissect_command(self.client.bytes()),
-            Side::Server => dissect_response(self.server.bytes()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +288,7 @@ mod tests {
     use crate::engine::{Engine, Millis, drain};
     use crate::imap::server::{ImapServer, ImapServerConfig};
     use crate::mail::store::MemoryStore;
+    use crate::transcript::Follower;
     use std::sync::Arc;
 
     /// Types `lines` one at a time against the server engine; the

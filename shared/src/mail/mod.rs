@@ -28,6 +28,7 @@ pub mod encoded_word;
 pub mod envelope;
 pub mod header;
 pub mod lex;
+pub mod locks;
 pub mod mime;
 pub mod store;
 pub mod trace;

@@ -11,11 +11,16 @@
 //! without QUIT). Methods take `&self`: stores use interior mutability, so
 //! one store can be shared by every connection of both servers.
 //!
+//! The mail rules are kept here once, so that a store only stores: the
+//! login check ([`Accounts::login`]), POP3's mailbox locks
+//! ([`MailboxLocks`]) and the quota ([`check_quota`]).
+//!
 //! [`open`]: MailStore::open
 //! [`read`]: MailStore::read
 //! [`close`]: MailStore::close
 //! [`release`]: MailStore::release
 
+use super::locks::MailboxLocks;
 use crate::imap::store::{Flags, UidMap};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -132,6 +137,19 @@ impl Accounts {
     pub fn get(&self, mailbox: &str) -> Option<&Account> {
         self.list.iter().find(|a| a.address == mailbox)
     }
+
+    /// The login rule of every store: the user names an account
+    /// ([`Accounts::find_user`]) whose password is `password`; the mailbox
+    /// it opens.
+    pub fn login(&self, user: &str, password: &str) -> Result<String, StoreError> {
+        let account = self
+            .find_user(user)
+            .ok_or_else(|| StoreError::NoSuchMailbox(user.into()))?;
+        if account.password != password {
+            return Err(StoreError::BadPassword);
+        }
+        Ok(account.address.clone())
+    }
 }
 
 /// One message in a mailbox snapshot.
@@ -197,9 +215,6 @@ pub trait MailStore {
     fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError>;
     /// Unlocks without deleting anything (a session ended without QUIT).
     fn release(&self, mailbox: &str, lock: LockToken);
-    /// The time for trace headers, in seconds since 1970, if the store
-    /// has a clock (the shared crate reads none itself).
-    fn now_unix(&self) -> Option<i64>;
 }
 
 macro_rules! forward_store {
@@ -214,7 +229,6 @@ macro_rules! forward_store {
             fn read(&self, mailbox: &str, lock: LockToken, uid: &str) -> Result<Vec<u8>, StoreError> { (**self).read(mailbox, lock, uid) }
             fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError> { (**self).close(mailbox, lock, delete) }
             fn release(&self, mailbox: &str, lock: LockToken) { (**self).release(mailbox, lock) }
-            fn now_unix(&self) -> Option<i64> { (**self).now_unix() }
         }
     )*};
 }
@@ -259,10 +273,10 @@ pub fn check_quota(used: u64, incoming: u64, limit: u64) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Where a [`MemoryStore`] gets the time for trace headers.
+/// Where a [`MemoryStore`] gets the time for the dates it stamps.
 #[derive(Debug, Clone, Copy)]
 pub enum Clock {
-    /// No clock: trace headers carry the Unix epoch.
+    /// No clock: the dates are the Unix epoch.
     None,
     /// Always this time (tests).
     Fixed(i64),
@@ -284,7 +298,6 @@ pub(crate) struct MemoryFolder {
 pub(crate) struct MemoryMailbox {
     /// What POP3 sees, and SMTP delivers into.
     pub(crate) inbox: MemoryFolder,
-    pub(crate) lock: Option<u64>,
     /// IMAP's other folders, by name.
     pub(crate) folders: BTreeMap<String, MemoryFolder>,
     pub(crate) subscriptions: Vec<String>,
@@ -296,7 +309,8 @@ pub(crate) struct Inner {
     pub(crate) boxes: BTreeMap<String, MemoryMailbox>,
     /// Numbers message keys and new folders' UIDVALIDITY.
     pub(crate) next_uid: u64,
-    next_lock: u64,
+    /// Which mailboxes a POP3 session holds.
+    pub(crate) locks: MailboxLocks,
     pub(crate) limits: StoreLimits,
     clock: Clock,
 }
@@ -316,7 +330,7 @@ impl MemoryStore {
                 accounts: Accounts::new(accounts.clone()),
                 boxes: BTreeMap::new(),
                 next_uid: 1,
-                next_lock: 1,
+                locks: MailboxLocks::default(),
                 limits,
                 clock: Clock::None,
             }),
@@ -353,7 +367,7 @@ impl MemoryStore {
             .get(&mailbox)
             .cloned()
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.clone()))?;
-        if inner.boxes.get(&mailbox).is_some_and(|b| b.lock.is_some()) {
+        if inner.locks.is_locked(&mailbox) {
             return Err(StoreError::Locked);
         }
         let validity = inner
@@ -390,12 +404,21 @@ impl MemoryStore {
             .unwrap_or_default()
     }
 
+    /// The store's own time, in seconds since 1970, for the dates it
+    /// stamps on what it stores (IMAP's INTERNALDATE), if it has a clock
+    /// (the shared crate reads none itself). The engines do not use it:
+    /// they take their time from their driver.
+    pub fn now_unix(&self) -> Option<i64> {
+        match self.lock().clock {
+            Clock::None => None,
+            Clock::Fixed(t) => Some(t),
+            Clock::Function(f) => Some(f()),
+        }
+    }
+
     /// Whether a POP3 session holds `mailbox`.
     pub fn is_locked(&self, mailbox: &str) -> bool {
-        self.lock()
-            .boxes
-            .get(&mailbox.to_ascii_lowercase())
-            .is_some_and(|b| b.lock.is_some())
+        self.lock().locks.is_locked(&mailbox.to_ascii_lowercase())
     }
 }
 
@@ -438,30 +461,15 @@ impl MailStore for MemoryStore {
     }
 
     fn login(&self, user: &str, password: &str) -> Result<String, StoreError> {
-        let inner = self.lock();
-        let account = inner
-            .accounts
-            .find_user(user)
-            .ok_or_else(|| StoreError::NoSuchMailbox(user.into()))?;
-        if account.password != password {
-            return Err(StoreError::BadPassword);
-        }
-        Ok(account.address.clone())
+        self.lock().accounts.login(user, password)
     }
 
     fn open(&self, mailbox: &str) -> Result<(LockToken, Vec<MessageInfo>), StoreError> {
         let mut inner = self.lock();
-        let token = inner.next_lock;
-        inner.next_lock += 1;
-        let b = inner
+        let infos = inner
             .boxes
-            .get_mut(mailbox)
-            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        if b.lock.is_some() {
-            return Err(StoreError::Locked);
-        }
-        b.lock = Some(token);
-        let infos = b
+            .get(mailbox)
+            .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?
             .inbox
             .messages
             .iter()
@@ -470,7 +478,8 @@ impl MailStore for MemoryStore {
                 size: m.len() as u64,
             })
             .collect();
-        Ok((LockToken(token), infos))
+        let token = inner.locks.acquire(mailbox)?;
+        Ok((token, infos))
     }
 
     fn read(&self, mailbox: &str, lock: LockToken, uid: &str) -> Result<Vec<u8>, StoreError> {
@@ -479,9 +488,7 @@ impl MailStore for MemoryStore {
             .boxes
             .get(mailbox)
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        if b.lock != Some(lock.0) {
-            return Err(StoreError::StaleLock);
-        }
+        inner.locks.check(mailbox, lock)?;
         b.inbox
             .messages
             .iter()
@@ -491,34 +498,20 @@ impl MailStore for MemoryStore {
     }
 
     fn close(&self, mailbox: &str, lock: LockToken, delete: &[String]) -> Result<(), StoreError> {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         let b = inner
             .boxes
             .get_mut(mailbox)
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        if b.lock != Some(lock.0) {
-            return Err(StoreError::StaleLock);
-        }
+        inner.locks.check(mailbox, lock)?;
         b.inbox.messages.retain(|(uid, _)| !delete.contains(uid));
-        b.lock = None;
+        inner.locks.release(mailbox, lock);
         Ok(())
     }
 
     fn release(&self, mailbox: &str, lock: LockToken) {
-        let mut inner = self.lock();
-        if let Some(b) = inner.boxes.get_mut(mailbox)
-            && b.lock == Some(lock.0)
-        {
-            b.lock = None;
-        }
-    }
-
-    fn now_unix(&self) -> Option<i64> {
-        match self.lock().clock {
-            Clock::None => None,
-            Clock::Fixed(t) => Some(t),
-            Clock::Function(f) => Some(f()),
-        }
+        self.lock().locks.release(mailbox, lock);
     }
 }
 

@@ -8,6 +8,8 @@ use super::frame::next_reply_resuming;
 use super::reply::Reply;
 use super::session::{Pop3State, after_greeting, after_reply};
 use crate::engine::{Engine, Millis, Output};
+use crate::framing::LineTooLong;
+use crate::line_protocol::{LineClient, Outbox, ReplyInput, feed_replies};
 use std::collections::VecDeque;
 
 /// What the client reports.
@@ -36,11 +38,8 @@ pub struct Pop3Client {
     greeted: bool,
     awaiting: Option<Command>,
     queue: VecDeque<Command>,
-    buffer: Vec<u8>,
-    /// How far `buffer` was searched for the end of a reply.
-    scanned: usize,
-    outputs: VecDeque<Output<Pop3ClientEvent>>,
-    closed: bool,
+    input: ReplyInput,
+    outbox: Outbox<Pop3ClientEvent>,
 }
 
 impl Pop3Client {
@@ -54,10 +53,8 @@ impl Pop3Client {
             greeted: false,
             awaiting: None,
             queue: VecDeque::new(),
-            buffer: Vec::new(),
-            scanned: 0,
-            outputs: VecDeque::new(),
-            closed: false,
+            input: ReplyInput::default(),
+            outbox: Outbox::default(),
         }
     }
 
@@ -66,11 +63,8 @@ impl Pop3Client {
     }
 
     fn set_state(&mut self, s: Pop3State) {
-        if s != self.state {
-            self.state = s;
-            self.outputs
-                .push_back(Output::Event(Pop3ClientEvent::State(s)));
-        }
+        self.outbox
+            .set_state(&mut self.state, s, Pop3ClientEvent::State);
     }
 
     fn send(&mut self, command: Command) {
@@ -79,9 +73,8 @@ impl Pop3Client {
             Command::Pass(_) => "PASS ••••••".to_string(),
             _ => String::from_utf8_lossy(&bytes[..bytes.len() - 2]).into_owned(),
         };
-        self.outputs.push_back(Output::Transmit(bytes));
-        self.outputs
-            .push_back(Output::Event(Pop3ClientEvent::Sent(shown)));
+        self.outbox.transmit(bytes);
+        self.outbox.event(Pop3ClientEvent::Sent(shown));
         self.awaiting = Some(command);
     }
 
@@ -90,22 +83,11 @@ impl Pop3Client {
         self.send(next);
     }
 
-    fn close(&mut self) {
-        if !self.closed {
-            self.closed = true;
-            if self.state != Pop3State::Update {
-                self.set_state(Pop3State::Closed);
-            }
-            self.outputs.push_back(Output::Close);
-        }
-    }
-
     fn on_reply(&mut self, reply: Reply) {
-        self.outputs
-            .push_back(Output::Event(Pop3ClientEvent::Reply {
-                ok: reply.ok,
-                text: reply.text.clone(),
-            }));
+        self.outbox.event(Pop3ClientEvent::Reply {
+            ok: reply.ok,
+            text: reply.text.clone(),
+        });
         if !self.greeted {
             self.greeted = true;
             self.set_state(after_greeting(reply.ok));
@@ -122,8 +104,7 @@ impl Pop3Client {
         match (&command, reply.ok) {
             (Command::User(_), true) => self.send(Command::Pass(self.password.clone())),
             (Command::User(_) | Command::Pass(_), false) => {
-                self.outputs
-                    .push_back(Output::Event(Pop3ClientEvent::LoginFailed(reply.text)));
+                self.outbox.event(Pop3ClientEvent::LoginFailed(reply.text));
                 self.send(Command::Quit);
             }
             (Command::Pass(_), true) => self.send(Command::List(None)),
@@ -140,11 +121,10 @@ impl Pop3Client {
                 self.send_next();
             }
             (Command::Retr(n), true) => {
-                self.outputs
-                    .push_back(Output::Event(Pop3ClientEvent::Message {
-                        number: *n,
-                        bytes: reply.body.unwrap_or_default(),
-                    }));
+                self.outbox.event(Pop3ClientEvent::Message {
+                    number: *n,
+                    bytes: reply.body.unwrap_or_default(),
+                });
                 self.send_next();
             }
             (Command::Quit, _) => self.close(),
@@ -153,36 +133,59 @@ impl Pop3Client {
     }
 }
 
+impl LineClient for Pop3Client {
+    type Event = Pop3ClientEvent;
+    type Reply = Reply;
+    /// Whether the reply awaited is multi-line.
+    type Framing = bool;
+
+    fn outbox(&mut self) -> &mut Outbox<Pop3ClientEvent> {
+        &mut self.outbox
+    }
+
+    fn input(&mut self) -> &mut ReplyInput {
+        &mut self.input
+    }
+
+    fn framing(&self) -> bool {
+        self.greeted
+            && self
+                .awaiting
+                .as_ref()
+                .is_some_and(Command::expects_multiline)
+    }
+
+    fn frame(
+        buf: &[u8],
+        scanned: &mut usize,
+        multiline: bool,
+    ) -> Result<Option<usize>, LineTooLong> {
+        next_reply_resuming(buf, multiline, scanned)
+    }
+
+    fn parse(raw: &[u8], multiline: bool) -> Option<Reply> {
+        Reply::parse(raw, multiline).ok()
+    }
+
+    fn on_reply(&mut self, reply: Reply) {
+        Pop3Client::on_reply(self, reply)
+    }
+
+    fn close(&mut self) {
+        let state = &mut self.state;
+        self.outbox.close(|out| {
+            if *state != Pop3State::Update {
+                out.set_state(state, Pop3State::Closed, Pop3ClientEvent::State);
+            }
+        });
+    }
+}
+
 impl Engine for Pop3Client {
     type Event = Pop3ClientEvent;
 
     fn handle_input(&mut self, bytes: &[u8], _now: Millis) {
-        if self.closed {
-            return;
-        }
-        self.buffer.extend_from_slice(bytes);
-        loop {
-            let multiline = self.greeted
-                && self
-                    .awaiting
-                    .as_ref()
-                    .is_some_and(Command::expects_multiline);
-            match next_reply_resuming(&self.buffer, multiline, &mut self.scanned) {
-                Ok(Some(len)) => {
-                    self.scanned = 0;
-                    let raw: Vec<u8> = self.buffer.drain(..len).collect();
-                    match Reply::parse(&raw, multiline) {
-                        Ok(reply) => self.on_reply(reply),
-                        Err(_) => return self.close(),
-                    }
-                    if self.closed {
-                        return;
-                    }
-                }
-                Ok(None) => return,
-                Err(_) => return self.close(),
-            }
-        }
+        feed_replies(self, bytes);
     }
 
     fn handle_eof(&mut self, _now: Millis) {
@@ -190,7 +193,7 @@ impl Engine for Pop3Client {
     }
 
     fn poll_output(&mut self) -> Output<Pop3ClientEvent> {
-        self.outputs.pop_front().unwrap_or(Output::Wait(None))
+        self.outbox.poll(None)
     }
 }
 

@@ -89,7 +89,7 @@ pub const DIALOGUES: &[Dialogue] = &[
 mod tests {
     use super::*;
     use crate::conversation::{Conversation, Message, Sender};
-    use crate::engine::{Engine, Millis, drain};
+    use crate::line_protocol::play_dialogue;
     use crate::mail::store::MemoryStore;
     use crate::pop3::{Pop3Server, Pop3ServerConfig, Pop3Transcript};
     use crate::transcript::FollowedConversation;
@@ -106,20 +106,14 @@ mod tests {
         FollowedConversation<Pop3Transcript>,
     ) {
         let mut server = Pop3Server::new(Pop3ServerConfig::default(), store);
-        let mut c = FollowedConversation::new(Pop3Transcript::new());
-        let mut messages = c.server_bytes(&drain(&mut server).bytes(), 0.0);
+        let played = play_dialogue(dialogue, &mut server, Pop3Transcript::new(), 0.0);
         let mut oks = Vec::new();
-        for (i, step) in dialogue.steps.iter().enumerate() {
-            let line = format!("{step}\r\n");
-            messages.extend(c.client_bytes(line.as_bytes(), i as f64));
-            server.handle_input(line.as_bytes(), Millis(i as u64));
-            let replies = c.server_bytes(&drain(&mut server).bytes(), i as f64 + 0.5);
+        for (step, replies) in dialogue.steps.iter().zip(&played.answers) {
             assert_eq!(replies.len(), 1, "{}: {step}", dialogue.id);
             assert_eq!(replies[0].sender, Sender::Server);
             oks.push(replies[0].bytes.starts_with(b"+OK"));
-            messages.extend(replies);
         }
-        (oks, messages, c)
+        (oks, played.messages, played.conversation)
     }
 
     #[test]

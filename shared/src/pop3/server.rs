@@ -22,8 +22,8 @@ use super::reply::Reply;
 use super::session::{Pop3State, after_reply, check_state};
 use crate::command_reader::{CommandReader, LineLimits, Next};
 use crate::engine::{Engine, Millis, Output};
+use crate::line_protocol::Outbox;
 use crate::mail::store::{LockToken, MailStore, StoreError};
-use std::collections::VecDeque;
 
 /// Settings of the POP3 server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,10 +95,9 @@ pub struct Pop3Server<S: MailStore> {
     user: Option<String>,
     drop: Option<Maildrop>,
     input: CommandReader,
-    outputs: VecDeque<Output<Pop3ServerEvent>>,
+    outbox: Outbox<Pop3ServerEvent>,
     failed_logins: usize,
     errors: usize,
-    closed: bool,
 }
 
 impl<S: MailStore> Pop3Server<S> {
@@ -116,10 +115,9 @@ impl<S: MailStore> Pop3Server<S> {
             user: None,
             drop: None,
             input,
-            outputs: VecDeque::new(),
+            outbox: Outbox::default(),
             failed_logins: 0,
             errors: 0,
-            closed: false,
         };
         s.send(Reply::ok("POP3 server ready"));
         s.set_state(Pop3State::Authorization);
@@ -133,25 +131,21 @@ impl<S: MailStore> Pop3Server<S> {
     fn send(&mut self, reply: Reply) {
         let bytes = reply.to_bytes();
         self.input.replied(bytes.len());
-        self.outputs.push_back(Output::Transmit(bytes));
+        self.outbox.transmit(bytes);
     }
 
     fn set_state(&mut self, state: Pop3State) {
-        if state != self.state {
-            self.state = state;
-            self.outputs
-                .push_back(Output::Event(Pop3ServerEvent::State(state)));
-        }
+        self.outbox
+            .set_state(&mut self.state, state, Pop3ServerEvent::State);
     }
 
     fn answer(&mut self, line: &[u8], reply: Reply) {
         let ok = reply.ok;
         self.send(reply);
-        self.outputs
-            .push_back(Output::Event(Pop3ServerEvent::Answered {
-                command: String::from_utf8_lossy(line).into_owned(),
-                ok,
-            }));
+        self.outbox.event(Pop3ServerEvent::Answered {
+            command: String::from_utf8_lossy(line).into_owned(),
+            ok,
+        });
         if !ok {
             self.errors += 1;
             if self.errors >= self.config.max_errors {
@@ -162,28 +156,27 @@ impl<S: MailStore> Pop3Server<S> {
 
     /// `-ERR <why>`, then close without UPDATE: nothing marked is deleted.
     fn give_up(&mut self, why: &str) {
-        if !self.closed {
+        if !self.outbox.is_closed() {
             self.send(Reply::err(why));
             self.close();
         }
     }
 
+    /// Closes without UPDATE: the mailbox is unlocked, nothing deleted.
     fn close(&mut self) {
-        if self.closed {
-            return;
-        }
-        self.closed = true;
-        if let Some(d) = self.drop.take() {
-            self.store.release(&d.mailbox, d.lock);
-        }
-        if self.state != Pop3State::Update {
-            self.set_state(Pop3State::Closed);
-        }
-        self.outputs.push_back(Output::Close);
+        let (state, drop, store) = (&mut self.state, &mut self.drop, &self.store);
+        self.outbox.close(|out| {
+            if let Some(d) = drop.take() {
+                store.release(&d.mailbox, d.lock);
+            }
+            if *state != Pop3State::Update {
+                out.set_state(state, Pop3State::Closed, Pop3ServerEvent::State);
+            }
+        });
     }
 
     fn process(&mut self) {
-        while !self.closed {
+        while !self.outbox.is_closed() {
             match self.input.next_command() {
                 Next::Line(content) => self.handle_line(&content),
                 Next::TooLong => self.answer(b"(line too long)", Reply::err("line too long")),
@@ -376,11 +369,10 @@ impl<S: MailStore> Pop3Server<S> {
                         })
                         .collect(),
                 });
-                self.outputs
-                    .push_back(Output::Event(Pop3ServerEvent::LoggedIn {
-                        mailbox,
-                        messages: count,
-                    }));
+                self.outbox.event(Pop3ServerEvent::LoggedIn {
+                    mailbox,
+                    messages: count,
+                });
                 Reply::ok("user successfully logged on")
             }
             Err(StoreError::Locked) => Reply::err(
@@ -408,11 +400,10 @@ impl<S: MailStore> Pop3Server<S> {
             .collect();
         match self.store.close(&d.mailbox, d.lock, &delete) {
             Ok(()) => {
-                self.outputs
-                    .push_back(Output::Event(Pop3ServerEvent::Deleted {
-                        mailbox: d.mailbox.clone(),
-                        count: delete.len(),
-                    }));
+                self.outbox.event(Pop3ServerEvent::Deleted {
+                    mailbox: d.mailbox.clone(),
+                    count: delete.len(),
+                });
                 self.answer(line, Reply::ok("POP3 server signing off"));
             }
             Err(e) => {
@@ -453,7 +444,7 @@ impl<S: MailStore> Engine for Pop3Server<S> {
     type Event = Pop3ServerEvent;
 
     fn handle_input(&mut self, bytes: &[u8], now: Millis) {
-        if self.closed {
+        if self.outbox.is_closed() {
             return;
         }
         self.input.start_round(now);
@@ -467,7 +458,7 @@ impl<S: MailStore> Engine for Pop3Server<S> {
     }
 
     fn handle_timeout(&mut self, now: Millis) {
-        if self.closed {
+        if self.outbox.is_closed() {
             return;
         }
         self.input.start_round(now);
@@ -482,12 +473,12 @@ impl<S: MailStore> Engine for Pop3Server<S> {
     }
 
     fn poll_output(&mut self) -> Output<Pop3ServerEvent> {
-        let deadline = if self.closed {
+        let deadline = if self.outbox.is_closed() {
             None
         } else {
             self.input.deadline()
         };
-        self.outputs.pop_front().unwrap_or(Output::Wait(deadline))
+        self.outbox.poll(deadline)
     }
 }
 

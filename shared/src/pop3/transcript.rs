@@ -16,16 +16,17 @@ use super::reply::Reply;
 use super::session::{Pop3State, after_greeting, after_reply, check_state};
 use crate::dissect::{Diagnostic, Dissection, Span};
 use crate::framing::{strip_line_end, text_end};
-use crate::transcript::{Follower, Observed, PendingBytes, Side};
+use crate::line_protocol::{Seen, SessionRules, Transcript, command_line_len, reply_len};
+use crate::transcript::{Observed, Side};
 use std::collections::VecDeque;
 
 /// The follower of one POP3 connection.
+pub type Pop3Transcript = Transcript<Pop3Rules>;
+
+/// What the POP3 follower knows of its session.
 #[derive(Debug, Clone)]
-pub struct Pop3Transcript {
-    messages: Vec<Observed<Pop3State>>,
+pub struct Pop3Rules {
     state: Pop3State,
-    client: PendingBytes,
-    server: PendingBytes,
     awaiting: VecDeque<(usize, Option<Command>)>,
     greeted: bool,
     /// The last answered command was an accepted USER.
@@ -36,19 +37,10 @@ pub struct Pop3Transcript {
     last_retrieval: Option<u32>,
 }
 
-impl Default for Pop3Transcript {
+impl Default for Pop3Rules {
     fn default() -> Self {
-        Pop3Transcript::new()
-    }
-}
-
-impl Pop3Transcript {
-    pub fn new() -> Pop3Transcript {
-        Pop3Transcript {
-            messages: Vec::new(),
+        Pop3Rules {
             state: Pop3State::AwaitingGreeting,
-            client: PendingBytes::default(),
-            server: PendingBytes::default(),
             awaiting: VecDeque::new(),
             greeted: false,
             user_given: false,
@@ -56,23 +48,9 @@ impl Pop3Transcript {
             last_retrieval: None,
         }
     }
+}
 
-    pub fn state(&self) -> Pop3State {
-        self.state
-    }
-
-    pub fn messages(&self) -> &[Observed<Pop3State>] {
-        &self.messages
-    }
-
-    pub fn pending_client(&self) -> &[u8] {
-        self.client.bytes()
-    }
-
-    pub fn pending_server(&self) -> &[u8] {
-        self.server.bytes()
-    }
-
+impl Pop3Rules {
     /// The state and "USER accepted" flag if every pending command succeeds.
     fn projected(&self) -> (Pop3State, bool) {
         let mut s = self.state;
@@ -103,98 +81,77 @@ impl Pop3Transcript {
         }
     }
 
-    /// Bytes the client sent; returns the messages they completed.
-    pub fn push_client(&mut self, bytes: &[u8]) -> Vec<Observed<Pop3State>> {
-        let before = self.messages.len();
-        self.client.extend(bytes);
-        while let Some((offset, bytes)) = self.client.take_command_line(next_command) {
-            let mut dissection = dissect_command(&bytes);
-            let command = parse_line(strip_line_end(&bytes)).command.ok();
-            if let Some(c) = &command {
-                self.check(&bytes, c, &mut dissection);
-                if let Command::Retr(n) | Command::Top(n, _) = c {
-                    self.last_retrieval = Some(*n);
-                }
-            }
-            let index = self.messages.len();
-            self.awaiting.push_back((index, command));
-            self.messages.push(Observed {
-                side: Side::Client,
-                offset,
-                bytes,
-                kind: "command".into(),
-                dissection,
-                state: self.state,
-                answers: None,
-            });
-        }
-        self.messages[before..].to_vec()
+    /// Whether the reply now arriving is multi-line: the command it
+    /// answers decides.
+    fn multiline(&self) -> bool {
+        self.greeted
+            && self
+                .awaiting
+                .front()
+                .and_then(|(_, c)| c.as_ref())
+                .is_some_and(Command::expects_multiline)
     }
 
-    /// Bytes the server sent; returns the messages they completed.
-    pub fn push_server(&mut self, bytes: &[u8]) -> Vec<Observed<Pop3State>> {
-        let before = self.messages.len();
-        self.server.extend(bytes);
-        loop {
-            let command = if self.greeted {
-                self.awaiting.front().and_then(|(_, c)| c.clone())
-            } else {
-                None
-            };
-            let multiline = command.as_ref().is_some_and(Command::expects_multiline);
-            let len = match next_reply_resuming(self.server.bytes(), multiline, &mut self.scanned) {
-                Ok(Some(len)) => len,
-                Ok(None) => break,
-                Err(_) => self.server.bytes().len(),
-            };
-            self.scanned = 0;
-            let (offset, bytes) = self.server.take(len);
-            let ok = Reply::parse(&bytes, multiline)
-                .map(|r| r.ok)
-                .unwrap_or(false);
-            let (kind, dissection, answers) = if !self.greeted {
-                self.greeted = true;
-                self.state = after_greeting(ok);
-                let mut d = dissect_reply(&bytes);
-                d.diagnostics.push(Diagnostic::note(
-                    Span::new(0, bytes.len().min(3)),
-                    "the greeting: the server speaks first; the session is in the AUTHORIZATION state (RFC 1939 §4)",
-                ));
-                ("greeting", d, None)
-            } else if let Some((index, command)) = self.awaiting.pop_front() {
-                let d = match &command {
-                    Some(c) => {
-                        self.state = after_reply(self.state, c, ok);
-                        self.user_given = ok && matches!(c, Command::User(_));
-                        dissect_reply_to(&bytes, c)
-                    }
-                    None => {
-                        self.user_given = false;
-                        dissect_reply(&bytes)
-                    }
-                };
-                ("reply", d, Some(index))
-            } else {
-                let mut d = dissect_reply(&bytes);
-                d.diagnostics.push(Diagnostic::note(
-                    Span::new(0, bytes.len().min(4)),
-                    "a reply no command asked for",
-                ));
-                ("reply", d, None)
-            };
-            let mut dissection = dissection;
-            self.explain_a_wrong_placeholder(&bytes, answers, &mut dissection);
-            self.messages.push(Observed {
-                side: Side::Server,
-                offset,
-                bytes,
-                kind: kind.into(),
-                dissection,
-                state: self.state,
-                answers,
-            });
+    fn command(&mut self, bytes: &[u8], index: usize) -> Seen<Pop3State> {
+        let mut dissection = dissect_command(bytes);
+        let command = parse_line(strip_line_end(bytes)).command.ok();
+        if let Some(c) = &command {
+            self.check(bytes, c, &mut dissection);
+            if let Command::Retr(n) | Command::Top(n, _) = c {
+                self.last_retrieval = Some(*n);
+            }
         }
-        self.messages[before..].to_vec()
+        self.awaiting.push_back((index, command));
+        Seen {
+            kind: "command",
+            dissection,
+            state: self.state,
+            answers: None,
+        }
+    }
+
+    fn reply(&mut self, bytes: &[u8], history: &[Observed<Pop3State>]) -> Seen<Pop3State> {
+        let multiline = self.multiline();
+        let ok = Reply::parse(bytes, multiline)
+            .map(|r| r.ok)
+            .unwrap_or(false);
+        let (kind, mut dissection, answers) = if !self.greeted {
+            self.greeted = true;
+            self.state = after_greeting(ok);
+            let mut d = dissect_reply(bytes);
+            d.diagnostics.push(Diagnostic::note(
+                Span::new(0, bytes.len().min(3)),
+                "the greeting: the server speaks first; the session is in the AUTHORIZATION state (RFC 1939 §4)",
+            ));
+            ("greeting", d, None)
+        } else if let Some((index, command)) = self.awaiting.pop_front() {
+            let d = match &command {
+                Some(c) => {
+                    self.state = after_reply(self.state, c, ok);
+                    self.user_given = ok && matches!(c, Command::User(_));
+                    dissect_reply_to(bytes, c)
+                }
+                None => {
+                    self.user_given = false;
+                    dissect_reply(bytes)
+                }
+            };
+            ("reply", d, Some(index))
+        } else {
+            let mut d = dissect_reply(bytes);
+            d.diagnostics.push(Diagnostic::note(
+                Span::new(0, bytes.len().min(4)),
+                "a reply no command asked for",
+            ));
+            ("reply", d, None)
+        };
+        self.explain_a_wrong_placeholder(bytes, answers, history, &mut dissection);
+        Seen {
+            kind,
+            dissection,
+            state: self.state,
+            answers,
+        }
     }
 
     /// The course's erratum: a reply whose placeholder names another
@@ -204,13 +161,14 @@ impl Pop3Transcript {
         &self,
         bytes: &[u8],
         answers: Option<usize>,
+        history: &[Observed<Pop3State>],
         d: &mut Dissection,
     ) {
         let Some((span, named)) = placeholder_number(bytes) else {
             return;
         };
         let answered = answers
-            .and_then(|index| self.messages.get(index))
+            .and_then(|index| history.get(index))
             .and_then(|m| parse_line(strip_line_end(&m.bytes)).command.ok());
         let asked = match answered {
             Some(Command::Retr(n) | Command::Top(n, _)) => n,
@@ -235,25 +193,42 @@ impl Pop3Transcript {
             );
         }
     }
-
-    /// Dissects what the student is typing, checked against the state.
-    pub fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
-        let mut d = dissect_command(bytes);
-        if let Ok(c) = parse_line(&bytes[..text_end(bytes)]).command {
-            self.check(bytes, &c, &mut d);
-        }
-        d
-    }
 }
 
-impl Follower for Pop3Transcript {
+impl SessionRules for Pop3Rules {
     type State = Pop3State;
 
-    fn push(&mut self, side: Side, bytes: &[u8]) -> Vec<Observed<Pop3State>> {
+    fn next_message(&mut self, side: Side, pending: &[u8]) -> Option<usize> {
         match side {
-            Side::Client => self.push_client(bytes),
-            Side::Server => self.push_server(bytes),
+            Side::Client => command_line_len(pending, next_command),
+            Side::Server => {
+                let multiline = self.multiline();
+                let len = reply_len(
+                    pending,
+                    next_reply_resuming(pending, multiline, &mut self.scanned),
+                );
+                if len.is_some() {
+                    self.scanned = 0;
+                }
+                len
+            }
         }
+    }
+
+    fn observe(
+        &mut self,
+        side: Side,
+        bytes: &[u8],
+        history: &[Observed<Pop3State>],
+    ) -> Seen<Pop3State> {
+        match side {
+            Side::Client => self.command(bytes, history.len()),
+            Side::Server => self.reply(bytes, history),
+        }
+    }
+
+    fn state(&self) -> Pop3State {
+        self.state
     }
 
     fn state_label(&self) -> String {
@@ -264,27 +239,23 @@ impl Follower for Pop3Transcript {
         self.state.explain().to_string()
     }
 
+    /// What the student is typing, checked against the state.
     fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
-        Pop3Transcript::dissect_draft(self, bytes)
-    }
-
-    fn pending(&self, side: Side) -> &[u8] {
-        match side {
-            Side::Client => self.client.bytes(),
-            Side::Server => self.server.bytes(),
+        let mut d = dissect_command(bytes);
+        if let Ok(c) = parse_line(&bytes[..text_end(bytes)]).command {
+            self.check(bytes, &c, &mut d);
         }
+        d
     }
 
-    fn dissect_pending(&self, side: Side) -> Dissection {
+    fn dissect_pending(&self, side: Side, pending: &[u8]) -> Dissection {
         match side {
-            Side::Client => dissect_command(self.client.bytes()),
+            Side::Client => dissect_command(pending),
             // A reply still arriving is read as the answer to its command
             // (a message being retrieved shows its header already).
             Side::Server => match self.awaiting.front() {
-                Some((_, Some(command))) if self.greeted => {
-                    dissect_reply_to(self.server.bytes(), command)
-                }
-                _ => dissect_reply(self.server.bytes()),
+                Some((_, Some(command))) if self.greeted => dissect_reply_to(pending, command),
+                _ => dissect_reply(pending),
             },
         }
     }

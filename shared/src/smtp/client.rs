@@ -13,6 +13,8 @@ use super::frame::next_reply;
 use super::reply::Reply;
 use super::session::{SmtpState, after_greeting, after_reply};
 use crate::engine::{Engine, Millis, Output};
+use crate::framing::LineTooLong;
+use crate::line_protocol::{LineClient, Outbox, ReplyInput, feed_replies};
 use crate::stuffing::stuff;
 use std::collections::VecDeque;
 
@@ -79,9 +81,8 @@ pub struct SmtpClient {
     last_command: Option<Command>,
     eight_bit_ok: bool,
     state: SmtpState,
-    buffer: Vec<u8>,
-    outputs: VecDeque<Output<SmtpClientEvent>>,
-    closed: bool,
+    input: ReplyInput,
+    outbox: Outbox<SmtpClientEvent>,
 }
 
 /// The message with every line ending CR LF.
@@ -108,9 +109,8 @@ impl SmtpClient {
             last_command: None,
             eight_bit_ok: false,
             state: SmtpState::AwaitingGreeting,
-            buffer: Vec::new(),
-            outputs: VecDeque::new(),
-            closed: false,
+            input: ReplyInput::default(),
+            outbox: Outbox::default(),
         }
     }
 
@@ -119,19 +119,15 @@ impl SmtpClient {
     }
 
     fn set_state(&mut self, state: SmtpState) {
-        if state != self.state {
-            self.state = state;
-            self.outputs
-                .push_back(Output::Event(SmtpClientEvent::State(state)));
-        }
+        self.outbox
+            .set_state(&mut self.state, state, SmtpClientEvent::State);
     }
 
     fn send(&mut self, command: Command, awaiting: Awaiting) {
         let bytes = command.to_bytes();
         let text = String::from_utf8_lossy(&bytes[..bytes.len() - 2]).into_owned();
-        self.outputs.push_back(Output::Transmit(bytes));
-        self.outputs
-            .push_back(Output::Event(SmtpClientEvent::Sent(text)));
+        self.outbox.transmit(bytes);
+        self.outbox.event(SmtpClientEvent::Sent(text));
         self.last_command = Some(command);
         self.awaiting = awaiting;
     }
@@ -168,11 +164,10 @@ impl SmtpClient {
 
     fn fail_current(&mut self, reply: &Reply) {
         if let Some(t) = self.current.take() {
-            self.outputs
-                .push_back(Output::Event(SmtpClientEvent::Failed {
-                    index: t.index,
-                    reply: t.refusal.unwrap_or_else(|| reply.clone()),
-                }));
+            self.outbox.event(SmtpClientEvent::Failed {
+                index: t.index,
+                reply: t.refusal.unwrap_or_else(|| reply.clone()),
+            });
         }
     }
 
@@ -201,8 +196,7 @@ impl SmtpClient {
     }
 
     fn on_reply(&mut self, reply: Reply) {
-        self.outputs
-            .push_back(Output::Event(SmtpClientEvent::Reply(reply.clone())));
+        self.outbox.event(SmtpClientEvent::Reply(reply.clone()));
         let code = reply.code;
         let ok = reply.is_positive();
         let state = match (&self.last_command, self.awaiting) {
@@ -251,7 +245,7 @@ impl SmtpClient {
                     Some(t) => stuff(&canonical_line_endings(&t.mail.message)),
                     None => b".\r\n".to_vec(),
                 };
-                self.outputs.push_back(Output::Transmit(body));
+                self.outbox.transmit(body);
                 self.awaiting = Awaiting::EndOfData;
             }
             Awaiting::Data => {
@@ -260,7 +254,7 @@ impl SmtpClient {
             }
             Awaiting::EndOfData => {
                 if let Some(t) = self.current.take() {
-                    self.outputs.push_back(Output::Event(if ok {
+                    self.outbox.event(if ok {
                         SmtpClientEvent::Delivered {
                             index: t.index,
                             recipients: t.accepted,
@@ -270,7 +264,7 @@ impl SmtpClient {
                             index: t.index,
                             reply: reply.clone(),
                         }
-                    }));
+                    });
                 }
                 self.next_mail();
             }
@@ -282,14 +276,42 @@ impl SmtpClient {
             Awaiting::Nothing => {}
         }
     }
+}
+
+impl LineClient for SmtpClient {
+    type Event = SmtpClientEvent;
+    type Reply = Reply;
+    /// Every SMTP reply is framed the same way.
+    type Framing = ();
+
+    fn outbox(&mut self) -> &mut Outbox<SmtpClientEvent> {
+        &mut self.outbox
+    }
+
+    fn input(&mut self) -> &mut ReplyInput {
+        &mut self.input
+    }
+
+    fn framing(&self) {}
+
+    fn frame(buf: &[u8], _scanned: &mut usize, _: ()) -> Result<Option<usize>, LineTooLong> {
+        next_reply(buf)
+    }
+
+    fn parse(raw: &[u8], _: ()) -> Option<Reply> {
+        Reply::parse(raw).ok()
+    }
+
+    fn on_reply(&mut self, reply: Reply) {
+        SmtpClient::on_reply(self, reply)
+    }
 
     fn close(&mut self) {
-        if !self.closed {
-            self.closed = true;
-            self.awaiting = Awaiting::Nothing;
-            self.set_state(SmtpState::Closed);
-            self.outputs.push_back(Output::Close);
-        }
+        let (awaiting, state) = (&mut self.awaiting, &mut self.state);
+        self.outbox.close(|out| {
+            *awaiting = Awaiting::Nothing;
+            out.set_state(state, SmtpState::Closed, SmtpClientEvent::State);
+        });
     }
 }
 
@@ -297,26 +319,7 @@ impl Engine for SmtpClient {
     type Event = SmtpClientEvent;
 
     fn handle_input(&mut self, bytes: &[u8], _now: Millis) {
-        if self.closed {
-            return;
-        }
-        self.buffer.extend_from_slice(bytes);
-        loop {
-            match next_reply(&self.buffer) {
-                Ok(Some(len)) => {
-                    let raw: Vec<u8> = self.buffer.drain(..len).collect();
-                    match Reply::parse(&raw) {
-                        Ok(reply) => self.on_reply(reply),
-                        Err(_) => return self.close(),
-                    }
-                    if self.closed {
-                        return;
-                    }
-                }
-                Ok(None) => return,
-                Err(_) => return self.close(),
-            }
-        }
+        feed_replies(self, bytes);
     }
 
     fn handle_eof(&mut self, _now: Millis) {
@@ -324,7 +327,7 @@ impl Engine for SmtpClient {
     }
 
     fn poll_output(&mut self) -> Output<SmtpClientEvent> {
-        self.outputs.pop_front().unwrap_or(Output::Wait(None))
+        self.outbox.poll(None)
     }
 }
 

@@ -153,6 +153,7 @@ mod tests {
     use super::*;
     use crate::conversation::{Conversation, Message, Sender};
     use crate::engine::{Engine, Millis, drain};
+    use crate::line_protocol::play_dialogue;
     use crate::mail::store::MemoryStore;
     use crate::smtp::{SmtpServer, SmtpServerConfig, SmtpTranscript};
     use crate::transcript::FollowedConversation;
@@ -170,16 +171,9 @@ mod tests {
         FollowedConversation<SmtpTranscript>,
     ) {
         let mut server = SmtpServer::new(SmtpServerConfig::default(), store);
-        let mut c = FollowedConversation::new(SmtpTranscript::new());
-        let mut messages = c.server_bytes(&drain(&mut server).bytes(), 0.0);
+        let played = play_dialogue(dialogue, &mut server, SmtpTranscript::new(), 1.0);
         let mut codes = Vec::new();
-        for (i, step) in dialogue.steps.iter().enumerate() {
-            let t = (i + 1) as f64;
-            let line = format!("{step}\r\n");
-            messages.extend(c.client_bytes(line.as_bytes(), t));
-            server.handle_input(line.as_bytes(), Millis(i as u64));
-            let reply = drain(&mut server).bytes();
-            let replies = c.server_bytes(&reply, t + 0.5);
+        for replies in &played.answers {
             codes.push(
                 replies
                     .iter()
@@ -192,9 +186,8 @@ mod tests {
                     })
                     .collect(),
             );
-            messages.extend(replies);
         }
-        (codes, messages, c)
+        (codes, played.messages, played.conversation)
     }
 
     fn course_store() -> Arc<MemoryStore> {

@@ -7,8 +7,10 @@
 //! ...). After EHLO it lists its extensions (SIZE, 8BITMIME, PIPELINING,
 //! ENHANCEDSTATUSCODES, HELP) and adds enhanced status codes. A message is
 //! acknowledged with 250 only after [`MailStore::deliver`] returned, with a
-//! `Return-Path:` and a `Received:` line added on top. The driver must run
-//! the engine where a store call may block (the relay's disk store does).
+//! `Return-Path:` and a `Received:` line added on top, dated from the time
+//! the driver passes in (see [`SmtpServerConfig::clock_epoch_unix`]), not
+//! from the store. The driver must run the engine where a store call may
+//! block (the relay's disk store does).
 //!
 //! Every bound is in [`SmtpServerConfig`] and answered as RFC 5321 §4.5.3
 //! says: a command line too long gets 500 (dropped as it arrives), a
@@ -24,10 +26,10 @@ use super::reply::Reply;
 use super::session::{SmtpState, after_reply, check_sequence};
 use crate::command_reader::{CommandReader, LineLimits, Next};
 use crate::engine::{Engine, Millis, Output};
+use crate::line_protocol::Outbox;
 use crate::mail::date::DateTime;
 use crate::mail::store::{MailStore, RecipientCheck, StoreError};
 use crate::mail::trace::format_received;
-use std::collections::VecDeque;
 
 /// How the server presents itself and what it accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +57,10 @@ pub struct SmtpServerConfig {
     /// Commands answered before the server waits for its replies to be
     /// written (a PIPELINING client that never reads stops being read).
     pub max_pipelined_commands: usize,
+    /// The Unix second at which the driver's clock read `Millis(0)`, so
+    /// the `Received:` line is dated from the time the driver passes in;
+    /// `None`: the server has no wall clock and dates it at the epoch.
+    pub clock_epoch_unix: Option<i64>,
 }
 
 impl Default for SmtpServerConfig {
@@ -70,6 +76,7 @@ impl Default for SmtpServerConfig {
             command_timeout_ms: 60_000,
             data_timeout_ms: 300_000,
             max_pipelined_commands: 128,
+            clock_epoch_unix: None,
         }
     }
 }
@@ -104,9 +111,8 @@ pub struct SmtpServer<S: MailStore> {
     reverse_path: String,
     /// (address as given, mailbox)
     recipients: Vec<(String, String)>,
-    outputs: VecDeque<Output<SmtpServerEvent>>,
+    outbox: Outbox<SmtpServerEvent>,
     errors: usize,
-    closed: bool,
 }
 
 impl<S: MailStore> SmtpServer<S> {
@@ -129,9 +135,8 @@ impl<S: MailStore> SmtpServer<S> {
             helo: String::new(),
             reverse_path: String::new(),
             recipients: Vec::new(),
-            outputs: VecDeque::new(),
+            outbox: Outbox::default(),
             errors: 0,
-            closed: false,
         };
         let greeting = server.greeting();
         server.send(Reply::new(220, greeting));
@@ -157,15 +162,12 @@ impl<S: MailStore> SmtpServer<S> {
     fn send(&mut self, reply: Reply) {
         let bytes = reply.to_bytes();
         self.input.replied(bytes.len());
-        self.outputs.push_back(Output::Transmit(bytes));
+        self.outbox.transmit(bytes);
     }
 
     fn set_state(&mut self, state: SmtpState) {
-        if state != self.state {
-            self.state = state;
-            self.outputs
-                .push_back(Output::Event(SmtpServerEvent::State(state)));
-        }
+        self.outbox
+            .set_state(&mut self.state, state, SmtpServerEvent::State);
         if !state.in_transaction() && state != SmtpState::ReceivingData {
             self.reverse_path.clear();
             self.recipients.clear();
@@ -191,11 +193,10 @@ impl<S: MailStore> SmtpServer<S> {
     ) {
         let text = self.text(enhanced, text);
         self.send(Reply::new(code, text));
-        self.outputs
-            .push_back(Output::Event(SmtpServerEvent::Answered {
-                command: String::from_utf8_lossy(line).into_owned(),
-                code,
-            }));
+        self.outbox.event(SmtpServerEvent::Answered {
+            command: String::from_utf8_lossy(line).into_owned(),
+            code,
+        });
         if let Some(cmd) = command {
             let next = after_reply(self.state, cmd, code);
             self.set_state(next);
@@ -211,7 +212,7 @@ impl<S: MailStore> SmtpServer<S> {
     /// 421 `<domain> <why>` (RFC 5321 §3.8), then close: what the server
     /// answers when it ends the session itself.
     fn give_up(&mut self, enhanced: &str, why: &str) {
-        if self.closed {
+        if self.outbox.is_closed() {
             return;
         }
         let text = self.text(enhanced, &format!("{} {why}", self.config.hostname));
@@ -220,21 +221,33 @@ impl<S: MailStore> SmtpServer<S> {
         self.close();
     }
 
+    /// The wall-clock second now, from the driver's time.
+    fn now_unix(&self) -> i64 {
+        self.config
+            .clock_epoch_unix
+            .map_or(0, |epoch| epoch.saturating_add((self.now.0 / 1000) as i64))
+    }
+
     fn start_round(&mut self, now: Millis) {
         self.now = now;
         self.input.start_round(now);
     }
 
     fn close(&mut self) {
-        if !self.closed {
-            self.closed = true;
-            self.set_state(SmtpState::Closed);
-            self.outputs.push_back(Output::Close);
-        }
+        let (state, reverse_path, recipients) = (
+            &mut self.state,
+            &mut self.reverse_path,
+            &mut self.recipients,
+        );
+        self.outbox.close(|out| {
+            out.set_state(state, SmtpState::Closed, SmtpServerEvent::State);
+            reverse_path.clear();
+            recipients.clear();
+        });
     }
 
     fn process(&mut self) {
-        while !self.closed {
+        while !self.outbox.is_closed() {
             if let Some(receiver) = self.data.as_mut() {
                 match receiver.feed(self.input.unread()) {
                     Some(used) => {
@@ -286,7 +299,7 @@ impl<S: MailStore> SmtpServer<S> {
     }
 
     fn deadline(&self) -> Option<Millis> {
-        match (self.closed, self.data.is_some()) {
+        match (self.outbox.is_closed(), self.data.is_some()) {
             (true, _) => None,
             (false, true) => self.data_deadline,
             (false, false) => self.input.deadline(),
@@ -346,11 +359,10 @@ impl<S: MailStore> SmtpServer<S> {
                     "HELP".into(),
                 ];
                 self.send(Reply::multiline(250, lines));
-                self.outputs
-                    .push_back(Output::Event(SmtpServerEvent::Answered {
-                        command: String::from_utf8_lossy(line).into_owned(),
-                        code: 250,
-                    }));
+                self.outbox.event(SmtpServerEvent::Answered {
+                    command: String::from_utf8_lossy(line).into_owned(),
+                    code: 250,
+                });
                 let next = after_reply(self.state, &command, 250);
                 self.set_state(next);
             }
@@ -484,11 +496,10 @@ impl<S: MailStore> SmtpServer<S> {
                     vec![text.to_string()]
                 };
                 self.send(Reply::multiline(214, lines));
-                self.outputs
-                    .push_back(Output::Event(SmtpServerEvent::Answered {
-                        command: String::from_utf8_lossy(line).into_owned(),
-                        code: 214,
-                    }));
+                self.outbox.event(SmtpServerEvent::Answered {
+                    command: String::from_utf8_lossy(line).into_owned(),
+                    code: 214,
+                });
             }
         }
     }
@@ -537,7 +548,7 @@ impl<S: MailStore> SmtpServer<S> {
         let mut mailboxes: Vec<String> = self.recipients.iter().map(|(_, m)| m.clone()).collect();
         mailboxes.sort();
         mailboxes.dedup();
-        let at = DateTime::from_unix(self.store.now_unix().unwrap_or(0));
+        let at = DateTime::from_unix(self.now_unix());
         let single = (self.recipients.len() == 1).then(|| self.recipients[0].0.clone());
         let mut message = format!("Return-Path: <{}>\r\n", self.reverse_path).into_bytes();
         message.extend(
@@ -561,12 +572,11 @@ impl<S: MailStore> SmtpServer<S> {
         message.extend_from_slice(&text);
         match self.store.deliver(&mailboxes, &message) {
             Ok(()) => {
-                self.outputs
-                    .push_back(Output::Event(SmtpServerEvent::Delivered {
-                        reverse_path: self.reverse_path.clone(),
-                        mailboxes,
-                        size: message.len(),
-                    }));
+                self.outbox.event(SmtpServerEvent::Delivered {
+                    reverse_path: self.reverse_path.clone(),
+                    mailboxes,
+                    size: message.len(),
+                });
                 self.answer(
                     Some(&Command::Data),
                     b"(end of data)",
@@ -601,7 +611,7 @@ impl<S: MailStore> Engine for SmtpServer<S> {
     type Event = SmtpServerEvent;
 
     fn handle_input(&mut self, bytes: &[u8], now: Millis) {
-        if self.closed {
+        if self.outbox.is_closed() {
             return;
         }
         self.start_round(now);
@@ -616,7 +626,7 @@ impl<S: MailStore> Engine for SmtpServer<S> {
     }
 
     fn handle_timeout(&mut self, now: Millis) {
-        if self.closed {
+        if self.outbox.is_closed() {
             return;
         }
         self.start_round(now);
@@ -625,9 +635,8 @@ impl<S: MailStore> Engine for SmtpServer<S> {
     }
 
     fn poll_output(&mut self) -> Output<SmtpServerEvent> {
-        self.outputs
-            .pop_front()
-            .unwrap_or_else(|| Output::Wait(self.deadline()))
+        let deadline = self.deadline();
+        self.outbox.poll(deadline)
     }
 }
 
@@ -645,14 +654,14 @@ fn starts_with_header_field(text: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::engine::{Drained, drain};
-    use crate::mail::store::{Clock, MemoryStore};
+    use crate::mail::store::MemoryStore;
     use std::sync::Arc;
 
     fn server() -> (SmtpServer<Arc<MemoryStore>>, Arc<MemoryStore>) {
         let store = Arc::new(MemoryStore::course());
-        store.set_clock(Clock::Fixed(1_700_000_000));
         let config = SmtpServerConfig {
             peer: "[127.0.0.1]".into(),
+            clock_epoch_unix: Some(1_700_000_000),
             ..SmtpServerConfig::default()
         };
         (SmtpServer::new(config, store.clone()), store)

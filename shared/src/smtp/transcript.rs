@@ -18,10 +18,11 @@ use super::reply::Reply;
 use super::session::{SmtpState, after_greeting, after_reply, check_sequence};
 use crate::dissect::{Diagnostic, Dissection, Field, Protocol, Span};
 use crate::framing::{strip_line_end, text_end};
+use crate::line_protocol::{Seen, SessionRules, Transcript, command_line_len, reply_len};
 use crate::mail::Envelope;
 use crate::stuffing::find_end_from;
 use crate::text::visible;
-use crate::transcript::{Follower, Observed, PendingBytes, Side};
+use crate::transcript::{Observed, Side};
 use std::collections::VecDeque;
 
 #[derive(Debug, Clone)]
@@ -33,12 +34,12 @@ enum Awaited {
 }
 
 /// The follower of one SMTP connection.
+pub type SmtpTranscript = Transcript<SmtpRules>;
+
+/// What the SMTP follower knows of its session.
 #[derive(Debug, Clone)]
-pub struct SmtpTranscript {
-    messages: Vec<Observed<SmtpState>>,
+pub struct SmtpRules {
     state: SmtpState,
-    client: PendingBytes,
-    server: PendingBytes,
     awaiting: VecDeque<(usize, Awaited)>,
     greeted: bool,
     /// DATA was sent and not answered: hold the client's bytes.
@@ -51,9 +52,18 @@ pub struct SmtpTranscript {
     scanned: usize,
 }
 
-impl Default for SmtpTranscript {
+impl Default for SmtpRules {
     fn default() -> Self {
-        SmtpTranscript::new()
+        SmtpRules {
+            state: SmtpState::AwaitingGreeting,
+            awaiting: VecDeque::new(),
+            greeted: false,
+            data_wait: false,
+            in_data: false,
+            envelope: Envelope::default(),
+            eight_bit: false,
+            scanned: 0,
+        }
     }
 }
 
@@ -66,53 +76,19 @@ fn assumed_code(command: &Command) -> u16 {
     }
 }
 
-impl SmtpTranscript {
-    pub fn new() -> SmtpTranscript {
-        SmtpTranscript {
-            messages: Vec::new(),
-            state: SmtpState::AwaitingGreeting,
-            client: PendingBytes::default(),
-            server: PendingBytes::default(),
-            awaiting: VecDeque::new(),
-            greeted: false,
-            data_wait: false,
-            in_data: false,
-            envelope: Envelope::default(),
-            eight_bit: false,
-            scanned: 0,
-        }
-    }
-
-    /// The state the server's replies have confirmed so far.
-    pub fn state(&self) -> SmtpState {
-        self.state
-    }
-
-    /// Every complete message so far.
-    pub fn messages(&self) -> &[Observed<SmtpState>] {
-        &self.messages
-    }
-
+impl Transcript<SmtpRules> {
     /// The envelope of the transaction in progress (accepted MAIL and RCPT).
     pub fn envelope(&self) -> &Envelope {
-        &self.envelope
+        &self.rules().envelope
     }
 
     /// Whether the client's next bytes are message text.
     pub fn expecting_data(&self) -> bool {
-        self.in_data
+        self.rules().in_data
     }
+}
 
-    /// Client bytes not yet part of a complete message (a line without its
-    /// CR LF, message text before its final dot).
-    pub fn pending_client(&self) -> &[u8] {
-        self.client.bytes()
-    }
-
-    pub fn pending_server(&self) -> &[u8] {
-        self.server.bytes()
-    }
-
+impl SmtpRules {
     /// The state if every command sent so far succeeds: what the next
     /// command is checked against.
     fn projected(&self) -> SmtpState {
@@ -127,160 +103,134 @@ impl SmtpTranscript {
         s
     }
 
-    /// Bytes the client sent; returns the messages they completed.
-    pub fn push_client(&mut self, bytes: &[u8]) -> Vec<Observed<SmtpState>> {
-        let before = self.messages.len();
-        self.client.extend(bytes);
-        self.process_client();
-        self.messages[before..].to_vec()
+    /// The length of the client's next message: message text up to its
+    /// final dot after a 354, else a command line; nothing while DATA
+    /// awaits its reply or after the session closed.
+    fn next_client_message(&mut self, pending: &[u8]) -> Option<usize> {
+        if self.data_wait || self.state == SmtpState::Closed || pending.is_empty() {
+            return None;
+        }
+        if !self.in_data {
+            return command_line_len(pending, next_command);
+        }
+        let Some(end) = find_end_from(pending, self.scanned) else {
+            self.scanned = pending.len();
+            return None;
+        };
+        self.scanned = 0;
+        Some(end.len)
     }
 
-    /// Bytes the server sent; returns the messages they completed (held
-    /// client bytes they release included).
-    pub fn push_server(&mut self, bytes: &[u8]) -> Vec<Observed<SmtpState>> {
-        let before = self.messages.len();
-        self.server.extend(bytes);
-        self.process_server();
-        self.messages[before..].to_vec()
-    }
-
-    fn process_client(&mut self) {
-        loop {
-            if self.data_wait || self.state == SmtpState::Closed || self.client.is_empty() {
-                return;
-            }
-            if self.in_data {
-                let Some(end) = find_end_from(self.client.bytes(), self.scanned) else {
-                    self.scanned = self.client.bytes().len();
-                    return;
-                };
-                self.scanned = 0;
-                let (offset, bytes) = self.client.take(end.len);
-                let dissection = dissect_data(&bytes, Some(&self.envelope), self.eight_bit);
-                self.in_data = false;
-                let index = self.messages.len();
-                self.awaiting.push_back((index, Awaited::EndOfData));
-                self.messages.push(Observed {
-                    side: Side::Client,
-                    offset,
-                    bytes,
-                    kind: "data".into(),
-                    dissection,
-                    state: SmtpState::ReceivingData,
-                    answers: None,
-                });
-                continue;
-            }
-            let Some((offset, bytes)) = self.client.take_command_line(next_command) else {
-                return;
-            };
-            let mut dissection = dissect_command(&bytes);
-            let command = parse_line(strip_line_end(&bytes)).command.ok();
-            let projected = self.projected();
-            let mut in_sequence = true;
-            if let Some(c) = &command
-                && let Err(e) = check_sequence(projected, c)
-            {
-                in_sequence = false;
-                let verb_end = bytes
-                    .iter()
-                    .position(|&b| b == b' ' || b == b'\r' || b == b'\n')
-                    .unwrap_or(bytes.len());
-                dissection.diagnostics.push(
-                    Diagnostic::error(
-                        Span::new(0, verb_end),
-                        format!("{e} (the session is \"{projected}\"): the server answers 503 bad sequence"),
-                    )
-                    .reference("RFC 5321 §4.1.4"),
-                );
-            }
-            if matches!(command, Some(Command::Data)) && in_sequence {
-                self.data_wait = true;
-            }
-            let index = self.messages.len();
-            self.awaiting.push_back((index, Awaited::Command(command)));
-            self.messages.push(Observed {
-                side: Side::Client,
-                offset,
-                bytes,
-                kind: "command".into(),
-                dissection,
-                state: self.state,
-                answers: None,
-            });
+    fn data(&mut self, bytes: &[u8], index: usize) -> Seen<SmtpState> {
+        let dissection = dissect_data(bytes, Some(&self.envelope), self.eight_bit);
+        self.in_data = false;
+        self.awaiting.push_back((index, Awaited::EndOfData));
+        Seen {
+            kind: "data",
+            dissection,
+            state: SmtpState::ReceivingData,
+            answers: None,
         }
     }
 
-    fn process_server(&mut self) {
-        loop {
-            let len = match next_reply(self.server.bytes()) {
-                Ok(Some(len)) => len,
-                Ok(None) => break,
-                Err(_) => self.server.bytes().len(),
-            };
-            let (offset, bytes) = self.server.take(len);
-            let reply = Reply::parse(&bytes).ok();
-            let code = reply.as_ref().map_or(0, |r| r.code);
-            let (kind, dissection, answers) = if !self.greeted {
-                self.greeted = true;
-                self.state = after_greeting(code);
-                let mut d = dissect_reply_to(&bytes, None);
+    fn command(&mut self, bytes: &[u8], index: usize) -> Seen<SmtpState> {
+        let mut dissection = dissect_command(bytes);
+        let command = parse_line(strip_line_end(bytes)).command.ok();
+        let projected = self.projected();
+        let mut in_sequence = true;
+        if let Some(c) = &command
+            && let Err(e) = check_sequence(projected, c)
+        {
+            in_sequence = false;
+            let verb_end = bytes
+                .iter()
+                .position(|&b| b == b' ' || b == b'\r' || b == b'\n')
+                .unwrap_or(bytes.len());
+            dissection.diagnostics.push(
+                Diagnostic::error(
+                    Span::new(0, verb_end),
+                    format!(
+                        "{e} (the session is \"{projected}\"): the server answers 503 bad sequence"
+                    ),
+                )
+                .reference("RFC 5321 §4.1.4"),
+            );
+        }
+        if matches!(command, Some(Command::Data)) && in_sequence {
+            self.data_wait = true;
+        }
+        self.awaiting.push_back((index, Awaited::Command(command)));
+        Seen {
+            kind: "command",
+            dissection,
+            state: self.state,
+            answers: None,
+        }
+    }
+
+    fn reply(&mut self, bytes: &[u8]) -> Seen<SmtpState> {
+        let reply = Reply::parse(bytes).ok();
+        let code = reply.as_ref().map_or(0, |r| r.code);
+        let (kind, dissection, answers) = if !self.greeted {
+            self.greeted = true;
+            self.state = after_greeting(code);
+            let mut d = dissect_reply_to(bytes, None);
+            d.diagnostics.push(Diagnostic::note(
+                Span::new(0, 3.min(bytes.len())),
+                if code == 220 {
+                    "the greeting: the server speaks first, then waits for HELO or EHLO (RFC 5321 §4.3.1)"
+                } else {
+                    "a greeting other than 220: the server refuses the session and will close"
+                },
+            ));
+            ("greeting", d, None)
+        } else if let Some((index, awaited)) = self.awaiting.pop_front() {
+            ("reply", self.answer(bytes, awaited, code), Some(index))
+        } else {
+            let mut d = dissect_reply_to(bytes, None);
+            d.diagnostics.push(Diagnostic::note(
+                Span::new(0, 3.min(bytes.len())),
+                "a reply no command asked for (a server that shuts down says 421 and closes)",
+            ));
+            if code == 421 {
+                self.state = SmtpState::Closed;
+            }
+            ("reply", d, None)
+        };
+        Seen {
+            kind,
+            dissection,
+            state: self.state,
+            answers,
+        }
+    }
+
+    /// A reply to what the client sent: a command or the message text.
+    fn answer(&mut self, bytes: &[u8], awaited: Awaited, code: u16) -> Dissection {
+        match awaited {
+            Awaited::Command(command) => {
+                let d = dissect_reply_to(bytes, command.as_ref());
+                if let Some(c) = &command {
+                    self.follow(c, code);
+                }
+                d
+            }
+            Awaited::EndOfData => {
+                let mut d = dissect_reply_to(bytes, None);
                 d.diagnostics.push(Diagnostic::note(
                     Span::new(0, 3.min(bytes.len())),
-                    if code == 220 {
-                        "the greeting: the server speaks first, then waits for HELO or EHLO (RFC 5321 §4.3.1)"
+                    if (200..300).contains(&code) {
+                        "answers the end of the message: with this 250 the server has taken responsibility for delivering it"
                     } else {
-                        "a greeting other than 220: the server refuses the session and will close"
+                        "answers the end of the message: it was not accepted"
                     },
                 ));
-                ("greeting", d, None)
-            } else if let Some((index, awaited)) = self.awaiting.pop_front() {
-                match awaited {
-                    Awaited::Command(command) => {
-                        let d = dissect_reply_to(&bytes, command.as_ref());
-                        if let Some(c) = &command {
-                            self.follow(c, code);
-                        }
-                        ("reply", d, Some(index))
-                    }
-                    Awaited::EndOfData => {
-                        let mut d = dissect_reply_to(&bytes, None);
-                        d.diagnostics.push(Diagnostic::note(
-                            Span::new(0, 3.min(bytes.len())),
-                            if (200..300).contains(&code) {
-                                "answers the end of the message: with this 250 the server has taken responsibility for delivering it"
-                            } else {
-                                "answers the end of the message: it was not accepted"
-                            },
-                        ));
-                        self.state = after_reply(SmtpState::ReceivingData, &Command::Data, code);
-                        self.envelope = Envelope::default();
-                        self.eight_bit = false;
-                        ("reply", d, Some(index))
-                    }
-                }
-            } else {
-                let mut d = dissect_reply_to(&bytes, None);
-                d.diagnostics.push(Diagnostic::note(
-                    Span::new(0, 3.min(bytes.len())),
-                    "a reply no command asked for (a server that shuts down says 421 and closes)",
-                ));
-                if code == 421 {
-                    self.state = SmtpState::Closed;
-                }
-                ("reply", d, None)
-            };
-            self.messages.push(Observed {
-                side: Side::Server,
-                offset,
-                bytes,
-                kind: kind.into(),
-                dissection,
-                state: self.state,
-                answers,
-            });
+                self.state = after_reply(SmtpState::ReceivingData, &Command::Data, code);
+                self.envelope = Envelope::default();
+                self.eight_bit = false;
+                d
+            }
         }
-        self.process_client();
     }
 
     /// Applies a reply to the command it answers.
@@ -317,11 +267,47 @@ impl SmtpTranscript {
             self.eight_bit = false;
         }
     }
+}
 
-    /// Dissects what the student is typing (the bytes that would be sent),
-    /// in the context of the session: a command checked against the state,
-    /// or a line of the message text.
-    pub fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
+impl SessionRules for SmtpRules {
+    type State = SmtpState;
+
+    fn next_message(&mut self, side: Side, pending: &[u8]) -> Option<usize> {
+        match side {
+            Side::Client => self.next_client_message(pending),
+            Side::Server => reply_len(pending, next_reply(pending)),
+        }
+    }
+
+    fn observe(
+        &mut self,
+        side: Side,
+        bytes: &[u8],
+        history: &[Observed<SmtpState>],
+    ) -> Seen<SmtpState> {
+        match side {
+            Side::Client if self.in_data => self.data(bytes, history.len()),
+            Side::Client => self.command(bytes, history.len()),
+            Side::Server => self.reply(bytes),
+        }
+    }
+
+    fn state(&self) -> SmtpState {
+        self.state
+    }
+
+    fn state_label(&self) -> String {
+        self.state.label().to_string()
+    }
+
+    fn state_hint(&self) -> String {
+        self.state.explain().to_string()
+    }
+
+    /// What the student is typing (the bytes that would be sent), in the
+    /// context of the session: a command checked against the state, or a
+    /// line of the message text.
+    fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
         if self.in_data || self.data_wait {
             return dissect_data_line(bytes);
         }
@@ -340,46 +326,16 @@ impl SmtpTranscript {
         }
         d
     }
-}
 
-impl Follower for SmtpTranscript {
-    type State = SmtpState;
-
-    fn push(&mut self, side: Side, bytes: &[u8]) -> Vec<Observed<SmtpState>> {
-        match side {
-            Side::Client => self.push_client(bytes),
-            Side::Server => self.push_server(bytes),
-        }
-    }
-
-    fn state_label(&self) -> String {
-        self.state.label().to_string()
-    }
-
-    fn state_hint(&self) -> String {
-        self.state.explain().to_string()
-    }
-
-    fn dissect_draft(&self, bytes: &[u8]) -> Dissection {
-        SmtpTranscript::dissect_draft(self, bytes)
-    }
-
-    fn pending(&self, side: Side) -> &[u8] {
-        match side {
-            Side::Client => self.client.bytes(),
-            Side::Server => self.server.bytes(),
-        }
-    }
-
-    fn dissect_pending(&self, side: Side) -> Dissection {
+    fn dissect_pending(&self, side: Side, pending: &[u8]) -> Dissection {
         match side {
             // Message text typed so far, before its final dot (or sent
             // ahead of the 354, as a pipelining client does).
             Side::Client if self.in_data || self.data_wait => {
-                dissect_data(self.client.bytes(), Some(&self.envelope), self.eight_bit)
+                dissect_data(pending, Some(&self.envelope), self.eight_bit)
             }
-            Side::Client => dissect_command(self.client.bytes()),
-            Side::Server => dissect_reply_to(self.server.bytes(), None),
+            Side::Client => dissect_command(pending),
+            Side::Server => dissect_reply_to(pending, None),
         }
     }
 }
@@ -456,6 +412,7 @@ pub fn dissect_data_line(bytes: &[u8]) -> Dissection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transcript::Follower;
 
     const COURSE: &[(Side, &str)] = &[
         (Side::Server, "220 hamburger.edu\r\n"),
