@@ -29,6 +29,7 @@ mod folders;
 pub mod frame;
 mod mailbox;
 mod memory;
+pub mod part;
 pub mod pop3_compare;
 pub mod response;
 pub mod sections;
