@@ -92,7 +92,8 @@ pub const DIALOGUES: &[Dialogue] = &[
                (/smtp) in another tab and send a mail to <bob@hamburger.edu> (the course's \
                dialogue does). Here, without a command from you, the server says * n EXISTS: \
                message n has arrived, and the folder tree grows by one. DONE (no tag) ends the \
-               IDLE and the server completes it; then fetch the new message with FETCH *.",
+               IDLE and the server completes it; then fetch the new message with FETCH *. \
+               (This needs the relay: without it, each tab has its own in-browser mailbox.)",
         steps: &[
             "a001 LOGIN bob hungry",
             "a002 SELECT INBOX",
