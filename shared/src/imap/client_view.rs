@@ -56,6 +56,9 @@ pub struct KnownFolder {
     pub attributes: Vec<String>,
     /// Whether it was selected in this session (its messages are known).
     pub opened: bool,
+    /// Whether the server named it (LIST, STATUS, a CREATE it completed,
+    /// a SELECT it completed), not only a command of the client.
+    pub confirmed: bool,
     /// The number of messages the server last said (EXISTS or STATUS).
     pub count: Option<u32>,
     pub uid_validity: Option<u32>,
@@ -228,8 +231,19 @@ impl ClientView {
         let (_, command) = self.awaiting.remove(at);
         let first = mailbox_name(command.arguments.first());
         match (command.verb, status) {
-            (Verb::Select | Verb::Examine, Status::Ok) => {}
-            (Verb::Select | Verb::Examine, _) => self.selected = None,
+            (Verb::Select | Verb::Examine, Status::Ok) => {
+                if let Some(folder) = self.selected_mut() {
+                    folder.confirmed = true;
+                }
+            }
+            (Verb::Select | Verb::Examine, _) => {
+                // A folder the server refused to open and never named is
+                // not one the client knows.
+                self.folders.retain(|f| {
+                    f.confirmed || first.as_deref().is_none_or(|n| !same_folder(&f.name, n))
+                });
+                self.selected = None;
+            }
             (Verb::Close, Status::Ok) => {
                 // CLOSE expunges silently (RFC 9051 §6.4.1): no EXPUNGE
                 // responses say which went, the \Deleted ones did.
@@ -240,7 +254,9 @@ impl ClientView {
             }
             (Verb::Unselect, Status::Ok) => self.selected = None,
             (Verb::Create, Status::Ok) => {
-                first.map(|name| self.folder_mut(&name));
+                if let Some(folder) = first.and_then(|name| self.folder_mut(&name)) {
+                    folder.confirmed = true;
+                }
             }
             (Verb::Delete, Status::Ok) => {
                 self.folders
@@ -268,6 +284,7 @@ impl ClientView {
                 if let Some(folder) = mailbox_name(Some(mailbox)).and_then(|n| self.folder_mut(&n))
                 {
                     folder.count = count.or(folder.count);
+                    folder.confirmed = true;
                 }
             }
             ("EXISTS", Some(count), _) => {
@@ -295,6 +312,7 @@ impl ClientView {
             .and_then(|b| b.first())
             .map(|&b| char::from(b));
         if let Some(folder) = self.folder_mut(&name) {
+            folder.confirmed = true;
             folder.delimiter = delimiter;
             folder.attributes = attributes
                 .iter()
@@ -474,6 +492,25 @@ mod tests {
         assert!(rows.contains(&(0, "Work")), "{rows:?}");
         assert!(rows.contains(&(1, "2026")), "{rows:?}");
         assert!(!rows.iter().any(|r| r.1 == "Archive"), "{rows:?}");
+    }
+
+    #[test]
+    fn a_folder_the_server_refused_to_select_is_not_in_the_tree() {
+        let store = Arc::new(MemoryStore::course());
+        let view = session(
+            &store,
+            &[
+                "a001 LOGIN bob hungry",
+                "a002 SELECT Nowhere",
+                "a003 CREATE Kept",
+                "a004 SELECT INBOX",
+                "a005 SELECT Kept",
+            ],
+        );
+        let names: Vec<&str> = view.tree().iter().map(|r| r.label).collect();
+        assert_eq!(names, ["INBOX", "Kept"]);
+        assert_eq!(view.selected.as_deref(), Some("Kept"));
+        assert!(view.folders.iter().all(|f| f.confirmed && f.opened));
     }
 
     #[test]
