@@ -102,6 +102,10 @@ fn without_a_relay_bob_logs_in_to_the_in_browser_server() -> Result<()> {
     b.wait_attribute("protocol-state", "data-state", "Authenticated")?;
     exchange(b, "a002 LIST \"\" *", "a002 OK")?;
     b.wait_text("transcript", "INBOX")?;
+    // The page's views follow the in-browser server's answers too.
+    wait_count(b, "[data-testid=\"imap-folder\"][data-folder=\"INBOX\"]", 1)?;
+    exchange(b, "a003 SELECT INBOX", "a003 OK")?;
+    wait_count(b, MESSAGE, 2)?;
     Ok(())
 }
 
