@@ -1,7 +1,7 @@
 //! What the browser tests need beyond finding and clicking: running a
 //! script in the page (also one that answers later), an element's pixels,
-//! the window's size, and keys sent to whatever has the focus (as a
-//! student's keyboard would).
+//! the window's size, keys sent to whatever has the focus (as a student's
+//! keyboard would), and a second tab in the same profile to switch to.
 //!
 //! The caller passes scripts that `return` a JSON value; an element
 //! screenshot is compared as its PNG text, so two equal renderings are
@@ -65,6 +65,33 @@ impl Browser {
     pub fn focused_testid(&self) -> Result<Option<String>> {
         let focused = self.active_element()?;
         self.attribute(&focused, "data-testid")
+    }
+
+    /// The handle of the tab (window) the commands go to now.
+    pub fn current_tab(&self) -> Result<String> {
+        let v = self.session_call("GET", "/window", None)?;
+        v["value"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("no window handle in {v}"))
+    }
+
+    /// Opens a new tab in the same profile and switches to it; returns its
+    /// handle. The tabs share the page's origin, as a student's two tabs do.
+    pub fn open_tab(&self) -> Result<String> {
+        let v = self.session_call("POST", "/window/new", Some(json!({ "type": "tab" })))?;
+        let handle = v["value"]["handle"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("no handle for the new tab in {v}"))?;
+        self.switch_to_tab(&handle)?;
+        Ok(handle)
+    }
+
+    /// Sends the next commands to the tab `handle`.
+    pub fn switch_to_tab(&self, handle: &str) -> Result<()> {
+        self.session_call("POST", "/window", Some(json!({ "handle": handle })))?;
+        Ok(())
     }
 
     /// Types `keys` into the focused element, wherever the focus is.

@@ -126,7 +126,9 @@ fn wait_replies(b: &Browser, n: usize) -> Result<()> {
 
 /// The pages once they show what a session draws: transcripts, the
 /// timeline, the inspector with a message opened, the CDN's replicas
-/// traced, the web cache's view with a request and an entry, the DNS walk, and the shortcuts dialog open over a page.
+/// traced, the web cache's view with a request and an entry, the DNS walk,
+/// the IMAP page's folder tree, parts and POP3 comparison, and the
+/// shortcuts dialog open over a page.
 #[test]
 fn pages_in_use_have_no_accessibility_violation_above_minor() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {
@@ -187,6 +189,36 @@ fn pages_in_use_have_no_accessibility_violation_above_minor() -> Result<()> {
         b.find("[data-testid=\"rt-timeline\"] [data-testid=\"timeline-arrow\"]")
     })?;
     check(b, "/response-time with a run and its timeline", &mut found)?;
+
+    lab.open_online("/imap")?;
+    let b = &lab.browser;
+    b.click(&b.testid("connect")?)?;
+    wait_replies(b, 1)?;
+    let lines = [
+        "a001 LOGIN bob hungry",
+        "a002 LIST \"\" *",
+        "a003 SELECT INBOX",
+        "a004 FETCH 1:* (UID FLAGS ENVELOPE)",
+        "a005 FETCH 2 BODYSTRUCTURE",
+    ];
+    for (i, line) in lines.iter().enumerate() {
+        let before = b.find_all(RECEIVED)?.len();
+        b.type_text(&b.testid("editor")?, line)?;
+        b.click(&b.testid("send")?)?;
+        b.wait_text("transcript", &format!("a{:03} OK", i + 1))?;
+        wait_replies(b, before + 1)?;
+    }
+    b.wait_until("the numbered parts", || {
+        b.find("[data-testid=\"imap-part\"]")
+    })?;
+    b.wait_until("the POP3 comparison's rows", || {
+        b.find("[data-testid=\"compare-row\"]")
+    })?;
+    check(
+        b,
+        "/imap with folders, flags, parts and the POP3 comparison",
+        &mut found,
+    )?;
     assert_none(&found);
     Ok(())
 }

@@ -166,3 +166,43 @@ fn a_resolved_name_with_its_trace_and_cache_fits_a_phone() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn the_imap_folder_tree_parts_and_pop3_comparison_fit_a_phone() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.browser.set_window_size(390, 844)?;
+    lab.open_online("/imap")?;
+    let b = &lab.browser;
+    b.click(&b.testid("connect")?)?;
+    b.wait_text("transcript", "* OK")?;
+    let lines = [
+        "a001 LOGIN bob hungry",
+        "a002 CREATE Work",
+        "a003 CREATE Work/2026",
+        "a004 LIST \"\" *",
+        "a005 SELECT INBOX",
+        "a006 STORE 1 +FLAGS (\\Seen \\Flagged \\Answered \\Draft)",
+        "a007 FETCH 1:* (UID FLAGS ENVELOPE)",
+        "a008 FETCH 2 BODYSTRUCTURE",
+    ];
+    for (i, line) in lines.iter().enumerate() {
+        b.type_text(&b.testid("editor")?, line)?;
+        b.click(&b.testid("send")?)?;
+        b.wait_text("transcript", &format!("a{:03} OK", i + 1))?;
+    }
+    b.wait_until("the numbered parts", || {
+        b.find("[data-testid=\"imap-part\"]")
+    })?;
+    b.wait_until("the POP3 comparison's rows", || {
+        b.find("[data-testid=\"compare-row\"]")
+    })?;
+    let overflow = b.execute(OVERFLOW, &[])?;
+    let culprits = b.execute(CULPRITS, &[])?;
+    assert!(
+        overflow.as_i64().is_some_and(|px| px <= 0),
+        "{overflow} px too wide ({culprits})"
+    );
+    Ok(())
+}

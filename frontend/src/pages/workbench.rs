@@ -174,6 +174,18 @@ pub struct LineWorkbenchProps {
     /// a better first choice than the catalog's first entry.
     #[prop_or_default]
     pub first_choice: Option<AttrValue>,
+    /// A line the page puts in the editor for the student to send (a
+    /// command built from what the page shows); a new `generation` puts it
+    /// there again after the student changed it.
+    #[prop_or_default]
+    pub fill: Option<DraftFill>,
+}
+
+/// A line for the editor, from the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftFill {
+    pub generation: u32,
+    pub line: AttrValue,
 }
 
 #[function_component(LineWorkbench)]
@@ -190,6 +202,16 @@ pub fn line_workbench(props: &LineWorkbenchProps) -> Html {
     let spec = props.spec.clone();
     let editor = use_node_ref();
 
+    {
+        let dispatcher = lab.dispatcher();
+        let editor = editor.clone();
+        use_effect_with(props.fill.clone(), move |fill| {
+            if let Some(fill) = fill {
+                dispatcher.dispatch(LineAction::Typed(fill.line.to_string()));
+                callbacks::focus(&editor);
+            }
+        });
+    }
     let on_target = {
         let dispatcher = lab.dispatcher();
         Callback::from(move |name: String| dispatcher.dispatch(LineAction::Target(name)))

@@ -1,6 +1,6 @@
 //! The IMAP sessions a student can replay line by line in the workbench:
 //! logging in, listing and selecting, fetching a header then a body,
-//! flagging and expunging, and folders. Tags are numbered for the student
+//! flagging and expunging, folders, and IDLE while a mail arrives. Tags are numbered for the student
 //! (`a001`, `a002`, ...), as the RFC's examples number theirs.
 //!
 //! Each step is one line as typed, without its CR LF. The tests play every
@@ -84,6 +84,25 @@ pub const DIALOGUES: &[Dialogue] = &[
             "a007 LOGOUT",
         ],
     },
+    Dialogue {
+        id: "idle",
+        title: "IDLE, and a mail arrives",
+        note: "IDLE asks the server to say at once when something changes, instead of the client \
+               asking again and again. After the server's + (it is listening), open the SMTP page \
+               (/smtp) in another tab and send a mail to <bob@hamburger.edu> (the course's \
+               dialogue does). Here, without a command from you, the server says * n EXISTS: \
+               message n has arrived, and the folder tree grows by one. DONE (no tag) ends the \
+               IDLE and the server completes it; then fetch the new message with FETCH *. \
+               (This needs the relay: without it, each tab has its own in-browser mailbox.)",
+        steps: &[
+            "a001 LOGIN bob hungry",
+            "a002 SELECT INBOX",
+            "a003 IDLE",
+            "DONE",
+            "a004 FETCH * (UID FLAGS ENVELOPE)",
+            "a005 LOGOUT",
+        ],
+    },
 ];
 
 #[cfg(test)]
@@ -102,13 +121,19 @@ mod tests {
         let mut server = ImapServer::new(ImapServerConfig::default(), store);
         let played = play_dialogue(dialogue, &mut server, ImapTranscript::new(), 0.0);
         let mut completions = Vec::new();
+        let mut tag = "";
         for (step, replies) in dialogue.steps.iter().zip(&played.answers) {
-            let tag = step.split(' ').next().unwrap_or_default();
+            // DONE has no tag: the IDLE it ends is completed with the
+            // IDLE's tag; the IDLE itself is answered with a continuation.
+            if *step != "DONE" {
+                tag = step.split(' ').next().unwrap_or_default();
+            }
+            let answer = if step.ends_with(" IDLE") { "+" } else { tag };
             let completion = replies
                 .iter()
                 .filter(|m| m.sender == Sender::Server)
                 .map(|m| String::from_utf8_lossy(&m.bytes).into_owned())
-                .find(|text| text.starts_with(&format!("{tag} ")))
+                .find(|text| text.starts_with(&format!("{answer} ")))
                 .unwrap_or_else(|| panic!("{}: no completion for {step}", dialogue.id));
             completions.push(completion);
         }
@@ -119,13 +144,17 @@ mod tests {
     fn every_dialogue_is_completed_with_ok_and_dissects_cleanly() {
         for dialogue in DIALOGUES {
             let (completions, messages) = play(dialogue);
+            let mut tag = "";
             for (step, completion) in dialogue.steps.iter().zip(&completions) {
-                let tag = step.split(' ').next().unwrap_or_default();
-                assert!(
-                    completion.starts_with(&format!("{tag} OK")),
-                    "{}: {step} got {completion}",
-                    dialogue.id
-                );
+                if *step != "DONE" {
+                    tag = step.split(' ').next().unwrap_or_default();
+                }
+                let ok = if step.ends_with(" IDLE") {
+                    completion.starts_with("+ ")
+                } else {
+                    completion.starts_with(&format!("{tag} OK"))
+                };
+                assert!(ok, "{}: {step} got {completion}", dialogue.id);
             }
             for m in &messages {
                 assert!(
@@ -140,10 +169,20 @@ mod tests {
     #[test]
     fn tags_are_numbered_for_the_student() {
         for dialogue in DIALOGUES {
-            for (i, step) in dialogue.steps.iter().enumerate() {
+            let tagged = dialogue.steps.iter().filter(|s| **s != "DONE");
+            for (i, step) in tagged.enumerate() {
                 assert!(step.starts_with(&format!("a{:03} ", i + 1)), "{step}");
             }
         }
+    }
+
+    #[test]
+    fn the_idle_dialogue_ends_its_idle_with_done() {
+        let idle = DIALOGUES.iter().find(|d| d.id == "idle").unwrap();
+        let (completions, _) = play(idle);
+        assert_eq!(completions[2], "+ idling\r\n");
+        assert!(completions[3].starts_with("a003 OK"), "{}", completions[3]);
+        assert!(idle.note.contains("/smtp"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! the server serves and their answers (§6.4.5, §7.5.2, the ENVELOPE from
 //! the header), and the SEARCH keys it evaluates (§6.4.4).
 
+use crate::imap::part::{PartSection, parse_part_section, part_bytes};
 use crate::imap::store::{Flags, ImapMessage};
 use crate::imap::syntax::{SeqNumber, Value, sequence_set};
 use crate::mail::address::{Mailbox, parse_address_list};
@@ -77,6 +78,8 @@ pub enum Section {
         not: bool,
         names: Vec<String>,
     },
+    /// A numbered part: `1.2`, `1.2.MIME`, `3.HEADER`, `3.TEXT`.
+    Part(PartSection),
 }
 
 /// One FETCH item this server answers.
@@ -145,7 +148,7 @@ pub fn fetch_items(arg: &Value) -> Result<Vec<FetchItem>, String> {
             "RFC822.HEADER" => items.push(rfc822(Section::Header, true, "RFC822.HEADER")),
             "RFC822.TEXT" => items.push(rfc822(Section::Text, false, "RFC822.TEXT")),
             _ => items.push(body_item(&upper).ok_or_else(|| {
-                format!("{word} is not served by this server yet (it serves FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY, BODYSTRUCTURE, BODY[], BODY[HEADER], BODY[HEADER.FIELDS (...)], BODY[HEADER.FIELDS.NOT (...)], BODY[TEXT] and their PEEK forms)")
+                format!("{word} is not served by this server yet (it serves FLAGS, UID, RFC822.SIZE, INTERNALDATE, ENVELOPE, BODY, BODYSTRUCTURE, BODY[], BODY[HEADER], BODY[HEADER.FIELDS (...)], BODY[HEADER.FIELDS.NOT (...)], BODY[TEXT], numbered parts (BODY[1.2], BODY[1.MIME], BODY[3.HEADER], BODY[3.TEXT]) and their PEEK forms)")
             })?),
         }
     }
@@ -174,7 +177,9 @@ fn body_item(upper: &str) -> Option<FetchItem> {
         "" => Section::Whole,
         "HEADER" => Section::Header,
         "TEXT" => Section::Text,
-        _ => header_fields(section)?,
+        _ => parse_part_section(section)
+            .map(Section::Part)
+            .or_else(|| header_fields(section))?,
     };
     let partial = match partial {
         "" => None,
@@ -231,6 +236,7 @@ pub fn section_bytes<'a>(message: &'a [u8], section: &Section) -> Cow<'a, [u8]> 
             out.extend_from_slice(b"\r\n");
             Cow::Owned(out)
         }
+        Section::Part(part) => Cow::Owned(part_bytes(message, part)),
     }
 }
 
@@ -496,7 +502,13 @@ mod tests {
             }]
         );
         assert!(!items[0].sets_seen());
-        assert!(fetch_items(&Value::Atom("BODY[1.MIME]".into())).is_err());
+        assert!(fetch_items(&Value::Atom("BINARY[1]".into())).is_err());
+        let Ok(part) = fetch_items(&Value::Atom("BODY.PEEK[1.MIME]".into())) else {
+            panic!("numbered parts are served");
+        };
+        assert!(
+            matches!(&part[0], FetchItem::Body { section: Section::Part(_), name, .. } if name == "BODY[1.MIME]")
+        );
         assert_eq!(fetch_items(&Value::Atom("ALL".into())).unwrap().len(), 4);
         let full = fetch_items(&Value::Atom("FULL".into())).unwrap();
         assert_eq!(full[4], FetchItem::Structure { extended: false });

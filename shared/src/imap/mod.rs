@@ -6,7 +6,10 @@
 //! dissectors ([`dissect`]), folder names ([`folder`]), and the server
 //! engine ([`server`]) over a mail store ([`store`]; the memory store's
 //! side in `memory`), the follower of a whole session for the page
-//! ([`transcript`]) and the sessions it replays ([`dialogues`]).
+//! ([`transcript`]) and the sessions it replays ([`dialogues`]). For the
+//! page's views: what a client learnt of the mailbox in a session
+//! ([`client_view`]), the section numbers of a fetched message's parts
+//! ([`sections`]), and what POP3 would have done instead ([`pop3_compare`]).
 //!
 //! Callers frame first (`frame::next_command` / `frame::next_response`, with
 //! limits checked before any byte is taken), then parse or dissect the whole
@@ -14,6 +17,7 @@
 
 pub mod args;
 mod auth;
+pub mod client_view;
 pub mod command;
 mod copy;
 pub mod data;
@@ -25,7 +29,10 @@ mod folders;
 pub mod frame;
 mod mailbox;
 mod memory;
+pub mod part;
+pub mod pop3_compare;
 pub mod response;
+pub mod sections;
 pub mod server;
 pub mod store;
 pub mod structure;

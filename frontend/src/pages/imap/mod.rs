@@ -7,15 +7,31 @@
 //!
 //! It is the line workbench with IMAP's follower
 //! ([`ImapTranscript`]); the page follows the same connection to know
-//! which tag comes next.
+//! which tag comes next and what the session taught the client of the
+//! mailbox: the folder tree with each message's flags ([`folders`]), what
+//! POP3 would have done to it ([`pop3_compare`]), and the section numbers
+//! of a fetched message's parts ([`sections`]), whose buttons put a
+//! command in the editor.
+
+mod folders;
+mod pop3_compare;
+mod sections;
+mod view_state;
 
 use super::workbench::{LineSpec, LineWorkbench};
 use crate::follow;
 use crate::hooks::connection::use_connection;
 use crate::relay_info::use_relay_info;
 use crate::route::Route;
+use folders::FolderTree;
+use pop3_compare::Pop3Compare;
+use sections::BodySections;
+use std::rc::Rc;
+use view_state::{ImapViewAction, ImapViewState};
 use wirelab_shared::conversation::Conversation;
+use wirelab_shared::imap::ImapState;
 use wirelab_shared::imap::ImapTranscript;
+use wirelab_shared::imap::client_view::ClientView;
 use wirelab_shared::imap::dialogues::DIALOGUES;
 use wirelab_shared::imap::dissect::dissect_command;
 use wirelab_shared::relay_protocol::Transport;
@@ -44,6 +60,17 @@ pub fn imap_page() -> Html {
     let mut followed = FollowedConversation::new(ImapTranscript::new());
     follow::follow(&conn.session, &mut followed);
     let next_tag = followed.follower().next_tag();
+    let view = Rc::new(ClientView::of(followed.follower().messages()));
+    let selected = followed.follower().state() == ImapState::Selected;
+    let page = use_reducer(ImapViewState::default);
+    let on_fill = {
+        let dispatcher = page.dispatcher();
+        Callback::from(move |line: String| dispatcher.dispatch(ImapViewAction::Fill(line)))
+    };
+    let on_habit = {
+        let dispatcher = page.dispatcher();
+        Callback::from(move |habit| dispatcher.dispatch(ImapViewAction::Habit(habit)))
+    };
     html! {
         <section class="page imap">
             <h1>{ "IMAP: mail kept on the server" }</h1>
@@ -59,13 +86,20 @@ pub fn imap_page() -> Html {
                 { " arrives in INBOX." }
             </p>
             if has_target {
-                <LineWorkbench spec={imap_spec()} protocol="imap" connection={conn.clone()}>
+                <LineWorkbench spec={imap_spec()} protocol="imap" connection={conn.clone()}
+                               fill={page.fill.clone()}>
                     <p class="hint" data-testid="imap-next-tag" data-tag={next_tag.clone()}>
                         { "Next tag: " }<code>{ &next_tag }</code>
                         { " — start your command with it, e.g. " }
                         <code>{ format!("{next_tag} NOOP") }</code>
                     </p>
                 </LineWorkbench>
+                <div class="imap-views">
+                    <FolderTree view={view.clone()} />
+                    <BodySections view={view.clone()} next_tag={next_tag.clone()}
+                                  selected={selected} on_fill={on_fill} />
+                    <Pop3Compare view={view} habit={page.habit} on_habit={on_habit} />
+                </div>
             } else {
                 <p class="notice" data-testid="no-target">
                     { "This relay has no IMAP server in its catalog." }
