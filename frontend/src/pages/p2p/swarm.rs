@@ -243,8 +243,7 @@ impl SwarmLab {
     }
 
     /// The measured distribution time: when the last leecher finished, in
-    /// seconds from its start (each peer's clock starts as it is started,
-    /// a few milliseconds apart), once all have.
+    /// seconds from the swarm's start, once all have.
     pub fn measured_secs(&self) -> Option<f64> {
         let view = self.view.as_ref().filter(|v| all_done(v))?;
         view.peers
