@@ -295,7 +295,8 @@ async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor() {
     );
     assert!(p2p >= d_p2p - 0.2, "P2P in {p2p} s, under D_P2P {d_p2p} s");
     // The tolerance, wide on purpose: the bounds' factor is 4, the swarm's
-    // measured one about 1.2 on this machine. D_P2P assumes every
+    // measured one 1.2 to 1.5 on this machine (four runs: P2P 7.9 to
+    // 9.8 s, client-server 12.0 to 12.1 s). D_P2P assumes every
     // leecher uploads at u_i from the first instant to anyone; here a
     // leecher unchokes the first four that ask and keeps them until the
     // 10 s round, which never comes in a run of a few seconds, so once
