@@ -3,7 +3,8 @@
 //! leaves, peer 13 joins, a second join refused), and flooding under P18's
 //! bound as the node count changes; those need no relay. With one, a real
 //! swarm started from the page fills every peer's strip, and its measured
-//! time appears beside D_cs and D_P2P; without one the section says it
+//! time appears beside D_cs and D_P2P, and a sweep over N plots measured
+//! client-server and P2P times over both bounds; without one the section says it
 //! needs a relay.
 
 use anyhow::Result;
@@ -115,29 +116,37 @@ fn small_swarm(b: &Browser) -> Result<()> {
     Ok(())
 }
 
+/// The sweep up to N = 2 on the small swarm's file and rates: four runs,
+/// client-server then P2P for N = 1 and 2, each a point of its own series
+/// over the bounds' lines, each with its sentence against its bound.
 #[test]
-fn a_sweep_over_n_plots_each_measured_time() -> Result<()> {
+fn a_sweep_plots_client_server_and_p2p_measured_against_both_bounds() -> Result<()> {
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(());
     };
     lab.open_online("/p2p")?;
     let b = &lab.browser;
     small_swarm(b)?;
+    set_input(b, "swarm-peers", "2")?;
+    b.wait_text("swarm-sweep-start", "client-server and P2P for N = 1, 2")?;
     b.click(&b.testid("swarm-sweep-start")?)?;
     b.wait_until("the sweep's plot", || {
         b.find("[data-testid=\"swarm-sweep\"]")
     })?;
-    // One N after the other: each point within the wait of the one before.
+    // One run after the other: each point within the wait of the one before.
     for points in 1..=4 {
         b.wait_attribute("swarm-sweep", "data-points", &points.to_string())?;
     }
-    assert_eq!(b.find_all("[data-testid=\"swarm-point\"]")?.len(), 4);
-    let caption = b.wait_text("swarm-sweep", "N = 8: ")?;
-    eprintln!("{caption}");
-    assert!(
-        caption.contains("Client-server is not measured"),
-        "{caption}"
-    );
+    b.wait_attribute("swarm-sweep", "data-cs-points", "2")?;
+    b.wait_attribute("swarm-sweep", "data-p2p-points", "2")?;
+    assert_eq!(b.find_all("[data-testid=\"swarm-point-cs\"]")?.len(), 2);
+    assert_eq!(b.find_all("[data-testid=\"swarm-point-p2p\"]")?.len(), 2);
+    let notes = b.wait_text("swarm-sweep-notes", "N = 2, P2P: ")?;
+    eprintln!("{notes}");
+    assert!(notes.contains("N = 1, client-server: "), "{notes}");
+    assert!(notes.contains("× D_cs"), "{notes}");
+    assert!(notes.contains("× D_P2P"), "{notes}");
+    assert!(notes.contains("Client-server took"), "{notes}");
     Ok(())
 }
 
@@ -180,5 +189,39 @@ fn without_a_relay_the_swarm_says_it_needs_one() -> Result<()> {
             .find("[data-testid=\"swarm-start\"]")?
             .is_none()
     );
+    Ok(())
+}
+
+/// The stepped swarm needs no relay: a step of 1 s fills some pieces, the
+/// next round lands on 10 s of swarm time with the choker's decisions
+/// logged, and starting again goes back to 0.
+#[test]
+fn the_simulated_swarm_steps_through_its_choke_rounds() -> Result<()> {
+    let Some(site) = OfflineSite::open("/p2p")? else {
+        return Ok(());
+    };
+    let b = &site.browser;
+    b.wait_until("the step button", || b.find("[data-testid=\"swarm-step\"]"))?;
+    b.click(&b.testid("swarm-step")?)?;
+    b.wait_attribute("swarm-step-time", "data-ms", "1000")?;
+    b.click(&b.testid("swarm-step-round")?)?;
+    b.wait_attribute("swarm-step-time", "data-ms", "10000")?;
+    let log = b.wait_text("swarm-step-log", "t = 10.0 s")?;
+    assert!(log.contains("the 10 s round: top 4 by rate"), "{log}");
+    let filled: u64 = b
+        .find_all("[data-testid=\"step-peer\"]")?
+        .iter()
+        .map(|row| {
+            b.attribute(row, "data-pieces")
+                .ok()
+                .flatten()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        })
+        .sum();
+    // The seed's 16 and more: leechers have pieces after 10 s.
+    assert!(filled > 16, "{filled} pieces held");
+    b.click(&b.testid("swarm-step-reset")?)?;
+    b.wait_attribute("swarm-step-time", "data-ms", "0")?;
     Ok(())
 }

@@ -4,11 +4,23 @@
 //! buckets at the rates asked (u_s for the seed, u_i and d_i for the
 //! leechers), running the shared BitTorrent [`Node`].
 //!
-//! - `POST /api/swarms` `{peers, file_size, piece_size, u_s, u_i, d_i}`
-//!   (rates in bytes/s, 0 unlimited) → `{id, tracker_url, torrent_url}`;
-//! - `GET /api/swarms/{id}` → each peer's pieces, bytes, whom it unchokes,
-//!   when it finished and whether its file's SHA-1 is the original's;
+//! - `POST /api/swarms` `{peers, file_size, piece_size, u_s, u_i, d_i,
+//!   mode}` (rates in bytes/s, 0 unlimited) → `{id, tracker_url,
+//!   torrent_url}`;
+//! - `GET /api/swarms/{id}` → each peer's pieces, bytes (and from which
+//!   swarm peer they came), whom it unchokes, when it finished (seconds
+//!   from the swarm's start) and whether its file's SHA-1 is the original's;
 //! - `GET /api/swarms/{id}/torrent` → the `.torrent`.
+//!
+//! `mode` is `"p2p"` (the default: every leecher trades with every other)
+//! or `"client-server"`, the course's other half of the comparison: each
+//! leecher connects to the seed alone and refuses the others, so only the
+//! seed uploads, through its one u_s bucket shared by all its
+//! connections, and the seed unchokes every leecher that asks (a server
+//! serves all its clients; four slots would leave u_s idle whenever a
+//! served leecher finished before the next 10 s round). It is still
+//! BitTorrent on the wire between the seed and each leecher, and the last
+//! leecher finishes near N·F/u_s, the D_cs bound.
 //!
 //! Bounded by `[servers.tracker]`: swarms at once, file size, the bytes
 //! all swarms' peers hold together, and a lifetime after which a swarm
@@ -29,7 +41,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,6 +54,17 @@ use wirelab_shared::bittorrent::simulation::sample_file;
 
 /// The bound: one seed and 49 leechers, 127.0.2.1 to .50.
 pub const MAX_LEECHERS: usize = 49;
+
+/// Who uploads in a swarm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SwarmMode {
+    /// Every peer uploads to every other (tit-for-tat, rarest first).
+    #[default]
+    P2p,
+    /// Leechers download from the seed alone and never upload.
+    ClientServer,
+}
 
 /// What a swarm is asked to be.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
@@ -56,6 +79,8 @@ pub struct SwarmRequest {
     pub u_i: f64,
     #[serde(default)]
     pub d_i: f64,
+    #[serde(default)]
+    pub mode: SwarmMode,
 }
 
 /// One peer as `GET /api/swarms/{id}` shows it.
@@ -72,6 +97,10 @@ pub struct PeerView {
     /// is left out.
     pub unchoked: Vec<u32>,
     pub optimistic: Option<u32>,
+    /// Bytes read from each swarm peer (by its index), wire overhead
+    /// included: who this peer got its file from.
+    pub received_from: BTreeMap<u32, u64>,
+    /// Seconds from the swarm's start to this peer's whole file.
     pub done_secs: Option<f64>,
     pub verified: bool,
 }
@@ -289,8 +318,13 @@ async fn start(
         peers: Mutex::new(views),
         file_hash: sha1(&data),
     });
+    let started = tokio::time::Instant::now();
+    let seed_addr = listeners[0].local_addr().context("the seed's address")?;
     for (i, listener) in listeners.into_iter().enumerate() {
-        let node = Node::new(node_config(&meta, i, id), (i == 0).then_some(&data[..]));
+        let node = Node::new(
+            node_config(&meta, i, id, request),
+            (i == 0).then_some(&data[..]),
+        );
         let (up, down) = if i == 0 {
             (request.u_s, 0.0)
         } else {
@@ -307,6 +341,8 @@ async fn start(
             info_hash: meta.info_hash,
             left: if i == 0 { 0 } else { meta.info.length },
             announced,
+            started,
+            only_seed: (request.mode == SwarmMode::ClientServer && i > 0).then_some(seed_addr),
         };
         let (shared, cancel) = (shared.clone(), cancel.clone());
         tokio::spawn(peer::run(setup, shared, cancel));
@@ -324,15 +360,21 @@ async fn start(
     })
 }
 
-fn node_config(meta: &Metainfo, i: usize, swarm: u64) -> NodeConfig {
+fn node_config(meta: &Metainfo, i: usize, swarm: u64, request: SwarmRequest) -> NodeConfig {
     let mut peer_id = *b"-WL0001-swarm0000000";
     peer_id[13..].copy_from_slice(format!("{i:07}").as_bytes());
+    let mut choker = ChokerConfig::default();
+    if i == 0 && request.mode == SwarmMode::ClientServer {
+        // A server serves every client at once: a slot for each leecher
+        // and an outside client or two, so u_s never waits for a round.
+        choker.regular_slots = MAX_LEECHERS + 2;
+    }
     NodeConfig {
         info: meta.info.clone(),
         info_hash: meta.info_hash,
         peer_id,
         pipeline: 8,
-        choker: ChokerConfig::default(),
+        choker,
         seed: swarm.wrapping_mul(1000).wrapping_add(i as u64),
     }
 }

@@ -3,6 +3,9 @@
 //! to the peers the tracker gave it and accepting the others, its reads
 //! and writes paced by two token buckets (d_i and u_i).
 //!
+//! A client-server leecher (`only_seed`) connects to the seed alone and
+//! closes every connection it is offered, so it never uploads.
+//!
 //! One task owns the node; each connection has a reader task feeding it
 //! and a writer task draining a bounded queue, so a slow socket slows that
 //! connection alone.
@@ -39,6 +42,11 @@ pub struct PeerSetup {
     pub left: u64,
     /// Told once the tracker has this peer, so the next one finds it.
     pub announced: tokio::sync::oneshot::Sender<()>,
+    /// The swarm's start, from which every peer's clock and finish count.
+    pub started: Instant,
+    /// Client-server mode, for a leecher: the seed's address, the one
+    /// peer it talks to.
+    pub only_seed: Option<SocketAddr>,
 }
 
 struct Running {
@@ -54,6 +62,8 @@ struct Running {
     /// Each connection's swarm peer number, known from its address
     /// (127.0.2.x is peer x − 1); absent for a client from outside the swarm.
     peer_numbers: std::collections::HashMap<u32, u32>,
+    /// Bytes read from each swarm peer, by its number.
+    received_from: std::collections::BTreeMap<u32, u64>,
     cancel: CancellationToken,
 }
 
@@ -68,22 +78,25 @@ pub async fn run(setup: PeerSetup, shared: Arc<SwarmShared>, cancel: Cancellatio
         index: setup.index,
         node: setup.node,
         shared,
-        started: Instant::now(),
+        started: setup.started,
         writers: Default::default(),
         inputs: tx,
         up: Arc::new(Bucket::new(setup.up)),
         down: Arc::new(Bucket::new(setup.down)),
         next_key: 0,
         peer_numbers: Default::default(),
+        received_from: Default::default(),
         cancel: cancel.clone(),
     };
     let request = announce_request(setup.info_hash, setup.index, local.port(), setup.left);
     let peers = announce(setup.tracker, local, &request).await;
     let _ = setup.announced.send(());
-    for addr in peers {
-        if addr != local
-            && let Ok(stream) = connect_from(local, addr).await
-        {
+    let wanted = |addr: &SocketAddr| match setup.only_seed {
+        Some(seed) => *addr == seed,
+        None => *addr != local,
+    };
+    for addr in peers.into_iter().filter(wanted) {
+        if let Ok(stream) = connect_from(local, addr).await {
             peer.add(stream);
         }
     }
@@ -93,7 +106,11 @@ pub async fn run(setup: PeerSetup, shared: Arc<SwarmShared>, cancel: Cancellatio
         tokio::select! {
             _ = cancel.cancelled() => break,
             accepted = setup.listener.accept() => {
-                if let Ok((stream, _)) = accepted { peer.add(stream); }
+                // A client-server leecher serves nobody: dropping the
+                // stream closes it.
+                if let Ok((stream, _)) = accepted && setup.only_seed.is_none() {
+                    peer.add(stream);
+                }
             }
             Some(input) = rx.recv() => peer.handle(input).await,
             _ = tokio::time::sleep_until(deadline) => {
@@ -157,6 +174,9 @@ impl Running {
     async fn handle(&mut self, input: Input) {
         match input {
             Input::Bytes(key, bytes) => {
+                if let Some(number) = self.peer_numbers.get(&key) {
+                    *self.received_from.entry(*number).or_default() += bytes.len() as u64;
+                }
                 let now = self.now();
                 self.node.handle_input(key, &bytes, now);
             }
@@ -197,6 +217,7 @@ impl Running {
                 .optimistic
                 .and_then(|key| self.peer_numbers.get(&key).copied());
             view.neighbours = self.node.neighbours().count();
+            view.received_from.clone_from(&self.received_from);
             if self.node.is_complete() && view.done_secs.is_none() {
                 view.done_secs = Some(now);
                 view.verified = wirelab_shared::bittorrent::node::file_hash(&self.node)

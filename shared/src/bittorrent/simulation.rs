@@ -4,6 +4,11 @@
 //! and download rate. It runs the real [`Node`]s (wire messages, SHA-1
 //! checks, choker, rarest first), so what it measures is the protocol's
 //! own distribution time, to set beside the bounds of [`super::distribution`].
+//!
+//! [`Swarm`] is the same run one step at a time, for a page that steps it
+//! and draws each peer's pieces and unchokes in between: peer i's
+//! neighbours are known to it by their peer numbers, so its unchoke lists
+//! name peers directly.
 
 use super::choker::ChokerConfig;
 use super::metainfo::{Info, Metainfo, sha1};
@@ -54,63 +59,144 @@ pub fn sample_file(size: usize) -> Vec<u8> {
         .collect()
 }
 
+/// One peer between two steps, as a page draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerState {
+    pub pieces: Vec<usize>,
+    /// The peers (by number, 0 the seed) in its top slots, best first.
+    pub unchoked: Vec<u32>,
+    pub optimistic: Option<u32>,
+    pub downloaded: u64,
+    pub uploaded: u64,
+    /// When it had the whole file, checked, in seconds of swarm time.
+    pub done_secs: Option<f64>,
+}
+
+/// A simulated swarm advanced step by step.
+pub struct Swarm {
+    spec: SwarmSpec,
+    nodes: Vec<Node>,
+    links: Vec<Link>,
+    now: Millis,
+    finished: Vec<Option<f64>>,
+    file_hash: super::metainfo::Sha1Hash,
+}
+
+impl Swarm {
+    /// Every peer connected to every other, nothing sent yet.
+    pub fn new(spec: &SwarmSpec) -> Swarm {
+        let data = sample_file(spec.file_size);
+        let torrent = Metainfo::build(
+            "swarm.bin",
+            &data,
+            spec.piece_size,
+            "http://127.0.0.1:6969/announce",
+        );
+        let meta = Metainfo::parse(&torrent).expect("a torrent we built");
+        let count = spec.leechers + 1;
+        let mut nodes: Vec<Node> = (0..count)
+            .map(|i| {
+                Node::new(
+                    node_config(&meta.info, meta.info_hash, i, spec.seed),
+                    (i == 0).then_some(&data[..]),
+                )
+            })
+            .collect();
+        let mut links = Vec::new();
+        for (a, node) in nodes.iter_mut().enumerate() {
+            for b in (0..count).filter(|&b| b != a) {
+                links.push(Link {
+                    from: a,
+                    to: b,
+                    queue: VecDeque::new(),
+                });
+                node.connect(b as u32, Millis(0));
+            }
+            // The first round at 0 s, so the rounds fall on 10 s, 20 s, …
+            node.tick(Millis(0));
+        }
+        Swarm {
+            spec: *spec,
+            nodes,
+            links,
+            now: Millis(0),
+            finished: vec![None; spec.leechers],
+            file_hash: sha1(&data),
+        }
+    }
+
+    /// Swarm time so far.
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    /// Simulated time per step, in ms.
+    pub fn step_ms() -> u64 {
+        STEP_MS
+    }
+
+    /// Whether every leecher has the file.
+    pub fn is_done(&self) -> bool {
+        self.finished.iter().all(Option::is_some)
+    }
+
+    /// One step: what each peer queued moves within the rates, then each
+    /// peer's choker runs if its 10 s (or 30 s) round is due.
+    pub fn step(&mut self) {
+        collect(&mut self.nodes, &mut self.links);
+        transfer(&self.spec, &mut self.nodes, &mut self.links, self.now);
+        self.now = self.now.saturating_add(STEP_MS);
+        for node in &mut self.nodes {
+            if self.now >= node.next_deadline() {
+                node.tick(self.now);
+            }
+        }
+        for (i, done) in self.finished.iter_mut().enumerate() {
+            if done.is_none() && self.nodes[i + 1].is_complete() {
+                *done = Some(self.now.0 as f64 / 1000.0);
+            }
+        }
+    }
+
+    /// Every peer, the seed first.
+    pub fn peers(&self) -> Vec<PeerState> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                let status = node.status();
+                PeerState {
+                    pieces: status.have.iter().collect(),
+                    unchoked: status.unchoked.top.clone(),
+                    optimistic: status.unchoked.optimistic,
+                    downloaded: status.downloaded,
+                    uploaded: status.uploaded,
+                    done_secs: i.checked_sub(1).and_then(|l| self.finished[l]),
+                }
+            })
+            .collect()
+    }
+
+    fn result(&self) -> SwarmResult {
+        SwarmResult {
+            finished_secs: self.finished.clone(),
+            all_verified: self.nodes[1..]
+                .iter()
+                .all(|n| n.data().is_some_and(|d| sha1(&d) == self.file_hash)),
+            seed_uploaded: self.nodes[0].status().uploaded,
+            total_uploaded: self.nodes.iter().map(|n| n.status().uploaded).sum(),
+        }
+    }
+}
+
 /// Runs the swarm until every leecher is done or `max_secs` of simulated
 /// time have passed.
 pub fn run(spec: &SwarmSpec, max_secs: f64) -> SwarmResult {
-    let data = sample_file(spec.file_size);
-    let torrent = Metainfo::build(
-        "swarm.bin",
-        &data,
-        spec.piece_size,
-        "http://127.0.0.1:6969/announce",
-    );
-    let meta = Metainfo::parse(&torrent).expect("a torrent we built");
-    let count = spec.leechers + 1;
-    let mut nodes: Vec<Node> = (0..count)
-        .map(|i| {
-            Node::new(
-                node_config(&meta.info, meta.info_hash, i, spec.seed),
-                (i == 0).then_some(&data[..]),
-            )
-        })
-        .collect();
-    let mut links = Vec::new();
-    for (a, node) in nodes.iter_mut().enumerate() {
-        for b in (0..count).filter(|&b| b != a) {
-            links.push(Link {
-                from: a,
-                to: b,
-                queue: VecDeque::new(),
-            });
-            node.connect(b as u32, Millis(0));
-        }
+    let mut swarm = Swarm::new(spec);
+    while (swarm.now().0 as f64) < max_secs * 1000.0 && !swarm.is_done() {
+        swarm.step();
     }
-    let mut finished = vec![None; spec.leechers];
-    let mut now = Millis(0);
-    while (now.0 as f64) < max_secs * 1000.0 && finished.iter().any(Option::is_none) {
-        collect(&mut nodes, &mut links);
-        transfer(spec, &mut nodes, &mut links, now);
-        now = now.saturating_add(STEP_MS);
-        for node in &mut nodes {
-            if now >= node.next_deadline() {
-                node.tick(now);
-            }
-        }
-        for (i, done) in finished.iter_mut().enumerate() {
-            if done.is_none() && nodes[i + 1].is_complete() {
-                *done = Some(now.0 as f64 / 1000.0);
-            }
-        }
-    }
-    let want = sha1(&data);
-    SwarmResult {
-        finished_secs: finished,
-        all_verified: nodes[1..]
-            .iter()
-            .all(|n| n.data().is_some_and(|d| sha1(&d) == want)),
-        seed_uploaded: nodes[0].status().uploaded,
-        total_uploaded: nodes.iter().map(|n| n.status().uploaded).sum(),
-    }
+    swarm.result()
 }
 
 fn node_config(info: &Info, info_hash: [u8; 20], i: usize, seed: u64) -> NodeConfig {
@@ -210,6 +296,49 @@ mod tests {
             "{result:?}"
         );
         assert!(result.all_verified);
+    }
+
+    /// The course's schedule seen step by step: the top four move only at
+    /// 10 s, 20 s, … of swarm time, the optimistic unchoke only at 30 s,
+    /// 60 s, …, and the pieces only grow.
+    #[test]
+    fn stepped_the_chokers_move_only_on_their_rounds() {
+        let spec = SwarmSpec {
+            leechers: 8,
+            file_size: 512 * 1024,
+            piece_size: 32 * 1024,
+            u_s: 128.0 * 1024.0,
+            u_i: 12.8 * 1024.0,
+            d_i: 128.0 * 1024.0,
+            seed: 3,
+        };
+        let mut swarm = Swarm::new(&spec);
+        let mut before = swarm.peers();
+        let (mut top_moves, mut optimistic_moves) = (0, 0);
+        while swarm.now().0 < 70_000 && !swarm.is_done() {
+            swarm.step();
+            let now = swarm.now().0;
+            let after = swarm.peers();
+            for (b, a) in before.iter().zip(&after) {
+                assert!(b.pieces.iter().all(|p| a.pieces.contains(p)), "{now} ms");
+                // A free slot is filled at once, whenever someone asks:
+                // only a change that drops a peer is a round's doing.
+                if b.unchoked.iter().any(|p| !a.unchoked.contains(p)) {
+                    assert!(now.is_multiple_of(10_000), "top four changed at {now} ms");
+                    top_moves += 1;
+                }
+                if b.optimistic.is_some() && a.optimistic != b.optimistic {
+                    optimistic_moves += 1;
+                }
+            }
+            before = after;
+        }
+        assert!(
+            top_moves > 0 && optimistic_moves > 0,
+            "{top_moves} {optimistic_moves}"
+        );
+        assert_eq!(before.len(), 9);
+        assert!(before[0].done_secs.is_none());
     }
 
     #[test]

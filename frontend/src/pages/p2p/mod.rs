@@ -9,6 +9,7 @@ pub mod graph;
 pub mod lab;
 pub mod ring;
 pub mod swarm;
+pub mod swarm_steps;
 pub mod swarm_sweep;
 pub mod swarm_view;
 
@@ -50,6 +51,7 @@ pub fn p2p_page() -> Html {
             <Dht lab={lab.clone()} dispatch={dispatch.clone()} />
             <Flooding lab={lab} dispatch={dispatch} />
             <swarm_view::RealSwarm />
+            <swarm_steps::SteppedSwarm />
         </section>
     }
 }

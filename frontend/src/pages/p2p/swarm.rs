@@ -11,6 +11,8 @@ use std::rc::Rc;
 use wirelab_shared::bittorrent::distribution::{d_cs, d_p2p};
 use yew::Reducible;
 
+pub use super::swarm_sweep::SweepPoint;
+
 /// What the student asks the relay for: the body of `POST /api/swarms`
 /// (rates in bytes per second, 0 unlimited).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -22,6 +24,17 @@ pub struct SwarmSettings {
     pub u_s: f64,
     pub u_i: f64,
     pub d_i: f64,
+    /// Whether leechers upload (P2P) or take every byte from the seed.
+    pub mode: SwarmMode,
+}
+
+/// `mode` of `POST /api/swarms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SwarmMode {
+    #[default]
+    P2p,
+    ClientServer,
 }
 
 /// The course's example scaled from hours to seconds: F/u = 10 s (the
@@ -38,6 +51,7 @@ impl Default for SwarmSettings {
             u_s: 10.0 * u,
             u_i: u,
             d_i: 10.0 * u,
+            mode: SwarmMode::P2p,
         }
     }
 }
@@ -98,13 +112,10 @@ pub struct SwarmLab {
     /// When the last view came (ms, the caller's clock).
     polled_at: Option<f64>,
     pub error: Option<String>,
-    /// The sweep over N: each N's measured time, in the order run.
-    pub sweep: Vec<(usize, f64)>,
+    /// The sweep over N: each run's measured time, in the order run.
+    pub sweep: Vec<SweepPoint>,
     pub sweeping: bool,
 }
-
-/// The N a sweep runs, one swarm after the other.
-pub const SWEEP_N: [usize; 4] = [1, 2, 4, 8];
 
 impl Default for SwarmLab {
     fn default() -> Self {
@@ -134,8 +145,8 @@ pub enum SwarmAction {
     Stopped,
     Failed(String),
     SweepStarted,
-    /// One N of the sweep finished in this many seconds.
-    SweepPoint(usize, f64),
+    /// One run of the sweep finished.
+    SweepPoint(SweepPoint),
     SweepDone,
 }
 
@@ -174,7 +185,7 @@ impl Reducible for SwarmLab {
                 lab.started_with = lab.settings;
                 lab.error = None;
             }
-            SwarmAction::SweepPoint(n, secs) => lab.sweep.push((n, secs)),
+            SwarmAction::SweepPoint(point) => lab.sweep.push(point),
             SwarmAction::SweepDone => lab.sweeping = false,
             SwarmAction::Failed(why) => {
                 lab.sweeping = false;
@@ -232,8 +243,7 @@ impl SwarmLab {
     }
 
     /// The measured distribution time: when the last leecher finished, in
-    /// seconds from its start (each peer's clock starts as it is started,
-    /// a few milliseconds apart), once all have.
+    /// seconds from the swarm's start, once all have.
     pub fn measured_secs(&self) -> Option<f64> {
         let view = self.view.as_ref().filter(|v| all_done(v))?;
         view.peers
@@ -409,10 +419,24 @@ mod tests {
     fn a_sweep_keeps_each_n_and_the_bounds_follow_n() {
         let lab = Rc::new(SwarmLab::default())
             .reduce(SwarmAction::SweepStarted)
-            .reduce(SwarmAction::SweepPoint(1, 1.5))
-            .reduce(SwarmAction::SweepPoint(2, 2.5));
+            .reduce(SwarmAction::SweepPoint(SweepPoint::new(
+                1,
+                SwarmMode::ClientServer,
+                1.5,
+            )))
+            .reduce(SwarmAction::SweepPoint(SweepPoint::new(
+                1,
+                SwarmMode::P2p,
+                2.5,
+            )));
         assert!(lab.sweeping);
-        assert_eq!(lab.sweep, vec![(1, 1.5), (2, 2.5)]);
+        assert_eq!(
+            lab.sweep,
+            vec![
+                SweepPoint::new(1, SwarmMode::ClientServer, 1.5),
+                SweepPoint::new(1, SwarmMode::P2p, 2.5)
+            ]
+        );
         let lab = lab.reduce(SwarmAction::SweepDone);
         assert!(!lab.sweeping);
         // The course's example at N = 30: 3 hours against 0.75, here in tens of seconds.

@@ -114,7 +114,7 @@ fn swarm_controls(props: &LabProps) -> Html {
                 onclick={start(props.dispatch.clone(), s)}>{ "Start the swarm" }</button>
             <button data-testid="swarm-sweep-start" disabled={busy}
                 onclick={super::swarm_sweep::run_sweep(props.dispatch.clone(), s)}>
-                { "Run for N = 1, 2, 4, 8" }</button>
+                { super::swarm_sweep::sweep_label(s.peers) }</button>
             if let Some(id) = props.lab.running() {
                 <button data-testid="swarm-stop" onclick={stop(props.dispatch.clone(), id)}>
                     { "Stop it" }
@@ -154,14 +154,17 @@ fn stop(dispatch: Dispatch, id: u64) -> Callback<MouseEvent> {
 }
 
 #[derive(Properties, PartialEq)]
-struct StateProps {
-    view: SwarmView,
-    rates: Vec<Rates>,
+pub struct StateProps {
+    pub view: SwarmView,
+    pub rates: Vec<Rates>,
+    /// Starts its test ids, so two swarms drawn on one page keep theirs apart.
+    #[prop_or(AttrValue::Static("swarm"))]
+    pub prefix: AttrValue,
 }
 
 /// Every peer's strip, rates and unchokes, and the rarest piece.
 #[function_component(SwarmState)]
-fn swarm_state(props: &StateProps) -> Html {
+pub fn swarm_state(props: &StateProps) -> Html {
     let view = &props.view;
     let rarest = rarest_piece(view).map(|(piece, holders)| {
         format!(
@@ -171,7 +174,7 @@ fn swarm_state(props: &StateProps) -> Html {
     });
     html! {
         <>
-            <p data-testid="swarm-rarest">{ rarest.unwrap_or_default() }</p>
+            <p data-testid={format!("{}-rarest", props.prefix)}>{ rarest.unwrap_or_default() }</p>
             <div class="swarm-table">
             <table class="swarm-peers">
                 <thead><tr>
@@ -180,7 +183,8 @@ fn swarm_state(props: &StateProps) -> Html {
                 </tr></thead>
                 <tbody>
                     { for view.peers.iter().enumerate().map(|(i, p)| {
-                        peer_row(i, p, view.pieces, props.rates.get(i).copied().unwrap_or_default())
+                        let rates = props.rates.get(i).copied().unwrap_or_default();
+                        peer_row(&props.prefix, (i, p), view.pieces, rates)
                     }) }
                 </tbody>
             </table>
@@ -189,7 +193,7 @@ fn swarm_state(props: &StateProps) -> Html {
     }
 }
 
-fn peer_row(i: usize, peer: &PeerView, pieces: usize, rates: Rates) -> Html {
+fn peer_row(prefix: &str, (i, peer): (usize, &PeerView), pieces: usize, rates: Rates) -> Html {
     let name = if peer.seed {
         "0 (seed)".to_string()
     } else {
@@ -213,7 +217,7 @@ fn peer_row(i: usize, peer: &PeerView, pieces: usize, rates: Rates) -> Html {
         None => String::new(),
     };
     html! {
-        <tr data-testid="swarm-peer" data-pieces={peer.pieces.len().to_string()}
+        <tr data-testid={format!("{prefix}-peer")} data-pieces={peer.pieces.len().to_string()}
             data-done={done.to_string()}>
             <td title={peer.address.clone()}>{ name }</td>
             <td>{ strip(&peer.pieces, pieces) }</td>
