@@ -1,8 +1,10 @@
 //! Swarms on demand: `POST /api/swarms` starts a seed and leechers on
 //! their own loopback addresses, found through the tracker; every leecher
 //! ends with the whole file, its SHA-1 checked; the `.torrent` served is
-//! the swarm's; bad requests are refused with a reason; and aria2c joins a
-//! lab swarm from its `.torrent` and downloads the file.
+//! the swarm's; bad requests are refused with a reason; aria2c joins a
+//! lab swarm from its `.torrent` and downloads the file; and a page session
+//! (`/ws`) reaches a swarm peer, handshakes and gets a block, while other
+//! loopback addresses stay closed to it.
 
 mod common;
 
@@ -11,6 +13,8 @@ use serde_json::Value;
 use std::time::Duration;
 use wirelab_shared::bittorrent::metainfo::{Metainfo, sha1};
 use wirelab_shared::bittorrent::simulation::sample_file;
+use wirelab_shared::bittorrent::wire::{Frame, Handshake, Message, WireReader};
+use wirelab_shared::relay_protocol::{ClosedBy, ErrorCode, RelayMessage};
 use wirelab_testkit::require_tool;
 
 async fn post_swarm(relay: &TestRelay, body: &str) -> (u16, Value) {
@@ -201,4 +205,118 @@ async fn aria2c_joins_a_lab_swarm_and_gets_the_file() {
     let name = Metainfo::parse(&torrent).unwrap().info.name;
     let got = std::fs::read(dir.join(name)).unwrap();
     assert_eq!(sha1(&got), sha1(&sample_file(500000)));
+}
+
+/// Reads frames from the peer (binary frames) until `want` of them have
+/// arrived; a `closed` from the relay ends the reading early.
+async fn read_frames(ws: &mut Ws, reader: &mut WireReader, want: usize) -> (Vec<Frame>, bool) {
+    let mut frames = Vec::new();
+    while frames.len() < want {
+        match next(ws).await {
+            tokio_tungstenite::tungstenite::Message::Binary(bytes) => {
+                reader.push(&bytes);
+                while let Some((frame, _)) = reader.next_frame().unwrap() {
+                    frames.push(frame);
+                }
+            }
+            tokio_tungstenite::tungstenite::Message::Text(text) => {
+                let message: RelayMessage = serde_json::from_str(text.as_str()).unwrap();
+                if let RelayMessage::Closed { by, .. } = message {
+                    return (frames, by == ClosedBy::Peer);
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    (frames, false)
+}
+
+#[tokio::test]
+async fn a_page_session_reaches_a_swarm_peer_and_gets_a_block() {
+    let relay = start(|_| {}).await;
+    let (status, created) = post_swarm(
+        &relay,
+        r#"{"peers": 1, "file_size": 65536, "piece_size": 16384}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_u64().unwrap();
+    let (_, text) = relay.get(&format!("/api/swarms/{id}")).await;
+    let view: Value = serde_json::from_str(&text).unwrap();
+    let seed: std::net::SocketAddr = view["peers"][0]["address"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let info_hash =
+        wirelab_shared::bittorrent::syntax::parse_info_hash(view["info_hash"].as_str().unwrap())
+            .unwrap();
+    let (_, listed) = relay.get("/api/swarms").await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["id"], id, "{listed}");
+    assert_eq!(listed[0]["info_hash"], view["info_hash"], "{listed}");
+
+    let query = format!("host={}&port={}", seed.ip(), seed.port());
+    let mut ws = relay.open(&query).await;
+    let connected = expect_connected(&mut ws).await;
+    assert_eq!(connected["peer"], seed.to_string(), "{connected}");
+    let hello = Handshake::new(info_hash, *b"-WL0001-student00001");
+    send_bytes(&mut ws, &hello.encode()).await;
+    let mut reader = WireReader::new(1 << 20);
+    let (frames, _) = read_frames(&mut ws, &mut reader, 2).await;
+    let Frame::Handshake(theirs) = &frames[0] else {
+        panic!("the peer answers with its handshake first: {frames:?}");
+    };
+    assert_eq!(theirs.info_hash, info_hash);
+    assert_eq!(frames[1], Frame::Message(Message::Bitfield(vec![0xf0])));
+
+    send_bytes(&mut ws, &Message::Interested.encode()).await;
+    let (frames, _) = read_frames(&mut ws, &mut reader, 1).await;
+    assert_eq!(frames, [Frame::Message(Message::Unchoke)]);
+    let ask = Message::Request {
+        index: 1,
+        begin: 0,
+        length: 16384,
+    };
+    send_bytes(&mut ws, &ask.encode()).await;
+    let (frames, _) = read_frames(&mut ws, &mut reader, 1).await;
+    let file = sample_file(65536);
+    assert_eq!(
+        frames,
+        [Frame::Message(Message::Piece {
+            index: 1,
+            begin: 0,
+            block: file[16384..32768].to_vec()
+        })]
+    );
+
+    // Over 16 KiB: the peer drops the connection.
+    let greedy = Message::Request {
+        index: 2,
+        begin: 0,
+        length: 32768,
+    };
+    send_bytes(&mut ws, &greedy.encode()).await;
+    let (frames, dropped) = read_frames(&mut ws, &mut reader, usize::MAX).await;
+    assert!(
+        dropped,
+        "the peer closed the connection; it sent {frames:?}"
+    );
+    assert!(
+        !frames
+            .iter()
+            .any(|f| matches!(f, Frame::Message(Message::Piece { .. }))),
+        "{frames:?}"
+    );
+
+    // Only the swarm's peers are opened, and only while the swarm runs.
+    let mut other = relay
+        .open(&format!("host={}&port={}", seed.ip(), seed.port() ^ 1))
+        .await;
+    assert_eq!(expect_error(&mut other).await.0, ErrorCode::Forbidden);
+    relay
+        .request("DELETE", &format!("/api/swarms/{id}"), &[], "")
+        .await;
+    let mut late = relay.open(&query).await;
+    assert_eq!(expect_error(&mut late).await.0, ErrorCode::Forbidden);
 }
