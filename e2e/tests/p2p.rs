@@ -187,6 +187,10 @@ fn without_a_relay_the_swarm_says_it_needs_one() -> Result<()> {
     Ok(())
 }
 
+/// A piece the peer sent, in the peer wire workbench's list.
+const RECEIVED_PIECE: &str =
+    "[data-testid=\"wire-message\"][data-direction=\"received\"][data-name=\"piece\"]";
+
 /// Starts the small swarm from the page and waits for its peer wire
 /// workbench.
 fn start_swarm(b: &Browser) -> Result<()> {
@@ -216,8 +220,9 @@ fn a_student_talks_to_the_seed_and_gets_a_block_dissected() -> Result<()> {
     let b = &lab.browser;
     start_swarm(b)?;
     b.click(&b.testid("wire-replay")?)?;
-    let piece = "[data-testid=\"wire-message\"][data-direction=\"received\"][data-name=\"piece\"]";
-    let piece = b.wait_until("the piece that answers the request", || b.find(piece))?;
+    let piece = b.wait_until("the piece that answers the request", || {
+        b.find(RECEIVED_PIECE)
+    })?;
     assert_eq!(
         wire_names(b, "sent")?,
         ["handshake", "interested", "request"]
@@ -230,6 +235,20 @@ fn a_student_talks_to_the_seed_and_gets_a_block_dissected() -> Result<()> {
     assert!(shown.contains("Length prefix"), "{shown}");
     assert!(shown.contains("16384 bytes"), "{shown}");
     b.wait_text("dissection-summary", "piece")?;
+
+    // Replayed again on the open connection: a new connection, the same
+    // dialogue (the old one's messages leave the list).
+    let before = b.text(&b.testid("wire-state")?)?;
+    b.click(&b.testid("wire-replay")?)?;
+    b.wait_until("a new connection", || {
+        let now = b.text(&b.testid("wire-state")?)?;
+        Ok((now != before && now.starts_with("connected")).then_some(()))
+    })?;
+    b.wait_until("the piece again", || b.find(RECEIVED_PIECE))?;
+    assert_eq!(
+        wire_names(b, "sent")?,
+        ["handshake", "interested", "request"]
+    );
 
     // Over 16 KiB: said before it goes, and the peer drops the connection.
     b.select_option("wire-pick", "request 0 0 32768")?;

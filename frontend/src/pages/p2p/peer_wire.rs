@@ -343,14 +343,18 @@ pub fn peer_wire(props: &PeerWireProps) -> Html {
         let (conn, queued, address) = (conn.clone(), queued.clone(), address.clone());
         let (dispatcher, bytes_of) = (lab.dispatcher(), bytes_of.clone());
         Callback::from(move |_: MouseEvent| {
-            let Ok(handshake) = bytes_of(DIALOGUE[0].0) else {
+            let (Ok(handshake), Some((host, port))) = (
+                bytes_of(DIALOGUE[0].0),
+                address.as_deref().and_then(split_address),
+            ) else {
                 return;
             };
-            // A fresh connection: the dialogue starts with the handshake.
-            conn.disconnect();
+            // Always a fresh connection, the handshake sent once it opens:
+            // the dialogue starts with it, and the session seen here may
+            // still say a connection being replaced is open.
+            *queued.borrow_mut() = vec![handshake];
             dispatcher.dispatch(PeerWireAction::Connected);
-            queued.borrow_mut().clear();
-            send_or_connect(&conn, &queued, address.as_deref(), handshake);
+            conn.connect_address(host, port);
             dispatcher.dispatch(PeerWireAction::Replay(Some(0)));
         })
     };
