@@ -287,6 +287,55 @@ pub fn caution(message: &Message) -> Option<String> {
     }
 }
 
+/// A torrent's length and piece length: what a peer checks a request's
+/// piece and range against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub length: u64,
+    pub piece_length: u64,
+}
+
+impl Layout {
+    pub fn pieces(&self) -> u64 {
+        self.length.div_ceil(self.piece_length.max(1))
+    }
+
+    /// The length of piece `index` (the last one shorter), 0 past the end.
+    pub fn piece_len(&self, index: u32) -> u64 {
+        let start = u64::from(index) * self.piece_length;
+        self.length.saturating_sub(start).min(self.piece_length)
+    }
+}
+
+/// [`caution`], and in a torrent of `layout` also a request past the end
+/// of its piece or for a piece that does not exist.
+pub fn caution_in(message: &Message, layout: &Layout) -> Option<String> {
+    if let Some(said) = caution(message) {
+        return Some(said);
+    }
+    let Message::Request {
+        index,
+        begin,
+        length,
+    } = message
+    else {
+        return None;
+    };
+    let piece = layout.piece_len(*index);
+    if piece == 0 {
+        return Some(format!(
+            "the torrent has pieces 0 to {}, no piece {index}: the peer will drop the connection",
+            layout.pieces().saturating_sub(1)
+        ));
+    }
+    let end = u64::from(*begin) + u64::from(*length);
+    (end > piece).then(|| {
+        format!(
+            "bytes {begin} to {end} are past the end of piece {index} ({piece} bytes): the peer will drop the connection"
+        )
+    })
+}
+
 /// Reads an info hash typed as 40 hex digits (spaces allowed).
 pub fn parse_info_hash(text: &str) -> Result<Sha1Hash, String> {
     let bytes = parse_hex(text).ok_or_else(|| {
@@ -439,6 +488,34 @@ mod tests {
         assert!(caution(&parse_message("request 0 0 0").unwrap()).is_some());
         assert_eq!(caution(&parse_message("request 0 0 16384").unwrap()), None);
         assert_eq!(caution(&Message::Interested), None);
+    }
+
+    #[test]
+    fn requests_past_the_end_are_cautioned_in_a_torrent() {
+        // 40000 bytes in pieces of 16384: 16384, 16384, 7232.
+        let layout = Layout {
+            length: 40000,
+            piece_length: 16384,
+        };
+        assert_eq!(layout.pieces(), 3);
+        assert_eq!(layout.piece_len(2), 7232);
+        let said = |line: &str| caution_in(&parse_message(line).unwrap(), &layout);
+        assert_eq!(said("request 1 0 16384"), None);
+        assert_eq!(said("request 2 0 7232"), None);
+        assert!(
+            said("request 2 0 16384")
+                .unwrap()
+                .contains("past the end of piece 2")
+        );
+        assert!(said("request 2 7000 300").unwrap().contains("7232 bytes"));
+        assert!(
+            said("request 3 0 16")
+                .unwrap()
+                .contains("pieces 0 to 2, no piece 3")
+        );
+        assert!(said("request 4294967295 4294967295 16").is_some());
+        assert!(said("request 0 0 32768").unwrap().contains("16384"));
+        assert_eq!(said("have 9"), None);
     }
 
     #[test]

@@ -16,7 +16,9 @@ use crate::session::{Direction, Entry, EventKind, Session};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use wirelab_shared::bittorrent::dissect::dissect_wire;
-use wirelab_shared::bittorrent::syntax::{caution, parse_info_hash, parse_message, parse_peer_id};
+use wirelab_shared::bittorrent::syntax::{
+    Layout, caution, caution_in, parse_info_hash, parse_message, parse_peer_id,
+};
 use wirelab_shared::bittorrent::wire::{Frame, Handshake, WireReader, max_message_for};
 use wirelab_shared::relay_protocol::ClosedBy;
 use yew::prelude::*;
@@ -180,9 +182,21 @@ pub fn line_bytes(line: &str, info_hash: &str, peer_id: &str) -> Result<Vec<u8>,
         .map_err(|e| format!("characters {}–{}: {e}", e.span.start + 1, e.span.end))
 }
 
+/// What a peer will make of `message`: checked against the torrent's
+/// pieces when `layout` is known.
+fn caution_for(
+    message: &wirelab_shared::bittorrent::wire::Message,
+    layout: Option<&Layout>,
+) -> Option<String> {
+    match layout {
+        Some(layout) => caution_in(message, layout),
+        None => caution(message),
+    }
+}
+
 /// Why the peer dropped the connection, when the student's last message
 /// before the close is one a peer refuses.
-pub fn drop_reason(items: &[WireItem]) -> Option<String> {
+pub fn drop_reason(items: &[WireItem], layout: Option<&Layout>) -> Option<String> {
     let closed = items
         .iter()
         .rposition(|i| i.direction == Direction::Event)?;
@@ -192,7 +206,7 @@ pub fn drop_reason(items: &[WireItem]) -> Option<String> {
         .find(|i| i.direction == Direction::Sent)?;
     let body = last_sent.bytes.get(4..)?;
     let message = wirelab_shared::bittorrent::wire::Message::parse(body).ok()?;
-    caution(&message)
+    caution_for(&message, layout)
 }
 
 /// `127.0.2.1:40001` as host and port.
@@ -268,6 +282,10 @@ pub struct PeerWireProps {
     /// The swarm's info hash, in hex.
     pub info_hash: AttrValue,
     pub pieces: usize,
+    /// The file's and pieces' lengths, to say beforehand which requests
+    /// the peer refuses.
+    #[prop_or_default]
+    pub layout: Option<Layout>,
 }
 
 /// Sends now if the connection is open; else connects to `address` and
@@ -455,8 +473,9 @@ pub fn peer_wire(props: &PeerWireProps) -> Html {
                 </select>
                 <button data-testid="wire-send" onclick={on_send}>{ "Send" }</button>
             </div>
-            { draft_line(&lab.line, &bytes_of(&lab.line)) }
+            { draft_line(&lab.line, &bytes_of(&lab.line), props.layout.as_ref()) }
             <WireMessages items={Rc::new(items)} selected={lab.selected} pieces={props.pieces}
+                          layout={props.layout}
                           on_select={ let d = lab.dispatcher(); Callback::from(move |i| d.dispatch(PeerWireAction::Select(i))) } />
         </div>
     }
@@ -496,10 +515,12 @@ fn use_replay(
 }
 
 /// What the typed line will send, or why it cannot.
-fn draft_line(line: &str, bytes: &Result<Vec<u8>, String>) -> Html {
+fn draft_line(line: &str, bytes: &Result<Vec<u8>, String>, layout: Option<&Layout>) -> Html {
     match bytes {
         Ok(b) => {
-            let warning = parse_message(line).ok().as_ref().and_then(caution);
+            let warning = parse_message(line)
+                .ok()
+                .and_then(|m| caution_for(&m, layout));
             html! {
                 <p class="hint" data-testid="wire-draft">
                     { format!("{} bytes: {}", b.len(), wirelab_shared::text::hex_spaced(&b[..b.len().min(32)])) }
@@ -519,6 +540,7 @@ struct WireMessagesProps {
     items: Rc<Vec<WireItem>>,
     selected: Option<usize>,
     pieces: usize,
+    layout: Option<Layout>,
     on_select: Callback<usize>,
 }
 
@@ -528,7 +550,7 @@ fn wire_messages(props: &WireMessagesProps) -> Html {
     let items = &props.items;
     let newest = items.iter().rposition(|i| i.direction != Direction::Event);
     let shown = props.selected.filter(|i| *i < items.len()).or(newest);
-    let dropped = drop_reason(items);
+    let dropped = drop_reason(items, props.layout.as_ref());
     let inspector = shown
         .and_then(|i| items.get(i))
         .filter(|i| !i.bytes.is_empty())
@@ -564,7 +586,7 @@ fn wire_messages(props: &WireMessagesProps) -> Html {
                 if let Some(why) = dropped {
                     <p class="notice" data-testid="wire-dropped">
                         { format!("The peer dropped the connection after your last message: {why}. \
-                                   BEP 3 peers serve blocks of at most 16 KiB, within the piece.") }
+                                   BEP 3 peers serve blocks of at most 16 KiB, within a piece they have.") }
                     </p>
                 }
             </div>
@@ -677,12 +699,27 @@ mod tests {
         );
         let items = wire_items(&s, 4);
         assert_eq!(items.last().unwrap().name, "the peer closed the connection");
-        assert!(drop_reason(&items).unwrap().contains("32768 bytes"));
+        assert!(drop_reason(&items, None).unwrap().contains("32768 bytes"));
         let fine = session(
             &[(Direction::Sent, line_bytes("interested", "", "").unwrap())],
             true,
         );
-        assert_eq!(drop_reason(&wire_items(&fine, 4)), None);
+        assert_eq!(drop_reason(&wire_items(&fine, 4), None), None);
+        // Past the end of the last piece: known only with the layout.
+        let past = session(
+            &[(
+                Direction::Sent,
+                line_bytes("request 3 0 16384", "", "").unwrap(),
+            )],
+            true,
+        );
+        let layout = Layout {
+            length: 65536 - 100,
+            piece_length: 16384,
+        };
+        assert_eq!(drop_reason(&wire_items(&past, 4), None), None);
+        let why = drop_reason(&wire_items(&past, 4), Some(&layout)).unwrap();
+        assert!(why.contains("past the end of piece 3"), "{why}");
     }
 
     #[test]

@@ -57,6 +57,13 @@ pub struct PeerView {
     pub verified: bool,
 }
 
+/// The sizes of a swarm, as its view repeats them.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct StartedWith {
+    pub file_size: u64,
+    pub piece_size: u64,
+}
+
 /// Why a swarm's phase ended when every leecher finished.
 const ALL_DONE: &str = "every leecher has the file";
 
@@ -68,6 +75,9 @@ pub struct SwarmView {
     /// In hex: what a handshake to the swarm's peers carries.
     #[serde(default)]
     pub info_hash: String,
+    /// The sizes it was started with.
+    #[serde(default)]
+    pub request: Option<StartedWith>,
     pub peers: Vec<PeerView>,
 }
 
@@ -357,6 +367,7 @@ mod tests {
             id: 7,
             pieces: 3,
             info_hash: String::new(),
+            request: None,
             peers,
         }
     }

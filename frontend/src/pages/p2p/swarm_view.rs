@@ -11,6 +11,7 @@ use super::swarm::{
 };
 use crate::relay_info::use_relay_info;
 use web_sys::HtmlInputElement;
+use wirelab_shared::bittorrent::syntax::Layout;
 use yew::prelude::*;
 
 type Dispatch = UseReducerDispatcher<SwarmLab>;
@@ -49,7 +50,8 @@ pub fn real_swarm() -> Html {
             if let Some(view) = lab.view.as_ref().filter(|v| lab.listening() == Some(v.id)) {
                 <super::peer_wire::PeerWire
                     addresses={view.peers.iter().map(|p| p.address.clone()).collect::<Vec<_>>()}
-                    info_hash={view.info_hash.clone()} pieces={view.pieces} />
+                    info_hash={view.info_hash.clone()} pieces={view.pieces}
+                    layout={view.request.map(|r| Layout { length: r.file_size, piece_length: r.piece_size })} />
             }
             <Distribution lab={lab.clone()} />
             <super::swarm_sweep::SweepPlot lab={lab.clone()} />
