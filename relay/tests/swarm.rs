@@ -4,7 +4,8 @@
 //! the swarm's; bad requests are refused with a reason; aria2c joins a
 //! lab swarm from its `.torrent` and downloads the file; and a page session
 //! (`/ws`) reaches a swarm peer, handshakes and gets a block, while other
-//! loopback addresses stay closed to it.
+//! loopback addresses stay closed to it; the peer drops it for a wrong info
+//! hash, a request over 16 KiB or past the end of a piece.
 
 mod common;
 
@@ -319,4 +320,63 @@ async fn a_page_session_reaches_a_swarm_peer_and_gets_a_block() {
         .await;
     let mut late = relay.open(&query).await;
     assert_eq!(expect_error(&mut late).await.0, ErrorCode::Forbidden);
+}
+
+/// A one-leecher swarm of 4 pieces of 16 KiB: its seed's address and the
+/// info hash.
+async fn small_swarm_seed(relay: &TestRelay) -> (String, [u8; 20]) {
+    let (status, created) = post_swarm(
+        relay,
+        r#"{"peers": 1, "file_size": 65536, "piece_size": 16384}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let (_, text) = relay.get(&format!("/api/swarms/{}", created["id"])).await;
+    let view: Value = serde_json::from_str(&text).unwrap();
+    let seed: std::net::SocketAddr = view["peers"][0]["address"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let hash =
+        wirelab_shared::bittorrent::syntax::parse_info_hash(view["info_hash"].as_str().unwrap());
+    (
+        format!("host={}&port={}", seed.ip(), seed.port()),
+        hash.unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_swarm_peer_drops_a_page_for_a_wrong_hash_or_a_request_past_the_end() {
+    let relay = start(|_| {}).await;
+    let (query, info_hash) = small_swarm_seed(&relay).await;
+
+    let mut stranger = relay.open(&query).await;
+    expect_connected(&mut stranger).await;
+    let wrong = Handshake::new([0x55; 20], *b"-WL0001-student00001");
+    send_bytes(&mut stranger, &wrong.encode()).await;
+    let mut reader = WireReader::new(1 << 20);
+    let (frames, dropped) = read_frames(&mut stranger, &mut reader, usize::MAX).await;
+    // The seed speaks first (its handshake and bitfield), then reads ours
+    // and hangs up.
+    assert!(dropped, "a wrong info hash is dropped: {frames:?}");
+    assert!(frames.len() <= 2, "{frames:?}");
+
+    let mut ws = relay.open(&query).await;
+    expect_connected(&mut ws).await;
+    send_bytes(&mut ws, &Handshake::new(info_hash, [1; 20]).encode()).await;
+    send_bytes(&mut ws, &Message::Interested.encode()).await;
+    let mut reader = WireReader::new(1 << 20);
+    let (frames, _) = read_frames(&mut ws, &mut reader, 3).await;
+    assert_eq!(frames[2], Frame::Message(Message::Unchoke), "{frames:?}");
+    // Piece 3 is 16384 bytes: 8192 + 16384 runs past its end.
+    let past = Message::Request {
+        index: 3,
+        begin: 8192,
+        length: 16384,
+    };
+    send_bytes(&mut ws, &past.encode()).await;
+    let (frames, dropped) = read_frames(&mut ws, &mut reader, usize::MAX).await;
+    assert!(dropped, "a request past the end is dropped: {frames:?}");
+    assert!(frames.is_empty(), "{frames:?}");
 }
