@@ -223,6 +223,32 @@ fn pages_in_use_have_no_accessibility_violation_above_minor() -> Result<()> {
     Ok(())
 }
 
+/// The P2P page with a swarm running and the peer wire workbench in use:
+/// a handshake sent to the seed, its bitfield opened in the inspector.
+#[test]
+fn the_peer_wire_workbench_in_use_has_no_violation_above_minor() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/p2p")?;
+    let b = &lab.browser;
+    b.click(&b.testid("swarm-start")?)?;
+    b.wait_until("the peer wire workbench", || {
+        b.find("[data-testid=\"peer-wire\"]")
+    })?;
+    b.click(&b.testid("wire-handshake")?)?;
+    let bitfield =
+        "[data-testid=\"wire-message\"][data-direction=\"received\"][data-name=\"bitfield\"]";
+    let bitfield = b.wait_until("the seed's bitfield", || b.find(bitfield))?;
+    b.click(&bitfield)?;
+    b.wait_text("dissection-summary", "bitfield")?;
+    let mut found = Vec::new();
+    check(b, "/p2p talking to a swarm peer", &mut found)?;
+    b.click(&b.testid("swarm-stop")?)?;
+    assert_none(&found);
+    Ok(())
+}
+
 /// The page without a relay (served as static files): the offline badge,
 /// the in-browser servers, and the FTP page that says it needs the relay.
 #[test]

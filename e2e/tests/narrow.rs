@@ -206,3 +206,33 @@ fn the_imap_folder_tree_parts_and_pop3_comparison_fit_a_phone() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn the_peer_wire_workbench_in_use_fits_a_phone() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.browser.set_window_size(390, 844)?;
+    lab.open_online("/p2p")?;
+    let b = &lab.browser;
+    // The default swarm (ten leechers): its table, the workbench's form
+    // with the 40-digit info hash, and the seed's bitfield in the inspector.
+    b.click(&b.testid("swarm-start")?)?;
+    b.wait_until("the peer wire workbench", || {
+        b.find("[data-testid=\"peer-wire\"]")
+    })?;
+    b.click(&b.testid("wire-handshake")?)?;
+    let bitfield =
+        "[data-testid=\"wire-message\"][data-direction=\"received\"][data-name=\"bitfield\"]";
+    let bitfield = b.wait_until("the seed's bitfield", || b.find(bitfield))?;
+    b.click(&bitfield)?;
+    b.wait_text("dissection-summary", "bitfield")?;
+    let overflow = b.execute(OVERFLOW, &[])?;
+    let culprits = b.execute(CULPRITS, &[])?;
+    b.click(&b.testid("swarm-stop")?)?;
+    assert!(
+        overflow.as_i64().is_some_and(|px| px <= 0),
+        "{overflow} px too wide ({culprits})"
+    );
+    Ok(())
+}

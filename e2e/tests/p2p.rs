@@ -4,8 +4,12 @@
 //! bound as the node count changes; those need no relay. With one, a real
 //! swarm started from the page fills every peer's strip, and its measured
 //! time appears beside D_cs and D_P2P, and a sweep over N plots measured
-//! client-server and P2P times over both bounds; without one the section says it
-//! needs a relay.
+//! client-server and P2P times over both bounds; without one the section
+//! says it needs a relay. With a swarm running, the student talks to its
+//! seed (handshake, bitfield, interested, unchoke, a 16 KiB request and its
+//! piece, each dissected; a 32 KiB request gets the connection dropped),
+//! and announces to the tracker from the HTTP workbench, the bencoded
+//! reply taken apart.
 
 use anyhow::Result;
 use wirelab_e2e::{Browser, Lab, OfflineSite};
@@ -223,5 +227,107 @@ fn the_simulated_swarm_steps_through_its_choke_rounds() -> Result<()> {
     assert!(filled > 16, "{filled} pieces held");
     b.click(&b.testid("swarm-step-reset")?)?;
     b.wait_attribute("swarm-step-time", "data-ms", "0")?;
+    Ok(())
+}
+
+/// A piece the peer sent, in the peer wire workbench's list.
+const RECEIVED_PIECE: &str =
+    "[data-testid=\"wire-message\"][data-direction=\"received\"][data-name=\"piece\"]";
+
+/// Starts the small swarm from the page and waits for its peer wire
+/// workbench.
+fn start_swarm(b: &Browser) -> Result<()> {
+    small_swarm(b)?;
+    b.click(&b.testid("swarm-start")?)?;
+    b.wait_until("the peer wire workbench", || {
+        b.find("[data-testid=\"peer-wire\"]")
+    })?;
+    Ok(())
+}
+
+/// The names of the peer wire messages listed that went `direction`.
+fn wire_names(b: &Browser, direction: &str) -> Result<Vec<String>> {
+    let css = format!("[data-testid=\"wire-message\"][data-direction=\"{direction}\"]");
+    b.find_all(&css)?
+        .iter()
+        .map(|m| Ok(b.attribute(m, "data-name")?.unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn a_student_talks_to_the_seed_and_gets_a_block_dissected() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/p2p")?;
+    let b = &lab.browser;
+    start_swarm(b)?;
+    b.click(&b.testid("wire-replay")?)?;
+    let piece = b.wait_until("the piece that answers the request", || {
+        b.find(RECEIVED_PIECE)
+    })?;
+    assert_eq!(
+        wire_names(b, "sent")?,
+        ["handshake", "interested", "request"]
+    );
+    let received = wire_names(b, "received")?;
+    assert_eq!(received[..2], ["handshake", "bitfield"], "{received:?}");
+    assert!(received.contains(&"unchoke".to_string()), "{received:?}");
+    b.click(&piece)?;
+    let shown = b.wait_text("inspector", "Block")?;
+    assert!(shown.contains("Length prefix"), "{shown}");
+    assert!(shown.contains("16384 bytes"), "{shown}");
+    b.wait_text("dissection-summary", "piece")?;
+
+    // Replayed again on the open connection: a new connection, the same
+    // dialogue (the old one's messages leave the list).
+    let before = b.text(&b.testid("wire-state")?)?;
+    b.click(&b.testid("wire-replay")?)?;
+    b.wait_until("a new connection", || {
+        let now = b.text(&b.testid("wire-state")?)?;
+        Ok((now != before && now.starts_with("connected")).then_some(()))
+    })?;
+    b.wait_until("the piece again", || b.find(RECEIVED_PIECE))?;
+    assert_eq!(
+        wire_names(b, "sent")?,
+        ["handshake", "interested", "request"]
+    );
+
+    // Over 16 KiB: said before it goes, and the peer drops the connection.
+    b.select_option("wire-pick", "request 0 0 32768")?;
+    b.wait_text("wire-caution", "drop the connection")?;
+    b.click(&b.testid("wire-send")?)?;
+    b.wait_text("wire-dropped", "32768 bytes")?;
+    b.wait_attribute("wire-state", "data-state", "closed")?;
+    Ok(())
+}
+
+#[test]
+fn the_tracker_announce_on_http_is_dissected_as_bencode() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open_online("/p2p")?;
+    start_swarm(&lab.browser)?;
+    lab.open_online("/http")?;
+    let b = &lab.browser;
+    b.select_option("template-select", "tracker-announce")?;
+    let editor = b.testid("editor")?;
+    b.wait_until("the swarm's info hash in the announce", || {
+        let text = b.property(&editor, "value")?.unwrap_or_default();
+        Ok((text.contains("info_hash=") && !text.contains("PASTE-THE-INFO-HASH")).then_some(()))
+    })?;
+    let picker = b.testid("target-select")?;
+    b.wait_until("the tracker picked as the server", || {
+        Ok((b.property(&picker, "value")?.as_deref() == Some("tracker")).then_some(()))
+    })?;
+    b.click(&b.testid("send")?)?;
+    let reply = "[data-testid=\"transcript-entry\"][data-direction=\"received\"]";
+    let reply = b.wait_until("the tracker's reply", || b.find(reply))?;
+    b.click(&reply)?;
+    let shown = b.wait_text("inspector", "Tracker reply")?;
+    for part in ["interval", "Compact peers", "127.0.2.1:"] {
+        assert!(shown.contains(part), "{part} in {shown}");
+    }
     Ok(())
 }

@@ -281,7 +281,10 @@ async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Re
             record,
         });
     }
-    let allowed = decide(&state.policy, &state.catalog, &query).await?;
+    let allowed = match state.swarms.peer_target(&query) {
+        Some(peer) => peer,
+        None => decide(&state.policy, &state.catalog, &query).await?,
+    };
     if state.policy.allows_local_programs()
         && allowed.kind == crate::policy::TargetKind::Custom
         && allowed

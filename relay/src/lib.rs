@@ -355,7 +355,7 @@ pub fn router(state: AppState) -> Router {
             "/api/dns/cache",
             get(dns_api::cache).delete(dns_api::clear_cache),
         )
-        .route("/api/swarms", post(swarm::create))
+        .route("/api/swarms", get(swarm::list).post(swarm::create))
         .route("/api/swarms/{id}", get(swarm::show).delete(swarm::stop))
         .route("/api/swarms/{id}/torrent", get(swarm::torrent))
         .route_layer(axum::middleware::from_fn_with_state(

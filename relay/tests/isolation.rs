@@ -404,7 +404,18 @@ async fn swarms_are_each_students_own() {
             .request("DELETE", &paths[0], &[&bearer(token)], "")
             .await;
         assert_eq!(status, 404, "{who} stopping it: {body}");
+        let (status, _, body) = relay
+            .request("GET", "/api/swarms", &[&bearer(token)], "")
+            .await;
+        assert_eq!((status, body.as_str()), (200, "[]"), "{who}'s list");
     }
+    let (_, _, listed) = relay
+        .request("GET", "/api/swarms", &[&bearer(&c.alice.0)], "")
+        .await;
+    assert!(
+        listed.contains(&format!("\"id\":{id}")),
+        "Alice's list: {listed}"
+    );
     // Still running: Alice and the instructor see it; she stops it.
     for path in &paths {
         let (status, _, _) = relay.request("GET", path, &[&bearer(&c.alice.0)], "").await;

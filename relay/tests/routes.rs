@@ -32,6 +32,7 @@ const STUDENTS_MAY_CALL: &[(&str, &str)] = &[
     ("GET", "/api/dns/trace"),
     ("GET", "/api/dns/cache"),
     ("DELETE", "/api/dns/cache"),
+    ("GET", "/api/swarms"),
     ("POST", "/api/swarms"),
     ("GET", "/api/swarms/{id}"),
     ("DELETE", "/api/swarms/{id}"),

@@ -4,7 +4,10 @@
 //! the swarm's; bad requests are refused with a reason; aria2c joins a
 //! lab swarm from its `.torrent` and downloads the file; client-server
 //! leechers get every byte from the seed and P2P leechers from each other;
-//! and at N = 30 P2P's measured time beats client-server's.
+//! at N = 30 P2P's measured time beats client-server's; and a page session
+//! (`/ws`) reaches a swarm peer, handshakes and gets a block, while other
+//! loopback addresses stay closed to it; the peer drops it for a wrong info
+//! hash, a request over 16 KiB or past the end of a piece.
 
 mod common;
 
@@ -13,6 +16,8 @@ use serde_json::Value;
 use std::time::Duration;
 use wirelab_shared::bittorrent::metainfo::{Metainfo, sha1};
 use wirelab_shared::bittorrent::simulation::sample_file;
+use wirelab_shared::bittorrent::wire::{Frame, Handshake, Message, WireReader};
+use wirelab_shared::relay_protocol::{ClosedBy, ErrorCode, RelayMessage};
 use wirelab_testkit::require_tool;
 
 async fn post_swarm(relay: &TestRelay, body: &str) -> (u16, Value) {
@@ -317,4 +322,177 @@ async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor() {
         d_cs / d_p2p
     );
     assert!(factor > 1.0, "P2P slower than client-server: {factor:.2}");
+}
+
+/// Reads frames from the peer (binary frames) until `want` of them have
+/// arrived; a `closed` from the relay ends the reading early.
+async fn read_frames(ws: &mut Ws, reader: &mut WireReader, want: usize) -> (Vec<Frame>, bool) {
+    let mut frames = Vec::new();
+    while frames.len() < want {
+        match next(ws).await {
+            tokio_tungstenite::tungstenite::Message::Binary(bytes) => {
+                reader.push(&bytes);
+                while let Some((frame, _)) = reader.next_frame().unwrap() {
+                    frames.push(frame);
+                }
+            }
+            tokio_tungstenite::tungstenite::Message::Text(text) => {
+                let message: RelayMessage = serde_json::from_str(text.as_str()).unwrap();
+                if let RelayMessage::Closed { by, .. } = message {
+                    return (frames, by == ClosedBy::Peer);
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    (frames, false)
+}
+
+#[tokio::test]
+async fn a_page_session_reaches_a_swarm_peer_and_gets_a_block() {
+    let relay = start(|_| {}).await;
+    let (status, created) = post_swarm(
+        &relay,
+        r#"{"peers": 1, "file_size": 65536, "piece_size": 16384}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_u64().unwrap();
+    let (_, text) = relay.get(&format!("/api/swarms/{id}")).await;
+    let view: Value = serde_json::from_str(&text).unwrap();
+    let seed: std::net::SocketAddr = view["peers"][0]["address"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let info_hash =
+        wirelab_shared::bittorrent::syntax::parse_info_hash(view["info_hash"].as_str().unwrap())
+            .unwrap();
+    let (_, listed) = relay.get("/api/swarms").await;
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["id"], id, "{listed}");
+    assert_eq!(listed[0]["info_hash"], view["info_hash"], "{listed}");
+
+    let query = format!("host={}&port={}", seed.ip(), seed.port());
+    let mut ws = relay.open(&query).await;
+    let connected = expect_connected(&mut ws).await;
+    assert_eq!(connected["peer"], seed.to_string(), "{connected}");
+    let hello = Handshake::new(info_hash, *b"-WL0001-student00001");
+    send_bytes(&mut ws, &hello.encode()).await;
+    let mut reader = WireReader::new(1 << 20);
+    let (frames, _) = read_frames(&mut ws, &mut reader, 2).await;
+    let Frame::Handshake(theirs) = &frames[0] else {
+        panic!("the peer answers with its handshake first: {frames:?}");
+    };
+    assert_eq!(theirs.info_hash, info_hash);
+    assert_eq!(frames[1], Frame::Message(Message::Bitfield(vec![0xf0])));
+
+    send_bytes(&mut ws, &Message::Interested.encode()).await;
+    let (frames, _) = read_frames(&mut ws, &mut reader, 1).await;
+    assert_eq!(frames, [Frame::Message(Message::Unchoke)]);
+    let ask = Message::Request {
+        index: 1,
+        begin: 0,
+        length: 16384,
+    };
+    send_bytes(&mut ws, &ask.encode()).await;
+    let (frames, _) = read_frames(&mut ws, &mut reader, 1).await;
+    let file = sample_file(65536);
+    assert_eq!(
+        frames,
+        [Frame::Message(Message::Piece {
+            index: 1,
+            begin: 0,
+            block: file[16384..32768].to_vec()
+        })]
+    );
+
+    // Over 16 KiB: the peer drops the connection.
+    let greedy = Message::Request {
+        index: 2,
+        begin: 0,
+        length: 32768,
+    };
+    send_bytes(&mut ws, &greedy.encode()).await;
+    let (frames, dropped) = read_frames(&mut ws, &mut reader, usize::MAX).await;
+    assert!(
+        dropped,
+        "the peer closed the connection; it sent {frames:?}"
+    );
+    assert!(
+        !frames
+            .iter()
+            .any(|f| matches!(f, Frame::Message(Message::Piece { .. }))),
+        "{frames:?}"
+    );
+
+    // Only the swarm's peers are opened, and only while the swarm runs.
+    let mut other = relay
+        .open(&format!("host={}&port={}", seed.ip(), seed.port() ^ 1))
+        .await;
+    assert_eq!(expect_error(&mut other).await.0, ErrorCode::Forbidden);
+    relay
+        .request("DELETE", &format!("/api/swarms/{id}"), &[], "")
+        .await;
+    let mut late = relay.open(&query).await;
+    assert_eq!(expect_error(&mut late).await.0, ErrorCode::Forbidden);
+}
+
+/// A one-leecher swarm of 4 pieces of 16 KiB: its seed's address and the
+/// info hash.
+async fn small_swarm_seed(relay: &TestRelay) -> (String, [u8; 20]) {
+    let (status, created) = post_swarm(
+        relay,
+        r#"{"peers": 1, "file_size": 65536, "piece_size": 16384}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let (_, text) = relay.get(&format!("/api/swarms/{}", created["id"])).await;
+    let view: Value = serde_json::from_str(&text).unwrap();
+    let seed: std::net::SocketAddr = view["peers"][0]["address"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let hash =
+        wirelab_shared::bittorrent::syntax::parse_info_hash(view["info_hash"].as_str().unwrap());
+    (
+        format!("host={}&port={}", seed.ip(), seed.port()),
+        hash.unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_swarm_peer_drops_a_page_for_a_wrong_hash_or_a_request_past_the_end() {
+    let relay = start(|_| {}).await;
+    let (query, info_hash) = small_swarm_seed(&relay).await;
+
+    let mut stranger = relay.open(&query).await;
+    expect_connected(&mut stranger).await;
+    let wrong = Handshake::new([0x55; 20], *b"-WL0001-student00001");
+    send_bytes(&mut stranger, &wrong.encode()).await;
+    let mut reader = WireReader::new(1 << 20);
+    let (frames, dropped) = read_frames(&mut stranger, &mut reader, usize::MAX).await;
+    // The seed speaks first (its handshake and bitfield), then reads ours
+    // and hangs up.
+    assert!(dropped, "a wrong info hash is dropped: {frames:?}");
+    assert!(frames.len() <= 2, "{frames:?}");
+
+    let mut ws = relay.open(&query).await;
+    expect_connected(&mut ws).await;
+    send_bytes(&mut ws, &Handshake::new(info_hash, [1; 20]).encode()).await;
+    send_bytes(&mut ws, &Message::Interested.encode()).await;
+    let mut reader = WireReader::new(1 << 20);
+    let (frames, _) = read_frames(&mut ws, &mut reader, 3).await;
+    assert_eq!(frames[2], Frame::Message(Message::Unchoke), "{frames:?}");
+    // Piece 3 is 16384 bytes: 8192 + 16384 runs past its end.
+    let past = Message::Request {
+        index: 3,
+        begin: 8192,
+        length: 16384,
+    };
+    send_bytes(&mut ws, &past.encode()).await;
+    let (frames, dropped) = read_frames(&mut ws, &mut reader, usize::MAX).await;
+    assert!(dropped, "a request past the end is dropped: {frames:?}");
+    assert!(frames.is_empty(), "{frames:?}");
 }

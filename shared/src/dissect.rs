@@ -167,6 +167,14 @@ impl Field {
         self
     }
 
+    /// This field and its descendants moved `by` bytes later: a message
+    /// dissected alone, placed where it lies inside another.
+    pub fn shifted(mut self, by: usize) -> Self {
+        self.span = self.span.shifted(by);
+        self.children = self.children.into_iter().map(|c| c.shifted(by)).collect();
+        self
+    }
+
     /// Depth-first iterator over this field and all its descendants.
     pub fn walk(&self) -> impl Iterator<Item = &Field> {
         let mut stack = vec![self];

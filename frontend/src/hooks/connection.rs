@@ -10,7 +10,7 @@ use crate::session::{Session, SessionAction};
 use crate::settings::{LabSettings, SettingsHandle};
 use std::cell::RefCell;
 use std::rc::Rc;
-use wirelab_shared::relay_protocol::{ConnectQuery, TargetInfo};
+use wirelab_shared::relay_protocol::{ConnectQuery, TargetInfo, Transport};
 use yew::prelude::*;
 
 /// A workbench's handle on its connection.
@@ -37,9 +37,34 @@ impl PartialEq for Connection {
 impl Connection {
     /// Opens a connection to `target`, closing any previous one.
     pub fn connect(&self, target: &TargetInfo) {
+        let route = if self.offline {
+            Route::Local(target.clone())
+        } else {
+            Route::Relay(self.settings.apply(ConnectQuery::target(&target.name)))
+        };
+        self.open(target.name.clone(), route);
+    }
+
+    /// Opens a TCP connection through the relay to an address that is no
+    /// catalog target (a swarm's peer, which the relay opens while its
+    /// swarm runs), closing any previous one.
+    pub fn connect_address(&self, host: &str, port: u16) {
+        let query = ConnectQuery {
+            transport: Some(Transport::Tcp),
+            host: Some(host.to_string()),
+            port: Some(port),
+            ..ConnectQuery::default()
+        };
+        self.open(
+            format!("{host}:{port}"),
+            Route::Relay(self.settings.apply(query)),
+        );
+    }
+
+    fn open(&self, label: String, route: Route) {
         self.link.borrow_mut().take();
         self.session.dispatch(SessionAction::Connecting {
-            target: target.name.clone(),
+            target: label,
             at: now_ms(),
         });
         let dispatcher = self.session.dispatcher();
@@ -53,11 +78,6 @@ impl Connection {
                 }
             });
         });
-        let route = if self.offline {
-            Route::Local(target.clone())
-        } else {
-            Route::Relay(self.settings.apply(ConnectQuery::target(&target.name)))
-        };
         match Link::open(route, on_event) {
             Ok(link) => *self.link.borrow_mut() = Some(link),
             Err(reason) => self.session.dispatch(SessionAction::SocketClosed {

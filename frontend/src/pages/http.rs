@@ -25,6 +25,7 @@ use crate::relay_info::use_relay_info;
 use crate::session::Direction;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use wirelab_shared::bittorrent::syntax::parse_info_hash;
 use wirelab_shared::conversation::Sender;
 use wirelab_shared::http::conversation::HttpConversation;
 use wirelab_shared::http::dissect_request;
@@ -62,6 +63,33 @@ fn authority(origin: &TargetInfo) -> String {
     } else {
         format!("{}:{}", origin.host, origin.port)
     }
+}
+
+/// The BitTorrent tracker's catalog name, and the template that announces to it.
+const TRACKER: &str = "tracker";
+const TRACKER_TEMPLATE: &str = "tracker-announce";
+
+/// For the tracker template: picks the tracker as the server (`tracker`,
+/// when it can be reached directly) and fills in the info hash of the
+/// newest running swarm (`GET /api/swarms`); with none, the placeholder
+/// stays and the template's note says to start one.
+fn announce_for_a_swarm(dispatcher: UseReducerDispatcher<HttpLab>, tracker: Option<&'static str>) {
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        info_hash: String,
+    }
+    if let Some(name) = tracker {
+        dispatcher.dispatch(HttpAction::Target(name.into()));
+    }
+    yew::platform::spawn_local(async move {
+        let Ok(swarms) = crate::api::get_json::<Vec<Listed>>("/api/swarms").await else {
+            return;
+        };
+        let newest = swarms.last().map(|s| parse_info_hash(&s.info_hash));
+        if let Some(Ok(hash)) = newest {
+            dispatcher.dispatch(HttpAction::InfoHash(hash));
+        }
+    });
 }
 
 #[function_component(HttpPage)]
@@ -144,10 +172,15 @@ pub fn http_page() -> Html {
     let on_template = {
         let dispatcher = lab.dispatcher();
         let etag = last_header(&messages, "ETag");
+        let tracker = (!via_cache && targets.iter().any(|t| t.name == TRACKER)).then_some(TRACKER);
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
+            let id = select.value();
+            if id == TRACKER_TEMPLATE {
+                announce_for_a_swarm(dispatcher.clone(), tracker);
+            }
             dispatcher.dispatch(HttpAction::Template {
-                id: select.value(),
+                id,
                 etag: etag.clone(),
             });
         })

@@ -18,7 +18,7 @@ use std::rc::Rc;
 use wirelab_shared::http::draft::{
     draft_bytes, fix_content_length, to_absolute_form, to_origin_form,
 };
-use wirelab_shared::http::templates::{ETAG_PLACEHOLDER, TEMPLATES, find};
+use wirelab_shared::http::templates::{ETAG_PLACEHOLDER, TEMPLATES, find, with_info_hash};
 use yew::Reducible;
 
 /// The template the page opens with.
@@ -79,6 +79,8 @@ pub enum HttpAction {
     /// Through the web cache to this origin (`host:port`), or straight to
     /// the server (`None`).
     ViaCache(Option<String>),
+    /// A running swarm's info hash, for the tracker template's placeholder.
+    InfoHash([u8; 20]),
 }
 
 impl HttpLab {
@@ -116,6 +118,7 @@ impl HttpLab {
             }
             HttpAction::Sent | HttpAction::Cleared => self.selected = None,
             HttpAction::Select(selected) => self.selected = selected,
+            HttpAction::InfoHash(hash) => self.text = with_info_hash(&self.text, &hash),
             HttpAction::ViaCache(origin) => {
                 self.text = match &origin {
                     Some(authority) => to_absolute_form(&self.text, authority),
@@ -197,6 +200,21 @@ mod tests {
             etag: None,
         });
         assert_eq!(lab, kept);
+    }
+
+    #[test]
+    fn the_tracker_template_gets_the_swarms_info_hash() {
+        let mut lab = HttpLab::default();
+        lab.apply(HttpAction::Template {
+            id: "tracker-announce".into(),
+            etag: None,
+        });
+        assert!(lab.text.contains("PASTE-THE-INFO-HASH"));
+        lab.apply(HttpAction::InfoHash([0x01; 20]));
+        assert!(
+            lab.text
+                .contains(&format!("info_hash={}&", "%01".repeat(20)))
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - `POST /api/swarms` `{peers, file_size, piece_size, u_s, u_i, d_i,
 //!   mode}` (rates in bytes/s, 0 unlimited) → `{id, tracker_url,
 //!   torrent_url}`;
+//! - `GET /api/swarms` → the running swarms' ids, info hashes and piece
+//!   counts (a student's own only, in classroom mode);
 //! - `GET /api/swarms/{id}` → each peer's pieces, bytes (and from which
 //!   swarm peer they came), whom it unchokes, when it finished (seconds
 //!   from the swarm's start) and whether its file's SHA-1 is the original's;
@@ -35,6 +37,7 @@ mod peer;
 
 use crate::AppState;
 use crate::config::TrackerServer;
+use crate::policy::{Allowed, TargetKind};
 use anyhow::{Context, Result, bail};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -51,6 +54,7 @@ use wirelab_shared::bittorrent::choker::ChokerConfig;
 use wirelab_shared::bittorrent::metainfo::{Metainfo, Sha1Hash, sha1};
 use wirelab_shared::bittorrent::node::{Node, NodeConfig};
 use wirelab_shared::bittorrent::simulation::sample_file;
+use wirelab_shared::relay_protocol::{ConnectQuery, Transport};
 
 /// The bound: one seed and 49 leechers, 127.0.2.1 to .50.
 pub const MAX_LEECHERS: usize = 49;
@@ -118,6 +122,9 @@ struct Swarm {
     torrent: Vec<u8>,
     request: SwarmRequest,
     pieces: usize,
+    info_hash: Sha1Hash,
+    /// Where each peer listens: the page may connect there through `/ws`.
+    addrs: Vec<SocketAddr>,
     shared: Arc<SwarmShared>,
     cancel: CancellationToken,
 }
@@ -153,6 +160,32 @@ impl Swarms {
             ));
         }
         Ok(())
+    }
+
+    /// A `/ws` query for the address of a running swarm's peer: allowed,
+    /// so a student can talk to the peer (the policy refuses loopback
+    /// addresses otherwise). Exactly those addresses, over TCP, while the
+    /// swarm runs; `None` for anything else, for the policy to decide.
+    pub fn peer_target(&self, query: &ConnectQuery) -> Option<Allowed> {
+        if query.target.is_some() || query.accept.is_some() || query.data_port.is_some() {
+            return None;
+        }
+        if query.transport.is_some_and(|t| t != Transport::Tcp) {
+            return None;
+        }
+        let ip: IpAddr = query.host.as_deref()?.parse().ok()?;
+        let addr = SocketAddr::new(ip, query.port?);
+        let running = self.running.lock().ok()?;
+        running
+            .values()
+            .any(|s| s.addrs.contains(&addr))
+            .then(|| Allowed {
+                target: addr.to_string(),
+                transport: Transport::Tcp,
+                addr,
+                fallbacks: Vec::new(),
+                kind: TargetKind::Custom,
+            })
     }
 }
 
@@ -305,6 +338,11 @@ async fn start(
             .with_context(|| format!("binding peer {i} on {ip}"))?;
         listeners.push(listener);
     }
+    let addrs = listeners
+        .iter()
+        .map(TcpListener::local_addr)
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("a peer's address")?;
     let views = listeners
         .iter()
         .enumerate()
@@ -355,6 +393,8 @@ async fn start(
         torrent,
         request,
         pieces: meta.info.pieces.len(),
+        info_hash: meta.info_hash,
+        addrs,
         shared,
         cancel,
     })
@@ -384,7 +424,47 @@ struct SwarmView {
     id: u64,
     request: SwarmRequest,
     pieces: usize,
+    /// In hex: what a student's handshake to a peer must carry.
+    info_hash: String,
     peers: Vec<PeerView>,
+}
+
+/// One running swarm as `GET /api/swarms` lists it: enough for a page to
+/// announce to the tracker for it or handshake with its peers.
+#[derive(Serialize)]
+struct Listed {
+    id: u64,
+    info_hash: String,
+    pieces: usize,
+}
+
+/// Every running swarm the caller may see, oldest first.
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let viewer = match viewer(&state, &headers).await {
+        Ok(viewer) => viewer,
+        Err(refused) => return refused,
+    };
+    let Ok(running) = state.swarms.running.lock() else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "swarm registry unavailable",
+        );
+    };
+    let mut listed: Vec<Listed> = running
+        .iter()
+        .filter(|(_, s)| visible(s, &viewer))
+        .map(|(id, s)| Listed {
+            id: *id,
+            info_hash: hex(&s.info_hash),
+            pieces: s.pieces,
+        })
+        .collect();
+    listed.sort_by_key(|l| l.id);
+    Json(listed).into_response()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub async fn show(
@@ -415,6 +495,7 @@ pub async fn show(
         id,
         request: swarm.request,
         pieces: swarm.pieces,
+        info_hash: hex(&swarm.info_hash),
         peers,
     })
     .into_response()

@@ -20,6 +20,7 @@ pub mod node;
 pub mod peer;
 pub mod picker;
 pub mod simulation;
+pub mod syntax;
 pub mod tracker;
 pub mod tracker_server;
 pub mod wire;

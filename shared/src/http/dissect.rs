@@ -1166,6 +1166,14 @@ impl<'a> Dissector<'a> {
                 children.push(pair_field("Form field", pair, span.shifted(body.start)));
             }
         }
+        if let Some(inner) = bencoded_body(&self.content_type(), data) {
+            children.extend(inner.fields.into_iter().map(|f| f.shifted(body.start)));
+            self.diags
+                .extend(inner.diagnostics.into_iter().map(|mut d| {
+                    d.span = d.span.shifted(body.start);
+                    d
+                }));
+        }
         self.fields.push(
             Field::new("Body", body, value)
                 .help(format!(
@@ -1348,6 +1356,29 @@ fn long_weekday(short: &str) -> &'static str {
     }
 }
 
+/// A body in bencode, BitTorrent's encoding, dissected as such: a
+/// `.torrent` by its media type; a tracker's reply, which BEP 3 sends as
+/// `text/plain`, by being one bencoded dictionary with a tracker's keys.
+fn bencoded_body(content_type: &str, data: &[u8]) -> Option<Dissection> {
+    use crate::bittorrent::bencode::{Kind, parse_default};
+    use crate::bittorrent::dissect::{dissect_torrent, dissect_tracker_reply};
+    if content_type.starts_with("application/x-bittorrent") {
+        return Some(dissect_torrent(data));
+    }
+    if data.first() != Some(&b'd') {
+        return None;
+    }
+    let parsed = parse_default(data).ok()?;
+    let Kind::Dict(entries) = &parsed.value.kind else {
+        return None;
+    };
+    let tracker_keys: [&[u8]; 3] = [b"interval", b"peers", b"failure reason"];
+    entries
+        .iter()
+        .any(|e| tracker_keys.contains(&e.key.as_slice()))
+        .then(|| dissect_tracker_reply(data))
+}
+
 /// Recognises a few binary formats by their first bytes.
 pub fn sniff(data: &[u8]) -> Option<&'static str> {
     if data.starts_with(b"GIF87a") || data.starts_with(b"GIF89a") {
@@ -1392,6 +1423,50 @@ mod tests {
                 .unwrap()
                 .starts_with("Capability")
         );
+    }
+
+    #[test]
+    fn a_tracker_reply_body_is_taken_apart_as_bencode() {
+        // What the lab's tracker sends: text/plain, as BEP 3 has it.
+        let body = b"d8:intervali60e5:peers6:\x7f\x00\x02\x01\x1a\xe1e";
+        let mut msg = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        let at = msg.len();
+        msg.extend_from_slice(body);
+        let d = dissect_response(&msg);
+        assert!(
+            d.check_invariants(true).is_empty(),
+            "{:?}",
+            d.check_invariants(true)
+        );
+        let reply = d
+            .find("Tracker reply")
+            .expect("the body's bencode dissected");
+        assert_eq!(reply.span, Span::new(at, msg.len()));
+        assert_eq!(reply.value, "dictionary of 2");
+        assert_eq!(d.find("interval").unwrap().value, "60");
+        let peer = d.find("Peer 1").unwrap();
+        assert_eq!(peer.value, "127.0.2.1:6881");
+        assert_eq!(peer.span, Span::new(msg.len() - 7, msg.len() - 1));
+
+        // Text that merely starts with a d is left alone.
+        let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ndear!";
+        assert!(dissect_response(plain).find("Tracker reply").is_none());
+        // A failure reason is a reply too, and broken bencode is not one.
+        let refused = b"HTTP/1.1 200 OK\r\nContent-Length: 25\r\n\r\nd14:failure reason4:nopee";
+        assert!(dissect_response(refused).find("Tracker reply").is_some());
+        let torrent =
+            crate::bittorrent::metainfo::Metainfo::build("f", b"data", 16384, "http://t/a");
+        let mut msg = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-bittorrent\r\nContent-Length: {}\r\n\r\n",
+            torrent.len()
+        )
+        .into_bytes();
+        msg.extend_from_slice(&torrent);
+        assert!(dissect_response(&msg).find("Metainfo (.torrent)").is_some());
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct Template {
 /// not as typed).
 pub const ETAG_PLACEHOLDER: &str = "\"paste the ETag here\"";
 
+/// What the tracker template holds until the page puts in the info hash
+/// of a running swarm, percent-encoded ([`with_info_hash`]).
+pub const INFO_HASH_PLACEHOLDER: &str = "PASTE-THE-INFO-HASH";
+
 /// The date the demo kiwi was last modified, as the textbook gives it.
 pub const KIWI_DATE: &str = "Mon, 22 Jun 1998 09:23:24 GMT";
 
@@ -168,12 +172,28 @@ pub const TEMPLATES: &[Template] = &[
         text: "GET / HTTP/2.0\nHost: www.someschool.edu\n\n",
     },
     Template {
+        id: "tracker-announce",
+        title: "Announce to the BitTorrent tracker (a running swarm)",
+        note: "Pick the tracker as the server. Its answer is bencoded: a dictionary with interval and peers, 6 bytes a peer with compact=1 (BEP 23). The info hash is a running swarm's (start one on the P2P page), its 20 bytes percent-encoded.",
+        text: "GET /announce?info_hash=PASTE-THE-INFO-HASH&peer_id=-WL0001-student00001&port=6881&uploaded=0&downloaded=0&left=0&compact=1 HTTP/1.1\nHost: 127.0.0.1:6969\nConnection: close\n\n",
+    },
+    Template {
         id: "echo",
         title: "Echo: the request as the server received it",
         note: "The body of the response is your request, byte for byte.",
         text: "GET /echo HTTP/1.1\nHost: www.someschool.edu\nUser-Agent: wirelab\n\n",
     },
 ];
+
+/// `text` with the tracker template's placeholder replaced by `info_hash`
+/// as an announce carries it: each of its 20 bytes percent-encoded unless
+/// it is an unreserved character (BEP 3).
+pub fn with_info_hash(text: &str, info_hash: &[u8; 20]) -> String {
+    text.replace(
+        INFO_HASH_PLACEHOLDER,
+        &crate::bittorrent::announce::percent_encode(info_hash),
+    )
+}
 
 /// A template by id.
 pub fn find(id: &str) -> Option<&'static Template> {
@@ -205,6 +225,23 @@ mod tests {
     use crate::dissect::Severity;
     use crate::http::dissect_request;
     use crate::http::frame::{Limits, Status, frame_request};
+
+    #[test]
+    fn the_tracker_template_takes_a_swarms_info_hash() {
+        let t = find("tracker-announce").unwrap();
+        let mut hash = [0xab; 20];
+        hash[0] = b'A';
+        let text = with_info_hash(t.text, &hash);
+        assert!(!text.contains(INFO_HASH_PLACEHOLDER));
+        assert!(
+            text.starts_with("GET /announce?info_hash=A%AB%AB"),
+            "{text}"
+        );
+        let query = text.split_once('?').unwrap().1.split_once(' ').unwrap().0;
+        let asked = crate::bittorrent::announce::AnnounceRequest::from_query(query).unwrap();
+        assert_eq!(asked.info_hash, hash);
+        assert!(asked.compact);
+    }
 
     #[test]
     fn ids_are_unique() {

@@ -7,6 +7,7 @@
 
 pub mod graph;
 pub mod lab;
+pub mod peer_wire;
 pub mod ring;
 pub mod swarm;
 pub mod swarm_steps;

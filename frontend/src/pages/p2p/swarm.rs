@@ -71,11 +71,27 @@ pub struct PeerView {
     pub verified: bool,
 }
 
+/// The sizes of a swarm, as its view repeats them.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct StartedWith {
+    pub file_size: u64,
+    pub piece_size: u64,
+}
+
+/// Why a swarm's phase ended when every leecher finished.
+const ALL_DONE: &str = "every leecher has the file";
+
 /// `GET /api/swarms/{id}`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SwarmView {
     pub id: u64,
     pub pieces: usize,
+    /// In hex: what a handshake to the swarm's peers carries.
+    #[serde(default)]
+    pub info_hash: String,
+    /// The sizes it was started with.
+    #[serde(default)]
+    pub request: Option<StartedWith>,
     pub peers: Vec<PeerView>,
 }
 
@@ -216,7 +232,7 @@ impl SwarmLab {
     }
 
     fn end(&mut self, why: &'static str) {
-        if let Phase::Running { id } = self.phase {
+        if let Some(id) = self.listening() {
             self.phase = Phase::Ended { id, why };
         }
     }
@@ -230,7 +246,17 @@ impl SwarmLab {
         let done = all_done(&view);
         self.view = Some(view);
         if done {
-            self.end("every leecher has the file");
+            self.end(ALL_DONE);
+        }
+    }
+
+    /// The id of the swarm whose peers still listen: running, or finished
+    /// and not stopped (the relay keeps it until its lifetime ends).
+    pub fn listening(&self) -> Option<u64> {
+        match self.phase {
+            Phase::Running { id } => Some(id),
+            Phase::Ended { id, why } if why == ALL_DONE => Some(id),
+            _ => None,
         }
     }
 
@@ -350,6 +376,8 @@ mod tests {
         SwarmView {
             id: 7,
             pieces: 3,
+            info_hash: String::new(),
+            request: None,
             peers,
         }
     }
@@ -410,6 +438,10 @@ mod tests {
         ));
         assert!(matches!(lab.phase, Phase::Ended { id: 7, .. }));
         assert_eq!(lab.measured_secs(), Some(3.5));
+        // Its peers still listen (for the peer wire workbench) until stopped.
+        assert_eq!((lab.running(), lab.listening()), (None, Some(7)));
+        let stopped = lab.clone().reduce(SwarmAction::Stopped);
+        assert_eq!(stopped.listening(), None);
         // A late poll of the ended swarm changes nothing.
         let later = lab.clone().reduce(SwarmAction::Polled(view(vec![]), 900.0));
         assert_eq!(later, lab);

@@ -120,6 +120,9 @@ impl StepLab {
         SwarmView {
             id: 0,
             pieces,
+            // A simulated swarm has no peers to handshake with.
+            info_hash: String::new(),
+            request: None,
             peers: self
                 .peers
                 .iter()

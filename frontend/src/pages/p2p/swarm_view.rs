@@ -2,14 +2,16 @@
 //! (`POST /api/swarms`), polled twice a second and drawn: each peer's
 //! pieces as a strip, its rates, whom it unchokes, the rarest piece, and
 //! once every leecher has the file, the measured time beside D_cs and
-//! D_P2P. State in [`super::swarm`]; without a relay there is no swarm
-//! and the section says so.
+//! D_P2P. While it runs, [`super::peer_wire`] lets the student talk to
+//! one of its peers. State in [`super::swarm`]; without a relay there is
+//! no swarm and the section says so.
 
 use super::swarm::{
     Bounds, PeerView, Phase, Rates, Setting, SwarmAction, SwarmLab, SwarmView, rarest_piece,
 };
 use crate::relay_info::use_relay_info;
 use web_sys::HtmlInputElement;
+use wirelab_shared::bittorrent::syntax::Layout;
 use yew::prelude::*;
 
 type Dispatch = UseReducerDispatcher<SwarmLab>;
@@ -44,6 +46,12 @@ pub fn real_swarm() -> Html {
             }
             if let Some(view) = &lab.view {
                 <SwarmState view={view.clone()} rates={lab.rates.clone()} />
+            }
+            if let Some(view) = lab.view.as_ref().filter(|v| lab.listening() == Some(v.id)) {
+                <super::peer_wire::PeerWire
+                    addresses={view.peers.iter().map(|p| p.address.clone()).collect::<Vec<_>>()}
+                    info_hash={view.info_hash.clone()} pieces={view.pieces}
+                    layout={view.request.map(|r| Layout { length: r.file_size, piece_length: r.piece_size })} />
             }
             <Distribution lab={lab.clone()} />
             <super::swarm_sweep::SweepPlot lab={lab.clone()} />
@@ -115,7 +123,7 @@ fn swarm_controls(props: &LabProps) -> Html {
             <button data-testid="swarm-sweep-start" disabled={busy}
                 onclick={super::swarm_sweep::run_sweep(props.dispatch.clone(), s)}>
                 { super::swarm_sweep::sweep_label(s.peers) }</button>
-            if let Some(id) = props.lab.running() {
+            if let Some(id) = props.lab.listening() {
                 <button data-testid="swarm-stop" onclick={stop(props.dispatch.clone(), id)}>
                     { "Stop it" }
                 </button>
