@@ -149,20 +149,48 @@ fn report_sizes(dist: &Path, rustc_size: u64) -> Result<()> {
         kb(gzipped),
         kb(brotlied)
     );
-    let mut gzip_total = file_size(&dist.join("index.html"))?;
-    let mut brotli_total = gzip_total;
-    for file in FIRST_LOAD {
-        let (gzip, brotli) = wire_sizes(&dist.join(file))?;
-        gzip_total += gzip;
-        brotli_total += brotli;
-    }
+    let load = first_load(dist)?;
     eprintln!(
         "xtask: page built in {}; first load on the wire {} with brotli, {} with gzip only",
         dist.display(),
-        kb(brotli_total),
-        kb(gzip_total),
+        kb(load.brotli),
+        kb(load.gzip),
     );
     Ok(())
+}
+
+/// What a browser downloads for the first page, in bytes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstLoad {
+    /// To a browser that accepts brotli (HTTPS and loopback origins).
+    pub brotli: u64,
+    /// To a browser that accepts gzip only.
+    pub gzip: u64,
+}
+
+/// The first load of the page built in `dist`: `index.html` and the files
+/// of [`FIRST_LOAD`], each as its smallest copy the browser accepts. Only
+/// meaningful for a release build, which has the compressed copies.
+pub fn first_load(dist: &Path) -> Result<FirstLoad> {
+    let shell = file_size(&dist.join("index.html"))?;
+    let mut load = FirstLoad {
+        brotli: shell,
+        gzip: shell,
+    };
+    for file in FIRST_LOAD {
+        let (gzip, brotli) = wire_sizes(&dist.join(file))?;
+        load.gzip += gzip;
+        load.brotli += brotli;
+    }
+    Ok(load)
+}
+
+/// Whether `dist` holds a release build's compressed copies, so that
+/// [`first_load`] counts what a browser really downloads.
+pub fn has_compressed_copies(dist: &Path) -> bool {
+    COMPRESSED
+        .iter()
+        .all(|file| with_suffix(&dist.join(file), ".br").exists())
 }
 
 /// The bytes a file costs on the wire to a browser that accepts gzip only,
@@ -318,6 +346,33 @@ mod tests {
         assert_eq!(wire_sizes(&file).unwrap(), (40, 40));
         std::fs::write(with_suffix(&file, ".br"), [0; 30]).unwrap();
         assert_eq!(wire_sizes(&file).unwrap(), (40, 30));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_first_load_counts_the_shell_and_each_file_s_smallest_copy() {
+        let dir = std::env::temp_dir().join(format!("xtask-first-load-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("pkg")).unwrap();
+        std::fs::create_dir_all(dir.join("static")).unwrap();
+        std::fs::write(dir.join("index.html"), [b'h'; 10]).unwrap();
+        for file in FIRST_LOAD {
+            std::fs::write(dir.join(file), [b'x'; 1000]).unwrap();
+        }
+        // A debug build: no copies, so the plain files count, and the
+        // bench must not take that for what a browser downloads.
+        assert!(!has_compressed_copies(&dir));
+        let plain = 10 + 1000 * FIRST_LOAD.len() as u64;
+        let load = first_load(&dir).unwrap();
+        assert_eq!((load.brotli, load.gzip), (plain, plain));
+        for file in COMPRESSED {
+            std::fs::write(with_suffix(&dir.join(file), ".gz"), [0; 300]).unwrap();
+            std::fs::write(with_suffix(&dir.join(file), ".br"), [0; 200]).unwrap();
+        }
+        assert!(has_compressed_copies(&dir));
+        // The favicon has no copies and counts whole.
+        let load = first_load(&dir).unwrap();
+        assert_eq!(load.gzip, 10 + 3 * 300 + 1000);
+        assert_eq!(load.brotli, 10 + 3 * 200 + 1000);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
