@@ -175,6 +175,9 @@ enum Command {
         swarm: SwarmArgs,
         #[arg(long, default_value_t = 120.0)]
         timeout: f64,
+        /// The relay's process, whose CPU time the swarm takes is shown.
+        #[arg(long)]
+        pid: Option<u32>,
     },
     /// The page's dissection of a 1 MB HTTP response and a 10,000-line
     /// SMTP session, timed in headless Chromium by the page's hidden
@@ -274,7 +277,8 @@ fn run(command: Command) -> Result<String> {
         Command::SwarmTime {
             swarm: args,
             timeout,
-        } => runtime(false)?.block_on(swarm::time(args.api, args.request(), seconds(timeout))),
+            pid,
+        } => runtime(false)?.block_on(swarm::time(args.api, args.request(), seconds(timeout), pid)),
         Command::Dissect { dist, seconds: s } => page::dissect(&dist, seconds(s)),
     }
 }

@@ -95,17 +95,43 @@ async fn measure_rates(
 /// Starts the swarm and waits until every leecher is done: seconds from
 /// the request to the last leecher's verified file, and how long the
 /// request itself took (the file made and hashed, the peers started).
-pub async fn time(api: SocketAddr, request: Request, timeout: Duration) -> Result<String> {
+pub async fn time(
+    api: SocketAddr,
+    request: Request,
+    timeout: Duration,
+    relay: Option<u32>,
+) -> Result<String> {
+    let cpu_before = relay.and_then(cpu_seconds);
     let started = Instant::now();
     let id = create(api, &request).await?;
     let created = started.elapsed().as_secs_f64();
     let finished = wait_for_all(api, id, started, started + timeout).await;
     delete(api, id).await?;
     let seconds = finished?;
+    // What the relay spent, which a loaded machine does not inflate as it
+    // does the time.
+    let cpu = cpu_before
+        .zip(relay.and_then(cpu_seconds))
+        .map_or("unknown".into(), |(before, after)| {
+            format!("{:.2}", after - before)
+        });
     Ok(format!(
-        "peers={} file_bytes={} seconds={seconds:.2} setup_seconds={created:.2}",
+        "peers={} file_bytes={} seconds={seconds:.2} setup_seconds={created:.2} relay_cpu_seconds={cpu}",
         request.peers, request.file_size
     ))
+}
+
+/// The user and system CPU time of process `pid` so far, in seconds,
+/// from `/proc/<pid>/stat` (in clock ticks, 100 a second on Linux).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which may hold spaces, in its
+    // parentheses: utime and stime are the 12th and 13th of them.
+    let after = stat.rsplit_once(')')?.1;
+    let mut fields = after.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
 }
 
 /// Seconds since `started`'s request until every leecher is verified.
@@ -135,7 +161,8 @@ async fn wait_for_all(
     }
 }
 
-/// One peer's counters from the swarm's view.
+/// One peer's counters from the swarm's view: the bytes its sockets
+/// carried after its token buckets, which is what the rates limit.
 struct PeerBytes {
     seed: bool,
     uploaded: u64,
@@ -152,8 +179,8 @@ fn peers(view: &Value) -> Result<Vec<PeerBytes>> {
         .iter()
         .map(|p| PeerBytes {
             seed: p["seed"].as_bool().unwrap_or(false),
-            uploaded: p["uploaded"].as_u64().unwrap_or(0),
-            downloaded: p["downloaded"].as_u64().unwrap_or(0),
+            uploaded: p["wire_out"].as_u64().unwrap_or(0),
+            downloaded: p["wire_in"].as_u64().unwrap_or(0),
             done: !p["done_secs"].is_null(),
             verified: p["verified"].as_bool().unwrap_or(false),
         })

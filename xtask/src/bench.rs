@@ -258,7 +258,7 @@ impl Bench {
         rows.extend(self.idle_rows(relay_idle, websocat_idle));
         // After the idle sessions: the swarms' gigabytes, which the
         // allocator keeps, would count as the relay's idle memory.
-        rows.extend(self.swarm_rows(ws));
+        rows.extend(self.swarm_rows(ws, relay.pid()));
         rows.extend(self.dissect_rows());
         rows.push(self.page_row());
         drop(relay);
@@ -337,7 +337,7 @@ impl Bench {
         let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
         if swarm {
             let api = banner.ws.context("the banner does not say where /api is")?;
-            let rows = self.swarm_rows(api);
+            let rows = self.swarm_rows(api, relay.pid());
             drop(relay);
             return self.print_rows(&rows);
         }

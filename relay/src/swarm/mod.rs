@@ -6,7 +6,8 @@
 //!
 //! - `POST /api/swarms` `{peers, file_size, piece_size, u_s, u_i, d_i}`
 //!   (rates in bytes/s, 0 unlimited) → `{id, tracker_url, torrent_url}`;
-//! - `GET /api/swarms/{id}` → each peer's pieces, bytes, whom it unchokes,
+//! - `GET /api/swarms/{id}` → each peer's pieces, bytes (as its node
+//!   counts them and as its sockets carried them), whom it unchokes,
 //!   when it finished and whether its file's SHA-1 is the original's;
 //! - `GET /api/swarms/{id}/torrent` → the `.torrent`.
 //!
@@ -62,6 +63,11 @@ pub struct PeerView {
     pub pieces: Vec<usize>,
     pub downloaded: u64,
     pub uploaded: u64,
+    /// Bytes read from and written to its sockets, after its token
+    /// buckets: what the rates limit (`uploaded` counts a block when it is
+    /// queued, up to a pipeline of blocks ahead of the socket).
+    pub wire_in: u64,
+    pub wire_out: u64,
     pub neighbours: usize,
     /// The swarm peers (their index in `peers`, 0 the seed) in its top
     /// slots and its optimistic unchoke; a client from outside the swarm

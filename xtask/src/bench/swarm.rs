@@ -33,16 +33,20 @@ const TIMED_TARGET: f64 = 10.0;
 
 impl Bench {
     /// Both swarm rows, measured through the relay's API at `api`.
-    pub(super) fn swarm_rows(&mut self, api: SocketAddr) -> Vec<Row> {
+    /// `relay` is its process, whose CPU time each timed swarm takes is
+    /// shown beside the time (the time grows with the machine's load).
+    pub(super) fn swarm_rows(&mut self, api: SocketAddr, relay: u32) -> Vec<Row> {
         let uploads = self.swarm_rates("uploads bound", api, [U_S, U_I, 0.0]);
         let downloads = self.swarm_rates("downloads bound", api, [0.0, 0.0, D_I]);
         let worst = match (uploads, downloads) {
             (Some(u), Some(d)) => Some(u.max(d)),
             _ => None,
         };
-        let mut times = Vec::new();
+        let (mut times, mut cpu) = (Vec::new(), Vec::new());
         for round in 1..=ROUNDS {
-            times.extend(self.swarm_time(round, api));
+            let [seconds, cpu_seconds] = self.swarm_time(round, api, relay);
+            times.extend(seconds);
+            cpu.extend(cpu_seconds);
         }
         vec![
             Row::new(
@@ -62,6 +66,7 @@ impl Bench {
                 median(times),
             )
             .target(Target::AtMost(TIMED_TARGET)),
+            Row::new("same, the relay's CPU time (user and system)", "s", median(cpu)),
         ]
     }
 
@@ -107,7 +112,8 @@ impl Bench {
         worst
     }
 
-    fn swarm_time(&mut self, round: usize, api: SocketAddr) -> Option<f64> {
+    fn swarm_time(&mut self, round: usize, api: SocketAddr, relay: u32) -> [Option<f64>; 2] {
+        let pid = relay.to_string();
         let (api, peers, file) = (
             api.to_string(),
             TIMED_LEECHERS.to_string(),
@@ -121,9 +127,10 @@ impl Bench {
             &peers,
             "--file-size",
             &file,
+            "--pid",
+            &pid,
         ];
         let what = format!("swarm of {TIMED_LEECHERS} without limits, round {round}");
-        let [seconds] = self.client_figures(&what, &args, ["seconds"]);
-        seconds
+        self.client_figures(&what, &args, ["seconds", "relay_cpu_seconds"])
     }
 }
