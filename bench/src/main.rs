@@ -1,7 +1,8 @@
 //! `wirelab-bench`: the native client that `cargo xtask bench` times the
 //! relay and its peers with. Each subcommand measures one thing for a
 //! given time and prints one line, `RESULT key=value ...`, which xtask
-//! parses; `echo` is the TCP echo server the relay and its peers bridge to;
+//! parses (`imap` and `swarm` measure a server of the relay, IMAP beside
+//! Dovecot); `echo` is the TCP echo server the relay and its peers bridge to;
 //! `dissect` drives headless Chromium through the page's hidden `/bench`
 //! route.
 //! Everything is loopback and bounded in time; the client is Rust so that
@@ -10,9 +11,11 @@
 #![forbid(unsafe_code)]
 
 mod echo;
+mod imap;
 mod page;
 mod smtp;
 mod stats;
+mod swarm;
 mod tcp;
 mod ws;
 
@@ -39,6 +42,40 @@ struct Target {
     /// `connected` before timing (off: a plain bridge such as websocat).
     #[arg(long)]
     relay: bool,
+}
+
+/// A swarm as `POST /api/swarms` takes it; rates in bytes/s, 0 unlimited.
+#[derive(clap::Args, Clone)]
+struct SwarmArgs {
+    /// The relay's page and API address.
+    #[arg(long)]
+    api: SocketAddr,
+    /// Leechers (the seed comes on top).
+    #[arg(long)]
+    peers: usize,
+    #[arg(long)]
+    file_size: usize,
+    #[arg(long, default_value_t = 256 * 1024)]
+    piece_size: usize,
+    #[arg(long, default_value_t = 0.0)]
+    u_s: f64,
+    #[arg(long, default_value_t = 0.0)]
+    u_i: f64,
+    #[arg(long, default_value_t = 0.0)]
+    d_i: f64,
+}
+
+impl SwarmArgs {
+    fn request(&self) -> swarm::Request {
+        swarm::Request {
+            peers: self.peers,
+            file_size: self.file_size,
+            piece_size: self.piece_size,
+            u_s: self.u_s,
+            u_i: self.u_i,
+            d_i: self.d_i,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -100,6 +137,47 @@ enum Command {
         /// The recipient, a mailbox of the server.
         #[arg(long, default_value = "bob@hamburger.edu")]
         to: String,
+    },
+    /// N IMAP clients at once, each logging in, selecting INBOX and
+    /// fetching `1:* (FLAGS ENVELOPE)`, then logging out, one session
+    /// after another: sessions and messages fetched per second.
+    Imap {
+        #[arg(long)]
+        addr: SocketAddr,
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        password: String,
+        /// The messages INBOX holds: a FETCH giving another count fails.
+        #[arg(long)]
+        messages: u64,
+    },
+    /// A swarm on the relay (`POST /api/swarms` at `--api`, the relay's
+    /// page address) with the rates given: after `--warmup` s, each
+    /// limited direction's rate over `--seconds` beside the one asked, and
+    /// the worst deviation in percent.
+    SwarmRates {
+        #[command(flatten)]
+        swarm: SwarmArgs,
+        #[arg(long, default_value_t = 3.0)]
+        warmup: f64,
+        #[arg(long, default_value_t = 6.0)]
+        seconds: f64,
+    },
+    /// A swarm on the relay: seconds until every leecher's file is
+    /// verified (at most `--timeout`).
+    SwarmTime {
+        #[command(flatten)]
+        swarm: SwarmArgs,
+        #[arg(long, default_value_t = 120.0)]
+        timeout: f64,
+        /// The relay's process, whose CPU time the swarm takes is shown.
+        #[arg(long)]
+        pid: Option<u32>,
     },
     /// The page's dissection of a 1 MB HTTP response and a 10,000-line
     /// SMTP session, timed in headless Chromium by the page's hidden
@@ -171,6 +249,36 @@ fn run(command: Command) -> Result<String> {
             seconds: s,
             to,
         } => runtime(true)?.block_on(smtp::ingest(addr, clients, &to, seconds(s))),
+        Command::Imap {
+            addr,
+            clients,
+            seconds: s,
+            user,
+            password,
+            messages,
+        } => {
+            let login = imap::Login {
+                user,
+                password,
+                messages,
+            };
+            runtime(true)?.block_on(imap::sessions(addr, clients, login, seconds(s)))
+        }
+        Command::SwarmRates {
+            swarm: args,
+            warmup,
+            seconds: s,
+        } => runtime(false)?.block_on(swarm::rates(
+            args.api,
+            args.request(),
+            seconds(warmup),
+            seconds(s),
+        )),
+        Command::SwarmTime {
+            swarm: args,
+            timeout,
+            pid,
+        } => runtime(false)?.block_on(swarm::time(args.api, args.request(), seconds(timeout), pid)),
         Command::Dissect { dist, seconds: s } => page::dissect(&dist, seconds(s)),
     }
 }

@@ -74,6 +74,10 @@ async fn a_swarm_of_ten_completes_with_every_piece_verified() {
     assert_eq!(peers.len(), 11);
     for p in &peers[1..] {
         assert_eq!(p["verified"], true, "{p}");
+        // Its sockets carried the blocks it got and the messages around
+        // them: more than the pieces alone.
+        let (wire_in, downloaded) = (p["wire_in"].as_u64(), p["downloaded"].as_u64());
+        assert!(wire_in > downloaded && downloaded >= Some(1048576), "{p}");
         assert_eq!(p["pieces"].as_array().unwrap().len(), 16, "{p}");
         assert!(
             p["address"].as_str().unwrap().starts_with("127.0.2."),
@@ -96,6 +100,11 @@ async fn a_swarm_of_ten_completes_with_every_piece_verified() {
     // The leechers traded among themselves: the seed did not upload every copy.
     let seed_up = peers[0]["uploaded"].as_u64().unwrap();
     assert!(seed_up < 10 * 1048576, "the seed uploaded {seed_up} bytes");
+    let seed_wire = peers[0]["wire_out"].as_u64().unwrap();
+    assert!(
+        seed_wire > 0 && seed_wire <= seed_up * 2,
+        "the seed wrote {seed_wire} bytes"
+    );
     let (status, _, torrent) = relay
         .request_bytes("GET", created["torrent_url"].as_str().unwrap(), &[], "")
         .await;

@@ -1,10 +1,11 @@
-//! `cargo xtask bench [--quick] [--page] [smtp | web | proxy]`: the relay measured side by side with its
+//! `cargo xtask bench [--quick] [--page] [smtp | web | proxy | imap | swarm]`: the relay measured side by side with its
 //! peers, in release mode, from one run. It builds `wirelab` and the native
 //! client `wirelab-bench` in release, starts the client's TCP echo server,
 //! the relay (free ports, its own data directory, no simulated DNS
 //! distance, limits raised for 10,000 sessions, a policy rule for the echo
-//! server) and each peer that is installed (websocat, websockify, unbound,
-//! nginx; dnsperf and wrk drive the DNS and web servers), printing
+//! server, a mailbox of 1,000 messages for IMAP) and each peer that is
+//! installed (websocat, websockify, unbound, nginx, squid, Dovecot;
+//! dnsperf and wrk drive the DNS and web servers), printing
 //! `MISSING: <tool> (<how to install>)` for each one that is not. The
 //! contenders of a comparison take turns: [`ROUNDS`] rounds of a 4 s slice
 //! each (2 s with `--quick`), the median of each one's rounds its figure.
@@ -15,7 +16,9 @@
 //! each figure and their median without touching `bench/RESULTS.md`; `bench
 //! web` likewise the reference web server and nginx under wrk, and `bench
 //! proxy` the caching proxy's hits and squid's (one worker, the same
-//! object from the same origin: the relay's web server). It is not a
+//! object from the same origin: the relay's web server); `bench imap` the
+//! IMAP server and Dovecot ([`imap`]), and `bench swarm` the swarms' rate
+//! limits and a 30-leecher swarm's time ([`swarm`]). It is not a
 //! test: `cargo xtask test` never runs it.
 //!
 //! It also builds the page in release (`cargo xtask dist`) and times its
@@ -23,8 +26,10 @@
 //! and prints the rows without writing `bench/RESULTS.md`.
 
 mod dissect;
+mod imap;
 mod peers;
 mod report;
+mod swarm;
 mod tools;
 
 use anyhow::{Context, Result, bail};
@@ -60,7 +65,7 @@ const SLICE: u32 = 4;
 const QUICK_SLICE: u32 = 2;
 
 /// Each peer: its executable and how to install it.
-const PEERS: [(&str, &str); 7] = [
+const PEERS: [(&str, &str); 8] = [
     ("websocat", "cargo install websocat"),
     ("websockify", "apt-get install websockify"),
     ("nginx", "apt-get install nginx-light"),
@@ -68,6 +73,7 @@ const PEERS: [(&str, &str); 7] = [
     ("dnsperf", "apt-get install dnsperf"),
     ("wrk", "apt-get install wrk"),
     ("squid", "apt-get install squid"),
+    ("dovecot", "apt-get install dovecot-imapd"),
 ];
 
 /// The object both caches serve from the relay's web server: fresh for a
@@ -89,7 +95,7 @@ struct Bench {
 /// `cargo xtask bench`.
 pub fn bench(args: &[String]) -> Result<()> {
     let (mut quick, mut page_only, mut smtp_alone, mut web_alone) = (false, false, false, false);
-    let mut proxy_alone = false;
+    let (mut proxy_alone, mut imap_alone, mut swarm_alone) = (false, false, false);
     for arg in args {
         match arg.as_str() {
             "--quick" => quick = true,
@@ -97,8 +103,10 @@ pub fn bench(args: &[String]) -> Result<()> {
             "smtp" => smtp_alone = true,
             "web" => web_alone = true,
             "proxy" => proxy_alone = true,
+            "imap" => imap_alone = true,
+            "swarm" => swarm_alone = true,
             other => bail!(
-                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone), web (the web server and nginx alone) and proxy (the caching proxy and squid alone), not {other:?}"
+                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone), web (the web server and nginx alone) proxy (the caching proxy and squid alone) imap (the IMAP server and Dovecot alone) and swarm (the swarms' rates and time alone), not {other:?}"
             ),
         }
     }
@@ -135,6 +143,11 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     if smtp_alone {
         let done = bench.smtp_alone(&release.join("wirelab"));
+        let _ = std::fs::remove_dir_all(&dir);
+        return done;
+    }
+    if imap_alone || swarm_alone {
+        let done = bench.server_alone(&release.join("wirelab"), swarm_alone);
         let _ = std::fs::remove_dir_all(&dir);
         return done;
     }
@@ -230,19 +243,24 @@ impl Bench {
         let page = super::root().join("shared/assets/http").join(PAGE);
         let nginx = self.peer("nginx", || peers::nginx(&dir, &page, PAGE));
         let squid = self.peer("squid", || peers::squid(&dir));
+        let dovecot = self.start_dovecot();
 
         let mut rows = self.relay_rows(&bridges, echo_addr);
         rows.extend(self.dns_rows(&banner, unbound.as_ref().map(|u| u.1))?);
         rows.push(self.web_row(&banner, nginx.as_ref().map(|n| n.1))?);
         rows.push(self.proxy_row(&banner, squid.as_ref().map(|s| s.1))?);
+        rows.extend(self.imap_rows(banner.target("imap")?, dovecot.as_ref().map(|d| d.1)));
         let websocat_idle = match (&websocat, bridges.iter().find(|b| b.name == "websocat")) {
             (Some((peer, _)), Some(bridge)) => self.idle_memory(bridge, peer.pid()),
             _ => (None, None),
         };
-        drop((websocat, websockify, unbound, nginx, squid));
+        drop((websocat, websockify, unbound, nginx, squid, dovecot));
         rows.push(self.smtp_row(&banner)?);
         let relay_idle = self.idle_memory(&bridges[0], relay.pid());
         rows.extend(self.idle_rows(relay_idle, websocat_idle));
+        // After the idle sessions: the swarms' gigabytes, which the
+        // allocator keeps, would count as the relay's idle memory.
+        rows.extend(self.swarm_rows(ws, relay.pid()));
         rows.extend(self.dissect_rows());
         rows.push(self.page_row());
         drop(relay);
@@ -312,6 +330,42 @@ impl Bench {
         Ok(())
     }
 
+    /// `bench imap`: the relay's IMAP server and Dovecot taking turns, as
+    /// in the full run, printed without touching `bench/RESULTS.md`; with
+    /// `swarm`, the swarm rows instead.
+    fn server_alone(&mut self, relay_binary: &Path, swarm: bool) -> Result<()> {
+        // Nothing is bridged: the policy rule names the discard port.
+        let echo_addr = SocketAddr::from(([127, 0, 0, 1], 9));
+        let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
+        if swarm {
+            let api = banner.ws.context("the banner does not say where /api is")?;
+            let rows = self.swarm_rows(api, relay.pid());
+            drop(relay);
+            return self.print_rows(&rows);
+        }
+        let dovecot = self.start_dovecot();
+        if dovecot.is_none() && tools::installed("dovecot").is_none() {
+            let line =
+                "MISSING: dovecot (apt-get install dovecot-imapd): its figures are not measured";
+            eprintln!("\n*** {line} ***\n");
+            self.notes.push(line.into());
+        }
+        let rows = self.imap_rows(banner.target("imap")?, dovecot.as_ref().map(|d| d.1));
+        drop((relay, dovecot));
+        self.print_rows(&rows)
+    }
+
+    /// Prints `rows` and the notes, leaving `bench/RESULTS.md` alone.
+    fn print_rows(&self, rows: &[Row]) -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        writeln!(out)?;
+        write!(out, "{}", report::table(rows))?;
+        for note in &self.notes {
+            writeln!(out, "{note}")?;
+        }
+        Ok(())
+    }
+
     /// Starts a peer if it is installed; a failure to start is noted.
     fn peer(
         &mut self,
@@ -354,6 +408,10 @@ impl Bench {
 
     /// Starts the relay and reads its banner to the end.
     fn start_relay(&self, binary: &Path, echo: SocketAddr) -> Result<(Running, Banner)> {
+        let mailbox = self.dir.join("data/mail").join(imap::USER);
+        if !mailbox.exists() {
+            imap::write_maildir(&mailbox)?;
+        }
         let config = self.dir.join("wirelab.toml");
         std::fs::write(&config, relay_config(&self.dir, echo.port()))?;
         let log = std::fs::File::create(self.dir.join("relay.log"))?;
@@ -967,10 +1025,15 @@ fn relay_config(dir: &Path, echo_port: u16) -> String {
          [servers.pop3]\nport = 0\n\n\
          [servers.imap]\nport = 0\n\n\
          [servers.tracker]\nport = 0\n\n\
-         [servers.proxy]\nport = 0\n",
+         [servers.proxy]\nport = 0\n\n\
+         [[servers.mail.mailboxes]]\naddress = \"bob@hamburger.edu\"\npassword = \"hungry\"\nseed = true\n\n\
+         [[servers.mail.mailboxes]]\naddress = \"alice@crepes.fr\"\npassword = \"crepes\"\n\n\
+         [[servers.mail.mailboxes]]\naddress = {user:?}\npassword = {password:?}\n",
         data = dir.join("data"),
         dist = dir.join("no-dist"),
         big = 1u64 << 50,
+        user = imap::USER,
+        password = imap::PASSWORD,
     )
 }
 

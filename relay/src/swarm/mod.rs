@@ -9,8 +9,9 @@
 //!   torrent_url}`;
 //! - `GET /api/swarms` → the running swarms' ids, info hashes and piece
 //!   counts (a student's own only, in classroom mode);
-//! - `GET /api/swarms/{id}` → each peer's pieces, bytes (and from which
-//!   swarm peer they came), whom it unchokes, when it finished (seconds
+//! - `GET /api/swarms/{id}` → each peer's pieces, bytes (as its node
+//!   counts them, as its sockets carried them, and from which swarm peer
+//!   they came), whom it unchokes, when it finished (seconds
 //!   from the swarm's start) and whether its file's SHA-1 is the original's;
 //! - `GET /api/swarms/{id}/torrent` → the `.torrent`.
 //!
@@ -95,6 +96,11 @@ pub struct PeerView {
     pub pieces: Vec<usize>,
     pub downloaded: u64,
     pub uploaded: u64,
+    /// Bytes read from and written to its sockets, after its token
+    /// buckets: what the rates limit (`uploaded` counts a block when it is
+    /// queued, up to a pipeline of blocks ahead of the socket).
+    pub wire_in: u64,
+    pub wire_out: u64,
     pub neighbours: usize,
     /// The swarm peers (their index in `peers`, 0 the seed) in its top
     /// slots and its optimistic unchoke; a client from outside the swarm

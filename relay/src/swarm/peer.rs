@@ -14,6 +14,7 @@ use super::bucket::Bucket;
 use super::{PeerView, SwarmShared};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -58,6 +59,8 @@ struct Running {
     inputs: mpsc::Sender<Input>,
     up: Arc<Bucket>,
     down: Arc<Bucket>,
+    /// Bytes through the buckets, in and out, of every connection.
+    wire: Arc<[AtomicU64; 2]>,
     next_key: u32,
     /// Each connection's swarm peer number, known from its address
     /// (127.0.2.x is peer x − 1); absent for a client from outside the swarm.
@@ -83,6 +86,7 @@ pub async fn run(setup: PeerSetup, shared: Arc<SwarmShared>, cancel: Cancellatio
         inputs: tx,
         up: Arc::new(Bucket::new(setup.up)),
         down: Arc::new(Bucket::new(setup.down)),
+        wire: Arc::default(),
         next_key: 0,
         peer_numbers: Default::default(),
         received_from: Default::default(),
@@ -137,7 +141,8 @@ impl Running {
         let (wtx, mut wrx) = mpsc::channel::<Vec<u8>>(64);
         self.writers.insert(key, wtx);
         let (inputs, down, up) = (self.inputs.clone(), self.down.clone(), self.up.clone());
-        let cancel = self.cancel.clone();
+        let (cancel, wire_in, wire_out) =
+            (self.cancel.clone(), self.wire.clone(), self.wire.clone());
         tokio::spawn(async move {
             let mut buf = vec![0u8; 16 * 1024];
             loop {
@@ -149,6 +154,7 @@ impl Running {
                     break;
                 }
                 down.take(n).await;
+                wire_in[0].fetch_add(n as u64, Ordering::Relaxed);
                 if inputs
                     .send(Input::Bytes(key, buf[..n].to_vec()))
                     .await
@@ -165,6 +171,7 @@ impl Running {
                 if write.write_all(&bytes).await.is_err() {
                     break;
                 }
+                wire_out[1].fetch_add(bytes.len() as u64, Ordering::Relaxed);
             }
         });
         let now = self.now();
@@ -211,6 +218,8 @@ impl Running {
             view.pieces = status.have.iter().collect();
             view.downloaded = status.downloaded;
             view.uploaded = status.uploaded;
+            view.wire_in = self.wire[0].load(Ordering::Relaxed);
+            view.wire_out = self.wire[1].load(Ordering::Relaxed);
             view.unchoked = self.numbers(&status.unchoked.top);
             view.optimistic = status
                 .unchoked

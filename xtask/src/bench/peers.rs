@@ -111,3 +111,80 @@ pub fn squid(dir: &Path) -> Result<(Running, SocketAddr)> {
     cmd.arg("-N").arg("-f").arg(&config);
     start("squid", &mut cmd, port)
 }
+
+/// Who logs in to Dovecot, and the Maildir it serves them.
+pub struct DovecotUser<'a> {
+    pub name: &'a str,
+    pub password: &'a str,
+    pub maildir: &'a Path,
+}
+
+/// Dovecot's IMAP on loopback, in the foreground, with a configuration of
+/// its own: no TLS, plain LOGIN allowed, one passwd-file user whose INBOX
+/// is `user.maildir`, limits raised for 100 sessions from one address,
+/// and the login processes in Dovecot's high-performance mode (each
+/// serving many connections). Started as root, the mail is read as
+/// Dovecot's own user (it refuses uid 0), which then owns the Maildir.
+pub fn dovecot(dir: &Path, user: &DovecotUser) -> Result<(Running, SocketAddr)> {
+    let port = tools::free_port()?;
+    let (internal, login, uid) = if super::is_root() {
+        let uid = super::command_line("id", &["-u", "dovecot"]);
+        let gid = super::command_line("id", &["-g", "dovecot"]);
+        chown_all(user.maildir, &uid, &gid)?;
+        ("dovecot".to_string(), "dovenull".to_string(), (uid, gid))
+    } else {
+        let me = super::command_line("id", &["-un"]);
+        let ids = (
+            super::command_line("id", &["-u"]),
+            super::command_line("id", &["-g"]),
+        );
+        (me.clone(), me, ids)
+    };
+    let passwd = dir.join("dovecot.passwd");
+    std::fs::write(
+        &passwd,
+        format!(
+            "{}:{{PLAIN}}{}:{}:{}::{}\n",
+            user.name,
+            user.password,
+            uid.0,
+            uid.1,
+            dir.display()
+        ),
+    )?;
+    let config = dir.join("dovecot.conf");
+    let text = format!(
+        "protocols = imap\nlisten = 127.0.0.1\ninstance_name = wirelab-bench-{pid}\n\
+         base_dir = {dir}/dovecot-run\nstate_dir = {dir}/dovecot-state\n\
+         log_path = {dir}/dovecot.log\nssl = no\ndisable_plaintext_auth = no\n\
+         auth_mechanisms = plain\nmail_location = maildir:{maildir}\n\
+         first_valid_uid = 1\ndefault_internal_user = {internal}\ndefault_login_user = {login}\n\
+         default_process_limit = 1000\ndefault_client_limit = 10000\n\
+         protocol imap {{\n  mail_max_userip_connections = 10000\n}}\n\
+         service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  \
+         inet_listener imaps {{\n    port = 0\n  }}\n  service_count = 0\n  process_min_avail = 2\n}}\n\
+         service anvil {{\n  chroot =\n}}\n\
+         passdb {{\n  driver = passwd-file\n  args = {passwd}\n}}\n\
+         userdb {{\n  driver = passwd-file\n  args = {passwd}\n}}\n",
+        pid = std::process::id(),
+        dir = dir.display(),
+        maildir = user.maildir.display(),
+        passwd = passwd.display(),
+    );
+    std::fs::write(&config, text)?;
+    let mut cmd = Command::new("dovecot");
+    cmd.arg("-F").arg("-c").arg(&config);
+    start("dovecot", &mut cmd, port)
+}
+
+/// `chown -R uid:gid path`.
+fn chown_all(path: &Path, uid: &str, gid: &str) -> Result<()> {
+    let status = Command::new("chown")
+        .arg("-R")
+        .arg(format!("{uid}:{gid}"))
+        .arg(path)
+        .status()
+        .context("starting chown")?;
+    anyhow::ensure!(status.success(), "chown of {} failed", path.display());
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! The swarm rows (`/api/swarms` on the relay, no peer to compare with):
+//! how closely the peers keep the rates asked, and how long 30 leechers
+//! take to get a 64 MiB file without limits.
+//!
+//! The rates are measured on two swarms of [`RATE_LEECHERS`] leechers, as
+//! no one swarm binds every limit at once (what the leechers download
+//! together is what the peers upload): one where the uploads bind (u_s
+//! and u_i set, d_i unlimited; the seed's pieces are new to every
+//! leecher, so each has more to give than u_i), one where the downloads
+//! bind (d_i set, uploads unlimited). Each runs [`WARMUP`] s, then every
+//! limited direction's bytes are counted over a window of [`ROUNDS`]
+//! slices, and the worst deviation from the rate asked is the figure.
+
+use super::report::{Row, Target};
+use super::{Bench, ROUNDS, median};
+use std::net::SocketAddr;
+
+/// Leechers of the rate swarms.
+const RATE_LEECHERS: usize = 4;
+/// Their file: big enough that none finishes within the window.
+const RATE_FILE: usize = 64 * 1024 * 1024;
+const U_S: f64 = 1024.0 * 1024.0;
+const U_I: f64 = 256.0 * 1024.0;
+const D_I: f64 = 512.0 * 1024.0;
+/// Seconds before the rates are counted (the peers connect and get their
+/// first pieces).
+const WARMUP: u32 = 3;
+/// The timed swarm: leechers and file size.
+const TIMED_LEECHERS: usize = 30;
+const TIMED_FILE: usize = 64 * 1024 * 1024;
+/// The bound for the timed swarm, in seconds.
+const TIMED_TARGET: f64 = 10.0;
+
+impl Bench {
+    /// Both swarm rows, measured through the relay's API at `api`.
+    /// `relay` is its process, whose CPU time each timed swarm takes is
+    /// shown beside the time (the time grows with the machine's load).
+    pub(super) fn swarm_rows(&mut self, api: SocketAddr, relay: u32) -> Vec<Row> {
+        let uploads = self.swarm_rates("uploads bound", api, [U_S, U_I, 0.0]);
+        let downloads = self.swarm_rates("downloads bound", api, [0.0, 0.0, D_I]);
+        let worst = match (uploads, downloads) {
+            (Some(u), Some(d)) => Some(u.max(d)),
+            _ => None,
+        };
+        let (mut times, mut cpu) = (Vec::new(), Vec::new());
+        for round in 1..=ROUNDS {
+            let [seconds, cpu_seconds] = self.swarm_time(round, api, relay);
+            times.extend(seconds);
+            cpu.extend(cpu_seconds);
+        }
+        vec![
+            Row::new(
+                format!(
+                    "swarm rate limits, {RATE_LEECHERS} leechers: worst deviation of a peer's rate from u_s = 1 MiB/s, u_i = 256 KiB/s, d_i = 512 KiB/s"
+                ),
+                "%",
+                worst,
+            )
+            .target(Target::AtMost(5.0)),
+            Row::new(
+                format!(
+                    "swarm, {TIMED_LEECHERS} leechers, a {} MiB file, no limits: until every leecher is verified (from the POST)",
+                    TIMED_FILE >> 20
+                ),
+                "s",
+                median(times),
+            )
+            .target(Target::AtMost(TIMED_TARGET)),
+            Row::new("same, the relay's CPU time (user and system)", "s", median(cpu)),
+        ]
+    }
+
+    /// The worst deviation, in percent, of one rate swarm.
+    fn swarm_rates(
+        &mut self,
+        what: &str,
+        api: SocketAddr,
+        [u_s, u_i, d_i]: [f64; 3],
+    ) -> Option<f64> {
+        let window = (self.slice * ROUNDS as u32).to_string();
+        let (api, peers, file) = (
+            api.to_string(),
+            RATE_LEECHERS.to_string(),
+            RATE_FILE.to_string(),
+        );
+        let (u_s, u_i, d_i) = (u_s.to_string(), u_i.to_string(), d_i.to_string());
+        let warmup = WARMUP.to_string();
+        let args = [
+            "swarm-rates",
+            "--api",
+            &api,
+            "--peers",
+            &peers,
+            "--file-size",
+            &file,
+            "--u-s",
+            &u_s,
+            "--u-i",
+            &u_i,
+            "--d-i",
+            &d_i,
+            "--warmup",
+            &warmup,
+            "--seconds",
+            &window,
+        ];
+        let [worst] = self.client_figures(
+            &format!("swarm rates, {what}"),
+            &args,
+            ["worst_deviation_pct"],
+        );
+        worst
+    }
+
+    fn swarm_time(&mut self, round: usize, api: SocketAddr, relay: u32) -> [Option<f64>; 2] {
+        let pid = relay.to_string();
+        let (api, peers, file) = (
+            api.to_string(),
+            TIMED_LEECHERS.to_string(),
+            TIMED_FILE.to_string(),
+        );
+        let args = [
+            "swarm-time",
+            "--api",
+            &api,
+            "--peers",
+            &peers,
+            "--file-size",
+            &file,
+            "--pid",
+            &pid,
+        ];
+        let what = format!("swarm of {TIMED_LEECHERS} without limits, round {round}");
+        self.client_figures(&what, &args, ["seconds", "relay_cpu_seconds"])
+    }
+}
