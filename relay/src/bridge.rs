@@ -753,16 +753,29 @@ const CLOSING_SEND_LIMIT: Duration = Duration::from_secs(1);
 /// fast sender meets backpressure instead of filling the relay's memory.
 const MAX_QUEUED_BYTES: usize = 1024 * 1024;
 
+/// The longest idle time a session's deadline is set to: a configuration
+/// may mean "never" with a huge number, which an instant cannot hold.
+const LONGEST_IDLE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// `limits.idle_timeout`, at most [`LONGEST_IDLE`].
+fn session_idle_timeout(limits: &crate::config::Limits) -> Duration {
+    limits.idle_timeout().min(LONGEST_IDLE)
+}
+
 /// Sends one message to the page within the write timeout, unless the
 /// relay shuts down first; false if it was not taken (the page is gone or
 /// does not read), which ends the session.
 async fn send_to_page(run: &Run<'_>, ws: &mut WebSocket, message: Message) -> bool {
     let state = run.state;
     tokio::select! {
-        _ = state.shutdown.cancelled() => false,
+        // The send first: one that completes at once never polls the
+        // shutdown future, so never joins the waiters of the token that
+        // every session shares; shutdown still ends a send that waits.
+        biased;
         sent = tokio::time::timeout(state.config.limits.write_timeout(), ws.send(message)) => {
             matches!(sent, Ok(Ok(())))
         }
+        _ = state.shutdown.cancelled() => false,
     }
 }
 
@@ -785,10 +798,12 @@ async fn send_chunk_to_page(
         ws.send(Message::binary(bytes)).await
     };
     tokio::select! {
-        _ = state.shutdown.cancelled() => false,
+        // The send first, as in `send_to_page`.
+        biased;
         sent = tokio::time::timeout(state.config.limits.write_timeout(), both) => {
             matches!(sent, Ok(Ok(())))
         }
+        _ = state.shutdown.cancelled() => false,
     }
 }
 
@@ -801,7 +816,8 @@ async fn write_to_server(
 ) -> Result<(), String> {
     let state = run.state;
     tokio::select! {
-        _ = state.shutdown.cancelled() => Err("the relay is shutting down".into()),
+        // The write first, as in `send_to_page`.
+        biased;
         written = tokio::time::timeout(state.config.limits.write_timeout(), stream.write_all(bytes)) => {
             match written {
                 Ok(Ok(())) => Ok(()),
@@ -809,6 +825,7 @@ async fn write_to_server(
                 Err(_) => Err("the server did not take what was sent (limits.write_timeout_secs)".into()),
             }
         }
+        _ = state.shutdown.cancelled() => Err("the relay is shutting down".into()),
     }
 }
 
@@ -1237,11 +1254,22 @@ async fn copy_both_ways(
     let mut write_open = true;
     let kernel_stamps = clock.relay_started.is_some() && enable_kernel_stamps(stream);
     let stop = run.stop.clone();
+    // Made once for the whole session, not once per turn of the loop: each
+    // new one would join a token's waiters and arm a timer, and dropping it
+    // would undo both, for every chunk either way. The session watches a
+    // child of the shutdown token: polling a token's future takes its lock,
+    // and the relay's own is one lock for every session.
+    let shutdown_token = state.shutdown.child_token();
+    let mut shutdown = std::pin::pin!(shutdown_token.cancelled());
+    let mut stopped = std::pin::pin!(stop.pulled());
+    let idle_for = session_idle_timeout(limits);
+    let mut idle = std::pin::pin!(tokio::time::sleep(idle_for));
     loop {
+        let idle_until = tokio::time::Instant::now() + idle_for;
         tokio::select! {
-            _ = state.shutdown.cancelled() => return Ending::relay("the relay is shutting down"),
-            _ = stop.pulled() => return Ending::stopped(&stop),
-            _ = tokio::time::sleep(limits.idle_timeout()) => return Ending::relay("idle"),
+            _ = &mut shutdown => return Ending::relay("the relay is shutting down"),
+            _ = &mut stopped => return Ending::stopped(&stop),
+            _ = crate::driver::sleep_on_until(idle.as_mut(), idle_until) => return Ending::relay("idle"),
             _ = up.ready() => {
                 while let Some(item) = up.pop_due() {
                     match item {
@@ -1408,11 +1436,18 @@ async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock)
     // small query with a flood through this relay.
     let mut replies_owed: u64 = 0;
     let stop = run.stop.clone();
+    // Made once, as in `copy_both_ways`.
+    let shutdown_token = state.shutdown.child_token();
+    let mut shutdown = std::pin::pin!(shutdown_token.cancelled());
+    let mut stopped = std::pin::pin!(stop.pulled());
+    let idle_for = session_idle_timeout(limits);
+    let mut idle = std::pin::pin!(tokio::time::sleep(idle_for));
     loop {
+        let idle_until = tokio::time::Instant::now() + idle_for;
         tokio::select! {
-            _ = state.shutdown.cancelled() => return Ending::relay("the relay is shutting down"),
-            _ = stop.pulled() => return Ending::stopped(&stop),
-            _ = tokio::time::sleep(limits.idle_timeout()) => return Ending::relay("idle"),
+            _ = &mut shutdown => return Ending::relay("the relay is shutting down"),
+            _ = &mut stopped => return Ending::stopped(&stop),
+            _ = crate::driver::sleep_on_until(idle.as_mut(), idle_until) => return Ending::relay("idle"),
             _ = up.ready() => {
                 while let Some(datagram) = up.pop_due() {
                     if let Err(e) = socket.send(&datagram).await {

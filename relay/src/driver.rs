@@ -344,8 +344,10 @@ impl Connection {
 }
 
 /// Waits on `sleep` until `until`: a timer set for an earlier instant (by
-/// an earlier wait) is moved to `until` when it fires, not before.
-async fn sleep_on_until(mut sleep: Pin<&mut Sleep>, until: tokio::time::Instant) {
+/// an earlier wait) is moved to `until` when it fires, not before. So a
+/// loop that pushes its idle deadline on every turn keeps one timer armed
+/// instead of arming and disarming one per turn.
+pub(crate) async fn sleep_on_until(mut sleep: Pin<&mut Sleep>, until: tokio::time::Instant) {
     loop {
         sleep.as_mut().await;
         if sleep.deadline() >= until {

@@ -139,6 +139,29 @@ async fn idle_sessions_are_closed_by_the_relay() {
     expect_close(&mut ws, 1000).await;
 }
 
+/// The idle timer runs from the last thing that moved, not from the start:
+/// a session that talks more often than its idle timeout, for twice as
+/// long, is not closed.
+#[tokio::test]
+async fn sessions_that_keep_talking_outlive_the_idle_timeout() {
+    let relay = start(|c| c.limits.idle_timeout_secs = 0.4).await;
+    for (target, line, upper) in [
+        ("upper-tcp", &b"still here\r\n"[..], &b"STILL HERE\r\n"[..]),
+        ("upper-udp", b"still here", b"STILL HERE"),
+    ] {
+        let mut ws = relay.open(&format!("target={target}")).await;
+        assert!(matches!(
+            next_relay_message(&mut ws).await,
+            RelayMessage::Connected { .. }
+        ));
+        for _ in 0..8 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            send_bytes(&mut ws, line).await;
+            assert_eq!(next_bytes(&mut ws).await, upper, "{target}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn shutdown_half_closes_and_the_peer_close_is_reported() {
     let relay = start(|_| {}).await;

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--page] [smtp | web | proxy | imap | swarm]`: the relay measured side by side with its
+//! `cargo xtask bench [--quick] [--page] [smtp | web | proxy | imap | swarm | rtt]`: the relay measured side by side with its
 //! peers, in release mode, from one run. It builds `wirelab` and the native
 //! client `wirelab-bench` in release, starts the client's TCP echo server,
 //! the relay (free ports, its own data directory, no simulated DNS
@@ -18,7 +18,8 @@
 //! proxy` the caching proxy's hits and squid's (one worker, the same
 //! object from the same origin: the relay's web server); `bench imap` the
 //! IMAP server and Dovecot ([`imap`]), and `bench swarm` the swarms' rate
-//! limits and a 30-leecher swarm's time ([`swarm`]). It is not a
+//! limits and a 30-leecher swarm's time ([`swarm`]), and `bench rtt` the
+//! round trips alone, more turns of them. It is not a
 //! test: `cargo xtask test` never runs it.
 //!
 //! It also builds the page in release (`cargo xtask dist`) and times its
@@ -60,6 +61,9 @@ const PAGE: &str = "somedir/page.html";
 /// for one slice per round, and the median of its rounds is its figure, so
 /// a burst of load from elsewhere on the machine hits them alike.
 const ROUNDS: usize = 3;
+/// Rounds of `bench rtt`: more than [`ROUNDS`], as a round trip of some
+/// 90 µs moves with every wakeup the machine's other work delays.
+const RTT_ROUNDS: usize = 7;
 /// A slice, in seconds (`--quick`: [`QUICK_SLICE`]).
 const SLICE: u32 = 4;
 const QUICK_SLICE: u32 = 2;
@@ -95,7 +99,8 @@ struct Bench {
 /// `cargo xtask bench`.
 pub fn bench(args: &[String]) -> Result<()> {
     let (mut quick, mut page_only, mut smtp_alone, mut web_alone) = (false, false, false, false);
-    let (mut proxy_alone, mut imap_alone, mut swarm_alone) = (false, false, false);
+    let (mut proxy_alone, mut imap_alone, mut swarm_alone, mut rtt_alone) =
+        (false, false, false, false);
     for arg in args {
         match arg.as_str() {
             "--quick" => quick = true,
@@ -105,8 +110,9 @@ pub fn bench(args: &[String]) -> Result<()> {
             "proxy" => proxy_alone = true,
             "imap" => imap_alone = true,
             "swarm" => swarm_alone = true,
+            "rtt" => rtt_alone = true,
             other => bail!(
-                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone), web (the web server and nginx alone) proxy (the caching proxy and squid alone) imap (the IMAP server and Dovecot alone) and swarm (the swarms' rates and time alone), not {other:?}"
+                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone), web (the web server and nginx alone), proxy (the caching proxy and squid alone), imap (the IMAP server and Dovecot alone), swarm (the swarms' rates and time alone) and rtt (the round trips alone), not {other:?}"
             ),
         }
     }
@@ -148,6 +154,11 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     if imap_alone || swarm_alone {
         let done = bench.server_alone(&release.join("wirelab"), swarm_alone);
+        let _ = std::fs::remove_dir_all(&dir);
+        return done;
+    }
+    if rtt_alone {
+        let done = bench.rtt_alone(&release.join("wirelab"));
         let _ = std::fs::remove_dir_all(&dir);
         return done;
     }
@@ -512,25 +523,7 @@ impl Bench {
         let mut direct = Vec::new();
         let echo = echo.to_string();
         for round in 1..=ROUNDS {
-            for (bridge, figures) in bridges.iter().zip(&mut figures) {
-                let [p50, p99] = self.bridge_run(
-                    bridge,
-                    "round trips",
-                    "rtt",
-                    &[],
-                    round,
-                    ["p50_us", "p99_us"],
-                );
-                figures.p50.extend(p50);
-                figures.p99.extend(p99);
-            }
-            let args = ["tcp-rtt", "--addr", &echo, "--seconds", &self.slice_arg()];
-            let [p50] = self.client_figures(
-                &format!("direct TCP: round trips, round {round}"),
-                &args,
-                ["p50_us"],
-            );
-            direct.extend(p50);
+            direct.extend(self.round_trip_turns(bridges, &mut figures, &echo, round));
         }
         for round in 1..=ROUNDS {
             for (bridge, figures) in bridges.iter().zip(&mut figures) {
@@ -558,6 +551,98 @@ impl Bench {
             figures.iter().map(Figures::medians).collect(),
             median(direct),
         )
+    }
+
+    /// One round of the round-trip measurement: a turn through each
+    /// bridge, their p50 and p99 added to `figures`, then the direct TCP
+    /// round trip to `echo`, whose p50 is returned.
+    fn round_trip_turns(
+        &mut self,
+        bridges: &[Bridge],
+        figures: &mut [Figures],
+        echo: &str,
+        round: usize,
+    ) -> Option<f64> {
+        for (bridge, figures) in bridges.iter().zip(figures.iter_mut()) {
+            let [p50, p99] = self.bridge_run(
+                bridge,
+                "round trips",
+                "rtt",
+                &[],
+                round,
+                ["p50_us", "p99_us"],
+            );
+            figures.p50.extend(p50);
+            figures.p99.extend(p99);
+        }
+        let args = ["tcp-rtt", "--addr", echo, "--seconds", &self.slice_arg()];
+        let [p50] = self.client_figures(
+            &format!("direct TCP: round trips, round {round}"),
+            &args,
+            ["p50_us"],
+        );
+        p50
+    }
+
+    /// `bench rtt`: only the round trips of the full run (the relay,
+    /// websocat and websockify taking turns, and direct TCP), over
+    /// [`RTT_ROUNDS`] rounds since the figure is the noisiest, printed
+    /// without touching `bench/RESULTS.md`.
+    fn rtt_alone(&mut self, relay_binary: &Path) -> Result<()> {
+        let (mut echo, echo_addr) = self.start_echo()?;
+        let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
+        let ws = banner.ws.context("the banner does not say where /ws is")?;
+        let mut bridges = vec![Bridge {
+            name: "wirelab",
+            url: format!(
+                "ws://{ws}/ws?transport=tcp&host=127.0.0.1&port={}",
+                echo_addr.port()
+            ),
+            relay: true,
+        }];
+        let websocat = self.peer("websocat", || peers::websocat(echo_addr));
+        let websockify = self.peer("websockify", || peers::websockify(echo_addr));
+        for (name, peer) in [("websocat", &websocat), ("websockify", &websockify)] {
+            if let Some((_, addr)) = peer {
+                bridges.push(Bridge {
+                    name,
+                    url: format!("ws://{addr}/"),
+                    relay: false,
+                });
+            }
+        }
+        let mut figures: Vec<Figures> = bridges.iter().map(|_| Figures::default()).collect();
+        let echo_text = echo_addr.to_string();
+        let mut direct = Vec::new();
+        for round in 1..=RTT_ROUNDS {
+            direct.extend(self.round_trip_turns(&bridges, &mut figures, &echo_text, round));
+        }
+        let medians: Vec<Medians> = figures.iter().map(Figures::medians).collect();
+        let of = |name: &str| {
+            bridges
+                .iter()
+                .position(|b| b.name == name)
+                .map(|i| medians[i])
+                .unwrap_or_default()
+        };
+        let mut rows = bridge_rows(
+            of("wirelab"),
+            of("websocat"),
+            of("websockify"),
+            median(direct),
+        );
+        // The rows after the first four are throughput and sessions.
+        rows.truncate(4);
+        drop((websocat, websockify, relay));
+        // Closing its standard input ends the echo server.
+        drop(echo.child.stdin.take());
+        let mut out = std::io::stdout().lock();
+        writeln!(out)?;
+        write!(out, "{}", report::table(&rows))?;
+        for note in &self.notes {
+            writeln!(out, "{note}")?;
+        }
+        Ok(())
     }
 
     /// One turn of a client measurement through `bridge`.
