@@ -185,7 +185,6 @@ impl ImapStore for MemoryStore {
         flags: Flags,
         date: Option<i64>,
     ) -> Result<(u32, u32), StoreError> {
-        let now = self.now_unix().unwrap_or_default();
         let mut inner = self.lock();
         let key = format!("m{}", inner.next_uid);
         inner.next_uid += 1;
@@ -196,7 +195,7 @@ impl ImapStore for MemoryStore {
             .quota
             .check_room(mailbox, incoming, || b.used_bytes())?;
         let f = folder_mut(b, folder)?;
-        let uid = f.add(key, message.to_vec(), flags, date.unwrap_or(now));
+        let uid = f.add(key, message.to_vec(), flags, date.unwrap_or_default());
         let validity = f.uids.uid_validity;
         inner.quota.added(&[mailbox.to_string()], incoming);
         Ok((validity, uid))

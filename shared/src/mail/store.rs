@@ -260,17 +260,6 @@ impl Default for StoreLimits {
     }
 }
 
-/// Where a [`MemoryStore`] gets the time for the dates it stamps.
-#[derive(Debug, Clone, Copy)]
-pub enum Clock {
-    /// No clock: the dates are the Unix epoch.
-    None,
-    /// Always this time (tests).
-    Fixed(i64),
-    /// A function of the embedding program (the page passes `Date.now()`).
-    Function(fn() -> i64),
-}
-
 /// One folder of a memory mailbox: INBOX or a named one.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryFolder {
@@ -310,7 +299,6 @@ pub(crate) struct Inner {
     /// Which mailboxes a POP3 session holds.
     pub(crate) locks: MailboxLocks,
     pub(crate) quota: QuotaLedger,
-    clock: Clock,
 }
 
 /// A mail store in memory: the in-browser servers' storage, and the one the
@@ -330,7 +318,6 @@ impl MemoryStore {
                 next_uid: 1,
                 locks: MailboxLocks::default(),
                 quota: QuotaLedger::new(limits.max_mailbox_bytes),
-                clock: Clock::None,
             }),
         };
         for a in &accounts {
@@ -343,10 +330,6 @@ impl MemoryStore {
     /// The course's accounts with bob's two messages.
     pub fn course() -> MemoryStore {
         MemoryStore::new(course_accounts(), StoreLimits::default())
-    }
-
-    pub fn set_clock(&self, clock: Clock) {
-        self.lock().clock = clock;
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -401,18 +384,6 @@ impl MemoryStore {
             .get(&mailbox.to_ascii_lowercase())
             .map(|b| b.inbox.messages.clone())
             .unwrap_or_default()
-    }
-
-    /// The store's own time, in seconds since 1970, for the dates it
-    /// stamps on what it stores (IMAP's INTERNALDATE), if it has a clock
-    /// (the shared crate reads none itself). The engines do not use it:
-    /// they take their time from their driver.
-    pub fn now_unix(&self) -> Option<i64> {
-        match self.lock().clock {
-            Clock::None => None,
-            Clock::Fixed(t) => Some(t),
-            Clock::Function(f) => Some(f()),
-        }
     }
 
     /// Whether a POP3 session holds `mailbox`.
@@ -626,18 +597,5 @@ mod tests {
             store.reset("nobody@x"),
             Err(StoreError::NoSuchMailbox("nobody@x".into()))
         );
-    }
-
-    #[test]
-    fn clocks() {
-        let store = MemoryStore::course();
-        assert_eq!(store.now_unix(), None);
-        store.set_clock(Clock::Fixed(42));
-        assert_eq!(store.now_unix(), Some(42));
-        fn seven() -> i64 {
-            7
-        }
-        store.set_clock(Clock::Function(seven));
-        assert_eq!(std::sync::Arc::new(store).now_unix(), Some(7));
     }
 }
