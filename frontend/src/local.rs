@@ -26,7 +26,7 @@ use wirelab_shared::http::server::{Endpoints, HttpServerConnection};
 use wirelab_shared::http::site::{WebSite, demo_files};
 use wirelab_shared::http::store::MemoryFileStore;
 use wirelab_shared::imap::{ImapServer, ImapServerConfig};
-use wirelab_shared::mail::store::{Clock, MemoryStore};
+use wirelab_shared::mail::store::MemoryStore;
 use wirelab_shared::pop3::{Pop3Server, Pop3ServerConfig};
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 use wirelab_shared::smtp::{SmtpServer, SmtpServerConfig};
@@ -34,28 +34,7 @@ use wirelab_shared::upper::{UpperTcpServer, UpperUdpServer};
 
 thread_local! {
     /// The mailboxes of the in-browser mail servers (the page has one thread).
-    static MAIL: Arc<MemoryStore> = {
-        let store = MemoryStore::course();
-        store.set_clock(clock());
-        Arc::new(store)
-    };
-}
-
-/// The page's clock for the dates the mail store stamps (IMAP's
-/// INTERNALDATE); the SMTP server dates its Received lines from the time
-/// its driver passes in ([`wall_clock_epoch`]).
-fn clock() -> Clock {
-    #[cfg(target_arch = "wasm32")]
-    {
-        fn now() -> i64 {
-            (js_sys::Date::now() / 1000.0) as i64
-        }
-        Clock::Function(now)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        Clock::None
-    }
+    static MAIL: Arc<MemoryStore> = Arc::new(MemoryStore::course());
 }
 
 /// The mail store the in-browser SMTP, POP3 and IMAP servers share.
@@ -237,7 +216,10 @@ pub fn engine(name: &str) -> Option<Box<dyn ErasedEngine>> {
             mail_store(),
         ))),
         "imap" => Some(Box::new(ImapServer::new(
-            ImapServerConfig::default(),
+            ImapServerConfig {
+                clock_epoch_unix: Some(wall_clock_epoch()),
+                ..ImapServerConfig::default()
+            },
             mail_store(),
         ))),
         _ => None,

@@ -802,6 +802,7 @@ impl ImapServer {
             max_folder_name_bytes: self.max_folder_name_bytes,
             idle_poll_ms: self.idle_poll_ms,
             max_idle_ms: self.max_idle_secs.saturating_mul(1000),
+            clock_epoch_unix: None,
         }
     }
 

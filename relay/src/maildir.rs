@@ -36,7 +36,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use wirelab_shared::mail::address::check_address;
 use wirelab_shared::mail::locks::MailboxLocks;
 use wirelab_shared::mail::store::{
-    Account, Accounts, LockToken, MailStore, MessageInfo, RecipientCheck, StoreError, check_quota,
+    Account, Accounts, LockToken, MailStore, MessageInfo, QuotaLedger, RecipientCheck, StoreError,
     course_messages,
 };
 
@@ -51,16 +51,15 @@ pub type MailHomes = crate::homes::Homes<std::sync::Arc<MaildirStore>>;
 pub struct MaildirStore {
     root: PathBuf,
     accounts: Accounts,
-    max_mailbox_bytes: u64,
     /// Which mailboxes a POP3 session of this process holds.
     locks: Mutex<MailboxLocks>,
     counter: AtomicU64,
     commit: GroupCommit,
-    /// Bytes per mailbox, counted from disk on first use and kept up to
-    /// date since; a mailbox is counted afresh after POP3 deletes from it
-    /// or it is reset. Deliveries in flight while it is counted may be
+    /// Bytes per mailbox (the shared [`QuotaLedger`]), counted from disk
+    /// on first use and kept up to date since; a mailbox is counted afresh
+    /// after POP3 or IMAP removes from it or it is reset. Deliveries in flight while it is counted may be
     /// counted twice or not at all: the quota is that approximate.
-    usage: Mutex<HashMap<String, u64>>,
+    usage: Mutex<QuotaLedger>,
     /// Held while IMAP reads or rewrites a UID file or renames a message
     /// for its flags, so sessions do not hand out one UID twice.
     imap: Mutex<()>,
@@ -174,11 +173,10 @@ impl MaildirStore {
         let store = MaildirStore {
             root: root.to_path_buf(),
             accounts: Accounts::new(list),
-            max_mailbox_bytes: settings.max_mailbox_bytes,
             locks: Mutex::new(MailboxLocks::default()),
             counter: AtomicU64::new(0),
             commit,
-            usage: Mutex::new(HashMap::new()),
+            usage: Mutex::new(QuotaLedger::new(settings.max_mailbox_bytes)),
             imap: Mutex::new(()),
             imap_paths: Mutex::new(HashMap::new()),
             imap_scans: AtomicU64::new(0),
@@ -202,13 +200,13 @@ impl MaildirStore {
         self.locks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn usage(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
+    fn usage(&self) -> std::sync::MutexGuard<'_, QuotaLedger> {
         self.usage.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The bytes `mailbox` holds (new/ and cur/).
     fn used_bytes(&self, mailbox: &str) -> std::io::Result<u64> {
-        if let Some(&used) = self.usage().get(mailbox) {
+        if let Some(used) = self.usage().used(mailbox) {
             return Ok(used);
         }
         // Counted outside the lock: a scan of a big mailbox holds up no
@@ -222,18 +220,8 @@ impl MaildirStore {
                 .map(|f| f.2)
                 .sum::<u64>();
         }
-        self.usage().insert(mailbox.to_string(), used);
+        self.usage().counted(mailbox, used);
         Ok(used)
-    }
-
-    /// `bytes` more in each of `mailboxes`, if they are counted yet.
-    fn add_usage(&self, mailboxes: &[String], bytes: u64) {
-        let mut usage = self.usage();
-        for m in mailboxes {
-            if let Some(used) = usage.get_mut(m) {
-                *used += bytes;
-            }
-        }
     }
 
     /// Writes `message` to `tmp/` and fsyncs it, for the committer to move
@@ -325,13 +313,13 @@ impl MaildirStore {
             return Err(StoreError::Locked);
         }
         let dir = self.dir(&mailbox);
-        self.usage().remove(&mailbox);
+        self.usage().removed(&mailbox);
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io)?;
         }
         let created = self.create(&mailbox).map_err(io);
         // Deliveries during the reset counted themselves into the old figure.
-        self.usage().remove(&mailbox);
+        self.usage().removed(&mailbox);
         created
     }
 
@@ -372,7 +360,7 @@ impl MailStore for MaildirStore {
 
     fn check_room(&self, mailbox: &str, incoming: u64) -> Result<(), StoreError> {
         let used = self.used_bytes(mailbox).map_err(io)?;
-        check_quota(used, incoming, self.max_mailbox_bytes)
+        self.usage().check(used, incoming)
     }
 
     fn deliver(&self, mailboxes: &[String], message: &[u8]) -> Result<(), StoreError> {
@@ -398,7 +386,7 @@ impl MailStore for MaildirStore {
             tracing::debug!("delivery refused: {e}");
             StoreError::Io(e.to_string())
         })?;
-        self.add_usage(mailboxes, message.len() as u64);
+        self.usage().added(mailboxes, message.len() as u64);
         Ok(())
     }
 
@@ -466,7 +454,7 @@ impl MailStore for MaildirStore {
             sync_dir(&self.dir(mailbox).join("cur"))
         })();
         if !delete.is_empty() {
-            self.usage().remove(mailbox);
+            self.usage().removed(mailbox);
         }
         self.locks().release(mailbox, lock);
         result.map_err(io)

@@ -336,7 +336,7 @@ impl ImapStore for MaildirStore {
             return Err(StoreError::Io("INBOX cannot be deleted".into()));
         }
         let removed = fs::remove_dir_all(&dir).and_then(|()| sync_dir(&self.dir(mailbox)));
-        self.usage().remove(mailbox);
+        self.usage().removed(mailbox);
         removed.map_err(io)
     }
 
@@ -448,7 +448,7 @@ impl ImapStore for MaildirStore {
             sync_dir(&dir.join("cur"))?;
             sync_dir(&dir.join("new"))
         })();
-        self.usage().remove(mailbox);
+        self.usage().removed(mailbox);
         removed.map_err(io)
     }
 
@@ -467,7 +467,8 @@ impl ImapStore for MaildirStore {
         self.place(&dir, &name, flags, Content::Bytes(message))
             .and_then(|()| sync_dir(&dir.join("cur")))
             .map_err(io)?;
-        self.add_usage(&[mailbox.to_string()], message.len() as u64);
+        self.usage()
+            .added(&[mailbox.to_string()], message.len() as u64);
         let key = name.split(",S=").next().unwrap_or(&name).to_string();
         let (validity, uids) = self.uids_of(&dir, &[key])?;
         Ok((validity, uids[0]))
@@ -507,7 +508,7 @@ impl ImapStore for MaildirStore {
         if remove {
             self.expunge(mailbox, from, keys)?;
         } else {
-            self.usage().remove(mailbox);
+            self.usage().removed(mailbox);
         }
         self.uids_of(&target, &new_keys)
     }

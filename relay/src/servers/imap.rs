@@ -8,7 +8,7 @@ use crate::maildir::MailHomes;
 use anyhow::Result;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use wirelab_shared::imap::ImapServer;
+use wirelab_shared::imap::{ImapServer, ImapServerConfig};
 use wirelab_shared::relay_protocol::{TargetInfo, Transport};
 
 pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec<TargetInfo>> {
@@ -19,7 +19,12 @@ pub async fn start(ctx: &ServerContext<'_>, homes: Arc<MailHomes>) -> Result<Vec
     )
     .await?;
     let addr = listener.local_addr()?;
-    let engine_config = ctx.config.servers.imap.engine_config();
+    let engine_config = ImapServerConfig {
+        // The driver's clock starts with the listener: APPEND dates
+        // messages from the time it passes in, as SMTP does.
+        clock_epoch_unix: Some(super::http::unix_now()),
+        ..ctx.config.servers.imap.engine_config()
+    };
     let mut settings = ctx
         .tcp_settings("imap")
         .with_busy_reply(wirelab_shared::busy::imap());

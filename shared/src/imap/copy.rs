@@ -86,9 +86,11 @@ impl<S: ImapStore> ImapServer<S> {
         if !self.target_exists(c, &folder) {
             return;
         }
+        // Without a date the message arrives now, by the driver's clock.
+        let now = self.now_unix();
         match self
             .store
-            .append(self.mailbox(), &folder, message, flags, date)
+            .append(self.mailbox(), &folder, message, flags, date.or(now))
         {
             Ok((validity, uid)) => {
                 // The client learns of the message in its own folder now.
@@ -174,6 +176,28 @@ mod tests {
             Some(1796513579)
         );
         assert_eq!(parse_internal_date("5-Foo-2026 23:32:59 +0000"), None);
+    }
+
+    #[test]
+    fn an_append_without_a_date_is_dated_by_the_drivers_clock() {
+        let config = ImapServerConfig {
+            clock_epoch_unix: Some(1_700_000_000),
+            ..ImapServerConfig::default()
+        };
+        let mut s = ImapServer::new(config, Arc::new(MemoryStore::course()));
+        drain(&mut s);
+        say(&mut s, "a0 LOGIN bob hungry\r\n");
+        s.handle_input(
+            b"a1 APPEND INBOX {14+}\r\nSubject: x\r\n\r\n\r\n",
+            Millis(5_000),
+        );
+        assert!(drain(&mut s).bytes().starts_with(b"a1 OK [APPENDUID "));
+        say(&mut s, "a2 SELECT INBOX\r\n");
+        let text = say(&mut s, "a3 FETCH 3 INTERNALDATE\r\n");
+        assert!(
+            text.starts_with("* 3 FETCH (INTERNALDATE \"14-Nov-2023 22:13:25 +0000\")"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -3,17 +3,16 @@
 //! own UIDs, flags and arrival times. Like the Maildir store, IMAP takes
 //! no POP3 lock but does not expunge from an INBOX a POP3 session holds.
 
+use std::collections::BTreeMap;
+
 use crate::imap::store::{Flags, INBOX, ImapMessage, ImapStore, MailboxSnapshot, UidMap};
-use crate::mail::store::{
-    Inner, MailStore, MemoryFolder, MemoryMailbox, MemoryStore, StoreError, check_quota,
-};
+use crate::mail::store::{MailStore, MemoryFolder, MemoryMailbox, MemoryStore, StoreError};
 
 fn mailbox_mut<'a>(
-    inner: &'a mut Inner,
+    boxes: &'a mut BTreeMap<String, MemoryMailbox>,
     mailbox: &str,
 ) -> Result<&'a mut MemoryMailbox, StoreError> {
-    inner
-        .boxes
+    boxes
         .get_mut(mailbox)
         .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))
 }
@@ -28,15 +27,6 @@ fn folder_mut<'a>(
     b.folders
         .get_mut(folder)
         .ok_or_else(|| StoreError::NoSuchFolder(folder.into()))
-}
-
-/// The bytes a mailbox holds in all its folders, for the quota.
-fn used_bytes(b: &MemoryMailbox) -> u64 {
-    std::iter::once(&b.inbox)
-        .chain(b.folders.values())
-        .flat_map(|f| &f.messages)
-        .map(|(_, m)| m.len() as u64)
-        .sum()
 }
 
 impl MemoryFolder {
@@ -80,7 +70,7 @@ impl ImapStore for MemoryStore {
 
     fn folders(&self, mailbox: &str) -> Result<Vec<String>, StoreError> {
         let mut inner = self.lock();
-        Ok(mailbox_mut(&mut inner, mailbox)?
+        Ok(mailbox_mut(&mut inner.boxes, mailbox)?
             .folders
             .keys()
             .cloned()
@@ -92,7 +82,7 @@ impl ImapStore for MemoryStore {
         // A folder made again after a DELETE must not reuse its UIDs.
         let validity = inner.next_uid as u32;
         inner.next_uid += 1;
-        let b = mailbox_mut(&mut inner, mailbox)?;
+        let b = mailbox_mut(&mut inner.boxes, mailbox)?;
         if folder == INBOX || b.folders.contains_key(folder) {
             return Err(StoreError::FolderExists(folder.into()));
         }
@@ -106,16 +96,17 @@ impl ImapStore for MemoryStore {
 
     fn delete_folder(&self, mailbox: &str, folder: &str) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        let b = mailbox_mut(&mut inner, mailbox)?;
+        let b = mailbox_mut(&mut inner.boxes, mailbox)?;
         b.folders
             .remove(folder)
-            .map(drop)
-            .ok_or_else(|| StoreError::NoSuchFolder(folder.into()))
+            .ok_or_else(|| StoreError::NoSuchFolder(folder.into()))?;
+        inner.quota.removed(mailbox);
+        Ok(())
     }
 
     fn rename_folder(&self, mailbox: &str, from: &str, to: &str) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        let b = mailbox_mut(&mut inner, mailbox)?;
+        let b = mailbox_mut(&mut inner.boxes, mailbox)?;
         if to == INBOX || b.folders.contains_key(to) {
             return Err(StoreError::FolderExists(to.into()));
         }
@@ -129,24 +120,26 @@ impl ImapStore for MemoryStore {
 
     fn subscriptions(&self, mailbox: &str) -> Result<Vec<String>, StoreError> {
         let mut inner = self.lock();
-        Ok(mailbox_mut(&mut inner, mailbox)?.subscriptions.clone())
+        Ok(mailbox_mut(&mut inner.boxes, mailbox)?
+            .subscriptions
+            .clone())
     }
 
     fn set_subscriptions(&self, mailbox: &str, names: &[String]) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        mailbox_mut(&mut inner, mailbox)?.subscriptions = names.to_vec();
+        mailbox_mut(&mut inner.boxes, mailbox)?.subscriptions = names.to_vec();
         Ok(())
     }
 
     fn snapshot(&self, mailbox: &str, folder: &str) -> Result<MailboxSnapshot, StoreError> {
         let mut inner = self.lock();
-        let b = mailbox_mut(&mut inner, mailbox)?;
+        let b = mailbox_mut(&mut inner.boxes, mailbox)?;
         Ok(folder_mut(b, folder)?.snapshot())
     }
 
     fn read_message(&self, mailbox: &str, folder: &str, key: &str) -> Result<Vec<u8>, StoreError> {
         let mut inner = self.lock();
-        let f = folder_mut(mailbox_mut(&mut inner, mailbox)?, folder)?;
+        let f = folder_mut(mailbox_mut(&mut inner.boxes, mailbox)?, folder)?;
         f.messages
             .iter()
             .find(|(k, _)| k == key)
@@ -162,7 +155,7 @@ impl ImapStore for MemoryStore {
         flags: Flags,
     ) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        let f = folder_mut(mailbox_mut(&mut inner, mailbox)?, folder)?;
+        let f = folder_mut(mailbox_mut(&mut inner.boxes, mailbox)?, folder)?;
         if !f.messages.iter().any(|(k, _)| k == key) {
             return Err(StoreError::NoSuchMessage(key.into()));
         }
@@ -173,13 +166,14 @@ impl ImapStore for MemoryStore {
     fn expunge(&self, mailbox: &str, folder: &str, keys: &[String]) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let locked = inner.locks.is_locked(mailbox);
-        let b = mailbox_mut(&mut inner, mailbox)?;
+        let b = mailbox_mut(&mut inner.boxes, mailbox)?;
         if folder == INBOX && locked {
             return Err(StoreError::Locked);
         }
         let f = folder_mut(b, folder)?;
         let doomed: std::collections::BTreeSet<&String> = keys.iter().collect();
         f.messages.retain(|(k, _)| !doomed.contains(k));
+        inner.quota.removed(mailbox);
         Ok(())
     }
 
@@ -191,16 +185,20 @@ impl ImapStore for MemoryStore {
         flags: Flags,
         date: Option<i64>,
     ) -> Result<(u32, u32), StoreError> {
-        let now = self.now_unix().unwrap_or_default();
         let mut inner = self.lock();
         let key = format!("m{}", inner.next_uid);
         inner.next_uid += 1;
-        let limit = inner.limits.max_mailbox_bytes;
-        let b = mailbox_mut(&mut inner, mailbox)?;
-        check_quota(used_bytes(b), message.len() as u64, limit)?;
+        let inner = &mut *inner;
+        let b = mailbox_mut(&mut inner.boxes, mailbox)?;
+        let incoming = message.len() as u64;
+        inner
+            .quota
+            .check_room(mailbox, incoming, || b.used_bytes())?;
         let f = folder_mut(b, folder)?;
-        let uid = f.add(key, message.to_vec(), flags, date.unwrap_or(now));
-        Ok((f.uids.uid_validity, uid))
+        let uid = f.add(key, message.to_vec(), flags, date.unwrap_or_default());
+        let validity = f.uids.uid_validity;
+        inner.quota.added(&[mailbox.to_string()], incoming);
+        Ok((validity, uid))
     }
 
     fn copy(
@@ -214,9 +212,9 @@ impl ImapStore for MemoryStore {
         let mut inner = self.lock();
         let first_key = inner.next_uid;
         inner.next_uid += keys.len() as u64;
-        let limit = inner.limits.max_mailbox_bytes;
+        let inner = &mut *inner;
         let locked = inner.locks.is_locked(mailbox);
-        let b = mailbox_mut(&mut inner, mailbox)?;
+        let b = mailbox_mut(&mut inner.boxes, mailbox)?;
         if remove && from == INBOX && locked {
             return Err(StoreError::Locked);
         }
@@ -238,7 +236,10 @@ impl ImapStore for MemoryStore {
             source.messages.retain(|(k, _)| !keys.contains(k));
         } else {
             let incoming = picked.iter().map(|p| p.0.len() as u64).sum();
-            check_quota(used_bytes(b), incoming, limit)?;
+            inner
+                .quota
+                .check_room(mailbox, incoming, || b.used_bytes())?;
+            inner.quota.added(&[mailbox.to_string()], incoming);
         }
         let target = folder_mut(b, to)?;
         let uids = picked

@@ -55,6 +55,11 @@ pub struct ImapServerConfig {
     /// How long one IDLE may last before the server says BYE (RFC 9051
     /// §5.4 lets a server end a session idle for 30 minutes).
     pub max_idle_ms: u64,
+    /// The Unix second at which the driver's clock read `Millis(0)`, so a
+    /// message APPENDed without a date gets the time the driver passes in
+    /// as its INTERNALDATE; `None`: the server has no wall clock and
+    /// leaves the date to the store (the epoch in a memory store).
+    pub clock_epoch_unix: Option<i64>,
 }
 
 impl Default for ImapServerConfig {
@@ -66,6 +71,7 @@ impl Default for ImapServerConfig {
             max_folder_name_bytes: 200,
             idle_poll_ms: 500,
             max_idle_ms: 30 * 60 * 1000,
+            clock_epoch_unix: None,
         }
     }
 }
@@ -109,6 +115,14 @@ pub struct ImapServer<S> {
 }
 
 impl<S: ImapStore> ImapServer<S> {
+    /// The wall-clock second now, from the driver's time, if the server
+    /// was told when its driver's clock started.
+    pub(super) fn now_unix(&self) -> Option<i64> {
+        self.config
+            .clock_epoch_unix
+            .map(|epoch| epoch.saturating_add((self.now.0 / 1000) as i64))
+    }
+
     /// A new connection; the greeting is ready to be polled.
     pub fn new(config: ImapServerConfig, store: S) -> ImapServer<S> {
         let mut s = ImapServer {

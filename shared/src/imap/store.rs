@@ -227,8 +227,11 @@ pub trait ImapStore {
     /// Removes the messages `keys` for good.
     fn expunge(&self, mailbox: &str, folder: &str, keys: &[String]) -> Result<(), StoreError>;
     /// Adds `message` to `folder` with `flags`, arrived at `date` (seconds
-    /// since 1970) or now when `None`; the folder's UIDVALIDITY and the
-    /// message's UID (for APPENDUID).
+    /// since 1970, which the server takes from its driver's clock when the
+    /// client gave none); `None` when the server has no wall clock either:
+    /// a store with a clock of its own (the Maildir) uses it, the memory
+    /// store the epoch. Returns the folder's UIDVALIDITY and the message's
+    /// UID (for APPENDUID).
     fn append(
         &self,
         mailbox: &str,

@@ -8,7 +8,8 @@
 //!   [`trace`]: the pieces of a header section; [`transfer`] and
 //!   [`charset`]: from the bytes of a body to text.
 //! - [`store`]: the [`store::MailStore`] trait, the accounts, the in-memory
-//!   store and the course's seed messages.
+//!   store and the course's seed messages; [`quota`]: the quota rule and
+//!   the bytes per mailbox both stores count through.
 //! - [`compose`]: from From/To/Subject/body fields and a file to a correct
 //!   MIME message and the dot-stuffed bytes to send after SMTP's 354.
 //! - [`view`]: a message as a mail reader shows it (decoded headers, the
@@ -30,6 +31,7 @@ pub mod header;
 pub mod lex;
 pub mod locks;
 pub mod mime;
+pub mod quota;
 pub mod store;
 pub mod trace;
 pub mod transfer;

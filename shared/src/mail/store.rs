@@ -13,7 +13,8 @@
 //!
 //! The mail rules are kept here once, so that a store only stores: the
 //! login check ([`Accounts::login`]), POP3's mailbox locks
-//! ([`MailboxLocks`]) and the quota ([`check_quota`]).
+//! ([`MailboxLocks`]) and the quota ([`check_quota`], and the bytes per
+//! mailbox in a [`QuotaLedger`]).
 //!
 //! [`open`]: MailStore::open
 //! [`read`]: MailStore::read
@@ -21,6 +22,7 @@
 //! [`release`]: MailStore::release
 
 use super::locks::MailboxLocks;
+pub use super::quota::{QuotaLedger, check_quota};
 use crate::imap::store::{Flags, UidMap};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -258,32 +260,6 @@ impl Default for StoreLimits {
     }
 }
 
-/// The quota rule of [`MailStore::check_room`], the same for every store:
-/// whether `incoming` more bytes fit in a mailbox holding `used` of its
-/// `limit` bytes.
-pub fn check_quota(used: u64, incoming: u64, limit: u64) -> Result<(), StoreError> {
-    // A full mailbox refuses even an empty message: RCPT asks with 0.
-    if used + incoming > limit || (incoming == 0 && used >= limit) {
-        return Err(StoreError::MailboxFull {
-            used,
-            incoming,
-            limit,
-        });
-    }
-    Ok(())
-}
-
-/// Where a [`MemoryStore`] gets the time for the dates it stamps.
-#[derive(Debug, Clone, Copy)]
-pub enum Clock {
-    /// No clock: the dates are the Unix epoch.
-    None,
-    /// Always this time (tests).
-    Fixed(i64),
-    /// A function of the embedding program (the page passes `Date.now()`).
-    Function(fn() -> i64),
-}
-
 /// One folder of a memory mailbox: INBOX or a named one.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryFolder {
@@ -303,6 +279,17 @@ pub(crate) struct MemoryMailbox {
     pub(crate) subscriptions: Vec<String>,
 }
 
+impl MemoryMailbox {
+    /// The bytes the mailbox holds in all its folders, for the quota.
+    pub(crate) fn used_bytes(&self) -> u64 {
+        std::iter::once(&self.inbox)
+            .chain(self.folders.values())
+            .flat_map(|f| &f.messages)
+            .map(|(_, m)| m.len() as u64)
+            .sum()
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) accounts: Accounts,
@@ -311,8 +298,7 @@ pub(crate) struct Inner {
     pub(crate) next_uid: u64,
     /// Which mailboxes a POP3 session holds.
     pub(crate) locks: MailboxLocks,
-    pub(crate) limits: StoreLimits,
-    clock: Clock,
+    pub(crate) quota: QuotaLedger,
 }
 
 /// A mail store in memory: the in-browser servers' storage, and the one the
@@ -331,8 +317,7 @@ impl MemoryStore {
                 boxes: BTreeMap::new(),
                 next_uid: 1,
                 locks: MailboxLocks::default(),
-                limits,
-                clock: Clock::None,
+                quota: QuotaLedger::new(limits.max_mailbox_bytes),
             }),
         };
         for a in &accounts {
@@ -345,10 +330,6 @@ impl MemoryStore {
     /// The course's accounts with bob's two messages.
     pub fn course() -> MemoryStore {
         MemoryStore::new(course_accounts(), StoreLimits::default())
-    }
-
-    pub fn set_clock(&self, clock: Clock) {
-        self.lock().clock = clock;
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -380,6 +361,7 @@ impl MemoryStore {
                 messages.push((format!("seed-{}", i + 1), m.to_vec()));
             }
         }
+        inner.quota.removed(&mailbox);
         inner.boxes.insert(
             mailbox,
             MemoryMailbox {
@@ -404,18 +386,6 @@ impl MemoryStore {
             .unwrap_or_default()
     }
 
-    /// The store's own time, in seconds since 1970, for the dates it
-    /// stamps on what it stores (IMAP's INTERNALDATE), if it has a clock
-    /// (the shared crate reads none itself). The engines do not use it:
-    /// they take their time from their driver.
-    pub fn now_unix(&self) -> Option<i64> {
-        match self.lock().clock {
-            Clock::None => None,
-            Clock::Fixed(t) => Some(t),
-            Clock::Function(f) => Some(f()),
-        }
-    }
-
     /// Whether a POP3 session holds `mailbox`.
     pub fn is_locked(&self, mailbox: &str) -> bool {
         self.lock().locks.is_locked(&mailbox.to_ascii_lowercase())
@@ -432,13 +402,13 @@ impl MailStore for MemoryStore {
     }
 
     fn check_room(&self, mailbox: &str, incoming: u64) -> Result<(), StoreError> {
-        let inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         let b = inner
             .boxes
             .get(mailbox)
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
-        let used: u64 = b.inbox.messages.iter().map(|(_, m)| m.len() as u64).sum();
-        check_quota(used, incoming, inner.limits.max_mailbox_bytes)
+        inner.quota.check_room(mailbox, incoming, || b.used_bytes())
     }
 
     fn deliver(&self, mailboxes: &[String], message: &[u8]) -> Result<(), StoreError> {
@@ -457,6 +427,7 @@ impl MailStore for MemoryStore {
                 .messages
                 .push((uid, message.to_vec()));
         }
+        inner.quota.added(mailboxes, message.len() as u64);
         Ok(())
     }
 
@@ -506,6 +477,9 @@ impl MailStore for MemoryStore {
             .ok_or_else(|| StoreError::NoSuchMailbox(mailbox.into()))?;
         inner.locks.check(mailbox, lock)?;
         b.inbox.messages.retain(|(uid, _)| !delete.contains(uid));
+        if !delete.is_empty() {
+            inner.quota.removed(mailbox);
+        }
         inner.locks.release(mailbox, lock);
         Ok(())
     }
@@ -623,18 +597,5 @@ mod tests {
             store.reset("nobody@x"),
             Err(StoreError::NoSuchMailbox("nobody@x".into()))
         );
-    }
-
-    #[test]
-    fn clocks() {
-        let store = MemoryStore::course();
-        assert_eq!(store.now_unix(), None);
-        store.set_clock(Clock::Fixed(42));
-        assert_eq!(store.now_unix(), Some(42));
-        fn seven() -> i64 {
-            7
-        }
-        store.set_clock(Clock::Function(seven));
-        assert_eq!(std::sync::Arc::new(store).now_unix(), Some(7));
     }
 }
