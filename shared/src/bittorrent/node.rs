@@ -147,6 +147,13 @@ impl Node {
         }
     }
 
+    /// Whether neighbour `key` is connected and wants pieces from us.
+    pub fn is_wanted_by(&self, key: u32) -> bool {
+        self.neighbours
+            .get(&key)
+            .is_some_and(|n| n.conn.flags().peer_interested)
+    }
+
     /// The neighbours connected now.
     pub fn neighbours(&self) -> impl Iterator<Item = u32> + '_ {
         self.neighbours.keys().copied()
@@ -185,6 +192,7 @@ impl Node {
             for f in n.fetching {
                 self.release(f.index);
             }
+            self.refill_slots();
         }
     }
 
@@ -203,26 +211,44 @@ impl Node {
         }
         if now >= self.choker.next_deadline() {
             self.measure_rates(now);
-            let list: Vec<Neighbour> = self
-                .neighbours
-                .iter()
-                .map(|(k, n)| Neighbour {
-                    id: *k,
-                    rate: n.rate,
-                    interested: n.conn.flags().peer_interested,
-                })
-                .collect();
+            let list = self.choker_view();
             self.choker.tick(now, &list);
-            let unchoked = self.choker.unchoked().clone();
-            for (k, n) in &mut self.neighbours {
-                if unchoked.contains(*k) {
-                    n.conn.unchoke();
-                } else {
-                    n.conn.choke();
-                }
-            }
+            self.apply_unchoked();
         }
         self.settle(now);
+    }
+
+    /// Each neighbour as the choker sees it: its last measured rate and
+    /// whether it wants pieces from us.
+    fn choker_view(&self) -> Vec<Neighbour> {
+        self.neighbours
+            .iter()
+            .map(|(k, n)| Neighbour {
+                id: *k,
+                rate: n.rate,
+                interested: n.conn.flags().peer_interested,
+            })
+            .collect()
+    }
+
+    /// Chokes and unchokes every connection as the choker says.
+    fn apply_unchoked(&mut self) {
+        let unchoked = self.choker.unchoked().clone();
+        for (k, n) in &mut self.neighbours {
+            if unchoked.contains(*k) {
+                n.conn.unchoke();
+            } else {
+                n.conn.choke();
+            }
+        }
+    }
+
+    /// A downloader came, went or lost interest: its slot is refilled
+    /// now rather than at the next round.
+    fn refill_slots(&mut self) {
+        let list = self.choker_view();
+        self.choker.refill(&list);
+        self.apply_unchoked();
     }
 
     /// When [`Node::tick`] is next due.
@@ -307,13 +333,7 @@ impl Node {
                     }
                 }
             }
-            PeerEvent::Interested => {
-                if self.choker.fill_free_slot(key)
-                    && let Some(n) = self.neighbours.get_mut(&key)
-                {
-                    n.conn.unchoke();
-                }
-            }
+            PeerEvent::Interested | PeerEvent::NotInterested => self.refill_slots(),
             PeerEvent::Dropped(_) => self.closed.push(key),
             _ => {}
         }
