@@ -18,8 +18,16 @@ use super::wire::MAX_BLOCK;
 use crate::engine::{Millis, Output};
 use std::collections::BTreeMap;
 
-/// Pieces fetched from one neighbour at once.
-const MAX_PIECES_PER_NEIGHBOUR: usize = 2;
+/// Pieces fetched from one neighbour at once, at the least: a slow
+/// neighbour holds no more, so the rest stay with the picker for faster
+/// ones.
+const MIN_PIECES_PER_NEIGHBOUR: usize = 2;
+
+/// Seconds of a neighbour's current rate kept asked for ahead (what
+/// libtorrent calls its request queue time): a fast neighbour gets a
+/// deeper pipeline, up to [`NodeConfig::pipeline`] blocks, so its link
+/// never idles for a round trip between blocks.
+const QUEUE_SECS: f64 = 3.0;
 
 /// What a node is and how it behaves.
 #[derive(Debug, Clone)]
@@ -286,7 +294,7 @@ impl Node {
         for _ in 0..MAX_ROUNDS {
             let keys: Vec<u32> = self.neighbours.keys().copied().collect();
             for k in &keys {
-                self.request_more(*k);
+                self.request_more(*k, now);
             }
             let mut events = Vec::new();
             for (k, n) in &mut self.neighbours {
@@ -404,7 +412,8 @@ impl Node {
 
     /// Keeps `key`'s pipeline full: the next blocks of the pieces it is
     /// fetching, then a new piece, rarest first.
-    fn request_more(&mut self, key: u32) {
+    fn request_more(&mut self, key: u32, now: Millis) {
+        let elapsed = (now.0.saturating_sub(self.last_round.0) as f64 / 1000.0).max(1.0);
         loop {
             let Some(n) = self.neighbours.get_mut(&key) else {
                 return;
@@ -434,9 +443,11 @@ impl Node {
                 continue;
             }
             // A new piece only when the current ones are all asked for,
-            // and two at most from one neighbour: the rest stay with the
-            // picker for faster neighbours.
-            if n.fetching.len() >= MAX_PIECES_PER_NEIGHBOUR {
+            // and as many as its rate keeps busy for QUEUE_SECS.
+            let rate = n.received as f64 / elapsed;
+            if n.fetching.len()
+                >= queue_depth(rate, self.config.info.piece_length, self.config.pipeline)
+            {
                 return;
             }
             self.picks += 1;
@@ -460,6 +471,16 @@ impl Node {
             });
         }
     }
+}
+
+/// Pieces of `piece_length` to fetch at once from a neighbour sending
+/// `rate` bytes/s: QUEUE_SECS of its rate, at least two, and no more
+/// than `pipeline` blocks' worth.
+fn queue_depth(rate: f64, piece_length: u64, pipeline: usize) -> usize {
+    let piece = piece_length.max(1);
+    let wanted = (rate * QUEUE_SECS / piece as f64).ceil() as usize;
+    let most = (pipeline as u64 * u64::from(MAX_BLOCK)).div_ceil(piece) as usize;
+    wanted.clamp(MIN_PIECES_PER_NEIGHBOUR, most.max(MIN_PIECES_PER_NEIGHBOUR))
 }
 
 /// The file's SHA-1, for a driver reporting that a node got it right.
