@@ -412,11 +412,12 @@ mod factor {
             .map(|t| t.expect("finished"))
             .fold(0.0, f64::max);
         let bound = d_p2p(30, f, spec.u_s, spec.d_i, 30.0 * u);
-        eprintln!(
-            "simulated P2P {last} s, D_P2P {bound} s, D_cs 12 s; {:?} seed {} total {}",
-            result.finished_secs, result.seed_uploaded, result.total_uploaded
-        );
+        eprintln!("simulated P2P {last} s, D_P2P {bound} s, D_cs 12 s; {result:?}");
         assert!(last >= bound, "{last} s under {bound} s");
-        assert!(12.0 / last >= 0.0, "{last}");
+        // 7.15 s with slots refilled at once (21 s before, slower than
+        // client-server's 12 s): the relay's test asks 12/1.5 = 8 s of the
+        // real swarm, so the protocol alone must do better.
+        assert!(last < 8.0, "P2P in {last} s, not 1.5 times D_cs = 12 s");
+        assert!(result.all_verified);
     }
 }
