@@ -487,3 +487,22 @@ fn queue_depth(rate: f64, piece_length: u64, pipeline: usize) -> usize {
 pub fn file_hash(node: &Node) -> Option<Sha1Hash> {
     node.data().map(|d| sha1(&d))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_neighbours_pipeline_is_three_seconds_of_its_rate_within_bounds() {
+        let piece = 16_384;
+        // Nothing measured yet, or a slow neighbour: two pieces.
+        assert_eq!(queue_depth(0.0, piece, 8), 2);
+        assert_eq!(queue_depth(8_192.0, piece, 8), 2);
+        // 32 KiB/s: three seconds are six pieces.
+        assert_eq!(queue_depth(32_768.0, piece, 8), 6);
+        // A fast one: no more than the pipeline's eight blocks.
+        assert_eq!(queue_depth(1e9, piece, 8), 8);
+        // Pieces of four blocks: eight blocks are two pieces.
+        assert_eq!(queue_depth(1e9, 65_536, 8), 2);
+    }
+}
