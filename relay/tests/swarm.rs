@@ -339,8 +339,9 @@ async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor_within_a_t
     );
     assert!(p2p >= d_p2p - 0.2, "P2P in {p2p} s, under D_P2P {d_p2p} s");
     // The tolerance: the bounds' factor is 4; the swarm must show at
-    // least 1.5 of it (measured 1.86 on this machine with other builds
-    // running: client-server 12.04 s, P2P 6.48 s; the in-memory
+    // least 1.5 of it (measured 1.75 to 1.88 in five runs on this machine
+    // with other builds running: client-server 12.02 to 12.04 s, P2P 6.38
+    // to 6.88 s; the in-memory
     // simulation, same nodes and no CPU, puts P2P at 7.15 s, 1.7). Before
     // slots were refilled (a downloader that lost interest kept its slot
     // until the 10 s round, which never comes in a run of seconds) it was
