@@ -4,7 +4,8 @@
 //! the swarm's; bad requests are refused with a reason; aria2c joins a
 //! lab swarm from its `.torrent` and downloads the file; client-server
 //! leechers get every byte from the seed and P2P leechers from each other;
-//! at N = 30 P2P's measured time beats client-server's; and a page session
+//! at N = 30 P2P's measured time beats client-server's by 1.5 at least
+//! (the bounds say 4); and a page session
 //! (`/ws`) reaches a swarm peer, handshakes and gets a block, while other
 //! loopback addresses stay closed to it; the peer drops it for a wrong info
 //! hash, a request over 16 KiB or past the end of a piece.
@@ -32,19 +33,48 @@ async fn post_swarm(relay: &TestRelay, body: &str) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// Who unchokes whom in a view is said in swarm peer numbers: another
+/// peer of this swarm, never the peer itself (the connection keys it
+/// used to show started at 0 for every peer). Returns how many unchokes
+/// the view shows.
+fn unchokes_named_by_peer_number(view: &Value) -> usize {
+    let peers = view["peers"].as_array().unwrap();
+    let mut unchokes = 0;
+    for (i, p) in peers.iter().enumerate() {
+        let top = p["unchoked"].as_array().unwrap().iter().map(Value::as_u64);
+        for q in top.chain([p["optimistic"].as_u64()]).flatten() {
+            let q = q as usize;
+            assert!(q < peers.len() && q != i, "peer {i} unchokes {q}: {p}");
+            unchokes += 1;
+        }
+    }
+    unchokes
+}
+
+/// A swarm's last view, and the unchokes its views showed on the way.
+struct Done {
+    view: Value,
+    unchokes_seen: usize,
+}
+
 /// Polls the swarm until every leecher is done, or `secs` pass.
-async fn until_done(relay: &TestRelay, id: u64, secs: u64) -> Value {
+async fn until_done(relay: &TestRelay, id: u64, secs: u64) -> Done {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    let mut unchokes_seen = 0;
     loop {
         let (status, text) = relay.get(&format!("/api/swarms/{id}")).await;
         assert_eq!(status, 200, "{text}");
         let view: Value = serde_json::from_str(&text).unwrap();
+        unchokes_seen += unchokes_named_by_peer_number(&view);
         let peers = view["peers"].as_array().unwrap();
         if peers
             .iter()
             .all(|p| p["seed"] == true || !p["done_secs"].is_null())
         {
-            return view;
+            return Done {
+                view,
+                unchokes_seen,
+            };
         }
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -69,7 +99,7 @@ async fn a_swarm_of_ten_completes_with_every_piece_verified() {
         created["tracker_url"],
         format!("http://127.0.0.1:{tracker_port}/announce")
     );
-    let view = until_done(&relay, id, 60).await;
+    let view = until_done(&relay, id, 60).await.view;
     let peers = view["peers"].as_array().unwrap();
     assert_eq!(peers.len(), 11);
     for p in &peers[1..] {
@@ -84,22 +114,27 @@ async fn a_swarm_of_ten_completes_with_every_piece_verified() {
             "{p}"
         );
     }
-    // Who unchokes whom is said in swarm peer numbers: another peer of
-    // this swarm, never the peer itself (the connection keys it used to
-    // show started at 0 for every peer).
-    let mut unchokes = 0;
-    for (i, p) in peers.iter().enumerate() {
-        let top = p["unchoked"].as_array().unwrap().iter().map(Value::as_u64);
-        for q in top.chain([p["optimistic"].as_u64()]).flatten() {
-            let q = q as usize;
-            assert!(q < peers.len() && q != i, "peer {i} unchokes {q}: {p}");
-            unchokes += 1;
-        }
-    }
-    assert!(unchokes > 0, "nobody unchokes anybody: {view}");
-    // The leechers traded among themselves: the seed did not upload every copy.
+    // Every view polled on the way named unchoked peers by swarm peer
+    // number (until_done checks); that some were unchoked at all is
+    // p2p_leechers_get_bytes_from_each_other's to show, since here the
+    // slots empty as the leechers finish and lose interest.
+    // What BitTorrent promises is that leechers carry a share of the
+    // upload, not that the seed saves a fixed number of copies: at
+    // unlimited rates the seed, which has every piece from the start and
+    // refills a slot as soon as a downloader is done, may well send most.
+    // The leechers together must have sent at least one whole copy.
     let seed_up = peers[0]["uploaded"].as_u64().unwrap();
-    assert!(seed_up < 10 * 1048576, "the seed uploaded {seed_up} bytes");
+    let leechers_up: u64 = peers[1..]
+        .iter()
+        .map(|p| p["uploaded"].as_u64().unwrap())
+        .sum();
+    eprintln!("the seed uploaded {seed_up} bytes, the leechers {leechers_up}");
+    assert!(
+        leechers_up >= 1048576,
+        "the leechers uploaded {leechers_up} bytes, the seed {seed_up}"
+    );
+    // What the seed's sockets carried is what its node queued, give or
+    // take the blocks still in flight and the messages around them.
     let seed_wire = peers[0]["wire_out"].as_u64().unwrap();
     assert!(
         seed_wire > 0 && seed_wire <= seed_up * 2,
@@ -229,18 +264,18 @@ fn last_finish(view: &Value) -> f64 {
 }
 
 /// Starts a swarm, waits for every leecher, checks their files, stops it.
-async fn run_to_the_end(relay: &TestRelay, body: &str) -> Value {
+async fn run_to_the_end(relay: &TestRelay, body: &str) -> Done {
     let (status, created) = post_swarm(relay, body).await;
     assert_eq!(status, 200, "{created}");
     let id = created["id"].as_u64().unwrap();
-    let view = until_done(relay, id, 120).await;
-    for p in &view["peers"].as_array().unwrap()[1..] {
+    let done = until_done(relay, id, 120).await;
+    for p in &done.view["peers"].as_array().unwrap()[1..] {
         assert_eq!(p["verified"], true, "{p}");
     }
     relay
         .request("DELETE", &format!("/api/swarms/{id}"), &[], "")
         .await;
-    view
+    done
 }
 
 #[tokio::test]
@@ -250,7 +285,8 @@ async fn client_server_leechers_get_every_byte_from_the_seed() {
         &relay,
         r#"{"peers": 6, "file_size": 262144, "piece_size": 32768, "mode": "client-server"}"#,
     )
-    .await;
+    .await
+    .view;
     assert_eq!(view["request"]["mode"], "client-server");
     let peers = view["peers"].as_array().unwrap();
     for (i, p) in peers.iter().enumerate().skip(1) {
@@ -267,12 +303,15 @@ async fn client_server_leechers_get_every_byte_from_the_seed() {
 #[tokio::test]
 async fn p2p_leechers_get_bytes_from_each_other() {
     let relay = start(|_| {}).await;
-    let view = run_to_the_end(
+    let done = run_to_the_end(
         &relay,
         r#"{"peers": 6, "file_size": 262144, "piece_size": 32768, "u_s": 131072}"#,
     )
     .await;
+    let view = done.view;
     assert_eq!(view["request"]["mode"], "p2p");
+    // Seen while it ran (at the end nobody is interested any more).
+    assert!(done.unchokes_seen > 0, "nobody unchoked anybody: {view}");
     let from_leechers: u64 = view["peers"].as_array().unwrap()[1..]
         .iter()
         .flat_map(|p| p["received_from"].as_object().unwrap().iter())
@@ -288,7 +327,7 @@ async fn p2p_leechers_get_bytes_from_each_other() {
 /// Rates this low keep the 31 peers far from the CPU on a busy machine
 /// (at u = F/2 s, P2P's lead shrank to 2 % with other tests running).
 #[tokio::test]
-async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor() {
+async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor_within_a_tolerance() {
     let relay = start(|_| {}).await;
     let (f, u) = (262144.0, 65536.0);
     let body = |mode: &str| {
@@ -298,8 +337,8 @@ async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor() {
             10.0 * u
         )
     };
-    let cs = last_finish(&run_to_the_end(&relay, &body("client-server")).await);
-    let p2p = last_finish(&run_to_the_end(&relay, &body("p2p")).await);
+    let cs = last_finish(&run_to_the_end(&relay, &body("client-server")).await.view);
+    let p2p = last_finish(&run_to_the_end(&relay, &body("p2p")).await.view);
     let (d_cs, d_p2p) = (30.0 * f / (10.0 * u), 30.0 * f / (10.0 * u + 30.0 * u));
     eprintln!("client-server {cs:.2} s (D_cs {d_cs} s), P2P {p2p:.2} s (D_P2P {d_p2p} s)");
     // Client-server is the seed's bucket emptied N times over: it cannot
@@ -310,27 +349,31 @@ async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor() {
         "client-server in {cs} s, under D_cs {d_cs} s"
     );
     assert!(p2p >= d_p2p - 0.2, "P2P in {p2p} s, under D_P2P {d_p2p} s");
-    // The tolerance, wide on purpose: the bounds' factor is 4, the swarm's
-    // measured one 1.2 to 1.5 on this machine (four runs: P2P 7.9 to
-    // 9.8 s, client-server 12.0 to 12.1 s). D_P2P assumes every
-    // leecher uploads at u_i from the first instant to anyone; here a
-    // leecher unchokes the first four that ask and keeps them until the
-    // 10 s round, which never comes in a run of a few seconds, so once
-    // those four hold all it has (or fetch it elsewhere) its upload sits
-    // idle; pieces are fetched from one neighbour at a time, two at most,
-    // so slow leechers hold pieces a fast one could send; and the seed
-    // unchokes four. The in-memory simulation (shared::bittorrent::
-    // simulation, same nodes, no CPU load) puts this swarm at about four
-    // times D_P2P too (8 s at F/u = 2 s, 23 s at 8 s), so it is the
-    // protocol as built, not the machine. What must hold is the
-    // direction: P2P beats client-server at N = 30. A factor under 1
-    // means the leechers did not carry copies among themselves.
+    // The tolerance: the bounds' factor is 4; the swarm must show at
+    // least 1.5 of it (measured 1.75 to 1.88 in five runs on this machine
+    // with other builds running: client-server 12.02 to 12.04 s, P2P 6.38
+    // to 6.88 s; the in-memory
+    // simulation, same nodes and no CPU, puts P2P at 7.15 s, 1.7). Before
+    // slots were refilled (a downloader that lost interest kept its slot
+    // until the 10 s round, which never comes in a run of seconds) it was
+    // 1.2 to 1.5, so 1.5 tells the two apart. What keeps P2P above D_P2P
+    // and the factor under 4: D_P2P assumes every leecher uploads at u_i
+    // from the first instant, and here nobody has anything to upload until
+    // a first whole 16 KiB piece arrived from the seed and was checked;
+    // 16 pieces for 30 peers leave little to trade at the end (the last
+    // pieces wait on whoever holds them, 16 KiB/s per upload slot); the
+    // seed keeps four downloaders (and one optimistic) until they are done,
+    // and each asks it only for pieces no one else is already sending;
+    // and the token buckets' burst and the machine's load add the rest.
     let factor = cs / p2p;
     eprintln!(
         "P2P beat client-server by {factor:.2}, the bounds by {}",
         d_cs / d_p2p
     );
-    assert!(factor > 1.0, "P2P slower than client-server: {factor:.2}");
+    assert!(
+        factor >= 1.5,
+        "P2P beat client-server by only {factor:.2} (bounds: 4)"
+    );
 }
 
 /// Reads frames from the peer (binary frames) until `want` of them have

@@ -64,6 +64,8 @@ pub struct Choker {
     next_optimistic: Millis,
     unchoked: Unchoked,
     rng: u64,
+    /// Orders neighbours of equal rate.
+    salt: u64,
 }
 
 impl Choker {
@@ -76,6 +78,7 @@ impl Choker {
             unchoked: Unchoked::default(),
             // xorshift needs a non-zero state.
             rng: seed | 1,
+            salt: seed,
         }
     }
 
@@ -94,7 +97,7 @@ impl Choker {
         let regular_due = now >= self.next_regular;
         let optimistic_due = now >= self.next_optimistic;
         if regular_due {
-            self.unchoked.top = top_by_rate(neighbours, self.config.regular_slots);
+            self.unchoked.top = top_by_rate(neighbours, self.config.regular_slots, self.salt);
             self.next_regular = now.saturating_add(self.config.regular_every_ms);
         }
         let optimistic_lost = self.unchoked.optimistic.is_some_and(|o| {
@@ -109,15 +112,31 @@ impl Choker {
         regular_due || optimistic_due
     }
 
-    /// A neighbour that just became interested takes a regular slot at
-    /// once if one is free, instead of waiting up to 10 s for the next
-    /// round (what real clients do); returns whether it got one.
-    pub fn fill_free_slot(&mut self, id: u32) -> bool {
-        let free = self.unchoked.top.len() < self.config.regular_slots;
-        if free && !self.unchoked.contains(id) {
-            self.unchoked.top.push(id);
+    /// Between rounds, keeps the regular slots for *downloaders* (BEP 3):
+    /// a neighbour that lost interest, finished or left gives its slot
+    /// up at once, and a free slot goes at once to the best-rated
+    /// interested neighbour still choked, instead of sitting idle until
+    /// the next 10 s round. Returns whether the top changed.
+    pub fn refill(&mut self, neighbours: &[Neighbour]) -> bool {
+        let interested = |id: u32| neighbours.iter().any(|n| n.id == id && n.interested);
+        let before = self.unchoked.top.clone();
+        self.unchoked.top.retain(|&id| interested(id));
+        let free = self
+            .config
+            .regular_slots
+            .saturating_sub(self.unchoked.top.len());
+        let waiting: Vec<Neighbour> = neighbours
+            .iter()
+            .filter(|n| !self.unchoked.contains(n.id))
+            .copied()
+            .collect();
+        self.unchoked
+            .top
+            .extend(top_by_rate(&waiting, free, self.salt));
+        if self.unchoked.optimistic.is_some_and(|o| !interested(o)) {
+            self.unchoked.optimistic = self.random_choked(neighbours);
         }
-        free && self.unchoked.top.contains(&id)
+        self.unchoked.top != before
     }
 
     /// A random interested neighbour outside the top slots.
@@ -142,11 +161,18 @@ impl Choker {
     }
 }
 
-/// The `slots` interested neighbours with the best rates (ties to the
-/// lower id, so the choice is reproducible).
-fn top_by_rate(neighbours: &[Neighbour], slots: usize) -> Vec<u32> {
+/// The `slots` interested neighbours with the best rates. Ties (at the
+/// start every rate is 0) go by a per-peer scramble of the ids under
+/// `salt`, reproducible, so the peers of a swarm do not all unchoke the
+/// same lowest-numbered four and leave the rest waiting for a round.
+fn top_by_rate(neighbours: &[Neighbour], slots: usize, salt: u64) -> Vec<u32> {
+    let scramble = |id: u32| (u64::from(id) ^ salt).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let mut interested: Vec<&Neighbour> = neighbours.iter().filter(|n| n.interested).collect();
-    interested.sort_by(|a, b| b.rate.total_cmp(&a.rate).then(a.id.cmp(&b.id)));
+    interested.sort_by(|a, b| {
+        b.rate
+            .total_cmp(&a.rate)
+            .then(scramble(a.id).cmp(&scramble(b.id)))
+    });
     interested.iter().take(slots).map(|n| n.id).collect()
 }
 
@@ -221,11 +247,38 @@ mod tests {
     fn a_free_slot_is_taken_at_once_and_a_full_top_waits() {
         let mut c = Choker::new(ChokerConfig::default(), 5);
         c.tick(Millis(0), &[]);
-        for id in 0..4 {
-            assert!(c.fill_free_slot(id));
-        }
-        assert!(!c.fill_free_slot(9));
-        assert_eq!(c.unchoked().top, vec![0, 1, 2, 3]);
+        let mut n = neighbours(&[1.0, 2.0, 3.0, 4.0]);
+        assert!(c.refill(&n));
+        assert_eq!(c.unchoked().top, vec![3, 2, 1, 0]);
+        n.push(Neighbour {
+            id: 9,
+            rate: 99.0,
+            interested: true,
+        });
+        assert!(!c.refill(&n));
+        assert_eq!(c.unchoked().top, vec![3, 2, 1, 0]);
+    }
+
+    #[test]
+    fn a_downloader_that_loses_interest_frees_its_slot_for_the_best_waiting() {
+        let mut c = Choker::new(ChokerConfig::default(), 8);
+        let mut n = neighbours(&[5.0, 6.0, 7.0, 8.0, 1.0, 3.0, 2.0]);
+        c.tick(Millis(0), &n);
+        assert_eq!(c.unchoked().top, vec![3, 2, 1, 0]);
+        let optimistic = c.unchoked().optimistic.unwrap();
+        n[2].interested = false;
+        assert!(c.refill(&n));
+        // Peer 2 is out; the best of the waiting (5, then 6, then 4) that
+        // is not already the optimistic unchoke is in.
+        let best_waiting = [5, 6, 4].into_iter().find(|&p| p != optimistic).unwrap();
+        assert_eq!(c.unchoked().top, vec![3, 1, 0, best_waiting]);
+        // One that leaves altogether frees its slot too.
+        n.retain(|p| p.id != 3);
+        assert!(c.refill(&n));
+        assert!(!c.unchoked().top.contains(&3));
+        assert_eq!(c.unchoked().top.len(), 4);
+        // Nothing else moves until the next round.
+        assert!(!c.refill(&n));
     }
 
     #[test]

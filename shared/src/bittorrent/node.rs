@@ -18,8 +18,16 @@ use super::wire::MAX_BLOCK;
 use crate::engine::{Millis, Output};
 use std::collections::BTreeMap;
 
-/// Pieces fetched from one neighbour at once.
-const MAX_PIECES_PER_NEIGHBOUR: usize = 2;
+/// Pieces fetched from one neighbour at once, at the least: a slow
+/// neighbour holds no more, so the rest stay with the picker for faster
+/// ones.
+const MIN_PIECES_PER_NEIGHBOUR: usize = 2;
+
+/// Seconds of a neighbour's current rate kept asked for ahead (what
+/// libtorrent calls its request queue time): a fast neighbour gets a
+/// deeper pipeline, up to [`NodeConfig::pipeline`] blocks, so its link
+/// never idles for a round trip between blocks.
+const QUEUE_SECS: f64 = 3.0;
 
 /// What a node is and how it behaves.
 #[derive(Debug, Clone)]
@@ -147,6 +155,13 @@ impl Node {
         }
     }
 
+    /// Whether neighbour `key` is connected and wants pieces from us.
+    pub fn is_wanted_by(&self, key: u32) -> bool {
+        self.neighbours
+            .get(&key)
+            .is_some_and(|n| n.conn.flags().peer_interested)
+    }
+
     /// The neighbours connected now.
     pub fn neighbours(&self) -> impl Iterator<Item = u32> + '_ {
         self.neighbours.keys().copied()
@@ -185,6 +200,7 @@ impl Node {
             for f in n.fetching {
                 self.release(f.index);
             }
+            self.refill_slots();
         }
     }
 
@@ -203,26 +219,44 @@ impl Node {
         }
         if now >= self.choker.next_deadline() {
             self.measure_rates(now);
-            let list: Vec<Neighbour> = self
-                .neighbours
-                .iter()
-                .map(|(k, n)| Neighbour {
-                    id: *k,
-                    rate: n.rate,
-                    interested: n.conn.flags().peer_interested,
-                })
-                .collect();
+            let list = self.choker_view();
             self.choker.tick(now, &list);
-            let unchoked = self.choker.unchoked().clone();
-            for (k, n) in &mut self.neighbours {
-                if unchoked.contains(*k) {
-                    n.conn.unchoke();
-                } else {
-                    n.conn.choke();
-                }
-            }
+            self.apply_unchoked();
         }
         self.settle(now);
+    }
+
+    /// Each neighbour as the choker sees it: its last measured rate and
+    /// whether it wants pieces from us.
+    fn choker_view(&self) -> Vec<Neighbour> {
+        self.neighbours
+            .iter()
+            .map(|(k, n)| Neighbour {
+                id: *k,
+                rate: n.rate,
+                interested: n.conn.flags().peer_interested,
+            })
+            .collect()
+    }
+
+    /// Chokes and unchokes every connection as the choker says.
+    fn apply_unchoked(&mut self) {
+        let unchoked = self.choker.unchoked().clone();
+        for (k, n) in &mut self.neighbours {
+            if unchoked.contains(*k) {
+                n.conn.unchoke();
+            } else {
+                n.conn.choke();
+            }
+        }
+    }
+
+    /// A downloader came, went or lost interest: its slot is refilled
+    /// now rather than at the next round.
+    fn refill_slots(&mut self) {
+        let list = self.choker_view();
+        self.choker.refill(&list);
+        self.apply_unchoked();
     }
 
     /// When [`Node::tick`] is next due.
@@ -260,7 +294,7 @@ impl Node {
         for _ in 0..MAX_ROUNDS {
             let keys: Vec<u32> = self.neighbours.keys().copied().collect();
             for k in &keys {
-                self.request_more(*k);
+                self.request_more(*k, now);
             }
             let mut events = Vec::new();
             for (k, n) in &mut self.neighbours {
@@ -307,13 +341,7 @@ impl Node {
                     }
                 }
             }
-            PeerEvent::Interested => {
-                if self.choker.fill_free_slot(key)
-                    && let Some(n) = self.neighbours.get_mut(&key)
-                {
-                    n.conn.unchoke();
-                }
-            }
+            PeerEvent::Interested | PeerEvent::NotInterested => self.refill_slots(),
             PeerEvent::Dropped(_) => self.closed.push(key),
             _ => {}
         }
@@ -384,7 +412,8 @@ impl Node {
 
     /// Keeps `key`'s pipeline full: the next blocks of the pieces it is
     /// fetching, then a new piece, rarest first.
-    fn request_more(&mut self, key: u32) {
+    fn request_more(&mut self, key: u32, now: Millis) {
+        let elapsed = (now.0.saturating_sub(self.last_round.0) as f64 / 1000.0).max(1.0);
         loop {
             let Some(n) = self.neighbours.get_mut(&key) else {
                 return;
@@ -414,9 +443,11 @@ impl Node {
                 continue;
             }
             // A new piece only when the current ones are all asked for,
-            // and two at most from one neighbour: the rest stay with the
-            // picker for faster neighbours.
-            if n.fetching.len() >= MAX_PIECES_PER_NEIGHBOUR {
+            // and as many as its rate keeps busy for QUEUE_SECS.
+            let rate = n.received as f64 / elapsed;
+            if n.fetching.len()
+                >= queue_depth(rate, self.config.info.piece_length, self.config.pipeline)
+            {
                 return;
             }
             self.picks += 1;
@@ -442,7 +473,36 @@ impl Node {
     }
 }
 
+/// Pieces of `piece_length` to fetch at once from a neighbour sending
+/// `rate` bytes/s: QUEUE_SECS of its rate, at least two, and no more
+/// than `pipeline` blocks' worth.
+fn queue_depth(rate: f64, piece_length: u64, pipeline: usize) -> usize {
+    let piece = piece_length.max(1);
+    let wanted = (rate * QUEUE_SECS / piece as f64).ceil() as usize;
+    let most = (pipeline as u64 * u64::from(MAX_BLOCK)).div_ceil(piece) as usize;
+    wanted.clamp(MIN_PIECES_PER_NEIGHBOUR, most.max(MIN_PIECES_PER_NEIGHBOUR))
+}
+
 /// The file's SHA-1, for a driver reporting that a node got it right.
 pub fn file_hash(node: &Node) -> Option<Sha1Hash> {
     node.data().map(|d| sha1(&d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_neighbours_pipeline_is_three_seconds_of_its_rate_within_bounds() {
+        let piece = 16_384;
+        // Nothing measured yet, or a slow neighbour: two pieces.
+        assert_eq!(queue_depth(0.0, piece, 8), 2);
+        assert_eq!(queue_depth(8_192.0, piece, 8), 2);
+        // 32 KiB/s: three seconds are six pieces.
+        assert_eq!(queue_depth(32_768.0, piece, 8), 6);
+        // A fast one: no more than the pipeline's eight blocks.
+        assert_eq!(queue_depth(1e9, piece, 8), 8);
+        // Pieces of four blocks: eight blocks are two pieces.
+        assert_eq!(queue_depth(1e9, 65_536, 8), 2);
+    }
 }

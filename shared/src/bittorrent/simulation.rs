@@ -307,7 +307,9 @@ mod tests {
             leechers: 8,
             file_size: 512 * 1024,
             piece_size: 32 * 1024,
-            u_s: 128.0 * 1024.0,
+            // Slow enough (D_P2P = 30 s) to run past the first
+            // optimistic round at 30 s.
+            u_s: 32.0 * 1024.0,
             u_i: 12.8 * 1024.0,
             d_i: 128.0 * 1024.0,
             seed: 3,
@@ -319,11 +321,17 @@ mod tests {
             swarm.step();
             let now = swarm.now().0;
             let after = swarm.peers();
-            for (b, a) in before.iter().zip(&after) {
+            for (i, (b, a)) in before.iter().zip(&after).enumerate() {
                 assert!(b.pieces.iter().all(|p| a.pieces.contains(p)), "{now} ms");
-                // A free slot is filled at once, whenever someone asks:
-                // only a change that drops a peer is a round's doing.
-                if b.unchoked.iter().any(|p| !a.unchoked.contains(p)) {
+                // A slot is freed and refilled at once when its peer
+                // loses interest (BEP 3's downloaders are interested
+                // peers): only dropping a peer that still wants pieces
+                // is a round's doing.
+                let still_wanting = b
+                    .unchoked
+                    .iter()
+                    .any(|&p| !a.unchoked.contains(&p) && swarm.nodes[i].is_wanted_by(p));
+                if still_wanting {
                     assert!(now.is_multiple_of(10_000), "top four changed at {now} ms");
                     top_moves += 1;
                 }
@@ -373,5 +381,43 @@ mod tests {
             result.seed_uploaded < 6 * spec.file_size as u64,
             "{result:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod factor {
+    use super::*;
+    use crate::bittorrent::distribution::d_p2p;
+
+    /// The course's example at N = 30 as the relay's swarm test runs it
+    /// (F = 256 KiB in 16 KiB pieces, u = F/4 s, u_s = 10u, d_i = u_s):
+    /// D_P2P = 3 s against D_cs = 12 s. Without CPU in the way, the
+    /// protocol itself must come within the factor the relay test allows.
+    #[test]
+    fn at_thirty_peers_the_protocol_comes_close_to_d_p2p() {
+        let (f, u) = (262_144.0, 65_536.0);
+        let spec = SwarmSpec {
+            leechers: 30,
+            file_size: f as usize,
+            piece_size: 16_384,
+            u_s: 10.0 * u,
+            u_i: u,
+            d_i: 10.0 * u,
+            seed: 11,
+        };
+        let result = run(&spec, 60.0);
+        let last = result
+            .finished_secs
+            .iter()
+            .map(|t| t.expect("finished"))
+            .fold(0.0, f64::max);
+        let bound = d_p2p(30, f, spec.u_s, spec.d_i, 30.0 * u);
+        eprintln!("simulated P2P {last} s, D_P2P {bound} s, D_cs 12 s; {result:?}");
+        assert!(last >= bound, "{last} s under {bound} s");
+        // 7.15 s with slots refilled at once (21 s before, slower than
+        // client-server's 12 s): the relay's test asks 12/1.5 = 8 s of the
+        // real swarm, so the protocol alone must do better.
+        assert!(last < 8.0, "P2P in {last} s, not 1.5 times D_cs = 12 s");
+        assert!(result.all_verified);
     }
 }

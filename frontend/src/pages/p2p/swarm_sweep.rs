@@ -176,7 +176,7 @@ fn p2p_reasons(s: &SwarmSettings) -> String {
     let pieces = s.file_size.div_ceil(s.piece_size.max(1));
     format!(
         "a leecher passes a piece on only once all {} KiB of it is checked ({pieces} pieces in \
-         all), uploads to the first four peers that ask until the 10 s round, and rarest first \
+         all), shares its upload among four interested peers at a time, and rarest first \
          needs the haves to spread before leechers want each other's pieces; D_P2P has every \
          bit go anywhere at full rate from the first instant",
         s.piece_size / 1024
