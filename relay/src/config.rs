@@ -942,6 +942,12 @@ pub struct MailStorage {
     /// Deliveries that may wait for the disk at once; while that many
     /// wait, the next message is refused with 451 (try again later).
     pub max_queued_deliveries: usize,
+    /// Messages whose bytes IMAP keeps in memory, so FETCH does not read
+    /// their files again (0: none are kept); least recently used out first.
+    pub imap_cache_messages: usize,
+    /// Bytes of messages IMAP keeps in memory at most; a message larger
+    /// than a sixteenth of this is always read from its file.
+    pub imap_cache_bytes: usize,
     /// Every mailbox; mail for other users of their domains gets
     /// `550 No such user here`, mail for other domains is refused.
     pub mailboxes: Vec<Mailbox>,
@@ -952,6 +958,8 @@ impl Default for MailStorage {
         MailStorage {
             max_mailbox_bytes: 50 * 1024 * 1024,
             max_queued_deliveries: 256,
+            imap_cache_messages: 100_000,
+            imap_cache_bytes: 64 * 1024 * 1024,
             mailboxes: wirelab_shared::mail::store::course_accounts()
                 .into_iter()
                 .map(|a| Mailbox {

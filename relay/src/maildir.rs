@@ -41,6 +41,7 @@ use wirelab_shared::mail::store::{
 };
 
 mod imap;
+mod imap_cache;
 pub use imap::UID_FILE;
 
 /// Mailboxes in Maildir folders.
@@ -70,6 +71,8 @@ pub struct MaildirStore {
     /// Folder scans IMAP made to find one message, for the test that
     /// fetching every message does not scan once per message.
     imap_scans: AtomicU64,
+    /// The bytes of messages IMAP read lately, by unique name.
+    imap_cache: imap_cache::MessageCache,
 }
 
 /// One mailbox as the API lists it.
@@ -180,6 +183,10 @@ impl MaildirStore {
             imap: Mutex::new(()),
             imap_paths: Mutex::new(HashMap::new()),
             imap_scans: AtomicU64::new(0),
+            imap_cache: imap_cache::MessageCache::new(
+                settings.imap_cache_messages,
+                settings.imap_cache_bytes,
+            ),
         };
         for a in &store.accounts.list {
             let dir = store.dir(&a.address);
@@ -314,6 +321,7 @@ impl MaildirStore {
         }
         let dir = self.dir(&mailbox);
         self.usage().removed(&mailbox);
+        self.imap_cache.forget_under(&dir);
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io)?;
         }
@@ -455,6 +463,7 @@ impl MailStore for MaildirStore {
         })();
         if !delete.is_empty() {
             self.usage().removed(mailbox);
+            self.imap_cache.forget(delete);
         }
         self.locks().release(mailbox, lock);
         result.map_err(io)

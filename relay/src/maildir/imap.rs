@@ -213,6 +213,26 @@ impl MaildirStore {
         fs::read(path).ok()
     }
 
+    /// The bytes of the message `key` from its file.
+    fn read_from_file(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        key: &str,
+    ) -> Result<Vec<u8>, StoreError> {
+        if let Some(bytes) = self.read_where_last_seen(mailbox, folder, key) {
+            return Ok(bytes);
+        }
+        let dir = self.folder_dir(mailbox, folder)?;
+        match fs::read(self.find_file(&dir, key)?) {
+            // Renamed for its flags (or moved to cur/ by POP3) meanwhile.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::read(self.find_file(&dir, key)?).map_err(io)
+            }
+            read => read.map_err(io),
+        }
+    }
+
     /// Renames the message `key` into `cur/` with `flags` as its info,
     /// keeping letters of other programs' keywords.
     fn rename_with_flags(&self, dir: &Path, key: &str, flags: Flags) -> std::io::Result<()> {
@@ -337,6 +357,7 @@ impl ImapStore for MaildirStore {
         }
         let removed = fs::remove_dir_all(&dir).and_then(|()| sync_dir(&self.dir(mailbox)));
         self.usage().removed(mailbox);
+        self.imap_cache.forget_under(&dir);
         removed.map_err(io)
     }
 
@@ -351,6 +372,7 @@ impl ImapStore for MaildirStore {
         if to == INBOX || target.exists() {
             return Err(StoreError::FolderExists(to.into()));
         }
+        self.imap_cache.forget_under(&dir);
         fs::rename(dir, target)
             .and_then(|()| sync_dir(&self.dir(mailbox)))
             .map_err(io)
@@ -398,17 +420,14 @@ impl ImapStore for MaildirStore {
     }
 
     fn read_message(&self, mailbox: &str, folder: &str, key: &str) -> Result<Vec<u8>, StoreError> {
-        if let Some(bytes) = self.read_where_last_seen(mailbox, folder, key) {
-            return Ok(bytes);
+        self.check_mailbox(mailbox)?;
+        let dir = self.folder_path(mailbox, folder);
+        if let Some(bytes) = self.imap_cache.get(&dir, key) {
+            return Ok(bytes.to_vec());
         }
-        let dir = self.folder_dir(mailbox, folder)?;
-        match fs::read(self.find_file(&dir, key)?) {
-            // Renamed for its flags (or moved to cur/ by POP3) meanwhile.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::read(self.find_file(&dir, key)?).map_err(io)
-            }
-            read => read.map_err(io),
-        }
+        let bytes = self.read_from_file(mailbox, folder, key)?;
+        self.imap_cache.put(&dir, key, &bytes);
+        Ok(bytes)
     }
 
     fn set_flags(
@@ -449,6 +468,7 @@ impl ImapStore for MaildirStore {
             sync_dir(&dir.join("new"))
         })();
         self.usage().removed(mailbox);
+        self.imap_cache.forget(keys);
         removed.map_err(io)
     }
 
@@ -693,7 +713,12 @@ mod folder_tests {
     #[test]
     fn reading_and_flagging_every_message_scans_the_folder_once() {
         let dir = tempfile::tempdir().unwrap();
-        let s = MaildirStore::open(dir.path(), &MailStorage::default()).unwrap();
+        // Without the cache of bytes, which would answer without a file.
+        let settings = MailStorage {
+            imap_cache_messages: 0,
+            ..MailStorage::default()
+        };
+        let s = MaildirStore::open(dir.path(), &settings).unwrap();
         for i in 0..300 {
             s.append(
                 BOB,
@@ -779,5 +804,79 @@ mod folder_tests {
             matches!(copy, Err(StoreError::MailboxFull { .. })),
             "{copy:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+    use crate::config::MailStorage;
+
+    const BOB: &str = "bob@hamburger.edu";
+
+    fn keys(s: &MaildirStore) -> Vec<String> {
+        let snapshot = s.snapshot(BOB, INBOX).unwrap();
+        snapshot.messages.into_iter().map(|m| m.key).collect()
+    }
+
+    #[test]
+    fn cached_messages_follow_flags_expunge_pop3_and_new_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = MailStorage {
+            imap_cache_messages: 2,
+            ..MailStorage::default()
+        };
+        let s = MaildirStore::open(dir.path(), &settings).unwrap();
+        let other = MaildirStore::open(dir.path(), &settings).unwrap();
+        let seed = keys(&s);
+        let first = s.read_message(BOB, INBOX, &seed[0]).unwrap();
+        s.read_message(BOB, INBOX, &seed[1]).unwrap();
+        assert_eq!(s.imap_cache.size().0, 2, "the cache is full");
+        // Read from memory although the file is gone from where it was.
+        other.set_flags(BOB, INBOX, &seed[0], Flags::SEEN).unwrap();
+        assert_eq!(s.read_message(BOB, INBOX, &seed[0]).unwrap(), first);
+        let flags = s.snapshot(BOB, INBOX).unwrap().messages[0].flags;
+        assert_eq!(flags, Flags::SEEN, "another session's flags are seen");
+        s.deliver(&[BOB.into()], b"Subject: new\r\n\r\nfresh\r\n")
+            .unwrap();
+        let new_key = keys(&s)[2].clone();
+        assert!(!seed.contains(&new_key), "unique names are never reused");
+        let new = s.read_message(BOB, INBOX, &new_key).unwrap();
+        assert_eq!(new, b"Subject: new\r\n\r\nfresh\r\n");
+        assert_eq!(s.imap_cache.size().0, 2, "bounded");
+        s.expunge(BOB, INBOX, std::slice::from_ref(&new_key))
+            .unwrap();
+        assert_eq!(
+            s.read_message(BOB, INBOX, &new_key),
+            Err(StoreError::NoSuchMessage(new_key.clone()))
+        );
+        s.read_message(BOB, INBOX, &seed[1]).unwrap();
+        let (lock, _) = s.open(BOB).unwrap();
+        s.close(BOB, lock, &seed[1..2]).unwrap();
+        assert_eq!(
+            s.read_message(BOB, INBOX, &seed[1]),
+            Err(StoreError::NoSuchMessage(seed[1].clone())),
+            "POP3 deleted it"
+        );
+        s.read_message(BOB, INBOX, &seed[0]).unwrap();
+        s.reset(BOB).unwrap();
+        assert_eq!(s.imap_cache.size(), (0, 0), "a reset empties it");
+        // The seeds come back under their fixed names, with their bytes.
+        let after = keys(&s);
+        assert_eq!(after, seed);
+        assert_eq!(s.read_message(BOB, INBOX, &after[1]).unwrap().len(), 912);
+    }
+
+    #[test]
+    fn no_cache_reads_every_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = MailStorage {
+            imap_cache_messages: 0,
+            ..MailStorage::default()
+        };
+        let s = MaildirStore::open(dir.path(), &settings).unwrap();
+        let key = keys(&s)[0].clone();
+        assert_eq!(s.read_message(BOB, INBOX, &key).unwrap().len(), 498);
+        assert_eq!(s.imap_cache.size(), (0, 0));
     }
 }
