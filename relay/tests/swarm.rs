@@ -8,7 +8,8 @@
 //! (the bounds say 4); and a page session
 //! (`/ws`) reaches a swarm peer, handshakes and gets a block, while other
 //! loopback addresses stay closed to it; the peer drops it for a wrong info
-//! hash, a request over 16 KiB or past the end of a piece.
+//! hash, a request over 16 KiB or past the end of a piece; and the seed
+//! and the leechers upload at the rates asked, within 10 %.
 
 mod common;
 
@@ -547,4 +548,64 @@ async fn a_swarm_peer_drops_a_page_for_a_wrong_hash_or_a_request_past_the_end() 
     let (frames, dropped) = read_frames(&mut ws, &mut reader, usize::MAX).await;
     assert!(dropped, "a request past the end is dropped: {frames:?}");
     assert!(frames.is_empty(), "{frames:?}");
+}
+
+/// Each peer's bytes out of its sockets (`wire_out`), in peer order.
+async fn wire_out(relay: &TestRelay, id: u64) -> Vec<u64> {
+    let (status, text) = relay.get(&format!("/api/swarms/{id}")).await;
+    assert_eq!(status, 200, "{text}");
+    let view: Value = serde_json::from_str(&text).unwrap();
+    let peers = view["peers"].as_array().unwrap();
+    for p in peers.iter().filter(|p| p["seed"] == false) {
+        assert!(p["done_secs"].is_null(), "a leecher finished early: {p}");
+    }
+    peers
+        .iter()
+        .map(|p| p["wire_out"].as_u64().unwrap())
+        .collect()
+}
+
+/// The bench's uploads-bound swarm at a quarter of its rates (u_s =
+/// 4 u_i, so every leecher's upload binds): over a window after the
+/// start, the seed sends u_s and each leecher u_i. When a leecher's
+/// requests waited behind its own piece uploads in its upload bucket, the
+/// seed sent 6.5–17 % below u_s. The bound, ±10 %, leaves room for a
+/// loaded machine (the window is read from the test's clock, around two
+/// API calls) and still fails on that shortfall.
+#[tokio::test]
+async fn the_seed_and_the_leechers_upload_at_the_rates_asked() {
+    const U_S: f64 = 256.0 * 1024.0;
+    const U_I: f64 = 64.0 * 1024.0;
+    let relay = start(|_| {}).await;
+    let body = format!(
+        r#"{{"peers": 4, "file_size": {}, "piece_size": 65536, "u_s": {U_S}, "u_i": {U_I}, "d_i": 0}}"#,
+        8 << 20
+    );
+    let (status, created) = post_swarm(&relay, &body).await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["id"].as_u64().unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (before, at) = (wire_out(&relay, id).await, tokio::time::Instant::now());
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let after = wire_out(&relay, id).await;
+    let secs = at.elapsed().as_secs_f64();
+    let ratios: Vec<f64> = before
+        .iter()
+        .zip(&after)
+        .enumerate()
+        .map(|(i, (b, a))| {
+            let asked = if i == 0 { U_S } else { U_I };
+            (a - b) as f64 / secs / asked
+        })
+        .collect();
+    eprintln!("each peer's bytes out over {secs:.1} s per rate asked: {ratios:.3?}");
+    for (i, ratio) in ratios.iter().enumerate() {
+        assert!(
+            (0.9..=1.1).contains(ratio),
+            "peer {i} sent {ratio:.3} of its rate: {ratios:.3?}"
+        );
+    }
+    relay
+        .request("DELETE", &format!("/api/swarms/{id}"), &[], "")
+        .await;
 }

@@ -23,7 +23,9 @@ impl Bucket {
 
     /// Waits until `n` more bytes are within the rate.
     pub async fn take(&self, n: usize) {
-        if self.rate <= 0.0 {
+        // Nothing to charge waits for nobody's debt: a control message
+        // goes out at once even while piece bytes wait.
+        if self.rate <= 0.0 || n == 0 {
             return;
         }
         let wait = {
