@@ -42,7 +42,7 @@ use crate::policy::{Allowed, TargetKind};
 use anyhow::{Context, Result, bail};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -238,30 +238,47 @@ impl SwarmRequest {
 }
 
 /// Whose swarms the caller may see: `None` for all (the instructor, or
-/// anyone without classroom mode), else the student's own.
-async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, Response> {
-    use crate::classroom::api::Caller;
-    match Caller::of(state, headers).await {
-        Ok(Caller::Student(a)) => Ok(Some(format!("{}/{}", a.claims.class, a.claims.sub))),
-        Ok(Caller::Open | Caller::Instructor) => Ok(None),
-        Err(refusal) => Err(refusal.into_response()),
+/// anyone without classroom mode), else the student's own. An extractor,
+/// so every handler refuses a caller the classroom refuses the same way.
+pub struct Viewer(Option<String>);
+
+impl axum::extract::FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        use crate::classroom::api::Caller;
+        match Caller::of(state, &parts.headers).await {
+            Ok(Caller::Student(a)) => {
+                Ok(Viewer(Some(format!("{}/{}", a.claims.class, a.claims.sub))))
+            }
+            Ok(Caller::Open | Caller::Instructor) => Ok(Viewer(None)),
+            Err(refusal) => Err(refusal.into_response()),
+        }
     }
 }
 
+/// The answer when the registry is unusable (a thread panicked while
+/// holding it).
+fn unavailable() -> Response {
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "swarm registry unavailable",
+    )
+}
+
 /// Whether `viewer` may see the swarm.
-fn visible(swarm: &Swarm, viewer: &Option<String>) -> bool {
-    viewer.is_none() || swarm.owner == *viewer
+fn visible(swarm: &Swarm, viewer: &Viewer) -> bool {
+    viewer.0.is_none() || swarm.owner == viewer.0
 }
 
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Viewer(owner): Viewer,
     Json(request): Json<SwarmRequest>,
 ) -> Response {
-    let owner = match viewer(&state, &headers).await {
-        Ok(owner) => owner,
-        Err(refused) => return refused,
-    };
     let cfg = &state.config.servers.tracker;
     if let Err(e) = request.validate(cfg) {
         return error(StatusCode::BAD_REQUEST, e);
@@ -282,10 +299,7 @@ pub async fn create(
     }
     let id = {
         let Ok(mut next) = swarms.next_id.lock() else {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "swarm registry unavailable",
-            );
+            return unavailable();
         };
         *next += 1;
         *next
@@ -445,16 +459,9 @@ struct Listed {
 }
 
 /// Every running swarm the caller may see, oldest first.
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let viewer = match viewer(&state, &headers).await {
-        Ok(viewer) => viewer,
-        Err(refused) => return refused,
-    };
+pub async fn list(State(state): State<AppState>, viewer: Viewer) -> Response {
     let Ok(running) = state.swarms.running.lock() else {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "swarm registry unavailable",
-        );
+        return unavailable();
     };
     let mut listed: Vec<Listed> = running
         .iter()
@@ -473,20 +480,9 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-) -> Response {
-    let viewer = match viewer(&state, &headers).await {
-        Ok(viewer) => viewer,
-        Err(refused) => return refused,
-    };
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<u64>) -> Response {
     let Ok(running) = state.swarms.running.lock() else {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "swarm registry unavailable",
-        );
+        return unavailable();
     };
     let Some(swarm) = running.get(&id).filter(|s| visible(s, &viewer)) else {
         return error(StatusCode::NOT_FOUND, "no such swarm (it may have ended)");
@@ -509,13 +505,9 @@ pub async fn show(
 
 pub async fn torrent(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    viewer: Viewer,
     Path(id): Path<u64>,
 ) -> Response {
-    let viewer = match viewer(&state, &headers).await {
-        Ok(viewer) => viewer,
-        Err(refused) => return refused,
-    };
     let torrent = state.swarms.running.lock().ok().and_then(|r| {
         r.get(&id)
             .filter(|s| visible(s, &viewer))
@@ -530,15 +522,7 @@ pub async fn torrent(
 }
 
 /// Ends a swarm now.
-pub async fn stop(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-) -> Response {
-    let viewer = match viewer(&state, &headers).await {
-        Ok(viewer) => viewer,
-        Err(refused) => return refused,
-    };
+pub async fn stop(State(state): State<AppState>, viewer: Viewer, Path(id): Path<u64>) -> Response {
     let swarm = state.swarms.running.lock().ok().and_then(|mut r| {
         let theirs = r.get(&id).is_some_and(|s| visible(s, &viewer));
         if theirs { r.remove(&id) } else { None }
