@@ -201,6 +201,25 @@ mod tests {
     }
 
     #[test]
+    fn mail_delivered_by_smtp_is_dated_by_its_received_line() {
+        use crate::mail::store::MailStore;
+        let store = Arc::new(MemoryStore::course());
+        let message = b"Received: from crepes.fr\r\n\tby hamburger.edu (wirelab) with SMTP;\r\n\tTue, 14 Nov 2023 22:13:20 +0000\r\nSubject: x\r\n\r\nhi\r\n";
+        store
+            .deliver(&["bob@hamburger.edu".to_string()], message)
+            .unwrap();
+        let mut s = ImapServer::new(ImapServerConfig::default(), store);
+        drain(&mut s);
+        say(&mut s, "a0 LOGIN bob hungry\r\n");
+        say(&mut s, "a1 SELECT INBOX\r\n");
+        let text = say(&mut s, "a2 FETCH 3 INTERNALDATE\r\n");
+        assert!(
+            text.starts_with("* 3 FETCH (INTERNALDATE \"14-Nov-2023 22:13:20 +0000\")"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn append_copy_move_with_their_uids() {
         let store = Arc::new(MemoryStore::course());
         let mut s = ImapServer::new(ImapServerConfig::default(), store.clone());

@@ -415,17 +415,22 @@ impl MailStore for MemoryStore {
         for m in mailboxes {
             self.check_room(m, message.len() as u64)?;
         }
+        // IMAP's INTERNALDATE: when the delivering server (which dated its
+        // Received: line from its caller's clock) took the message.
+        let delivered = super::trace::delivery_date(message);
         let mut inner = self.lock();
         for m in mailboxes {
             let uid = format!("m{}", inner.next_uid);
             inner.next_uid += 1;
-            inner
+            let inbox = &mut inner
                 .boxes
                 .get_mut(m)
                 .ok_or_else(|| StoreError::NoSuchMailbox(m.clone()))?
-                .inbox
-                .messages
-                .push((uid, message.to_vec()));
+                .inbox;
+            if let Some(date) = delivered {
+                inbox.dates.insert(uid.clone(), date);
+            }
+            inbox.messages.push((uid, message.to_vec()));
         }
         inner.quota.added(mailboxes, message.len() as u64);
         Ok(())

@@ -188,6 +188,32 @@ pub fn parse_received(bytes: &[u8], span: Span) -> ParsedReceived {
     out
 }
 
+/// When the last server took the message: the date of its top `Received:`
+/// field, in Unix seconds. IMAP's INTERNALDATE of a delivered message is
+/// "the date and time of final delivery" (RFC 9051 §2.3.3), which is the
+/// date the delivering server wrote there, from its caller's clock. `None`
+/// when the head has no `Received:` or its date cannot be read. Reads the
+/// head only, without building a dissection (this is the serving path).
+pub fn delivery_date(message: &[u8]) -> Option<i64> {
+    let head_end = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(message.len());
+    let head = std::str::from_utf8(&message[..head_end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let first = lines.find(|l| {
+        l.get(..9)
+            .is_some_and(|name| name.eq_ignore_ascii_case("received:"))
+    })?;
+    // The field goes on over its folded lines, which start with white space.
+    let mut value = first[9..].to_string();
+    for more in lines.take_while(|l| l.starts_with([' ', '\t'])) {
+        value.push_str(more);
+    }
+    let (_, when) = value.rsplit_once(';')?;
+    date::parse(when).date.map(|d| d.unix())
+}
+
 /// The `Received:` field this lab's server adds, folded, with its CRLF.
 /// `helo` is what the client said in HELO/EHLO, `peer` the address it
 /// connected from, `esmtp` whether it said EHLO.
@@ -214,6 +240,20 @@ mod tests {
 
     fn p(s: &str) -> ParsedReceived {
         parse_received(s.as_bytes(), Span::new(0, s.len()))
+    }
+
+    #[test]
+    fn the_delivery_date_is_the_top_received_fields() {
+        let message = b"Return-Path: <alice@crepes.fr>\r\nReceived: from crepes.fr ([127.0.0.1])\r\n\tby hamburger.edu (wirelab) with SMTP;\r\n\tTue, 14 Nov 2023 22:13:20 +0000\r\nReceived: from elsewhere; Mon, 13 Nov 2023 10:00:00 +0000\r\n\r\nbody; Wed, 15 Nov 2023 10:00:00 +0000\r\n";
+        assert_eq!(delivery_date(message), Some(1_700_000_000));
+        assert_eq!(
+            delivery_date(
+                b"Subject: no trace\r\n\r\nReceived: x; Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+            ),
+            None
+        );
+        assert_eq!(delivery_date(b"Received: from a; not a date\r\n\r\n"), None);
+        assert_eq!(delivery_date(b"\xff\xfe"), None);
     }
 
     #[test]
