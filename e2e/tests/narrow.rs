@@ -52,6 +52,18 @@ const CULPRITS: &str = r#"
 /// How much wider than the window the document is (0 when it fits).
 const OVERFLOW: &str = "return document.documentElement.scrollWidth - window.innerWidth;";
 
+/// Fails, naming the widest elements, if the page as it stands is wider
+/// than the window.
+fn assert_fits(b: &wirelab_e2e::Browser) -> Result<()> {
+    let overflow = b.execute(OVERFLOW, &[])?;
+    let culprits = b.execute(CULPRITS, &[])?;
+    anyhow::ensure!(
+        overflow.as_i64().is_some_and(|px| px <= 0),
+        "{overflow} px too wide ({culprits})"
+    );
+    Ok(())
+}
+
 fn overflow_on_every_route(width: u32, height: u32) -> Result<Vec<String>> {
     let Some(mut lab) = Lab::start(|_| {}) else {
         return Ok(Vec::new());
@@ -104,12 +116,7 @@ fn a_response_its_hex_and_the_timeline_fit_a_phone() -> Result<()> {
     b.click(&response)?;
     b.wait_attribute("inspector", "data-source", "received")?;
     b.testid("bytes")?;
-    let overflow = b.execute(OVERFLOW, &[])?;
-    let culprits = b.execute(CULPRITS, &[])?;
-    assert!(
-        overflow.as_i64().is_some_and(|px| px <= 0),
-        "{overflow} px too wide ({culprits})"
-    );
+    assert_fits(b)?;
     Ok(())
 }
 
@@ -132,12 +139,7 @@ fn the_web_cache_view_with_its_rows_fits_a_phone() -> Result<()> {
     b.wait_until("the cache's entry", || {
         b.find("[data-testid=\"cache-entry\"]")
     })?;
-    let overflow = b.execute(OVERFLOW, &[])?;
-    let culprits = b.execute(CULPRITS, &[])?;
-    assert!(
-        overflow.as_i64().is_some_and(|px| px <= 0),
-        "{overflow} px too wide ({culprits})"
-    );
+    assert_fits(b)?;
     Ok(())
 }
 
@@ -158,12 +160,7 @@ fn a_resolved_name_with_its_trace_and_cache_fits_a_phone() -> Result<()> {
     })?;
     b.click(&b.testid("send")?)?;
     b.wait_attribute("trace-summary", "data-messages", "8")?;
-    let overflow = b.execute(OVERFLOW, &[])?;
-    let culprits = b.execute(CULPRITS, &[])?;
-    assert!(
-        overflow.as_i64().is_some_and(|px| px <= 0),
-        "{overflow} px too wide ({culprits})"
-    );
+    assert_fits(b)?;
     Ok(())
 }
 
@@ -198,12 +195,7 @@ fn the_imap_folder_tree_parts_and_pop3_comparison_fit_a_phone() -> Result<()> {
     b.wait_until("the POP3 comparison's rows", || {
         b.find("[data-testid=\"compare-row\"]")
     })?;
-    let overflow = b.execute(OVERFLOW, &[])?;
-    let culprits = b.execute(CULPRITS, &[])?;
-    assert!(
-        overflow.as_i64().is_some_and(|px| px <= 0),
-        "{overflow} px too wide ({culprits})"
-    );
+    assert_fits(b)?;
     Ok(())
 }
 
@@ -227,12 +219,8 @@ fn the_peer_wire_workbench_in_use_fits_a_phone() -> Result<()> {
     let bitfield = b.wait_until("the seed's bitfield", || b.find(bitfield))?;
     b.click(&bitfield)?;
     b.wait_text("dissection-summary", "bitfield")?;
-    let overflow = b.execute(OVERFLOW, &[])?;
-    let culprits = b.execute(CULPRITS, &[])?;
+    let fits = assert_fits(b);
     b.click(&b.testid("swarm-stop")?)?;
-    assert!(
-        overflow.as_i64().is_some_and(|px| px <= 0),
-        "{overflow} px too wide ({culprits})"
-    );
+    fits?;
     Ok(())
 }
