@@ -248,6 +248,16 @@ fn open_panel(b: &Browser, student: &str) -> Result<Element> {
     Ok(panel)
 }
 
+/// Signs the instructor in, makes a class called `name`, and has Ada join
+/// it (through the relay's classroom, as the join form does).
+fn ada_in_a_class(lab: &mut Lab, name: &str) -> Result<wirelab_relay::classroom::Joined> {
+    let code = signed_in_with_a_class(lab, name)?;
+    let room = lab.relay.state.classroom.clone();
+    let now = wirelab_relay::classroom::unix_now();
+    lab.block_on(room.join(&code, "Ada", None, now))
+        .map_err(|r| anyhow!(r.message))
+}
+
 /// The row of the student's panel for a session in `state` to `target`.
 fn session_row(b: &Browser, state: &str, target: &str) -> Result<Option<Element>> {
     b.find(&format!(
@@ -260,12 +270,7 @@ fn a_students_panel_lists_their_sessions_live_with_the_transcript() -> Result<()
     let Some(mut lab) = classroom_lab() else {
         return Ok(());
     };
-    let code = signed_in_with_a_class(&mut lab, "Sessions lab")?;
-    let room = lab.relay.state.classroom.clone();
-    let now = wirelab_relay::classroom::unix_now();
-    let ada = lab
-        .block_on(room.join(&code, "Ada", None, now))
-        .map_err(|r| anyhow!(r.message))?;
+    let ada = ada_in_a_class(&mut lab, "Sessions lab")?;
     let ada_id = ada.claims.sub.clone();
     let b = &lab.browser;
     open_panel(b, &ada_id)?;
@@ -322,12 +327,7 @@ fn reset_and_revoke_are_confirmed_in_the_page_and_end_the_students_session() -> 
     let Some(mut lab) = classroom_lab() else {
         return Ok(());
     };
-    let code = signed_in_with_a_class(&mut lab, "Reset lab")?;
-    let room = lab.relay.state.classroom.clone();
-    let now = wirelab_relay::classroom::unix_now();
-    let ada = lab
-        .block_on(room.join(&code, "Ada", None, now))
-        .map_err(|r| anyhow!(r.message))?;
+    let ada = ada_in_a_class(&mut lab, "Reset lab")?;
     let ada_id = ada.claims.sub.clone();
     let b = &lab.browser;
     let held = b.execute_async(HOLD_AS_STUDENT, &[ada.token.clone().into()])?;
@@ -479,12 +479,7 @@ fn a_refused_reset_shows_the_relays_reason() -> Result<()> {
     let Some(mut lab) = classroom_lab() else {
         return Ok(());
     };
-    let code = signed_in_with_a_class(&mut lab, "Mail lab")?;
-    let room = lab.relay.state.classroom.clone();
-    let now = wirelab_relay::classroom::unix_now();
-    let ada = lab
-        .block_on(room.join(&code, "Ada", None, now))
-        .map_err(|r| anyhow!(r.message))?;
+    let ada = ada_in_a_class(&mut lab, "Mail lab")?;
     let b = &lab.browser;
     let logged = b.execute_async(POP3_AS_STUDENT, &[ada.token.clone().into()])?;
     assert_eq!(logged.as_str(), Some("logged in"), "{logged}");
