@@ -128,17 +128,92 @@ fn navigation_reaches_every_protocol_page() -> Result<()> {
         b.find("[data-testid=\"rfc-row\"][data-old=\"821\"]")
     })?;
     assert!(b.text(&smtp)?.contains("RFC 5321"));
+    // Most of these pages live in another WASM module than the one before,
+    // so the click reloads the page: each probe finds the link afresh.
     for key in ["http", "smtp", "pop3", "imap", "ftp", "dns", "sockets"] {
-        let link = b.testid(&format!("nav-{key}"))?;
         let anchor = b
             .find(&format!("[data-testid=\"nav-{key}\"] a"))?
             .expect("a link");
         b.click(&anchor)?;
         b.wait_until(&format!("nav-{key} to be active"), || {
+            let Some(link) = b.find(&format!("[data-testid=\"nav-{key}\"]"))? else {
+                return Ok(None);
+            };
             Ok(b.attribute(&link, "class")?
                 .filter(|c| c.contains("active")))
         })?;
+        b.wait_until(&format!("the {key} page's heading"), || {
+            let path = b.execute("return location.pathname", &[])?;
+            Ok(b.find("main h1")?
+                .filter(|_| path.as_str() == Some(&format!("/{key}"))))
+        })?;
     }
+    // Back to the start page with the browser's back button, across
+    // modules as well.
+    b.execute("history.back()", &[])?;
+    b.wait_until("the DNS page after going back", || {
+        let path = b.execute("return location.pathname", &[])?;
+        Ok(b.find("[data-testid=\"nav-dns\"].active")?
+            .filter(|_| path.as_str() == Some("/dns")))
+    })?;
+    Ok(())
+}
+
+/// The start page downloads its own module only; a page of another module
+/// brings that one, and nothing else.
+#[test]
+fn each_page_downloads_only_its_own_module() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    let modules_loaded = |b: &Browser| -> Result<Vec<String>> {
+        let names = b.execute(
+            "return performance.getEntriesByType('resource').map(e => e.name)\
+               .filter(n => n.includes('_bg.wasm'))\
+               .map(n => new URL(n).pathname)",
+            &[],
+        )?;
+        Ok(serde_json::from_value(names)?)
+    };
+    lab.open("/")?;
+    let b = &lab.browser;
+    b.testid("nav-dns")?;
+    assert_eq!(modules_loaded(b)?, ["/pkg/home_bg.wasm"]);
+    b.click(&b.find("[data-testid=\"nav-dns\"] a")?.expect("a link"))?;
+    b.wait_until("the DNS page's own module", || {
+        let loaded = modules_loaded(b)?;
+        Ok((loaded == ["/pkg/dns_bg.wasm"]).then_some(()))
+    })?;
+    b.testid("nav-dns")?;
+    Ok(())
+}
+
+/// If the module loaded for an address still does not have its page (an
+/// out-of-date `index.html`, say), the page says so after one reload
+/// instead of reloading forever.
+#[test]
+fn a_page_missing_from_its_module_is_reloaded_once_then_explained() -> Result<()> {
+    let Some(mut lab) = Lab::start(|_| {}) else {
+        return Ok(());
+    };
+    lab.open("/")?;
+    let b = &lab.browser;
+    b.testid("nav-ftp")?;
+    // As if this tab had just reloaded for /ftp and landed here again.
+    b.execute(
+        "sessionStorage.setItem('wirelab-reloaded-for', '/ftp')",
+        &[],
+    )?;
+    b.execute(
+        "history.pushState({}, '', '/ftp'); dispatchEvent(new PopStateEvent('popstate'))",
+        &[],
+    )?;
+    b.testid("other-bundle-stuck")?;
+    // A real click on another module's page still gets there.
+    b.click(&b.find("[data-testid=\"nav-dns\"] a")?.expect("a link"))?;
+    b.wait_until("the DNS page", || {
+        b.find("[data-testid=\"nav-dns\"].active")
+    })?;
     Ok(())
 }
 

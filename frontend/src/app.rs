@@ -1,19 +1,36 @@
 //! The app shell: the header with the relay's state, the navigation, and
-//! the routed page. On start it asks the relay for its health and catalog;
+//! the routed page, which each module renders with its own pages
+//! ([`crate::bundle`]). On start it asks the relay for its health and catalog;
 //! with no relay, the page falls back to its in-browser servers
 //! ([`crate::relay_info`]).
 
+use crate::bundle::{Bundle, OtherBundle, PageRender};
 use crate::components::relay_status::RelayStatusBadge;
 use crate::components::shortcuts::ShortcutsDialog;
-use crate::pages::{home::Home, http::HttpPage, not_found::NotFound, sockets::Sockets};
 use crate::relay_info::{RelayInfo, RelayStatus};
 use crate::route::{Route, nav_entries};
 use crate::settings::{LabSettings, SettingsBar, SettingsHandle};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+/// Which module this is, and how it renders its own routes.
+#[derive(Properties)]
+pub struct AppProps {
+    pub bundle: Bundle,
+    pub render: PageRender,
+}
+
+impl PartialEq for AppProps {
+    /// One module renders one way: comparing the bundles compares the
+    /// renderers, without comparing function addresses.
+    fn eq(&self, other: &Self) -> bool {
+        self.bundle == other.bundle
+    }
+}
+
 #[function_component(App)]
-pub fn app() -> Html {
+pub fn app(props: &AppProps) -> Html {
+    let render = props.render;
     let info = use_state(RelayInfo::default);
     let settings: SettingsHandle = use_state(LabSettings::load);
     use_effect_with(*settings, |chosen| chosen.save());
@@ -45,7 +62,7 @@ pub fn app() -> Html {
                             { "Open the join link your instructor gave you, then come back to this page." }
                         </p>
                     }
-                    <Switch<Route> render={switch} />
+                    <Switch<Route> render={move |route| switch(route, render)} />
                 </main>
             </ContextProvider<SettingsHandle>>
             </ContextProvider<RelayInfo>>
@@ -71,68 +88,7 @@ fn nav() -> Html {
     }
 }
 
-/// The name of `route`'s page in the task files, for the pages with tasks.
-fn task_page(route: &Route) -> Option<&'static str> {
-    Some(match route {
-        Route::Http => "http",
-        Route::Smtp => "smtp",
-        Route::Pop3 => "pop3",
-        Route::Ftp => "ftp",
-        Route::Dns => "dns",
-        Route::Sockets => "sockets",
-        Route::Home
-        | Route::Imap
-        | Route::ResponseTime
-        | Route::P2p
-        | Route::Caching
-        | Route::Bench
-        | Route::Instructor
-        | Route::NotFound => return None,
-    })
-}
-
-fn switch(route: Route) -> Html {
-    let tasks = task_page(&route).map(|page| {
-        html! { <crate::components::tasks::TaskPanel page={page} /> }
-    });
-    html! {
-        <>
-            { page(route) }
-            { for tasks }
-        </>
-    }
-}
-
-fn page(route: Route) -> Html {
-    match route {
-        Route::Home => html! { <Home /> },
-        Route::Sockets => html! { <Sockets /> },
-        Route::Http => html! {
-            <section class="page">
-                <h1>{ "HTTP: the Web's request and response" }</h1>
-                <p class="hint">
-                    <Link<Route> to={Route::ResponseTime}>{ "The response-time lab" }</Link<Route>>
-                    { ": a page and its 10 images, non-persistent, parallel, persistent and \
-                       pipelined, timed against the course's formulas." }
-                </p>
-                <p class="intro" data-testid="caching-link">
-                    { "What a web cache saves on an institution's access link: " }
-                    <Link<Route> to={Route::Caching}>{ "the caching calculators" }</Link<Route>>
-                    { "." }
-                </p>
-                <HttpPage />
-            </section>
-        },
-        Route::ResponseTime => html! { <crate::pages::response_time::ResponseTimePage /> },
-        Route::Smtp => html! { <crate::pages::smtp::SmtpPage /> },
-        Route::Pop3 => html! { <crate::pages::pop3::Pop3Page /> },
-        Route::Imap => html! { <crate::pages::imap::ImapPage /> },
-        Route::Ftp => html! { <crate::pages::ftp::FtpPage /> },
-        Route::Dns => html! { <crate::pages::dns::DnsPage /> },
-        Route::P2p => html! { <crate::pages::p2p::P2pPage /> },
-        Route::Caching => html! { <crate::pages::caching::CachingPage /> },
-        Route::Bench => html! { <crate::bench::page::BenchPage /> },
-        Route::Instructor => html! { <crate::pages::instructor::InstructorPage /> },
-        Route::NotFound => html! { <NotFound /> },
-    }
+/// Renders `route` with this module's pages, or loads the module that has it.
+fn switch(route: Route, render: PageRender) -> Html {
+    render(&route).unwrap_or_else(|| html! { <OtherBundle /> })
 }

@@ -2,7 +2,9 @@
 //! own; it drives the engines and dissectors of `wirelab-shared`, either
 //! through the relay's WebSocket bridge or, with no relay, in the browser.
 //!
-//! Layout: [`app`] (shell, header, navigation, routes), [`pages`] (one per
+//! Layout: [`app`] (shell, header, navigation, routes), [`bundle`] (the
+//! page built as one WASM module per group of routes, each entry in
+//! `frontend/bundles/`), [`pages`] (one per
 //! workbench), [`components`] (panes shared by the workbenches),
 //! [`callbacks`] (the callbacks every workbench builds alike), [`session`]
 //! (the plain-Rust reducer of a connection's transcript, unit-tested
@@ -15,6 +17,7 @@
 pub mod api;
 pub mod app;
 pub mod bench;
+pub mod bundle;
 pub mod callbacks;
 pub mod components;
 pub mod follow;
@@ -28,13 +31,6 @@ pub mod relay_info;
 pub mod route;
 pub mod session;
 pub mod settings;
-
-/// Entry point called by the generated JS glue once the module is loaded.
-#[cfg(target_arch = "wasm32")]
-#[wasm_bindgen::prelude::wasm_bindgen(start)]
-pub fn start() {
-    yew::Renderer::<app::App>::new().render();
-}
 
 /// Milliseconds on the page's monotonic clock (`performance.now()`).
 pub fn now_ms() -> f64 {

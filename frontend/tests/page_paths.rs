@@ -23,3 +23,31 @@ fn the_relay_knows_every_route_of_the_page() {
     }
     assert!(!is_page_path(&not_found));
 }
+
+/// `index.html` chooses the WASM module from the path before any Rust runs;
+/// its table must give every route the module that renders it, or the page
+/// would load a module that sends it elsewhere.
+#[test]
+fn the_shell_loads_each_route_s_own_module() {
+    use wirelab_frontend::bundle::Bundle;
+    let shell = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../index.html"))
+        .expect("index.html at the workspace root");
+    let table = shell
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("const modules = "))
+        .and_then(|rest| rest.strip_suffix(';'))
+        .expect("index.html's `const modules = {...};` line");
+    let table: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(table).expect("the table is JSON");
+    let mut paths: Vec<&str> = table.keys().map(String::as_str).collect();
+    paths.sort_unstable();
+    let mut listed = PAGE_PATHS.to_vec();
+    listed.sort_unstable();
+    assert_eq!(paths, listed, "one entry per page path");
+    for (path, module) in &table {
+        let route = Route::recognize(path).expect("a route");
+        assert_eq!(module, Bundle::of(&route).name(), "{path}");
+    }
+    // Any other path is the 404 page, which the start page's module has.
+    assert_eq!(Bundle::of(&Route::NotFound), Bundle::Home);
+}

@@ -5,34 +5,57 @@
 //! needs nothing else: rustc builds the page (profile `wasm-release`), the
 //! `wasm-bindgen-cli-support` library generates the JS glue, and `zopfli`
 //! and `brotli` write `.gz` and `.br` copies beside the big files, which the
-//! relay sends to browsers that accept them. The sizes of each step are
-//! printed, ending with what a first load costs on the wire.
+//! relay sends to browsers that accept them. The page is one WASM module
+//! per group of routes (`wirelab_frontend::bundle`, entries in
+//! `frontend/bundles/`), all built by one cargo run. The sizes of each step
+//! are printed for each module, ending with what a first load costs on the
+//! wire.
 
 use crate::{WASM_PROFILE, WASM_TARGET, cargo, ensure_wasm_target, root, run_checked, target_dir};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// The files the browser loads for the first page, beside `index.html`.
-const FIRST_LOAD: [&str; 4] = [
-    "pkg/wirelab_frontend_bg.wasm",
-    "pkg/wirelab_frontend.js",
-    "static/style.css",
-    "static/favicon.svg",
-];
+/// The module a first visit loads: the start page's.
+pub const FIRST_MODULE: &str = "home";
 
-/// The files worth a compressed copy (the favicon is a few hundred bytes).
-const COMPRESSED: [&str; 3] = [
-    "pkg/wirelab_frontend_bg.wasm",
-    "pkg/wirelab_frontend.js",
-    "static/style.css",
-];
+/// The files every page loads beside `index.html` and its module's two.
+const SHARED_FILES: [&str; 2] = ["static/style.css", "static/favicon.svg"];
 
-/// Builds the page into `dist/`: the shell, the JS glue, the WASM and the
-/// static files, with compressed copies. Returns the dist folder.
+/// The small files worth a compressed copy, beside every module's two.
+const COMPRESSED_STATIC: [&str; 1] = ["static/style.css"];
+
+/// The page's WASM modules (`wirelab_frontend::bundle`), one per entry in
+/// `frontend/bundles/`, in name order.
+pub fn modules() -> Result<Vec<String>> {
+    let dir = root().join("frontend/bundles");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if let Some(stem) = path.file_stem()
+            && path.extension().is_some_and(|e| e == "rs")
+        {
+            names.push(stem.to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    if !names.iter().any(|n| n == FIRST_MODULE) {
+        bail!("frontend/bundles/ has no {FIRST_MODULE}.rs, the start page's module");
+    }
+    Ok(names)
+}
+
+/// A module's two files in `dist/`: the JS glue and the WASM.
+fn module_files(name: &str) -> [String; 2] {
+    [format!("pkg/{name}.js"), format!("pkg/{name}_bg.wasm")]
+}
+
+/// Builds the page into `dist/`: the shell, each module's JS glue and
+/// WASM, and the static files, with compressed copies. Returns the dist
+/// folder.
 pub fn dist(debug: bool) -> Result<PathBuf> {
-    let wasm = build_wasm(debug)?;
-    let rustc_size = file_size(&wasm)?;
+    let modules = modules()?;
+    let built = build_wasm(debug)?;
 
     let dist = root().join("dist");
     let staging = root().join("dist.tmp");
@@ -41,14 +64,28 @@ pub fn dist(debug: bool) -> Result<PathBuf> {
     }
     std::fs::create_dir_all(staging.join("pkg"))?;
 
-    generate_bindings(&wasm, &staging.join("pkg"), debug)?;
-    let bundle = staging.join("pkg/wirelab_frontend_bg.wasm");
+    let started = Instant::now();
+    let mut rustc_sizes = Vec::new();
+    for name in &modules {
+        let wasm = built.join(format!("{name}.wasm"));
+        rustc_sizes.push(file_size(&wasm)?);
+        generate_bindings(&wasm, name, &staging.join("pkg"), debug)?;
+    }
+    eprintln!(
+        "xtask: bindings for {} modules in {:.1} s",
+        modules.len(),
+        started.elapsed().as_secs_f64()
+    );
 
     let shell = std::fs::read_to_string(root().join("index.html")).context("reading index.html")?;
     // A version stamp in the asset URLs, so a browser never mixes an old
     // cached WASM with a new page.
-    let wasm_bytes = std::fs::read(&bundle)?;
-    let stamp = format!("{:08x}", fnv1a(&wasm_bytes) as u32);
+    let mut hash = 0u64;
+    for name in &modules {
+        let wasm_bytes = std::fs::read(staging.join(&module_files(name)[1]))?;
+        hash = hash.rotate_left(5) ^ fnv1a(&wasm_bytes);
+    }
+    let stamp = format!("{:08x}", hash as u32);
     std::fs::write(
         staging.join("index.html"),
         shell.replace("{{stamp}}", &stamp),
@@ -62,9 +99,11 @@ pub fn dist(debug: bool) -> Result<PathBuf> {
     // size would make the copies take minutes.
     if !debug {
         let started = Instant::now();
-        for file in COMPRESSED {
-            precompress(&staging.join(file))?;
-        }
+        let files: Vec<PathBuf> = compressed_files(&modules)
+            .iter()
+            .map(|file| staging.join(file))
+            .collect();
+        precompress_all(&files)?;
         eprintln!(
             "xtask: gzip and brotli copies in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -75,11 +114,20 @@ pub fn dist(debug: bool) -> Result<PathBuf> {
         std::fs::remove_dir_all(&dist)?;
     }
     std::fs::rename(&staging, &dist)?;
-    report_sizes(&dist, rustc_size)?;
+    report_sizes(&dist, &modules, &rustc_sizes)?;
     Ok(dist)
 }
 
-/// Compiles the page to WebAssembly and returns the `.wasm` rustc wrote.
+/// Every file that gets `.gz` and `.br` copies.
+fn compressed_files(modules: &[String]) -> Vec<String> {
+    let mut files: Vec<String> = modules.iter().flat_map(|m| module_files(m)).collect();
+    files.extend(COMPRESSED_STATIC.iter().map(|f| f.to_string()));
+    files
+}
+
+/// Compiles every module to WebAssembly and returns the folder where rustc
+/// wrote them (`<name>.wasm`). One cargo run builds them all: the shared
+/// crates once, then one link-time-optimised link per module.
 fn build_wasm(debug: bool) -> Result<PathBuf> {
     ensure_wasm_target()?;
     let profile = if debug { "dev" } else { WASM_PROFILE };
@@ -88,29 +136,27 @@ fn build_wasm(debug: bool) -> Result<PathBuf> {
             "build",
             "--package",
             "wirelab-frontend",
-            "--lib",
+            "--examples",
             "--target",
             WASM_TARGET,
             "--profile",
             profile,
         ]),
-        &format!("building the page for {WASM_TARGET} ({profile})"),
+        &format!("building the page's modules for {WASM_TARGET} ({profile})"),
     )?;
     let profile_dir = if debug { "debug" } else { WASM_PROFILE };
     Ok(target_dir()
         .join(WASM_TARGET)
         .join(profile_dir)
-        .join("wirelab_frontend.wasm"))
+        .join("examples"))
 }
 
-/// Writes the JS glue and the bindgen'd WASM into `pkg`.
-fn generate_bindings(wasm: &Path, pkg: &Path, debug: bool) -> Result<()> {
-    let version = check_bindgen_pin()?;
-    eprintln!("xtask: generating the JS bindings (wasm-bindgen {version})");
-    let started = Instant::now();
+/// Writes module `name`'s JS glue and bindgen'd WASM into `pkg`.
+fn generate_bindings(wasm: &Path, name: &str, pkg: &Path, debug: bool) -> Result<()> {
+    check_bindgen_pin()?;
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(wasm)
-        .out_name("wirelab_frontend")
+        .out_name(name)
         .web(true)?
         .typescript(false)
         .debug(debug)
@@ -120,38 +166,40 @@ fn generate_bindings(wasm: &Path, pkg: &Path, debug: bool) -> Result<()> {
         .remove_producers_section(!debug)
         .generate(pkg)
         .with_context(|| format!("wasm-bindgen on {}", wasm.display()))?;
-    eprintln!(
-        "xtask: bindings in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
     Ok(())
 }
 
-/// Prints each step's size and the first load on the wire: for each file
-/// the page loads, the smallest copy the relay can send.
-fn report_sizes(dist: &Path, rustc_size: u64) -> Result<()> {
-    let wasm = dist.join("pkg/wirelab_frontend_bg.wasm");
-    eprintln!(
-        "xtask: WASM {} from rustc, {} after wasm-bindgen",
-        kb(rustc_size),
-        kb(file_size(&wasm)?),
-    );
-    if !with_suffix(&wasm, ".br").exists() {
+/// Prints each module's size at each step and what loading each page
+/// costs on the wire, ending with the first load (the start page's).
+fn report_sizes(dist: &Path, modules: &[String], rustc_sizes: &[u64]) -> Result<()> {
+    let compressed = has_compressed_copies(dist);
+    for (name, rustc_size) in modules.iter().zip(rustc_sizes) {
+        let wasm = dist.join(&module_files(name)[1]);
+        let mut line = format!(
+            "xtask: module {name}: WASM {} from rustc, {} after wasm-bindgen",
+            kb(*rustc_size),
+            kb(file_size(&wasm)?),
+        );
+        if compressed {
+            let load = page_load(dist, name)?;
+            line += &format!(
+                "; its page's load on the wire {} with brotli, {} with gzip only",
+                kb(load.brotli),
+                kb(load.gzip)
+            );
+        }
+        eprintln!("{line}");
+    }
+    if !compressed {
         eprintln!(
             "xtask: page built in {}, without compressed copies",
             dist.display()
         );
         return Ok(());
     }
-    let (gzipped, brotlied) = wire_sizes(&wasm)?;
-    eprintln!(
-        "xtask: WASM {} gzipped, {} with brotli",
-        kb(gzipped),
-        kb(brotlied)
-    );
     let load = first_load(dist)?;
     eprintln!(
-        "xtask: page built in {}; first load on the wire {} with brotli, {} with gzip only",
+        "xtask: page built in {}; first load (the start page) on the wire {} with brotli, {} with gzip only",
         dist.display(),
         kb(load.brotli),
         kb(load.gzip),
@@ -168,16 +216,24 @@ pub struct FirstLoad {
     pub gzip: u64,
 }
 
-/// The first load of the page built in `dist`: `index.html` and the files
-/// of [`FIRST_LOAD`], each as its smallest copy the browser accepts. Only
-/// meaningful for a release build, which has the compressed copies.
+/// The first load of the page built in `dist`: the start page's
+/// [`page_load`]. Only meaningful for a release build, which has the
+/// compressed copies.
 pub fn first_load(dist: &Path) -> Result<FirstLoad> {
+    page_load(dist, FIRST_MODULE)
+}
+
+/// What a browser downloads to open a page of module `module` on a first
+/// visit: `index.html`, the module's two files and the shared static files,
+/// each as its smallest copy the browser accepts.
+pub fn page_load(dist: &Path, module: &str) -> Result<FirstLoad> {
     let shell = file_size(&dist.join("index.html"))?;
     let mut load = FirstLoad {
         brotli: shell,
         gzip: shell,
     };
-    for file in FIRST_LOAD {
+    let files = module_files(module);
+    for file in files.iter().map(String::as_str).chain(SHARED_FILES) {
         let (gzip, brotli) = wire_sizes(&dist.join(file))?;
         load.gzip += gzip;
         load.brotli += brotli;
@@ -188,9 +244,11 @@ pub fn first_load(dist: &Path) -> Result<FirstLoad> {
 /// Whether `dist` holds a release build's compressed copies, so that
 /// [`first_load`] counts what a browser really downloads.
 pub fn has_compressed_copies(dist: &Path) -> bool {
-    COMPRESSED
-        .iter()
-        .all(|file| with_suffix(&dist.join(file), ".br").exists())
+    modules().is_ok_and(|modules| {
+        compressed_files(&modules)
+            .iter()
+            .all(|file| with_suffix(&dist.join(file), ".br").exists())
+    })
 }
 
 /// The bytes a file costs on the wire to a browser that accepts gzip only,
@@ -255,19 +313,40 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Writes the compressed copies of `files`, on as many threads as the
+/// machine has cores (each module's copies take seconds).
+fn precompress_all(files: &[PathBuf]) -> Result<()> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(files.len()))
+            .map(|_| {
+                scope.spawn(|| -> Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else {
+                            return Ok(());
+                        };
+                        precompress(file)?;
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|worker| {
+            worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("a compression thread panicked"))?
+        })
+    })
+}
+
 /// Writes `<file>.gz` (zopfli) and `<file>.br` (brotli at its best
-/// quality) next to `file`. Each takes seconds on the WASM, so they run on
-/// two threads.
+/// quality) next to `file`, one after the other (the callers run several
+/// files at once).
 fn precompress(file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let (gzipped, brotlied) = std::thread::scope(|scope| {
-        let gzipping = scope.spawn(|| gzip(&bytes));
-        let brotlied = brotli(&bytes);
-        (gzipping.join(), brotlied)
-    });
-    let gzipped = gzipped.map_err(|_| anyhow::anyhow!("gzip of {} panicked", file.display()))?;
-    std::fs::write(with_suffix(file, ".gz"), gzipped?)?;
-    std::fs::write(with_suffix(file, ".br"), brotlied?)?;
+    std::fs::write(with_suffix(file, ".gz"), gzip(&bytes)?)?;
+    std::fs::write(with_suffix(file, ".br"), brotli(&bytes)?)?;
     Ok(())
 }
 
@@ -355,25 +434,49 @@ mod tests {
         std::fs::create_dir_all(dir.join("pkg")).unwrap();
         std::fs::create_dir_all(dir.join("static")).unwrap();
         std::fs::write(dir.join("index.html"), [b'h'; 10]).unwrap();
-        for file in FIRST_LOAD {
+        let modules = modules().unwrap();
+        let mut files: Vec<String> = modules.iter().flat_map(|m| module_files(m)).collect();
+        files.extend(SHARED_FILES.iter().map(|f| f.to_string()));
+        for file in &files {
             std::fs::write(dir.join(file), [b'x'; 1000]).unwrap();
         }
         // A debug build: no copies, so the plain files count, and the
         // bench must not take that for what a browser downloads.
         assert!(!has_compressed_copies(&dir));
-        let plain = 10 + 1000 * FIRST_LOAD.len() as u64;
+        let plain = 10 + 1000 * 4;
         let load = first_load(&dir).unwrap();
         assert_eq!((load.brotli, load.gzip), (plain, plain));
-        for file in COMPRESSED {
-            std::fs::write(with_suffix(&dir.join(file), ".gz"), [0; 300]).unwrap();
-            std::fs::write(with_suffix(&dir.join(file), ".br"), [0; 200]).unwrap();
+        for file in compressed_files(&modules) {
+            std::fs::write(with_suffix(&dir.join(&file), ".gz"), [0; 300]).unwrap();
+            std::fs::write(with_suffix(&dir.join(&file), ".br"), [0; 200]).unwrap();
         }
         assert!(has_compressed_copies(&dir));
-        // The favicon has no copies and counts whole.
+        // The start page's module, the CSS, and the favicon, which has no
+        // copies and counts whole; no other module's files.
         let load = first_load(&dir).unwrap();
         assert_eq!(load.gzip, 10 + 3 * 300 + 1000);
         assert_eq!(load.brotli, 10 + 3 * 200 + 1000);
+        // A copy missing for one module is not a release build.
+        std::fs::remove_file(with_suffix(&dir.join("pkg/mail_bg.wasm"), ".br")).unwrap();
+        assert!(!has_compressed_copies(&dir));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_modules_are_the_page_s_bundles() {
+        let modules = modules().unwrap();
+        assert_eq!(modules.first().map(String::as_str), Some("bench"));
+        for name in ["home", "http", "mail", "dns"] {
+            assert!(modules.iter().any(|m| m == name), "{name}");
+        }
+        // Each one is an example target of the page's crate.
+        let manifest = std::fs::read_to_string(root().join("frontend/Cargo.toml")).unwrap();
+        for name in &modules {
+            assert!(
+                manifest.contains(&format!("name = \"{name}\"\npath = \"bundles/{name}.rs\"")),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,3 @@
+//! The instructor's classes: one of the page's WASM modules (`wirelab_frontend::bundle`).
+
+wirelab_frontend::bundle_entry!(Instructor, instructor);
