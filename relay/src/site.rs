@@ -9,6 +9,8 @@
 //! each browser gets the smallest one it accepts (brotli before gzip at an
 //! equal preference), with the original file's type (`application/wasm`
 //! for the WASM, which lets the browser compile it while it downloads).
+//! Files named with the build's version stamp are cached for good; the
+//! shell is revalidated ([`cache_policy`]).
 
 use axum::Router;
 use axum::extract::Request;
@@ -30,11 +32,14 @@ pub fn attach<S: Clone + Send + Sync + 'static>(routes: Router<S>, dist: &Path) 
             .fallback((move |request| the_page(index.clone(), request)).into_service());
         // The same URL has several bodies: a shared cache must keep them
         // apart by the request's Accept-Encoding.
-        return routes.fallback_service(SetResponseHeader::appending(
-            files,
-            header::VARY,
-            HeaderValue::from_static("accept-encoding"),
-        ));
+        let site = Router::new()
+            .fallback_service(SetResponseHeader::appending(
+                files,
+                header::VARY,
+                HeaderValue::from_static("accept-encoding"),
+            ))
+            .layer(axum::middleware::from_fn(cache_policy));
+        return routes.fallback_service(site);
     }
     tracing::warn!(
         "no built page at {}: run `cargo xtask run` (or `cargo xtask dist`)",
@@ -57,6 +62,29 @@ pub fn attach<S: Clone + Send + Sync + 'static>(routes: Router<S>, dist: &Path) 
                 .into_response()
         }
     })
+}
+
+/// How long a browser keeps what it got. The shell names its modules,
+/// stylesheet and scripts with a version stamp (`?v=<hash of the build>`),
+/// so a stamped URL never changes its bytes and is kept for a year without
+/// asking again: a page in another WASM module, reached by a reload, then
+/// costs only the shell's revalidation once its module has been loaded.
+/// Everything else (the shell, unstamped files) is revalidated each time.
+async fn cache_policy(request: Request, next: axum::middleware::Next) -> Response {
+    let stamped = request
+        .uri()
+        .query()
+        .is_some_and(|query| query.split('&').any(|pair| pair.starts_with("v=")));
+    let mut response = next.run(request).await;
+    let policy = if stamped && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    response
 }
 
 /// The page's shell for a path that is not a file: 200 on the router's

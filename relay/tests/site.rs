@@ -144,6 +144,50 @@ async fn a_file_without_a_brotli_copy_goes_out_gzipped_to_a_brotli_browser() {
     assert_eq!((status, body), (200, b"<p>the shell</p>".to_vec()));
 }
 
+/// The shell names every module with the build's stamp (`?v=`): those URLs
+/// are kept for good, so moving to a page of another module costs only the
+/// shell's revalidation; the shell and unstamped files are revalidated.
+#[tokio::test]
+async fn stamped_files_are_kept_and_the_shell_is_revalidated() {
+    let dist = tempfile::tempdir().unwrap();
+    write_dist(dist.path(), &fake_wasm(), b"body {}");
+    let dist_path = dist.path().to_path_buf();
+    let relay = start(move |c| c.dist = dist_path).await;
+    let cases = [
+        (
+            "/pkg/wirelab_frontend_bg.wasm?v=0123abcd",
+            200,
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "/style.css?v=0123abcd",
+            200,
+            "public, max-age=31536000, immutable",
+        ),
+        ("/pkg/wirelab_frontend_bg.wasm", 200, "no-cache"),
+        ("/", 200, "no-cache"),
+        ("/dns", 200, "no-cache"),
+        ("/pkg/missing.wasm?v=0123abcd", 404, "no-cache"),
+    ];
+    for (path, status, policy) in cases {
+        let (got, head, _) = relay
+            .request_bytes("GET", path, &["Accept-Encoding: br, gzip"], "")
+            .await;
+        assert_eq!(got, status, "{path}: {head}");
+        assert_eq!(
+            header(&head, "cache-control").as_deref(),
+            Some(policy),
+            "{path}: {head}"
+        );
+    }
+    // The API is not the site's: its answers carry no site policy.
+    let (_, head, _) = relay.request_bytes("GET", "/api/health", &[], "").await;
+    assert_ne!(
+        header(&head, "cache-control").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+}
+
 #[tokio::test]
 async fn an_unknown_path_is_a_404_with_the_page_and_every_page_route_a_200() {
     let dist = tempfile::tempdir().unwrap();
