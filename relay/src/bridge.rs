@@ -1274,13 +1274,8 @@ async fn copy_both_ways(
                 while let Some(item) = up.pop_due() {
                     match item {
                         Up::Data(bytes) => {
-                            if let Err(why) = write_to_server(run, stream, &bytes).await {
-                                return Ending::peer(why);
-                            }
-                            if let Some(sent) = clock.sent_frame(bytes.len(), false)
-                                && !send_to_page(run, ws, sent).await
-                            {
-                                return Ending::PageGone;
+                            if let Err(ending) = forward_up(run, stream, ws, clock, &bytes).await {
+                                return ending;
                             }
                         }
                         Up::Fin => {
@@ -1298,10 +1293,8 @@ async fn copy_both_ways(
                 while let Some(item) = down.pop_due() {
                     match item {
                         Down::Data(bytes, read_at) => {
-                            run.record(Event::ToPage(bytes.clone()));
-                            let stamp = clock.data_frame(clock.at_us(read_at), bytes.len());
-                            if !send_chunk_to_page(run, ws, stamp, bytes).await {
-                                return Ending::PageGone;
+                            if let Err(ending) = forward_down(run, ws, clock, bytes, read_at).await {
+                                return ending;
                             }
                         }
                         Down::Fin(read_at) => {
@@ -1322,7 +1315,12 @@ async fn copy_both_ways(
                     if let Err(ending) = run.charge(n, false) {
                         return ending;
                     }
-                    down.push(Down::Data(buf[..n].to_vec(), read_at), n);
+                    let bytes = buf[..n].to_vec();
+                    if !down.passes_now() {
+                        down.push(Down::Data(bytes, read_at), n);
+                    } else if let Err(ending) = forward_down(run, ws, clock, bytes, read_at).await {
+                        return ending;
+                    }
                 }
                 Err(e) => {
                     *read_open = false;
@@ -1342,7 +1340,11 @@ async fn copy_both_ways(
                     }
                     run.record(Event::ToTarget(bytes.clone()));
                     let len = bytes.len();
-                    up.push(Up::Data(bytes), len);
+                    if !up.passes_now() {
+                        up.push(Up::Data(bytes), len);
+                    } else if let Err(ending) = forward_up(run, stream, ws, clock, &bytes).await {
+                        return ending;
+                    }
                 }
                 FromPage::Control(PageMessage::Shutdown) => {
                     if write_open {
@@ -1378,6 +1380,45 @@ async fn copy_both_ways(
             },
         }
     }
+}
+
+/// Writes the page's bytes to the server, then tells the page they were
+/// sent when it asked for stamps. Called when the up delay line hands them
+/// on, or at once when it would have (no delay, no rate, nothing queued),
+/// which spares the chunk a turn of the session's loop.
+async fn forward_up(
+    run: &Run<'_>,
+    stream: &mut TcpStream,
+    ws: &mut WebSocket,
+    clock: SessionClock,
+    bytes: &[u8],
+) -> Result<(), Ending> {
+    write_to_server(run, stream, bytes)
+        .await
+        .map_err(Ending::peer)?;
+    if let Some(sent) = clock.sent_frame(bytes.len(), false)
+        && !send_to_page(run, ws, sent).await
+    {
+        return Err(Ending::PageGone);
+    }
+    Ok(())
+}
+
+/// Records the server's bytes and sends them to the page after their
+/// `data` stamp, dated `read_at`; called as [`forward_up`] is.
+async fn forward_down(
+    run: &mut Run<'_>,
+    ws: &mut WebSocket,
+    clock: SessionClock,
+    bytes: Vec<u8>,
+    read_at: Instant,
+) -> Result<(), Ending> {
+    run.record(Event::ToPage(bytes.clone()));
+    let stamp = clock.data_frame(clock.at_us(read_at), bytes.len());
+    if !send_chunk_to_page(run, ws, stamp, bytes).await {
+        return Err(Ending::PageGone);
+    }
+    Ok(())
 }
 
 async fn udp_session(run: &mut Run<'_>, ws: &mut WebSocket, clock: SessionClock) -> Ending {

@@ -78,6 +78,13 @@ impl<T> DelayLine<T> {
         self.delay.is_zero() && self.rate_bps.is_none()
     }
 
+    /// Whether an item pushed now would be due at once with nothing ahead
+    /// of it: no delay, no rate and an empty line. The caller may then
+    /// hand it on itself instead of queueing it for the next poll.
+    pub fn passes_now(&self) -> bool {
+        self.queue.is_empty() && self.passes_at_once()
+    }
+
     /// The bytes queued and not yet taken.
     pub fn queued_bytes(&self) -> usize {
         self.queued_bytes
@@ -161,6 +168,23 @@ mod tests {
             "a due item must be ready without waiting for a timer tick"
         );
         assert_eq!(line.pop_due(), Some("now"));
+    }
+
+    /// Only a line that would pass an item on at once, behind nothing,
+    /// lets the bridge forward it itself: a delay, a rate or an item still
+    /// queued must keep the line's order and timing.
+    #[test]
+    fn only_an_empty_line_without_delay_or_rate_passes_now() {
+        let mut line = DelayLine::new(Duration::ZERO);
+        assert!(line.passes_now());
+        line.push("queued", 1);
+        assert!(!line.passes_now(), "an item is still queued ahead");
+        assert_eq!(line.pop_due(), Some("queued"));
+        assert!(line.passes_now());
+        let delayed: DelayLine<()> = DelayLine::new(Duration::from_millis(1));
+        assert!(!delayed.passes_now(), "a delay is asked");
+        let limited: DelayLine<()> = DelayLine::with_rate(Duration::ZERO, Some(8));
+        assert!(!limited.passes_now(), "a rate is asked");
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! object from the same origin: the relay's web server); `bench imap` the
 //! IMAP server and Dovecot ([`imap`]), and `bench swarm` the swarms' rate
 //! limits and a 30-leecher swarm's time ([`swarm`]), and `bench rtt` the
-//! round trips alone, more turns of them. It is not a
+//! round trips alone, more turns of them (`bench rtt --pinned`: under two
+//! fixed placements of the processes, see [`placement`]). It is not a
 //! test: `cargo xtask test` never runs it.
 //!
 //! It also builds the page in release (`cargo xtask dist`) and times its
@@ -29,6 +30,7 @@
 mod dissect;
 mod imap;
 mod peers;
+mod placement;
 mod report;
 mod swarm;
 mod tools;
@@ -94,6 +96,10 @@ struct Bench {
     idle_sessions: usize,
     started: std::time::Instant,
     notes: Vec<String>,
+    /// Clock ticks per second, the unit of a process's CPU time.
+    clock_ticks: f64,
+    /// The CPUs the client runs on (`taskset --cpu-list`), if pinned.
+    client_cpus: Option<&'static str>,
 }
 
 /// `cargo xtask bench`.
@@ -101,6 +107,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     let (mut quick, mut page_only, mut smtp_alone, mut web_alone) = (false, false, false, false);
     let (mut proxy_alone, mut imap_alone, mut swarm_alone, mut rtt_alone) =
         (false, false, false, false);
+    let mut pinned = false;
     for arg in args {
         match arg.as_str() {
             "--quick" => quick = true,
@@ -111,10 +118,17 @@ pub fn bench(args: &[String]) -> Result<()> {
             "imap" => imap_alone = true,
             "swarm" => swarm_alone = true,
             "rtt" => rtt_alone = true,
+            "--pinned" => pinned = true,
             other => bail!(
-                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone), web (the web server and nginx alone), proxy (the caching proxy and squid alone), imap (the IMAP server and Dovecot alone), swarm (the swarms' rates and time alone) and rtt (the round trips alone), not {other:?}"
+                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone), web (the web server and nginx alone), proxy (the caching proxy and squid alone), imap (the IMAP server and Dovecot alone), swarm (the swarms' rates and time alone) and rtt (the round trips alone; rtt --pinned under fixed placements), not {other:?}"
             ),
         }
+    }
+    if pinned && !rtt_alone {
+        bail!("--pinned goes with rtt: only the round trips are measured pinned");
+    }
+    if pinned {
+        placement::check_possible()?;
     }
     super::run_checked(
         super::cargo().args([
@@ -137,6 +151,8 @@ pub fn bench(args: &[String]) -> Result<()> {
         idle_sessions: IDLE_SESSIONS,
         started: std::time::Instant::now(),
         notes: Vec::new(),
+        clock_ticks: placement::ticks_per_second(),
+        client_cpus: None,
     };
     if page_only {
         let rows = bench.dissect_rows();
@@ -158,7 +174,7 @@ pub fn bench(args: &[String]) -> Result<()> {
         return done;
     }
     if rtt_alone {
-        let done = bench.rtt_alone(&release.join("wirelab"));
+        let done = bench.rtt_alone(&release.join("wirelab"), pinned);
         let _ = std::fs::remove_dir_all(&dir);
         return done;
     }
@@ -231,24 +247,15 @@ impl Bench {
             "ws://{ws}/ws?transport=tcp&host=127.0.0.1&port={}",
             echo_addr.port()
         );
-        let mut bridges = vec![Bridge {
-            name: "wirelab",
-            url: relay_url.clone(),
-            relay: true,
-        }];
         // Every peer runs from here to the end, so the contenders can take
         // turns within each measurement.
         let websocat = self.peer("websocat", || peers::websocat(echo_addr));
         let websockify = self.peer("websockify", || peers::websockify(echo_addr));
-        for (name, peer) in [("websocat", &websocat), ("websockify", &websockify)] {
-            if let Some((_, addr)) = peer {
-                bridges.push(Bridge {
-                    name,
-                    url: format!("ws://{addr}/"),
-                    relay: false,
-                });
-            }
-        }
+        let bridges = bridges(
+            relay_url.clone(),
+            relay.pid(),
+            [("websocat", &websocat), ("websockify", &websockify)],
+        );
         let dir = self.dir.clone();
         let unbound = self.peer("unbound", || peers::unbound(&dir));
         let page = super::root().join("shared/assets/http").join(PAGE);
@@ -455,10 +462,15 @@ impl Bench {
     /// Runs the client with `args`; a failure is noted and gives `None`.
     fn client(&mut self, what: &str, args: &[&str]) -> Option<HashMap<String, String>> {
         self.progress(what);
-        let output = Command::new(&self.client)
-            .args(args)
-            .stderr(Stdio::piped())
-            .output();
+        let mut command = match self.client_cpus {
+            Some(cpus) => {
+                let mut taskset = Command::new("taskset");
+                taskset.args(["--cpu-list", cpus]).arg(&self.client);
+                taskset
+            }
+            None => Command::new(&self.client),
+        };
+        let output = command.args(args).stderr(Stdio::piped()).output();
         let output = match output {
             Ok(o) => o,
             Err(e) => {
@@ -564,16 +576,25 @@ impl Bench {
         round: usize,
     ) -> Option<f64> {
         for (bridge, figures) in bridges.iter().zip(figures.iter_mut()) {
-            let [p50, p99] = self.bridge_run(
+            let ticks_before = placement::cpu_ticks(bridge.pid);
+            let [p50, p99, count] = self.bridge_run(
                 bridge,
                 "round trips",
                 "rtt",
                 &[],
                 round,
-                ["p50_us", "p99_us"],
+                ["p50_us", "p99_us", "count"],
             );
+            let ticks = ticks_before
+                .zip(placement::cpu_ticks(bridge.pid))
+                .map(|(before, after)| after.saturating_sub(before) as f64);
             figures.p50.extend(p50);
             figures.p99.extend(p99);
+            figures.cpu_us.extend(
+                ticks
+                    .zip(count.filter(|&n| n > 0.0))
+                    .map(|(ticks, n)| ticks / self.clock_ticks * 1e6 / n),
+            );
         }
         let args = ["tcp-rtt", "--addr", echo, "--seconds", &self.slice_arg()];
         let [p50] = self.client_figures(
@@ -587,35 +608,64 @@ impl Bench {
     /// `bench rtt`: only the round trips of the full run (the relay,
     /// websocat and websockify taking turns, and direct TCP), over
     /// [`RTT_ROUNDS`] rounds since the figure is the noisiest, printed
-    /// without touching `bench/RESULTS.md`.
-    fn rtt_alone(&mut self, relay_binary: &Path) -> Result<()> {
+    /// without touching `bench/RESULTS.md`; with `pinned`, once under each
+    /// of [`placement::PLACEMENTS`].
+    fn rtt_alone(&mut self, relay_binary: &Path, pinned: bool) -> Result<()> {
         let (mut echo, echo_addr) = self.start_echo()?;
         let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
         let ws = banner.ws.context("the banner does not say where /ws is")?;
-        let mut bridges = vec![Bridge {
-            name: "wirelab",
-            url: format!(
-                "ws://{ws}/ws?transport=tcp&host=127.0.0.1&port={}",
-                echo_addr.port()
-            ),
-            relay: true,
-        }];
+        let relay_url = format!(
+            "ws://{ws}/ws?transport=tcp&host=127.0.0.1&port={}",
+            echo_addr.port()
+        );
         let websocat = self.peer("websocat", || peers::websocat(echo_addr));
         let websockify = self.peer("websockify", || peers::websockify(echo_addr));
-        for (name, peer) in [("websocat", &websocat), ("websockify", &websockify)] {
-            if let Some((_, addr)) = peer {
-                bridges.push(Bridge {
-                    name,
-                    url: format!("ws://{addr}/"),
-                    relay: false,
-                });
+        let bridges = bridges(
+            relay_url,
+            relay.pid(),
+            [("websocat", &websocat), ("websockify", &websockify)],
+        );
+        let mut tables = Vec::new();
+        if pinned {
+            for placement in placement::PLACEMENTS {
+                placement::pin(echo.pid(), placement.client_and_echo)?;
+                for bridge in &bridges {
+                    placement::pin(bridge.pid, placement.bridge)?;
+                }
+                self.client_cpus = Some(placement.client_and_echo);
+                let rows = self.rtt_rows(&bridges, echo_addr);
+                tables.push((Some(placement.name), rows));
             }
+            self.client_cpus = None;
+        } else {
+            tables.push((None, self.rtt_rows(&bridges, echo_addr)));
         }
+        drop((websocat, websockify, relay));
+        // Closing its standard input ends the echo server.
+        drop(echo.child.stdin.take());
+        let mut out = std::io::stdout().lock();
+        for (placement, rows) in tables {
+            writeln!(out)?;
+            if let Some(placement) = placement {
+                writeln!(out, "Pinned: {placement}")?;
+            }
+            write!(out, "{}", report::table(&rows))?;
+        }
+        for note in &self.notes {
+            writeln!(out, "{note}")?;
+        }
+        Ok(())
+    }
+
+    /// [`RTT_ROUNDS`] rounds of round trips through `bridges` and direct
+    /// to `echo`: the round-trip rows of the full run, and each bridge's
+    /// CPU time per round trip beside websocat's.
+    fn rtt_rows(&mut self, bridges: &[Bridge], echo: SocketAddr) -> Vec<Row> {
         let mut figures: Vec<Figures> = bridges.iter().map(|_| Figures::default()).collect();
-        let echo_text = echo_addr.to_string();
+        let echo_text = echo.to_string();
         let mut direct = Vec::new();
         for round in 1..=RTT_ROUNDS {
-            direct.extend(self.round_trip_turns(&bridges, &mut figures, &echo_text, round));
+            direct.extend(self.round_trip_turns(bridges, &mut figures, &echo_text, round));
         }
         let medians: Vec<Medians> = figures.iter().map(Figures::medians).collect();
         let of = |name: &str| {
@@ -625,24 +675,19 @@ impl Bench {
                 .map(|i| medians[i])
                 .unwrap_or_default()
         };
-        let mut rows = bridge_rows(
-            of("wirelab"),
-            of("websocat"),
-            of("websockify"),
-            median(direct),
-        );
+        let (wirelab, websocat) = (of("wirelab"), of("websocat"));
+        let mut rows = bridge_rows(wirelab, websocat, of("websockify"), median(direct));
         // The rows after the first four are throughput and sessions.
         rows.truncate(4);
-        drop((websocat, websockify, relay));
-        // Closing its standard input ends the echo server.
-        drop(echo.child.stdin.take());
-        let mut out = std::io::stdout().lock();
-        writeln!(out)?;
-        write!(out, "{}", report::table(&rows))?;
-        for note in &self.notes {
-            writeln!(out, "{note}")?;
-        }
-        Ok(())
+        rows.push(
+            Row::new(
+                "the bridge process's CPU time per round trip (utime + stime)",
+                "µs",
+                wirelab.cpu_us,
+            )
+            .peer("websocat", websocat.cpu_us),
+        );
+        rows
     }
 
     /// One turn of a client measurement through `bridge`.
@@ -1010,6 +1055,33 @@ struct Bridge {
     name: &'static str,
     url: String,
     relay: bool,
+    /// The bridge's process, to pin it and read its CPU time.
+    pid: u32,
+}
+
+/// The relay at `relay_url` (process `relay_pid`) and each peer that
+/// started, in that order.
+fn bridges(
+    relay_url: String,
+    relay_pid: u32,
+    peers: [(&'static str, &Option<(Running, SocketAddr)>); 2],
+) -> Vec<Bridge> {
+    let relay = Bridge {
+        name: "wirelab",
+        url: relay_url,
+        relay: true,
+        pid: relay_pid,
+    };
+    let peers = peers.into_iter().filter_map(|(name, peer)| {
+        let (running, addr) = peer.as_ref()?;
+        Some(Bridge {
+            name,
+            url: format!("ws://{addr}/"),
+            relay: false,
+            pid: running.pid(),
+        })
+    });
+    std::iter::once(relay).chain(peers).collect()
 }
 
 /// A bridge's figures, one per round that succeeded.
@@ -1019,6 +1091,8 @@ struct Figures {
     p99: Vec<f64>,
     throughput: Vec<f64>,
     sessions: Vec<f64>,
+    /// The bridge process's CPU time per round trip, µs.
+    cpu_us: Vec<f64>,
 }
 
 impl Figures {
@@ -1028,6 +1102,7 @@ impl Figures {
             p99: median(self.p99.clone()),
             throughput: median(self.throughput.clone()),
             sessions: median(self.sessions.clone()),
+            cpu_us: median(self.cpu_us.clone()),
         }
     }
 }
@@ -1039,6 +1114,7 @@ struct Medians {
     p99: Option<f64>,
     throughput: Option<f64>,
     sessions: Option<f64>,
+    cpu_us: Option<f64>,
 }
 
 /// The middle value (the mean of the two middle ones for an even count).
