@@ -66,6 +66,9 @@ pub struct PeerState {
     /// The peers (by number, 0 the seed) in its top slots, best first.
     pub unchoked: Vec<u32>,
     pub optimistic: Option<u32>,
+    /// Whether it chokes as a seed (it has the whole file): its slots
+    /// rotate between the 10 s rounds too.
+    pub seed_mode: bool,
     pub downloaded: u64,
     pub uploaded: u64,
     /// When it had the whole file, checked, in seconds of swarm time.
@@ -169,6 +172,7 @@ impl Swarm {
                     pieces: status.have.iter().collect(),
                     unchoked: status.unchoked.top.clone(),
                     optimistic: status.unchoked.optimistic,
+                    seed_mode: status.unchoked.seed_mode,
                     downloaded: status.downloaded,
                     uploaded: status.uploaded,
                     done_secs: i.checked_sub(1).and_then(|l| self.finished[l]),
@@ -326,12 +330,13 @@ mod tests {
                 // A slot is freed and refilled at once when its peer
                 // loses interest (BEP 3's downloaders are interested
                 // peers): only dropping a peer that still wants pieces
-                // is a round's doing.
+                // is a round's doing. A seed's choker also rotates a
+                // slot that took nothing, every second.
                 let still_wanting = b
                     .unchoked
                     .iter()
                     .any(|&p| !a.unchoked.contains(&p) && swarm.nodes[i].is_wanted_by(p));
-                if still_wanting {
+                if still_wanting && !a.seed_mode {
                     assert!(now.is_multiple_of(10_000), "top four changed at {now} ms");
                     top_moves += 1;
                 }
@@ -414,10 +419,18 @@ mod factor {
         let bound = d_p2p(30, f, spec.u_s, spec.d_i, 30.0 * u);
         eprintln!("simulated P2P {last} s, D_P2P {bound} s, D_cs 12 s; {result:?}");
         assert!(last >= bound, "{last} s under {bound} s");
-        // 7.15 s with slots refilled at once (21 s before, slower than
-        // client-server's 12 s): the relay's test asks 12/1.5 = 8 s of the
-        // real swarm, so the protocol alone must do better.
-        assert!(last < 8.0, "P2P in {last} s, not 1.5 times D_cs = 12 s");
+        // 6.4 s (factor 1.88) with the seed choking in seed mode and a
+        // slow neighbour holding one piece; 6.2–6.95 s over seeds 1 to 6.
+        // Before: 7.15 s (top four as a leecher's, two pieces a
+        // neighbour), 21 s before slots were refilled at once. The rest of
+        // the way to 3 s: the seed sends 2.6 MB in 6.4 s, 65 % of u_s
+        // (leechers it unchokes have every missing piece asked of slower
+        // leechers), start-up (no leecher uploads before its first whole
+        // piece) and the last pieces crawling in from 13 KiB/s links.
+        assert!(
+            last < 7.0,
+            "P2P in {last} s, not 12/7 = 1.71 times faster than D_cs"
+        );
         assert!(result.all_verified);
     }
 }
