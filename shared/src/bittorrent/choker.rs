@@ -54,6 +54,23 @@ pub struct Neighbour {
     pub interested: bool,
 }
 
+/// What last changed who is unchoked: a page's log names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Decision {
+    #[default]
+    None,
+    /// A leecher's round: the top four by rate (and, every 30 s, a new
+    /// optimistic unchoke).
+    Round,
+    /// A slot freed by a neighbour that lost interest or left, or an empty
+    /// one, filled at once.
+    FreeSlot,
+    /// A seed's round (or its first choice, the moment it completed).
+    SeedRound,
+    /// A seed's slot that took nothing for a check's time, rotated.
+    SeedIdleSlot,
+}
+
 /// Who is unchoked, and why.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Unchoked {
@@ -64,6 +81,8 @@ pub struct Unchoked {
     /// Whether `top` was chosen in seed mode (fastest takers and round
     /// robin) rather than by tit-for-tat.
     pub seed_mode: bool,
+    /// What chose the slots last.
+    pub decision: Decision,
 }
 
 impl Unchoked {
@@ -128,6 +147,7 @@ impl Choker {
         let optimistic_due = now >= self.next_optimistic;
         if regular_due {
             self.unchoked.top = top_by_rate(neighbours, self.config.regular_slots, self.salt);
+            self.unchoked.decision = Decision::Round;
             self.next_regular = now.saturating_add(self.config.regular_every_ms);
         }
         self.optimistic_round(now, neighbours, optimistic_due);
@@ -135,27 +155,33 @@ impl Choker {
     }
 
     /// The seed's [`Choker::tick`]: `rate` is what each neighbour took
-    /// from us since the last call. Its first call starts a round at once.
+    /// from us since the last call. Its first call (a leecher that just
+    /// completed) chooses the slots in seed mode at once; the rounds keep
+    /// their 10 s schedule.
     pub fn tick_seeding(&mut self, now: Millis, neighbours: &[Neighbour]) -> bool {
-        if !self.unchoked.seed_mode {
-            self.unchoked.seed_mode = true;
-            self.next_regular = now;
-        }
+        let entering = !self.unchoked.seed_mode;
+        self.unchoked.seed_mode = true;
         let regular_due = now >= self.next_regular;
         let idle_due = now >= self.next_idle_check;
         let optimistic_due = now >= self.next_optimistic;
         let before = self.unchoked.top.clone();
-        if regular_due {
+        if regular_due || entering {
             self.seed_round(now, neighbours);
-            self.next_regular = now.saturating_add(self.config.regular_every_ms);
+            self.unchoked.decision = Decision::SeedRound;
+            if regular_due {
+                self.next_regular = now.saturating_add(self.config.regular_every_ms);
+            }
         } else if idle_due {
             self.rotate_idle(now, neighbours);
+            if self.unchoked.top != before {
+                self.unchoked.decision = Decision::SeedIdleSlot;
+            }
         }
-        if regular_due || idle_due {
+        if regular_due || idle_due || entering {
             self.next_idle_check = now.saturating_add(self.config.seed_idle_ms);
         }
         self.optimistic_round(now, neighbours, optimistic_due);
-        regular_due || optimistic_due || self.unchoked.top != before
+        entering || regular_due || optimistic_due || self.unchoked.top != before
     }
 
     /// A seed's round: the fastest takers keep their slots, all but one;
@@ -263,8 +289,12 @@ impl Choker {
         };
         self.unchoked.top.extend(next);
         let lost = |o: u32| !interested(o) || self.unchoked.top.contains(&o);
-        if self.unchoked.optimistic.is_none_or(lost) {
+        let optimistic = self.unchoked.optimistic;
+        if optimistic.is_none_or(lost) {
             self.unchoked.optimistic = self.random_choked(neighbours);
+        }
+        if self.unchoked.top != before || self.unchoked.optimistic != optimistic {
+            self.unchoked.decision = Decision::FreeSlot;
         }
         self.unchoked.top != before
     }
@@ -461,6 +491,7 @@ mod tests {
         assert!(!c.tick_seeding(Millis(999), &n));
         assert_eq!(c.unchoked().top, first);
         assert!(c.tick_seeding(Millis(1_000), &n));
+        assert_eq!(c.unchoked().decision, Decision::SeedIdleSlot);
         let top = c.unchoked().top.clone();
         assert_eq!(top[..3], first[..3]);
         assert!(!first.contains(&top[3]), "{first:?} then {top:?}");
@@ -500,5 +531,21 @@ mod tests {
         let top = &c.unchoked().top;
         assert!(!top.contains(&out));
         assert_eq!(top.len(), 4);
+    }
+
+    #[test]
+    fn a_leecher_turned_seed_chooses_at_once_and_keeps_the_10_s_rounds() {
+        let mut c = Choker::new(ChokerConfig::default(), 12);
+        let n = neighbours(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        c.tick(Millis(0), &n);
+        assert_eq!(c.unchoked().decision, Decision::Round);
+        assert!(c.tick_seeding(Millis(3_500), &n));
+        assert!(c.unchoked().seed_mode);
+        assert_eq!(c.unchoked().decision, Decision::SeedRound);
+        assert_eq!(c.next_deadline(), Millis(4_500));
+        for t in (4_500..10_000).step_by(1_000) {
+            c.tick_seeding(Millis(t), &n);
+        }
+        assert_eq!(c.next_deadline(), Millis(10_000));
     }
 }

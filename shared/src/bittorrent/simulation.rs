@@ -10,7 +10,7 @@
 //! neighbours are known to it by their peer numbers, so its unchoke lists
 //! name peers directly.
 
-use super::choker::ChokerConfig;
+use super::choker::{ChokerConfig, Decision};
 use super::metainfo::{Info, Metainfo, sha1};
 use super::node::{Node, NodeConfig};
 use crate::engine::Millis;
@@ -69,6 +69,8 @@ pub struct PeerState {
     /// Whether it chokes as a seed (it has the whole file): its slots
     /// rotate between the 10 s rounds too.
     pub seed_mode: bool,
+    /// What chose its unchokes last.
+    pub decision: Decision,
     pub downloaded: u64,
     pub uploaded: u64,
     /// When it had the whole file, checked, in seconds of swarm time.
@@ -173,6 +175,7 @@ impl Swarm {
                     unchoked: status.unchoked.top.clone(),
                     optimistic: status.unchoked.optimistic,
                     seed_mode: status.unchoked.seed_mode,
+                    decision: status.unchoked.decision,
                     downloaded: status.downloaded,
                     uploaded: status.uploaded,
                     done_secs: i.checked_sub(1).and_then(|l| self.finished[l]),
