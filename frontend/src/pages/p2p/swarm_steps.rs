@@ -281,7 +281,7 @@ mod tests {
         assert!(
             lab.log
                 .iter()
-                .any(|l| l.starts_with("t = 10.0 s") && l.contains("10 s round")),
+                .any(|l| l.starts_with("t = 10.0 s") && l.contains("the 10 s round: top 4 by rate")),
             "{:#?}",
             lab.log
         );
@@ -293,7 +293,7 @@ mod tests {
         assert!(
             lab.log
                 .iter()
-                .any(|l| l.starts_with("t = 20.0 s") && l.contains("10 s round")),
+                .any(|l| l.starts_with("t = 20.0 s") && l.contains("the 10 s round: top 4 by rate")),
             "{:#?}",
             lab.log
         );
