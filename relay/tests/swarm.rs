@@ -373,7 +373,7 @@ async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor_within_a_t
     // last pieces are each asked of one neighbour, and those of a leecher
     // crawl in at its upload slot's 13 KiB/s (end game); so a leecher the
     // seed unchokes often has nothing left to ask it, and the seed sends
-    // 41 to 47 % of u_s over the run (printed above; 65 % in the
+    // 41 to 47 % of u_s over the run (printed above; 64 % in the
     // simulation), although seed mode rotates a slot that took nothing
     // for a second; and the token buckets' burst and the machine's load
     // add the rest.

@@ -431,7 +431,7 @@ mod factor {
         // the seed's slots are not what is short, its leechers' requests
         // are (seed mode ordering the waiting by libtorrent's anti-leech
         // rule, nearly-new and nearly-done first, gave 6.05–6.65 s). The rest of
-        // the way to 3 s: the seed sends 2.6 MB in 6.4 s, 65 % of u_s
+        // the way to 3 s: the seed sends 2.67 MB in 6.4 s, 64 % of u_s
         // (leechers it unchokes have every missing piece asked of slower
         // leechers), start-up (no leecher uploads before its first whole
         // piece) and the last pieces crawling in from 13 KiB/s links.
