@@ -234,7 +234,17 @@ async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Re
     let gate = std::mem::replace(&mut arrival.gate, Ok(None));
     let admitted = gate?;
     let query = parse_query(&arrival.params)?;
-    if let Some(admitted) = &admitted {
+    // A student's own swarm's peers are theirs to talk to, whatever the
+    // class says of typed hosts; a classmate's are refused here.
+    let viewer = admitted
+        .as_ref()
+        .map_or_else(crate::swarm::Viewer::everyone, |a| {
+            crate::swarm::Viewer::student(&a.claims)
+        });
+    let swarm_peer = state.swarms.peer_target(&query, &viewer).transpose()?;
+    if let Some(admitted) = &admitted
+        && swarm_peer.is_none()
+    {
         check_scope(admitted, &query)?;
     }
     let max_delay = class_max_delay(state, admitted.as_ref());
@@ -281,7 +291,7 @@ async fn prepare(state: &AppState, arrival: &mut Arrival) -> Result<Prepared, Re
             record,
         });
     }
-    let allowed = match state.swarms.peer_target(&query) {
+    let allowed = match swarm_peer {
         Some(peer) => peer,
         None => decide(&state.policy, &state.catalog, &query).await?,
     };

@@ -7,6 +7,7 @@ mod common;
 
 use common::class::*;
 use common::*;
+use wirelab_shared::relay_protocol::ErrorCode;
 
 /// Two students of one class and one of another.
 struct Classes {
@@ -427,4 +428,64 @@ async fn swarms_are_each_students_own() {
         .request("DELETE", &paths[0], &[&bearer(&c.alice.0)], "")
         .await;
     assert_eq!(status, 204);
+}
+
+/// A student's `/ws` session to a peer of a swarm: the swarm's maker
+/// reaches it although the class reaches no typed hosts; a classmate, a
+/// student of another class and a page without a token are refused.
+#[tokio::test]
+async fn a_swarms_peers_are_reachable_by_its_maker_alone() {
+    let c = two_classes().await;
+    let relay = &c.relay;
+    let (status, _, body) = relay
+        .request(
+            "POST",
+            "/api/swarms",
+            &[&bearer(&c.alice.0), "Content-Type: application/json"],
+            r#"{"peers": 1, "file_size": 65536, "piece_size": 16384}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let (_, _, view) = relay
+        .request(
+            "GET",
+            &format!("/api/swarms/{id}"),
+            &[&bearer(&c.alice.0)],
+            "",
+        )
+        .await;
+    let view: serde_json::Value = serde_json::from_str(&view).unwrap();
+    let seed: std::net::SocketAddr = view["peers"][0]["address"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let peer = format!("host={}&port={}", seed.ip(), seed.port());
+
+    let mut alice = relay.open(&format!("{peer}&token={}", c.alice.0)).await;
+    let connected = expect_connected(&mut alice).await;
+    assert_eq!(connected["peer"], seed.to_string(), "{connected}");
+    // Her class still reaches no other typed host.
+    let mut elsewhere = relay
+        .open(&format!("host=127.0.0.1&port=25&token={}", c.alice.0))
+        .await;
+    let (code, message) = expect_error(&mut elsewhere).await;
+    assert_eq!(code, ErrorCode::Forbidden, "{message}");
+    assert!(message.contains("not hosts you type"), "{message}");
+
+    for (who, token) in [("Bob", &c.bob.0), ("Carol", &c.carol.0)] {
+        let mut ws = relay.open(&format!("{peer}&token={token}")).await;
+        let (code, message) = expect_error(&mut ws).await;
+        assert_eq!(code, ErrorCode::Forbidden, "{who}: {message}");
+        assert!(
+            message.contains("another student's swarm"),
+            "{who}: {message}"
+        );
+    }
+    let mut anonymous = relay.open(&peer).await;
+    let (code, message) = expect_error(&mut anonymous).await;
+    assert_eq!(code, ErrorCode::Auth, "{message}");
 }

@@ -339,9 +339,15 @@ async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor_within_a_t
         )
     };
     let cs = last_finish(&run_to_the_end(&relay, &body("client-server")).await.view);
-    let p2p = last_finish(&run_to_the_end(&relay, &body("p2p")).await.view);
+    let p2p_view = run_to_the_end(&relay, &body("p2p")).await.view;
+    let p2p = last_finish(&p2p_view);
     let (d_cs, d_p2p) = (30.0 * f / (10.0 * u), 30.0 * f / (10.0 * u + 30.0 * u));
     eprintln!("client-server {cs:.2} s (D_cs {d_cs} s), P2P {p2p:.2} s (D_P2P {d_p2p} s)");
+    let seed_sent = p2p_view["peers"][0]["wire_out"].as_f64().unwrap();
+    eprintln!(
+        "in P2P the seed sent {seed_sent} bytes, {:.0} % of u_s over the run",
+        100.0 * seed_sent / (10.0 * u * p2p)
+    );
     // Client-server is the seed's bucket emptied N times over: it cannot
     // beat D_cs by more than the bucket's saved-up tenth of a second, and
     // (if the bucket were per connection, not shared) would take 1/30 of it.
@@ -351,28 +357,33 @@ async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor_within_a_t
     );
     assert!(p2p >= d_p2p - 0.2, "P2P in {p2p} s, under D_P2P {d_p2p} s");
     // The tolerance: the bounds' factor is 4; the swarm must show at
-    // least 1.5 of it (measured 1.75 to 1.88 in five runs on this machine
-    // with other builds running: client-server 12.02 to 12.04 s, P2P 6.38
-    // to 6.88 s; the in-memory
-    // simulation, same nodes and no CPU, puts P2P at 7.15 s, 1.7). Before
-    // slots were refilled (a downloader that lost interest kept its slot
-    // until the 10 s round, which never comes in a run of seconds) it was
-    // 1.2 to 1.5, so 1.5 tells the two apart. What keeps P2P above D_P2P
-    // and the factor under 4: D_P2P assumes every leecher uploads at u_i
-    // from the first instant, and here nobody has anything to upload until
-    // a first whole 16 KiB piece arrived from the seed and was checked;
-    // 16 pieces for 30 peers leave little to trade at the end (the last
-    // pieces wait on whoever holds them, 16 KiB/s per upload slot); the
-    // seed keeps four downloaders (and one optimistic) until they are done,
-    // and each asks it only for pieces no one else is already sending;
-    // and the token buckets' burst and the machine's load add the rest.
+    // least 1.6 of it. Measured 1.76 to 2.09 in seven runs with the seed
+    // choking in seed mode and slow neighbours holding one piece
+    // (client-server 12.02 to 12.21 s, P2P 5.76 to 6.84 s), on this
+    // machine with other builds running (load 6 to 8 on 2 cores); 1.75 to
+    // 1.88 in five runs before; the in-memory simulation, same nodes and
+    // no CPU, 6.4 s (1.88). Before slots were refilled (a downloader that
+    // lost interest kept its slot until the 10 s round, which never comes
+    // in a run of seconds) it was 1.2 to 1.5. What keeps P2P above D_P2P
+    // and the factor under 4: D_P2P assumes every peer uploads at its
+    // rate from the first instant, and here nobody has anything to upload
+    // until a first whole 16 KiB piece arrived and was checked
+    // (start-up); a piece passes on only whole (granularity), and 16
+    // pieces for 30 peers leave little to trade at the end: a leecher's
+    // last pieces are each asked of one neighbour, and those of a leecher
+    // crawl in at its upload slot's 13 KiB/s (end game); so a leecher the
+    // seed unchokes often has nothing left to ask it, and the seed sends
+    // 41 to 47 % of u_s over the run (printed above; 64 % in the
+    // simulation), although seed mode rotates a slot that took nothing
+    // for a second; and the token buckets' burst and the machine's load
+    // add the rest.
     let factor = cs / p2p;
     eprintln!(
         "P2P beat client-server by {factor:.2}, the bounds by {}",
         d_cs / d_p2p
     );
     assert!(
-        factor >= 1.5,
+        factor >= 1.6,
         "P2P beat client-server by only {factor:.2} (bounds: 4)"
     );
 }

@@ -30,15 +30,15 @@
 //! ends by itself; 49 leechers at most.
 //!
 //! In classroom mode a swarm is its maker's: another student gets `404`
-//! for it (the ids count up, so they are easy to guess); the instructor
-//! sees and stops any.
+//! for it (the ids count up, so they are easy to guess) and is refused a
+//! `/ws` session to its peers; the instructor sees and stops any.
 
 mod bucket;
 mod peer;
 
 use crate::AppState;
 use crate::config::TrackerServer;
-use crate::policy::{Allowed, TargetKind};
+use crate::policy::{Allowed, Refusal, TargetKind};
 use anyhow::{Context, Result, bail};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -168,11 +168,18 @@ impl Swarms {
         Ok(())
     }
 
-    /// A `/ws` query for the address of a running swarm's peer: allowed,
-    /// so a student can talk to the peer (the policy refuses loopback
-    /// addresses otherwise). Exactly those addresses, over TCP, while the
-    /// swarm runs; `None` for anything else, for the policy to decide.
-    pub fn peer_target(&self, query: &ConnectQuery) -> Option<Allowed> {
+    /// A `/ws` query for the address of a running swarm's peer, as
+    /// `viewer` sees it: allowed if the swarm is theirs (a student's own
+    /// in classroom mode, any on an open relay), so they can talk to the
+    /// peer although the policy refuses loopback addresses and the class
+    /// may refuse typed hosts; refused with the reason if the swarm is
+    /// someone else's. Exactly those addresses, over TCP, while the swarm
+    /// runs; `None` for anything else, for the policy to decide.
+    pub fn peer_target(
+        &self,
+        query: &ConnectQuery,
+        viewer: &Viewer,
+    ) -> Option<Result<Allowed, Refusal>> {
         if query.target.is_some() || query.accept.is_some() || query.data_port.is_some() {
             return None;
         }
@@ -182,16 +189,22 @@ impl Swarms {
         let ip: IpAddr = query.host.as_deref()?.parse().ok()?;
         let addr = SocketAddr::new(ip, query.port?);
         let running = self.running.lock().ok()?;
-        running
-            .values()
-            .any(|s| s.addrs.contains(&addr))
-            .then(|| Allowed {
-                target: addr.to_string(),
-                transport: Transport::Tcp,
-                addr,
-                fallbacks: Vec::new(),
-                kind: TargetKind::Custom,
-            })
+        let swarm = running.values().find(|s| s.addrs.contains(&addr))?;
+        if !visible(swarm, viewer) {
+            return Some(Err(Refusal::forbidden(
+                "swarm_owner",
+                format!(
+                    "{addr} is a peer of another student's swarm: start your own swarm to talk to its peers"
+                ),
+            )));
+        }
+        Some(Ok(Allowed {
+            target: addr.to_string(),
+            transport: Transport::Tcp,
+            addr,
+            fallbacks: Vec::new(),
+            kind: TargetKind::Custom,
+        }))
     }
 }
 
@@ -242,6 +255,18 @@ impl SwarmRequest {
 /// so every handler refuses a caller the classroom refuses the same way.
 pub struct Viewer(Option<String>);
 
+impl Viewer {
+    /// Everyone's swarms: the instructor, or anyone on an open relay.
+    pub fn everyone() -> Viewer {
+        Viewer(None)
+    }
+
+    /// A student's own swarms, named as their maker was.
+    pub fn student(claims: &crate::classroom::token::Claims) -> Viewer {
+        Viewer(Some(format!("{}/{}", claims.class, claims.sub)))
+    }
+}
+
 impl axum::extract::FromRequestParts<AppState> for Viewer {
     type Rejection = Response;
 
@@ -251,10 +276,8 @@ impl axum::extract::FromRequestParts<AppState> for Viewer {
     ) -> Result<Self, Response> {
         use crate::classroom::api::Caller;
         match Caller::of(state, &parts.headers).await {
-            Ok(Caller::Student(a)) => {
-                Ok(Viewer(Some(format!("{}/{}", a.claims.class, a.claims.sub))))
-            }
-            Ok(Caller::Open | Caller::Instructor) => Ok(Viewer(None)),
+            Ok(Caller::Student(a)) => Ok(Viewer::student(&a.claims)),
+            Ok(Caller::Open | Caller::Instructor) => Ok(Viewer::everyone()),
             Err(refusal) => Err(refusal.into_response()),
         }
     }

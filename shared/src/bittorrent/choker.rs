@@ -6,10 +6,21 @@
 //! [`Choker::tick`] is called with the time and each neighbour's rate and
 //! interest; it re-evaluates whatever is due and says when it next needs
 //! to be called. The randomness is a seeded generator, so a run replays.
-//! A seed, which downloads nothing, passes the rates at which neighbours
-//! download from it instead.
+//!
+//! A seed downloads nothing, so tit-for-tat has nothing to reward: it calls
+//! [`Choker::tick_seeding`] instead, with the rates at which neighbours
+//! download from it, and chokes in *seed mode*, as BitTorrent clients do
+//! once they have the whole file (mainline's seed choker, libtorrent's
+//! round-robin seed slots): its aim is to keep its upload busy and spread
+//! it fairly. Each 10 s round keeps the slots of the neighbours it
+//! uploads to fastest but one, and gives the last slot to the interested
+//! neighbour that has waited longest (round robin); between rounds, every
+//! [`ChokerConfig::seed_idle_ms`], a slot whose neighbour took nothing
+//! (it has nothing left to ask of us, or asks elsewhere) goes to the
+//! longest-waiting one, so u_s does not idle until the next round.
 
 use crate::engine::Millis;
+use std::collections::BTreeMap;
 
 /// The schedule and the number of regular slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +28,8 @@ pub struct ChokerConfig {
     pub regular_slots: usize,
     pub regular_every_ms: u64,
     pub optimistic_every_ms: u64,
+    /// A seed's check for slots that took nothing since the last.
+    pub seed_idle_ms: u64,
 }
 
 impl Default for ChokerConfig {
@@ -26,6 +39,7 @@ impl Default for ChokerConfig {
             regular_slots: 4,
             regular_every_ms: 10_000,
             optimistic_every_ms: 30_000,
+            seed_idle_ms: 1_000,
         }
     }
 }
@@ -40,6 +54,23 @@ pub struct Neighbour {
     pub interested: bool,
 }
 
+/// What last changed who is unchoked: a page's log names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Decision {
+    #[default]
+    None,
+    /// A leecher's round: the top four by rate (and, every 30 s, a new
+    /// optimistic unchoke).
+    Round,
+    /// A slot freed by a neighbour that lost interest or left, or an empty
+    /// one, filled at once.
+    FreeSlot,
+    /// A seed's round (or its first choice, the moment it completed).
+    SeedRound,
+    /// A seed's slot that took nothing for a check's time, rotated.
+    SeedIdleSlot,
+}
+
 /// Who is unchoked, and why.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Unchoked {
@@ -47,6 +78,11 @@ pub struct Unchoked {
     pub top: Vec<u32>,
     /// The optimistic unchoke, never one of `top`.
     pub optimistic: Option<u32>,
+    /// Whether `top` was chosen in seed mode (fastest takers and round
+    /// robin) rather than by tit-for-tat.
+    pub seed_mode: bool,
+    /// What chose the slots last.
+    pub decision: Decision,
 }
 
 impl Unchoked {
@@ -66,6 +102,11 @@ pub struct Choker {
     rng: u64,
     /// Orders neighbours of equal rate.
     salt: u64,
+    /// Seed mode: when it next looks for slots that took nothing.
+    next_idle_check: Millis,
+    /// Seed mode: when each neighbour last held a regular slot; the one
+    /// that has waited longest (or never held one) is unchoked next.
+    last_slot: BTreeMap<u32, Millis>,
 }
 
 impl Choker {
@@ -79,6 +120,8 @@ impl Choker {
             // xorshift needs a non-zero state.
             rng: seed | 1,
             salt: seed,
+            next_idle_check: Millis(0),
+            last_slot: BTreeMap::new(),
         }
     }
 
@@ -86,9 +129,15 @@ impl Choker {
         &self.unchoked
     }
 
-    /// When [`Choker::tick`] next has something to do.
+    /// When [`Choker::tick`] (or [`Choker::tick_seeding`]) next has
+    /// something to do.
     pub fn next_deadline(&self) -> Millis {
-        self.next_regular.min(self.next_optimistic)
+        let rounds = self.next_regular.min(self.next_optimistic);
+        if self.unchoked.seed_mode {
+            rounds.min(self.next_idle_check)
+        } else {
+            rounds
+        }
     }
 
     /// Re-evaluates the top slots and the optimistic unchoke if due at
@@ -98,25 +147,128 @@ impl Choker {
         let optimistic_due = now >= self.next_optimistic;
         if regular_due {
             self.unchoked.top = top_by_rate(neighbours, self.config.regular_slots, self.salt);
+            self.unchoked.decision = Decision::Round;
             self.next_regular = now.saturating_add(self.config.regular_every_ms);
         }
+        self.optimistic_round(now, neighbours, optimistic_due);
+        regular_due || optimistic_due
+    }
+
+    /// The seed's [`Choker::tick`]: `rate` is what each neighbour took
+    /// from us since the last call. Its first call (a leecher that just
+    /// completed) chooses the slots in seed mode at once; the rounds keep
+    /// their 10 s schedule.
+    pub fn tick_seeding(&mut self, now: Millis, neighbours: &[Neighbour]) -> bool {
+        let entering = !self.unchoked.seed_mode;
+        self.unchoked.seed_mode = true;
+        let regular_due = now >= self.next_regular;
+        let idle_due = now >= self.next_idle_check;
+        let optimistic_due = now >= self.next_optimistic;
+        let before = self.unchoked.top.clone();
+        if regular_due || entering {
+            self.seed_round(now, neighbours);
+            self.unchoked.decision = Decision::SeedRound;
+            if regular_due {
+                self.next_regular = now.saturating_add(self.config.regular_every_ms);
+            }
+        } else if idle_due {
+            self.rotate_idle(now, neighbours);
+            if self.unchoked.top != before {
+                self.unchoked.decision = Decision::SeedIdleSlot;
+            }
+        }
+        if regular_due || idle_due || entering {
+            self.next_idle_check = now.saturating_add(self.config.seed_idle_ms);
+        }
+        self.optimistic_round(now, neighbours, optimistic_due);
+        entering || regular_due || optimistic_due || self.unchoked.top != before
+    }
+
+    /// A seed's round: the fastest takers keep their slots, all but one;
+    /// the rest go round robin to who has waited longest.
+    fn seed_round(&mut self, now: Millis, neighbours: &[Neighbour]) {
+        let takers: Vec<Neighbour> = neighbours
+            .iter()
+            .filter(|n| n.rate > 0.0)
+            .copied()
+            .collect();
+        let kept = self.config.regular_slots.saturating_sub(1);
+        let top = top_by_rate(&takers, kept, self.salt);
+        self.set_top(now, top, neighbours);
+    }
+
+    /// Gives each slot whose neighbour took nothing since the last check
+    /// to the interested neighbour that has waited longest, if any waits.
+    fn rotate_idle(&mut self, now: Millis, neighbours: &[Neighbour]) {
+        let took = |id: u32| neighbours.iter().any(|n| n.id == id && n.rate > 0.0);
+        let waiting = self.longest_waiting(neighbours, usize::MAX).len();
+        let mut idle = 0;
+        let top: Vec<u32> = self
+            .unchoked
+            .top
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let keep = took(id) || idle >= waiting;
+                idle += usize::from(!keep);
+                keep
+            })
+            .collect();
+        self.set_top(now, top, neighbours);
+    }
+
+    /// Sets the top slots to `kept`, the free ones filled round robin,
+    /// and notes who holds a slot now and who just lost one.
+    fn set_top(&mut self, now: Millis, kept: Vec<u32>, neighbours: &[Neighbour]) {
+        for id in &self.unchoked.top {
+            self.last_slot.insert(*id, now);
+        }
+        self.unchoked.top = kept;
+        let free = self
+            .config
+            .regular_slots
+            .saturating_sub(self.unchoked.top.len());
+        let next = self.longest_waiting(neighbours, free);
+        self.unchoked.top.extend(next);
+        self.last_slot
+            .retain(|id, _| neighbours.iter().any(|n| n.id == *id));
+    }
+
+    /// Up to `count` interested neighbours outside the slots, those that
+    /// never held one first, then who lost theirs longest ago.
+    fn longest_waiting(&self, neighbours: &[Neighbour], count: usize) -> Vec<u32> {
+        let scramble = |id: u32| (u64::from(id) ^ self.salt).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut waiting: Vec<u32> = neighbours
+            .iter()
+            .filter(|n| n.interested && !self.unchoked.top.contains(&n.id))
+            .map(|n| n.id)
+            .collect();
+        waiting.sort_by_key(|id| (self.last_slot.get(id).copied(), scramble(*id)));
+        waiting.truncate(count);
+        waiting
+    }
+
+    /// The optimistic unchoke: a new one when due, and at once when it
+    /// joined the top, lost interest, left, or there was none.
+    fn optimistic_round(&mut self, now: Millis, neighbours: &[Neighbour], due: bool) {
         let optimistic_lost = self.unchoked.optimistic.is_some_and(|o| {
             self.unchoked.top.contains(&o) || !neighbours.iter().any(|n| n.id == o && n.interested)
         });
-        if optimistic_due || optimistic_lost {
+        if due || optimistic_lost {
             self.unchoked.optimistic = self.random_choked(neighbours);
         }
-        if optimistic_due {
+        if due {
             self.next_optimistic = now.saturating_add(self.config.optimistic_every_ms);
         }
-        regular_due || optimistic_due
     }
 
     /// Between rounds, keeps the regular slots for *downloaders* (BEP 3):
     /// a neighbour that lost interest, finished or left gives its slot
     /// up at once, and a free slot goes at once to the best-rated
-    /// interested neighbour still choked, instead of sitting idle until
-    /// the next 10 s round. Returns whether the top changed.
+    /// interested neighbour still choked (in seed mode: the one that has
+    /// waited longest), instead of sitting idle until the next 10 s
+    /// round; so does an empty optimistic slot. Returns whether the top
+    /// changed.
     pub fn refill(&mut self, neighbours: &[Neighbour]) -> bool {
         let interested = |id: u32| neighbours.iter().any(|n| n.id == id && n.interested);
         let before = self.unchoked.top.clone();
@@ -125,16 +277,24 @@ impl Choker {
             .config
             .regular_slots
             .saturating_sub(self.unchoked.top.len());
-        let waiting: Vec<Neighbour> = neighbours
-            .iter()
-            .filter(|n| !self.unchoked.contains(n.id))
-            .copied()
-            .collect();
-        self.unchoked
-            .top
-            .extend(top_by_rate(&waiting, free, self.salt));
-        if self.unchoked.optimistic.is_some_and(|o| !interested(o)) {
+        let next = if self.unchoked.seed_mode {
+            self.longest_waiting(neighbours, free)
+        } else {
+            let waiting: Vec<Neighbour> = neighbours
+                .iter()
+                .filter(|n| !self.unchoked.contains(n.id))
+                .copied()
+                .collect();
+            top_by_rate(&waiting, free, self.salt)
+        };
+        self.unchoked.top.extend(next);
+        let lost = |o: u32| !interested(o) || self.unchoked.top.contains(&o);
+        let optimistic = self.unchoked.optimistic;
+        if optimistic.is_none_or(lost) {
             self.unchoked.optimistic = self.random_choked(neighbours);
+        }
+        if self.unchoked.top != before || self.unchoked.optimistic != optimistic {
+            self.unchoked.decision = Decision::FreeSlot;
         }
         self.unchoked.top != before
     }
@@ -217,6 +377,9 @@ mod tests {
         // unless it joined them.
         assert!(c.tick(Millis(10_000), &n));
         assert_eq!(c.unchoked().top, vec![0, 4, 3, 2]);
+        // A leecher's choker has no business between its rounds.
+        assert_eq!(c.next_deadline(), Millis(20_000));
+        assert!(!c.unchoked().seed_mode);
         let mut optimistic_changes = 0;
         let mut last = c.unchoked().optimistic;
         for t in (20_000..=300_000).step_by(10_000) {
@@ -289,5 +452,100 @@ mod tests {
         c.tick(Millis(0), &n);
         assert_eq!(c.unchoked().top, vec![1]);
         assert_eq!(c.unchoked().optimistic, None);
+    }
+
+    #[test]
+    fn a_seed_keeps_its_three_fastest_takers_and_rotates_the_fourth_slot() {
+        let mut c = Choker::new(ChokerConfig::default(), 4);
+        let n = neighbours(&[50.0, 40.0, 30.0, 20.0, 10.0, 0.0, 0.0]);
+        assert!(c.tick_seeding(Millis(0), &n));
+        assert!(c.unchoked().seed_mode);
+        let mut fourth = Vec::new();
+        for round in 0..4 {
+            if round > 0 {
+                assert!(c.tick_seeding(Millis(round * 10_000), &n));
+            }
+            let top = &c.unchoked().top;
+            assert_eq!(top[..3], [0, 1, 2], "round {round}: {top:?}");
+            fourth.push(top[3]);
+        }
+        // Round robin: each of the others has the slot once before any
+        // has it twice, the fastest of them (3, at 20) no more than the
+        // idle ones.
+        fourth.sort_unstable();
+        assert_eq!(fourth, vec![3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn a_seeds_slot_that_took_nothing_goes_to_the_longest_waiting_within_a_second() {
+        let mut c = Choker::new(ChokerConfig::default(), 9);
+        let mut n = neighbours(&[0.0; 8]);
+        c.tick_seeding(Millis(0), &n);
+        assert_eq!(c.next_deadline(), Millis(1_000));
+        let first = c.unchoked().top.clone();
+        assert_eq!(first.len(), 4);
+        for id in &first[..3] {
+            n[*id as usize].rate = 100.0;
+        }
+        // Nothing happens before the check is due.
+        assert!(!c.tick_seeding(Millis(999), &n));
+        assert_eq!(c.unchoked().top, first);
+        assert!(c.tick_seeding(Millis(1_000), &n));
+        assert_eq!(c.unchoked().decision, Decision::SeedIdleSlot);
+        let top = c.unchoked().top.clone();
+        assert_eq!(top[..3], first[..3]);
+        assert!(!first.contains(&top[3]), "{first:?} then {top:?}");
+        // The idle one waits behind every other neighbour: the next idle
+        // slots go to the rest first.
+        for id in &top[..3] {
+            n[*id as usize].rate = 0.0;
+        }
+        n[top[3] as usize].rate = 100.0;
+        c.tick_seeding(Millis(2_000), &n);
+        let third = &c.unchoked().top;
+        assert_eq!(third[0], top[3]);
+        assert!(!third.contains(&first[3]), "{third:?}");
+        assert_eq!(c.next_deadline(), Millis(3_000));
+    }
+
+    #[test]
+    fn a_seed_keeps_an_idle_slot_when_nobody_waits_for_it() {
+        let mut c = Choker::new(ChokerConfig::default(), 2);
+        let n = neighbours(&[0.0; 4]);
+        c.tick_seeding(Millis(0), &n);
+        let first = c.unchoked().top.clone();
+        assert!(!c.tick_seeding(Millis(1_000), &n));
+        assert_eq!(c.unchoked().top, first);
+        assert_eq!(c.unchoked().optimistic, None);
+    }
+
+    #[test]
+    fn a_seeds_free_slot_goes_to_the_longest_waiting() {
+        let mut c = Choker::new(ChokerConfig::default(), 6);
+        let mut n = neighbours(&[0.0; 6]);
+        c.tick_seeding(Millis(0), &n);
+        let first = c.unchoked().top.clone();
+        let out = first[0];
+        n[out as usize].interested = false;
+        assert!(c.refill(&n));
+        let top = &c.unchoked().top;
+        assert!(!top.contains(&out));
+        assert_eq!(top.len(), 4);
+    }
+
+    #[test]
+    fn a_leecher_turned_seed_chooses_at_once_and_keeps_the_10_s_rounds() {
+        let mut c = Choker::new(ChokerConfig::default(), 12);
+        let n = neighbours(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        c.tick(Millis(0), &n);
+        assert_eq!(c.unchoked().decision, Decision::Round);
+        assert!(c.tick_seeding(Millis(3_500), &n));
+        assert!(c.unchoked().seed_mode);
+        assert_eq!(c.unchoked().decision, Decision::SeedRound);
+        assert_eq!(c.next_deadline(), Millis(4_500));
+        for t in (4_500..10_000).step_by(1_000) {
+            c.tick_seeding(Millis(t), &n);
+        }
+        assert_eq!(c.next_deadline(), Millis(10_000));
     }
 }

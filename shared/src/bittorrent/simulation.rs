@@ -10,7 +10,7 @@
 //! neighbours are known to it by their peer numbers, so its unchoke lists
 //! name peers directly.
 
-use super::choker::ChokerConfig;
+use super::choker::{ChokerConfig, Decision};
 use super::metainfo::{Info, Metainfo, sha1};
 use super::node::{Node, NodeConfig};
 use crate::engine::Millis;
@@ -66,6 +66,11 @@ pub struct PeerState {
     /// The peers (by number, 0 the seed) in its top slots, best first.
     pub unchoked: Vec<u32>,
     pub optimistic: Option<u32>,
+    /// Whether it chokes as a seed (it has the whole file): its slots
+    /// rotate between the 10 s rounds too.
+    pub seed_mode: bool,
+    /// What chose its unchokes last.
+    pub decision: Decision,
     pub downloaded: u64,
     pub uploaded: u64,
     /// When it had the whole file, checked, in seconds of swarm time.
@@ -169,6 +174,8 @@ impl Swarm {
                     pieces: status.have.iter().collect(),
                     unchoked: status.unchoked.top.clone(),
                     optimistic: status.unchoked.optimistic,
+                    seed_mode: status.unchoked.seed_mode,
+                    decision: status.unchoked.decision,
                     downloaded: status.downloaded,
                     uploaded: status.uploaded,
                     done_secs: i.checked_sub(1).and_then(|l| self.finished[l]),
@@ -326,12 +333,13 @@ mod tests {
                 // A slot is freed and refilled at once when its peer
                 // loses interest (BEP 3's downloaders are interested
                 // peers): only dropping a peer that still wants pieces
-                // is a round's doing.
+                // is a round's doing. A seed's choker also rotates a
+                // slot that took nothing, every second.
                 let still_wanting = b
                     .unchoked
                     .iter()
                     .any(|&p| !a.unchoked.contains(&p) && swarm.nodes[i].is_wanted_by(p));
-                if still_wanting {
+                if still_wanting && !a.seed_mode {
                     assert!(now.is_multiple_of(10_000), "top four changed at {now} ms");
                     top_moves += 1;
                 }
@@ -414,10 +422,23 @@ mod factor {
         let bound = d_p2p(30, f, spec.u_s, spec.d_i, 30.0 * u);
         eprintln!("simulated P2P {last} s, D_P2P {bound} s, D_cs 12 s; {result:?}");
         assert!(last >= bound, "{last} s under {bound} s");
-        // 7.15 s with slots refilled at once (21 s before, slower than
-        // client-server's 12 s): the relay's test asks 12/1.5 = 8 s of the
-        // real swarm, so the protocol alone must do better.
-        assert!(last < 8.0, "P2P in {last} s, not 1.5 times D_cs = 12 s");
+        // 6.4 s (factor 1.88) with the seed choking in seed mode and a
+        // slow neighbour holding one piece; 6.2–6.95 s over seeds 1 to 6.
+        // Before: 7.15 s (top four as a leecher's, two pieces a
+        // neighbour), 21 s before slots were refilled at once. The gain is
+        // the one piece: with the seed choking as a leecher does, seeds 1
+        // to 6 and 11 give 6.25–6.9 s, with seed mode 6.2–6.95 s, the same;
+        // the seed's slots are not what is short, its leechers' requests
+        // are (seed mode ordering the waiting by libtorrent's anti-leech
+        // rule, nearly-new and nearly-done first, gave 6.05–6.65 s). The rest of
+        // the way to 3 s: the seed sends 2.67 MB in 6.4 s, 64 % of u_s
+        // (leechers it unchokes have every missing piece asked of slower
+        // leechers), start-up (no leecher uploads before its first whole
+        // piece) and the last pieces crawling in from 13 KiB/s links.
+        assert!(
+            last < 7.0,
+            "P2P in {last} s, not 12/7 = 1.71 times faster than D_cs"
+        );
         assert!(result.all_verified);
     }
 }

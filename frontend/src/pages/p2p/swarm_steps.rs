@@ -4,13 +4,15 @@
 //! choke round at a click and drawn with the live swarm's view: each
 //! peer's pieces, rates and whom it unchokes, and a log of each choker's
 //! decisions, the top four re-evaluated every 10 s and the optimistic
-//! unchoke every 30 s. The relay's real peers are not paused: they run on
+//! unchoke every 30 s, and a seed's decisions named as seed mode's. The
+//! relay's real peers are not paused: they run on
 //! wall-clock time, their sockets and token buckets would keep moving
 //! bytes, so a pause would not be the swarm's own.
 
 use super::swarm::{PeerView, Rates, SwarmView};
 use std::cell::RefCell;
 use std::rc::Rc;
+use wirelab_shared::bittorrent::choker::Decision;
 use wirelab_shared::bittorrent::simulation::{PeerState, Swarm, SwarmSpec};
 use yew::prelude::*;
 
@@ -143,21 +145,16 @@ impl StepLab {
     }
 }
 
-/// A line for peer `i`'s unchokes if they changed in this step; why it
-/// changed is named by the time: a round every 10 s (the optimistic one
-/// every 30 s), otherwise a free slot given to a peer that just asked.
+/// A line for peer `i`'s unchokes if they changed in this step, with
+/// what its choker decided: a round every 10 s (the optimistic one every
+/// 30 s), a free slot given to a peer that just asked, or, for a peer
+/// with the whole file, a seed mode's round or rotation.
 fn choke_change(i: usize, secs: f64, before: &PeerState, after: &PeerState) -> Option<String> {
     if before.unchoked == after.unchoked && before.optimistic == after.optimistic {
         return None;
     }
     let ms = (secs * 1000.0).round() as u64;
-    let why = if ms.is_multiple_of(30_000) {
-        "the 30 s round: top 4 by rate and a new optimistic unchoke"
-    } else if ms.is_multiple_of(ROUND_MS) {
-        "the 10 s round: top 4 by rate"
-    } else {
-        "a free slot, taken by a peer that asked"
-    };
+    let why = reason(before, after, ms);
     let list = |peers: &[u32]| {
         let names: Vec<String> = peers.iter().map(u32::to_string).collect();
         if names.is_empty() {
@@ -174,6 +171,30 @@ fn choke_change(i: usize, secs: f64, before: &PeerState, after: &PeerState) -> O
         "t = {secs:.1} s, peer {i} unchokes {}{optimistic} ({why}).",
         list(&after.unchoked)
     ))
+}
+
+/// What the choker decided, in the page's words; a seed chokes in seed
+/// mode (`shared::bittorrent::choker`), not by tit-for-tat.
+fn reason(before: &PeerState, after: &PeerState, ms: u64) -> &'static str {
+    match after.decision {
+        Decision::SeedRound if !before.seed_mode => {
+            "seed mode from now on: it has the whole file, so it keeps its fastest takers and rotates the rest"
+        }
+        Decision::SeedRound => {
+            "seed mode, its 10 s round: its 3 fastest takers and the peer that waited longest"
+        }
+        Decision::SeedIdleSlot => {
+            "seed mode: a slot that took nothing for 1 s, given to the peer that waited longest"
+        }
+        Decision::FreeSlot if after.seed_mode => {
+            "seed mode: a free slot, given to the peer that waited longest"
+        }
+        Decision::FreeSlot => "a free slot, taken by a peer that asked",
+        Decision::Round | Decision::None if ms.is_multiple_of(30_000) => {
+            "the 30 s round: top 4 by rate and a new optimistic unchoke"
+        }
+        Decision::Round | Decision::None => "the 10 s round: top 4 by rate",
+    }
 }
 
 fn rates(before: &[PeerState], after: &[PeerState], secs: f64) -> Vec<Rates> {
@@ -240,10 +261,12 @@ mod tests {
 
     #[test]
     fn a_step_advances_swarm_time_and_fills_pieces() {
-        let lab = Rc::new(StepLab::default()).reduce(StepAction::Step(1_000));
-        assert_eq!(lab.now_ms(), 1_000);
+        // The seed's 4 slots and its optimistic unchoke share u_s = 128 KiB/s:
+        // a first 32 KiB piece takes 1.25 s.
+        let lab = Rc::new(StepLab::default()).reduce(StepAction::Step(2_000));
+        assert_eq!(lab.now_ms(), 2_000);
         let held: usize = lab.peers[1..].iter().map(|p| p.pieces.len()).sum();
-        assert!(held > 0, "no leecher has a piece after 1 s");
+        assert!(held > 0, "no leecher has a piece after 2 s");
         assert!(lab.rates[0].up > 0.0, "{:?}", lab.rates);
         assert_eq!(lab.view().peers.len(), 9);
         assert_eq!(lab.view().pieces, 16);
@@ -258,16 +281,19 @@ mod tests {
         assert!(
             lab.log
                 .iter()
-                .any(|l| l.starts_with("t = 10.0 s") && l.contains("10 s round")),
+                .any(|l| l.starts_with("t = 10.0 s") && l.contains("the 10 s round: top 4 by rate")),
             "{:#?}",
             lab.log
         );
-        let lab = lab
-            .reduce(StepAction::NextRound)
-            .reduce(StepAction::NextRound);
-        assert_eq!(lab.now_ms(), 30_000);
+        // The leechers still trading at 20 s have their round then too (the
+        // swarm is done at 28 s, before the 30 s one: the optimistic
+        // round is the shared simulation's test).
+        let lab = lab.reduce(StepAction::NextRound);
+        assert_eq!(lab.now_ms(), 20_000);
         assert!(
-            lab.log.iter().any(|l| l.contains("30 s round")),
+            lab.log
+                .iter()
+                .any(|l| l.starts_with("t = 20.0 s") && l.contains("the 10 s round: top 4 by rate")),
             "{:#?}",
             lab.log
         );
@@ -282,5 +308,25 @@ mod tests {
         assert_eq!(lab.now_ms(), 0);
         assert!(lab.log.is_empty());
         assert!(lab.peers[1..].iter().all(|p| p.pieces.is_empty()));
+    }
+
+    #[test]
+    fn the_seeds_decisions_are_logged_as_seed_modes() {
+        let mut lab = Rc::new(StepLab::default());
+        let mut seeds_lines = Vec::new();
+        while lab.now_ms() < 25_000 {
+            lab = lab.reduce(StepAction::Step(1_000));
+            seeds_lines.extend(
+                lab.log
+                    .iter()
+                    .filter(|l| l.contains("peer 0 unchokes"))
+                    .cloned(),
+            );
+        }
+        assert!(!seeds_lines.is_empty(), "{:#?}", lab.log);
+        assert!(
+            seeds_lines.iter().all(|l| l.contains("seed mode")),
+            "{seeds_lines:#?}"
+        );
     }
 }
