@@ -101,6 +101,8 @@ pub struct PeerView {
     /// queued, up to a pipeline of blocks ahead of the socket).
     pub wire_in: u64,
     pub wire_out: u64,
+    /// How its token buckets were used, read with the counters above.
+    pub pacing: bucket::Pacing,
     pub neighbours: usize,
     /// The swarm peers (their index in `peers`, 0 the seed) in its top
     /// slots and its optimistic unchoke; a client from outside the swarm
