@@ -12,7 +12,9 @@
 //! - `GET /api/swarms/{id}` → each peer's pieces, bytes (as its node
 //!   counts them, as its sockets carried them, and from which swarm peer
 //!   they came), whom it unchokes, when it finished (seconds
-//!   from the swarm's start) and whether its file's SHA-1 is the original's;
+//!   from the swarm's start), whether its file's SHA-1 is the original's,
+//!   and how its token buckets were used (`pacing`: held by the limit, or
+//!   short of demand);
 //! - `GET /api/swarms/{id}/torrent` → the `.torrent`.
 //!
 //! `mode` is `"p2p"` (the default: every leecher trades with every other)
