@@ -32,7 +32,7 @@ const D_I: f64 = 512.0 * 1024.0;
 /// leecher may still have nothing the others want: after 3 s, one of the
 /// four was short of demand in 5 of 6 uploads-bound windows (2.9 to
 /// 14 % of its allowance unused, its rate as much below u_i; u_i of 128
-/// or 256 KiB/s), after 6 s in none of 9.
+/// or 256 KiB/s), after 6 s in none of 10.
 const WARMUP: u32 = 6;
 /// The timed swarm: leechers and file size.
 const TIMED_LEECHERS: usize = 30;
