@@ -1,8 +1,10 @@
 //! Swarms on the relay (`/api/swarms`): how closely each peer keeps the
-//! rates asked ([`rates`]), and how long a swarm without limits takes
+//! rates asked, telling a limit that held the peer from a peer short of
+//! demand ([`rates`]), and how long a swarm without limits takes
 //! until every leecher holds the file and its SHA-1 matched ([`time`]).
-//! The peers' byte counters come from `GET /api/swarms/{id}`; each swarm
-//! is deleted when measured.
+//! The peers' counters come from `GET /api/swarms/{id}` (`pacing`: each
+//! token bucket's bytes, held time and unused allowance); each swarm is
+//! deleted when measured.
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
@@ -36,9 +38,12 @@ impl Request {
     }
 }
 
-/// Starts the swarm, lets it run `warmup`, then reads every peer's bytes
-/// at the start and end of `window`: each limited direction's rate beside
-/// the one asked, and the worst deviation in percent.
+/// Starts the swarm, lets it run `warmup`, then reads every peer's
+/// counters at the start and end of `window`: each limited direction's
+/// rate beside the one asked, signed, and whether the limit held the peer
+/// back or the peer lacked demand ([`Limit`]). The worst deviation is
+/// over the limits that held alone: a peer short of demand does not test
+/// its limit.
 pub async fn rates(
     api: SocketAddr,
     request: Request,
@@ -48,14 +53,68 @@ pub async fn rates(
     let id = create(api, &request).await?;
     let measured = measure_rates(api, id, &request, warmup, window).await;
     delete(api, id).await?;
-    let deviations = measured?;
-    let worst = deviations.iter().copied().fold(0.0, f64::max);
-    let listed: Vec<String> = deviations.iter().map(|d| format!("{d:.2}")).collect();
+    let limits = measured?;
+    let held: Vec<&Limit> = limits.iter().filter(|l| !l.starved()).collect();
+    let worst = held
+        .iter()
+        .map(|l| l.deviation_pct.abs())
+        .fold(None, |worst: Option<f64>, d| {
+            Some(worst.map_or(d, |w| w.max(d)))
+        });
+    let listed: Vec<String> = limits.iter().map(Limit::to_string).collect();
     Ok(format!(
-        "limits={} worst_deviation_pct={worst:.2} deviations_pct={}",
-        deviations.len(),
-        listed.join(",")
+        "limits={} held={} starved={} worst_deviation_pct={} window_secs={:.2} {}",
+        limits.len(),
+        held.len(),
+        limits.len() - held.len(),
+        // No figure rather than a 0 when no limit held.
+        worst.map_or("none".into(), |w| format!("{w:.2}")),
+        limits.iter().map(|l| l.secs).fold(f64::INFINITY, f64::min),
+        listed.join(" ")
     ))
+}
+
+/// Above this share of its allowance lost for lack of anything to send
+/// (or to read), a peer was short of demand in the window: its rate says
+/// nothing about its limit. A peer the limit holds loses none (its bucket
+/// never fills); a stall of the whole relay on a loaded machine loses a
+/// little, which this leaves room for.
+const STARVED_PCT: f64 = 1.0;
+
+/// One limited direction of one peer over the window.
+struct Limit {
+    peer: usize,
+    up: bool,
+    asked: f64,
+    /// The window by the peer's own clock (its views' `at_secs`).
+    secs: f64,
+    /// Measured rate against the one asked, in percent: below 0, slower.
+    deviation_pct: f64,
+    /// The share of the window during which a block waited for tokens.
+    held_pct: f64,
+    /// The share of the allowance lost with nothing to send or read.
+    unused_pct: f64,
+}
+
+impl Limit {
+    fn starved(&self) -> bool {
+        self.unused_pct > STARVED_PCT
+    }
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (peer, way) = (self.peer, if self.up { "up" } else { "down" });
+        let verdict = if self.starved() { "starved" } else { "held" };
+        write!(
+            f,
+            "peer{peer}_{way}={:+.2}%/{verdict}/held_{:.0}%/unused_{:.1}%/of_{:.0}KiB/s",
+            self.deviation_pct,
+            self.held_pct,
+            self.unused_pct,
+            self.asked / 1024.0
+        )
+    }
 }
 
 async fn measure_rates(
@@ -64,32 +123,51 @@ async fn measure_rates(
     request: &Request,
     warmup: Duration,
     window: Duration,
-) -> Result<Vec<f64>> {
+) -> Result<Vec<Limit>> {
     tokio::time::sleep(warmup).await;
-    let (before, at) = (peers(&show(api, id).await?)?, Instant::now());
+    let before = peers(&show(api, id).await?)?;
     tokio::time::sleep(window).await;
-    let (after, elapsed) = (peers(&show(api, id).await?)?, at.elapsed().as_secs_f64());
-    let mut deviations = Vec::new();
+    let after = peers(&show(api, id).await?)?;
+    let mut limits = Vec::new();
     for (i, (b, a)) in before.iter().zip(&after).enumerate() {
         // The seed is done from the start.
         if a.done && !a.seed {
             bail!("peer {i} finished within the window: a bigger file is needed");
         }
-        let limits = if i == 0 {
-            [(request.u_s, a.uploaded - b.uploaded), (0.0, 0)]
+        let secs = a.at_secs - b.at_secs;
+        if secs <= 0.0 {
+            bail!("peer {i}'s view did not change within the window");
+        }
+        let (up_asked, down_asked) = if i == 0 {
+            (request.u_s, 0.0)
         } else {
-            [
-                (request.u_i, a.uploaded - b.uploaded),
-                (request.d_i, a.downloaded - b.downloaded),
-            ]
+            (request.u_i, request.d_i)
         };
-        for (asked, bytes) in limits.into_iter().filter(|(asked, _)| *asked > 0.0) {
-            let rate = bytes as f64 / elapsed;
-            eprintln!("peer {i}: {rate:.0} B/s of {asked:.0} asked");
-            deviations.push((rate / asked - 1.0).abs() * 100.0);
+        let sides = [
+            (true, up_asked, b.up, a.up),
+            (false, down_asked, b.down, a.down),
+        ];
+        for (up, asked, b, a) in sides {
+            if asked <= 0.0 {
+                continue;
+            }
+            let (Some(b), Some(a)) = (b, a) else {
+                bail!("peer {i} shows no bucket for a rate asked");
+            };
+            let limit = Limit {
+                peer: i,
+                up,
+                asked,
+                secs,
+                deviation_pct: ((a.paced - b.paced) as f64 / secs / asked - 1.0) * 100.0,
+                held_pct: (a.held_secs - b.held_secs) / secs * 100.0,
+                unused_pct: (a.unused - b.unused) as f64 / (asked * secs) * 100.0,
+            };
+            eprintln!("{limit}");
+            limits.push(limit);
         }
     }
-    Ok(deviations)
+    Ok(limits)
 }
 
 /// Starts the swarm and waits until every leecher is done: seconds from
@@ -161,14 +239,35 @@ async fn wait_for_all(
     }
 }
 
-/// One peer's counters from the swarm's view: the bytes its sockets
-/// carried after its token buckets, which is what the rates limit.
+/// One peer's counters from the swarm's view.
 struct PeerBytes {
     seed: bool,
-    uploaded: u64,
-    downloaded: u64,
     done: bool,
     verified: bool,
+    /// Seconds from the swarm's start when the counters were read.
+    at_secs: f64,
+    up: Option<Bucket>,
+    down: Option<Bucket>,
+}
+
+/// One token bucket's counters (`pacing.up` or `pacing.down`): the bytes
+/// it paced through the sockets, the seconds a block waited for tokens,
+/// and the allowance lost with nothing to send or read.
+#[derive(Clone, Copy)]
+struct Bucket {
+    paced: u64,
+    held_secs: f64,
+    unused: u64,
+}
+
+impl Bucket {
+    fn from_view(usage: &Value) -> Option<Bucket> {
+        Some(Bucket {
+            paced: usage["paced_bytes"].as_u64()?,
+            held_secs: usage["held_secs"].as_f64()?,
+            unused: usage["unused_bytes"].as_u64()?,
+        })
+    }
 }
 
 fn peers(view: &Value) -> Result<Vec<PeerBytes>> {
@@ -179,10 +278,11 @@ fn peers(view: &Value) -> Result<Vec<PeerBytes>> {
         .iter()
         .map(|p| PeerBytes {
             seed: p["seed"].as_bool().unwrap_or(false),
-            uploaded: p["wire_out"].as_u64().unwrap_or(0),
-            downloaded: p["wire_in"].as_u64().unwrap_or(0),
             done: !p["done_secs"].is_null(),
             verified: p["verified"].as_bool().unwrap_or(false),
+            at_secs: p["pacing"]["at_secs"].as_f64().unwrap_or(0.0),
+            up: Bucket::from_view(&p["pacing"]["up"]),
+            down: Bucket::from_view(&p["pacing"]["down"]),
         })
         .collect())
 }

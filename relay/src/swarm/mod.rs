@@ -12,7 +12,9 @@
 //! - `GET /api/swarms/{id}` → each peer's pieces, bytes (as its node
 //!   counts them, as its sockets carried them, and from which swarm peer
 //!   they came), whom it unchokes, when it finished (seconds
-//!   from the swarm's start) and whether its file's SHA-1 is the original's;
+//!   from the swarm's start), whether its file's SHA-1 is the original's,
+//!   and how its token buckets were used (`pacing`: held by the limit, or
+//!   short of demand);
 //! - `GET /api/swarms/{id}/torrent` → the `.torrent`.
 //!
 //! `mode` is `"p2p"` (the default: every leecher trades with every other)
@@ -101,6 +103,8 @@ pub struct PeerView {
     /// queued, up to a pipeline of blocks ahead of the socket).
     pub wire_in: u64,
     pub wire_out: u64,
+    /// How its token buckets were used, read with the counters above.
+    pub pacing: bucket::Pacing,
     pub neighbours: usize,
     /// The swarm peers (their index in `peers`, 0 the seed) in its top
     /// slots and its optimistic unchoke; a client from outside the swarm

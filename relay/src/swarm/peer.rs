@@ -11,7 +11,7 @@
 //! and a writer task draining a bounded queue, so a slow socket slows that
 //! connection alone.
 
-use super::bucket::Bucket;
+use super::bucket::{Bucket, Pacing};
 use super::{PeerView, SwarmShared};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,8 +60,9 @@ struct Running {
     inputs: mpsc::Sender<Input>,
     up: Arc<Bucket>,
     down: Arc<Bucket>,
-    /// Bytes through the buckets, in and out, of every connection.
-    wire: Arc<[AtomicU64; 2]>,
+    /// Bytes through the buckets, in and out, of every connection, and
+    /// of those out the ones the upload bucket charged (piece messages).
+    wire: Arc<[AtomicU64; 3]>,
     next_key: u32,
     /// Each connection's swarm peer number, known from its address
     /// (127.0.2.x is peer x − 1); absent for a client from outside the swarm.
@@ -168,11 +169,13 @@ impl Running {
         });
         tokio::spawn(async move {
             while let Some(bytes) = wrx.recv().await {
-                up.take(paced_len(&bytes)).await;
+                let paced = paced_len(&bytes);
+                up.take(paced).await;
                 if write.write_all(&bytes).await.is_err() {
                     break;
                 }
                 wire_out[1].fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                wire_out[2].fetch_add(paced as u64, Ordering::Relaxed);
             }
         });
         let now = self.now();
@@ -214,6 +217,15 @@ impl Running {
     fn publish(&self) {
         let status = self.node.status();
         let now = self.started.elapsed().as_secs_f64();
+        let pacing = Pacing {
+            at_secs: now,
+            up: self
+                .up
+                .usage_if_limited(self.wire[2].load(Ordering::Relaxed)),
+            down: self
+                .down
+                .usage_if_limited(self.wire[0].load(Ordering::Relaxed)),
+        };
         if let Ok(mut peers) = self.shared.peers.lock() {
             let view: &mut PeerView = &mut peers[self.index];
             view.pieces = status.have.iter().collect();
@@ -221,6 +233,7 @@ impl Running {
             view.uploaded = status.uploaded;
             view.wire_in = self.wire[0].load(Ordering::Relaxed);
             view.wire_out = self.wire[1].load(Ordering::Relaxed);
+            view.pacing = pacing;
             view.unchoked = self.numbers(&status.unchoked.top);
             view.optimistic = status
                 .unchoked
