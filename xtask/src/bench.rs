@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--page] [smtp | web | proxy | imap | swarm | rtt]`: the relay measured side by side with its
+//! `cargo xtask bench [--quick] [--page] [smtp | web | proxy | imap | swarm | rtt | dns]`: the relay measured side by side with its
 //! peers, in release mode, from one run. It builds `wirelab` and the native
 //! client `wirelab-bench` in release, starts the client's TCP echo server,
 //! the relay (free ports, its own data directory, no simulated DNS
@@ -18,9 +18,11 @@
 //! proxy` the caching proxy's hits and squid's (one worker, the same
 //! object from the same origin: the relay's web server); `bench imap` the
 //! IMAP server and Dovecot ([`imap`]), and `bench swarm` the swarms' rate
-//! limits and a 30-leecher swarm's time ([`swarm`]), and `bench rtt` the
+//! limits and a 30-leecher swarm's time ([`swarm`]), `bench rtt` the
 //! round trips alone, more turns of them (`bench rtt --pinned`: under two
-//! fixed placements of the processes, see [`placement`]). It is not a
+//! fixed placements of the processes, see [`placement`]), and `bench dns`
+//! the DNS rows alone (the authoritative server, the resolver's cache and
+//! unbound under dnsperf). It is not a
 //! test: `cargo xtask test` never runs it.
 //!
 //! It also builds the page in release (`cargo xtask dist`) and times its
@@ -108,6 +110,7 @@ pub fn bench(args: &[String]) -> Result<()> {
     let (mut proxy_alone, mut imap_alone, mut swarm_alone, mut rtt_alone) =
         (false, false, false, false);
     let mut pinned = false;
+    let mut dns_alone = false;
     for arg in args {
         match arg.as_str() {
             "--quick" => quick = true,
@@ -119,8 +122,9 @@ pub fn bench(args: &[String]) -> Result<()> {
             "swarm" => swarm_alone = true,
             "rtt" => rtt_alone = true,
             "--pinned" => pinned = true,
+            "dns" => dns_alone = true,
             other => bail!(
-                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone), web (the web server and nginx alone), proxy (the caching proxy and squid alone), imap (the IMAP server and Dovecot alone), swarm (the swarms' rates and time alone) and rtt (the round trips alone; rtt --pinned under fixed placements), not {other:?}"
+                "bench takes --quick, --page (the page alone), smtp (the SMTP ingest alone), web (the web server and nginx alone), proxy (the caching proxy and squid alone), imap (the IMAP server and Dovecot alone), swarm (the swarms' rates and time alone), rtt (the round trips alone; rtt --pinned under fixed placements) and dns (the DNS servers and unbound alone), not {other:?}"
             ),
         }
     }
@@ -175,6 +179,11 @@ pub fn bench(args: &[String]) -> Result<()> {
     }
     if rtt_alone {
         let done = bench.rtt_alone(&release.join("wirelab"), pinned);
+        let _ = std::fs::remove_dir_all(&dir);
+        return done;
+    }
+    if dns_alone {
+        let done = bench.dns_alone(&release.join("wirelab"));
         let _ = std::fs::remove_dir_all(&dir);
         return done;
     }
@@ -371,6 +380,27 @@ impl Bench {
         let rows = self.imap_rows(banner.target("imap")?, dovecot.as_ref().map(|d| d.1));
         drop((relay, dovecot));
         self.print_rows(&rows)
+    }
+
+    /// `bench dns`: the DNS rows of the full run (the authoritative
+    /// server, the resolver's cache and unbound taking turns under
+    /// dnsperf), printed without touching `bench/RESULTS.md`.
+    fn dns_alone(&mut self, relay_binary: &Path) -> Result<()> {
+        for (tool, install) in PEERS {
+            if matches!(tool, "unbound" | "dnsperf") && tools::installed(tool).is_none() {
+                let line = format!("MISSING: {tool} ({install}): its figures are not measured");
+                eprintln!("\n*** {line} ***\n");
+                self.notes.push(line);
+            }
+        }
+        // Nothing is bridged: the policy rule names the discard port.
+        let echo_addr = SocketAddr::from(([127, 0, 0, 1], 9));
+        let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
+        let dir = self.dir.clone();
+        let unbound = self.peer("unbound", || peers::unbound(&dir));
+        let rows = self.dns_rows(&banner, unbound.as_ref().map(|u| u.1));
+        drop((unbound, relay));
+        self.print_rows(&rows?)
     }
 
     /// Prints `rows` and the notes, leaving `bench/RESULTS.md` alone.

@@ -11,8 +11,9 @@ use super::name::Name;
 use super::rdata::RData;
 use super::types::RecordType;
 use crate::engine::Millis;
+use hashbrown::{Equivalent, HashMap};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::hash::RandomState;
 
 /// How trustworthy cached data is, lowest first (RFC 2181 §5.4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -72,10 +73,24 @@ pub struct CacheView {
     pub source: String,
 }
 
+/// A cache key borrowed from a question: an entry is found without
+/// copying the name into an owned key on every lookup. It hashes as the
+/// owned key `(Name, RecordType)` does, and names compare ignoring case.
+#[derive(Hash)]
+struct KeyRef<'a>(&'a Name, RecordType);
+
+impl Equivalent<(Name, RecordType)> for KeyRef<'_> {
+    fn equivalent(&self, key: &(Name, RecordType)) -> bool {
+        *self.0 == key.0 && self.1 == key.1
+    }
+}
+
 /// The cache, bounded to `capacity` entries.
 #[derive(Debug, Clone)]
 pub struct Cache {
-    entries: HashMap<(Name, RecordType), Entry>,
+    /// Keys in lower case; std's hasher, randomly keyed (names come from
+    /// the network).
+    entries: HashMap<(Name, RecordType), Entry, RandomState>,
     capacity: usize,
     /// TTLs are capped to this (seconds), negative ones to `max_negative`.
     pub max_ttl: u32,
@@ -87,7 +102,7 @@ pub struct Cache {
 impl Cache {
     pub fn new(capacity: usize) -> Cache {
         Cache {
-            entries: HashMap::new(),
+            entries: HashMap::with_hasher(RandomState::new()),
             capacity: capacity.max(1),
             max_ttl: 7 * 86400,
             // RFC 2308 §5 suggests one to three hours.
@@ -224,7 +239,7 @@ impl Cache {
     /// What is cached for `name`/`rtype`, with the TTLs lowered to what is
     /// left; `None` when nothing or only expired data is there.
     pub fn get(&mut self, name: &Name, rtype: RecordType, now: Millis) -> Option<Cached> {
-        let key = (name.to_lowercase(), rtype);
+        let key = KeyRef(name, rtype);
         let entry = match self.entries.get(&key) {
             Some(e) if e.expires > now => e,
             Some(_) => {
@@ -252,6 +267,23 @@ impl Cache {
                 soa: soa.as_ref().map(age),
             },
         })
+    }
+
+    /// Whether [`Cache::get`] would answer `name`/`rtype` by itself: the
+    /// name is cached as nonexistent, or its `rtype` records or their
+    /// absence are. Counts nothing and removes nothing.
+    pub fn answers_at_once(&self, name: &Name, rtype: RecordType, now: Millis) -> bool {
+        let live = |rtype| {
+            self.entries
+                .get(&KeyRef(name, rtype))
+                .filter(|e| e.expires > now)
+                .map(|e| &e.data)
+        };
+        matches!(live(NXDOMAIN_KEY), Some(Cached::NxDomain { .. }))
+            || matches!(
+                live(rtype),
+                Some(Cached::Records(_) | Cached::NoData { .. })
+            )
     }
 
     /// The addresses cached for `name`.

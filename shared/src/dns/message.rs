@@ -82,7 +82,7 @@ impl Record {
         )
     }
 
-    fn encode(&self, out: &mut Vec<u8>, compressor: &mut Compressor) {
+    fn encode<'a>(&'a self, out: &mut Vec<u8>, compressor: &mut Compressor<'a>) {
         compressor.write(&self.name, out);
         out.extend_from_slice(&self.rtype.0.to_be_bytes());
         out.extend_from_slice(&self.class.0.to_be_bytes());

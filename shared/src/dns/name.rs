@@ -538,25 +538,55 @@ pub fn decode_name(msg: &[u8], start: usize) -> Result<DecodedName, (NameError, 
 }
 
 /// Writes names with compression: remembers where each suffix was written
-/// and replaces a suffix seen before by a pointer to it.
+/// and replaces a suffix seen before by a pointer to it. It borrows the
+/// names it has written (they live in the message being encoded), so that
+/// remembering a suffix copies no label.
 #[derive(Debug, Default, Clone)]
-pub struct Compressor {
-    offsets: HashMap<Name, u16>,
+pub struct Compressor<'a> {
+    offsets: HashMap<Suffix<'a>, u16>,
 }
 
-impl Compressor {
+/// The last labels of a name, compared and hashed ignoring ASCII case, as
+/// [`Name`] is.
+#[derive(Debug, Clone, Copy)]
+struct Suffix<'a>(&'a [Vec<u8>]);
+
+impl PartialEq for Suffix<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(other.0)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+    }
+}
+
+impl Eq for Suffix<'_> {}
+
+impl Hash for Suffix<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(self.0.len());
+        for label in self.0 {
+            state.write_usize(label.len());
+            for b in label {
+                state.write_u8(b.to_ascii_lowercase());
+            }
+        }
+    }
+}
+
+impl<'a> Compressor<'a> {
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Appends `name` to `out` (a whole message from its first byte),
     /// compressed against the names written before.
-    pub fn write(&mut self, name: &Name, out: &mut Vec<u8>) {
+    pub fn write(&mut self, name: &'a Name, out: &mut Vec<u8>) {
         let labels = name.labels();
         for i in 0..labels.len() {
-            let suffix = Name {
-                labels: labels[i..].to_vec(),
-            };
+            let suffix = Suffix(&labels[i..]);
             if let Some(&offset) = self.offsets.get(&suffix) {
                 out.extend_from_slice(&(0xC000 | offset).to_be_bytes());
                 return;

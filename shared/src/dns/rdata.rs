@@ -277,7 +277,7 @@ impl RData {
 
     /// Appends the wire form. Names in NS, CNAME, PTR, SOA and MX are
     /// compressed; SRV's target is not (RFC 2782, RFC 3597 §4).
-    pub fn encode(&self, out: &mut Vec<u8>, compressor: &mut Compressor) {
+    pub fn encode<'a>(&'a self, out: &mut Vec<u8>, compressor: &mut Compressor<'a>) {
         match self {
             RData::A(a) => out.extend_from_slice(&a.octets()),
             RData::Aaaa(a) => out.extend_from_slice(&a.octets()),

@@ -38,6 +38,10 @@ use crate::engine::Millis;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
+
+mod kept;
+pub use kept::KeptTrace;
+use kept::{CacheHit, Found};
 use std::sync::Arc;
 
 /// A range of addresses, `127.0.0.0/8`, for the clients allowed to recurse.
@@ -277,32 +281,9 @@ pub struct Resolver {
     rng: u64,
     traces: VecDeque<KeptTrace>,
     outputs: VecDeque<ResolverOutput>,
-}
-
-/// A trace as the resolver keeps it: the messages as bytes, dissected
-/// (summary, hex) by [`KeptTrace::render`] only when someone asks for the
-/// trace, so that answering a query builds no dissection. A driver clones
-/// it out of the resolver and renders it elsewhere.
-#[derive(Debug, Clone)]
-pub struct KeptTrace {
-    /// The trace with the message events' `summary` and `hex` empty.
-    trace: Trace,
-    /// The message of each event that carries one, by event index.
-    messages: Vec<(usize, Vec<u8>)>,
-}
-
-impl KeptTrace {
-    /// The trace with every message's summary and hex.
-    pub fn render(&self) -> Trace {
-        let mut trace = self.trace.clone();
-        for (index, bytes) in &self.messages {
-            if let Some(event) = trace.events.get_mut(*index) {
-                event.summary = summary(bytes);
-                event.hex = hex(bytes);
-            }
-        }
-        trace
-    }
+    /// Tests compare the cache's serving path with the full resolution.
+    #[cfg(test)]
+    full_resolution_only: bool,
 }
 
 /// How many levels of "look up the name server's address first" may nest.
@@ -339,6 +320,8 @@ impl Resolver {
             rng,
             traces: VecDeque::new(),
             outputs: VecDeque::new(),
+            #[cfg(test)]
+            full_resolution_only: false,
         }
     }
 
@@ -375,11 +358,10 @@ impl Resolver {
 
     /// [`Resolver::trace_for`] as kept, not yet dissected.
     pub fn kept_trace_for(&self, client: SocketAddr, query_id: u16) -> Option<&KeptTrace> {
-        let client = client.to_string();
         self.traces
             .iter()
             .rev()
-            .find(|k| k.trace.query_id == query_id && k.trace.client == client)
+            .find(|k| k.is_query(client, query_id))
     }
 
     pub fn cache_snapshot(&self, now: Millis) -> Vec<CacheView> {
@@ -394,26 +376,30 @@ impl Resolver {
         self.config.allowed.iter().any(|p| p.contains(ip))
     }
 
-    fn kept_mut(&mut self, id: u64) -> Option<&mut KeptTrace> {
-        self.traces.iter_mut().rev().find(|k| k.trace.id == id)
+    /// The trace of resolution `id` and its messages.
+    fn resolution_mut(&mut self, id: u64) -> Option<(&mut Trace, &mut kept::Messages)> {
+        self.traces
+            .iter_mut()
+            .rev()
+            .find(|k| k.id() == id)
+            .and_then(KeptTrace::resolution_mut)
     }
 
     fn trace_mut(&mut self, id: u64) -> Option<&mut Trace> {
-        self.kept_mut(id).map(|k| &mut k.trace)
+        self.resolution_mut(id).map(|(trace, _)| trace)
     }
 
     /// Adds `event` to trace `id`, with the message it shows, if any (kept
     /// as bytes; see [`KeptTrace`]).
     fn push_event(&mut self, id: u64, now: Millis, mut event: TraceEvent, message: Option<&[u8]>) {
-        if let Some(k) = self.kept_mut(id) {
-            let t = &mut k.trace;
+        if let Some((t, messages)) = self.resolution_mut(id) {
             event.at_ms = now.0.saturating_sub(t.started_ms);
             if event.n.is_some() {
                 let last = t.events.iter().filter_map(|e| e.n).max().unwrap_or(0);
                 event.n = Some(last + 1);
             }
             if let Some(bytes) = message {
-                k.messages.push((t.events.len(), bytes.to_vec()));
+                messages.push((t.events.len(), bytes.to_vec()));
             }
             t.events.push(event);
         }
@@ -462,20 +448,26 @@ impl Resolver {
             self.reply(from, &reply, query.edns());
             return;
         }
-        let mut simple = Message::response_to(&query);
-        if query.edns().is_some() {
-            simple.set_edns(Some(Edns::with_size(UPSTREAM_UDP_SIZE)));
-        }
         let allowed = self.allowed(from.addr.ip());
-        simple.header.ra = allowed;
+        // Built only for the answers that need it, not for every query.
+        let simple = || {
+            let mut simple = Message::response_to(&query);
+            if query.edns().is_some() {
+                simple.set_edns(Some(Edns::with_size(UPSTREAM_UDP_SIZE)));
+            }
+            simple.header.ra = allowed;
+            simple
+        };
         let question = match query.questions.as_slice() {
             [q] if query.header.opcode == 0 => q.clone(),
             [_] => {
+                let mut simple = simple();
                 simple.set_rcode(Rcode::NOTIMP);
                 self.reply(from, &simple, query.edns());
                 return;
             }
             _ => {
+                let mut simple = simple();
                 simple.questions.clear();
                 simple.set_rcode(Rcode::FORMERR);
                 self.reply(from, &simple, query.edns());
@@ -485,19 +477,25 @@ impl Resolver {
         if !allowed {
             // An open resolver is a tool for amplification attacks: only
             // the configured clients get recursion.
+            let mut simple = simple();
             simple.set_rcode(Rcode::REFUSED);
             self.reply(from, &simple, query.edns());
             return;
         }
         if !query.header.rd {
-            self.answer_from_cache(from, &query, &question, simple, now);
+            self.answer_from_cache(from, &query, &question, simple(), now);
             return;
         }
         if self.tasks.len() >= self.config.max_tasks {
+            let mut simple = simple();
             simple.set_rcode(Rcode::SERVFAIL);
             self.reply(from, &simple, query.edns());
             return;
         }
+        let Some(question) = self.answer_cached_at_once(from, message, &query, question, now)
+        else {
+            return;
+        };
         let id = self.new_trace(Some(from), &query, &question, now);
         self.push_event(
             id,
@@ -537,6 +535,80 @@ impl Resolver {
         self.advance(id, now);
     }
 
+    /// The serving path of a query the cache answers as it stands (the
+    /// name is cached as nonexistent, or its records or their absence
+    /// are): the reply, the `Finished` output and the trace exactly as the
+    /// full resolution's first step would write them ([`Self::advance`]
+    /// and [`Self::finish`]), the trace kept as bytes and plain values.
+    /// Anything else (a CNAME to follow, servers to ask) gives the
+    /// question back for the full resolution.
+    fn answer_cached_at_once(
+        &mut self,
+        from: ClientId,
+        message: &[u8],
+        query: &Message,
+        question: Question,
+        now: Millis,
+    ) -> Option<Question> {
+        #[cfg(test)]
+        if self.full_resolution_only {
+            return Some(question);
+        }
+        let name = &question.name;
+        if !self.cache.answers_at_once(name, question.qtype, now) {
+            return Some(question);
+        }
+        // The same lookups, in the same order, as `advance`'s.
+        let (rcode, found, answers, authority) = match self.cache.get(name, NXDOMAIN_KEY, now) {
+            Some(Cached::NxDomain { soa }) => (Rcode::NXDOMAIN, Found::NxDomain, Vec::new(), soa),
+            _ => match self.cache.get(name, question.qtype, now) {
+                Some(Cached::Records(rs)) if !rs.is_empty() => {
+                    let found = Found::Records {
+                        count: rs.len(),
+                        ttl_left: rs[0].ttl,
+                    };
+                    (Rcode::NOERROR, found, rs, None)
+                }
+                Some(Cached::NoData { soa }) => (Rcode::NOERROR, Found::NoData, Vec::new(), soa),
+                _ => return Some(question),
+            },
+        };
+        let id = self.next_task;
+        self.next_task += 1;
+        let answers = without_repeats(Vec::new(), answers);
+        let (reply, answers) = client_reply(
+            query,
+            from.via,
+            rcode,
+            answers,
+            authority.into_iter().collect(),
+        );
+        self.outputs.push_back(ResolverOutput::Reply {
+            to: from,
+            message: reply.clone(),
+        });
+        self.outputs.push_back(ResolverOutput::Finished {
+            trace_id: id,
+            summary: format!(
+                "{} {} → {rcode} in 0 ms, 0 upstream queries",
+                question.name, question.qtype
+            ),
+        });
+        self.keep_trace(KeptTrace::from_cache(CacheHit {
+            id,
+            client: from,
+            query_id: query.header.id,
+            question,
+            at: now,
+            rcode,
+            found,
+            answers,
+            query: message.to_vec(),
+            reply,
+        }));
+        None
+    }
+
     fn new_trace(
         &mut self,
         client: Option<ClientId>,
@@ -560,20 +632,22 @@ impl Resolver {
             upstream_queries: 0,
             events: Vec::new(),
         };
-        self.traces.push_back(KeptTrace {
-            trace,
-            messages: Vec::new(),
-        });
-        while self.traces.len() > self.config.max_traces {
-            // Drop the oldest finished trace; unfinished ones stay.
-            match self.traces.iter().position(|k| k.trace.finished) {
+        self.keep_trace(KeptTrace::resolution(trace));
+        id
+    }
+
+    /// Keeps a new trace, dropping the oldest finished ones over
+    /// `max_traces` (unfinished ones stay, and so does the new one).
+    fn keep_trace(&mut self, kept: KeptTrace) {
+        while self.traces.len() >= self.config.max_traces {
+            match self.traces.iter().position(KeptTrace::finished) {
                 Some(i) => {
                     self.traces.remove(i);
                 }
                 None => break,
             }
         }
-        id
+        self.traces.push_back(kept);
     }
 
     /// RD clear: answer only from what is cached (a student can see
@@ -1225,27 +1299,10 @@ impl Resolver {
         let Some(task) = self.tasks.remove(&id) else {
             return;
         };
-        let mut all_answers = task.chain.clone();
-        for r in answers {
-            if !all_answers.contains(&r) {
-                all_answers.push(r);
-            }
-        }
+        let all_answers = without_repeats(task.chain.clone(), answers);
         let answer_text: Vec<String> = all_answers.iter().map(|r| r.to_text()).collect();
         if let (Some(client), Some(query)) = (task.client, &task.client_query) {
-            let mut reply = Message::response_to(query);
-            reply.header.ra = true;
-            reply.set_rcode(rcode);
-            reply.answers = all_answers;
-            reply.authority = authority;
-            if query.edns().is_some() {
-                reply.set_edns(Some(Edns::with_size(UPSTREAM_UDP_SIZE)));
-                reply.set_rcode(rcode);
-            }
-            let message = match client.via {
-                Via::Udp => reply.to_bytes_within(udp_limit(query.edns().as_ref())),
-                Via::Tcp => reply.to_bytes(),
-            };
+            let (message, _) = client_reply(query, client.via, rcode, all_answers, authority);
             self.push_event(
                 task.trace_id,
                 now,
@@ -1327,6 +1384,41 @@ impl Resolver {
             .pop_front()
             .unwrap_or_else(|| ResolverOutput::Wait(self.next_deadline()))
     }
+}
+
+/// `answers` after `chain`, leaving out any record already there.
+fn without_repeats(mut chain: Vec<Record>, answers: Vec<Record>) -> Vec<Record> {
+    for r in answers {
+        if !chain.contains(&r) {
+            chain.push(r);
+        }
+    }
+    chain
+}
+
+/// The resolver's reply to a client's `query` at the end of a resolution,
+/// in wire form (cut to the client's UDP size), and its answer section.
+fn client_reply(
+    query: &Message,
+    via: Via,
+    rcode: Rcode,
+    answers: Vec<Record>,
+    authority: Vec<Record>,
+) -> (Vec<u8>, Vec<Record>) {
+    let mut reply = Message::response_to(query);
+    reply.header.ra = true;
+    reply.set_rcode(rcode);
+    reply.answers = answers;
+    reply.authority = authority;
+    if query.edns().is_some() {
+        reply.set_edns(Some(Edns::with_size(UPSTREAM_UDP_SIZE)));
+        reply.set_rcode(rcode);
+    }
+    let message = match via {
+        Via::Udp => reply.to_bytes_within(udp_limit(query.edns().as_ref())),
+        Via::Tcp => reply.to_bytes(),
+    };
+    (message, reply.answers)
 }
 
 fn via_text(via: Via) -> &'static str {

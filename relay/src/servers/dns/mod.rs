@@ -12,6 +12,11 @@
 //! back for the simulated distance wait in one capped queue per server
 //! (`crate::driver::serve_udp_bounded`), and TCP keeps the bounds of
 //! [`tcp`].
+//!
+//! The authoritative servers' UDP sides share one thread of their own, with
+//! a single-threaded runtime, and the resolver has another: on the relay's
+//! runtime, every datagram arriving while a server worked woke a second
+//! worker parked in `epoll_wait`, a context switch per query.
 
 pub mod resolver;
 pub mod tcp;
@@ -24,6 +29,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::net::{TcpListener, UdpSocket};
+use tokio_util::sync::CancellationToken;
 use wirelab_shared::Severity;
 use wirelab_shared::dns::hierarchy::{self, LabServer, Role, SERVERS};
 use wirelab_shared::dns::resolver::{AddressPrefix, ResolverConfig};
@@ -181,6 +187,7 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<R
         write_timeout: cfg.tcp_write_timeout(),
         idle_timeout: cfg.tcp_idle_timeout(),
     };
+    let udp_thread = udp_thread(ctx.shutdown.clone())?;
     let mut targets = Vec::new();
     let mut udp_stats = HashMap::new();
     let mut resolver_sockets = None;
@@ -202,14 +209,20 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<R
             name: server.catalog,
             max_pending: cfg.udp_max_pending,
         };
-        let stats = serve_udp_bounded(
-            udp,
-            settings,
-            // The client's address is what a CDN's server answers by.
-            move |peer| AuthoritativeUdp::new(for_udp.clone(), delay).for_client(peer.remote.ip()),
-            ctx.shutdown.clone(),
-            ctx.tracker,
-        );
+        // The socket and its task go to the UDP thread's runtime.
+        let stats = {
+            let _on_udp_thread = udp_thread.enter();
+            serve_udp_bounded(
+                UdpSocket::from_std(udp.into_std()?)?,
+                settings,
+                // The client's address is what a CDN's server answers by.
+                move |peer| {
+                    AuthoritativeUdp::new(for_udp.clone(), delay).for_client(peer.remote.ip())
+                },
+                ctx.shutdown.clone(),
+                ctx.tracker,
+            )
+        };
         udp_stats.insert(server.catalog, stats);
         tcp::serve_authoritative(
             tcp,
@@ -244,6 +257,19 @@ pub async fn start(ctx: &ServerContext<'_>) -> Result<(Vec<TargetInfo>, Option<R
         )?);
     }
     Ok((targets, handle))
+}
+
+/// The runtime of the thread the authoritative servers' UDP sides run on,
+/// until `shutdown` (their tasks end then, or are dropped with it).
+fn udp_thread(shutdown: CancellationToken) -> Result<tokio::runtime::Handle> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let handle = runtime.handle().clone();
+    std::thread::Builder::new()
+        .name("dns-servers".into())
+        .spawn(move || runtime.block_on(shutdown.cancelled()))?;
+    Ok(handle)
 }
 
 /// A server's two catalog entries: `dns-root` (UDP) and `dns-root-tcp`.

@@ -456,3 +456,109 @@ fn prefixes() {
     assert!(AddressPrefix::parse("10.0.0.0/33").is_none());
     assert_eq!(p.to_string(), "127.0.0.0/8");
 }
+
+/// Everything the resolver outputs until it waits.
+fn drain(r: &mut Resolver) -> Vec<ResolverOutput> {
+    let mut out = Vec::new();
+    loop {
+        match r.poll_output() {
+            ResolverOutput::Wait(_) => return out,
+            other => out.push(other),
+        }
+    }
+}
+
+/// A query the cache answers at once takes the serving path: the same
+/// reply bytes, the same `Finished` line, the same rendered trace and the
+/// same cache counters as the full resolution writes, for cached records
+/// (with and without EDNS, over UDP and TCP), a cached NXDOMAIN and a
+/// cached NODATA.
+#[test]
+fn answers_from_the_cache_are_what_the_full_resolution_would_write() {
+    let (mut fast, net) = lab();
+    let (mut full, _) = lab();
+    full.full_resolution_only = true;
+    let mut now = 1000;
+    let warm = [
+        ("gaia.cs.umass.edu", RecordType::A),
+        ("nobody.cs.umass.edu", RecordType::A),
+        ("gaia.cs.umass.edu", RecordType::MX),
+    ];
+    for (i, (name, qtype)) in warm.into_iter().enumerate() {
+        for r in [&mut fast, &mut full] {
+            let mut at = now;
+            ask(r, &net, &mut at, name, qtype, i as u16);
+        }
+        now += 100;
+    }
+    now += 5_000;
+    let tcp = ClientId {
+        via: Via::Tcp,
+        conn: 3,
+        ..client(4242)
+    };
+    let cases = [
+        (client(5353), "gaia.cs.umass.edu", RecordType::A, false),
+        (client(5354), "GAIA.cs.umass.EDU", RecordType::A, true),
+        (tcp, "gaia.cs.umass.edu", RecordType::A, true),
+        (client(5355), "nobody.cs.umass.edu", RecordType::TXT, false),
+        (client(5356), "gaia.cs.umass.edu", RecordType::MX, true),
+    ];
+    for (i, (from, name, qtype, edns)) in cases.into_iter().enumerate() {
+        let id = 0x4000 + i as u16;
+        let mut q = Message::query(id, Question::new(Name::parse(name).unwrap(), qtype), true);
+        if edns {
+            q.set_edns(Some(Edns::with_size(4096)));
+        }
+        let bytes = q.to_bytes();
+        assert!(fast.handle_client(from, &bytes, Millis(now)));
+        assert!(full.handle_client(from, &bytes, Millis(now)));
+        let (fast_out, full_out) = (drain(&mut fast), drain(&mut full));
+        assert_eq!(fast_out, full_out, "{name} {qtype}");
+        // One took the serving path, the other resolved.
+        let last = |r: &mut Resolver| r.traces.back_mut().unwrap().resolution_mut().is_some();
+        assert!(!last(&mut fast) && last(&mut full), "{name} {qtype}");
+        assert!(matches!(fast_out[0], ResolverOutput::Reply { .. }));
+        let fast_trace = fast.trace_for(from.addr, id).unwrap();
+        assert_eq!(fast_trace, full.trace_for(from.addr, id).unwrap());
+        assert_eq!(fast_trace.upstream_queries, 0);
+        assert_eq!(fast.traces().count(), full.traces().count());
+        assert_eq!(
+            (fast.cache.hits, fast.cache.misses),
+            (full.cache.hits, full.cache.misses)
+        );
+        now += 1_000;
+    }
+    // The traces kept are the same ones, oldest first.
+    let ids = |r: &Resolver| r.traces().map(|t| t.id).collect::<Vec<_>>();
+    assert_eq!(ids(&fast), ids(&full));
+}
+
+/// Past `max_traces`, the oldest finished traces go, the ones answered
+/// from the cache like the others.
+#[test]
+fn answers_from_the_cache_keep_at_most_max_traces() {
+    let (mut r, net) = lab();
+    r.config.max_traces = 3;
+    let mut now = 0;
+    ask(
+        &mut r,
+        &net,
+        &mut now,
+        "gaia.cs.umass.edu",
+        RecordType::A,
+        1,
+    );
+    for id in 2..10 {
+        ask(
+            &mut r,
+            &net,
+            &mut now,
+            "gaia.cs.umass.edu",
+            RecordType::A,
+            id,
+        );
+    }
+    let kept: Vec<u16> = r.traces().map(|t| t.query_id).collect();
+    assert_eq!(kept, vec![7, 8, 9]);
+}
