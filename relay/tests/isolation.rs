@@ -376,22 +376,27 @@ async fn progress_is_each_students_own() {
     }
 }
 
-#[tokio::test]
-async fn swarms_are_each_students_own() {
-    let c = two_classes().await;
-    let relay = &c.relay;
+/// A one-leecher swarm made by the student with `token`: its id.
+async fn make_a_swarm(relay: &TestRelay, token: &str) -> u64 {
     let (status, _, body) = relay
         .request(
             "POST",
             "/api/swarms",
-            &[&bearer(&c.alice.0), "Content-Type: application/json"],
+            &[&bearer(token), "Content-Type: application/json"],
             r#"{"peers": 1, "file_size": 65536, "piece_size": 16384}"#,
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+    serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
         .as_u64()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn swarms_are_each_students_own() {
+    let c = two_classes().await;
+    let relay = &c.relay;
+    let id = make_a_swarm(relay, &c.alice.0).await;
     let paths = [
         format!("/api/swarms/{id}"),
         format!("/api/swarms/{id}/torrent"),
@@ -437,18 +442,7 @@ async fn swarms_are_each_students_own() {
 async fn a_swarms_peers_are_reachable_by_its_maker_alone() {
     let c = two_classes().await;
     let relay = &c.relay;
-    let (status, _, body) = relay
-        .request(
-            "POST",
-            "/api/swarms",
-            &[&bearer(&c.alice.0), "Content-Type: application/json"],
-            r#"{"peers": 1, "file_size": 65536, "piece_size": 16384}"#,
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
-        .as_u64()
-        .unwrap();
+    let id = make_a_swarm(relay, &c.alice.0).await;
     let (_, _, view) = relay
         .request(
             "GET",
