@@ -369,8 +369,9 @@ async fn at_thirty_peers_p2p_beats_client_server_by_the_bounds_factor_within_a_t
     // in a run of seconds) it was 1.2 to 1.5. What keeps P2P above D_P2P
     // and the factor under 4: D_P2P assumes every peer uploads at its
     // rate from the first instant, and here nobody has anything to upload
-    // until a first whole 16 KiB piece arrived and was checked
-    // (start-up); a piece passes on only whole (granularity), and 16
+    // until a first whole 16 KiB piece arrived and was checked, and a
+    // leecher's upload slot (u/5 = 13 KiB/s) takes 1.25 s to pass a piece
+    // on, 40 % of D_P2P (start-up); a piece passes on only whole (granularity), and 16
     // pieces for 30 peers leave little to trade at the end: a leecher's
     // last pieces are each asked of one neighbour, and those of a leecher
     // crawl in at its upload slot's 13 KiB/s (end game); so a leecher the
