@@ -35,7 +35,7 @@ fn packages_tests_require(source: &str) -> Vec<String> {
     }
     // Install hints count only where a test skips with them: a benchmark
     // naming the peers it can use is not a test's requirement.
-    if !source.contains("skip(") {
+    if !calls_skip(source) {
         return found;
     }
     let mut rest = source;
@@ -50,6 +50,17 @@ fn packages_tests_require(source: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// Whether `source` calls the skip function, `skip(...)` standing alone:
+/// an iterator's `.skip(n)` or a `launch_or_skip(` is not it.
+fn calls_skip(source: &str) -> bool {
+    source.match_indices("skip(").any(|(at, _)| {
+        source[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|before| !(before.is_alphanumeric() || matches!(before, '_' | '.')))
+    })
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -109,6 +120,12 @@ fn the_scanner_reads_both_forms() {
     // (Split so that this file does not itself name the package.)
     let bench = concat!(r#"("wrk", "apt-get"#, r#" install wrk")"#);
     assert!(packages_tests_require(bench).is_empty());
+    // Nor beside an iterator's skip.
+    let iterator = concat!(
+        r#"fields.skip(11); bail!("(apt-get"#,
+        r#" install taskset)")"#
+    );
+    assert!(packages_tests_require(iterator).is_empty());
     let script = "declare -A needed=(\n  [dig]=dnsutils\n)\n";
     assert!(packages_ci_installs(script).contains("dnsutils"));
     assert!(!packages_ci_installs(script).contains("tshark"));
