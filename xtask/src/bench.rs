@@ -249,22 +249,18 @@ impl Bench {
     }
 
     fn run_all(&mut self, relay_binary: &Path) -> Result<Vec<Row>> {
-        let (mut echo, echo_addr) = self.start_echo()?;
-        let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
-        let ws = banner.ws.context("the banner does not say where /ws is")?;
-        let relay_url = format!(
-            "ws://{ws}/ws?transport=tcp&host=127.0.0.1&port={}",
-            echo_addr.port()
-        );
         // Every peer runs from here to the end, so the contenders can take
         // turns within each measurement.
-        let websocat = self.peer("websocat", || peers::websocat(echo_addr));
-        let websockify = self.peer("websockify", || peers::websockify(echo_addr));
-        let bridges = bridges(
-            relay_url.clone(),
-            relay.pid(),
-            [("websocat", &websocat), ("websockify", &websockify)],
-        );
+        let Contenders {
+            mut echo,
+            echo_addr,
+            relay,
+            banner,
+            ws,
+            websocat,
+            websockify,
+            bridges,
+        } = self.start_bridges(relay_binary)?;
         let dir = self.dir.clone();
         let unbound = self.peer("unbound", || peers::unbound(&dir));
         let page = super::root().join("shared/assets/http").join(PAGE);
@@ -412,6 +408,36 @@ impl Bench {
             writeln!(out, "{note}")?;
         }
         Ok(())
+    }
+
+    /// The echo server, the relay bridging to it and the peer bridges that
+    /// are installed: what the round-trip, throughput and session rows
+    /// measure.
+    fn start_bridges(&mut self, relay_binary: &Path) -> Result<Contenders> {
+        let (echo, echo_addr) = self.start_echo()?;
+        let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
+        let ws = banner.ws.context("the banner does not say where /ws is")?;
+        let relay_url = format!(
+            "ws://{ws}/ws?transport=tcp&host=127.0.0.1&port={}",
+            echo_addr.port()
+        );
+        let websocat = self.peer("websocat", || peers::websocat(echo_addr));
+        let websockify = self.peer("websockify", || peers::websockify(echo_addr));
+        let bridges = bridges(
+            relay_url,
+            relay.pid(),
+            [("websocat", &websocat), ("websockify", &websockify)],
+        );
+        Ok(Contenders {
+            echo,
+            echo_addr,
+            relay,
+            banner,
+            ws,
+            websocat,
+            websockify,
+            bridges,
+        })
     }
 
     /// Starts a peer if it is installed; a failure to start is noted.
@@ -641,20 +667,15 @@ impl Bench {
     /// without touching `bench/RESULTS.md`; with `pinned`, once under each
     /// of [`placement::PLACEMENTS`].
     fn rtt_alone(&mut self, relay_binary: &Path, pinned: bool) -> Result<()> {
-        let (mut echo, echo_addr) = self.start_echo()?;
-        let (relay, banner) = self.start_relay(relay_binary, echo_addr)?;
-        let ws = banner.ws.context("the banner does not say where /ws is")?;
-        let relay_url = format!(
-            "ws://{ws}/ws?transport=tcp&host=127.0.0.1&port={}",
-            echo_addr.port()
-        );
-        let websocat = self.peer("websocat", || peers::websocat(echo_addr));
-        let websockify = self.peer("websockify", || peers::websockify(echo_addr));
-        let bridges = bridges(
-            relay_url,
-            relay.pid(),
-            [("websocat", &websocat), ("websockify", &websockify)],
-        );
+        let Contenders {
+            mut echo,
+            echo_addr,
+            relay,
+            websocat,
+            websockify,
+            bridges,
+            ..
+        } = self.start_bridges(relay_binary)?;
         let mut tables = Vec::new();
         if pinned {
             for placement in placement::PLACEMENTS {
@@ -1112,6 +1133,19 @@ fn bridges(
         })
     });
     std::iter::once(relay).chain(peers).collect()
+}
+
+/// What [`Bench::start_bridges`] started; each process stops when dropped.
+struct Contenders {
+    echo: Running,
+    echo_addr: SocketAddr,
+    relay: Running,
+    banner: Banner,
+    /// Where the relay's `/ws` (and API) listens.
+    ws: SocketAddr,
+    websocat: Option<(Running, SocketAddr)>,
+    websockify: Option<(Running, SocketAddr)>,
+    bridges: Vec<Bridge>,
 }
 
 /// A bridge's figures, one per round that succeeded.
