@@ -100,33 +100,21 @@ impl Bench {
         api: SocketAddr,
         [u_s, u_i, d_i]: [f64; 3],
     ) -> [Option<f64>; 2] {
-        let window = (self.slice * ROUNDS as u32).to_string();
-        let (api, peers, file) = (
-            api.to_string(),
-            RATE_LEECHERS.to_string(),
-            RATE_FILE.to_string(),
-        );
-        let (u_s, u_i, d_i) = (u_s.to_string(), u_i.to_string(), d_i.to_string());
-        let warmup = WARMUP.to_string();
-        let args = [
+        let window = self.slice * ROUNDS as u32;
+        let args = client_args(
             "swarm-rates",
-            "--api",
-            &api,
-            "--peers",
-            &peers,
-            "--file-size",
-            &file,
-            "--u-s",
-            &u_s,
-            "--u-i",
-            &u_i,
-            "--d-i",
-            &d_i,
-            "--warmup",
-            &warmup,
-            "--seconds",
-            &window,
-        ];
+            &[
+                ("--api", api.to_string()),
+                ("--peers", RATE_LEECHERS.to_string()),
+                ("--file-size", RATE_FILE.to_string()),
+                ("--u-s", u_s.to_string()),
+                ("--u-i", u_i.to_string()),
+                ("--d-i", d_i.to_string()),
+                ("--warmup", WARMUP.to_string()),
+                ("--seconds", window.to_string()),
+            ],
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.client_figures(
             &format!("swarm rates, {what}"),
             &args,
@@ -135,24 +123,42 @@ impl Bench {
     }
 
     fn swarm_time(&mut self, round: usize, api: SocketAddr, relay: u32) -> [Option<f64>; 2] {
-        let pid = relay.to_string();
-        let (api, peers, file) = (
-            api.to_string(),
-            TIMED_LEECHERS.to_string(),
-            TIMED_FILE.to_string(),
-        );
-        let args = [
+        let args = client_args(
             "swarm-time",
-            "--api",
-            &api,
-            "--peers",
-            &peers,
-            "--file-size",
-            &file,
-            "--pid",
-            &pid,
-        ];
+            &[
+                ("--api", api.to_string()),
+                ("--peers", TIMED_LEECHERS.to_string()),
+                ("--file-size", TIMED_FILE.to_string()),
+                ("--pid", relay.to_string()),
+            ],
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let what = format!("swarm of {TIMED_LEECHERS} without limits, round {round}");
         self.client_figures(&what, &args, ["seconds", "relay_cpu_seconds"])
+    }
+}
+
+/// The bench client's command line: `command`, then each flag and its value.
+fn client_args(command: &str, flags: &[(&str, String)]) -> Vec<String> {
+    std::iter::once(command.to_string())
+        .chain(
+            flags
+                .iter()
+                .flat_map(|(flag, value)| [flag.to_string(), value.clone()]),
+        )
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_args_put_each_value_after_its_flag() {
+        let args = client_args(
+            "swarm-time",
+            &[("--api", "127.0.0.1:1".into()), ("--pid", "7".into())],
+        );
+        assert_eq!(args, ["swarm-time", "--api", "127.0.0.1:1", "--pid", "7"]);
     }
 }
